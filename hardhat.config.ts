@@ -1,0 +1,57 @@
+import path from "node:path";
+import { subtask } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import type { HardhatUserConfig } from "hardhat/config";
+import "@nomicfoundation/hardhat-toolbox";
+
+/**
+ * The compiler is the npm package `solc` (soljson.js), pinned in package.json. Hardhat's own
+ * downloader cannot reach its server from our machines, and a compiler that comes from the
+ * lockfile is byte-for-byte what an auditor gets. Only this exact version is accepted, so a
+ * pragma change cannot silently pick another compiler.
+ */
+const SOLC_VERSION = "0.8.28";
+
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper) => {
+  if (args.solcVersion !== SOLC_VERSION) {
+    return runSuper(args);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const solc = require("solc") as { version(): string };
+  return {
+    compilerPath: path.join(path.dirname(require.resolve("solc")), "soljson.js"),
+    isSolcJs: true,
+    version: SOLC_VERSION,
+    longVersion: solc.version(),
+  };
+});
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLC_VERSION,
+    settings: {
+      // The optimizer is on because every user pays for requestInference/submitResult/finalize:
+      // they dominate the protocol's gas. 200 runs is the standard trade-off between deploy size
+      // (JobRegistry must stay under the 24 KiB EIP-170 limit) and call cost.
+      optimizer: { enabled: true, runs: 200 },
+      // Cancun: the EVM every target network (Ethereum, Base, Arbitrum and their testnets) runs;
+      // it gives transient storage and MCOPY, which OpenZeppelin 5 uses when available.
+      evmVersion: "cancun",
+      // No via-IR: soljson.js compiles the legacy pipeline several times faster, which keeps CI
+      // short, and the legacy pipeline is what most audit tooling maps best.
+    },
+  },
+  networks: {
+    hardhat: {
+      // Property tests and the gas scaling script stake thousands of nodes.
+      accounts: { count: 20, accountsBalance: "1000000000000000000000000" },
+    },
+    localhost: { url: process.env.GLASSBOX_RPC ?? "http://127.0.0.1:8545" },
+  },
+  typechain: { outDir: "typechain-types", target: "ethers-v6" },
+  gasReporter: { enabled: process.env.REPORT_GAS === "true", currency: "USD", offline: true },
+  mocha: { timeout: 600_000 },
+  paths: { tests: "./test" },
+};
+
+export default config;
