@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {IStakeManager, IWindowSource} from "./interfaces/IStakeManager.sol";
+import {SumTree} from "./libraries/SumTree.sol";
+import {Role} from "./types/Types.sol";
+
+/// @title StakeManager
+/// @notice Holds node stakes per role, locks collateral for live jobs, slashes on the protocol's
+///         word, and draws nodes by stake from one Fenwick sum tree per role.
+contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+    using SumTree for SumTree.Tree;
+
+    /// @notice Held by the protocol contracts that may lock, unlock and slash (the JobRegistry).
+    bytes32 public constant PROTOCOL_ROLE = keccak256("PROTOCOL_ROLE");
+    /// @notice Held by governance: may change the minimum stakes and the unbonding period.
+    bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
+    /// @notice Largest minimum stake governance may set: 1e9 tokens of 18 decimals.
+    uint256 public constant MAX_MIN_STAKE = 1e27;
+    /// @notice The unbonding period is never shorter than this, whatever the windows are.
+    uint64 public constant MIN_UNBONDING = 1 hours;
+    /// @notice The unbonding period is never longer than this.
+    uint64 public constant MAX_UNBONDING = 365 days;
+    /// @notice Most seats one draw fills (committee or quorum size).
+    uint256 public constant MAX_SEATS = 32;
+    /// @notice Most addresses a draw may exclude.
+    uint256 public constant MAX_EXCLUDED = 8;
+    /// @notice Ineligible nodes a draw passes over before it gives up on the remaining seats.
+    uint256 public constant MAX_SKIPS = 8;
+
+    /// @notice The staked token.
+    IERC20 public immutable TOKEN;
+
+    /// @notice The contract whose windows bound the unbonding period from below (the JobRegistry).
+    IWindowSource public windowSource;
+    /// @inheritdoc IStakeManager
+    uint64 public unbondingPeriod;
+    /// @inheritdoc IStakeManager
+    uint256 public totalStaked;
+    mapping(Role role => uint256) private _minStake;
+    mapping(address node => mapping(Role role => StakeAccount)) private _accounts;
+    mapping(Role role => SumTree.Tree) private _trees;
+
+    /// @param token The protocol token.
+    /// @param admin The default admin (two-step transfer with `adminDelay`).
+    /// @param adminDelay Delay before an admin transfer takes effect.
+    /// @param minExecutorStake Minimum stake of an executor.
+    /// @param minVerifierStake Minimum stake of a verifier.
+    /// @param unbonding_ The unbonding period.
+    constructor(
+        IERC20 token,
+        address admin,
+        uint48 adminDelay,
+        uint256 minExecutorStake,
+        uint256 minVerifierStake,
+        uint64 unbonding_
+    ) AccessControlDefaultAdminRules(adminDelay, admin) {
+        TOKEN = token;
+        _grantRole(PARAMS_ROLE, admin);
+        _setMinStake(Role.EXECUTOR, minExecutorStake);
+        _setMinStake(Role.VERIFIER, minVerifierStake);
+        _setUnbondingPeriod(unbonding_);
+    }
+
+    // ---------------------------------------------------------------- nodes
+
+    /// @inheritdoc IStakeManager
+    function stake(Role role, uint256 amount) external nonReentrant {
+        _stake(role, amount);
+    }
+
+    /// @inheritdoc IStakeManager
+    function stakeWithPermit(Role role, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        nonReentrant
+    {
+        // A permit front-run by someone else still leaves the allowance in place: ignore its failure
+        // and let the transfer decide (OpenZeppelin's advice for IERC20Permit).
+        try IERC20Permit(address(TOKEN)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
+        _stake(role, amount);
+    }
+
+    /// @inheritdoc IStakeManager
+    function requestUnstake(Role role, uint256 amount) external nonReentrant {
+        StakeAccount storage account = _accounts[msg.sender][role];
+        uint256 free = account.active - account.locked;
+        if (amount == 0) revert InvalidAmount(amount);
+        if (amount > free) revert InsufficientFreeStake(amount, free);
+        uint96 amount96 = amount.toUint96();
+        account.active -= amount96;
+        account.unbonding += amount96;
+        uint64 releaseAt = uint64(block.timestamp) + unbondingPeriod;
+        account.releaseAt = releaseAt;
+        _refreshWeight(msg.sender, role, account);
+        emit UnstakeRequested(msg.sender, role, amount, releaseAt);
+    }
+
+    /// @inheritdoc IStakeManager
+    function withdraw(Role role) external nonReentrant {
+        StakeAccount storage account = _accounts[msg.sender][role];
+        uint256 amount = account.unbonding;
+        if (amount == 0) revert NothingToWithdraw();
+        // solhint-disable-next-line not-rely-on-time
+        if (block.timestamp < account.releaseAt) revert StillUnbonding(account.releaseAt, uint64(block.timestamp));
+        account.unbonding = 0;
+        totalStaked -= amount;
+        emit Withdrawn(msg.sender, role, amount);
+        TOKEN.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IStakeManager
+    function poke(address node, Role role) external {
+        _refreshWeight(node, role, _accounts[node][role]);
+    }
+
+    // ---------------------------------------------------------------- protocol
+
+    /// @inheritdoc IStakeManager
+    function lock(address node, Role role, uint256 amount) external onlyRole(PROTOCOL_ROLE) {
+        _lock(node, role, amount);
+    }
+
+    /// @inheritdoc IStakeManager
+    function unlock(address node, Role role, uint256 amount) external onlyRole(PROTOCOL_ROLE) {
+        StakeAccount storage account = _accounts[node][role];
+        // Slashing may have shrunk `locked` below what the job locked: release what is left.
+        uint96 locked = account.locked;
+        uint96 release = amount > locked ? locked : uint96(amount);
+        account.locked = locked - release;
+        emit StakeUnlocked(node, role, release);
+    }
+
+    /// @inheritdoc IStakeManager
+    function slash(address node, Role role, uint256 amount, address recipient)
+        external
+        onlyRole(PROTOCOL_ROLE)
+        nonReentrant
+        returns (uint256 slashed)
+    {
+        StakeAccount storage account = _accounts[node][role];
+        uint96 fromActive = amount > account.active ? account.active : uint96(amount);
+        uint256 rest = amount - fromActive;
+        uint96 fromUnbonding = rest > account.unbonding ? account.unbonding : uint96(rest);
+        account.active -= fromActive;
+        if (account.locked > account.active) account.locked = account.active;
+        account.unbonding -= fromUnbonding;
+        slashed = uint256(fromActive) + fromUnbonding;
+        totalStaked -= slashed;
+        if (!account.jailed && account.active < _minStake[role]) {
+            account.jailed = true;
+            emit NodeJailed(node, role);
+        }
+        _refreshWeight(node, role, account);
+        emit NodeSlashed(node, role, slashed, fromUnbonding, recipient);
+        if (slashed != 0) TOKEN.safeTransfer(recipient, slashed);
+    }
+
+    /// @inheritdoc IStakeManager
+    function drawAndLock(Role role, bytes32 seed, uint256 seats, address[] calldata exclude, uint256 collateral)
+        external
+        onlyRole(PROTOCOL_ROLE)
+        returns (address[] memory chosen)
+    {
+        chosen = _select(role, seed, seats, exclude, collateral);
+        for (uint256 i = 0; i < chosen.length; ++i) _lock(chosen[i], role, collateral);
+    }
+
+    // ---------------------------------------------------------------- governance
+
+    /// @notice Sets the minimum stake of `role`, at most `MAX_MIN_STAKE`. Nodes keep their weight
+    ///         until they are poked, drawn or change their stake; a draw checks the new minimum.
+    function setMinStake(Role role, uint256 amount) external onlyRole(PARAMS_ROLE) {
+        _setMinStake(role, amount);
+    }
+
+    /// @notice Sets the unbonding period, never below the longest window in which a slash can
+    ///         follow a result (so that unbonding cannot escape a slash) nor above `MAX_UNBONDING`.
+    function setUnbondingPeriod(uint64 period) external onlyRole(PARAMS_ROLE) {
+        _setUnbondingPeriod(period);
+    }
+
+    /// @notice Sets, once, the contract whose windows bound the unbonding period.
+    function setWindowSource(IWindowSource source) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(windowSource) != address(0) || address(source) == address(0)) revert WindowSourceAlreadySet();
+        windowSource = source;
+        emit WindowSourceSet(address(source));
+        uint256 longest = source.longestSlashableWindow();
+        if (unbondingPeriod < longest) revert ParameterOutOfBounds("unbondingPeriod", unbondingPeriod, longest, MAX_UNBONDING);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IStakeManager
+    function draw(Role role, bytes32 seed, uint256 seats, address[] calldata exclude)
+        external
+        view
+        returns (address[] memory)
+    {
+        return _select(role, seed, seats, exclude, 0);
+    }
+
+    /// @inheritdoc IStakeManager
+    function accountOf(address node, Role role) external view returns (StakeAccount memory) {
+        return _accounts[node][role];
+    }
+
+    /// @inheritdoc IStakeManager
+    function isEligible(address node, Role role) public view returns (bool) {
+        StakeAccount storage account = _accounts[node][role];
+        return !account.jailed && account.active != 0 && account.active >= _minStake[role];
+    }
+
+    /// @inheritdoc IStakeManager
+    function weightOf(address node, Role role) external view returns (uint256) {
+        return _trees[role].weightOf(node);
+    }
+
+    /// @inheritdoc IStakeManager
+    function totalWeight(Role role) external view returns (uint256) {
+        return _trees[role].total;
+    }
+
+    /// @inheritdoc IStakeManager
+    function minStake(Role role) external view returns (uint256) {
+        return _minStake[role];
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    function _stake(Role role, uint256 amount) private {
+        if (amount == 0) revert InvalidAmount(amount);
+        StakeAccount storage account = _accounts[msg.sender][role];
+        account.active += amount.toUint96();
+        totalStaked += amount;
+        if (account.jailed && account.active >= _minStake[role]) {
+            account.jailed = false;
+            emit NodeUnjailed(msg.sender, role);
+        }
+        _refreshWeight(msg.sender, role, account);
+        emit Staked(msg.sender, role, amount, account.active);
+        // Effects are done; the pull comes last and the whole call is nonReentrant.
+        TOKEN.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    function _lock(address node, Role role, uint256 amount) private {
+        StakeAccount storage account = _accounts[node][role];
+        uint256 free = account.active - account.locked;
+        if (amount > free) revert InsufficientFreeStake(amount, free);
+        account.locked += uint96(amount); // amount <= free < 2^96
+        emit StakeLocked(node, role, amount);
+    }
+
+    function _refreshWeight(address node, Role role, StakeAccount storage account) private {
+        bool eligible = !account.jailed && account.active >= _minStake[role];
+        _trees[role].set(node, eligible ? account.active : 0);
+    }
+
+    /// @dev The leaves a draw skips, kept in memory: excluded nodes and the seats already drawn.
+    struct Exclusions {
+        uint256[] leaves;
+        uint256[] weights;
+        uint256 count;
+        uint256 weight;
+    }
+
+    /// @dev Draws seat after seat; every drawn leaf joins the exclusions, so seats are distinct and
+    ///      the loop runs at most `seats + MAX_SKIPS` rounds of O(log n) reads each.
+    function _select(Role role, bytes32 seed, uint256 seats, address[] calldata exclude, uint256 collateral)
+        private
+        view
+        returns (address[] memory chosen)
+    {
+        if (seats > MAX_SEATS) revert TooManySeats(seats, MAX_SEATS);
+        if (exclude.length > MAX_EXCLUDED) revert TooManySeats(exclude.length, MAX_EXCLUDED);
+        SumTree.Tree storage tree = _trees[role];
+        Exclusions memory ex = _exclusions(tree, exclude, exclude.length + seats + MAX_SKIPS);
+        chosen = new address[](seats);
+        uint256 filled;
+        uint256 skips;
+        for (uint256 round = 0; filled < seats && skips <= MAX_SKIPS; ++round) {
+            address node = _drawOne(tree, ex, keccak256(abi.encode(seed, round)));
+            if (node == address(0)) break;
+            if (_canServe(node, role, collateral)) chosen[filled++] = node;
+            else ++skips;
+        }
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            // Shrinks the array to the seats filled; filled <= seats, so this only ever shortens it.
+            mstore(chosen, filled)
+        }
+    }
+
+    /// @dev One weighted draw among the leaves not yet excluded; the leaf drawn joins the exclusions.
+    ///      Returns zero when no weight is left.
+    function _drawOne(SumTree.Tree storage tree, Exclusions memory ex, bytes32 randomness)
+        private
+        view
+        returns (address)
+    {
+        uint256 remaining = tree.total - ex.weight;
+        if (remaining == 0) return address(0);
+        uint256 index = tree.search(uint256(randomness) % remaining, ex.leaves, ex.weights, ex.count);
+        _exclude(ex, index, tree.weights[index]);
+        return tree.nodeAt[index];
+    }
+
+    function _exclusions(SumTree.Tree storage tree, address[] calldata exclude, uint256 capacity)
+        private
+        view
+        returns (Exclusions memory ex)
+    {
+        ex.leaves = new uint256[](capacity);
+        ex.weights = new uint256[](capacity);
+        for (uint256 i = 0; i < exclude.length; ++i) {
+            uint256 index = tree.indexOf[exclude[i]];
+            if (index == 0 || tree.weights[index] == 0 || _contains(ex.leaves, ex.count, index)) continue;
+            _exclude(ex, index, tree.weights[index]);
+        }
+    }
+
+    function _exclude(Exclusions memory ex, uint256 index, uint256 weight) private pure {
+        ex.leaves[ex.count] = index;
+        ex.weights[ex.count] = weight;
+        ex.weight += weight;
+        ++ex.count;
+    }
+
+    function _canServe(address node, Role role, uint256 collateral) private view returns (bool) {
+        StakeAccount storage account = _accounts[node][role];
+        return !account.jailed && account.active >= _minStake[role] && account.active - account.locked >= collateral;
+    }
+
+    function _contains(uint256[] memory list, uint256 count, uint256 value) private pure returns (bool) {
+        for (uint256 i = 0; i < count; ++i) if (list[i] == value) return true;
+        return false;
+    }
+
+    function _setMinStake(Role role, uint256 amount) private {
+        if (amount == 0 || amount > MAX_MIN_STAKE) revert ParameterOutOfBounds("minStake", amount, 1, MAX_MIN_STAKE);
+        _minStake[role] = amount;
+        emit MinStakeSet(role, amount);
+    }
+
+    function _setUnbondingPeriod(uint64 period) private {
+        uint256 lower = MIN_UNBONDING;
+        if (address(windowSource) != address(0)) {
+            uint256 longest = windowSource.longestSlashableWindow();
+            if (longest > lower) lower = longest;
+        }
+        if (period < lower || period > MAX_UNBONDING) revert ParameterOutOfBounds("unbondingPeriod", period, lower, MAX_UNBONDING);
+        unbondingPeriod = period;
+        emit UnbondingPeriodSet(period);
+    }
+}

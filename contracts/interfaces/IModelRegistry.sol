@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Mode} from "../types/Types.sol";
+
+/// @title IModelRegistry
+/// @notice Models are identified by the SHA-256 of their ONNX bytes (the digest an IPFS CIDv1 raw
+///         leaf carries) and a URI to fetch them from. Each model has an owner, numbered versions
+///         and one verification policy that every job on it must respect.
+interface IModelRegistry {
+    /// @notice What a model accepts and how its results are checked.
+    /// @dev Packed: the first six fields share one slot, read by every request.
+    struct ModelPolicy {
+        uint8 allowedModes; // bit (1 << uint8(Mode)) set for each allowed verification mode
+        bool exact; // outputs must match bit for bit (integer or quantised models)
+        uint16 auditRateBps; // share of OPTIMISTIC jobs audited without a challenge, basis points
+        uint32 maxInputBytes; // largest input accepted, inline or by reference
+        uint96 minFee; // the model owner's fee floor, in protocol tokens
+        uint64 absTolerance; // per-element absolute tolerance, scaled by TOLERANCE_SCALE
+        uint64 relTolerance; // per-element relative tolerance, scaled by TOLERANCE_SCALE
+        bytes32 schemaHash; // keccak256 of the model's input/output schema document
+    }
+
+    /// @notice One published version of a model.
+    struct ModelVersion {
+        bool deprecated;
+        bytes32 digest; // SHA-256 of the ONNX bytes
+        string uri; // file://, http(s):// or ipfs://
+    }
+
+    /// @notice Thrown when a digest is zero.
+    error ZeroDigest();
+    /// @notice Thrown when a URI is empty or longer than `MAX_URI_LENGTH`.
+    error InvalidURI(uint256 length);
+    /// @notice Thrown when a digest is already registered, as `modelId` version `version`.
+    error DigestAlreadyRegistered(bytes32 digest, uint256 modelId, uint16 version);
+    /// @notice Thrown when no model has id `modelId`.
+    error UnknownModel(uint256 modelId);
+    /// @notice Thrown when model `modelId` has no version `version`.
+    error UnknownVersion(uint256 modelId, uint16 version);
+    /// @notice Thrown when a version is deprecated and so takes no new jobs.
+    error VersionDeprecated(uint256 modelId, uint16 version);
+    /// @notice Thrown when someone other than the model's owner tries to change it.
+    error NotModelOwner(uint256 modelId, address caller);
+    /// @notice Thrown when someone other than the nominated owner accepts a model's ownership.
+    error NotPendingOwner(uint256 modelId, address caller);
+    /// @notice Thrown when a policy field is outside its bound; `field` names it.
+    error InvalidPolicy(string field);
+    /// @notice Thrown when a request's verification mode is not in the model's policy.
+    error ModeNotAllowed(uint256 modelId, Mode mode);
+    /// @notice Thrown when a request's fee is below the model's floor.
+    error FeeBelowModelMinimum(uint96 fee, uint96 minimum);
+    /// @notice Thrown when a request's input is larger than the model accepts.
+    error InputTooLarge(uint256 size, uint256 maximum);
+    /// @notice Thrown when a model already has `MAX_VERSIONS` versions.
+    error TooManyVersions(uint256 modelId);
+
+    /// @notice Emitted when a model is registered with its first version.
+    event ModelRegistered(uint256 indexed modelId, address indexed owner, bytes32 indexed digest, string uri);
+    /// @notice Emitted when a new version of a model is published.
+    event VersionPublished(uint256 indexed modelId, uint16 indexed version, bytes32 indexed digest, string uri);
+    /// @notice Emitted when a version stops taking new jobs.
+    event ModelVersionDeprecated(uint256 indexed modelId, uint16 indexed version);
+    /// @notice Emitted when a model's policy is set (at registration and on every change).
+    event PolicySet(uint256 indexed modelId, ModelPolicy policy);
+    /// @notice Emitted when an owner nominates a new owner.
+    event OwnershipTransferStarted(uint256 indexed modelId, address indexed from, address indexed to);
+    /// @notice Emitted when the nominated owner accepts.
+    event OwnershipTransferred(uint256 indexed modelId, address indexed from, address indexed to);
+
+    /// @notice Registers a model with its first version (version 1) and its policy.
+    /// @param digest SHA-256 of the ONNX bytes.
+    /// @param uri Where the bytes can be fetched.
+    /// @param policy The verification policy; see `ModelPolicy` for each field's bound.
+    /// @return modelId The new model's id, counted from 1.
+    function registerModel(bytes32 digest, string calldata uri, ModelPolicy calldata policy) external returns (uint256 modelId);
+
+    /// @notice Publishes a new version of a model the caller owns.
+    /// @return version The new version's number.
+    function publishVersion(uint256 modelId, bytes32 digest, string calldata uri) external returns (uint16 version);
+
+    /// @notice Marks a version as deprecated: it takes no new jobs; running jobs are unaffected.
+    function deprecateVersion(uint256 modelId, uint16 version) external;
+
+    /// @notice Replaces a model's policy. Jobs already requested keep the terms they were checked against.
+    function setPolicy(uint256 modelId, ModelPolicy calldata policy) external;
+
+    /// @notice Nominates `newOwner`; ownership moves only when they accept.
+    function transferModelOwnership(uint256 modelId, address newOwner) external;
+
+    /// @notice Accepts a nomination made by `transferModelOwnership`.
+    function acceptModelOwnership(uint256 modelId) external;
+
+    /// @notice Checks a request against the model and returns what the hub needs to settle it.
+    /// @dev Reverts with the named error of the first rule broken.
+    /// @return owner The model's owner, paid the model share of the fee.
+    /// @return auditRateBps The model's audit rate.
+    function checkRequest(uint256 modelId, uint16 version, Mode mode, uint96 fee, uint256 inputSize)
+        external
+        view
+        returns (address owner, uint16 auditRateBps);
+
+    /// @notice The owner of model `modelId` (zero when it does not exist).
+    function ownerOf(uint256 modelId) external view returns (address);
+
+    /// @notice The policy of model `modelId`.
+    function policyOf(uint256 modelId) external view returns (ModelPolicy memory);
+
+    /// @notice One version of a model.
+    function versionOf(uint256 modelId, uint16 version) external view returns (ModelVersion memory);
+
+    /// @notice How many versions model `modelId` has.
+    function versionCount(uint256 modelId) external view returns (uint16);
+
+    /// @notice The model and version a digest was registered as (zeros when unknown).
+    function modelOfDigest(bytes32 digest) external view returns (uint256 modelId, uint16 version);
+
+    /// @notice How many models exist; ids run from 1 to this number.
+    function modelCount() external view returns (uint256);
+}

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Role} from "../types/Types.sol";
+
+/// @title IStakeManager
+/// @notice Nodes stake the protocol token per role (executor, verifier). Stake backs every job a
+///         node takes: part of it is locked per live job, it can be slashed by the protocol's own
+///         contracts (even while unbonding), and it weights the random draws of executors and
+///         committees, which cost O(log n) in the number of nodes.
+interface IStakeManager {
+    /// @notice One node's stake in one role.
+    /// @dev Slot 0: active, locked, jailed. Slot 1: unbonding, releaseAt.
+    struct StakeAccount {
+        uint96 active; // bonded stake: weights draws and can be slashed
+        uint96 locked; // part of `active` held as collateral by live jobs
+        bool jailed; // slashed below the role's minimum; cleared by topping up
+        uint96 unbonding; // leaving; still slashable until withdrawn
+        uint64 releaseAt; // when `unbonding` can be withdrawn
+    }
+
+    /// @notice Thrown when an amount is zero or does not fit the stake's 96 bits.
+    error InvalidAmount(uint256 amount);
+    /// @notice Thrown when a node asks to unstake more than its unlocked active stake.
+    error InsufficientFreeStake(uint256 requested, uint256 free);
+    /// @notice Thrown when a withdrawal comes before the unbonding period ends.
+    error StillUnbonding(uint64 releaseAt, uint64 nowTime);
+    /// @notice Thrown when there is nothing to withdraw.
+    error NothingToWithdraw();
+    /// @notice Thrown when a parameter is outside its bound; `name` says which.
+    error ParameterOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
+    /// @notice Thrown when unlock asks for more than is locked.
+    error UnlockExceedsLocked(uint256 amount, uint256 locked);
+    /// @notice Thrown when a draw asks for more seats than a draw may fill.
+    error TooManySeats(uint256 requested, uint256 maximum);
+    /// @notice Thrown when the window source is set twice or to zero.
+    error WindowSourceAlreadySet();
+
+    /// @notice Emitted when a node adds stake.
+    event Staked(address indexed node, Role indexed role, uint256 amount, uint256 active);
+    /// @notice Emitted when a node starts unbonding stake.
+    event UnstakeRequested(address indexed node, Role indexed role, uint256 amount, uint64 releaseAt);
+    /// @notice Emitted when a node withdraws unbonded stake.
+    event Withdrawn(address indexed node, Role indexed role, uint256 amount);
+    /// @notice Emitted when a job locks part of a node's stake as collateral.
+    event StakeLocked(address indexed node, Role indexed role, uint256 amount);
+    /// @notice Emitted when collateral is released.
+    event StakeUnlocked(address indexed node, Role indexed role, uint256 amount);
+    /// @notice Emitted when a node is slashed; `fromUnbonding` is the part taken from unbonding stake.
+    event NodeSlashed(address indexed node, Role indexed role, uint256 amount, uint256 fromUnbonding, address indexed recipient);
+    /// @notice Emitted when a slash leaves a node below its role's minimum.
+    event NodeJailed(address indexed node, Role indexed role);
+    /// @notice Emitted when a jailed node tops up to its role's minimum.
+    event NodeUnjailed(address indexed node, Role indexed role);
+    /// @notice Emitted when a role's minimum stake changes.
+    event MinStakeSet(Role indexed role, uint256 minStake);
+    /// @notice Emitted when the unbonding period changes.
+    event UnbondingPeriodSet(uint64 period);
+    /// @notice Emitted once, when the contract whose windows bound the unbonding period is set.
+    event WindowSourceSet(address source);
+
+    /// @notice Stakes `amount` tokens for `role` (the caller must have approved this contract).
+    function stake(Role role, uint256 amount) external;
+
+    /// @notice Stakes with an EIP-2612 permit instead of a prior approval.
+    function stakeWithPermit(Role role, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
+
+    /// @notice Starts unbonding `amount` of the caller's unlocked active stake. Any earlier unbonding
+    ///         amount joins it and the release time restarts from now.
+    function requestUnstake(Role role, uint256 amount) external;
+
+    /// @notice Withdraws all of the caller's unbonding stake once its release time has passed.
+    function withdraw(Role role) external;
+
+    /// @notice Recomputes a node's weight in its role's draw, after a minimum-stake change.
+    function poke(address node, Role role) external;
+
+    /// @notice Locks `amount` of a node's active stake as a job's collateral. Protocol contracts only.
+    function lock(address node, Role role, uint256 amount) external;
+
+    /// @notice Releases collateral locked by `lock`. Protocol contracts only.
+    function unlock(address node, Role role, uint256 amount) external;
+
+    /// @notice Slashes up to `amount` of a node's stake, taking active stake first and then
+    ///         unbonding stake, and sends it to `recipient`. Protocol contracts only.
+    /// @return slashed What was actually taken (less than `amount` if the node has less).
+    function slash(address node, Role role, uint256 amount, address recipient) external returns (uint256 slashed);
+
+    /// @notice Draws up to `seats` distinct eligible nodes of `role`, weighted by active stake,
+    ///         never any of `exclude`, each with at least `collateral` unlocked stake, and locks
+    ///         `collateral` on each. Protocol contracts only.
+    /// @return chosen The nodes drawn; shorter than `seats` when too few are eligible.
+    function drawAndLock(Role role, bytes32 seed, uint256 seats, address[] calldata exclude, uint256 collateral)
+        external
+        returns (address[] memory chosen);
+
+    /// @notice The same draw as `drawAndLock` without collateral or locking (committees).
+    function draw(Role role, bytes32 seed, uint256 seats, address[] calldata exclude)
+        external
+        view
+        returns (address[] memory chosen);
+
+    /// @notice A node's account in a role.
+    function accountOf(address node, Role role) external view returns (StakeAccount memory);
+
+    /// @notice True when the node can be drawn: not jailed and at least the role's minimum staked.
+    function isEligible(address node, Role role) external view returns (bool);
+
+    /// @notice A node's weight in its role's draw.
+    function weightOf(address node, Role role) external view returns (uint256);
+
+    /// @notice The sum of all weights in a role's draw.
+    function totalWeight(Role role) external view returns (uint256);
+
+    /// @notice Active plus unbonding stake of all nodes in all roles (for accounting checks).
+    function totalStaked() external view returns (uint256);
+
+    /// @notice The minimum stake of a role.
+    function minStake(Role role) external view returns (uint256);
+
+    /// @notice How long unbonding stake waits before it can be withdrawn.
+    function unbondingPeriod() external view returns (uint64);
+}
+
+/// @notice Implemented by the contract whose challenge and dispute windows bound unbonding.
+interface IWindowSource {
+    /// @notice The longest time from a result's submission to the last slash it can cause.
+    function longestSlashableWindow() external view returns (uint256);
+}
