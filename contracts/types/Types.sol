@@ -22,8 +22,7 @@ enum Role {
 enum Status {
     None, // no such job
     Unassigned, // escrowed, but no eligible executor was available: `assign` or `cancel`
-    Assigned, // executor(s) chosen; waiting for a result (or for quorum commitments)
-    Revealing, // QUORUM only: commitments closed, waiting for reveals
+    Assigned, // executor(s) chosen; waiting for a result (QUORUM: the commit-reveal round runs)
     Submitted, // OPTIMISTIC only: result posted, challenge window open
     Disputed, // a challenge or an audit is before a committee
     Finalized, // a result was accepted and paid

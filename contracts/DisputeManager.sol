@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IDisputeManager} from "./interfaces/IDisputeManager.sol";
+import {IJobRegistry} from "./interfaces/IJobRegistry.sol";
+import {IStakeManager, IWindowSource} from "./interfaces/IStakeManager.sol";
+import {IPaymentVault} from "./interfaces/IPaymentVault.sol";
+import {FeeSplit} from "./libraries/FeeSplit.sol";
+import {Role, Status, Verdict} from "./types/Types.sol";
+
+/// @title DisputeManager
+/// @notice Challenges and audits of OPTIMISTIC results, judged by verifier committees drawn by
+///         stake that vote by commit-reveal; slashes and pays on the verdict.
+/// @dev Committees are drawn with keccak256(prevrandao, blockhash(n-1), jobId): the challenger
+///      cannot pick the seed but can choose the block it challenges in, and that block's proposer
+///      can withhold it; a committee is therefore as random as one block's proposer allows, and a
+///      colluding majority of a committee can decide one dispute (the slashes of the losing side
+///      and the audit rate make that costly, see docs/THREATS.md).
+contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice Held by governance: may change the parameters.
+    bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
+    /// @notice Largest committee (an odd size avoids ties when everyone reveals).
+    uint8 public constant MAX_COMMITTEE = 15;
+    /// @notice Shortest and longest commit or reveal window.
+    uint32 public constant MIN_WINDOW = 1 minutes;
+    uint32 public constant MAX_WINDOW = 7 days;
+    /// @notice Largest amount parameter: 1e9 tokens of 18 decimals.
+    uint96 public constant MAX_AMOUNT = 1e27;
+
+    /// @notice The protocol token (challenge bonds).
+    IERC20 public immutable TOKEN;
+    /// @notice Where committees are drawn from, and who slashes.
+    IStakeManager public immutable STAKES;
+    /// @notice Where bonds, pots and rewards are held.
+    IPaymentVault public immutable VAULT;
+
+    /// @notice The JobRegistry, wired in once.
+    IJobRegistry public hub;
+    Params private _params;
+    uint256 private _disputeCount;
+
+    struct Ballot {
+        bool seated;
+        Verdict revealed;
+        bytes32 commitment;
+    }
+
+    mapping(uint256 disputeId => Dispute) private _disputes;
+    mapping(uint256 disputeId => address[]) private _committees;
+    mapping(uint256 disputeId => mapping(address voter => Ballot)) private _ballots;
+    mapping(uint256 jobId => uint256 disputeId) private _latest;
+
+    /// @param token The protocol token.
+    /// @param stakes The StakeManager (this contract needs its PROTOCOL_ROLE).
+    /// @param vault The PaymentVault (this contract needs its PROTOCOL_ROLE).
+    /// @param admin Granted the admin and governance roles.
+    /// @param params_ The initial parameters.
+    constructor(IERC20 token, IStakeManager stakes, IPaymentVault vault, address admin, Params memory params_) {
+        TOKEN = token;
+        STAKES = stakes;
+        VAULT = vault;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PARAMS_ROLE, admin);
+        _setParams(params_);
+    }
+
+    /// @notice Wires in the JobRegistry, once.
+    function setHub(IJobRegistry hub_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(hub) != address(0) || address(hub_) == address(0)) revert HubAlreadySet();
+        hub = hub_;
+        emit HubSet(address(hub_));
+    }
+
+    /// @notice Sets the parameters; see `Params` for each bound. The windows must still end every
+    ///         slash inside the unbonding period.
+    function setParams(Params calldata params_) external onlyRole(PARAMS_ROLE) {
+        _setParams(params_);
+        if (address(hub) != address(0)) {
+            uint256 longest = IWindowSource(address(hub)).longestSlashableWindow();
+            uint256 unbonding = STAKES.unbondingPeriod();
+            if (longest > unbonding) revert ParameterOutOfBounds("window", longest, 0, unbonding);
+        }
+    }
+
+    /// @inheritdoc IDisputeManager
+    function challenge(uint256 jobId) external nonReentrant returns (uint256 disputeId) {
+        IJobRegistry.Job memory job = hub.jobOf(jobId);
+        // solhint-disable-next-line not-rely-on-time
+        if (job.status != Status.Submitted || block.timestamp > job.phaseEnd) revert NotChallengeable(jobId);
+        if (msg.sender == job.executor || !STAKES.isEligible(msg.sender, Role.VERIFIER)) {
+            revert NotStakedVerifier(msg.sender);
+        }
+        hub.markDisputed(jobId);
+        uint96 bond = _params.challengeBond;
+        disputeId = _open(jobId, job.executor, msg.sender, bond);
+        TOKEN.safeTransferFrom(msg.sender, address(VAULT), bond);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function openAudit(uint256 jobId, address executor) external returns (uint256 disputeId) {
+        if (msg.sender != address(hub)) revert NotHub(msg.sender);
+        return _open(jobId, executor, address(0), 0);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function commitVote(uint256 disputeId, bytes32 commitment) external {
+        Dispute storage dispute = _existing(disputeId);
+        Ballot storage ballot = _seat(disputeId);
+        // solhint-disable-next-line not-rely-on-time
+        if (block.timestamp > dispute.commitEnd || dispute.resolved) revert CommitPhaseOver(disputeId, dispute.commitEnd);
+        if (ballot.commitment != bytes32(0)) revert AlreadyCommitted(disputeId, msg.sender);
+        ballot.commitment = commitment;
+        ++dispute.commits;
+        emit VoteCommitted(disputeId, msg.sender);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function revealVote(uint256 disputeId, Verdict verdict, bytes32 salt) external {
+        Dispute storage dispute = _existing(disputeId);
+        Ballot storage ballot = _seat(disputeId);
+        // INVARIANT: no verdict is visible while anyone can still commit, so none can be copied.
+        // solhint-disable-next-line not-rely-on-time
+        if (dispute.commits < dispute.seats && block.timestamp <= dispute.commitEnd) {
+            revert RevealPhaseNotStarted(disputeId, dispute.commitEnd);
+        }
+        // solhint-disable-next-line not-rely-on-time
+        if (block.timestamp > dispute.revealEnd || dispute.resolved) revert RevealPhaseOver(disputeId, dispute.revealEnd);
+        if (ballot.revealed != Verdict.Undecided) revert AlreadyRevealed(disputeId, msg.sender);
+        if (verdict == Verdict.Undecided) revert InvalidVerdict();
+        if (ballot.commitment != commitmentOf(msg.sender, disputeId, verdict, salt)) {
+            revert CommitmentMismatch(disputeId, msg.sender);
+        }
+        ballot.revealed = verdict;
+        if (verdict == Verdict.Valid) ++dispute.validVotes;
+        else ++dispute.invalidVotes;
+        emit VoteRevealed(disputeId, msg.sender, verdict);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function resolve(uint256 jobId) external nonReentrant returns (Verdict verdict) {
+        uint256 disputeId = _latest[jobId];
+        Dispute storage dispute = _disputes[disputeId];
+        if (disputeId == 0 || dispute.resolved) revert NoOpenDispute(jobId);
+        uint256 revealed = uint256(dispute.validVotes) + dispute.invalidVotes;
+        // solhint-disable-next-line not-rely-on-time
+        if (revealed < dispute.seats && block.timestamp <= dispute.revealEnd) {
+            revert TallyTooEarly(disputeId, dispute.revealEnd);
+        }
+        dispute.resolved = true;
+        if (dispute.validVotes > dispute.invalidVotes) verdict = Verdict.Valid;
+        else if (dispute.invalidVotes > dispute.validVotes) verdict = Verdict.Invalid;
+        uint256 pot = _settle(disputeId, dispute, verdict);
+        emit DisputeResolved(disputeId, jobId, verdict, dispute.validVotes, dispute.invalidVotes, pot);
+        hub.settleDispute(jobId, verdict);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function commitmentOf(address voter, uint256 disputeId, Verdict verdict, bytes32 salt)
+        public
+        view
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(voter, _disputes[disputeId].jobId, disputeId, verdict, salt, block.chainid, address(this)));
+    }
+
+    /// @inheritdoc IDisputeManager
+    function disputeOf(uint256 disputeId) external view returns (Dispute memory) {
+        return _existing(disputeId);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function committeeOf(uint256 disputeId) external view returns (address[] memory) {
+        return _committees[disputeId];
+    }
+
+    /// @inheritdoc IDisputeManager
+    function ballotOf(uint256 disputeId, address voter) external view returns (bytes32, Verdict) {
+        Ballot storage ballot = _ballots[disputeId][voter];
+        return (ballot.commitment, ballot.revealed);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function disputeWindow() external view returns (uint256) {
+        return uint256(_params.commitWindow) + _params.revealWindow;
+    }
+
+    /// @inheritdoc IDisputeManager
+    function disputeOfJob(uint256 jobId) external view returns (uint256) {
+        return _latest[jobId];
+    }
+
+    /// @inheritdoc IDisputeManager
+    function params() external view returns (Params memory) {
+        return _params;
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    function _open(uint256 jobId, address executor, address challenger, uint96 bond) private returns (uint256 disputeId) {
+        address[] memory exclude = new address[](challenger == address(0) ? 1 : 2);
+        exclude[0] = executor;
+        if (challenger != address(0)) exclude[1] = challenger;
+        bytes32 seed = keccak256(
+            abi.encode(block.prevrandao, blockhash(block.number - 1), jobId, "committee", address(this), block.chainid)
+        );
+        address[] memory committee = STAKES.draw(Role.VERIFIER, seed, _params.committeeSize, exclude);
+        disputeId = ++_disputeCount;
+        // solhint-disable-next-line not-rely-on-time
+        uint32 commitEnd = uint32(block.timestamp) + _params.commitWindow;
+        uint32 revealEnd = commitEnd + _params.revealWindow;
+        Dispute storage dispute = _disputes[disputeId];
+        dispute.commitEnd = commitEnd;
+        dispute.revealEnd = revealEnd;
+        dispute.seats = uint8(committee.length);
+        dispute.challenger = challenger;
+        dispute.bond = bond;
+        dispute.jobId = jobId;
+        dispute.executor = executor;
+        _latest[jobId] = disputeId;
+        _committees[disputeId] = committee;
+        for (uint256 i = 0; i < committee.length; ++i) _ballots[disputeId][committee[i]].seated = true;
+        emit DisputeOpened(disputeId, jobId, challenger, committee, commitEnd, revealEnd);
+    }
+
+    /// @dev Slashes the losing side and pays the winners; returns the pot (slashes and forfeited bond).
+    function _settle(uint256 disputeId, Dispute storage dispute, Verdict verdict) private returns (uint256 pot) {
+        uint256 jobId = dispute.jobId;
+        address challenger = dispute.challenger;
+        uint96 voterSlash = _params.voterSlash;
+        address[] memory absent = _collect(disputeId, Verdict.Undecided, dispute.seats - dispute.validVotes - dispute.invalidVotes);
+        pot = _slashAll(absent, voterSlash);
+        if (verdict == Verdict.Undecided) {
+            // A tie or an empty committee proves nothing: the bond goes back, the pot to the treasury.
+            if (challenger != address(0)) VAULT.credit(challenger, jobId, dispute.bond);
+            VAULT.distribute(jobId, pot, 0, new address[](0));
+            return pot;
+        }
+        Verdict losing = verdict == Verdict.Valid ? Verdict.Invalid : Verdict.Valid;
+        uint256 winning = verdict == Verdict.Valid ? dispute.validVotes : dispute.invalidVotes;
+        address[] memory winners = _collect(disputeId, verdict, winning);
+        pot += _slashAll(_collect(disputeId, losing, dispute.seats - absent.length - winning), voterSlash);
+        // The side that was right besides the committee: the challenger (Invalid) or the executor (Valid).
+        address ally;
+        if (verdict == Verdict.Invalid) {
+            pot += STAKES.slash(dispute.executor, Role.EXECUTOR, hub.EXECUTOR_COLLATERAL(), address(VAULT));
+            if (challenger != address(0)) VAULT.credit(challenger, jobId, dispute.bond);
+            ally = challenger;
+        } else {
+            pot += dispute.bond;
+            ally = dispute.executor;
+        }
+        VAULT.distribute(jobId, pot, _params.winnerShareBps, _append(winners, ally));
+        VAULT.rewardVoters(jobId, _params.auditReward, winners);
+    }
+
+    function _slashAll(address[] memory voters, uint96 amount) private returns (uint256 pot) {
+        for (uint256 i = 0; i < voters.length; ++i) pot += STAKES.slash(voters[i], Role.VERIFIER, amount, address(VAULT));
+    }
+
+    /// @dev The `count` members whose revealed vote is `vote`; loops over at most MAX_COMMITTEE seats.
+    function _collect(uint256 disputeId, Verdict vote, uint256 count) private view returns (address[] memory members) {
+        members = new address[](count);
+        address[] storage committee = _committees[disputeId];
+        uint256 found;
+        for (uint256 i = 0; i < committee.length && found < count; ++i) {
+            if (_ballots[disputeId][committee[i]].revealed == vote) members[found++] = committee[i];
+        }
+    }
+
+    function _append(address[] memory list, address extra) private pure returns (address[] memory out) {
+        if (extra == address(0)) return list;
+        out = new address[](list.length + 1);
+        for (uint256 i = 0; i < list.length; ++i) out[i] = list[i];
+        out[list.length] = extra;
+    }
+
+    function _existing(uint256 disputeId) private view returns (Dispute storage dispute) {
+        dispute = _disputes[disputeId];
+        if (dispute.jobId == 0) revert UnknownDispute(disputeId);
+    }
+
+    function _seat(uint256 disputeId) private view returns (Ballot storage ballot) {
+        ballot = _ballots[disputeId][msg.sender];
+        if (!ballot.seated) revert NotOnCommittee(disputeId, msg.sender);
+    }
+
+    function _setParams(Params memory p) private {
+        if (p.committeeSize == 0 || p.committeeSize > MAX_COMMITTEE) {
+            revert ParameterOutOfBounds("committeeSize", p.committeeSize, 1, MAX_COMMITTEE);
+        }
+        if (p.commitWindow < MIN_WINDOW || p.commitWindow > MAX_WINDOW) {
+            revert ParameterOutOfBounds("commitWindow", p.commitWindow, MIN_WINDOW, MAX_WINDOW);
+        }
+        if (p.revealWindow < MIN_WINDOW || p.revealWindow > MAX_WINDOW) {
+            revert ParameterOutOfBounds("revealWindow", p.revealWindow, MIN_WINDOW, MAX_WINDOW);
+        }
+        if (p.winnerShareBps > FeeSplit.BPS) revert ParameterOutOfBounds("winnerShareBps", p.winnerShareBps, 0, FeeSplit.BPS);
+        if (p.challengeBond == 0 || p.challengeBond > MAX_AMOUNT) {
+            revert ParameterOutOfBounds("challengeBond", p.challengeBond, 1, MAX_AMOUNT);
+        }
+        if (p.voterSlash > MAX_AMOUNT) revert ParameterOutOfBounds("voterSlash", p.voterSlash, 0, MAX_AMOUNT);
+        if (p.auditReward > MAX_AMOUNT) revert ParameterOutOfBounds("auditReward", p.auditReward, 0, MAX_AMOUNT);
+        _params = p;
+        emit ParamsSet(p);
+    }
+}

@@ -1,0 +1,628 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IJobRegistry} from "./interfaces/IJobRegistry.sol";
+import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+import {IStakeManager, IWindowSource} from "./interfaces/IStakeManager.sol";
+import {IDisputeManager} from "./interfaces/IDisputeManager.sol";
+import {IQuorumManager} from "./interfaces/IQuorumManager.sol";
+import {IResultVerifier} from "./interfaces/IResultVerifier.sol";
+import {IPaymentVault} from "./interfaces/IPaymentVault.sol";
+import {IInferenceCallback} from "./interfaces/IInferenceCallback.sol";
+import {FeeSplit} from "./libraries/FeeSplit.sol";
+import {TensorCodec} from "./libraries/TensorCodec.sol";
+import {Mode, Role, Status, Verdict, RequestParams} from "./types/Types.sol";
+
+/// @title JobRegistry
+/// @notice The Glassbox hub: escrow, assignment, results, verification by mode, disputes'
+///         settlement, fee split and credits.
+/// @dev Randomness. Executors are drawn with keccak256(prevrandao, blockhash(n-1), jobId, attempt):
+///      the requester cannot choose it, and no executor can know it before the request is in a
+///      block. The proposer of that block knows prevrandao and can reorder, include or withhold
+///      the request (and a requester who can predict the inclusion block can compute the draw and
+///      choose whether to send), so a draw can be biased by one proposer's choice; this is why no
+///      mode trusts an executor more than its stake. The audit lottery is seeded by the hash of
+///      the submission's block, which the executor cannot know when it signs; that block's
+///      proposer can grind it, so an executor that is also the proposer may dodge one audit (a
+///      challenge still reaches it). Committees are drawn with the same recipe as executors.
+contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice Held by governance: may set the parameters, the treasury and the result verifier.
+    bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
+    /// @notice Largest inline input or output; larger tensors travel by hash and URI.
+    uint256 public constant MAX_INLINE_BYTES = 64 * 1024;
+    /// @notice Largest callback gas limit a requester may ask for.
+    uint256 public constant MAX_CALLBACK_GAS = 2_000_000;
+    /// @notice Gas kept back for the bookkeeping after a callback returns.
+    uint256 public constant CALLBACK_RESERVE = 20_000;
+    /// @notice A deadline is at least this far and at most `MAX_JOB_DURATION` away.
+    uint256 public constant MIN_JOB_DURATION = 1 minutes;
+    uint256 public constant MAX_JOB_DURATION = 30 days;
+    /// @notice Bounds of every window parameter.
+    uint32 public constant MIN_WINDOW = 1 minutes;
+    uint32 public constant MAX_WINDOW = 7 days;
+    /// @notice Largest quorum.
+    uint8 public constant MAX_QUORUM = 9;
+    /// @notice Most assignments a job may have.
+    uint8 public constant MAX_ATTEMPTS = 5;
+    /// @notice Largest amount parameter (fees, bonds, slashes): 1e9 tokens of 18 decimals.
+    uint96 public constant MAX_AMOUNT = 1e27;
+
+    /// @notice The token fees, bonds and stakes are paid in.
+    IERC20 public immutable TOKEN;
+    /// @notice The model registry.
+    IModelRegistry public immutable MODELS;
+    /// @notice The stake manager (this contract holds its PROTOCOL_ROLE).
+    IStakeManager public immutable STAKES;
+    /// @notice The dispute manager (this contract is its hub).
+    IDisputeManager public immutable DISPUTES;
+    /// @notice The quorum manager (this contract is its hub).
+    IQuorumManager public immutable QUORUM;
+    /// @notice Holds fees, bonds and credits (this contract holds its PROTOCOL_ROLE).
+    IPaymentVault public immutable VAULT;
+    /// @notice Collateral locked on each executor of each job, slashed in full on an invalid
+    ///         verdict or a losing quorum vote. Immutable so that what a job locked is always
+    ///         what it unlocks.
+    uint96 public immutable EXECUTOR_COLLATERAL;
+
+    Params private _params;
+    /// @notice The verifier of ATTESTED-mode results (zero: ATTESTED jobs cannot be served).
+    IResultVerifier public resultVerifier;
+    uint256 private _jobCount;
+
+    mapping(uint256 jobId => Job) private _jobs;
+    mapping(uint256 jobId => bytes) private _outputs;
+    mapping(uint256 jobId => string) private _outputURIs;
+
+    /// @param token The protocol token.
+    /// @param models The model registry.
+    /// @param stakes The stake manager.
+    /// @param disputes The dispute manager.
+    /// @param quorum The quorum manager.
+    /// @param vault The payment vault.
+    /// @param admin The default admin.
+    /// @param executorCollateral Collateral locked per executor per job.
+    /// @param params_ The initial parameters.
+    constructor(
+        IERC20 token,
+        IModelRegistry models,
+        IStakeManager stakes,
+        IDisputeManager disputes,
+        IQuorumManager quorum,
+        IPaymentVault vault,
+        address admin,
+        uint96 executorCollateral,
+        Params memory params_
+    ) {
+        if (admin == address(0)) revert ZeroAddress("admin");
+        if (executorCollateral == 0 || executorCollateral > MAX_AMOUNT) {
+            revert ParameterOutOfBounds("executorCollateral", executorCollateral, 1, MAX_AMOUNT);
+        }
+        TOKEN = token;
+        MODELS = models;
+        STAKES = stakes;
+        DISPUTES = disputes;
+        QUORUM = quorum;
+        VAULT = vault;
+        EXECUTOR_COLLATERAL = executorCollateral;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PARAMS_ROLE, admin);
+        _checkParams(params_);
+        _params = params_;
+        emit ParamsSet(params_);
+    }
+
+    // ================================================================ requests
+
+    /// @inheritdoc IJobRegistry
+    function requestInference(RequestParams calldata p) external nonReentrant returns (uint256 jobId) {
+        return _request(p);
+    }
+
+    /// @inheritdoc IJobRegistry
+    function requestInferenceWithPermit(RequestParams calldata p, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        nonReentrant
+        returns (uint256 jobId)
+    {
+        // A permit front-run by someone else still leaves the allowance: ignore its failure and let
+        // the transfer decide (OpenZeppelin's advice for IERC20Permit).
+        try IERC20Permit(address(TOKEN)).permit(msg.sender, address(this), p.fee, permitDeadline, v, r, s) {} catch {}
+        return _request(p);
+    }
+
+    /// @inheritdoc IJobRegistry
+    function assign(uint256 jobId) external nonReentrant {
+        Job storage job = _existing(jobId);
+        _requireStatus(jobId, job, Status.Unassigned);
+        // solhint-disable-next-line not-rely-on-time
+        if (block.timestamp >= job.deadline) revert PhaseOver(jobId, job.deadline);
+        _assign(jobId, job, address(0));
+    }
+
+    // ================================================================ results
+
+    /// @inheritdoc IJobRegistry
+    function submitResult(uint256 jobId, bytes calldata output) external nonReentrant {
+        if (output.length == 0) revert EmptyOutput();
+        if (output.length > MAX_INLINE_BYTES) revert InlineTooLarge(output.length, MAX_INLINE_BYTES);
+        Job storage job = _assignedTo(jobId);
+        if (job.mode == Mode.QUORUM || job.mode == Mode.ATTESTED) revert WrongMode(jobId, job.mode);
+        _outputs[jobId] = output;
+        _acceptSubmission(jobId, job, keccak256(output), output, "");
+    }
+
+    /// @inheritdoc IJobRegistry
+    function submitResultRef(uint256 jobId, bytes32 outputHash, string calldata outputURI) external nonReentrant {
+        if (outputHash == bytes32(0) || bytes(outputURI).length == 0) revert EmptyOutput();
+        if (bytes(outputURI).length > 512) revert InlineTooLarge(bytes(outputURI).length, 512);
+        Job storage job = _assignedTo(jobId);
+        if (job.mode == Mode.QUORUM || job.mode == Mode.ATTESTED) revert WrongMode(jobId, job.mode);
+        _outputURIs[jobId] = outputURI;
+        _acceptSubmission(jobId, job, outputHash, "", outputURI);
+    }
+
+    /// @inheritdoc IJobRegistry
+    function submitAttestedResult(uint256 jobId, bytes calldata output, bytes calldata proof) external nonReentrant {
+        if (output.length == 0) revert EmptyOutput();
+        if (output.length > MAX_INLINE_BYTES) revert InlineTooLarge(output.length, MAX_INLINE_BYTES);
+        Job storage job = _assignedTo(jobId);
+        if (job.mode != Mode.ATTESTED) revert WrongMode(jobId, job.mode);
+        IResultVerifier verifier = resultVerifier;
+        if (address(verifier) == address(0)) revert NoResultVerifier();
+        bytes32 outputHash = keccak256(output);
+        bytes32 digest = MODELS.versionOf(job.modelId, job.version).digest;
+        if (!verifier.verifyResult(jobId, digest, job.inputHash, outputHash, msg.sender, proof)) revert ProofRejected(jobId);
+        _outputs[jobId] = output;
+        _acceptSubmission(jobId, job, outputHash, output, "");
+    }
+
+    // ================================================================ verification
+
+    /// @inheritdoc IJobRegistry
+    function startAudit(uint256 jobId) external nonReentrant returns (uint256 disputeId) {
+        Job storage job = _existing(jobId);
+        _requireStatus(jobId, job, Status.Submitted);
+        (bool known, bool selected) = _auditLottery(jobId, job);
+        if (!known) revert AuditSeedUnavailable(jobId, job.submitBlock);
+        if (!selected) revert NotSelectedForAudit(jobId);
+        disputeId = _openAudit(jobId, job);
+    }
+
+    /// @inheritdoc IJobRegistry
+    function markDisputed(uint256 jobId) external returns (address executor) {
+        if (msg.sender != address(DISPUTES)) revert NotDisputeManager(msg.sender);
+        Job storage job = _existing(jobId);
+        _requireStatus(jobId, job, Status.Submitted);
+        job.status = Status.Disputed;
+        emit JobDisputed(jobId);
+        return job.executor;
+    }
+
+    /// @inheritdoc IJobRegistry
+    function settleDispute(uint256 jobId, Verdict verdict) external nonReentrant {
+        if (msg.sender != address(DISPUTES)) revert NotDisputeManager(msg.sender);
+        Job storage job = _existing(jobId);
+        _requireStatus(jobId, job, Status.Disputed);
+        emit DisputeSettled(jobId, verdict);
+        if (verdict == Verdict.Valid) {
+            _finalizeSingle(jobId, job);
+            return;
+        }
+        // The DisputeManager already slashed an Invalid executor's collateral; release the lock.
+        STAKES.unlock(job.executor, Role.EXECUTOR, EXECUTOR_COLLATERAL);
+        if (verdict == Verdict.Invalid) _retryOrRefund(jobId, job, job.executor, RefundReason.Rejected);
+        else _refund(jobId, job, RefundReason.Undecided);
+    }
+
+    /// @inheritdoc IJobRegistry
+    function finalize(uint256 jobId) external nonReentrant {
+        Job storage job = _existing(jobId);
+        if (job.mode == Mode.QUORUM) {
+            _finalizeQuorum(jobId, job);
+            return;
+        }
+        _requireStatus(jobId, job, Status.Submitted);
+        // solhint-disable-next-line not-rely-on-time
+        if (block.timestamp <= job.phaseEnd) revert PhaseNotOver(jobId, job.phaseEnd);
+        (bool known, bool selected) = _auditLottery(jobId, job);
+        if (known && selected) {
+            _openAudit(jobId, job);
+            return;
+        }
+        _finalizeSingle(jobId, job);
+    }
+
+    /// @inheritdoc IJobRegistry
+    function timeout(uint256 jobId) external nonReentrant {
+        Job storage job = _existing(jobId);
+        if (job.mode == Mode.QUORUM) revert WrongMode(jobId, job.mode);
+        _requireStatus(jobId, job, Status.Assigned);
+        // solhint-disable-next-line not-rely-on-time
+        if (block.timestamp <= job.phaseEnd) revert PhaseNotOver(jobId, job.phaseEnd);
+        address executor = _slashTimedOut(jobId, job);
+        _retryOrRefund(jobId, job, executor, RefundReason.Expired);
+    }
+
+    /// @inheritdoc IJobRegistry
+    function cancel(uint256 jobId) external nonReentrant {
+        Job storage job = _existing(jobId);
+        if (msg.sender != job.requester) revert NotRequester(jobId, msg.sender);
+        if (job.status == Status.Unassigned) {
+            _refund(jobId, job, RefundReason.Cancelled);
+            return;
+        }
+        _requireStatus(jobId, job, Status.Assigned);
+        if (job.mode == Mode.QUORUM) revert WrongMode(jobId, job.mode);
+        // INVARIANT: an assigned job is cancelled only once both its executor's phase and the
+        // requester's deadline are over, so no honest executor loses a job it is still allowed to do.
+        // solhint-disable-next-line not-rely-on-time
+        uint32 end = job.phaseEnd > job.deadline ? job.phaseEnd : job.deadline;
+        // solhint-disable-next-line not-rely-on-time
+        if (block.timestamp <= end) revert PhaseNotOver(jobId, end);
+        _slashTimedOut(jobId, job);
+        _refund(jobId, job, RefundReason.Expired);
+    }
+
+    // ================================================================ governance
+
+    /// @notice Sets every parameter; each is bounded (see `_checkParams`), the fee shares sum to at
+    ///         most 100%, and the windows must end every slash inside the unbonding period.
+    function setParams(Params calldata params_) external onlyRole(PARAMS_ROLE) {
+        _checkParams(params_);
+        _params = params_;
+        emit ParamsSet(params_);
+    }
+
+    /// @notice Sets the verifier of ATTESTED results (zero disables the mode).
+    function setResultVerifier(IResultVerifier verifier) external onlyRole(PARAMS_ROLE) {
+        resultVerifier = verifier;
+        emit ResultVerifierSet(address(verifier));
+    }
+
+    // ================================================================ views
+
+    /// @inheritdoc IJobRegistry
+    function jobOf(uint256 jobId) external view returns (Job memory) {
+        return _existing(jobId);
+    }
+
+    /// @inheritdoc IJobRegistry
+    function resultOf(uint256 jobId)
+        external
+        view
+        returns (Status status, bytes32 outputHash, bytes memory output, string memory outputURI)
+    {
+        Job storage job = _existing(jobId);
+        return (job.status, job.outputHash, _outputs[jobId], _outputURIs[jobId]);
+    }
+
+    /// @inheritdoc IJobRegistry
+    function auditSelected(uint256 jobId) external view returns (bool known, bool selected) {
+        Job storage job = _existing(jobId);
+        if (job.status != Status.Submitted) return (false, false);
+        return _auditLottery(jobId, job);
+    }
+
+    /// @inheritdoc IJobRegistry
+    function params() external view returns (Params memory) {
+        return _params;
+    }
+
+    /// @inheritdoc IJobRegistry
+    function jobCount() external view returns (uint256) {
+        return _jobCount;
+    }
+
+    /// @inheritdoc IWindowSource
+    function longestSlashableWindow() public view returns (uint256) {
+        Params storage p = _params;
+        uint256 single = uint256(p.executionWindow) + p.challengeWindow;
+        uint256 quorum = uint256(p.executionWindow) + p.revealWindow;
+        return (single > quorum ? single : quorum) + DISPUTES.disputeWindow();
+    }
+
+    // ================================================================ internal: requests
+
+    function _request(RequestParams calldata p) private returns (uint256 jobId) {
+        bytes32 inputHash = _checkRequest(p);
+        jobId = ++_jobCount;
+        Job storage job = _jobs[jobId];
+        job.requester = msg.sender;
+        job.deadline = p.deadline;
+        job.fee = p.fee;
+        job.callback = p.callback;
+        job.callbackGasLimit = uint24(p.callbackGasLimit);
+        job.modelId = uint32(p.modelId);
+        job.version = p.version;
+        job.mode = p.mode;
+        job.inputHash = inputHash;
+        emit JobRequested(jobId, msg.sender, p.modelId, p, inputHash);
+        _assign(jobId, job, address(0));
+        // Effects are done; the pull comes last and the call is nonReentrant.
+        TOKEN.safeTransferFrom(msg.sender, address(VAULT), p.fee);
+    }
+
+    function _checkRequest(RequestParams calldata p) private view returns (bytes32 inputHash) {
+        uint256 inputSize;
+        if (p.input.length != 0) {
+            if (p.inputHash != bytes32(0) || bytes(p.inputURI).length != 0) revert InputShape("both inline and by reference");
+            if (p.input.length > MAX_INLINE_BYTES) revert InlineTooLarge(p.input.length, MAX_INLINE_BYTES);
+            inputSize = p.input.length;
+            inputHash = keccak256(p.input);
+        } else {
+            if (p.inputHash == bytes32(0) || bytes(p.inputURI).length == 0 || p.inputSize == 0) {
+                revert InputShape("no input: give input bytes, or inputHash, inputURI and inputSize");
+            }
+            if (bytes(p.inputURI).length > 512) revert InlineTooLarge(bytes(p.inputURI).length, 512);
+            inputSize = p.inputSize;
+            inputHash = p.inputHash;
+        }
+        if (p.fee < _params.minFee) revert FeeBelowProtocolMinimum(p.fee, _params.minFee);
+        // solhint-disable-next-line not-rely-on-time
+        uint256 earliest = block.timestamp + MIN_JOB_DURATION;
+        // solhint-disable-next-line not-rely-on-time
+        uint256 latest = block.timestamp + MAX_JOB_DURATION;
+        if (p.deadline < earliest || p.deadline > latest) revert DeadlineOutOfRange(p.deadline, earliest, latest);
+        if (p.callbackGasLimit > MAX_CALLBACK_GAS || (p.callback == address(0) && p.callbackGasLimit != 0)) {
+            revert InvalidCallbackGas(p.callback, p.callbackGasLimit);
+        }
+        MODELS.checkRequest(p.modelId, p.version, p.mode, p.fee, inputSize);
+    }
+
+    /// @dev Draws the executor(s) of a job, excluding `previous`; leaves it Unassigned if too few
+    ///      eligible executors have the collateral free.
+    function _assign(uint256 jobId, Job storage job, address previous) private {
+        uint256 seats = job.mode == Mode.QUORUM ? _params.quorumSize : 1;
+        address[] memory exclude = new address[](previous == address(0) ? 0 : 1);
+        if (previous != address(0)) exclude[0] = previous;
+        uint8 attempt = job.attempts + 1;
+        bytes32 seed = keccak256(
+            abi.encode(block.prevrandao, blockhash(block.number - 1), jobId, attempt, address(this), block.chainid)
+        );
+        address[] memory chosen = STAKES.drawAndLock(Role.EXECUTOR, seed, seats, exclude, EXECUTOR_COLLATERAL);
+        if (chosen.length < seats) {
+            for (uint256 i = 0; i < chosen.length; ++i) STAKES.unlock(chosen[i], Role.EXECUTOR, EXECUTOR_COLLATERAL);
+            job.status = Status.Unassigned;
+            emit JobUnassigned(jobId);
+            return;
+        }
+        // solhint-disable-next-line not-rely-on-time
+        uint256 end = block.timestamp + _params.executionWindow;
+        uint32 phaseEnd = end < job.deadline ? uint32(end) : job.deadline;
+        job.executor = chosen[0];
+        job.phaseEnd = phaseEnd;
+        job.attempts = attempt;
+        job.status = Status.Assigned;
+        emit JobAssigned(jobId, chosen, phaseEnd, attempt);
+        if (seats > 1) QUORUM.open(jobId, chosen, phaseEnd, _params.revealWindow);
+    }
+
+    // ================================================================ internal: results
+
+    function _assignedTo(uint256 jobId) private view returns (Job storage job) {
+        job = _existing(jobId);
+        _requireStatus(jobId, job, Status.Assigned);
+        if (msg.sender != job.executor) revert NotAssignedExecutor(jobId, msg.sender);
+        // solhint-disable-next-line not-rely-on-time
+        if (block.timestamp > job.phaseEnd) revert PhaseOver(jobId, job.phaseEnd);
+    }
+
+    function _acceptSubmission(
+        uint256 jobId,
+        Job storage job,
+        bytes32 outputHash,
+        bytes memory output,
+        string memory outputURI
+    ) private {
+        job.outputHash = outputHash;
+        uint32 challengeEnd;
+        if (job.mode == Mode.OPTIMISTIC) {
+            // solhint-disable-next-line not-rely-on-time
+            challengeEnd = uint32(block.timestamp) + _params.challengeWindow;
+            job.phaseEnd = challengeEnd;
+            job.submitBlock = uint32(block.number);
+            job.status = Status.Submitted;
+        }
+        emit ResultSubmitted(jobId, msg.sender, outputHash, output, outputURI, challengeEnd);
+        if (job.mode != Mode.OPTIMISTIC) _finalizeSingle(jobId, job);
+    }
+
+    /// @dev Pays (or, for an invalid-input claim, refunds) a single-executor job and runs its callback.
+    function _finalizeSingle(uint256 jobId, Job storage job) private {
+        STAKES.unlock(job.executor, Role.EXECUTOR, EXECUTOR_COLLATERAL);
+        bytes memory output = _outputs[jobId];
+        if (TensorCodec.isInvalidClaim(output)) {
+            _refund(jobId, job, RefundReason.InvalidInput);
+            _callback(jobId, job, false, output);
+            return;
+        }
+        job.status = Status.Finalized;
+        address[] memory executors = new address[](1);
+        executors[0] = job.executor;
+        _payFee(jobId, job, executors);
+        _callback(jobId, job, true, output);
+    }
+
+    function _payFee(uint256 jobId, Job storage job, address[] memory executors) private {
+        Params storage p = _params;
+        VAULT.payFee(
+            jobId,
+            job.fee,
+            FeeSplit.Shares({verifierBps: p.verifierBps, modelOwnerBps: p.modelOwnerBps, treasuryBps: p.treasuryBps}),
+            executors,
+            MODELS.ownerOf(job.modelId)
+        );
+        emit JobFinalized(jobId, job.outputHash);
+    }
+
+    /// @dev Calls the job's callback with at most its gas cap and ignores the outcome: a revert, an
+    ///      out-of-gas or a return bomb cannot undo what came before. The caller must leave enough
+    ///      gas to honour the cap, so nobody can make a callback fail on purpose by starving it.
+    function _callback(uint256 jobId, Job storage job, bool valid, bytes memory output) private {
+        address target = job.callback;
+        if (target == address(0)) return;
+        uint256 gasLimit = job.callbackGasLimit;
+        // EIP-150 forwards at most 63/64 of what is left: require enough for the full cap.
+        uint256 required = (gasLimit * 64) / 63 + CALLBACK_RESERVE;
+        if (gasleft() < required) revert InsufficientGasForCallback(gasleft(), required);
+        bytes memory data = abi.encodeCall(IInferenceCallback.onInferenceResult, (jobId, valid, output));
+        bool success;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            // A plain CALL that copies no return data: a callee cannot make us pay for a huge
+            // return buffer. `data` is a live memory bytes array: its length is at `data`.
+            success := call(gasLimit, target, 0, add(data, 0x20), mload(data), 0, 0)
+        }
+        emit CallbackExecuted(jobId, target, success);
+    }
+
+    function _refund(uint256 jobId, Job storage job, RefundReason reason) private {
+        job.status = Status.Refunded;
+        VAULT.credit(job.requester, jobId, job.fee);
+        emit JobRefunded(jobId, reason, job.fee);
+    }
+
+    /// @dev After a rejected or timed-out attempt: another executor if attempts and time are left,
+    ///      otherwise the fee goes back. The executor's collateral was released by the caller.
+    function _retryOrRefund(uint256 jobId, Job storage job, address previous, RefundReason reason) private {
+        job.outputHash = bytes32(0);
+        delete _outputs[jobId];
+        delete _outputURIs[jobId];
+        // solhint-disable-next-line not-rely-on-time
+        bool timeLeft = block.timestamp + MIN_JOB_DURATION <= job.deadline;
+        if (job.attempts < _params.maxAttempts && timeLeft) {
+            _assign(jobId, job, previous);
+            if (job.status == Status.Assigned) return;
+        }
+        _refund(jobId, job, reason);
+    }
+
+    function _slashTimedOut(uint256 jobId, Job storage job) private returns (address executor) {
+        executor = job.executor;
+        STAKES.unlock(executor, Role.EXECUTOR, EXECUTOR_COLLATERAL);
+        uint256 slashed = STAKES.slash(executor, Role.EXECUTOR, _params.timeoutSlash, address(VAULT));
+        // The slashed stake compensates the requester for the lost time.
+        VAULT.credit(job.requester, jobId, slashed);
+        emit JobTimedOut(jobId, executor, slashed);
+    }
+
+    // ================================================================ internal: quorum
+
+    /// @dev Tallies the round (the QuorumManager enforces its timing), slashes the absent and,
+    ///      when a strict majority exists, the dissenters, and pays the majority or refunds.
+    function _finalizeQuorum(uint256 jobId, Job storage job) private {
+        _requireStatus(jobId, job, Status.Assigned);
+        (bytes32 winner, bytes memory output, address[] memory winners, address[] memory losers, address[] memory absent) =
+            QUORUM.tally(jobId);
+        _unlockAll(winners);
+        _unlockAll(losers);
+        _unlockAll(absent);
+        uint256 pot = _slashExecutors(losers) + _slashExecutors(absent);
+        _distribute(jobId, pot, winners, address(0));
+        if (winner == bytes32(0)) {
+            _refund(jobId, job, absent.length == winners.length + losers.length + absent.length ? RefundReason.Expired : RefundReason.Undecided);
+            return;
+        }
+        _outputs[jobId] = output;
+        job.outputHash = winner;
+        job.executor = winners[0];
+        if (TensorCodec.isInvalidClaim(output)) {
+            _refund(jobId, job, RefundReason.InvalidInput);
+            _callback(jobId, job, false, output);
+            return;
+        }
+        job.status = Status.Finalized;
+        _payFee(jobId, job, winners);
+        _callback(jobId, job, true, output);
+    }
+
+    function _unlockAll(address[] memory executors) private {
+        for (uint256 i = 0; i < executors.length; ++i) STAKES.unlock(executors[i], Role.EXECUTOR, EXECUTOR_COLLATERAL);
+    }
+
+    function _slashExecutors(address[] memory executors) private returns (uint256 pot) {
+        for (uint256 i = 0; i < executors.length; ++i) {
+            pot += STAKES.slash(executors[i], Role.EXECUTOR, EXECUTOR_COLLATERAL, address(VAULT));
+        }
+    }
+
+    // ================================================================ internal: disputes
+
+    function _openAudit(uint256 jobId, Job storage job) private returns (uint256 disputeId) {
+        job.status = Status.Disputed;
+        emit JobDisputed(jobId);
+        disputeId = DISPUTES.openAudit(jobId, job.executor);
+        emit AuditStarted(jobId, disputeId);
+    }
+
+    function _auditLottery(uint256 jobId, Job storage job) private view returns (bool known, bool selected) {
+        if (job.mode != Mode.OPTIMISTIC) return (true, false);
+        uint16 rate = MODELS.policyOf(job.modelId).auditRateBps;
+        if (rate == 0) return (true, false);
+        bytes32 seedHash = blockhash(job.submitBlock);
+        if (seedHash == bytes32(0)) return (false, false);
+        selected = uint256(keccak256(abi.encode(seedHash, jobId, "audit"))) % 10_000 < rate;
+        return (true, selected);
+    }
+
+    /// @dev Pays `winnerShareBps` of `pot` equally to `winners` plus `extra` (if non-zero); the
+    ///      vault sends the rest, rounding included, to the treasury.
+    function _distribute(uint256 jobId, uint256 pot, address[] memory winners, address extra) private {
+        if (pot == 0) return;
+        address[] memory all = winners;
+        if (extra != address(0)) {
+            all = new address[](winners.length + 1);
+            for (uint256 i = 0; i < winners.length; ++i) all[i] = winners[i];
+            all[winners.length] = extra;
+        }
+        VAULT.distribute(jobId, pot, _params.quorumWinnerShareBps, all);
+    }
+
+    // ================================================================ internal: checks
+
+    function _existing(uint256 jobId) private view returns (Job storage job) {
+        job = _jobs[jobId];
+        if (job.requester == address(0)) revert UnknownJob(jobId);
+    }
+
+    function _requireStatus(uint256 jobId, Job storage job, Status expected) private view {
+        if (job.status != expected) revert JobNotInStatus(jobId, job.status);
+    }
+
+    function _checkParams(Params memory p) private view {
+        _window("executionWindow", p.executionWindow);
+        _window("challengeWindow", p.challengeWindow);
+        _window("revealWindow", p.revealWindow);
+        if (p.quorumSize < 3 || p.quorumSize > MAX_QUORUM || p.quorumSize % 2 == 0) {
+            revert ParameterOutOfBounds("quorumSize", p.quorumSize, 3, MAX_QUORUM);
+        }
+        if (p.maxAttempts == 0 || p.maxAttempts > MAX_ATTEMPTS) revert ParameterOutOfBounds("maxAttempts", p.maxAttempts, 1, MAX_ATTEMPTS);
+        uint256 shares = uint256(p.verifierBps) + p.modelOwnerBps + p.treasuryBps;
+        if (shares > FeeSplit.BPS) revert ParameterOutOfBounds("feeShares", shares, 0, FeeSplit.BPS);
+        if (p.quorumWinnerShareBps > FeeSplit.BPS) {
+            revert ParameterOutOfBounds("quorumWinnerShareBps", p.quorumWinnerShareBps, 0, FeeSplit.BPS);
+        }
+        _amount("minFee", p.minFee, 1);
+        if (p.timeoutSlash > EXECUTOR_COLLATERAL) revert ParameterOutOfBounds("timeoutSlash", p.timeoutSlash, 0, EXECUTOR_COLLATERAL);
+        uint256 single = uint256(p.executionWindow) + p.challengeWindow;
+        uint256 quorum = uint256(p.executionWindow) + p.revealWindow;
+        uint256 longest = (single > quorum ? single : quorum) + DISPUTES.disputeWindow();
+        uint256 unbonding = STAKES.unbondingPeriod();
+        if (longest > unbonding) revert ParameterOutOfBounds("window", longest, 0, unbonding);
+    }
+
+    function _window(string memory name, uint32 value) private pure {
+        if (value < MIN_WINDOW || value > MAX_WINDOW) revert ParameterOutOfBounds(name, value, MIN_WINDOW, MAX_WINDOW);
+    }
+
+    function _amount(string memory name, uint96 value, uint96 min) private pure {
+        if (value < min || value > MAX_AMOUNT) revert ParameterOutOfBounds(name, value, min, MAX_AMOUNT);
+    }
+}

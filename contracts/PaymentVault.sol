@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IPaymentVault} from "./interfaces/IPaymentVault.sol";
+import {FeeSplit} from "./libraries/FeeSplit.sol";
+
+/// @title PaymentVault
+/// @notice Escrow, pools and credits of the protocol. Its token balance always equals escrowed fees
+///         of live jobs + open challenge bonds + `totalCredits` + the pool + the treasury's share.
+contract PaymentVault is IPaymentVault, AccessControl, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice Held by the contracts that move value inside the vault (the JobRegistry).
+    bytes32 public constant PROTOCOL_ROLE = keccak256("PROTOCOL_ROLE");
+    /// @notice Held by governance: may change the treasury address.
+    bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
+
+    /// @notice The protocol token.
+    IERC20 public immutable TOKEN;
+    /// @notice Where the treasury's share goes.
+    address public treasury;
+    /// @inheritdoc IPaymentVault
+    uint256 public totalCredits;
+    // One slot: both change on every fee split.
+    uint128 private _verifierPool;
+    uint128 private _treasuryAccrued;
+    mapping(address account => uint256) private _credits;
+
+    /// @param token The protocol token.
+    /// @param admin Granted the admin and governance roles.
+    /// @param treasury_ Where the treasury's share goes.
+    constructor(IERC20 token, address admin, address treasury_) {
+        if (treasury_ == address(0) || admin == address(0)) revert ZeroAddress();
+        TOKEN = token;
+        treasury = treasury_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PARAMS_ROLE, admin);
+        emit TreasurySet(treasury_);
+    }
+
+    /// @inheritdoc IPaymentVault
+    function payFee(
+        uint256 jobId,
+        uint256 fee,
+        FeeSplit.Shares calldata shares,
+        address[] calldata executors,
+        address modelOwner
+    ) external onlyRole(PROTOCOL_ROLE) {
+        FeeSplit.Parts memory parts = FeeSplit.split(fee, shares);
+        (uint256 each, uint256 dust) = FeeSplit.equalShares(parts.executor, executors.length);
+        for (uint256 i = 0; i < executors.length; ++i) _credits[executors[i]] += each;
+        _credits[modelOwner] += parts.modelOwner;
+        totalCredits += parts.executor - dust + parts.modelOwner;
+        // Both parts are below the fee, itself below 2^96: the casts cannot truncate.
+        _verifierPool += uint128(parts.verifiers);
+        _treasuryAccrued += uint128(parts.treasury + dust);
+        emit FeePaid(jobId, parts.executor - dust, parts.verifiers, parts.modelOwner, parts.treasury + dust);
+    }
+
+    /// @inheritdoc IPaymentVault
+    function credit(address account, uint256 jobId, uint256 amount) external onlyRole(PROTOCOL_ROLE) {
+        _credit(account, jobId, amount);
+    }
+
+    /// @inheritdoc IPaymentVault
+    function distribute(uint256 jobId, uint256 pot, uint256 shareBps, address[] calldata winners)
+        external
+        onlyRole(PROTOCOL_ROLE)
+    {
+        if (pot == 0) return;
+        (uint256 each, ) = FeeSplit.equalShares((pot * shareBps) / FeeSplit.BPS, winners.length);
+        for (uint256 i = 0; i < winners.length; ++i) _credit(winners[i], jobId, each);
+        uint256 rest = pot - each * winners.length;
+        _treasuryAccrued += uint128(rest);
+        emit TreasuryAccrued(jobId, rest);
+    }
+
+    /// @inheritdoc IPaymentVault
+    function rewardVoters(uint256 jobId, uint256 reward, address[] calldata voters) external onlyRole(PROTOCOL_ROLE) {
+        uint256 pool = _verifierPool;
+        for (uint256 i = 0; i < voters.length && pool != 0; ++i) {
+            uint256 paid = reward < pool ? reward : pool;
+            pool -= paid;
+            _credit(voters[i], jobId, paid);
+        }
+        _verifierPool = uint128(pool);
+    }
+
+    /// @inheritdoc IPaymentVault
+    function claim() external nonReentrant returns (uint256 amount) {
+        amount = _credits[msg.sender];
+        if (amount == 0) revert NothingToClaim(msg.sender);
+        _credits[msg.sender] = 0;
+        totalCredits -= amount;
+        emit Claimed(msg.sender, amount);
+        TOKEN.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IPaymentVault
+    function claimTreasury() external nonReentrant returns (uint256 amount) {
+        amount = _treasuryAccrued;
+        if (amount == 0) revert NothingToClaim(treasury);
+        _treasuryAccrued = 0;
+        emit TreasuryClaimed(treasury, amount);
+        TOKEN.safeTransfer(treasury, amount);
+    }
+
+    /// @notice Sets where the treasury's share goes.
+    function setTreasury(address treasury_) external onlyRole(PARAMS_ROLE) {
+        if (treasury_ == address(0)) revert ZeroAddress();
+        treasury = treasury_;
+        emit TreasurySet(treasury_);
+    }
+
+    /// @inheritdoc IPaymentVault
+    function creditOf(address account) external view returns (uint256) {
+        return _credits[account];
+    }
+
+    /// @inheritdoc IPaymentVault
+    function pools() external view returns (uint256 verifierPool, uint256 treasuryAccrued) {
+        return (_verifierPool, _treasuryAccrued);
+    }
+
+    function _credit(address account, uint256 jobId, uint256 amount) private {
+        if (amount == 0) return;
+        _credits[account] += amount;
+        totalCredits += amount;
+        emit Credited(account, jobId, amount);
+    }
+}

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IQuorumManager} from "./interfaces/IQuorumManager.sol";
+
+/// @title QuorumManager
+/// @notice Runs the commit-reveal rounds of QUORUM jobs for the JobRegistry.
+contract QuorumManager is IQuorumManager {
+    /// @notice Largest output a member may reveal (the same bound as the JobRegistry's inline outputs).
+    uint256 public constant MAX_OUTPUT_BYTES = 64 * 1024;
+
+    /// @notice Who may wire in the hub, once.
+    address public immutable DEPLOYER;
+    /// @notice The JobRegistry.
+    address public hub;
+
+    struct Seat {
+        bool seated;
+        bytes32 commitment;
+        bytes32 outputHash; // zero until revealed
+    }
+
+    mapping(uint256 jobId => Round) private _rounds;
+    mapping(uint256 jobId => address[]) private _members;
+    mapping(uint256 jobId => mapping(address executor => Seat)) private _seats;
+    mapping(uint256 jobId => mapping(bytes32 outputHash => bytes)) private _outputs;
+
+    modifier onlyHub() {
+        if (msg.sender != hub) revert NotHub(msg.sender);
+        _;
+    }
+
+    constructor() {
+        DEPLOYER = msg.sender;
+    }
+
+    /// @notice Wires in the JobRegistry, once, by the deployer.
+    function setHub(address hub_) external {
+        if (msg.sender != DEPLOYER || hub != address(0) || hub_ == address(0)) revert HubAlreadySet();
+        hub = hub_;
+        emit HubSet(hub_);
+    }
+
+    /// @inheritdoc IQuorumManager
+    function open(uint256 jobId, address[] calldata members, uint32 commitEnd, uint32 revealWindow) external onlyHub {
+        // A job gets one round: a QUORUM job is never reassigned.
+        if (_rounds[jobId].seats != 0) revert RoundClosed(jobId);
+        _rounds[jobId] = Round({
+            commitEnd: commitEnd,
+            revealEnd: 0,
+            revealWindow: revealWindow,
+            seats: uint8(members.length),
+            commits: 0,
+            reveals: 0,
+            tallied: false
+        });
+        _members[jobId] = members;
+        for (uint256 i = 0; i < members.length; ++i) _seats[jobId][members[i]].seated = true;
+        emit RoundOpened(jobId, members, commitEnd, revealWindow);
+    }
+
+    /// @inheritdoc IQuorumManager
+    function commitResult(uint256 jobId, bytes32 commitment) external {
+        Round storage round = _existing(jobId);
+        Seat storage seat = _seats[jobId][msg.sender];
+        if (!seat.seated) revert NotInQuorum(jobId, msg.sender);
+        // solhint-disable-next-line not-rely-on-time
+        if (block.timestamp > round.commitEnd || round.revealEnd != 0 || round.tallied) {
+            revert CommitPhaseOver(jobId, round.commitEnd);
+        }
+        if (seat.commitment != bytes32(0)) revert AlreadyCommitted(jobId, msg.sender);
+        seat.commitment = commitment;
+        uint8 commits = ++round.commits;
+        emit ResultCommitted(jobId, msg.sender);
+        if (commits == round.seats) {
+            // solhint-disable-next-line not-rely-on-time
+            uint32 revealEnd = uint32(block.timestamp) + round.revealWindow;
+            round.revealEnd = revealEnd;
+            emit RevealPhaseStarted(jobId, revealEnd);
+        }
+    }
+
+    /// @inheritdoc IQuorumManager
+    function revealResult(uint256 jobId, bytes calldata output, bytes32 salt) external {
+        if (output.length == 0 || output.length > MAX_OUTPUT_BYTES) revert InvalidOutputSize(output.length, MAX_OUTPUT_BYTES);
+        Round storage round = _existing(jobId);
+        Seat storage seat = _seats[jobId][msg.sender];
+        if (!seat.seated) revert NotInQuorum(jobId, msg.sender);
+        // INVARIANT: no output is visible while anyone can still commit, so none can be copied.
+        // solhint-disable-next-line not-rely-on-time
+        if (round.revealEnd == 0 && block.timestamp <= round.commitEnd) revert RevealPhaseNotStarted(jobId, round.commitEnd);
+        uint32 revealEnd = _revealEnd(round);
+        // solhint-disable-next-line not-rely-on-time
+        if (block.timestamp > revealEnd || round.tallied) revert RevealPhaseOver(jobId, revealEnd);
+        if (seat.commitment == bytes32(0)) revert NotCommitted(jobId, msg.sender);
+        if (seat.outputHash != bytes32(0)) revert AlreadyRevealed(jobId, msg.sender);
+        bytes32 outputHash = keccak256(output);
+        if (commitmentOf(msg.sender, jobId, outputHash, salt) != seat.commitment) {
+            revert CommitmentMismatch(jobId, msg.sender);
+        }
+        seat.outputHash = outputHash;
+        ++round.reveals;
+        if (_outputs[jobId][outputHash].length == 0) _outputs[jobId][outputHash] = output;
+        emit ResultRevealed(jobId, msg.sender, outputHash, output);
+    }
+
+    /// @inheritdoc IQuorumManager
+    function tally(uint256 jobId)
+        external
+        onlyHub
+        returns (
+            bytes32 winner,
+            bytes memory output,
+            address[] memory winners,
+            address[] memory losers,
+            address[] memory absent
+        )
+    {
+        Round storage round = _existing(jobId);
+        if (round.tallied) revert RoundClosed(jobId);
+        uint32 revealEnd = _revealEnd(round);
+        // solhint-disable-next-line not-rely-on-time
+        if (round.reveals < round.seats && block.timestamp <= revealEnd) revert TallyTooEarly(jobId, revealEnd);
+        round.tallied = true;
+        uint256 votes;
+        (winner, votes) = _majority(jobId);
+        if (votes * 2 <= round.seats) (winner, votes) = (bytes32(0), 0);
+        winners = _collect(jobId, winner, votes, true);
+        absent = _collect(jobId, bytes32(0), round.seats - round.reveals, true);
+        if (winner != bytes32(0)) {
+            losers = _collect(jobId, winner, round.reveals - votes, false);
+            output = _outputs[jobId][winner];
+        }
+        emit RoundTallied(jobId, winner, votes);
+    }
+
+    /// @inheritdoc IQuorumManager
+    function commitmentOf(address executor, uint256 jobId, bytes32 outputHash, bytes32 salt) public pure returns (bytes32) {
+        return keccak256(abi.encode(executor, jobId, outputHash, salt));
+    }
+
+    /// @inheritdoc IQuorumManager
+    function roundOf(uint256 jobId) external view returns (Round memory) {
+        return _existing(jobId);
+    }
+
+    /// @inheritdoc IQuorumManager
+    function membersOf(uint256 jobId) external view returns (address[] memory) {
+        return _members[jobId];
+    }
+
+    /// @inheritdoc IQuorumManager
+    function seatOf(uint256 jobId, address executor) external view returns (bytes32, bytes32) {
+        Seat storage seat = _seats[jobId][executor];
+        return (seat.commitment, seat.outputHash);
+    }
+
+    /// @inheritdoc IQuorumManager
+    function revealEndOf(uint256 jobId) external view returns (uint32) {
+        return _revealEnd(_existing(jobId));
+    }
+
+    function _existing(uint256 jobId) private view returns (Round storage round) {
+        round = _rounds[jobId];
+        if (round.seats == 0) revert UnknownRound(jobId);
+    }
+
+    function _revealEnd(Round storage round) private view returns (uint32) {
+        return round.revealEnd != 0 ? round.revealEnd : round.commitEnd + round.revealWindow;
+    }
+
+    /// @dev The most revealed hash and its count: at most seats^2 comparisons in memory (seats <= 32).
+    function _majority(uint256 jobId) private view returns (bytes32 best, uint256 bestVotes) {
+        address[] storage members = _members[jobId];
+        uint256 n = members.length;
+        bytes32[] memory hashes = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) hashes[i] = _seats[jobId][members[i]].outputHash;
+        for (uint256 i = 0; i < n; ++i) {
+            if (hashes[i] == bytes32(0)) continue;
+            uint256 votes;
+            for (uint256 j = 0; j < n; ++j) if (hashes[j] == hashes[i]) ++votes;
+            if (votes > bestVotes) (best, bestVotes) = (hashes[i], votes);
+        }
+    }
+
+    /// @dev The `count` members whose revealed hash equals `hash` (when `equal`) or is a different
+    ///      non-zero hash (when not).
+    function _collect(uint256 jobId, bytes32 hash, uint256 count, bool equal) private view returns (address[] memory out) {
+        out = new address[](count);
+        address[] storage members = _members[jobId];
+        uint256 found;
+        for (uint256 i = 0; i < members.length && found < count; ++i) {
+            bytes32 revealed = _seats[jobId][members[i]].outputHash;
+            bool match_ = equal ? revealed == hash : (revealed != bytes32(0) && revealed != hash);
+            if (match_) out[found++] = members[i];
+        }
+    }
+}

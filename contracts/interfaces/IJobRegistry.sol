@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Mode, Status, Verdict, RequestParams} from "../types/Types.sol";
+
+/// @title IJobRegistry
+/// @notice The hub users call. A request escrows its fee and is assigned to executors drawn by
+///         stake; the result is checked by the job's verification mode; the fee is then split
+///         between the executor, the verifier reward pool, the model owner and the treasury, or
+///         refunded. Every payout is credited in the PaymentVault and claimed there.
+interface IJobRegistry {
+    /// @notice Governance parameters, each bounded where it is set (see `setParams`).
+    struct Params {
+        uint32 executionWindow; // time an executor (or a quorum) has to submit (or commit)
+        uint32 challengeWindow; // OPTIMISTIC: time to challenge a result
+        uint32 revealWindow; // QUORUM: time to reveal after the commitments close
+        uint8 quorumSize; // QUORUM: executors per job (odd)
+        uint8 maxAttempts; // assignments a job may use before it is refunded
+        uint16 verifierBps; // share of each fee paid into the verifier reward pool
+        uint16 modelOwnerBps; // share paid to the model's owner
+        uint16 treasuryBps; // share paid to the treasury; the executor gets the rest
+        uint16 quorumWinnerShareBps; // share of a quorum's slashed pot paid to its majority
+        uint96 minFee; // the protocol's fee floor (against dust jobs)
+        uint96 timeoutSlash; // taken from an executor that misses its deadline
+    }
+
+    /// @notice One job. Slot 0: requester, deadline, phaseEnd, submitBlock. Slot 1: executor, fee.
+    ///         Slot 2: callback, callbackGasLimit, modelId, version, mode, status, attempts.
+    struct Job {
+        address requester;
+        uint32 deadline; // the requester's deadline for a final result
+        uint32 phaseEnd; // end of the current phase: execution, challenge, commit or reveal
+        uint32 submitBlock; // OPTIMISTIC: block of the submission, which seeds the audit lottery
+        address executor; // the assigned executor (the first member of a quorum)
+        uint96 fee;
+        address callback;
+        uint24 callbackGasLimit;
+        uint32 modelId;
+        uint16 version;
+        Mode mode;
+        Status status;
+        uint8 attempts;
+        bytes32 inputHash;
+        bytes32 outputHash;
+    }
+
+    /// @notice Why a job's fee went back to its requester.
+    enum RefundReason {
+        Cancelled, // the requester cancelled an unassigned job
+        Expired, // the deadline passed without a result
+        InvalidInput, // the accepted result says the input does not fit the model
+        Rejected, // the result was found invalid and no attempt is left
+        Undecided, // a committee could not decide, or a quorum found no majority
+        NoExecutor // QUORUM: too few executors to form a quorum before the deadline
+    }
+
+    /// @notice Thrown when no job has this id.
+    error UnknownJob(uint256 jobId);
+    /// @notice Thrown when a job is not in the status the call needs.
+    error JobNotInStatus(uint256 jobId, Status status);
+    /// @notice Thrown when a call needs another verification mode.
+    error WrongMode(uint256 jobId, Mode mode);
+    /// @notice Thrown when the caller is not an executor the job is assigned to.
+    error NotAssignedExecutor(uint256 jobId, address caller);
+    /// @notice Thrown when the caller is not the job's requester.
+    error NotRequester(uint256 jobId, address caller);
+    /// @notice Thrown when anyone but the DisputeManager calls a dispute hook.
+    error NotDisputeManager(address caller);
+    /// @notice Thrown when a call comes after the current phase ended.
+    error PhaseOver(uint256 jobId, uint32 phaseEnd);
+    /// @notice Thrown when a call needs the current phase to have ended.
+    error PhaseNotOver(uint256 jobId, uint32 phaseEnd);
+    /// @notice Thrown when a deadline is too close or too far.
+    error DeadlineOutOfRange(uint32 deadline, uint256 earliest, uint256 latest);
+    /// @notice Thrown when a fee is below the protocol's floor.
+    error FeeBelowProtocolMinimum(uint96 fee, uint96 minimum);
+    /// @notice Thrown when a request gives no input, or gives it both inline and by reference.
+    error InputShape(string problem);
+    /// @notice Thrown when an inline input or output exceeds what calldata may carry here.
+    error InlineTooLarge(uint256 size, uint256 maximum);
+    /// @notice Thrown when an output is empty.
+    error EmptyOutput();
+    /// @notice Thrown when a callback gas limit is above `MAX_CALLBACK_GAS` or set without a callback.
+    error InvalidCallbackGas(address callback, uint256 gasLimit);
+    /// @notice Thrown when a call that runs a callback has too little gas left to honour its cap.
+    error InsufficientGasForCallback(uint256 available, uint256 required);
+    /// @notice Thrown when `startAudit` is called on a job the lottery did not pick.
+    error NotSelectedForAudit(uint256 jobId);
+    /// @notice Thrown when the audit lottery cannot be drawn (the submission block is too recent or too old).
+    error AuditSeedUnavailable(uint256 jobId, uint256 submitBlock);
+    /// @notice Thrown when no result verifier is registered for ATTESTED jobs.
+    error NoResultVerifier();
+    /// @notice Thrown when the result verifier rejects a proof.
+    error ProofRejected(uint256 jobId);
+    /// @notice Thrown when a parameter is outside its bound.
+    error ParameterOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
+    /// @notice Thrown when an address parameter is zero.
+    error ZeroAddress(string name);
+
+    /// @notice Emitted when a job is requested; carries everything a node needs to run it.
+    event JobRequested(uint256 indexed jobId, address indexed requester, uint256 indexed modelId, RequestParams params, bytes32 inputHash);
+    /// @notice Emitted when executors are assigned; `phaseEnd` is their deadline.
+    event JobAssigned(uint256 indexed jobId, address[] executors, uint32 phaseEnd, uint8 attempt);
+    /// @notice Emitted when no eligible executor could be drawn; `assign` retries.
+    event JobUnassigned(uint256 indexed jobId);
+    /// @notice Emitted when an executor posts a result (NONE, OPTIMISTIC, ATTESTED).
+    event ResultSubmitted(uint256 indexed jobId, address indexed executor, bytes32 outputHash, bytes output, string outputURI, uint32 challengeEnd);
+    /// @notice Emitted when the audit lottery sends a result to a committee.
+    event AuditStarted(uint256 indexed jobId, uint256 indexed disputeId);
+    /// @notice Emitted when a result goes before a committee (challenge or audit).
+    event JobDisputed(uint256 indexed jobId);
+    /// @notice Emitted when the DisputeManager hands a disputed job back with its verdict.
+    event DisputeSettled(uint256 indexed jobId, Verdict verdict);
+    /// @notice Emitted when a job's result is accepted; the PaymentVault's FeePaid shows the split.
+    event JobFinalized(uint256 indexed jobId, bytes32 outputHash);
+    /// @notice Emitted when a job's fee is credited back to its requester.
+    event JobRefunded(uint256 indexed jobId, RefundReason reason, uint256 amount);
+    /// @notice Emitted when an executor misses its deadline and is slashed.
+    event JobTimedOut(uint256 indexed jobId, address indexed executor, uint256 slashed);
+    /// @notice Emitted after a callback ran; `success` is false when it reverted or ran out of gas.
+    event CallbackExecuted(uint256 indexed jobId, address indexed callback, bool success);
+    /// @notice Emitted when governance sets the parameters.
+    event ParamsSet(Params params);
+    /// @notice Emitted when governance sets the ATTESTED-mode verifier.
+    event ResultVerifierSet(address verifier);
+
+    /// @notice Requests an inference and escrows `params.fee` (the caller must have approved this contract).
+    /// @return jobId The new job's id, counted from 1.
+    function requestInference(RequestParams calldata params) external returns (uint256 jobId);
+
+    /// @notice Requests an inference, approving the fee with an EIP-2612 permit.
+    function requestInferenceWithPermit(
+        RequestParams calldata params,
+        uint256 permitDeadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external returns (uint256 jobId);
+
+    /// @notice Retries the executor draw of an unassigned job. Anyone may call.
+    function assign(uint256 jobId) external;
+
+    /// @notice The assigned executor posts the canonical output bytes. A two-byte output
+    ///         `0x00 reason` claims that the input does not fit the model (reason codes in docs).
+    function submitResult(uint256 jobId, bytes calldata output) external;
+
+    /// @notice The assigned executor posts a large output by hash and URI.
+    function submitResultRef(uint256 jobId, bytes32 outputHash, string calldata outputURI) external;
+
+    /// @notice The assigned executor posts an output with a proof for the ATTESTED verifier.
+    function submitAttestedResult(uint256 jobId, bytes calldata output, bytes calldata proof) external;
+
+    /// @notice Sends a result that the audit lottery picked to a committee. Anyone may call,
+    ///         from the block after the submission until 256 blocks after it.
+    function startAudit(uint256 jobId) external returns (uint256 disputeId);
+
+    /// @notice Moves a Submitted job into dispute (a challenge was accepted). DisputeManager only.
+    /// @return executor The executor whose result is disputed.
+    function markDisputed(uint256 jobId) external returns (address executor);
+
+    /// @notice Hands a disputed job back: Valid pays it, Invalid reassigns or refunds it,
+    ///         Undecided refunds it. DisputeManager only.
+    function settleDispute(uint256 jobId, Verdict verdict) external;
+
+    /// @notice Moves a job on once its phase is over: pays an unchallenged OPTIMISTIC result (or
+    ///         sends it to audit if the lottery picked it), tallies a QUORUM round (in the
+    ///         QuorumManager) and pays its majority. Anyone may call.
+    function finalize(uint256 jobId) external;
+
+    /// @notice Slashes an executor that missed its deadline and reassigns or refunds the job. Anyone may call.
+    function timeout(uint256 jobId) external;
+
+    /// @notice The requester takes back the fee of a job that is unassigned, or (NONE, OPTIMISTIC,
+    ///         ATTESTED) assigned and past both its execution phase and its deadline. An expired
+    ///         QUORUM job is refunded by `finalize` once its round is over.
+    function cancel(uint256 jobId) external;
+
+    /// @notice A job's state.
+    function jobOf(uint256 jobId) external view returns (Job memory);
+
+    /// @notice A job's result: readable on-chain whatever its callback did.
+    /// @return status The job's status.
+    /// @return outputHash keccak256 of the output bytes (zero until a result exists).
+    /// @return output The canonical output bytes (empty when given by reference).
+    /// @return outputURI Where a by-reference output can be fetched.
+    function resultOf(uint256 jobId)
+        external
+        view
+        returns (Status status, bytes32 outputHash, bytes memory output, string memory outputURI);
+
+    /// @notice The audit lottery of an OPTIMISTIC result: `known` is false while its seed block
+    ///         hash is not available (the same block, or more than 256 blocks later).
+    function auditSelected(uint256 jobId) external view returns (bool known, bool selected);
+
+    /// @notice The current parameters.
+    function params() external view returns (Params memory);
+
+    /// @notice How many jobs exist; ids run from 1 to this number.
+    function jobCount() external view returns (uint256);
+
+    /// @notice Collateral locked on each executor of each job (slashed on an Invalid verdict).
+    // solhint-disable-next-line func-name-mixedcase
+    function EXECUTOR_COLLATERAL() external view returns (uint96);
+}

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IQuorumManager
+/// @notice The commit-reveal round of a QUORUM job: k executors commit to the hash of their output,
+///         then reveal it; the hash revealed by a strict majority of the k seats wins. A commitment
+///         is keccak256(abi.encode(executor, jobId, keccak256(output), salt)), so it binds its
+///         author and cannot be copied by another member. This contract holds no tokens: the
+///         JobRegistry pays and slashes from `tally`'s answer.
+interface IQuorumManager {
+    /// @notice One round. Fits one slot.
+    struct Round {
+        uint32 commitEnd; // commitments close then, or when every seat has committed
+        uint32 revealEnd; // zero until the reveal phase starts
+        uint32 revealWindow; // reveal phase length
+        uint8 seats;
+        uint8 commits;
+        uint8 reveals;
+        bool tallied;
+    }
+
+    /// @notice Thrown when anyone but the JobRegistry opens or tallies a round.
+    error NotHub(address caller);
+    /// @notice Thrown when the hub is set twice, to zero, or by anyone but the deployer.
+    error HubAlreadySet();
+    /// @notice Thrown when a job has no round.
+    error UnknownRound(uint256 jobId);
+    /// @notice Thrown when the caller holds no seat in the round.
+    error NotInQuorum(uint256 jobId, address caller);
+    /// @notice Thrown when a commitment comes after the commit phase.
+    error CommitPhaseOver(uint256 jobId, uint32 commitEnd);
+    /// @notice Thrown when a member commits twice.
+    error AlreadyCommitted(uint256 jobId, address executor);
+    /// @notice Thrown when a reveal comes while commitments are still open.
+    error RevealPhaseNotStarted(uint256 jobId, uint32 commitEnd);
+    /// @notice Thrown when a reveal comes after the reveal phase.
+    error RevealPhaseOver(uint256 jobId, uint32 revealEnd);
+    /// @notice Thrown when a member reveals without having committed.
+    error NotCommitted(uint256 jobId, address executor);
+    /// @notice Thrown when a member reveals twice.
+    error AlreadyRevealed(uint256 jobId, address executor);
+    /// @notice Thrown when a revealed output and salt do not match the commitment.
+    error CommitmentMismatch(uint256 jobId, address executor);
+    /// @notice Thrown when an output is empty or larger than `MAX_OUTPUT_BYTES`.
+    error InvalidOutputSize(uint256 size, uint256 maximum);
+    /// @notice Thrown when a tally comes before every seat revealed and before the reveal phase ended.
+    error TallyTooEarly(uint256 jobId, uint32 revealEnd);
+    /// @notice Thrown when a round is opened or tallied twice.
+    error RoundClosed(uint256 jobId);
+
+    /// @notice Emitted when a round opens.
+    event RoundOpened(uint256 indexed jobId, address[] members, uint32 commitEnd, uint32 revealWindow);
+    /// @notice Emitted when a member commits.
+    event ResultCommitted(uint256 indexed jobId, address indexed executor);
+    /// @notice Emitted when every seat has committed before the commit phase ended.
+    event RevealPhaseStarted(uint256 indexed jobId, uint32 revealEnd);
+    /// @notice Emitted when a member reveals.
+    event ResultRevealed(uint256 indexed jobId, address indexed executor, bytes32 outputHash, bytes output);
+    /// @notice Emitted when a round is tallied; `winner` is zero when no strict majority exists.
+    event RoundTallied(uint256 indexed jobId, bytes32 winner, uint256 votes);
+    /// @notice Emitted once, when the JobRegistry is wired in.
+    event HubSet(address hub);
+
+    /// @notice Opens the round of `jobId`. JobRegistry only.
+    function open(uint256 jobId, address[] calldata members, uint32 commitEnd, uint32 revealWindow) external;
+
+    /// @notice A member commits keccak256(abi.encode(executor, jobId, keccak256(output), salt)).
+    function commitResult(uint256 jobId, bytes32 commitment) external;
+
+    /// @notice A member reveals. Open once every seat committed, or the commit phase ended.
+    function revealResult(uint256 jobId, bytes calldata output, bytes32 salt) external;
+
+    /// @notice Closes the round. JobRegistry only.
+    /// @return winner The hash a strict majority of seats revealed (zero if none).
+    /// @return output The winning output bytes (empty if none).
+    /// @return winners Members who revealed the winner.
+    /// @return losers Members who revealed another hash while a majority exists.
+    /// @return absent Members who did not reveal.
+    function tally(uint256 jobId)
+        external
+        returns (
+            bytes32 winner,
+            bytes memory output,
+            address[] memory winners,
+            address[] memory losers,
+            address[] memory absent
+        );
+
+    /// @notice The commitment a member must submit.
+    function commitmentOf(address executor, uint256 jobId, bytes32 outputHash, bytes32 salt) external pure returns (bytes32);
+
+    /// @notice A round's state.
+    function roundOf(uint256 jobId) external view returns (Round memory);
+
+    /// @notice A round's members.
+    function membersOf(uint256 jobId) external view returns (address[] memory);
+
+    /// @notice A member's commitment and revealed hash (zero until revealed).
+    function seatOf(uint256 jobId, address executor) external view returns (bytes32 commitment, bytes32 outputHash);
+
+    /// @notice When reveals close (computed from the commit phase if it closed by time).
+    function revealEndOf(uint256 jobId) external view returns (uint32);
+}
