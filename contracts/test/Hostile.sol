@@ -7,21 +7,21 @@ import {IResultVerifier} from "../interfaces/IResultVerifier.sol";
 
 /// @notice Test-only: a callback that tries to re-enter any contract with any calldata.
 contract ReentrantCallback is IInferenceCallback {
-    address public target;
+    address public reentryTarget;
     bytes public payload;
     bool public reentered;
     bool public called;
     bytes public reentryError;
 
     function arm(address target_, bytes calldata payload_) external {
-        target = target_;
+        reentryTarget = target_;
         payload = payload_;
     }
 
     function onInferenceResult(uint256, bool, bytes calldata) external {
         called = true;
         // solhint-disable-next-line avoid-low-level-calls
-        (bool ok, bytes memory err) = target.call(payload);
+        (bool ok, bytes memory err) = reentryTarget.call(payload);
         reentered = ok;
         reentryError = err;
     }
