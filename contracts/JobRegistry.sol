@@ -155,6 +155,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
         Job storage job = _assignedTo(jobId);
         if (job.mode == Mode.QUORUM || job.mode == Mode.ATTESTED) revert WrongMode(jobId, job.mode);
         _outputs[jobId] = output;
+        job.invalidClaim = output.length == 2 && output[0] == 0x00;
         _acceptSubmission(jobId, job, keccak256(output), output, "");
     }
 
@@ -165,6 +166,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
         Job storage job = _assignedTo(jobId);
         if (job.mode == Mode.QUORUM || job.mode == Mode.ATTESTED) revert WrongMode(jobId, job.mode);
         _outputURIs[jobId] = outputURI;
+        job.outputHash = outputHash;
         _acceptSubmission(jobId, job, outputHash, "", outputURI);
     }
 
@@ -180,6 +182,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
         bytes32 digest = MODELS.versionOf(job.modelId, job.version).digest;
         if (!verifier.verifyResult(jobId, digest, job.inputHash, outputHash, msg.sender, proof)) revert ProofRejected(jobId);
         _outputs[jobId] = output;
+        job.invalidClaim = output.length == 2 && output[0] == 0x00;
         _acceptSubmission(jobId, job, outputHash, output, "");
     }
 
@@ -189,7 +192,8 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
     function startAudit(uint256 jobId) external nonReentrant returns (uint256 disputeId) {
         Job storage job = _existing(jobId);
         _requireStatus(jobId, job, Status.Submitted);
-        (bool known, bool selected) = _auditLottery(jobId, job);
+        (, uint16 rate) = MODELS.settlementTermsOf(job.modelId);
+        (bool known, bool selected) = _auditLottery(jobId, job, rate);
         if (!known) revert AuditSeedUnavailable(jobId, job.submitBlock);
         if (!selected) revert NotSelectedForAudit(jobId);
         disputeId = _openAudit(jobId, job);
@@ -212,7 +216,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
         _requireStatus(jobId, job, Status.Disputed);
         emit DisputeSettled(jobId, verdict);
         if (verdict == Verdict.Valid) {
-            _finalizeSingle(jobId, job);
+            _finalizeSingle(jobId, job, MODELS.ownerOf(job.modelId));
             return;
         }
         // The DisputeManager already slashed an Invalid executor's collateral; release the lock.
@@ -231,12 +235,13 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
         _requireStatus(jobId, job, Status.Submitted);
         // solhint-disable-next-line not-rely-on-time
         if (block.timestamp <= job.phaseEnd) revert PhaseNotOver(jobId, job.phaseEnd);
-        (bool known, bool selected) = _auditLottery(jobId, job);
+        (address modelOwner, uint16 auditRate) = MODELS.settlementTermsOf(job.modelId);
+        (bool known, bool selected) = _auditLottery(jobId, job, auditRate);
         if (known && selected) {
             _openAudit(jobId, job);
             return;
         }
-        _finalizeSingle(jobId, job);
+        _finalizeSingle(jobId, job, modelOwner);
     }
 
     /// @inheritdoc IJobRegistry
@@ -300,14 +305,15 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
         returns (Status status, bytes32 outputHash, bytes memory output, string memory outputURI)
     {
         Job storage job = _existing(jobId);
-        return (job.status, job.outputHash, _outputs[jobId], _outputURIs[jobId]);
+        return (job.status, _outputHash(jobId, job), _outputs[jobId], _outputURIs[jobId]);
     }
 
     /// @inheritdoc IJobRegistry
     function auditSelected(uint256 jobId) external view returns (bool known, bool selected) {
         Job storage job = _existing(jobId);
         if (job.status != Status.Submitted) return (false, false);
-        return _auditLottery(jobId, job);
+        (, uint16 rate) = MODELS.settlementTermsOf(job.modelId);
+        return _auditLottery(jobId, job, rate);
     }
 
     /// @inheritdoc IJobRegistry
@@ -338,11 +344,13 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
         job.deadline = p.deadline;
         job.fee = p.fee;
         job.callback = p.callback;
+        // Both fit: the callback gas is at most MAX_CALLBACK_GAS < 2^24 and model ids stay below
+        // ModelRegistry.MAX_MODELS = 2^24 - 1 (checkRequest reverted otherwise).
         job.callbackGasLimit = uint24(p.callbackGasLimit);
-        job.modelId = uint32(p.modelId);
+        job.modelId = uint24(p.modelId);
         job.version = p.version;
         job.mode = p.mode;
-        job.inputHash = inputHash;
+        if (p.mode == Mode.ATTESTED) job.inputHash = inputHash;
         emit JobRequested(jobId, msg.sender, p.modelId, p, inputHash);
         _assign(jobId, job, address(0));
         // Effects are done; the pull comes last and the call is nonReentrant.
@@ -421,7 +429,6 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
         bytes memory output,
         string memory outputURI
     ) private {
-        job.outputHash = outputHash;
         uint32 challengeEnd;
         if (job.mode == Mode.OPTIMISTIC) {
             // solhint-disable-next-line not-rely-on-time
@@ -431,35 +438,34 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
             job.status = Status.Submitted;
         }
         emit ResultSubmitted(jobId, msg.sender, outputHash, output, outputURI, challengeEnd);
-        if (job.mode != Mode.OPTIMISTIC) _finalizeSingle(jobId, job);
+        if (job.mode != Mode.OPTIMISTIC) _finalizeSingle(jobId, job, MODELS.ownerOf(job.modelId));
     }
 
     /// @dev Pays (or, for an invalid-input claim, refunds) a single-executor job and runs its callback.
-    function _finalizeSingle(uint256 jobId, Job storage job) private {
+    function _finalizeSingle(uint256 jobId, Job storage job, address modelOwner) private {
         STAKES.unlock(job.executor, Role.EXECUTOR, EXECUTOR_COLLATERAL);
-        bytes memory output = _outputs[jobId];
-        if (TensorCodec.isInvalidClaim(output)) {
+        bool valid = !job.invalidClaim;
+        if (valid) {
+            job.status = Status.Finalized;
+            address[] memory executors = new address[](1);
+            executors[0] = job.executor;
+            _payFee(jobId, job, executors, modelOwner);
+        } else {
             _refund(jobId, job, RefundReason.InvalidInput);
-            _callback(jobId, job, false, output);
-            return;
         }
-        job.status = Status.Finalized;
-        address[] memory executors = new address[](1);
-        executors[0] = job.executor;
-        _payFee(jobId, job, executors);
-        _callback(jobId, job, true, output);
+        if (job.callback != address(0)) _callback(jobId, job, valid, _outputs[jobId]);
     }
 
-    function _payFee(uint256 jobId, Job storage job, address[] memory executors) private {
+    function _payFee(uint256 jobId, Job storage job, address[] memory executors, address modelOwner) private {
         Params storage p = _params;
         VAULT.payFee(
             jobId,
             job.fee,
             FeeSplit.Shares({verifierBps: p.verifierBps, modelOwnerBps: p.modelOwnerBps, treasuryBps: p.treasuryBps}),
             executors,
-            MODELS.ownerOf(job.modelId)
+            modelOwner
         );
-        emit JobFinalized(jobId, job.outputHash);
+        emit JobFinalized(jobId, _outputHash(jobId, job));
     }
 
     /// @dev Calls the job's callback with at most its gas cap and ignores the outcome: a revert, an
@@ -493,6 +499,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
     ///      otherwise the fee goes back. The executor's collateral was released by the caller.
     function _retryOrRefund(uint256 jobId, Job storage job, address previous, RefundReason reason) private {
         job.outputHash = bytes32(0);
+        job.invalidClaim = false;
         delete _outputs[jobId];
         delete _outputURIs[jobId];
         // solhint-disable-next-line not-rely-on-time
@@ -531,16 +538,16 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
             return;
         }
         _outputs[jobId] = output;
-        job.outputHash = winner;
         job.executor = winners[0];
-        if (TensorCodec.isInvalidClaim(output)) {
+        bool valid = !TensorCodec.isInvalidClaim(output);
+        job.invalidClaim = !valid;
+        if (valid) {
+            job.status = Status.Finalized;
+            _payFee(jobId, job, winners, MODELS.ownerOf(job.modelId));
+        } else {
             _refund(jobId, job, RefundReason.InvalidInput);
-            _callback(jobId, job, false, output);
-            return;
         }
-        job.status = Status.Finalized;
-        _payFee(jobId, job, winners);
-        _callback(jobId, job, true, output);
+        if (job.callback != address(0)) _callback(jobId, job, valid, output);
     }
 
     function _unlockAll(address[] memory executors) private {
@@ -562,10 +569,15 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
         emit AuditStarted(jobId, disputeId);
     }
 
-    function _auditLottery(uint256 jobId, Job storage job) private view returns (bool known, bool selected) {
-        if (job.mode != Mode.OPTIMISTIC) return (true, false);
-        uint16 rate = MODELS.policyOf(job.modelId).auditRateBps;
-        if (rate == 0) return (true, false);
+    /// @dev The stored hash of a by-reference output, or the hash of the inline output.
+    function _outputHash(uint256 jobId, Job storage job) private view returns (bytes32) {
+        if (job.outputHash != bytes32(0)) return job.outputHash;
+        bytes storage output = _outputs[jobId];
+        return output.length == 0 ? bytes32(0) : keccak256(output);
+    }
+
+    function _auditLottery(uint256 jobId, Job storage job, uint16 rate) private view returns (bool known, bool selected) {
+        if (job.mode != Mode.OPTIMISTIC || rate == 0) return (true, false);
         bytes32 seedHash = blockhash(job.submitBlock);
         if (seedHash == bytes32(0)) return (false, false);
         selected = uint256(keccak256(abi.encode(seedHash, jobId, "audit"))) % 10_000 < rate;

@@ -16,6 +16,8 @@ contract ModelRegistry is IModelRegistry {
     uint32 public constant MAX_INPUT_BYTES = 1 << 30;
     /// @notice Longest URI accepted, so that no string makes a read unboundedly expensive.
     uint256 public constant MAX_URI_LENGTH = 512;
+    /// @notice Most models the registry holds: jobs store a model id in 24 bits.
+    uint256 public constant MAX_MODELS = type(uint24).max;
     /// @notice Most versions a model may have.
     uint16 public constant MAX_VERSIONS = type(uint16).max;
     /// @notice The modes defined today (NONE, OPTIMISTIC, QUORUM, ATTESTED) as a bitmask.
@@ -46,6 +48,7 @@ contract ModelRegistry is IModelRegistry {
         returns (uint256 modelId)
     {
         _checkPolicy(policy);
+        if (_modelCount == MAX_MODELS) revert TooManyModels(MAX_MODELS);
         modelId = ++_modelCount;
         _models[modelId] = Model({owner: msg.sender, versionCount: 0});
         _policies[modelId] = policy;
@@ -111,6 +114,11 @@ contract ModelRegistry is IModelRegistry {
         if (fee < policy.minFee) revert FeeBelowModelMinimum(fee, policy.minFee);
         if (inputSize > policy.maxInputBytes) revert InputTooLarge(inputSize, policy.maxInputBytes);
         auditRateBps = policy.auditRateBps;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function settlementTermsOf(uint256 modelId) external view returns (address owner, uint16 auditRateBps) {
+        return (_models[modelId].owner, _policies[modelId].auditRateBps);
     }
 
     /// @inheritdoc IModelRegistry

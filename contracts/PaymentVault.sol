@@ -10,7 +10,7 @@ import {FeeSplit} from "./libraries/FeeSplit.sol";
 
 /// @title PaymentVault
 /// @notice Escrow, pools and credits of the protocol. Its token balance always equals escrowed fees
-///         of live jobs + open challenge bonds + `totalCredits` + the pool + the treasury's share.
+///         of live jobs + open challenge bonds + every account's credit + the pool + the treasury's share.
 contract PaymentVault is IPaymentVault, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -23,8 +23,6 @@ contract PaymentVault is IPaymentVault, AccessControl, ReentrancyGuardTransient 
     IERC20 public immutable TOKEN;
     /// @notice Where the treasury's share goes.
     address public treasury;
-    /// @inheritdoc IPaymentVault
-    uint256 public totalCredits;
     // One slot: both change on every fee split.
     uint128 private _verifierPool;
     uint128 private _treasuryAccrued;
@@ -54,7 +52,6 @@ contract PaymentVault is IPaymentVault, AccessControl, ReentrancyGuardTransient 
         (uint256 each, uint256 dust) = FeeSplit.equalShares(parts.executor, executors.length);
         for (uint256 i = 0; i < executors.length; ++i) _credits[executors[i]] += each;
         _credits[modelOwner] += parts.modelOwner;
-        totalCredits += parts.executor - dust + parts.modelOwner;
         // Both parts are below the fee, itself below 2^96: the casts cannot truncate.
         _verifierPool += uint128(parts.verifiers);
         _treasuryAccrued += uint128(parts.treasury + dust);
@@ -95,7 +92,6 @@ contract PaymentVault is IPaymentVault, AccessControl, ReentrancyGuardTransient 
         amount = _credits[msg.sender];
         if (amount == 0) revert NothingToClaim(msg.sender);
         _credits[msg.sender] = 0;
-        totalCredits -= amount;
         emit Claimed(msg.sender, amount);
         TOKEN.safeTransfer(msg.sender, amount);
     }
@@ -129,7 +125,6 @@ contract PaymentVault is IPaymentVault, AccessControl, ReentrancyGuardTransient 
     function _credit(address account, uint256 jobId, uint256 amount) private {
         if (amount == 0) return;
         _credits[account] += amount;
-        totalCredits += amount;
         emit Credited(account, jobId, amount);
     }
 }

@@ -46,7 +46,8 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
     uint64 public unbondingPeriod;
     /// @inheritdoc IStakeManager
     uint256 public totalStaked;
-    mapping(Role role => uint256) private _minStake;
+    // Both minimums in one slot: a draw reads it once per candidate.
+    uint128[2] private _minStake;
     mapping(address node => mapping(Role role => StakeAccount)) private _accounts;
     mapping(Role role => SumTree.Tree) private _trees;
 
@@ -155,7 +156,7 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
         account.unbonding -= fromUnbonding;
         slashed = uint256(fromActive) + fromUnbonding;
         totalStaked -= slashed;
-        if (!account.jailed && account.active < _minStake[role]) {
+        if (!account.jailed && account.active < _minStake[uint8(role)]) {
             account.jailed = true;
             emit NodeJailed(node, role);
         }
@@ -216,7 +217,7 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
     /// @inheritdoc IStakeManager
     function isEligible(address node, Role role) public view returns (bool) {
         StakeAccount storage account = _accounts[node][role];
-        return !account.jailed && account.active != 0 && account.active >= _minStake[role];
+        return !account.jailed && account.active != 0 && account.active >= _minStake[uint8(role)];
     }
 
     /// @inheritdoc IStakeManager
@@ -231,7 +232,7 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
 
     /// @inheritdoc IStakeManager
     function minStake(Role role) external view returns (uint256) {
-        return _minStake[role];
+        return _minStake[uint8(role)];
     }
 
     // ---------------------------------------------------------------- internal
@@ -241,7 +242,7 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
         StakeAccount storage account = _accounts[msg.sender][role];
         account.active += amount.toUint96();
         totalStaked += amount;
-        if (account.jailed && account.active >= _minStake[role]) {
+        if (account.jailed && account.active >= _minStake[uint8(role)]) {
             account.jailed = false;
             emit NodeUnjailed(msg.sender, role);
         }
@@ -260,8 +261,8 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
     }
 
     function _refreshWeight(address node, Role role, StakeAccount storage account) private {
-        bool eligible = !account.jailed && account.active >= _minStake[role];
-        _trees[role].set(node, eligible ? account.active : 0);
+        bool eligible = !account.jailed && account.active >= _minStake[uint8(role)];
+        _trees[role].set(node, eligible ? account.active : uint96(0));
     }
 
     /// @dev The leaves a draw skips, kept in memory: excluded nodes and the seats already drawn.
@@ -309,8 +310,9 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
         uint256 remaining = tree.total - ex.weight;
         if (remaining == 0) return address(0);
         uint256 index = tree.search(uint256(randomness) % remaining, ex.leaves, ex.weights, ex.count);
-        _exclude(ex, index, tree.weights[index]);
-        return tree.nodeAt[index];
+        SumTree.Leaf storage leaf = tree.leaves[index];
+        _exclude(ex, index, leaf.weight);
+        return leaf.node;
     }
 
     function _exclusions(SumTree.Tree storage tree, address[] calldata exclude, uint256 capacity)
@@ -322,8 +324,9 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
         ex.weights = new uint256[](capacity);
         for (uint256 i = 0; i < exclude.length; ++i) {
             uint256 index = tree.indexOf[exclude[i]];
-            if (index == 0 || tree.weights[index] == 0 || _contains(ex.leaves, ex.count, index)) continue;
-            _exclude(ex, index, tree.weights[index]);
+            uint96 weight = tree.leaves[index].weight;
+            if (index == 0 || weight == 0 || _contains(ex.leaves, ex.count, index)) continue;
+            _exclude(ex, index, weight);
         }
     }
 
@@ -336,7 +339,7 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
 
     function _canServe(address node, Role role, uint256 collateral) private view returns (bool) {
         StakeAccount storage account = _accounts[node][role];
-        return !account.jailed && account.active >= _minStake[role] && account.active - account.locked >= collateral;
+        return !account.jailed && account.active >= _minStake[uint8(role)] && account.active - account.locked >= collateral;
     }
 
     function _contains(uint256[] memory list, uint256 count, uint256 value) private pure returns (bool) {
@@ -346,7 +349,7 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
 
     function _setMinStake(Role role, uint256 amount) private {
         if (amount == 0 || amount > MAX_MIN_STAKE) revert ParameterOutOfBounds("minStake", amount, 1, MAX_MIN_STAKE);
-        _minStake[role] = amount;
+        _minStake[uint8(role)] = uint128(amount); // amount <= MAX_MIN_STAKE < 2^128
         emit MinStakeSet(role, amount);
     }
 

@@ -24,23 +24,29 @@ interface IJobRegistry {
         uint96 timeoutSlash; // taken from an executor that misses its deadline
     }
 
-    /// @notice One job. Slot 0: requester, deadline, phaseEnd, submitBlock. Slot 1: executor, fee.
-    ///         Slot 2: callback, callbackGasLimit, modelId, version, mode, status, attempts.
+    /// @notice One job, packed so that a submission and a finalization write only slot 0.
     struct Job {
+        // slot 0: written at request, submission and settlement
         address requester;
-        uint32 deadline; // the requester's deadline for a final result
-        uint32 phaseEnd; // end of the current phase: execution, challenge, commit or reveal
-        uint32 submitBlock; // OPTIMISTIC: block of the submission, which seeds the audit lottery
-        address executor; // the assigned executor (the first member of a quorum)
-        uint96 fee;
-        address callback;
-        uint24 callbackGasLimit;
-        uint32 modelId;
-        uint16 version;
+        uint32 phaseEnd; // end of the current phase: execution, challenge, or the quorum's commit phase
+        uint32 submitBlock; // OPTIMISTIC: block of the submission, whose hash seeds the audit lottery
         Mode mode;
         Status status;
-        uint8 attempts;
+        uint8 attempts; // assignments so far
+        bool invalidClaim; // the posted output is the executor's claim that the input was invalid
+        // slot 1: written at request and on reassignment
+        address executor; // the assigned executor (the first majority member for QUORUM)
+        uint96 fee;
+        // slot 2: written at request only
+        address callback;
+        uint24 callbackGasLimit;
+        uint24 modelId;
+        uint16 version;
+        uint32 deadline; // the requester's deadline for a final result
+        // slot 3: ATTESTED jobs only (the chain checks proofs against it); other modes carry the
+        // input hash in JobRequested alone, which is all their verifiers need
         bytes32 inputHash;
+        // slot 4: outputs posted by reference only; resultOf hashes inline outputs on the fly
         bytes32 outputHash;
     }
 

@@ -52,6 +52,8 @@ interface IModelRegistry {
     error FeeBelowModelMinimum(uint96 fee, uint96 minimum);
     /// @notice Thrown when a request's input is larger than the model accepts.
     error InputTooLarge(uint256 size, uint256 maximum);
+    /// @notice Thrown when `MAX_MODELS` models exist already.
+    error TooManyModels(uint256 maximum);
     /// @notice Thrown when a model already has `MAX_VERSIONS` versions.
     error TooManyVersions(uint256 modelId);
 
@@ -99,6 +101,10 @@ interface IModelRegistry {
         external
         view
         returns (address owner, uint16 auditRateBps);
+
+    /// @notice What settling a job needs in one read: the model's owner and audit rate (zeros when
+    ///         the model does not exist).
+    function settlementTermsOf(uint256 modelId) external view returns (address owner, uint16 auditRateBps);
 
     /// @notice The owner of model `modelId` (zero when it does not exist).
     function ownerOf(uint256 modelId) external view returns (address);

@@ -53,9 +53,6 @@ interface IPaymentVault {
     /// @notice What `account` can claim.
     function creditOf(address account) external view returns (uint256);
 
-    /// @notice Unclaimed credits of all accounts.
-    function totalCredits() external view returns (uint256);
-
     /// @notice The verifier reward pool and the treasury's unclaimed share.
     function pools() external view returns (uint256 verifierPool, uint256 treasuryAccrued);
 }

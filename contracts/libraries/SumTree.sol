@@ -16,33 +16,39 @@ library SumTree {
     /// @dev 2^32 leaves: far beyond any staked set, and it bounds every loop below to 32 rounds.
     uint256 internal constant MAX_LEAVES = 1 << 32;
 
+    /// @dev One leaf: its node and weight share a slot, so a draw reads both at once.
+    struct Leaf {
+        address node;
+        uint96 weight;
+    }
+
     struct Tree {
-        uint256 size; // leaves in use, 1..size
-        uint256 total; // sum of all weights
+        uint64 size; // leaves in use, 1..size; shares a slot with `total`
+        uint192 total; // sum of all weights
         mapping(uint256 index => uint256) partialSums; // Fenwick node i covers (i - lowbit(i), i]
-        mapping(uint256 index => uint256) weights;
+        mapping(uint256 index => Leaf) leaves;
         mapping(address node => uint256 index) indexOf;
-        mapping(uint256 index => address node) nodeAt;
     }
 
     /// @notice Sets `node`'s weight, giving it a leaf the first time it has a non-zero weight.
-    function set(Tree storage tree, address node, uint256 weight) internal {
+    /// @dev `weight` fits 96 bits (stakes are uint96), so `total` (at most 2^32 leaves) fits 192.
+    function set(Tree storage tree, address node, uint96 weight) internal {
         uint256 index = tree.indexOf[node];
         if (index == 0) {
             if (weight == 0) return;
             _append(tree, node, weight);
             return;
         }
-        uint256 old = tree.weights[index];
+        uint96 old = tree.leaves[index].weight;
         if (old == weight) return;
-        tree.weights[index] = weight;
+        tree.leaves[index].weight = weight;
         uint256 size = tree.size;
         if (weight > old) {
-            uint256 delta = weight - old;
+            uint96 delta = weight - old;
             tree.total += delta;
             for (uint256 i = index; i <= size; i += _lowbit(i)) tree.partialSums[i] += delta;
         } else {
-            uint256 delta = old - weight;
+            uint96 delta = old - weight;
             tree.total -= delta;
             for (uint256 i = index; i <= size; i += _lowbit(i)) tree.partialSums[i] -= delta;
         }
@@ -51,7 +57,7 @@ library SumTree {
     /// @notice The weight `node` holds in the tree (zero when absent).
     function weightOf(Tree storage tree, address node) internal view returns (uint256) {
         uint256 index = tree.indexOf[node];
-        return index == 0 ? 0 : tree.weights[index];
+        return index == 0 ? 0 : tree.leaves[index].weight;
     }
 
     /// @notice Draws the leaf whose cumulative range holds `point`, skipping the leaves in
@@ -89,14 +95,13 @@ library SumTree {
         return pos + 1;
     }
 
-    function _append(Tree storage tree, address node, uint256 weight) private {
-        uint256 index = tree.size + 1;
+    function _append(Tree storage tree, address node, uint96 weight) private {
+        uint256 index = uint256(tree.size) + 1;
         if (index >= MAX_LEAVES) revert TreeFull(MAX_LEAVES);
-        tree.size = index;
-        tree.indexOf[node] = index;
-        tree.nodeAt[index] = node;
-        tree.weights[index] = weight;
+        tree.size = uint64(index);
         tree.total += weight;
+        tree.indexOf[node] = index;
+        tree.leaves[index] = Leaf({node: node, weight: weight});
         // Node `index` covers (index - lowbit(index), index]: its own weight plus the Fenwick nodes
         // that tile the rest of that range, which all exist already since they are smaller.
         uint256 sum = weight;

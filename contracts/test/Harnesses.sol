@@ -11,7 +11,7 @@ contract SumTreeHarness {
 
     SumTree.Tree private _tree;
 
-    function set(address node, uint256 weight) external {
+    function set(address node, uint96 weight) external {
         _tree.set(node, weight);
     }
 
@@ -33,9 +33,9 @@ contract SumTreeHarness {
         uint256[] memory weights = new uint256[](exclude.length);
         for (uint256 i = 0; i < exclude.length; ++i) {
             leaves[i] = _tree.indexOf[exclude[i]];
-            weights[i] = _tree.weights[leaves[i]];
+            weights[i] = _tree.leaves[leaves[i]].weight;
         }
-        return _tree.nodeAt[_tree.search(point, leaves, weights, exclude.length)];
+        return _tree.leaves[_tree.search(point, leaves, weights, exclude.length)].node;
     }
 }
 

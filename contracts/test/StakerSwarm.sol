@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IStakeManager} from "../interfaces/IStakeManager.sol";
+import {Role} from "../types/Types.sol";
+
+/// @notice Test and benchmark only: one staked node.
+contract SwarmNode {
+    function stake(IERC20 token, IStakeManager stakes, Role role, uint256 amount) external {
+        token.approve(address(stakes), amount);
+        stakes.stake(role, amount);
+    }
+}
+
+/// @notice Test and benchmark only: creates many staked nodes in few transactions, so that gas can
+///         be measured against thousands of stakers. Holds the tokens it hands out.
+contract StakerSwarm {
+    uint256 public count;
+
+    /// @notice Creates `n` nodes that each stake `amount` for `role` (this contract must hold the tokens).
+    function spawn(IERC20 token, IStakeManager stakes, Role role, uint256 n, uint256 amount) external {
+        for (uint256 i = 0; i < n; ++i) {
+            SwarmNode node = new SwarmNode();
+            token.transfer(address(node), amount);
+            node.stake(token, stakes, role, amount);
+        }
+        count += n;
+    }
+}

@@ -1,0 +1,162 @@
+/**
+ * `npm run gas`: measures the gas of every step of a job's life on Hardhat's network and the
+ * request's gas as the number of staked executors grows, prints a table and writes
+ * reports/gas.json ({ request, submit, finalize, challenge, commit, reveal, resolve,
+ * requestByExecutors: { "10", "100", "1000", "10000" }, ... }).
+ *
+ * Every figure is measured in a warm state (the requester, the vault and the executors have
+ * been through one job already), which is what a running network sees.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { ethers } from "hardhat";
+import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
+import type { ContractTransactionResponse } from "ethers";
+import { StakerSwarm__factory } from "../typechain-types";
+import { deployWorld, Mode, requestJob, SAMPLE_OUTPUT, WRONG_OUTPUT, signerOf, TOKEN, Verdict, salt, type World } from "../test/fixtures/protocol";
+
+async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
+  const receipt = await (await tx).wait();
+  return Number(receipt!.gasUsed);
+}
+
+async function lifecycle(w: World) {
+  // Warm-up: until every executor has served a job and holds an unclaimed credit, so that first-time
+  // storage writes (credits, balances) are not counted; a node that claims after every job pays
+  // ~17k more per finalization (a credit slot written from zero), reported as finalizeAfterClaim.
+  const served = new Set<string>();
+  while (served.size < w.executors.length) {
+    const warm = await requestJob(w, { mode: Mode.NONE });
+    await w.jobs.connect(signerOf(w.executors, warm.assigned[0])).submitResult(warm.jobId, SAMPLE_OUTPUT);
+    served.add(warm.assigned[0]);
+  }
+
+  const job = await requestJob(w, { mode: Mode.OPTIMISTIC });
+  const request = Number(job.receipt.gasUsed);
+  const executor = signerOf(w.executors, job.assigned[0]);
+  const submit = await gasOf(w.jobs.connect(executor).submitResult(job.jobId, SAMPLE_OUTPUT));
+  await time.increase(1801);
+  const finalize = await gasOf(w.jobs.finalize(job.jobId));
+
+  const none = await requestJob(w, { mode: Mode.NONE });
+  const submitNone = await gasOf(w.jobs.connect(signerOf(w.executors, none.assigned[0])).submitResult(none.jobId, SAMPLE_OUTPUT));
+
+  // A dispute: a wrong output, challenged, judged Invalid by a committee of three.
+  const bad = await requestJob(w, { mode: Mode.OPTIMISTIC });
+  await w.jobs.connect(signerOf(w.executors, bad.assigned[0])).submitResult(bad.jobId, WRONG_OUTPUT);
+  const challenge = await gasOf(w.disputes.connect(w.verifiers[0]).challenge(bad.jobId));
+  const disputeId = await w.disputes.disputeOfJob(bad.jobId);
+  const committee = await w.disputes.committeeOf(disputeId);
+  const salts = committee.map(() => salt());
+  const commits: number[] = [];
+  for (let i = 0; i < committee.length; i++) {
+    const voter = signerOf(w.verifiers, committee[i]);
+    const c = await w.disputes.commitmentOf(committee[i], disputeId, Verdict.Invalid, salts[i]);
+    commits.push(await gasOf(w.disputes.connect(voter).commitVote(disputeId, c)));
+  }
+  const reveals: number[] = [];
+  for (let i = 0; i < committee.length; i++) {
+    reveals.push(await gasOf(w.disputes.connect(signerOf(w.verifiers, committee[i])).revealVote(disputeId, Verdict.Invalid, salts[i])));
+  }
+  const resolve = await gasOf(w.disputes.resolve(bad.jobId));
+
+  // QUORUM: three commits and reveals, then the tally.
+  const q = await requestJob(w, { mode: Mode.QUORUM });
+  const qSalts = q.assigned.map(() => salt());
+  let quorumCommit = 0;
+  let quorumReveal = 0;
+  for (let i = 0; i < q.assigned.length; i++) {
+    const m = signerOf(w.executors, q.assigned[i]);
+    quorumCommit = await gasOf(w.quorum.connect(m).commitResult(q.jobId, await w.quorum.commitmentOf(m.address, q.jobId, ethers.keccak256(SAMPLE_OUTPUT), qSalts[i])));
+  }
+  for (let i = 0; i < q.assigned.length; i++) {
+    quorumReveal = await gasOf(w.quorum.connect(signerOf(w.executors, q.assigned[i])).revealResult(q.jobId, SAMPLE_OUTPUT, qSalts[i]));
+  }
+  const quorumFinalize = await gasOf(w.jobs.finalize(q.jobId));
+
+  // The same finalization for an executor that has just claimed everything.
+  const again = await requestJob(w, { mode: Mode.OPTIMISTIC });
+  const claimer = signerOf(w.executors, again.assigned[0]);
+  await w.jobs.connect(claimer).submitResult(again.jobId, SAMPLE_OUTPUT);
+  await w.vault.connect(claimer).claim();
+  await time.increase(1801);
+  const finalizeAfterClaim = await gasOf(w.jobs.finalize(again.jobId));
+
+  return {
+    request,
+    finalizeAfterClaim,
+    submit,
+    finalize,
+    challenge,
+    commit: Math.max(...commits),
+    reveal: Math.max(...reveals),
+    resolve,
+    optimisticLifecycle: request + submit + finalize,
+    noneLifecycle: Number(none.receipt.gasUsed) + submitNone,
+    quorum: { request: Number(q.receipt.gasUsed), commit: quorumCommit, reveal: quorumReveal, finalize: quorumFinalize },
+  };
+}
+
+async function requestByExecutors(sizes: number[]): Promise<Record<string, number>> {
+  const w = await deployWorld({ executors: 0, verifiers: 3 });
+  const swarm = await new StakerSwarm__factory(w.admin).deploy();
+  const perNode = 200n * TOKEN;
+  await w.token.mint(await swarm.getAddress(), perNode * BigInt(Math.max(...sizes)));
+  const result: Record<string, number> = {};
+  const batch = 25;
+  for (const size of sizes) {
+    while (Number(await swarm.count()) < size) {
+      const n = Math.min(batch, size - Number(await swarm.count()));
+      await (await swarm.spawn(w.token, w.stakes, 0, n, perNode, { gasLimit: 16_000_000 })).wait();
+    }
+    // Average over several requests: each draw walks a different path of the tree.
+    const samples: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      await mine(1);
+      samples.push(Number((await requestJob(w, { mode: Mode.OPTIMISTIC })).receipt.gasUsed));
+    }
+    result[String(size)] = Math.round(samples.reduce((a, b) => a + b, 0) / samples.length);
+    console.log(`  request with ${size} staked executors: ${result[String(size)]} gas (mean of ${samples.length})`);
+  }
+  return result;
+}
+
+async function main() {
+  const quick = process.argv.includes("--quick") || process.env.GAS_QUICK === "1";
+  const w = await deployWorld({ executors: 5, verifiers: 5 });
+  const life = await lifecycle(w);
+  const sizes = quick ? [10, 100] : [10, 100, 1000, 10000];
+  const byExecutors = await requestByExecutors(sizes);
+  const report = {
+    ...life,
+    requestByExecutors: byExecutors,
+    targets: {
+      optimisticLifecycleMax: 250_000,
+      optimisticLifecycleMet: life.optimisticLifecycle <= 250_000,
+      requestScalingMax: 1.3,
+      requestScaling: byExecutors[String(sizes[sizes.length - 1])] / byExecutors["10"],
+      requestScalingMet: byExecutors[String(sizes[sizes.length - 1])] / byExecutors["10"] <= 1.3,
+    },
+    note: "Warm state, Hardhat network, solc 0.8.28 optimizer 200 runs; input 42 bytes, output 38 bytes inline.",
+  };
+  console.table({
+    request: life.request,
+    submit: life.submit,
+    finalize: life.finalize,
+    "request+submit+finalize (OPTIMISTIC)": life.optimisticLifecycle,
+    "request+submit (NONE)": life.noneLifecycle,
+    challenge: life.challenge,
+    "vote commit": life.commit,
+    "vote reveal": life.reveal,
+    "dispute resolve": life.resolve,
+  });
+  const out = path.join(__dirname, "..", "reports");
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, "gas.json"), JSON.stringify(report, null, 2) + "\n");
+  console.log(`wrote reports/gas.json; OPTIMISTIC life ${life.optimisticLifecycle} gas (target <= 250000), request scaling x${report.targets.requestScaling.toFixed(3)} (target <= 1.3)`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
