@@ -110,6 +110,8 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
 
     /// @inheritdoc IDisputeManager
     function commitVote(uint256 disputeId, bytes32 commitment) external {
+        // INVARIANT: a stored zero means "not committed", so a zero commitment would count twice.
+        if (commitment == bytes32(0)) revert ZeroCommitment();
         Dispute storage dispute = _existing(disputeId);
         Ballot storage ballot = _seat(disputeId);
         // solhint-disable-next-line not-rely-on-time

@@ -475,10 +475,11 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
         address target = job.callback;
         if (target == address(0)) return;
         uint256 gasLimit = job.callbackGasLimit;
+        // Encode first: copying a large output costs gas that must not come out of the callback's cap.
+        bytes memory data = abi.encodeCall(IInferenceCallback.onInferenceResult, (jobId, valid, output));
         // EIP-150 forwards at most 63/64 of what is left: require enough for the full cap.
         uint256 required = (gasLimit * 64) / 63 + CALLBACK_RESERVE;
         if (gasleft() < required) revert InsufficientGasForCallback(gasleft(), required);
-        bytes memory data = abi.encodeCall(IInferenceCallback.onInferenceResult, (jobId, valid, output));
         bool success;
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
@@ -531,10 +532,11 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
         _unlockAll(winners);
         _unlockAll(losers);
         _unlockAll(absent);
-        uint256 pot = _slashExecutors(losers) + _slashExecutors(absent);
+        // Absent members are always slashed; dissenters only when a majority proved them wrong.
+        uint256 pot = _slashExecutors(absent) + (winner == bytes32(0) ? 0 : _slashExecutors(losers));
         _distribute(jobId, pot, winners, address(0));
         if (winner == bytes32(0)) {
-            _refund(jobId, job, absent.length == winners.length + losers.length + absent.length ? RefundReason.Expired : RefundReason.Undecided);
+            _refund(jobId, job, losers.length == 0 ? RefundReason.Expired : RefundReason.Undecided);
             return;
         }
         _outputs[jobId] = output;

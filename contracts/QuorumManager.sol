@@ -61,6 +61,8 @@ contract QuorumManager is IQuorumManager {
 
     /// @inheritdoc IQuorumManager
     function commitResult(uint256 jobId, bytes32 commitment) external {
+        // INVARIANT: a stored zero means "not committed", so a zero commitment would count twice.
+        if (commitment == bytes32(0)) revert ZeroCommitment();
         Round storage round = _existing(jobId);
         Seat storage seat = _seats[jobId][msg.sender];
         if (!seat.seated) revert NotInQuorum(jobId, msg.sender);
@@ -127,10 +129,9 @@ contract QuorumManager is IQuorumManager {
         if (votes * 2 <= round.seats) (winner, votes) = (bytes32(0), 0);
         winners = _collect(jobId, winner, votes, true);
         absent = _collect(jobId, bytes32(0), round.seats - round.reveals, true);
-        if (winner != bytes32(0)) {
-            losers = _collect(jobId, winner, round.reveals - votes, false);
-            output = _outputs[jobId][winner];
-        }
+        // Everyone who revealed something other than the winner (all revealers when none won).
+        losers = _collect(jobId, winner, round.reveals - votes, false);
+        if (winner != bytes32(0)) output = _outputs[jobId][winner];
         emit RoundTallied(jobId, winner, votes);
     }
 

@@ -99,6 +99,7 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
         uint96 amount96 = amount.toUint96();
         account.active -= amount96;
         account.unbonding += amount96;
+        // solhint-disable-next-line not-rely-on-time
         uint64 releaseAt = uint64(block.timestamp) + unbondingPeriod;
         account.releaseAt = releaseAt;
         _refreshWeight(msg.sender, role, account);

@@ -56,6 +56,8 @@ interface IDisputeManager {
     error CommitPhaseOver(uint256 disputeId, uint32 commitEnd);
     /// @notice Thrown when a member commits twice.
     error AlreadyCommitted(uint256 disputeId, address voter);
+    /// @notice Thrown when a commitment is zero (zero marks "not committed").
+    error ZeroCommitment();
     /// @notice Thrown when a reveal comes before every member committed and before the commit phase ended.
     error RevealPhaseNotStarted(uint256 disputeId, uint32 commitEnd);
     /// @notice Thrown when a reveal comes after the reveal phase.

@@ -56,8 +56,7 @@ interface IJobRegistry {
         Expired, // the deadline passed without a result
         InvalidInput, // the accepted result says the input does not fit the model
         Rejected, // the result was found invalid and no attempt is left
-        Undecided, // a committee could not decide, or a quorum found no majority
-        NoExecutor // QUORUM: too few executors to form a quorum before the deadline
+        Undecided // a committee could not decide, or a quorum found no majority
     }
 
     /// @notice Thrown when no job has this id.

@@ -13,8 +13,6 @@ interface IPaymentVault {
     error NothingToClaim(address account);
     /// @notice Thrown when an address parameter is zero.
     error ZeroAddress();
-    /// @notice Thrown when a payout would spend more than the vault holds for it.
-    error Overdrawn(uint256 requested, uint256 available);
 
     /// @notice Emitted when a job's fee is split and credited.
     event FeePaid(uint256 indexed jobId, uint256 executorPart, uint256 verifierPart, uint256 modelOwnerPart, uint256 treasuryPart);

@@ -31,6 +31,8 @@ interface IQuorumManager {
     error CommitPhaseOver(uint256 jobId, uint32 commitEnd);
     /// @notice Thrown when a member commits twice.
     error AlreadyCommitted(uint256 jobId, address executor);
+    /// @notice Thrown when a commitment is zero (zero marks "not committed").
+    error ZeroCommitment();
     /// @notice Thrown when a reveal comes while commitments are still open.
     error RevealPhaseNotStarted(uint256 jobId, uint32 commitEnd);
     /// @notice Thrown when a reveal comes after the reveal phase.
@@ -74,7 +76,7 @@ interface IQuorumManager {
     /// @return winner The hash a strict majority of seats revealed (zero if none).
     /// @return output The winning output bytes (empty if none).
     /// @return winners Members who revealed the winner.
-    /// @return losers Members who revealed another hash while a majority exists.
+    /// @return losers Members who revealed another hash (every revealer when no majority exists).
     /// @return absent Members who did not reveal.
     function tally(uint256 jobId)
         external

@@ -38,6 +38,8 @@ contract GasBurnerCallback is IInferenceCallback {
 
 /// @notice Test-only: a callback that reverts, or returns a huge buffer (a return bomb).
 contract RevertingCallback is IInferenceCallback {
+    error CallbackSaysNo();
+
     bool public bomb;
 
     function setBomb(bool bomb_) external {
@@ -51,7 +53,7 @@ contract RevertingCallback is IInferenceCallback {
                 return(0, 1000000)
             }
         }
-        revert("callback says no");
+        revert CallbackSaysNo();
     }
 }
 

@@ -8,7 +8,7 @@ import {Role} from "../types/Types.sol";
 /// @notice Test and benchmark only: one staked node.
 contract SwarmNode {
     function stake(IERC20 token, IStakeManager stakes, Role role, uint256 amount) external {
-        token.approve(address(stakes), amount);
+        require(token.approve(address(stakes), amount), StakerSwarm.TransferFailed());
         stakes.stake(role, amount);
     }
 }
@@ -16,15 +16,17 @@ contract SwarmNode {
 /// @notice Test and benchmark only: creates many staked nodes in few transactions, so that gas can
 ///         be measured against thousands of stakers. Holds the tokens it hands out.
 contract StakerSwarm {
+    error TransferFailed();
+
     uint256 public count;
 
     /// @notice Creates `n` nodes that each stake `amount` for `role` (this contract must hold the tokens).
     function spawn(IERC20 token, IStakeManager stakes, Role role, uint256 n, uint256 amount) external {
+        count += n;
         for (uint256 i = 0; i < n; ++i) {
             SwarmNode node = new SwarmNode();
-            token.transfer(address(node), amount);
+            require(token.transfer(address(node), amount), TransferFailed());
             node.stake(token, stakes, role, amount);
         }
-        count += n;
     }
 }

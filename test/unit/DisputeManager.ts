@@ -1,0 +1,999 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { DisputeManager__factory } from "../../typechain-types";
+import type { IDisputeManager } from "../../typechain-types/contracts/DisputeManager";
+import { DEVNET_PARAMS } from "../../deploy/protocol";
+import {
+  defaultPolicy,
+  deployWorld,
+  Mode,
+  RefundReason,
+  requestJob,
+  Role,
+  salt,
+  SAMPLE_OUTPUT,
+  signerOf,
+  Status,
+  TOKEN,
+  Verdict,
+  WRONG_OUTPUT,
+} from "../fixtures/protocol";
+
+const COLLATERAL = DEVNET_PARAMS.executorCollateral; // 20 tokens
+const FEE = TOKEN;
+const BOND = 10n * TOKEN;
+const VOTER_SLASH = 5n * TOKEN;
+const AUDIT_REWARD = TOKEN;
+const SHARE_BPS = 5000n;
+const BPS = 10_000n;
+const STAKE = 200n * TOKEN;
+const CHALLENGE_WINDOW = 1800n;
+const COMMIT_WINDOW = 600n;
+const REVEAL_WINDOW = 600n;
+const MAX_AMOUNT = 10n ** 27n;
+const WEEK = 7n * 24n * 3600n;
+const BASE_PARAMS: IDisputeManager.ParamsStruct = { ...DEVNET_PARAMS.disputes };
+
+/** The devnet world (3 executors, 4 verifiers, 200 tokens staked each) plus a second model that is always audited. */
+async function disputeFixture() {
+  const w = await deployWorld();
+  await w.models
+    .connect(w.modelOwner)
+    .registerModel(ethers.sha256(ethers.toUtf8Bytes("audited-model")), "ipfs://bafy-audited", defaultPolicy({ auditRateBps: 10_000 }));
+  return { ...w, auditedModelId: 2n };
+}
+
+type Fixture = Awaited<ReturnType<typeof disputeFixture>>;
+
+interface Opened {
+  disputeId: bigint;
+  committee: HardhatEthersSigner[];
+  commitEnd: bigint;
+  revealEnd: bigint;
+}
+
+function everyone(w: Fixture): HardhatEthersSigner[] {
+  return [...w.executors, ...w.verifiers, ...w.others];
+}
+
+/** An OPTIMISTIC job whose (wrong) result is posted and open to challenge. */
+async function submittedJob(w: Fixture, modelId: bigint = 1n) {
+  const { jobId, assigned } = await requestJob(w, { mode: Mode.OPTIMISTIC, modelId, fee: FEE });
+  const executor = signerOf(w.executors, assigned[0]);
+  await w.jobs.connect(executor).submitResult(jobId, WRONG_OUTPUT);
+  return { jobId, executor };
+}
+
+async function openedDispute(w: Fixture, disputeId: bigint): Promise<Opened> {
+  const d = await w.disputes.disputeOf(disputeId);
+  const committee = (await w.disputes.committeeOf(disputeId)).map((a) => signerOf(everyone(w), a));
+  return { disputeId, committee, commitEnd: d.commitEnd, revealEnd: d.revealEnd };
+}
+
+async function challengeJob(w: Fixture, jobId: bigint, challenger: HardhatEthersSigner = w.verifiers[0]): Promise<Opened> {
+  await w.disputes.connect(challenger).challenge(jobId);
+  return openedDispute(w, await w.disputes.disputeOfJob(jobId));
+}
+
+async function commit(w: Fixture, disputeId: bigint, voter: HardhatEthersSigner, verdict: number): Promise<string> {
+  const s = salt();
+  await w.disputes.connect(voter).commitVote(disputeId, await w.disputes.commitmentOf(voter.address, disputeId, verdict, s));
+  return s;
+}
+
+/** Commits `verdicts[i]` for committee member i (null: no commit), then reveals where `reveal[i]`. */
+async function vote(w: Fixture, d: Opened, verdicts: (number | null)[], reveal: boolean[] = verdicts.map((v) => v !== null)) {
+  const salts: string[] = [];
+  for (let i = 0; i < verdicts.length; i++) {
+    const v = verdicts[i];
+    salts.push(v === null ? "" : await commit(w, d.disputeId, d.committee[i], v));
+  }
+  if (verdicts.some((v) => v === null)) await time.increaseTo(d.commitEnd + 1n);
+  for (let i = 0; i < verdicts.length; i++) {
+    const v = verdicts[i];
+    if (v !== null && reveal[i]) await w.disputes.connect(d.committee[i]).revealVote(d.disputeId, v, salts[i]);
+  }
+}
+
+async function credits(w: Fixture, accounts: string[]): Promise<bigint[]> {
+  return Promise.all(accounts.map((a) => w.vault.creditOf(a)));
+}
+
+async function activeStake(w: Fixture, node: string, role: number): Promise<bigint> {
+  return (await w.stakes.accountOf(node, role)).active;
+}
+
+/** Unclaimed credits of every signer (only signers are ever credited here; the vault keeps no total). */
+async function totalCredits(w: Fixture): Promise<bigint> {
+  let sum = 0n;
+  for (const s of await ethers.getSigners()) sum += await w.vault.creditOf(s.address);
+  return sum;
+}
+
+/** The vault holds exactly the escrow of live jobs and open bonds plus credits, pool and treasury. */
+async function expectVaultBacked(w: Fixture, escrow: bigint) {
+  const [pool, treasuryAccrued] = await w.vault.pools();
+  expect(await w.token.balanceOf(w.vault)).to.equal(escrow + (await totalCredits(w)) + pool + treasuryAccrued);
+}
+
+/** Finalizes a NONE job of `fee` so that the verifier pool grows by a tenth of it. */
+async function fundPool(w: Fixture, fee: bigint) {
+  const { jobId, assigned } = await requestJob(w, { mode: Mode.NONE, fee });
+  await w.jobs.connect(signerOf(w.executors, assigned[0])).submitResult(jobId, SAMPLE_OUTPUT);
+}
+
+describe("DisputeManager", function () {
+  describe("challenge", function () {
+    it("reverts when the job is not Submitted", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await requestJob(w, { mode: Mode.OPTIMISTIC });
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Assigned);
+      await expect(w.disputes.connect(w.verifiers[0]).challenge(jobId))
+        .to.be.revertedWithCustomError(w.disputes, "NotChallengeable")
+        .withArgs(jobId);
+    });
+
+    it("reverts when the job is already disputed", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      await w.disputes.connect(w.verifiers[0]).challenge(jobId);
+      await expect(w.disputes.connect(w.verifiers[1]).challenge(jobId))
+        .to.be.revertedWithCustomError(w.disputes, "NotChallengeable")
+        .withArgs(jobId);
+    });
+
+    it("reverts after the challenge window", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const { phaseEnd } = await w.jobs.jobOf(jobId);
+      await time.setNextBlockTimestamp(phaseEnd + 1n);
+      await expect(w.disputes.connect(w.verifiers[0]).challenge(jobId))
+        .to.be.revertedWithCustomError(w.disputes, "NotChallengeable")
+        .withArgs(jobId);
+    });
+
+    it("accepts a challenge in the last second of the window", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const { phaseEnd } = await w.jobs.jobOf(jobId);
+      await time.setNextBlockTimestamp(phaseEnd);
+      await expect(w.disputes.connect(w.verifiers[0]).challenge(jobId)).to.emit(w.disputes, "DisputeOpened");
+    });
+
+    it("reverts when the challenger is the executor, even one staked as a verifier", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId, executor } = await submittedJob(w);
+      await w.stakes.connect(executor).stake(Role.VERIFIER, STAKE);
+      expect(await w.stakes.isEligible(executor.address, Role.VERIFIER)).to.equal(true);
+      await expect(w.disputes.connect(executor).challenge(jobId))
+        .to.be.revertedWithCustomError(w.disputes, "NotStakedVerifier")
+        .withArgs(executor.address);
+    });
+
+    it("reverts when the challenger has no verifier stake", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId, executor } = await submittedJob(w);
+      const outsider = w.others[0];
+      await expect(w.disputes.connect(outsider).challenge(jobId))
+        .to.be.revertedWithCustomError(w.disputes, "NotStakedVerifier")
+        .withArgs(outsider.address);
+      // An executor's stake is not a verifier's stake.
+      const idle = w.executors.filter((e) => e.address !== executor.address)[0];
+      await expect(w.disputes.connect(idle).challenge(jobId))
+        .to.be.revertedWithCustomError(w.disputes, "NotStakedVerifier")
+        .withArgs(idle.address);
+    });
+
+    it("reverts when the challenger is a jailed verifier", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const jailed = w.verifiers[0];
+      await w.stakes.grantRole(await w.stakes.PROTOCOL_ROLE(), w.admin.address);
+      await w.stakes.slash(jailed.address, Role.VERIFIER, 150n * TOKEN, w.admin.address);
+      // Lower the minimum so that only the jail keeps it out.
+      await w.stakes.setMinStake(Role.VERIFIER, 10n * TOKEN);
+      const account = await w.stakes.accountOf(jailed.address, Role.VERIFIER);
+      expect(account.jailed).to.equal(true);
+      expect(account.active).to.equal(50n * TOKEN);
+      await expect(w.disputes.connect(jailed).challenge(jobId))
+        .to.be.revertedWithCustomError(w.disputes, "NotStakedVerifier")
+        .withArgs(jailed.address);
+    });
+
+    it("moves the bond from the challenger into the PaymentVault and marks the job Disputed", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const challenger = w.verifiers[0];
+      const tx = w.disputes.connect(challenger).challenge(jobId);
+      await expect(tx).to.changeTokenBalances(w.token, [challenger, w.vault, w.disputes], [-BOND, BOND, 0n]);
+      await expect(tx).to.emit(w.jobs, "JobDisputed").withArgs(jobId);
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Disputed);
+      expect(await w.token.balanceOf(w.disputes)).to.equal(0n);
+      await expectVaultBacked(w, FEE + BOND);
+    });
+
+    it("emits DisputeOpened with a committee that never contains the executor or the challenger", async function () {
+      const w = await loadFixture(disputeFixture);
+      // Every executor is also a verifier, and the committee asks for every eligible seat.
+      for (const e of w.executors) await w.stakes.connect(e).stake(Role.VERIFIER, STAKE);
+      await w.disputes.setParams({ ...BASE_PARAMS, committeeSize: 15 });
+      const { jobId, executor } = await submittedJob(w);
+      const challenger = w.verifiers[0];
+      const t = BigInt(await time.latest()) + 5n;
+      await time.setNextBlockTimestamp(t);
+      const tx = await w.disputes.connect(challenger).challenge(jobId);
+      const receipt = await tx.wait();
+      let emitted: string[] = [];
+      for (const log of receipt!.logs) {
+        const parsed = w.disputes.interface.parseLog(log);
+        if (parsed?.name === "DisputeOpened") {
+          expect(parsed.args.disputeId).to.equal(1n);
+          expect(parsed.args.jobId).to.equal(jobId);
+          expect(parsed.args.challenger).to.equal(challenger.address);
+          expect(parsed.args.commitEnd).to.equal(t + COMMIT_WINDOW);
+          expect(parsed.args.revealEnd).to.equal(t + COMMIT_WINDOW + REVEAL_WINDOW);
+          emitted = [...(parsed.args.committee as string[])];
+        }
+      }
+      const expected = [...w.verifiers.slice(1), ...w.executors.filter((e) => e.address !== executor.address)].map((s) => s.address);
+      expect(emitted).to.have.lengthOf(5);
+      expect([...emitted].sort()).to.deep.equal([...expected].sort());
+      expect(emitted).to.not.include(executor.address);
+      expect(emitted).to.not.include(challenger.address);
+      expect(await w.disputes.committeeOf(1n)).to.deep.equal(emitted);
+    });
+
+    it("draws committees of the configured size without the challenger", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      expect(d.committee).to.have.lengthOf(3);
+      expect(d.committee.map((m) => m.address).sort()).to.deep.equal(w.verifiers.slice(1).map((v) => v.address).sort());
+      expect((await w.disputes.disputeOf(d.disputeId)).seats).to.equal(3n);
+    });
+  });
+
+  describe("openAudit", function () {
+    it("reverts when the caller is not the hub", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId, executor } = await submittedJob(w);
+      await expect(w.disputes.connect(w.admin).openAudit(jobId, executor.address))
+        .to.be.revertedWithCustomError(w.disputes, "NotHub")
+        .withArgs(w.admin.address);
+      await expect(w.disputes.connect(executor).openAudit(jobId, executor.address))
+        .to.be.revertedWithCustomError(w.disputes, "NotHub")
+        .withArgs(executor.address);
+    });
+
+    it("opens a bond-free audit without the executor when finalize draws the job", async function () {
+      const w = await loadFixture(disputeFixture);
+      for (const e of w.executors) await w.stakes.connect(e).stake(Role.VERIFIER, STAKE);
+      await w.disputes.setParams({ ...BASE_PARAMS, committeeSize: 15 });
+      const { jobId, executor } = await submittedJob(w, w.auditedModelId);
+      await time.increase(CHALLENGE_WINDOW + 1n);
+      const tx = w.jobs.finalize(jobId);
+      await expect(tx).to.emit(w.jobs, "AuditStarted").withArgs(jobId, 1n);
+      await expect(tx).to.emit(w.disputes, "DisputeOpened");
+      const d = await w.disputes.disputeOf(1n);
+      expect(d.challenger).to.equal(ethers.ZeroAddress);
+      expect(d.bond).to.equal(0n);
+      expect(d.executor).to.equal(executor.address);
+      const committee = await w.disputes.committeeOf(1n);
+      expect(committee).to.have.lengthOf(6);
+      expect(committee).to.not.include(executor.address);
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Disputed);
+    });
+  });
+
+  describe("commitVote", function () {
+    it("reverts when the dispute is unknown", async function () {
+      const w = await loadFixture(disputeFixture);
+      await expect(w.disputes.connect(w.verifiers[1]).commitVote(99n, ethers.id("x")))
+        .to.be.revertedWithCustomError(w.disputes, "UnknownDispute")
+        .withArgs(99n);
+    });
+
+    it("reverts when the caller holds no seat", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId, executor } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      for (const outsider of [w.verifiers[0], executor, w.others[0]]) {
+        await expect(w.disputes.connect(outsider).commitVote(d.disputeId, ethers.id("x")))
+          .to.be.revertedWithCustomError(w.disputes, "NotOnCommittee")
+          .withArgs(d.disputeId, outsider.address);
+      }
+    });
+
+    it("reverts after the commit phase", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      await time.setNextBlockTimestamp(d.commitEnd + 1n);
+      await expect(w.disputes.connect(d.committee[0]).commitVote(d.disputeId, ethers.id("x")))
+        .to.be.revertedWithCustomError(w.disputes, "CommitPhaseOver")
+        .withArgs(d.disputeId, d.commitEnd);
+    });
+
+    it("accepts a commitment in the last second of the commit phase", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      await time.setNextBlockTimestamp(d.commitEnd);
+      await expect(w.disputes.connect(d.committee[0]).commitVote(d.disputeId, ethers.id("x")))
+        .to.emit(w.disputes, "VoteCommitted")
+        .withArgs(d.disputeId, d.committee[0].address);
+    });
+
+    it("reverts when a member commits twice", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      await commit(w, d.disputeId, d.committee[0], Verdict.Invalid);
+      await expect(w.disputes.connect(d.committee[0]).commitVote(d.disputeId, ethers.id("again")))
+        .to.be.revertedWithCustomError(w.disputes, "AlreadyCommitted")
+        .withArgs(d.disputeId, d.committee[0].address);
+    });
+
+    it("never counts a member twice, even one that commits a zero hash", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      const [honest, zero] = d.committee;
+      const s = await commit(w, d.disputeId, honest, Verdict.Invalid);
+      // Whether a fix rejects a zero commitment or counts it once, a second commit must not count.
+      for (let i = 0; i < 2; i++) {
+        try {
+          await w.disputes.connect(zero).commitVote(d.disputeId, ethers.ZeroHash);
+        } catch {
+          // rejected: fine
+        }
+      }
+      expect((await w.disputes.disputeOf(d.disputeId)).commits).to.be.lessThanOrEqual(2n);
+      // The third member can still commit, so no verdict may be revealed yet.
+      await expect(w.disputes.connect(honest).revealVote(d.disputeId, Verdict.Invalid, s))
+        .to.be.revertedWithCustomError(w.disputes, "RevealPhaseNotStarted")
+        .withArgs(d.disputeId, d.commitEnd);
+    });
+
+    it("records the commitment, counts it and emits VoteCommitted", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      const member = d.committee[1];
+      const c = await w.disputes.commitmentOf(member.address, d.disputeId, Verdict.Valid, salt());
+      await expect(w.disputes.connect(member).commitVote(d.disputeId, c))
+        .to.emit(w.disputes, "VoteCommitted")
+        .withArgs(d.disputeId, member.address);
+      const [commitment, revealed] = await w.disputes.ballotOf(d.disputeId, member.address);
+      expect(commitment).to.equal(c);
+      expect(revealed).to.equal(Verdict.Undecided);
+      expect((await w.disputes.disputeOf(d.disputeId)).commits).to.equal(1n);
+    });
+  });
+
+  describe("revealVote", function () {
+    it("reverts while a member can still commit", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      const s0 = await commit(w, d.disputeId, d.committee[0], Verdict.Invalid);
+      await commit(w, d.disputeId, d.committee[1], Verdict.Invalid);
+      await expect(w.disputes.connect(d.committee[0]).revealVote(d.disputeId, Verdict.Invalid, s0))
+        .to.be.revertedWithCustomError(w.disputes, "RevealPhaseNotStarted")
+        .withArgs(d.disputeId, d.commitEnd);
+    });
+
+    it("opens early once every member committed", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      const salts = [];
+      for (const m of d.committee) salts.push(await commit(w, d.disputeId, m, Verdict.Invalid));
+      expect(BigInt(await time.latest())).to.be.lessThan(d.commitEnd);
+      await expect(w.disputes.connect(d.committee[2]).revealVote(d.disputeId, Verdict.Invalid, salts[2]))
+        .to.emit(w.disputes, "VoteRevealed")
+        .withArgs(d.disputeId, d.committee[2].address, Verdict.Invalid);
+      const dispute = await w.disputes.disputeOf(d.disputeId);
+      expect(dispute.invalidVotes).to.equal(1n);
+      expect(dispute.validVotes).to.equal(0n);
+    });
+
+    it("opens after the commit phase even if a member did not commit", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      const s0 = await commit(w, d.disputeId, d.committee[0], Verdict.Valid);
+      await time.setNextBlockTimestamp(d.commitEnd + 1n);
+      await expect(w.disputes.connect(d.committee[0]).revealVote(d.disputeId, Verdict.Valid, s0))
+        .to.emit(w.disputes, "VoteRevealed")
+        .withArgs(d.disputeId, d.committee[0].address, Verdict.Valid);
+    });
+
+    it("reverts after the reveal phase", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      const s0 = await commit(w, d.disputeId, d.committee[0], Verdict.Valid);
+      await time.setNextBlockTimestamp(d.revealEnd + 1n);
+      await expect(w.disputes.connect(d.committee[0]).revealVote(d.disputeId, Verdict.Valid, s0))
+        .to.be.revertedWithCustomError(w.disputes, "RevealPhaseOver")
+        .withArgs(d.disputeId, d.revealEnd);
+    });
+
+    it("reverts when a member reveals twice", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      const salts = [];
+      for (const m of d.committee) salts.push(await commit(w, d.disputeId, m, Verdict.Valid));
+      await w.disputes.connect(d.committee[0]).revealVote(d.disputeId, Verdict.Valid, salts[0]);
+      await expect(w.disputes.connect(d.committee[0]).revealVote(d.disputeId, Verdict.Valid, salts[0]))
+        .to.be.revertedWithCustomError(w.disputes, "AlreadyRevealed")
+        .withArgs(d.disputeId, d.committee[0].address);
+      expect((await w.disputes.disputeOf(d.disputeId)).validVotes).to.equal(1n);
+    });
+
+    it("reverts when the revealed verdict is Undecided", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      const salts = [];
+      for (const m of d.committee) salts.push(await commit(w, d.disputeId, m, Verdict.Undecided));
+      await expect(
+        w.disputes.connect(d.committee[0]).revealVote(d.disputeId, Verdict.Undecided, salts[0]),
+      ).to.be.revertedWithCustomError(w.disputes, "InvalidVerdict");
+    });
+
+    it("reverts when the salt or the verdict does not match the commitment", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      const salts = [];
+      for (const m of d.committee) salts.push(await commit(w, d.disputeId, m, Verdict.Invalid));
+      const member = d.committee[0];
+      await expect(w.disputes.connect(member).revealVote(d.disputeId, Verdict.Invalid, salt()))
+        .to.be.revertedWithCustomError(w.disputes, "CommitmentMismatch")
+        .withArgs(d.disputeId, member.address);
+      await expect(w.disputes.connect(member).revealVote(d.disputeId, Verdict.Valid, salts[0]))
+        .to.be.revertedWithCustomError(w.disputes, "CommitmentMismatch")
+        .withArgs(d.disputeId, member.address);
+    });
+
+    it("reverts when a member reveals another member's copied commitment with its verdict and salt", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      const [honest, copier, third] = d.committee;
+      const sHonest = await commit(w, d.disputeId, honest, Verdict.Invalid);
+      const [copied] = await w.disputes.ballotOf(d.disputeId, honest.address);
+      await w.disputes.connect(copier).commitVote(d.disputeId, copied);
+      const sThird = await commit(w, d.disputeId, third, Verdict.Invalid);
+      await w.disputes.connect(honest).revealVote(d.disputeId, Verdict.Invalid, sHonest);
+      await expect(w.disputes.connect(copier).revealVote(d.disputeId, Verdict.Invalid, sHonest))
+        .to.be.revertedWithCustomError(w.disputes, "CommitmentMismatch")
+        .withArgs(d.disputeId, copier.address);
+      await w.disputes.connect(third).revealVote(d.disputeId, Verdict.Invalid, sThird);
+      // The copier could not reveal, so it is slashed as absent.
+      await time.increaseTo(d.revealEnd + 1n);
+      await w.disputes.resolve(jobId);
+      expect(await activeStake(w, copier.address, Role.VERIFIER)).to.equal(STAKE - VOTER_SLASH);
+      expect(await activeStake(w, honest.address, Role.VERIFIER)).to.equal(STAKE);
+    });
+
+    it("reverts when a commitment made for another dispute is revealed", async function () {
+      const w = await loadFixture(disputeFixture);
+      const a = await submittedJob(w);
+      const b = await submittedJob(w);
+      const da = await challengeJob(w, a.jobId);
+      const db = await challengeJob(w, b.jobId);
+      const member = db.committee[0];
+      expect(da.committee.map((m) => m.address)).to.include(member.address);
+      const s = salt();
+      await w.disputes.connect(member).commitVote(db.disputeId, await w.disputes.commitmentOf(member.address, da.disputeId, Verdict.Valid, s));
+      await time.setNextBlockTimestamp(db.commitEnd + 1n);
+      await expect(w.disputes.connect(member).revealVote(db.disputeId, Verdict.Valid, s))
+        .to.be.revertedWithCustomError(w.disputes, "CommitmentMismatch")
+        .withArgs(db.disputeId, member.address);
+    });
+
+    it("reverts for an unknown dispute or a caller without a seat", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      await expect(w.disputes.connect(d.committee[0]).revealVote(7n, Verdict.Valid, salt()))
+        .to.be.revertedWithCustomError(w.disputes, "UnknownDispute")
+        .withArgs(7n);
+      await expect(w.disputes.connect(w.verifiers[0]).revealVote(d.disputeId, Verdict.Valid, salt()))
+        .to.be.revertedWithCustomError(w.disputes, "NotOnCommittee")
+        .withArgs(d.disputeId, w.verifiers[0].address);
+    });
+  });
+
+  describe("resolve", function () {
+    it("reverts when the job has no dispute", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      await expect(w.disputes.resolve(jobId)).to.be.revertedWithCustomError(w.disputes, "NoOpenDispute").withArgs(jobId);
+      await expect(w.disputes.resolve(999n)).to.be.revertedWithCustomError(w.disputes, "NoOpenDispute").withArgs(999n);
+    });
+
+    it("reverts when the dispute is already resolved", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      await vote(w, d, [Verdict.Valid, Verdict.Valid, Verdict.Valid]);
+      await w.disputes.resolve(jobId);
+      await expect(w.disputes.resolve(jobId)).to.be.revertedWithCustomError(w.disputes, "NoOpenDispute").withArgs(jobId);
+    });
+
+    it("reverts before every vote is revealed and before the reveal phase ended", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      await expect(w.disputes.resolve(jobId))
+        .to.be.revertedWithCustomError(w.disputes, "TallyTooEarly")
+        .withArgs(d.disputeId, d.revealEnd);
+      await vote(w, d, [Verdict.Invalid, Verdict.Invalid, Verdict.Invalid], [true, true, false]);
+      await time.setNextBlockTimestamp(d.revealEnd);
+      await expect(w.disputes.resolve(jobId))
+        .to.be.revertedWithCustomError(w.disputes, "TallyTooEarly")
+        .withArgs(d.disputeId, d.revealEnd);
+    });
+
+    it("Invalid: slashes the executor's collateral, returns the bond, shares the pot and reassigns the job", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId, executor } = await submittedJob(w);
+      const challenger = w.verifiers[0];
+      const d = await challengeJob(w, jobId, challenger);
+      await vote(w, d, [Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
+      const totalStaked = await w.stakes.totalStaked();
+
+      const pot = COLLATERAL;
+      const each = (pot * SHARE_BPS) / BPS / 4n; // three members and the challenger
+      const tx = w.disputes.resolve(jobId);
+      await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(d.disputeId, jobId, Verdict.Invalid, 0n, 3n, pot);
+      await expect(tx).to.emit(w.jobs, "DisputeSettled").withArgs(jobId, Verdict.Invalid);
+      await expect(tx).to.changeTokenBalances(w.token, [w.vault, w.stakes], [pot, -pot]);
+
+      const account = await w.stakes.accountOf(executor.address, Role.EXECUTOR);
+      expect(account.active).to.equal(STAKE - COLLATERAL);
+      expect(account.locked).to.equal(0n);
+      expect(await w.stakes.totalStaked()).to.equal(totalStaked - COLLATERAL);
+      expect(await w.vault.creditOf(challenger.address)).to.equal(BOND + each);
+      for (const m of d.committee) {
+        expect(await w.vault.creditOf(m.address)).to.equal(each);
+        expect(await activeStake(w, m.address, Role.VERIFIER)).to.equal(STAKE);
+      }
+      const [pool, treasuryAccrued] = await w.vault.pools();
+      expect(pool).to.equal(0n);
+      expect(treasuryAccrued).to.equal(pot - 4n * each);
+      expect(await totalCredits(w)).to.equal(BOND + 4n * each);
+
+      const job = await w.jobs.jobOf(jobId);
+      expect(job.status).to.equal(Status.Assigned);
+      expect(job.executor).to.not.equal(executor.address);
+      expect(w.executors.map((e) => e.address)).to.include(job.executor);
+      expect(job.attempts).to.equal(2n);
+      expect((await w.stakes.accountOf(job.executor, Role.EXECUTOR)).locked).to.equal(COLLATERAL);
+      expect((await w.disputes.disputeOf(d.disputeId)).resolved).to.equal(true);
+      await expectVaultBacked(w, FEE);
+    });
+
+    it("Valid: forfeits the bond into the pot shared by the executor and the majority, and pays the job", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId, executor } = await submittedJob(w);
+      const challenger = w.verifiers[0];
+      const d = await challengeJob(w, jobId, challenger);
+      await vote(w, d, [Verdict.Valid, Verdict.Valid, Verdict.Valid]);
+
+      const pot = BOND;
+      const each = (pot * SHARE_BPS) / BPS / 4n; // three members and the executor
+      const tx = w.disputes.resolve(jobId);
+      await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(d.disputeId, jobId, Verdict.Valid, 3n, 0n, pot);
+      await expect(tx).to.emit(w.jobs, "JobFinalized");
+      await expect(tx).to.emit(w.vault, "FeePaid").withArgs(jobId, (FEE * 7500n) / BPS, FEE / 10n, FEE / 10n, FEE / 20n);
+
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Finalized);
+      expect(await w.vault.creditOf(challenger.address)).to.equal(0n);
+      expect(await w.vault.creditOf(executor.address)).to.equal(each + (FEE * 7500n) / BPS);
+      expect(await w.vault.creditOf(w.modelOwner.address)).to.equal(FEE / 10n);
+      for (const m of d.committee) {
+        expect(await w.vault.creditOf(m.address)).to.equal(each);
+        expect(await activeStake(w, m.address, Role.VERIFIER)).to.equal(STAKE);
+      }
+      const account = await w.stakes.accountOf(executor.address, Role.EXECUTOR);
+      expect(account.active).to.equal(STAKE);
+      expect(account.locked).to.equal(0n);
+      const [pool, treasuryAccrued] = await w.vault.pools();
+      expect(pool).to.equal(FEE / 10n);
+      expect(treasuryAccrued).to.equal(pot - 4n * each + FEE / 20n);
+      expect(await w.token.balanceOf(challenger.address)).to.equal(10_000n * TOKEN - STAKE - BOND);
+      await expectVaultBacked(w, 0n);
+    });
+
+    it("slashes the losing voters voterSlash and shares it, rounding dust to the treasury", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const challenger = w.verifiers[0];
+      const d = await challengeJob(w, jobId, challenger);
+      const verdicts = [Verdict.Invalid, Verdict.Valid, Verdict.Invalid];
+      await vote(w, d, verdicts);
+
+      const pot = COLLATERAL + VOTER_SLASH;
+      const each = (pot * SHARE_BPS) / BPS / 3n; // two members and the challenger
+      expect(each * 3n).to.not.equal((pot * SHARE_BPS) / BPS); // the split leaves dust
+      await expect(w.disputes.resolve(jobId))
+        .to.emit(w.disputes, "DisputeResolved")
+        .withArgs(d.disputeId, jobId, Verdict.Invalid, 1n, 2n, pot);
+      expect(await activeStake(w, d.committee[1].address, Role.VERIFIER)).to.equal(STAKE - VOTER_SLASH);
+      expect(await w.vault.creditOf(d.committee[1].address)).to.equal(0n);
+      expect(await activeStake(w, d.committee[0].address, Role.VERIFIER)).to.equal(STAKE);
+      expect(await credits(w, [d.committee[0].address, d.committee[2].address, challenger.address])).to.deep.equal([
+        each,
+        each,
+        BOND + each,
+      ]);
+      expect((await w.vault.pools()).treasuryAccrued).to.equal(pot - 3n * each);
+      await expectVaultBacked(w, FEE);
+    });
+
+    it("slashes a member that never committed and adds it to the pot of a Valid verdict", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId, executor } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      await vote(w, d, [Verdict.Valid, null, Verdict.Valid]);
+      await time.increaseTo(d.revealEnd + 1n);
+
+      const pot = VOTER_SLASH + BOND;
+      const each = (pot * SHARE_BPS) / BPS / 3n; // two members and the executor
+      await expect(w.disputes.resolve(jobId))
+        .to.emit(w.disputes, "DisputeResolved")
+        .withArgs(d.disputeId, jobId, Verdict.Valid, 2n, 0n, pot);
+      expect(await activeStake(w, d.committee[1].address, Role.VERIFIER)).to.equal(STAKE - VOTER_SLASH);
+      expect(await w.vault.creditOf(d.committee[1].address)).to.equal(0n);
+      expect(await w.vault.creditOf(d.committee[0].address)).to.equal(each);
+      expect(await w.vault.creditOf(executor.address)).to.equal(each + (FEE * 7500n) / BPS);
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Finalized);
+      await expectVaultBacked(w, 0n);
+    });
+
+    it("Undecided on a tie: returns the bond, refunds the job and slashes only the member that committed but did not reveal", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId, executor } = await submittedJob(w);
+      const challenger = w.verifiers[0];
+      const d = await challengeJob(w, jobId, challenger);
+      await vote(w, d, [Verdict.Valid, Verdict.Invalid, Verdict.Valid], [true, true, false]);
+      const [committed] = await w.disputes.ballotOf(d.disputeId, d.committee[2].address);
+      expect(committed).to.not.equal(ethers.ZeroHash);
+      await time.increaseTo(d.revealEnd + 1n);
+
+      const tx = w.disputes.resolve(jobId);
+      await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(d.disputeId, jobId, Verdict.Undecided, 1n, 1n, VOTER_SLASH);
+      await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Undecided, FEE);
+
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Refunded);
+      expect(await w.vault.creditOf(challenger.address)).to.equal(BOND);
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(FEE);
+      expect(await activeStake(w, d.committee[2].address, Role.VERIFIER)).to.equal(STAKE - VOTER_SLASH);
+      expect(await activeStake(w, d.committee[0].address, Role.VERIFIER)).to.equal(STAKE);
+      expect(await activeStake(w, d.committee[1].address, Role.VERIFIER)).to.equal(STAKE);
+      expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([0n, 0n, 0n]);
+      const account = await w.stakes.accountOf(executor.address, Role.EXECUTOR);
+      expect(account.active).to.equal(STAKE);
+      expect(account.locked).to.equal(0n);
+      expect((await w.vault.pools()).treasuryAccrued).to.equal(VOTER_SLASH);
+      await expectVaultBacked(w, 0n);
+    });
+
+    it("Undecided on a tie of a committee of two: nobody is slashed", async function () {
+      const w = await loadFixture(disputeFixture);
+      await w.disputes.setParams({ ...BASE_PARAMS, committeeSize: 2 });
+      const { jobId, executor } = await submittedJob(w);
+      const challenger = w.verifiers[0];
+      const d = await challengeJob(w, jobId, challenger);
+      expect(d.committee).to.have.lengthOf(2);
+      await vote(w, d, [Verdict.Valid, Verdict.Invalid]);
+      const totalStaked = await w.stakes.totalStaked();
+
+      const tx = w.disputes.resolve(jobId);
+      await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(d.disputeId, jobId, Verdict.Undecided, 1n, 1n, 0n);
+      await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Undecided, FEE);
+      await expect(tx).to.not.emit(w.stakes, "NodeSlashed");
+      expect(await w.stakes.totalStaked()).to.equal(totalStaked);
+      expect(await w.vault.creditOf(challenger.address)).to.equal(BOND);
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(FEE);
+      expect((await w.stakes.accountOf(executor.address, Role.EXECUTOR)).locked).to.equal(0n);
+      expect((await w.vault.pools()).treasuryAccrued).to.equal(0n);
+      await expectVaultBacked(w, 0n);
+    });
+
+    it("Undecided at once with an empty committee: the challenger is the only staked verifier", async function () {
+      const w = await loadFixture(disputeFixture);
+      for (const v of w.verifiers.slice(1)) await w.stakes.connect(v).requestUnstake(Role.VERIFIER, STAKE);
+      const { jobId } = await submittedJob(w);
+      const challenger = w.verifiers[0];
+      await expect(w.disputes.connect(challenger).challenge(jobId)).to.emit(w.disputes, "DisputeOpened");
+      const disputeId = await w.disputes.disputeOfJob(jobId);
+      expect(await w.disputes.committeeOf(disputeId)).to.deep.equal([]);
+      expect((await w.disputes.disputeOf(disputeId)).seats).to.equal(0n);
+
+      const tx = w.disputes.resolve(jobId);
+      await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(disputeId, jobId, Verdict.Undecided, 0n, 0n, 0n);
+      await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Undecided, FEE);
+      expect(await w.vault.creditOf(challenger.address)).to.equal(BOND);
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(FEE);
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Refunded);
+      await expectVaultBacked(w, 0n);
+    });
+
+    it("pays each winning member auditReward from the verifier pool", async function () {
+      const w = await loadFixture(disputeFixture);
+      await fundPool(w, 30n * TOKEN); // pool: 3 tokens
+      expect((await w.vault.pools()).verifierPool).to.equal(3n * TOKEN);
+      const { jobId } = await submittedJob(w);
+      const challenger = w.verifiers[0];
+      const d = await challengeJob(w, jobId, challenger);
+      await vote(w, d, [Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
+      await w.disputes.resolve(jobId);
+      const each = (COLLATERAL * SHARE_BPS) / BPS / 4n;
+      expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([
+        each + AUDIT_REWARD,
+        each + AUDIT_REWARD,
+        each + AUDIT_REWARD,
+      ]);
+      expect(await w.vault.creditOf(challenger.address)).to.equal(BOND + each);
+      expect((await w.vault.pools()).verifierPool).to.equal(0n);
+    });
+
+    it("rewards only the winning members, and only while the pool lasts", async function () {
+      const w = await loadFixture(disputeFixture);
+      await fundPool(w, 15n * TOKEN); // pool: 1.5 tokens
+      const { jobId, executor } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      await vote(w, d, [Verdict.Valid, Verdict.Invalid, Verdict.Valid]);
+      const executorCredit = await w.vault.creditOf(executor.address);
+      await w.disputes.resolve(jobId);
+      const pot = BOND + VOTER_SLASH;
+      const each = (pot * SHARE_BPS) / BPS / 3n;
+      // Winners in committee order: member 0 takes a full reward, member 2 the half left.
+      expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([each + AUDIT_REWARD, 0n, each + TOKEN / 2n]);
+      // The executor gets its share of the pot and its fee, never an audit reward.
+      expect((await w.vault.creditOf(executor.address)) - executorCredit).to.equal(each + (FEE * 7500n) / BPS);
+      // The pool was emptied by the rewards, then the job's fee refilled it.
+      expect((await w.vault.pools()).verifierPool).to.equal(FEE / 10n);
+    });
+
+    it("resolves an audit opened by finalize as Valid and pays the job", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId, executor } = await submittedJob(w, w.auditedModelId);
+      await time.increase(CHALLENGE_WINDOW + 1n);
+      await expect(w.jobs.finalize(jobId)).to.emit(w.jobs, "AuditStarted").withArgs(jobId, 1n);
+      const d = await openedDispute(w, 1n);
+      expect(d.committee.map((m) => m.address)).to.not.include(executor.address);
+      await vote(w, d, [Verdict.Valid, Verdict.Valid, Verdict.Valid]);
+      const totalStaked = await w.stakes.totalStaked();
+
+      const tx = w.disputes.resolve(jobId);
+      await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(1n, jobId, Verdict.Valid, 3n, 0n, 0n);
+      await expect(tx).to.emit(w.vault, "FeePaid").withArgs(jobId, (FEE * 7500n) / BPS, FEE / 10n, FEE / 10n, FEE / 20n);
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Finalized);
+      expect(await w.vault.creditOf(executor.address)).to.equal((FEE * 7500n) / BPS);
+      expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([0n, 0n, 0n]); // empty pool, empty pot
+      expect(await w.stakes.totalStaked()).to.equal(totalStaked);
+      expect((await w.stakes.accountOf(executor.address, Role.EXECUTOR)).locked).to.equal(0n);
+      await expectVaultBacked(w, 0n);
+    });
+
+    it("resolves an audit as Invalid: the executor is slashed and the committee alone shares the pot", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId, executor } = await submittedJob(w, w.auditedModelId);
+      await time.increase(CHALLENGE_WINDOW + 1n);
+      await w.jobs.finalize(jobId);
+      const d = await openedDispute(w, 1n);
+      await vote(w, d, [Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
+      await expect(w.disputes.resolve(jobId))
+        .to.emit(w.disputes, "DisputeResolved")
+        .withArgs(1n, jobId, Verdict.Invalid, 0n, 3n, COLLATERAL);
+      const each = (COLLATERAL * SHARE_BPS) / BPS / 3n;
+      expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([each, each, each]);
+      expect(await activeStake(w, executor.address, Role.EXECUTOR)).to.equal(STAKE - COLLATERAL);
+      expect((await w.vault.pools()).treasuryAccrued).to.equal(COLLATERAL - 3n * each);
+      const job = await w.jobs.jobOf(jobId);
+      expect(job.status).to.equal(Status.Assigned);
+      expect(job.executor).to.not.equal(executor.address);
+      await expectVaultBacked(w, FEE);
+    });
+  });
+
+  describe("setParams", function () {
+    const cases: [keyof IDisputeManager.ParamsStruct, bigint, bigint, bigint][] = [
+      ["committeeSize", 0n, 1n, 15n],
+      ["committeeSize", 16n, 1n, 15n],
+      ["commitWindow", 59n, 60n, WEEK],
+      ["commitWindow", WEEK + 1n, 60n, WEEK],
+      ["revealWindow", 59n, 60n, WEEK],
+      ["revealWindow", WEEK + 1n, 60n, WEEK],
+      ["winnerShareBps", 10_001n, 0n, 10_000n],
+      ["challengeBond", 0n, 1n, MAX_AMOUNT],
+      ["challengeBond", MAX_AMOUNT + 1n, 1n, MAX_AMOUNT],
+      ["voterSlash", MAX_AMOUNT + 1n, 0n, MAX_AMOUNT],
+      ["auditReward", MAX_AMOUNT + 1n, 0n, MAX_AMOUNT],
+    ];
+    for (const [name, value, min, max] of cases) {
+      it(`reverts when ${name} is ${value} (outside ${min}..${max})`, async function () {
+        const w = await loadFixture(disputeFixture);
+        await expect(w.disputes.setParams({ ...BASE_PARAMS, [name]: value }))
+          .to.be.revertedWithCustomError(w.disputes, "ParameterOutOfBounds")
+          .withArgs(name, value, min, max);
+      });
+    }
+
+    it("reverts when the new windows would end a slash after the unbonding period", async function () {
+      const w = await loadFixture(disputeFixture);
+      const jobs = DEVNET_PARAMS.jobs;
+      const longest = BigInt(jobs.executionWindow) + BigInt(jobs.challengeWindow) + WEEK + REVEAL_WINDOW;
+      const unbonding = await w.stakes.unbondingPeriod();
+      await expect(w.disputes.setParams({ ...BASE_PARAMS, commitWindow: WEEK }))
+        .to.be.revertedWithCustomError(w.disputes, "ParameterOutOfBounds")
+        .withArgs("window", longest, 0n, unbonding);
+      expect(await w.disputes.disputeWindow()).to.equal(COMMIT_WINDOW + REVEAL_WINDOW);
+    });
+
+    it("reverts when the caller lacks PARAMS_ROLE", async function () {
+      const w = await loadFixture(disputeFixture);
+      const outsider = w.others[0];
+      await expect(w.disputes.connect(outsider).setParams(BASE_PARAMS))
+        .to.be.revertedWithCustomError(w.disputes, "AccessControlUnauthorizedAccount")
+        .withArgs(outsider.address, await w.disputes.PARAMS_ROLE());
+    });
+
+    it("sets the parameters at their bounds and emits ParamsSet", async function () {
+      const w = await loadFixture(disputeFixture);
+      const next: IDisputeManager.ParamsStruct = {
+        committeeSize: 15,
+        commitWindow: 60,
+        revealWindow: 60,
+        winnerShareBps: 10_000,
+        challengeBond: 1n,
+        voterSlash: 0n,
+        auditReward: MAX_AMOUNT,
+      };
+      await expect(w.disputes.setParams(next)).to.emit(w.disputes, "ParamsSet");
+      const p = await w.disputes.params();
+      expect([p.committeeSize, p.commitWindow, p.revealWindow, p.winnerShareBps, p.challengeBond, p.voterSlash, p.auditReward]).to.deep.equal([
+        15n,
+        60n,
+        60n,
+        10_000n,
+        1n,
+        0n,
+        MAX_AMOUNT,
+      ]);
+      expect(await w.disputes.disputeWindow()).to.equal(120n);
+    });
+
+    it("checks the same bounds in the constructor", async function () {
+      const w = await loadFixture(disputeFixture);
+      const factory = new DisputeManager__factory(w.admin);
+      await expect(factory.deploy(w.token, w.stakes, w.vault, w.admin.address, { ...BASE_PARAMS, winnerShareBps: 10_001 }))
+        .to.be.revertedWithCustomError(factory, "ParameterOutOfBounds")
+        .withArgs("winnerShareBps", 10_001n, 0n, 10_000n);
+    });
+  });
+
+  describe("setHub", function () {
+    it("reverts when the hub is already set", async function () {
+      const w = await loadFixture(disputeFixture);
+      await expect(w.disputes.setHub(w.jobs)).to.be.revertedWithCustomError(w.disputes, "HubAlreadySet");
+      expect(await w.disputes.hub()).to.equal(await w.jobs.getAddress());
+    });
+
+    it("sets the hub once, never to zero, admin only", async function () {
+      const w = await loadFixture(disputeFixture);
+      const fresh = await new DisputeManager__factory(w.admin).deploy(w.token, w.stakes, w.vault, w.admin.address, BASE_PARAMS);
+      await expect(fresh.setHub(ethers.ZeroAddress)).to.be.revertedWithCustomError(fresh, "HubAlreadySet");
+      await expect(fresh.connect(w.others[0]).setHub(w.jobs))
+        .to.be.revertedWithCustomError(fresh, "AccessControlUnauthorizedAccount")
+        .withArgs(w.others[0].address, ethers.ZeroHash);
+      await expect(fresh.setHub(w.jobs)).to.emit(fresh, "HubSet").withArgs(await w.jobs.getAddress());
+      await expect(fresh.setHub(w.jobs)).to.be.revertedWithCustomError(fresh, "HubAlreadySet");
+    });
+  });
+
+  describe("views", function () {
+    it("disputeOf returns the dispute and reverts for an unknown id", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId, executor } = await submittedJob(w);
+      await expect(w.disputes.disputeOf(1n)).to.be.revertedWithCustomError(w.disputes, "UnknownDispute").withArgs(1n);
+      const t = BigInt(await time.latest()) + 3n;
+      await time.setNextBlockTimestamp(t);
+      await w.disputes.connect(w.verifiers[0]).challenge(jobId);
+      const d = await w.disputes.disputeOf(1n);
+      expect(d.commitEnd).to.equal(t + COMMIT_WINDOW);
+      expect(d.revealEnd).to.equal(t + COMMIT_WINDOW + REVEAL_WINDOW);
+      expect(d.seats).to.equal(3n);
+      expect(d.commits).to.equal(0n);
+      expect(d.validVotes).to.equal(0n);
+      expect(d.invalidVotes).to.equal(0n);
+      expect(d.resolved).to.equal(false);
+      expect(d.challenger).to.equal(w.verifiers[0].address);
+      expect(d.bond).to.equal(BOND);
+      expect(d.jobId).to.equal(jobId);
+      expect(d.executor).to.equal(executor.address);
+      await expect(w.disputes.disputeOf(2n)).to.be.revertedWithCustomError(w.disputes, "UnknownDispute").withArgs(2n);
+    });
+
+    it("committeeOf and ballotOf follow the vote", async function () {
+      const w = await loadFixture(disputeFixture);
+      expect(await w.disputes.committeeOf(1n)).to.deep.equal([]);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      const member = d.committee[0];
+      expect(await w.disputes.ballotOf(d.disputeId, member.address)).to.deep.equal([ethers.ZeroHash, BigInt(Verdict.Undecided)]);
+      const salts = [];
+      for (const m of d.committee) salts.push(await commit(w, d.disputeId, m, Verdict.Invalid));
+      const c = await w.disputes.commitmentOf(member.address, d.disputeId, Verdict.Invalid, salts[0]);
+      expect(await w.disputes.ballotOf(d.disputeId, member.address)).to.deep.equal([c, BigInt(Verdict.Undecided)]);
+      await w.disputes.connect(member).revealVote(d.disputeId, Verdict.Invalid, salts[0]);
+      expect(await w.disputes.ballotOf(d.disputeId, member.address)).to.deep.equal([c, BigInt(Verdict.Invalid)]);
+      expect(await w.disputes.ballotOf(d.disputeId, w.verifiers[0].address)).to.deep.equal([ethers.ZeroHash, BigInt(Verdict.Undecided)]);
+    });
+
+    it("disputeWindow is the commit plus the reveal window", async function () {
+      const w = await loadFixture(disputeFixture);
+      expect(await w.disputes.disputeWindow()).to.equal(COMMIT_WINDOW + REVEAL_WINDOW);
+    });
+
+    it("disputeOfJob is zero without a dispute and the latest dispute otherwise", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      expect(await w.disputes.disputeOfJob(jobId)).to.equal(0n);
+      const first = await challengeJob(w, jobId);
+      expect(await w.disputes.disputeOfJob(jobId)).to.equal(1n);
+      await vote(w, first, [Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
+      await w.disputes.resolve(jobId);
+      const job = await w.jobs.jobOf(jobId);
+      await w.jobs.connect(signerOf(w.executors, job.executor)).submitResult(jobId, WRONG_OUTPUT);
+      await challengeJob(w, jobId, w.verifiers[1]);
+      expect(await w.disputes.disputeOfJob(jobId)).to.equal(2n);
+      expect((await w.disputes.disputeOf(2n)).jobId).to.equal(jobId);
+    });
+
+    it("params returns the deployed parameters", async function () {
+      const w = await loadFixture(disputeFixture);
+      const p = await w.disputes.params();
+      const d = DEVNET_PARAMS.disputes;
+      expect([p.committeeSize, p.commitWindow, p.revealWindow, p.winnerShareBps, p.challengeBond, p.voterSlash, p.auditReward]).to.deep.equal(
+        [d.committeeSize, d.commitWindow, d.revealWindow, d.winnerShareBps, d.challengeBond, d.voterSlash, d.auditReward].map((x) => BigInt(x)),
+      );
+    });
+
+    it("commitmentOf binds the voter, the job, the dispute, the verdict, the salt, the chain id and the contract", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      const d = await challengeJob(w, jobId);
+      const voter = d.committee[0].address;
+      const s = salt();
+      const { chainId } = await ethers.provider.getNetwork();
+      const address = await w.disputes.getAddress();
+      const hash = (v: string, job: bigint, chain: bigint, contract: string) =>
+        ethers.keccak256(
+          ethers.AbiCoder.defaultAbiCoder().encode(
+            ["address", "uint256", "uint256", "uint8", "bytes32", "uint256", "address"],
+            [v, job, d.disputeId, Verdict.Valid, s, chain, contract],
+          ),
+        );
+      const onChain = await w.disputes.commitmentOf(voter, d.disputeId, Verdict.Valid, s);
+      expect(onChain).to.equal(hash(voter, jobId, chainId, address));
+      expect(onChain).to.not.equal(hash(voter, jobId, chainId + 1n, address));
+      expect(onChain).to.not.equal(hash(voter, jobId, chainId, w.admin.address));
+      expect(onChain).to.not.equal(await w.disputes.commitmentOf(d.committee[1].address, d.disputeId, Verdict.Valid, s));
+      expect(onChain).to.not.equal(await w.disputes.commitmentOf(voter, d.disputeId, Verdict.Invalid, s));
+      // The same vote for the same dispute id in another deployment has another commitment.
+      const other = await new DisputeManager__factory(w.admin).deploy(w.token, w.stakes, w.vault, w.admin.address, BASE_PARAMS);
+      expect(await other.commitmentOf(voter, d.disputeId, Verdict.Valid, s)).to.not.equal(onChain);
+    });
+  });
+});

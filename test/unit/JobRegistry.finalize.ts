@@ -1,0 +1,519 @@
+import { expect } from "chai";
+import { ethers, network } from "hardhat";
+import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
+import {
+  deployWorld,
+  defaultPolicy,
+  Mode,
+  RefundReason,
+  Role,
+  Status,
+  TOKEN,
+  Verdict,
+  requestJob,
+  SAMPLE_OUTPUT,
+  type World,
+} from "../fixtures/protocol";
+import { DEVNET_PARAMS } from "../../deploy/protocol";
+import {
+  COLLATERAL,
+  executorAccount,
+  executorOf,
+  expectVaultSettled,
+  nextTimestamp,
+} from "../fixtures/unit-b-helpers";
+import { JobRegistry__factory, type IJobRegistry } from "../../typechain-types";
+
+const TIMEOUT_SLASH = 2n * TOKEN;
+const EXECUTOR_PART = (TOKEN * 7500n) / 10000n;
+
+async function finalizeFixture(): Promise<World> {
+  return deployWorld();
+}
+
+async function setAuditRate(w: World, auditRateBps: number): Promise<void> {
+  await w.models.connect(w.modelOwner).setPolicy(w.modelId, defaultPolicy({ auditRateBps }));
+}
+
+/** An OPTIMISTIC job whose sample result is submitted; returns the job and its executor. */
+async function submittedJob(w: World, fee = TOKEN) {
+  const { jobId } = await requestJob(w, { mode: Mode.OPTIMISTIC, fee });
+  const executor = await executorOf(w, jobId);
+  const receipt = await (await w.jobs.connect(executor).submitResult(jobId, SAMPLE_OUTPUT)).wait();
+  return { jobId, executor, submitBlock: BigInt(receipt!.blockNumber) };
+}
+
+function jobParams(overrides: Partial<IJobRegistry.ParamsStruct> = {}): IJobRegistry.ParamsStruct {
+  return { ...DEVNET_PARAMS.jobs, ...overrides };
+}
+
+describe("JobRegistry", function () {
+  describe("finalize", function () {
+    it("reverts when the challenge window is not over", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId } = await submittedJob(w);
+      const phaseEnd = (await w.jobs.jobOf(jobId)).phaseEnd;
+      await expect(w.jobs.finalize(jobId)).to.be.revertedWithCustomError(w.jobs, "PhaseNotOver").withArgs(jobId, phaseEnd);
+      await time.setNextBlockTimestamp(phaseEnd);
+      await expect(w.jobs.finalize(jobId)).to.be.revertedWithCustomError(w.jobs, "PhaseNotOver").withArgs(jobId, phaseEnd);
+    });
+
+    it("reverts when no result was submitted", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId } = await requestJob(w, { mode: Mode.OPTIMISTIC });
+      await time.increase(3600);
+      await expect(w.jobs.finalize(jobId)).to.be.revertedWithCustomError(w.jobs, "JobNotInStatus").withArgs(jobId, Status.Assigned);
+    });
+
+    it("reverts when the job does not exist", async function () {
+      const w = await loadFixture(finalizeFixture);
+      await expect(w.jobs.finalize(5n)).to.be.revertedWithCustomError(w.jobs, "UnknownJob").withArgs(5n);
+    });
+
+    it("pays an unchallenged result after the window and unlocks the collateral", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId, executor } = await submittedJob(w);
+      await time.increase(1801);
+      const tx = w.jobs.connect(w.others[0]).finalize(jobId);
+      await expect(tx).to.emit(w.jobs, "JobFinalized").withArgs(jobId, ethers.keccak256(SAMPLE_OUTPUT));
+      await expect(tx).to.not.emit(w.jobs, "AuditStarted");
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Finalized);
+      expect(await w.vault.creditOf(executor.address)).to.equal(EXECUTOR_PART);
+      expect((await executorAccount(w, executor.address)).locked).to.equal(0n);
+      await expect(w.jobs.finalize(jobId)).to.be.revertedWithCustomError(w.jobs, "JobNotInStatus").withArgs(jobId, Status.Finalized);
+    });
+
+    it("credits a fee split that adds up exactly to the fee", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const fee = TOKEN + 7n; // not a multiple of 10,000: every share rounds down
+      const { jobId, executor } = await submittedJob(w, fee);
+      const verifiers = (fee * 1000n) / 10000n;
+      const owner = (fee * 1000n) / 10000n;
+      const treasury = (fee * 500n) / 10000n;
+      const executorPart = fee - verifiers - owner - treasury;
+      const [poolBefore, treasuryBefore] = await w.vault.pools();
+      const balanceBefore = await w.token.balanceOf(w.vault);
+      await time.increase(1801);
+      await expect(w.jobs.finalize(jobId))
+        .to.emit(w.vault, "FeePaid")
+        .withArgs(jobId, executorPart, verifiers, owner, treasury);
+      const [poolAfter, treasuryAfter] = await w.vault.pools();
+      const executorCredit = await w.vault.creditOf(executor.address);
+      const ownerCredit = await w.vault.creditOf(w.modelOwner.address);
+      expect(executorCredit).to.equal(executorPart);
+      expect(ownerCredit).to.equal(owner);
+      expect(poolAfter - poolBefore).to.equal(verifiers);
+      expect(treasuryAfter - treasuryBefore).to.equal(treasury);
+      expect(executorCredit + ownerCredit + (poolAfter - poolBefore) + (treasuryAfter - treasuryBefore)).to.equal(fee);
+      expect(await w.token.balanceOf(w.vault)).to.equal(balanceBefore);
+      await expectVaultSettled(w);
+    });
+
+    it("opens an audit instead of paying when the lottery picks the result (auditRateBps 10000)", async function () {
+      const w = await loadFixture(finalizeFixture);
+      await setAuditRate(w, 10_000);
+      const { jobId, executor } = await submittedJob(w);
+      await time.increase(1801);
+      const tx = w.jobs.finalize(jobId);
+      await expect(tx).to.emit(w.jobs, "AuditStarted").withArgs(jobId, 1n);
+      await expect(tx).to.emit(w.jobs, "JobDisputed").withArgs(jobId);
+      await expect(tx).to.not.emit(w.jobs, "JobFinalized");
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Disputed);
+      expect(await w.disputes.disputeOfJob(jobId)).to.equal(1n);
+      expect(await w.vault.creditOf(executor.address)).to.equal(0n);
+      expect((await executorAccount(w, executor.address)).locked).to.equal(COLLATERAL);
+    });
+
+    it("pays without an audit once the seed block is more than 256 blocks old", async function () {
+      const w = await loadFixture(finalizeFixture);
+      await setAuditRate(w, 10_000);
+      const { jobId, executor } = await submittedJob(w);
+      await mine(300);
+      await time.increase(1801);
+      expect(await w.jobs.auditSelected(jobId)).to.deep.equal([false, false]);
+      const tx = w.jobs.finalize(jobId);
+      await expect(tx).to.emit(w.jobs, "JobFinalized").withArgs(jobId, ethers.keccak256(SAMPLE_OUTPUT));
+      await expect(tx).to.not.emit(w.jobs, "AuditStarted");
+      expect(await w.vault.creditOf(executor.address)).to.equal(EXECUTOR_PART);
+    });
+  });
+
+  describe("startAudit", function () {
+    it("sends a picked result to a committee during the challenge window", async function () {
+      const w = await loadFixture(finalizeFixture);
+      await setAuditRate(w, 10_000);
+      const { jobId } = await submittedJob(w);
+      await expect(w.jobs.connect(w.others[0]).startAudit(jobId))
+        .to.emit(w.jobs, "AuditStarted")
+        .withArgs(jobId, 1n)
+        .and.to.emit(w.disputes, "DisputeOpened");
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Disputed);
+      await expect(w.jobs.startAudit(jobId)).to.be.revertedWithCustomError(w.jobs, "JobNotInStatus").withArgs(jobId, Status.Disputed);
+    });
+
+    it("reverts when the lottery did not pick the result (auditRateBps 0)", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId } = await submittedJob(w);
+      await expect(w.jobs.startAudit(jobId)).to.be.revertedWithCustomError(w.jobs, "NotSelectedForAudit").withArgs(jobId);
+    });
+
+    it("reverts when the seed block is more than 256 blocks old", async function () {
+      const w = await loadFixture(finalizeFixture);
+      await setAuditRate(w, 10_000);
+      const { jobId, submitBlock } = await submittedJob(w);
+      await mine(300);
+      await expect(w.jobs.startAudit(jobId))
+        .to.be.revertedWithCustomError(w.jobs, "AuditSeedUnavailable")
+        .withArgs(jobId, submitBlock);
+    });
+
+    it("reverts when called in the submission's own block", async function () {
+      const w = await loadFixture(finalizeFixture);
+      await setAuditRate(w, 10_000);
+      const { jobId } = await requestJob(w, { mode: Mode.OPTIMISTIC });
+      const executor = await executorOf(w, jobId);
+      await network.provider.send("evm_setAutomine", [false]);
+      try {
+        const submitTx = await w.jobs.connect(executor).submitResult(jobId, SAMPLE_OUTPUT, { gasLimit: 1_000_000 });
+        const auditTx = await w.jobs.connect(w.others[0]).startAudit(jobId, { gasLimit: 1_000_000 });
+        await mine(1);
+        const submitReceipt = await submitTx.wait();
+        expect(submitReceipt!.status).to.equal(1);
+        const auditReceipt = await ethers.provider.getTransactionReceipt(auditTx.hash);
+        expect(auditReceipt!.blockNumber).to.equal(submitReceipt!.blockNumber);
+        expect(auditReceipt!.status).to.equal(0);
+        const trace = (await network.provider.send("debug_traceTransaction", [auditTx.hash, { disableStorage: true, disableMemory: true, disableStack: true }])) as {
+          returnValue: string;
+        };
+        const error = w.jobs.interface.parseError("0x" + trace.returnValue.replace(/^0x/, ""));
+        expect(error?.name).to.equal("AuditSeedUnavailable");
+        expect(error?.args[0]).to.equal(jobId);
+        expect(error?.args[1]).to.equal(BigInt(submitReceipt!.blockNumber));
+      } finally {
+        await network.provider.send("evm_setAutomine", [true]);
+      }
+    });
+
+    it("reverts when the job has no submitted result", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId } = await requestJob(w, { mode: Mode.OPTIMISTIC });
+      await expect(w.jobs.startAudit(jobId)).to.be.revertedWithCustomError(w.jobs, "JobNotInStatus").withArgs(jobId, Status.Assigned);
+    });
+  });
+
+  describe("auditSelected", function () {
+    it("is unknown while the job has no submitted result", async function () {
+      const w = await loadFixture(finalizeFixture);
+      await setAuditRate(w, 10_000);
+      const { jobId } = await requestJob(w, { mode: Mode.OPTIMISTIC });
+      expect(await w.jobs.auditSelected(jobId)).to.deep.equal([false, false]);
+    });
+
+    it("is known and not selected with auditRateBps 0", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId } = await submittedJob(w);
+      expect(await w.jobs.auditSelected(jobId)).to.deep.equal([true, false]);
+    });
+
+    it("is known and selected with auditRateBps 10000, and unknown once the seed is too old", async function () {
+      const w = await loadFixture(finalizeFixture);
+      await setAuditRate(w, 10_000);
+      const { jobId } = await submittedJob(w);
+      await mine(1);
+      expect(await w.jobs.auditSelected(jobId)).to.deep.equal([true, true]);
+      await mine(300);
+      expect(await w.jobs.auditSelected(jobId)).to.deep.equal([false, false]);
+    });
+  });
+
+  describe("timeout", function () {
+    it("reverts when the execution window is not over", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId } = await requestJob(w);
+      const phaseEnd = (await w.jobs.jobOf(jobId)).phaseEnd;
+      await expect(w.jobs.timeout(jobId)).to.be.revertedWithCustomError(w.jobs, "PhaseNotOver").withArgs(jobId, phaseEnd);
+    });
+
+    it("reverts when the job is a QUORUM job", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId } = await requestJob(w, { mode: Mode.QUORUM });
+      await time.increase(3600);
+      await expect(w.jobs.timeout(jobId)).to.be.revertedWithCustomError(w.jobs, "WrongMode").withArgs(jobId, Mode.QUORUM);
+    });
+
+    it("reverts when the result was submitted", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId } = await submittedJob(w);
+      await time.increase(3600);
+      await expect(w.jobs.timeout(jobId)).to.be.revertedWithCustomError(w.jobs, "JobNotInStatus").withArgs(jobId, Status.Submitted);
+    });
+
+    it("slashes timeoutSlash, credits the requester and reassigns to another executor", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId, assigned } = await requestJob(w);
+      const late = assigned[0];
+      await time.increase(601);
+      const ts = await nextTimestamp(1);
+      const tx = w.jobs.connect(w.others[0]).timeout(jobId);
+      await expect(tx).to.emit(w.jobs, "JobTimedOut").withArgs(jobId, late, TIMEOUT_SLASH);
+      await expect(tx)
+        .to.emit(w.jobs, "JobAssigned")
+        .withArgs(jobId, (chosen: string[]) => chosen.length === 1 && chosen[0] !== late, ts + 600, 2n);
+      const job = await w.jobs.jobOf(jobId);
+      expect(job.status).to.equal(Status.Assigned);
+      expect(job.attempts).to.equal(2n);
+      expect(job.executor).to.not.equal(late);
+      const lateAccount = await executorAccount(w, late);
+      expect(lateAccount.active).to.equal(200n * TOKEN - TIMEOUT_SLASH);
+      expect(lateAccount.locked).to.equal(0n);
+      expect((await executorAccount(w, job.executor)).locked).to.equal(COLLATERAL);
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(TIMEOUT_SLASH);
+    });
+
+    it("refunds the fee once maxAttempts assignments timed out", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId } = await requestJob(w);
+      for (let attempt = 1; attempt < 3; attempt++) {
+        await time.increase(601);
+        await expect(w.jobs.timeout(jobId)).to.emit(w.jobs, "JobAssigned");
+      }
+      expect((await w.jobs.jobOf(jobId)).attempts).to.equal(3n);
+      await time.increase(601);
+      const tx = w.jobs.timeout(jobId);
+      await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Expired, TOKEN);
+      await expect(tx).to.not.emit(w.jobs, "JobAssigned");
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Refunded);
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN + 3n * TIMEOUT_SLASH);
+      for (const e of w.executors) expect((await executorAccount(w, e.address)).locked).to.equal(0n);
+      await expectVaultSettled(w);
+    });
+
+    it("refunds the fee when less than MIN_JOB_DURATION is left before the deadline", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const ts = await nextTimestamp(2);
+      const { jobId, assigned } = await requestJob(w, { deadline: ts + 650 });
+      await time.increase(601); // now ~ts+602: ts+602+60 > ts+650
+      const tx = w.jobs.timeout(jobId);
+      await expect(tx).to.emit(w.jobs, "JobTimedOut").withArgs(jobId, assigned[0], TIMEOUT_SLASH);
+      await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Expired, TOKEN);
+      await expect(tx).to.not.emit(w.jobs, "JobAssigned");
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN + TIMEOUT_SLASH);
+    });
+
+    it("refunds the fee when no other executor can take the job", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId, assigned } = await requestJob(w);
+      for (const e of w.executors) {
+        if (e.address !== assigned[0]) await w.stakes.connect(e).requestUnstake(Role.EXECUTOR, 200n * TOKEN);
+      }
+      await time.increase(601);
+      const tx = w.jobs.timeout(jobId);
+      await expect(tx).to.emit(w.jobs, "JobUnassigned").withArgs(jobId);
+      await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Expired, TOKEN);
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Refunded);
+    });
+  });
+
+  describe("cancel", function () {
+    it("reverts when the caller is not the requester", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId } = await requestJob(w);
+      await expect(w.jobs.connect(w.others[0]).cancel(jobId))
+        .to.be.revertedWithCustomError(w.jobs, "NotRequester")
+        .withArgs(jobId, w.others[0].address);
+    });
+
+    it("refunds an Unassigned job at once", async function () {
+      const w = await loadFixture(finalizeFixture);
+      for (const e of w.executors) await w.stakes.connect(e).requestUnstake(Role.EXECUTOR, 200n * TOKEN);
+      const { jobId } = await requestJob(w);
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Unassigned);
+      await expect(w.jobs.connect(w.requester).cancel(jobId))
+        .to.emit(w.jobs, "JobRefunded")
+        .withArgs(jobId, RefundReason.Cancelled, TOKEN);
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Refunded);
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN);
+      await expectVaultSettled(w);
+    });
+
+    it("reverts on an Assigned job until both the execution phase and the deadline are over", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId, assigned } = await requestJob(w);
+      const job = await w.jobs.jobOf(jobId);
+      await expect(w.jobs.connect(w.requester).cancel(jobId))
+        .to.be.revertedWithCustomError(w.jobs, "PhaseNotOver")
+        .withArgs(jobId, job.deadline);
+      await time.increaseTo(job.phaseEnd + 1n);
+      await expect(w.jobs.connect(w.requester).cancel(jobId))
+        .to.be.revertedWithCustomError(w.jobs, "PhaseNotOver")
+        .withArgs(jobId, job.deadline);
+      await time.setNextBlockTimestamp(job.deadline);
+      await expect(w.jobs.connect(w.requester).cancel(jobId))
+        .to.be.revertedWithCustomError(w.jobs, "PhaseNotOver")
+        .withArgs(jobId, job.deadline);
+      const tx = w.jobs.connect(w.requester).cancel(jobId);
+      await expect(tx).to.emit(w.jobs, "JobTimedOut").withArgs(jobId, assigned[0], TIMEOUT_SLASH);
+      await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Expired, TOKEN);
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN + TIMEOUT_SLASH);
+      expect((await executorAccount(w, assigned[0])).locked).to.equal(0n);
+    });
+
+    it("reverts when the job is a QUORUM job", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId } = await requestJob(w, { mode: Mode.QUORUM });
+      await time.increase(2 * 24 * 3600);
+      await expect(w.jobs.connect(w.requester).cancel(jobId)).to.be.revertedWithCustomError(w.jobs, "WrongMode").withArgs(jobId, Mode.QUORUM);
+    });
+
+    it("reverts when the result was submitted", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId } = await submittedJob(w);
+      await expect(w.jobs.connect(w.requester).cancel(jobId))
+        .to.be.revertedWithCustomError(w.jobs, "JobNotInStatus")
+        .withArgs(jobId, Status.Submitted);
+    });
+  });
+
+  describe("markDisputed", function () {
+    it("reverts when the caller is not the DisputeManager", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId } = await submittedJob(w);
+      await expect(w.jobs.connect(w.others[0]).markDisputed(jobId))
+        .to.be.revertedWithCustomError(w.jobs, "NotDisputeManager")
+        .withArgs(w.others[0].address);
+      await expect(w.jobs.connect(w.admin).markDisputed(jobId))
+        .to.be.revertedWithCustomError(w.jobs, "NotDisputeManager")
+        .withArgs(w.admin.address);
+    });
+
+    it("moves a Submitted job into dispute when the DisputeManager accepts a challenge", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId } = await submittedJob(w);
+      await expect(w.disputes.connect(w.verifiers[0]).challenge(jobId)).to.emit(w.jobs, "JobDisputed").withArgs(jobId);
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Disputed);
+    });
+  });
+
+  describe("settleDispute", function () {
+    it("reverts when the caller is not the DisputeManager", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId } = await submittedJob(w);
+      await w.disputes.connect(w.verifiers[0]).challenge(jobId);
+      await expect(w.jobs.connect(w.others[0]).settleDispute(jobId, Verdict.Valid))
+        .to.be.revertedWithCustomError(w.jobs, "NotDisputeManager")
+        .withArgs(w.others[0].address);
+    });
+
+    it("refunds the job on an Undecided verdict (a committee that never voted)", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId, executor } = await submittedJob(w);
+      await w.disputes.connect(w.verifiers[0]).challenge(jobId);
+      await time.increase(1201);
+      const tx = w.disputes.resolve(jobId);
+      await expect(tx).to.emit(w.jobs, "DisputeSettled").withArgs(jobId, Verdict.Undecided);
+      await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Undecided, TOKEN);
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Refunded);
+      expect((await executorAccount(w, executor.address)).locked).to.equal(0n);
+    });
+  });
+
+  describe("setParams", function () {
+    const DAY7 = 7 * 24 * 3600;
+    const cases: { name: string; overrides: Partial<IJobRegistry.ParamsStruct>; value: bigint; min: bigint; max: bigint }[] = [
+      { name: "executionWindow", overrides: { executionWindow: 59 }, value: 59n, min: 60n, max: BigInt(DAY7) },
+      { name: "challengeWindow", overrides: { challengeWindow: DAY7 + 1 }, value: BigInt(DAY7 + 1), min: 60n, max: BigInt(DAY7) },
+      { name: "revealWindow", overrides: { revealWindow: 0 }, value: 0n, min: 60n, max: BigInt(DAY7) },
+      { name: "quorumSize", overrides: { quorumSize: 4 }, value: 4n, min: 3n, max: 9n },
+      { name: "quorumSize", overrides: { quorumSize: 1 }, value: 1n, min: 3n, max: 9n },
+      { name: "quorumSize", overrides: { quorumSize: 11 }, value: 11n, min: 3n, max: 9n },
+      { name: "maxAttempts", overrides: { maxAttempts: 0 }, value: 0n, min: 1n, max: 5n },
+      { name: "maxAttempts", overrides: { maxAttempts: 6 }, value: 6n, min: 1n, max: 5n },
+      {
+        name: "feeShares",
+        overrides: { verifierBps: 5000, modelOwnerBps: 4000, treasuryBps: 1001 },
+        value: 10001n,
+        min: 0n,
+        max: 10000n,
+      },
+      { name: "quorumWinnerShareBps", overrides: { quorumWinnerShareBps: 10001 }, value: 10001n, min: 0n, max: 10000n },
+      { name: "minFee", overrides: { minFee: 0n }, value: 0n, min: 1n, max: 10n ** 27n },
+      { name: "minFee", overrides: { minFee: 10n ** 27n + 1n }, value: 10n ** 27n + 1n, min: 1n, max: 10n ** 27n },
+      { name: "timeoutSlash", overrides: { timeoutSlash: COLLATERAL + 1n }, value: COLLATERAL + 1n, min: 0n, max: COLLATERAL },
+      {
+        // 600 + 7 days + the dispute window (1200) is longer than the 7-day unbonding period.
+        name: "window",
+        overrides: { challengeWindow: DAY7 },
+        value: BigInt(600 + DAY7 + 1200),
+        min: 0n,
+        max: BigInt(DAY7),
+      },
+    ];
+
+    for (const c of cases) {
+      it(`reverts when ${c.name} is ${c.value} (ParameterOutOfBounds "${c.name}")`, async function () {
+        const w = await loadFixture(finalizeFixture);
+        await expect(w.jobs.connect(w.admin).setParams(jobParams(c.overrides)))
+          .to.be.revertedWithCustomError(w.jobs, "ParameterOutOfBounds")
+          .withArgs(c.name, c.value, c.min, c.max);
+      });
+    }
+
+    it("sets every parameter and emits ParamsSet", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const next = jobParams({ executionWindow: 900, quorumSize: 5, maxAttempts: 5, minFee: 10n ** 16n, timeoutSlash: COLLATERAL });
+      await expect(w.jobs.connect(w.admin).setParams(next))
+        .to.emit(w.jobs, "ParamsSet")
+        .withArgs([900n, 1800n, 600n, 5n, 5n, 1000n, 1000n, 500n, 5000n, 10n ** 16n, COLLATERAL]);
+      const p = await w.jobs.params();
+      expect(p.executionWindow).to.equal(900n);
+      expect(p.quorumSize).to.equal(5n);
+      expect(p.maxAttempts).to.equal(5n);
+      expect(p.minFee).to.equal(10n ** 16n);
+      expect(p.timeoutSlash).to.equal(COLLATERAL);
+      expect(await w.jobs.longestSlashableWindow()).to.equal(900n + 1800n + 1200n);
+    });
+
+    it("reverts when the caller does not hold PARAMS_ROLE", async function () {
+      const w = await loadFixture(finalizeFixture);
+      await expect(w.jobs.connect(w.others[0]).setParams(jobParams()))
+        .to.be.revertedWithCustomError(w.jobs, "AccessControlUnauthorizedAccount")
+        .withArgs(w.others[0].address, await w.jobs.PARAMS_ROLE());
+    });
+  });
+
+  describe("constructor", function () {
+    async function deployArgs(w: World) {
+      return [w.token, w.models, w.stakes, w.disputes, w.quorum, w.vault] as const;
+    }
+
+    it("reverts when the admin is the zero address", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const factory = new JobRegistry__factory(w.admin);
+      await expect(factory.deploy(...(await deployArgs(w)), ethers.ZeroAddress, COLLATERAL, jobParams()))
+        .to.be.revertedWithCustomError(w.jobs, "ZeroAddress")
+        .withArgs("admin");
+    });
+
+    it("reverts when the executor collateral is zero or above MAX_AMOUNT", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const factory = new JobRegistry__factory(w.admin);
+      await expect(factory.deploy(...(await deployArgs(w)), w.admin.address, 0n, jobParams()))
+        .to.be.revertedWithCustomError(w.jobs, "ParameterOutOfBounds")
+        .withArgs("executorCollateral", 0n, 1n, 10n ** 27n);
+      await expect(factory.deploy(...(await deployArgs(w)), w.admin.address, 10n ** 27n + 1n, jobParams()))
+        .to.be.revertedWithCustomError(w.jobs, "ParameterOutOfBounds")
+        .withArgs("executorCollateral", 10n ** 27n + 1n, 1n, 10n ** 27n);
+    });
+
+    it("checks the initial parameters", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const factory = new JobRegistry__factory(w.admin);
+      await expect(factory.deploy(...(await deployArgs(w)), w.admin.address, COLLATERAL, jobParams({ maxAttempts: 0 })))
+        .to.be.revertedWithCustomError(w.jobs, "ParameterOutOfBounds")
+        .withArgs("maxAttempts", 0n, 1n, 5n);
+      const jobs = await factory.deploy(...(await deployArgs(w)), w.admin.address, COLLATERAL, jobParams());
+      expect(await jobs.EXECUTOR_COLLATERAL()).to.equal(COLLATERAL);
+      expect(await jobs.hasRole(await jobs.PARAMS_ROLE(), w.admin.address)).to.equal(true);
+    });
+  });
+});

@@ -1,0 +1,427 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import {
+  deployWorld,
+  defaultPolicy,
+  Mode,
+  Role,
+  Status,
+  TOKEN,
+  requestJob,
+  requestParams,
+  SAMPLE_INPUT,
+  type World,
+} from "../fixtures/protocol";
+import { assignedIn, COLLATERAL, executorAccount, nextTimestamp } from "../fixtures/unit-b-helpers";
+import { RecordingCallback__factory } from "../../typechain-types";
+
+const MAX_INLINE = 64 * 1024;
+const DAY = 24 * 3600;
+
+async function requestFixture(): Promise<World> {
+  return deployWorld();
+}
+
+describe("JobRegistry", function () {
+  describe("requestInference", function () {
+    it("escrows the fee in the PaymentVault and emits JobRequested and JobAssigned", async function () {
+      const w = await loadFixture(requestFixture);
+      const p = await requestParams({ mode: Mode.OPTIMISTIC, fee: 3n * TOKEN });
+      const ts = await nextTimestamp(5);
+      const tx = w.jobs.connect(w.requester).requestInference(p);
+      const executors = w.executors.map((e) => e.address);
+      await expect(tx)
+        .to.emit(w.jobs, "JobRequested")
+        .withArgs(
+          1n,
+          w.requester.address,
+          1n,
+          [1n, 1n, Mode.OPTIMISTIC, 3n * TOKEN, p.deadline, SAMPLE_INPUT, ethers.ZeroHash, "", 0n, ethers.ZeroAddress, 0n],
+          ethers.keccak256(SAMPLE_INPUT),
+        );
+      await expect(tx)
+        .to.emit(w.jobs, "JobAssigned")
+        .withArgs(1n, (chosen: string[]) => chosen.length === 1 && executors.includes(chosen[0]), ts + 600, 1n);
+      await expect(tx).to.changeTokenBalances(w.token, [w.requester, w.vault, w.jobs], [-3n * TOKEN, 3n * TOKEN, 0n]);
+      expect(await w.jobs.jobCount()).to.equal(1n);
+    });
+
+    it("stores every field of the job and locks the executor's collateral", async function () {
+      const w = await loadFixture(requestFixture);
+      const cb = await new RecordingCallback__factory(w.admin).deploy();
+      const ts = await nextTimestamp(5);
+      const { jobId, receipt } = await requestJob(w, {
+        mode: Mode.NONE,
+        fee: 2n * TOKEN,
+        deadline: ts + DAY,
+        callback: await cb.getAddress(),
+        callbackGasLimit: 123_456,
+      });
+      const [executor] = assignedIn(w, receipt);
+      const job = await w.jobs.jobOf(jobId);
+      expect(job.requester).to.equal(w.requester.address);
+      expect(job.deadline).to.equal(ts + DAY);
+      expect(job.phaseEnd).to.equal(ts + 600);
+      expect(job.submitBlock).to.equal(0n);
+      expect(job.executor).to.equal(executor);
+      expect(job.fee).to.equal(2n * TOKEN);
+      expect(job.callback).to.equal(await cb.getAddress());
+      expect(job.callbackGasLimit).to.equal(123_456n);
+      expect(job.modelId).to.equal(1n);
+      expect(job.version).to.equal(1n);
+      expect(job.mode).to.equal(Mode.NONE);
+      expect(job.status).to.equal(Status.Assigned);
+      expect(job.attempts).to.equal(1n);
+      // The input hash of a non-ATTESTED job lives in JobRequested only.
+      expect(job.inputHash).to.equal(ethers.ZeroHash);
+      expect(job.outputHash).to.equal(ethers.ZeroHash);
+      expect((await executorAccount(w, executor)).locked).to.equal(COLLATERAL);
+    });
+
+    it("caps the execution phase at the requester's deadline", async function () {
+      const w = await loadFixture(requestFixture);
+      const ts = await nextTimestamp(5);
+      const { jobId } = await requestJob(w, { deadline: ts + 120 });
+      expect((await w.jobs.jobOf(jobId)).phaseEnd).to.equal(ts + 120);
+    });
+
+    it("accepts an input by reference (inputHash, inputURI and inputSize)", async function () {
+      const w = await loadFixture(requestFixture);
+      const inputHash = ethers.keccak256(ethers.toUtf8Bytes("a large input"));
+      const p = await requestParams({ input: "0x", inputHash, inputURI: "ipfs://bafy-input", inputSize: 4096 });
+      const tx = w.jobs.connect(w.requester).requestInference(p);
+      await expect(tx)
+        .to.emit(w.jobs, "JobRequested")
+        .withArgs(
+          1n,
+          w.requester.address,
+          1n,
+          [1n, 1n, Mode.OPTIMISTIC, TOKEN, p.deadline, "0x", inputHash, "ipfs://bafy-input", 4096n, ethers.ZeroAddress, 0n],
+          inputHash,
+        );
+      expect((await w.jobs.jobOf(1n)).status).to.equal(Status.Assigned);
+    });
+
+    it("stores the input hash of an ATTESTED job, which its proofs are checked against", async function () {
+      const w = await loadFixture(requestFixture);
+      const inputHash = ethers.keccak256(ethers.toUtf8Bytes("an attested input"));
+      await requestJob(w, { mode: Mode.ATTESTED, input: "0x", inputHash, inputURI: "ipfs://bafy-input", inputSize: 100 });
+      await requestJob(w, { mode: Mode.ATTESTED });
+      expect((await w.jobs.jobOf(1n)).inputHash).to.equal(inputHash);
+      expect((await w.jobs.jobOf(2n)).inputHash).to.equal(ethers.keccak256(SAMPLE_INPUT));
+    });
+
+    it("accepts a deadline exactly MIN_JOB_DURATION and exactly MAX_JOB_DURATION away", async function () {
+      const w = await loadFixture(requestFixture);
+      let ts = await nextTimestamp(5);
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ deadline: ts + 60 }))).to.emit(
+        w.jobs,
+        "JobRequested",
+      );
+      ts = await nextTimestamp(5);
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ deadline: ts + 30 * DAY }))).to.emit(
+        w.jobs,
+        "JobRequested",
+      );
+    });
+
+    it("reverts when the model is unknown (ModelRegistry.UnknownModel)", async function () {
+      const w = await loadFixture(requestFixture);
+      const p = await requestParams({ modelId: 2n });
+      await expect(w.jobs.connect(w.requester).requestInference(p))
+        .to.be.revertedWithCustomError(w.models, "UnknownModel")
+        .withArgs(2n);
+    });
+
+    it("reverts when the version is unknown (ModelRegistry.UnknownVersion)", async function () {
+      const w = await loadFixture(requestFixture);
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ version: 2 })))
+        .to.be.revertedWithCustomError(w.models, "UnknownVersion")
+        .withArgs(1n, 2n);
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ version: 0 })))
+        .to.be.revertedWithCustomError(w.models, "UnknownVersion")
+        .withArgs(1n, 0n);
+    });
+
+    it("reverts when the version is deprecated (ModelRegistry.VersionDeprecated)", async function () {
+      const w = await loadFixture(requestFixture);
+      await w.models.connect(w.modelOwner).publishVersion(1n, ethers.sha256(ethers.toUtf8Bytes("v2")), "ipfs://bafy-v2");
+      await w.models.connect(w.modelOwner).deprecateVersion(1n, 1);
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ version: 1 })))
+        .to.be.revertedWithCustomError(w.models, "VersionDeprecated")
+        .withArgs(1n, 1n);
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ version: 2 }))).to.emit(
+        w.jobs,
+        "JobRequested",
+      );
+    });
+
+    it("reverts when the mode is not allowed by the model's policy (ModelRegistry.ModeNotAllowed)", async function () {
+      const w = await loadFixture(requestFixture);
+      await w.models.connect(w.modelOwner).setPolicy(1n, defaultPolicy({ allowedModes: 1 << Mode.NONE }));
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ mode: Mode.OPTIMISTIC })))
+        .to.be.revertedWithCustomError(w.models, "ModeNotAllowed")
+        .withArgs(1n, Mode.OPTIMISTIC);
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ mode: Mode.QUORUM })))
+        .to.be.revertedWithCustomError(w.models, "ModeNotAllowed")
+        .withArgs(1n, Mode.QUORUM);
+    });
+
+    it("reverts when the fee is below the model's minimum (ModelRegistry.FeeBelowModelMinimum)", async function () {
+      const w = await loadFixture(requestFixture);
+      const fee = 10n ** 16n - 1n; // above the protocol's 1e15, below the model's 1e16
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ fee })))
+        .to.be.revertedWithCustomError(w.models, "FeeBelowModelMinimum")
+        .withArgs(fee, 10n ** 16n);
+    });
+
+    it("reverts when the input is larger than the model allows (ModelRegistry.InputTooLarge)", async function () {
+      const w = await loadFixture(requestFixture);
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ input: new Uint8Array(4097).fill(1) })))
+        .to.be.revertedWithCustomError(w.models, "InputTooLarge")
+        .withArgs(4097n, 4096n);
+      const byRef = await requestParams({
+        input: "0x",
+        inputHash: ethers.id("big"),
+        inputURI: "ipfs://big",
+        inputSize: 1_000_000,
+      });
+      await expect(w.jobs.connect(w.requester).requestInference(byRef))
+        .to.be.revertedWithCustomError(w.models, "InputTooLarge")
+        .withArgs(1_000_000n, 4096n);
+    });
+
+    it("reverts when the fee is below the protocol's minimum", async function () {
+      const w = await loadFixture(requestFixture);
+      const fee = 10n ** 15n - 1n;
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ fee })))
+        .to.be.revertedWithCustomError(w.jobs, "FeeBelowProtocolMinimum")
+        .withArgs(fee, 10n ** 15n);
+    });
+
+    it("reverts when the input is given both inline and by reference", async function () {
+      const w = await loadFixture(requestFixture);
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ inputHash: ethers.id("x") })))
+        .to.be.revertedWithCustomError(w.jobs, "InputShape")
+        .withArgs("both inline and by reference");
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ inputURI: "ipfs://x" })))
+        .to.be.revertedWithCustomError(w.jobs, "InputShape")
+        .withArgs("both inline and by reference");
+    });
+
+    it("reverts when no input is given (or a by-reference input misses its hash, URI or size)", async function () {
+      const w = await loadFixture(requestFixture);
+      const problem = "no input: give input bytes, or inputHash, inputURI and inputSize";
+      const cases = [
+        { input: "0x" },
+        { input: "0x", inputURI: "ipfs://x", inputSize: 10 },
+        { input: "0x", inputHash: ethers.id("x"), inputSize: 10 },
+        { input: "0x", inputHash: ethers.id("x"), inputURI: "ipfs://x" },
+      ];
+      for (const c of cases) {
+        await expect(w.jobs.connect(w.requester).requestInference(await requestParams(c)))
+          .to.be.revertedWithCustomError(w.jobs, "InputShape")
+          .withArgs(problem);
+      }
+    });
+
+    it("reverts when an inline input is larger than MAX_INLINE_BYTES", async function () {
+      const w = await loadFixture(requestFixture);
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ input: new Uint8Array(MAX_INLINE + 1) })))
+        .to.be.revertedWithCustomError(w.jobs, "InlineTooLarge")
+        .withArgs(MAX_INLINE + 1, MAX_INLINE);
+    });
+
+    it("reverts when an input URI is longer than 512 bytes", async function () {
+      const w = await loadFixture(requestFixture);
+      const p = await requestParams({ input: "0x", inputHash: ethers.id("x"), inputURI: "i".repeat(513), inputSize: 10 });
+      await expect(w.jobs.connect(w.requester).requestInference(p))
+        .to.be.revertedWithCustomError(w.jobs, "InlineTooLarge")
+        .withArgs(513n, 512n);
+    });
+
+    it("reverts when the deadline is too soon", async function () {
+      const w = await loadFixture(requestFixture);
+      const ts = (await time.latest()) + 5;
+      const p = await requestParams({ deadline: ts + 59 });
+      await time.setNextBlockTimestamp(ts);
+      await expect(w.jobs.connect(w.requester).requestInference(p))
+        .to.be.revertedWithCustomError(w.jobs, "DeadlineOutOfRange")
+        .withArgs(ts + 59, ts + 60, ts + 30 * DAY);
+    });
+
+    it("reverts when the deadline is too far", async function () {
+      const w = await loadFixture(requestFixture);
+      const ts = (await time.latest()) + 5;
+      const p = await requestParams({ deadline: ts + 30 * DAY + 1 });
+      await time.setNextBlockTimestamp(ts);
+      await expect(w.jobs.connect(w.requester).requestInference(p))
+        .to.be.revertedWithCustomError(w.jobs, "DeadlineOutOfRange")
+        .withArgs(ts + 30 * DAY + 1, ts + 60, ts + 30 * DAY);
+    });
+
+    it("reverts when the callback gas limit is above MAX_CALLBACK_GAS", async function () {
+      const w = await loadFixture(requestFixture);
+      const cb = await new RecordingCallback__factory(w.admin).deploy();
+      const p = await requestParams({ callback: await cb.getAddress(), callbackGasLimit: 2_000_001 });
+      await expect(w.jobs.connect(w.requester).requestInference(p))
+        .to.be.revertedWithCustomError(w.jobs, "InvalidCallbackGas")
+        .withArgs(await cb.getAddress(), 2_000_001n);
+      const atCap = await requestParams({ callback: await cb.getAddress(), callbackGasLimit: 2_000_000 });
+      await expect(w.jobs.connect(w.requester).requestInference(atCap)).to.emit(w.jobs, "JobRequested");
+    });
+
+    it("reverts when a callback gas limit is given without a callback", async function () {
+      const w = await loadFixture(requestFixture);
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ callbackGasLimit: 1 })))
+        .to.be.revertedWithCustomError(w.jobs, "InvalidCallbackGas")
+        .withArgs(ethers.ZeroAddress, 1n);
+    });
+
+    it("reverts when the requester has not approved the fee", async function () {
+      const w = await loadFixture(requestFixture);
+      await w.token.connect(w.requester).approve(w.jobs, 0n);
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams()))
+        .to.be.revertedWithCustomError(w.token, "ERC20InsufficientAllowance")
+        .withArgs(await w.jobs.getAddress(), 0n, TOKEN);
+    });
+
+    it("leaves the job Unassigned when no executor is staked, and keeps the fee in escrow", async function () {
+      const w = await loadFixture(requestFixture);
+      for (const e of w.executors) await w.stakes.connect(e).requestUnstake(Role.EXECUTOR, 200n * TOKEN);
+      const p = await requestParams();
+      const tx = w.jobs.connect(w.requester).requestInference(p);
+      await expect(tx).to.emit(w.jobs, "JobUnassigned").withArgs(1n);
+      await expect(tx).to.not.emit(w.jobs, "JobAssigned");
+      await expect(tx).to.changeTokenBalances(w.token, [w.requester, w.vault], [-TOKEN, TOKEN]);
+      const job = await w.jobs.jobOf(1n);
+      expect(job.status).to.equal(Status.Unassigned);
+      expect(job.executor).to.equal(ethers.ZeroAddress);
+      expect(job.attempts).to.equal(0n);
+    });
+
+    it("leaves the job Unassigned when every executor's collateral is locked", async function () {
+      const w = await loadFixture(requestFixture);
+      // 3 executors x 200 tokens of stake / 20 tokens of collateral = 30 concurrent jobs.
+      for (let i = 0; i < 30; i++) {
+        const { receipt } = await requestJob(w);
+        expect(assignedIn(w, receipt)).to.have.length(1);
+      }
+      for (const e of w.executors) expect((await executorAccount(w, e.address)).locked).to.equal(200n * TOKEN);
+      const p = await requestParams();
+      await expect(w.jobs.connect(w.requester).requestInference(p)).to.emit(w.jobs, "JobUnassigned").withArgs(31n);
+      expect((await w.jobs.jobOf(31n)).status).to.equal(Status.Unassigned);
+    });
+  });
+
+  describe("requestInferenceWithPermit", function () {
+    async function signPermit(w: World, value: bigint, deadline: number) {
+      const { chainId } = await ethers.provider.getNetwork();
+      const domain = {
+        name: await w.token.name(),
+        version: "1",
+        chainId,
+        verifyingContract: await w.token.getAddress(),
+      };
+      const types = {
+        Permit: [
+          { name: "owner", type: "address" },
+          { name: "spender", type: "address" },
+          { name: "value", type: "uint256" },
+          { name: "nonce", type: "uint256" },
+          { name: "deadline", type: "uint256" },
+        ],
+      };
+      const message = {
+        owner: w.requester.address,
+        spender: await w.jobs.getAddress(),
+        value,
+        nonce: await w.token.nonces(w.requester.address),
+        deadline,
+      };
+      return ethers.Signature.from(await w.requester.signTypedData(domain, types, message));
+    }
+
+    it("requests with a real EIP-2612 signature and no prior allowance", async function () {
+      const w = await loadFixture(requestFixture);
+      await w.token.connect(w.requester).approve(w.jobs, 0n);
+      const p = await requestParams({ fee: 2n * TOKEN });
+      const permitDeadline = (await time.latest()) + 3600;
+      const sig = await signPermit(w, 2n * TOKEN, permitDeadline);
+      const tx = w.jobs.connect(w.requester).requestInferenceWithPermit(p, permitDeadline, sig.v, sig.r, sig.s);
+      await expect(tx).to.emit(w.jobs, "JobRequested");
+      await expect(tx).to.changeTokenBalances(w.token, [w.requester, w.vault], [-2n * TOKEN, 2n * TOKEN]);
+      expect(await w.token.nonces(w.requester.address)).to.equal(1n);
+      expect(await w.token.allowance(w.requester.address, w.jobs)).to.equal(0n);
+      expect((await w.jobs.jobOf(1n)).requester).to.equal(w.requester.address);
+    });
+
+    it("still succeeds when someone front-ran the permit", async function () {
+      const w = await loadFixture(requestFixture);
+      await w.token.connect(w.requester).approve(w.jobs, 0n);
+      const p = await requestParams();
+      const permitDeadline = (await time.latest()) + 3600;
+      const sig = await signPermit(w, TOKEN, permitDeadline);
+      await w.token.connect(w.others[0]).permit(w.requester.address, w.jobs, TOKEN, permitDeadline, sig.v, sig.r, sig.s);
+      await expect(w.jobs.connect(w.requester).requestInferenceWithPermit(p, permitDeadline, sig.v, sig.r, sig.s)).to.emit(
+        w.jobs,
+        "JobRequested",
+      );
+      expect(await w.token.allowance(w.requester.address, w.jobs)).to.equal(0n);
+    });
+
+    it("reverts on the transfer when the permit is invalid and nothing is approved", async function () {
+      const w = await loadFixture(requestFixture);
+      await w.token.connect(w.requester).approve(w.jobs, 0n);
+      const p = await requestParams();
+      const permitDeadline = (await time.latest()) + 3600;
+      const sig = await signPermit(w, TOKEN / 2n, permitDeadline); // signed for another value
+      await expect(w.jobs.connect(w.requester).requestInferenceWithPermit(p, permitDeadline, sig.v, sig.r, sig.s))
+        .to.be.revertedWithCustomError(w.token, "ERC20InsufficientAllowance")
+        .withArgs(await w.jobs.getAddress(), 0n, TOKEN);
+    });
+  });
+
+  describe("assign", function () {
+    it("assigns an Unassigned job once an executor stakes", async function () {
+      const w = await loadFixture(requestFixture);
+      for (const e of w.executors) await w.stakes.connect(e).requestUnstake(Role.EXECUTOR, 200n * TOKEN);
+      const { jobId } = await requestJob(w);
+      // Still nobody: the retry leaves it Unassigned.
+      await expect(w.jobs.assign(jobId)).to.emit(w.jobs, "JobUnassigned").withArgs(jobId);
+      const newcomer = w.others[0];
+      await w.stakes.connect(newcomer).stake(Role.EXECUTOR, 200n * TOKEN);
+      const ts = await nextTimestamp(5);
+      await expect(w.jobs.connect(w.others[1]).assign(jobId))
+        .to.emit(w.jobs, "JobAssigned")
+        .withArgs(jobId, [newcomer.address], ts + 600, 1n);
+      const job = await w.jobs.jobOf(jobId);
+      expect(job.status).to.equal(Status.Assigned);
+      expect(job.executor).to.equal(newcomer.address);
+      expect(job.attempts).to.equal(1n);
+      expect((await executorAccount(w, newcomer.address)).locked).to.equal(COLLATERAL);
+    });
+
+    it("reverts when the job is not Unassigned", async function () {
+      const w = await loadFixture(requestFixture);
+      const { jobId } = await requestJob(w);
+      await expect(w.jobs.assign(jobId)).to.be.revertedWithCustomError(w.jobs, "JobNotInStatus").withArgs(jobId, Status.Assigned);
+    });
+
+    it("reverts when the deadline has passed", async function () {
+      const w = await loadFixture(requestFixture);
+      for (const e of w.executors) await w.stakes.connect(e).requestUnstake(Role.EXECUTOR, 200n * TOKEN);
+      const { jobId } = await requestJob(w);
+      const deadline = (await w.jobs.jobOf(jobId)).deadline;
+      await w.stakes.connect(w.others[0]).stake(Role.EXECUTOR, 200n * TOKEN);
+      await time.increaseTo(deadline);
+      await expect(w.jobs.assign(jobId)).to.be.revertedWithCustomError(w.jobs, "PhaseOver").withArgs(jobId, deadline);
+    });
+
+    it("reverts when the job does not exist", async function () {
+      const w = await loadFixture(requestFixture);
+      await expect(w.jobs.assign(7n)).to.be.revertedWithCustomError(w.jobs, "UnknownJob").withArgs(7n);
+    });
+  });
+});

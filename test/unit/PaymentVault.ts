@@ -1,0 +1,360 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { GlassboxToken__factory, PaymentVault__factory } from "../../typechain-types";
+import type { GlassboxToken, PaymentVault } from "../../typechain-types";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { TOKEN } from "../fixtures/protocol";
+
+const BPS = 10_000n;
+const SHARES = { verifierBps: 1000, modelOwnerBps: 1000, treasuryBps: 500 };
+
+/** A vault over the devnet token; `protocol` holds PROTOCOL_ROLE and the tokens it funds the vault with. */
+async function vaultFixture() {
+  const [admin, protocol, treasury, alice, bob, carol, owner, stranger] = await ethers.getSigners();
+  const token = await new GlassboxToken__factory(admin).deploy(admin.address);
+  const vault = await new PaymentVault__factory(admin).deploy(token, admin.address, treasury.address);
+  const PROTOCOL_ROLE = await vault.PROTOCOL_ROLE();
+  const PARAMS_ROLE = await vault.PARAMS_ROLE();
+  await vault.grantRole(PROTOCOL_ROLE, protocol.address);
+  await token.mint(protocol.address, 1_000_000n * TOKEN);
+  return { token, vault, admin, protocol, treasury, alice, bob, carol, owner, stranger, PROTOCOL_ROLE, PARAMS_ROLE };
+}
+
+/** Sends `amount` tokens into the vault, standing for escrow, a bond or a slash that arrived. */
+async function fund(token: GlassboxToken, vault: PaymentVault, protocol: HardhatEthersSigner, amount: bigint) {
+  if (amount > 0n) await token.connect(protocol).transfer(vault, amount);
+}
+
+/**
+ * Unclaimed credits of every account. The vault keeps no running total (it was dropped to save gas),
+ * so the tests add up the credits of every signer: in these tests only signers are ever credited.
+ */
+async function totalCredits(vault: PaymentVault): Promise<bigint> {
+  let sum = 0n;
+  for (const s of await ethers.getSigners()) sum += await vault.creditOf(s.address);
+  return sum;
+}
+
+async function expectSolvent(token: GlassboxToken, vault: PaymentVault) {
+  const [pool, treasuryAccrued] = await vault.pools();
+  expect(await token.balanceOf(vault)).to.equal((await totalCredits(vault)) + pool + treasuryAccrued);
+}
+
+describe("PaymentVault", function () {
+  describe("constructor", function () {
+    it("reverts when the treasury is zero", async function () {
+      const { token, admin } = await loadFixture(vaultFixture);
+      const factory = new PaymentVault__factory(admin);
+      await expect(factory.deploy(token, admin.address, ethers.ZeroAddress)).to.be.revertedWithCustomError(factory, "ZeroAddress");
+    });
+
+    it("reverts when the admin is zero", async function () {
+      const { token, admin, treasury } = await loadFixture(vaultFixture);
+      const factory = new PaymentVault__factory(admin);
+      await expect(factory.deploy(token, ethers.ZeroAddress, treasury.address)).to.be.revertedWithCustomError(factory, "ZeroAddress");
+    });
+
+    it("sets the token, the treasury and the admin roles", async function () {
+      const { token, vault, admin, treasury, PARAMS_ROLE } = await loadFixture(vaultFixture);
+      expect(await vault.TOKEN()).to.equal(await token.getAddress());
+      expect(await vault.treasury()).to.equal(treasury.address);
+      expect(await vault.hasRole(ethers.ZeroHash, admin.address)).to.equal(true);
+      expect(await vault.hasRole(PARAMS_ROLE, admin.address)).to.equal(true);
+    });
+  });
+
+  describe("access control", function () {
+    it("reverts every protocol-only function for an account without PROTOCOL_ROLE", async function () {
+      const { vault, stranger, alice, admin, PROTOCOL_ROLE } = await loadFixture(vaultFixture);
+      for (const caller of [stranger, admin]) {
+        const v = vault.connect(caller);
+        await expect(v.payFee(1, 1000, SHARES, [alice.address], alice.address))
+          .to.be.revertedWithCustomError(vault, "AccessControlUnauthorizedAccount")
+          .withArgs(caller.address, PROTOCOL_ROLE);
+        await expect(v.credit(alice.address, 1, 1000))
+          .to.be.revertedWithCustomError(vault, "AccessControlUnauthorizedAccount")
+          .withArgs(caller.address, PROTOCOL_ROLE);
+        await expect(v.distribute(1, 1000, 5000, [alice.address]))
+          .to.be.revertedWithCustomError(vault, "AccessControlUnauthorizedAccount")
+          .withArgs(caller.address, PROTOCOL_ROLE);
+        await expect(v.rewardVoters(1, 1000, [alice.address]))
+          .to.be.revertedWithCustomError(vault, "AccessControlUnauthorizedAccount")
+          .withArgs(caller.address, PROTOCOL_ROLE);
+      }
+    });
+  });
+
+  describe("payFee", function () {
+    it("splits the fee into parts that add up to it, equal executor shares and the dust to the treasury", async function () {
+      const { token, vault, protocol, alice, bob, carol, owner } = await loadFixture(vaultFixture);
+      const fee = 10_007n;
+      await fund(token, vault, protocol, fee);
+      // verifiers 1000, owner 1000, treasury 500 (rounded down from 500.35), executors 7507 = 3 x 2502 + 1 dust.
+      await expect(vault.connect(protocol).payFee(9, fee, SHARES, [alice.address, bob.address, carol.address], owner.address))
+        .to.emit(vault, "FeePaid")
+        .withArgs(9, 7506n, 1000n, 1000n, 501n);
+      for (const e of [alice, bob, carol]) expect(await vault.creditOf(e.address)).to.equal(2502n);
+      expect(await vault.creditOf(owner.address)).to.equal(1000n);
+      const [pool, treasuryAccrued] = await vault.pools();
+      expect(pool).to.equal(1000n);
+      expect(treasuryAccrued).to.equal(501n);
+      expect(await totalCredits(vault)).to.equal(3n * 2502n + 1000n);
+      expect((await totalCredits(vault)) + pool + treasuryAccrued).to.equal(fee);
+      await expectSolvent(token, vault);
+    });
+
+    it("pays a single executor the whole executor part", async function () {
+      const { token, vault, protocol, alice, owner } = await loadFixture(vaultFixture);
+      await fund(token, vault, protocol, TOKEN);
+      await expect(vault.connect(protocol).payFee(1, TOKEN, SHARES, [alice.address], owner.address))
+        .to.emit(vault, "FeePaid")
+        .withArgs(1, (TOKEN * 7500n) / BPS, TOKEN / 10n, TOKEN / 10n, TOKEN / 20n);
+      expect(await vault.creditOf(alice.address)).to.equal((TOKEN * 7500n) / BPS);
+      await expectSolvent(token, vault);
+    });
+
+    it("sends the executor part to the treasury when there is no executor", async function () {
+      const { token, vault, protocol, owner } = await loadFixture(vaultFixture);
+      await fund(token, vault, protocol, 10_000n);
+      await expect(vault.connect(protocol).payFee(1, 10_000n, SHARES, [], owner.address))
+        .to.emit(vault, "FeePaid")
+        .withArgs(1, 0n, 1000n, 1000n, 8000n);
+      expect(await totalCredits(vault)).to.equal(1000n);
+      await expectSolvent(token, vault);
+    });
+  });
+
+  describe("credit", function () {
+    it("credits an account and adds to what it can claim", async function () {
+      const { token, vault, protocol, alice } = await loadFixture(vaultFixture);
+      await fund(token, vault, protocol, 700n);
+      await expect(vault.connect(protocol).credit(alice.address, 4, 500n)).to.emit(vault, "Credited").withArgs(alice.address, 4, 500n);
+      await vault.connect(protocol).credit(alice.address, 5, 200n);
+      expect(await vault.creditOf(alice.address)).to.equal(700n);
+      expect(await totalCredits(vault)).to.equal(700n);
+      await expectSolvent(token, vault);
+    });
+
+    it("does nothing for a zero amount", async function () {
+      const { vault, protocol, alice } = await loadFixture(vaultFixture);
+      await expect(vault.connect(protocol).credit(alice.address, 4, 0n)).to.not.emit(vault, "Credited");
+      expect(await totalCredits(vault)).to.equal(0n);
+    });
+  });
+
+  describe("distribute", function () {
+    it("pays winnerShareBps of the pot equally to the winners and the rest, dust included, to the treasury", async function () {
+      const { token, vault, protocol, alice, bob, carol } = await loadFixture(vaultFixture);
+      await fund(token, vault, protocol, 100n);
+      // 50% of 100 = 50 = 3 x 16 + 2; the treasury gets 50 + 2.
+      const tx = vault.connect(protocol).distribute(3, 100n, 5000, [alice.address, bob.address, carol.address]);
+      await expect(tx).to.emit(vault, "TreasuryAccrued").withArgs(3, 52n);
+      await expect(tx).to.emit(vault, "Credited").withArgs(bob.address, 3, 16n);
+      for (const w of [alice, bob, carol]) expect(await vault.creditOf(w.address)).to.equal(16n);
+      const [pool, treasuryAccrued] = await vault.pools();
+      expect(pool).to.equal(0n);
+      expect(treasuryAccrued).to.equal(52n);
+      expect(await totalCredits(vault)).to.equal(48n);
+      await expectSolvent(token, vault);
+    });
+
+    it("sends the whole pot to the treasury with no winners or a zero share", async function () {
+      const { token, vault, protocol, alice } = await loadFixture(vaultFixture);
+      await fund(token, vault, protocol, 300n);
+      await vault.connect(protocol).distribute(1, 100n, 5000, []);
+      await vault.connect(protocol).distribute(2, 200n, 0, [alice.address]);
+      expect(await vault.creditOf(alice.address)).to.equal(0n);
+      expect((await vault.pools()).treasuryAccrued).to.equal(300n);
+      await expectSolvent(token, vault);
+    });
+
+    it("pays the whole pot to the winners at 100%", async function () {
+      const { token, vault, protocol, alice, bob } = await loadFixture(vaultFixture);
+      await fund(token, vault, protocol, 101n);
+      await vault.connect(protocol).distribute(1, 101n, 10_000, [alice.address, bob.address]);
+      expect(await vault.creditOf(alice.address)).to.equal(50n);
+      expect(await vault.creditOf(bob.address)).to.equal(50n);
+      expect((await vault.pools()).treasuryAccrued).to.equal(1n);
+      await expectSolvent(token, vault);
+    });
+
+    it("does nothing for a zero pot", async function () {
+      const { vault, protocol, alice } = await loadFixture(vaultFixture);
+      await expect(vault.connect(protocol).distribute(1, 0n, 5000, [alice.address]))
+        .to.not.emit(vault, "TreasuryAccrued")
+        .and.to.not.emit(vault, "Credited");
+      expect(await totalCredits(vault)).to.equal(0n);
+      expect((await vault.pools()).treasuryAccrued).to.equal(0n);
+    });
+  });
+
+  describe("rewardVoters", function () {
+    it("pays each voter the reward from the pool", async function () {
+      const { token, vault, protocol, alice, bob, carol, owner } = await loadFixture(vaultFixture);
+      await fund(token, vault, protocol, 10_000n);
+      await vault.connect(protocol).payFee(1, 10_000n, SHARES, [carol.address], owner.address); // pool 1000
+      await vault.connect(protocol).rewardVoters(2, 300n, [alice.address, bob.address]);
+      expect(await vault.creditOf(alice.address)).to.equal(300n);
+      expect(await vault.creditOf(bob.address)).to.equal(300n);
+      expect((await vault.pools()).verifierPool).to.equal(400n);
+      await expectSolvent(token, vault);
+    });
+
+    it("caps the rewards at what the pool holds", async function () {
+      const { token, vault, protocol, alice, bob, carol, owner } = await loadFixture(vaultFixture);
+      await fund(token, vault, protocol, 10_000n);
+      await vault.connect(protocol).payFee(1, 10_000n, SHARES, [owner.address], owner.address); // pool 1000
+      const tx = vault.connect(protocol).rewardVoters(2, 400n, [alice.address, bob.address, carol.address]);
+      await expect(tx).to.emit(vault, "Credited").withArgs(carol.address, 2, 200n);
+      expect(await vault.creditOf(alice.address)).to.equal(400n);
+      expect(await vault.creditOf(bob.address)).to.equal(400n);
+      expect(await vault.creditOf(carol.address)).to.equal(200n);
+      expect((await vault.pools()).verifierPool).to.equal(0n);
+      await expectSolvent(token, vault);
+    });
+
+    it("pays nothing from an empty pool", async function () {
+      const { vault, protocol, alice } = await loadFixture(vaultFixture);
+      await expect(vault.connect(protocol).rewardVoters(2, 400n, [alice.address])).to.not.emit(vault, "Credited");
+      expect(await vault.creditOf(alice.address)).to.equal(0n);
+    });
+  });
+
+  describe("claim", function () {
+    it("reverts when there is nothing to claim", async function () {
+      const { vault, stranger } = await loadFixture(vaultFixture);
+      await expect(vault.connect(stranger).claim()).to.be.revertedWithCustomError(vault, "NothingToClaim").withArgs(stranger.address);
+    });
+
+    it("transfers the credit, zeroes it and lowers the total of credits", async function () {
+      const { token, vault, protocol, alice, bob } = await loadFixture(vaultFixture);
+      await fund(token, vault, protocol, 1000n);
+      await vault.connect(protocol).credit(alice.address, 1, 600n);
+      await vault.connect(protocol).credit(bob.address, 1, 400n);
+      await expect(vault.connect(alice).claim()).to.changeTokenBalances(token, [alice, vault], [600n, -600n]);
+      expect(await vault.creditOf(alice.address)).to.equal(0n);
+      expect(await totalCredits(vault)).to.equal(400n);
+      await expectSolvent(token, vault);
+      await expect(vault.connect(alice).claim()).to.be.revertedWithCustomError(vault, "NothingToClaim").withArgs(alice.address);
+    });
+
+    it("emits Claimed", async function () {
+      const { token, vault, protocol, alice } = await loadFixture(vaultFixture);
+      await fund(token, vault, protocol, 600n);
+      await vault.connect(protocol).credit(alice.address, 1, 600n);
+      await expect(vault.connect(alice).claim()).to.emit(vault, "Claimed").withArgs(alice.address, 600n);
+    });
+  });
+
+  describe("claimTreasury", function () {
+    it("reverts when the treasury has nothing accrued", async function () {
+      const { vault, stranger, treasury } = await loadFixture(vaultFixture);
+      await expect(vault.connect(stranger).claimTreasury()).to.be.revertedWithCustomError(vault, "NothingToClaim").withArgs(treasury.address);
+    });
+
+    it("pays the treasury its accrued share, whoever calls", async function () {
+      const { token, vault, protocol, treasury, stranger, alice, owner } = await loadFixture(vaultFixture);
+      await fund(token, vault, protocol, 10_000n + 90n);
+      await vault.connect(protocol).payFee(1, 10_000n, SHARES, [alice.address], owner.address); // treasury 500
+      await vault.connect(protocol).distribute(2, 90n, 0, []); // treasury 590
+      const tx = vault.connect(stranger).claimTreasury();
+      await expect(tx).to.emit(vault, "TreasuryClaimed").withArgs(treasury.address, 590n);
+      await expect(tx).to.changeTokenBalances(token, [treasury, vault, stranger], [590n, -590n, 0n]);
+      expect((await vault.pools()).treasuryAccrued).to.equal(0n);
+      await expectSolvent(token, vault);
+    });
+  });
+
+  describe("setTreasury", function () {
+    it("reverts when the caller lacks PARAMS_ROLE", async function () {
+      const { vault, stranger, PARAMS_ROLE } = await loadFixture(vaultFixture);
+      await expect(vault.connect(stranger).setTreasury(stranger.address))
+        .to.be.revertedWithCustomError(vault, "AccessControlUnauthorizedAccount")
+        .withArgs(stranger.address, PARAMS_ROLE);
+    });
+
+    it("reverts when the treasury is zero", async function () {
+      const { vault, admin } = await loadFixture(vaultFixture);
+      await expect(vault.connect(admin).setTreasury(ethers.ZeroAddress)).to.be.revertedWithCustomError(vault, "ZeroAddress");
+    });
+
+    it("sends later treasury claims to the new address", async function () {
+      const { token, vault, admin, protocol, treasury, bob } = await loadFixture(vaultFixture);
+      await expect(vault.connect(admin).setTreasury(bob.address)).to.emit(vault, "TreasurySet").withArgs(bob.address);
+      expect(await vault.treasury()).to.equal(bob.address);
+      await fund(token, vault, protocol, 50n);
+      await vault.connect(protocol).distribute(1, 50n, 0, []);
+      await expect(vault.claimTreasury()).to.changeTokenBalances(token, [bob, treasury], [50n, 0n]);
+    });
+  });
+
+  describe("solvency", function () {
+    it("keeps the token balance equal to credits + pool + treasury over a seeded sequence of calls", async function () {
+      const { token, vault, protocol, alice, bob, carol, owner, treasury } = await loadFixture(vaultFixture);
+      const seed = 0x5eed_c0de;
+      let state = seed;
+      const next = (n: number): number => {
+        // xorshift32: deterministic for the pinned seed.
+        state ^= state << 13;
+        state ^= state >>> 17;
+        state ^= state << 5;
+        state >>>= 0;
+        return state % n;
+      };
+      const accounts = [alice, bob, carol, owner];
+      const pick = (): HardhatEthersSigner => accounts[next(accounts.length)];
+      const p = vault.connect(protocol);
+      let paidOut = 0n;
+      let treasuryPaid = 0n;
+      let funded = 0n;
+      const ran = new Set<number>();
+      for (let step = 0; step < 40; step++) {
+        const op = next(6);
+        ran.add(op);
+        const amount = BigInt(next(1_000_000) + 1) * 10n ** 9n + BigInt(next(97));
+        try {
+          if (op === 0) {
+            await fund(token, vault, protocol, amount);
+            funded += amount;
+            const executors = accounts.slice(0, next(4));
+            await p.payFee(step, amount, SHARES, executors.map((e) => e.address), pick().address);
+          } else if (op === 1) {
+            await fund(token, vault, protocol, amount);
+            funded += amount;
+            await p.credit(pick().address, step, amount);
+          } else if (op === 2) {
+            await fund(token, vault, protocol, amount);
+            funded += amount;
+            const winners = accounts.slice(0, next(5)).map((a) => a.address);
+            await p.distribute(step, amount, next(10_001), winners);
+          } else if (op === 3) {
+            await p.rewardVoters(step, amount / 3n, [pick().address, pick().address]);
+          } else if (op === 4) {
+            const who = pick();
+            const owed = await vault.creditOf(who.address);
+            if (owed > 0n) {
+              await vault.connect(who).claim();
+              paidOut += owed;
+            }
+          } else {
+            const [, accrued] = await vault.pools();
+            if (accrued > 0n) {
+              await vault.claimTreasury();
+              paidOut += accrued;
+              treasuryPaid += accrued;
+            }
+          }
+          await expectSolvent(token, vault);
+        } catch (err) {
+          console.error(`solvency sequence failed at step ${step} (op ${op}) with seed ${seed}`);
+          throw err;
+        }
+      }
+      const [pool, accrued] = await vault.pools();
+      expect(funded - paidOut).to.equal((await totalCredits(vault)) + pool + accrued);
+      expect(await token.balanceOf(treasury)).to.equal(treasuryPaid);
+      expect(ran.size, `seed ${seed} did not exercise every call`).to.equal(6);
+    });
+  });
+});

@@ -1,0 +1,479 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import {
+  deployWorld,
+  Mode,
+  RefundReason,
+  Status,
+  TOKEN,
+  requestJob,
+  SAMPLE_OUTPUT,
+  WRONG_OUTPUT,
+  type World,
+} from "../fixtures/protocol";
+import { encodeTensors } from "../../verifier/src/codec/tensor";
+import {
+  commit,
+  commitmentOf,
+  COLLATERAL,
+  executorAccount,
+  expectVaultSettled,
+  nextTimestamp,
+  reveal,
+  seatsOf,
+  type Seat,
+} from "../fixtures/unit-b-helpers";
+import { QuorumManager__factory } from "../../typechain-types";
+
+const THIRD_OUTPUT = encodeTensors({ y: { dtype: "float32", shape: [1, 3], data: [0.3, 0.3, 0.4] } });
+const INVALID_INPUT_CLAIM = Uint8Array.of(0x00, 0x02);
+const MAX_OUTPUT = 64 * 1024;
+const STAKE = 200n * TOKEN;
+
+async function quorumFixture(): Promise<World> {
+  return deployWorld();
+}
+
+/** A QUORUM job on the world's three executors, with seats for `outputs` in member order. */
+async function quorumJob(w: World, outputs: Uint8Array[] = [SAMPLE_OUTPUT, SAMPLE_OUTPUT, SAMPLE_OUTPUT], fee = TOKEN) {
+  const { jobId, assigned } = await requestJob(w, { mode: Mode.QUORUM, fee });
+  expect(assigned).to.have.length(3);
+  const seats = await seatsOf(w, jobId, outputs);
+  const round = await w.quorum.roundOf(jobId);
+  return { jobId, seats, commitEnd: round.commitEnd };
+}
+
+async function commitAll(w: World, jobId: bigint, seats: Seat[]) {
+  for (const s of seats) await commit(w, jobId, s);
+}
+
+async function revealAll(w: World, jobId: bigint, seats: Seat[]) {
+  for (const s of seats) await reveal(w, jobId, s);
+}
+
+/** The fee's parts, with the executors' part split equally among `winners` and its dust. */
+function feeParts(fee: bigint, winners: bigint) {
+  const verifiers = (fee * 1000n) / 10000n;
+  const owner = (fee * 1000n) / 10000n;
+  const treasury = (fee * 500n) / 10000n;
+  const executors = fee - verifiers - owner - treasury;
+  return { verifiers, owner, treasury, each: executors / winners, dust: executors % winners };
+}
+
+describe("QuorumManager", function () {
+  describe("commitResult", function () {
+    it("records the commitment and opens the reveal phase early once every seat committed", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w);
+      await expect(w.quorum.connect(seats[0].member).commitResult(jobId, commitmentOf(seats[0], jobId)))
+        .to.emit(w.quorum, "ResultCommitted")
+        .withArgs(jobId, seats[0].member.address);
+      await commit(w, jobId, seats[1]);
+      const ts = await nextTimestamp(1);
+      await expect(w.quorum.connect(seats[2].member).commitResult(jobId, commitmentOf(seats[2], jobId)))
+        .to.emit(w.quorum, "RevealPhaseStarted")
+        .withArgs(jobId, ts + 600);
+      expect(await w.quorum.revealEndOf(jobId)).to.equal(ts + 600);
+      const [commitment] = await w.quorum.seatOf(jobId, seats[0].member.address);
+      expect(commitment).to.equal(commitmentOf(seats[0], jobId));
+      // The reveal phase is open at once, before the commit phase would have ended by time.
+      await expect(w.quorum.connect(seats[0].member).revealResult(jobId, seats[0].output, seats[0].salt))
+        .to.emit(w.quorum, "ResultRevealed")
+        .withArgs(jobId, seats[0].member.address, ethers.keccak256(seats[0].output), seats[0].output);
+    });
+
+    it("reverts when the job has no round", async function () {
+      const w = await loadFixture(quorumFixture);
+      await expect(w.quorum.connect(w.executors[0]).commitResult(9n, ethers.id("c")))
+        .to.be.revertedWithCustomError(w.quorum, "UnknownRound")
+        .withArgs(9n);
+      const { jobId } = await requestJob(w, { mode: Mode.OPTIMISTIC });
+      await expect(w.quorum.connect(w.executors[0]).commitResult(jobId, ethers.id("c")))
+        .to.be.revertedWithCustomError(w.quorum, "UnknownRound")
+        .withArgs(jobId);
+    });
+
+    it("reverts when the caller holds no seat", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId } = await quorumJob(w);
+      await expect(w.quorum.connect(w.verifiers[0]).commitResult(jobId, ethers.id("c")))
+        .to.be.revertedWithCustomError(w.quorum, "NotInQuorum")
+        .withArgs(jobId, w.verifiers[0].address);
+    });
+
+    it("reverts when the commit phase is over by time", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats, commitEnd } = await quorumJob(w);
+      await time.increaseTo(commitEnd);
+      await expect(w.quorum.connect(seats[0].member).commitResult(jobId, commitmentOf(seats[0], jobId)))
+        .to.be.revertedWithCustomError(w.quorum, "CommitPhaseOver")
+        .withArgs(jobId, commitEnd);
+    });
+
+    it("reverts when the member already committed", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w);
+      await commit(w, jobId, seats[0]);
+      await expect(w.quorum.connect(seats[0].member).commitResult(jobId, ethers.id("another")))
+        .to.be.revertedWithCustomError(w.quorum, "AlreadyCommitted")
+        .withArgs(jobId, seats[0].member.address);
+    });
+
+    it("does not let one member close the commit phase with repeated zero commitments", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w);
+      for (let i = 0; i < 3; i++) {
+        await w.quorum
+          .connect(seats[0].member)
+          .commitResult(jobId, ethers.ZeroHash)
+          .then(
+            (tx) => tx.wait(),
+            () => undefined, // rejecting a zero commitment is a correct answer too
+          );
+      }
+      const round = await w.quorum.roundOf(jobId);
+      expect(round.commits).to.be.lessThanOrEqual(1n);
+      expect(round.revealEnd).to.equal(0n);
+      // The other members must still be able to commit.
+      await expect(w.quorum.connect(seats[1].member).commitResult(jobId, commitmentOf(seats[1], jobId))).to.emit(
+        w.quorum,
+        "ResultCommitted",
+      );
+    });
+  });
+
+  describe("revealResult", function () {
+    it("reverts when the job has no round", async function () {
+      const w = await loadFixture(quorumFixture);
+      await expect(w.quorum.connect(w.executors[0]).revealResult(9n, SAMPLE_OUTPUT, ethers.ZeroHash))
+        .to.be.revertedWithCustomError(w.quorum, "UnknownRound")
+        .withArgs(9n);
+    });
+
+    it("reverts when the caller holds no seat", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w);
+      await commitAll(w, jobId, seats);
+      await expect(w.quorum.connect(w.others[0]).revealResult(jobId, SAMPLE_OUTPUT, seats[0].salt))
+        .to.be.revertedWithCustomError(w.quorum, "NotInQuorum")
+        .withArgs(jobId, w.others[0].address);
+    });
+
+    it("reverts while commitments are still open, then opens by time when not every seat committed", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats, commitEnd } = await quorumJob(w);
+      await commit(w, jobId, seats[0]);
+      await commit(w, jobId, seats[1]);
+      await expect(w.quorum.connect(seats[0].member).revealResult(jobId, seats[0].output, seats[0].salt))
+        .to.be.revertedWithCustomError(w.quorum, "RevealPhaseNotStarted")
+        .withArgs(jobId, commitEnd);
+      expect((await w.quorum.roundOf(jobId)).revealEnd).to.equal(0n);
+      expect(await w.quorum.revealEndOf(jobId)).to.equal(commitEnd + 600n);
+      await time.setNextBlockTimestamp(commitEnd);
+      await expect(w.quorum.connect(seats[0].member).revealResult(jobId, seats[0].output, seats[0].salt))
+        .to.be.revertedWithCustomError(w.quorum, "RevealPhaseNotStarted")
+        .withArgs(jobId, commitEnd);
+      await expect(w.quorum.connect(seats[0].member).revealResult(jobId, seats[0].output, seats[0].salt)).to.emit(
+        w.quorum,
+        "ResultRevealed",
+      );
+    });
+
+    it("reverts when the reveal phase is over", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w);
+      await commitAll(w, jobId, seats);
+      const revealEnd = await w.quorum.revealEndOf(jobId);
+      await time.increaseTo(revealEnd);
+      await expect(w.quorum.connect(seats[0].member).revealResult(jobId, seats[0].output, seats[0].salt))
+        .to.be.revertedWithCustomError(w.quorum, "RevealPhaseOver")
+        .withArgs(jobId, revealEnd);
+    });
+
+    it("reverts when the member never committed", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats, commitEnd } = await quorumJob(w);
+      await commit(w, jobId, seats[0]);
+      await time.increaseTo(commitEnd);
+      await expect(w.quorum.connect(seats[1].member).revealResult(jobId, seats[1].output, seats[1].salt))
+        .to.be.revertedWithCustomError(w.quorum, "NotCommitted")
+        .withArgs(jobId, seats[1].member.address);
+    });
+
+    it("reverts when the member already revealed", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w);
+      await commitAll(w, jobId, seats);
+      await reveal(w, jobId, seats[0]);
+      await expect(w.quorum.connect(seats[0].member).revealResult(jobId, seats[0].output, seats[0].salt))
+        .to.be.revertedWithCustomError(w.quorum, "AlreadyRevealed")
+        .withArgs(jobId, seats[0].member.address);
+    });
+
+    it("reverts when the output or the salt does not match the commitment", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w);
+      await commitAll(w, jobId, seats);
+      await expect(w.quorum.connect(seats[0].member).revealResult(jobId, WRONG_OUTPUT, seats[0].salt))
+        .to.be.revertedWithCustomError(w.quorum, "CommitmentMismatch")
+        .withArgs(jobId, seats[0].member.address);
+      await expect(w.quorum.connect(seats[0].member).revealResult(jobId, seats[0].output, seats[1].salt))
+        .to.be.revertedWithCustomError(w.quorum, "CommitmentMismatch")
+        .withArgs(jobId, seats[0].member.address);
+    });
+
+    it("reverts when a member copied another member's commitment", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w);
+      const honest = seats[0];
+      const copier = seats[1];
+      await commit(w, jobId, honest);
+      const [honestCommitment] = await w.quorum.seatOf(jobId, honest.member.address);
+      await w.quorum.connect(copier.member).commitResult(jobId, honestCommitment);
+      await commit(w, jobId, seats[2]);
+      await reveal(w, jobId, honest);
+      // The copier sees the honest output and salt on chain, but the commitment binds its author.
+      await expect(w.quorum.connect(copier.member).revealResult(jobId, honest.output, honest.salt))
+        .to.be.revertedWithCustomError(w.quorum, "CommitmentMismatch")
+        .withArgs(jobId, copier.member.address);
+    });
+
+    it("reverts when the output is empty or larger than MAX_OUTPUT_BYTES", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w);
+      await commitAll(w, jobId, seats);
+      await expect(w.quorum.connect(seats[0].member).revealResult(jobId, "0x", seats[0].salt))
+        .to.be.revertedWithCustomError(w.quorum, "InvalidOutputSize")
+        .withArgs(0n, MAX_OUTPUT);
+      await expect(w.quorum.connect(seats[0].member).revealResult(jobId, new Uint8Array(MAX_OUTPUT + 1), seats[0].salt))
+        .to.be.revertedWithCustomError(w.quorum, "InvalidOutputSize")
+        .withArgs(MAX_OUTPUT + 1, MAX_OUTPUT);
+    });
+  });
+
+  describe("open", function () {
+    it("reverts when the caller is not the hub", async function () {
+      const w = await loadFixture(quorumFixture);
+      await expect(w.quorum.connect(w.admin).open(1n, [w.executors[0].address], 1_000_000, 600))
+        .to.be.revertedWithCustomError(w.quorum, "NotHub")
+        .withArgs(w.admin.address);
+    });
+  });
+
+  describe("tally", function () {
+    it("reverts when the caller is not the hub", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId } = await quorumJob(w);
+      await expect(w.quorum.connect(w.others[0]).tally(jobId))
+        .to.be.revertedWithCustomError(w.quorum, "NotHub")
+        .withArgs(w.others[0].address);
+    });
+
+    it("reverts through jobs.finalize before every seat revealed and before the reveal phase ended", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w);
+      const early = await w.quorum.revealEndOf(jobId);
+      await expect(w.jobs.finalize(jobId)).to.be.revertedWithCustomError(w.quorum, "TallyTooEarly").withArgs(jobId, early);
+      await commitAll(w, jobId, seats);
+      await reveal(w, jobId, seats[0]);
+      await reveal(w, jobId, seats[1]);
+      const revealEnd = await w.quorum.revealEndOf(jobId);
+      await expect(w.jobs.finalize(jobId)).to.be.revertedWithCustomError(w.quorum, "TallyTooEarly").withArgs(jobId, revealEnd);
+    });
+  });
+
+  describe("setHub", function () {
+    it("reverts when the hub is already set", async function () {
+      const w = await loadFixture(quorumFixture);
+      await expect(w.quorum.connect(w.admin).setHub(w.others[0].address)).to.be.revertedWithCustomError(w.quorum, "HubAlreadySet");
+    });
+
+    it("is set once, by the deployer, to a non-zero address", async function () {
+      const w = await loadFixture(quorumFixture);
+      const fresh = await new QuorumManager__factory(w.admin).deploy();
+      await expect(fresh.connect(w.others[0]).setHub(w.others[0].address)).to.be.revertedWithCustomError(fresh, "HubAlreadySet");
+      await expect(fresh.connect(w.admin).setHub(ethers.ZeroAddress)).to.be.revertedWithCustomError(fresh, "HubAlreadySet");
+      await expect(fresh.connect(w.admin).setHub(w.others[1].address)).to.emit(fresh, "HubSet").withArgs(w.others[1].address);
+      expect(await fresh.hub()).to.equal(w.others[1].address);
+      await expect(fresh.connect(w.admin).setHub(w.others[2].address)).to.be.revertedWithCustomError(fresh, "HubAlreadySet");
+    });
+  });
+
+  describe("outcomes", function () {
+    it("unanimous: pays every member equally, sends the dust to the treasury and loses nothing", async function () {
+      const w = await loadFixture(quorumFixture);
+      const fee = TOKEN + 2n; // the executors' part is not a multiple of 3
+      const { jobId, seats } = await quorumJob(w, undefined, fee);
+      await commitAll(w, jobId, seats);
+      await revealAll(w, jobId, seats);
+      const parts = feeParts(fee, 3n);
+      expect(parts.dust).to.not.equal(0n);
+      const [poolBefore, treasuryBefore] = await w.vault.pools();
+      const tx = w.jobs.finalize(jobId);
+      await expect(tx).to.emit(w.quorum, "RoundTallied").withArgs(jobId, ethers.keccak256(SAMPLE_OUTPUT), 3n);
+      await expect(tx).to.emit(w.jobs, "JobFinalized").withArgs(jobId, ethers.keccak256(SAMPLE_OUTPUT));
+      await expect(tx)
+        .to.emit(w.vault, "FeePaid")
+        .withArgs(jobId, parts.each * 3n, parts.verifiers, parts.owner, parts.treasury + parts.dust);
+      const [poolAfter, treasuryAfter] = await w.vault.pools();
+      let paid = 0n;
+      for (const s of seats) {
+        const credit = await w.vault.creditOf(s.member.address);
+        expect(credit).to.equal(parts.each);
+        paid += credit;
+        const account = await executorAccount(w, s.member.address);
+        expect(account.active).to.equal(STAKE);
+        expect(account.locked).to.equal(0n);
+      }
+      expect(treasuryAfter - treasuryBefore).to.equal(parts.treasury + parts.dust);
+      const owner = await w.vault.creditOf(w.modelOwner.address);
+      expect(paid + owner + (poolAfter - poolBefore) + (treasuryAfter - treasuryBefore)).to.equal(fee);
+      const [status, hash, output] = await w.jobs.resultOf(jobId);
+      expect(status).to.equal(Status.Finalized);
+      expect(hash).to.equal(ethers.keccak256(SAMPLE_OUTPUT));
+      expect(output).to.equal(ethers.hexlify(SAMPLE_OUTPUT));
+      await expectVaultSettled(w);
+    });
+
+    it("2-of-3 majority: slashes the dissenter's collateral and shares the pot by quorumWinnerShareBps", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w, [SAMPLE_OUTPUT, WRONG_OUTPUT, SAMPLE_OUTPUT]);
+      await commitAll(w, jobId, seats);
+      await revealAll(w, jobId, seats);
+      const [, treasuryBefore] = await w.vault.pools();
+      const tx = w.jobs.finalize(jobId);
+      await expect(tx).to.emit(w.quorum, "RoundTallied").withArgs(jobId, ethers.keccak256(SAMPLE_OUTPUT), 2n);
+      await expect(tx).to.emit(w.jobs, "JobFinalized");
+      await expect(tx).to.emit(w.stakes, "NodeSlashed").withArgs(seats[1].member.address, 0, COLLATERAL, 0n, await w.vault.getAddress());
+      const parts = feeParts(TOKEN, 2n);
+      const potShare = (COLLATERAL * 5000n) / 10000n / 2n;
+      for (const s of [seats[0], seats[2]]) {
+        expect(await w.vault.creditOf(s.member.address)).to.equal(parts.each + potShare);
+        expect((await executorAccount(w, s.member.address)).active).to.equal(STAKE);
+      }
+      const dissenter = await executorAccount(w, seats[1].member.address);
+      expect(dissenter.active).to.equal(STAKE - COLLATERAL);
+      expect(dissenter.locked).to.equal(0n);
+      expect(await w.vault.creditOf(seats[1].member.address)).to.equal(0n);
+      const [, treasuryAfter] = await w.vault.pools();
+      expect(treasuryAfter - treasuryBefore).to.equal(parts.treasury + parts.dust + COLLATERAL - 2n * potShare);
+      expect((await w.jobs.jobOf(jobId)).executor).to.equal(seats[0].member.address);
+      await expectVaultSettled(w);
+    });
+
+    it("no majority: three different outputs refund the fee as Undecided", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w, [SAMPLE_OUTPUT, WRONG_OUTPUT, THIRD_OUTPUT]);
+      await commitAll(w, jobId, seats);
+      await revealAll(w, jobId, seats);
+      const tx = w.jobs.finalize(jobId);
+      await expect(tx).to.emit(w.quorum, "RoundTallied").withArgs(jobId, ethers.ZeroHash, 0n);
+      await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Undecided, TOKEN);
+    });
+
+    it("no majority: three different outputs slash nobody and credit the whole fee back", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w, [SAMPLE_OUTPUT, WRONG_OUTPUT, THIRD_OUTPUT]);
+      await commitAll(w, jobId, seats);
+      await revealAll(w, jobId, seats);
+      const tx = w.jobs.finalize(jobId);
+      await expect(tx).to.emit(w.jobs, "JobRefunded");
+      await expect(tx).to.not.emit(w.stakes, "NodeSlashed");
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Refunded);
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN);
+      for (const s of seats) {
+        const account = await executorAccount(w, s.member.address);
+        expect(account.active).to.equal(STAKE);
+        expect(account.locked).to.equal(0n);
+      }
+      await expectVaultSettled(w);
+    });
+
+    it("no majority with one absent member: slashes only the absent one, unlocks the others, refunds as Undecided", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w, [SAMPLE_OUTPUT, WRONG_OUTPUT, THIRD_OUTPUT]);
+      await commitAll(w, jobId, seats);
+      await reveal(w, jobId, seats[0]);
+      await reveal(w, jobId, seats[1]);
+      await time.increaseTo(await w.quorum.revealEndOf(jobId));
+      const tx = w.jobs.finalize(jobId);
+      await expect(tx).to.emit(w.quorum, "RoundTallied").withArgs(jobId, ethers.ZeroHash, 0n);
+      await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Undecided, TOKEN);
+      const absent = await executorAccount(w, seats[2].member.address);
+      expect(absent.active).to.equal(STAKE - COLLATERAL);
+      expect(absent.locked).to.equal(0n);
+      for (const s of [seats[0], seats[1]]) {
+        const account = await executorAccount(w, s.member.address);
+        expect(account.active).to.equal(STAKE);
+        expect(account.locked).to.equal(0n);
+      }
+    });
+
+    it("nobody commits: refunds the fee as Expired and slashes every member", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w);
+      const revealEnd = await w.quorum.revealEndOf(jobId);
+      await time.increaseTo(revealEnd);
+      const [, treasuryBefore] = await w.vault.pools();
+      const tx = w.jobs.finalize(jobId);
+      await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Expired, TOKEN);
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN);
+      for (const s of seats) {
+        const account = await executorAccount(w, s.member.address);
+        expect(account.active).to.equal(STAKE - COLLATERAL);
+        expect(account.locked).to.equal(0n);
+      }
+      const [, treasuryAfter] = await w.vault.pools();
+      expect(treasuryAfter - treasuryBefore).to.equal(3n * COLLATERAL);
+      await expectVaultSettled(w);
+    });
+
+    it("one member never reveals: the majority is paid and the absent member is slashed", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w);
+      await commitAll(w, jobId, seats);
+      await reveal(w, jobId, seats[0]);
+      await reveal(w, jobId, seats[2]);
+      await time.increaseTo(await w.quorum.revealEndOf(jobId));
+      const tx = w.jobs.finalize(jobId);
+      await expect(tx).to.emit(w.quorum, "RoundTallied").withArgs(jobId, ethers.keccak256(SAMPLE_OUTPUT), 2n);
+      await expect(tx).to.emit(w.jobs, "JobFinalized");
+      const parts = feeParts(TOKEN, 2n);
+      const potShare = (COLLATERAL * 5000n) / 10000n / 2n;
+      expect(await w.vault.creditOf(seats[0].member.address)).to.equal(parts.each + potShare);
+      expect(await w.vault.creditOf(seats[2].member.address)).to.equal(parts.each + potShare);
+      const absent = await executorAccount(w, seats[1].member.address);
+      expect(absent.active).to.equal(STAKE - COLLATERAL);
+      expect(absent.locked).to.equal(0n);
+      await expectVaultSettled(w);
+    });
+
+    it("a majority on the invalid-input claim refunds the fee as InvalidInput", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w, [INVALID_INPUT_CLAIM, INVALID_INPUT_CLAIM, SAMPLE_OUTPUT]);
+      await commitAll(w, jobId, seats);
+      await revealAll(w, jobId, seats);
+      const tx = w.jobs.finalize(jobId);
+      await expect(tx).to.emit(w.quorum, "RoundTallied").withArgs(jobId, ethers.keccak256(INVALID_INPUT_CLAIM), 2n);
+      await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.InvalidInput, TOKEN);
+      await expect(tx).to.not.emit(w.jobs, "JobFinalized");
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN);
+      const [status, , output] = await w.jobs.resultOf(jobId);
+      expect(status).to.equal(Status.Refunded);
+      expect(output).to.equal("0x0002");
+      expect((await executorAccount(w, seats[2].member.address)).active).to.equal(STAKE - COLLATERAL);
+      await expectVaultSettled(w);
+    });
+
+    it("reverts a second finalize of a tallied round", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w);
+      await commitAll(w, jobId, seats);
+      await revealAll(w, jobId, seats);
+      await w.jobs.finalize(jobId);
+      expect((await w.quorum.roundOf(jobId)).tallied).to.equal(true);
+      await expect(w.jobs.finalize(jobId)).to.be.revertedWithCustomError(w.jobs, "JobNotInStatus").withArgs(jobId, Status.Finalized);
+    });
+  });
+});
