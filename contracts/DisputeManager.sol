@@ -115,7 +115,8 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         Dispute storage dispute = _existing(disputeId);
         Ballot storage ballot = _seat(disputeId);
         // solhint-disable-next-line not-rely-on-time
-        if (block.timestamp > dispute.commitEnd || dispute.resolved) revert CommitPhaseOver(disputeId, dispute.commitEnd);
+        if (block.timestamp > dispute.commitEnd || dispute.resolved)
+            revert CommitPhaseOver(disputeId, dispute.commitEnd);
         if (ballot.commitment != bytes32(0)) revert AlreadyCommitted(disputeId, msg.sender);
         ballot.commitment = commitment;
         ++dispute.commits;
@@ -132,7 +133,8 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
             revert RevealPhaseNotStarted(disputeId, dispute.commitEnd);
         }
         // solhint-disable-next-line not-rely-on-time
-        if (block.timestamp > dispute.revealEnd || dispute.resolved) revert RevealPhaseOver(disputeId, dispute.revealEnd);
+        if (block.timestamp > dispute.revealEnd || dispute.resolved)
+            revert RevealPhaseOver(disputeId, dispute.revealEnd);
         if (ballot.revealed != Verdict.Undecided) revert AlreadyRevealed(disputeId, msg.sender);
         if (verdict == Verdict.Undecided) revert InvalidVerdict();
         if (ballot.commitment != commitmentOf(msg.sender, disputeId, verdict, salt)) {
@@ -163,12 +165,16 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     }
 
     /// @inheritdoc IDisputeManager
-    function commitmentOf(address voter, uint256 disputeId, Verdict verdict, bytes32 salt)
-        public
-        view
-        returns (bytes32)
-    {
-        return keccak256(abi.encode(voter, _disputes[disputeId].jobId, disputeId, verdict, salt, block.chainid, address(this)));
+    function commitmentOf(
+        address voter,
+        uint256 disputeId,
+        Verdict verdict,
+        bytes32 salt
+    ) public view returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(voter, _disputes[disputeId].jobId, disputeId, verdict, salt, block.chainid, address(this))
+            );
     }
 
     /// @inheritdoc IDisputeManager
@@ -204,7 +210,12 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
 
     // ---------------------------------------------------------------- internal
 
-    function _open(uint256 jobId, address executor, address challenger, uint96 bond) private returns (uint256 disputeId) {
+    function _open(
+        uint256 jobId,
+        address executor,
+        address challenger,
+        uint96 bond
+    ) private returns (uint256 disputeId) {
         address[] memory exclude = new address[](challenger == address(0) ? 1 : 2);
         exclude[0] = executor;
         if (challenger != address(0)) exclude[1] = challenger;
@@ -235,7 +246,11 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         uint256 jobId = dispute.jobId;
         address challenger = dispute.challenger;
         uint96 voterSlash = _params.voterSlash;
-        address[] memory absent = _collect(disputeId, Verdict.Undecided, dispute.seats - dispute.validVotes - dispute.invalidVotes);
+        address[] memory absent = _collect(
+            disputeId,
+            Verdict.Undecided,
+            dispute.seats - dispute.validVotes - dispute.invalidVotes
+        );
         pot = _slashAll(absent, voterSlash);
         if (verdict == Verdict.Undecided) {
             // A tie or an empty committee proves nothing: the bond goes back, the pot to the treasury.
@@ -262,7 +277,8 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     }
 
     function _slashAll(address[] memory voters, uint96 amount) private returns (uint256 pot) {
-        for (uint256 i = 0; i < voters.length; ++i) pot += STAKES.slash(voters[i], Role.VERIFIER, amount, address(VAULT));
+        for (uint256 i = 0; i < voters.length; ++i)
+            pot += STAKES.slash(voters[i], Role.VERIFIER, amount, address(VAULT));
     }
 
     /// @dev The `count` members whose revealed vote is `vote`; loops over at most MAX_COMMITTEE seats.
@@ -302,7 +318,8 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         if (p.revealWindow < MIN_WINDOW || p.revealWindow > MAX_WINDOW) {
             revert ParameterOutOfBounds("revealWindow", p.revealWindow, MIN_WINDOW, MAX_WINDOW);
         }
-        if (p.winnerShareBps > FeeSplit.BPS) revert ParameterOutOfBounds("winnerShareBps", p.winnerShareBps, 0, FeeSplit.BPS);
+        if (p.winnerShareBps > FeeSplit.BPS)
+            revert ParameterOutOfBounds("winnerShareBps", p.winnerShareBps, 0, FeeSplit.BPS);
         if (p.challengeBond == 0 || p.challengeBond > MAX_AMOUNT) {
             revert ParameterOutOfBounds("challengeBond", p.challengeBond, 1, MAX_AMOUNT);
         }

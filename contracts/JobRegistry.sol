@@ -126,11 +126,13 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
     }
 
     /// @inheritdoc IJobRegistry
-    function requestInferenceWithPermit(RequestParams calldata p, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
-        external
-        nonReentrant
-        returns (uint256 jobId)
-    {
+    function requestInferenceWithPermit(
+        RequestParams calldata p,
+        uint256 permitDeadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external nonReentrant returns (uint256 jobId) {
         // A permit front-run by someone else still leaves the allowance: ignore its failure and let
         // the transfer decide (OpenZeppelin's advice for IERC20Permit).
         try IERC20Permit(address(TOKEN)).permit(msg.sender, address(this), p.fee, permitDeadline, v, r, s) {} catch {}
@@ -180,7 +182,8 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
         if (address(verifier) == address(0)) revert NoResultVerifier();
         bytes32 outputHash = keccak256(output);
         bytes32 digest = MODELS.versionOf(job.modelId, job.version).digest;
-        if (!verifier.verifyResult(jobId, digest, job.inputHash, outputHash, msg.sender, proof)) revert ProofRejected(jobId);
+        if (!verifier.verifyResult(jobId, digest, job.inputHash, outputHash, msg.sender, proof))
+            revert ProofRejected(jobId);
         _outputs[jobId] = output;
         job.invalidClaim = output.length == 2 && output[0] == 0x00;
         _acceptSubmission(jobId, job, outputHash, output, "");
@@ -299,11 +302,9 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
     }
 
     /// @inheritdoc IJobRegistry
-    function resultOf(uint256 jobId)
-        external
-        view
-        returns (Status status, bytes32 outputHash, bytes memory output, string memory outputURI)
-    {
+    function resultOf(
+        uint256 jobId
+    ) external view returns (Status status, bytes32 outputHash, bytes memory output, string memory outputURI) {
         Job storage job = _existing(jobId);
         return (job.status, _outputHash(jobId, job), _outputs[jobId], _outputURIs[jobId]);
     }
@@ -360,7 +361,8 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
     function _checkRequest(RequestParams calldata p) private view returns (bytes32 inputHash) {
         uint256 inputSize;
         if (p.input.length != 0) {
-            if (p.inputHash != bytes32(0) || bytes(p.inputURI).length != 0) revert InputShape("both inline and by reference");
+            if (p.inputHash != bytes32(0) || bytes(p.inputURI).length != 0)
+                revert InputShape("both inline and by reference");
             if (p.input.length > MAX_INLINE_BYTES) revert InlineTooLarge(p.input.length, MAX_INLINE_BYTES);
             inputSize = p.input.length;
             inputHash = keccak256(p.input);
@@ -527,8 +529,13 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
     ///      when a strict majority exists, the dissenters, and pays the majority or refunds.
     function _finalizeQuorum(uint256 jobId, Job storage job) private {
         _requireStatus(jobId, job, Status.Assigned);
-        (bytes32 winner, bytes memory output, address[] memory winners, address[] memory losers, address[] memory absent) =
-            QUORUM.tally(jobId);
+        (
+            bytes32 winner,
+            bytes memory output,
+            address[] memory winners,
+            address[] memory losers,
+            address[] memory absent
+        ) = QUORUM.tally(jobId);
         _unlockAll(winners);
         _unlockAll(losers);
         _unlockAll(absent);
@@ -578,7 +585,11 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
         return output.length == 0 ? bytes32(0) : keccak256(output);
     }
 
-    function _auditLottery(uint256 jobId, Job storage job, uint16 rate) private view returns (bool known, bool selected) {
+    function _auditLottery(
+        uint256 jobId,
+        Job storage job,
+        uint16 rate
+    ) private view returns (bool known, bool selected) {
         if (job.mode != Mode.OPTIMISTIC || rate == 0) return (true, false);
         bytes32 seedHash = blockhash(job.submitBlock);
         if (seedHash == bytes32(0)) return (false, false);
@@ -617,14 +628,16 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
         if (p.quorumSize < 3 || p.quorumSize > MAX_QUORUM || p.quorumSize % 2 == 0) {
             revert ParameterOutOfBounds("quorumSize", p.quorumSize, 3, MAX_QUORUM);
         }
-        if (p.maxAttempts == 0 || p.maxAttempts > MAX_ATTEMPTS) revert ParameterOutOfBounds("maxAttempts", p.maxAttempts, 1, MAX_ATTEMPTS);
+        if (p.maxAttempts == 0 || p.maxAttempts > MAX_ATTEMPTS)
+            revert ParameterOutOfBounds("maxAttempts", p.maxAttempts, 1, MAX_ATTEMPTS);
         uint256 shares = uint256(p.verifierBps) + p.modelOwnerBps + p.treasuryBps;
         if (shares > FeeSplit.BPS) revert ParameterOutOfBounds("feeShares", shares, 0, FeeSplit.BPS);
         if (p.quorumWinnerShareBps > FeeSplit.BPS) {
             revert ParameterOutOfBounds("quorumWinnerShareBps", p.quorumWinnerShareBps, 0, FeeSplit.BPS);
         }
         _amount("minFee", p.minFee, 1);
-        if (p.timeoutSlash > EXECUTOR_COLLATERAL) revert ParameterOutOfBounds("timeoutSlash", p.timeoutSlash, 0, EXECUTOR_COLLATERAL);
+        if (p.timeoutSlash > EXECUTOR_COLLATERAL)
+            revert ParameterOutOfBounds("timeoutSlash", p.timeoutSlash, 0, EXECUTOR_COLLATERAL);
         uint256 single = uint256(p.executionWindow) + p.challengeWindow;
         uint256 quorum = uint256(p.executionWindow) + p.revealWindow;
         uint256 longest = (single > quorum ? single : quorum) + DISPUTES.disputeWindow();

@@ -43,10 +43,11 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
-    function registerModel(bytes32 digest, string calldata uri, ModelPolicy calldata policy)
-        external
-        returns (uint256 modelId)
-    {
+    function registerModel(
+        bytes32 digest,
+        string calldata uri,
+        ModelPolicy calldata policy
+    ) external returns (uint256 modelId) {
         _checkPolicy(policy);
         if (_modelCount == MAX_MODELS) revert TooManyModels(MAX_MODELS);
         modelId = ++_modelCount;
@@ -58,11 +59,11 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
-    function publishVersion(uint256 modelId, bytes32 digest, string calldata uri)
-        external
-        onlyModelOwner(modelId)
-        returns (uint16 version)
-    {
+    function publishVersion(
+        uint256 modelId,
+        bytes32 digest,
+        string calldata uri
+    ) external onlyModelOwner(modelId) returns (uint16 version) {
         return _addVersion(modelId, digest, uri);
     }
 
@@ -99,11 +100,13 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
-    function checkRequest(uint256 modelId, uint16 version, Mode mode, uint96 fee, uint256 inputSize)
-        external
-        view
-        returns (address owner, uint16 auditRateBps)
-    {
+    function checkRequest(
+        uint256 modelId,
+        uint16 version,
+        Mode mode,
+        uint96 fee,
+        uint256 inputSize
+    ) external view returns (address owner, uint16 auditRateBps) {
         Model storage model = _models[modelId];
         owner = model.owner;
         if (owner == address(0)) revert UnknownModel(modelId);

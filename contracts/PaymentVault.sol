@@ -64,10 +64,12 @@ contract PaymentVault is IPaymentVault, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IPaymentVault
-    function distribute(uint256 jobId, uint256 pot, uint256 shareBps, address[] calldata winners)
-        external
-        onlyRole(PROTOCOL_ROLE)
-    {
+    function distribute(
+        uint256 jobId,
+        uint256 pot,
+        uint256 shareBps,
+        address[] calldata winners
+    ) external onlyRole(PROTOCOL_ROLE) {
         if (pot == 0) return;
         (uint256 each, ) = FeeSplit.equalShares((pot * shareBps) / FeeSplit.BPS, winners.length);
         for (uint256 i = 0; i < winners.length; ++i) _credit(winners[i], jobId, each);

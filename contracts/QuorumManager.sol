@@ -84,13 +84,15 @@ contract QuorumManager is IQuorumManager {
 
     /// @inheritdoc IQuorumManager
     function revealResult(uint256 jobId, bytes calldata output, bytes32 salt) external {
-        if (output.length == 0 || output.length > MAX_OUTPUT_BYTES) revert InvalidOutputSize(output.length, MAX_OUTPUT_BYTES);
+        if (output.length == 0 || output.length > MAX_OUTPUT_BYTES)
+            revert InvalidOutputSize(output.length, MAX_OUTPUT_BYTES);
         Round storage round = _existing(jobId);
         Seat storage seat = _seats[jobId][msg.sender];
         if (!seat.seated) revert NotInQuorum(jobId, msg.sender);
         // INVARIANT: no output is visible while anyone can still commit, so none can be copied.
         // solhint-disable-next-line not-rely-on-time
-        if (round.revealEnd == 0 && block.timestamp <= round.commitEnd) revert RevealPhaseNotStarted(jobId, round.commitEnd);
+        if (round.revealEnd == 0 && block.timestamp <= round.commitEnd)
+            revert RevealPhaseNotStarted(jobId, round.commitEnd);
         uint32 revealEnd = _revealEnd(round);
         // solhint-disable-next-line not-rely-on-time
         if (block.timestamp > revealEnd || round.tallied) revert RevealPhaseOver(jobId, revealEnd);
@@ -107,7 +109,9 @@ contract QuorumManager is IQuorumManager {
     }
 
     /// @inheritdoc IQuorumManager
-    function tally(uint256 jobId)
+    function tally(
+        uint256 jobId
+    )
         external
         onlyHub
         returns (
@@ -136,7 +140,12 @@ contract QuorumManager is IQuorumManager {
     }
 
     /// @inheritdoc IQuorumManager
-    function commitmentOf(address executor, uint256 jobId, bytes32 outputHash, bytes32 salt) public pure returns (bytes32) {
+    function commitmentOf(
+        address executor,
+        uint256 jobId,
+        bytes32 outputHash,
+        bytes32 salt
+    ) public pure returns (bytes32) {
         return keccak256(abi.encode(executor, jobId, outputHash, salt));
     }
 
@@ -186,7 +195,12 @@ contract QuorumManager is IQuorumManager {
 
     /// @dev The `count` members whose revealed hash equals `hash` (when `equal`) or is a different
     ///      non-zero hash (when not).
-    function _collect(uint256 jobId, bytes32 hash, uint256 count, bool equal) private view returns (address[] memory out) {
+    function _collect(
+        uint256 jobId,
+        bytes32 hash,
+        uint256 count,
+        bool equal
+    ) private view returns (address[] memory out) {
         out = new address[](count);
         address[] storage members = _members[jobId];
         uint256 found;

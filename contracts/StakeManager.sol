@@ -4,10 +4,8 @@ pragma solidity ^0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
-import {AccessControlDefaultAdminRules} from
-    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IStakeManager, IWindowSource} from "./interfaces/IStakeManager.sol";
 import {SumTree} from "./libraries/SumTree.sol";
 import {Role} from "./types/Types.sol";
@@ -17,7 +15,6 @@ import {Role} from "./types/Types.sol";
 ///         word, and draws nodes by stake from one Fenwick sum tree per role.
 contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, ReentrancyGuard {
     using SafeERC20 for IERC20;
-    using SafeCast for uint256;
     using SumTree for SumTree.Tree;
 
     /// @notice Held by the protocol contracts that may lock, unlock and slash (the JobRegistry).
@@ -80,10 +77,14 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
     }
 
     /// @inheritdoc IStakeManager
-    function stakeWithPermit(Role role, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
-        external
-        nonReentrant
-    {
+    function stakeWithPermit(
+        Role role,
+        uint256 amount,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external nonReentrant {
         // A permit front-run by someone else still leaves the allowance in place: ignore its failure
         // and let the transfer decide (OpenZeppelin's advice for IERC20Permit).
         try IERC20Permit(address(TOKEN)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
@@ -96,7 +97,7 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
         uint256 free = account.active - account.locked;
         if (amount == 0) revert InvalidAmount(amount);
         if (amount > free) revert InsufficientFreeStake(amount, free);
-        uint96 amount96 = amount.toUint96();
+        uint96 amount96 = uint96(amount); // amount <= free < 2^96
         account.active -= amount96;
         account.unbonding += amount96;
         // solhint-disable-next-line not-rely-on-time
@@ -122,6 +123,7 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
     /// @inheritdoc IStakeManager
     function poke(address node, Role role) external {
         _refreshWeight(node, role, _accounts[node][role]);
+        emit WeightRefreshed(node, role, _trees[role].weightOf(node));
     }
 
     // ---------------------------------------------------------------- protocol
@@ -142,12 +144,12 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
     }
 
     /// @inheritdoc IStakeManager
-    function slash(address node, Role role, uint256 amount, address recipient)
-        external
-        onlyRole(PROTOCOL_ROLE)
-        nonReentrant
-        returns (uint256 slashed)
-    {
+    function slash(
+        address node,
+        Role role,
+        uint256 amount,
+        address recipient
+    ) external onlyRole(PROTOCOL_ROLE) nonReentrant returns (uint256 slashed) {
         StakeAccount storage account = _accounts[node][role];
         uint96 fromActive = amount > account.active ? account.active : uint96(amount);
         uint256 rest = amount - fromActive;
@@ -167,11 +169,13 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
     }
 
     /// @inheritdoc IStakeManager
-    function drawAndLock(Role role, bytes32 seed, uint256 seats, address[] calldata exclude, uint256 collateral)
-        external
-        onlyRole(PROTOCOL_ROLE)
-        returns (address[] memory chosen)
-    {
+    function drawAndLock(
+        Role role,
+        bytes32 seed,
+        uint256 seats,
+        address[] calldata exclude,
+        uint256 collateral
+    ) external onlyRole(PROTOCOL_ROLE) returns (address[] memory chosen) {
         chosen = _select(role, seed, seats, exclude, collateral);
         for (uint256 i = 0; i < chosen.length; ++i) _lock(chosen[i], role, collateral);
     }
@@ -196,17 +200,19 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
         windowSource = source;
         emit WindowSourceSet(address(source));
         uint256 longest = source.longestSlashableWindow();
-        if (unbondingPeriod < longest) revert ParameterOutOfBounds("unbondingPeriod", unbondingPeriod, longest, MAX_UNBONDING);
+        if (unbondingPeriod < longest)
+            revert ParameterOutOfBounds("unbondingPeriod", unbondingPeriod, longest, MAX_UNBONDING);
     }
 
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IStakeManager
-    function draw(Role role, bytes32 seed, uint256 seats, address[] calldata exclude)
-        external
-        view
-        returns (address[] memory)
-    {
+    function draw(
+        Role role,
+        bytes32 seed,
+        uint256 seats,
+        address[] calldata exclude
+    ) external view returns (address[] memory) {
         return _select(role, seed, seats, exclude, 0);
     }
 
@@ -239,9 +245,10 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
     // ---------------------------------------------------------------- internal
 
     function _stake(Role role, uint256 amount) private {
-        if (amount == 0) revert InvalidAmount(amount);
+        if (amount == 0 || amount > type(uint96).max) revert InvalidAmount(amount);
         StakeAccount storage account = _accounts[msg.sender][role];
-        account.active += amount.toUint96();
+        // Checked: the sum must still fit 96 bits, or the addition reverts.
+        account.active += uint96(amount);
         totalStaked += amount;
         if (account.jailed && account.active >= _minStake[uint8(role)]) {
             account.jailed = false;
@@ -276,13 +283,15 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
 
     /// @dev Draws seat after seat; every drawn leaf joins the exclusions, so seats are distinct and
     ///      the loop runs at most `seats + MAX_SKIPS` rounds of O(log n) reads each.
-    function _select(Role role, bytes32 seed, uint256 seats, address[] calldata exclude, uint256 collateral)
-        private
-        view
-        returns (address[] memory chosen)
-    {
+    function _select(
+        Role role,
+        bytes32 seed,
+        uint256 seats,
+        address[] calldata exclude,
+        uint256 collateral
+    ) private view returns (address[] memory chosen) {
         if (seats > MAX_SEATS) revert TooManySeats(seats, MAX_SEATS);
-        if (exclude.length > MAX_EXCLUDED) revert TooManySeats(exclude.length, MAX_EXCLUDED);
+        if (exclude.length > MAX_EXCLUDED) revert TooManyExcluded(exclude.length, MAX_EXCLUDED);
         SumTree.Tree storage tree = _trees[role];
         Exclusions memory ex = _exclusions(tree, exclude, exclude.length + seats + MAX_SKIPS);
         chosen = new address[](seats);
@@ -303,11 +312,11 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
 
     /// @dev One weighted draw among the leaves not yet excluded; the leaf drawn joins the exclusions.
     ///      Returns zero when no weight is left.
-    function _drawOne(SumTree.Tree storage tree, Exclusions memory ex, bytes32 randomness)
-        private
-        view
-        returns (address)
-    {
+    function _drawOne(
+        SumTree.Tree storage tree,
+        Exclusions memory ex,
+        bytes32 randomness
+    ) private view returns (address) {
         uint256 remaining = tree.total - ex.weight;
         if (remaining == 0) return address(0);
         uint256 index = tree.search(uint256(randomness) % remaining, ex.leaves, ex.weights, ex.count);
@@ -316,11 +325,11 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
         return leaf.node;
     }
 
-    function _exclusions(SumTree.Tree storage tree, address[] calldata exclude, uint256 capacity)
-        private
-        view
-        returns (Exclusions memory ex)
-    {
+    function _exclusions(
+        SumTree.Tree storage tree,
+        address[] calldata exclude,
+        uint256 capacity
+    ) private view returns (Exclusions memory ex) {
         ex.leaves = new uint256[](capacity);
         ex.weights = new uint256[](capacity);
         for (uint256 i = 0; i < exclude.length; ++i) {
@@ -340,7 +349,10 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
 
     function _canServe(address node, Role role, uint256 collateral) private view returns (bool) {
         StakeAccount storage account = _accounts[node][role];
-        return !account.jailed && account.active >= _minStake[uint8(role)] && account.active - account.locked >= collateral;
+        return
+            !account.jailed &&
+            account.active >= _minStake[uint8(role)] &&
+            account.active - account.locked >= collateral;
     }
 
     function _contains(uint256[] memory list, uint256 count, uint256 value) private pure returns (bool) {
@@ -360,7 +372,8 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
             uint256 longest = windowSource.longestSlashableWindow();
             if (longest > lower) lower = longest;
         }
-        if (period < lower || period > MAX_UNBONDING) revert ParameterOutOfBounds("unbondingPeriod", period, lower, MAX_UNBONDING);
+        if (period < lower || period > MAX_UNBONDING)
+            revert ParameterOutOfBounds("unbondingPeriod", period, lower, MAX_UNBONDING);
         unbondingPeriod = period;
         emit UnbondingPeriodSet(period);
     }

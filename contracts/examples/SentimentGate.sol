@@ -43,9 +43,13 @@ contract SentimentGate is InferenceConsumer {
     /// @param modelId The classifier's model id.
     /// @param openLabel The label that opens the gate.
     /// @param threshold The smallest winning logit, 1e18 fixed point.
-    constructor(IJobRegistry jobRegistry, IERC20 feeToken, uint256 modelId, uint256 openLabel, int256 threshold)
-        InferenceConsumer(jobRegistry, feeToken)
-    {
+    constructor(
+        IJobRegistry jobRegistry,
+        IERC20 feeToken,
+        uint256 modelId,
+        uint256 openLabel,
+        int256 threshold
+    ) InferenceConsumer(jobRegistry, feeToken) {
         OWNER = msg.sender;
         MODEL_ID = modelId;
         OPEN_LABEL = openLabel;

@@ -89,7 +89,14 @@ interface IDisputeManager {
     /// @notice Emitted when a member reveals its verdict.
     event VoteRevealed(uint256 indexed disputeId, address indexed voter, Verdict verdict);
     /// @notice Emitted when a dispute is resolved; `pot` is what was slashed or forfeited.
-    event DisputeResolved(uint256 indexed disputeId, uint256 indexed jobId, Verdict verdict, uint8 validVotes, uint8 invalidVotes, uint256 pot);
+    event DisputeResolved(
+        uint256 indexed disputeId,
+        uint256 indexed jobId,
+        Verdict verdict,
+        uint8 validVotes,
+        uint8 invalidVotes,
+        uint256 pot
+    );
     /// @notice Emitted when governance sets the parameters.
     event ParamsSet(Params params);
     /// @notice Emitted once, when the JobRegistry is wired in.
@@ -121,7 +128,12 @@ interface IDisputeManager {
     function resolve(uint256 jobId) external returns (Verdict verdict);
 
     /// @notice The commitment a voter must submit, for off-chain use and tests.
-    function commitmentOf(address voter, uint256 disputeId, Verdict verdict, bytes32 salt) external view returns (bytes32);
+    function commitmentOf(
+        address voter,
+        uint256 disputeId,
+        Verdict verdict,
+        bytes32 salt
+    ) external view returns (bytes32);
 
     /// @notice One dispute.
     function disputeOf(uint256 disputeId) external view returns (Dispute memory);

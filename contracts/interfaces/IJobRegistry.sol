@@ -103,13 +103,26 @@ interface IJobRegistry {
     error ZeroAddress(string name);
 
     /// @notice Emitted when a job is requested; carries everything a node needs to run it.
-    event JobRequested(uint256 indexed jobId, address indexed requester, uint256 indexed modelId, RequestParams params, bytes32 inputHash);
+    event JobRequested(
+        uint256 indexed jobId,
+        address indexed requester,
+        uint256 indexed modelId,
+        RequestParams params,
+        bytes32 inputHash
+    );
     /// @notice Emitted when executors are assigned; `phaseEnd` is their deadline.
     event JobAssigned(uint256 indexed jobId, address[] executors, uint32 phaseEnd, uint8 attempt);
     /// @notice Emitted when no eligible executor could be drawn; `assign` retries.
     event JobUnassigned(uint256 indexed jobId);
     /// @notice Emitted when an executor posts a result (NONE, OPTIMISTIC, ATTESTED).
-    event ResultSubmitted(uint256 indexed jobId, address indexed executor, bytes32 outputHash, bytes output, string outputURI, uint32 challengeEnd);
+    event ResultSubmitted(
+        uint256 indexed jobId,
+        address indexed executor,
+        bytes32 outputHash,
+        bytes output,
+        string outputURI,
+        uint32 challengeEnd
+    );
     /// @notice Emitted when the audit lottery sends a result to a committee.
     event AuditStarted(uint256 indexed jobId, uint256 indexed disputeId);
     /// @notice Emitted when a result goes before a committee (challenge or audit).
@@ -188,10 +201,9 @@ interface IJobRegistry {
     /// @return outputHash keccak256 of the output bytes (zero until a result exists).
     /// @return output The canonical output bytes (empty when given by reference).
     /// @return outputURI Where a by-reference output can be fetched.
-    function resultOf(uint256 jobId)
-        external
-        view
-        returns (Status status, bytes32 outputHash, bytes memory output, string memory outputURI);
+    function resultOf(
+        uint256 jobId
+    ) external view returns (Status status, bytes32 outputHash, bytes memory output, string memory outputURI);
 
     /// @notice The audit lottery of an OPTIMISTIC result: `known` is false while its seed block
     ///         hash is not available (the same block, or more than 256 blocks later).

@@ -75,7 +75,11 @@ interface IModelRegistry {
     /// @param uri Where the bytes can be fetched.
     /// @param policy The verification policy; see `ModelPolicy` for each field's bound.
     /// @return modelId The new model's id, counted from 1.
-    function registerModel(bytes32 digest, string calldata uri, ModelPolicy calldata policy) external returns (uint256 modelId);
+    function registerModel(
+        bytes32 digest,
+        string calldata uri,
+        ModelPolicy calldata policy
+    ) external returns (uint256 modelId);
 
     /// @notice Publishes a new version of a model the caller owns.
     /// @return version The new version's number.
@@ -97,10 +101,13 @@ interface IModelRegistry {
     /// @dev Reverts with the named error of the first rule broken.
     /// @return owner The model's owner, paid the model share of the fee.
     /// @return auditRateBps The model's audit rate.
-    function checkRequest(uint256 modelId, uint16 version, Mode mode, uint96 fee, uint256 inputSize)
-        external
-        view
-        returns (address owner, uint16 auditRateBps);
+    function checkRequest(
+        uint256 modelId,
+        uint16 version,
+        Mode mode,
+        uint96 fee,
+        uint256 inputSize
+    ) external view returns (address owner, uint16 auditRateBps);
 
     /// @notice What settling a job needs in one read: the model's owner and audit rate (zeros when
     ///         the model does not exist).

@@ -15,7 +15,13 @@ interface IPaymentVault {
     error ZeroAddress();
 
     /// @notice Emitted when a job's fee is split and credited.
-    event FeePaid(uint256 indexed jobId, uint256 executorPart, uint256 verifierPart, uint256 modelOwnerPart, uint256 treasuryPart);
+    event FeePaid(
+        uint256 indexed jobId,
+        uint256 executorPart,
+        uint256 verifierPart,
+        uint256 modelOwnerPart,
+        uint256 treasuryPart
+    );
     /// @notice Emitted when an account is credited (refunds, bonds, dispute pots, rewards).
     event Credited(address indexed account, uint256 indexed jobId, uint256 amount);
     /// @notice Emitted when value is added to the treasury's share outside a fee split.
@@ -29,8 +35,13 @@ interface IPaymentVault {
 
     /// @notice Splits an escrowed fee: `executors` share the executor part equally, the model owner,
     ///         the pool and the treasury get theirs; rounding dust goes to the treasury. Protocol only.
-    function payFee(uint256 jobId, uint256 fee, FeeSplit.Shares calldata shares, address[] calldata executors, address modelOwner)
-        external;
+    function payFee(
+        uint256 jobId,
+        uint256 fee,
+        FeeSplit.Shares calldata shares,
+        address[] calldata executors,
+        address modelOwner
+    ) external;
 
     /// @notice Credits `amount` to `account`. Protocol only.
     function credit(address account, uint256 jobId, uint256 amount) external;

@@ -78,7 +78,9 @@ interface IQuorumManager {
     /// @return winners Members who revealed the winner.
     /// @return losers Members who revealed another hash (every revealer when no majority exists).
     /// @return absent Members who did not reveal.
-    function tally(uint256 jobId)
+    function tally(
+        uint256 jobId
+    )
         external
         returns (
             bytes32 winner,
@@ -89,7 +91,12 @@ interface IQuorumManager {
         );
 
     /// @notice The commitment a member must submit.
-    function commitmentOf(address executor, uint256 jobId, bytes32 outputHash, bytes32 salt) external pure returns (bytes32);
+    function commitmentOf(
+        address executor,
+        uint256 jobId,
+        bytes32 outputHash,
+        bytes32 salt
+    ) external pure returns (bytes32);
 
     /// @notice A round's state.
     function roundOf(uint256 jobId) external view returns (Round memory);

@@ -29,10 +29,10 @@ interface IStakeManager {
     error NothingToWithdraw();
     /// @notice Thrown when a parameter is outside its bound; `name` says which.
     error ParameterOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
-    /// @notice Thrown when unlock asks for more than is locked.
-    error UnlockExceedsLocked(uint256 amount, uint256 locked);
     /// @notice Thrown when a draw asks for more seats than a draw may fill.
     error TooManySeats(uint256 requested, uint256 maximum);
+    /// @notice Thrown when a draw is asked to exclude more addresses than it may.
+    error TooManyExcluded(uint256 requested, uint256 maximum);
     /// @notice Thrown when the window source is set twice or to zero.
     error WindowSourceAlreadySet();
 
@@ -47,11 +47,19 @@ interface IStakeManager {
     /// @notice Emitted when collateral is released.
     event StakeUnlocked(address indexed node, Role indexed role, uint256 amount);
     /// @notice Emitted when a node is slashed; `fromUnbonding` is the part taken from unbonding stake.
-    event NodeSlashed(address indexed node, Role indexed role, uint256 amount, uint256 fromUnbonding, address indexed recipient);
+    event NodeSlashed(
+        address indexed node,
+        Role indexed role,
+        uint256 amount,
+        uint256 fromUnbonding,
+        address indexed recipient
+    );
     /// @notice Emitted when a slash leaves a node below its role's minimum.
     event NodeJailed(address indexed node, Role indexed role);
     /// @notice Emitted when a jailed node tops up to its role's minimum.
     event NodeUnjailed(address indexed node, Role indexed role);
+    /// @notice Emitted when `poke` recomputes a node's draw weight.
+    event WeightRefreshed(address indexed node, Role indexed role, uint256 weight);
     /// @notice Emitted when a role's minimum stake changes.
     event MinStakeSet(Role indexed role, uint256 minStake);
     /// @notice Emitted when the unbonding period changes.
@@ -78,7 +86,8 @@ interface IStakeManager {
     /// @notice Locks `amount` of a node's active stake as a job's collateral. Protocol contracts only.
     function lock(address node, Role role, uint256 amount) external;
 
-    /// @notice Releases collateral locked by `lock`. Protocol contracts only.
+    /// @notice Releases collateral locked by `lock`, or what is left of it when a slash has shrunk
+    ///         the lock. Protocol contracts only.
     function unlock(address node, Role role, uint256 amount) external;
 
     /// @notice Slashes up to `amount` of a node's stake, taking active stake first and then
@@ -90,15 +99,21 @@ interface IStakeManager {
     ///         never any of `exclude`, each with at least `collateral` unlocked stake, and locks
     ///         `collateral` on each. Protocol contracts only.
     /// @return chosen The nodes drawn; shorter than `seats` when too few are eligible.
-    function drawAndLock(Role role, bytes32 seed, uint256 seats, address[] calldata exclude, uint256 collateral)
-        external
-        returns (address[] memory chosen);
+    function drawAndLock(
+        Role role,
+        bytes32 seed,
+        uint256 seats,
+        address[] calldata exclude,
+        uint256 collateral
+    ) external returns (address[] memory chosen);
 
     /// @notice The same draw as `drawAndLock` without collateral or locking (committees).
-    function draw(Role role, bytes32 seed, uint256 seats, address[] calldata exclude)
-        external
-        view
-        returns (address[] memory chosen);
+    function draw(
+        Role role,
+        bytes32 seed,
+        uint256 seats,
+        address[] calldata exclude
+    ) external view returns (address[] memory chosen);
 
     /// @notice A node's account in a role.
     function accountOf(address node, Role role) external view returns (StakeAccount memory);

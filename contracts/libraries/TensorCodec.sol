@@ -11,7 +11,9 @@ pragma solidity ^0.8.28;
 ///                values:bytes[elementSize(dtype) * prod(dims)]   (little-endian values)
 ///
 ///      Tensors are sorted by name, strictly ascending bytewise, so one map has one encoding.
-///      Names are 1..64 bytes; rank is at most 8; bool values are 0 or 1. A two-byte map
+///      Names are 1..64 bytes of UTF-8 (this decoder treats them as bytes and does not check the
+///      UTF-8; the TypeScript decoder rejects a map whose names are not UTF-8); rank is at most 8;
+///      bool values are 0 or 1. A two-byte map
 ///      `0x00 reason` is not a tensor map: it is an executor's claim that the input was invalid.
 library TensorCodec {
     uint8 internal constant VERSION = 1;
@@ -152,7 +154,12 @@ library TensorCodec {
 
     /// @dev IEEE 754 to fixed point: value = (2^m + mantissa) * 2^(exp - bias - m) for normal
     ///      numbers; subnormals are below 1e-18 for both widths and read as zero.
-    function _floatToFixed(uint256 bits, uint256 expBits, uint256 manBits, uint256 index) private pure returns (int256) {
+    function _floatToFixed(
+        uint256 bits,
+        uint256 expBits,
+        uint256 manBits,
+        uint256 index
+    ) private pure returns (int256) {
         uint256 width = 1 + expBits + manBits;
         bool negative = (bits >> (width - 1)) & 1 == 1;
         uint256 exponent = (bits >> manBits) & ((1 << expBits) - 1);
@@ -165,8 +172,9 @@ library TensorCodec {
         uint256 magnitude;
         if (exponent >= bias + manBits) {
             uint256 shift = exponent - bias - manBits;
-            // significand * 1e18 < 2^113; anything shifted past 2^254 cannot be an int256.
-            if (shift > 140) revert NotRepresentable(index);
+            // significand * 1e18 < 2^113, so a shift up to 142 stays below 2^255 (no uint256
+            // overflow); the int256 bound is checked below.
+            if (shift > 142) revert NotRepresentable(index);
             magnitude = scaled << shift;
         } else {
             uint256 shift = bias + manBits - exponent;

@@ -41,11 +41,12 @@ contract SumTreeHarness {
 
 /// @notice Test-only: exposes FeeSplit.
 contract FeeSplitHarness {
-    function split(uint256 fee, uint16 verifierBps, uint16 modelOwnerBps, uint16 treasuryBps)
-        external
-        pure
-        returns (FeeSplit.Parts memory)
-    {
+    function split(
+        uint256 fee,
+        uint16 verifierBps,
+        uint16 modelOwnerBps,
+        uint16 treasuryBps
+    ) external pure returns (FeeSplit.Parts memory) {
         return FeeSplit.split(fee, FeeSplit.Shares(verifierBps, modelOwnerBps, treasuryBps));
     }
 

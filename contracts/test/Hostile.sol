@@ -112,11 +112,14 @@ contract MockResultVerifier is IResultVerifier {
         answer = answer_;
     }
 
-    function verifyResult(uint256, bytes32, bytes32, bytes32, address, bytes calldata proof)
-        external
-        view
-        returns (bool)
-    {
+    function verifyResult(
+        uint256,
+        bytes32,
+        bytes32,
+        bytes32,
+        address,
+        bytes calldata proof
+    ) external view returns (bool) {
         return answer && proof.length != 0;
     }
 }

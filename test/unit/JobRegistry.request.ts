@@ -15,6 +15,7 @@ import {
 } from "../fixtures/protocol";
 import { assignedIn, COLLATERAL, executorAccount, nextTimestamp } from "../fixtures/unit-b-helpers";
 import { RecordingCallback__factory } from "../../typechain-types";
+import { signPermit } from "../fixtures/permit";
 
 const MAX_INLINE = 64 * 1024;
 const DAY = 24 * 3600;
@@ -316,31 +317,8 @@ describe("JobRegistry", function () {
   });
 
   describe("requestInferenceWithPermit", function () {
-    async function signPermit(w: World, value: bigint, deadline: number) {
-      const { chainId } = await ethers.provider.getNetwork();
-      const domain = {
-        name: await w.token.name(),
-        version: "1",
-        chainId,
-        verifyingContract: await w.token.getAddress(),
-      };
-      const types = {
-        Permit: [
-          { name: "owner", type: "address" },
-          { name: "spender", type: "address" },
-          { name: "value", type: "uint256" },
-          { name: "nonce", type: "uint256" },
-          { name: "deadline", type: "uint256" },
-        ],
-      };
-      const message = {
-        owner: w.requester.address,
-        spender: await w.jobs.getAddress(),
-        value,
-        nonce: await w.token.nonces(w.requester.address),
-        deadline,
-      };
-      return ethers.Signature.from(await w.requester.signTypedData(domain, types, message));
+    async function requesterPermit(w: World, value: bigint, deadline: number) {
+      return signPermit(w.token, w.requester, await w.jobs.getAddress(), value, BigInt(deadline));
     }
 
     it("requests with a real EIP-2612 signature and no prior allowance", async function () {
@@ -348,7 +326,7 @@ describe("JobRegistry", function () {
       await w.token.connect(w.requester).approve(w.jobs, 0n);
       const p = await requestParams({ fee: 2n * TOKEN });
       const permitDeadline = (await time.latest()) + 3600;
-      const sig = await signPermit(w, 2n * TOKEN, permitDeadline);
+      const sig = await requesterPermit(w, 2n * TOKEN, permitDeadline);
       const tx = w.jobs.connect(w.requester).requestInferenceWithPermit(p, permitDeadline, sig.v, sig.r, sig.s);
       await expect(tx).to.emit(w.jobs, "JobRequested");
       await expect(tx).to.changeTokenBalances(w.token, [w.requester, w.vault], [-2n * TOKEN, 2n * TOKEN]);
@@ -362,7 +340,7 @@ describe("JobRegistry", function () {
       await w.token.connect(w.requester).approve(w.jobs, 0n);
       const p = await requestParams();
       const permitDeadline = (await time.latest()) + 3600;
-      const sig = await signPermit(w, TOKEN, permitDeadline);
+      const sig = await requesterPermit(w, TOKEN, permitDeadline);
       await w.token.connect(w.others[0]).permit(w.requester.address, w.jobs, TOKEN, permitDeadline, sig.v, sig.r, sig.s);
       await expect(w.jobs.connect(w.requester).requestInferenceWithPermit(p, permitDeadline, sig.v, sig.r, sig.s)).to.emit(
         w.jobs,
@@ -376,7 +354,7 @@ describe("JobRegistry", function () {
       await w.token.connect(w.requester).approve(w.jobs, 0n);
       const p = await requestParams();
       const permitDeadline = (await time.latest()) + 3600;
-      const sig = await signPermit(w, TOKEN / 2n, permitDeadline); // signed for another value
+      const sig = await requesterPermit(w, TOKEN / 2n, permitDeadline); // signed for another value
       await expect(w.jobs.connect(w.requester).requestInferenceWithPermit(p, permitDeadline, sig.v, sig.r, sig.s))
         .to.be.revertedWithCustomError(w.token, "ERC20InsufficientAllowance")
         .withArgs(await w.jobs.getAddress(), 0n, TOKEN);

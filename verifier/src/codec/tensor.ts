@@ -87,9 +87,15 @@ export function encodeTensors(tensors: TensorMap): Uint8Array {
   if (entries.length > MAX_TENSORS) throw new TensorCodecError(`at most ${MAX_TENSORS} tensors, got ${entries.length}`);
   entries.sort((a, b) => compareBytes(a.nameBytes, b.nameBytes));
   const parts: Uint8Array[] = [Uint8Array.of(FORMAT_VERSION, entries.length)];
-  for (const { name, nameBytes, t } of entries) {
+  for (let i = 0; i < entries.length; i++) {
+    const { name, nameBytes, t } = entries[i];
+    if (i > 0 && compareBytes(entries[i - 1].nameBytes, nameBytes) === 0) throw new TensorCodecError(`duplicate tensor name "${name}"`);
     if (nameBytes.length === 0 || nameBytes.length > MAX_NAME_BYTES) {
       throw new TensorCodecError(`tensor name "${name}" must be 1..${MAX_NAME_BYTES} bytes`);
+    }
+    if (utf8Decoder.decode(nameBytes) !== name) {
+      // Lone surrogates encode to U+FFFD: two different keys could then share one encoded name.
+      throw new TensorCodecError(`tensor name "${name}" is not well-formed Unicode`);
     }
     const code = DTYPES[t.dtype];
     if (code === undefined) throw new TensorCodecError(`tensor "${name}": unknown dtype "${String(t.dtype)}"`);

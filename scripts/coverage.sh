@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# solidity-coverage over contracts/ (mocks excluded, see .solcover.js). The accounting property
+# runs smaller here (instrumented code is ~10x slower); `npm test` runs it at full size.
+# Coverage regenerates typechain-types from instrumented builds, so the normal build is restored
+# afterwards whatever the outcome.
+set -u
+cd "$(dirname "$0")/.."
+PROPERTY_RUNS="${PROPERTY_RUNS:-2}" PROPERTY_ACTIONS="${PROPERTY_ACTIONS:-200}" npx hardhat coverage "$@"
+status=$?
+npx hardhat compile --force --quiet >/dev/null
+exit $status

@@ -1,0 +1,857 @@
+import { expect } from "chai";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { ethers } from "hardhat";
+import { StakeManager__factory, type GlassboxToken, type StakeManager } from "../../typechain-types";
+import { DEVNET_PARAMS, type ProtocolParams } from "../../deploy/protocol";
+import { deployWorld, Role, TOKEN } from "../fixtures/protocol";
+import { signPermit } from "../fixtures/permit";
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+const MIN_STAKE = 100n * TOKEN;
+const UNBONDING = 7 * DAY;
+const MIN_UNBONDING = HOUR;
+const MAX_UNBONDING = 365 * DAY;
+const MAX_MIN_STAKE = 10n ** 27n;
+
+/**
+ * DEVNET parameters with a two-day challenge window, so that the JobRegistry's longest slashable
+ * window (execution + challenge + the dispute's commit and reveal) is well above MIN_UNBONDING.
+ */
+const PARAMS: ProtocolParams = { ...DEVNET_PARAMS, jobs: { ...DEVNET_PARAMS.jobs, challengeWindow: 2 * DAY } };
+const LONGEST_WINDOW = 600 + 2 * DAY + 600 + 600;
+
+/**
+ * The whole protocol with nobody staked, plus a test signer holding PROTOCOL_ROLE on the stake
+ * manager and a bare StakeManager (no window source, one-hour unbonding).
+ */
+async function deployStakeManagerFixture() {
+  const world = await deployWorld({ executors: 0, verifiers: 0, params: PARAMS });
+  const [protocol, recipient, outsider, ...nodes] = world.others;
+  const PROTOCOL_ROLE = await world.stakes.PROTOCOL_ROLE();
+  const PARAMS_ROLE = await world.stakes.PARAMS_ROLE();
+  await world.stakes.grantRole(PROTOCOL_ROLE, protocol.address);
+  const bare = await new StakeManager__factory(world.admin).deploy(
+    world.token,
+    world.admin.address,
+    0,
+    MIN_STAKE,
+    MIN_STAKE,
+    MIN_UNBONDING,
+  );
+  return { ...world, protocol, recipient, outsider, nodes, bare, PROTOCOL_ROLE, PARAMS_ROLE };
+}
+
+type Fixture = Awaited<ReturnType<typeof deployStakeManagerFixture>>;
+
+async function stakeAll(stakes: StakeManager, nodes: HardhatEthersSigner[], amounts: bigint[], role: number = Role.EXECUTOR) {
+  for (let i = 0; i < amounts.length; i++) await stakes.connect(nodes[i]).stake(role, amounts[i]);
+}
+
+/** Deterministic seeds for draws. */
+function seed(i: number): string {
+  return ethers.id(`glassbox-draw-${i}`);
+}
+
+async function account(stakes: StakeManager, node: HardhatEthersSigner, role: number = Role.EXECUTOR) {
+  const a = await stakes.accountOf(node.address, role);
+  return { active: a.active, locked: a.locked, jailed: a.jailed, unbonding: a.unbonding, releaseAt: a.releaseAt };
+}
+
+/** Every token the stake manager holds is someone's active or unbonding stake. */
+async function expectSolvent(f: Fixture, token: GlassboxToken = f.token) {
+  let sum = 0n;
+  for (const node of f.nodes) {
+    for (const role of [Role.EXECUTOR, Role.VERIFIER]) {
+      const a = await f.stakes.accountOf(node.address, role);
+      sum += a.active + a.unbonding;
+    }
+  }
+  const total = await f.stakes.totalStaked();
+  expect(total).to.equal(sum);
+  expect(await token.balanceOf(f.stakes)).to.equal(total);
+}
+
+describe("StakeManager", function () {
+  describe("stake", function () {
+    it("adds to active stake, totalStaked and the draw weight, and pulls the tokens", async function () {
+      const { stakes, token, nodes } = await loadFixture(deployStakeManagerFixture);
+      const [node] = nodes;
+      const tx = stakes.connect(node).stake(Role.EXECUTOR, 150n * TOKEN);
+      await expect(tx)
+        .to.emit(stakes, "Staked")
+        .withArgs(node.address, Role.EXECUTOR, 150n * TOKEN, 150n * TOKEN);
+      await expect(tx).to.changeTokenBalances(token, [node, stakes], [-150n * TOKEN, 150n * TOKEN]);
+      await expect(stakes.connect(node).stake(Role.EXECUTOR, 50n * TOKEN))
+        .to.emit(stakes, "Staked")
+        .withArgs(node.address, Role.EXECUTOR, 50n * TOKEN, 200n * TOKEN);
+      expect((await account(stakes, node)).active).to.equal(200n * TOKEN);
+      expect(await stakes.totalStaked()).to.equal(200n * TOKEN);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(200n * TOKEN);
+      expect(await stakes.totalWeight(Role.EXECUTOR)).to.equal(200n * TOKEN);
+    });
+
+    it("keeps each role's account and weight separate", async function () {
+      const { stakes, nodes } = await loadFixture(deployStakeManagerFixture);
+      const [node] = nodes;
+      await stakes.connect(node).stake(Role.EXECUTOR, 100n * TOKEN);
+      await stakes.connect(node).stake(Role.VERIFIER, 300n * TOKEN);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(100n * TOKEN);
+      expect(await stakes.weightOf(node.address, Role.VERIFIER)).to.equal(300n * TOKEN);
+      expect(await stakes.totalWeight(Role.VERIFIER)).to.equal(300n * TOKEN);
+      expect(await stakes.totalStaked()).to.equal(400n * TOKEN);
+    });
+
+    it("reverts when the amount is zero", async function () {
+      const { stakes, nodes } = await loadFixture(deployStakeManagerFixture);
+      await expect(stakes.connect(nodes[0]).stake(Role.EXECUTOR, 0n)).to.be.revertedWithCustomError(stakes, "InvalidAmount").withArgs(0n);
+    });
+
+    it("reverts with InvalidAmount when the amount does not fit 96 bits", async function () {
+      const { stakes, nodes } = await loadFixture(deployStakeManagerFixture);
+      const tooBig = 2n ** 96n;
+      await expect(stakes.connect(nodes[0]).stake(Role.EXECUTOR, tooBig))
+        .to.be.revertedWithCustomError(stakes, "InvalidAmount")
+        .withArgs(tooBig);
+    });
+
+    it("reverts when the stake manager may not pull the tokens", async function () {
+      const { stakes, token, nodes } = await loadFixture(deployStakeManagerFixture);
+      await token.connect(nodes[0]).approve(stakes, 0n);
+      await expect(stakes.connect(nodes[0]).stake(Role.EXECUTOR, TOKEN))
+        .to.be.revertedWithCustomError(token, "ERC20InsufficientAllowance")
+        .withArgs(await stakes.getAddress(), 0n, TOKEN);
+    });
+  });
+
+  describe("stakeWithPermit", function () {
+    async function permitFor(f: Fixture, node: HardhatEthersSigner, amount: bigint, deadline: bigint) {
+      return signPermit(f.token, node, await f.stakes.getAddress(), amount, deadline);
+    }
+
+    it("stakes with a signed EIP-2612 permit and no prior approval", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node] = f.nodes;
+      await f.token.connect(node).approve(f.stakes, 0n);
+      const deadline = BigInt(await time.latest()) + 3600n;
+      const sig = await permitFor(f, node, 120n * TOKEN, deadline);
+      const tx = f.stakes.connect(node).stakeWithPermit(Role.VERIFIER, 120n * TOKEN, deadline, sig.v, sig.r, sig.s);
+      await expect(tx)
+        .to.emit(f.stakes, "Staked")
+        .withArgs(node.address, Role.VERIFIER, 120n * TOKEN, 120n * TOKEN);
+      await expect(tx).to.changeTokenBalances(f.token, [node, f.stakes], [-120n * TOKEN, 120n * TOKEN]);
+      expect(await f.token.nonces(node.address)).to.equal(1n);
+      expect(await f.token.allowance(node.address, f.stakes)).to.equal(0n);
+      expect(await f.stakes.weightOf(node.address, Role.VERIFIER)).to.equal(120n * TOKEN);
+    });
+
+    it("still stakes when someone else submitted the permit first", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node] = f.nodes;
+      await f.token.connect(node).approve(f.stakes, 0n);
+      const deadline = BigInt(await time.latest()) + 3600n;
+      const sig = await permitFor(f, node, 100n * TOKEN, deadline);
+      await f.token.connect(f.outsider).permit(node.address, f.stakes, 100n * TOKEN, deadline, sig.v, sig.r, sig.s);
+      await expect(f.stakes.connect(node).stakeWithPermit(Role.EXECUTOR, 100n * TOKEN, deadline, sig.v, sig.r, sig.s))
+        .to.emit(f.stakes, "Staked")
+        .withArgs(node.address, Role.EXECUTOR, 100n * TOKEN, 100n * TOKEN);
+    });
+
+    it("reverts when the permit is invalid and there is no allowance", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node, forger] = f.nodes;
+      await f.token.connect(node).approve(f.stakes, 0n);
+      const deadline = BigInt(await time.latest()) + 3600n;
+      const sig = await permitFor(f, forger, 100n * TOKEN, deadline);
+      await expect(f.stakes.connect(node).stakeWithPermit(Role.EXECUTOR, 100n * TOKEN, deadline, sig.v, sig.r, sig.s))
+        .to.be.revertedWithCustomError(f.token, "ERC20InsufficientAllowance")
+        .withArgs(await f.stakes.getAddress(), 0n, 100n * TOKEN);
+    });
+  });
+
+  describe("requestUnstake", function () {
+    it("moves stake from active to unbonding until now + the unbonding period", async function () {
+      const { stakes, nodes } = await loadFixture(deployStakeManagerFixture);
+      const [node] = nodes;
+      await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      const at = (await time.latest()) + 10;
+      await time.setNextBlockTimestamp(at);
+      await expect(stakes.connect(node).requestUnstake(Role.EXECUTOR, 60n * TOKEN))
+        .to.emit(stakes, "UnstakeRequested")
+        .withArgs(node.address, Role.EXECUTOR, 60n * TOKEN, BigInt(at + UNBONDING));
+      expect(await account(stakes, node)).to.deep.equal({
+        active: 140n * TOKEN,
+        locked: 0n,
+        jailed: false,
+        unbonding: 60n * TOKEN,
+        releaseAt: BigInt(at + UNBONDING),
+      });
+      expect(await stakes.totalStaked()).to.equal(200n * TOKEN);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(140n * TOKEN);
+    });
+
+    it("adds to earlier unbonding stake and restarts the release time", async function () {
+      const { stakes, nodes } = await loadFixture(deployStakeManagerFixture);
+      const [node] = nodes;
+      await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await stakes.connect(node).requestUnstake(Role.EXECUTOR, 10n * TOKEN);
+      const later = (await time.latest()) + DAY;
+      await time.setNextBlockTimestamp(later);
+      await stakes.connect(node).requestUnstake(Role.EXECUTOR, 20n * TOKEN);
+      const a = await account(stakes, node);
+      expect(a.unbonding).to.equal(30n * TOKEN);
+      expect(a.releaseAt).to.equal(BigInt(later + UNBONDING));
+    });
+
+    it("reverts when the amount is zero", async function () {
+      const { stakes, nodes } = await loadFixture(deployStakeManagerFixture);
+      await stakes.connect(nodes[0]).stake(Role.EXECUTOR, 200n * TOKEN);
+      await expect(stakes.connect(nodes[0]).requestUnstake(Role.EXECUTOR, 0n))
+        .to.be.revertedWithCustomError(stakes, "InvalidAmount")
+        .withArgs(0n);
+    });
+
+    it("reverts when the amount exceeds the active stake not locked by jobs", async function () {
+      const { stakes, nodes, protocol } = await loadFixture(deployStakeManagerFixture);
+      const [node] = nodes;
+      await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await stakes.connect(protocol).lock(node.address, Role.EXECUTOR, 150n * TOKEN);
+      await expect(stakes.connect(node).requestUnstake(Role.EXECUTOR, 60n * TOKEN))
+        .to.be.revertedWithCustomError(stakes, "InsufficientFreeStake")
+        .withArgs(60n * TOKEN, 50n * TOKEN);
+      await stakes.connect(node).requestUnstake(Role.EXECUTOR, 50n * TOKEN);
+      expect((await account(stakes, node)).active).to.equal(150n * TOKEN);
+    });
+
+    it("reverts when the node has no stake in the role", async function () {
+      const { stakes, nodes } = await loadFixture(deployStakeManagerFixture);
+      await stakes.connect(nodes[0]).stake(Role.VERIFIER, 200n * TOKEN);
+      await expect(stakes.connect(nodes[0]).requestUnstake(Role.EXECUTOR, 1n))
+        .to.be.revertedWithCustomError(stakes, "InsufficientFreeStake")
+        .withArgs(1n, 0n);
+    });
+  });
+
+  describe("withdraw", function () {
+    it("reverts when there is nothing to withdraw", async function () {
+      const { stakes, nodes } = await loadFixture(deployStakeManagerFixture);
+      await stakes.connect(nodes[0]).stake(Role.EXECUTOR, 200n * TOKEN);
+      await expect(stakes.connect(nodes[0]).withdraw(Role.EXECUTOR)).to.be.revertedWithCustomError(stakes, "NothingToWithdraw");
+    });
+
+    it("reverts while the stake is still unbonding", async function () {
+      const { stakes, nodes } = await loadFixture(deployStakeManagerFixture);
+      const [node] = nodes;
+      await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await stakes.connect(node).requestUnstake(Role.EXECUTOR, 50n * TOKEN);
+      const { releaseAt } = await account(stakes, node);
+      await time.setNextBlockTimestamp(releaseAt - 1n);
+      await expect(stakes.connect(node).withdraw(Role.EXECUTOR))
+        .to.be.revertedWithCustomError(stakes, "StillUnbonding")
+        .withArgs(releaseAt, releaseAt - 1n);
+    });
+
+    it("pays out all unbonding stake once the unbonding period has passed", async function () {
+      const { stakes, token, nodes } = await loadFixture(deployStakeManagerFixture);
+      const [node] = nodes;
+      await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await stakes.connect(node).requestUnstake(Role.EXECUTOR, 50n * TOKEN);
+      const { releaseAt } = await account(stakes, node);
+      await time.setNextBlockTimestamp(releaseAt);
+      const tx = stakes.connect(node).withdraw(Role.EXECUTOR);
+      await expect(tx)
+        .to.emit(stakes, "Withdrawn")
+        .withArgs(node.address, Role.EXECUTOR, 50n * TOKEN);
+      await expect(tx).to.changeTokenBalances(token, [node, stakes], [50n * TOKEN, -50n * TOKEN]);
+      const a = await account(stakes, node);
+      expect([a.active, a.unbonding]).to.deep.equal([150n * TOKEN, 0n]);
+      expect(await stakes.totalStaked()).to.equal(150n * TOKEN);
+      await expect(stakes.connect(node).withdraw(Role.EXECUTOR)).to.be.revertedWithCustomError(stakes, "NothingToWithdraw");
+    });
+  });
+
+  describe("poke", function () {
+    it("recomputes a node's weight after the minimum stake changes", async function () {
+      const { stakes, nodes, outsider } = await loadFixture(deployStakeManagerFixture);
+      const [node] = nodes;
+      await stakes.connect(node).stake(Role.EXECUTOR, 150n * TOKEN);
+      await stakes.setMinStake(Role.EXECUTOR, 200n * TOKEN);
+      expect(await stakes.isEligible(node.address, Role.EXECUTOR)).to.equal(false);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(150n * TOKEN);
+      await stakes.connect(outsider).poke(node.address, Role.EXECUTOR);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(0n);
+      expect(await stakes.totalWeight(Role.EXECUTOR)).to.equal(0n);
+      await stakes.setMinStake(Role.EXECUTOR, 150n * TOKEN);
+      await stakes.connect(outsider).poke(node.address, Role.EXECUTOR);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(150n * TOKEN);
+      expect(await stakes.isEligible(node.address, Role.EXECUTOR)).to.equal(true);
+    });
+  });
+
+  describe("lock", function () {
+    it("locks part of the active stake as collateral, keeping its weight", async function () {
+      const { stakes, nodes, protocol } = await loadFixture(deployStakeManagerFixture);
+      const [node] = nodes;
+      await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await expect(stakes.connect(protocol).lock(node.address, Role.EXECUTOR, 80n * TOKEN))
+        .to.emit(stakes, "StakeLocked")
+        .withArgs(node.address, Role.EXECUTOR, 80n * TOKEN);
+      await stakes.connect(protocol).lock(node.address, Role.EXECUTOR, 120n * TOKEN);
+      expect((await account(stakes, node)).locked).to.equal(200n * TOKEN);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(200n * TOKEN);
+    });
+
+    it("reverts when the free stake is smaller than the amount", async function () {
+      const { stakes, nodes, protocol } = await loadFixture(deployStakeManagerFixture);
+      const [node] = nodes;
+      await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await stakes.connect(protocol).lock(node.address, Role.EXECUTOR, 150n * TOKEN);
+      await expect(stakes.connect(protocol).lock(node.address, Role.EXECUTOR, 51n * TOKEN))
+        .to.be.revertedWithCustomError(stakes, "InsufficientFreeStake")
+        .withArgs(51n * TOKEN, 50n * TOKEN);
+    });
+
+    it("reverts when the caller lacks PROTOCOL_ROLE", async function () {
+      const { stakes, nodes, outsider, PROTOCOL_ROLE } = await loadFixture(deployStakeManagerFixture);
+      await stakes.connect(nodes[0]).stake(Role.EXECUTOR, 200n * TOKEN);
+      await expect(stakes.connect(outsider).lock(nodes[0].address, Role.EXECUTOR, 1n))
+        .to.be.revertedWithCustomError(stakes, "AccessControlUnauthorizedAccount")
+        .withArgs(outsider.address, PROTOCOL_ROLE);
+    });
+  });
+
+  describe("unlock", function () {
+    it("releases locked collateral", async function () {
+      const { stakes, nodes, protocol } = await loadFixture(deployStakeManagerFixture);
+      const [node] = nodes;
+      await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await stakes.connect(protocol).lock(node.address, Role.EXECUTOR, 80n * TOKEN);
+      await expect(stakes.connect(protocol).unlock(node.address, Role.EXECUTOR, 30n * TOKEN))
+        .to.emit(stakes, "StakeUnlocked")
+        .withArgs(node.address, Role.EXECUTOR, 30n * TOKEN);
+      expect((await account(stakes, node)).locked).to.equal(50n * TOKEN);
+    });
+
+    it("releases only what is left when a slash has shrunk the locked stake", async function () {
+      const { stakes, nodes, protocol, recipient } = await loadFixture(deployStakeManagerFixture);
+      const [node] = nodes;
+      await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await stakes.connect(protocol).lock(node.address, Role.EXECUTOR, 150n * TOKEN);
+      await stakes.connect(protocol).slash(node.address, Role.EXECUTOR, 100n * TOKEN, recipient.address);
+      expect((await account(stakes, node)).locked).to.equal(100n * TOKEN);
+      await expect(stakes.connect(protocol).unlock(node.address, Role.EXECUTOR, 150n * TOKEN))
+        .to.emit(stakes, "StakeUnlocked")
+        .withArgs(node.address, Role.EXECUTOR, 100n * TOKEN);
+      expect((await account(stakes, node)).locked).to.equal(0n);
+    });
+
+    it("reverts when the caller lacks PROTOCOL_ROLE", async function () {
+      const { stakes, nodes, outsider, PROTOCOL_ROLE } = await loadFixture(deployStakeManagerFixture);
+      await expect(stakes.connect(outsider).unlock(nodes[0].address, Role.EXECUTOR, 1n))
+        .to.be.revertedWithCustomError(stakes, "AccessControlUnauthorizedAccount")
+        .withArgs(outsider.address, PROTOCOL_ROLE);
+    });
+  });
+
+  describe("slash", function () {
+    it("takes active stake first and sends it to the recipient", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await f.stakes.connect(node).requestUnstake(Role.EXECUTOR, 50n * TOKEN);
+      expect(await f.stakes.connect(f.protocol).slash.staticCall(node.address, Role.EXECUTOR, 40n * TOKEN, f.recipient.address)).to.equal(
+        40n * TOKEN,
+      );
+      const tx = f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 40n * TOKEN, f.recipient.address);
+      await expect(tx)
+        .to.emit(f.stakes, "NodeSlashed")
+        .withArgs(node.address, Role.EXECUTOR, 40n * TOKEN, 0n, f.recipient.address);
+      await expect(tx).to.changeTokenBalances(f.token, [f.recipient, f.stakes], [40n * TOKEN, -40n * TOKEN]);
+      const a = await account(f.stakes, node);
+      expect([a.active, a.unbonding, a.jailed]).to.deep.equal([110n * TOKEN, 50n * TOKEN, false]);
+      expect(await f.stakes.totalStaked()).to.equal(160n * TOKEN);
+      await expectSolvent(f);
+    });
+
+    it("reaches unbonding stake once the active stake is gone", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await f.stakes.connect(node).requestUnstake(Role.EXECUTOR, 150n * TOKEN);
+      const tx = f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 120n * TOKEN, f.recipient.address);
+      await expect(tx)
+        .to.emit(f.stakes, "NodeSlashed")
+        .withArgs(node.address, Role.EXECUTOR, 120n * TOKEN, 70n * TOKEN, f.recipient.address);
+      await expect(tx).to.changeTokenBalance(f.token, f.recipient, 120n * TOKEN);
+      const a = await account(f.stakes, node);
+      expect([a.active, a.unbonding]).to.deep.equal([0n, 80n * TOKEN]);
+      await expectSolvent(f);
+    });
+
+    it("reaches unbonding stake even after its release time, until it is withdrawn", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 100n * TOKEN);
+      await f.stakes.connect(node).requestUnstake(Role.EXECUTOR, 100n * TOKEN);
+      await time.increase(UNBONDING + 1);
+      await expect(f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 30n * TOKEN, f.recipient.address))
+        .to.emit(f.stakes, "NodeSlashed")
+        .withArgs(node.address, Role.EXECUTOR, 30n * TOKEN, 30n * TOKEN, f.recipient.address);
+      await expect(f.stakes.connect(node).withdraw(Role.EXECUTOR))
+        .to.emit(f.stakes, "Withdrawn")
+        .withArgs(node.address, Role.EXECUTOR, 70n * TOKEN);
+      await expectSolvent(f);
+    });
+
+    it("takes no more than the node has and returns what it took", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await f.stakes.connect(node).requestUnstake(Role.EXECUTOR, 20n * TOKEN);
+      expect(await f.stakes.connect(f.protocol).slash.staticCall(node.address, Role.EXECUTOR, 1000n * TOKEN, f.recipient.address)).to.equal(
+        200n * TOKEN,
+      );
+      await expect(f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 1000n * TOKEN, f.recipient.address))
+        .to.emit(f.stakes, "NodeSlashed")
+        .withArgs(node.address, Role.EXECUTOR, 200n * TOKEN, 20n * TOKEN, f.recipient.address);
+      const a = await account(f.stakes, node);
+      expect([a.active, a.unbonding]).to.deep.equal([0n, 0n]);
+      expect(await f.stakes.totalStaked()).to.equal(0n);
+      await expectSolvent(f);
+    });
+
+    it("shrinks locked stake to what remains active", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await f.stakes.connect(f.protocol).lock(node.address, Role.EXECUTOR, 180n * TOKEN);
+      await f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 50n * TOKEN, f.recipient.address);
+      const a = await account(f.stakes, node);
+      expect([a.active, a.locked]).to.deep.equal([150n * TOKEN, 150n * TOKEN]);
+    });
+
+    it("jails a node left below the minimum, once, and removes its weight", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node, other] = f.nodes;
+      await stakeAll(f.stakes, [node, other], [150n * TOKEN, 100n * TOKEN]);
+      await expect(f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 60n * TOKEN, f.recipient.address))
+        .to.emit(f.stakes, "NodeJailed")
+        .withArgs(node.address, Role.EXECUTOR);
+      expect((await account(f.stakes, node)).jailed).to.equal(true);
+      expect(await f.stakes.isEligible(node.address, Role.EXECUTOR)).to.equal(false);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(0n);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR)).to.equal(100n * TOKEN);
+      await expect(f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 10n * TOKEN, f.recipient.address)).to.not.emit(
+        f.stakes,
+        "NodeJailed",
+      );
+    });
+
+    it("does not jail a node that stays at or above the minimum", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 150n * TOKEN);
+      await expect(f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 50n * TOKEN, f.recipient.address)).to.not.emit(
+        f.stakes,
+        "NodeJailed",
+      );
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(100n * TOKEN);
+    });
+
+    it("reverts when the caller lacks PROTOCOL_ROLE", async function () {
+      const { stakes, nodes, outsider, PROTOCOL_ROLE } = await loadFixture(deployStakeManagerFixture);
+      await stakes.connect(nodes[0]).stake(Role.EXECUTOR, 200n * TOKEN);
+      await expect(stakes.connect(outsider).slash(nodes[0].address, Role.EXECUTOR, 1n, outsider.address))
+        .to.be.revertedWithCustomError(stakes, "AccessControlUnauthorizedAccount")
+        .withArgs(outsider.address, PROTOCOL_ROLE);
+    });
+  });
+
+  describe("jailing", function () {
+    it("a jailed node is unjailed when it tops up to the minimum, and not before", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 120n * TOKEN);
+      await f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 40n * TOKEN, f.recipient.address);
+      await expect(f.stakes.connect(node).stake(Role.EXECUTOR, 10n * TOKEN)).to.not.emit(f.stakes, "NodeUnjailed");
+      expect((await account(f.stakes, node)).jailed).to.equal(true);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(0n);
+      await expect(f.stakes.connect(node).stake(Role.EXECUTOR, 10n * TOKEN))
+        .to.emit(f.stakes, "NodeUnjailed")
+        .withArgs(node.address, Role.EXECUTOR);
+      expect((await account(f.stakes, node)).jailed).to.equal(false);
+      expect(await f.stakes.isEligible(node.address, Role.EXECUTOR)).to.equal(true);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(100n * TOKEN);
+    });
+  });
+
+  describe("weightOf and totalWeight", function () {
+    it("follow eligibility through staking, unstaking, slashing and topping up", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [a, b] = f.nodes;
+      const weights = async () => [
+        await f.stakes.weightOf(a.address, Role.EXECUTOR),
+        await f.stakes.weightOf(b.address, Role.EXECUTOR),
+        await f.stakes.totalWeight(Role.EXECUTOR),
+      ];
+      await f.stakes.connect(a).stake(Role.EXECUTOR, 99n * TOKEN); // below the minimum
+      expect(await f.stakes.isEligible(a.address, Role.EXECUTOR)).to.equal(false);
+      expect(await weights()).to.deep.equal([0n, 0n, 0n]);
+      await f.stakes.connect(a).stake(Role.EXECUTOR, 1n * TOKEN); // at the minimum
+      await f.stakes.connect(b).stake(Role.EXECUTOR, 300n * TOKEN);
+      expect(await weights()).to.deep.equal([100n * TOKEN, 300n * TOKEN, 400n * TOKEN]);
+      await f.stakes.connect(b).requestUnstake(Role.EXECUTOR, 150n * TOKEN);
+      expect(await weights()).to.deep.equal([100n * TOKEN, 150n * TOKEN, 250n * TOKEN]);
+      await f.stakes.connect(b).requestUnstake(Role.EXECUTOR, 60n * TOKEN); // below the minimum
+      expect(await weights()).to.deep.equal([100n * TOKEN, 0n, 100n * TOKEN]);
+      await f.stakes.connect(f.protocol).slash(a.address, Role.EXECUTOR, 1n, f.recipient.address); // jailed
+      expect(await weights()).to.deep.equal([0n, 0n, 0n]);
+      await f.stakes.connect(a).stake(Role.EXECUTOR, 1n); // back to the minimum: unjailed
+      await f.stakes.connect(b).stake(Role.EXECUTOR, 10n * TOKEN);
+      expect(await weights()).to.deep.equal([100n * TOKEN, 100n * TOKEN, 200n * TOKEN]);
+    });
+  });
+
+  describe("drawAndLock", function () {
+    it("draws distinct nodes and locks the collateral on each", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const nodes = f.nodes.slice(0, 6);
+      await stakeAll(
+        f.stakes,
+        nodes,
+        nodes.map(() => 200n * TOKEN),
+      );
+      const chosen = await f.stakes.connect(f.protocol).drawAndLock.staticCall(Role.EXECUTOR, seed(1), 3, [], 20n * TOKEN);
+      expect(chosen.length).to.equal(3);
+      expect(new Set(chosen).size).to.equal(3);
+      const tx = f.stakes.connect(f.protocol).drawAndLock(Role.EXECUTOR, seed(1), 3, [], 20n * TOKEN);
+      for (const node of chosen)
+        await expect(tx)
+          .to.emit(f.stakes, "StakeLocked")
+          .withArgs(node, Role.EXECUTOR, 20n * TOKEN);
+      for (const node of nodes) {
+        const locked = (await f.stakes.accountOf(node.address, Role.EXECUTOR)).locked;
+        expect(locked).to.equal(chosen.includes(node.address) ? 20n * TOKEN : 0n);
+      }
+    });
+
+    it("skips nodes whose free stake is below the collateral", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const nodes = f.nodes.slice(0, 3);
+      await stakeAll(f.stakes, nodes, [1000n * TOKEN, 200n * TOKEN, 200n * TOKEN]);
+      await f.stakes.connect(f.protocol).lock(nodes[0].address, Role.EXECUTOR, 990n * TOKEN); // 10 free
+      for (let i = 0; i < 10; i++) {
+        const chosen = await f.stakes.connect(f.protocol).drawAndLock.staticCall(Role.EXECUTOR, seed(i), 3, [], 20n * TOKEN);
+        expect([...chosen].sort()).to.deep.equal([nodes[1].address, nodes[2].address].sort());
+      }
+      // Without collateral the heavily locked node is drawn like any other.
+      const all = await f.stakes.draw(Role.EXECUTOR, seed(0), 3, []);
+      expect(all).to.include(nodes[0].address);
+    });
+
+    it("reverts when the caller lacks PROTOCOL_ROLE", async function () {
+      const { stakes, outsider, PROTOCOL_ROLE } = await loadFixture(deployStakeManagerFixture);
+      await expect(stakes.connect(outsider).drawAndLock(Role.EXECUTOR, seed(0), 1, [], 0n))
+        .to.be.revertedWithCustomError(stakes, "AccessControlUnauthorizedAccount")
+        .withArgs(outsider.address, PROTOCOL_ROLE);
+    });
+  });
+
+  describe("draw", function () {
+    it("draws the requested number of distinct nodes", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const nodes = f.nodes.slice(0, 10);
+      await stakeAll(
+        f.stakes,
+        nodes,
+        nodes.map((_, i) => BigInt(100 + 50 * i) * TOKEN),
+      );
+      const staked = nodes.map((n) => n.address);
+      for (let i = 0; i < 20; i++) {
+        const chosen = await f.stakes.draw(Role.EXECUTOR, seed(i), 5, []);
+        expect(chosen.length).to.equal(5);
+        expect(new Set(chosen).size).to.equal(5);
+        for (const c of chosen) expect(staked).to.include(c);
+      }
+    });
+
+    it("returns every eligible node, and no more, when there are fewer than the seats", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const nodes = f.nodes.slice(0, 3);
+      await stakeAll(f.stakes, nodes, [100n * TOKEN, 200n * TOKEN, 300n * TOKEN]);
+      const chosen = await f.stakes.draw(Role.EXECUTOR, seed(7), 5, []);
+      expect([...chosen].sort()).to.deep.equal(nodes.map((n) => n.address).sort());
+      expect(await f.stakes.draw(Role.VERIFIER, seed(7), 5, [])).to.deep.equal([]);
+    });
+
+    it("never draws an excluded address", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const nodes = f.nodes.slice(0, 8);
+      await stakeAll(
+        f.stakes,
+        nodes,
+        nodes.map((_, i) => BigInt(100 + 100 * i) * TOKEN),
+      );
+      const excluded = [nodes[7].address, nodes[6].address, nodes[0].address, f.outsider.address];
+      for (let i = 0; i < 30; i++) {
+        const chosen = await f.stakes.draw(Role.EXECUTOR, seed(i), 4, excluded);
+        expect(chosen.length).to.equal(4);
+        for (const c of chosen) expect(excluded).to.not.include(c);
+      }
+      const rest = await f.stakes.draw(Role.EXECUTOR, seed(99), 8, excluded);
+      expect([...rest].sort()).to.deep.equal(
+        nodes
+          .slice(1, 6)
+          .map((n) => n.address)
+          .sort(),
+      );
+    });
+
+    it("never draws a jailed node", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const nodes = f.nodes.slice(0, 4);
+      await stakeAll(f.stakes, nodes, [500n * TOKEN, 100n * TOKEN, 100n * TOKEN, 100n * TOKEN]);
+      await f.stakes.connect(f.protocol).slash(nodes[0].address, Role.EXECUTOR, 450n * TOKEN, f.recipient.address);
+      for (let i = 0; i < 20; i++) {
+        const chosen = await f.stakes.draw(Role.EXECUTOR, seed(i), 4, []);
+        expect(chosen).to.not.include(nodes[0].address);
+        expect(chosen.length).to.equal(3);
+      }
+    });
+
+    it("skips nodes that fell below a raised minimum before they were poked", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const nodes = f.nodes.slice(0, 4);
+      await stakeAll(f.stakes, nodes, [150n * TOKEN, 150n * TOKEN, 300n * TOKEN, 300n * TOKEN]);
+      await f.stakes.setMinStake(Role.EXECUTOR, 200n * TOKEN);
+      expect(await f.stakes.weightOf(nodes[0].address, Role.EXECUTOR)).to.equal(150n * TOKEN); // stale until poked
+      const eligible = [nodes[2].address, nodes[3].address].sort();
+      for (let i = 0; i < 20; i++) {
+        const chosen = await f.stakes.draw(Role.EXECUTOR, seed(i), 4, []);
+        expect([...chosen].sort()).to.deep.equal(eligible);
+      }
+    });
+
+    it("reverts when more seats are asked than a draw may fill", async function () {
+      const { stakes } = await loadFixture(deployStakeManagerFixture);
+      await expect(stakes.draw(Role.EXECUTOR, seed(0), 33, []))
+        .to.be.revertedWithCustomError(stakes, "TooManySeats")
+        .withArgs(33n, 32n);
+    });
+
+    it("reverts when more addresses are excluded than a draw may skip", async function () {
+      const { stakes, nodes } = await loadFixture(deployStakeManagerFixture);
+      const excluded = nodes.slice(0, 9).map((n) => n.address);
+      await expect(stakes.draw(Role.EXECUTOR, seed(0), 1, excluded))
+        .to.be.revertedWithCustomError(stakes, "TooManyExcluded")
+        .withArgs(9n, 8n);
+    });
+
+    it("draws a node with 3x the stake about 3x as often (300 deterministic seeds)", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [big, ...small] = f.nodes.slice(0, 4);
+      await stakeAll(f.stakes, [big, ...small], [300n * TOKEN, 100n * TOKEN, 100n * TOKEN, 100n * TOKEN]);
+      const counts = new Map<string, number>();
+      const runs = 300;
+      for (let i = 0; i < runs; i++) {
+        const [chosen] = await f.stakes.draw(Role.EXECUTOR, seed(i), 1, []);
+        counts.set(chosen, (counts.get(chosen) ?? 0) + 1);
+      }
+      const bigCount = counts.get(big.address) ?? 0;
+      const smallCounts = small.map((s) => counts.get(s.address) ?? 0);
+      expect(bigCount + smallCounts.reduce((s, c) => s + c, 0)).to.equal(runs);
+      // Expected 150 vs 50 each; sd of the big count is ~8.7, so these bounds are > 5 sd wide.
+      expect(bigCount).to.be.within(110, 190);
+      for (const c of smallCounts) expect(c).to.be.within(20, 85);
+      const ratio = bigCount / (smallCounts.reduce((s, c) => s + c, 0) / smallCounts.length);
+      expect(ratio).to.be.within(2, 4.5);
+    });
+  });
+
+  describe("setMinStake", function () {
+    it("sets a role's minimum and emits MinStakeSet", async function () {
+      const { stakes } = await loadFixture(deployStakeManagerFixture);
+      await expect(stakes.setMinStake(Role.VERIFIER, 250n * TOKEN))
+        .to.emit(stakes, "MinStakeSet")
+        .withArgs(Role.VERIFIER, 250n * TOKEN);
+      expect(await stakes.minStake(Role.VERIFIER)).to.equal(250n * TOKEN);
+      expect(await stakes.minStake(Role.EXECUTOR)).to.equal(MIN_STAKE);
+      await stakes.setMinStake(Role.VERIFIER, MAX_MIN_STAKE);
+      await stakes.setMinStake(Role.VERIFIER, 1n);
+      expect(await stakes.minStake(Role.VERIFIER)).to.equal(1n);
+    });
+
+    it("reverts when the minimum is zero or above MAX_MIN_STAKE", async function () {
+      const { stakes } = await loadFixture(deployStakeManagerFixture);
+      for (const value of [0n, MAX_MIN_STAKE + 1n]) {
+        await expect(stakes.setMinStake(Role.EXECUTOR, value))
+          .to.be.revertedWithCustomError(stakes, "ParameterOutOfBounds")
+          .withArgs("minStake", value, 1n, MAX_MIN_STAKE);
+      }
+    });
+
+    it("reverts when the caller lacks PARAMS_ROLE", async function () {
+      const { stakes, outsider, PARAMS_ROLE } = await loadFixture(deployStakeManagerFixture);
+      await expect(stakes.connect(outsider).setMinStake(Role.EXECUTOR, TOKEN))
+        .to.be.revertedWithCustomError(stakes, "AccessControlUnauthorizedAccount")
+        .withArgs(outsider.address, PARAMS_ROLE);
+    });
+  });
+
+  describe("setUnbondingPeriod", function () {
+    it("sets the period for later requests and emits UnbondingPeriodSet", async function () {
+      const { stakes, nodes } = await loadFixture(deployStakeManagerFixture);
+      await expect(stakes.setUnbondingPeriod(3 * DAY))
+        .to.emit(stakes, "UnbondingPeriodSet")
+        .withArgs(3 * DAY);
+      expect(await stakes.unbondingPeriod()).to.equal(BigInt(3 * DAY));
+      await stakes.connect(nodes[0]).stake(Role.EXECUTOR, 200n * TOKEN);
+      const at = (await time.latest()) + 5;
+      await time.setNextBlockTimestamp(at);
+      await stakes.connect(nodes[0]).requestUnstake(Role.EXECUTOR, TOKEN);
+      expect((await stakes.accountOf(nodes[0].address, Role.EXECUTOR)).releaseAt).to.equal(BigInt(at + 3 * DAY));
+    });
+
+    it("can never go below the JobRegistry's longest slashable window", async function () {
+      const { stakes, jobs } = await loadFixture(deployStakeManagerFixture);
+      const longest = await jobs.longestSlashableWindow();
+      expect(longest).to.equal(BigInt(LONGEST_WINDOW));
+      expect(longest > BigInt(MIN_UNBONDING)).to.equal(true);
+      await expect(stakes.setUnbondingPeriod(longest - 1n))
+        .to.be.revertedWithCustomError(stakes, "ParameterOutOfBounds")
+        .withArgs("unbondingPeriod", longest - 1n, longest, BigInt(MAX_UNBONDING));
+      await expect(stakes.setUnbondingPeriod(MIN_UNBONDING))
+        .to.be.revertedWithCustomError(stakes, "ParameterOutOfBounds")
+        .withArgs("unbondingPeriod", BigInt(MIN_UNBONDING), longest, BigInt(MAX_UNBONDING));
+      await stakes.setUnbondingPeriod(longest);
+      expect(await stakes.unbondingPeriod()).to.equal(longest);
+    });
+
+    it("follows the JobRegistry's windows when they grow", async function () {
+      const { stakes, jobs } = await loadFixture(deployStakeManagerFixture);
+      const before = await jobs.longestSlashableWindow();
+      await jobs.setParams({ ...PARAMS.jobs, challengeWindow: 4 * DAY });
+      const after = await jobs.longestSlashableWindow();
+      expect(after).to.equal(before + BigInt(2 * DAY));
+      await expect(stakes.setUnbondingPeriod(before))
+        .to.be.revertedWithCustomError(stakes, "ParameterOutOfBounds")
+        .withArgs("unbondingPeriod", before, after, BigInt(MAX_UNBONDING));
+      await stakes.setUnbondingPeriod(after);
+      expect(await stakes.unbondingPeriod()).to.equal(after);
+    });
+
+    it("reverts above MAX_UNBONDING", async function () {
+      const { stakes } = await loadFixture(deployStakeManagerFixture);
+      await expect(stakes.setUnbondingPeriod(MAX_UNBONDING + 1))
+        .to.be.revertedWithCustomError(stakes, "ParameterOutOfBounds")
+        .withArgs("unbondingPeriod", BigInt(MAX_UNBONDING + 1), BigInt(LONGEST_WINDOW), BigInt(MAX_UNBONDING));
+      await stakes.setUnbondingPeriod(MAX_UNBONDING);
+      expect(await stakes.unbondingPeriod()).to.equal(BigInt(MAX_UNBONDING));
+    });
+
+    it("reverts below MIN_UNBONDING when no window source is set", async function () {
+      const { bare } = await loadFixture(deployStakeManagerFixture);
+      await expect(bare.setUnbondingPeriod(MIN_UNBONDING - 1))
+        .to.be.revertedWithCustomError(bare, "ParameterOutOfBounds")
+        .withArgs("unbondingPeriod", BigInt(MIN_UNBONDING - 1), BigInt(MIN_UNBONDING), BigInt(MAX_UNBONDING));
+      await bare.setUnbondingPeriod(MIN_UNBONDING);
+      expect(await bare.unbondingPeriod()).to.equal(BigInt(MIN_UNBONDING));
+    });
+
+    it("reverts when the caller lacks PARAMS_ROLE", async function () {
+      const { stakes, outsider, PARAMS_ROLE } = await loadFixture(deployStakeManagerFixture);
+      await expect(stakes.connect(outsider).setUnbondingPeriod(10 * DAY))
+        .to.be.revertedWithCustomError(stakes, "AccessControlUnauthorizedAccount")
+        .withArgs(outsider.address, PARAMS_ROLE);
+    });
+  });
+
+  describe("setWindowSource", function () {
+    it("is already wired to the JobRegistry by the deployment", async function () {
+      const { stakes, jobs } = await loadFixture(deployStakeManagerFixture);
+      expect(await stakes.windowSource()).to.equal(await jobs.getAddress());
+    });
+
+    it("reverts when the window source is set a second time", async function () {
+      const { stakes, jobs, disputes } = await loadFixture(deployStakeManagerFixture);
+      await expect(stakes.setWindowSource(jobs)).to.be.revertedWithCustomError(stakes, "WindowSourceAlreadySet");
+      await expect(stakes.setWindowSource(disputes)).to.be.revertedWithCustomError(stakes, "WindowSourceAlreadySet");
+    });
+
+    it("reverts when the window source is zero", async function () {
+      const { bare } = await loadFixture(deployStakeManagerFixture);
+      await expect(bare.setWindowSource(ethers.ZeroAddress)).to.be.revertedWithCustomError(bare, "WindowSourceAlreadySet");
+    });
+
+    it("reverts when the current unbonding period is shorter than the source's longest window", async function () {
+      const { bare, jobs } = await loadFixture(deployStakeManagerFixture);
+      await expect(bare.setWindowSource(jobs))
+        .to.be.revertedWithCustomError(bare, "ParameterOutOfBounds")
+        .withArgs("unbondingPeriod", BigInt(MIN_UNBONDING), BigInt(LONGEST_WINDOW), BigInt(MAX_UNBONDING));
+      expect(await bare.windowSource()).to.equal(ethers.ZeroAddress);
+    });
+
+    it("sets the source once and emits WindowSourceSet", async function () {
+      const { bare, jobs } = await loadFixture(deployStakeManagerFixture);
+      await bare.setUnbondingPeriod(LONGEST_WINDOW);
+      await expect(bare.setWindowSource(jobs))
+        .to.emit(bare, "WindowSourceSet")
+        .withArgs(await jobs.getAddress());
+      expect(await bare.windowSource()).to.equal(await jobs.getAddress());
+      await expect(bare.setUnbondingPeriod(LONGEST_WINDOW - 1))
+        .to.be.revertedWithCustomError(bare, "ParameterOutOfBounds")
+        .withArgs("unbondingPeriod", BigInt(LONGEST_WINDOW - 1), BigInt(LONGEST_WINDOW), BigInt(MAX_UNBONDING));
+    });
+
+    it("reverts when the caller is not the default admin", async function () {
+      const { bare, jobs, outsider } = await loadFixture(deployStakeManagerFixture);
+      await expect(bare.connect(outsider).setWindowSource(jobs))
+        .to.be.revertedWithCustomError(bare, "AccessControlUnauthorizedAccount")
+        .withArgs(outsider.address, ethers.ZeroHash);
+    });
+  });
+
+  describe("constructor", function () {
+    it("reverts when the unbonding period or a minimum stake is out of bounds", async function () {
+      const { token, admin, stakes } = await loadFixture(deployStakeManagerFixture);
+      const factory = new StakeManager__factory(admin);
+      await expect(factory.deploy(token, admin.address, 0, MIN_STAKE, MIN_STAKE, MIN_UNBONDING - 1))
+        .to.be.revertedWithCustomError(stakes, "ParameterOutOfBounds")
+        .withArgs("unbondingPeriod", BigInt(MIN_UNBONDING - 1), BigInt(MIN_UNBONDING), BigInt(MAX_UNBONDING));
+      await expect(factory.deploy(token, admin.address, 0, 0n, MIN_STAKE, UNBONDING))
+        .to.be.revertedWithCustomError(stakes, "ParameterOutOfBounds")
+        .withArgs("minStake", 0n, 1n, MAX_MIN_STAKE);
+    });
+  });
+
+  describe("totalStaked", function () {
+    it("equals the tokens held and the sum of active and unbonding stake through every operation", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [a, b, c] = f.nodes;
+      await expectSolvent(f);
+      await f.stakes.connect(a).stake(Role.EXECUTOR, 300n * TOKEN);
+      await f.stakes.connect(b).stake(Role.VERIFIER, 250n * TOKEN);
+      await f.stakes.connect(c).stake(Role.EXECUTOR, 120n * TOKEN);
+      await f.stakes.connect(c).stake(Role.VERIFIER, 130n * TOKEN);
+      expect(await f.stakes.totalStaked()).to.equal(800n * TOKEN);
+      await expectSolvent(f);
+      await f.stakes.connect(a).requestUnstake(Role.EXECUTOR, 100n * TOKEN);
+      expect(await f.stakes.totalStaked()).to.equal(800n * TOKEN);
+      await expectSolvent(f);
+      await f.stakes.connect(f.protocol).lock(b.address, Role.VERIFIER, 50n * TOKEN);
+      await f.stakes.connect(f.protocol).slash(b.address, Role.VERIFIER, 70n * TOKEN, f.recipient.address);
+      await f.stakes.connect(f.protocol).slash(a.address, Role.EXECUTOR, 250n * TOKEN, f.recipient.address);
+      expect(await f.stakes.totalStaked()).to.equal(480n * TOKEN);
+      await expectSolvent(f);
+      await time.increase(UNBONDING);
+      await f.stakes.connect(a).withdraw(Role.EXECUTOR);
+      expect(await f.stakes.totalStaked()).to.equal(430n * TOKEN);
+      await expectSolvent(f);
+      await f.stakes.connect(f.protocol).slash(c.address, Role.VERIFIER, 1000n * TOKEN, f.recipient.address);
+      expect(await f.stakes.totalStaked()).to.equal(300n * TOKEN);
+      expect(await f.token.balanceOf(f.recipient.address)).to.equal(10_000n * TOKEN + 450n * TOKEN);
+      await expectSolvent(f);
+    });
+  });
+});
