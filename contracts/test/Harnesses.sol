@@ -11,18 +11,22 @@ contract SumTreeHarness {
 
     SumTree.Tree private _tree;
 
+    /// @notice Sets a node's weight.
     function set(address node, uint96 weight) external {
         _tree.set(node, weight);
     }
 
+    /// @notice A node's weight.
     function weightOf(address node) external view returns (uint256) {
         return _tree.weightOf(node);
     }
 
+    /// @notice The sum of all weights.
     function total() external view returns (uint256) {
         return _tree.total;
     }
 
+    /// @notice The number of leaves.
     function size() external view returns (uint256) {
         return _tree.size;
     }
@@ -41,6 +45,7 @@ contract SumTreeHarness {
 
 /// @notice Test-only: exposes FeeSplit.
 contract FeeSplitHarness {
+    /// @notice FeeSplit.split with the shares given one by one.
     function split(
         uint256 fee,
         uint16 verifierBps,
@@ -50,6 +55,7 @@ contract FeeSplitHarness {
         return FeeSplit.split(fee, FeeSplit.Shares(verifierBps, modelOwnerBps, treasuryBps));
     }
 
+    /// @notice FeeSplit.equalShares.
     function equalShares(uint256 amount, uint256 count) external pure returns (uint256, uint256) {
         return FeeSplit.equalShares(amount, count);
     }
@@ -65,6 +71,7 @@ contract TensorCodecHarness {
         int256[] fixedValues;
     }
 
+    /// @notice Decodes a map, with every value read as 1e18 fixed point.
     function decode(bytes calldata data) external pure returns (Decoded[] memory out) {
         bytes memory d = data;
         TensorCodec.Tensor[] memory tensors = TensorCodec.decode(d);
@@ -77,20 +84,24 @@ contract TensorCodecHarness {
         }
     }
 
+    /// @notice The argmax of the tensor called `name`.
     function argmax(bytes calldata data, bytes calldata name) external pure returns (uint256) {
         bytes memory d = data;
         return TensorCodec.argmax(d, TensorCodec.find(d, name));
     }
 
+    /// @notice Element `index` of tensor `tensorIndex` as an integer.
     function readInt(bytes calldata data, uint256 tensorIndex, uint256 index) external pure returns (int256) {
         bytes memory d = data;
         return TensorCodec.readInt(d, TensorCodec.decode(d)[tensorIndex], index);
     }
 
+    /// @notice TensorCodec.isInvalidClaim.
     function isInvalidClaim(bytes calldata data) external pure returns (bool) {
         return TensorCodec.isInvalidClaim(data);
     }
 
+    /// @notice TensorCodec.elementSize.
     function elementSize(uint8 dtype) external pure returns (uint256) {
         return TensorCodec.elementSize(dtype);
     }

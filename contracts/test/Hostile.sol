@@ -13,11 +13,13 @@ contract ReentrantCallback is IInferenceCallback {
     bool public called;
     bytes public reentryError;
 
+    /// @notice Sets the call the callback will try.
     function arm(address target_, bytes calldata payload_) external {
         reentryTarget = target_;
         payload = payload_;
     }
 
+    /// @inheritdoc IInferenceCallback
     function onInferenceResult(uint256, bool, bytes calldata) external {
         called = true;
         // solhint-disable-next-line avoid-low-level-calls
@@ -31,6 +33,7 @@ contract ReentrantCallback is IInferenceCallback {
 contract GasBurnerCallback is IInferenceCallback {
     uint256 public counter;
 
+    /// @inheritdoc IInferenceCallback
     function onInferenceResult(uint256, bool, bytes calldata) external {
         while (true) ++counter;
     }
@@ -38,14 +41,17 @@ contract GasBurnerCallback is IInferenceCallback {
 
 /// @notice Test-only: a callback that reverts, or returns a huge buffer (a return bomb).
 contract RevertingCallback is IInferenceCallback {
+    /// @notice Thrown by every callback.
     error CallbackSaysNo();
 
     bool public bomb;
 
+    /// @notice Switches between a plain revert and a 1 MB return bomb.
     function setBomb(bool bomb_) external {
         bomb = bomb_;
     }
 
+    /// @inheritdoc IInferenceCallback
     function onInferenceResult(uint256, bool, bytes calldata) external view {
         if (bomb) {
             // solhint-disable-next-line no-inline-assembly
@@ -64,6 +70,7 @@ contract RecordingCallback is IInferenceCallback {
     bytes public lastOutput;
     uint256 public calls;
 
+    /// @inheritdoc IInferenceCallback
     function onInferenceResult(uint256 jobId, bool valid, bytes calldata output) external {
         lastJobId = jobId;
         lastValid = valid;
@@ -82,10 +89,12 @@ contract ReentrantToken is ERC20 {
 
     constructor() ERC20("Reentrant", "RE") {}
 
+    /// @notice Mints freely (test token).
     function mint(address to, uint256 amount) external {
         _mint(to, amount);
     }
 
+    /// @notice Sets the call every transfer will try.
     function arm(address target, bytes calldata payload) external {
         hookTarget = target;
         hookPayload = payload;
@@ -108,10 +117,12 @@ contract ReentrantToken is ERC20 {
 contract MockResultVerifier is IResultVerifier {
     bool public answer = true;
 
+    /// @notice Sets what verifyResult answers.
     function setAnswer(bool answer_) external {
         answer = answer_;
     }
 
+    /// @notice Accepts when the answer is true and a proof is given.
     function verifyResult(
         uint256,
         bytes32,

@@ -7,6 +7,7 @@ import {Role} from "../types/Types.sol";
 
 /// @notice Test and benchmark only: one staked node.
 contract SwarmNode {
+    /// @notice Stakes this node's tokens.
     function stake(IERC20 token, IStakeManager stakes, Role role, uint256 amount) external {
         require(token.approve(address(stakes), amount), StakerSwarm.TransferFailed());
         stakes.stake(role, amount);
@@ -16,6 +17,7 @@ contract SwarmNode {
 /// @notice Test and benchmark only: creates many staked nodes in few transactions, so that gas can
 ///         be measured against thousands of stakers. Holds the tokens it hands out.
 contract StakerSwarm {
+    /// @notice Thrown when a token call returns false.
     error TransferFailed();
 
     uint256 public count;
