@@ -1,6 +1,7 @@
+import fs from "node:fs";
 import path from "node:path";
 import { subtask } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_TEST_GET_TEST_FILES } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig } from "hardhat/config";
 import "@nomicfoundation/hardhat-toolbox";
 
@@ -24,6 +25,23 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
     version: SOLC_VERSION,
     longVersion: solc.version(),
   };
+});
+
+/** Every `*.ts` file below `dir`, except helpers in `fixtures/` folders. */
+function testFilesIn(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === "fixtures" ? [] : testFilesIn(full);
+    return entry.name.endsWith(".ts") ? [full] : [];
+  });
+}
+
+// `hardhat test` with no file arguments runs the contract tests in test/ and the node's own tests
+// in verifier/test/, and skips the shared fixtures.
+subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, _hre, runSuper) => {
+  if (args.testFiles.length > 0) return runSuper(args);
+  return [...testFilesIn(path.join(__dirname, "test")), ...testFilesIn(path.join(__dirname, "verifier", "test"))].sort();
 });
 
 const config: HardhatUserConfig = {
