@@ -1,0 +1,161 @@
+import { expect } from "chai";
+import { ethers, network } from "hardhat";
+import { loadFixture, mine } from "@nomicfoundation/hardhat-network-helpers";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Log } from "ethers";
+import { CursorStore } from "../src/chain/cursorStore";
+import { LogPoller, type LogHandler } from "../src/chain/logPoller";
+import { deployWorld, Mode, requestJob } from "../../test/fixtures/protocol";
+
+async function chainFixture() {
+  const world = await deployWorld({ executors: 3, verifiers: 3 });
+  return { world, startBlock: await ethers.provider.getBlockNumber() };
+}
+
+/** Records what the poller hands over. */
+class Recorder implements LogHandler {
+  readonly seen: Log[] = [];
+  readonly reorgs: { fork: number; forgotten: string[] }[] = [];
+  constructor(private readonly store: CursorStore) {}
+  async onLogs(logs: Log[]): Promise<void> {
+    for (const l of logs) {
+      // Idempotent by construction: the action key is the log's identity.
+      if (this.store.claimAction(`${l.transactionHash}:${l.index}`, l.blockNumber)) this.seen.push(l);
+    }
+  }
+  async onReorg(fork: number, forgotten: string[]): Promise<void> {
+    this.reorgs.push({ fork, forgotten });
+    const gone = new Set(forgotten);
+    for (let i = this.seen.length - 1; i >= 0; i--) if (gone.has(`${this.seen[i].transactionHash}:${this.seen[i].index}`)) this.seen.splice(i, 1);
+  }
+}
+
+async function drain(poller: LogPoller) {
+  for (let i = 0; i < 100; i++) if ((await poller.poll()) === undefined) return;
+  throw new Error("poller did not catch up in 100 polls");
+}
+
+describe("CursorStore", function () {
+  it("claims an action once and remembers the cursor", function () {
+    const store = new CursorStore(":memory:", "test");
+    expect(store.cursor()).to.equal(undefined);
+    expect(store.claimAction("submit:1:1", 10)).to.equal(true);
+    expect(store.claimAction("submit:1:1", 10)).to.equal(false);
+    store.advance([{ block: 10, hash: "0xaa" }, { block: 12, hash: "0xbb" }]);
+    expect(store.cursor()).to.deep.equal({ block: 12, hash: "0xbb" });
+    expect(store.hashAt(10)).to.equal("0xaa");
+    store.close();
+  });
+
+  it("forgets the actions and hashes above a rewind point", function () {
+    const store = new CursorStore(":memory:", "test");
+    store.claimAction("a", 5);
+    store.claimAction("b", 9);
+    store.advance([{ block: 5, hash: "0x05" }, { block: 9, hash: "0x09" }]);
+    expect(store.rewind(5, "0x05")).to.deep.equal(["b"]);
+    expect(store.hasAction("a")).to.equal(true);
+    expect(store.hasAction("b")).to.equal(false);
+    expect(store.hashAt(9)).to.equal(undefined);
+    expect(store.cursor()).to.deep.equal({ block: 5, hash: "0x05" });
+    store.close();
+  });
+
+  it("keeps only the configured number of recent hashes", function () {
+    const store = new CursorStore(":memory:", "test", 3);
+    store.advance([1, 2, 3, 4, 5].map((b) => ({ block: b, hash: `0x0${b}` })));
+    expect(store.oldestRecorded()).to.equal(3);
+    store.close();
+  });
+});
+
+describe("LogPoller", function () {
+  it("backfills in bounded ranges, waits for confirmations, and hands every log over once", async function () {
+    const { world, startBlock } = await loadFixture(chainFixture);
+    for (let i = 0; i < 3; i++) await requestJob(world, { mode: Mode.NONE });
+    const store = new CursorStore(":memory:", "jobs");
+    const recorder = new Recorder(store);
+    const poller = new LogPoller(ethers.provider, store, recorder, {
+      addresses: [await world.jobs.getAddress()],
+      confirmations: 2,
+      maxRange: 2,
+      startBlock,
+    });
+    await drain(poller);
+    const head = await ethers.provider.getBlockNumber();
+    expect(store.cursor()!.block).to.equal(head - 2);
+    await mine(2);
+    await drain(poller);
+    const expected = await ethers.provider.getLogs({ address: await world.jobs.getAddress(), fromBlock: startBlock, toBlock: head });
+    expect(recorder.seen.map((l) => l.transactionHash + l.index)).to.deep.equal(expected.map((l) => l.transactionHash + l.index));
+  });
+
+  it("resumes from its persisted cursor after a restart and replays nothing twice", async function () {
+    const { world, startBlock } = await loadFixture(chainFixture);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "glassbox-cursor-"));
+    const file = path.join(dir, "node.sqlite");
+    const options = { addresses: [await world.jobs.getAddress()], confirmations: 0, maxRange: 50, startBlock };
+    const before = new CursorStore(file, "jobs");
+    const first = new Recorder(before);
+    await requestJob(world, { mode: Mode.NONE });
+    await drain(new LogPoller(ethers.provider, before, first, options));
+    before.close();
+    await requestJob(world, { mode: Mode.NONE }); // happens while the node is down
+    const after = new CursorStore(file, "jobs"); // a restarted node, same database file
+    const second = new Recorder(after);
+    await drain(new LogPoller(ethers.provider, after, second, options));
+    after.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+    const firstTx = new Set(first.seen.map((l) => l.transactionHash));
+    expect(second.seen.length).to.be.greaterThan(0);
+    for (const l of second.seen) expect(firstTx.has(l.transactionHash)).to.equal(false);
+  });
+
+  it("detects a reorganisation by block hash, rewinds to the fork and replays the new branch", async function () {
+    const { world, startBlock } = await loadFixture(chainFixture);
+    const store = new CursorStore(":memory:", "jobs");
+    const recorder = new Recorder(store);
+    const poller = new LogPoller(ethers.provider, store, recorder, {
+      addresses: [await world.jobs.getAddress()],
+      confirmations: 0,
+      maxRange: 100,
+      startBlock,
+    });
+    await requestJob(world, { mode: Mode.NONE });
+    await drain(poller);
+    const fork = await ethers.provider.getBlockNumber();
+    const snapshot = (await network.provider.send("evm_snapshot", [])) as string;
+    const orphan = await requestJob(world, { mode: Mode.NONE });
+    await mine(3);
+    await drain(poller);
+    expect(recorder.seen.some((l) => l.transactionHash === orphan.receipt.hash)).to.equal(true);
+
+    await network.provider.send("evm_revert", [snapshot]);
+    await mine(1); // a different block at the old height
+    const replacement = await requestJob(world, { mode: Mode.QUORUM });
+    await mine(4);
+    await drain(poller);
+
+    expect(recorder.reorgs.length).to.equal(1);
+    expect(recorder.reorgs[0].fork).to.be.at.most(fork);
+    expect(recorder.seen.some((l) => l.transactionHash === orphan.receipt.hash)).to.equal(false);
+    expect(recorder.seen.some((l) => l.transactionHash === replacement.receipt.hash)).to.equal(true);
+    const head = await ethers.provider.getBlock("latest");
+    expect(store.cursor()).to.deep.equal({ block: head!.number, hash: head!.hash });
+  });
+
+  it("never runs two polls at once", async function () {
+    const { world, startBlock } = await loadFixture(chainFixture);
+    const store = new CursorStore(":memory:", "jobs");
+    const poller = new LogPoller(ethers.provider, store, new Recorder(store), {
+      addresses: [await world.jobs.getAddress()],
+      confirmations: 0,
+      maxRange: 1000,
+      startBlock,
+    });
+    const [a, b] = [poller.poll(), poller.poll()];
+    expect(a).to.equal(b);
+    await a;
+  });
+});
