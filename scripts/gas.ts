@@ -13,7 +13,7 @@ import { ethers } from "hardhat";
 import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
 import { StakerSwarm__factory } from "../typechain-types";
-import { deployWorld, Mode, requestJob, SAMPLE_OUTPUT, WRONG_OUTPUT, signerOf, TOKEN, Verdict, salt, type World } from "../test/fixtures/protocol";
+import { deployWorld, Mode, requestJob, SAMPLE_INPUT, SAMPLE_OUTPUT, WRONG_OUTPUT, signerOf, TOKEN, Verdict, salt, type World } from "../test/fixtures/protocol";
 
 async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
   const receipt = await (await tx).wait();
@@ -137,7 +137,9 @@ async function main() {
       requestScaling: byExecutors[String(sizes[sizes.length - 1])] / byExecutors["10"],
       requestScalingMet: byExecutors[String(sizes[sizes.length - 1])] / byExecutors["10"] <= 1.3,
     },
-    note: "Warm state, Hardhat network, solc 0.8.28 optimizer 200 runs; input 42 bytes, output 38 bytes inline.",
+    note:
+      `Warm state (executors hold unclaimed credits), Hardhat network, solc 0.8.28, optimizer 200 runs; ` +
+      `inline input ${SAMPLE_INPUT.length} bytes, inline output ${SAMPLE_OUTPUT.length} bytes; committee of 3, quorum of 3.`,
   };
   console.table({
     request: life.request,
