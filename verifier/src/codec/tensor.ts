@@ -194,7 +194,8 @@ export function decodeTensors(bytes: Uint8Array): Record<string, DecodedTensor> 
   if (bytes.length < 2 || bytes[0] !== FORMAT_VERSION) throw new TensorCodecError("not a canonical tensor map (bad version byte)", 0);
   const count = bytes[1];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: Record<string, DecodedTensor> = {};
+  // No prototype: a tensor named "__proto__" (or "constructor") must be an ordinary key.
+  const out = Object.create(null) as Record<string, DecodedTensor>;
   let at = 2;
   let previous: Uint8Array | undefined;
   for (let i = 0; i < count; i++) {
