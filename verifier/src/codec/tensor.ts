@@ -119,7 +119,11 @@ export function encodeTensors(tensors: TensorMap): Uint8Array {
   return concat(parts);
 }
 
-function encodeValues(name: string, dtype: DType, data: ArrayLike<number | bigint | boolean>): Uint8Array {
+/**
+ * The values of one tensor as packed little-endian bytes (the canonical value layout, which is also
+ * ONNX's raw_data layout). Throws TensorCodecError naming `name` for a value that does not fit.
+ */
+export function encodeValues(name: string, dtype: DType, data: ArrayLike<number | bigint | boolean>): Uint8Array {
   const size = ELEMENT_SIZE[dtype];
   const out = new Uint8Array(size * data.length);
   const view = new DataView(out.buffer);

@@ -1,4 +1,5 @@
 import { onnx } from "onnx-proto";
+import { encodeValues, TensorCodecError } from "../codec/tensor";
 
 /**
  * A tiny, deterministic ONNX model builder: declare inputs, outputs, initializers and nodes, get
@@ -27,7 +28,6 @@ export const ONNX_ELEM_TYPE: Record<ElemType, onnx.TensorProto.DataType> = {
   int8: onnx.TensorProto.DataType.INT8,
 };
 
-const ELEM_SIZE: Record<ElemType, number> = { float32: 4, float64: 8, int32: 4, int64: 8, bool: 1, uint8: 1, int8: 1 };
 
 /** A dimension: a fixed size, or a symbolic name (`"N"`) for a dynamic one. */
 export type Dim = number | string;
@@ -158,52 +158,14 @@ function tensorProto(name: string, t: ConstTensor): onnx.ITensorProto {
   return { name, dims: [...t.dims], dataType: ONNX_ELEM_TYPE[t.type], rawData: rawData(name, t.type, t.values) };
 }
 
-/** Values as ONNX raw_data: packed little-endian, whatever the host's byte order. */
+/** Values as ONNX raw_data: the canonical codec's packed little-endian layout. */
 function rawData(name: string, type: ElemType, values: readonly (number | bigint | boolean)[]): Uint8Array {
-  const size = ELEM_SIZE[type];
-  const out = new Uint8Array(values.length * size);
-  const view = new DataView(out.buffer);
-  values.forEach((v, i) => {
-    const at = i * size;
-    switch (type) {
-      case "float32":
-        view.setFloat32(at, Number(v), true);
-        break;
-      case "float64":
-        view.setFloat64(at, Number(v), true);
-        break;
-      case "int32":
-        view.setInt32(at, integer(name, v, -(2 ** 31), 2 ** 31 - 1), true);
-        break;
-      case "int64":
-        view.setBigInt64(at, int64(name, v), true);
-        break;
-      case "bool":
-        view.setUint8(at, integer(name, typeof v === "boolean" ? Number(v) : v, 0, 1));
-        break;
-      case "uint8":
-        view.setUint8(at, integer(name, v, 0, 255));
-        break;
-      case "int8":
-        view.setInt8(at, integer(name, v, -128, 127));
-        break;
-    }
-  });
-  return out;
-}
-
-function integer(name: string, v: number | bigint | boolean, min: number, max: number): number {
-  const n = Number(v);
-  if (typeof v === "boolean" || !Number.isInteger(n) || n < min || n > max) {
-    throw new OnnxBuilderError(`tensor "${name}": ${String(v)} is not an integer in [${min}, ${max}]`);
+  try {
+    return encodeValues(name, type, values);
+  } catch (err) {
+    if (err instanceof TensorCodecError) throw new OnnxBuilderError(err.message);
+    throw err;
   }
-  return n;
-}
-
-function int64(name: string, v: number | bigint | boolean): bigint {
-  if (typeof v === "bigint" && v >= -(2n ** 63n) && v < 2n ** 63n) return v;
-  if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
-  throw new OnnxBuilderError(`tensor "${name}": ${String(v)} is not an int64 (use a bigint or a safe integer)`);
 }
 
 function attributeProto(name: string, a: Attribute): onnx.IAttributeProto {
