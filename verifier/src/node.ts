@@ -1,0 +1,241 @@
+/**
+ * The Glassbox node: one key, the executor and/or verifier role, one LogPoller over the
+ * JobRegistry, DisputeManager and QuorumManager, and the timed actions (reveals, finalizes,
+ * resolves, audits) kept in SQLite.
+ *
+ *   const node = new GlassboxNode(config, { signer, logger });
+ *   await node.init();
+ *   await node.run(abort.signal); // or node.step() from a test
+ *   await node.close();
+ */
+import type { Log, Signer } from "ethers";
+import { CursorStore } from "./chain/cursorStore";
+import { LogPoller, type LogHandler, type PollResult } from "./chain/logPoller";
+import { TxSender, type SenderOptions } from "./chain/txSender";
+import { ModelStore, type ModelStoreOptions } from "./store/modelStore";
+import { DisputeManager__factory, JobRegistry__factory, ModelRegistry__factory, QuorumManager__factory } from "../../typechain-types";
+import { errorText, type Contracts, type NodeLogger, type RoleContext } from "./roles/context";
+import { EventDecoder, type NodeEvent } from "./roles/events";
+import { Executor, type OutputStrategy } from "./roles/executor";
+import { JobBook } from "./roles/jobBook";
+import { PendingStore } from "./roles/pendingStore";
+import { Verifier } from "./roles/verifier";
+
+/** Longest pause of `run` after repeated failed iterations. */
+export const MAX_BACKOFF_MS = 30_000;
+
+export interface NodeConfig {
+  /** The JobRegistry; the other contracts are read from it. */
+  jobRegistry: string;
+  /** SQLite file of the cursor, the action keys and the pending actions (":memory:" for a throwaway node). */
+  dbFile: string;
+  /** Directory of the model cache. */
+  modelCacheDir: string;
+  roles: { executor: boolean; verifier: boolean };
+  /** Share of other nodes' OPTIMISTIC results the verifier re-runs unasked (0..1). */
+  watchShare: number;
+  /** Blocks to wait behind the head. */
+  confirmations: number;
+  /** Largest block range of one getLogs call. */
+  maxRange: number;
+  /** Deployment block: where to start without a cursor. */
+  startBlock: number;
+  /** Pause between iterations of `run` when caught up, in ms. */
+  pollIntervalMs: number;
+  sender?: Partial<SenderOptions>;
+  modelStore?: ModelStoreOptions;
+}
+
+export interface NodeDeps {
+  signer: Signer;
+  logger: NodeLogger;
+  /** Tests only: what the executor does to its outputs (a dishonest executor). */
+  strategy?: OutputStrategy;
+}
+
+export interface StepResult {
+  poll?: PollResult;
+  /** Timed actions run (and finished) in this step. */
+  dueDone: number;
+}
+
+export class GlassboxNode implements LogHandler {
+  private ctx: RoleContext | undefined;
+  private poller: LogPoller | undefined;
+  private decoder: EventDecoder | undefined;
+  private executor: Executor | undefined;
+  private verifier: Verifier | undefined;
+  private running: Promise<StepResult> | undefined;
+
+  constructor(
+    private readonly config: NodeConfig,
+    private readonly deps: NodeDeps,
+  ) {
+    if (!config.roles.executor && !config.roles.verifier) throw new Error("roles: enable executor, verifier or both");
+  }
+
+  /** The node's address (after init). */
+  get address(): string {
+    return this.context().address;
+  }
+
+  /** Reads the contract addresses, opens the stores and wires the roles. */
+  async init(): Promise<void> {
+    const { signer, logger } = this.deps;
+    const provider = signer.provider;
+    if (!provider) throw new Error("the signer has no provider; connect it to an RPC first");
+    const address = await signer.getAddress();
+    const jobs = JobRegistry__factory.connect(this.config.jobRegistry, signer);
+    const [disputesAddr, quorumAddr, modelsAddr, chain] = await Promise.all([jobs.DISPUTES(), jobs.QUORUM(), jobs.MODELS(), provider.getNetwork()]);
+    const contracts: Contracts = {
+      jobs,
+      disputes: DisputeManager__factory.connect(disputesAddr, signer),
+      quorum: QuorumManager__factory.connect(quorumAddr, signer),
+      models: ModelRegistry__factory.connect(modelsAddr, signer),
+    };
+    const scope = `${chain.chainId}:${this.config.jobRegistry.toLowerCase()}:${address.toLowerCase()}`;
+    const cursor = new CursorStore(this.config.dbFile, scope);
+    const store = new ModelStore(this.config.modelCacheDir, { ...this.config.modelStore, log: (line) => logger[line.level]({ ...line }, line.msg) });
+    this.ctx = {
+      address,
+      signer,
+      contracts,
+      cursor,
+      pending: new PendingStore(this.config.dbFile, scope),
+      book: new JobBook(jobs, contracts.models, store, this.config.startBlock),
+      sender: new TxSender(signer, this.config.sender),
+      log: logger,
+    };
+    if (this.config.roles.executor) this.executor = new Executor(this.ctx, this.deps.strategy);
+    if (this.config.roles.verifier) this.verifier = new Verifier(this.ctx, { watchShare: this.config.watchShare });
+    this.decoder = new EventDecoder(contracts, { jobs: this.config.jobRegistry, disputes: disputesAddr, quorum: quorumAddr });
+    this.poller = new LogPoller(provider, cursor, this, {
+      addresses: [this.config.jobRegistry, disputesAddr, quorumAddr],
+      confirmations: this.config.confirmations,
+      maxRange: this.config.maxRange,
+      startBlock: this.config.startBlock,
+    });
+    logger.info({ at: "Node.init", address, scope, roles: this.config.roles }, "node ready");
+  }
+
+  /** One iteration: one poll, then every due timed action. Calls never overlap. */
+  step(): Promise<StepResult> {
+    if (!this.running) {
+      this.running = this.iterate().finally(() => {
+        this.running = undefined;
+      });
+    }
+    return this.running;
+  }
+
+  /** Iterates until `signal` aborts; waits for the running iteration before returning. */
+  async run(signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      let pause = this.config.pollIntervalMs;
+      try {
+        const result = await this.step();
+        failures = 0;
+        if (result.poll !== undefined) pause = 0; // still catching up: go on at once
+      } catch (err) {
+        failures++;
+        pause = Math.min(this.config.pollIntervalMs * 2 ** failures, MAX_BACKOFF_MS);
+        this.deps.logger.error({ at: "Node.run", failures, backoffMs: pause, err: errorText(err) }, "iteration failed; backing off");
+      }
+      if (pause > 0 && !signal.aborted) await sleep(pause, signal);
+    }
+  }
+
+  /** Frees the models and closes the stores (after the running iteration). */
+  async close(): Promise<void> {
+    await this.running?.catch(() => undefined);
+    if (!this.ctx) return;
+    await this.ctx.book.release();
+    this.ctx.pending.close();
+    this.ctx.cursor.close();
+    this.ctx = undefined;
+  }
+
+  /**
+   * LogHandler: every log of a range, in chain order. A handler that fails (an RPC error, most
+   * often) is logged and rethrown, so the poller does not advance its cursor and the whole range is
+   * handled again on the next step; every handler is idempotent, so what already succeeded is not
+   * redone.
+   */
+  async onLogs(logs: Log[]): Promise<void> {
+    const decoder = this.decoder;
+    if (!decoder) throw new Error("GlassboxNode: call init() first");
+    for (const log of logs) {
+      const event = decoder.decode(log);
+      if (!event) continue;
+      try {
+        await this.dispatch(event);
+      } catch (err) {
+        this.deps.logger.error({ at: `Node.${event.name}`, block: log.blockNumber, tx: log.transactionHash, err: errorText(err) }, "event handler failed; the range will be handled again");
+        throw err;
+      }
+    }
+  }
+
+  /** LogHandler: the actions of removed blocks were forgotten by the store; their events are replayed. */
+  async onReorg(forkBlock: number, forgottenActions: string[]): Promise<void> {
+    this.deps.logger.warn({ at: "Node.reorg", forkBlock, forgottenActions }, "chain reorganised; replaying from the fork");
+  }
+
+  private async iterate(): Promise<StepResult> {
+    const ctx = this.context();
+    const poller = this.poller as LogPoller;
+    const poll = await poller.poll();
+    let dueDone = 0;
+    const now = (await ctx.signer.provider?.getBlock("latest"))?.timestamp ?? 0;
+    for (const action of ctx.pending.due(now)) {
+      const role = action.kind.startsWith("executor.") ? this.executor : this.verifier;
+      try {
+        if (!role || (await role.due(action))) {
+          ctx.pending.delete(action.key);
+          dueDone++;
+        }
+      } catch (err) {
+        ctx.log.error({ at: `Node.due`, key: action.key, err: errorText(err) }, "timed action failed; retrying next step");
+      }
+    }
+    return { poll, dueDone };
+  }
+
+  private async dispatch(event: NodeEvent): Promise<void> {
+    const ctx = this.context();
+    const block = event.log.blockNumber;
+    switch (event.name) {
+      case "JobRequested":
+        ctx.book.remember(event.args);
+        return;
+      case "JobAssigned":
+        return this.executor?.onAssigned(event.args, block);
+      case "RoundOpened":
+        return this.executor?.onRoundOpened(event.args, block);
+      case "RevealPhaseStarted":
+        return; // reveals are timed actions; the next `due` pass sees the phase open
+      case "ResultSubmitted":
+        return this.verifier?.onResultSubmitted(event.args, block);
+      case "DisputeOpened":
+        return this.verifier?.onDisputeOpened(event.args, block);
+    }
+  }
+
+  private context(): RoleContext {
+    if (!this.ctx) throw new Error("GlassboxNode: call init() first");
+    return this.ctx;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * What every role shares: the contracts (typechain only), the node's key and sender, its durable
+ * stores, a pino-compatible logger, and `act`, the one way a role sends a transaction:
+ *
+ *   1. skip if the action's key was already claimed (the event was seen before);
+ *   2. preflight with `staticCall`: a call the chain would refuse is logged and NOT claimed, so a
+ *      later replay of the event may still try (nothing was sent);
+ *   3. claim the key in the CursorStore, then send through the TxSender.
+ *
+ * A claimed action whose transaction fails is logged as an error and not retried automatically:
+ * a blind retry could send twice, which is the one thing the keys exist to prevent.
+ */
+import type { ContractTransaction, Signer, TransactionReceipt } from "ethers";
+import type { CursorStore } from "../chain/cursorStore";
+import type { TxSender } from "../chain/txSender";
+import type { DisputeManager, JobRegistry, ModelRegistry, QuorumManager } from "../../../typechain-types";
+import type { PendingStore } from "./pendingStore";
+import type { JobBook } from "./jobBook";
+
+/** One structured log line: `at` names the place (`"Executor.submit"`), the rest are fields. */
+export interface LogLine {
+  at: string;
+  [field: string]: unknown;
+}
+
+/** The subset of a pino logger the node uses; a pino `Logger` satisfies it. */
+export interface NodeLogger {
+  debug(line: LogLine, msg: string): void;
+  info(line: LogLine, msg: string): void;
+  warn(line: LogLine, msg: string): void;
+  error(line: LogLine, msg: string): void;
+}
+
+/** The protocol contracts, connected to the node's signer. */
+export interface Contracts {
+  jobs: JobRegistry;
+  disputes: DisputeManager;
+  quorum: QuorumManager;
+  models: ModelRegistry;
+}
+
+export interface RoleContext {
+  address: string;
+  signer: Signer;
+  contracts: Contracts;
+  cursor: CursorStore;
+  pending: PendingStore;
+  book: JobBook;
+  sender: TxSender;
+  log: NodeLogger;
+}
+
+/** A typechain method: what `act` needs of `jobs.submitResult` and its kin. */
+export interface SendableMethod<A extends unknown[]> {
+  staticCall(...args: A): Promise<unknown>;
+  populateTransaction(...args: A): Promise<ContractTransaction>;
+}
+
+export interface Action<A extends unknown[]> {
+  /** Idempotency key, e.g. `submit:42:1`. */
+  key: string;
+  /** Block of the event that caused the action (recorded with the claim, for reorg rewinds). */
+  block: number;
+  /** Log location, e.g. `Executor.submit`. */
+  at: string;
+  /** Extra log fields (jobId, disputeId...). */
+  fields: Record<string, unknown>;
+  method: SendableMethod<A>;
+  args: A;
+}
+
+export type ActOutcome = "sent" | "duplicate" | "refused" | "failed";
+
+/** Preflights, claims and sends one action; never throws (every failure is logged). */
+export async function act<A extends unknown[]>(ctx: RoleContext, action: Action<A>): Promise<ActOutcome> {
+  const { key, at, fields } = action;
+  if (ctx.cursor.hasAction(key)) {
+    ctx.log.debug({ at, key, ...fields }, "already done, not sent again");
+    return "duplicate";
+  }
+  try {
+    await action.method.staticCall(...action.args);
+  } catch (err) {
+    ctx.log.warn({ at, key, ...fields, err: errorText(err) }, "the chain would refuse this call; not sent");
+    return "refused";
+  }
+  if (!ctx.cursor.claimAction(key, action.block)) return "duplicate";
+  let receipt: TransactionReceipt;
+  try {
+    receipt = await ctx.sender.send(await action.method.populateTransaction(...action.args));
+  } catch (err) {
+    ctx.log.error({ at, key, ...fields, err: errorText(err) }, "transaction failed after it was claimed; reconcile on-chain");
+    return "failed";
+  }
+  if (receipt.status !== 1) {
+    ctx.log.error({ at, key, ...fields, tx: receipt.hash }, "transaction reverted");
+    return "failed";
+  }
+  ctx.log.info({ at, key, ...fields, tx: receipt.hash }, "sent");
+  return "sent";
+}
+
+/** The chain's clock: the latest block's timestamp (the next block is later). */
+export async function chainNow(ctx: RoleContext): Promise<number> {
+  const block = await ctx.signer.provider?.getBlock("latest");
+  if (!block) throw new Error("the RPC endpoint returned no latest block");
+  return block.timestamp;
+}
+
+/** The latest block number: the block recorded with a timed action's claim. */
+export async function headBlock(ctx: RoleContext): Promise<number> {
+  const provider = ctx.signer.provider;
+  if (!provider) throw new Error("the signer has no provider");
+  return provider.getBlockNumber();
+}
+
+/** A readable one-line description of an error, including a decoded custom revert when ethers has one. */
+export function errorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const revert = (err as { revert?: { name?: string; args?: unknown[] } }).revert;
+  if (revert?.name) return `${revert.name}(${(revert.args ?? []).map(String).join(", ")})`;
+  const short = (err as { shortMessage?: string }).shortMessage;
+  return short ?? err.message;
+}
+
+export function sameAddress(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}

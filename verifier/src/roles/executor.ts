@@ -1,0 +1,165 @@
+/**
+ * The executor role: serves the jobs assigned to this node's key.
+ *
+ *   NONE / OPTIMISTIC: JobAssigned -> run -> submitResult (`submit:<jobId>:<attempt>`); for
+ *     OPTIMISTIC a finalize is scheduled for the end of the challenge window (anyone may call it;
+ *     the executor wants its fee).
+ *   QUORUM: RoundOpened -> run -> commitResult (`commit:<jobId>`), the output and salt kept in the
+ *     PendingStore first, so a restart can still reveal -> once every seat committed or the commit
+ *     phase ended, revealResult (`reveal:<jobId>`) -> once every seat revealed or the reveal phase
+ *     ended, finalize (`finalize:<jobId>`).
+ *
+ * An input that does not fit the model, or a model that cannot be fetched or loaded, is answered
+ * with the invalid-input claim `0x00 reason`, never by silence.
+ */
+import { hexlify, keccak256, randomBytes, getBytes } from "ethers";
+import { invalidClaim } from "../codec/tensor";
+import { act, chainNow, headBlock, sameAddress, type RoleContext } from "./context";
+import type { PendingAction } from "./pendingStore";
+import type { JobAssignedEvent } from "../../../typechain-types/contracts/JobRegistry";
+import type { RoundOpenedEvent } from "../../../typechain-types/contracts/QuorumManager";
+
+/** Job status and mode numbers, as in contracts/types/Types.sol. */
+export const MODE = { NONE: 0, OPTIMISTIC: 1, QUORUM: 2, ATTESTED: 3 } as const;
+export const STATUS = { None: 0, Unassigned: 1, Assigned: 2, Submitted: 3, Disputed: 4, Finalized: 5, Refunded: 6 } as const;
+
+/**
+ * What the executor does to its honest output before posting it. Tests inject a dishonest one
+ * (perturbed outputs); the node's configuration cannot select one.
+ */
+export interface OutputStrategy {
+  transform(output: Uint8Array, job: { jobId: bigint; attempt: number }): Uint8Array;
+}
+
+export class Executor {
+  constructor(
+    private readonly ctx: RoleContext,
+    private readonly strategy?: OutputStrategy,
+  ) {}
+
+  /** NONE and OPTIMISTIC jobs (QUORUM jobs are served from RoundOpened). */
+  async onAssigned(args: JobAssignedEvent.OutputObject, block: number): Promise<void> {
+    if (!args.executors.some((e) => sameAddress(e, this.ctx.address))) return;
+    const { jobId } = args;
+    const attempt = Number(args.attempt);
+    const key = `submit:${jobId}:${attempt}`;
+    if (this.ctx.cursor.hasAction(key)) return;
+    const job = await this.ctx.contracts.jobs.jobOf(jobId);
+    const mode = Number(job.mode);
+    if (mode === MODE.QUORUM) return;
+    if (mode === MODE.ATTESTED) {
+      this.ctx.log.warn({ at: "Executor.submit", jobId, attempt }, "ATTESTED jobs need a proof this node cannot make; not served");
+      return;
+    }
+    if (Number(job.status) !== STATUS.Assigned || Number(job.attempts) !== attempt || !sameAddress(job.executor, this.ctx.address)) {
+      this.ctx.log.debug({ at: "Executor.submit", jobId, attempt }, "assignment no longer current; nothing to do");
+      return;
+    }
+    const output = await this.produce(jobId, attempt);
+    // OPTIMISTIC: the finalize is scheduled before the submission, so a crash right after it still
+    // finalizes; `finalize` itself waits for the challenge window and drops the job if it moved on.
+    const finalizeKey = `finalize:${jobId}:${attempt}`;
+    if (mode === MODE.OPTIMISTIC) {
+      this.ctx.pending.put({ key: finalizeKey, kind: "executor.finalize", notBefore: 0, payload: { jobId: jobId.toString() } });
+    }
+    const outcome = await act(this.ctx, {
+      key,
+      block,
+      at: "Executor.submit",
+      fields: { jobId, attempt, bytes: output.length },
+      method: this.ctx.contracts.jobs.submitResult,
+      args: [jobId, output],
+    });
+    if (outcome === "refused") this.ctx.pending.delete(finalizeKey);
+  }
+
+  /** QUORUM: commits to the output and keeps output and salt for the reveal. */
+  async onRoundOpened(args: RoundOpenedEvent.OutputObject, block: number): Promise<void> {
+    if (!args.members.some((m) => sameAddress(m, this.ctx.address))) return;
+    const { jobId } = args;
+    const key = `commit:${jobId}`;
+    if (this.ctx.cursor.hasAction(key)) return;
+    const output = await this.produce(jobId, 1);
+    // The salt is stored before the commitment is sent: a crash in between must not lose it.
+    const revealKey = `reveal:${jobId}`;
+    this.ctx.pending.put({ key: revealKey, kind: "executor.reveal", notBefore: 0, payload: { jobId: jobId.toString(), output: hexlify(output), salt: hexlify(randomBytes(32)) } });
+    const stored = this.ctx.pending.get(revealKey);
+    if (!stored) throw new Error(`job ${jobId}: reveal state was not stored`);
+    const commitment = await this.ctx.contracts.quorum.commitmentOf(this.ctx.address, jobId, keccak256(stored.payload.output), stored.payload.salt);
+    const outcome = await act(this.ctx, {
+      key,
+      block,
+      at: "Executor.commit",
+      fields: { jobId },
+      method: this.ctx.contracts.quorum.commitResult,
+      args: [jobId, commitment],
+    });
+    if (outcome === "refused") this.ctx.pending.delete(revealKey);
+  }
+
+  /** Runs one due timed action; true when it is finished (done or moot) and can be forgotten. */
+  async due(action: PendingAction): Promise<boolean> {
+    const jobId = BigInt(action.payload.jobId);
+    if (action.kind === "executor.reveal") return this.reveal(jobId, action);
+    if (action.kind === "executor.finalize") return this.finalize(jobId, action.key);
+    this.ctx.log.error({ at: "Executor.due", key: action.key, kind: action.kind }, "unknown pending action; dropped");
+    return true;
+  }
+
+  /** The output to post: the honest computation (through the injected strategy, if any), or an invalid claim. */
+  private async produce(jobId: bigint, attempt: number): Promise<Uint8Array> {
+    const result = await this.ctx.book.compute(jobId);
+    if (result.kind !== "output") {
+      this.ctx.log.warn({ at: "Executor.run", jobId, reason: result.reason, err: result.error }, "cannot run the job; posting the invalid claim");
+      return invalidClaim(result.reason);
+    }
+    if (result.refusal) {
+      this.ctx.log.info({ at: "Executor.run", jobId, claim: hexlify(result.bytes), err: result.refusal }, "input does not fit the model; posting the invalid claim");
+      return result.bytes;
+    }
+    return this.strategy ? this.strategy.transform(result.bytes, { jobId, attempt }) : result.bytes;
+  }
+
+  private async reveal(jobId: bigint, action: PendingAction): Promise<boolean> {
+    const { quorum, jobs } = this.ctx.contracts;
+    const job = await jobs.jobOf(jobId);
+    if (Number(job.status) !== STATUS.Assigned) return true;
+    const round = await quorum.roundOf(jobId);
+    const now = await chainNow(this.ctx);
+    if (Number(round.revealEnd) === 0 && now <= Number(round.commitEnd) && Number(round.commits) < Number(round.seats)) return false;
+    const outcome = await act(this.ctx, {
+      key: action.key,
+      block: await headBlock(this.ctx),
+      at: "Executor.reveal",
+      fields: { jobId },
+      method: quorum.revealResult,
+      args: [jobId, getBytes(action.payload.output), action.payload.salt],
+    });
+    if (outcome === "refused") return false; // e.g. the reveal phase has not opened yet: try again next step
+    if (outcome === "sent" || outcome === "duplicate") {
+      this.ctx.pending.put({ key: `finalize:${jobId}:1`, kind: "executor.finalize", notBefore: 0, payload: { jobId: jobId.toString() } });
+    }
+    return true;
+  }
+
+  /** OPTIMISTIC: after the challenge window. QUORUM: once every seat revealed or the reveal phase ended. */
+  private async finalize(jobId: bigint, key: string): Promise<boolean> {
+    const { jobs, quorum } = this.ctx.contracts;
+    const job = await jobs.jobOf(jobId);
+    const mode = Number(job.mode);
+    const status = Number(job.status);
+    const waiting = mode === MODE.QUORUM ? STATUS.Assigned : STATUS.Submitted;
+    if (status !== waiting) return true; // finalized, disputed or refunded by someone else
+    const now = await chainNow(this.ctx);
+    if (mode === MODE.QUORUM) {
+      const round = await quorum.roundOf(jobId);
+      const revealEnd = Number(await quorum.revealEndOf(jobId));
+      if (Number(round.reveals) < Number(round.seats) && now <= revealEnd) return false;
+    } else if (now <= Number(job.phaseEnd)) {
+      return false;
+    }
+    const outcome = await act(this.ctx, { key, block: await headBlock(this.ctx), at: "Executor.finalize", fields: { jobId }, method: jobs.finalize, args: [jobId] });
+    // Refused while the job still waits: someone may have moved it in the meantime; look again next step.
+    return outcome !== "refused";
+  }
+}

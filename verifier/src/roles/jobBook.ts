@@ -1,0 +1,117 @@
+/**
+ * What a role needs to run a job: its request (model, version, mode, input) read from the
+ * JobRequested event, and a loaded ModelRunner for the model's digest. `compute` runs the job the
+ * way both roles must agree on: canonical bytes out, or the invalid-input claim `0x00 reason`.
+ */
+import { getBytes } from "ethers";
+import { invalidClaim, type InvalidReason } from "../codec/tensor";
+import { InvalidInputError, ModelLoadError, ModelRunner } from "../runtime/runner";
+import { ModelStoreError, type ModelRef, type ModelStore } from "../store/modelStore";
+import type { JobRequestedEvent } from "../../../typechain-types/contracts/JobRegistry";
+import type { ModelRegistry, JobRegistry } from "../../../typechain-types";
+
+export interface JobRequest {
+  jobId: bigint;
+  modelId: bigint;
+  version: number;
+  mode: number;
+  /** Inline canonical input; empty when the input is given by reference. */
+  input: Uint8Array;
+  inputURI: string;
+}
+
+/**
+ * The result of running a job here:
+ *  - "output": bytes to submit or compare (canonical outputs, or an invalid-input claim when the
+ *    input did not fit; `refusal` then says why);
+ *  - "unavailable": the model could not be fetched or loaded; an executor claims `reason`, a
+ *    verifier abstains;
+ *  - "unsupported": the input is by reference, which this node does not fetch yet.
+ */
+export type Computation =
+  | { kind: "output"; bytes: Uint8Array; refusal?: string }
+  | { kind: "unavailable"; reason: InvalidReason; error: string }
+  | { kind: "unsupported"; reason: InvalidReason; error: string };
+
+export class JobBook {
+  private readonly requests = new Map<bigint, JobRequest>();
+  private readonly runners = new Map<string, Promise<ModelRunner>>();
+
+  constructor(
+    private readonly jobs: JobRegistry,
+    private readonly models: ModelRegistry,
+    private readonly store: ModelStore,
+    /** Where to look for a JobRequested event not seen in this process (the deployment block). */
+    private readonly startBlock: number,
+  ) {}
+
+  /** Remembers a request seen in the logs. */
+  remember(args: JobRequestedEvent.OutputObject): void {
+    this.requests.set(args.jobId, toRequest(args));
+  }
+
+  /** The request of `jobId`, from memory or, after a restart, from the chain's logs. */
+  async request(jobId: bigint): Promise<JobRequest> {
+    const known = this.requests.get(jobId);
+    if (known) return known;
+    const found = await this.jobs.queryFilter(this.jobs.filters.JobRequested(jobId), this.startBlock, "latest");
+    if (found.length === 0) throw new Error(`job ${jobId}: no JobRequested event since block ${this.startBlock}`);
+    const request = toRequest(found[0].args);
+    this.requests.set(jobId, request);
+    return request;
+  }
+
+  /** Runs job `jobId` here. Throws only on failures that are the node's own (RPC, bugs). */
+  async compute(jobId: bigint): Promise<Computation> {
+    const req = await this.request(jobId);
+    if (req.input.length === 0) {
+      // TODO(by-reference inputs): fetch `inputURI`, check its keccak256 against the event's
+      // inputHash, then run it like an inline input. Until then the node says so plainly.
+      return { kind: "unsupported", reason: "inputTooLarge", error: `job ${jobId}: input by reference (${req.inputURI}) is not supported by this node yet` };
+    }
+    let runner: ModelRunner;
+    try {
+      runner = await this.runner(req.modelId, req.version);
+    } catch (err) {
+      if (err instanceof ModelStoreError || err instanceof ModelLoadError) return { kind: "unavailable", reason: "modelUnavailable", error: err.message };
+      throw err;
+    }
+    try {
+      return { kind: "output", bytes: await runner.runCanonical(req.input) };
+    } catch (err) {
+      if (err instanceof InvalidInputError) return { kind: "output", bytes: invalidClaim(err.reason), refusal: err.message };
+      throw err;
+    }
+  }
+
+  /** A runner for the model version, loaded once per digest (a failed load is retried next time). */
+  async runner(modelId: bigint, version: number): Promise<ModelRunner> {
+    const v = await this.models.versionOf(modelId, version);
+    const ref: ModelRef = { id: modelId, version, digest: v.digest, uri: v.uri };
+    const cached = this.runners.get(v.digest);
+    if (cached) return cached;
+    const loading = this.store.fetch(ref).then((bytes) => ModelRunner.load(bytes, `${modelId}v${version}`));
+    this.runners.set(v.digest, loading);
+    loading.catch(() => this.runners.delete(v.digest));
+    return loading;
+  }
+
+  /** Frees every loaded model. */
+  async release(): Promise<void> {
+    const loaded = await Promise.allSettled([...this.runners.values()]);
+    this.runners.clear();
+    for (const r of loaded) if (r.status === "fulfilled") await r.value.release();
+  }
+}
+
+function toRequest(args: JobRequestedEvent.OutputObject): JobRequest {
+  const p = args.params;
+  return {
+    jobId: args.jobId,
+    modelId: args.modelId,
+    version: Number(p.version),
+    mode: Number(p.mode),
+    input: getBytes(p.input),
+    inputURI: p.inputURI,
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Timed actions that must survive a restart: a QUORUM reveal (with its output and salt), a
+ * committee reveal (with its verdict and salt), a finalize, a resolve, an audit check. Kept in the
+ * node's SQLite file, next to the CursorStore's tables (its own table, same file), so a node
+ * restarted between a commit and its reveal can still reveal.
+ *
+ * Salts are secrets until revealed: the file must be readable by the operator only.
+ */
+import Database from "better-sqlite3";
+
+export interface PendingAction {
+  key: string;
+  kind: string;
+  /** Unix time (chain clock) before which the action cannot succeed; 0 when only state decides. */
+  notBefore: number;
+  payload: Record<string, string>;
+}
+
+export class PendingStore {
+  private readonly db: Database.Database;
+
+  constructor(
+    file: string,
+    private readonly scope: string,
+  ) {
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.exec(`CREATE TABLE IF NOT EXISTS pending_actions (
+      scope TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, not_before INTEGER NOT NULL, payload TEXT NOT NULL,
+      PRIMARY KEY (scope, key))`);
+  }
+
+  /** Records an action; a second put with the same key keeps the first (its salt must not change). */
+  put(action: PendingAction): void {
+    this.db
+      .prepare("INSERT OR IGNORE INTO pending_actions (scope, key, kind, not_before, payload) VALUES (?, ?, ?, ?, ?)")
+      .run(this.scope, action.key, action.kind, action.notBefore, JSON.stringify(action.payload));
+  }
+
+  get(key: string): PendingAction | undefined {
+    const row = this.db.prepare("SELECT key, kind, not_before, payload FROM pending_actions WHERE scope = ? AND key = ?").get(this.scope, key) as
+      | Row
+      | undefined;
+    return row && fromRow(row);
+  }
+
+  /** Every action whose `notBefore` is at most `now`, oldest key first. */
+  due(now: number): PendingAction[] {
+    const rows = this.db
+      .prepare("SELECT key, kind, not_before, payload FROM pending_actions WHERE scope = ? AND not_before <= ? ORDER BY rowid")
+      .all(this.scope, now) as Row[];
+    return rows.map(fromRow);
+  }
+
+  delete(key: string): void {
+    this.db.prepare("DELETE FROM pending_actions WHERE scope = ? AND key = ?").run(this.scope, key);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+interface Row {
+  key: string;
+  kind: string;
+  not_before: number;
+  payload: string;
+}
+
+function fromRow(row: Row): PendingAction {
+  return { key: row.key, kind: row.kind, notBefore: Number(row.not_before), payload: JSON.parse(row.payload) as Record<string, string> };
+}

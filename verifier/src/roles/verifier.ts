@@ -1,0 +1,196 @@
+/**
+ * The verifier role: the model check.
+ *
+ *   ResultSubmitted (OPTIMISTIC, by another node, watched per `watchShare`): re-run the job, compare
+ *     with the claimed output under the model's policy; on a mismatch approve the bond and
+ *     challenge (`challenge:<jobId>:<attempt>`). Every OPTIMISTIC result also gets an audit check:
+ *     once the lottery can be drawn, `startAudit` if it picked the job (`audit:<jobId>:<attempt>`).
+ *   DisputeOpened with a seat here: re-run, compare, commit Valid or Invalid with a random salt
+ *     kept in the PendingStore first (`vote:<disputeId>`), reveal once every member committed or
+ *     the commit phase ended (`reveal-vote:<disputeId>`), then resolve once every member revealed
+ *     or the reveal phase ended (`resolve:<disputeId>`).
+ *
+ * A verifier that could not run the model itself (model missing or unloadable, input by
+ * reference) never votes and never challenges: it logs and abstains.
+ */
+import { hexlify, keccak256, randomBytes, getBytes, toUtf8Bytes } from "ethers";
+import { compareOutputs, type TolerancePolicy } from "../verify/tolerance";
+import { IERC20__factory } from "../../../typechain-types";
+import { act, chainNow, headBlock, sameAddress, type RoleContext } from "./context";
+import { MODE, STATUS } from "./executor";
+import type { PendingAction } from "./pendingStore";
+import type { ResultSubmittedEvent } from "../../../typechain-types/contracts/JobRegistry";
+import type { DisputeOpenedEvent } from "../../../typechain-types/contracts/DisputeManager";
+
+/** Verdict numbers, as in contracts/types/Types.sol. */
+export const VERDICT = { Undecided: 0, Valid: 1, Invalid: 2 } as const;
+
+export interface VerifierOptions {
+  /** Share of other nodes' OPTIMISTIC results this node re-runs unasked, 0..1 (1: all). */
+  watchShare: number;
+}
+
+type Check = { kind: "checked"; equal: boolean; reason?: string } | { kind: "abstain"; why: string };
+
+export class Verifier {
+  constructor(
+    private readonly ctx: RoleContext,
+    private readonly options: VerifierOptions,
+  ) {
+    if (!(options.watchShare >= 0 && options.watchShare <= 1)) throw new RangeError(`watchShare must be in [0, 1], got ${options.watchShare}`);
+  }
+
+  async onResultSubmitted(args: ResultSubmittedEvent.OutputObject, block: number): Promise<void> {
+    const { jobId } = args;
+    if (Number(args.challengeEnd) === 0 || sameAddress(args.executor, this.ctx.address)) return;
+    const job = await this.ctx.contracts.jobs.jobOf(jobId);
+    if (Number(job.mode) !== MODE.OPTIMISTIC) return;
+    const attempt = Number(job.attempts);
+    this.ctx.pending.put({ key: `audit:${jobId}:${attempt}`, kind: "verifier.audit", notBefore: 0, payload: { jobId: jobId.toString() } });
+    if (!this.watches(jobId, attempt)) return;
+    const key = `challenge:${jobId}:${attempt}`;
+    if (this.ctx.cursor.hasAction(key) || Number(job.status) !== STATUS.Submitted) return;
+    const check = await this.check(jobId, getBytes(args.output), args.outputURI);
+    if (check.kind === "abstain") {
+      this.ctx.log.warn({ at: "Verifier.watch", jobId, attempt, why: check.why }, "cannot re-run this job; not challenging");
+      return;
+    }
+    if (check.equal) {
+      this.ctx.log.info({ at: "Verifier.watch", jobId, attempt }, "result matches within the model's tolerance");
+      return;
+    }
+    this.ctx.log.warn({ at: "Verifier.watch", jobId, attempt, reason: check.reason }, "result does not match; challenging");
+    if (!(await this.approveBond(jobId))) return;
+    const outcome = await act(this.ctx, { key, block, at: "Verifier.challenge", fields: { jobId, attempt }, method: this.ctx.contracts.disputes.challenge, args: [jobId] });
+    if (outcome === "sent") this.scheduleResolve(jobId, await this.ctx.contracts.disputes.disputeOfJob(jobId));
+  }
+
+  async onDisputeOpened(args: DisputeOpenedEvent.OutputObject, block: number): Promise<void> {
+    const { disputeId, jobId } = args;
+    if (!args.committee.some((m) => sameAddress(m, this.ctx.address))) return;
+    const key = `vote:${disputeId}`;
+    if (this.ctx.cursor.hasAction(key)) return;
+    const dispute = await this.ctx.contracts.disputes.disputeOf(disputeId);
+    if (dispute.resolved || (await chainNow(this.ctx)) > Number(dispute.commitEnd)) return;
+    const [, , output, outputURI] = await this.ctx.contracts.jobs.resultOf(jobId);
+    const check = await this.check(jobId, getBytes(output), outputURI);
+    if (check.kind === "abstain") {
+      // A verifier never votes on a job it did not re-run; it takes the non-reveal penalty instead.
+      this.ctx.log.warn({ at: "Verifier.vote", jobId, disputeId, why: check.why }, "cannot re-run this job; abstaining");
+      return;
+    }
+    const verdict = check.equal ? VERDICT.Valid : VERDICT.Invalid;
+    const revealKey = `reveal-vote:${disputeId}`;
+    this.ctx.pending.put({
+      key: revealKey,
+      kind: "verifier.reveal",
+      notBefore: 0,
+      payload: { disputeId: disputeId.toString(), jobId: jobId.toString(), verdict: String(verdict), salt: hexlify(randomBytes(32)) },
+    });
+    const stored = this.ctx.pending.get(revealKey);
+    if (!stored) throw new Error(`dispute ${disputeId}: reveal state was not stored`);
+    const commitment = await this.ctx.contracts.disputes.commitmentOf(this.ctx.address, disputeId, Number(stored.payload.verdict), stored.payload.salt);
+    const outcome = await act(this.ctx, {
+      key,
+      block,
+      at: "Verifier.commitVote",
+      fields: { jobId, disputeId, verdict: check.equal ? "Valid" : "Invalid", reason: check.reason },
+      method: this.ctx.contracts.disputes.commitVote,
+      args: [disputeId, commitment],
+    });
+    if (outcome === "refused") this.ctx.pending.delete(revealKey);
+    this.scheduleResolve(jobId, disputeId);
+  }
+
+  async due(action: PendingAction): Promise<boolean> {
+    if (action.kind === "verifier.reveal") return this.reveal(action);
+    if (action.kind === "verifier.resolve") return this.resolve(action);
+    if (action.kind === "verifier.audit") return this.audit(action);
+    this.ctx.log.error({ at: "Verifier.due", key: action.key, kind: action.kind }, "unknown pending action; dropped");
+    return true;
+  }
+
+  /** Re-runs the job and compares the claimed output with this node's own. */
+  private async check(jobId: bigint, claimed: Uint8Array, outputURI: string): Promise<Check> {
+    if (claimed.length === 0) return { kind: "abstain", why: `output by reference (${outputURI}) is not fetched by this node yet` };
+    const mine = await this.ctx.book.compute(jobId);
+    if (mine.kind !== "output") return { kind: "abstain", why: mine.error };
+    const request = await this.ctx.book.request(jobId);
+    const policy = await this.ctx.contracts.models.policyOf(request.modelId);
+    const tolerance: TolerancePolicy = { exact: policy.exact, absTolerance: policy.absTolerance, relTolerance: policy.relTolerance };
+    const cmp = compareOutputs(claimed, mine.bytes, tolerance);
+    return { kind: "checked", equal: cmp.equal, reason: cmp.reason };
+  }
+
+  /** A deterministic per-node sample of jobs: the same job is always in or out for this node. */
+  private watches(jobId: bigint, attempt: number): boolean {
+    if (this.options.watchShare >= 1) return true;
+    const h = BigInt(keccak256(toUtf8Bytes(`${this.ctx.address.toLowerCase()}:${jobId}:${attempt}`)));
+    return Number(h % 10_000n) < Math.floor(this.options.watchShare * 10_000);
+  }
+
+  /** Raises the DisputeManager's allowance to the bond if it is lower. */
+  private async approveBond(jobId: bigint): Promise<boolean> {
+    const { disputes } = this.ctx.contracts;
+    const token = IERC20__factory.connect(await disputes.TOKEN(), this.ctx.signer);
+    const bond = (await disputes.params()).challengeBond;
+    const target = await disputes.getAddress();
+    if ((await token.allowance(this.ctx.address, target)) >= bond) return true;
+    try {
+      const receipt = await this.ctx.sender.send(await token.approve.populateTransaction(target, bond));
+      if (receipt.status === 1) return true;
+      this.ctx.log.error({ at: "Verifier.approveBond", jobId, tx: receipt.hash }, "approval reverted");
+    } catch (err) {
+      this.ctx.log.error({ at: "Verifier.approveBond", jobId, err: String(err) }, "approval failed");
+    }
+    return false;
+  }
+
+  private scheduleResolve(jobId: bigint, disputeId: bigint): void {
+    this.ctx.pending.put({ key: `resolve:${disputeId}`, kind: "verifier.resolve", notBefore: 0, payload: { disputeId: disputeId.toString(), jobId: jobId.toString() } });
+  }
+
+  private async reveal(action: PendingAction): Promise<boolean> {
+    const disputeId = BigInt(action.payload.disputeId);
+    const { disputes } = this.ctx.contracts;
+    const d = await disputes.disputeOf(disputeId);
+    const now = await chainNow(this.ctx);
+    if (d.resolved || now > Number(d.revealEnd)) return true;
+    if (!this.ctx.cursor.hasAction(`vote:${disputeId}`)) return true; // the commitment was never sent
+    if (Number(d.commits) < Number(d.seats) && now <= Number(d.commitEnd)) return false;
+    const outcome = await act(this.ctx, {
+      key: action.key,
+      block: await headBlock(this.ctx),
+      at: "Verifier.revealVote",
+      fields: { jobId: action.payload.jobId, disputeId },
+      method: disputes.revealVote,
+      args: [disputeId, Number(action.payload.verdict), action.payload.salt],
+    });
+    return outcome !== "refused";
+  }
+
+  private async resolve(action: PendingAction): Promise<boolean> {
+    const disputeId = BigInt(action.payload.disputeId);
+    const jobId = BigInt(action.payload.jobId);
+    const { disputes } = this.ctx.contracts;
+    const d = await disputes.disputeOf(disputeId);
+    if (d.resolved) return true;
+    const revealed = Number(d.validVotes) + Number(d.invalidVotes);
+    if (revealed < Number(d.seats) && (await chainNow(this.ctx)) <= Number(d.revealEnd)) return false;
+    const outcome = await act(this.ctx, { key: action.key, block: await headBlock(this.ctx), at: "Verifier.resolve", fields: { jobId, disputeId }, method: disputes.resolve, args: [jobId] });
+    return outcome !== "refused";
+  }
+
+  /** Starts the audit the lottery picked, once its seed exists; drops the check when it did not pick the job. */
+  private async audit(action: PendingAction): Promise<boolean> {
+    const jobId = BigInt(action.payload.jobId);
+    const { jobs } = this.ctx.contracts;
+    const job = await jobs.jobOf(jobId);
+    if (Number(job.status) !== STATUS.Submitted) return true;
+    const [known, selected] = await jobs.auditSelected(jobId);
+    if (!known) return (await headBlock(this.ctx)) > Number(job.submitBlock) + 256; // too late once the seed is gone
+    if (!selected) return true;
+    const outcome = await act(this.ctx, { key: action.key, block: await headBlock(this.ctx), at: "Verifier.startAudit", fields: { jobId }, method: jobs.startAudit, args: [jobId] });
+    return outcome !== "refused";
+  }
+}

@@ -1,0 +1,113 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { compareOutputs } from "../src/verify/tolerance";
+import { Mode, Role, Status, TOKEN, Verdict, requestJob } from "../../test/fixtures/protocol";
+import { closeAll, errorsOf, honestOutput, nodeOf, nonces, perturb, rolesWorld, settle, startAll } from "./fixtures/roles";
+
+const servedModel = () => rolesWorld();
+/** The MLP registered at a URI nobody can read: only nodes with the model in their cache can run it. */
+const unreachableModel = () => rolesWorld("file:///nonexistent/glassbox/mlp.onnx");
+
+const COLLATERAL = 20n * TOKEN;
+const STAKE = 200n * TOKEN;
+
+describe("Verifier: an output perturbed beyond tolerance", function () {
+  it("is challenged by a verifier that re-ran the model, voted Invalid by the committee, the executor slashed and the job served again honestly", async function () {
+    const world = await loadFixture(servedModel);
+    // Every executor node lies on its first attempt only: whoever is drawn first cheats.
+    const { all, verifiers } = await startAll(world, { strategy: perturb(0.5, [1]) });
+    try {
+      const { jobId, assigned } = await requestJob(world, { modelId: world.mlpId, mode: Mode.OPTIMISTIC });
+      const cheater = assigned[0];
+      await settle(all);
+
+      const disputeId = await world.disputes.disputeOfJob(jobId);
+      expect(disputeId).to.not.equal(0n);
+      const dispute = await world.disputes.disputeOf(disputeId);
+      expect(dispute.challenger).to.equal(verifiers[0].signer.address);
+      expect(verifiers[0].logger.at("Verifier.watch").map((l) => l.msg)).to.include("result does not match; challenging");
+      const committee = await world.disputes.committeeOf(disputeId);
+      expect(committee).to.have.length(3);
+      const reveals = await world.disputes.queryFilter(world.disputes.filters.VoteRevealed(disputeId));
+      expect(reveals.map((r) => Number(r.args.verdict))).to.deep.equal([Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
+      const resolved = await world.disputes.queryFilter(world.disputes.filters.DisputeResolved(disputeId));
+      expect(resolved.map((r) => Number(r.args.verdict))).to.deep.equal([Verdict.Invalid]);
+      expect((await world.stakes.accountOf(cheater, Role.EXECUTOR)).active).to.equal(STAKE - COLLATERAL);
+
+      const job = await world.jobs.jobOf(jobId);
+      expect(job.attempts).to.equal(2n);
+      expect(job.executor).to.not.equal(cheater);
+      expect(job.status).to.equal(Status.Submitted);
+
+      await time.increase(Number(world.params.jobs.challengeWindow) + 1);
+      await settle(all);
+      const [status, , output] = await world.jobs.resultOf(jobId);
+      expect(status).to.equal(Status.Finalized);
+      expect(ethers.getBytes(output)).to.deep.equal(await honestOutput());
+      expect(errorsOf(all)).to.deep.equal([]);
+    } finally {
+      await closeAll(all);
+    }
+  });
+});
+
+describe("Verifier: an output perturbed within tolerance", function () {
+  it("is accepted without a challenge and paid", async function () {
+    const world = await loadFixture(servedModel);
+    const { all } = await startAll(world, { strategy: perturb(1e-6, [1]) });
+    try {
+      const { jobId } = await requestJob(world, { modelId: world.mlpId, mode: Mode.OPTIMISTIC });
+      await settle(all);
+      await time.increase(Number(world.params.jobs.challengeWindow) + 1);
+      await settle(all);
+      const [status, , output] = await world.jobs.resultOf(jobId);
+      expect(status).to.equal(Status.Finalized);
+      const claimed = ethers.getBytes(output);
+      const honest = await honestOutput();
+      expect(claimed).to.not.deep.equal(honest);
+      const policy = await world.models.policyOf(world.mlpId);
+      expect(compareOutputs(claimed, honest, policy).equal).to.equal(true);
+      expect(await world.disputes.disputeOfJob(jobId)).to.equal(0n);
+      expect(errorsOf(all)).to.deep.equal([]);
+    } finally {
+      await closeAll(all);
+    }
+  });
+});
+
+describe("Verifier: a committee member without the model", function () {
+  it("commits and reveals nothing, while the members that re-ran the model decide", async function () {
+    const world = await loadFixture(unreachableModel);
+    const modelless = world.verifiers[3];
+    const { all, verifiers } = await startAll(world, { strategy: perturb(0.5, [1]), seedCache: true, withoutModel: modelless });
+    const lacking = nodeOf(verifiers, modelless.address);
+    const [sentBefore] = await nonces([lacking]);
+    try {
+      const { jobId } = await requestJob(world, { modelId: world.mlpId, mode: Mode.OPTIMISTIC });
+      await settle(all);
+      const disputeId = await world.disputes.disputeOfJob(jobId);
+      expect(disputeId).to.not.equal(0n);
+      expect(await world.disputes.committeeOf(disputeId)).to.include(modelless.address);
+      expect((await world.disputes.disputeOf(disputeId)).commits).to.equal(2n);
+
+      // Reveals open when the commit phase ends; the tally when the reveal phase ends.
+      const d = await world.disputes.disputeOf(disputeId);
+      await time.increaseTo(Number(d.commitEnd) + 1);
+      await settle(all);
+      await time.increaseTo(Number(d.revealEnd) + 1);
+      await settle(all);
+
+      const [commitment, revealed] = await world.disputes.ballotOf(disputeId, modelless.address);
+      expect(commitment).to.equal(ethers.ZeroHash);
+      expect(revealed).to.equal(BigInt(Verdict.Undecided));
+      const resolved = await world.disputes.queryFilter(world.disputes.filters.DisputeResolved(disputeId));
+      expect(resolved.map((r) => [Number(r.args.verdict), Number(r.args.validVotes), Number(r.args.invalidVotes)])).to.deep.equal([[Verdict.Invalid, 0, 2]]);
+      expect(await nonces([lacking])).to.deep.equal([sentBefore]);
+      expect(lacking.logger.at("Verifier.vote").map((l) => l.msg)).to.deep.equal(["cannot re-run this job; abstaining"]);
+      expect(errorsOf(all)).to.deep.equal([]);
+    } finally {
+      await closeAll(all);
+    }
+  });
+});
