@@ -20,6 +20,7 @@ import { Executor, type OutputStrategy } from "./roles/executor";
 import { JobBook } from "./roles/jobBook";
 import { PendingStore } from "./roles/pendingStore";
 import { Verifier } from "./roles/verifier";
+import type { NodeMetrics } from "./ops/metrics";
 
 /** Longest pause of `run` after repeated failed iterations. */
 export const MAX_BACKOFF_MS = 30_000;
@@ -49,6 +50,8 @@ export interface NodeConfig {
 export interface NodeDeps {
   signer: Signer;
   logger: NodeLogger;
+  /** Where the node counts what it does (Prometheus in `glassbox node start`); optional. */
+  metrics?: Pick<NodeMetrics, "jobSeen" | "pollSucceeded">;
   /** Tests only: what the executor does to its outputs (a dishonest executor). */
   strategy?: OutputStrategy;
 }
@@ -186,6 +189,7 @@ export class GlassboxNode implements LogHandler {
     const ctx = this.context();
     const poller = this.poller as LogPoller;
     const poll = await poller.poll();
+    this.deps.metrics?.pollSucceeded(poll?.to ?? (await ctx.signer.provider?.getBlockNumber()) ?? 0);
     let dueDone = 0;
     const now = (await ctx.signer.provider?.getBlock("latest"))?.timestamp ?? 0;
     for (const action of ctx.pending.due(now)) {
@@ -207,6 +211,7 @@ export class GlassboxNode implements LogHandler {
     const block = event.log.blockNumber;
     switch (event.name) {
       case "JobRequested":
+        this.deps.metrics?.jobSeen();
         ctx.book.remember(event.args);
         return;
       case "JobAssigned":

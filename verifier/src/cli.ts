@@ -1,0 +1,689 @@
+/**
+ * The `glassbox` command line (commander):
+ *
+ *   glassbox node start | stake <role> <amount> | unstake <role> <amount> | withdraw <role> | status
+ *   glassbox model register <file.onnx> [policy options] | info <id>
+ *   glassbox job request --model <id> --input <file.json> [--mode ...] [--fee ...] [--wait] | status <id> | result <id>
+ *
+ * Every command takes the configuration options of config.ts (--rpc, --key, --keystore,
+ * --deployment, ...). `runCli(argv, io)` runs one command in-process with injected output streams
+ * (and, in tests, an injected provider); it never exits the process and never throws: a failure is
+ * ONE line on stderr and exit code 1.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { Command, CommanderError } from "commander";
+import { formatUnits, JsonRpcProvider, keccak256, Network, parseUnits, sha256, type ContractRunner, type Provider, type Signer } from "ethers";
+import pino from "pino";
+import { ConfigError, describeOptions, envName, flagName, loadConfig, OPTIONS, OPTION_NAMES, type GlassboxConfig, type OptionName } from "./config";
+import { checkChain, DeploymentError, readDeployment, type Deployment } from "./deployment";
+import { KeyError, loadWallet } from "./keys";
+import { GlassboxNode, type NodeConfig } from "./node";
+import { decodeTensors, encodeTensors, INVALID_REASONS, isInvalidClaim, TensorCodecError } from "./codec/tensor";
+import { errorText, type NodeLogger } from "./roles/context";
+import { ModelStore } from "./store/modelStore";
+import { parseTensorJson, tensorsToJson, TensorJsonError } from "./tensorJson";
+import { meteredLogger, PromNodeMetrics } from "./ops/metrics";
+import { OpsServer } from "./ops/server";
+import {
+  DisputeManager__factory,
+  GlassboxToken__factory,
+  JobRegistry__factory,
+  ModelRegistry__factory,
+  PaymentVault__factory,
+  StakeManager__factory,
+  type GlassboxToken,
+  type JobRegistry,
+  type ModelRegistry,
+  type PaymentVault,
+  type StakeManager,
+} from "../../typechain-types";
+
+/** Mirrors contracts/types/Types.sol. */
+export const MODES = ["none", "optimistic", "quorum", "attested"] as const;
+export const ROLES = ["executor", "verifier"] as const;
+export const STATUSES = ["None", "Unassigned", "Assigned", "Submitted", "Disputed", "Finalized", "Refunded"] as const;
+export const REFUND_REASONS = ["Cancelled", "Expired", "InvalidInput", "Rejected", "Undecided"] as const;
+/** ModelRegistry.TOLERANCE_SCALE: tolerances are stored as fixed-point integers. */
+export const TOLERANCE_SCALE = 1e12;
+/** How long the RPC probe waits before calling the endpoint unreachable. */
+export const RPC_PROBE_TIMEOUT_MS = 5_000;
+
+/** What a command may use of its surroundings; tests inject all of it. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: Record<string, string | undefined>;
+  /** Used instead of connecting to --rpc (tests: Hardhat's in-process network). */
+  provider?: Provider;
+  /** `node start` runs until this aborts; default: until SIGINT or SIGTERM. */
+  signal?: AbortSignal;
+  /** `node start` logs here; default: pino JSON lines on stderr at --log-level. */
+  logger?: NodeLogger;
+}
+
+/** A failure the user can fix; its message is the one line printed. */
+export class CliError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CliError";
+  }
+}
+
+/** Runs one command; returns the exit code (0 success, 1 failure, commander's code for usage errors). */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode; // commander already printed its one line
+    io.stderr(`glassbox: ${oneLine(err)}\n`);
+    return 1;
+  }
+}
+
+/** The one line printed for a failure: known errors by their message, chain errors decoded. */
+export function oneLine(err: unknown): string {
+  const known = [CliError, ConfigError, KeyError, DeploymentError, TensorJsonError, TensorCodecError];
+  const msg = known.some((k) => err instanceof k) ? (err as Error).message : (revertText(err) ?? errorText(err));
+  return msg.replace(/\s*\n\s*/g, " ");
+}
+
+const PROTOCOL_INTERFACES = [
+  JobRegistry__factory,
+  ModelRegistry__factory,
+  StakeManager__factory,
+  DisputeManager__factory,
+  PaymentVault__factory,
+  GlassboxToken__factory,
+].map((f) => f.createInterface());
+
+/**
+ * A custom revert as `Name(args)`, decoded against every protocol contract (a call may revert in a
+ * contract it reaches through another). Revert data is found wherever the provider put it; Hardhat's
+ * in-process provider only names the error in its message, which is used as a last resort.
+ */
+function revertText(err: unknown): string | undefined {
+  for (const data of revertData(err, 0)) {
+    for (const iface of PROTOCOL_INTERFACES) {
+      const parsed = iface.parseError(data);
+      if (parsed) return `${parsed.name}(${parsed.args.map(String).join(", ")})`;
+    }
+  }
+  const named = err instanceof Error ? /reverted with custom error '([^']+)'/.exec(err.message) : null;
+  return named?.[1];
+}
+
+function revertData(err: unknown, depth: number): string[] {
+  if (depth > 4 || typeof err !== "object" || err === null) return [];
+  const found: string[] = [];
+  for (const key of ["data", "error", "info", "cause", "revert"]) {
+    const value = (err as Record<string, unknown>)[key];
+    if (typeof value === "string" && /^0x[0-9a-fA-F]{8,}$/.test(value)) found.push(value);
+    else found.push(...revertData(value, depth + 1));
+  }
+  return found;
+}
+
+// ---- the program ----
+
+type Flags = Partial<Record<OptionName, string>>;
+const CONNECTION_OPTIONS: OptionName[] = ["rpc", "key", "keystore", "deployment", "pollIntervalMs", "dataDir", "logLevel"];
+
+function buildProgram(io: CliIo): Command {
+  const program = new Command("glassbox")
+    .description("Glassbox: verifiable AI inference. Run a node, register models, request jobs.")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s), outputError: (s, write) => write(s) })
+    .addHelpText("after", `\nConfiguration (flag, environment variable, default):\n${describeOptions()}\n`)
+    .showSuggestionAfterError();
+
+  const node = program.command("node").description("run a node and manage its stake");
+  withOptions(node.command("start").description("serve jobs as executor and/or verifier until SIGINT/SIGTERM"), OPTION_NAMES).action((_o, cmd: Command) =>
+    nodeStart(io, flagsOf(cmd)),
+  );
+  withOptions(node.command("stake <role> <amount>").description("stake <amount> tokens as executor or verifier")).action((role: string, amount: string, _o, cmd: Command) =>
+    stake(io, flagsOf(cmd), role, amount),
+  );
+  withOptions(node.command("unstake <role> <amount>").description("start unbonding <amount> tokens")).action((role: string, amount: string, _o, cmd: Command) =>
+    unstake(io, flagsOf(cmd), role, amount),
+  );
+  withOptions(node.command("withdraw <role>").description("withdraw stake whose unbonding period is over")).action((role: string, _o, cmd: Command) =>
+    withdraw(io, flagsOf(cmd), role),
+  );
+  withOptions(node.command("status").description("print the node's balances and stake (JSON)")).action((_o, cmd: Command) => status(io, flagsOf(cmd)));
+
+  const model = program.command("model").description("register and inspect models");
+  withOptions(
+    model
+      .command("register <file>")
+      .description("hash an ONNX file, copy it into the model cache and register it; prints the model id")
+      .option("--uri <uri>", "where nodes fetch the model (default: file:// URI of the cached copy)")
+      .option("--modes <list>", `allowed modes, comma separated (${MODES.join(", ")})`, "none,optimistic,quorum")
+      .option("--audit-rate <bps>", "share of OPTIMISTIC jobs audited unasked, in basis points", "100")
+      .option("--abs-tol <x>", "per-element absolute tolerance", "0.0001")
+      .option("--rel-tol <x>", "per-element relative tolerance", "0.001")
+      .option("--exact", "outputs must match bit for bit (tolerances must then be 0)")
+      .option("--min-fee <tokens>", "the owner's fee floor, in tokens", "0.01")
+      .option("--max-input <bytes>", "largest input accepted, in bytes", "65536")
+      .option("--schema <file>", "schema document whose keccak256 is registered (default: none)"),
+  ).action((file: string, o: RegisterOptions, cmd: Command) => registerModel(io, flagsOf(cmd), file, o));
+  withOptions(model.command("info <id>").description("print a model's owner, versions and policy (JSON)")).action((id: string, _o, cmd: Command) => modelInfo(io, flagsOf(cmd), id));
+
+  const job = program.command("job").description("request jobs and read their results");
+  withOptions(
+    job
+      .command("request")
+      .description("request an inference; prints the job id")
+      .requiredOption("--model <id>", "model id")
+      .requiredOption("--input <file>", 'JSON input: {"<name>": {"dtype": "float32", "shape": [1, 4], "data": [...]}}')
+      .option("--mode <mode>", "verification mode: optimistic, quorum or none", "optimistic")
+      .option("--fee <tokens>", "fee in tokens (default: the larger of the model's and the protocol's minimum)")
+      .option("--version <n>", "model version (default: the latest)")
+      .option("--deadline <seconds>", "seconds from now by which a final result is wanted", "3600")
+      .option("--wait", "wait until the job is Finalized or Refunded and print its result")
+      .option("--wait-timeout <seconds>", "give up waiting after this long", "900"),
+  ).action((o: RequestOptions, cmd: Command) => requestJob(io, flagsOf(cmd), o));
+  withOptions(job.command("status <id>").description("print a job's state (JSON)")).action((id: string, _o, cmd: Command) => jobStatus(io, flagsOf(cmd), id));
+  withOptions(job.command("result <id>").description("print a finalized job's outputs (JSON tensors)")).action((id: string, _o, cmd: Command) => jobResult(io, flagsOf(cmd), id));
+  return program;
+}
+
+function withOptions(cmd: Command, names: OptionName[] = CONNECTION_OPTIONS): Command {
+  for (const name of names) {
+    const def = OPTIONS[name].default;
+    cmd.option(`${flagName(name)} <value>`, `${OPTIONS[name].description} [${envName(name)}; default ${def === undefined ? "not set" : String(def)}]`);
+  }
+  return cmd.option("--config <file>", "JSON file of options [GLASSBOX_CONFIG]");
+}
+
+function flagsOf(cmd: Command): Flags & { config?: string } {
+  const opts = cmd.opts<Record<string, unknown>>();
+  const flags: Flags & { config?: string } = {};
+  for (const name of OPTION_NAMES) if (typeof opts[name] === "string") flags[name] = opts[name] as string;
+  if (typeof opts.config === "string") flags.config = opts.config;
+  return flags;
+}
+
+// ---- sessions: config, key, deployment, provider, contracts ----
+
+interface Session {
+  config: GlassboxConfig;
+  deployment: Deployment;
+  provider: Provider;
+  signer: Signer | undefined;
+  token: GlassboxToken;
+  models: ModelRegistry;
+  stakes: StakeManager;
+  jobs: JobRegistry;
+  vault: PaymentVault;
+}
+
+async function withSession<T>(io: CliIo, flags: Flags & { config?: string }, needKey: boolean, fn: (s: Session) => Promise<T>): Promise<T> {
+  const file = flags.config ?? io.env.GLASSBOX_CONFIG;
+  const config = loadConfig({ file: file === "" ? undefined : file, env: io.env, flags });
+  const wallet = needKey ? await loadWallet(config, io.env) : undefined;
+  const deployment = readDeployment(config.deployment);
+  const owned = io.provider ? undefined : await connect(config.rpc);
+  const provider = io.provider ?? (owned as JsonRpcProvider);
+  try {
+    await checkChain(deployment, provider, config.deployment);
+    const signer = wallet?.connect(provider);
+    const runner: ContractRunner = signer ?? provider;
+    const c = deployment.contracts;
+    const session: Session = {
+      config,
+      deployment,
+      provider,
+      signer,
+      token: GlassboxToken__factory.connect(c.token, runner),
+      models: ModelRegistry__factory.connect(c.modelRegistry, runner),
+      stakes: StakeManager__factory.connect(c.stakeManager, runner),
+      jobs: JobRegistry__factory.connect(c.jobRegistry, runner),
+      vault: PaymentVault__factory.connect(c.paymentVault, runner),
+    };
+    return await fn(session);
+  } finally {
+    owned?.destroy();
+  }
+}
+
+/**
+ * Probes the endpoint once with eth_chainId, so an unreachable RPC is one clear error instead of
+ * ethers' endless network detection, then returns a provider pinned to that chain.
+ */
+async function connect(rpc: string): Promise<JsonRpcProvider> {
+  let chainId: bigint;
+  try {
+    const res = await fetch(rpc, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(RPC_PROBE_TIMEOUT_MS),
+    });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const body = (await res.json()) as { result?: unknown };
+    if (typeof body.result !== "string") throw new Error("it did not answer eth_chainId");
+    chainId = BigInt(body.result);
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+    throw new CliError(`cannot reach the RPC at ${rpc}: ${why}; start a node or pass --rpc`);
+  }
+  const network = Network.from(chainId);
+  // cacheTimeout -1: ethers otherwise answers a repeated call (eth_getTransactionCount "pending")
+  // from a 250 ms cache, so a transaction sent right after another one reuses its nonce.
+  return new JsonRpcProvider(rpc, network, { staticNetwork: network, cacheTimeout: -1 });
+}
+
+function signerOf(s: Session): Signer {
+  if (!s.signer) throw new CliError("this command needs a key");
+  return s.signer;
+}
+
+// ---- node ----
+
+async function nodeStart(io: CliIo, flags: Flags): Promise<void> {
+  await withSession(io, flags, true, async (s) => {
+    const { config, deployment } = s;
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    const nodeConfig: NodeConfig = {
+      jobRegistry: deployment.contracts.jobRegistry,
+      dbFile: path.join(config.dataDir, "node.sqlite"),
+      modelCacheDir: path.join(config.dataDir, "models"),
+      roles: { executor: config.roles !== "verifier", verifier: config.roles !== "executor" },
+      watchShare: config.watchShare,
+      confirmations: config.confirmations,
+      maxRange: config.maxLogRange,
+      startBlock: deployment.deploymentBlock,
+      pollIntervalMs: config.pollIntervalMs,
+      sender: { bumpPercent: config.feeBumpPercent, replaceAfterMs: config.replaceAfterMs, maxAttempts: config.maxTxAttempts },
+      modelStore: { ipfsGateway: config.ipfsGateway, maxBytes: config.maxModelBytes },
+    };
+    const metrics = new PromNodeMetrics();
+    const logger = meteredLogger(io.logger ?? pino({ level: config.logLevel, base: undefined }, pino.destination(2)), metrics);
+    const node = new GlassboxNode(nodeConfig, { signer: signerOf(s), logger, metrics });
+    const ops = config.metricsPort === 0 ? undefined : new OpsServer({ port: config.metricsPort, metrics });
+    const { signal, release } = stopSignal(io);
+    try {
+      await ops?.start();
+      await node.init();
+      io.stdout(`node ${node.address} serving as ${config.roles} on chain ${deployment.chainId} (${deployment.network}); stop with Ctrl-C\n`);
+      await node.run(signal);
+    } finally {
+      release();
+      await node.close();
+      await ops?.stop();
+    }
+    io.stdout("node stopped\n");
+  });
+}
+
+/** `io.signal`, or one that aborts on SIGINT/SIGTERM (the running iteration finishes first). */
+function stopSignal(io: CliIo): { signal: AbortSignal; release(): void } {
+  if (io.signal) return { signal: io.signal, release: () => undefined };
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  return {
+    signal: abort.signal,
+    release: () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+    },
+  };
+}
+
+function roleIndex(role: string): number {
+  const i = (ROLES as readonly string[]).indexOf(role);
+  if (i < 0) throw new CliError(`role "${role}" is not one of ${ROLES.join(", ")}`);
+  return i;
+}
+
+async function tokenAmount(s: Session, amount: string, what: string): Promise<bigint> {
+  const decimals = await s.token.decimals();
+  let value: bigint;
+  try {
+    value = parseUnits(amount, decimals);
+  } catch {
+    throw new CliError(`${what} "${amount}" is not a token amount (a decimal number such as 200 or 0.5)`);
+  }
+  if (value <= 0n) throw new CliError(`${what} must be more than 0`);
+  return value;
+}
+
+async function stake(io: CliIo, flags: Flags, role: string, amount: string): Promise<void> {
+  const r = roleIndex(role);
+  await withSession(io, flags, true, async (s) => {
+    const value = await tokenAmount(s, amount, "amount");
+    const me = await signerOf(s).getAddress();
+    await ensureAllowance(s, me, await s.stakes.getAddress(), value);
+    await (await s.stakes.stake(r, value)).wait();
+    const account = await s.stakes.accountOf(me, r);
+    io.stdout(`staked ${amount} as ${role}; active stake ${await fmt(s, account.active)}\n`);
+  });
+}
+
+async function unstake(io: CliIo, flags: Flags, role: string, amount: string): Promise<void> {
+  const r = roleIndex(role);
+  await withSession(io, flags, true, async (s) => {
+    const value = await tokenAmount(s, amount, "amount");
+    await (await s.stakes.requestUnstake(r, value)).wait();
+    const account = await s.stakes.accountOf(await signerOf(s).getAddress(), r);
+    io.stdout(`unbonding ${await fmt(s, account.unbonding)} as ${role}; withdrawable at ${new Date(Number(account.releaseAt) * 1000).toISOString()}\n`);
+  });
+}
+
+async function withdraw(io: CliIo, flags: Flags, role: string): Promise<void> {
+  const r = roleIndex(role);
+  await withSession(io, flags, true, async (s) => {
+    const receipt = await (await s.stakes.withdraw(r)).wait();
+    let amount = 0n;
+    for (const log of receipt?.logs ?? []) {
+      const parsed = s.stakes.interface.parseLog(log);
+      if (parsed?.name === "Withdrawn") amount = parsed.args.amount as bigint;
+    }
+    io.stdout(`withdrew ${await fmt(s, amount)} as ${role}\n`);
+  });
+}
+
+async function status(io: CliIo, flags: Flags): Promise<void> {
+  await withSession(io, flags, true, async (s) => {
+    const me = await signerOf(s).getAddress();
+    const roles: Record<string, unknown> = {};
+    for (const [i, role] of ROLES.entries()) {
+      const a = await s.stakes.accountOf(me, i);
+      roles[role] = {
+        active: await fmt(s, a.active),
+        locked: await fmt(s, a.locked),
+        unbonding: await fmt(s, a.unbonding),
+        releaseAt: Number(a.releaseAt),
+        jailed: a.jailed,
+        eligible: await s.stakes.isEligible(me, i),
+      };
+    }
+    printJson(io, {
+      address: me,
+      chainId: s.deployment.chainId,
+      ether: formatUnits(await s.provider.getBalance(me), 18),
+      tokens: await fmt(s, await s.token.balanceOf(me)),
+      credit: await fmt(s, await s.vault.creditOf(me)),
+      ...roles,
+    });
+  });
+}
+
+// ---- model ----
+
+interface RegisterOptions {
+  uri?: string;
+  modes: string;
+  auditRate: string;
+  absTol: string;
+  relTol: string;
+  exact?: boolean;
+  minFee: string;
+  maxInput: string;
+  schema?: string;
+}
+
+async function registerModel(io: CliIo, flags: Flags, file: string, o: RegisterOptions): Promise<void> {
+  await withSession(io, flags, true, async (s) => {
+    const bytes = readInputFile(file, "model file");
+    const digest = sha256(bytes);
+    const store = new ModelStore(path.join(s.config.dataDir, "models"));
+    const cached = store.cachePath(digest);
+    if (!fs.existsSync(cached)) {
+      fs.mkdirSync(path.dirname(cached), { recursive: true });
+      const tmp = `${cached}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, bytes);
+      fs.renameSync(tmp, cached); // atomic: readers never see a partial file
+    }
+    const uri = o.uri ?? `file://${path.resolve(cached)}`;
+    const tolerance = (x: string, what: string) => {
+      const v = Number(x);
+      if (!Number.isFinite(v) || v < 0) throw new CliError(`${what} "${x}" is not a tolerance (a number >= 0)`);
+      return BigInt(Math.round(v * TOLERANCE_SCALE));
+    };
+    const policy = {
+      allowedModes: modeMask(o.modes),
+      exact: o.exact === true,
+      auditRateBps: intOption(o.auditRate, "--audit-rate", 0, 10_000),
+      maxInputBytes: intOption(o.maxInput, "--max-input", 1, 2 ** 30),
+      minFee: await tokenAmountOrZero(s, o.minFee, "--min-fee"),
+      absTolerance: o.exact ? 0n : tolerance(o.absTol, "--abs-tol"),
+      relTolerance: o.exact ? 0n : tolerance(o.relTol, "--rel-tol"),
+      schemaHash: o.schema ? keccak256(readInputFile(o.schema, "schema file")) /* IModelRegistry: keccak256 of the schema document */ : "0x" + "00".repeat(32),
+    };
+    const receipt = await (await s.models.registerModel(digest, uri, policy)).wait();
+    let id: bigint | undefined;
+    for (const log of receipt?.logs ?? []) {
+      const parsed = s.models.interface.parseLog(log);
+      if (parsed?.name === "ModelRegistered") id = parsed.args.modelId as bigint;
+    }
+    if (id === undefined) throw new CliError("the registration was mined but emitted no ModelRegistered event");
+    io.stdout(`${id}\n`);
+  });
+}
+
+async function tokenAmountOrZero(s: Session, amount: string, what: string): Promise<bigint> {
+  if (/^0*(\.0*)?$/.test(amount)) return 0n;
+  return tokenAmount(s, amount, what);
+}
+
+function modeMask(list: string): number {
+  let mask = 0;
+  for (const raw of list.split(",")) {
+    const i = (MODES as readonly string[]).indexOf(raw.trim().toLowerCase());
+    if (i < 0) throw new CliError(`--modes: "${raw}" is not a mode; allowed: ${MODES.join(", ")}`);
+    mask |= 1 << i;
+  }
+  return mask;
+}
+
+function intOption(raw: string, what: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`${what} "${raw}" must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+function idOption(raw: string, what: string): bigint {
+  if (!/^\d+$/.test(raw) || BigInt(raw) === 0n) throw new CliError(`${what} "${raw}" is not an id (a positive integer)`);
+  return BigInt(raw);
+}
+
+async function existingModel(s: Session, raw: string): Promise<bigint> {
+  const id = idOption(raw, "model id");
+  const count = await s.models.modelCount();
+  if (id > count) throw new CliError(`model ${id} does not exist (the registry has ${count} model${count === 1n ? "" : "s"})`);
+  return id;
+}
+
+async function modelInfo(io: CliIo, flags: Flags, raw: string): Promise<void> {
+  await withSession(io, flags, false, async (s) => {
+    const id = await existingModel(s, raw);
+    const [owner, policy, count] = await Promise.all([s.models.ownerOf(id), s.models.policyOf(id), s.models.versionCount(id)]);
+    const versions = [];
+    for (let v = 1; v <= Number(count); v++) {
+      const mv = await s.models.versionOf(id, v);
+      versions.push({ version: v, digest: mv.digest, uri: mv.uri, deprecated: mv.deprecated });
+    }
+    printJson(io, {
+      id: Number(id),
+      owner,
+      versions,
+      policy: {
+        modes: MODES.filter((_, i) => (Number(policy.allowedModes) & (1 << i)) !== 0),
+        exact: policy.exact,
+        auditRateBps: Number(policy.auditRateBps),
+        maxInputBytes: Number(policy.maxInputBytes),
+        minFee: await fmt(s, policy.minFee),
+        absTolerance: Number(policy.absTolerance) / TOLERANCE_SCALE,
+        relTolerance: Number(policy.relTolerance) / TOLERANCE_SCALE,
+        schemaHash: policy.schemaHash,
+      },
+    });
+  });
+}
+
+// ---- job ----
+
+interface RequestOptions {
+  model: string;
+  input: string;
+  mode: string;
+  fee?: string;
+  version?: string;
+  deadline: string;
+  wait?: boolean;
+  waitTimeout: string;
+}
+
+async function requestJob(io: CliIo, flags: Flags, o: RequestOptions): Promise<void> {
+  const mode = (["none", "optimistic", "quorum"] as const).indexOf(o.mode as "none");
+  if (mode < 0) throw new CliError(`--mode "${o.mode}" is not allowed; allowed: optimistic, quorum, none`);
+  const input = encodeInput(o.input);
+  await withSession(io, flags, true, async (s) => {
+    const modelId = await existingModel(s, o.model);
+    const policy = await s.models.policyOf(modelId);
+    if ((Number(policy.allowedModes) & (1 << mode)) === 0) throw new CliError(`model ${modelId} does not allow mode ${o.mode}`);
+    if (input.length > Number(policy.maxInputBytes)) throw new CliError(`input ${o.input} is ${input.length} bytes; model ${modelId} accepts at most ${policy.maxInputBytes}`);
+    const latest = Number(await s.models.versionCount(modelId));
+    const version = o.version === undefined ? latest : intOption(o.version, "--version", 1, latest);
+    const protocolMin = (await s.jobs.params()).minFee;
+    const fee = o.fee === undefined ? (policy.minFee > protocolMin ? policy.minFee : protocolMin) : await tokenAmount(s, o.fee, "--fee");
+    const me = await signerOf(s).getAddress();
+    await ensureAllowance(s, me, await s.jobs.getAddress(), fee);
+    const now = (await s.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
+    const request = {
+      modelId,
+      version,
+      mode,
+      fee,
+      deadline: now + intOption(o.deadline, "--deadline", 60, 30 * 24 * 3600),
+      input,
+      inputHash: "0x" + "00".repeat(32),
+      inputURI: "",
+      inputSize: 0,
+      callback: "0x" + "00".repeat(20),
+      callbackGasLimit: 0,
+    };
+    const receipt = await (await s.jobs.requestInference(request)).wait();
+    let jobId: bigint | undefined;
+    for (const log of receipt?.logs ?? []) {
+      const parsed = s.jobs.interface.parseLog(log);
+      if (parsed?.name === "JobRequested") jobId = parsed.args.jobId as bigint;
+    }
+    if (jobId === undefined) throw new CliError("the request was mined but emitted no JobRequested event");
+    io.stdout(`${jobId}\n`);
+    if (o.wait) await waitForJob(io, s, jobId, intOption(o.waitTimeout, "--wait-timeout", 1, 30 * 24 * 3600) * 1000);
+  });
+}
+
+function encodeInput(file: string): Uint8Array {
+  const tensors = parseTensorJson(Buffer.from(readInputFile(file, "input file")).toString("utf8"), file);
+  try {
+    return encodeTensors(tensors);
+  } catch (err) {
+    throw new CliError(`${file}: ${(err as Error).message}`);
+  }
+}
+
+async function waitForJob(io: CliIo, s: Session, jobId: bigint, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await s.jobs.jobOf(jobId);
+    const st = STATUSES[Number(job.status)];
+    if (st === "Finalized") return printResult(io, s, jobId);
+    if (st === "Refunded") throw new CliError(`job ${jobId} was refunded (${await refundReason(s, jobId)})`);
+    if (Date.now() > until) throw new CliError(`job ${jobId} is still ${st} after ${timeoutMs / 1000} s; check later with: glassbox job status ${jobId}`);
+    await new Promise((r) => setTimeout(r, s.config.pollIntervalMs));
+  }
+}
+
+async function refundReason(s: Session, jobId: bigint): Promise<string> {
+  const events = await s.jobs.queryFilter(s.jobs.filters.JobRefunded(jobId), s.deployment.deploymentBlock);
+  const last = events.at(-1);
+  return last ? (REFUND_REASONS[Number(last.args.reason)] ?? `reason ${last.args.reason}`) : "reason unknown";
+}
+
+async function existingJob(s: Session, raw: string): Promise<bigint> {
+  const id = idOption(raw, "job id");
+  const count = await s.jobs.jobCount();
+  if (id > count) throw new CliError(`job ${id} does not exist (there are ${count} jobs)`);
+  return id;
+}
+
+async function jobStatus(io: CliIo, flags: Flags, raw: string): Promise<void> {
+  await withSession(io, flags, false, async (s) => {
+    const id = await existingJob(s, raw);
+    const job = await s.jobs.jobOf(id);
+    const out: Record<string, unknown> = {
+      id: Number(id),
+      status: STATUSES[Number(job.status)],
+      mode: MODES[Number(job.mode)],
+      model: Number(job.modelId),
+      version: Number(job.version),
+      requester: job.requester,
+      executor: job.executor,
+      fee: await fmt(s, job.fee),
+      deadline: Number(job.deadline),
+      attempts: Number(job.attempts),
+      invalidClaim: job.invalidClaim,
+    };
+    if (out.status === "Refunded") out.refundReason = await refundReason(s, id);
+    printJson(io, out);
+  });
+}
+
+async function jobResult(io: CliIo, flags: Flags, raw: string): Promise<void> {
+  await withSession(io, flags, false, async (s) => printResult(io, s, await existingJob(s, raw)));
+}
+
+async function printResult(io: CliIo, s: Session, jobId: bigint): Promise<void> {
+  const [st, , output, outputURI] = await s.jobs.resultOf(jobId);
+  const name = STATUSES[Number(st)];
+  if (name !== "Finalized") throw new CliError(`job ${jobId} has no result (status ${name})`);
+  const bytes = Uint8Array.from(Buffer.from(output.slice(2), "hex"));
+  if (bytes.length === 0) throw new CliError(`job ${jobId}'s output is by reference at ${outputURI}; fetching it is not supported here`);
+  if (isInvalidClaim(bytes)) {
+    const reason = Object.entries(INVALID_REASONS).find(([, code]) => code === bytes[1])?.[0] ?? `code ${bytes[1]}`;
+    throw new CliError(`job ${jobId}: the executor found the input invalid (${reason})`);
+  }
+  printJson(io, tensorsToJson(decodeTensors(bytes)));
+}
+
+// ---- helpers ----
+
+async function ensureAllowance(s: Session, owner: string, spender: string, amount: bigint): Promise<void> {
+  if ((await s.token.allowance(owner, spender)) >= amount) return;
+  await (await s.token.approve(spender, amount)).wait();
+}
+
+async function fmt(s: Session, amount: bigint): Promise<string> {
+  return formatUnits(amount, await s.token.decimals());
+}
+
+function readInputFile(file: string, what: string): Uint8Array {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    throw new CliError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+function printJson(io: CliIo, value: unknown): void {
+  io.stdout(`${JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`);
+}
+
+/** Entry point of verifier/bin/glassbox.js. */
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  const code = await runCli(argv, {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    env: process.env,
+  });
+  process.exitCode = code;
+}

@@ -1,0 +1,509 @@
+import net from "node:net";
+import { expect } from "chai";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ethers } from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { encryptKeystoreJsonSync, Wallet } from "ethers";
+import { deployProtocol, type Protocol } from "../../deploy/protocol";
+import { runCli, type CliIo } from "../src/cli";
+import { ConfigError, envName, flagName, loadConfig, OPTIONS, OPTION_NAMES, type OptionName } from "../src/config";
+import { checkChain, DeploymentError, parseDeployment, readDeployment, writeDeployment } from "../src/deployment";
+import { KeyError, loadWallet } from "../src/keys";
+import { decodeTensors } from "../src/codec/tensor";
+import { tensorsToJson } from "../src/tensorJson";
+import { ModelStore } from "../src/store/modelStore";
+import { honestOutput, MLP_BYTES, MLP_DIGEST, RecordingLogger } from "./fixtures/roles";
+
+const TOKEN = 10n ** 18n;
+const tempDirs: string[] = [];
+process.once("exit", () => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function tmpDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "glassbox-cli-"));
+  tempDirs.push(dir);
+  return dir;
+}
+
+function writeJson(dir: string, name: string, value: unknown): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, typeof value === "string" ? value : JSON.stringify(value));
+  return file;
+}
+
+const SAMPLE_JSON = { x: { dtype: "float32", shape: [1, 4], data: [0.5, -1, 2, 3.25] } };
+
+interface CliWorld {
+  protocol: Protocol;
+  operator: Wallet;
+  requester: Wallet;
+  deploymentFile: string;
+  modelFile: string;
+  dir: string;
+}
+
+/** The protocol deployed by the first Hardhat signer, two funded key-only wallets, a deployment file and the MLP on disk. */
+async function cliWorld(): Promise<CliWorld> {
+  const [admin] = await ethers.getSigners();
+  const block = await ethers.provider.getBlockNumber();
+  const protocol = await deployProtocol(admin);
+  const operator = new Wallet(ethers.hexlify(ethers.randomBytes(32)));
+  const requester = new Wallet(ethers.hexlify(ethers.randomBytes(32)));
+  for (const w of [operator, requester]) {
+    await (await admin.sendTransaction({ to: w.address, value: 10n * TOKEN })).wait();
+    await (await protocol.token.mint(w.address, 1_000n * TOKEN)).wait();
+  }
+  const dir = tmpDir();
+  const deploymentFile = path.join(dir, "deployments", "hardhat.json");
+  await writeDeployment(deploymentFile, protocol, 31337, block, "hardhat");
+  const modelFile = path.join(dir, "mlp.onnx");
+  fs.writeFileSync(modelFile, MLP_BYTES);
+  return { protocol, operator, requester, deploymentFile, modelFile, dir };
+}
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Runs one command in-process on Hardhat's network (unless `io.provider` is set to undefined). */
+async function cli(world: CliWorld, argv: string[], io: Partial<CliIo> = {}): Promise<Run> {
+  let out = "";
+  let err = "";
+  const deployment = argv.includes("--deployment") ? [] : ["--deployment", world.deploymentFile];
+  const code = await runCli([...argv, ...deployment], {
+    stdout: (t) => (out += t),
+    stderr: (t) => (err += t),
+    env: { GLASSBOX_PRIVATE_KEY: world.requester.privateKey, OPERATOR_KEY: world.operator.privateKey },
+    provider: ethers.provider,
+    ...io,
+  });
+  return { code, out, err };
+}
+
+/** Asserts a failed run printed exactly one line on stderr, matching `pattern`, and nothing on stdout. */
+function expectOneLine(run: Run, pattern: RegExp): void {
+  expect(run.code, run.err).to.equal(1);
+  expect(run.out).to.equal("");
+  expect(run.err.endsWith("\n")).to.equal(true);
+  expect(run.err.trimEnd().split("\n")).to.have.length(1);
+  expect(run.err).to.match(pattern);
+  expect(run.err).not.to.match(/\bat .*\.ts:\d+/); // no stack trace
+}
+
+async function register(world: CliWorld, dataDir: string, extra: string[] = []): Promise<number> {
+  const run = await cli(world, ["model", "register", world.modelFile, "--data-dir", dataDir, ...extra]);
+  expect(run.code, run.err).to.equal(0);
+  return Number(run.out.trim());
+}
+
+describe("loadConfig: defaults and precedence", function () {
+  it("gives every option its default when no source sets it", function () {
+    const config = loadConfig({ env: {}, flags: {} });
+    expect(config.rpc).to.equal("http://127.0.0.1:8545");
+    expect(config.key).to.equal("GLASSBOX_PRIVATE_KEY");
+    expect(config.keystore).to.equal(undefined);
+    expect(config.deployment).to.equal(path.join("deployments", "localhost.json"));
+    expect(config.roles).to.equal("both");
+    expect(config.dataDir).to.equal(path.join(os.homedir(), ".glassbox"));
+    for (const name of OPTION_NAMES) if (name !== "dataDir") expect(config[name]).to.equal(OPTIONS[name].default);
+  });
+
+  it("takes flags over environment variables over the JSON file over defaults", function () {
+    const dir = tmpDir();
+    const file = writeJson(dir, "glassbox.json", { rpc: "http://file:1", confirmations: 7, roles: "verifier", watchShare: 0.5 });
+    const config = loadConfig({
+      file,
+      env: { GLASSBOX_RPC: "http://env:2", GLASSBOX_CONFIRMATIONS: "3" },
+      flags: { rpc: "http://flag:3" },
+    });
+    expect(config.rpc).to.equal("http://flag:3");
+    expect(config.confirmations).to.equal(3);
+    expect(config.roles).to.equal("verifier");
+    expect(config.watchShare).to.equal(0.5);
+    expect(config.maxLogRange).to.equal(OPTIONS.maxLogRange.default);
+  });
+
+  it("names every option's environment variable GLASSBOX_<NAME> and its flag --kebab-name", function () {
+    expect(envName("maxLogRange")).to.equal("GLASSBOX_MAX_LOG_RANGE");
+    expect(flagName("maxLogRange")).to.equal("--max-log-range");
+    expect(loadConfig({ env: { GLASSBOX_MAX_LOG_RANGE: "50" }, flags: {} }).maxLogRange).to.equal(50);
+  });
+
+  it("expands ~ in the data directory", function () {
+    expect(loadConfig({ env: {}, flags: { dataDir: "~/gb" } }).dataDir).to.equal(path.join(os.homedir(), "gb"));
+  });
+});
+
+describe("loadConfig: a bad value is a ConfigError naming the option and what is allowed", function () {
+  const bad: Record<OptionName, string> = {
+    rpc: "ftp://example.org",
+    key: "MY-KEY",
+    keystore: "",
+    deployment: "  ",
+    roles: "all",
+    dataDir: "",
+    confirmations: "-1",
+    pollIntervalMs: "five",
+    maxLogRange: "0",
+    ipfsGateway: "not a url",
+    maxModelBytes: "1.5",
+    metricsPort: "70000",
+    watchShare: "1.5",
+    feeBumpPercent: "5",
+    replaceAfterMs: "1",
+    maxTxAttempts: "0",
+    logLevel: "loud",
+  };
+  for (const name of OPTION_NAMES) {
+    it(`rejects ${flagName(name)} ${JSON.stringify(bad[name])}`, function () {
+      const attempt = () => loadConfig({ env: {}, flags: { [name]: bad[name] } });
+      expect(attempt).to.throw(ConfigError).with.property("option", name);
+      expect(attempt).to.throw(new RegExp(`^bad ${name} \\(flag ${flagName(name)}\\): `));
+      if (!["keystore", "deployment", "dataDir"].includes(name)) expect(attempt).to.throw(/allowed/);
+    });
+  }
+
+  it("says where a bad value came from: the environment or the file", function () {
+    expect(() => loadConfig({ env: { GLASSBOX_ROLES: "all" }, flags: {} })).to.throw(ConfigError, /environment variable GLASSBOX_ROLES/);
+    const file = writeJson(tmpDir(), "c.json", { confirmations: "many" });
+    expect(() => loadConfig({ file, env: {}, flags: {} })).to.throw(ConfigError, /config file .*c\.json.*allowed: an integer/);
+  });
+
+  it("refuses a private key given where the NAME of its environment variable belongs, without echoing it", function () {
+    const key = Wallet.createRandom().privateKey;
+    const attempt = () => loadConfig({ env: {}, flags: { key } });
+    expect(attempt).to.throw(ConfigError, /looks like a private key/);
+    try {
+      attempt();
+    } catch (err) {
+      expect((err as Error).message).not.to.contain(key.slice(2));
+    }
+  });
+
+  it("refuses an unknown option, a file that is not JSON, and a missing file", function () {
+    const dir = tmpDir();
+    expect(() => loadConfig({ file: writeJson(dir, "a.json", { rcp: "http://x" }), env: {}, flags: {} }))
+      .to.throw(ConfigError, /unknown option "rcp"/)
+      .with.property("option", "rcp");
+    expect(() => loadConfig({ file: writeJson(dir, "b.json", "{ rpc: "), env: {}, flags: {} })).to.throw(ConfigError, /is not JSON/);
+    expect(() => loadConfig({ file: writeJson(dir, "c.json", "[1]"), env: {}, flags: {} })).to.throw(ConfigError, /must hold a JSON object/);
+    expect(() => loadConfig({ file: path.join(dir, "none.json"), env: {}, flags: {} })).to.throw(ConfigError, /cannot read config file .*ENOENT/);
+  });
+});
+
+describe("keys: where the private key comes from", function () {
+  const wallet = Wallet.createRandom();
+
+  it("reads the key from GLASSBOX_PRIVATE_KEY, or from the variable --key names", async function () {
+    const a = await loadWallet({ key: "GLASSBOX_PRIVATE_KEY", keystore: undefined }, { GLASSBOX_PRIVATE_KEY: wallet.privateKey });
+    expect(a.address).to.equal(wallet.address);
+    const b = await loadWallet({ key: "OTHER", keystore: undefined }, { OTHER: wallet.privateKey.slice(2) });
+    expect(b.address).to.equal(wallet.address);
+  });
+
+  it("says how to provide a key when there is none, and refuses a malformed one without echoing it", async function () {
+    await expectKeyError(loadWallet({ key: "GLASSBOX_PRIVATE_KEY", keystore: undefined }, {}), /^no key: set GLASSBOX_PRIVATE_KEY or --keystore FILE$/);
+    await expectKeyError(loadWallet({ key: "K", keystore: undefined }, { K: "0x1234" }), /^K is not a private key/);
+  });
+
+  it("decrypts an encrypted JSON keystore with GLASSBOX_KEYSTORE_PASSWORD", async function () {
+    const dir = tmpDir();
+    const file = writeJson(dir, "key.json", encryptKeystoreJsonSync({ address: wallet.address, privateKey: wallet.privateKey }, "pw", { scrypt: { N: 16 } }));
+    const loaded = await loadWallet({ key: "GLASSBOX_PRIVATE_KEY", keystore: file }, { GLASSBOX_KEYSTORE_PASSWORD: "pw" });
+    expect(loaded.address).to.equal(wallet.address);
+    await expectKeyError(loadWallet({ key: "X", keystore: file }, {}), /needs its password: set GLASSBOX_KEYSTORE_PASSWORD/);
+    await expectKeyError(loadWallet({ key: "X", keystore: file }, { GLASSBOX_KEYSTORE_PASSWORD: "nope" }), /wrong password/);
+  });
+
+  it("refuses a plain key file given as a keystore, and a missing keystore", async function () {
+    const dir = tmpDir();
+    const plain = writeJson(dir, "plain.txt", wallet.privateKey);
+    await expectKeyError(loadWallet({ key: "X", keystore: plain }, { GLASSBOX_KEYSTORE_PASSWORD: "pw" }), /is not an encrypted JSON keystore/);
+    await expectKeyError(loadWallet({ key: "X", keystore: path.join(dir, "none.json") }, {}), /cannot read keystore .*ENOENT/);
+  });
+});
+
+describe("glassbox --keystore", function () {
+  it("signs with the key of an encrypted keystore given on the command line", async function () {
+    const world = await loadFixture(cliWorld);
+    const w = world.operator;
+    const file = writeJson(tmpDir(), "ks.json", encryptKeystoreJsonSync({ address: w.address, privateKey: w.privateKey }, "s3cret", { scrypt: { N: 16 } }));
+    const run = await cli(world, ["node", "status", "--keystore", file], { env: { GLASSBOX_KEYSTORE_PASSWORD: "s3cret" } });
+    expect(run.code, run.err).to.equal(0);
+    expect(JSON.parse(run.out)).to.include({ address: w.address, tokens: "1000.0" });
+    expectOneLine(await cli(world, ["node", "status", "--keystore", file], { env: {} }), /^glassbox: keystore .*ks\.json needs its password: set GLASSBOX_KEYSTORE_PASSWORD\n$/);
+  });
+});
+
+async function expectKeyError(p: Promise<unknown>, pattern: RegExp): Promise<void> {
+  let caught: unknown;
+  try {
+    await p;
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).to.be.instanceOf(KeyError);
+  expect((caught as Error).message).to.match(pattern);
+}
+
+describe("deployment file: validation and chain check", function () {
+  it("round-trips what writeDeployment wrote, with checksummed addresses", async function () {
+    const world = await loadFixture(cliWorld);
+    const d = readDeployment(world.deploymentFile);
+    expect(d.chainId).to.equal(31337);
+    expect(d.network).to.equal("hardhat");
+    expect(d.contracts.jobRegistry).to.equal(await world.protocol.jobs.getAddress());
+    for (const address of Object.values(d.contracts)) expect(address).to.equal(ethers.getAddress(address));
+    await checkChain(d, ethers.provider, world.deploymentFile);
+  });
+
+  it("names the field at fault in a malformed file", async function () {
+    const world = await loadFixture(cliWorld);
+    const good = JSON.parse(fs.readFileSync(world.deploymentFile, "utf8")) as { contracts: Record<string, string> };
+    const withContracts = (contracts: Record<string, string>) => ({ ...good, contracts });
+    const { token, ...noToken } = good.contracts;
+    expect(token).to.be.a("string");
+    expect(() => parseDeployment(withContracts(noToken), "f")).to.throw(DeploymentError, /contracts\.token is missing/);
+    const badSum = good.contracts.jobRegistry.slice(0, 2) + swapCase(good.contracts.jobRegistry.slice(2));
+    expect(() => parseDeployment(withContracts({ ...good.contracts, jobRegistry: badSum }), "f")).to.throw(DeploymentError, /contracts\.jobRegistry .* valid checksum/);
+    expect(() => parseDeployment({ ...good, chainId: "31337" }, "f")).to.throw(DeploymentError, /chainId must be a positive integer/);
+    expect(() => parseDeployment({ ...good, deploymentBlock: -1 }, "f")).to.throw(DeploymentError, /deploymentBlock/);
+    expect(() => parseDeployment([], "f")).to.throw(DeploymentError, /root must be a JSON object/);
+    expect(() => readDeployment(writeJson(tmpDir(), "d.json", "{"))).to.throw(DeploymentError, /is not JSON/);
+  });
+
+  it("refuses an RPC endpoint on another chain", async function () {
+    const world = await loadFixture(cliWorld);
+    const d = { ...readDeployment(world.deploymentFile), chainId: 1 };
+    let caught: unknown;
+    try {
+      await checkChain(d, ethers.provider, "d.json");
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).to.be.instanceOf(DeploymentError);
+    expect((caught as Error).message).to.equal("chain id mismatch: the RPC is on chain 31337 but d.json is for chain 1 (hardhat)");
+  });
+});
+
+function swapCase(s: string): string {
+  return [...s].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join("");
+}
+
+describe("glassbox --help", function () {
+  it("lists every configuration option with its flag, environment variable and description", async function () {
+    const world = await loadFixture(cliWorld);
+    const run = await cli(world, ["node", "start", "--help"]);
+    expect(run.code).to.equal(0);
+    for (const name of OPTION_NAMES) {
+      expect(run.out).to.contain(flagName(name));
+      expect(run.out).to.contain(envName(name));
+      expect(run.out.replace(/\s+/g, " ")).to.contain(OPTIONS[name].description);
+    }
+  });
+});
+
+describe("glassbox node stake|unstake|status", function () {
+  it("approves and stakes, starts unbonding, and reports the stake as JSON", async function () {
+    const world = await loadFixture(cliWorld);
+    const key = ["--key", "OPERATOR_KEY"];
+    const staked = await cli(world, ["node", "stake", "executor", "150", ...key]);
+    expect(staked.code, staked.err).to.equal(0);
+    expect(staked.out).to.equal("staked 150 as executor; active stake 150.0\n");
+    const unbonding = await cli(world, ["node", "unstake", "executor", "30", ...key]);
+    expect(unbonding.code, unbonding.err).to.equal(0);
+    expect(unbonding.out).to.match(/^unbonding 30\.0 as executor; withdrawable at \d{4}-/);
+    const early = await cli(world, ["node", "withdraw", "executor", ...key]);
+    expectOneLine(early, /^glassbox: StillUnbonding\(\d+, \d+\)\n$/);
+    const status = await cli(world, ["node", "status", ...key]);
+    expect(status.code, status.err).to.equal(0);
+    const json = JSON.parse(status.out) as Record<string, Record<string, unknown> | string | number>;
+    expect(json.address).to.equal(world.operator.address);
+    expect(json.tokens).to.equal("850.0");
+    expect(json.executor).to.include({ active: "120.0", unbonding: "30.0", eligible: true, jailed: false });
+    expect(json.verifier).to.include({ active: "0.0", eligible: false });
+  });
+
+  it("refuses an unknown role and a non-numeric amount in one line", async function () {
+    const world = await loadFixture(cliWorld);
+    expectOneLine(await cli(world, ["node", "stake", "miner", "1"]), /^glassbox: role "miner" is not one of executor, verifier\n$/);
+    expectOneLine(await cli(world, ["node", "stake", "verifier", "lots"]), /^glassbox: amount "lots" is not a token amount/);
+  });
+});
+
+describe("glassbox model register and model info", function () {
+  it("hashes, caches and registers the file, prints its id, and model info reads it back", async function () {
+    const world = await loadFixture(cliWorld);
+    const dataDir = tmpDir();
+    const id = await register(world, dataDir, ["--modes", "none,optimistic", "--audit-rate", "250", "--abs-tol", "0.001", "--rel-tol", "0.01", "--min-fee", "0.5", "--max-input", "1024"]);
+    expect(id).to.equal(1);
+    const cached = new ModelStore(path.join(dataDir, "models")).cachePath(MLP_DIGEST);
+    expect(fs.readFileSync(cached)).to.deep.equal(Buffer.from(MLP_BYTES));
+
+    const info = await cli(world, ["model", "info", String(id)], { env: {} }); // a read needs no key
+    expect(info.code, info.err).to.equal(0);
+    expect(JSON.parse(info.out)).to.deep.equal({
+      id: 1,
+      owner: world.requester.address,
+      versions: [{ version: 1, digest: MLP_DIGEST, uri: `file://${path.resolve(cached)}`, deprecated: false }],
+      policy: {
+        modes: ["none", "optimistic"],
+        exact: false,
+        auditRateBps: 250,
+        maxInputBytes: 1024,
+        minFee: "0.5",
+        absTolerance: 0.001,
+        relTolerance: 0.01,
+        schemaHash: ethers.ZeroHash,
+      },
+    });
+  });
+
+  it("registers the URI given with --uri", async function () {
+    const world = await loadFixture(cliWorld);
+    const id = await register(world, tmpDir(), ["--uri", "ipfs://bafy-mlp"]);
+    expect((await world.protocol.models.versionOf(id, 1)).uri).to.equal("ipfs://bafy-mlp");
+  });
+
+  it("fails in one line for a model id that does not exist and for a second registration of the same bytes", async function () {
+    const world = await loadFixture(cliWorld);
+    expectOneLine(await cli(world, ["model", "info", "7"]), /^glassbox: model 7 does not exist \(the registry has 0 models\)\n$/);
+    const dataDir = tmpDir();
+    await register(world, dataDir);
+    expectOneLine(await cli(world, ["model", "register", world.modelFile, "--data-dir", dataDir]), /^glassbox: DigestAlreadyRegistered\(0x[0-9a-f]{64}, 1, 1\)\n$/);
+  });
+});
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("glassbox job request --wait, served by glassbox node start", function () {
+  it("stakes, serves the job, prints the job id and the model's outputs, and job status/result agree", async function () {
+    const world = await loadFixture(cliWorld);
+    const modelId = await register(world, tmpDir());
+    const key = ["--key", "OPERATOR_KEY"];
+    expect((await cli(world, ["node", "stake", "executor", "200", ...key])).code).to.equal(0);
+
+    const logger = new RecordingLogger("cli-node");
+    const abort = new AbortController();
+    const port = await freePort();
+    const nodeFlags = ["--roles", "executor", "--confirmations", "0", "--poll-interval-ms", "20", "--data-dir", tmpDir(), "--metrics-port", String(port), ...key];
+    const serving = cli(world, ["node", "start", ...nodeFlags], { signal: abort.signal, logger });
+    try {
+      const input = writeJson(tmpDir(), "input.json", SAMPLE_JSON);
+      const run = await cli(world, ["job", "request", "--model", String(modelId), "--input", input, "--mode", "none", "--wait", "--wait-timeout", "30", "--poll-interval-ms", "20"]);
+      expect(run.code, run.err).to.equal(0);
+      const [jobLine, ...rest] = run.out.split("\n");
+      expect(jobLine).to.equal("1");
+      const expected = tensorsToJson(decodeTensors(await honestOutput()));
+      expect(JSON.parse(rest.join("\n"))).to.deep.equal(expected);
+      expect(expected.logits.shape).to.deep.equal([1, 3]);
+
+      const result = await cli(world, ["job", "result", "1"]);
+      expect(result.code, result.err).to.equal(0);
+      expect(JSON.parse(result.out)).to.deep.equal(expected);
+      const status = await cli(world, ["job", "status", "1"]);
+      expect(JSON.parse(status.out)).to.include({ id: 1, status: "Finalized", mode: "none", model: modelId, executor: world.operator.address, requester: world.requester.address });
+
+      // The running node reports its health and counts on 127.0.0.1.
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).to.equal(200);
+      expect(((await health.json()) as { status: string }).status).to.equal("ok");
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).to.match(/^jobs_seen_total [1-9]/m);
+    } finally {
+      abort.abort();
+    }
+    const stopped = await serving;
+    expect(stopped.code, stopped.err).to.equal(0);
+    expect(stopped.out).to.match(new RegExp(`^node ${world.operator.address} serving as executor on chain 31337 \\(hardhat\\).*\\nnode stopped\\n$`));
+    expect(logger.errors()).to.deep.equal([]);
+    expect(logger.at("Executor.submit").length).to.be.greaterThan(0);
+  });
+});
+
+describe("glassbox: failures are one clear line on stderr and exit code 1", function () {
+  it("when the RPC is down", async function () {
+    const world = await loadFixture(cliWorld);
+    const run = await cli(world, ["job", "status", "1", "--rpc", "http://127.0.0.1:1"], { provider: undefined });
+    expectOneLine(run, /^glassbox: cannot reach the RPC at http:\/\/127\.0\.0\.1:1: \S.*; start a node or pass --rpc\n$/);
+  });
+
+  it("when no key is set", async function () {
+    const world = await loadFixture(cliWorld);
+    expectOneLine(await cli(world, ["node", "status"], { env: {} }), /^glassbox: no key: set GLASSBOX_PRIVATE_KEY or --keystore FILE\n$/);
+    expectOneLine(await cli(world, ["node", "status", "--key", "MISSING_VAR"], { env: {} }), /^glassbox: no key: set MISSING_VAR or --keystore FILE\n$/);
+  });
+
+  it("when an option is bad", async function () {
+    const world = await loadFixture(cliWorld);
+    expectOneLine(await cli(world, ["node", "start", "--roles", "all"]), /^glassbox: bad roles \(flag --roles\): "all" is not allowed; allowed: executor, verifier, both\n$/);
+  });
+
+  it("when the deployment is for another chain", async function () {
+    const world = await loadFixture(cliWorld);
+    const d = { ...readDeployment(world.deploymentFile), chainId: 5 };
+    const file = writeJson(tmpDir(), "other.json", d);
+    const run = await cli(world, ["job", "status", "1", "--deployment", file]);
+    expectOneLine(run, /^glassbox: chain id mismatch: the RPC is on chain 31337 but .*other\.json is for chain 5 \(hardhat\)\n$/);
+  });
+
+  it("when the job does not exist", async function () {
+    const world = await loadFixture(cliWorld);
+    expectOneLine(await cli(world, ["job", "result", "3"]), /^glassbox: job 3 does not exist \(there are 0 jobs\)\n$/);
+  });
+
+  describe("when job request is given", function () {
+    async function request(world: CliWorld, input: string, model = "1"): Promise<Run> {
+      return cli(world, ["job", "request", "--model", model, "--input", input, "--mode", "none"]);
+    }
+
+    it("a model id that does not exist", async function () {
+      const world = await loadFixture(cliWorld);
+      const input = writeJson(tmpDir(), "in.json", SAMPLE_JSON);
+      expectOneLine(await request(world, input, "42"), /^glassbox: model 42 does not exist \(the registry has 0 models\)\n$/);
+    });
+
+    it("malformed JSON", async function () {
+      const world = await loadFixture(cliWorld);
+      expectOneLine(await request(world, writeJson(tmpDir(), "in.json", '{"x": {"dtype": ')), /^glassbox: .*in\.json is not JSON: /);
+    });
+
+    it("an unknown dtype", async function () {
+      const world = await loadFixture(cliWorld);
+      const input = writeJson(tmpDir(), "in.json", { x: { ...SAMPLE_JSON.x, dtype: "float16" } });
+      expectOneLine(await request(world, input), /^glassbox: .*in\.json: tensor "x": unknown dtype "float16"; allowed: float32, float64, int32, int64, bool/);
+    });
+
+    it("data whose length does not match the shape", async function () {
+      const world = await loadFixture(cliWorld);
+      const input = writeJson(tmpDir(), "in.json", { x: { ...SAMPLE_JSON.x, shape: [2, 4] } });
+      expectOneLine(await request(world, input), /^glassbox: .*in\.json: tensor "x": shape \[2, 4\] needs 8 values, data has 4\n$/);
+    });
+
+    it("a value that does not fit its dtype, or a missing file", async function () {
+      const world = await loadFixture(cliWorld);
+      const input = writeJson(tmpDir(), "in.json", { n: { dtype: "int32", shape: [1], data: [2 ** 40] } });
+      expectOneLine(await request(world, input), /^glassbox: .*in\.json: tensor "n": 1099511627776 is not an integer in/);
+      expectOneLine(await request(world, path.join(tmpDir(), "none.json")), /^glassbox: cannot read input file .*none\.json: ENOENT\n$/);
+    });
+
+    it("a mode the model does not allow", async function () {
+      const world = await loadFixture(cliWorld);
+      const id = await register(world, tmpDir(), ["--modes", "optimistic"]);
+      const input = writeJson(tmpDir(), "in.json", SAMPLE_JSON);
+      expectOneLine(await request(world, input, String(id)), /^glassbox: model 1 does not allow mode none\n$/);
+    });
+  });
+});

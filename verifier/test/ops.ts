@@ -1,0 +1,223 @@
+import { expect } from "chai";
+import net from "node:net";
+import { Writable } from "node:stream";
+import { createLogger } from "../src/ops/logger";
+import { METRIC_NAMES, meteredLogger, meteredStep, PromNodeMetrics, timeInference, trackPending } from "../src/ops/metrics";
+import { healthOf, OpsServer } from "../src/ops/server";
+import type { StepResult } from "../src/node";
+import type { LogLine, NodeLogger } from "../src/roles/context";
+
+const HOST = "127.0.0.1";
+
+interface Reply {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+async function get(port: number, path: string): Promise<Reply> {
+  const res = await fetch(`http://${HOST}:${port}${path}`);
+  return { status: res.status, contentType: res.headers.get("content-type") ?? "", body: await res.text() };
+}
+
+/** Resolves true when nothing accepts connections on 127.0.0.1:port. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(port, HOST, () => probe.close(() => resolve(true)));
+  });
+}
+
+/** A logger that records every line it gets. */
+function recorder(): NodeLogger & { lines: { level: string; line: LogLine; msg: string }[] } {
+  const lines: { level: string; line: LogLine; msg: string }[] = [];
+  const at = (level: string) => (line: LogLine, msg: string) => void lines.push({ level, line, msg });
+  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+/** The value of an unlabelled sample, or of the sample with exactly `labels`, in Prometheus text. */
+function sample(text: string, name: string, labels = ""): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(`${name}${labels} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
+}
+
+describe("ops metrics registry", function () {
+  it("registers every node metric in its own registry, not prom-client's global one", async function () {
+    const metrics = new PromNodeMetrics();
+    const names = (await metrics.registry.getMetricsAsJSON()).map((m) => m.name).sort();
+    expect(names).to.deep.equal([...METRIC_NAMES].sort());
+    const { register } = await import("prom-client");
+    expect(register.getSingleMetric("jobs_seen_total")).to.equal(undefined);
+  });
+
+  it("lets two nodes in one process keep separate counts", async function () {
+    const a = new PromNodeMetrics();
+    const b = new PromNodeMetrics();
+    a.jobSeen();
+    expect(sample(await a.text(), "jobs_seen_total")).to.equal(1);
+    expect(sample(await b.text(), "jobs_seen_total")).to.equal(0);
+  });
+
+  it("counts failures by reason, RPC errors by location, inferences by model and pending transactions", async function () {
+    const metrics = new PromNodeMetrics();
+    metrics.jobFailed("modelUnavailable");
+    metrics.jobFailed("modelUnavailable");
+    metrics.rpcError("Executor.submit");
+    await timeInference(metrics, "mlp", async () => undefined);
+    let pendingDuringSend: number | undefined;
+    await trackPending(metrics, async () => {
+      pendingDuringSend = sample(await metrics.text(), "pending_transactions");
+    });
+    const text = await metrics.text();
+    expect(sample(text, "jobs_failed_total", '{reason="modelUnavailable"}')).to.equal(2);
+    expect(sample(text, "rpc_errors_total", '{at="Executor.submit"}')).to.equal(1);
+    expect(sample(text, "inference_seconds_count", '{model="mlp"}')).to.equal(1);
+    expect(pendingDuringSend).to.equal(1);
+    expect(sample(text, "pending_transactions")).to.equal(0);
+  });
+});
+
+describe("metered logger", function () {
+  it("passes every line through unchanged and counts the ones that record a node action", async function () {
+    const metrics = new PromNodeMetrics();
+    const inner = recorder();
+    const log = meteredLogger(inner, metrics);
+    log.info({ at: "Executor.submit", key: "submit:1:1", jobId: 1n }, "sent");
+    log.info({ at: "Verifier.watch", jobId: 2n }, "result matches within the model's tolerance");
+    log.info({ at: "Verifier.challenge", key: "challenge:3:1" }, "sent");
+    log.warn({ at: "Executor.run", jobId: 4n, reason: "modelUnavailable", err: "gone" }, "cannot run the job; posting the invalid claim");
+    log.error({ at: "Node.run", failures: 1, err: "ECONNREFUSED" }, "iteration failed; backing off");
+    log.debug({ at: "Executor.submit", jobId: 5n }, "assignment no longer current; nothing to do");
+
+    expect(inner.lines.map((l) => [l.level, l.line.at, l.msg])).to.deep.equal([
+      ["info", "Executor.submit", "sent"],
+      ["info", "Verifier.watch", "result matches within the model's tolerance"],
+      ["info", "Verifier.challenge", "sent"],
+      ["warn", "Executor.run", "cannot run the job; posting the invalid claim"],
+      ["error", "Node.run", "iteration failed; backing off"],
+      ["debug", "Executor.submit", "assignment no longer current; nothing to do"],
+    ]);
+    const text = await metrics.text();
+    expect(sample(text, "jobs_executed_total")).to.equal(1);
+    expect(sample(text, "jobs_verified_total")).to.equal(1);
+    expect(sample(text, "jobs_challenged_total")).to.equal(1);
+    expect(sample(text, "jobs_failed_total", '{reason="modelUnavailable"}')).to.equal(1);
+    expect(sample(text, "rpc_errors_total", '{at="Node.run"}')).to.equal(1);
+  });
+
+  it("records each successful step as a poll for /healthz, keeping the block when the node was caught up", async function () {
+    let nowMs = 5_000;
+    const metrics = new PromNodeMetrics({ now: () => nowMs });
+    const caughtUp: StepResult = { dueDone: 0 };
+    const advanced: StepResult = { poll: { from: 1, to: 42, logs: 0 }, dueDone: 0 };
+    await meteredStep({ step: async () => advanced }, metrics);
+    expect(metrics.lastPoll()).to.deep.equal({ block: 42, atMs: 5_000 });
+    nowMs = 6_000;
+    await meteredStep({ step: async () => caughtUp }, metrics);
+    expect(metrics.lastPoll()).to.deep.equal({ block: 42, atMs: 6_000 });
+  });
+});
+
+describe("pino logger factory", function () {
+  it("writes one JSON object per line with the level by name, and drops lines below the configured level", function () {
+    const chunks: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        chunks.push(chunk.toString());
+        done();
+      },
+    });
+    const logger: NodeLogger = createLogger({ level: "info", destination });
+    logger.debug({ at: "Test.debug" }, "hidden");
+    logger.warn({ at: "Executor.submit", jobId: 7n }, "slow");
+    const lines = chunks.join("").trim().split("\n");
+    expect(lines).to.have.length(1);
+    const parsed = JSON.parse(lines[0]) as Record<string, unknown>;
+    expect(parsed).to.include({ level: "warn", at: "Executor.submit", jobId: 7, msg: "slow" });
+  });
+
+  it("refuses an unknown level, naming the option", function () {
+    expect(() => createLogger({ level: "verbose" })).to.throw(RangeError, /logLevel: "verbose"/);
+  });
+});
+
+describe("ops server", function () {
+  let metrics: PromNodeMetrics;
+  let server: OpsServer;
+  let nowMs: number;
+
+  beforeEach(async function () {
+    nowMs = 1_000_000;
+    metrics = new PromNodeMetrics({ now: () => nowMs });
+    server = new OpsServer({ port: 0, metrics, maxPollAgeSeconds: 60, now: () => nowMs });
+    await server.start();
+  });
+
+  afterEach(async function () {
+    await server.stop();
+  });
+
+  it("answers /healthz with 200 and the last poll when the last successful poll is recent", async function () {
+    metrics.pollSucceeded(1234);
+    nowMs += 10_000;
+    const reply = await get(server.port, "/healthz");
+    expect(reply.status).to.equal(200);
+    expect(reply.contentType).to.match(/^application\/json/);
+    expect(JSON.parse(reply.body)).to.deep.equal({ status: "ok", lastPollBlock: 1234, lastPollAgeSeconds: 10 });
+  });
+
+  it("answers /healthz with 503 when the last successful poll is older than the limit", async function () {
+    metrics.pollSucceeded(1234);
+    nowMs += 61_000;
+    const reply = await get(server.port, "/healthz");
+    expect(reply.status).to.equal(503);
+    expect(JSON.parse(reply.body)).to.deep.equal({ status: "stale", lastPollBlock: 1234, lastPollAgeSeconds: 61 });
+  });
+
+  it("answers /healthz with 503 before the first poll", async function () {
+    const reply = await get(server.port, "/healthz");
+    expect(reply.status).to.equal(503);
+    expect(JSON.parse(reply.body)).to.deep.equal({ status: "stale", lastPollBlock: null, lastPollAgeSeconds: null });
+  });
+
+  it("serves /metrics as Prometheus text with every counter and its current value", async function () {
+    metrics.jobSeen();
+    metrics.jobSeen();
+    metrics.jobChallenged();
+    const reply = await get(server.port, "/metrics");
+    expect(reply.status).to.equal(200);
+    expect(reply.contentType).to.match(/^text\/plain/);
+    for (const name of ["jobs_seen_total", "jobs_executed_total", "jobs_verified_total", "jobs_challenged_total", "jobs_failed_total", "rpc_errors_total"]) {
+      expect(reply.body).to.include(`# TYPE ${name} counter`);
+    }
+    expect(reply.body).to.include("# TYPE inference_seconds histogram");
+    expect(reply.body).to.include("# TYPE pending_transactions gauge");
+    expect(sample(reply.body, "jobs_seen_total")).to.equal(2);
+    expect(sample(reply.body, "jobs_challenged_total")).to.equal(1);
+  });
+
+  it("answers other paths with 404 and other methods with 405", async function () {
+    expect((await get(server.port, "/")).status).to.equal(404);
+    const post = await fetch(`http://${HOST}:${server.port}/metrics`, { method: "POST" });
+    await post.text();
+    expect(post.status).to.equal(405);
+  });
+
+  it("stops cleanly: stop resolves after a served request and the port is free again", async function () {
+    const port = server.port;
+    expect((await get(port, "/healthz")).status).to.equal(503);
+    expect(await portIsFree(port)).to.equal(false);
+    await server.stop();
+    expect(await portIsFree(port)).to.equal(true);
+    await server.stop(); // a second stop is a no-op
+  });
+});
+
+describe("healthOf", function () {
+  it("treats a poll exactly at the age limit as healthy and one just past it as stale", function () {
+    const poll = { block: 9, atMs: 0 };
+    expect(healthOf(poll, 60_000, 60).status).to.equal("ok");
+    expect(healthOf(poll, 60_001, 60).status).to.equal("stale");
+  });
+});
