@@ -329,10 +329,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
 
     /// @inheritdoc IWindowSource
     function longestSlashableWindow() public view returns (uint256) {
-        Params storage p = _params;
-        uint256 single = uint256(p.executionWindow) + p.challengeWindow;
-        uint256 quorum = uint256(p.executionWindow) + p.revealWindow;
-        return (single > quorum ? single : quorum) + DISPUTES.disputeWindow();
+        return _longestWindow(_params);
     }
 
     // ================================================================ internal: requests
@@ -638,11 +635,17 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
         _amount("minFee", p.minFee, 1);
         if (p.timeoutSlash > EXECUTOR_COLLATERAL)
             revert ParameterOutOfBounds("timeoutSlash", p.timeoutSlash, 0, EXECUTOR_COLLATERAL);
-        uint256 single = uint256(p.executionWindow) + p.challengeWindow;
-        uint256 quorum = uint256(p.executionWindow) + p.revealWindow;
-        uint256 longest = (single > quorum ? single : quorum) + DISPUTES.disputeWindow();
+        uint256 longest = _longestWindow(p);
         uint256 unbonding = STAKES.unbondingPeriod();
         if (longest > unbonding) revert ParameterOutOfBounds("window", longest, 0, unbonding);
+    }
+
+    /// @dev From an assignment to the last slash it can cause: the longer of execution + challenge
+    ///      (OPTIMISTIC) and execution + reveal (QUORUM), plus a dispute's commit and reveal phases.
+    function _longestWindow(Params memory p) private view returns (uint256) {
+        uint256 single = uint256(p.executionWindow) + p.challengeWindow;
+        uint256 quorum = uint256(p.executionWindow) + p.revealWindow;
+        return (single > quorum ? single : quorum) + DISPUTES.disputeWindow();
     }
 
     function _window(string memory name, uint32 value) private pure {

@@ -199,9 +199,9 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
         if (address(windowSource) != address(0) || address(source) == address(0)) revert WindowSourceAlreadySet();
         windowSource = source;
         emit WindowSourceSet(address(source));
-        uint256 longest = source.longestSlashableWindow();
-        if (unbondingPeriod < longest)
-            revert ParameterOutOfBounds("unbondingPeriod", unbondingPeriod, longest, MAX_UNBONDING);
+        uint256 floor = _unbondingFloor();
+        if (unbondingPeriod < floor)
+            revert ParameterOutOfBounds("unbondingPeriod", unbondingPeriod, floor, MAX_UNBONDING);
     }
 
     // ---------------------------------------------------------------- views
@@ -367,14 +367,20 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
     }
 
     function _setUnbondingPeriod(uint64 period) private {
-        uint256 lower = MIN_UNBONDING;
-        if (address(windowSource) != address(0)) {
-            uint256 longest = windowSource.longestSlashableWindow();
-            if (longest > lower) lower = longest;
-        }
+        uint256 lower = _unbondingFloor();
         if (period < lower || period > MAX_UNBONDING)
             revert ParameterOutOfBounds("unbondingPeriod", period, lower, MAX_UNBONDING);
         unbondingPeriod = period;
         emit UnbondingPeriodSet(period);
+    }
+
+    /// @dev The shortest unbonding period allowed: MIN_UNBONDING, or the window source's longest
+    ///      slashable window when that is longer.
+    function _unbondingFloor() private view returns (uint256 floor) {
+        floor = MIN_UNBONDING;
+        if (address(windowSource) != address(0)) {
+            uint256 longest = windowSource.longestSlashableWindow();
+            if (longest > floor) floor = longest;
+        }
     }
 }

@@ -6,7 +6,7 @@
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionReceipt } from "ethers";
-import { deployWorld, Mode, requestJob, SAMPLE_OUTPUT, WRONG_OUTPUT, signerOf, Verdict, salt, type World } from "../test/fixtures/protocol";
+import { deployWorld, Mode, requestJob, SAMPLE_OUTPUT, WRONG_OUTPUT, signerOf, Verdict, runQuorum, voteAll, type World } from "../test/fixtures/protocol";
 import { decodeTensors } from "../verifier/src/codec/tensor";
 
 const fmt = (wei: bigint) => `${ethers.formatEther(wei)} GLASS`;
@@ -78,14 +78,7 @@ async function main() {
   {
     const job = await requestJob(w, { mode: Mode.QUORUM });
     jobs++;
-    const salts = job.assigned.map(() => salt());
-    for (let i = 0; i < job.assigned.length; i++) {
-      const m = signerOf(w.executors, job.assigned[i]);
-      await w.quorum.connect(m).commitResult(job.jobId, await w.quorum.commitmentOf(m.address, job.jobId, ethers.keccak256(SAMPLE_OUTPUT), salts[i]));
-    }
-    for (let i = 0; i < job.assigned.length; i++) {
-      await w.quorum.connect(signerOf(w.executors, job.assigned[i])).revealResult(job.jobId, SAMPLE_OUTPUT, salts[i]);
-    }
+    await runQuorum(w, job.jobId, job.assigned, job.assigned.map(() => SAMPLE_OUTPUT));
     const fin = await (await w.jobs.finalize(job.jobId)).wait();
     finalized++;
     say(`\n[QUORUM] job ${job.jobId}: ${job.assigned.map(short).join(", ")} each committed to a hash, then revealed; 3 of 3 agree`);
@@ -105,14 +98,7 @@ async function main() {
     say(`\n[DISPUTE] job ${job.jobId}: executor ${short(cheat.address)} posted a wrong output: ${outputStory(ethers.hexlify(WRONG_OUTPUT))}`);
     say(`  verifier ${short(challenger.address)} re-ran the model, disagreed, and challenged with a 10 GLASS bond`);
     say(`  committee drawn by stake (executor and challenger excluded): ${committee.map(short).join(", ")}`);
-    const salts = committee.map(() => salt());
-    for (let i = 0; i < committee.length; i++) {
-      const v = signerOf(w.verifiers, committee[i]);
-      await w.disputes.connect(v).commitVote(disputeId, await w.disputes.commitmentOf(v.address, disputeId, Verdict.Invalid, salts[i]));
-    }
-    for (let i = 0; i < committee.length; i++) {
-      await w.disputes.connect(signerOf(w.verifiers, committee[i])).revealVote(disputeId, Verdict.Invalid, salts[i]);
-    }
+    await voteAll(w, disputeId, Verdict.Invalid);
     const before = (await w.stakes.accountOf(cheat.address, 0)).active;
     await (await w.disputes.resolve(job.jobId)).wait();
     const after = (await w.stakes.accountOf(cheat.address, 0)).active;

@@ -13,7 +13,7 @@ import { ethers } from "hardhat";
 import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
 import { StakerSwarm__factory } from "../typechain-types";
-import { deployWorld, Mode, requestJob, SAMPLE_INPUT, SAMPLE_OUTPUT, WRONG_OUTPUT, signerOf, TOKEN, Verdict, salt, type World } from "../test/fixtures/protocol";
+import { deployWorld, Mode, requestJob, SAMPLE_INPUT, SAMPLE_OUTPUT, WRONG_OUTPUT, signerOf, TOKEN, Verdict, runQuorum, voteAll, type World } from "../test/fixtures/protocol";
 
 async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
   const receipt = await (await tx).wait();
@@ -46,32 +46,16 @@ async function lifecycle(w: World) {
   await w.jobs.connect(signerOf(w.executors, bad.assigned[0])).submitResult(bad.jobId, WRONG_OUTPUT);
   const challenge = await gasOf(w.disputes.connect(w.verifiers[0]).challenge(bad.jobId));
   const disputeId = await w.disputes.disputeOfJob(bad.jobId);
-  const committee = await w.disputes.committeeOf(disputeId);
-  const salts = committee.map(() => salt());
-  const commits: number[] = [];
-  for (let i = 0; i < committee.length; i++) {
-    const voter = signerOf(w.verifiers, committee[i]);
-    const c = await w.disputes.commitmentOf(committee[i], disputeId, Verdict.Invalid, salts[i]);
-    commits.push(await gasOf(w.disputes.connect(voter).commitVote(disputeId, c)));
-  }
-  const reveals: number[] = [];
-  for (let i = 0; i < committee.length; i++) {
-    reveals.push(await gasOf(w.disputes.connect(signerOf(w.verifiers, committee[i])).revealVote(disputeId, Verdict.Invalid, salts[i])));
-  }
+  const votes = await voteAll(w, disputeId, Verdict.Invalid);
+  const commits = votes.commits.map((r) => Number(r.gasUsed));
+  const reveals = votes.reveals.map((r) => Number(r.gasUsed));
   const resolve = await gasOf(w.disputes.resolve(bad.jobId));
 
   // QUORUM: three commits and reveals, then the tally.
   const q = await requestJob(w, { mode: Mode.QUORUM });
-  const qSalts = q.assigned.map(() => salt());
-  let quorumCommit = 0;
-  let quorumReveal = 0;
-  for (let i = 0; i < q.assigned.length; i++) {
-    const m = signerOf(w.executors, q.assigned[i]);
-    quorumCommit = await gasOf(w.quorum.connect(m).commitResult(q.jobId, await w.quorum.commitmentOf(m.address, q.jobId, ethers.keccak256(SAMPLE_OUTPUT), qSalts[i])));
-  }
-  for (let i = 0; i < q.assigned.length; i++) {
-    quorumReveal = await gasOf(w.quorum.connect(signerOf(w.executors, q.assigned[i])).revealResult(q.jobId, SAMPLE_OUTPUT, qSalts[i]));
-  }
+  const round = await runQuorum(w, q.jobId, q.assigned, q.assigned.map(() => SAMPLE_OUTPUT));
+  const quorumCommit = Number(round.commits[round.commits.length - 1].gasUsed);
+  const quorumReveal = Number(round.reveals[round.reveals.length - 1].gasUsed);
   const quorumFinalize = await gasOf(w.jobs.finalize(q.jobId));
 
   // The same finalization for an executor that has just claimed everything.

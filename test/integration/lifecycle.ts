@@ -10,7 +10,8 @@ import {
   signerOf,
   Status,
   Verdict,
-  salt,
+  runQuorum,
+  voteAll,
   TOKEN,
 } from "../fixtures/protocol";
 
@@ -41,16 +42,7 @@ describe("A job's whole life", function () {
     const disputeId = await w.disputes.disputeOfJob(jobId);
     const committee = await w.disputes.committeeOf(disputeId);
     expect(committee.length).to.equal(3);
-    const salts = new Map<string, string>();
-    for (const member of committee) {
-      const s = salt();
-      salts.set(member, s);
-      const voter = signerOf(w.verifiers, member);
-      await w.disputes.connect(voter).commitVote(disputeId, await w.disputes.commitmentOf(member, disputeId, Verdict.Invalid, s));
-    }
-    for (const member of committee) {
-      await w.disputes.connect(signerOf(w.verifiers, member)).revealVote(disputeId, Verdict.Invalid, salts.get(member)!);
-    }
+    await voteAll(w, disputeId, Verdict.Invalid);
     const before = await w.stakes.accountOf(cheat.address, 0);
     await expect(w.disputes.resolve(jobId)).to.emit(w.disputes, "DisputeResolved");
     const after = await w.stakes.accountOf(cheat.address, 0);
@@ -70,14 +62,7 @@ describe("A job's whole life", function () {
     const { jobId, assigned } = await requestJob(w, { mode: Mode.QUORUM });
     expect(assigned.length).to.equal(3);
     const outputs = [SAMPLE_OUTPUT, SAMPLE_OUTPUT, WRONG_OUTPUT];
-    const salts = assigned.map(() => salt());
-    for (let i = 0; i < 3; i++) {
-      const m = signerOf(w.executors, assigned[i]);
-      await w.quorum.connect(m).commitResult(jobId, await w.quorum.commitmentOf(m.address, jobId, ethers.keccak256(outputs[i]), salts[i]));
-    }
-    for (let i = 0; i < 3; i++) {
-      await w.quorum.connect(signerOf(w.executors, assigned[i])).revealResult(jobId, outputs[i], salts[i]);
-    }
+    await runQuorum(w, jobId, assigned, outputs);
     await w.jobs.finalize(jobId);
     const [status, hash] = await w.jobs.resultOf(jobId);
     expect(status).to.equal(Status.Finalized);

@@ -189,9 +189,11 @@ export class GlassboxNode implements LogHandler {
     const ctx = this.context();
     const poller = this.poller as LogPoller;
     const poll = await poller.poll();
-    this.deps.metrics?.pollSucceeded(poll?.to ?? (await ctx.signer.provider?.getBlockNumber()) ?? 0);
+    // One read of the head serves both the health report and the clock of the timed actions.
+    const head = await ctx.signer.provider?.getBlock("latest");
+    this.deps.metrics?.pollSucceeded(poll?.to ?? head?.number ?? 0);
     let dueDone = 0;
-    const now = (await ctx.signer.provider?.getBlock("latest"))?.timestamp ?? 0;
+    const now = head?.timestamp ?? 0;
     for (const action of ctx.pending.due(now)) {
       const role = action.kind.startsWith("executor.") ? this.executor : this.verifier;
       try {
