@@ -36,6 +36,8 @@ export type Computation =
 export class JobBook {
   private readonly requests = new Map<bigint, JobRequest>();
   private readonly runners = new Map<string, Promise<ModelRunner>>();
+  /** The same runners keyed by "modelId:version", so a known version costs no `versionOf` call. */
+  private readonly runnersByVersion = new Map<string, Promise<ModelRunner>>();
 
   constructor(
     private readonly jobs: JobRegistry,
@@ -86,13 +88,24 @@ export class JobBook {
 
   /** A runner for the model version, loaded once per digest (a failed load is retried next time). */
   async runner(modelId: bigint, version: number): Promise<ModelRunner> {
+    // A published version never changes its digest, so a runner found once needs no further RPC.
+    const versionKey = `${modelId}:${version}`;
+    const known = this.runnersByVersion.get(versionKey);
+    if (known) return known;
     const v = await this.models.versionOf(modelId, version);
     const ref: ModelRef = { id: modelId, version, digest: v.digest, uri: v.uri };
     const cached = this.runners.get(v.digest);
-    if (cached) return cached;
+    if (cached) {
+      this.runnersByVersion.set(versionKey, cached);
+      return cached;
+    }
     const loading = this.store.fetch(ref).then((bytes) => ModelRunner.load(bytes, `${modelId}v${version}`));
     this.runners.set(v.digest, loading);
-    loading.catch(() => this.runners.delete(v.digest));
+    this.runnersByVersion.set(versionKey, loading);
+    loading.catch(() => {
+      this.runners.delete(v.digest);
+      this.runnersByVersion.delete(versionKey);
+    });
     return loading;
   }
 
@@ -100,6 +113,7 @@ export class JobBook {
   async release(): Promise<void> {
     const loaded = await Promise.allSettled([...this.runners.values()]);
     this.runners.clear();
+    this.runnersByVersion.clear();
     for (const r of loaded) if (r.status === "fulfilled") await r.value.release();
   }
 }
