@@ -4,6 +4,12 @@ import { subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_TEST_GET_TEST_FILES } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig } from "hardhat/config";
 import "@nomicfoundation/hardhat-toolbox";
+import { configVar, ETHERSCAN_KEY_VAR, testnetConfigs } from "./deploy/networks";
+import "./tasks/deploy";
+import "./tasks/faucet";
+import "./tasks/job";
+import "./tasks/model";
+import "./tasks/stake";
 
 /**
  * The compiler is the npm package `solc` (soljson.js), pinned in package.json. Hardhat's own
@@ -65,7 +71,15 @@ const config: HardhatUserConfig = {
       accounts: { count: 20, accountsBalance: "1000000000000000000000000" },
     },
     localhost: { url: process.env.GLASSBOX_RPC ?? "http://127.0.0.1:8545" },
+    // sepolia, baseSepolia, arbitrumSepolia: <NET>_RPC_URL and DEPLOYER_KEY from the environment or
+    // `npx hardhat vars set`. The config loads without them; a task that targets a testnet names
+    // what is missing (deploy/networks.ts).
+    ...testnetConfigs(),
   },
+  // One Etherscan API v2 key covers Sepolia, Base Sepolia and Arbitrum Sepolia (hardhat-verify
+  // knows all three chains, so no customChains).
+  etherscan: { apiKey: configVar(ETHERSCAN_KEY_VAR) ?? "" },
+  sourcify: { enabled: false },
   typechain: { outDir: "typechain-types", target: "ethers-v6" },
   gasReporter: { enabled: process.env.REPORT_GAS === "true", currency: "USD", offline: true },
   mocha: { timeout: 600_000 },

@@ -1,4 +1,4 @@
-import type { Signer } from "ethers";
+import { ZeroAddress, type BaseContract, type ContractTransactionResponse, type Signer } from "ethers";
 import {
   DisputeManager__factory,
   GlassboxToken__factory,
@@ -75,50 +75,116 @@ export interface Protocol {
 }
 
 /**
- * Deploys the whole protocol with `deployer` as admin and wires the roles: the JobRegistry and the
- * DisputeManager may lock, unlock and slash stake and move value in the vault; the JobRegistry is
- * the hub of both managers and bounds the unbonding period. Pass `tokenAddress` to use an existing
- * ERC-20 instead of deploying the devnet token.
+ * Deploys the whole protocol with `deployer` as admin and wires the roles (see `wireProtocol`).
+ * Pass `tokenAddress` to use an existing ERC-20 instead of deploying the devnet token.
  */
 export async function deployProtocol(
   deployer: Signer,
   params: ProtocolParams = DEVNET_PARAMS,
   treasury?: string,
+  tokenAddress?: string,
+): Promise<Protocol> {
+  const protocol = await deployContracts(deployer, params, treasury, tokenAddress);
+  await wireProtocol(protocol);
+  return protocol;
+}
+
+/**
+ * Deploys the seven contracts (six with `tokenAddress`), unwired, each mined before the next is
+ * sent. With `tokenAddress`, `token` is that ERC-20 behind the GlassboxToken typing: only its
+ * ERC-20 functions may be called (it has no `mint`).
+ */
+export async function deployContracts(
+  deployer: Signer,
+  params: ProtocolParams,
+  treasury?: string,
+  tokenAddress?: string,
 ): Promise<Protocol> {
   const admin = await deployer.getAddress();
   const treasuryAddress = treasury ?? admin;
-  const token = await new GlassboxToken__factory(deployer).deploy(admin);
-  const models = await new ModelRegistry__factory(deployer).deploy();
-  const stakes = await new StakeManager__factory(deployer).deploy(
-    token,
-    admin,
-    params.adminDelay,
-    params.minExecutorStake,
-    params.minVerifierStake,
-    params.unbondingPeriod,
+  const token = tokenAddress
+    ? GlassboxToken__factory.connect(tokenAddress, deployer)
+    : await mined(new GlassboxToken__factory(deployer).deploy(admin));
+  const models = await mined(new ModelRegistry__factory(deployer).deploy());
+  const stakes = await mined(
+    new StakeManager__factory(deployer).deploy(
+      token,
+      admin,
+      params.adminDelay,
+      params.minExecutorStake,
+      params.minVerifierStake,
+      params.unbondingPeriod,
+    ),
   );
-  const vault = await new PaymentVault__factory(deployer).deploy(token, admin, treasuryAddress);
-  const disputes = await new DisputeManager__factory(deployer).deploy(token, stakes, vault, admin, params.disputes);
-  const quorum = await new QuorumManager__factory(deployer).deploy();
-  const jobs = await new JobRegistry__factory(deployer).deploy(
-    token,
-    models,
-    stakes,
-    disputes,
-    quorum,
-    vault,
-    admin,
-    params.executorCollateral,
-    params.jobs,
+  const vault = await mined(new PaymentVault__factory(deployer).deploy(token, admin, treasuryAddress));
+  const disputes = await mined(new DisputeManager__factory(deployer).deploy(token, stakes, vault, admin, params.disputes));
+  const quorum = await mined(new QuorumManager__factory(deployer).deploy());
+  const jobs = await mined(
+    new JobRegistry__factory(deployer).deploy(
+      token,
+      models,
+      stakes,
+      disputes,
+      quorum,
+      vault,
+      admin,
+      params.executorCollateral,
+      params.jobs,
+    ),
   );
-  const protocolRole = await stakes.PROTOCOL_ROLE();
-  await (await stakes.grantRole(protocolRole, jobs)).wait();
-  await (await stakes.grantRole(protocolRole, disputes)).wait();
-  const vaultRole = await vault.PROTOCOL_ROLE();
-  await (await vault.grantRole(vaultRole, jobs)).wait();
-  await (await vault.grantRole(vaultRole, disputes)).wait();
-  await (await disputes.setHub(jobs)).wait();
-  await (await quorum.setHub(jobs)).wait();
-  await (await stakes.setWindowSource(jobs)).wait();
   return { token, models, stakes, vault, disputes, quorum, jobs };
+}
+
+/** Thrown when the deployed wiring points somewhere else and cannot be changed (set-once hubs). */
+export class WiringError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WiringError";
+  }
+}
+
+/**
+ * Wires the roles, sending only what is missing (one transaction per line returned): the
+ * JobRegistry and the DisputeManager may lock, unlock and slash stake and move value in the vault;
+ * the JobRegistry is the hub of both managers and bounds the unbonding period. The contracts must
+ * be connected to their admin (the QuorumManager: to its deployer). A set-once link that points at
+ * another contract throws WiringError: only a fresh deployment can fix it.
+ */
+export async function wireProtocol(protocol: Protocol): Promise<string[]> {
+  const { stakes, vault, disputes, quorum, jobs } = protocol;
+  const jobsAddress = await jobs.getAddress();
+  const disputesAddress = await disputes.getAddress();
+  const done: string[] = [];
+  const step = async (line: string, send: () => Promise<ContractTransactionResponse>) => {
+    await (await send()).wait();
+    done.push(line);
+  };
+  for (const [name, manager] of [["StakeManager", stakes], ["PaymentVault", vault]] as const) {
+    const role = await manager.PROTOCOL_ROLE();
+    for (const [holder, address] of [["JobRegistry", jobsAddress], ["DisputeManager", disputesAddress]] as const) {
+      if (await manager.hasRole(role, address)) continue;
+      await step(`${name}.grantRole(PROTOCOL_ROLE, ${holder})`, () => manager.grantRole(role, address));
+    }
+  }
+  const links = [
+    ["DisputeManager.hub", () => disputes.hub(), () => disputes.setHub(jobsAddress)],
+    ["QuorumManager.hub", () => quorum.hub(), () => quorum.setHub(jobsAddress)],
+    ["StakeManager.windowSource", () => stakes.windowSource(), () => stakes.setWindowSource(jobsAddress)],
+  ] as const;
+  for (const [name, read, set] of links) {
+    const current = await read();
+    if (current === jobsAddress) continue;
+    if (current !== ZeroAddress) {
+      throw new WiringError(`${name} is ${current}, not the JobRegistry ${jobsAddress}, and can be set only once: this needs a fresh deployment`);
+    }
+    await step(`${name} -> JobRegistry`, set);
+  }
+  return done;
+}
+
+/** Waits until a deployment is mined (Hardhat's automine answers at once; a testnet takes a block). */
+async function mined<T extends BaseContract>(pending: Promise<T>): Promise<T> {
+  const contract = await pending;
+  await contract.waitForDeployment();
+  return contract;
 }

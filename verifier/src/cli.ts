@@ -19,6 +19,7 @@ import { ConfigError, describeOptions, envName, flagName, loadConfig, OPTIONS, O
 import { checkChain, DeploymentError, readDeployment, type Deployment } from "./deployment";
 import { KeyError, loadWallet } from "./keys";
 import { GlassboxNode, type NodeConfig } from "./node";
+import type { OutputStrategy } from "./roles/executor";
 import { decodeTensors, encodeTensors, INVALID_REASONS, isInvalidClaim, TensorCodecError } from "./codec/tensor";
 import { errorText, type NodeLogger } from "./roles/context";
 import { ModelStore } from "./store/modelStore";
@@ -60,6 +61,11 @@ export interface CliIo {
   signal?: AbortSignal;
   /** `node start` logs here; default: pino JSON lines on stderr at --log-level. */
   logger?: NodeLogger;
+  /**
+   * What `node start`'s executor does to its outputs. Only code can set it (the devnet's dishonest
+   * executor, tests); no flag, variable or file can: an honest node posts what it computed.
+   */
+  strategy?: OutputStrategy;
 }
 
 /** A failure the user can fix; its message is the one line printed. */
@@ -300,10 +306,11 @@ async function nodeStart(io: CliIo, flags: Flags): Promise<void> {
       pollIntervalMs: config.pollIntervalMs,
       sender: { bumpPercent: config.feeBumpPercent, replaceAfterMs: config.replaceAfterMs, maxAttempts: config.maxTxAttempts },
       modelStore: { ipfsGateway: config.ipfsGateway, maxBytes: config.maxModelBytes },
+      inputs: { ipfsGateway: config.ipfsGateway, maxBytes: config.maxInputBytes },
     };
     const metrics = new PromNodeMetrics();
     const logger = meteredLogger(io.logger ?? pino({ level: config.logLevel, base: undefined }, pino.destination(2)), metrics);
-    const node = new GlassboxNode(nodeConfig, { signer: signerOf(s), logger, metrics });
+    const node = new GlassboxNode(nodeConfig, { signer: signerOf(s), logger, metrics, strategy: io.strategy });
     const ops = config.metricsPort === 0 ? undefined : new OpsServer({ port: config.metricsPort, metrics });
     const { signal, release } = stopSignal(io);
     try {
@@ -679,11 +686,12 @@ function printJson(io: CliIo, value: unknown): void {
 }
 
 /** Entry point of verifier/bin/glassbox.js. */
-export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+export async function main(argv: string[] = process.argv.slice(2), extra: Partial<CliIo> = {}): Promise<void> {
   const code = await runCli(argv, {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     env: process.env,
+    ...extra,
   });
   process.exitCode = code;
 }

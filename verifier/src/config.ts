@@ -29,6 +29,7 @@ export interface GlassboxConfig {
   maxLogRange: number;
   ipfsGateway: string;
   maxModelBytes: number;
+  maxInputBytes: number;
   metricsPort: number;
   watchShare: number;
   feeBumpPercent: number;
@@ -125,13 +126,18 @@ export const OPTIONS: OptionTable = {
     parse: (raw) => integer(raw, 1, 1_000_000),
   },
   ipfsGateway: {
-    description: "HTTP gateway for ipfs:// model URIs",
+    description: "HTTP gateway for ipfs:// model and input URIs",
     default: "http://127.0.0.1:8080/ipfs/",
     parse: (raw) => url(raw, ["http:", "https:"]),
   },
   maxModelBytes: {
     description: "largest model file the node fetches, in bytes",
     default: 256 * 1024 * 1024,
+    parse: (raw) => integer(raw, 1, Number.MAX_SAFE_INTEGER),
+  },
+  maxInputBytes: {
+    description: "largest by-reference job input the node fetches, in bytes (a larger one is claimed inputTooLarge)",
+    default: 16 * 1024 * 1024,
     parse: (raw) => integer(raw, 1, Number.MAX_SAFE_INTEGER),
   },
   metricsPort: {

@@ -12,6 +12,7 @@ import type { Log, Signer } from "ethers";
 import { CursorStore } from "./chain/cursorStore";
 import { LogPoller, type LogHandler, type PollResult } from "./chain/logPoller";
 import { TxSender, type SenderOptions } from "./chain/txSender";
+import { InputSource, type InputSourceOptions } from "./store/inputs";
 import { ModelStore, type ModelStoreOptions } from "./store/modelStore";
 import { DisputeManager__factory, JobRegistry__factory, ModelRegistry__factory, QuorumManager__factory } from "../../typechain-types";
 import { errorText, type Contracts, type NodeLogger, type RoleContext } from "./roles/context";
@@ -20,7 +21,7 @@ import { Executor, type OutputStrategy } from "./roles/executor";
 import { JobBook } from "./roles/jobBook";
 import { PendingStore } from "./roles/pendingStore";
 import { Verifier } from "./roles/verifier";
-import type { NodeMetrics } from "./ops/metrics";
+import { NoMetrics, type NodeMetrics } from "./ops/metrics";
 
 /** Longest pause of `run` after repeated failed iterations. */
 export const MAX_BACKOFF_MS = 30_000;
@@ -45,13 +46,15 @@ export interface NodeConfig {
   pollIntervalMs: number;
   sender?: Partial<SenderOptions>;
   modelStore?: ModelStoreOptions;
+  /** By-reference job inputs; the IPFS gateway defaults to the model store's. */
+  inputs?: InputSourceOptions;
 }
 
 export interface NodeDeps {
   signer: Signer;
   logger: NodeLogger;
-  /** Where the node counts what it does (Prometheus in `glassbox node start`); optional. */
-  metrics?: Pick<NodeMetrics, "jobSeen" | "pollSucceeded">;
+  /** Where the node counts what it does (Prometheus in `glassbox node start`). Default: NoMetrics. */
+  metrics?: NodeMetrics;
   /** Tests only: what the executor does to its outputs (a dishonest executor). */
   strategy?: OutputStrategy;
 }
@@ -69,12 +72,14 @@ export class GlassboxNode implements LogHandler {
   private executor: Executor | undefined;
   private verifier: Verifier | undefined;
   private running: Promise<StepResult> | undefined;
+  private readonly metrics: NodeMetrics;
 
   constructor(
     private readonly config: NodeConfig,
     private readonly deps: NodeDeps,
   ) {
     if (!config.roles.executor && !config.roles.verifier) throw new Error("roles: enable executor, verifier or both");
+    this.metrics = deps.metrics ?? new NoMetrics();
   }
 
   /** The node's address (after init). */
@@ -99,15 +104,18 @@ export class GlassboxNode implements LogHandler {
     const scope = `${chain.chainId}:${this.config.jobRegistry.toLowerCase()}:${address.toLowerCase()}`;
     const cursor = new CursorStore(this.config.dbFile, scope);
     const store = new ModelStore(this.config.modelCacheDir, { ...this.config.modelStore, log: (line) => logger[line.level]({ ...line }, line.msg) });
+    const inputs = new InputSource({ ipfsGateway: this.config.modelStore?.ipfsGateway, ...this.config.inputs });
+    const metrics = this.metrics;
     this.ctx = {
       address,
       signer,
       contracts,
       cursor,
       pending: new PendingStore(this.config.dbFile, scope),
-      book: new JobBook(jobs, contracts.models, store, this.config.startBlock),
+      book: new JobBook(jobs, contracts.models, store, this.config.startBlock, { inputs, metrics }),
       sender: new TxSender(signer, this.config.sender),
       log: logger,
+      metrics,
     };
     if (this.config.roles.executor) this.executor = new Executor(this.ctx, this.deps.strategy);
     if (this.config.roles.verifier) this.verifier = new Verifier(this.ctx, { watchShare: this.config.watchShare });
@@ -191,7 +199,7 @@ export class GlassboxNode implements LogHandler {
     const poll = await poller.poll();
     // One read of the head serves both the health report and the clock of the timed actions.
     const head = await ctx.signer.provider?.getBlock("latest");
-    this.deps.metrics?.pollSucceeded(poll?.to ?? head?.number ?? 0);
+    this.metrics.pollSucceeded(poll?.to ?? head?.number ?? 0);
     let dueDone = 0;
     const now = head?.timestamp ?? 0;
     for (const action of ctx.pending.due(now)) {
@@ -213,7 +221,7 @@ export class GlassboxNode implements LogHandler {
     const block = event.log.blockNumber;
     switch (event.name) {
       case "JobRequested":
-        this.deps.metrics?.jobSeen();
+        this.metrics.jobSeen();
         ctx.book.remember(event.args);
         return;
       case "JobAssigned":

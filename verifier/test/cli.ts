@@ -152,6 +152,7 @@ describe("loadConfig: a bad value is a ConfigError naming the option and what is
     maxLogRange: "0",
     ipfsGateway: "not a url",
     maxModelBytes: "1.5",
+    maxInputBytes: "0",
     metricsPort: "70000",
     watchShare: "1.5",
     feeBumpPercent: "5",

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import net from "node:net";
 import { Writable } from "node:stream";
 import { createLogger } from "../src/ops/logger";
@@ -6,6 +7,8 @@ import { METRIC_NAMES, meteredLogger, meteredStep, PromNodeMetrics, timeInferenc
 import { healthOf, OpsServer } from "../src/ops/server";
 import type { StepResult } from "../src/node";
 import type { LogLine, NodeLogger } from "../src/roles/context";
+import { Mode, Status, requestJob } from "../../test/fixtures/protocol";
+import { closeAll, errorsOf, nodeOf, rolesWorld, settle, startNode, type RolesWorld, type TestNode } from "./fixtures/roles";
 
 const HOST = "127.0.0.1";
 
@@ -219,5 +222,79 @@ describe("healthOf", function () {
     const poll = { block: 9, atMs: 0 };
     expect(healthOf(poll, 60_000, 60).status).to.equal("ok");
     expect(healthOf(poll, 60_001, 60).status).to.equal("stale");
+  });
+});
+
+/** PromNodeMetrics that also keeps every pending-transaction change, in order. */
+class RecordingMetrics extends PromNodeMetrics {
+  readonly pendingChanges: number[] = [];
+  override pendingTransactions(delta: 1 | -1): void {
+    this.pendingChanges.push(delta);
+    super.pendingTransactions(delta);
+  }
+}
+
+const servedModel = () => rolesWorld();
+
+describe("ops metrics of a node serving jobs on Hardhat's network", function () {
+  /** One node per staked executor and verifier, each counting into its own metrics. */
+  async function meteredNodes(world: RolesWorld): Promise<{ nodes: TestNode[]; metrics: Map<string, RecordingMetrics> }> {
+    const metrics = new Map<string, RecordingMetrics>();
+    const nodes: TestNode[] = [];
+    for (const signer of [...world.executors, ...world.verifiers]) {
+      const m = new RecordingMetrics();
+      metrics.set(signer.address, m);
+      nodes.push(await startNode(world, { signer, executor: world.executors.includes(signer), verifier: world.verifiers.includes(signer), metrics: m }));
+    }
+    return { nodes, metrics };
+  }
+
+  it("times the executor's model run, counts its job, and holds one pending transaction only while it is sent", async function () {
+    const world = await loadFixture(servedModel);
+    const { nodes, metrics } = await meteredNodes(world);
+    try {
+      const { jobId, assigned } = await requestJob(world, { modelId: world.mlpId, mode: Mode.NONE });
+      await settle(nodes);
+      expect((await world.jobs.jobOf(jobId)).status).to.equal(Status.Finalized);
+      const executor = metrics.get(nodeOf(nodes, assigned[0]).signer.address)!;
+      const text = await executor.text();
+      const model = `{model="${world.mlpId}v1"}`;
+      expect(sample(text, "inference_seconds_count", model)).to.be.greaterThan(0);
+      expect(sample(text, "inference_seconds_sum", model)).to.be.greaterThan(0);
+      expect(sample(text, "jobs_executed_total")).to.be.at.least(1);
+      expect(sample(text, "jobs_seen_total")).to.equal(1);
+      expect(sample(text, "pending_transactions")).to.equal(0);
+      expect(executor.pendingChanges).to.deep.equal([1, -1]); // the one submitResult
+      expect(errorsOf(nodes)).to.deep.equal([]);
+    } finally {
+      await closeAll(nodes);
+    }
+  });
+
+  it("times the verifiers' re-runs of an OPTIMISTIC result and ends every node with no pending transaction", async function () {
+    const world = await loadFixture(servedModel);
+    const { nodes, metrics } = await meteredNodes(world);
+    try {
+      const { jobId, assigned } = await requestJob(world, { modelId: world.mlpId, mode: Mode.OPTIMISTIC });
+      await settle(nodes);
+      await time.increase(Number(world.params.jobs.challengeWindow) + 1);
+      await settle(nodes);
+      expect((await world.jobs.jobOf(jobId)).status).to.equal(Status.Finalized);
+      const model = `{model="${world.mlpId}v1"}`;
+      for (const v of world.verifiers) {
+        const text = await metrics.get(v.address)!.text();
+        expect(sample(text, "inference_seconds_count", model)).to.equal(1);
+        expect(sample(text, "jobs_verified_total")).to.equal(1);
+      }
+      for (const [address, m] of metrics) {
+        expect(sample(await m.text(), "pending_transactions"), address).to.equal(0);
+        expect(m.pendingChanges.reduce((a, b) => a + b, 0), address).to.equal(0);
+      }
+      // submitResult, then the executor's finalize after the window.
+      expect(metrics.get(nodeOf(nodes, assigned[0]).signer.address)!.pendingChanges).to.deep.equal([1, -1, 1, -1]);
+      expect(errorsOf(nodes)).to.deep.equal([]);
+    } finally {
+      await closeAll(nodes);
+    }
   });
 });

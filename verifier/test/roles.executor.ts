@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { encodeTensors, invalidClaim } from "../src/codec/tensor";
-import { Mode, RefundReason, Status, requestJob } from "../../test/fixtures/protocol";
-import { closeAll, errorsOf, honestOutput, nonces, rolesWorld, settle, startAll, startNode, type TestNode } from "./fixtures/roles";
+import { Mode, RefundReason, SAMPLE_INPUT, Status, requestJob } from "../../test/fixtures/protocol";
+import { closeAll, errorsOf, honestOutput, inputByReference, nonces, rolesWorld, settle, startAll, startNode, type TestNode } from "./fixtures/roles";
 
 const servedModel = () => rolesWorld();
 
@@ -63,6 +63,64 @@ describe("Executor: an input that does not fit the model", function () {
       const refunds = await world.jobs.queryFilter(world.jobs.filters.JobRefunded(jobId));
       expect(refunds.map((r) => Number(r.args.reason))).to.deep.equal([RefundReason.InvalidInput]);
       expect(await world.disputes.disputeOfJob(jobId)).to.equal(0n);
+      expect(errorsOf(all)).to.deep.equal([]);
+    } finally {
+      await closeAll(all);
+    }
+  });
+});
+
+describe("Executor: an input given by reference", function () {
+  it("is fetched from its file:// URI, checked against its hash, run, left unchallenged by re-running verifiers and finalized", async function () {
+    const world = await loadFixture(servedModel);
+    const { all, verifiers } = await startAll(world);
+    try {
+      const { jobId } = await requestJob(world, { modelId: world.mlpId, mode: Mode.OPTIMISTIC, ...inputByReference(world, SAMPLE_INPUT) });
+      await settle(all);
+      expect((await world.jobs.jobOf(jobId)).status).to.equal(Status.Submitted);
+      for (const v of verifiers) expect(v.logger.at("Verifier.watch").map((l) => l.msg)).to.deep.equal(["result matches within the model's tolerance"]);
+      await time.increase(Number(world.params.jobs.challengeWindow) + 1);
+      await settle(all);
+      const [status, , output] = await world.jobs.resultOf(jobId);
+      expect(status).to.equal(Status.Finalized);
+      expect(ethers.getBytes(output)).to.deep.equal(await honestOutput());
+      expect(errorsOf(all)).to.deep.equal([]);
+    } finally {
+      await closeAll(all);
+    }
+  });
+
+  it("whose bytes do not hash to the committed inputHash is answered with the claim 0x00 01, not challenged by verifiers that abstain, and refunded", async function () {
+    const world = await loadFixture(servedModel);
+    const { all, verifiers } = await startAll(world);
+    try {
+      const other = encodeTensors({ x: { dtype: "float32", shape: [1, 4], data: [9, 9, 9, 9] } });
+      const { jobId } = await requestJob(world, { modelId: world.mlpId, mode: Mode.OPTIMISTIC, ...inputByReference(world, other, SAMPLE_INPUT) });
+      await settle(all);
+      for (const v of verifiers) expect(v.logger.at("Verifier.watch").map((l) => l.msg)).to.deep.equal(["cannot re-run this job; not challenging"]);
+      await time.increase(Number(world.params.jobs.challengeWindow) + 1);
+      await settle(all);
+      const [status, , output] = await world.jobs.resultOf(jobId);
+      expect(status).to.equal(Status.Refunded);
+      expect(ethers.getBytes(output)).to.deep.equal(invalidClaim("undecodableInput"));
+      const refunds = await world.jobs.queryFilter(world.jobs.filters.JobRefunded(jobId));
+      expect(refunds.map((r) => Number(r.args.reason))).to.deep.equal([RefundReason.InvalidInput]);
+      expect(await world.disputes.disputeOfJob(jobId)).to.equal(0n);
+      expect(errorsOf(all)).to.deep.equal([]);
+    } finally {
+      await closeAll(all);
+    }
+  });
+
+  it("that is larger than its declared inputSize is answered with the claim 0x00 05 (the policy never allowed it)", async function () {
+    const world = await loadFixture(servedModel);
+    const { all } = await startAll(world);
+    try {
+      const params = { ...inputByReference(world, SAMPLE_INPUT), inputSize: SAMPLE_INPUT.length - 1 };
+      const { jobId } = await requestJob(world, { modelId: world.mlpId, mode: Mode.NONE, ...params });
+      await settle(all);
+      const [, , output] = await world.jobs.resultOf(jobId);
+      expect(ethers.getBytes(output)).to.deep.equal(invalidClaim("inputTooLarge"));
       expect(errorsOf(all)).to.deep.equal([]);
     } finally {
       await closeAll(all);

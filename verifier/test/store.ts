@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { keccak256 } from "ethers";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
@@ -16,6 +17,7 @@ import {
   type ModelRef,
   type StoreLogLine,
 } from "../src/store/modelStore";
+import { DEFAULT_MAX_INPUT_BYTES, InputFetchError, InputSource, type InputRef } from "../src/store/inputs";
 
 const CID = "bafkreidgvpkjawlxz6sffxzwgooowe5yt7i6wsyg236mfoks77nywkptdq";
 const MODEL_NAME = /model 7 version 2/;
@@ -322,5 +324,112 @@ describe("ModelStore", function () {
       expect(() => new ModelStore(cacheDir, { ipfsGateway: "ftp://127.0.0.1/" })).to.throw(RangeError, /ipfsGateway/);
       expect(() => new ModelStore(cacheDir, { timeoutMs: -1 })).to.throw(RangeError, /timeoutMs/);
     });
+  });
+});
+
+describe("InputSource", function () {
+  this.timeout(20_000);
+
+  const input = new Uint8Array(randomBytes(50_000));
+  const hash = keccak256(input);
+  let dir: string;
+  let file: string;
+  let server: TestServer;
+  let inputs: InputSource;
+
+  const ref = (uri: string, overrides: Partial<InputRef> = {}): InputRef => ({ jobId: 42n, uri, hash, size: input.length, ...overrides });
+
+  /** The InputFetchError a fetch rejects with. */
+  async function refusal(promise: Promise<unknown>): Promise<InputFetchError> {
+    const err = await rejection(promise);
+    expect(err).to.be.instanceOf(InputFetchError);
+    expect(err.message).to.match(/^job 42: input /);
+    return err as InputFetchError;
+  }
+
+  before(async function () {
+    server = await startServer(input);
+  });
+
+  after(async function () {
+    await server.close();
+  });
+
+  beforeEach(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "glassbox-inputs-"));
+    file = path.join(dir, "input.bin");
+    fs.writeFileSync(file, input);
+    inputs = new InputSource({ ipfsGateway: `${server.url}/ipfs/`, timeoutMs: 2_000 });
+    server.requests.length = 0;
+  });
+
+  afterEach(function () {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("returns the bytes of a file:// input whose keccak256 is the committed hash", async function () {
+    const bytes = await inputs.fetch(ref(pathToFileURL(file).href));
+    expect(Buffer.from(bytes).equals(input)).to.equal(true);
+  });
+
+  it("returns the bytes of an http(s):// input and of an ipfs:// input through the gateway", async function () {
+    expect(Buffer.from(await inputs.fetch(ref(`${server.url}/model.onnx`))).equals(input)).to.equal(true);
+    expect(Buffer.from(await inputs.fetch(ref(`ipfs://${CID}`))).equals(input)).to.equal(true);
+    expect(server.requests).to.deep.equal(["/model.onnx", `/ipfs/${CID}`]);
+  });
+
+  it("refuses bytes that do not hash to the committed inputHash, naming both hashes, with the reason undecodableInput", async function () {
+    const other = keccak256(Uint8Array.of(1, 2, 3));
+    const err = await refusal(inputs.fetch(ref(pathToFileURL(file).href, { hash: other })));
+    expect(err.failure).to.equal("hashMismatch");
+    expect(err.reason).to.equal("undecodableInput");
+    expect(err.message).to.include(hash).and.include(other);
+  });
+
+  it("accepts a committed hash written in upper case", async function () {
+    const bytes = await inputs.fetch(ref(pathToFileURL(file).href, { hash: `0x${hash.slice(2).toUpperCase()}` }));
+    expect(bytes.length).to.equal(input.length);
+  });
+
+  it("fails with fetchFailed (reason undecodableInput) on a missing file or an HTTP 404", async function () {
+    const missing = await refusal(inputs.fetch(ref(pathToFileURL(path.join(dir, "gone.bin")).href)));
+    expect([missing.failure, missing.reason]).to.deep.equal(["fetchFailed", "undecodableInput"]);
+    expect(missing.message).to.include("ENOENT");
+    const notFound = await refusal(inputs.fetch(ref(`${server.url}/nothing`)));
+    expect(notFound.failure).to.equal("fetchFailed");
+    expect(notFound.message).to.include("HTTP 404");
+  });
+
+  it("refuses an unsupported URI with unsupportedUri (reason undecodableInput)", async function () {
+    for (const uri of ["ftp://127.0.0.1/input.bin", "input.bin", "file:input.bin", `ipfs://${CID}/%2e%2e/secret`]) {
+      const err = await refusal(inputs.fetch(ref(uri)));
+      expect([err.failure, err.reason], uri).to.deep.equal(["unsupportedUri", "undecodableInput"]);
+    }
+    expect(server.requests).to.deep.equal([]);
+  });
+
+  it("reads at most the declared inputSize and refuses more with the reason inputTooLarge", async function () {
+    for (const uri of [pathToFileURL(file).href, `${server.url}/model.onnx`]) {
+      const err = await refusal(inputs.fetch(ref(uri, { size: input.length - 1 })));
+      expect([err.failure, err.reason], uri).to.deep.equal(["tooLarge", "inputTooLarge"]);
+      expect(err.message).to.include(`declared size of ${input.length - 1} bytes`);
+    }
+  });
+
+  it("refuses a declared size above its own limit without fetching, and caps an undeclared size at that limit", async function () {
+    const small = new InputSource({ maxBytes: 1_000 });
+    const declared = await refusal(small.fetch(ref(`${server.url}/model.onnx`, { size: 1_001 })));
+    expect([declared.failure, declared.reason]).to.deep.equal(["tooLarge", "inputTooLarge"]);
+    expect(server.requests).to.deep.equal([]);
+    const undeclared = await refusal(small.fetch(ref(pathToFileURL(file).href, { size: 0 })));
+    expect(undeclared.failure).to.equal("tooLarge");
+    expect(undeclared.message).to.include("this node's limit of 1000 bytes");
+  });
+
+  it("defaults its limit to 16 MiB and refuses a bad option at construction, naming it", function () {
+    expect(new InputSource().maxBytes).to.equal(DEFAULT_MAX_INPUT_BYTES).and.equal(16 * 1024 * 1024);
+    expect(() => new InputSource({ maxBytes: 0 })).to.throw(RangeError, /InputSource: maxBytes/);
+    expect(() => new InputSource({ ipfsGateway: "ftp://127.0.0.1/" })).to.throw(RangeError, /InputSource: ipfsGateway/);
+    expect(() => new InputSource({ timeoutMs: 1.5 })).to.throw(RangeError, /InputSource: timeoutMs/);
   });
 });

@@ -59,7 +59,30 @@ describe("TxSender", function () {
     expect(next.status).to.equal(1);
   });
 
+  it("adds the gas margin to the estimate", async function () {
+    const [, , , , , , , , , from, to] = await ethers.getSigners();
+    const sender = new TxSender(from, { pollMs: 10, gasMarginPercent: 30 });
+    const estimate = await ethers.provider.estimateGas({ from: from.address, to: to.address, value: 1n });
+    const receipt = await sender.send({ to: to.address, value: 1n });
+    expect((await ethers.provider.getTransaction(receipt.hash))!.gasLimit).to.equal((estimate * 130n) / 100n);
+  });
+
+  it("counts a transaction the endpoint reported as failed but mined as sent, and never resends it", async function () {
+    const [, , , , , , , , , , , from, to] = await ethers.getSigners();
+    const token = await (await ethers.getContractFactory("GlassboxToken")).deploy(from.address);
+    const sender = new TxSender(from, { pollMs: 10 });
+    const before = await ethers.provider.getTransactionCount(from.address);
+    // A transfer beyond the balance, with the gas given: mined, reverted, and reported by Hardhat as an error.
+    const call = await token.transfer.populateTransaction(to.address, 1n);
+    const receipt = await sender.send({ ...call, gasLimit: 100_000n });
+    expect(receipt.status).to.equal(0);
+    expect(await ethers.provider.getTransactionCount(from.address)).to.equal(before + 1);
+    const next = await sender.send({ to: to.address, value: 1n }); // the next nonce, not a resend
+    expect((await ethers.provider.getTransaction(next.hash))!.nonce).to.equal(before + 1);
+  });
+
   it("refuses a fee bump too small for nodes to accept", function () {
     expect(() => new TxSender(ethers.Wallet.createRandom(), { bumpPercent: 5 })).to.throw(/at least 10/);
+    expect(() => new TxSender(ethers.Wallet.createRandom(), { gasMarginPercent: -1 })).to.throw(/gasMarginPercent/);
   });
 });

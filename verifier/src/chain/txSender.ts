@@ -5,9 +5,12 @@
  *     raised by `bumpPercent` (at least the 10% most nodes require, 12.5% by default);
  *   - "nonce too low", "already known" and "replacement underpriced" mean one of our transactions
  *     at that nonce may be in: they are reconciled against the chain instead of being resent blindly;
+ *   - an endpoint that answers a mined-but-reverted transaction with an error (Hardhat's automine
+ *     does) is caught: the nonce is used by our own call, so it counts as sent, never resent;
+ *   - gas estimates get a margin, since the state a transaction meets may differ from the estimate's;
  *   - attempts are bounded, and every failure says what happened and what to try.
  */
-import type { Provider, Signer, TransactionReceipt, TransactionRequest, TransactionResponse } from "ethers";
+import type { Provider, Signer, TransactionReceipt, TransactionRequest } from "ethers";
 
 export interface SenderOptions {
   /** How long a transaction may stay unmined before it is replaced. */
@@ -18,9 +21,18 @@ export interface SenderOptions {
   maxAttempts: number;
   /** How often to look for a receipt. */
   pollMs: number;
+  /** Gas added to each estimate, in percent (state may change between estimate and inclusion). */
+  gasMarginPercent: number;
 }
 
-export const DEFAULT_SENDER_OPTIONS: SenderOptions = { replaceAfterMs: 30_000, bumpPercent: 12.5, maxAttempts: 5, pollMs: 1_000 };
+export const DEFAULT_SENDER_OPTIONS: SenderOptions = { replaceAfterMs: 30_000, bumpPercent: 12.5, maxAttempts: 5, pollMs: 1_000, gasMarginPercent: 30 };
+
+/** How far back `minedAt` looks for a transaction the endpoint reported as failed. */
+const RECENT_BLOCKS = 8;
+
+function withMargin(gas: bigint, percent: number): bigint {
+  return (gas * BigInt(100 + Math.round(percent))) / 100n;
+}
 
 /** Thrown when a nonce could not be mined within the attempts allowed. */
 export class TransactionStuckError extends Error {
@@ -47,6 +59,7 @@ export class TxSender {
     this.options = { ...DEFAULT_SENDER_OPTIONS, ...options };
     if (this.options.bumpPercent < 10) throw new Error("bumpPercent must be at least 10: nodes reject smaller replacements");
     if (this.options.maxAttempts < 1) throw new Error("maxAttempts must be at least 1");
+    if (!(this.options.gasMarginPercent >= 0 && this.options.gasMarginPercent <= 200)) throw new Error("gasMarginPercent must be from 0 to 200");
   }
 
   private get provider(): Provider {
@@ -67,14 +80,27 @@ export class TxSender {
     if (this.nextNonce === undefined) this.nextNonce = await this.provider.getTransactionCount(address, "pending");
     const nonce = this.nextNonce;
     const populated = await this.signer.populateTransaction({ ...request, nonce });
-    const sent: TransactionResponse[] = [];
+    // An estimate is made against the state of now; by the time the transaction is mined another one
+    // may have changed what it does (the last quorum commit opens the reveal phase, say). A margin
+    // keeps such a transaction from running out of gas, which would burn the nonce for nothing.
+    if (request.gasLimit == null) {
+      const estimate = populated.gasLimit ?? (await this.provider.estimateGas({ ...populated, from: address }));
+      populated.gasLimit = withMargin(BigInt(estimate), this.options.gasMarginPercent);
+    }
+    const sent: string[] = [];
     let fees = await this.initialFees(populated);
     for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
       try {
-        sent.push(await this.signer.sendTransaction({ ...populated, ...fees, nonce }));
+        sent.push((await this.signer.sendTransaction({ ...populated, ...fees, nonce })).hash);
       } catch (err) {
-        if (!POSSIBLY_SENT.test(String((err as Error).message))) throw err;
-        // One of ours (or someone else's) holds this nonce: see whether it is mined.
+        if (!POSSIBLY_SENT.test(String((err as Error).message))) {
+          // Some endpoints (Hardhat's automine among them) answer a transaction that was mined but
+          // reverted with an error: if the nonce is now used by this very transaction, it was sent.
+          const mined = await this.minedAt(address, nonce, populated);
+          if (!mined) throw err;
+          sent.push(mined);
+        }
+        // Otherwise one of ours (or someone else's) holds this nonce: see whether it is mined.
       }
       const receipt = await this.waitForAny(sent, this.options.replaceAfterMs);
       if (receipt) {
@@ -90,7 +116,25 @@ export class TxSender {
       }
       fees = this.bump(fees);
     }
-    throw new TransactionStuckError(nonce, sent.map((s) => s.hash));
+    throw new TransactionStuckError(nonce, sent);
+  }
+
+  /**
+   * The hash of the transaction from `address` at `nonce` in the last few blocks, if it carries the
+   * same call as `tx` (so it is this sender's), else undefined.
+   */
+  private async minedAt(address: string, nonce: number, tx: TransactionRequest): Promise<string | undefined> {
+    if ((await this.provider.getTransactionCount(address, "latest")) <= nonce) return undefined;
+    const head = await this.provider.getBlockNumber();
+    for (let n = head; n >= 0 && n > head - RECENT_BLOCKS; n--) {
+      const block = await this.provider.getBlock(n, true);
+      for (const candidate of block?.prefetchedTransactions ?? []) {
+        if (candidate.from.toLowerCase() !== address.toLowerCase() || candidate.nonce !== nonce) continue;
+        const same = candidate.data === (tx.data ?? "0x") && (candidate.to ?? "").toLowerCase() === String(tx.to ?? "").toLowerCase();
+        return same ? candidate.hash : undefined;
+      }
+    }
+    return undefined;
   }
 
   private async initialFees(tx: TransactionRequest): Promise<Fees> {
@@ -107,12 +151,12 @@ export class TxSender {
     return { maxFeePerGas: up(fees.maxFeePerGas), maxPriorityFeePerGas: up(fees.maxPriorityFeePerGas) };
   }
 
-  /** The receipt of whichever of `sent` is mined first, or undefined after `timeoutMs`. */
-  private async waitForAny(sent: TransactionResponse[], timeoutMs: number): Promise<TransactionReceipt | undefined> {
+  /** The receipt of whichever of `sent` (hashes) is mined first, or undefined after `timeoutMs`. */
+  private async waitForAny(sent: string[], timeoutMs: number): Promise<TransactionReceipt | undefined> {
     const deadline = Date.now() + timeoutMs;
     do {
-      for (const tx of sent) {
-        const receipt = await this.provider.getTransactionReceipt(tx.hash);
+      for (const hash of sent) {
+        const receipt = await this.provider.getTransactionReceipt(hash);
         if (receipt) return receipt;
       }
       await new Promise((r) => setTimeout(r, this.options.pollMs));

@@ -6,8 +6,9 @@
  * `PromNodeMetrics` implements it over prom-client and `NO_METRICS` does nothing (the default for a
  * node without an ops server). `meteredLogger` derives most counters from the structured log lines
  * the roles already write, so metrics can be attached without touching the roles; the few facts
- * that are never logged (a job seen, an inference's latency, a poll, a transaction in flight) need
- * the explicit calls listed in the report that introduced this file.
+ * that are never logged are counted where they happen: a job seen and a poll in GlassboxNode, an
+ * inference's latency in JobBook.compute (`timeInference`), a transaction in flight in the roles'
+ * `send` (`trackPending`).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { LogLine, NodeLogger } from "../roles/context";
@@ -169,7 +170,7 @@ export class PromNodeMetrics implements NodeMetrics {
 
 /**
  * Runs `fn` (one inference) and records its latency under `model`, whether it succeeds or throws.
- * Meant for JobBook.compute: `await timeInference(metrics, runner.label, () => runner.runCanonical(input))`.
+ * Used by JobBook.compute: `await timeInference(metrics, runner.label, () => runner.runCanonical(input))`.
  */
 export async function timeInference<T>(metrics: NodeMetrics, model: string, fn: () => Promise<T>): Promise<T> {
   const start = process.hrtime.bigint();
@@ -181,8 +182,8 @@ export async function timeInference<T>(metrics: NodeMetrics, model: string, fn: 
 }
 
 /**
- * Counts one transaction as pending while `send` runs. Meant for `act` in roles/context.ts:
- * `receipt = await trackPending(metrics, () => ctx.sender.send(tx))`.
+ * Counts one transaction as pending while `send` runs. Used by `send` in roles/context.ts (every
+ * `act` and the verifier's bond approval): `trackPending(ctx.metrics, () => ctx.sender.send(tx))`.
  */
 export async function trackPending<T>(metrics: NodeMetrics, send: () => Promise<T>): Promise<T> {
   metrics.pendingTransactions(1);

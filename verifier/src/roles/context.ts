@@ -1,16 +1,18 @@
 /**
  * What every role shares: the contracts (typechain only), the node's key and sender, its durable
- * stores, a pino-compatible logger, and `act`, the one way a role sends a transaction:
+ * stores, a pino-compatible logger, its metrics, and `act`, the one way a role sends a transaction:
  *
  *   1. skip if the action's key was already claimed (the event was seen before);
  *   2. preflight with `staticCall`: a call the chain would refuse is logged and NOT claimed, so a
  *      later replay of the event may still try (nothing was sent);
- *   3. claim the key in the CursorStore, then send through the TxSender.
+ *   3. claim the key in the CursorStore, then send through the TxSender (counted as a pending
+ *      transaction until it is mined or given up).
  *
  * A claimed action whose transaction fails is logged as an error and not retried automatically:
  * a blind retry could send twice, which is the one thing the keys exist to prevent.
  */
 import type { ContractTransaction, Signer, TransactionReceipt } from "ethers";
+import { trackPending, type NodeMetrics } from "../ops/metrics";
 import type { CursorStore } from "../chain/cursorStore";
 import type { TxSender } from "../chain/txSender";
 import type { DisputeManager, JobRegistry, ModelRegistry, QuorumManager } from "../../../typechain-types";
@@ -48,6 +50,8 @@ export interface RoleContext {
   book: JobBook;
   sender: TxSender;
   log: NodeLogger;
+  /** Inference latency (through the JobBook) and pending transactions (through `send`); NoMetrics when not served. */
+  metrics: NodeMetrics;
 }
 
 /** A typechain method: what `act` needs of `jobs.submitResult` and its kin. */
@@ -87,7 +91,7 @@ export async function act<A extends unknown[]>(ctx: RoleContext, action: Action<
   if (!ctx.cursor.claimAction(key, action.block)) return "duplicate";
   let receipt: TransactionReceipt;
   try {
-    receipt = await ctx.sender.send(await action.method.populateTransaction(...action.args));
+    receipt = await send(ctx, await action.method.populateTransaction(...action.args));
   } catch (err) {
     ctx.log.error({ at, key, ...fields, err: errorText(err) }, "transaction failed after it was claimed; reconcile on-chain");
     return "failed";
@@ -98,6 +102,11 @@ export async function act<A extends unknown[]>(ctx: RoleContext, action: Action<
   }
   ctx.log.info({ at, key, ...fields, tx: receipt.hash }, "sent");
   return "sent";
+}
+
+/** Sends one transaction through the TxSender, counted in `pending_transactions` until its wait ends. */
+export function send(ctx: RoleContext, tx: ContractTransaction): Promise<TransactionReceipt> {
+  return trackPending(ctx.metrics, () => ctx.sender.send(tx));
 }
 
 /** The chain's clock: the latest block's timestamp (the next block is later). */

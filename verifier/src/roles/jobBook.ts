@@ -1,11 +1,14 @@
 /**
  * What a role needs to run a job: its request (model, version, mode, input) read from the
- * JobRequested event, and a loaded ModelRunner for the model's digest. `compute` runs the job the
- * way both roles must agree on: canonical bytes out, or the invalid-input claim `0x00 reason`.
+ * JobRequested event, its input (inline, or fetched from its URI and checked against its hash),
+ * and a loaded ModelRunner for the model's digest. `compute` runs the job the way both roles must
+ * agree on: canonical bytes out, or the invalid-input claim `0x00 reason`.
  */
 import { getBytes } from "ethers";
 import { invalidClaim, type InvalidReason } from "../codec/tensor";
+import { NoMetrics, timeInference, type NodeMetrics } from "../ops/metrics";
 import { InvalidInputError, ModelLoadError, ModelRunner } from "../runtime/runner";
+import { InputFetchError, InputSource } from "../store/inputs";
 import { ModelStoreError, type ModelRef, type ModelStore } from "../store/modelStore";
 import type { JobRequestedEvent } from "../../../typechain-types/contracts/JobRegistry";
 import type { ModelRegistry, JobRegistry } from "../../../typechain-types";
@@ -17,27 +20,39 @@ export interface JobRequest {
   mode: number;
   /** Inline canonical input; empty when the input is given by reference. */
   input: Uint8Array;
+  /** Where a by-reference input is fetched; empty for an inline input. */
   inputURI: string;
+  /** The event's inputHash: keccak256 of the canonical input bytes, inline or by reference. */
+  inputHash: string;
+  /** The size the requester declared for a by-reference input (0 for an inline input). */
+  inputSize: number;
 }
 
 /**
  * The result of running a job here:
  *  - "output": bytes to submit or compare (canonical outputs, or an invalid-input claim when the
  *    input did not fit; `refusal` then says why);
- *  - "unavailable": the model could not be fetched or loaded; an executor claims `reason`, a
- *    verifier abstains;
- *  - "unsupported": the input is by reference, which this node does not fetch yet.
+ *  - "unavailable": the model could not be fetched or loaded, or a by-reference input could not
+ *    be fetched or is not the committed one; an executor claims `reason`, a verifier abstains.
  */
-export type Computation =
-  | { kind: "output"; bytes: Uint8Array; refusal?: string }
-  | { kind: "unavailable"; reason: InvalidReason; error: string }
-  | { kind: "unsupported"; reason: InvalidReason; error: string };
+export type Computation = { kind: "output"; bytes: Uint8Array; refusal?: string } | Unavailable;
+
+type Unavailable = { kind: "unavailable"; reason: InvalidReason; error: string };
+
+export interface JobBookOptions {
+  /** Where by-reference inputs are fetched from. Default: an InputSource with its defaults. */
+  inputs?: InputSource;
+  /** Records each model run's latency. Default: NoMetrics. */
+  metrics?: NodeMetrics;
+}
 
 export class JobBook {
   private readonly requests = new Map<bigint, JobRequest>();
   private readonly runners = new Map<string, Promise<ModelRunner>>();
   /** The same runners keyed by "modelId:version", so a known version costs no `versionOf` call. */
   private readonly runnersByVersion = new Map<string, Promise<ModelRunner>>();
+  private readonly inputs: InputSource;
+  private readonly metrics: NodeMetrics;
 
   constructor(
     private readonly jobs: JobRegistry,
@@ -45,7 +60,11 @@ export class JobBook {
     private readonly store: ModelStore,
     /** Where to look for a JobRequested event not seen in this process (the deployment block). */
     private readonly startBlock: number,
-  ) {}
+    options: JobBookOptions = {},
+  ) {
+    this.inputs = options.inputs ?? new InputSource();
+    this.metrics = options.metrics ?? new NoMetrics();
+  }
 
   /** Remembers a request seen in the logs. */
   remember(args: JobRequestedEvent.OutputObject): void {
@@ -66,11 +85,6 @@ export class JobBook {
   /** Runs job `jobId` here. Throws only on failures that are the node's own (RPC, bugs). */
   async compute(jobId: bigint): Promise<Computation> {
     const req = await this.request(jobId);
-    if (req.input.length === 0) {
-      // TODO(by-reference inputs): fetch `inputURI`, check its keccak256 against the event's
-      // inputHash, then run it like an inline input. Until then the node says so plainly.
-      return { kind: "unsupported", reason: "inputTooLarge", error: `job ${jobId}: input by reference (${req.inputURI}) is not supported by this node yet` };
-    }
     let runner: ModelRunner;
     try {
       runner = await this.runner(req.modelId, req.version);
@@ -78,10 +92,23 @@ export class JobBook {
       if (err instanceof ModelStoreError || err instanceof ModelLoadError) return { kind: "unavailable", reason: "modelUnavailable", error: err.message };
       throw err;
     }
+    const input = await this.input(req);
+    if (!(input instanceof Uint8Array)) return input;
     try {
-      return { kind: "output", bytes: await runner.runCanonical(req.input) };
+      return { kind: "output", bytes: await timeInference(this.metrics, runner.label, () => runner.runCanonical(input)) };
     } catch (err) {
       if (err instanceof InvalidInputError) return { kind: "output", bytes: invalidClaim(err.reason), refusal: err.message };
+      throw err;
+    }
+  }
+
+  /** The job's canonical input: inline, or fetched from its URI and checked against its inputHash. */
+  private async input(req: JobRequest): Promise<Uint8Array | Unavailable> {
+    if (req.input.length > 0) return req.input;
+    try {
+      return await this.inputs.fetch({ jobId: req.jobId, uri: req.inputURI, hash: req.inputHash, size: req.inputSize });
+    } catch (err) {
+      if (err instanceof InputFetchError) return { kind: "unavailable", reason: err.reason, error: err.message };
       throw err;
     }
   }
@@ -120,12 +147,15 @@ export class JobBook {
 
 function toRequest(args: JobRequestedEvent.OutputObject): JobRequest {
   const p = args.params;
+  const input = getBytes(p.input);
   return {
     jobId: args.jobId,
     modelId: args.modelId,
     version: Number(p.version),
     mode: Number(p.mode),
-    input: getBytes(p.input),
+    input,
     inputURI: p.inputURI,
+    inputHash: args.inputHash,
+    inputSize: input.length > 0 ? 0 : Number(p.inputSize),
   };
 }

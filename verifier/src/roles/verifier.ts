@@ -10,13 +10,14 @@
  *     the commit phase ended (`reveal-vote:<disputeId>`), then resolve once every member revealed
  *     or the reveal phase ended (`resolve:<disputeId>`).
  *
- * A verifier that could not run the model itself (model missing or unloadable, input by
- * reference) never votes and never challenges: it logs and abstains.
+ * A verifier that could not run the model itself (model missing or unloadable, a by-reference
+ * input it cannot fetch or whose bytes are not the committed ones) never votes and never
+ * challenges: it logs and abstains.
  */
 import { hexlify, keccak256, randomBytes, getBytes, toUtf8Bytes } from "ethers";
 import { compareOutputs, type TolerancePolicy } from "../verify/tolerance";
 import { IERC20__factory } from "../../../typechain-types";
-import { act, chainNow, headBlock, sameAddress, type RoleContext } from "./context";
+import { act, chainNow, headBlock, sameAddress, send, type RoleContext } from "./context";
 import { MODE, STATUS } from "./executor";
 import type { PendingAction } from "./pendingStore";
 import type { ResultSubmittedEvent } from "../../../typechain-types/contracts/JobRegistry";
@@ -137,7 +138,7 @@ export class Verifier {
     const target = await disputes.getAddress();
     if ((await token.allowance(this.ctx.address, target)) >= bond) return true;
     try {
-      const receipt = await this.ctx.sender.send(await token.approve.populateTransaction(target, bond));
+      const receipt = await send(this.ctx, await token.approve.populateTransaction(target, bond));
       if (receipt.status === 1) return true;
       this.ctx.log.error({ at: "Verifier.approveBond", jobId, tx: receipt.hash }, "approval reverted");
     } catch (err) {

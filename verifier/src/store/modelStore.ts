@@ -3,10 +3,11 @@ import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { digestHex, prefixed, sha256Hex } from "./digest";
 import { DigestMismatchError, ModelStoreError, type ModelRef } from "./errors";
-import { readFileCapped, readSource, SizeLimitExceeded, type ReadLimits } from "./sources";
+import { checkGateway, checkPositive, DEFAULT_IPFS_GATEWAY, readFileCapped, readSource, SizeLimitExceeded, type ReadLimits } from "./sources";
 
 export { DigestMismatchError, FetchError, ModelStoreError, ModelTooLargeError, UnsupportedUriError, describeModel } from "./errors";
 export type { ModelRef } from "./errors";
+export { DEFAULT_IPFS_GATEWAY } from "./sources";
 
 /**
  * The model store: gives the node a model's ONNX bytes only once their SHA-256 equals the
@@ -16,8 +17,6 @@ export type { ModelRef } from "./errors";
  * of one digest, in this process or another, cannot corrupt the cache.
  */
 
-/** Default IPFS gateway: a local Kubo node. */
-export const DEFAULT_IPFS_GATEWAY = "http://127.0.0.1:8080/ipfs/";
 /** Default byte cap: 256 MiB, larger than any model the node is expected to run on CPU. */
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 /** Default http(s) timeout for one whole download. */
@@ -67,9 +66,9 @@ export class ModelStore {
     options: ModelStoreOptions = {},
   ) {
     if (cacheDir.length === 0) throw new RangeError("ModelStore: cacheDir must be a directory path");
-    this.ipfsGateway = checkGateway(options.ipfsGateway ?? DEFAULT_IPFS_GATEWAY);
-    this.maxBytes = checkPositive("maxBytes", options.maxBytes ?? DEFAULT_MAX_BYTES);
-    this.timeoutMs = checkPositive("timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    this.ipfsGateway = checkGateway("ModelStore", options.ipfsGateway ?? DEFAULT_IPFS_GATEWAY);
+    this.maxBytes = checkPositive("ModelStore", "maxBytes", options.maxBytes ?? DEFAULT_MAX_BYTES);
+    this.timeoutMs = checkPositive("ModelStore", "timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     this.log = options.log ?? (() => undefined);
   }
 
@@ -91,8 +90,8 @@ export class ModelStore {
       throw new ModelStoreError(model, `its registered digest "${model.digest}" is not a SHA-256 digest (0x + 64 hex digits); check the registry read.`);
     }
     const limits: ReadLimits = {
-      maxBytes: checkPositive("maxBytes", options.maxBytes ?? this.maxBytes),
-      timeoutMs: checkPositive("timeoutMs", options.timeoutMs ?? this.timeoutMs),
+      maxBytes: checkPositive("ModelStore", "maxBytes", options.maxBytes ?? this.maxBytes),
+      timeoutMs: checkPositive("ModelStore", "timeoutMs", options.timeoutMs ?? this.timeoutMs),
       ipfsGateway: this.ipfsGateway,
       signal: options.signal,
     };
@@ -158,20 +157,4 @@ export class ModelStore {
   private logBase(model: ModelRef, hex: string): Pick<StoreLogLine, "at" | "modelId" | "version" | "digest"> {
     return { at: "ModelStore.fetch", modelId: model.id.toString(), version: model.version, digest: prefixed(hex) };
   }
-}
-
-function checkPositive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`ModelStore: ${name} must be a positive integer, got ${value}`);
-  return value;
-}
-
-function checkGateway(gateway: string): string {
-  let url: URL;
-  try {
-    url = new URL(gateway);
-  } catch {
-    throw new RangeError(`ModelStore: ipfsGateway "${gateway}" is not a URL (expected e.g. ${DEFAULT_IPFS_GATEWAY})`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new RangeError(`ModelStore: ipfsGateway "${gateway}" must be http(s)`);
-  return url.href.endsWith("/") ? url.href : `${url.href}/`;
 }

@@ -3,9 +3,10 @@ import { fileURLToPath } from "node:url";
 import { FetchError, ModelTooLargeError, UnsupportedUriError, type ModelRef } from "./errors";
 
 /**
- * Reading a model's bytes from its URI, with the byte cap enforced while reading (a source that
- * sends more than the cap is cut off at cap + 1 bytes, never buffered whole). The caller checks
- * the digest: nothing here trusts what it reads.
+ * Reading bytes from a URI (a model's, or a by-reference job input's), with the byte cap enforced
+ * while reading (a source that sends more than the cap is cut off at cap + 1 bytes, never buffered
+ * whole). The caller checks the digest or hash: nothing here trusts what it reads. Refusals are
+ * built by the caller's `SourceErrors`, so each names its subject (a model, a job's input).
  */
 
 /** How one read is bounded. */
@@ -20,6 +21,9 @@ export interface ReadLimits {
   signal?: AbortSignal;
 }
 
+/** Default IPFS gateway: a local Kubo node. */
+export const DEFAULT_IPFS_GATEWAY = "http://127.0.0.1:8080/ipfs/";
+
 const CHUNK = 1 << 20;
 
 /** Thrown by readFileCapped when the file is larger than the cap. */
@@ -30,38 +34,60 @@ export class SizeLimitExceeded extends Error {
   }
 }
 
+/** How a read reports a refusal: each caller builds its own typed errors naming what it fetched. */
+export interface SourceErrors {
+  /** The URI's scheme or form cannot be fetched; `detail` says why. */
+  unsupported(detail: string): Error;
+  /** Reading failed (HTTP status, network, timeout, missing file); `url` is what was requested. */
+  fetchFailed(url: string, detail: string, status?: number, cause?: unknown): Error;
+  /** More than `maxBytes`; `size` when known up front (file size, Content-Length). */
+  tooLarge(maxBytes: number, size?: number): Error;
+}
+
+/** The store's typed errors for `model` (ModelStoreError subclasses). */
+export function modelSourceErrors(model: ModelRef): SourceErrors {
+  return {
+    unsupported: (detail) => new UnsupportedUriError(model, detail),
+    fetchFailed: (url, detail, status, cause) => new FetchError(model, url, detail, status, cause === undefined ? undefined : { cause }),
+    tooLarge: (maxBytes, size) => new ModelTooLargeError(model, maxBytes, size),
+  };
+}
+
 /** Fetches the bytes behind `model.uri`; throws the store's typed errors. */
-export async function readSource(model: ModelRef, limits: ReadLimits): Promise<Uint8Array> {
-  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(model.uri)?.[1]?.toLowerCase();
+export function readSource(model: ModelRef, limits: ReadLimits): Promise<Uint8Array> {
+  return readUri(model.uri, limits, modelSourceErrors(model));
+}
+
+/** Fetches the bytes behind `uri` (file://, http(s)://, ipfs://); refusals come from `errors`. */
+export async function readUri(uri: string, limits: ReadLimits, errors: SourceErrors): Promise<Uint8Array> {
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(uri)?.[1]?.toLowerCase();
   switch (scheme) {
     case "file":
-      return readFileUri(model, limits);
+      return readFileUri(uri, limits, errors);
     case "http":
     case "https":
-      return readHttp(model, parseHttpUrl(model, model.uri), limits);
+      return readHttp(parseHttpUrl(uri, errors), limits, errors);
     case "ipfs":
-      return readHttp(model, ipfsGatewayUrl(model, limits.ipfsGateway), limits);
+      return readHttp(ipfsGatewayUrl(uri, limits.ipfsGateway, errors), limits, errors);
     default:
-      throw new UnsupportedUriError(model, scheme === undefined ? "it has no scheme" : `the scheme "${scheme}:" is not supported`);
+      throw errors.unsupported(scheme === undefined ? "it has no scheme" : `the scheme "${scheme}:" is not supported`);
   }
 }
 
-async function readFileUri(model: ModelRef, limits: ReadLimits): Promise<Uint8Array> {
-  if (!/^file:\/\//i.test(model.uri)) throw new UnsupportedUriError(model, "a file URI must be absolute (file:///path)");
+async function readFileUri(uri: string, limits: ReadLimits, errors: SourceErrors): Promise<Uint8Array> {
+  if (!/^file:\/\//i.test(uri)) throw errors.unsupported("a file URI must be absolute (file:///path)");
   let path: string;
   try {
-    path = fileURLToPath(model.uri);
+    path = fileURLToPath(uri);
   } catch (err) {
-    throw new UnsupportedUriError(model, `it is not an absolute local file URI (${(err as Error).message})`);
+    throw errors.unsupported(`it is not an absolute local file URI (${(err as Error).message})`);
   }
   try {
     return await readFileCapped(path, limits.maxBytes, limits.signal);
   } catch (err) {
-    if (err instanceof SizeLimitExceeded) throw new ModelTooLargeError(model, limits.maxBytes, err.size);
+    if (err instanceof SizeLimitExceeded) throw errors.tooLarge(limits.maxBytes, err.size);
     if (limits.signal?.aborted) throw err;
-    throw new FetchError(model, model.uri, `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, undefined, {
-      cause: err,
-    });
+    throw errors.fetchFailed(uri, `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, undefined, err);
   }
 }
 
@@ -98,35 +124,35 @@ export async function readFileCapped(path: string, maxBytes: number, signal?: Ab
   }
 }
 
-function parseHttpUrl(model: ModelRef, uri: string): URL {
+function parseHttpUrl(uri: string, errors: SourceErrors): URL {
   try {
     return new URL(uri);
   } catch {
-    throw new UnsupportedUriError(model, "it is not a valid URL");
+    throw errors.unsupported("it is not a valid URL");
   }
 }
 
 /** `ipfs://<cid>[/path]` to `<gateway><cid>[/path]`; a path may not climb out of the CID. */
-export function ipfsGatewayUrl(model: ModelRef, gateway: string): URL {
-  const match = /^ipfs:\/\/([A-Za-z0-9]+)(\/[^?#]*)?$/i.exec(model.uri);
-  if (!match) throw new UnsupportedUriError(model, "an IPFS URI must be ipfs://<cid> or ipfs://<cid>/<path>");
+export function ipfsGatewayUrl(uri: string, gateway: string, errors: SourceErrors): URL {
+  const match = /^ipfs:\/\/([A-Za-z0-9]+)(\/[^?#]*)?$/i.exec(uri);
+  if (!match) throw errors.unsupported("an IPFS URI must be ipfs://<cid> or ipfs://<cid>/<path>");
   const cid = match[1];
   const base = new URL(gateway);
   const url = new URL(`${cid}${match[2] ?? ""}`, base);
   // URL resolution removes "." and ".." segments (also when percent-encoded): the result must stay below the CID.
   const root = new URL(`${cid}`, base).href;
-  if (url.href !== root && !url.href.startsWith(`${root}/`)) throw new UnsupportedUriError(model, "its path leaves the CID");
+  if (url.href !== root && !url.href.startsWith(`${root}/`)) throw errors.unsupported("its path leaves the CID");
   return url;
 }
 
-async function readHttp(model: ModelRef, url: URL, limits: ReadLimits): Promise<Uint8Array> {
+async function readHttp(url: URL, limits: ReadLimits, errors: SourceErrors): Promise<Uint8Array> {
   const timeout = AbortSignal.timeout(limits.timeoutMs);
   const signal = limits.signal ? AbortSignal.any([limits.signal, timeout]) : timeout;
   const failed = (err: unknown): Error => {
     if (limits.signal?.aborted) return limits.signal.reason instanceof Error ? limits.signal.reason : new Error(String(limits.signal.reason));
-    if (timeout.aborted) return new FetchError(model, url.href, `no complete answer within ${limits.timeoutMs} ms`, undefined, { cause: err });
+    if (timeout.aborted) return errors.fetchFailed(url.href, `no complete answer within ${limits.timeoutMs} ms`, undefined, err);
     const cause = err instanceof Error && err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : String(err);
-    return new FetchError(model, url.href, `network error (${cause})`, undefined, { cause: err });
+    return errors.fetchFailed(url.href, `network error (${cause})`, undefined, err);
   };
 
   let response: Response;
@@ -137,20 +163,21 @@ async function readHttp(model: ModelRef, url: URL, limits: ReadLimits): Promise<
   }
   if (!response.ok) {
     await response.body?.cancel().catch(() => undefined);
-    throw new FetchError(model, url.href, `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`, response.status);
+    throw errors.fetchFailed(url.href, `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`, response.status);
   }
   // Content-Length counts encoded bytes; the cap applies to the decoded body, so only trust it unencoded.
   const declared = Number(response.headers.get("content-length") ?? NaN);
   const encoding = response.headers.get("content-encoding");
   if ((encoding === null || encoding === "identity") && Number.isFinite(declared) && declared > limits.maxBytes) {
     await response.body?.cancel().catch(() => undefined);
-    throw new ModelTooLargeError(model, limits.maxBytes, declared);
+    throw errors.tooLarge(limits.maxBytes, declared);
   }
   if (response.body === null) return new Uint8Array(0);
 
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
+  let overCap: Error | undefined;
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -158,12 +185,13 @@ async function readHttp(model: ModelRef, url: URL, limits: ReadLimits): Promise<
       total += value.length;
       if (total > limits.maxBytes) {
         await reader.cancel().catch(() => undefined);
-        throw new ModelTooLargeError(model, limits.maxBytes);
+        overCap = errors.tooLarge(limits.maxBytes);
+        throw overCap;
       }
       chunks.push(value);
     }
   } catch (err) {
-    if (err instanceof ModelTooLargeError) throw err;
+    if (overCap !== undefined && err === overCap) throw err;
     throw failed(err);
   }
   return join(chunks, total);
@@ -178,4 +206,22 @@ function join(chunks: Uint8Array[], total: number): Uint8Array {
     at += c.length;
   }
   return out;
+}
+
+/** `value` if it is a positive safe integer; otherwise a RangeError naming `owner` and the option. */
+export function checkPositive(owner: string, name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${owner}: ${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/** An http(s) gateway base URL, normalised to end in `/`; otherwise a RangeError naming `owner`. */
+export function checkGateway(owner: string, gateway: string): string {
+  let url: URL;
+  try {
+    url = new URL(gateway);
+  } catch {
+    throw new RangeError(`${owner}: ipfsGateway "${gateway}" is not a URL (expected e.g. ${DEFAULT_IPFS_GATEWAY})`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new RangeError(`${owner}: ipfsGateway "${gateway}" must be http(s)`);
+  return url.href.endsWith("/") ? url.href : `${url.href}/`;
 }

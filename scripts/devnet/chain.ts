@@ -1,0 +1,147 @@
+/**
+ * The devnet's chain: a `hardhat node` child process on 127.0.0.1, and a clock that makes its time
+ * run faster than the wall clock.
+ *
+ * Why a clock: the protocol's windows are at least one minute (the contracts' MIN_WINDOW), and a
+ * Hardhat node only moves time when it mines. The clock mines an empty block every `tickMs` with
+ * `evm_increaseTime(secondsPerTick)`, so chain time runs at `secondsPerTick * 1000 / tickMs` times
+ * the wall clock (10x by default: a one-minute challenge window lasts six seconds). Transactions are
+ * still mined at once (automine).
+ */
+import path from "node:path";
+import { JsonRpcProvider, Network } from "ethers";
+import type { ProcessGroup, Started } from "./processes";
+
+/** Hardhat's default development mnemonic: the accounts `hardhat node` funds (see hardhat.config.ts). */
+export const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+
+export interface ChainOptions {
+  root: string;
+  port: number;
+  logFile: string;
+  /** Give up if the node does not answer within this long. */
+  startTimeoutMs?: number;
+}
+
+export function rpcUrl(port: number): string {
+  return `http://127.0.0.1:${port}`;
+}
+
+/** Starts `hardhat node` on 127.0.0.1:`port` and waits until it answers eth_chainId. */
+export async function startChain(group: ProcessGroup, options: ChainOptions): Promise<{ process: Started; provider: JsonRpcProvider; url: string }> {
+  const url = rpcUrl(options.port);
+  if (await answers(url)) {
+    throw new Error(`something already answers JSON-RPC at ${url}; stop it or pick another port with --port`);
+  }
+  const started = group.spawn({
+    name: "chain",
+    command: path.join(options.root, "node_modules", ".bin", "hardhat"),
+    args: ["node", "--hostname", "127.0.0.1", "--port", String(options.port)],
+    cwd: options.root,
+    logFile: options.logFile,
+  });
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  let exited: number | string | undefined;
+  void started.exited.then((code) => (exited = code));
+  while (!(await answers(url))) {
+    if (exited !== undefined) throw new Error(`hardhat node exited (${exited}) before answering; see ${options.logFile}`);
+    if (Date.now() > deadline) throw new Error(`hardhat node did not answer at ${url} within ${options.startTimeoutMs ?? 60_000} ms; see ${options.logFile}`);
+    await sleep(200);
+  }
+  const provider = await pinnedProvider(url);
+  return { process: started, provider, url };
+}
+
+/** A provider pinned to the chain at `url` (no network re-detection) and without a call cache. */
+export async function pinnedProvider(url: string): Promise<JsonRpcProvider> {
+  const probe = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+  const chainId = BigInt(await probe.send("eth_chainId", []));
+  probe.destroy();
+  const network = Network.from(chainId);
+  // cacheTimeout -1: ethers otherwise serves repeated calls (nonces!) from a 250 ms cache.
+  return new JsonRpcProvider(url, network, { staticNetwork: network, cacheTimeout: -1, pollingInterval: 250 });
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(1_000),
+    });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+export interface ClockOptions {
+  /** Chain seconds added per tick. */
+  secondsPerTick: number;
+  /** Wall-clock ms between ticks. */
+  tickMs: number;
+}
+
+export const DEFAULT_CLOCK: ClockOptions = { secondsPerTick: 5, tickMs: 500 };
+
+/** Advances the chain's time by mining one block per tick; `stop` waits for the tick in flight. */
+export class Clock {
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> = Promise.resolve();
+  private failures = 0;
+
+  constructor(
+    private readonly provider: JsonRpcProvider,
+    private readonly options: ClockOptions = DEFAULT_CLOCK,
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {
+    if (options.secondsPerTick < 1 || options.tickMs < 50) throw new Error("clock: secondsPerTick must be >= 1 and tickMs >= 50");
+  }
+
+  /** Chain time per wall-clock time. */
+  get speed(): number {
+    return (this.options.secondsPerTick * 1000) / this.options.tickMs;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      this.inFlight = this.inFlight.then(() => this.tick());
+    }, this.options.tickMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.inFlight;
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.provider.send("evm_increaseTime", [this.options.secondsPerTick]);
+      await this.provider.send("evm_mine", []);
+      this.failures = 0;
+    } catch (err) {
+      if (++this.failures === 1) this.onError(err); // report once per outage, not every tick
+    }
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now (tests run devnets side by side). */
+export async function freePort(): Promise<number> {
+  const net = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * The devnet's demo client: requests a job, waits until the chain has settled it, and checks a
+ * finalized output against its own run of the model (the client trusts no node: it runs the model
+ * itself and compares within the model's tolerance).
+ */
+import { getBytes, MaxUint256, ZeroAddress, ZeroHash, type HDNodeWallet, type Provider } from "ethers";
+import { GlassboxToken__factory, JobRegistry__factory } from "../../typechain-types";
+import type { JobRegistry } from "../../typechain-types";
+import type { Deployment } from "../../verifier/src/deployment";
+import { ModelRunner } from "../../verifier/src/runtime/runner";
+import { compareOutputs } from "../../verifier/src/verify/tolerance";
+import { isInvalidClaim } from "../../verifier/src/codec/tensor";
+import { sleep } from "./chain";
+import type { RegisteredModel } from "./setup";
+
+export const MODE = { NONE: 0, OPTIMISTIC: 1, QUORUM: 2 } as const;
+export type ModeName = keyof typeof MODE;
+const FINALIZED = 5;
+const REFUNDED = 6;
+
+export interface Requested {
+  jobId: bigint;
+  block: number;
+}
+
+export class DemoClient {
+  private readonly jobs: JobRegistry;
+  private readonly runners = new Map<string, Promise<ModelRunner>>();
+
+  constructor(
+    private readonly wallet: HDNodeWallet,
+    private readonly deployment: Deployment,
+  ) {
+    this.jobs = JobRegistry__factory.connect(deployment.contracts.jobRegistry, wallet);
+  }
+
+  get address(): string {
+    return this.wallet.address;
+  }
+
+  private get provider(): Provider {
+    if (!this.wallet.provider) throw new Error("the client's wallet has no provider");
+    return this.wallet.provider;
+  }
+
+  /** Lets the JobRegistry take fees from this client once and for all. */
+  async approve(): Promise<void> {
+    const token = GlassboxToken__factory.connect(this.deployment.contracts.token, this.wallet);
+    await (await token.approve(this.deployment.contracts.jobRegistry, MaxUint256)).wait();
+  }
+
+  /** Requests `model` in `mode` on `input`, paying `fee`, with a deadline `deadlineSeconds` of chain time away. */
+  async request(model: RegisteredModel, mode: ModeName, input: Uint8Array, fee: bigint, deadlineSeconds: number): Promise<Requested> {
+    const head = await this.provider.getBlock("latest");
+    const receipt = await (
+      await this.jobs.requestInference({
+        modelId: model.id,
+        version: 1,
+        mode: MODE[mode],
+        fee,
+        deadline: (head?.timestamp ?? Math.floor(Date.now() / 1000)) + deadlineSeconds,
+        input,
+        inputHash: ZeroHash,
+        inputURI: "",
+        inputSize: 0,
+        callback: ZeroAddress,
+        callbackGasLimit: 0,
+      })
+    ).wait();
+    for (const log of receipt?.logs ?? []) {
+      const parsed = this.jobs.interface.parseLog(log);
+      if (parsed?.name === "JobRequested") return { jobId: parsed.args.jobId as bigint, block: receipt!.blockNumber };
+    }
+    throw new Error("the request was mined but emitted no JobRequested event");
+  }
+
+  /** Waits until `jobId` is Finalized or Refunded; throws after `timeoutMs` of wall-clock time. */
+  async settled(jobId: bigint, timeoutMs: number): Promise<"finalized" | "refunded"> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const status = Number((await this.jobs.jobOf(jobId)).status);
+      if (status === FINALIZED) return "finalized";
+      if (status === REFUNDED) return "refunded";
+      if (Date.now() > until) throw new Error(`job ${jobId} still has status ${status} after ${timeoutMs} ms; see the node logs under .devnet/`);
+      await sleep(250);
+    }
+  }
+
+  /**
+   * Whether the finalized output of `jobId` is what the model computes on `input` (within its
+   * tolerance), by running the model here. An invalid-input claim is never a verified output.
+   */
+  async verify(jobId: bigint, model: RegisteredModel, input: Uint8Array): Promise<{ ok: boolean; why?: string }> {
+    const [, , outputHex] = await this.jobs.resultOf(jobId);
+    const output = getBytes(outputHex);
+    if (output.length === 0 || isInvalidClaim(output)) return { ok: false, why: "no tensor output" };
+    const runner = await this.runner(model);
+    const mine = await runner.runCanonical(input);
+    const cmp = compareOutputs(output, mine, { exact: false, absTolerance: model.model.absTolerance, relTolerance: model.model.relTolerance });
+    return cmp.equal ? { ok: true } : { ok: false, why: cmp.reason };
+  }
+
+  private runner(model: RegisteredModel): Promise<ModelRunner> {
+    let r = this.runners.get(model.digest);
+    if (!r) {
+      r = ModelRunner.load(model.model.bytes(), `client:${model.model.name}`);
+      this.runners.set(model.digest, r);
+    }
+    return r;
+  }
+
+  async close(): Promise<void> {
+    for (const r of this.runners.values()) await (await r).release();
+    this.runners.clear();
+  }
+}

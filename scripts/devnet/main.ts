@@ -1,0 +1,299 @@
+/**
+ * `npm start`: the Glassbox devnet on this machine.
+ *
+ *   1. a local chain (`hardhat node` on 127.0.0.1:--port), its clock running --speed times the wall clock;
+ *   2. the protocol deployed with deploy/params/localhost.json, written to --deployment;
+ *   3. GLASS for everyone, the example models registered (three built here, one third-party);
+ *   4. three executor and three verifier nodes, each a `glassbox node start` process with its own
+ *      key, stake, SQLite state and metrics port (logs under --state-dir);
+ *   5. a demo client that requests a job for every model in every mode, plus one input that fits no
+ *      model, waits for each and prints its verification story;
+ *   6. a dishonest executor that joins, returns wrong outputs, is challenged by the verifiers,
+ *      loses the committee vote and is slashed.
+ *
+ * With --exit it then stops everything and prints a one-line JSON summary last
+ * (`{"jobs","finalized","invalid","slashed","seconds"}`); the exit code is 0 only if every honest
+ * job finalized with an output the client verified, the misfit input ended invalid, and the
+ * dishonest executor was slashed. Without --exit the devnet keeps running for the CLI until Ctrl-C,
+ * which stops every process it started.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { parseEther, type JsonRpcProvider } from "ethers";
+import { deploy } from "../../deploy/deploy";
+import { readDeployment, type Deployment } from "../../verifier/src/deployment";
+import { Clock, DEFAULT_CLOCK, startChain } from "./chain";
+import { DemoClient, type ModeName } from "./client";
+import { misfitInput } from "./models";
+import { metricValue, startNode, type RunningNode } from "./nodes";
+import { ProcessGroup } from "./processes";
+import { CLIENT_INDEXES, DEPLOYER_INDEX, DISHONEST, MODEL_OWNER_INDEX, NODES, devnetWallet, fund, registerModels, stakeNode, type RegisteredModel } from "./setup";
+import { readStory, short, tell, type JobStory } from "./story";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const FEE = parseEther("1");
+/** Chain seconds a client gives each job to reach a final result. */
+const DEADLINE_SECONDS = 4 * 3600;
+/** Wall-clock time a client waits for one job. */
+const JOB_TIMEOUT_MS = 240_000;
+/** Most OPTIMISTIC jobs requested while waiting for the draw to give one to the dishonest executor. */
+const MAX_BAIT_JOBS = 12;
+
+export interface DevnetOptions {
+  exit: boolean;
+  port: number;
+  metricsPort: number;
+  stateDir: string;
+  deploymentFile: string;
+  /** Chain time per wall-clock time. */
+  speed: number;
+}
+
+export interface Summary {
+  jobs: number;
+  finalized: number;
+  invalid: number;
+  slashed: string[];
+  seconds: number;
+}
+
+function usage(): string {
+  return [
+    "usage: npm start -- [--exit] [--port N] [--metrics-port N] [--state-dir DIR] [--deployment FILE] [--speed N]",
+    "  --exit            run the demo once, stop everything, print a JSON summary last; exit 0 only on success",
+    "  --port N          port of the local chain (default 8545, or GLASSBOX_DEVNET_PORT)",
+    "  --metrics-port N  first of the nodes' /healthz + /metrics ports (default 9460; one per node)",
+    "  --state-dir DIR   nodes' SQLite state, model caches and logs (default .devnet; wiped at start)",
+    "  --deployment FILE where the contract addresses are written (default deployments/localhost.json)",
+    "  --speed N         chain seconds per wall-clock second (default 10)",
+  ].join("\n");
+}
+
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): DevnetOptions {
+  const options: DevnetOptions = {
+    exit: false,
+    port: Number(env.GLASSBOX_DEVNET_PORT ?? 8545),
+    metricsPort: 9460,
+    stateDir: path.join(ROOT, ".devnet"),
+    deploymentFile: path.join(ROOT, "deployments", "localhost.json"),
+    speed: DEFAULT_CLOCK.secondsPerTick * (1000 / DEFAULT_CLOCK.tickMs),
+  };
+  const int = (flag: string, raw: string | undefined, min: number, max: number): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${flag} must be an integer from ${min} to ${max}, not "${raw ?? ""}"\n${usage()}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--exit") options.exit = true;
+    else if (arg === "--port") options.port = int(arg, argv[++i], 1, 65535);
+    else if (arg === "--metrics-port") options.metricsPort = int(arg, argv[++i], 1, 65535 - NODES.length - 1);
+    else if (arg === "--state-dir") options.stateDir = path.resolve(argv[++i] ?? "");
+    else if (arg === "--deployment") options.deploymentFile = path.resolve(argv[++i] ?? "");
+    else if (arg === "--speed") options.speed = int(arg, argv[++i], 1, 100);
+    else if (arg === "--help" || arg === "-h") throw new Error(usage());
+    else throw new Error(`unknown argument "${arg}"\n${usage()}`);
+  }
+  if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new Error(`GLASSBOX_DEVNET_PORT must be a port number`);
+  return options;
+}
+
+interface Planned {
+  label: string;
+  model: RegisteredModel;
+  mode: ModeName;
+  input: Uint8Array;
+  client: DemoClient;
+  /** The misfit input: must end refunded as InvalidInput. */
+  expectInvalid?: boolean;
+}
+
+interface Outcome {
+  plan: Planned;
+  jobId: bigint;
+  story: JobStory;
+  verified: { ok: boolean; why?: string };
+}
+
+export async function runDevnet(options: DevnetOptions, say: (line: string) => void): Promise<{ summary: Summary; ok: boolean; failures: string[] }> {
+  const started = Date.now();
+  fs.rmSync(options.stateDir, { recursive: true, force: true });
+  fs.mkdirSync(options.stateDir, { recursive: true });
+  fs.mkdirSync(path.dirname(options.deploymentFile), { recursive: true });
+  const group = new ProcessGroup();
+  const unhook = group.stopOnExit();
+  let clock: Clock | undefined;
+  let provider: JsonRpcProvider | undefined;
+  const clients: DemoClient[] = [];
+  try {
+    say(`starting hardhat node on 127.0.0.1:${options.port} (log: ${rel(path.join(options.stateDir, "chain.log"))})`);
+    const chain = await startChain(group, { root: ROOT, port: options.port, logFile: path.join(options.stateDir, "chain.log") });
+    provider = chain.provider;
+    const deployer = devnetWallet(DEPLOYER_INDEX, provider);
+    // The chain is new: a deployment file left by an earlier run points at nothing and is replaced.
+    fs.rmSync(options.deploymentFile, { force: true });
+    const deployed = await deploy({ deployer, network: "localhost", deploymentFile: options.deploymentFile, log: () => undefined });
+    const deployment: Deployment = readDeployment(options.deploymentFile);
+    say(`deployed the protocol (${deployed.sent} transactions) -> ${rel(options.deploymentFile)}`);
+    const allNodes = [...NODES, DISHONEST];
+    await fund(deployment, deployer, [...CLIENT_INDEXES, ...allNodes.map((n) => n.accountIndex)]);
+    const models = await registerModels(deployment, devnetWallet(MODEL_OWNER_INDEX, provider), path.join(options.stateDir, "models"));
+    say(`registered ${[...models.values()].map((m) => `#${m.id} ${m.model.description}`).join("; ")}`);
+    for (const node of NODES) await stakeNode(deployment, node, provider);
+
+    clock = new Clock(provider, { secondsPerTick: Math.max(1, Math.round(options.speed / 2)), tickMs: 500 }, (err) => say(`clock: ${(err as Error).message}`));
+    clock.start();
+    say(`chain time runs at ${clock.speed}x the wall clock (a one-minute window lasts ${(60 / clock.speed).toFixed(1)} s)`);
+
+    const launch = (i: number) => ({ root: ROOT, rpc: chain.url, deploymentFile: options.deploymentFile, stateDir: options.stateDir, metricsPort: options.metricsPort + i });
+    const running: RunningNode[] = await Promise.all(NODES.map((spec, i) => startNode(group, spec, launch(i))));
+    const names = new Map<string, string>(running.map((n) => [n.address.toLowerCase(), n.spec.name]));
+    names.set(devnetWallet(DISHONEST.accountIndex).address.toLowerCase(), DISHONEST.name);
+    for (const [i, index] of CLIENT_INDEXES.entries()) names.set(devnetWallet(index).address.toLowerCase(), `client-${i + 1}`);
+    const nameOf = (a: string) => names.get(a.toLowerCase()) ?? short(a);
+    for (const n of running) say(`  ${n.spec.name} ${n.address} staked ${n.spec.stake / 10n ** 18n} GLASS; metrics http://127.0.0.1:${n.metricsPort}/metrics`);
+
+    for (const index of CLIENT_INDEXES) {
+      const client = new DemoClient(devnetWallet(index, provider), deployment);
+      await client.approve();
+      clients.push(client);
+    }
+
+    // Act 1: every model in every mode, from two clients at once, and one input that fits no model.
+    const plans: Planned[] = [];
+    for (const model of models.values()) {
+      for (const mode of ["NONE", "OPTIMISTIC", "QUORUM"] as const) {
+        plans.push({ label: `${model.model.name}/${mode}`, model, mode, input: model.model.input(), client: clients[plans.length % clients.length] });
+      }
+    }
+    const mlpModel = models.get("mlp") as RegisteredModel;
+    plans.push({ label: "mlp/OPTIMISTIC, misfit input", model: mlpModel, mode: "OPTIMISTIC", input: misfitInput(), client: clients[0], expectInvalid: true });
+    say(`\nact 1: ${plans.length} jobs (every model in every mode, and an input that fits no model)`);
+    const outcomes = await runJobs(plans, provider, deployment, say, nameOf);
+
+    // Act 2: the dishonest executor joins; jobs are requested until the draw gives it one.
+    say(`\nact 2: ${DISHONEST.name} ${devnetWallet(DISHONEST.accountIndex).address} stakes ${DISHONEST.stake / 10n ** 18n} GLASS and adds 1.0 to every output`);
+    await stakeNode(deployment, DISHONEST, provider);
+    const cheat = await startNode(group, DISHONEST, launch(NODES.length));
+    const cheatAddress = cheat.address.toLowerCase();
+    const bait: Planned[] = [];
+    const pending: Promise<Outcome>[] = [];
+    for (let i = 0; i < MAX_BAIT_JOBS; i++) {
+      const plan: Planned = { label: `mlp/OPTIMISTIC bait ${i + 1}`, model: mlpModel, mode: "OPTIMISTIC", input: mlpModel.model.input(), client: clients[i % clients.length] };
+      bait.push(plan);
+      const req = await plan.client.request(plan.model, plan.mode, plan.input, FEE, DEADLINE_SECONDS);
+      pending.push(settle(plan, req.jobId, req.block, provider, deployment));
+      if (await assignedTo(deployment, provider, req.jobId, req.block, cheatAddress)) {
+        say(`  job ${req.jobId} was drawn for ${DISHONEST.name}`);
+        break;
+      }
+    }
+    const act2 = await Promise.all(pending);
+    for (const o of act2) report(o, say, nameOf);
+    await group.stop(DISHONEST.name);
+
+    // The verdict of the run.
+    const all = [...outcomes, ...act2];
+    const failures: string[] = [];
+    const slashed = new Set<string>();
+    for (const o of all) for (const s of o.story.slashed) slashed.add(s.node.toLowerCase());
+    for (const o of all) {
+      const cheated = o.story.assigned.some((a) => a.some((e) => e.toLowerCase() === cheatAddress));
+      if (o.plan.expectInvalid) {
+        if (o.story.refundReason !== "InvalidInput") failures.push(`${o.plan.label} (job ${o.jobId}) ended ${o.story.outcome} ${o.story.refundReason ?? ""}, not refunded as InvalidInput`);
+      } else if (cheated && o.story.outcome === "refunded" && o.story.refundReason === "Rejected") {
+        // Every attempt went wrong: refunded, which is what the rules say.
+      } else if (o.story.outcome !== "finalized" || !o.verified.ok) {
+        failures.push(`${o.plan.label} (job ${o.jobId}) ended ${o.story.outcome}${o.story.refundReason ? ` (${o.story.refundReason})` : ""}${o.verified.ok ? "" : `, output not verified: ${o.verified.why}`}`);
+      }
+    }
+    if (!all.some((o) => o.story.assigned.some((a) => a.some((e) => e.toLowerCase() === cheatAddress)))) {
+      failures.push(`the draw never gave ${DISHONEST.name} a job in ${bait.length} tries`);
+    } else if (!slashed.has(cheatAddress)) {
+      failures.push(`${DISHONEST.name} was given a job but was not slashed`);
+    }
+    for (const n of running) {
+      const executed = await metricValue(n.metricsPort, "jobs_executed_total").catch(() => NaN);
+      const verified = await metricValue(n.metricsPort, "jobs_verified_total").catch(() => NaN);
+      say(`  ${n.spec.name}: executed ${executed}, verified ${verified} (from its /metrics)`);
+    }
+    const summary: Summary = {
+      jobs: all.length,
+      finalized: all.filter((o) => o.story.outcome === "finalized").length,
+      invalid: all.filter((o) => o.story.refundReason === "InvalidInput").length,
+      slashed: [...slashed].map((a) => getAddressSafe(all, a)),
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+    };
+    for (const f of failures) say(`FAILED: ${f}`);
+    if (!options.exit) {
+      say(JSON.stringify(summary));
+      say(`\nthe devnet keeps running: RPC ${chain.url}, deployment ${rel(options.deploymentFile)}, node logs in ${rel(options.stateDir)}/`);
+      say(`try: GLASSBOX_PRIVATE_KEY=${devnetWallet(CLIENT_INDEXES[0]).privateKey} npx glassbox job request --model ${mlpModel.id} --input examples/inputs/mlp.json --wait`);
+      say("Ctrl-C stops every process it started.");
+      await new Promise<never>(() => undefined); // until SIGINT/SIGTERM: stopOnExit stops everything and exits
+    }
+    return { summary, ok: failures.length === 0, failures };
+
+    async function runJobs(batch: Planned[], p: JsonRpcProvider, d: Deployment, out: (line: string) => void, names: (a: string) => string): Promise<Outcome[]> {
+      const requested = [];
+      for (const plan of batch) requested.push({ plan, req: await plan.client.request(plan.model, plan.mode, plan.input, FEE, DEADLINE_SECONDS) });
+      const done = await Promise.all(requested.map(({ plan, req }) => settle(plan, req.jobId, req.block, p, d)));
+      for (const o of done) report(o, out, names);
+      return done;
+    }
+  } finally {
+    for (const c of clients) await c.close().catch(() => undefined);
+    await clock?.stop();
+    provider?.destroy();
+    await group.stopAll();
+    unhook();
+  }
+}
+
+async function settle(plan: Planned, jobId: bigint, block: number, provider: JsonRpcProvider, deployment: Deployment): Promise<Outcome> {
+  await plan.client.settled(jobId, JOB_TIMEOUT_MS);
+  const story = await readStory(provider, deployment, jobId, block);
+  const verified = story.outcome === "finalized" ? await plan.client.verify(jobId, plan.model, plan.input) : { ok: false, why: "refunded" };
+  return { plan, jobId, story, verified };
+}
+
+async function assignedTo(deployment: Deployment, provider: JsonRpcProvider, jobId: bigint, block: number, address: string): Promise<boolean> {
+  const story = await readStory(provider, deployment, jobId, block);
+  return story.assigned.some((a) => a.some((e) => e.toLowerCase() === address));
+}
+
+function report(o: Outcome, say: (line: string) => void, nameOf: (a: string) => string): void {
+  const check = o.story.outcome === "finalized" ? (o.verified.ok ? "output verified by the client" : `OUTPUT NOT VERIFIED: ${o.verified.why}`) : "";
+  say(`[${o.story.mode}] job ${o.jobId} ${o.plan.label}, requested by ${nameOf(o.plan.client.address)}: ${o.story.outcome}${o.story.refundReason ? ` (${o.story.refundReason})` : ""}${check ? `, ${check}` : ""}`);
+  for (const line of tell(o.story, nameOf)) say(line);
+}
+
+function getAddressSafe(all: Outcome[], lower: string): string {
+  for (const o of all) for (const s of o.story.slashed) if (s.node.toLowerCase() === lower) return s.node;
+  return lower;
+}
+
+function rel(p: string): string {
+  return path.relative(process.cwd(), p) || ".";
+}
+
+if (require.main === module) {
+  let options: DevnetOptions;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  const say = (line: string) => console.log(line);
+  runDevnet(options, say).then(
+    ({ summary, ok }) => {
+      say(JSON.stringify(summary));
+      process.exit(ok ? 0 : 1);
+    },
+    (err: unknown) => {
+      console.error(`devnet failed: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}

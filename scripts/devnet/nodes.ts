@@ -1,0 +1,107 @@
+/**
+ * Starts the devnet's nodes as separate processes, each with its own key, SQLite state, model cache,
+ * log file and metrics port: `glassbox node start` for the honest ones, and
+ * scripts/devnet/dishonestNode.ts (the same command with a lying output strategy) for the cheat.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { sleep } from "./chain";
+import { devnetWallet, type NodeSpec } from "./setup";
+import type { ProcessGroup, Started } from "./processes";
+
+export interface NodeLaunch {
+  root: string;
+  rpc: string;
+  deploymentFile: string;
+  /** Parent of the nodes' data directories and log files. */
+  stateDir: string;
+  metricsPort: number;
+  /** Chain polls per second matter on a fast devnet clock. */
+  pollIntervalMs?: number;
+}
+
+export interface RunningNode {
+  spec: NodeSpec;
+  address: string;
+  process: Started;
+  metricsPort: number;
+  dataDir: string;
+}
+
+/** The arguments of `glassbox node start` for `spec` (also what a user would type). */
+export function nodeArgs(spec: NodeSpec, launch: NodeLaunch, dataDir: string): string[] {
+  return [
+    "node",
+    "start",
+    "--rpc",
+    launch.rpc,
+    "--deployment",
+    launch.deploymentFile,
+    "--data-dir",
+    dataDir,
+    "--roles",
+    spec.role,
+    "--confirmations",
+    "0",
+    "--poll-interval-ms",
+    String(launch.pollIntervalMs ?? 200),
+    // Devnet verifiers re-run every OPTIMISTIC result they see: the cheat is caught by a check, not by luck.
+    "--watch-share",
+    spec.role === "verifier" ? "1" : "0",
+    "--metrics-port",
+    String(launch.metricsPort),
+    "--log-level",
+    "info",
+  ];
+}
+
+/** Spawns the node `spec` and waits until its /healthz reports a successful poll. */
+export async function startNode(group: ProcessGroup, spec: NodeSpec, launch: NodeLaunch): Promise<RunningNode> {
+  const dataDir = path.join(launch.stateDir, spec.name);
+  fs.mkdirSync(dataDir, { recursive: true });
+  const entry = spec.dishonest
+    ? [require.resolve("ts-node/register/transpile-only"), path.join(launch.root, "scripts", "devnet", "dishonestNode.ts")]
+    : [path.join(launch.root, "verifier", "bin", "glassbox.js")];
+  const args = spec.dishonest ? ["-r", entry[0], entry[1]] : entry;
+  const started = group.spawn({
+    name: spec.name,
+    command: process.execPath,
+    args: [...args, ...nodeArgs(spec, launch, dataDir)],
+    env: { GLASSBOX_PRIVATE_KEY: devnetWallet(spec.accountIndex).privateKey },
+    cwd: launch.root,
+    logFile: path.join(launch.stateDir, `${spec.name}.log`),
+  });
+  await waitHealthy(started, launch.metricsPort, 90_000);
+  return { spec, address: devnetWallet(spec.accountIndex).address, process: started, metricsPort: launch.metricsPort, dataDir };
+}
+
+/** Resolves once http://127.0.0.1:`port`/healthz answers 200; throws if the process exits first. */
+export async function waitHealthy(started: Started, port: number, timeoutMs: number): Promise<void> {
+  let exited: number | string | undefined;
+  void started.exited.then((code) => (exited = code));
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited !== undefined) throw new Error(`${started.name} exited (${exited}) while starting; see ${started.logFile}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1_000) });
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) throw new Error(`${started.name} not healthy on port ${port} after ${timeoutMs} ms; see ${started.logFile}`);
+    await sleep(250);
+  }
+}
+
+/** The value of one metric (summed over its labels) from a node's /metrics; 0 when absent. */
+export async function metricValue(port: number, name: string): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2_000) });
+  const text = await res.text();
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("#")) continue;
+    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+    if (match && match[1] === name) sum += Number(match[3]);
+  }
+  return sum;
+}

@@ -1,0 +1,260 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import hre, { ethers } from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { deploy, DeployError, type DeploymentRecord } from "../../deploy/deploy";
+import { loadParams, paramsToJson, ParamsError, PARAMS_DIR, type NetworkParams } from "../../deploy/params";
+import { DEVNET_PARAMS } from "../../deploy/protocol";
+import { readDeployment } from "../../verifier/src/deployment";
+import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../typechain-types";
+
+const tempDirs: string[] = [];
+after(() => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+function tmpFile(name: string, content?: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "glassbox-deploy-"));
+  tempDirs.push(dir);
+  const file = path.join(dir, name);
+  if (content !== undefined) fs.writeFileSync(file, content);
+  return file;
+}
+
+function readRecord(file: string): DeploymentRecord {
+  return JSON.parse(fs.readFileSync(file, "utf8")) as DeploymentRecord;
+}
+
+/** The hardhat parameters with `change` applied to a copy. */
+function withParams(change: (p: NetworkParams) => void): NetworkParams {
+  const p = structuredClone(loadParams("hardhat"));
+  change(p);
+  return p;
+}
+
+interface Deployed {
+  deployer: HardhatEthersSigner;
+  /** The deployment file's text right after the first deploy; each test starts from its own copy. */
+  text: string;
+  sent: number;
+}
+
+async function deployedFixture(): Promise<Deployed> {
+  const [deployer] = await ethers.getSigners();
+  const file = tmpFile("hardhat.json");
+  const { sent } = await deploy({ deployer, network: "hardhat", deploymentFile: file });
+  return { deployer, text: fs.readFileSync(file, "utf8"), sent };
+}
+
+/** A copy of the fixture's deployment file, for one test to reconcile. */
+async function deployed(): Promise<Deployed & { file: string; record: DeploymentRecord }> {
+  const d = await loadFixture(deployedFixture);
+  const file = tmpFile("hardhat.json", d.text);
+  return { ...d, file, record: readRecord(file) };
+}
+
+async function onChain(record: DeploymentRecord) {
+  const c = record.contracts;
+  const stakes = StakeManager__factory.connect(c.stakeManager, ethers.provider);
+  return {
+    jobs: pick(await JobRegistry__factory.connect(c.jobRegistry, ethers.provider).params(), DEVNET_PARAMS.jobs),
+    disputes: pick(await DisputeManager__factory.connect(c.disputeManager, ethers.provider).params(), DEVNET_PARAMS.disputes),
+    unbonding: await stakes.unbondingPeriod(),
+    minStakes: [await stakes.minStake(0), await stakes.minStake(1)],
+  };
+}
+
+/** The fields of `shape` read from a struct returned by a contract. */
+function pick(struct: object, shape: object): Record<string, unknown> {
+  const named = struct as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(shape).map((field) => [field, named[field]]));
+}
+
+function expectStruct(actual: Record<string, unknown>, expected: object): void {
+  for (const [field, value] of Object.entries(expected)) expect(String(actual[field]), field).to.equal(String(value));
+}
+
+describe("deploy", function () {
+  describe("a fresh deployment", function () {
+    it("deploys seven contracts, wires six roles and links, and records parameters and constructor arguments", async function () {
+      const { sent, record, deployer } = await deployed();
+      expect(sent).to.equal(14);
+      expect(record.network).to.equal("hardhat");
+      expect(record.chainId).to.equal(31337);
+      expect(record.deployer).to.equal(deployer.address);
+      expect(record.parameters).to.deep.equal(paramsToJson({ ...loadParams("hardhat"), treasury: deployer.address }));
+      expect(Object.keys(record.constructorArgs).sort()).to.deep.equal(Object.keys(record.contracts).sort());
+      for (const address of Object.values(record.contracts)) expect(await ethers.provider.getCode(address)).not.to.equal("0x");
+    });
+
+    it("applies the parameter file on-chain", async function () {
+      const { record } = await deployed();
+      const chain = await onChain(record);
+      expectStruct(chain.jobs, DEVNET_PARAMS.jobs);
+      expectStruct(chain.disputes, DEVNET_PARAMS.disputes);
+      expect(chain.unbonding).to.equal(BigInt(DEVNET_PARAMS.unbondingPeriod));
+    });
+  });
+
+  describe("a second run", function () {
+    it("with the same parameters sends no transaction and keeps every address", async function () {
+      const { deployer, file, record } = await deployed();
+      const nonce = await deployer.getNonce();
+      const again = await deploy({ deployer, network: "hardhat", deploymentFile: file });
+      expect(again.sent).to.equal(0);
+      expect(again.changes).to.deep.equal([]);
+      expect(await deployer.getNonce()).to.equal(nonce);
+      expect(readRecord(file).contracts).to.deep.equal(record.contracts);
+      expect(readRecord(file).deploymentBlock).to.equal(record.deploymentBlock);
+    });
+
+    it("with one changed parameter sends one transaction and changes only that parameter", async function () {
+      const { deployer, file, record } = await deployed();
+      const before = await onChain(record);
+      const params = withParams((p) => (p.jobs.challengeWindow = 60));
+      const result = await deploy({ deployer, network: "hardhat", deploymentFile: file, params });
+      expect(result.sent).to.equal(1);
+      expect(result.changes).to.deep.equal(["JobRegistry.challengeWindow 1800 -> 60"]);
+      const after = await onChain(record);
+      expectStruct(after.jobs, { ...before.jobs, challengeWindow: 60 });
+      expect(after.disputes).to.deep.equal(before.disputes);
+      expect(after.unbonding).to.equal(before.unbonding);
+      expect(after.minStakes).to.deep.equal(before.minStakes);
+      expect(readRecord(file).contracts).to.deep.equal(record.contracts);
+      expect((readRecord(file).parameters.jobs as { challengeWindow: number }).challengeWindow).to.equal(60);
+      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, params })).sent).to.equal(0);
+    });
+
+    it("shrinks every window and the unbonding period together (the devnet's parameters), in an order the contracts accept", async function () {
+      const { deployer, file, record } = await deployed();
+      const params = loadParams("localhost");
+      const result = await deploy({ deployer, network: "hardhat", deploymentFile: file, params });
+      expect(result.sent).to.equal(3); // JobRegistry.setParams, DisputeManager.setParams, setUnbondingPeriod
+      expect(result.changes).to.include("StakeManager.unbondingPeriod 604800 -> 3600");
+      const chain = await onChain(record);
+      expectStruct(chain.jobs, params.jobs);
+      expectStruct(chain.disputes, params.disputes);
+      expect(chain.unbonding).to.equal(3600n);
+      // ...and grows them back: the unbonding period first.
+      const back = await deploy({ deployer, network: "hardhat", deploymentFile: file, params: loadParams("hardhat") });
+      expect(back.sent).to.equal(3);
+      expectStruct((await onChain(record)).jobs, DEVNET_PARAMS.jobs);
+    });
+
+    it("sets stake minimums, the treasury and the admin delay (scheduled) each with its setter", async function () {
+      const { deployer, file } = await deployed();
+      const [, treasury] = await ethers.getSigners();
+      const params = withParams((p) => {
+        p.minVerifierStake = 200n * 10n ** 18n;
+        p.treasury = treasury.address;
+        p.adminDelay = 3600;
+      });
+      const result = await deploy({ deployer, network: "hardhat", deploymentFile: file, params });
+      expect(result.sent).to.equal(3);
+      expect(result.changes[0]).to.equal(`PaymentVault.treasury ${deployer.address} -> ${treasury.address}`);
+      expect(result.changes[1]).to.equal("StakeManager.minVerifierStake 100000000000000000000 -> 200000000000000000000");
+      expect(result.changes[2]).to.match(/^StakeManager\.adminDelay 0 -> 3600 \(scheduled: takes effect /);
+      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, params })).sent).to.equal(0);
+    });
+
+    it("refuses an immutable change (JobRegistry.EXECUTOR_COLLATERAL) and sends nothing", async function () {
+      const { deployer, file } = await deployed();
+      const nonce = await deployer.getNonce();
+      const params = withParams((p) => (p.executorCollateral = 30n * 10n ** 18n));
+      await expect(deploy({ deployer, network: "hardhat", deploymentFile: file, params }))
+        .to.be.rejectedWith(DeployError, /JobRegistry\.EXECUTOR_COLLATERAL .*immutable, so this needs a fresh deployment \(pass --fresh/);
+      expect(await deployer.getNonce()).to.equal(nonce);
+    });
+
+    it("deploys anew with fresh, or when the file is for another chain or its addresses have no code", async function () {
+      const { deployer, file, record } = await deployed();
+      const fresh = await deploy({ deployer, network: "hardhat", deploymentFile: file, fresh: true });
+      expect(fresh.sent).to.equal(14);
+      expect(readRecord(file).contracts.jobRegistry).not.to.equal(record.contracts.jobRegistry);
+
+      fs.writeFileSync(file, JSON.stringify({ ...record, chainId: 5 }));
+      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file })).sent).to.equal(14);
+
+      const nowhere = "0x000000000000000000000000000000000000dEaD";
+      fs.writeFileSync(file, JSON.stringify({ ...record, contracts: { ...record.contracts, quorumManager: nowhere } }));
+      const logged: string[] = [];
+      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, log: (l) => logged.push(l) })).sent).to.equal(14);
+      expect(logged[0]).to.match(/no code at quorumManager/);
+    });
+  });
+
+  describe("the deploy task", function () {
+    it("writes a deployment file that the verifier's readDeployment accepts", async function () {
+      await loadFixture(deployedFixture);
+      const file = tmpFile("hardhat.json");
+      const exitCode = process.exitCode;
+      await hre.run("deploy", { file, noCompile: true, fresh: false, verify: false });
+      expect(process.exitCode).to.equal(exitCode);
+      const deployment = readDeployment(file);
+      expect(deployment.chainId).to.equal(31337);
+      expect(deployment.contracts).to.deep.equal(readRecord(file).contracts);
+      for (const address of Object.values(deployment.contracts)) expect(await ethers.provider.getCode(address)).not.to.equal("0x");
+    });
+  });
+});
+
+describe("loadParams", function () {
+  function badFile(change: (json: Record<string, unknown>) => void, network = "hardhat"): () => NetworkParams {
+    const json = JSON.parse(fs.readFileSync(path.join(PARAMS_DIR, "hardhat.json"), "utf8")) as Record<string, unknown>;
+    change(json);
+    const file = tmpFile(`${network}.json`, JSON.stringify(json));
+    return () => loadParams(network, file);
+  }
+
+  it("reads every committed network's file", function () {
+    for (const network of ["hardhat", "localhost"]) expect(loadParams(network).token).to.equal(null);
+    for (const network of ["sepolia", "baseSepolia", "arbitrumSepolia"]) {
+      expect(() => loadParams(network)).to.throw(ParamsError, `set token in deploy/params/${network}.json`);
+    }
+  });
+
+  it("gives hardhat exactly DEVNET_PARAMS", function () {
+    const p = loadParams("hardhat");
+    expect(paramsToJson(p)).to.deep.equal(paramsToJson({ ...DEVNET_PARAMS, token: null, treasury: null } as NetworkParams));
+  });
+
+  it("gives localhost the contracts' minimum windows and unbonding period", async function () {
+    const p = loadParams("localhost");
+    const { record } = await deployed();
+    const jobs = JobRegistry__factory.connect(record.contracts.jobRegistry, ethers.provider);
+    const stakes = StakeManager__factory.connect(record.contracts.stakeManager, ethers.provider);
+    const min = Number(await jobs.MIN_WINDOW());
+    for (const w of [p.jobs.executionWindow, p.jobs.challengeWindow, p.jobs.revealWindow, p.disputes.commitWindow, p.disputes.revealWindow]) {
+      expect(w).to.equal(min);
+    }
+    expect(p.unbondingPeriod).to.equal(Number(await stakes.MIN_UNBONDING()));
+  });
+
+  it("rejects a field out of the contracts' bounds, naming the file and the field", function () {
+    const load = badFile((j) => ((j.jobs as Record<string, unknown>).challengeWindow = 30));
+    expect(load).to.throw(ParamsError, /hardhat\.json: jobs\.challengeWindow must be in \[60, 604800\] seconds, got 30$/);
+  });
+
+  it("rejects a malformed amount, an unknown field, a missing field and an even quorum", function () {
+    expect(badFile((j) => (j.minExecutorStake = 100))).to.throw(ParamsError, /: minExecutorStake must be a decimal string/);
+    expect(badFile((j) => (j.challengeWindow = 60))).to.throw(ParamsError, /: challengeWindow is not a parameter/);
+    expect(badFile((j) => delete (j.disputes as Record<string, unknown>).voterSlash)).to.throw(ParamsError, /: disputes\.voterSlash is missing/);
+    expect(badFile((j) => ((j.jobs as Record<string, unknown>).quorumSize = 4))).to.throw(ParamsError, /: jobs\.quorumSize must be odd/);
+  });
+
+  it("rejects windows longer than the unbonding period and a timeout slash above the collateral", function () {
+    const longWindows = badFile((j) => {
+      j.unbondingPeriod = 3600;
+      (j.jobs as Record<string, unknown>).challengeWindow = 1801; // 600 + 1801 + 600 + 600 = 3601
+    });
+    expect(longWindows).to.throw(ParamsError, /: unbondingPeriod must be at least the longest slashable window, 3601 s .*got 3600$/);
+    expect(badFile((j) => ((j.jobs as Record<string, unknown>).timeoutSlash = "21e18"))).to.throw(ParamsError, /: jobs\.timeoutSlash must be in \[0, 20000000000000000000\]/);
+  });
+
+  it("requires a token on a testnet, with the file to set it in", function () {
+    expect(badFile(() => undefined, "sepolia")).to.throw(ParamsError, /token is not set: set token in .*sepolia\.json/);
+    const ok = badFile((j) => (j.token = "0x000000000000000000000000000000000000dEaD"), "sepolia")();
+    expect(ok.token).to.equal("0x000000000000000000000000000000000000dEaD");
+  });
+});

@@ -1,0 +1,100 @@
+/**
+ * The README's main job, as CI runs it: the devnet demo with --exit (a `hardhat node`, six honest
+ * node processes, a dishonest one, the demo client), on free ports and a temporary state directory.
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { freePort } from "../../scripts/devnet/chain";
+import { DISHONEST, NODES, devnetWallet } from "../../scripts/devnet/setup";
+import { DEVNET_MODELS } from "../../scripts/devnet/models";
+import type { Summary } from "../../scripts/devnet/main";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+describe("the devnet demo (npm start -- --exit)", function () {
+  this.timeout(900_000);
+  let dir: string;
+  let run: { code: number | null; stdout: string; stderr: string };
+  let port: number;
+
+  before(async function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "glassbox-devnet-"));
+    port = await freePort();
+    const args = [
+      "-r",
+      require.resolve("ts-node/register/transpile-only"),
+      path.join(ROOT, "scripts", "devnet", "main.ts"),
+      "--exit",
+      "--port",
+      String(port),
+      "--metrics-port",
+      String(20_000 + Math.floor(Math.random() * 30_000)),
+      "--state-dir",
+      path.join(dir, "state"),
+      "--deployment",
+      path.join(dir, "deployment.json"),
+    ];
+    run = await new Promise((resolve) => {
+      const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    });
+  });
+
+  after(function () {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function summary(): Summary {
+    const last = run.stdout.trim().split("\n").pop() ?? "";
+    return JSON.parse(last) as Summary;
+  }
+
+  it("exits 0 and prints the JSON summary as its last line", function () {
+    expect(run.code, `exit ${run.code}\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-2000)}`).to.equal(0);
+    expect(Object.keys(summary())).to.deep.equal(["jobs", "finalized", "invalid", "slashed", "seconds"]);
+  });
+
+  it("ran every model in every mode, the misfit input and at least one job of the cheat", function () {
+    const s = summary();
+    const act1 = DEVNET_MODELS.length * 3 + 1;
+    expect(s.jobs).to.be.greaterThan(act1);
+    expect(s.invalid).to.equal(1);
+    // Every job but the misfit one finalized (a cheat's job is reassigned to an honest executor).
+    expect(s.finalized).to.equal(s.jobs - 1);
+    for (const model of DEVNET_MODELS) {
+      for (const mode of ["NONE", "OPTIMISTIC", "QUORUM"]) expect(run.stdout).to.contain(`${model.name}/${mode}, requested by`);
+    }
+    expect(run.stdout).to.not.contain("OUTPUT NOT VERIFIED");
+  });
+
+  it("slashed the dishonest executor and no honest node", function () {
+    const s = summary();
+    const cheat = devnetWallet(DISHONEST.accountIndex).address;
+    expect(s.slashed).to.include(cheat);
+    const honest = NODES.map((n) => devnetWallet(n.accountIndex).address);
+    for (const a of s.slashed) expect(honest).to.not.include(a);
+  });
+
+  it("leaves no process behind", async function () {
+    // The nodes were started with data directories under `dir`; the chain listened on `port`.
+    expect(spawnSyncText("ps", ["-eo", "args"])).to.not.contain(dir);
+    const answer = await fetch(`http://127.0.0.1:${port}`, { method: "POST", body: "{}", signal: AbortSignal.timeout(2_000) }).then(
+      () => "answered",
+      () => "refused",
+    );
+    expect(answer).to.equal("refused");
+  });
+});
+
+function spawnSyncText(cmd: string, args: string[]): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
+  return spawnSync(cmd, args, { encoding: "utf8" }).stdout;
+}

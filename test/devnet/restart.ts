@@ -1,0 +1,141 @@
+/**
+ * A node killed with SIGKILL in the middle of a job and started again, as separate processes
+ * against a `hardhat node`: it finishes the job once, sends no duplicate transaction, and serves a
+ * job assigned to it while it was down.
+ *
+ * The kill is placed deterministically: the chain's automine is off, so the node's submitResult
+ * sits in the mempool (sent, not mined) when the process is killed.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { parseEther, type JsonRpcProvider, type TransactionResponse } from "ethers";
+import { JobRegistry__factory } from "../../typechain-types";
+import { deploy } from "../../deploy/deploy";
+import { readDeployment, type Deployment } from "../../verifier/src/deployment";
+import { freePort, sleep, startChain } from "../../scripts/devnet/chain";
+import { DemoClient } from "../../scripts/devnet/client";
+import { startNode, type NodeLaunch } from "../../scripts/devnet/nodes";
+import { ProcessGroup } from "../../scripts/devnet/processes";
+import { CLIENT_INDEXES, DEPLOYER_INDEX, MODEL_OWNER_INDEX, devnetWallet, fund, registerModels, stakeNode, type NodeSpec, type RegisteredModel } from "../../scripts/devnet/setup";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const EXECUTOR: NodeSpec = { name: "executor-under-test", role: "executor", accountIndex: 4, stake: parseEther("200") };
+const STATUS_SUBMITTED = 3;
+
+describe("a node killed mid-job (SIGKILL) and restarted", function () {
+  this.timeout(300_000);
+  const group = new ProcessGroup();
+  let dir: string;
+  let provider: JsonRpcProvider;
+  let deployment: Deployment;
+  let launch: NodeLaunch;
+  let client: DemoClient;
+  let mlp: RegisteredModel;
+  const executor = devnetWallet(EXECUTOR.accountIndex).address;
+
+  before(async function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "glassbox-restart-"));
+    const chain = await startChain(group, { root: ROOT, port: await freePort(), logFile: path.join(dir, "chain.log") });
+    provider = chain.provider;
+    const file = path.join(dir, "deployment.json");
+    await deploy({ deployer: devnetWallet(DEPLOYER_INDEX, provider), network: "localhost", deploymentFile: file, log: () => undefined });
+    deployment = readDeployment(file);
+    await fund(deployment, devnetWallet(DEPLOYER_INDEX, provider), [CLIENT_INDEXES[0], EXECUTOR.accountIndex]);
+    // No audits: this test is about one executor's transactions, not committees.
+    const models = await registerModels(deployment, devnetWallet(MODEL_OWNER_INDEX, provider), path.join(dir, "models"), { names: ["mlp"], auditRateBps: 0 });
+    mlp = models.get("mlp") as RegisteredModel;
+    await stakeNode(deployment, EXECUTOR, provider);
+    client = new DemoClient(devnetWallet(CLIENT_INDEXES[0], provider), deployment);
+    await client.approve();
+    launch = { root: ROOT, rpc: chain.url, deploymentFile: file, stateDir: dir, metricsPort: await freePort() };
+  });
+
+  after(async function () {
+    await client?.close();
+    await group.stopAll();
+    provider?.destroy();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("finishes the interrupted job once, serves the job it missed, and never sends twice", async function () {
+    await provider.send("evm_setAutomine", [false]);
+    await startNode(group, EXECUTOR, launch);
+
+    // Job 1 is mined; the node sees its assignment and sends submitResult, which stays pending.
+    const first = client.request(mlp, "OPTIMISTIC", mlp.model.input(), parseEther("1"), 4 * 3600);
+    await mineWhenPending(provider, client.address);
+    const job1 = (await first).jobId;
+    const pendingSubmit = await waitPendingFrom(provider, executor, 60_000);
+    expect(JobRegistry__factory.createInterface().parseTransaction({ data: pendingSubmit.data })?.name).to.equal("submitResult");
+
+    group.signal(EXECUTOR.name, "SIGKILL");
+    await group.get(EXECUTOR.name)?.exited;
+
+    // While it is down: its submission is mined, and job 2 is requested and assigned to it.
+    await provider.send("evm_mine", []);
+    const second = client.request(mlp, "OPTIMISTIC", mlp.model.input(), parseEther("1"), 4 * 3600);
+    await mineWhenPending(provider, client.address);
+    const job2 = (await second).jobId;
+    const jobs = JobRegistry__factory.connect(deployment.contracts.jobRegistry, provider);
+    expect(Number((await jobs.jobOf(job1)).status)).to.equal(STATUS_SUBMITTED);
+
+    // Restarted with the same data directory: it backfills from its cursor.
+    await provider.send("evm_setAutomine", [true]);
+    await startNode(group, EXECUTOR, launch);
+    const until = Date.now() + 120_000;
+    while (Number((await jobs.jobOf(job2)).status) !== STATUS_SUBMITTED) {
+      if (Date.now() > until) throw new Error(`job ${job2} was not served after the restart; see ${launch.stateDir}/${EXECUTOR.name}.log`);
+      await sleep(250);
+    }
+    // Past both challenge windows: the node finalizes both jobs (its pending finalizes survived the kill).
+    await provider.send("evm_increaseTime", [120]);
+    await provider.send("evm_mine", []);
+    expect(await client.settled(job1, 60_000)).to.equal("finalized");
+    expect(await client.settled(job2, 60_000)).to.equal("finalized");
+    expect((await client.verify(job1, mlp, mlp.model.input())).ok).to.equal(true);
+    expect((await client.verify(job2, mlp, mlp.model.input())).ok).to.equal(true);
+
+    // Every transaction the node ever sent, in order: one submit per job, no repeats, none reverted.
+    const sent = await transactionsFrom(provider, executor);
+    const iface = JobRegistry__factory.createInterface();
+    const calls = sent.map((tx) => {
+      const parsed = iface.parseTransaction({ data: tx.data });
+      return `${parsed?.name}(${parsed?.args[0]})`;
+    });
+    expect(calls.filter((c) => c.startsWith("submitResult"))).to.deep.equal([`submitResult(${job1})`, `submitResult(${job2})`]);
+    expect(new Set(calls).size).to.equal(calls.length, `a call was sent twice: ${calls.join(", ")}`);
+    for (const tx of sent) expect((await provider.getTransactionReceipt(tx.hash))?.status).to.equal(1);
+    expect(await provider.getTransactionCount(executor)).to.equal(sent.length);
+  });
+});
+
+/** Mines one block once a transaction from `from` is pending (automine is off). */
+async function mineWhenPending(provider: JsonRpcProvider, from: string): Promise<void> {
+  await waitPendingFrom(provider, from, 30_000);
+  await provider.send("evm_mine", []);
+}
+
+/** The first pending transaction from `from`, waiting up to `timeoutMs`. */
+async function waitPendingFrom(provider: JsonRpcProvider, from: string, timeoutMs: number): Promise<{ hash: string; data: string }> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const block = (await provider.send("eth_getBlockByNumber", ["pending", true])) as { transactions: { from: string; hash: string; input: string }[] };
+    const tx = block.transactions.find((t) => t.from.toLowerCase() === from.toLowerCase());
+    if (tx) return { hash: tx.hash, data: tx.input };
+    if (Date.now() > until) throw new Error(`no pending transaction from ${from} within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/** Every mined transaction sent by `from`, oldest first. */
+async function transactionsFrom(provider: JsonRpcProvider, from: string): Promise<TransactionResponse[]> {
+  const head = await provider.getBlockNumber();
+  const out: TransactionResponse[] = [];
+  for (let n = 0; n <= head; n++) {
+    const block = await provider.getBlock(n, true);
+    for (const tx of block?.prefetchedTransactions ?? []) if (tx.from.toLowerCase() === from.toLowerCase()) out.push(tx);
+  }
+  return out;
+}
