@@ -52,21 +52,23 @@ export class DemoClient {
   /** Requests `model` in `mode` on `input`, paying `fee`, with a deadline `deadlineSeconds` of chain time away. */
   async request(model: RegisteredModel, mode: ModeName, input: Uint8Array, fee: bigint, deadlineSeconds: number): Promise<Requested> {
     const head = await this.provider.getBlock("latest");
-    const receipt = await (
-      await this.jobs.requestInference({
-        modelId: model.id,
-        version: 1,
-        mode: MODE[mode],
-        fee,
-        deadline: (head?.timestamp ?? Math.floor(Date.now() / 1000)) + deadlineSeconds,
-        input,
-        inputHash: ZeroHash,
-        inputURI: "",
-        inputSize: 0,
-        callback: ZeroAddress,
-        callbackGasLimit: 0,
-      })
-    ).wait();
+    const params = {
+      modelId: model.id,
+      version: 1,
+      mode: MODE[mode],
+      fee,
+      deadline: (head?.timestamp ?? Math.floor(Date.now() / 1000)) + deadlineSeconds,
+      input,
+      inputHash: ZeroHash,
+      inputURI: "",
+      inputSize: 0,
+      callback: ZeroAddress,
+      callbackGasLimit: 0,
+    };
+    // Other clients' requests may land first and change what this one costs (the draw, first
+    // writes): the estimate gets a margin, as the node's sender gives its own transactions.
+    const gasLimit = ((await this.jobs.requestInference.estimateGas(params)) * 13n) / 10n;
+    const receipt = await (await this.jobs.requestInference(params, { gasLimit })).wait();
     for (const log of receipt?.logs ?? []) {
       const parsed = this.jobs.interface.parseLog(log);
       if (parsed?.name === "JobRequested") return { jobId: parsed.args.jobId as bigint, block: receipt!.blockNumber };

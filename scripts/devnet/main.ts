@@ -69,6 +69,9 @@ function usage(): string {
   ].join("\n");
 }
 
+/** Thrown by parseArgs for --help: its message is the usage, printed on stdout with exit code 0. */
+export class HelpRequested extends Error {}
+
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): DevnetOptions {
   const options: DevnetOptions = {
     exit: false,
@@ -91,7 +94,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     else if (arg === "--state-dir") options.stateDir = path.resolve(argv[++i] ?? "");
     else if (arg === "--deployment") options.deploymentFile = path.resolve(argv[++i] ?? "");
     else if (arg === "--speed") options.speed = int(arg, argv[++i], 1, 100);
-    else if (arg === "--help" || arg === "-h") throw new Error(usage());
+    else if (arg === "--help" || arg === "-h") throw new HelpRequested(usage());
     else throw new Error(`unknown argument "${arg}"\n${usage()}`);
   }
   if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new Error(`GLASSBOX_DEVNET_PORT must be a port number`);
@@ -141,7 +144,7 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
     say(`registered ${[...models.values()].map((m) => `#${m.id} ${m.model.description}`).join("; ")}`);
     for (const node of NODES) await stakeNode(deployment, node, provider);
 
-    clock = new Clock(provider, { secondsPerTick: Math.max(1, Math.round(options.speed / 2)), tickMs: 500 }, (err) => say(`clock: ${(err as Error).message}`));
+    clock = new Clock(provider, options.speed % 2 === 0 ? { secondsPerTick: options.speed / 2, tickMs: 500 } : { secondsPerTick: options.speed, tickMs: 1000 }, (err) => say(`clock: ${(err as Error).message}`));
     clock.start();
     say(`chain time runs at ${clock.speed}x the wall clock (a one-minute window lasts ${(60 / clock.speed).toFixed(1)} s)`);
 
@@ -282,6 +285,10 @@ if (require.main === module) {
   try {
     options = parseArgs(process.argv.slice(2));
   } catch (err) {
+    if (err instanceof HelpRequested) {
+      console.log(err.message);
+      process.exit(0);
+    }
     console.error((err as Error).message);
     process.exit(2);
   }

@@ -306,7 +306,7 @@ async function nodeStart(io: CliIo, flags: Flags): Promise<void> {
       pollIntervalMs: config.pollIntervalMs,
       sender: { bumpPercent: config.feeBumpPercent, replaceAfterMs: config.replaceAfterMs, maxAttempts: config.maxTxAttempts },
       modelStore: { ipfsGateway: config.ipfsGateway, maxBytes: config.maxModelBytes },
-      inputs: { ipfsGateway: config.ipfsGateway, maxBytes: config.maxInputBytes },
+      inputs: { ipfsGateway: config.ipfsGateway, maxBytes: config.maxInputBytes, allowFileUris: config.allowFileInputs },
     };
     const metrics = new PromNodeMetrics();
     const logger = meteredLogger(io.logger ?? pino({ level: config.logLevel, base: undefined }, pino.destination(2)), metrics);

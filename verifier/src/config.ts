@@ -30,6 +30,7 @@ export interface GlassboxConfig {
   ipfsGateway: string;
   maxModelBytes: number;
   maxInputBytes: number;
+  allowFileInputs: boolean;
   metricsPort: number;
   watchShare: number;
   feeBumpPercent: number;
@@ -139,6 +140,11 @@ export const OPTIONS: OptionTable = {
     description: "largest by-reference job input the node fetches, in bytes (a larger one is claimed inputTooLarge)",
     default: 16 * 1024 * 1024,
     parse: (raw) => integer(raw, 1, Number.MAX_SAFE_INTEGER),
+  },
+  allowFileInputs: {
+    description: "read by-reference job inputs from file:// URIs (a requester could probe this machine's files: tests and devnets only)",
+    default: false,
+    parse: (raw) => boolean(raw),
   },
   metricsPort: {
     description: "port of the /healthz and /metrics HTTP endpoint (0 turns it off)",
@@ -303,6 +309,14 @@ function decimal(raw: RawValue, min: number, max: number): number {
   }
   if (n < min || n > max) throw new Error(`${n} is out of range; allowed: a number from ${min} to ${max}`);
   return n;
+}
+
+function boolean(raw: RawValue): boolean {
+  if (typeof raw === "boolean") return raw;
+  const s = typeof raw === "string" ? raw.trim().toLowerCase() : undefined;
+  if (s === "true" || s === "1" || s === "yes") return true;
+  if (s === "false" || s === "0" || s === "no") return false;
+  throw new Error(`${JSON.stringify(raw)} is not allowed; allowed: true or false`);
 }
 
 function fraction(raw: RawValue): number {

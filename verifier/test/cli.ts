@@ -153,6 +153,7 @@ describe("loadConfig: a bad value is a ConfigError naming the option and what is
     ipfsGateway: "not a url",
     maxModelBytes: "1.5",
     maxInputBytes: "0",
+    allowFileInputs: "maybe",
     metricsPort: "70000",
     watchShare: "1.5",
     feeBumpPercent: "5",

@@ -359,7 +359,7 @@ describe("InputSource", function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "glassbox-inputs-"));
     file = path.join(dir, "input.bin");
     fs.writeFileSync(file, input);
-    inputs = new InputSource({ ipfsGateway: `${server.url}/ipfs/`, timeoutMs: 2_000 });
+    inputs = new InputSource({ ipfsGateway: `${server.url}/ipfs/`, timeoutMs: 2_000, allowFileUris: true });
     server.requests.length = 0;
   });
 
@@ -370,6 +370,14 @@ describe("InputSource", function () {
   it("returns the bytes of a file:// input whose keccak256 is the committed hash", async function () {
     const bytes = await inputs.fetch(ref(pathToFileURL(file).href));
     expect(Buffer.from(bytes).equals(input)).to.equal(true);
+  });
+
+  it("reads no file:// input unless allowed: the URI is the requester's, the files are the node's", async function () {
+    const strict = new InputSource({ ipfsGateway: `${server.url}/ipfs/` });
+    const err = await refusal(strict.fetch(ref(pathToFileURL(file).href)));
+    expect([err.failure, err.reason]).to.deep.equal(["unsupportedUri", "undecodableInput"]);
+    expect(err.message).to.include("allowFileInputs");
+    expect(Buffer.from(await strict.fetch(ref(`${server.url}/model.onnx`))).equals(input)).to.equal(true);
   });
 
   it("returns the bytes of an http(s):// input and of an ipfs:// input through the gateway", async function () {
@@ -417,7 +425,7 @@ describe("InputSource", function () {
   });
 
   it("refuses a declared size above its own limit without fetching, and caps an undeclared size at that limit", async function () {
-    const small = new InputSource({ maxBytes: 1_000 });
+    const small = new InputSource({ maxBytes: 1_000, allowFileUris: true });
     const declared = await refusal(small.fetch(ref(`${server.url}/model.onnx`, { size: 1_001 })));
     expect([declared.failure, declared.reason]).to.deep.equal(["tooLarge", "inputTooLarge"]);
     expect(server.requests).to.deep.equal([]);

@@ -23,6 +23,12 @@ export interface InputSourceOptions {
   maxBytes?: number;
   /** Time allowed for one http(s) download, in ms. Default DEFAULT_INPUT_TIMEOUT_MS. */
   timeoutMs?: number;
+  /**
+   * Whether `file://` input URIs are read. Default false: the URI is the requester's choice, and a
+   * node that read any local path would tell the world, through its claim, whether a file exists
+   * and roughly how large it is. Turn it on only for tests and a devnet.
+   */
+  allowFileUris?: boolean;
 }
 
 /** A by-reference input, as the JobRequested event gives it. */
@@ -67,8 +73,10 @@ export class InputSource {
   readonly maxBytes: number;
   private readonly ipfsGateway: string;
   private readonly timeoutMs: number;
+  private readonly allowFileUris: boolean;
 
   constructor(options: InputSourceOptions = {}) {
+    this.allowFileUris = options.allowFileUris ?? false;
     this.ipfsGateway = checkGateway("InputSource", options.ipfsGateway ?? DEFAULT_IPFS_GATEWAY);
     this.maxBytes = checkPositive("InputSource", "maxBytes", options.maxBytes ?? DEFAULT_MAX_INPUT_BYTES);
     this.timeoutMs = checkPositive("InputSource", "timeoutMs", options.timeoutMs ?? DEFAULT_INPUT_TIMEOUT_MS);
@@ -84,6 +92,7 @@ export class InputSource {
     // The declared size was checked against the model's policy on-chain: more bytes than declared
     // would run an input the policy never allowed (0 means undeclared, as in a test's hand-made ref).
     const cap = ref.size > 0 ? ref.size : this.maxBytes;
+    if (!this.allowFileUris && /^file:/i.test(ref.uri)) throw fail("unsupportedUri", "file:// inputs are turned off on this node (allowFileInputs); not read");
     const errors: SourceErrors = {
       unsupported: (detail) => fail("unsupportedUri", `cannot fetch it: ${detail}`),
       fetchFailed: (url, detail, _status, cause) => fail("fetchFailed", `fetching ${url} failed: ${detail}`, cause),
