@@ -124,8 +124,8 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
   fs.mkdirSync(options.stateDir, { recursive: true });
   fs.mkdirSync(path.dirname(options.deploymentFile), { recursive: true });
   const group = new ProcessGroup();
-  const unhook = group.stopOnExit();
   let clock: Clock | undefined;
+  const unhook = group.stopOnExit(undefined, async () => clock?.stop());
   let provider: JsonRpcProvider | undefined;
   const clients: DemoClient[] = [];
   try {

@@ -93,14 +93,18 @@ export class ProcessGroup {
 
   /**
    * Stops everything on SIGINT/SIGTERM of this process (and kills what is left if it exits some
-   * other way), then calls `onSignal` (default: exit 130). Returns the function that removes the hooks.
+   * other way), then calls `onSignal` (default: exit 130); `before` runs first (the devnet stops its
+   * clock there). Returns the function that removes the hooks.
    */
-  stopOnExit(onSignal: () => void = () => process.exit(130)): () => void {
+  stopOnExit(onSignal: () => void = () => process.exit(130), before: () => Promise<void> = async () => undefined): () => void {
     let stopping = false;
     const onTerm = () => {
       if (stopping) return;
       stopping = true;
-      void this.stopAll().finally(onSignal);
+      void before()
+        .catch(() => undefined)
+        .then(() => this.stopAll())
+        .finally(onSignal);
     };
     const onExit = () => {
       for (const entry of this.started.values()) if (entry.child.pid !== undefined) killGroup(entry.child.pid, "SIGKILL");
