@@ -219,14 +219,14 @@ describe("loadParams", function () {
     expect(paramsToJson(p)).to.deep.equal(paramsToJson({ ...DEVNET_PARAMS, token: null, treasury: null } as NetworkParams));
   });
 
-  it("gives localhost the contracts' minimum windows and unbonding period", async function () {
+  it("gives localhost short windows (a fast devnet) within the contracts' bounds, and the minimum unbonding period", async function () {
     const p = loadParams("localhost");
     const { record } = await deployed();
     const jobs = JobRegistry__factory.connect(record.contracts.jobRegistry, ethers.provider);
     const stakes = StakeManager__factory.connect(record.contracts.stakeManager, ethers.provider);
     const min = Number(await jobs.MIN_WINDOW());
     for (const w of [p.jobs.executionWindow, p.jobs.challengeWindow, p.jobs.revealWindow, p.disputes.commitWindow, p.disputes.revealWindow]) {
-      expect(w).to.equal(min);
+      expect(w).to.be.at.least(min).and.at.most(300);
     }
     expect(p.unbondingPeriod).to.equal(Number(await stakes.MIN_UNBONDING()));
   });

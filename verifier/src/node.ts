@@ -225,8 +225,10 @@ export class GlassboxNode implements LogHandler {
         ctx.book.remember(event.args);
         return;
       case "JobAssigned":
+        await this.verifier?.onAssigned(event.args);
         return this.executor?.onAssigned(event.args, block);
       case "RoundOpened":
+        await this.verifier?.onRoundOpened(event.args);
         return this.executor?.onRoundOpened(event.args, block);
       case "RevealPhaseStarted":
         return; // reveals are timed actions; the next `due` pass sees the phase open

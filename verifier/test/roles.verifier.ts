@@ -3,7 +3,8 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { compareOutputs } from "../src/verify/tolerance";
 import { Mode, Role, Status, TOKEN, Verdict, requestJob } from "../../test/fixtures/protocol";
-import { closeAll, errorsOf, honestOutput, nodeOf, nonces, perturb, rolesWorld, settle, startAll } from "./fixtures/roles";
+import { closeAll, errorsOf, honestOutput, nodeOf, nonces, perturb, rolesWorld, settle, startAll, startNode } from "./fixtures/roles";
+import { MAX_LIVENESS_GRACE } from "../src/roles/verifier";
 
 const servedModel = () => rolesWorld();
 /** The MLP registered at a URI nobody can read: only nodes with the model in their cache can run it. */
@@ -108,6 +109,51 @@ describe("Verifier: a committee member without the model", function () {
       expect(errorsOf(all)).to.deep.equal([]);
     } finally {
       await closeAll(all);
+    }
+  });
+});
+
+describe("Verifier: liveness of jobs whose executors are gone", function () {
+  it("times out a NONE/OPTIMISTIC assignment once its window and the node's grace are over, so the job is drawn again", async function () {
+    const world = await loadFixture(servedModel);
+    // Verifier nodes only: the executor drawn never answers.
+    const verifiers = [];
+    for (const signer of world.verifiers) verifiers.push(await startNode(world, { signer, verifier: true }));
+    try {
+      const { jobId, assigned } = await requestJob(world, { modelId: world.mlpId, mode: Mode.OPTIMISTIC });
+      await settle(verifiers);
+      expect((await world.jobs.jobOf(jobId)).attempts).to.equal(1n); // nothing before the window ends
+      await time.increase(Number(world.params.jobs.executionWindow) + MAX_LIVENESS_GRACE + 1);
+      await settle(verifiers);
+      const timedOut = await world.jobs.queryFilter(world.jobs.filters.JobTimedOut(jobId));
+      expect(timedOut.map((e) => e.args.executor)).to.deep.equal([assigned[0]]);
+      const sender = (await timedOut[0].getTransaction()).from;
+      expect(world.verifiers.map((v) => v.address)).to.include(sender);
+      const job = await world.jobs.jobOf(jobId);
+      expect(job.attempts).to.equal(2n);
+      expect(job.executor).to.not.equal(assigned[0]);
+      expect(errorsOf(verifiers)).to.deep.equal([]);
+    } finally {
+      await closeAll(verifiers);
+    }
+  });
+
+  it("finalizes a QUORUM round nobody finalized once its reveal phase is over: no majority, refunded, the absent slashed", async function () {
+    const world = await loadFixture(servedModel);
+    const verifiers = [];
+    for (const signer of world.verifiers) verifiers.push(await startNode(world, { signer, verifier: true }));
+    try {
+      const { jobId, assigned } = await requestJob(world, { modelId: world.mlpId, mode: Mode.QUORUM });
+      await settle(verifiers);
+      const round = await world.quorum.roundOf(jobId);
+      const revealEnd = Number(round.commitEnd) + Number(world.params.jobs.revealWindow);
+      await time.increaseTo(revealEnd + MAX_LIVENESS_GRACE + 1);
+      await settle(verifiers);
+      expect((await world.jobs.jobOf(jobId)).status).to.equal(Status.Refunded);
+      for (const absent of assigned) expect((await world.stakes.accountOf(absent, Role.EXECUTOR)).active).to.be.lessThan(STAKE);
+      expect(errorsOf(verifiers)).to.deep.equal([]);
+    } finally {
+      await closeAll(verifiers);
     }
   });
 });

@@ -10,6 +10,11 @@
  *     the commit phase ended (`reveal-vote:<disputeId>`), then resolve once every member revealed
  *     or the reveal phase ended (`resolve:<disputeId>`).
  *
+ *   JobAssigned / RoundOpened (any job): liveness. A job whose executor misses its window would
+ *     stay Assigned until someone acts; the verifier calls `timeout` (`timeout:<jobId>:<attempt>`)
+ *     once the execution window is over, or `finalize` of a QUORUM round whose reveal phase is
+ *     over (`finalize:<jobId>:1`), each after a per-node grace so that verifiers rarely race.
+ *
  * A verifier that could not run the model itself (model missing or unloadable, a by-reference
  * input it cannot fetch or whose bytes are not the committed ones) never votes and never
  * challenges: it logs and abstains.
@@ -20,11 +25,15 @@ import { IERC20__factory } from "../../../typechain-types";
 import { act, chainNow, headBlock, sameAddress, send, type RoleContext } from "./context";
 import { MODE, STATUS } from "./executor";
 import type { PendingAction } from "./pendingStore";
-import type { ResultSubmittedEvent } from "../../../typechain-types/contracts/JobRegistry";
+import type { JobAssignedEvent, ResultSubmittedEvent } from "../../../typechain-types/contracts/JobRegistry";
+import type { RoundOpenedEvent } from "../../../typechain-types/contracts/QuorumManager";
 import type { DisputeOpenedEvent } from "../../../typechain-types/contracts/DisputeManager";
 
 /** Verdict numbers, as in contracts/types/Types.sol. */
 export const VERDICT = { Undecided: 0, Valid: 1, Invalid: 2 } as const;
+
+/** Most seconds of chain time a verifier waits after a window before acting on a stuck job (spread per node). */
+export const MAX_LIVENESS_GRACE = 60;
 
 export interface VerifierOptions {
   /** Share of other nodes' OPTIMISTIC results this node re-runs unasked, 0..1 (1: all). */
@@ -39,6 +48,23 @@ export class Verifier {
     private readonly options: VerifierOptions,
   ) {
     if (!(options.watchShare >= 0 && options.watchShare <= 1)) throw new RangeError(`watchShare must be in [0, 1], got ${options.watchShare}`);
+  }
+
+  /** Schedules a `timeout` of a NONE/OPTIMISTIC assignment, should its executor miss the window. */
+  async onAssigned(args: JobAssignedEvent.OutputObject): Promise<void> {
+    const { jobId } = args;
+    const request = await this.ctx.book.request(jobId);
+    if (request.mode === MODE.QUORUM) return; // rounds are watched from RoundOpened
+    const attempt = Number(args.attempt);
+    const notBefore = Number(args.phaseEnd) + 1 + this.grace();
+    this.ctx.pending.put({ key: `watch-timeout:${jobId}:${attempt}`, kind: "verifier.timeout", notBefore, payload: { jobId: jobId.toString(), attempt: String(attempt) } });
+  }
+
+  /** Schedules the `finalize` of a QUORUM round, should none of its members call it. */
+  async onRoundOpened(args: RoundOpenedEvent.OutputObject): Promise<void> {
+    const { jobId } = args;
+    const notBefore = Number(args.commitEnd) + Number(args.revealWindow) + 1 + this.grace();
+    this.ctx.pending.put({ key: `watch-round:${jobId}`, kind: "verifier.roundFinalize", notBefore, payload: { jobId: jobId.toString() } });
   }
 
   async onResultSubmitted(args: ResultSubmittedEvent.OutputObject, block: number): Promise<void> {
@@ -107,8 +133,37 @@ export class Verifier {
     if (action.kind === "verifier.reveal") return this.reveal(action);
     if (action.kind === "verifier.resolve") return this.resolve(action);
     if (action.kind === "verifier.audit") return this.audit(action);
+    if (action.kind === "verifier.timeout") return this.timeout(action);
+    if (action.kind === "verifier.roundFinalize") return this.roundFinalize(action);
     this.ctx.log.error({ at: "Verifier.due", key: action.key, kind: action.kind }, "unknown pending action; dropped");
     return true;
+  }
+
+  /** Times out an assignment whose executor let the window pass; true once moot or sent. */
+  private async timeout(action: PendingAction): Promise<boolean> {
+    const jobId = BigInt(action.payload.jobId);
+    const attempt = Number(action.payload.attempt);
+    const { jobs } = this.ctx.contracts;
+    const job = await jobs.jobOf(jobId);
+    if (Number(job.status) !== STATUS.Assigned || Number(job.attempts) !== attempt) return true;
+    if ((await chainNow(this.ctx)) <= Number(job.phaseEnd)) return false;
+    const outcome = await act(this.ctx, { key: `timeout:${jobId}:${attempt}`, block: await headBlock(this.ctx), at: "Verifier.timeout", fields: { jobId, attempt }, method: jobs.timeout, args: [jobId] });
+    return outcome !== "refused";
+  }
+
+  /** Finalizes a QUORUM round whose reveal phase is over and that no member finalized. */
+  private async roundFinalize(action: PendingAction): Promise<boolean> {
+    const jobId = BigInt(action.payload.jobId);
+    const { jobs, quorum } = this.ctx.contracts;
+    if (Number((await jobs.jobOf(jobId)).status) !== STATUS.Assigned) return true;
+    if ((await chainNow(this.ctx)) <= Number(await quorum.revealEndOf(jobId))) return false;
+    const outcome = await act(this.ctx, { key: `finalize:${jobId}:1`, block: await headBlock(this.ctx), at: "Verifier.finalize", fields: { jobId }, method: jobs.finalize, args: [jobId] });
+    return outcome !== "refused";
+  }
+
+  /** This node's grace before liveness actions: a stable spread in [0, MAX_LIVENESS_GRACE). */
+  private grace(): number {
+    return Number(BigInt(keccak256(toUtf8Bytes(this.ctx.address.toLowerCase()))) % BigInt(MAX_LIVENESS_GRACE));
   }
 
   /** Re-runs the job and compares the claimed output with this node's own. */
