@@ -23,6 +23,9 @@ import { PendingStore } from "./roles/pendingStore";
 import { Verifier } from "./roles/verifier";
 import { NoMetrics, type NodeMetrics } from "./ops/metrics";
 
+/** Longest wait at start for this key's in-flight transactions before unsettled claims are released. */
+export const UNSETTLED_WAIT_MS = 60_000;
+
 /** Longest pause of `run` after repeated failed iterations. */
 export const MAX_BACKOFF_MS = 30_000;
 
@@ -126,6 +129,7 @@ export class GlassboxNode implements LogHandler {
       maxRange: this.config.maxRange,
       startBlock: this.config.startBlock,
     });
+    await this.releaseUnsettled();
     logger.info({ at: "Node.init", address, scope, roles: this.config.roles }, "node ready");
   }
 
@@ -188,9 +192,31 @@ export class GlassboxNode implements LogHandler {
     }
   }
 
-  /** LogHandler: the actions of removed blocks were forgotten by the store; their events are replayed. */
+  /**
+   * LogHandler: the actions of removed blocks were forgotten by the store; their events are
+   * replayed. The transactions of the removed blocks are gone too, so the sender's nonce is read
+   * from the chain again.
+   */
   async onReorg(forkBlock: number, forgottenActions: string[]): Promise<void> {
+    this.context().sender.resync();
     this.deps.logger.warn({ at: "Node.reorg", forkBlock, forgottenActions }, "chain reorganised; replaying from the fork");
+  }
+
+  /**
+   * After a crash between a claim and its receipt the claim is unsettled: it is released, so the
+   * role reconsiders the action against the chain. Waits (bounded) for this key's transactions
+   * still in flight to be mined first, since one of them may be that action's.
+   */
+  private async releaseUnsettled(): Promise<void> {
+    const ctx = this.context();
+    const until = Date.now() + UNSETTLED_WAIT_MS;
+    let inFlight = await ctx.sender.inFlight();
+    while (inFlight > 0 && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      inFlight = await ctx.sender.inFlight();
+    }
+    const released = ctx.cursor.releaseUnsettled();
+    if (released.length > 0) ctx.log.warn({ at: "Node.init", released, inFlight }, "claims left unsettled by an earlier run were released; their actions are checked against the chain again");
   }
 
   private async iterate(): Promise<StepResult> {

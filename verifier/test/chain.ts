@@ -62,6 +62,22 @@ describe("CursorStore", function () {
     store.close();
   });
 
+  it("settles a claim with its transaction, releases one on demand, and releases every unsettled claim at once", function () {
+    const store = new CursorStore(":memory:", "test");
+    store.claimAction("mined", 5, "claimed");
+    store.settleAction("mined", "0xabc");
+    store.claimAction("crashed-1", 6, "claimed");
+    store.claimAction("crashed-2", 7, "claimed");
+    store.claimAction("failed", 8, "claimed");
+    store.releaseAction("failed");
+    expect(store.hasAction("failed")).to.equal(false);
+    expect(store.releaseUnsettled().sort()).to.deep.equal(["crashed-1", "crashed-2"]);
+    expect(store.hasAction("mined")).to.equal(true);
+    expect(store.hasAction("crashed-1")).to.equal(false);
+    expect(store.releaseUnsettled()).to.deep.equal([]);
+    store.close();
+  });
+
   it("keeps only the configured number of recent hashes", function () {
     const store = new CursorStore(":memory:", "test", 3);
     store.advance([1, 2, 3, 4, 5].map((b) => ({ block: b, hash: `0x0${b}` })));

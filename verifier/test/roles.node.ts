@@ -5,6 +5,7 @@ import pino from "pino";
 import os from "node:os";
 import path from "node:path";
 import { GlassboxNode } from "../src/node";
+import { CursorStore } from "../src/chain/cursorStore";
 import type { NodeLogger } from "../src/roles/context";
 import { Mode, Status, requestJob } from "../../test/fixtures/protocol";
 import { closeAll, errorsOf, honestOutput, nonces, perturb, rolesWorld, settle, startAll, startNode, type RolesWorld, type TestNode } from "./fixtures/roles";
@@ -106,6 +107,30 @@ describe("GlassboxNode: logging", function () {
       expect(step.poll?.to).to.equal(await ethers.provider.getBlockNumber());
     } finally {
       await node.close();
+    }
+  });
+});
+
+describe("GlassboxNode: a claim a crash left unsettled", function () {
+  it("is released at start, and the job it was for is served (a settled claim is not)", async function () {
+    const world = await loadFixture(servedModel);
+    const { jobId, assigned, receipt } = await requestJob(world, { modelId: world.mlpId, mode: Mode.NONE });
+    const executor = world.executors.find((e) => e.address === assigned[0])!;
+    const dbFile = path.join(world.tmp, `crashed-${Math.random().toString(36).slice(2)}.sqlite`);
+    // What a crash between the claim and the receipt leaves behind: the claim, without its transaction.
+    const chainId = (await ethers.provider.getNetwork()).chainId;
+    const scope = `${chainId}:${(await world.jobs.getAddress()).toLowerCase()}:${executor.address.toLowerCase()}`;
+    const store = new CursorStore(dbFile, scope);
+    store.claimAction(`submit:${jobId}:1`, receipt.blockNumber, "claimed");
+    store.close();
+    const node = await startNode(world, { signer: executor, executor: true, dbFile });
+    try {
+      expect(node.logger.at("Node.init").some((l) => (l.line.released as string[] | undefined)?.includes(`submit:${jobId}:1`))).to.equal(true);
+      await settle([node]);
+      expect((await world.jobs.jobOf(jobId)).status).to.equal(Status.Finalized);
+      expect(errorsOf([node])).to.deep.equal([]);
+    } finally {
+      await closeAll([node]);
     }
   });
 });

@@ -81,6 +81,20 @@ describe("TxSender", function () {
     expect((await ethers.provider.getTransaction(next.hash))!.nonce).to.equal(before + 1);
   });
 
+  it("reads the nonce from the chain again after a failure, so another sender's transaction in between costs nothing", async function () {
+    const [, , , , , , , , , , , , , from, to] = await ethers.getSigners();
+    const token = await (await ethers.getContractFactory("GlassboxToken")).deploy(from.address);
+    const sender = new TxSender(from, { pollMs: 10, replaceAfterMs: 100 });
+    await sender.send({ to: to.address, value: 1n }); // initialises the local nonce
+    // The estimate of a transfer beyond the balance fails: nothing is sent, the nonce is forgotten.
+    const call = await token.transfer.populateTransaction(to.address, 1n);
+    expect(await sender.send(call).catch((e: unknown) => e)).to.be.instanceOf(Error);
+    await from.sendTransaction({ to: to.address, value: 2n }); // same key, another process
+    const next = await sender.send({ to: to.address, value: 3n });
+    expect(next.status).to.equal(1);
+    expect((await ethers.provider.getTransaction(next.hash))!.nonce).to.equal((await ethers.provider.getTransactionCount(from.address)) - 1);
+  });
+
   it("refuses a fee bump too small for nodes to accept", function () {
     expect(() => new TxSender(ethers.Wallet.createRandom(), { bumpPercent: 5 })).to.throw(/at least 10/);
     expect(() => new TxSender(ethers.Wallet.createRandom(), { gasMarginPercent: -1 })).to.throw(/gasMarginPercent/);

@@ -93,6 +93,33 @@ export class CursorStore {
     return result.changes === 1;
   }
 
+  /** Records that the claimed action `key` was mined (its transaction's hash): it is settled. */
+  settleAction(key: string, txHash: string): void {
+    this.db.prepare("UPDATE actions SET detail = ? WHERE scope = ? AND key = ?").run(`tx:${txHash}`, this.scope, key);
+  }
+
+  /**
+   * Forgets the claim of `key`: its transaction is known not to have been mined, so the action may
+   * be reconsidered (the roles check the chain's state before acting again).
+   */
+  releaseAction(key: string): void {
+    this.db.prepare("DELETE FROM actions WHERE scope = ? AND key = ?").run(this.scope, key);
+  }
+
+  /**
+   * Forgets every claim that was never settled: after a crash between a claim and its receipt, the
+   * roles reconsider those actions against the chain instead of skipping them forever. Call it only
+   * when none of this key's transactions is still pending. Returns the keys released.
+   */
+  releaseUnsettled(): string[] {
+    const tx = this.db.transaction(() => {
+      const rows = this.db.prepare("SELECT key FROM actions WHERE scope = ? AND detail = 'claimed'").all(this.scope) as { key: string }[];
+      this.db.prepare("DELETE FROM actions WHERE scope = ? AND detail = 'claimed'").run(this.scope);
+      return rows.map((r) => r.key);
+    });
+    return tx();
+  }
+
   /** True when `key` was claimed. */
   hasAction(key: string): boolean {
     return this.db.prepare("SELECT 1 FROM actions WHERE scope = ? AND key = ?").get(this.scope, key) !== undefined;

@@ -70,9 +70,27 @@ export class TxSender {
   /** Sends `request` at the next nonce and resolves with its (or its replacement's) receipt. */
   send(request: TransactionRequest): Promise<TransactionReceipt> {
     // One transaction in flight per key: nonces stay in order and never skip.
-    const run = this.queue.then(() => this.sendNow(request));
+    const run = this.queue.then(() =>
+      this.sendNow(request).catch((err: unknown) => {
+        // Whatever went wrong, the next transaction reads its nonce from the chain again.
+        this.resync();
+        throw err;
+      }),
+    );
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Forgets the local nonce: the next send reads the pending count (after a failure or a reorg). */
+  resync(): void {
+    this.nextNonce = undefined;
+  }
+
+  /** How many of this key's transactions are sent but not mined (pending count minus latest). */
+  async inFlight(): Promise<number> {
+    const address = await this.signer.getAddress();
+    const [pending, latest] = await Promise.all([this.provider.getTransactionCount(address, "pending"), this.provider.getTransactionCount(address, "latest")]);
+    return Math.max(0, pending - latest);
   }
 
   private async sendNow(request: TransactionRequest): Promise<TransactionReceipt> {
@@ -109,6 +127,12 @@ export class TxSender {
       }
       const mined = await this.provider.getTransactionCount(address, "latest");
       if (mined > nonce) {
+        // Mined since the wait ended: ours, if one of our hashes has a receipt now.
+        const late = await this.receiptOfAny(sent);
+        if (late) {
+          this.nextNonce = nonce + 1;
+          return late;
+        }
         // The nonce was used by a transaction we did not send from here (another process with the
         // same key). Move on; the caller reconciles what it wanted against the chain.
         this.nextNonce = mined;
@@ -155,12 +179,19 @@ export class TxSender {
   private async waitForAny(sent: string[], timeoutMs: number): Promise<TransactionReceipt | undefined> {
     const deadline = Date.now() + timeoutMs;
     do {
-      for (const hash of sent) {
-        const receipt = await this.provider.getTransactionReceipt(hash);
-        if (receipt) return receipt;
-      }
+      const receipt = await this.receiptOfAny(sent);
+      if (receipt) return receipt;
       await new Promise((r) => setTimeout(r, this.options.pollMs));
     } while (Date.now() < deadline);
+    return undefined;
+  }
+
+  /** The receipt of one of `sent` (hashes) if any is mined now. */
+  private async receiptOfAny(sent: string[]): Promise<TransactionReceipt | undefined> {
+    for (const hash of sent) {
+      const receipt = await this.provider.getTransactionReceipt(hash);
+      if (receipt) return receipt;
+    }
     return undefined;
   }
 }

@@ -8,8 +8,11 @@
  *   3. claim the key in the CursorStore, then send through the TxSender (counted as a pending
  *      transaction until it is mined or given up).
  *
- * A claimed action whose transaction fails is logged as an error and not retried automatically:
- * a blind retry could send twice, which is the one thing the keys exist to prevent.
+ * A claim is settled with its transaction's hash once a receipt is in. A claim whose transaction
+ * could not be sent is released and the failure rethrown, so the action is retried after the role
+ * has looked at the chain again; a claim left unsettled by a crash is released when the node
+ * starts (GlassboxNode.init). The contracts' own status checks make a retried action harmless:
+ * a transaction is never sent for an action the chain already shows as taken.
  */
 import type { ContractTransaction, Signer, TransactionReceipt } from "ethers";
 import { trackPending, type NodeMetrics } from "../ops/metrics";
@@ -75,7 +78,21 @@ export interface Action<A extends unknown[]> {
 
 export type ActOutcome = "sent" | "duplicate" | "refused" | "failed";
 
-/** Preflights, claims and sends one action; never throws (every failure is logged). */
+/** A claimed action's transaction could not be sent or seen through; its claim was released. */
+export class ActionFailedError extends Error {
+  constructor(
+    readonly key: string,
+    cause: unknown,
+  ) {
+    super(`action ${key} failed: ${errorText(cause)}`, { cause });
+    this.name = "ActionFailedError";
+  }
+}
+
+/**
+ * Preflights, claims and sends one action. A refusal, a duplicate and a reverted transaction are
+ * outcomes; a transaction that could not be sent throws ActionFailedError after releasing the claim.
+ */
 export async function act<A extends unknown[]>(ctx: RoleContext, action: Action<A>): Promise<ActOutcome> {
   const { key, at, fields } = action;
   if (ctx.cursor.hasAction(key)) {
@@ -88,14 +105,20 @@ export async function act<A extends unknown[]>(ctx: RoleContext, action: Action<
     ctx.log.warn({ at, key, ...fields, err: errorText(err) }, "the chain would refuse this call; not sent");
     return "refused";
   }
-  if (!ctx.cursor.claimAction(key, action.block)) return "duplicate";
+  if (!ctx.cursor.claimAction(key, action.block, "claimed")) return "duplicate";
   let receipt: TransactionReceipt;
   try {
     receipt = await send(ctx, await action.method.populateTransaction(...action.args));
   } catch (err) {
-    ctx.log.error({ at, key, ...fields, err: errorText(err) }, "transaction failed after it was claimed; reconcile on-chain");
-    return "failed";
+    // Nothing of ours was mined at this nonce (the sender reconciles that before it throws), so
+    // the claim is released and the failure rethrown: the event's range (or the timed action) is
+    // handled again, and the role checks the chain before acting. At worst a transaction that is
+    // still in flight makes the retry revert: gas lost, never an action taken twice.
+    ctx.cursor.releaseAction(key);
+    ctx.log.error({ at, key, ...fields, err: errorText(err) }, "transaction failed; the claim is released and the action will be retried");
+    throw new ActionFailedError(key, err);
   }
+  ctx.cursor.settleAction(key, receipt.hash);
   if (receipt.status !== 1) {
     ctx.log.error({ at, key, ...fields, tx: receipt.hash }, "transaction reverted");
     return "failed";
