@@ -7,8 +7,9 @@
  *          and compareOutputs against a claimed output under a float tolerance;
  * and their ratio. Target: ratio <= 1.10 for every model whose raw inference takes >= 10 ms.
  *
- *   npm run bench                  # full run
- *   npm run bench -- --quick       # or BENCH_QUICK=1: fewer iterations, well under a minute
+ *   npx hardhat run --no-compile scripts/node-bench.ts                 # alone, full run
+ *   BENCH_QUICK=1 npx hardhat run --no-compile scripts/node-bench.ts   # fewer iterations, well under a minute
+ *   npm run bench [-- --quick]     # as section 4 of the whole bench (scripts/bench/checking.ts)
  *
  * Both paths use the node's session options (one thread, sequential, graph optimizations off),
  * so the ratio measures the node's overhead, not a difference in onnxruntime settings. The raw
@@ -34,9 +35,18 @@ const TARGET_RATIO = 1.1;
 const TARGET_MIN_RAW_MS = 10;
 
 const QUICK = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
+
+interface Plan {
+  warmup: number;
+  runs: number;
+  budgetMs: number;
+  minRuns: number;
+}
+
 /** Iterations for a model, by its raw time: a fixed count for fast models, a time budget for slow ones. */
-const PLAN = QUICK ? { warmup: 5, runs: 31, budgetMs: 3_000 } : { warmup: 30, runs: 301, budgetMs: 20_000 };
-const MIN_RUNS = QUICK ? 11 : 51;
+function planFor(quick: boolean): Plan {
+  return quick ? { warmup: 5, runs: 31, budgetMs: 3_000, minRuns: 11 } : { warmup: 30, runs: 301, budgetMs: 20_000, minRuns: 51 };
+}
 
 /** 1e-4 absolute and relative: a typical float policy (the check compares within it, not bit for bit). */
 const POLICY: TolerancePolicy = { exact: false, absTolerance: TOLERANCE_SCALE / 10_000n, relTolerance: TOLERANCE_SCALE / 10_000n };
@@ -47,7 +57,7 @@ interface BenchModel {
   input: TensorMap;
 }
 
-interface Row {
+export interface Row {
   name: string;
   rawMs: number;
   checkMs: number;
@@ -139,7 +149,7 @@ function ms(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-async function bench(model: BenchModel, store: ModelStore, cacheSource: string, id: number): Promise<Row> {
+async function bench(model: BenchModel, store: ModelStore, cacheSource: string, id: number, PLAN: Plan): Promise<Row> {
   // Put the model where its URI points and fetch it once: from here on it is in the cache.
   const source = path.join(cacheSource, `${model.name}.onnx`);
   await writeFile(source, model.bytes);
@@ -177,7 +187,7 @@ async function bench(model: BenchModel, store: ModelStore, cacheSource: string, 
   const raws: number[] = [];
   const checks: number[] = [];
   const began = Date.now();
-  for (let i = 0; i < PLAN.runs && (i < MIN_RUNS || Date.now() - began < PLAN.budgetMs); i++) {
+  for (let i = 0; i < PLAN.runs && (i < PLAN.minRuns || Date.now() - began < PLAN.budgetMs); i++) {
     // Alternate which path goes first, so neither always runs on a warmer cache.
     if (i % 2 === 0) {
       raws.push(await raw());
@@ -206,20 +216,24 @@ function table(rows: Row[]): string {
   return [fmt(head), widths.map((w) => "-".repeat(w)).join("  "), ...lines.map(fmt)].join("\n");
 }
 
-async function main(): Promise<void> {
+/**
+ * Runs the bench (`quick`: fewer iterations), writes reports/node-bench.json and prints its table;
+ * also the "cost of checking" section of `npm run bench` (scripts/bench/checking.ts).
+ */
+export async function runNodeBench(quick: boolean = QUICK): Promise<{ models: Row[] }> {
   const work = await mkdtemp(path.join(os.tmpdir(), "glassbox-bench-"));
   try {
     const store = new ModelStore(path.join(work, "cache"));
     const rows: Row[] = [];
     let id = 1;
-    for (const model of models()) rows.push(await bench(model, store, work, id++));
+    for (const model of models()) rows.push(await bench(model, store, work, id++, planFor(quick)));
 
     const report = { models: rows };
     const out = path.join(__dirname, "..", "reports", "node-bench.json");
     await mkdir(path.dirname(out), { recursive: true });
     await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
 
-    console.log(`node check vs raw onnxruntime inference, median (${QUICK ? "quick" : "full"} run; ${os.cpus()[0]?.model ?? "cpu"}, one intra-op thread)`);
+    console.log(`node check vs raw onnxruntime inference, median (${quick ? "quick" : "full"} run; ${os.cpus()[0]?.model ?? "cpu"}, one intra-op thread)`);
     console.log(table(rows));
     const judged = rows.filter((r) => r.rawMs >= TARGET_MIN_RAW_MS);
     const met = judged.every((r) => r.ratio <= TARGET_RATIO);
@@ -227,12 +241,17 @@ async function main(): Promise<void> {
     if (judged.length === 0) console.log("target: NOT JUDGED (no model took >= 10 ms here)");
     else console.log(`target: ${met ? "MET" : "NOT MET"} (${judged.map((r) => `${r.name} ${r.ratio.toFixed(3)}`).join(", ")})`);
     console.log(`wrote ${path.relative(process.cwd(), out)}`);
+    return report;
   } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+export { TARGET_MIN_RAW_MS, TARGET_RATIO };
+
+if (require.main === module) {
+  runNodeBench().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

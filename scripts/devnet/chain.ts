@@ -9,7 +9,7 @@
  * still mined at once (automine).
  */
 import path from "node:path";
-import { JsonRpcProvider, Network } from "ethers";
+import { JsonRpcProvider, Network, type TransactionResponse } from "ethers";
 import type { ProcessGroup, Started } from "./processes";
 
 /** Hardhat's default development mnemonic: the accounts `hardhat node` funds (see hardhat.config.ts). */
@@ -144,4 +144,27 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** The first pending transaction from `from` (automine off), waiting up to `timeoutMs`. */
+export async function waitPendingFrom(provider: JsonRpcProvider, from: string, timeoutMs: number): Promise<{ hash: string; data: string }> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const block = (await provider.send("eth_getBlockByNumber", ["pending", true])) as { transactions: { from: string; hash: string; input: string }[] };
+    const tx = block.transactions.find((t) => t.from.toLowerCase() === from.toLowerCase());
+    if (tx) return { hash: tx.hash, data: tx.input };
+    if (Date.now() > until) throw new Error(`no pending transaction from ${from} within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/** Every mined transaction sent by `from`, oldest first (a devnet's chain is short enough to scan). */
+export async function transactionsFrom(provider: JsonRpcProvider, from: string): Promise<TransactionResponse[]> {
+  const head = await provider.getBlockNumber();
+  const out: TransactionResponse[] = [];
+  for (let n = 0; n <= head; n++) {
+    const block = await provider.getBlock(n, true);
+    for (const tx of block?.prefetchedTransactions ?? []) if (tx.from.toLowerCase() === from.toLowerCase()) out.push(tx);
+  }
+  return out;
 }

@@ -10,11 +10,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { parseEther, type JsonRpcProvider, type TransactionResponse } from "ethers";
+import { parseEther, type JsonRpcProvider } from "ethers";
 import { JobRegistry__factory } from "../../typechain-types";
 import { deploy } from "../../deploy/deploy";
 import { readDeployment, type Deployment } from "../../verifier/src/deployment";
-import { freePort, sleep, startChain } from "../../scripts/devnet/chain";
+import { freePort, sleep, startChain, transactionsFrom, waitPendingFrom } from "../../scripts/devnet/chain";
 import { DemoClient } from "../../scripts/devnet/client";
 import { startNode, type NodeLaunch } from "../../scripts/devnet/nodes";
 import { ProcessGroup } from "../../scripts/devnet/processes";
@@ -103,9 +103,9 @@ describe("a node killed mid-job (SIGKILL) and restarted", function () {
     const calls = sent
       .filter((tx) => tx.to?.toLowerCase() === deployment.contracts.jobRegistry.toLowerCase())
       .map((tx) => {
-      const parsed = iface.parseTransaction({ data: tx.data });
-      return `${parsed?.name}(${parsed?.args[0]})`;
-    });
+        const parsed = iface.parseTransaction({ data: tx.data });
+        return `${parsed?.name}(${parsed?.args[0]})`;
+      });
     expect(calls.slice(0, 2)).to.deep.equal([`submitResult(${job1})`, `submitResult(${job2})`]);
     expect(calls.slice(2).sort()).to.deep.equal([`finalize(${job1})`, `finalize(${job2})`].sort());
     for (const tx of sent) expect((await provider.getTransactionReceipt(tx.hash))?.status).to.equal(1);
@@ -117,27 +117,4 @@ describe("a node killed mid-job (SIGKILL) and restarted", function () {
 async function mineWhenPending(provider: JsonRpcProvider, from: string): Promise<void> {
   await waitPendingFrom(provider, from, 30_000);
   await provider.send("evm_mine", []);
-}
-
-/** The first pending transaction from `from`, waiting up to `timeoutMs`. */
-async function waitPendingFrom(provider: JsonRpcProvider, from: string, timeoutMs: number): Promise<{ hash: string; data: string }> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const block = (await provider.send("eth_getBlockByNumber", ["pending", true])) as { transactions: { from: string; hash: string; input: string }[] };
-    const tx = block.transactions.find((t) => t.from.toLowerCase() === from.toLowerCase());
-    if (tx) return { hash: tx.hash, data: tx.input };
-    if (Date.now() > until) throw new Error(`no pending transaction from ${from} within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
-
-/** Every mined transaction sent by `from`, oldest first. */
-async function transactionsFrom(provider: JsonRpcProvider, from: string): Promise<TransactionResponse[]> {
-  const head = await provider.getBlockNumber();
-  const out: TransactionResponse[] = [];
-  for (let n = 0; n <= head; n++) {
-    const block = await provider.getBlock(n, true);
-    for (const tx of block?.prefetchedTransactions ?? []) if (tx.from.toLowerCase() === from.toLowerCase()) out.push(tx);
-  }
-  return out;
 }

@@ -21,6 +21,9 @@ const RUNS = Number(process.env.PROPERTY_RUNS ?? 10);
 const ACTIONS = Number(process.env.PROPERTY_ACTIONS ?? 500);
 const SEED = Number(process.env.PROPERTY_SEED ?? 20261124);
 const CHECK_EVERY = 50;
+// Mocha's 10-minute default (hardhat.config.ts) is too short for `test:property:full`: allow about
+// 100 ms per action, never less than the default.
+const TIMEOUT_MS = Number(process.env.PROPERTY_TIMEOUT_MS ?? Math.max(600_000, RUNS * ACTIONS * 100));
 
 const LIVE = new Set<number>([Status.Unassigned, Status.Assigned, Status.Submitted, Status.Disputed]);
 const TIME_STEPS = [15, 30, 60, 120, 300, 700, 1900];
@@ -339,6 +342,7 @@ class Harness {
 
 describe("Accounting properties", function () {
   it(`holds over ${RUNS} random runs of ${ACTIONS} actions (seed ${SEED})`, async function () {
+    this.timeout(TIMEOUT_MS);
     let total = 0;
     let reverted = 0;
     const totals: Record<string, number> = {};

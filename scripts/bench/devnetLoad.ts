@@ -1,0 +1,423 @@
+/**
+ * Section 3, devnet load: a `hardhat node` with the devnet's accelerated clock, the protocol deployed
+ * with deploy/params/localhost.json, three executor and three verifier nodes as real `glassbox node
+ * start` processes (scripts/devnet modules), and several clients requesting a mix of models and modes
+ * (NONE, OPTIMISTIC, QUORUM in turn) with a bounded number of jobs in flight each.
+ *
+ * Measures throughput (jobs finalized per wall-clock second, first request to last final event),
+ * latency from the request's receipt to the job's final event per mode (p50/p95/p99 in wall-clock
+ * seconds and in blocks), and each process's peak memory (VmHWM from /proc/<pid>/status, and the
+ * largest VmRSS sampled every second).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { parseEther, type JsonRpcProvider } from "ethers";
+import { deploy } from "../../deploy/deploy";
+import { JobRegistry__factory, type JobRegistry } from "../../typechain-types";
+import { readDeployment, type Deployment } from "../../verifier/src/deployment";
+import { Clock, freePort, sleep, startChain } from "../devnet/chain";
+import { DemoClient, type ModeName } from "../devnet/client";
+import { startNode, type RunningNode } from "../devnet/nodes";
+import { ProcessGroup } from "../devnet/processes";
+import { DEPLOYER_INDEX, devnetWallet, fund, MODEL_OWNER_INDEX, NODES, registerModels, stakeNode, type RegisteredModel } from "../devnet/setup";
+import { log, quantile, REPORTS, ROOT, round } from "./common";
+
+/** Accounts of the load's clients: the devnet's two, and two more of the node's twenty. */
+const CLIENT_INDEXES = [2, 3, 11, 12];
+const MODES: ModeName[] = ["NONE", "OPTIMISTIC", "QUORUM"];
+const FEE = parseEther("1");
+/** Each executor stakes enough for 100 jobs' collateral at once (localhost: 20 GLASS per job). */
+const NODE_STAKE = parseEther("2000");
+const DEADLINE_SECONDS = 4 * 3600;
+/**
+ * Chain seconds per wall-clock second: 5x, half the devnet's default. At 10x a 60 s execution window
+ * lasts 6 s of wall clock, and on two cores shared by the chain, six nodes and the clients the
+ * executors missed a quarter of their windows (measured: 22 of 60 jobs needed the keeper); at 5x
+ * they keep up, and the keeper's count says whether they did.
+ */
+const SPEED = { secondsPerTick: 5, tickMs: 1000 };
+/** The keeper's account (one of the node's twenty that nothing else uses). */
+const KEEPER_INDEX = 13;
+const ASSIGNED = 2;
+/** A fixed limit: an estimate goes stale when the nodes' transactions land first (a slash, a reassignment). */
+const KEEPER_GAS = 3_000_000;
+/** Chain seconds after a QUORUM round's commit phase before the keeper closes it: reveal window (60 s) + 60 s. */
+const QUORUM_GRACE_SECONDS = 120;
+
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface ModeLatency {
+  mode: string;
+  jobs: number;
+  finalized: number;
+  refunded: number;
+  unsettled: number;
+  seconds: Percentiles;
+  blocks: Percentiles;
+}
+
+export interface NodeMemory {
+  name: string;
+  pid: number;
+  peakMb: number;
+  maxSampledRssMb: number;
+}
+
+export interface DevnetSection {
+  jobs: number;
+  clients: number;
+  inFlightPerClient: number;
+  clockSpeed: number;
+  models: string[];
+  wallSeconds: number;
+  finalized: number;
+  refunded: number;
+  unsettled: number;
+  audits: number;
+  /** Jobs the keeper moved on because their executor missed its phase (NONE/OPTIMISTIC: timeout; QUORUM: finalize). */
+  keeperTimeouts: number;
+  keeperQuorumFinalizes: number;
+  throughputJobsPerSecond: number;
+  latency: ModeLatency[];
+  memory: NodeMemory[];
+  setupSeconds: number;
+  logs: string;
+}
+
+interface Tracked {
+  mode: ModeName;
+  requestedAt: number;
+  requestBlock: number;
+  endedAt?: number;
+  endBlock?: number;
+  outcome?: "finalized" | "refunded";
+  done: () => void;
+}
+
+/** Follows JobFinalized and JobRefunded from the head, one getLogs per poll, and settles tracked jobs. */
+class Tracker {
+  private readonly jobs = new Map<bigint, Tracked>();
+  private readonly early = new Map<bigint, { block: number; at: number; outcome: "finalized" | "refunded" }>();
+  private next = 0;
+  private stopped = false;
+  private loop: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly provider: JsonRpcProvider,
+    private readonly deployment: Deployment,
+  ) {}
+
+  async start(): Promise<void> {
+    this.next = (await this.provider.getBlockNumber()) + 1;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  /** Registers a requested job; resolves once its final event is seen. */
+  track(jobId: bigint, mode: ModeName, requestBlock: number, requestedAt: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t: Tracked = { mode, requestedAt, requestBlock, done: resolve };
+      this.jobs.set(jobId, t);
+      const seen = this.early.get(jobId);
+      if (seen) this.settle(t, seen.block, seen.at, seen.outcome);
+    });
+  }
+
+  all(): Tracked[] {
+    return [...this.jobs.values()];
+  }
+
+  /** Jobs requested and not yet final. */
+  open(): [bigint, Tracked][] {
+    return [...this.jobs.entries()].filter(([, t]) => !t.outcome);
+  }
+
+  private settle(t: Tracked, block: number, at: number, outcome: "finalized" | "refunded"): void {
+    if (t.outcome) return;
+    t.endBlock = block;
+    t.endedAt = at;
+    t.outcome = outcome;
+    t.done();
+  }
+
+  private async run(): Promise<void> {
+    const jobs = JobRegistry__factory.connect(this.deployment.contracts.jobRegistry, this.provider);
+    const finalTopics = [jobs.interface.getEvent("JobFinalized").topicHash, jobs.interface.getEvent("JobRefunded").topicHash];
+    while (!this.stopped) {
+      try {
+        const head = await this.provider.getBlockNumber();
+        if (head >= this.next) {
+          const logs = await this.provider.getLogs({ address: this.deployment.contracts.jobRegistry, topics: [finalTopics], fromBlock: this.next, toBlock: head });
+          const at = Date.now();
+          for (const l of logs) {
+            const jobId = BigInt(l.topics[1]);
+            const outcome = l.topics[0] === finalTopics[0] ? "finalized" : "refunded";
+            const t = this.jobs.get(jobId);
+            if (t) this.settle(t, l.blockNumber, at, outcome);
+            else this.early.set(jobId, { block: l.blockNumber, at, outcome });
+          }
+          this.next = head + 1;
+        }
+      } catch (err) {
+        log(`devnet: tracker poll failed: ${(err as Error).message}`);
+      }
+      await sleep(200);
+    }
+  }
+}
+
+/**
+ * Anyone may move a job on (STYLE: "after a timeout anyone may move a job on"), and the nodes do not
+ * call `timeout` for each other: the load's keeper does, for jobs whose executor missed its phase
+ * (a node too slow under load), and `finalize` for QUORUM rounds whose phases are over. Counts both.
+ */
+class Keeper {
+  timeouts = 0;
+  quorumFinalizes = 0;
+  private stopped = false;
+  private loop: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly jobs: JobRegistry,
+    private readonly tracker: Tracker,
+    private readonly provider: JsonRpcProvider,
+  ) {}
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      await sleep(2_000);
+      try {
+        const now = (await this.provider.getBlock("latest"))?.timestamp ?? 0;
+        for (const [jobId, t] of this.tracker.open()) {
+          if (this.stopped) return;
+          const job = await this.jobs.jobOf(jobId);
+          if (Number(job.status) !== ASSIGNED || Number(job.phaseEnd) >= now) continue;
+          if (t.mode === "QUORUM") {
+            // The members finalize their own round once its reveal phase is over: only a round left
+            // open well past that (a member missed its commit) is the keeper's.
+            if (Number(job.phaseEnd) + QUORUM_GRACE_SECONDS >= now) continue;
+            if (await this.tryCall(() => this.jobs.finalize.staticCall(jobId), () => this.jobs.finalize(jobId, { gasLimit: KEEPER_GAS }))) this.quorumFinalizes++;
+          } else if (await this.tryCall(() => this.jobs.timeout.staticCall(jobId), () => this.jobs.timeout(jobId, { gasLimit: KEEPER_GAS }))) {
+            this.timeouts++;
+          }
+        }
+      } catch (err) {
+        log(`devnet: keeper: ${(err as Error).message.split("\n")[0]}`);
+      }
+    }
+  }
+
+  private async tryCall(check: () => Promise<unknown>, send: () => Promise<{ wait(): Promise<unknown> }>): Promise<boolean> {
+    try {
+      await check();
+    } catch {
+      return false; // not yet (or someone else moved it on)
+    }
+    try {
+      await (await send()).wait();
+      return true;
+    } catch {
+      return false; // a node's own transaction landed first
+    }
+  }
+}
+
+/** VmHWM and VmRSS (MB) of `pid`, or undefined once it has exited. */
+function memoryOf(pid: number): { hwm: number; rss: number } | undefined {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0);
+    return { hwm: kb("VmHWM") / 1024, rss: kb("VmRSS") / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+class MemorySampler {
+  private readonly peaks = new Map<string, NodeMemory>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly processes: { name: string; pid: number }[]) {}
+
+  start(): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 1_000);
+  }
+
+  stop(): NodeMemory[] {
+    if (this.timer) clearInterval(this.timer);
+    this.sample();
+    return [...this.peaks.values()].map((m) => ({ ...m, peakMb: round(m.peakMb, 1), maxSampledRssMb: round(m.maxSampledRssMb, 1) }));
+  }
+
+  private sample(): void {
+    for (const p of this.processes) {
+      const m = memoryOf(p.pid);
+      if (!m) continue;
+      const prev = this.peaks.get(p.name) ?? { name: p.name, pid: p.pid, peakMb: 0, maxSampledRssMb: 0 };
+      this.peaks.set(p.name, { ...prev, peakMb: Math.max(prev.peakMb, m.hwm), maxSampledRssMb: Math.max(prev.maxSampledRssMb, m.rss) });
+    }
+  }
+}
+
+function percentiles(xs: number[], digits: number): Percentiles {
+  return { p50: round(quantile(xs, 0.5), digits), p95: round(quantile(xs, 0.95), digits), p99: round(quantile(xs, 0.99), digits), max: round(Math.max(...xs), digits) };
+}
+
+interface Plan {
+  model: RegisteredModel;
+  mode: ModeName;
+}
+
+/** Each client requests its share of `plans` in order, keeping at most `inFlight` unsettled. */
+async function clientLoop(client: DemoClient, plans: Plan[], inFlight: number, tracker: Tracker, stopAt: number): Promise<void> {
+  const open = new Set<Promise<void>>();
+  for (const plan of plans) {
+    while (open.size >= inFlight) {
+      if (Date.now() > stopAt) return;
+      await Promise.race([...open, sleep(1_000)]);
+    }
+    if (Date.now() > stopAt) return;
+    try {
+      const req = await client.request(plan.model, plan.mode, plan.model.model.input(), FEE, DEADLINE_SECONDS);
+      const p = tracker.track(req.jobId, plan.mode, req.block, Date.now());
+      open.add(p);
+      void p.then(() => open.delete(p));
+    } catch (err) {
+      log(`devnet: ${client.address.slice(0, 8)} request failed: ${(err as Error).message.split("\n")[0]}`);
+      await sleep(500);
+    }
+  }
+  while (open.size > 0 && Date.now() < stopAt) await Promise.race([...open, sleep(1_000)]);
+}
+
+export async function runDevnetLoad(quick: boolean): Promise<DevnetSection> {
+  const total = quick ? 60 : 1000;
+  const inFlight = 4;
+  const stateDir = path.join(REPORTS, "bench-devnet");
+  fs.rmSync(stateDir, { recursive: true, force: true });
+  fs.mkdirSync(stateDir, { recursive: true });
+  const deploymentFile = path.join(stateDir, "deployment.json");
+  const group = new ProcessGroup();
+  const unhook = group.stopOnExit();
+  let clock: Clock | undefined;
+  let provider: JsonRpcProvider | undefined;
+  let tracker: Tracker | undefined;
+  let sampler: MemorySampler | undefined;
+  let keeper: Keeper | undefined;
+  const clients: DemoClient[] = [];
+  const began = Date.now();
+  try {
+    const port = await freePort();
+    const chain = await startChain(group, { root: ROOT, port, logFile: path.join(stateDir, "chain.log") });
+    provider = chain.provider;
+    const deployer = devnetWallet(DEPLOYER_INDEX, provider);
+    await deploy({ deployer, network: "localhost", deploymentFile, fresh: true, log: () => undefined });
+    const deployment = readDeployment(deploymentFile);
+    await fund(deployment, deployer, [...CLIENT_INDEXES, ...NODES.map((n) => n.accountIndex)]);
+    const models = [...(await registerModels(deployment, devnetWallet(MODEL_OWNER_INDEX, provider), path.join(stateDir, "models"))).values()];
+    const specs = NODES.map((n) => ({ ...n, stake: NODE_STAKE }));
+    for (const spec of specs) await stakeNode(deployment, spec, provider);
+    clock = new Clock(provider, SPEED, (err) => log(`devnet: clock: ${(err as Error).message}`));
+    clock.start();
+    const ports = await Promise.all(specs.map(() => freePort()));
+    const running: RunningNode[] = await Promise.all(
+      specs.map((spec, i) => startNode(group, spec, { root: ROOT, rpc: chain.url, deploymentFile, stateDir, metricsPort: ports[i] })),
+    );
+    const watched = [...running.map((n) => ({ name: n.spec.name, pid: n.process.child.pid ?? 0 })), { name: "hardhat node (chain)", pid: chain.process.child.pid ?? 0 }];
+    sampler = new MemorySampler(watched.filter((p) => p.pid > 0));
+    sampler.start();
+    for (const index of CLIENT_INDEXES) {
+      const client = new DemoClient(devnetWallet(index, provider), deployment);
+      await client.approve();
+      clients.push(client);
+    }
+    const setupSeconds = round((Date.now() - began) / 1000, 1);
+    log(`devnet: chain on :${port}, ${running.length} nodes up, ${clients.length} clients, ${models.length} models (setup ${setupSeconds} s); ${total} jobs`);
+
+    tracker = new Tracker(provider, deployment);
+    await tracker.start();
+    keeper = new Keeper(JobRegistry__factory.connect(deployment.contracts.jobRegistry, devnetWallet(KEEPER_INDEX, provider)), tracker, provider);
+    keeper.start();
+    const plans: Plan[] = Array.from({ length: total }, (_, i) => ({ model: models[Math.floor(i / MODES.length) % models.length], mode: MODES[i % MODES.length] }));
+    const share = (c: number) => plans.filter((_, i) => i % clients.length === c);
+    const loadStart = Date.now();
+    const stopAt = loadStart + (quick ? 150_000 : 1_500_000);
+    const progress = setInterval(() => {
+      const t = tracker!.all();
+      log(`devnet: ${t.length} requested, ${t.filter((x) => x.outcome).length} settled (${Math.round((Date.now() - loadStart) / 1000)} s)`);
+    }, 10_000);
+    try {
+      await Promise.all(clients.map((c, i) => clientLoop(c, share(i), inFlight, tracker!, stopAt)));
+    } finally {
+      clearInterval(progress);
+    }
+    await keeper.stop();
+    const tracked = tracker.all();
+    const settled = tracked.filter((t) => t.outcome);
+    const lastEnd = Math.max(...settled.map((t) => t.endedAt ?? 0));
+    const wallSeconds = round((lastEnd - loadStart) / 1000, 1);
+    const finalized = tracked.filter((t) => t.outcome === "finalized").length;
+    const jobsContract = JobRegistry__factory.connect(deployment.contracts.jobRegistry, provider);
+    const audits = (await jobsContract.queryFilter(jobsContract.filters.AuditStarted(), 0)).length;
+    const latency: ModeLatency[] = MODES.map((mode) => {
+      const mine = tracked.filter((t) => t.mode === mode);
+      const done = mine.filter((t) => t.outcome === "finalized");
+      return {
+        mode,
+        jobs: mine.length,
+        finalized: done.length,
+        refunded: mine.filter((t) => t.outcome === "refunded").length,
+        unsettled: mine.filter((t) => !t.outcome).length,
+        seconds: percentiles(done.map((t) => ((t.endedAt ?? 0) - t.requestedAt) / 1000), 2),
+        blocks: percentiles(done.map((t) => (t.endBlock ?? 0) - t.requestBlock), 0),
+      };
+    });
+    return {
+      jobs: tracked.length,
+      clients: clients.length,
+      inFlightPerClient: inFlight,
+      clockSpeed: clock.speed,
+      models: models.map((m) => m.model.name),
+      wallSeconds,
+      finalized,
+      refunded: settled.length - finalized,
+      unsettled: tracked.length - settled.length,
+      audits,
+      keeperTimeouts: keeper.timeouts,
+      keeperQuorumFinalizes: keeper.quorumFinalizes,
+      throughputJobsPerSecond: round(finalized / wallSeconds, 3),
+      latency,
+      memory: sampler.stop(),
+      setupSeconds,
+      logs: path.relative(ROOT, stateDir),
+    };
+  } finally {
+    sampler?.stop();
+    await keeper?.stop();
+    await tracker?.stop();
+    for (const c of clients) await c.close().catch(() => undefined);
+    await clock?.stop();
+    provider?.destroy();
+    await group.stopAll();
+    unhook();
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Section 1, gas: every operation of a job in every verification mode, with and without a dispute,
+ * on Hardhat's in-process network, and each job's whole life (the sum of every transaction anyone
+ * sends for it). Priced in ETH at GAS_PRICES_GWEI; the GLASS cost of a job is its fee.
+ *
+ * Warm state, as scripts/gas.ts: every executor has served a job and holds an unclaimed credit, so
+ * first-time storage writes are not counted.
+ */
+import { ethers } from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
+import { defaultPolicy, deployWorld, Mode, requestJob, runQuorum, SAMPLE_OUTPUT, signerOf, TOKEN, Verdict, voteAll, WRONG_OUTPUT, type World } from "../../test/fixtures/protocol";
+import { ethAt, GAS_PRICES_GWEI } from "./common";
+
+/** One kind of transaction in a scenario; `gas` has one entry per time it was sent. */
+export interface GasOp {
+  op: string;
+  /** Who sends it. */
+  by: string;
+  gas: number[];
+}
+
+export interface Scenario {
+  mode: "NONE" | "OPTIMISTIC" | "QUORUM";
+  name: string;
+  dispute: boolean;
+  ops: GasOp[];
+  /** Sum of every transaction of the job's life. */
+  lifeGas: number;
+  /** ETH of the whole life at each price of GAS_PRICES_GWEI. */
+  lifeEth: Record<string, number>;
+}
+
+export interface GasSection {
+  feeGlass: number;
+  gasPricesGwei: number[];
+  scenarios: Scenario[];
+  note: string;
+}
+
+const FEE = TOKEN; // 1 GLASS
+const CHALLENGE_WINDOW = 1801;
+
+async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
+  return Number((await (await tx).wait())!.gasUsed);
+}
+
+const gasList = (rs: ContractTransactionReceipt[]) => rs.map((r) => Number(r.gasUsed));
+
+function scenario(mode: Scenario["mode"], name: string, dispute: boolean, ops: GasOp[]): Scenario {
+  const lifeGas = ops.reduce((sum, o) => sum + o.gas.reduce((a, b) => a + b, 0), 0);
+  return { mode, name, dispute, ops, lifeGas, lifeEth: Object.fromEntries(GAS_PRICES_GWEI.map((g) => [`${g}gwei`, ethAt(lifeGas, g)])) };
+}
+
+/** Every executor serves one job so that credits and balances exist (see the header). */
+async function warmUp(w: World): Promise<void> {
+  const served = new Set<string>();
+  while (served.size < w.executors.length) {
+    const warm = await requestJob(w, { mode: Mode.NONE, fee: FEE });
+    await w.jobs.connect(signerOf(w.executors, warm.assigned[0])).submitResult(warm.jobId, SAMPLE_OUTPUT);
+    served.add(warm.assigned[0]);
+  }
+}
+
+async function none(w: World): Promise<Scenario> {
+  const job = await requestJob(w, { mode: Mode.NONE, fee: FEE });
+  const submit = await gasOf(w.jobs.connect(signerOf(w.executors, job.assigned[0])).submitResult(job.jobId, SAMPLE_OUTPUT));
+  return scenario("NONE", "NONE: request, submit (paid at once)", false, [
+    { op: "request", by: "requester", gas: [Number(job.receipt.gasUsed)] },
+    { op: "submit (pays)", by: "executor", gas: [submit] },
+  ]);
+}
+
+async function optimistic(w: World): Promise<Scenario> {
+  const job = await requestJob(w, { mode: Mode.OPTIMISTIC, fee: FEE });
+  const submit = await gasOf(w.jobs.connect(signerOf(w.executors, job.assigned[0])).submitResult(job.jobId, SAMPLE_OUTPUT));
+  await time.increase(CHALLENGE_WINDOW);
+  const finalize = await gasOf(w.jobs.finalize(job.jobId));
+  return scenario("OPTIMISTIC", "OPTIMISTIC: unchallenged", false, [
+    { op: "request", by: "requester", gas: [Number(job.receipt.gasUsed)] },
+    { op: "submit", by: "executor", gas: [submit] },
+    { op: "finalize", by: "anyone", gas: [finalize] },
+  ]);
+}
+
+/** A wrong result, challenged, judged Invalid; the job goes to a second executor, who is paid. */
+async function optimisticChallenged(w: World): Promise<Scenario> {
+  const job = await requestJob(w, { mode: Mode.OPTIMISTIC, fee: FEE });
+  const bad = await gasOf(w.jobs.connect(signerOf(w.executors, job.assigned[0])).submitResult(job.jobId, WRONG_OUTPUT));
+  const challenge = await gasOf(w.disputes.connect(w.verifiers[0]).challenge(job.jobId));
+  const disputeId = await w.disputes.disputeOfJob(job.jobId);
+  const votes = await voteAll(w, disputeId, Verdict.Invalid);
+  const resolve = await gasOf(w.disputes.resolve(job.jobId));
+  const again = await w.jobs.jobOf(job.jobId);
+  const submit = await gasOf(w.jobs.connect(signerOf(w.executors, again.executor)).submitResult(job.jobId, SAMPLE_OUTPUT));
+  await time.increase(CHALLENGE_WINDOW);
+  const finalize = await gasOf(w.jobs.finalize(job.jobId));
+  return scenario("OPTIMISTIC", "OPTIMISTIC: wrong result challenged, Invalid, re-executed", true, [
+    { op: "request", by: "requester", gas: [Number(job.receipt.gasUsed)] },
+    { op: "submit (wrong)", by: "executor", gas: [bad] },
+    { op: "challenge (draws committee)", by: "verifier", gas: [challenge] },
+    { op: "vote commit", by: "committee", gas: gasList(votes.commits) },
+    { op: "vote reveal", by: "committee", gas: gasList(votes.reveals) },
+    { op: "resolve Invalid (slash, reassign)", by: "anyone", gas: [resolve] },
+    { op: "submit (2nd executor)", by: "executor", gas: [submit] },
+    { op: "finalize", by: "anyone", gas: [finalize] },
+  ]);
+}
+
+/** A right result challenged anyway: the committee upholds it, the challenger loses its bond. */
+async function optimisticUpheld(w: World): Promise<Scenario> {
+  const job = await requestJob(w, { mode: Mode.OPTIMISTIC, fee: FEE });
+  const submit = await gasOf(w.jobs.connect(signerOf(w.executors, job.assigned[0])).submitResult(job.jobId, SAMPLE_OUTPUT));
+  const challenge = await gasOf(w.disputes.connect(w.verifiers[0]).challenge(job.jobId));
+  const votes = await voteAll(w, await w.disputes.disputeOfJob(job.jobId), Verdict.Valid);
+  const resolve = await gasOf(w.disputes.resolve(job.jobId));
+  return scenario("OPTIMISTIC", "OPTIMISTIC: right result challenged, Valid", true, [
+    { op: "request", by: "requester", gas: [Number(job.receipt.gasUsed)] },
+    { op: "submit", by: "executor", gas: [submit] },
+    { op: "challenge (draws committee)", by: "verifier", gas: [challenge] },
+    { op: "vote commit", by: "committee", gas: gasList(votes.commits) },
+    { op: "vote reveal", by: "committee", gas: gasList(votes.reveals) },
+    { op: "resolve Valid (pays)", by: "anyone", gas: [resolve] },
+  ]);
+}
+
+/** The audit lottery picks the result (model 2 audits 100%): finalize opens the audit, Valid pays. */
+async function optimisticAudited(w: World, auditedModel: bigint): Promise<Scenario> {
+  const job = await requestJob(w, { mode: Mode.OPTIMISTIC, fee: FEE, modelId: auditedModel });
+  const submit = await gasOf(w.jobs.connect(signerOf(w.executors, job.assigned[0])).submitResult(job.jobId, SAMPLE_OUTPUT));
+  await time.increase(CHALLENGE_WINDOW);
+  const finalize = await gasOf(w.jobs.finalize(job.jobId));
+  const votes = await voteAll(w, await w.disputes.disputeOfJob(job.jobId), Verdict.Valid);
+  const resolve = await gasOf(w.disputes.resolve(job.jobId));
+  return scenario("OPTIMISTIC", "OPTIMISTIC: audited by the lottery, Valid", true, [
+    { op: "request", by: "requester", gas: [Number(job.receipt.gasUsed)] },
+    { op: "submit", by: "executor", gas: [submit] },
+    { op: "finalize (opens audit, draws committee)", by: "anyone", gas: [finalize] },
+    { op: "vote commit", by: "committee", gas: gasList(votes.commits) },
+    { op: "vote reveal", by: "committee", gas: gasList(votes.reveals) },
+    { op: "resolve Valid (pays)", by: "anyone", gas: [resolve] },
+  ]);
+}
+
+async function quorum(w: World, wrongSeat: boolean): Promise<Scenario> {
+  const job = await requestJob(w, { mode: Mode.QUORUM, fee: FEE });
+  const outputs = job.assigned.map((_, i) => (wrongSeat && i === job.assigned.length - 1 ? WRONG_OUTPUT : SAMPLE_OUTPUT));
+  const round = await runQuorum(w, job.jobId, job.assigned, outputs);
+  const finalize = await gasOf(w.jobs.finalize(job.jobId));
+  return scenario("QUORUM", wrongSeat ? "QUORUM: 2 of 3 agree, the third is slashed" : "QUORUM: 3 of 3 agree", wrongSeat, [
+    { op: "request (draws 3)", by: "requester", gas: [Number(job.receipt.gasUsed)] },
+    { op: "result commit", by: "executors", gas: gasList(round.commits) },
+    { op: "result reveal", by: "executors", gas: gasList(round.reveals) },
+    { op: wrongSeat ? "finalize (tally, pay, slash)" : "finalize (tally, pay)", by: "anyone", gas: [finalize] },
+  ]);
+}
+
+export async function runGas(): Promise<GasSection> {
+  const w = await deployWorld({ executors: 5, verifiers: 5 });
+  await (
+    await w.models.connect(w.modelOwner).registerModel(ethers.sha256(ethers.toUtf8Bytes("audited-model")), "ipfs://bafy-audited", defaultPolicy({ auditRateBps: 10_000 }))
+  ).wait();
+  await warmUp(w);
+  const scenarios = [
+    await none(w),
+    await optimistic(w),
+    await optimisticChallenged(w),
+    await optimisticUpheld(w),
+    await optimisticAudited(w, 2n),
+    await quorum(w, false),
+    await quorum(w, true),
+  ];
+  return {
+    feeGlass: Number(FEE / 10n ** 15n) / 1000,
+    gasPricesGwei: GAS_PRICES_GWEI,
+    scenarios,
+    note:
+      "Hardhat network, warm state (executors hold unclaimed credits), DEVNET_PARAMS (committee of 3, quorum of 3), " +
+      "inline input/output of the test fixtures; a job's GLASS cost is its fee (1 GLASS here; the protocol minimum is the " +
+      "params' minFee and the model's minFee), split executor / verifier pool 10% / model owner 10% / treasury 5%.",
+  };
+}

@@ -1,0 +1,264 @@
+/**
+ * reports/BENCH.md and reports/charts/*.png from the bench's results: one part per section, each a
+ * few tables and the charts that show them (gas per mode, scaling on a log axis, latency
+ * percentiles per mode, expected executions per mode, P(caught) curves).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { BenchReport } from "./main";
+import { renderPng } from "./charts";
+import { GAS_PRICES_GWEI, log, REPORTS } from "./common";
+import { pCaught, SHARES } from "./security";
+
+const CHARTS = path.join(REPORTS, "charts");
+
+function tableMd(head: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.map(String).join(" | ")} |`;
+  return [line(head), line(head.map((_, i) => (i === 0 ? "---" : "---:"))), ...rows.map(line)].join("\n");
+}
+
+const n0 = (x: number) => Math.round(x).toLocaleString("en-US");
+const pct = (x: number) => `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
+const eth = (x: number) => (x < 0.001 ? x.toExponential(2) : x.toFixed(5));
+
+async function chart(name: string, spec: object, out: string[]): Promise<void> {
+  try {
+    await renderPng(spec, path.join(CHARTS, `${name}.png`));
+    out.push(`![${name}](charts/${name}.png)`);
+  } catch (err) {
+    log(`chart ${name} failed: ${(err as Error).message}`);
+    out.push(`(chart ${name} failed to render: ${(err as Error).message})`);
+  }
+}
+
+async function gasPart(r: BenchReport, out: string[]): Promise<void> {
+  const g = r.gas;
+  if (!g) return;
+  out.push("## 1. Gas per operation and per job", "", g.note, "");
+  for (const s of g.scenarios) {
+    out.push(`**${s.name}** — whole life ${n0(s.lifeGas)} gas`, "");
+    out.push(tableMd(["operation", "sent by", "times", "gas each (max)", "gas total"], s.ops.map((o) => [o.op, o.by, o.gas.length, n0(Math.max(...o.gas)), n0(o.gas.reduce((a, b) => a + b, 0))])), "");
+  }
+  out.push(`Cost of a job: the fee in GLASS (${g.feeGlass} GLASS in these runs; the requester chooses it, at least the protocol's and the model's minFee) plus the gas of its whole life in ETH:`, "");
+  out.push(
+    tableMd(
+      ["scenario", "mode", "dispute", "life gas", ...GAS_PRICES_GWEI.map((p) => `ETH at ${p} gwei`), "fee (GLASS)"],
+      g.scenarios.map((s) => [s.name, s.mode, s.dispute ? "yes" : "no", n0(s.lifeGas), ...GAS_PRICES_GWEI.map((p) => eth(s.lifeEth[`${p}gwei`])), g.feeGlass]),
+    ),
+    "",
+  );
+  await chart(
+    "gas-per-mode",
+    {
+      title: "Gas of a job's whole life, per mode and scenario",
+      width: 520,
+      height: 260,
+      data: { values: g.scenarios.map((s) => ({ scenario: s.name.replace(/^[A-Z]+: /, ""), mode: s.mode, gas: s.lifeGas })) },
+      mark: "bar",
+      encoding: {
+        y: { field: "scenario", type: "nominal", sort: null, title: null, axis: { labelLimit: 420 } },
+        x: { field: "gas", type: "quantitative", title: "gas (all transactions of the job)" },
+        color: { field: "mode", type: "nominal" },
+      },
+    },
+    out,
+  );
+  out.push("");
+}
+
+async function scalingPart(r: BenchReport, out: string[]): Promise<void> {
+  const s = r.scaling;
+  if (!s) return;
+  out.push("## 2. Scaling", "", `Mean of ${s.samples} samples per point. Staked nodes: ${s.nodeSizes.join(", ")}; open jobs: ${s.openJobSizes.join(", ")}. Flat or logarithmic means a small, constant slope per tenfold.`, "");
+  out.push(
+    tableMd(
+      ["operation", "grows with", ...["first", "last"].map((x) => `gas at ${x}`), "ratio last/first", "slope (gas per x10)", "slope (% of first per x10)"],
+      s.series.map((x) => [x.name, x.axis, n0(x.points[0].gas), n0(x.points[x.points.length - 1].gas), x.ratio.toFixed(3), n0(x.slopePerDecade), `${x.slopePercentPerDecade}%`]),
+    ),
+    "",
+  );
+  const pointsTable = (axis: string) =>
+    tableMd([axis, ...s.series.filter((x) => x.axis === axis).map((x) => x.name)], (axis === "staked nodes" ? s.nodeSizes : s.openJobSizes).map((size) => [n0(size), ...s.series.filter((x) => x.axis === axis).map((x) => n0(x.points.find((p) => p.x === size)?.gas ?? Number.NaN))]));
+  out.push(pointsTable("staked nodes"), "", pointsTable("open jobs"), "");
+  for (const axis of ["staked nodes", "open jobs"] as const) {
+    await chart(
+      `scaling-${axis.replace(" ", "-")}`,
+      {
+        title: `Gas as ${axis} grow (log x)`,
+        width: 480,
+        height: 260,
+        data: { values: s.series.filter((x) => x.axis === axis).flatMap((x) => x.points.map((p) => ({ operation: x.name, x: p.x, gas: p.gas }))) },
+        mark: { type: "line", point: true },
+        encoding: {
+          x: { field: "x", type: "quantitative", scale: { type: "log" }, title: axis },
+          y: { field: "gas", type: "quantitative", scale: { zero: true } },
+          color: { field: "operation", type: "nominal" },
+        },
+      },
+      out,
+    );
+    out.push("");
+  }
+}
+
+async function devnetPart(r: BenchReport, out: string[]): Promise<void> {
+  const d = r.devnet;
+  if (!d) return;
+  out.push(
+    "## 3. Devnet load",
+    "",
+    `${d.jobs} jobs from ${d.clients} clients (at most ${d.inFlightPerClient} in flight each), models ${d.models.join(", ")}, modes NONE / OPTIMISTIC / QUORUM in turn, ` +
+      `against 3 executor and 3 verifier node processes on a \`hardhat node\` whose clock runs ${d.clockSpeed}x the wall clock (deploy/params/localhost.json: 60 s windows, so ${(60 / d.clockSpeed).toFixed(0)} s of wall clock; model audit rate 10%; the devnet's verifiers re-run every OPTIMISTIC result, --watch-share 1). ` +
+      `Setup took ${d.setupSeconds} s (not counted). Logs: \`${d.logs}/\`.`,
+    "",
+    `**Throughput: ${d.throughputJobsPerSecond} jobs finalized per second** (${d.finalized} finalized in ${d.wallSeconds} s of wall clock, first request to last final event); ${d.refunded} refunded, ${d.unsettled} unsettled; the audit lottery opened ${d.audits} audits. ` +
+      `Executors that missed their window (the load's keeper moved the job on): ${d.keeperTimeouts} timeouts (NONE/OPTIMISTIC, the job is reassigned and the executor slashed) and ${d.keeperQuorumFinalizes} QUORUM rounds closed without every seat.`,
+    "",
+    "Latency from the request's receipt to the job's final event (wall-clock seconds include the clock's speed-up: an OPTIMISTIC job waits out a 60 s challenge window; blocks include the clock's empty blocks, one per wall-clock second, and every transaction's own block):",
+    "",
+    tableMd(
+      ["mode", "jobs", "finalized", "refunded", "unsettled", "p50 s", "p95 s", "p99 s", "max s", "p50 blocks", "p95 blocks", "p99 blocks"],
+      d.latency.map((l) => [l.mode, l.jobs, l.finalized, l.refunded, l.unsettled, l.seconds.p50, l.seconds.p95, l.seconds.p99, l.seconds.max, l.blocks.p50, l.blocks.p95, l.blocks.p99]),
+    ),
+    "",
+    "Peak memory of each process (VmHWM from /proc/<pid>/status; and the largest VmRSS sampled each second):",
+    "",
+    tableMd(["process", "peak (VmHWM) MB", "max sampled RSS MB"], d.memory.map((m) => [m.name, m.peakMb, m.maxSampledRssMb])),
+    "",
+  );
+  await chart(
+    "latency-per-mode",
+    {
+      title: "Latency request -> final, per mode (wall-clock seconds)",
+      width: 420,
+      height: 260,
+      data: { values: d.latency.flatMap((l) => (["p50", "p95", "p99"] as const).map((p) => ({ mode: l.mode, percentile: p, seconds: l.seconds[p] }))) },
+      mark: "bar",
+      encoding: {
+        x: { field: "mode", type: "nominal", title: null },
+        xOffset: { field: "percentile", type: "nominal" },
+        y: { field: "seconds", type: "quantitative" },
+        color: { field: "percentile", type: "nominal" },
+      },
+    },
+    out,
+  );
+  out.push("");
+}
+
+async function checkingPart(r: BenchReport, out: string[]): Promise<void> {
+  const c = r.checking;
+  if (!c) return;
+  out.push(
+    "## 4. Cost of checking",
+    "",
+    "The node's whole check of a job (cached model fetch, decode, validate, run, encode, compare) against one raw onnxruntime run, median ms (scripts/node-bench.ts; also in reports/node-bench.json):",
+    "",
+    tableMd(["model", "raw ms", "check ms", "ratio"], c.nodeBench.map((m) => [m.name, m.rawMs.toFixed(3), m.checkMs.toFixed(3), m.ratio.toFixed(3)])),
+    "",
+    `Expected executions of the model per job (audit rate ${c.auditRate}, committee ${c.committeeSize}, ${c.watchingVerifiers} verifiers watching a share ${c.watchShare} each, quorum ${c.quorumSize}; params: ${c.paramsChecked.join("; ")}), and the one-thread compute per job that makes, from the check times above:`,
+    "",
+    tableMd(["mode", "executions per job", "formula", ...c.nodeBench.map((m) => `${m.name} ms/job`)], c.modes.map((m) => [m.mode, m.executionsPerJob, m.formula, ...c.nodeBench.map((b) => m.msPerJob[b.name])])),
+    "",
+    `OPTIMISTIC costs ${c.optimisticVsQuorum}x the compute of QUORUM (its re-executions: audits and watchers, ${(c.modes[1].executionsPerJob - 1).toFixed(2)} per job, against ${c.quorumSize - 1} extra for QUORUM).`,
+    "",
+  );
+  await chart(
+    "executions-per-mode",
+    {
+      title: "Expected executions of the model per job",
+      width: 360,
+      height: 220,
+      data: { values: c.modes.map((m) => ({ mode: m.mode, executions: m.executionsPerJob })) },
+      mark: "bar",
+      encoding: { x: { field: "mode", type: "nominal", sort: null, title: null }, y: { field: "executions", type: "quantitative" }, color: { field: "mode", type: "nominal", legend: null } },
+    },
+    out,
+  );
+  out.push("");
+}
+
+async function securityPart(r: BenchReport, out: string[]): Promise<void> {
+  const s = r.security;
+  if (!s) return;
+  const sim = s.simulation;
+  out.push(
+    "## 5. Security that money buys",
+    "",
+    `A cheater falsifies a share f of its OPTIMISTIC jobs. Per falsified job it is caught with probability q: audit only q = a = ${s.qAuditOnly}; with ${s.watchingVerifiers} watching verifiers at w = ${s.watchShare}, q = 1 - (1-a)(1-w)^${s.watchingVerifiers} = ${s.qWithWatchers}. P(caught within N jobs) = 1 - (1 - f q)^N.`,
+    "",
+  );
+  for (const [label, rows] of [["Audit only", s.auditOnly], ["Audit + watching verifiers", s.withWatchers]] as const) {
+    out.push(`**${label}**`, "", tableMd(["f", ...s.horizons.map((n) => `N = ${n}`)], rows.map((row) => [row.f, ...row.p.map(pct)])), "");
+  }
+  out.push(
+    `**Simulation** (Hardhat in-process network, seed ${sim.seed}): ${sim.jobs} OPTIMISTIC jobs of a model audited at a = ${sim.auditRate}, one executor cheating on a share f = ${sim.f} (${sim.cheats} cheats), every job finalized by the contract's own lottery. ${sim.seconds} s.`,
+    "",
+    tableMd(
+      ["quantity", "observed", "95% interval (Wilson)", "expected", "within"],
+      [
+        ["audits that hit a cheat, per job", `${sim.auditsOnCheats}/${sim.jobs} = ${sim.hitRate}`, `${sim.hitRateCi.low} – ${sim.hitRateCi.high}`, `f a = ${sim.hitRateExpected}`, sim.hitRateWithinCi ? "yes" : "NO"],
+        ["audits per job", `${sim.audits}/${sim.jobs} = ${sim.auditRateObserved}`, `${sim.auditRateCi.low} – ${sim.auditRateCi.high}`, `a = ${sim.auditRate}`, sim.auditRateWithinCi ? "yes" : "NO"],
+      ],
+    ),
+    "",
+    `One audited cheat carried to the committee's Invalid verdict cost the cheater ${sim.slashMeasuredGlass} GLASS of stake (the executor collateral).`,
+    "",
+    "**Expected profit of cheating on one job** = (1 - q) x fee - q x slash (GLASS), with the shipped parameters:",
+    "",
+    tableMd(
+      ["params", "catch", "q", "slash", "fee", "E[profit]", "negative", "break-even fee"],
+      s.profit.map((p) => [p.network, p.catchModel, p.q, p.slashGlass, `${p.feeGlass} (${p.feeBasis})`, p.expectedProfitGlass, p.negative ? "yes" : "NO", p.breakEvenFeeGlass]),
+    ),
+    "",
+    "Cheating loses money in expectation for every fee below the break-even fee q x slash / (1 - q); a model whose jobs pay more needs a higher audit rate (a >= fee / (fee + slash) with audits alone).",
+    "",
+    "Assumptions:",
+    "",
+    ...s.assumptions.map((a) => `- ${a}`),
+    "",
+  );
+  const horizons = [1, 2, 3, 5, 7, 10, 20, 30, 50, 70, 100, 200, 300, 500, 700, 1000];
+  const values = SHARES.flatMap((f) =>
+    [
+      ["audit only", s.qAuditOnly],
+      ["audit + watchers", s.qWithWatchers],
+    ].flatMap(([label, q]) => horizons.map((n) => ({ f: `f = ${f}`, catch: label, N: n, p: pCaught(f, q as number, n) }))),
+  );
+  await chart(
+    "p-caught",
+    {
+      title: "P(cheater caught within N jobs)",
+      width: 480,
+      height: 280,
+      data: { values },
+      mark: "line",
+      encoding: {
+        x: { field: "N", type: "quantitative", scale: { type: "log" }, title: "jobs N" },
+        y: { field: "p", type: "quantitative", title: "P(caught)", axis: { format: "%" } },
+        color: { field: "f", type: "nominal", title: "share falsified" },
+        strokeDash: { field: "catch", type: "nominal", title: "caught by" },
+      },
+    },
+    out,
+  );
+  out.push("");
+}
+
+export async function writeReport(r: BenchReport): Promise<void> {
+  fs.rmSync(CHARTS, { recursive: true, force: true });
+  const out: string[] = [
+    "# Glassbox benchmarks",
+    "",
+    `${r.quick ? "Quick" : "Full"} run of \`npm run bench${r.quick ? " -- --quick" : ""}\`, started ${r.startedAt}, ${r.seconds.total ?? "?"} s in all ` +
+      `(${Object.entries(r.seconds).filter(([k]) => k !== "total").map(([k, v]) => `${k} ${v} s`).join(", ")}); ${r.machine.cpus} x ${r.machine.cpu}, Node ${r.machine.node}, ${r.machine.platform}. Raw figures: reports/bench.json.`,
+    "",
+  ];
+  for (const [name, err] of Object.entries(r.errors)) out.push(`**Section ${name} FAILED:**`, "", "```", err, "```", "");
+  await gasPart(r, out);
+  await scalingPart(r, out);
+  await devnetPart(r, out);
+  await checkingPart(r, out);
+  await securityPart(r, out);
+  fs.writeFileSync(path.join(REPORTS, "BENCH.md"), `${out.join("\n")}\n`);
+}

@@ -1,0 +1,92 @@
+/**
+ * b. A verifier goes offline while it holds a committee seat. Every OPTIMISTIC job is audited
+ *    (audit rate 100%), so the committee is drawn by the chain; the block that opens the dispute
+ *    is mined by hand (automine off) and the first member is SIGKILLed before another block is
+ *    mined, so it can neither reveal nor (except for a commit already in the mempool) commit.
+ *    The dispute must still resolve, the job settle, and the absent member lose `voterSlash`
+ *    while the members who revealed with the majority lose nothing.
+ */
+import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../../typechain-types";
+import { sleep } from "../../devnet/chain";
+import { devnetWallet } from "../../devnet/setup";
+import { DEADLINE_SECONDS, FEE, executorSpec, settleAll, verifierSpec, withAutomine } from "../devnet";
+import { expectThat, withDevnet, type Scenario } from "../scenario";
+
+const SUBMITTED = 3;
+const VERDICTS = ["Undecided", "Valid", "Invalid"];
+
+export const verifierOffline: Scenario = {
+  name: "verifier-offline",
+  quick: true,
+  description: "a committee member goes offline during its seat; the dispute resolves, it is slashed",
+  run: ({ log }) =>
+    withDevnet({ name: "verifier-offline", nodes: [executorSpec(1), verifierSpec(1), verifierSpec(2), verifierSpec(3), verifierSpec(4)], auditRateBps: 10_000 }, async (d) => {
+      const { provider, client, mlp } = d;
+      const c = d.deployment.contracts;
+      const jobs = JobRegistry__factory.connect(c.jobRegistry, provider);
+      const disputes = DisputeManager__factory.connect(c.disputeManager, provider);
+      const stakes = StakeManager__factory.connect(c.stakeManager, provider);
+      const { jobId } = await client.request(mlp, "OPTIMISTIC", mlp.model.input(), FEE, DEADLINE_SECONDS);
+      const until = Date.now() + 60_000;
+      while (Number((await jobs.jobOf(jobId)).status) !== SUBMITTED) {
+        expectThat(Date.now() < until, `job ${jobId} was not submitted within 60 s`);
+        await sleep(200);
+      }
+
+      // Mine by hand until the block that opens the audit; then take one member offline at once.
+      let disputeId = 0n;
+      let committee: string[] = [];
+      let absent = "";
+      await withAutomine(provider, false, async () => {
+        const stopAt = Date.now() + 90_000;
+        while (disputeId === 0n) {
+          expectThat(Date.now() < stopAt, `no dispute opened for job ${jobId} within 90 s`);
+          await provider.send("evm_increaseTime", [10]);
+          await provider.send("evm_mine", []);
+          const block = await provider.getBlockNumber();
+          const opened = await disputes.queryFilter(disputes.filters.DisputeOpened(undefined, jobId), block, block);
+          if (opened.length > 0) {
+            disputeId = opened[0].args.disputeId;
+            committee = [...opened[0].args.committee];
+            absent = committee[0];
+            const spec = d.staked.find((n) => devnetWallet(n.accountIndex).address === absent);
+            expectThat(spec !== undefined, `committee member ${absent} is not one of the devnet's verifiers`);
+            d.group.signal(spec.name, "SIGKILL");
+            await d.group.get(spec.name)?.exited;
+            log(`dispute ${disputeId} opened in block ${block}; committee ${committee.join(", ")}; ${spec.name} (${absent}) killed`);
+          } else await sleep(300);
+        }
+      });
+      expectThat(committee.length >= 2, `committee of ${committee.length}: too small for the scenario`);
+
+      // The rest of the committee votes; chain time runs again.
+      d.startClock();
+      const stopAt = Date.now() + 120_000;
+      while (!(await disputes.disputeOf(disputeId)).resolved) {
+        expectThat(Date.now() < stopAt, `dispute ${disputeId} not resolved within 120 s`);
+        await sleep(250);
+      }
+      const [resolved] = await disputes.queryFilter(disputes.filters.DisputeResolved(disputeId));
+      const verdict = VERDICTS[Number(resolved.args.verdict)];
+      const receipt = await provider.getTransactionReceipt(resolved.transactionHash);
+      const slashed = new Map<string, bigint>();
+      for (const l of receipt?.logs ?? []) {
+        if (l.address.toLowerCase() !== c.stakeManager.toLowerCase()) continue;
+        const parsed = stakes.interface.parseLog(l);
+        if (parsed?.name === "NodeSlashed") slashed.set(parsed.args.node as string, (slashed.get(parsed.args.node as string) ?? 0n) + (parsed.args.amount as bigint));
+      }
+      const voterSlash = (await disputes.params()).voterSlash;
+      expectThat(slashed.get(absent) === voterSlash, `the absent member was slashed ${slashed.get(absent) ?? 0n}, not voterSlash ${voterSlash}`);
+      const [, revealed] = await disputes.ballotOf(disputeId, absent);
+      expectThat(Number(revealed) === 0, "the absent member revealed a vote");
+      for (const m of committee.slice(1)) {
+        const [, v] = await disputes.ballotOf(disputeId, m);
+        if (VERDICTS[Number(v)] === verdict) expectThat(!slashed.has(m), `member ${m} voted with the majority (${verdict}) and was slashed`);
+      }
+      expectThat(verdict === "Valid", `an honest result was judged ${verdict}`);
+      const outcome = (await settleAll(d, [jobId], 60_000)).get(jobId);
+      expectThat(outcome === "finalized", `job ${jobId} ended ${outcome} after a Valid verdict`);
+      await d.stopClock();
+      return `dispute ${disputeId} on job ${jobId} resolved ${verdict} (${resolved.args.validVotes} valid, ${resolved.args.invalidVotes} invalid of ${committee.length} seats) with one member offline; it was slashed ${voterSlash / 10n ** 18n} GLASS; job finalized`;
+    }),
+};
