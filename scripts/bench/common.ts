@@ -67,17 +67,8 @@ export function secondsSince(start: number): number {
   return round((Date.now() - start) / 1000, 1);
 }
 
-/** A small seeded PRNG (mulberry32): the simulation's draws are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (mulberry32, shared with the ONNX fixtures): the simulation's draws are reproducible. */
+export { seededRandom as prng } from "../../verifier/src/runtime/fixtures";
 
 export function log(line: string): void {
   console.log(`[bench] ${line}`);

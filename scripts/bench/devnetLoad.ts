@@ -30,10 +30,9 @@ const FEE = parseEther("1");
 const NODE_STAKE = parseEther("2000");
 const DEADLINE_SECONDS = 4 * 3600;
 /**
- * Chain seconds per wall-clock second: 5x, half the devnet's default. At 10x a 60 s execution window
- * lasts 6 s of wall clock, and on two cores shared by the chain, six nodes and the clients the
- * executors missed a quarter of their windows (measured: 22 of 60 jobs needed the keeper); at 5x
- * they keep up, and the keeper's count says whether they did.
+ * Chain seconds per wall-clock second: 5x, half the devnet's default. With 60 s windows at 10x the
+ * executors missed a quarter of their windows on two shared cores (measured: 22 of 60 jobs needed
+ * the keeper); at 5x they keep up, and the keeper's count says whether they did.
  */
 const SPEED = { secondsPerTick: 5, tickMs: 1000 };
 /** The keeper's account (one of the node's twenty that nothing else uses). */
@@ -41,7 +40,7 @@ const KEEPER_INDEX = 13;
 const ASSIGNED = 2;
 /** A fixed limit: an estimate goes stale when the nodes' transactions land first (a slash, a reassignment). */
 const KEEPER_GAS = 3_000_000;
-/** Chain seconds after a QUORUM round's commit phase before the keeper closes it: reveal window (60 s) + 60 s. */
+/** Chain seconds after a QUORUM round's commit phase before the keeper tries to close it (its preflight refuses early calls). */
 const QUORUM_GRACE_SECONDS = 120;
 
 export interface Percentiles {

@@ -9,6 +9,7 @@ import type { BenchReport } from "./main";
 import { renderPng } from "./charts";
 import { GAS_PRICES_GWEI, log, REPORTS } from "./common";
 import { pCaught, SHARES } from "./security";
+import { loadParams } from "../../deploy/params";
 
 const CHARTS = path.join(REPORTS, "charts");
 
@@ -104,17 +105,19 @@ async function scalingPart(r: BenchReport, out: string[]): Promise<void> {
 async function devnetPart(r: BenchReport, out: string[]): Promise<void> {
   const d = r.devnet;
   if (!d) return;
+  const windows = loadParams("localhost").jobs;
+  const wall = (seconds: number) => (seconds / d.clockSpeed).toFixed(0);
   out.push(
     "## 3. Devnet load",
     "",
     `${d.jobs} jobs from ${d.clients} clients (at most ${d.inFlightPerClient} in flight each), models ${d.models.join(", ")}, modes NONE / OPTIMISTIC / QUORUM in turn, ` +
-      `against 3 executor and 3 verifier node processes on a \`hardhat node\` whose clock runs ${d.clockSpeed}x the wall clock (deploy/params/localhost.json: 60 s windows, so ${(60 / d.clockSpeed).toFixed(0)} s of wall clock; model audit rate 10%; the devnet's verifiers re-run every OPTIMISTIC result, --watch-share 1). ` +
+      `against 3 executor and 3 verifier node processes on a \`hardhat node\` whose clock runs ${d.clockSpeed}x the wall clock (deploy/params/localhost.json: a ${windows.executionWindow} s execution and a ${windows.challengeWindow} s challenge window, so ${wall(windows.executionWindow)} s and ${wall(windows.challengeWindow)} s of wall clock; model audit rate 10%; the devnet's verifiers re-run every OPTIMISTIC result, --watch-share 1). ` +
       `Setup took ${d.setupSeconds} s (not counted). Logs: \`${d.logs}/\`.`,
     "",
     `**Throughput: ${d.throughputJobsPerSecond} jobs finalized per second** (${d.finalized} finalized in ${d.wallSeconds} s of wall clock, first request to last final event); ${d.refunded} refunded, ${d.unsettled} unsettled; the audit lottery opened ${d.audits} audits. ` +
       `Executors that missed their window (the load's keeper moved the job on): ${d.keeperTimeouts} timeouts (NONE/OPTIMISTIC, the job is reassigned and the executor slashed) and ${d.keeperQuorumFinalizes} QUORUM rounds closed without every seat.`,
     "",
-    "Latency from the request's receipt to the job's final event (wall-clock seconds include the clock's speed-up: an OPTIMISTIC job waits out a 60 s challenge window; blocks include the clock's empty blocks, one per wall-clock second, and every transaction's own block):",
+    `Latency from the request's receipt to the job's final event (wall-clock seconds include the clock's speed-up: an OPTIMISTIC job waits out a ${windows.challengeWindow} s challenge window; blocks include the clock's empty blocks, one per wall-clock second, and every transaction's own block):`,
     "",
     tableMd(
       ["mode", "jobs", "finalized", "refunded", "unsettled", "p50 s", "p95 s", "p99 s", "max s", "p50 blocks", "p95 blocks", "p99 blocks"],

@@ -16,16 +16,8 @@ import type { HDNodeWallet } from "ethers";
 import { GlassboxToken__factory } from "../../typechain-types";
 import type { GlassboxToken } from "../../typechain-types";
 import { deployWorld, requestParams, Role, TOKEN } from "../fixtures/protocol";
+import { PERMIT_TYPES } from "../fixtures/permit";
 
-const PERMIT_TYPES = {
-  Permit: [
-    { name: "owner", type: "address" },
-    { name: "spender", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
 
 /** A permit by `holder` for `token`'s nonce, signed under the domain of `chainId` and `verifyingContract`. */
 async function signFor(
