@@ -3,9 +3,8 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import net from "node:net";
 import { Writable } from "node:stream";
 import { createLogger } from "../src/ops/logger";
-import { METRIC_NAMES, meteredLogger, meteredStep, PromNodeMetrics, timeInference, trackPending } from "../src/ops/metrics";
+import { METRIC_NAMES, meteredLogger, PromNodeMetrics, timeInference, trackPending } from "../src/ops/metrics";
 import { healthOf, OpsServer } from "../src/ops/server";
-import type { StepResult } from "../src/node";
 import type { LogLine, NodeLogger } from "../src/roles/context";
 import { Mode, Status, requestJob } from "../../test/fixtures/protocol";
 import { closeAll, errorsOf, nodeOf, rolesWorld, settle, startNode, type RolesWorld, type TestNode } from "./fixtures/roles";
@@ -107,18 +106,6 @@ describe("metered logger", function () {
     expect(sample(text, "jobs_challenged_total")).to.equal(1);
     expect(sample(text, "jobs_failed_total", '{reason="modelUnavailable"}')).to.equal(1);
     expect(sample(text, "rpc_errors_total", '{at="Node.run"}')).to.equal(1);
-  });
-
-  it("records each successful step as a poll for /healthz, keeping the block when the node was caught up", async function () {
-    let nowMs = 5_000;
-    const metrics = new PromNodeMetrics({ now: () => nowMs });
-    const caughtUp: StepResult = { dueDone: 0 };
-    const advanced: StepResult = { poll: { from: 1, to: 42, logs: 0 }, dueDone: 0 };
-    await meteredStep({ step: async () => advanced }, metrics);
-    expect(metrics.lastPoll()).to.deep.equal({ block: 42, atMs: 5_000 });
-    nowMs = 6_000;
-    await meteredStep({ step: async () => caughtUp }, metrics);
-    expect(metrics.lastPoll()).to.deep.equal({ block: 42, atMs: 6_000 });
   });
 });
 

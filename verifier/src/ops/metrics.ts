@@ -243,14 +243,3 @@ export function meteredLogger(inner: NodeLogger, metrics: NodeMetrics): NodeLogg
     };
   return { debug: wrap("debug"), info: wrap("info"), warn: wrap("warn"), error: wrap("error") };
 }
-
-/**
- * Runs one node step (GlassboxNode.step, passed structurally so this file does not import the node)
- * and records a successful poll for /healthz. A step whose poll had nothing new
- * (`poll` undefined: caught up) still counts as a successful poll of the same block.
- */
-export async function meteredStep<R extends { poll?: { to: number } }>(node: { step(): Promise<R> }, metrics: NodeMetrics): Promise<R> {
-  const result = await node.step();
-  metrics.pollSucceeded(result.poll?.to ?? metrics.lastPoll()?.block ?? 0);
-  return result;
-}
