@@ -12,14 +12,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseEther, type JsonRpcProvider } from "ethers";
-import { deploy } from "../../deploy/deploy";
 import { JobRegistry__factory, type JobRegistry } from "../../typechain-types";
-import { readDeployment, type Deployment } from "../../verifier/src/deployment";
-import { Clock, freePort, sleep, startChain } from "../devnet/chain";
+import type { Deployment } from "../../verifier/src/deployment";
+import { bootDevnet } from "../devnet/boot";
+import { Clock, freePort, sleep } from "../devnet/chain";
 import { DemoClient, type ModeName } from "../devnet/client";
 import { startNode, type RunningNode } from "../devnet/nodes";
 import { ProcessGroup } from "../devnet/processes";
-import { DEPLOYER_INDEX, devnetWallet, fund, MODEL_OWNER_INDEX, NODES, registerModels, stakeNode, type RegisteredModel } from "../devnet/setup";
+import { devnetWallet, NODES, type RegisteredModel } from "../devnet/setup";
 import { log, quantile, REPORTS, ROOT, round } from "./common";
 
 /** Accounts of the load's clients: the devnet's two, and two more of the node's twenty. */
@@ -326,15 +326,11 @@ export async function runDevnetLoad(quick: boolean): Promise<DevnetSection> {
   const began = Date.now();
   try {
     const port = await freePort();
-    const chain = await startChain(group, { root: ROOT, port, logFile: path.join(stateDir, "chain.log") });
-    provider = chain.provider;
-    const deployer = devnetWallet(DEPLOYER_INDEX, provider);
-    await deploy({ deployer, network: "localhost", deploymentFile, fresh: true, log: () => undefined });
-    const deployment = readDeployment(deploymentFile);
-    await fund(deployment, deployer, [...CLIENT_INDEXES, ...NODES.map((n) => n.accountIndex)]);
-    const models = [...(await registerModels(deployment, devnetWallet(MODEL_OWNER_INDEX, provider), path.join(stateDir, "models"))).values()];
     const specs = NODES.map((n) => ({ ...n, stake: NODE_STAKE }));
-    for (const spec of specs) await stakeNode(deployment, spec, provider);
+    const booted = await bootDevnet(group, { root: ROOT, port, stateDir, deploymentFile, fund: [...CLIENT_INDEXES, ...NODES.map((n) => n.accountIndex)], stake: specs });
+    const { chain, deployment } = booted;
+    provider = booted.provider;
+    const models = [...booted.models.values()];
     clock = new Clock(provider, SPEED, (err) => log(`devnet: clock: ${(err as Error).message}`));
     clock.start();
     const ports = await Promise.all(specs.map(() => freePort()));

@@ -8,13 +8,13 @@ import os from "node:os";
 import path from "node:path";
 import { parseEther, type JsonRpcProvider, type TransactionResponse } from "ethers";
 import { JobRegistry__factory } from "../../typechain-types";
-import { deploy } from "../../deploy/deploy";
-import { readDeployment, type Deployment } from "../../verifier/src/deployment";
-import { Clock, freePort, sleep, startChain, type ClockOptions } from "../devnet/chain";
+import type { Deployment } from "../../verifier/src/deployment";
+import { bootDevnet } from "../devnet/boot";
+import { Clock, freePort, sleep, type ClockOptions } from "../devnet/chain";
 import { DemoClient } from "../devnet/client";
 import { startNode, type NodeLaunch, type RunningNode } from "../devnet/nodes";
 import { ProcessGroup } from "../devnet/processes";
-import { CLIENT_INDEXES, DEPLOYER_INDEX, MODEL_OWNER_INDEX, devnetWallet, fund, registerModels, stakeNode, type NodeSpec, type RegisteredModel } from "../devnet/setup";
+import { CLIENT_INDEXES, devnetWallet, type NodeSpec, type RegisteredModel } from "../devnet/setup";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const FEE = parseEther("1");
@@ -72,16 +72,18 @@ export async function startDevnet(spec: DevnetSpec): Promise<Devnet> {
     unhook();
   };
   try {
-    const chain = await startChain(group, { root: ROOT, port: await freePort(), logFile: path.join(dir, "chain.log") });
-    partial.provider = chain.provider;
-    const provider = chain.provider;
     const deploymentFile = path.join(dir, "deployment.json");
-    const deployer = devnetWallet(DEPLOYER_INDEX, provider);
-    await deploy({ deployer, network: "localhost", deploymentFile, log: () => undefined });
-    const deployment = readDeployment(deploymentFile);
-    await fund(deployment, deployer, [...CLIENT_INDEXES, ...spec.nodes.map((n) => n.accountIndex)]);
-    const models = await registerModels(deployment, devnetWallet(MODEL_OWNER_INDEX, provider), path.join(dir, "models"), { names: ["mlp"], auditRateBps: spec.auditRateBps ?? 0 });
-    for (const node of spec.nodes) await stakeNode(deployment, node, provider);
+    const booted = await bootDevnet(group, {
+      root: ROOT,
+      port: await freePort(),
+      stateDir: dir,
+      deploymentFile,
+      fund: [...CLIENT_INDEXES, ...spec.nodes.map((n) => n.accountIndex)],
+      stake: spec.nodes,
+      models: { names: ["mlp"], auditRateBps: spec.auditRateBps ?? 0 },
+    });
+    const { chain, provider, deployment, models } = booted;
+    partial.provider = provider;
     const client = new DemoClient(devnetWallet(CLIENT_INDEXES[0], provider), deployment);
     partial.client = client;
     await client.approve();

@@ -10,6 +10,7 @@ import type { Deployment } from "../../verifier/src/deployment";
 import { ModelRunner } from "../../verifier/src/runtime/runner";
 import { compareOutputs } from "../../verifier/src/verify/tolerance";
 import { isInvalidClaim } from "../../verifier/src/codec/tensor";
+import { DEFAULT_SENDER_OPTIONS, withMargin } from "../../verifier/src/chain/txSender";
 import { sleep } from "./chain";
 import type { RegisteredModel } from "./setup";
 
@@ -66,8 +67,8 @@ export class DemoClient {
       callbackGasLimit: 0,
     };
     // Other clients' requests may land first and change what this one costs (the draw, first
-    // writes): the estimate gets a margin, as the node's sender gives its own transactions.
-    const gasLimit = ((await this.jobs.requestInference.estimateGas(params)) * 13n) / 10n;
+    // writes): the estimate gets the margin the node's sender gives its own transactions.
+    const gasLimit = withMargin(await this.jobs.requestInference.estimateGas(params), DEFAULT_SENDER_OPTIONS.gasMarginPercent);
     const receipt = await (await this.jobs.requestInference(params, { gasLimit })).wait();
     for (const log of receipt?.logs ?? []) {
       const parsed = this.jobs.interface.parseLog(log);

@@ -20,14 +20,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseEther, type JsonRpcProvider } from "ethers";
-import { deploy } from "../../deploy/deploy";
-import { readDeployment, type Deployment } from "../../verifier/src/deployment";
-import { Clock, DEFAULT_CLOCK, startChain } from "./chain";
+import type { Deployment } from "../../verifier/src/deployment";
+import { bootDevnet } from "./boot";
+import { Clock, DEFAULT_CLOCK } from "./chain";
 import { DemoClient, type ModeName } from "./client";
 import { misfitInput } from "./models";
 import { metricValue, startNode, type RunningNode } from "./nodes";
 import { ProcessGroup } from "./processes";
-import { CLIENT_INDEXES, DEPLOYER_INDEX, DISHONEST, MODEL_OWNER_INDEX, NODES, devnetWallet, fund, registerModels, stakeNode, type RegisteredModel } from "./setup";
+import { CLIENT_INDEXES, DISHONEST, NODES, devnetWallet, stakeNode, type RegisteredModel } from "./setup";
 import { readStory, short, tell, type JobStory } from "./story";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -130,19 +130,18 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
   const clients: DemoClient[] = [];
   try {
     say(`starting hardhat node on 127.0.0.1:${options.port} (log: ${rel(path.join(options.stateDir, "chain.log"))})`);
-    const chain = await startChain(group, { root: ROOT, port: options.port, logFile: path.join(options.stateDir, "chain.log") });
-    provider = chain.provider;
-    const deployer = devnetWallet(DEPLOYER_INDEX, provider);
-    // The chain is new: a deployment file left by an earlier run points at nothing and is replaced.
-    fs.rmSync(options.deploymentFile, { force: true });
-    const deployed = await deploy({ deployer, network: "localhost", deploymentFile: options.deploymentFile, log: () => undefined });
-    const deployment: Deployment = readDeployment(options.deploymentFile);
-    say(`deployed the protocol (${deployed.sent} transactions) -> ${rel(options.deploymentFile)}`);
-    const allNodes = [...NODES, DISHONEST];
-    await fund(deployment, deployer, [...CLIENT_INDEXES, ...allNodes.map((n) => n.accountIndex)]);
-    const models = await registerModels(deployment, devnetWallet(MODEL_OWNER_INDEX, provider), path.join(options.stateDir, "models"));
+    const booted = await bootDevnet(group, {
+      root: ROOT,
+      port: options.port,
+      stateDir: options.stateDir,
+      deploymentFile: options.deploymentFile,
+      fund: [...CLIENT_INDEXES, ...[...NODES, DISHONEST].map((n) => n.accountIndex)],
+      stake: NODES,
+    });
+    const { chain, deployment, models } = booted;
+    provider = booted.provider;
+    say(`deployed the protocol (${booted.deployed.sent} transactions) -> ${rel(options.deploymentFile)}`);
     say(`registered ${[...models.values()].map((m) => `#${m.id} ${m.model.description}`).join("; ")}`);
-    for (const node of NODES) await stakeNode(deployment, node, provider);
 
     clock = new Clock(provider, options.speed % 2 === 0 ? { secondsPerTick: options.speed / 2, tickMs: 500 } : { secondsPerTick: options.speed, tickMs: 1000 }, (err) => say(`clock: ${(err as Error).message}`));
     clock.start();

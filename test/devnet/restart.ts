@@ -12,13 +12,13 @@ import path from "node:path";
 import { expect } from "chai";
 import { parseEther, type JsonRpcProvider } from "ethers";
 import { JobRegistry__factory } from "../../typechain-types";
-import { deploy } from "../../deploy/deploy";
-import { readDeployment, type Deployment } from "../../verifier/src/deployment";
-import { freePort, sleep, startChain, transactionsFrom, waitPendingFrom } from "../../scripts/devnet/chain";
+import type { Deployment } from "../../verifier/src/deployment";
+import { bootDevnet } from "../../scripts/devnet/boot";
+import { freePort, sleep, transactionsFrom, waitPendingFrom } from "../../scripts/devnet/chain";
 import { DemoClient } from "../../scripts/devnet/client";
 import { startNode, type NodeLaunch } from "../../scripts/devnet/nodes";
 import { ProcessGroup } from "../../scripts/devnet/processes";
-import { CLIENT_INDEXES, DEPLOYER_INDEX, MODEL_OWNER_INDEX, devnetWallet, fund, registerModels, stakeNode, type NodeSpec, type RegisteredModel } from "../../scripts/devnet/setup";
+import { CLIENT_INDEXES, devnetWallet, type NodeSpec, type RegisteredModel } from "../../scripts/devnet/setup";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const EXECUTOR: NodeSpec = { name: "executor-under-test", role: "executor", accountIndex: 4, stake: parseEther("200") };
@@ -37,16 +37,21 @@ describe("a node killed mid-job (SIGKILL) and restarted", function () {
 
   before(async function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "glassbox-restart-"));
-    const chain = await startChain(group, { root: ROOT, port: await freePort(), logFile: path.join(dir, "chain.log") });
-    provider = chain.provider;
     const file = path.join(dir, "deployment.json");
-    await deploy({ deployer: devnetWallet(DEPLOYER_INDEX, provider), network: "localhost", deploymentFile: file, log: () => undefined });
-    deployment = readDeployment(file);
-    await fund(deployment, devnetWallet(DEPLOYER_INDEX, provider), [CLIENT_INDEXES[0], EXECUTOR.accountIndex]);
-    // No audits: this test is about one executor's transactions, not committees.
-    const models = await registerModels(deployment, devnetWallet(MODEL_OWNER_INDEX, provider), path.join(dir, "models"), { names: ["mlp"], auditRateBps: 0 });
-    mlp = models.get("mlp") as RegisteredModel;
-    await stakeNode(deployment, EXECUTOR, provider);
+    const booted = await bootDevnet(group, {
+      root: ROOT,
+      port: await freePort(),
+      stateDir: dir,
+      deploymentFile: file,
+      fund: [CLIENT_INDEXES[0], EXECUTOR.accountIndex],
+      stake: [EXECUTOR],
+      // No audits: this test is about one executor's transactions, not committees.
+      models: { names: ["mlp"], auditRateBps: 0 },
+    });
+    const { chain } = booted;
+    provider = booted.provider;
+    deployment = booted.deployment;
+    mlp = booted.models.get("mlp") as RegisteredModel;
     client = new DemoClient(devnetWallet(CLIENT_INDEXES[0], provider), deployment);
     await client.approve();
     launch = { root: ROOT, rpc: chain.url, deploymentFile: file, stateDir: dir, metricsPort: await freePort() };

@@ -30,7 +30,8 @@ export const DEFAULT_SENDER_OPTIONS: SenderOptions = { replaceAfterMs: 30_000, b
 /** How far back `minedAt` looks for a transaction the endpoint reported as failed. */
 const RECENT_BLOCKS = 8;
 
-function withMargin(gas: bigint, percent: number): bigint {
+/** `gas` raised by `percent` percent: the margin every estimate gets. */
+export function withMargin(gas: bigint, percent: number): bigint {
   return (gas * BigInt(100 + Math.round(percent))) / 100n;
 }
 

@@ -1,0 +1,46 @@
+/**
+ * A devnet's chain, up to the moment nodes can start: `hardhat node` on `port`, the protocol
+ * deployed with the localhost parameters, GLASS minted, models registered and nodes staked. The
+ * demo (main.ts), the benchmarks, the chaos scenarios and the restart test all start this way.
+ */
+import path from "node:path";
+import type { JsonRpcProvider } from "ethers";
+import { deploy, type DeployResult } from "../../deploy/deploy";
+import { readDeployment, type Deployment } from "../../verifier/src/deployment";
+import { startChain } from "./chain";
+import type { ProcessGroup, Started } from "./processes";
+import { DEPLOYER_INDEX, MODEL_OWNER_INDEX, devnetWallet, fund, registerModels, stakeNode, type NodeSpec, type RegisterOptions, type RegisteredModel } from "./setup";
+
+export interface BootOptions {
+  root: string;
+  port: number;
+  /** Where the chain's log and the models' files go. */
+  stateDir: string;
+  deploymentFile: string;
+  /** Accounts (mnemonic indexes) that receive GLASS. */
+  fund: number[];
+  /** Nodes staked before the call returns. */
+  stake: NodeSpec[];
+  models?: RegisterOptions;
+}
+
+export interface Booted {
+  chain: { process: Started; provider: JsonRpcProvider; url: string };
+  provider: JsonRpcProvider;
+  deployed: DeployResult;
+  deployment: Deployment;
+  models: Map<string, RegisteredModel>;
+}
+
+export async function bootDevnet(group: ProcessGroup, o: BootOptions): Promise<Booted> {
+  const chain = await startChain(group, { root: o.root, port: o.port, logFile: path.join(o.stateDir, "chain.log") });
+  const provider = chain.provider;
+  const deployer = devnetWallet(DEPLOYER_INDEX, provider);
+  // A file left by an earlier devnet points at addresses without code: deploy() deploys afresh.
+  const deployed = await deploy({ deployer, network: "localhost", deploymentFile: o.deploymentFile, log: () => undefined });
+  const deployment = readDeployment(o.deploymentFile);
+  await fund(deployment, deployer, o.fund);
+  const models = await registerModels(deployment, devnetWallet(MODEL_OWNER_INDEX, provider), path.join(o.stateDir, "models"), o.models);
+  for (const node of o.stake) await stakeNode(deployment, node, provider);
+  return { chain, provider, deployed, deployment, models };
+}
