@@ -56,9 +56,17 @@ export interface Devnet {
   stop(): Promise<void>;
 }
 
+let latestDir: string | undefined;
+
+/** The directory of the devnet started last (main.ts shows its logs when a scenario overruns). */
+export function latestDevnetDir(): string | undefined {
+  return latestDir;
+}
+
 /** Starts the devnet of `spec`; the caller must call `stop` (in a finally). */
 export async function startDevnet(spec: DevnetSpec): Promise<Devnet> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `glassbox-chaos-${spec.name}-`));
+  latestDir = dir;
   const group = new ProcessGroup();
   const unhook = group.stopOnExit();
   const cleanup: (() => Promise<void> | void)[] = [];

@@ -10,8 +10,16 @@
  * Prints `PASS <name> (<seconds>s): <detail>` or `FAIL <name>: <why>` per scenario and
  * `N passed, N failed` last; exits 1 if any failed, 2 on a bad argument. A failed scenario keeps
  * its directory (chain and node logs) under the OS temp dir and names it.
+ *
+ * Every scenario has a wall-clock budget (SCENARIO_BUDGET_S, or --budget <seconds>). One that
+ * overruns it is a FAIL naming its last progress step; the tail of each of its devnet's logs is
+ * printed, the remaining scenarios are not run, and the process exits 1, which kills every
+ * process the devnet started (ProcessGroup.stopOnExit). A hung scenario can never hang CI.
  */
-import type { Scenario } from "./scenario";
+import fs from "node:fs";
+import path from "node:path";
+import { latestDevnetDir } from "./devnet";
+import { reportDevnetStepsTo, type Scenario } from "./scenario";
 import { executorKill } from "./scenarios/executorKill";
 import { verifierOffline } from "./scenarios/verifierOffline";
 import { rpcOutage } from "./scenarios/rpcOutage";
@@ -20,15 +28,21 @@ import { hostileInputs } from "./scenarios/hostileInputs";
 
 export const SCENARIOS: Scenario[] = [executorKill, verifierOffline, rpcOutage, reorg, hostileInputs];
 
+/** Wall-clock seconds a scenario may take (a quick one takes 30-70 s on 2 idle cores). */
+export const SCENARIO_BUDGET_S = { quick: 360, full: 900 };
+/** Lines of each devnet log printed when a scenario overruns its budget. */
+const TAIL_LINES = 15;
+
 interface Options {
   quick: boolean;
   only: string[];
   verbose: boolean;
+  budgetS?: number;
 }
 
 function usage(): string {
   return [
-    "usage: npm run chaos -- [--quick] [--only <name>]... [--verbose]",
+    "usage: npm run chaos -- [--quick] [--only <name>]... [--verbose] [--budget <seconds per scenario>]",
     ...SCENARIOS.map((s) => `  ${s.name.padEnd(18)}${s.quick ? "(quick) " : "        "}${s.description}`),
   ].join("\n");
 }
@@ -43,6 +57,10 @@ function parseArgs(argv: string[]): Options {
       const name = argv[++i];
       if (!SCENARIOS.some((s) => s.name === name)) throw new Error(`--only: unknown scenario "${name ?? ""}"\n${usage()}`);
       options.only.push(name);
+    } else if (arg === "--budget") {
+      const value = Number(argv[++i]);
+      if (!Number.isInteger(value) || value < 10) throw new Error(`--budget: expected whole seconds >= 10, got "${argv[i] ?? ""}"`);
+      options.budgetS = value;
     } else if (arg === "--help" || arg === "-h") {
       console.log(usage());
       process.exit(0);
@@ -63,24 +81,65 @@ async function main(): Promise<number> {
   const log = (line: string) => {
     if (options.verbose) console.error(`  ${new Date().toISOString().slice(11, 19)} ${line}`);
   };
+  const budgetS = options.budgetS ?? (options.quick ? SCENARIO_BUDGET_S.quick : SCENARIO_BUDGET_S.full);
   let passed = 0;
   let failed = 0;
   const started = Date.now();
-  for (const scenario of chosen) {
+  for (const [index, scenario] of chosen.entries()) {
     const t0 = Date.now();
-    try {
-      const detail = await scenario.run({ quick: options.quick, log: (l) => log(`${scenario.name}: ${l}`) });
+    let lastStep = "starting its devnet";
+    const progress = (line: string) => {
+      lastStep = line;
+      log(`${scenario.name}: ${line}`);
+    };
+    reportDevnetStepsTo(progress);
+    const outcome = await withBudget(scenario.run({ quick: options.quick, log: progress }), budgetS * 1000);
+    const took = ((Date.now() - t0) / 1000).toFixed(1);
+    if (outcome.kind === "done") {
       passed++;
-      console.log(`PASS ${scenario.name} (${((Date.now() - t0) / 1000).toFixed(1)}s): ${detail}`);
-    } catch (err) {
+      console.log(`PASS ${scenario.name} (${took}s): ${outcome.detail}`);
+    } else if (outcome.kind === "failed") {
       failed++;
-      const why = err instanceof Error ? err.message : String(err);
-      console.log(`FAIL ${scenario.name}: ${why.replace(/\s*\n\s*/g, " ")} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+      const why = outcome.err instanceof Error ? outcome.err.message : String(outcome.err);
+      console.log(`FAIL ${scenario.name}: ${why.replace(/\s*\n\s*/g, " ")} (${took}s)`);
+    } else {
+      // Exiting skips the devnet's stop, so its directory stays for a look.
+      const dir = latestDevnetDir();
+      console.log(`FAIL ${scenario.name}: overran its budget of ${budgetS} s; last step: ${lastStep}${dir ? ` (logs kept in ${dir})` : ""}`);
+      if (dir) printLogTails(dir);
+      const skipped = chosen.slice(index + 1).map((s) => s.name);
+      console.log(`${passed} passed, ${failed + 1} failed${skipped.length > 0 ? ` (not run: ${skipped.join(", ")})` : ""}`);
+      return 1; // exiting kills every process group the hung scenario started
     }
   }
   log(`all scenarios took ${((Date.now() - started) / 1000).toFixed(1)}s`);
   console.log(`${passed} passed, ${failed} failed`);
   return failed === 0 ? 0 : 1;
+}
+
+type Outcome = { kind: "done"; detail: string } | { kind: "failed"; err: unknown } | { kind: "overran" };
+
+/** Settles with the scenario's outcome, or with "overran" after `ms` (the scenario is left running). */
+function withBudget(run: Promise<string>, ms: number): Promise<Outcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const overrun = new Promise<Outcome>((resolve) => {
+    timer = setTimeout(() => resolve({ kind: "overran" }), ms);
+  });
+  const finished = run.then(
+    (detail): Outcome => ({ kind: "done", detail }),
+    (err: unknown): Outcome => ({ kind: "failed", err }),
+  );
+  return Promise.race([finished, overrun]).finally(() => clearTimeout(timer));
+}
+
+/** The last lines of every log in a devnet's directory (the chain's and each node's). */
+function printLogTails(dir: string): void {
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".log")).sort()) {
+    const lines = fs.readFileSync(path.join(dir, file), "utf8").trimEnd().split("\n");
+    console.log(`--- last ${Math.min(TAIL_LINES, lines.length)} lines of ${file}`);
+    // Hardhat colours its method names; the escapes are dropped.
+    for (const line of lines.slice(-TAIL_LINES)) console.log(`    ${line.replace(/\x1b\[[0-9;]*m/g, "").slice(0, 400)}`);
+  }
 }
 
 main().then(

@@ -32,8 +32,10 @@ export async function withDevnet(spec: DevnetSpec, body: (devnet: Devnet) => Pro
   const t0 = Date.now();
   const devnet = await startDevnet(spec);
   const setup = ((Date.now() - t0) / 1000).toFixed(1);
+  progress(`devnet up in ${setup}s (${devnet.dir})`);
   try {
     const detail = await body(devnet);
+    progress("checking the accounting");
     const accounting = await checkAccounting(devnet.provider, devnet.deployment, devnet.staked);
     if (!accounting.ok) throw new ScenarioFailure(`accounting: ${accounting.problems.join("; ")} [${accounting.summary}] (logs: ${devnet.dir}, kept)`);
     return `${detail}; accounting holds: ${accounting.summary} (devnet up in ${setup}s)`;
@@ -42,6 +44,14 @@ export async function withDevnet(spec: DevnetSpec, body: (devnet: Devnet) => Pro
     if (err instanceof Error && !err.message.includes(devnet.dir)) err.message += ` (logs kept in ${devnet.dir})`;
     throw err;
   } finally {
+    progress("stopping the devnet");
     await devnet.stop();
   }
+}
+
+let progress: (line: string) => void = () => undefined;
+
+/** Where withDevnet reports its own steps (main.ts points it at the running scenario's log). */
+export function reportDevnetStepsTo(log: (line: string) => void): void {
+  progress = log;
 }

@@ -25,6 +25,7 @@ export const executorKill: Scenario = {
 
       // Kill 1: three jobs requested back to back, the executor killed while it works on them.
       for (let i = 0; i < 3; i++) ids.push((await client.request(mlp, "OPTIMISTIC", mlp.model.input(), FEE, DEADLINE_SECONDS)).jobId);
+      log(`requested jobs ${ids.join(", ")}`);
       await sleep(300);
       group.signal(EXECUTOR.name, "SIGKILL");
       await group.get(EXECUTOR.name)?.exited;
@@ -43,6 +44,7 @@ export const executorKill: Scenario = {
         await provider.send("evm_mine", []);
         pendingJob = (await req).jobId;
         ids.push(pendingJob);
+        log(`job ${pendingJob} requested with automine off; waiting for the executor's submitResult in the mempool`);
         const pending = await waitPendingFrom(provider, executor, 60_000);
         const call = jobs.interface.parseTransaction({ data: pending.data });
         log(`pending from the executor: ${call?.name}(${call?.args[0]})`);
@@ -56,7 +58,9 @@ export const executorKill: Scenario = {
       // Past every challenge window: the executor finalizes everything.
       // A job the executor abandoned is timed out (by this keeper, as anyone may) and served again.
       d.startClock();
+      log(`clock running; waiting for jobs ${ids.join(", ")} to settle`);
       const timedOut = await settleWithKeeper(d, ids, 180_000);
+      log("every job settled; checking outputs and the executor's transactions");
       const outcomes = await settleAll(d, ids, 10_000);
       const finalized = [...outcomes.values()].filter((o) => o === "finalized").length;
       expectThat(finalized + [...outcomes.values()].filter((o) => o === "refunded").length === ids.length, "not every job settled");
