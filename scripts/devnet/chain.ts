@@ -10,6 +10,7 @@
  */
 import path from "node:path";
 import { JsonRpcProvider, Network, type TransactionResponse } from "ethers";
+import { pinnedJsonRpcProvider } from "../../verifier/src/chain/provider";
 import type { ProcessGroup, Started } from "./processes";
 
 /** Hardhat's default development mnemonic: the accounts `hardhat node` funds (see hardhat.config.ts). */
@@ -57,9 +58,7 @@ export async function pinnedProvider(url: string): Promise<JsonRpcProvider> {
   const probe = new JsonRpcProvider(url, undefined, { staticNetwork: true });
   const chainId = BigInt(await probe.send("eth_chainId", []));
   probe.destroy();
-  const network = Network.from(chainId);
-  // cacheTimeout -1: ethers otherwise serves repeated calls (nonces!) from a 250 ms cache.
-  return new JsonRpcProvider(url, network, { staticNetwork: network, cacheTimeout: -1, pollingInterval: 250 });
+  return pinnedJsonRpcProvider(url, Network.from(chainId), { pollingIntervalMs: 250 });
 }
 
 async function answers(url: string): Promise<boolean> {

@@ -26,6 +26,7 @@ import { ModelStore } from "./store/modelStore";
 import { parseTensorJson, tensorsToJson, TensorJsonError } from "./tensorJson";
 import { meteredLogger, PromNodeMetrics } from "./ops/metrics";
 import { OpsServer } from "./ops/server";
+import { pinnedJsonRpcProvider } from "./chain/provider";
 import {
   DisputeManager__factory,
   GlassboxToken__factory,
@@ -277,10 +278,7 @@ async function connect(rpc: string): Promise<JsonRpcProvider> {
     const why = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
     throw new CliError(`cannot reach the RPC at ${rpc}: ${why}; start a node or pass --rpc`);
   }
-  const network = Network.from(chainId);
-  // cacheTimeout -1: ethers otherwise answers a repeated call (eth_getTransactionCount "pending")
-  // from a 250 ms cache, so a transaction sent right after another one reuses its nonce.
-  return new JsonRpcProvider(rpc, network, { staticNetwork: network, cacheTimeout: -1 });
+  return pinnedJsonRpcProvider(rpc, Network.from(chainId));
 }
 
 function signerOf(s: Session): Signer {
