@@ -50,6 +50,8 @@ export function nodeArgs(spec: NodeSpec, launch: NodeLaunch, dataDir: string): s
     spec.role === "verifier" ? "1" : "0",
     "--metrics-port",
     String(launch.metricsPort),
+    // Outputs above 16 KiB are served by the node's own ops endpoint and posted by reference.
+    ...(spec.role === "verifier" ? [] : ["--output-base-url", `http://127.0.0.1:${launch.metricsPort}/outputs`]),
     "--log-level",
     "info",
   ];

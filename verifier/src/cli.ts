@@ -23,6 +23,7 @@ import type { OutputStrategy } from "./roles/executor";
 import { decodeTensors, encodeTensors, INVALID_REASONS, isInvalidClaim, TensorCodecError } from "./codec/tensor";
 import { errorText, type NodeLogger } from "./roles/context";
 import { ModelStore } from "./store/modelStore";
+import { InputFetchError, InputSource } from "./store/inputs";
 import { parseTensorJson, tensorsToJson, TensorJsonError } from "./tensorJson";
 import { meteredLogger, PromNodeMetrics } from "./ops/metrics";
 import { OpsServer } from "./ops/server";
@@ -292,6 +293,7 @@ async function nodeStart(io: CliIo, flags: Flags): Promise<void> {
   await withSession(io, flags, true, async (s) => {
     const { config, deployment } = s;
     fs.mkdirSync(config.dataDir, { recursive: true });
+    const outputsDir = path.join(config.dataDir, "outputs");
     const nodeConfig: NodeConfig = {
       jobRegistry: deployment.contracts.jobRegistry,
       dbFile: path.join(config.dataDir, "node.sqlite"),
@@ -305,11 +307,12 @@ async function nodeStart(io: CliIo, flags: Flags): Promise<void> {
       sender: { bumpPercent: config.feeBumpPercent, replaceAfterMs: config.replaceAfterMs, maxAttempts: config.maxTxAttempts },
       modelStore: { ipfsGateway: config.ipfsGateway, maxBytes: config.maxModelBytes },
       inputs: { ipfsGateway: config.ipfsGateway, maxBytes: config.maxInputBytes, allowFileUris: config.allowFileInputs },
+      outputs: config.outputBaseUrl === undefined ? undefined : { dir: outputsDir, baseUrl: config.outputBaseUrl, inlineBytes: config.inlineOutputBytes },
     };
     const metrics = new PromNodeMetrics();
     const logger = meteredLogger(io.logger ?? pino({ level: config.logLevel, base: undefined }, pino.destination(2)), metrics);
     const node = new GlassboxNode(nodeConfig, { signer: signerOf(s), logger, metrics, strategy: io.strategy });
-    const ops = config.metricsPort === 0 ? undefined : new OpsServer({ port: config.metricsPort, metrics });
+    const ops = config.metricsPort === 0 ? undefined : new OpsServer({ port: config.metricsPort, metrics, outputsDir: config.outputBaseUrl === undefined ? undefined : outputsDir });
     const { signal, release } = stopSignal(io);
     try {
       await ops?.start();
@@ -648,11 +651,11 @@ async function jobResult(io: CliIo, flags: Flags, raw: string): Promise<void> {
 }
 
 async function printResult(io: CliIo, s: Session, jobId: bigint): Promise<void> {
-  const [st, , output, outputURI] = await s.jobs.resultOf(jobId);
+  const [st, outputHash, output, outputURI] = await s.jobs.resultOf(jobId);
   const name = STATUSES[Number(st)];
   if (name !== "Finalized") throw new CliError(`job ${jobId} has no result (status ${name})`);
-  const bytes = Uint8Array.from(Buffer.from(output.slice(2), "hex"));
-  if (bytes.length === 0) throw new CliError(`job ${jobId}'s output is by reference at ${outputURI}; fetching it is not supported here`);
+  let bytes: Uint8Array = Uint8Array.from(Buffer.from(output.slice(2), "hex"));
+  if (bytes.length === 0) bytes = await referencedOutput(s, jobId, outputURI, outputHash);
   if (isInvalidClaim(bytes)) {
     const reason = Object.entries(INVALID_REASONS).find(([, code]) => code === bytes[1])?.[0] ?? `code ${bytes[1]}`;
     throw new CliError(`job ${jobId}: the executor found the input invalid (${reason})`);
@@ -661,6 +664,18 @@ async function printResult(io: CliIo, s: Session, jobId: bigint): Promise<void> 
 }
 
 // ---- helpers ----
+
+/** A by-reference output, fetched like a node fetches inputs and checked against the committed hash. */
+async function referencedOutput(s: Session, jobId: bigint, uri: string, hash: string): Promise<Uint8Array> {
+  // file:// is read too: the bytes are printed only when they hash to what the chain committed.
+  const source = new InputSource({ ipfsGateway: s.config.ipfsGateway, maxBytes: s.config.maxInputBytes, allowFileUris: true });
+  try {
+    return await source.fetch({ jobId, uri, hash, size: 0 });
+  } catch (err) {
+    if (err instanceof InputFetchError) throw new CliError(`job ${jobId}'s output is by reference at ${uri} and cannot be had: ${err.detail}`);
+    throw err;
+  }
+}
 
 async function ensureAllowance(s: Session, owner: string, spender: string, amount: bigint): Promise<void> {
   if ((await s.token.allowance(owner, spender)) >= amount) return;

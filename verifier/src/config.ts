@@ -31,6 +31,8 @@ export interface GlassboxConfig {
   maxModelBytes: number;
   maxInputBytes: number;
   allowFileInputs: boolean;
+  outputBaseUrl: string | undefined;
+  inlineOutputBytes: number;
   metricsPort: number;
   watchShare: number;
   feeBumpPercent: number;
@@ -146,8 +148,19 @@ export const OPTIONS: OptionTable = {
     default: false,
     parse: (raw) => boolean(raw),
   },
+  outputBaseUrl: {
+    description:
+      "http(s) URL prefix where others fetch this executor's by-reference outputs: the ops endpoint's /outputs/ behind your proxy (e.g. https://node.example/outputs), or any host serving <dataDir>/outputs; unset: outputs above 64 KiB cannot be posted",
+    default: undefined,
+    parse: (raw) => url(raw, ["http:", "https:"]),
+  },
+  inlineOutputBytes: {
+    description: "largest output posted inline; a larger one is published under outputBaseUrl and posted by reference (at most 65536, the contract's limit)",
+    default: 16 * 1024,
+    parse: (raw) => integer(raw, 1, 64 * 1024),
+  },
   metricsPort: {
-    description: "port of the /healthz and /metrics HTTP endpoint (0 turns it off)",
+    description: "port of the /healthz, /metrics and /outputs/ HTTP endpoint (0 turns it off)",
     default: 9464,
     parse: (raw) => integer(raw, 0, 65_535),
   },

@@ -14,6 +14,7 @@ import { LogPoller, type LogHandler, type PollResult } from "./chain/logPoller";
 import { TxSender, type SenderOptions } from "./chain/txSender";
 import { InputSource, type InputSourceOptions } from "./store/inputs";
 import { ModelStore, type ModelStoreOptions } from "./store/modelStore";
+import { OutputPublisher, type OutputPublisherOptions } from "./store/outputs";
 import { DisputeManager__factory, JobRegistry__factory, ModelRegistry__factory, QuorumManager__factory } from "../../typechain-types";
 import { errorText, type Contracts, type NodeLogger, type RoleContext } from "./roles/context";
 import { EventDecoder, type NodeEvent } from "./roles/events";
@@ -51,6 +52,8 @@ export interface NodeConfig {
   modelStore?: ModelStoreOptions;
   /** By-reference job inputs; the IPFS gateway defaults to the model store's. */
   inputs?: InputSourceOptions;
+  /** Where the executor publishes outputs above the inline limit; unset: every output inline. */
+  outputs?: OutputPublisherOptions;
 }
 
 export interface NodeDeps {
@@ -120,7 +123,10 @@ export class GlassboxNode implements LogHandler {
       log: logger,
       metrics,
     };
-    if (this.config.roles.executor) this.executor = new Executor(this.ctx, this.deps.strategy);
+    if (this.config.roles.executor) {
+      const publisher = this.config.outputs ? new OutputPublisher(this.config.outputs) : undefined;
+      this.executor = new Executor(this.ctx, { strategy: this.deps.strategy, publisher });
+    }
     if (this.config.roles.verifier) this.verifier = new Verifier(this.ctx, { watchShare: this.config.watchShare });
     this.decoder = new EventDecoder(contracts, { jobs: this.config.jobRegistry, disputes: disputesAddr, quorum: quorumAddr });
     this.poller = new LogPoller(provider, cursor, this, {

@@ -154,6 +154,8 @@ describe("loadConfig: a bad value is a ConfigError naming the option and what is
     maxModelBytes: "1.5",
     maxInputBytes: "0",
     allowFileInputs: "maybe",
+    outputBaseUrl: "ipfs://outputs",
+    inlineOutputBytes: "65537",
     metricsPort: "70000",
     watchShare: "1.5",
     feeBumpPercent: "5",
@@ -432,6 +434,49 @@ describe("glassbox job request --wait, served by glassbox node start", function 
     expect(stopped.out).to.match(new RegExp(`^node ${world.operator.address} serving as executor on chain 31337 \\(hardhat\\).*\\nnode stopped\\n$`));
     expect(logger.errors()).to.deep.equal([]);
     expect(logger.at("Executor.submit").length).to.be.greaterThan(0);
+  });
+});
+
+describe("glassbox node start --output-base-url: outputs above the inline limit go by reference", function () {
+  it("publishes the output under /outputs/<keccak256> of its ops endpoint, posts its hash and URI, and job request --wait and job result fetch and print it", async function () {
+    const world = await loadFixture(cliWorld);
+    const modelId = await register(world, tmpDir());
+    const key = ["--key", "OPERATOR_KEY"];
+    expect((await cli(world, ["node", "stake", "executor", "200", ...key])).code).to.equal(0);
+    const logger = new RecordingLogger("cli-node");
+    const abort = new AbortController();
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}/outputs`;
+    const nodeFlags = ["--roles", "executor", "--confirmations", "0", "--poll-interval-ms", "20", "--data-dir", tmpDir(), "--metrics-port", String(port), ...key];
+    const serving = cli(world, ["node", "start", ...nodeFlags, "--output-base-url", base, "--inline-output-bytes", "1"], { signal: abort.signal, logger });
+    try {
+      const input = writeJson(tmpDir(), "input.json", SAMPLE_JSON);
+      const run = await cli(world, ["job", "request", "--model", String(modelId), "--input", input, "--mode", "none", "--wait", "--wait-timeout", "30", "--poll-interval-ms", "20"]);
+      expect(run.code, run.err).to.equal(0);
+      const honest = await honestOutput();
+      const expected = tensorsToJson(decodeTensors(honest));
+      expect(JSON.parse(run.out.split("\n").slice(1).join("\n"))).to.deep.equal(expected);
+
+      const [, outputHash, inline, outputURI] = await world.protocol.jobs.resultOf(1n);
+      expect(inline).to.equal("0x");
+      expect(outputHash).to.equal(ethers.keccak256(honest));
+      expect(outputURI).to.equal(`${base}/${outputHash}`);
+      const served = await fetch(outputURI);
+      expect(served.status).to.equal(200);
+      expect(new Uint8Array(await served.arrayBuffer())).to.deep.equal(honest);
+
+      const result = await cli(world, ["job", "result", "1"]);
+      expect(result.code, result.err).to.equal(0);
+      expect(JSON.parse(result.out)).to.deep.equal(expected);
+    } finally {
+      abort.abort();
+    }
+    const stopped = await serving;
+    expect(stopped.code, stopped.err).to.equal(0);
+    expect(logger.errors()).to.deep.equal([]);
+    // Once the node (and its /outputs/) is gone, the result cannot be had, and the CLI says where it was.
+    const gone = await cli(world, ["job", "result", "1"]);
+    expectOneLine(gone, new RegExp(`^glassbox: job 1's output is by reference at http://127\\.0\\.0\\.1:${port}/outputs/0x[0-9a-f]{64} and cannot be had: fetching .* failed: .*\n$`));
   });
 });
 

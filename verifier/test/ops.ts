@@ -2,9 +2,13 @@ import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import net from "node:net";
 import { Writable } from "node:stream";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { createLogger } from "../src/ops/logger";
 import { METRIC_NAMES, meteredLogger, PromNodeMetrics, timeInference, trackPending } from "../src/ops/metrics";
 import { healthOf, OpsServer } from "../src/ops/server";
+import { OutputPublisher } from "../src/store/outputs";
 import type { LogLine, NodeLogger } from "../src/roles/context";
 import { Mode, Status, requestJob } from "../../test/fixtures/protocol";
 import { closeAll, errorsOf, nodeOf, rolesWorld, settle, startNode, type RolesWorld, type TestNode } from "./fixtures/roles";
@@ -201,6 +205,33 @@ describe("ops server", function () {
     await server.stop();
     expect(await portIsFree(port)).to.equal(true);
     await server.stop(); // a second stop is a no-op
+  });
+});
+
+describe("ops server with published outputs", function () {
+  it("serves /outputs/<keccak256> from the publisher's directory, 404 for an unknown or malformed name, and nothing when not configured", async function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "glassbox-ops-outputs-"));
+    const bytes = new Uint8Array([0, 1, 2, 250]);
+    const { hash } = new OutputPublisher({ dir, baseUrl: "http://127.0.0.1/outputs" }).publish(bytes);
+    const metrics = new PromNodeMetrics();
+    const serving = new OpsServer({ port: 0, metrics, outputsDir: dir });
+    const plain = new OpsServer({ port: 0, metrics });
+    await serving.start();
+    await plain.start();
+    try {
+      const found = await fetch(`http://${HOST}:${serving.port}/outputs/${hash}`);
+      expect(found.status).to.equal(200);
+      expect(found.headers.get("content-type")).to.equal("application/octet-stream");
+      expect(new Uint8Array(await found.arrayBuffer())).to.deep.equal(bytes);
+      const head = await fetch(`http://${HOST}:${serving.port}/outputs/${hash.toUpperCase().replace("0X", "0x")}`, { method: "HEAD" });
+      expect([head.status, head.headers.get("content-length")]).to.deep.equal([200, "4"]);
+      for (const name of [`0x${"00".repeat(32)}`, "..%2F..%2Fetc%2Fpasswd", "x"]) expect((await get(serving.port, `/outputs/${name}`)).status).to.equal(404);
+      expect((await get(plain.port, `/outputs/${hash}`)).status).to.equal(404);
+    } finally {
+      await serving.stop();
+      await plain.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The node's operations endpoint, bound to 127.0.0.1 only (put a reverse proxy in front to expose
  * it): `GET /healthz` says whether the chain watcher is alive, `GET /metrics` is the Prometheus
- * text of the node's registry. Nothing else is served.
+ * text of the node's registry, and, when the executor publishes outputs by reference,
+ * `GET /outputs/<keccak256>` returns one of them (store/outputs.ts). Nothing else is served.
  *
  *   const ops = new OpsServer({ port: 9464, metrics });
  *   await ops.start();
@@ -11,6 +12,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { PollStatus, PromNodeMetrics } from "./metrics";
+import { readPublished } from "../store/outputs";
 
 /** Default: a poll older than this is unhealthy (a node polls every few seconds when healthy). */
 export const DEFAULT_MAX_POLL_AGE_SECONDS = 120;
@@ -25,6 +27,8 @@ export interface OpsServerOptions {
   maxPollAgeSeconds?: number;
   /** Clock in ms (tests inject one). Default Date.now. */
   now?: () => number;
+  /** The OutputPublisher's directory, served at /outputs/<keccak256>; unset: no /outputs/. */
+  outputsDir?: string;
 }
 
 /** The body of /healthz. `lastPollBlock` and `lastPollAgeSeconds` are null before the first poll. */
@@ -105,6 +109,13 @@ export class OpsServer {
     if (path === "/metrics") {
       const { metrics } = this.options;
       return send(res, 200, metrics.contentType, await metrics.text());
+    }
+    if (path.startsWith("/outputs/") && this.options.outputsDir !== undefined) {
+      const bytes = readPublished(this.options.outputsDir, path.slice("/outputs/".length).toLowerCase());
+      if (!bytes) return send(res, 404, "text/plain; charset=utf-8", "no such output\n");
+      res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": bytes.length, "Cache-Control": "public, max-age=31536000, immutable" });
+      res.end(req.method === "HEAD" ? undefined : bytes);
+      return;
     }
     return send(res, 404, "text/plain; charset=utf-8", "not found: try /healthz or /metrics\n");
   }

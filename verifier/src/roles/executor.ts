@@ -11,9 +11,15 @@
  *
  * An input that does not fit the model, or a model that cannot be fetched or loaded, is answered
  * with the invalid-input claim `0x00 reason`, never by silence.
+ *
+ * An output above the publisher's inline limit is published first and posted by reference
+ * (`submitResultRef(jobId, keccak256(output), uri)`, store/outputs.ts). Without a publisher an
+ * output above the contract's 64 KiB cannot be posted at all: the node says so, names the option
+ * to set, and leaves the job to time out.
  */
 import { hexlify, keccak256, randomBytes, getBytes } from "ethers";
-import { invalidClaim } from "../codec/tensor";
+import { invalidClaim, isInvalidClaim } from "../codec/tensor";
+import { MAX_INLINE_OUTPUT_BYTES, type OutputPublisher } from "../store/outputs";
 import { act, chainNow, headBlock, sameAddress, type RoleContext } from "./context";
 import type { PendingAction } from "./pendingStore";
 import type { JobAssignedEvent } from "../../../typechain-types/contracts/JobRegistry";
@@ -31,11 +37,24 @@ export interface OutputStrategy {
   transform(output: Uint8Array, job: { jobId: bigint; attempt: number }): Uint8Array;
 }
 
+export interface ExecutorOptions {
+  /** Tests only: a dishonest transformation of the outputs. */
+  strategy?: OutputStrategy;
+  /** Where outputs above the inline limit are published; without one every output goes inline. */
+  publisher?: OutputPublisher;
+}
+
 export class Executor {
+  private readonly strategy?: OutputStrategy;
+  private readonly publisher?: OutputPublisher;
+
   constructor(
     private readonly ctx: RoleContext,
-    private readonly strategy?: OutputStrategy,
-  ) {}
+    options: ExecutorOptions = {},
+  ) {
+    this.strategy = options.strategy;
+    this.publisher = options.publisher;
+  }
 
   /** NONE and OPTIMISTIC jobs (QUORUM jobs are served from RoundOpened). */
   async onAssigned(args: JobAssignedEvent.OutputObject, block: number): Promise<void> {
@@ -56,21 +75,32 @@ export class Executor {
       return;
     }
     const output = await this.produce(jobId, attempt);
+    if (output.length > MAX_INLINE_OUTPUT_BYTES && !this.publisher) {
+      this.ctx.log.error(
+        { at: "Executor.submit", jobId, attempt, bytes: output.length },
+        `the output is larger than the ${MAX_INLINE_OUTPUT_BYTES} bytes the contract takes inline, and this node publishes nothing by reference; set outputBaseUrl (--output-base-url) to serve such outputs. The job will time out`,
+      );
+      return;
+    }
     // OPTIMISTIC: the finalize is scheduled before the submission, so a crash right after it still
     // finalizes; `finalize` itself waits for the challenge window and drops the job if it moved on.
     const finalizeKey = `finalize:${jobId}:${attempt}`;
     if (mode === MODE.OPTIMISTIC) {
       this.ctx.pending.put({ key: finalizeKey, kind: "executor.finalize", notBefore: 0, payload: { jobId: jobId.toString() } });
     }
-    const outcome = await act(this.ctx, {
-      key,
-      block,
-      at: "Executor.submit",
-      fields: { jobId, attempt, bytes: output.length },
-      method: this.ctx.contracts.jobs.submitResult,
-      args: [jobId, output],
-    });
+    const outcome = await this.submit(key, block, jobId, attempt, output);
     if (outcome === "refused") this.ctx.pending.delete(finalizeKey);
+  }
+
+  /** Posts `output` inline, or publishes it and posts its hash and URI when it is above the inline limit. */
+  private async submit(key: string, block: number, jobId: bigint, attempt: number, output: Uint8Array) {
+    const { jobs } = this.ctx.contracts;
+    // An invalid-input claim always goes inline: the contract reads its marker byte from the output.
+    if (this.publisher?.byReference(output) && !isInvalidClaim(output)) {
+      const { hash, uri } = this.publisher.publish(output);
+      return act(this.ctx, { key, block, at: "Executor.submit", fields: { jobId, attempt, bytes: output.length, uri }, method: jobs.submitResultRef, args: [jobId, hash, uri] });
+    }
+    return act(this.ctx, { key, block, at: "Executor.submit", fields: { jobId, attempt, bytes: output.length }, method: jobs.submitResult, args: [jobId, output] });
   }
 
   /** QUORUM: commits to the output and keeps output and salt for the reveal. */

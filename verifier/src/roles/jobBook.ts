@@ -113,6 +113,19 @@ export class JobBook {
     }
   }
 
+  /**
+   * A by-reference output (submitResultRef): the bytes at `uri`, fetched with the input readers
+   * (same schemes, this node's input byte cap) and checked against `hash`, or why it cannot be had.
+   */
+  async referencedOutput(jobId: bigint, uri: string, hash: string): Promise<{ bytes: Uint8Array } | { unavailable: string }> {
+    try {
+      return { bytes: await this.inputs.fetch({ jobId, uri, hash, size: 0 }) };
+    } catch (err) {
+      if (err instanceof InputFetchError) return { unavailable: `output ${uri}: ${err.detail}` };
+      throw err;
+    }
+  }
+
   /** A runner for the model version, loaded once per digest (a failed load is retried next time). */
   async runner(modelId: bigint, version: number): Promise<ModelRunner> {
     // A published version never changes its digest, so a runner found once needs no further RPC.

@@ -17,7 +17,8 @@
  *
  * A verifier that could not run the model itself (model missing or unloadable, a by-reference
  * input it cannot fetch or whose bytes are not the committed ones) never votes and never
- * challenges: it logs and abstains.
+ * challenges: it logs and abstains. A by-reference output (submitResultRef) is fetched from its
+ * URI and checked against its hash; one that cannot be had is judged a wrong output.
  */
 import { hexlify, keccak256, randomBytes, getBytes, toUtf8Bytes } from "ethers";
 import { compareOutputs, type TolerancePolicy } from "../verify/tolerance";
@@ -77,7 +78,7 @@ export class Verifier {
     if (!this.watches(jobId, attempt)) return;
     const key = `challenge:${jobId}:${attempt}`;
     if (this.ctx.cursor.hasAction(key) || Number(job.status) !== STATUS.Submitted) return;
-    const check = await this.check(jobId, getBytes(args.output), args.outputURI);
+    const check = await this.check(jobId, { output: getBytes(args.output), outputURI: args.outputURI, outputHash: args.outputHash });
     if (check.kind === "abstain") {
       this.ctx.log.warn({ at: "Verifier.watch", jobId, attempt, why: check.why }, "cannot re-run this job; not challenging");
       return;
@@ -99,8 +100,8 @@ export class Verifier {
     if (this.ctx.cursor.hasAction(key)) return;
     const dispute = await this.ctx.contracts.disputes.disputeOf(disputeId);
     if (dispute.resolved || (await chainNow(this.ctx)) > Number(dispute.commitEnd)) return;
-    const [, , output, outputURI] = await this.ctx.contracts.jobs.resultOf(jobId);
-    const check = await this.check(jobId, getBytes(output), outputURI);
+    const [, outputHash, output, outputURI] = await this.ctx.contracts.jobs.resultOf(jobId);
+    const check = await this.check(jobId, { output: getBytes(output), outputURI, outputHash });
     if (check.kind === "abstain") {
       // A verifier never votes on a job it did not re-run; it takes the non-reveal penalty instead.
       this.ctx.log.warn({ at: "Verifier.vote", jobId, disputeId, why: check.why }, "cannot re-run this job; abstaining");
@@ -166,11 +167,21 @@ export class Verifier {
     return Number(BigInt(keccak256(toUtf8Bytes(this.ctx.address.toLowerCase()))) % BigInt(MAX_LIVENESS_GRACE));
   }
 
-  /** Re-runs the job and compares the claimed output with this node's own. */
-  private async check(jobId: bigint, claimed: Uint8Array, outputURI: string): Promise<Check> {
-    if (claimed.length === 0) return { kind: "abstain", why: `output by reference (${outputURI}) is not fetched by this node yet` };
+  /**
+   * Re-runs the job and compares the claimed output with this node's own. A by-reference output
+   * that cannot be fetched, or whose bytes are not the committed ones, counts as a wrong output:
+   * nobody can check it, so its executor must not be paid for it (roles/executor.ts publishes
+   * before it submits).
+   */
+  private async check(jobId: bigint, claim: { output: Uint8Array; outputURI: string; outputHash: string }): Promise<Check> {
     const mine = await this.ctx.book.compute(jobId);
     if (mine.kind !== "output") return { kind: "abstain", why: mine.error };
+    let claimed = claim.output;
+    if (claimed.length === 0 && claim.outputURI !== "") {
+      const fetched = await this.ctx.book.referencedOutput(jobId, claim.outputURI, claim.outputHash);
+      if ("unavailable" in fetched) return { kind: "checked", equal: false, reason: `the claimed output cannot be checked: ${fetched.unavailable}` };
+      claimed = fetched.bytes;
+    }
     const request = await this.ctx.book.request(jobId);
     const policy = await this.ctx.contracts.models.policyOf(request.modelId);
     const tolerance: TolerancePolicy = { exact: policy.exact, absTolerance: policy.absTolerance, relTolerance: policy.relTolerance };

@@ -60,7 +60,7 @@ export class InputFetchError extends Error {
     readonly failure: InputFailure,
     readonly jobId: bigint,
     readonly uri: string,
-    detail: string,
+    readonly detail: string,
     options?: { cause?: unknown },
   ) {
     super(`job ${jobId}: input ${uri}: ${detail}`, options);
