@@ -350,7 +350,10 @@ function roleIndex(role: string): number {
   return i;
 }
 
-async function tokenAmount(s: Session, amount: string, what: string): Promise<bigint> {
+/** The largest uint96: fees and fee floors are uint96 in the contracts. */
+const MAX_UINT96 = 2n ** 96n - 1n;
+
+async function tokenAmount(s: Session, amount: string, what: string, max?: bigint): Promise<bigint> {
   const decimals = await s.token.decimals();
   let value: bigint;
   try {
@@ -359,6 +362,7 @@ async function tokenAmount(s: Session, amount: string, what: string): Promise<bi
     throw new CliError(`${what} "${amount}" is not a token amount (a decimal number such as 200 or 0.5)`);
   }
   if (value <= 0n) throw new CliError(`${what} must be more than 0`);
+  if (max !== undefined && value > max) throw new CliError(`${what} ${amount} is above the largest amount the contracts take (${formatUnits(max, decimals)})`);
   return value;
 }
 
@@ -460,7 +464,7 @@ async function registerModel(io: CliIo, flags: Flags, file: string, o: RegisterO
       exact: o.exact === true,
       auditRateBps: intOption(o.auditRate, "--audit-rate", 0, 10_000),
       maxInputBytes: intOption(o.maxInput, "--max-input", 1, 2 ** 30),
-      minFee: await tokenAmountOrZero(s, o.minFee, "--min-fee"),
+      minFee: await tokenAmountOrZero(s, o.minFee, "--min-fee", MAX_UINT96),
       absTolerance: o.exact ? 0n : tolerance(o.absTol, "--abs-tol"),
       relTolerance: o.exact ? 0n : tolerance(o.relTol, "--rel-tol"),
       schemaHash: o.schema ? keccak256(readInputFile(o.schema, "schema file")) /* IModelRegistry: keccak256 of the schema document */ : "0x" + "00".repeat(32),
@@ -476,9 +480,9 @@ async function registerModel(io: CliIo, flags: Flags, file: string, o: RegisterO
   });
 }
 
-async function tokenAmountOrZero(s: Session, amount: string, what: string): Promise<bigint> {
+async function tokenAmountOrZero(s: Session, amount: string, what: string, max?: bigint): Promise<bigint> {
   if (/^0*(\.0*)?$/.test(amount)) return 0n;
-  return tokenAmount(s, amount, what);
+  return tokenAmount(s, amount, what, max);
 }
 
 function modeMask(list: string): number {
@@ -561,7 +565,7 @@ async function requestJob(io: CliIo, flags: Flags, o: RequestOptions): Promise<v
     const latest = Number(await s.models.versionCount(modelId));
     const version = o.version === undefined ? latest : intOption(o.version, "--version", 1, latest);
     const protocolMin = (await s.jobs.params()).minFee;
-    const fee = o.fee === undefined ? (policy.minFee > protocolMin ? policy.minFee : protocolMin) : await tokenAmount(s, o.fee, "--fee");
+    const fee = o.fee === undefined ? (policy.minFee > protocolMin ? policy.minFee : protocolMin) : await tokenAmount(s, o.fee, "--fee", MAX_UINT96);
     const me = await signerOf(s).getAddress();
     await ensureAllowance(s, me, await s.jobs.getAddress(), fee);
     const now = (await s.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);

@@ -522,6 +522,14 @@ describe("glassbox: failures are one clear line on stderr and exit code 1", func
       expectOneLine(await request(world, input, "42"), /^glassbox: model 42 does not exist \(the registry has 0 models\)\n$/);
     });
 
+    it("a fee above what the contracts take (uint96), naming --fee", async function () {
+      const world = await loadFixture(cliWorld);
+      const modelId = await register(world, tmpDir());
+      const input = writeJson(tmpDir(), "in.json", SAMPLE_JSON);
+      const run = await cli(world, ["job", "request", "--model", String(modelId), "--input", input, "--mode", "none", "--fee", "1" + "0".repeat(30)]);
+      expectOneLine(run, /^glassbox: --fee 1000000000000000000000000000000 is above the largest amount the contracts take \(79228162514\.264337593543950335\)\n$/);
+    });
+
     it("malformed JSON", async function () {
       const world = await loadFixture(cliWorld);
       expectOneLine(await request(world, writeJson(tmpDir(), "in.json", '{"x": {"dtype": ')), /^glassbox: .*in\.json is not JSON: /);
