@@ -50,6 +50,9 @@ export function nodeArgs(spec: NodeSpec, launch: NodeLaunch, dataDir: string): s
     spec.role === "verifier" ? "1" : "0",
     "--metrics-port",
     String(launch.metricsPort),
+    // Every node of a devnet is on 127.0.0.1: outputs (and inputs) by reference are local URLs.
+    "--allow-private-uris",
+    "true",
     // Outputs above 16 KiB are served by the node's own ops endpoint and posted by reference.
     ...(spec.role === "verifier" ? [] : ["--output-base-url", `http://127.0.0.1:${launch.metricsPort}/outputs`]),
     "--log-level",

@@ -306,7 +306,7 @@ async function nodeStart(io: CliIo, flags: Flags): Promise<void> {
       pollIntervalMs: config.pollIntervalMs,
       sender: { bumpPercent: config.feeBumpPercent, replaceAfterMs: config.replaceAfterMs, maxAttempts: config.maxTxAttempts },
       modelStore: { ipfsGateway: config.ipfsGateway, maxBytes: config.maxModelBytes },
-      inputs: { ipfsGateway: config.ipfsGateway, maxBytes: config.maxInputBytes, allowFileUris: config.allowFileInputs },
+      inputs: { ipfsGateway: config.ipfsGateway, maxBytes: config.maxInputBytes, allowFileUris: config.allowFileInputs, allowPrivateHosts: config.allowPrivateUris },
       outputs: config.outputBaseUrl === undefined ? undefined : { dir: outputsDir, baseUrl: config.outputBaseUrl, inlineBytes: config.inlineOutputBytes },
     };
     const metrics = new PromNodeMetrics();
@@ -671,8 +671,9 @@ async function printResult(io: CliIo, s: Session, jobId: bigint): Promise<void> 
 
 /** A by-reference output, fetched like a node fetches inputs and checked against the committed hash. */
 async function referencedOutput(s: Session, jobId: bigint, uri: string, hash: string): Promise<Uint8Array> {
-  // file:// is read too: the bytes are printed only when they hash to what the chain committed.
-  const source = new InputSource({ ipfsGateway: s.config.ipfsGateway, maxBytes: s.config.maxInputBytes, allowFileUris: true });
+  // Any file:// or local host is read: the user asked for this output, and its bytes are printed
+  // only when they hash to what the chain committed.
+  const source = new InputSource({ ipfsGateway: s.config.ipfsGateway, maxBytes: s.config.maxInputBytes, allowFileUris: true, allowPrivateHosts: true });
   try {
     return await source.fetch({ jobId, uri, hash, size: 0 });
   } catch (err) {

@@ -31,6 +31,7 @@ export interface GlassboxConfig {
   maxModelBytes: number;
   maxInputBytes: number;
   allowFileInputs: boolean;
+  allowPrivateUris: boolean;
   outputBaseUrl: string | undefined;
   inlineOutputBytes: number;
   metricsPort: number;
@@ -145,6 +146,12 @@ export const OPTIONS: OptionTable = {
   },
   allowFileInputs: {
     description: "read by-reference job inputs from file:// URIs (a requester could probe this machine's files: tests and devnets only)",
+    default: false,
+    parse: (raw) => boolean(raw),
+  },
+  allowPrivateUris: {
+    description:
+      "fetch http(s) job inputs and by-reference outputs from loopback, private and link-local addresses (a requester or executor could make the node probe its own network: tests and devnets only)",
     default: false,
     parse: (raw) => boolean(raw),
   },

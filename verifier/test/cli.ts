@@ -154,6 +154,7 @@ describe("loadConfig: a bad value is a ConfigError naming the option and what is
     maxModelBytes: "1.5",
     maxInputBytes: "0",
     allowFileInputs: "maybe",
+    allowPrivateUris: "sometimes",
     outputBaseUrl: "ipfs://outputs",
     inlineOutputBytes: "65537",
     metricsPort: "70000",

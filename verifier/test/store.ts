@@ -18,6 +18,7 @@ import {
   type StoreLogLine,
 } from "../src/store/modelStore";
 import { DEFAULT_MAX_INPUT_BYTES, InputFetchError, InputSource, type InputRef } from "../src/store/inputs";
+import { isPublicAddress, readUri } from "../src/store/sources";
 
 const CID = "bafkreidgvpkjawlxz6sffxzwgooowe5yt7i6wsyg236mfoks77nywkptdq";
 const MODEL_NAME = /model 7 version 2/;
@@ -76,6 +77,8 @@ async function startServer(model: Uint8Array): Promise<TestServer> {
     } else if (route === "/declared-huge") {
       res.writeHead(200, { "content-length": String(1 << 30) });
       res.write(Buffer.alloc(1024));
+    } else if (route === "/redirect") {
+      res.writeHead(302, { location: "/model.onnx" }).end();
     } else if (route === "/silent") {
       // Never answers: the store's timeout must end the request.
     } else {
@@ -359,7 +362,8 @@ describe("InputSource", function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "glassbox-inputs-"));
     file = path.join(dir, "input.bin");
     fs.writeFileSync(file, input);
-    inputs = new InputSource({ ipfsGateway: `${server.url}/ipfs/`, timeoutMs: 2_000, allowFileUris: true });
+    // The test server is on 127.0.0.1, which a node refuses by default (see the private-host tests).
+    inputs = new InputSource({ ipfsGateway: `${server.url}/ipfs/`, timeoutMs: 2_000, allowFileUris: true, allowPrivateHosts: true });
     server.requests.length = 0;
   });
 
@@ -373,7 +377,7 @@ describe("InputSource", function () {
   });
 
   it("reads no file:// input unless allowed: the URI is the requester's, the files are the node's", async function () {
-    const strict = new InputSource({ ipfsGateway: `${server.url}/ipfs/` });
+    const strict = new InputSource({ ipfsGateway: `${server.url}/ipfs/`, allowPrivateHosts: true });
     const err = await refusal(strict.fetch(ref(pathToFileURL(file).href)));
     expect([err.failure, err.reason]).to.deep.equal(["unsupportedUri", "undecodableInput"]);
     expect(err.message).to.include("allowFileInputs");
@@ -425,13 +429,41 @@ describe("InputSource", function () {
   });
 
   it("refuses a declared size above its own limit without fetching, and caps an undeclared size at that limit", async function () {
-    const small = new InputSource({ maxBytes: 1_000, allowFileUris: true });
+    const small = new InputSource({ maxBytes: 1_000, allowFileUris: true, allowPrivateHosts: true });
     const declared = await refusal(small.fetch(ref(`${server.url}/model.onnx`, { size: 1_001 })));
     expect([declared.failure, declared.reason]).to.deep.equal(["tooLarge", "inputTooLarge"]);
     expect(server.requests).to.deep.equal([]);
     const undeclared = await refusal(small.fetch(ref(pathToFileURL(file).href, { size: 0 })));
     expect(undeclared.failure).to.equal("tooLarge");
     expect(undeclared.message).to.include("this node's limit of 1000 bytes");
+  });
+
+  it("refuses http(s) URIs on loopback, private, link-local and reserved hosts by default, without sending a request", async function () {
+    const strict = new InputSource({ ipfsGateway: `${server.url}/ipfs/`, timeoutMs: 2_000 });
+    const port = new URL(server.url).port;
+    for (const host of ["127.0.0.1", "localhost", "[::1]", "10.1.2.3", "192.168.0.1", "169.254.169.254", "[::ffff:127.0.0.1]", "0.0.0.0", "[fd00::1]"]) {
+      const err = await refusal(strict.fetch(ref(`http://${host}:${port}/model.onnx`)));
+      expect([err.failure, err.reason], host).to.deep.equal(["unsupportedUri", "undecodableInput"]);
+      expect(err.message, host).to.match(/is a loopback, private or reserved address \(.+\); such URIs are refused unless allowPrivateUris is on/);
+    }
+    expect(server.requests).to.deep.equal([]);
+    // The operator's own gateway is not a stranger's URI: ipfs:// through a local gateway still works.
+    expect(Buffer.from(await strict.fetch(ref(`ipfs://${CID}`))).equals(input)).to.equal(true);
+  });
+
+  it("judges public and non-public addresses as the IANA special-purpose registry does", function () {
+    for (const a of ["8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2001:4860:4860::8888", "::ffff:8.8.8.8"]) expect(isPublicAddress(a), a).to.equal(true);
+    for (const a of ["127.0.0.1", "10.0.0.1", "172.16.5.4", "172.31.255.255", "100.64.0.1", "192.0.0.8", "198.18.0.1", "224.0.0.1", "255.255.255.255", "::", "::1", "fe80::1", "fc00::1", "ff02::1", "::ffff:10.0.0.1", "not an ip"]) {
+      expect(isPublicAddress(a), a).to.equal(false);
+    }
+  });
+
+  it("follows no redirect for a filtered URI (it could lead to a private host), and names the target", async function () {
+    const errors = { unsupported: (d: string) => new Error(`unsupported: ${d}`), fetchFailed: (_u: string, d: string) => new Error(`failed: ${d}`), tooLarge: () => new Error("too large") };
+    const limits = { maxBytes: 1 << 20, timeoutMs: 2_000, ipfsGateway: `${server.url}/ipfs/` };
+    const refused = await rejection(readUri(`${server.url}/redirect`, { ...limits, hostFilter: () => true }, errors));
+    expect(refused.message).to.equal("failed: HTTP 302 redirect to /model.onnx not followed (the URI must name the bytes directly)");
+    expect(Buffer.from(await readUri(`${server.url}/redirect`, limits, errors)).equals(input)).to.equal(true);
   });
 
   it("defaults its limit to 16 MiB and refuses a bad option at construction, naming it", function () {

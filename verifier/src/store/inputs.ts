@@ -9,7 +9,7 @@
  */
 import { keccak256 } from "ethers";
 import type { InvalidReason } from "../codec/tensor";
-import { checkGateway, checkPositive, DEFAULT_IPFS_GATEWAY, readUri, type SourceErrors } from "./sources";
+import { checkGateway, checkPositive, DEFAULT_IPFS_GATEWAY, isPublicAddress, readUri, type SourceErrors } from "./sources";
 
 /** Default byte cap of one input: 16 MiB, far above what a CPU model of this node takes in one run. */
 export const DEFAULT_MAX_INPUT_BYTES = 16 * 1024 * 1024;
@@ -29,6 +29,12 @@ export interface InputSourceOptions {
    * and roughly how large it is. Turn it on only for tests and a devnet.
    */
   allowFileUris?: boolean;
+  /**
+   * Whether http(s) URIs may name loopback, private, link-local or reserved addresses. Default
+   * false: otherwise a requester (or, for outputs, an executor) could make nodes probe their own
+   * network, and read the answer off their claims. Turn it on only for tests and a devnet.
+   */
+  allowPrivateHosts?: boolean;
 }
 
 /** A by-reference input, as the JobRequested event gives it. */
@@ -74,9 +80,11 @@ export class InputSource {
   private readonly ipfsGateway: string;
   private readonly timeoutMs: number;
   private readonly allowFileUris: boolean;
+  private readonly hostFilter: ((address: string) => boolean) | undefined;
 
   constructor(options: InputSourceOptions = {}) {
     this.allowFileUris = options.allowFileUris ?? false;
+    this.hostFilter = options.allowPrivateHosts ? undefined : isPublicAddress;
     this.ipfsGateway = checkGateway("InputSource", options.ipfsGateway ?? DEFAULT_IPFS_GATEWAY);
     this.maxBytes = checkPositive("InputSource", "maxBytes", options.maxBytes ?? DEFAULT_MAX_INPUT_BYTES);
     this.timeoutMs = checkPositive("InputSource", "timeoutMs", options.timeoutMs ?? DEFAULT_INPUT_TIMEOUT_MS);
@@ -99,7 +107,9 @@ export class InputSource {
       tooLarge: (maxBytes, size) =>
         fail("tooLarge", `it is larger than ${cap === ref.size ? "its declared size" : "this node's limit"} of ${maxBytes} bytes` + (size === undefined ? "" : ` (${size} bytes)`)),
     };
-    const bytes = await readUri(ref.uri, { maxBytes: cap, timeoutMs: this.timeoutMs, ipfsGateway: this.ipfsGateway, signal }, errors);
+    // ipfs:// goes through the operator's own gateway, which may well be local: only http(s) URIs are filtered.
+    const hostFilter = /^https?:/i.test(ref.uri) ? this.hostFilter : undefined;
+    const bytes = await readUri(ref.uri, { maxBytes: cap, timeoutMs: this.timeoutMs, ipfsGateway: this.ipfsGateway, signal, hostFilter }, errors);
     const actual = keccak256(bytes);
     if (actual !== ref.hash.toLowerCase()) throw fail("hashMismatch", `its ${bytes.length} bytes have keccak256 ${actual}, but the job commits to ${ref.hash}; not run`);
     return bytes;

@@ -1,4 +1,6 @@
+import { lookup } from "node:dns/promises";
 import { open } from "node:fs/promises";
+import { BlockList, isIP } from "node:net";
 import { fileURLToPath } from "node:url";
 import { FetchError, ModelTooLargeError, UnsupportedUriError, type ModelRef } from "./errors";
 
@@ -19,6 +21,64 @@ export interface ReadLimits {
   ipfsGateway: string;
   /** Cancels the read; its reason is thrown as is. */
   signal?: AbortSignal;
+  /**
+   * For URIs chosen by someone else (a requester's input, an executor's output): every address an
+   * http(s) host resolves to must pass this filter (isPublicAddress), and redirects are not
+   * followed. Unset: any host, redirects followed (a model's URI, the operator's own gateway).
+   */
+  hostFilter?: (address: string) => boolean;
+}
+
+/** Loopback, private, link-local, shared, multicast and reserved ranges: nothing a URI from a stranger should reach. */
+const NON_PUBLIC = new BlockList();
+for (const [net, bits] of [
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.0.0.0", 24],
+  ["192.168.0.0", 16],
+  ["198.18.0.0", 15],
+  ["224.0.0.0", 3],
+] as const) {
+  NON_PUBLIC.addSubnet(net, bits, "ipv4");
+}
+for (const [net, bits] of [
+  ["::", 127],
+  ["fc00::", 7],
+  ["fe80::", 10],
+  ["ff00::", 8],
+] as const) {
+  NON_PUBLIC.addSubnet(net, bits, "ipv6");
+}
+
+/** Whether `address` (an IPv4 or IPv6 literal) is a public unicast address; IPv4-mapped IPv6 is judged as IPv4. */
+export function isPublicAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return isPublicAddress(mapped[1]);
+  const family = isIP(address);
+  if (family === 0) return false;
+  return !NON_PUBLIC.check(address, family === 4 ? "ipv4" : "ipv6");
+}
+
+/** Resolves `url`'s host and refuses it unless every address passes `filter`. */
+async function checkHost(url: URL, filter: (address: string) => boolean, errors: SourceErrors): Promise<void> {
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  let addresses: string[];
+  if (isIP(host) !== 0) addresses = [host];
+  else {
+    try {
+      addresses = (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+    } catch (err) {
+      throw errors.fetchFailed(url.href, `cannot resolve ${host} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, undefined, err);
+    }
+  }
+  const refused = addresses.find((a) => !filter(a));
+  if (refused !== undefined) {
+    throw errors.unsupported(`${host} is a loopback, private or reserved address (${refused}); such URIs are refused unless allowPrivateUris is on (devnets and tests only)`);
+  }
 }
 
 /** Default IPFS gateway: a local Kubo node. */
@@ -65,8 +125,11 @@ export async function readUri(uri: string, limits: ReadLimits, errors: SourceErr
     case "file":
       return readFileUri(uri, limits, errors);
     case "http":
-    case "https":
-      return readHttp(parseHttpUrl(uri, errors), limits, errors);
+    case "https": {
+      const url = parseHttpUrl(uri, errors);
+      if (limits.hostFilter) await checkHost(url, limits.hostFilter, errors);
+      return readHttp(url, limits, errors);
+    }
     case "ipfs":
       return readHttp(ipfsGatewayUrl(uri, limits.ipfsGateway, errors), limits, errors);
     default:
@@ -157,9 +220,14 @@ async function readHttp(url: URL, limits: ReadLimits, errors: SourceErrors): Pro
 
   let response: Response;
   try {
-    response = await fetch(url, { signal, redirect: "follow" });
+    // A filtered host could redirect to an unfiltered one: such reads follow no redirect.
+    response = await fetch(url, { signal, redirect: limits.hostFilter ? "manual" : "follow" });
   } catch (err) {
     throw failed(err);
+  }
+  if (limits.hostFilter && response.status >= 300 && response.status < 400) {
+    await response.body?.cancel().catch(() => undefined);
+    throw errors.fetchFailed(url.href, `HTTP ${response.status} redirect to ${response.headers.get("location") ?? "?"} not followed (the URI must name the bytes directly)`, response.status);
   }
   if (!response.ok) {
     await response.body?.cancel().catch(() => undefined);
