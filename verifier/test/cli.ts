@@ -393,18 +393,26 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * Registers the MLP, stakes the operator as an executor and starts `glassbox node start` for it
+ * in-process on a free metrics port (plus `extra(port)` flags); abort `abort` to stop it.
+ */
+async function servingExecutor(world: CliWorld, extra: (port: number) => string[] = () => []) {
+  const modelId = await register(world, tmpDir());
+  const key = ["--key", "OPERATOR_KEY"];
+  expect((await cli(world, ["node", "stake", "executor", "200", ...key])).code).to.equal(0);
+  const logger = new RecordingLogger("cli-node");
+  const abort = new AbortController();
+  const port = await freePort();
+  const nodeFlags = ["--roles", "executor", "--confirmations", "0", "--poll-interval-ms", "20", "--data-dir", tmpDir(), "--metrics-port", String(port), ...key, ...extra(port)];
+  const serving = cli(world, ["node", "start", ...nodeFlags], { signal: abort.signal, logger });
+  return { modelId, logger, abort, port, serving };
+}
+
 describe("glassbox job request --wait, served by glassbox node start", function () {
   it("stakes, serves the job, prints the job id and the model's outputs, and job status/result agree", async function () {
     const world = await loadFixture(cliWorld);
-    const modelId = await register(world, tmpDir());
-    const key = ["--key", "OPERATOR_KEY"];
-    expect((await cli(world, ["node", "stake", "executor", "200", ...key])).code).to.equal(0);
-
-    const logger = new RecordingLogger("cli-node");
-    const abort = new AbortController();
-    const port = await freePort();
-    const nodeFlags = ["--roles", "executor", "--confirmations", "0", "--poll-interval-ms", "20", "--data-dir", tmpDir(), "--metrics-port", String(port), ...key];
-    const serving = cli(world, ["node", "start", ...nodeFlags], { signal: abort.signal, logger });
+    const { modelId, logger, abort, port, serving } = await servingExecutor(world);
     try {
       const input = writeJson(tmpDir(), "input.json", SAMPLE_JSON);
       const run = await cli(world, ["job", "request", "--model", String(modelId), "--input", input, "--mode", "none", "--wait", "--wait-timeout", "30", "--poll-interval-ms", "20"]);
@@ -441,15 +449,8 @@ describe("glassbox job request --wait, served by glassbox node start", function 
 describe("glassbox node start --output-base-url: outputs above the inline limit go by reference", function () {
   it("publishes the output under /outputs/<keccak256> of its ops endpoint, posts its hash and URI, and job request --wait and job result fetch and print it", async function () {
     const world = await loadFixture(cliWorld);
-    const modelId = await register(world, tmpDir());
-    const key = ["--key", "OPERATOR_KEY"];
-    expect((await cli(world, ["node", "stake", "executor", "200", ...key])).code).to.equal(0);
-    const logger = new RecordingLogger("cli-node");
-    const abort = new AbortController();
-    const port = await freePort();
+    const { modelId, logger, abort, port, serving } = await servingExecutor(world, (p) => ["--output-base-url", `http://127.0.0.1:${p}/outputs`, "--inline-output-bytes", "1"]);
     const base = `http://127.0.0.1:${port}/outputs`;
-    const nodeFlags = ["--roles", "executor", "--confirmations", "0", "--poll-interval-ms", "20", "--data-dir", tmpDir(), "--metrics-port", String(port), ...key];
-    const serving = cli(world, ["node", "start", ...nodeFlags, "--output-base-url", base, "--inline-output-bytes", "1"], { signal: abort.signal, logger });
     try {
       const input = writeJson(tmpDir(), "input.json", SAMPLE_JSON);
       const run = await cli(world, ["job", "request", "--model", String(modelId), "--input", input, "--mode", "none", "--wait", "--wait-timeout", "30", "--poll-interval-ms", "20"]);
