@@ -312,6 +312,9 @@ async function nodeStart(io: CliIo, flags: Flags): Promise<void> {
     const metrics = new PromNodeMetrics();
     const logger = meteredLogger(io.logger ?? pino({ level: config.logLevel, base: undefined }, pino.destination(2)), metrics);
     const node = new GlassboxNode(nodeConfig, { signer: signerOf(s), logger, metrics, strategy: io.strategy });
+    if (config.outputBaseUrl !== undefined && config.metricsPort === 0) {
+      logger.warn({ at: "cli.nodeStart", outputsDir, outputBaseUrl: config.outputBaseUrl }, "the ops endpoint is off (metricsPort 0): serve the outputs directory at outputBaseUrl yourself, or verifiers will judge by-reference outputs wrong");
+    }
     const ops = config.metricsPort === 0 ? undefined : new OpsServer({ port: config.metricsPort, metrics, outputsDir: config.outputBaseUrl === undefined ? undefined : outputsDir });
     const { signal, release } = stopSignal(io);
     try {
