@@ -329,7 +329,7 @@ export async function runDevnetLoad(quick: boolean): Promise<DevnetSection> {
     const specs = NODES.map((n) => ({ ...n, stake: NODE_STAKE }));
     const booted = await bootDevnet(group, { root: ROOT, port, stateDir, deploymentFile, fund: [...CLIENT_INDEXES, ...NODES.map((n) => n.accountIndex)], stake: specs });
     const { chain, deployment } = booted;
-    provider = booted.provider;
+    provider = chain.provider;
     const models = [...booted.models.values()];
     clock = new Clock(provider, SPEED, (err) => log(`devnet: clock: ${(err as Error).message}`));
     clock.start();

@@ -90,7 +90,8 @@ export async function startDevnet(spec: DevnetSpec): Promise<Devnet> {
       stake: spec.nodes,
       models: { names: ["mlp"], auditRateBps: spec.auditRateBps ?? 0 },
     });
-    const { chain, provider, deployment, models } = booted;
+    const { chain, deployment, models } = booted;
+    const provider = chain.provider;
     partial.provider = provider;
     const client = new DemoClient(devnetWallet(CLIENT_INDEXES[0], provider), deployment);
     partial.client = client;

@@ -26,7 +26,6 @@ export interface BootOptions {
 
 export interface Booted {
   chain: { process: Started; provider: JsonRpcProvider; url: string };
-  provider: JsonRpcProvider;
   deployed: DeployResult;
   deployment: Deployment;
   models: Map<string, RegisteredModel>;
@@ -42,5 +41,5 @@ export async function bootDevnet(group: ProcessGroup, o: BootOptions): Promise<B
   await fund(deployment, deployer, o.fund);
   const models = await registerModels(deployment, devnetWallet(MODEL_OWNER_INDEX, provider), path.join(o.stateDir, "models"), o.models);
   for (const node of o.stake) await stakeNode(deployment, node, provider);
-  return { chain, provider, deployed, deployment, models };
+  return { chain, deployed, deployment, models };
 }

@@ -139,7 +139,7 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
       stake: NODES,
     });
     const { chain, deployment, models } = booted;
-    provider = booted.provider;
+    provider = chain.provider;
     say(`deployed the protocol (${booted.deployed.sent} transactions) -> ${rel(options.deploymentFile)}`);
     say(`registered ${[...models.values()].map((m) => `#${m.id} ${m.model.description}`).join("; ")}`);
 

@@ -49,7 +49,7 @@ describe("a node killed mid-job (SIGKILL) and restarted", function () {
       models: { names: ["mlp"], auditRateBps: 0 },
     });
     const { chain } = booted;
-    provider = booted.provider;
+    provider = chain.provider;
     deployment = booted.deployment;
     mlp = booted.models.get("mlp") as RegisteredModel;
     client = new DemoClient(devnetWallet(CLIENT_INDEXES[0], provider), deployment);

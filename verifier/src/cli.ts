@@ -23,7 +23,8 @@ import type { OutputStrategy } from "./roles/executor";
 import { decodeTensors, encodeTensors, INVALID_REASONS, isInvalidClaim, TensorCodecError } from "./codec/tensor";
 import { errorText, type NodeLogger } from "./roles/context";
 import { ModelStore } from "./store/modelStore";
-import { InputFetchError, InputSource } from "./store/inputs";
+import { InputSource } from "./store/inputs";
+import { fetchReferencedOutput } from "./store/outputs";
 import { parseTensorJson, tensorsToJson, TensorJsonError } from "./tensorJson";
 import { meteredLogger, PromNodeMetrics } from "./ops/metrics";
 import { OpsServer } from "./ops/server";
@@ -293,7 +294,7 @@ async function nodeStart(io: CliIo, flags: Flags): Promise<void> {
   await withSession(io, flags, true, async (s) => {
     const { config, deployment } = s;
     fs.mkdirSync(config.dataDir, { recursive: true });
-    const outputsDir = path.join(config.dataDir, "outputs");
+    const outputs = config.outputBaseUrl === undefined ? undefined : { dir: path.join(config.dataDir, "outputs"), baseUrl: config.outputBaseUrl, inlineBytes: config.inlineOutputBytes };
     const nodeConfig: NodeConfig = {
       jobRegistry: deployment.contracts.jobRegistry,
       dbFile: path.join(config.dataDir, "node.sqlite"),
@@ -307,15 +308,15 @@ async function nodeStart(io: CliIo, flags: Flags): Promise<void> {
       sender: { bumpPercent: config.feeBumpPercent, replaceAfterMs: config.replaceAfterMs, maxAttempts: config.maxTxAttempts },
       modelStore: { ipfsGateway: config.ipfsGateway, maxBytes: config.maxModelBytes },
       inputs: { ipfsGateway: config.ipfsGateway, maxBytes: config.maxInputBytes, allowFileUris: config.allowFileInputs, allowPrivateHosts: config.allowPrivateUris },
-      outputs: config.outputBaseUrl === undefined ? undefined : { dir: outputsDir, baseUrl: config.outputBaseUrl, inlineBytes: config.inlineOutputBytes },
+      outputs,
     };
     const metrics = new PromNodeMetrics();
     const logger = meteredLogger(io.logger ?? pino({ level: config.logLevel, base: undefined }, pino.destination(2)), metrics);
     const node = new GlassboxNode(nodeConfig, { signer: signerOf(s), logger, metrics, strategy: io.strategy });
-    if (config.outputBaseUrl !== undefined && config.metricsPort === 0) {
-      logger.warn({ at: "cli.nodeStart", outputsDir, outputBaseUrl: config.outputBaseUrl }, "the ops endpoint is off (metricsPort 0): serve the outputs directory at outputBaseUrl yourself, or verifiers will judge by-reference outputs wrong");
+    if (outputs && config.metricsPort === 0) {
+      logger.warn({ at: "cli.nodeStart", outputsDir: outputs.dir, outputBaseUrl: outputs.baseUrl }, "the ops endpoint is off (metricsPort 0): serve the outputs directory at outputBaseUrl yourself, or verifiers will judge by-reference outputs wrong");
     }
-    const ops = config.metricsPort === 0 ? undefined : new OpsServer({ port: config.metricsPort, metrics, outputsDir: config.outputBaseUrl === undefined ? undefined : outputsDir });
+    const ops = config.metricsPort === 0 ? undefined : new OpsServer({ port: config.metricsPort, metrics, outputsDir: outputs?.dir });
     const { signal, release } = stopSignal(io);
     try {
       await ops?.start();
@@ -677,12 +678,9 @@ async function referencedOutput(s: Session, jobId: bigint, uri: string, hash: st
   // Any file:// or local host is read: the user asked for this output, and its bytes are printed
   // only when they hash to what the chain committed.
   const source = new InputSource({ ipfsGateway: s.config.ipfsGateway, maxBytes: s.config.maxInputBytes, allowFileUris: true, allowPrivateHosts: true });
-  try {
-    return await source.fetch({ jobId, uri, hash, size: 0 });
-  } catch (err) {
-    if (err instanceof InputFetchError) throw new CliError(`job ${jobId}'s output is by reference at ${uri} and cannot be had: ${err.detail}`);
-    throw err;
-  }
+  const fetched = await fetchReferencedOutput(source, jobId, uri, hash);
+  if ("unavailable" in fetched) throw new CliError(`job ${jobId}'s output is by reference at ${uri} and cannot be had: ${fetched.unavailable}`);
+  return fetched.bytes;
 }
 
 async function ensureAllowance(s: Session, owner: string, spender: string, amount: bigint): Promise<void> {

@@ -11,6 +11,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { DEFAULT_INLINE_OUTPUT_BYTES, MAX_INLINE_OUTPUT_BYTES } from "./store/outputs";
 
 export type RoleSetting = "executor" | "verifier" | "both";
 export const ROLE_SETTINGS: readonly RoleSetting[] = ["executor", "verifier", "both"];
@@ -163,8 +164,8 @@ export const OPTIONS: OptionTable = {
   },
   inlineOutputBytes: {
     description: "largest output posted inline; a larger one is published under outputBaseUrl and posted by reference (at most 65536, the contract's limit)",
-    default: 16 * 1024,
-    parse: (raw) => integer(raw, 1, 64 * 1024),
+    default: DEFAULT_INLINE_OUTPUT_BYTES,
+    parse: (raw) => integer(raw, 1, MAX_INLINE_OUTPUT_BYTES),
   },
   metricsPort: {
     description: "port of the /healthz, /metrics and /outputs/ HTTP endpoint (0 turns it off)",

@@ -9,6 +9,7 @@ import { invalidClaim, type InvalidReason } from "../codec/tensor";
 import { NoMetrics, timeInference, type NodeMetrics } from "../ops/metrics";
 import { InvalidInputError, ModelLoadError, ModelRunner } from "../runtime/runner";
 import { InputFetchError, InputSource } from "../store/inputs";
+import { fetchReferencedOutput } from "../store/outputs";
 import { ModelStoreError, type ModelRef, type ModelStore } from "../store/modelStore";
 import type { JobRequestedEvent } from "../../../typechain-types/contracts/JobRegistry";
 import type { ModelRegistry, JobRegistry } from "../../../typechain-types";
@@ -118,12 +119,8 @@ export class JobBook {
    * (same schemes, this node's input byte cap) and checked against `hash`, or why it cannot be had.
    */
   async referencedOutput(jobId: bigint, uri: string, hash: string): Promise<{ bytes: Uint8Array } | { unavailable: string }> {
-    try {
-      return { bytes: await this.inputs.fetch({ jobId, uri, hash, size: 0 }) };
-    } catch (err) {
-      if (err instanceof InputFetchError) return { unavailable: `output ${uri}: ${err.detail}` };
-      throw err;
-    }
+    const fetched = await fetchReferencedOutput(this.inputs, jobId, uri, hash);
+    return "unavailable" in fetched ? { unavailable: `output ${uri}: ${fetched.unavailable}` } : fetched;
   }
 
   /** A runner for the model version, loaded once per digest (a failed load is retried next time). */

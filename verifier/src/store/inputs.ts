@@ -107,9 +107,7 @@ export class InputSource {
       tooLarge: (maxBytes, size) =>
         fail("tooLarge", `it is larger than ${cap === ref.size ? "its declared size" : "this node's limit"} of ${maxBytes} bytes` + (size === undefined ? "" : ` (${size} bytes)`)),
     };
-    // ipfs:// goes through the operator's own gateway, which may well be local: only http(s) URIs are filtered.
-    const hostFilter = /^https?:/i.test(ref.uri) ? this.hostFilter : undefined;
-    const bytes = await readUri(ref.uri, { maxBytes: cap, timeoutMs: this.timeoutMs, ipfsGateway: this.ipfsGateway, signal, hostFilter }, errors);
+    const bytes = await readUri(ref.uri, { maxBytes: cap, timeoutMs: this.timeoutMs, ipfsGateway: this.ipfsGateway, signal, hostFilter: this.hostFilter }, errors);
     const actual = keccak256(bytes);
     if (actual !== ref.hash.toLowerCase()) throw fail("hashMismatch", `its ${bytes.length} bytes have keccak256 ${actual}, but the job commits to ${ref.hash}; not run`);
     return bytes;

@@ -17,6 +17,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { keccak256 } from "ethers";
+import { InputFetchError, type InputSource } from "./inputs";
 
 /** JobRegistry.MAX_INLINE_BYTES: the most output bytes `submitResult` accepts. */
 export const MAX_INLINE_OUTPUT_BYTES = 64 * 1024;
@@ -92,5 +93,19 @@ export function readPublished(dir: string, hash: string): Uint8Array | undefined
     return new Uint8Array(fs.readFileSync(publishedPath(dir, hash)));
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * A by-reference output (submitResultRef) read with `source`'s readers (its schemes, byte cap and
+ * host filter) and checked against the committed `hash`, or why it cannot be had (`unavailable`
+ * says what failed, without the URI).
+ */
+export async function fetchReferencedOutput(source: InputSource, jobId: bigint, uri: string, hash: string): Promise<{ bytes: Uint8Array } | { unavailable: string }> {
+  try {
+    return { bytes: await source.fetch({ jobId, uri, hash, size: 0 }) };
+  } catch (err) {
+    if (err instanceof InputFetchError) return { unavailable: err.detail };
+    throw err;
   }
 }

@@ -131,7 +131,8 @@ export async function readUri(uri: string, limits: ReadLimits, errors: SourceErr
       return readHttp(url, limits, errors);
     }
     case "ipfs":
-      return readHttp(ipfsGatewayUrl(uri, limits.ipfsGateway, errors), limits, errors);
+      // The gateway is the operator's own choice (often local): no host filter, redirects followed.
+      return readHttp(ipfsGatewayUrl(uri, limits.ipfsGateway, errors), { ...limits, hostFilter: undefined }, errors);
     default:
       throw errors.unsupported(scheme === undefined ? "it has no scheme" : `the scheme "${scheme}:" is not supported`);
   }
