@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Governed} from "./access/Governed.sol";
 import {IDisputeManager} from "./interfaces/IDisputeManager.sol";
 import {IJobRegistry} from "./interfaces/IJobRegistry.sol";
 import {IStakeManager, IWindowSource} from "./interfaces/IStakeManager.sol";
@@ -20,11 +20,9 @@ import {Role, Status, Verdict} from "./types/Types.sol";
 ///      can withhold it; a committee is therefore as random as one block's proposer allows, and a
 ///      colluding majority of a committee can decide one dispute (the slashes of the losing side
 ///      and the audit rate make that costly, see docs/THREATS.md).
-contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransient {
+contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
-    /// @notice Held by governance: may change the parameters.
-    bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
     /// @notice Largest committee (an odd size avoids ties when everyone reveals).
     uint8 public constant MAX_COMMITTEE = 15;
     /// @notice Shortest and longest commit or reveal window.
@@ -59,27 +57,32 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     /// @param token The protocol token.
     /// @param stakes The StakeManager (this contract needs its PROTOCOL_ROLE).
     /// @param vault The PaymentVault (this contract needs its PROTOCOL_ROLE).
-    /// @param admin Granted the admin and governance roles.
+    /// @param governance May change the parameters (a timelock on real networks).
     /// @param params_ The initial parameters.
-    constructor(IERC20 token, IStakeManager stakes, IPaymentVault vault, address admin, Params memory params_) {
+    constructor(
+        IERC20 token,
+        IStakeManager stakes,
+        IPaymentVault vault,
+        address governance,
+        Params memory params_
+    ) Governed(governance) {
         TOKEN = token;
         STAKES = stakes;
         VAULT = vault;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(PARAMS_ROLE, admin);
         _setParams(params_);
     }
 
-    /// @notice Wires in the JobRegistry, once.
-    function setHub(IJobRegistry hub_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (address(hub) != address(0) || address(hub_) == address(0)) revert HubAlreadySet();
+    /// @notice Wires in the JobRegistry, once. Deployer only.
+    function setHub(IJobRegistry hub_) external onlyDeployer {
+        if (address(hub) != address(0)) revert AlreadyWired();
+        if (address(hub_) == address(0)) revert ZeroAddress("hub");
         hub = hub_;
         emit HubSet(address(hub_));
     }
 
     /// @notice Sets the parameters; see `Params` for each bound. The windows must still end every
     ///         slash inside the unbonding period.
-    function setParams(Params calldata params_) external onlyRole(PARAMS_ROLE) {
+    function setParams(Params calldata params_) external onlyGovernance {
         _setParams(params_);
         if (address(hub) != address(0)) {
             uint256 longest = IWindowSource(address(hub)).longestSlashableWindow();
@@ -104,7 +107,7 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
 
     /// @inheritdoc IDisputeManager
     function openAudit(uint256 jobId, address executor) external returns (uint256 disputeId) {
-        if (msg.sender != address(hub)) revert NotHub(msg.sender);
+        if (msg.sender != address(hub)) revert UnauthorizedCaller(msg.sender);
         return _open(jobId, executor, address(0), 0);
     }
 

@@ -5,7 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Governed} from "./access/Governed.sol";
 import {IJobRegistry} from "./interfaces/IJobRegistry.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IStakeManager, IWindowSource} from "./interfaces/IStakeManager.sol";
@@ -30,11 +30,9 @@ import {Mode, Role, Status, Verdict, RequestParams} from "./types/Types.sol";
 ///      the submission's block, which the executor cannot know when it signs; that block's
 ///      proposer can grind it, so an executor that is also the proposer may dodge one audit (a
 ///      challenge still reaches it). Committees are drawn with the same recipe as executors.
-contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGuardTransient {
+contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
-    /// @notice Held by governance: may set the parameters, the treasury and the result verifier.
-    bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
     /// @notice Largest inline input or output; larger tensors travel by hash and URI.
     uint256 public constant MAX_INLINE_BYTES = 64 * 1024;
     /// @notice Largest callback gas limit a requester may ask for.
@@ -86,7 +84,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
     /// @param disputes The dispute manager.
     /// @param quorum The quorum manager.
     /// @param vault The payment vault.
-    /// @param admin The default admin.
+    /// @param governance May set the parameters and the result verifier (a timelock on real networks).
     /// @param executorCollateral Collateral locked per executor per job.
     /// @param params_ The initial parameters.
     constructor(
@@ -96,11 +94,10 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
         IDisputeManager disputes,
         IQuorumManager quorum,
         IPaymentVault vault,
-        address admin,
+        address governance,
         uint96 executorCollateral,
         Params memory params_
-    ) {
-        if (admin == address(0)) revert ZeroAddress("admin");
+    ) Governed(governance) {
         if (executorCollateral == 0 || executorCollateral > MAX_AMOUNT) {
             revert ParameterOutOfBounds("executorCollateral", executorCollateral, 1, MAX_AMOUNT);
         }
@@ -111,8 +108,6 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
         QUORUM = quorum;
         VAULT = vault;
         EXECUTOR_COLLATERAL = executorCollateral;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(PARAMS_ROLE, admin);
         _checkParams(params_);
         _params = params_;
         emit ParamsSet(params_);
@@ -204,7 +199,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
 
     /// @inheritdoc IJobRegistry
     function markDisputed(uint256 jobId) external returns (address executor) {
-        if (msg.sender != address(DISPUTES)) revert NotDisputeManager(msg.sender);
+        if (msg.sender != address(DISPUTES)) revert UnauthorizedCaller(msg.sender);
         Job storage job = _existing(jobId);
         _requireStatus(jobId, job, Status.Submitted);
         job.status = Status.Disputed;
@@ -214,7 +209,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
 
     /// @inheritdoc IJobRegistry
     function settleDispute(uint256 jobId, Verdict verdict) external nonReentrant {
-        if (msg.sender != address(DISPUTES)) revert NotDisputeManager(msg.sender);
+        if (msg.sender != address(DISPUTES)) revert UnauthorizedCaller(msg.sender);
         Job storage job = _existing(jobId);
         _requireStatus(jobId, job, Status.Disputed);
         emit DisputeSettled(jobId, verdict);
@@ -282,14 +277,14 @@ contract JobRegistry is IJobRegistry, IWindowSource, AccessControl, ReentrancyGu
 
     /// @notice Sets every parameter; each is bounded (see `_checkParams`), the fee shares sum to at
     ///         most 100%, and the windows must end every slash inside the unbonding period.
-    function setParams(Params calldata params_) external onlyRole(PARAMS_ROLE) {
+    function setParams(Params calldata params_) external onlyGovernance {
         _checkParams(params_);
         _params = params_;
         emit ParamsSet(params_);
     }
 
     /// @notice Sets the verifier of ATTESTED results (zero disables the mode).
-    function setResultVerifier(IResultVerifier verifier) external onlyRole(PARAMS_ROLE) {
+    function setResultVerifier(IResultVerifier verifier) external onlyGovernance {
         resultVerifier = verifier;
         emit ResultVerifierSet(address(verifier));
     }

@@ -4,40 +4,55 @@ pragma solidity ^0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Governed} from "./access/Governed.sol";
 import {IPaymentVault} from "./interfaces/IPaymentVault.sol";
 import {FeeSplit} from "./libraries/FeeSplit.sol";
 
 /// @title PaymentVault
 /// @notice Escrow, pools and credits of the protocol. Its token balance always equals escrowed fees
 ///         of live jobs + open challenge bonds + every account's credit + the pool + the treasury's share.
-contract PaymentVault is IPaymentVault, AccessControl, ReentrancyGuardTransient {
+contract PaymentVault is IPaymentVault, Governed, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
-    /// @notice Held by the contracts that move value inside the vault (the JobRegistry).
-    bytes32 public constant PROTOCOL_ROLE = keccak256("PROTOCOL_ROLE");
-    /// @notice Held by governance: may change the treasury address.
-    bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
 
     /// @notice The protocol token.
     IERC20 public immutable TOKEN;
     /// @notice Where the treasury's share goes.
     address public treasury;
+    /// @notice The JobRegistry, wired once: one of the two contracts that move value here.
+    address public hub;
+    /// @notice The DisputeManager, wired once: the other one.
+    address public disputeManager;
     // One slot: both change on every fee split.
     uint128 private _verifierPool;
     uint128 private _treasuryAccrued;
     mapping(address account => uint256) private _credits;
 
+    modifier onlyProtocol() {
+        // INVARIANT: only the two wired protocol contracts move value inside the vault; the wiring
+        // is set once by the deployer, so no governance action can add a caller.
+        if (msg.sender != hub && msg.sender != disputeManager) revert UnauthorizedCaller(msg.sender);
+        _;
+    }
+
     /// @param token The protocol token.
-    /// @param admin Granted the admin and governance roles.
+    /// @param governance May change the treasury address (a timelock on real networks).
     /// @param treasury_ Where the treasury's share goes.
-    constructor(IERC20 token, address admin, address treasury_) {
-        if (treasury_ == address(0) || admin == address(0)) revert ZeroAddress();
+    constructor(IERC20 token, address governance, address treasury_) Governed(governance) {
+        if (treasury_ == address(0)) revert ZeroAddress("treasury");
         TOKEN = token;
         treasury = treasury_;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(PARAMS_ROLE, admin);
         emit TreasurySet(treasury_);
+    }
+
+    /// @inheritdoc IPaymentVault
+    function wire(address hub_, address disputes) external onlyDeployer {
+        if (hub != address(0)) revert AlreadyWired();
+        if (hub_ == address(0)) revert ZeroAddress("hub");
+        if (disputes == address(0)) revert ZeroAddress("disputes");
+        hub = hub_;
+        disputeManager = disputes;
+        emit Wired(hub_, disputes);
     }
 
     /// @inheritdoc IPaymentVault
@@ -47,7 +62,7 @@ contract PaymentVault is IPaymentVault, AccessControl, ReentrancyGuardTransient 
         FeeSplit.Shares calldata shares,
         address[] calldata executors,
         address modelOwner
-    ) external onlyRole(PROTOCOL_ROLE) {
+    ) external onlyProtocol {
         FeeSplit.Parts memory parts = FeeSplit.split(fee, shares);
         (uint256 each, uint256 dust) = FeeSplit.equalShares(parts.executor, executors.length);
         for (uint256 i = 0; i < executors.length; ++i) _credits[executors[i]] += each;
@@ -59,7 +74,7 @@ contract PaymentVault is IPaymentVault, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IPaymentVault
-    function credit(address account, uint256 jobId, uint256 amount) external onlyRole(PROTOCOL_ROLE) {
+    function credit(address account, uint256 jobId, uint256 amount) external onlyProtocol {
         _credit(account, jobId, amount);
     }
 
@@ -69,7 +84,7 @@ contract PaymentVault is IPaymentVault, AccessControl, ReentrancyGuardTransient 
         uint256 pot,
         uint256 shareBps,
         address[] calldata winners
-    ) external onlyRole(PROTOCOL_ROLE) {
+    ) external onlyProtocol {
         if (pot == 0) return;
         (uint256 each, ) = FeeSplit.equalShares((pot * shareBps) / FeeSplit.BPS, winners.length);
         for (uint256 i = 0; i < winners.length; ++i) _credit(winners[i], jobId, each);
@@ -79,7 +94,7 @@ contract PaymentVault is IPaymentVault, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IPaymentVault
-    function rewardVoters(uint256 jobId, uint256 reward, address[] calldata voters) external onlyRole(PROTOCOL_ROLE) {
+    function rewardVoters(uint256 jobId, uint256 reward, address[] calldata voters) external onlyProtocol {
         uint256 pool = _verifierPool;
         for (uint256 i = 0; i < voters.length && pool != 0; ++i) {
             uint256 paid = reward < pool ? reward : pool;
@@ -108,8 +123,8 @@ contract PaymentVault is IPaymentVault, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @notice Sets where the treasury's share goes.
-    function setTreasury(address treasury_) external onlyRole(PARAMS_ROLE) {
-        if (treasury_ == address(0)) revert ZeroAddress();
+    function setTreasury(address treasury_) external onlyGovernance {
+        if (treasury_ == address(0)) revert ZeroAddress("treasury");
         treasury = treasury_;
         emit TreasurySet(treasury_);
     }

@@ -26,7 +26,7 @@ contract QuorumManager is IQuorumManager {
     mapping(uint256 jobId => mapping(bytes32 outputHash => bytes)) private _outputs;
 
     modifier onlyHub() {
-        if (msg.sender != hub) revert NotHub(msg.sender);
+        if (msg.sender != hub) revert UnauthorizedCaller(msg.sender);
         _;
     }
 
@@ -36,7 +36,9 @@ contract QuorumManager is IQuorumManager {
 
     /// @notice Wires in the JobRegistry, once, by the deployer.
     function setHub(address hub_) external {
-        if (msg.sender != DEPLOYER || hub != address(0) || hub_ == address(0)) revert HubAlreadySet();
+        if (msg.sender != DEPLOYER) revert UnauthorizedCaller(msg.sender);
+        if (hub != address(0)) revert AlreadyWired();
+        if (hub_ == address(0)) revert ZeroAddress("hub");
         hub = hub_;
         emit HubSet(hub_);
     }

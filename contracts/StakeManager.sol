@@ -5,7 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
-import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {Governed} from "./access/Governed.sol";
 import {IStakeManager, IWindowSource} from "./interfaces/IStakeManager.sol";
 import {SumTree} from "./libraries/SumTree.sol";
 import {Role} from "./types/Types.sol";
@@ -13,14 +13,10 @@ import {Role} from "./types/Types.sol";
 /// @title StakeManager
 /// @notice Holds node stakes per role, locks collateral for live jobs, slashes on the protocol's
 ///         word, and draws nodes by stake from one Fenwick sum tree per role.
-contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, ReentrancyGuard {
+contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using SumTree for SumTree.Tree;
 
-    /// @notice Held by the protocol contracts that may lock, unlock and slash (the JobRegistry).
-    bytes32 public constant PROTOCOL_ROLE = keccak256("PROTOCOL_ROLE");
-    /// @notice Held by governance: may change the minimum stakes and the unbonding period.
-    bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
     /// @notice Largest minimum stake governance may set: 1e9 tokens of 18 decimals.
     uint256 public constant MAX_MIN_STAKE = 1e27;
     /// @notice The unbonding period is never shorter than this, whatever the windows are.
@@ -39,6 +35,8 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
 
     /// @notice The contract whose windows bound the unbonding period from below (the JobRegistry).
     IWindowSource public windowSource;
+    /// @notice The dispute manager, the other contract that may slash (wired once with the hub).
+    address public disputeManager;
     /// @inheritdoc IStakeManager
     uint64 public unbondingPeriod;
     /// @inheritdoc IStakeManager
@@ -48,22 +46,26 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
     mapping(address node => mapping(Role role => StakeAccount)) private _accounts;
     mapping(Role role => SumTree.Tree) private _trees;
 
+    modifier onlyProtocol() {
+        // INVARIANT: only the wired protocol contracts lock, unlock, slash and draw-and-lock; the
+        // wiring is set once by the deployer, so no governance action can add a caller.
+        if (msg.sender != address(windowSource) && msg.sender != disputeManager) revert UnauthorizedCaller(msg.sender);
+        _;
+    }
+
     /// @param token The protocol token.
-    /// @param admin The default admin (two-step transfer with `adminDelay`).
-    /// @param adminDelay Delay before an admin transfer takes effect.
+    /// @param governance May change the minimum stakes and the unbonding period (a timelock).
     /// @param minExecutorStake Minimum stake of an executor.
     /// @param minVerifierStake Minimum stake of a verifier.
     /// @param unbonding_ The unbonding period.
     constructor(
         IERC20 token,
-        address admin,
-        uint48 adminDelay,
+        address governance,
         uint256 minExecutorStake,
         uint256 minVerifierStake,
         uint64 unbonding_
-    ) AccessControlDefaultAdminRules(adminDelay, admin) {
+    ) Governed(governance) {
         TOKEN = token;
-        _grantRole(PARAMS_ROLE, admin);
         _setMinStake(Role.EXECUTOR, minExecutorStake);
         _setMinStake(Role.VERIFIER, minVerifierStake);
         _setUnbondingPeriod(unbonding_);
@@ -129,12 +131,7 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
     // ---------------------------------------------------------------- protocol
 
     /// @inheritdoc IStakeManager
-    function lock(address node, Role role, uint256 amount) external onlyRole(PROTOCOL_ROLE) {
-        _lock(node, role, amount);
-    }
-
-    /// @inheritdoc IStakeManager
-    function unlock(address node, Role role, uint256 amount) external onlyRole(PROTOCOL_ROLE) {
+    function unlock(address node, Role role, uint256 amount) external onlyProtocol {
         StakeAccount storage account = _accounts[node][role];
         // Slashing may have shrunk `locked` below what the job locked: release what is left.
         uint96 locked = account.locked;
@@ -149,7 +146,7 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
         Role role,
         uint256 amount,
         address recipient
-    ) external onlyRole(PROTOCOL_ROLE) nonReentrant returns (uint256 slashed) {
+    ) external onlyProtocol nonReentrant returns (uint256 slashed) {
         StakeAccount storage account = _accounts[node][role];
         uint96 fromActive = amount > account.active ? account.active : uint96(amount);
         uint256 rest = amount - fromActive;
@@ -175,7 +172,7 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
         uint256 seats,
         address[] calldata exclude,
         uint256 collateral
-    ) external onlyRole(PROTOCOL_ROLE) returns (address[] memory chosen) {
+    ) external onlyProtocol returns (address[] memory chosen) {
         chosen = _select(role, seed, seats, exclude, collateral);
         for (uint256 i = 0; i < chosen.length; ++i) _lock(chosen[i], role, collateral);
     }
@@ -184,21 +181,24 @@ contract StakeManager is IStakeManager, AccessControlDefaultAdminRules, Reentran
 
     /// @notice Sets the minimum stake of `role`, at most `MAX_MIN_STAKE`. Nodes keep their weight
     ///         until they are poked, drawn or change their stake; a draw checks the new minimum.
-    function setMinStake(Role role, uint256 amount) external onlyRole(PARAMS_ROLE) {
+    function setMinStake(Role role, uint256 amount) external onlyGovernance {
         _setMinStake(role, amount);
     }
 
     /// @notice Sets the unbonding period, never below the longest window in which a slash can
     ///         follow a result (so that unbonding cannot escape a slash) nor above `MAX_UNBONDING`.
-    function setUnbondingPeriod(uint64 period) external onlyRole(PARAMS_ROLE) {
+    function setUnbondingPeriod(uint64 period) external onlyGovernance {
         _setUnbondingPeriod(period);
     }
 
-    /// @notice Sets, once, the contract whose windows bound the unbonding period.
-    function setWindowSource(IWindowSource source) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (address(windowSource) != address(0) || address(source) == address(0)) revert WindowSourceAlreadySet();
-        windowSource = source;
-        emit WindowSourceSet(address(source));
+    /// @inheritdoc IStakeManager
+    function wire(IWindowSource hub, address disputes) external onlyDeployer {
+        if (address(windowSource) != address(0)) revert AlreadyWired();
+        if (address(hub) == address(0)) revert ZeroAddress("hub");
+        if (disputes == address(0)) revert ZeroAddress("disputes");
+        windowSource = hub;
+        disputeManager = disputes;
+        emit Wired(address(hub), disputes);
         uint256 floor = _unbondingFloor();
         if (unbondingPeriod < floor)
             revert ParameterOutOfBounds("unbondingPeriod", unbondingPeriod, floor, MAX_UNBONDING);

@@ -1,4 +1,4 @@
-import { ZeroAddress, type BaseContract, type ContractTransactionResponse, type Signer } from "ethers";
+import { ZeroAddress, type BaseContract, type Signer } from "ethers";
 import {
   DisputeManager__factory,
   GlassboxToken__factory,
@@ -24,7 +24,6 @@ const TOKEN = 10n ** 18n;
 
 /** Every deployment parameter in one object; see docs for each bound (the contracts enforce them). */
 export interface ProtocolParams {
-  adminDelay: number; // StakeManager's two-step admin transfer delay, seconds
   minExecutorStake: bigint;
   minVerifierStake: bigint;
   unbondingPeriod: number;
@@ -35,7 +34,6 @@ export interface ProtocolParams {
 
 /** Parameters for tests and the devnet: short windows, small amounts. */
 export const DEVNET_PARAMS: ProtocolParams = {
-  adminDelay: 0,
   minExecutorStake: 100n * TOKEN,
   minVerifierStake: 100n * TOKEN,
   unbondingPeriod: 7 * 24 * 3600,
@@ -110,7 +108,6 @@ export async function deployContracts(
     new StakeManager__factory(deployer).deploy(
       token,
       admin,
-      params.adminDelay,
       params.minExecutorStake,
       params.minVerifierStake,
       params.unbondingPeriod,
@@ -144,32 +141,22 @@ export class WiringError extends Error {
 }
 
 /**
- * Wires the roles, sending only what is missing (one transaction per line returned): the
- * JobRegistry and the DisputeManager may lock, unlock and slash stake and move value in the vault;
- * the JobRegistry is the hub of both managers and bounds the unbonding period. The contracts must
- * be connected to their admin (the QuorumManager: to its deployer). A set-once link that points at
- * another contract throws WiringError: only a fresh deployment can fix it.
+ * Wires the contracts together, sending only what is missing (one transaction per line returned):
+ * the JobRegistry and the DisputeManager become the only callers that may lock, unlock and slash
+ * stake and move value in the vault; the JobRegistry is the hub of both managers and bounds the
+ * unbonding period. Every link is set once by the deployer (the contracts must be connected to
+ * it); a link that points at another contract throws WiringError: only a fresh deployment can fix it.
  */
 export async function wireProtocol(protocol: Protocol): Promise<string[]> {
   const { stakes, vault, disputes, quorum, jobs } = protocol;
   const jobsAddress = await jobs.getAddress();
   const disputesAddress = await disputes.getAddress();
   const done: string[] = [];
-  const step = async (line: string, send: () => Promise<ContractTransactionResponse>) => {
-    await (await send()).wait();
-    done.push(line);
-  };
-  for (const [name, manager] of [["StakeManager", stakes], ["PaymentVault", vault]] as const) {
-    const role = await manager.PROTOCOL_ROLE();
-    for (const [holder, address] of [["JobRegistry", jobsAddress], ["DisputeManager", disputesAddress]] as const) {
-      if (await manager.hasRole(role, address)) continue;
-      await step(`${name}.grantRole(PROTOCOL_ROLE, ${holder})`, () => manager.grantRole(role, address));
-    }
-  }
   const links = [
+    ["StakeManager.wire", () => stakes.windowSource(), () => stakes.wire(jobsAddress, disputesAddress)],
+    ["PaymentVault.wire", () => vault.hub(), () => vault.wire(jobsAddress, disputesAddress)],
     ["DisputeManager.hub", () => disputes.hub(), () => disputes.setHub(jobsAddress)],
     ["QuorumManager.hub", () => quorum.hub(), () => quorum.setHub(jobsAddress)],
-    ["StakeManager.windowSource", () => stakes.windowSource(), () => stakes.setWindowSource(jobsAddress)],
   ] as const;
   for (const [name, read, set] of links) {
     const current = await read();
@@ -177,7 +164,8 @@ export async function wireProtocol(protocol: Protocol): Promise<string[]> {
     if (current !== ZeroAddress) {
       throw new WiringError(`${name} is ${current}, not the JobRegistry ${jobsAddress}, and can be set only once: this needs a fresh deployment`);
     }
-    await step(`${name} -> JobRegistry`, set);
+    await (await set()).wait();
+    done.push(`${name} -> JobRegistry`);
   }
   return done;
 }

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {Verdict} from "../types/Types.sol";
+import {IGoverned} from "./IGoverned.sol";
 
 /// @title IDisputeManager
 /// @notice Challenges, audits and the committees that judge them. Any eligible staked verifier may
@@ -13,7 +14,7 @@ import {Verdict} from "../types/Types.sol";
 ///         anyone else, nor replayed in another dispute, deployment or chain. `resolve` slashes the
 ///         losing side, pays the winners through the PaymentVault and hands the job back to the
 ///         JobRegistry. This contract holds no tokens.
-interface IDisputeManager {
+interface IDisputeManager is IGoverned {
     /// @notice One dispute. Slot 0: the windows and counters. Slot 1: the challenger and its bond.
     struct Dispute {
         uint32 commitEnd; // votes can be committed until then
@@ -40,8 +41,6 @@ interface IDisputeManager {
         uint96 auditReward; // paid from the verifier pool to each member on the winning side
     }
 
-    /// @notice Thrown when anyone but the JobRegistry opens an audit.
-    error NotHub(address caller);
     /// @notice Thrown when a job is not in a challengeable state (Submitted, inside its window).
     error NotChallengeable(uint256 jobId);
     /// @notice Thrown when the challenger is not an eligible staked verifier, or is the executor.
@@ -70,10 +69,6 @@ interface IDisputeManager {
     error InvalidVerdict();
     /// @notice Thrown when a resolution comes before every vote is revealed and before the reveal phase ended.
     error TallyTooEarly(uint256 disputeId, uint32 revealEnd);
-    /// @notice Thrown when a parameter is outside its bound.
-    error ParameterOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
-    /// @notice Thrown when the hub is set twice or to zero.
-    error HubAlreadySet();
 
     /// @notice Emitted when a committee is drawn for a job's result; `challenger` is zero for an audit.
     event DisputeOpened(

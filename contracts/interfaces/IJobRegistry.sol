@@ -2,13 +2,14 @@
 pragma solidity ^0.8.28;
 
 import {Mode, Status, Verdict, RequestParams} from "../types/Types.sol";
+import {IGoverned} from "./IGoverned.sol";
 
 /// @title IJobRegistry
 /// @notice The hub users call. A request escrows its fee and is assigned to executors drawn by
 ///         stake; the result is checked by the job's verification mode; the fee is then split
 ///         between the executor, the verifier reward pool, the model owner and the treasury, or
 ///         refunded. Every payout is credited in the PaymentVault and claimed there.
-interface IJobRegistry {
+interface IJobRegistry is IGoverned {
     /// @notice Governance parameters, each bounded where it is set (see `setParams`).
     struct Params {
         uint32 executionWindow; // time an executor (or a quorum) has to submit (or commit)
@@ -69,8 +70,6 @@ interface IJobRegistry {
     error NotAssignedExecutor(uint256 jobId, address caller);
     /// @notice Thrown when the caller is not the job's requester.
     error NotRequester(uint256 jobId, address caller);
-    /// @notice Thrown when anyone but the DisputeManager calls a dispute hook.
-    error NotDisputeManager(address caller);
     /// @notice Thrown when a call comes after the current phase ended.
     error PhaseOver(uint256 jobId, uint32 phaseEnd);
     /// @notice Thrown when a call needs the current phase to have ended.
@@ -97,10 +96,6 @@ interface IJobRegistry {
     error NoResultVerifier();
     /// @notice Thrown when the result verifier rejects a proof.
     error ProofRejected(uint256 jobId);
-    /// @notice Thrown when a parameter is outside its bound.
-    error ParameterOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
-    /// @notice Thrown when an address parameter is zero.
-    error ZeroAddress(string name);
 
     /// @notice Emitted when a job is requested; carries everything a node needs to run it.
     event JobRequested(

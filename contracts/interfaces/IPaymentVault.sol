@@ -2,18 +2,19 @@
 pragma solidity ^0.8.28;
 
 import {FeeSplit} from "../libraries/FeeSplit.sol";
+import {IGoverned} from "./IGoverned.sol";
 
 /// @title IPaymentVault
 /// @notice Holds every protocol token that is not stake: escrowed fees, challenge bonds, slashed
 ///         stake on its way to winners, the verifier reward pool, the treasury's share, and the
 ///         credits that accounts claim. Only the protocol's contracts move value inside it;
 ///         accounts take their credits out with `claim` (credit first, then pull).
-interface IPaymentVault {
+interface IPaymentVault is IGoverned {
     /// @notice Thrown when there is nothing to claim.
     error NothingToClaim(address account);
-    /// @notice Thrown when an address parameter is zero.
-    error ZeroAddress();
 
+    /// @notice Emitted once, when the deployer wires the two contracts that move value here.
+    event Wired(address hub, address disputeManager);
     /// @notice Emitted when a job's fee is split and credited.
     event FeePaid(
         uint256 indexed jobId,
@@ -32,6 +33,10 @@ interface IPaymentVault {
     event TreasuryClaimed(address indexed treasury, uint256 amount);
     /// @notice Emitted when governance sets the treasury address.
     event TreasurySet(address treasury);
+
+    /// @notice Wires, once, the two contracts that may move value inside the vault: the
+    ///         JobRegistry and the DisputeManager. Deployer only.
+    function wire(address hub, address disputes) external;
 
     /// @notice Splits an escrowed fee: `executors` share the executor part equally, the model owner,
     ///         the pool and the treasury get theirs; rounding dust goes to the treasury. Protocol only.

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IGlassboxErrors} from "./IGlassboxErrors.sol";
+
 /// @title IQuorumManager
 /// @notice The commit-reveal round of a QUORUM job: k executors commit to the hash of their output,
 ///         then reveal it; the hash revealed by a strict majority of the k seats wins. A commitment
 ///         is keccak256(abi.encode(executor, jobId, keccak256(output), salt)), so it binds its
 ///         author and cannot be copied by another member. This contract holds no tokens: the
 ///         JobRegistry pays and slashes from `tally`'s answer.
-interface IQuorumManager {
+interface IQuorumManager is IGlassboxErrors {
     /// @notice One round. Fits one slot.
     struct Round {
         uint32 commitEnd; // commitments close then, or when every seat has committed
@@ -19,10 +21,6 @@ interface IQuorumManager {
         bool tallied;
     }
 
-    /// @notice Thrown when anyone but the JobRegistry opens or tallies a round.
-    error NotHub(address caller);
-    /// @notice Thrown when the hub is set twice, to zero, or by anyone but the deployer.
-    error HubAlreadySet();
     /// @notice Thrown when a job has no round.
     error UnknownRound(uint256 jobId);
     /// @notice Thrown when the caller holds no seat in the round.

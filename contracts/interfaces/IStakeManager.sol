@@ -2,13 +2,14 @@
 pragma solidity ^0.8.28;
 
 import {Role} from "../types/Types.sol";
+import {IGoverned} from "./IGoverned.sol";
 
 /// @title IStakeManager
 /// @notice Nodes stake the protocol token per role (executor, verifier). Stake backs every job a
 ///         node takes: part of it is locked per live job, it can be slashed by the protocol's own
 ///         contracts (even while unbonding), and it weights the random draws of executors and
 ///         committees, which cost O(log n) in the number of nodes.
-interface IStakeManager {
+interface IStakeManager is IGoverned {
     /// @notice One node's stake in one role.
     /// @dev Slot 0: active, locked, jailed. Slot 1: unbonding, releaseAt.
     struct StakeAccount {
@@ -27,14 +28,10 @@ interface IStakeManager {
     error StillUnbonding(uint64 releaseAt, uint64 nowTime);
     /// @notice Thrown when there is nothing to withdraw.
     error NothingToWithdraw();
-    /// @notice Thrown when a parameter is outside its bound; `name` says which.
-    error ParameterOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
     /// @notice Thrown when a draw asks for more seats than a draw may fill.
     error TooManySeats(uint256 requested, uint256 maximum);
     /// @notice Thrown when a draw is asked to exclude more addresses than it may.
     error TooManyExcluded(uint256 requested, uint256 maximum);
-    /// @notice Thrown when the window source is set twice or to zero.
-    error WindowSourceAlreadySet();
 
     /// @notice Emitted when a node adds stake.
     event Staked(address indexed node, Role indexed role, uint256 amount, uint256 active);
@@ -64,8 +61,12 @@ interface IStakeManager {
     event MinStakeSet(Role indexed role, uint256 minStake);
     /// @notice Emitted when the unbonding period changes.
     event UnbondingPeriodSet(uint64 period);
-    /// @notice Emitted once, when the contract whose windows bound the unbonding period is set.
-    event WindowSourceSet(address source);
+    /// @notice Emitted once, when the deployer wires the two protocol contracts that may lock and slash.
+    event Wired(address hub, address disputeManager);
+
+    /// @notice Wires, once, the two contracts that may lock, unlock, slash and draw: the JobRegistry
+    ///         (which also bounds the unbonding period from below) and the DisputeManager. Deployer only.
+    function wire(IWindowSource hub, address disputes) external;
 
     /// @notice Stakes `amount` tokens for `role` (the caller must have approved this contract).
     function stake(Role role, uint256 amount) external;
@@ -82,9 +83,6 @@ interface IStakeManager {
 
     /// @notice Recomputes a node's weight in its role's draw, after a minimum-stake change.
     function poke(address node, Role role) external;
-
-    /// @notice Locks `amount` of a node's active stake as a job's collateral. Protocol contracts only.
-    function lock(address node, Role role, uint256 amount) external;
 
     /// @notice Releases collateral locked by `lock`, or what is left of it when a slash has shrunk
     ///         the lock. Protocol contracts only.
