@@ -164,7 +164,7 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
         else if (dispute.invalidVotes > dispute.validVotes) verdict = Verdict.Invalid;
         uint256 pot = _settle(disputeId, dispute, verdict);
         emit DisputeResolved(disputeId, jobId, verdict, dispute.validVotes, dispute.invalidVotes, pot);
-        hub.settleDispute(jobId, verdict);
+        hub.settleDispute(jobId, verdict, dispute.challenger, _params.bounty);
     }
 
     /// @inheritdoc IDisputeManager
@@ -246,51 +246,57 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
 
     /// @dev Slashes the losing side and pays the winners; returns the pot (slashes and forfeited bond).
     function _settle(uint256 disputeId, Dispute storage dispute, Verdict verdict) private returns (uint256 pot) {
-        uint256 jobId = dispute.jobId;
-        address challenger = dispute.challenger;
-        uint96 voterSlash = _params.voterSlash;
-        address[] memory absent = _collect(
-            disputeId,
-            Verdict.Undecided,
-            dispute.seats - dispute.validVotes - dispute.invalidVotes
-        );
-        pot = _slashAll(absent, voterSlash);
+        uint256 revealed = uint256(dispute.validVotes) + dispute.invalidVotes;
+        pot = _slashAll(_collect(disputeId, Verdict.Undecided, dispute.seats - revealed, true));
         if (verdict == Verdict.Undecided) {
-            // A tie or an empty committee proves nothing: the bond goes back, the pot to the treasury.
-            if (challenger != address(0)) VAULT.credit(challenger, jobId, dispute.bond);
-            VAULT.distribute(jobId, pot, 0, new address[](0));
+            // A tie or an empty committee proves nothing: the bond goes back, the pot to the
+            // treasury; the members who revealed did their work and are paid for it all the same.
+            if (dispute.challenger != address(0)) VAULT.credit(dispute.challenger, dispute.jobId, dispute.bond);
+            VAULT.distribute(dispute.jobId, pot, 0, new address[](0));
+            _reward(dispute.jobId, _collect(disputeId, Verdict.Undecided, revealed, false));
             return pot;
         }
-        Verdict losing = verdict == Verdict.Valid ? Verdict.Invalid : Verdict.Valid;
         uint256 winning = verdict == Verdict.Valid ? dispute.validVotes : dispute.invalidVotes;
-        address[] memory winners = _collect(disputeId, verdict, winning);
-        pot += _slashAll(_collect(disputeId, losing, dispute.seats - absent.length - winning), voterSlash);
-        // The side that was right besides the committee: the challenger (Invalid) or the executor (Valid).
+        Verdict losing = verdict == Verdict.Valid ? Verdict.Invalid : Verdict.Valid;
+        pot += _slashAll(_collect(disputeId, losing, revealed - winning, true));
+        address[] memory winners = _collect(disputeId, verdict, winning, true);
+        // The losing voters' stake (and a forfeited bond) goes to the winning side. The executor's
+        // collateral is not in this pot: the hub takes it and routes it (treasury, fixed bounty).
         address ally;
         if (verdict == Verdict.Invalid) {
-            pot += STAKES.slash(dispute.executor, Role.EXECUTOR, hub.EXECUTOR_COLLATERAL(), address(VAULT));
-            if (challenger != address(0)) VAULT.credit(challenger, jobId, dispute.bond);
-            ally = challenger;
+            if (dispute.challenger != address(0)) VAULT.credit(dispute.challenger, dispute.jobId, dispute.bond);
         } else {
             pot += dispute.bond;
             ally = dispute.executor;
         }
-        VAULT.distribute(jobId, pot, _params.winnerShareBps, _append(winners, ally));
-        VAULT.rewardVoters(jobId, _params.auditReward, winners);
+        VAULT.distribute(dispute.jobId, pot, _params.winnerShareBps, _append(winners, ally));
+        _reward(dispute.jobId, winners);
     }
 
-    function _slashAll(address[] memory voters, uint96 amount) private returns (uint256 pot) {
+    /// @dev Pays `voters` the audit reward from the audit pot of the job's model.
+    function _reward(uint256 jobId, address[] memory voters) private {
+        VAULT.rewardVoters(jobId, hub.jobOf(jobId).modelId, _params.auditReward, voters);
+    }
+
+    function _slashAll(address[] memory voters) private returns (uint256 pot) {
+        uint96 amount = _params.voterSlash;
         for (uint256 i = 0; i < voters.length; ++i)
             pot += STAKES.slash(voters[i], Role.VERIFIER, amount, address(VAULT));
     }
 
-    /// @dev The `count` members whose revealed vote is `vote`; loops over at most MAX_COMMITTEE seats.
-    function _collect(uint256 disputeId, Verdict vote, uint256 count) private view returns (address[] memory members) {
+    /// @dev The `count` members whose revealed vote is (`equal`) or is not (`!equal`) `vote`; loops
+    ///      over at most MAX_COMMITTEE seats.
+    function _collect(
+        uint256 disputeId,
+        Verdict vote,
+        uint256 count,
+        bool equal
+    ) private view returns (address[] memory members) {
         members = new address[](count);
         address[] storage committee = _committees[disputeId];
         uint256 found;
         for (uint256 i = 0; i < committee.length && found < count; ++i) {
-            if (_ballots[disputeId][committee[i]].revealed == vote) members[found++] = committee[i];
+            if ((_ballots[disputeId][committee[i]].revealed == vote) == equal) members[found++] = committee[i];
         }
     }
 
@@ -328,6 +334,9 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
         }
         if (p.voterSlash > MAX_AMOUNT) revert ParameterOutOfBounds("voterSlash", p.voterSlash, 0, MAX_AMOUNT);
         if (p.auditReward > MAX_AMOUNT) revert ParameterOutOfBounds("auditReward", p.auditReward, 0, MAX_AMOUNT);
+        // INVARIANT: a challenger proved right gets at most its own bond out of the executor's
+        // collateral, so a cheater front-running its own challenger wins back at most that.
+        if (p.bounty > p.challengeBond) revert ParameterOutOfBounds("bounty", p.bounty, 0, p.challengeBond);
         _params = p;
         emit ParamsSet(p);
     }

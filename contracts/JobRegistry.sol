@@ -39,8 +39,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     uint256 public constant MAX_CALLBACK_GAS = 2_000_000;
     /// @notice Gas kept back for the bookkeeping after a callback returns.
     uint256 public constant CALLBACK_RESERVE = 20_000;
-    /// @notice A deadline is at least this far and at most `MAX_JOB_DURATION` away.
-    uint256 public constant MIN_JOB_DURATION = 1 minutes;
+    /// @notice A deadline is at least one execution window and at most this far away.
     uint256 public constant MAX_JOB_DURATION = 30 days;
     /// @notice Bounds of every window parameter.
     uint32 public constant MIN_WINDOW = 1 minutes;
@@ -51,6 +50,8 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     uint8 public constant MAX_ATTEMPTS = 5;
     /// @notice Largest amount parameter (fees, bonds, slashes): 1e9 tokens of 18 decimals.
     uint96 public constant MAX_AMOUNT = 1e27;
+    /// @notice Largest collateral multiple: 1,000 times the fee.
+    uint32 public constant MAX_COLLATERAL_MULTIPLE_BPS = 10_000_000;
 
     /// @notice The token fees, bonds and stakes are paid in.
     IERC20 public immutable TOKEN;
@@ -64,10 +65,14 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     IQuorumManager public immutable QUORUM;
     /// @notice Holds fees, bonds and credits (this contract holds its PROTOCOL_ROLE).
     IPaymentVault public immutable VAULT;
-    /// @notice Collateral locked on each executor of each job, slashed in full on an invalid
-    ///         verdict or a losing quorum vote. Immutable so that what a job locked is always
-    ///         what it unlocks.
+    /// @notice The least collateral an executor locks per job (all a NONE job ever locks).
+    ///         The three collateral terms are immutable, so what a job locked is always what it
+    ///         releases or loses (`collateralOf` recomputes it from the job's fee and mode).
     uint96 public immutable EXECUTOR_COLLATERAL;
+    /// @notice Collateral per unit of fee, in basis points, for every mode that verifies.
+    uint32 public immutable COLLATERAL_MULTIPLE_BPS;
+    /// @notice The most collateral one executor locks for one job; fees that would need more are refused.
+    uint96 public immutable MAX_COLLATERAL;
 
     Params private _params;
     /// @notice The verifier of ATTESTED-mode results (zero: ATTESTED jobs cannot be served).
@@ -85,7 +90,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     /// @param quorum The quorum manager.
     /// @param vault The payment vault.
     /// @param governance May set the parameters and the result verifier (a timelock on real networks).
-    /// @param executorCollateral Collateral locked per executor per job.
+    /// @param collateral The collateral terms: minimum, multiple of the fee (bps) and maximum.
     /// @param params_ The initial parameters.
     constructor(
         IERC20 token,
@@ -95,11 +100,19 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         IQuorumManager quorum,
         IPaymentVault vault,
         address governance,
-        uint96 executorCollateral,
+        CollateralTerms memory collateral,
         Params memory params_
     ) Governed(governance) {
-        if (executorCollateral == 0 || executorCollateral > MAX_AMOUNT) {
-            revert ParameterOutOfBounds("executorCollateral", executorCollateral, 1, MAX_AMOUNT);
+        if (collateral.minimum == 0 || collateral.minimum > collateral.maximum || collateral.maximum > MAX_AMOUNT) {
+            revert ParameterOutOfBounds("collateral", collateral.minimum, 1, collateral.maximum);
+        }
+        if (collateral.multipleBps < FeeSplit.BPS || collateral.multipleBps > MAX_COLLATERAL_MULTIPLE_BPS) {
+            revert ParameterOutOfBounds(
+                "collateralMultipleBps",
+                collateral.multipleBps,
+                FeeSplit.BPS,
+                MAX_COLLATERAL_MULTIPLE_BPS
+            );
         }
         TOKEN = token;
         MODELS = models;
@@ -107,7 +120,9 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         DISPUTES = disputes;
         QUORUM = quorum;
         VAULT = vault;
-        EXECUTOR_COLLATERAL = executorCollateral;
+        EXECUTOR_COLLATERAL = collateral.minimum;
+        COLLATERAL_MULTIPLE_BPS = collateral.multipleBps;
+        MAX_COLLATERAL = collateral.maximum;
         _checkParams(params_);
         _params = params_;
         emit ParamsSet(params_);
@@ -208,7 +223,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     }
 
     /// @inheritdoc IJobRegistry
-    function settleDispute(uint256 jobId, Verdict verdict) external nonReentrant {
+    function settleDispute(uint256 jobId, Verdict verdict, address challenger, uint96 bounty) external nonReentrant {
         if (msg.sender != address(DISPUTES)) revert UnauthorizedCaller(msg.sender);
         Job storage job = _existing(jobId);
         _requireStatus(jobId, job, Status.Disputed);
@@ -217,10 +232,18 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
             _finalizeSingle(jobId, job, MODELS.ownerOf(job.modelId));
             return;
         }
-        // The DisputeManager already slashed an Invalid executor's collateral; release the lock.
-        STAKES.unlock(job.executor, Role.EXECUTOR, EXECUTOR_COLLATERAL);
-        if (verdict == Verdict.Invalid) _retryOrRefund(jobId, job, job.executor, RefundReason.Rejected);
-        else _refund(jobId, job, RefundReason.Undecided);
+        uint96 collateral = _collateralOf(job.fee, job.mode);
+        if (verdict == Verdict.Invalid) {
+            // The hub alone takes a job's collateral: all of it, to the treasury but for the
+            // challenger's fixed bounty, so the cheater's sybils can win back at most that.
+            uint256 slashed = STAKES.slashLocked(job.executor, Role.EXECUTOR, collateral, address(VAULT));
+            VAULT.settleSlash(jobId, slashed, challenger, bounty);
+            emit CollateralSlashed(jobId, job.executor, slashed);
+            _retryOrRefund(jobId, job, job.executor, RefundReason.Rejected);
+        } else {
+            STAKES.unlock(job.executor, Role.EXECUTOR, collateral);
+            _refund(jobId, job, RefundReason.Undecided);
+        }
     }
 
     /// @inheritdoc IJobRegistry
@@ -313,6 +336,16 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     }
 
     /// @inheritdoc IJobRegistry
+    function securityOf(
+        uint256 jobId
+    ) external view returns (uint96 collateral, uint16 auditRateBps, uint8 committeeSize) {
+        Job storage job = _existing(jobId);
+        collateral = _collateralOf(job.fee, job.mode);
+        if (job.mode == Mode.OPTIMISTIC) (, auditRateBps) = MODELS.settlementTermsOf(job.modelId);
+        if (job.mode == Mode.OPTIMISTIC || job.mode == Mode.ATTESTED) committeeSize = DISPUTES.params().committeeSize;
+    }
+
+    /// @inheritdoc IJobRegistry
     function params() external view returns (Params memory) {
         return _params;
     }
@@ -367,8 +400,11 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
             inputHash = p.inputHash;
         }
         if (p.fee < _params.minFee) revert FeeBelowProtocolMinimum(p.fee, _params.minFee);
+        if (_collateralOf(p.fee, p.mode) > MAX_COLLATERAL) revert FeeAboveCollateralCap(p.fee, MAX_COLLATERAL);
+        // INVARIANT: the deadline leaves a full execution window, so the requester's deadline
+        // never cuts an executor's phase short.
         // solhint-disable-next-line not-rely-on-time
-        uint256 earliest = block.timestamp + MIN_JOB_DURATION;
+        uint256 earliest = block.timestamp + _params.executionWindow;
         // solhint-disable-next-line not-rely-on-time
         uint256 latest = block.timestamp + MAX_JOB_DURATION;
         if (p.deadline < earliest || p.deadline > latest) revert DeadlineOutOfRange(p.deadline, earliest, latest);
@@ -388,16 +424,18 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         bytes32 seed = keccak256(
             abi.encode(block.prevrandao, blockhash(block.number - 1), jobId, attempt, address(this), block.chainid)
         );
-        address[] memory chosen = STAKES.drawAndLock(Role.EXECUTOR, seed, seats, exclude, EXECUTOR_COLLATERAL);
+        uint96 collateral = _collateralOf(job.fee, job.mode);
+        address[] memory chosen = STAKES.drawAndLock(Role.EXECUTOR, seed, seats, exclude, collateral);
         if (chosen.length < seats) {
-            for (uint256 i = 0; i < chosen.length; ++i) STAKES.unlock(chosen[i], Role.EXECUTOR, EXECUTOR_COLLATERAL);
+            for (uint256 i = 0; i < chosen.length; ++i) STAKES.unlock(chosen[i], Role.EXECUTOR, collateral);
             job.status = Status.Unassigned;
             emit JobUnassigned(jobId);
             return;
         }
+        // INVARIANT: the execution phase is the protocol's full window, whatever the requester's
+        // deadline says, so a requester cannot shorten it and have an executor slashed for missing it.
         // solhint-disable-next-line not-rely-on-time
-        uint256 end = block.timestamp + _params.executionWindow;
-        uint32 phaseEnd = end < job.deadline ? uint32(end) : job.deadline;
+        uint32 phaseEnd = uint32(block.timestamp) + _params.executionWindow;
         job.executor = chosen[0];
         job.phaseEnd = phaseEnd;
         job.attempts = attempt;
@@ -437,7 +475,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
 
     /// @dev Pays (or, for an invalid-input claim, refunds) a single-executor job and runs its callback.
     function _finalizeSingle(uint256 jobId, Job storage job, address modelOwner) private {
-        STAKES.unlock(job.executor, Role.EXECUTOR, EXECUTOR_COLLATERAL);
+        STAKES.unlock(job.executor, Role.EXECUTOR, _collateralOf(job.fee, job.mode));
         bool valid = !job.invalidClaim;
         if (valid) {
             job.status = Status.Finalized;
@@ -454,6 +492,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         Params storage p = _params;
         VAULT.payFee(
             jobId,
+            job.modelId,
             job.fee,
             FeeSplit.Shares({verifierBps: p.verifierBps, modelOwnerBps: p.modelOwnerBps, treasuryBps: p.treasuryBps}),
             executors,
@@ -498,7 +537,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         delete _outputs[jobId];
         delete _outputURIs[jobId];
         // solhint-disable-next-line not-rely-on-time
-        bool timeLeft = block.timestamp + MIN_JOB_DURATION <= job.deadline;
+        bool timeLeft = block.timestamp + _params.executionWindow <= job.deadline;
         if (job.attempts < _params.maxAttempts && timeLeft) {
             _assign(jobId, job, previous);
             if (job.status == Status.Assigned) return;
@@ -508,10 +547,13 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
 
     function _slashTimedOut(uint256 jobId, Job storage job) private returns (address executor) {
         executor = job.executor;
-        STAKES.unlock(executor, Role.EXECUTOR, EXECUTOR_COLLATERAL);
-        uint256 slashed = STAKES.slash(executor, Role.EXECUTOR, _params.timeoutSlash, address(VAULT));
-        // The slashed stake compensates the requester for the lost time.
-        VAULT.credit(job.requester, jobId, slashed);
+        uint96 collateral = _collateralOf(job.fee, job.mode);
+        uint96 penalty = _params.timeoutSlash; // <= EXECUTOR_COLLATERAL <= collateral (_checkParams)
+        STAKES.unlock(executor, Role.EXECUTOR, collateral - penalty);
+        uint256 slashed = STAKES.slashLocked(executor, Role.EXECUTOR, penalty, address(VAULT));
+        // INVARIANT: a missed deadline pays nobody who could have caused it (the requester chose the
+        // deadline): the penalty goes to the treasury.
+        VAULT.settleSlash(jobId, slashed, address(0), 0);
         emit JobTimedOut(jobId, executor, slashed);
     }
 
@@ -528,12 +570,13 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
             address[] memory losers,
             address[] memory absent
         ) = QUORUM.tally(jobId);
-        _unlockAll(winners);
-        _unlockAll(losers);
-        _unlockAll(absent);
+        uint96 collateral = _collateralOf(job.fee, Mode.QUORUM);
+        _unlockAll(winners, collateral);
         // Absent members are always slashed; dissenters only when a majority proved them wrong.
-        uint256 pot = _slashExecutors(absent) + (winner == bytes32(0) ? 0 : _slashExecutors(losers));
-        _distribute(jobId, pot, winners, address(0));
+        uint256 pot = _slashExecutors(absent, collateral);
+        if (winner == bytes32(0)) _unlockAll(losers, collateral);
+        else pot += _slashExecutors(losers, collateral);
+        if (pot != 0) VAULT.distribute(jobId, pot, _params.quorumWinnerShareBps, winners);
         if (winner == bytes32(0)) {
             _refund(jobId, job, losers.length == 0 ? RefundReason.Expired : RefundReason.Undecided);
             return;
@@ -551,13 +594,13 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         if (job.callback != address(0)) _callback(jobId, job, valid, output);
     }
 
-    function _unlockAll(address[] memory executors) private {
-        for (uint256 i = 0; i < executors.length; ++i) STAKES.unlock(executors[i], Role.EXECUTOR, EXECUTOR_COLLATERAL);
+    function _unlockAll(address[] memory executors, uint96 collateral) private {
+        for (uint256 i = 0; i < executors.length; ++i) STAKES.unlock(executors[i], Role.EXECUTOR, collateral);
     }
 
-    function _slashExecutors(address[] memory executors) private returns (uint256 pot) {
+    function _slashExecutors(address[] memory executors, uint96 collateral) private returns (uint256 pot) {
         for (uint256 i = 0; i < executors.length; ++i) {
-            pot += STAKES.slash(executors[i], Role.EXECUTOR, EXECUTOR_COLLATERAL, address(VAULT));
+            pot += STAKES.slashLocked(executors[i], Role.EXECUTOR, collateral, address(VAULT));
         }
     }
 
@@ -589,17 +632,13 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         return (true, selected);
     }
 
-    /// @dev Pays `winnerShareBps` of `pot` equally to `winners` plus `extra` (if non-zero); the
-    ///      vault sends the rest, rounding included, to the treasury.
-    function _distribute(uint256 jobId, uint256 pot, address[] memory winners, address extra) private {
-        if (pot == 0) return;
-        address[] memory all = winners;
-        if (extra != address(0)) {
-            all = new address[](winners.length + 1);
-            for (uint256 i = 0; i < winners.length; ++i) all[i] = winners[i];
-            all[winners.length] = extra;
-        }
-        VAULT.distribute(jobId, pot, _params.quorumWinnerShareBps, all);
+    /// @dev The collateral each executor of a job locks: the minimum for NONE (nothing verifies
+    ///      it), else the fee times the multiple, never below the minimum. `_checkRequest` refuses
+    ///      fees whose collateral would pass MAX_COLLATERAL, so the result fits 96 bits.
+    function _collateralOf(uint96 fee, Mode mode) private view returns (uint96) {
+        if (mode == Mode.NONE) return EXECUTOR_COLLATERAL;
+        uint256 scaled = (uint256(fee) * COLLATERAL_MULTIPLE_BPS) / FeeSplit.BPS;
+        return scaled < EXECUTOR_COLLATERAL ? EXECUTOR_COLLATERAL : uint96(scaled);
     }
 
     // ================================================================ internal: checks

@@ -10,7 +10,7 @@ import {FeeSplit} from "./libraries/FeeSplit.sol";
 
 /// @title PaymentVault
 /// @notice Escrow, pools and credits of the protocol. Its token balance always equals escrowed fees
-///         of live jobs + open challenge bonds + every account's credit + the pool + the treasury's share.
+///         of live jobs + open challenge bonds + every account's credit + the models' audit pots + the treasury's share.
 contract PaymentVault is IPaymentVault, Governed, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -23,9 +23,10 @@ contract PaymentVault is IPaymentVault, Governed, ReentrancyGuardTransient {
     address public hub;
     /// @notice The DisputeManager, wired once: the other one.
     address public disputeManager;
-    // One slot: both change on every fee split.
-    uint128 private _verifierPool;
-    uint128 private _treasuryAccrued;
+    uint256 private _treasuryAccrued;
+    // Each model's audit pot: the verifiers' share of that model's fees, and nothing else, pays
+    // the committees that check that model's jobs (so nobody can drain other models' pots).
+    mapping(uint256 modelId => uint256) private _auditPots;
     mapping(address account => uint256) private _credits;
 
     modifier onlyProtocol() {
@@ -58,6 +59,7 @@ contract PaymentVault is IPaymentVault, Governed, ReentrancyGuardTransient {
     /// @inheritdoc IPaymentVault
     function payFee(
         uint256 jobId,
+        uint256 modelId,
         uint256 fee,
         FeeSplit.Shares calldata shares,
         address[] calldata executors,
@@ -67,9 +69,8 @@ contract PaymentVault is IPaymentVault, Governed, ReentrancyGuardTransient {
         (uint256 each, uint256 dust) = FeeSplit.equalShares(parts.executor, executors.length);
         for (uint256 i = 0; i < executors.length; ++i) _credits[executors[i]] += each;
         _credits[modelOwner] += parts.modelOwner;
-        // Both parts are below the fee, itself below 2^96: the casts cannot truncate.
-        _verifierPool += uint128(parts.verifiers);
-        _treasuryAccrued += uint128(parts.treasury + dust);
+        _auditPots[modelId] += parts.verifiers;
+        _treasuryAccrued += parts.treasury + dust;
         emit FeePaid(jobId, parts.executor - dust, parts.verifiers, parts.modelOwner, parts.treasury + dust);
     }
 
@@ -89,19 +90,34 @@ contract PaymentVault is IPaymentVault, Governed, ReentrancyGuardTransient {
         (uint256 each, ) = FeeSplit.equalShares((pot * shareBps) / FeeSplit.BPS, winners.length);
         for (uint256 i = 0; i < winners.length; ++i) _credit(winners[i], jobId, each);
         uint256 rest = pot - each * winners.length;
-        _treasuryAccrued += uint128(rest);
+        _treasuryAccrued += rest;
         emit TreasuryAccrued(jobId, rest);
     }
 
     /// @inheritdoc IPaymentVault
-    function rewardVoters(uint256 jobId, uint256 reward, address[] calldata voters) external onlyProtocol {
-        uint256 pool = _verifierPool;
-        for (uint256 i = 0; i < voters.length && pool != 0; ++i) {
-            uint256 paid = reward < pool ? reward : pool;
-            pool -= paid;
+    function settleSlash(uint256 jobId, uint256 amount, address beneficiary, uint256 bounty) external onlyProtocol {
+        // INVARIANT: at most `bounty` of a slash reaches anyone; the rest goes to the treasury, out
+        // of reach of the slashed node's own sybils.
+        uint256 paid = beneficiary == address(0) ? 0 : (bounty < amount ? bounty : amount);
+        _credit(beneficiary, jobId, paid);
+        _treasuryAccrued += amount - paid;
+        emit TreasuryAccrued(jobId, amount - paid);
+    }
+
+    /// @inheritdoc IPaymentVault
+    function rewardVoters(
+        uint256 jobId,
+        uint256 modelId,
+        uint256 reward,
+        address[] calldata voters
+    ) external onlyProtocol {
+        uint256 pot = _auditPots[modelId];
+        for (uint256 i = 0; i < voters.length && pot != 0; ++i) {
+            uint256 paid = reward < pot ? reward : pot;
+            pot -= paid;
             _credit(voters[i], jobId, paid);
         }
-        _verifierPool = uint128(pool);
+        _auditPots[modelId] = pot;
     }
 
     /// @inheritdoc IPaymentVault
@@ -135,8 +151,13 @@ contract PaymentVault is IPaymentVault, Governed, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPaymentVault
-    function pools() external view returns (uint256 verifierPool, uint256 treasuryAccrued) {
-        return (_verifierPool, _treasuryAccrued);
+    function treasuryAccrued() external view returns (uint256) {
+        return _treasuryAccrued;
+    }
+
+    /// @inheritdoc IPaymentVault
+    function auditPotOf(uint256 modelId) external view returns (uint256) {
+        return _auditPots[modelId];
     }
 
     function _credit(address account, uint256 jobId, uint256 amount) private {

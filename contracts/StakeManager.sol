@@ -133,11 +133,30 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     /// @inheritdoc IStakeManager
     function unlock(address node, Role role, uint256 amount) external onlyProtocol {
         StakeAccount storage account = _accounts[node][role];
-        // Slashing may have shrunk `locked` below what the job locked: release what is left.
         uint96 locked = account.locked;
-        uint96 release = amount > locked ? locked : uint96(amount);
-        account.locked = locked - release;
-        emit StakeUnlocked(node, role, release);
+        // INVARIANT: `locked` is the exact sum of live jobs' collateral; nothing releases it twice.
+        if (amount > locked) revert LockUnderflow(locked, amount);
+        account.locked = locked - uint96(amount);
+        emit StakeUnlocked(node, role, amount);
+    }
+
+    /// @inheritdoc IStakeManager
+    function slashLocked(
+        address node,
+        Role role,
+        uint256 amount,
+        address recipient
+    ) external onlyProtocol nonReentrant returns (uint256 slashed) {
+        StakeAccount storage account = _accounts[node][role];
+        uint96 locked = account.locked;
+        // INVARIANT: only collateral a job locked is taken, and the lock shrinks with it, so the
+        // collateral of the node's other live jobs stays locked (locked <= active always holds).
+        if (amount > locked) revert LockUnderflow(locked, amount);
+        uint96 amount96 = uint96(amount); // amount <= locked < 2^96
+        account.locked = locked - amount96;
+        account.active -= amount96;
+        slashed = amount;
+        _afterSlash(node, role, account, slashed, 0, recipient);
     }
 
     /// @inheritdoc IStakeManager
@@ -148,21 +167,31 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
         address recipient
     ) external onlyProtocol nonReentrant returns (uint256 slashed) {
         StakeAccount storage account = _accounts[node][role];
-        uint96 fromActive = amount > account.active ? account.active : uint96(amount);
+        // INVARIANT: a plain slash never reaches locked collateral (that is slashLocked's), so
+        // locked <= active holds and no live job's collateral disappears.
+        uint96 free = account.active - account.locked;
+        uint96 fromActive = amount > free ? free : uint96(amount);
         uint256 rest = amount - fromActive;
         uint96 fromUnbonding = rest > account.unbonding ? account.unbonding : uint96(rest);
         account.active -= fromActive;
-        if (account.locked > account.active) account.locked = account.active;
         account.unbonding -= fromUnbonding;
         slashed = uint256(fromActive) + fromUnbonding;
-        totalStaked -= slashed;
-        if (!account.jailed && account.active < _minStake[uint8(role)]) {
-            account.jailed = true;
-            emit NodeJailed(node, role);
+        _afterSlash(node, role, account, slashed, fromUnbonding, recipient);
+    }
+
+    /// @inheritdoc IStakeManager
+    function unjail(Role role) external {
+        StakeAccount storage account = _accounts[msg.sender][role];
+        uint256 minimum = _minStake[uint8(role)];
+        // INVARIANT: a jailed node serves again only after its term and with the minimum restored;
+        // topping up alone never lifts a jail.
+        // solhint-disable-next-line not-rely-on-time
+        if (!account.jailed || block.timestamp < account.jailedUntil || account.active < minimum) {
+            revert StillJailed(account.jailedUntil, account.active, minimum);
         }
-        _refreshWeight(node, role, account);
-        emit NodeSlashed(node, role, slashed, fromUnbonding, recipient);
-        if (slashed != 0) TOKEN.safeTransfer(recipient, slashed);
+        account.jailed = false;
+        _refreshWeight(msg.sender, role, account);
+        emit NodeUnjailed(msg.sender, role);
     }
 
     /// @inheritdoc IStakeManager
@@ -250,14 +279,30 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
         // Checked: the sum must still fit 96 bits, or the addition reverts.
         account.active += uint96(amount);
         totalStaked += amount;
-        if (account.jailed && account.active >= _minStake[uint8(role)]) {
-            account.jailed = false;
-            emit NodeUnjailed(msg.sender, role);
-        }
         _refreshWeight(msg.sender, role, account);
         emit Staked(msg.sender, role, amount, account.active);
         // Effects are done; the pull comes last and the whole call is nonReentrant.
         TOKEN.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    function _afterSlash(
+        address node,
+        Role role,
+        StakeAccount storage account,
+        uint256 slashed,
+        uint256 fromUnbonding,
+        address recipient
+    ) private {
+        totalStaked -= slashed;
+        if (!account.jailed && account.active < _minStake[uint8(role)]) {
+            account.jailed = true;
+            // solhint-disable-next-line not-rely-on-time
+            account.jailedUntil = uint64(block.timestamp) + unbondingPeriod;
+            emit NodeJailed(node, role);
+        }
+        _refreshWeight(node, role, account);
+        emit NodeSlashed(node, role, slashed, fromUnbonding, recipient);
+        if (slashed != 0) TOKEN.safeTransfer(recipient, slashed);
     }
 
     function _lock(address node, Role role, uint256 amount) private {

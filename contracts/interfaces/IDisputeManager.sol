@@ -38,7 +38,8 @@ interface IDisputeManager is IGoverned {
         uint16 winnerShareBps; // share of the slashed pot paid to the winning side; the rest to the treasury
         uint96 challengeBond; // what a challenger puts up
         uint96 voterSlash; // taken from a member on the losing side or who did not reveal
-        uint96 auditReward; // paid from the verifier pool to each member on the winning side
+        uint96 auditReward; // paid from the model's audit pot to each member on the winning side (any revealer on a tie)
+        uint96 bounty; // the most a challenger proved right gets of the executor's collateral (<= challengeBond)
     }
 
     /// @notice Thrown when a job is not in a challengeable state (Submitted, inside its window).

@@ -22,7 +22,16 @@ interface IJobRegistry is IGoverned {
         uint16 treasuryBps; // share paid to the treasury; the executor gets the rest
         uint16 quorumWinnerShareBps; // share of a quorum's slashed pot paid to its majority
         uint96 minFee; // the protocol's fee floor (against dust jobs)
-        uint96 timeoutSlash; // taken from an executor that misses its deadline
+        uint96 timeoutSlash; // taken from an executor that misses its deadline, to the treasury
+    }
+
+    /// @notice What an executor locks per job: `max(minimum, fee x multipleBps / 10,000)` for every
+    ///         mode that verifies, `minimum` for NONE; fees whose collateral would pass `maximum` are
+    ///         refused. Fixed at deployment.
+    struct CollateralTerms {
+        uint96 minimum;
+        uint32 multipleBps;
+        uint96 maximum;
     }
 
     /// @notice One job, packed so that a submission and a finalization write only slot 0.
@@ -76,6 +85,8 @@ interface IJobRegistry is IGoverned {
     error PhaseNotOver(uint256 jobId, uint32 phaseEnd);
     /// @notice Thrown when a deadline is too close or too far.
     error DeadlineOutOfRange(uint32 deadline, uint256 earliest, uint256 latest);
+    /// @notice Thrown when a fee would need more collateral than `MAX_COLLATERAL`.
+    error FeeAboveCollateralCap(uint96 fee, uint96 maxCollateral);
     /// @notice Thrown when a fee is below the protocol's floor.
     error FeeBelowProtocolMinimum(uint96 fee, uint96 minimum);
     /// @notice Thrown when a request gives no input, or gives it both inline and by reference.
@@ -128,6 +139,8 @@ interface IJobRegistry is IGoverned {
     event JobFinalized(uint256 indexed jobId, bytes32 outputHash);
     /// @notice Emitted when a job's fee is credited back to its requester.
     event JobRefunded(uint256 indexed jobId, RefundReason reason, uint256 amount);
+    /// @notice Emitted when an executor's whole collateral for a job is taken after an Invalid verdict.
+    event CollateralSlashed(uint256 indexed jobId, address indexed executor, uint256 amount);
     /// @notice Emitted when an executor misses its deadline and is slashed.
     event JobTimedOut(uint256 indexed jobId, address indexed executor, uint256 slashed);
     /// @notice Emitted after a callback ran; `success` is false when it reverted or ran out of gas.
@@ -171,9 +184,10 @@ interface IJobRegistry is IGoverned {
     /// @return executor The executor whose result is disputed.
     function markDisputed(uint256 jobId) external returns (address executor);
 
-    /// @notice Hands a disputed job back: Valid pays it, Invalid reassigns or refunds it,
-    ///         Undecided refunds it. DisputeManager only.
-    function settleDispute(uint256 jobId, Verdict verdict) external;
+    /// @notice Hands a disputed job back: Valid pays it; Invalid takes the executor's whole
+    ///         collateral (at most `bounty` of it to `challenger`, zero for an audit; the rest to the
+    ///         treasury) and reassigns or refunds the job; Undecided refunds it. DisputeManager only.
+    function settleDispute(uint256 jobId, Verdict verdict, address challenger, uint96 bounty) external;
 
     /// @notice Moves a job on once its phase is over: pays an unchallenged OPTIMISTIC result (or
     ///         sends it to audit if the lottery picked it), tallies a QUORUM round (in the
@@ -204,13 +218,28 @@ interface IJobRegistry is IGoverned {
     ///         hash is not available (the same block, or more than 256 blocks later).
     function auditSelected(uint256 jobId) external view returns (bool known, bool selected);
 
+    /// @notice What protects a job: the collateral each executor locks, the audit probability of an
+    ///         OPTIMISTIC result (basis points; zero in other modes) and the committee size that
+    ///         judges a dispute (zero where no dispute can happen).
+    function securityOf(
+        uint256 jobId
+    ) external view returns (uint96 collateral, uint16 auditRateBps, uint8 committeeSize);
+
     /// @notice The current parameters.
     function params() external view returns (Params memory);
 
     /// @notice How many jobs exist; ids run from 1 to this number.
     function jobCount() external view returns (uint256);
 
-    /// @notice Collateral locked on each executor of each job (slashed on an Invalid verdict).
+    /// @notice The least collateral locked on each executor of each job (see `CollateralTerms`).
     // solhint-disable-next-line func-name-mixedcase
     function EXECUTOR_COLLATERAL() external view returns (uint96);
+
+    /// @notice Collateral per unit of fee, in basis points (see `CollateralTerms`).
+    // solhint-disable-next-line func-name-mixedcase
+    function COLLATERAL_MULTIPLE_BPS() external view returns (uint32);
+
+    /// @notice The most collateral one executor locks for one job (see `CollateralTerms`).
+    // solhint-disable-next-line func-name-mixedcase
+    function MAX_COLLATERAL() external view returns (uint96);
 }

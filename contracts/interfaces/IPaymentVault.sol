@@ -6,7 +6,7 @@ import {IGoverned} from "./IGoverned.sol";
 
 /// @title IPaymentVault
 /// @notice Holds every protocol token that is not stake: escrowed fees, challenge bonds, slashed
-///         stake on its way to winners, the verifier reward pool, the treasury's share, and the
+///         stake on its way to winners, each model's audit pot, the treasury's share, and the
 ///         credits that accounts claim. Only the protocol's contracts move value inside it;
 ///         accounts take their credits out with `claim` (credit first, then pull).
 interface IPaymentVault is IGoverned {
@@ -39,9 +39,10 @@ interface IPaymentVault is IGoverned {
     function wire(address hub, address disputes) external;
 
     /// @notice Splits an escrowed fee: `executors` share the executor part equally, the model owner,
-    ///         the pool and the treasury get theirs; rounding dust goes to the treasury. Protocol only.
+    ///         the model's audit pot and the treasury get theirs; rounding dust goes to the treasury. Protocol only.
     function payFee(
         uint256 jobId,
+        uint256 modelId,
         uint256 fee,
         FeeSplit.Shares calldata shares,
         address[] calldata executors,
@@ -55,8 +56,14 @@ interface IPaymentVault is IGoverned {
     ///         treasury. Protocol only.
     function distribute(uint256 jobId, uint256 pot, uint256 shareBps, address[] calldata winners) external;
 
-    /// @notice Pays each of `voters` `reward` from the verifier pool while it lasts. Protocol only.
-    function rewardVoters(uint256 jobId, uint256 reward, address[] calldata voters) external;
+    /// @notice Pays each of `voters` `reward` from model `modelId`'s audit pot while it lasts: a
+    ///         committee is paid by the jobs of the model it checks, never by other models' fees.
+    ///         Protocol only.
+    function rewardVoters(uint256 jobId, uint256 modelId, uint256 reward, address[] calldata voters) external;
+
+    /// @notice Routes slashed collateral: `beneficiary` (a challenger proved right, or zero) gets at
+    ///         most `bounty` of `amount`, the treasury the rest. Protocol only.
+    function settleSlash(uint256 jobId, uint256 amount, address beneficiary, uint256 bounty) external;
 
     /// @notice Sends the caller everything credited to it.
     function claim() external returns (uint256 amount);
@@ -67,6 +74,9 @@ interface IPaymentVault is IGoverned {
     /// @notice What `account` can claim.
     function creditOf(address account) external view returns (uint256);
 
-    /// @notice The verifier reward pool and the treasury's unclaimed share.
-    function pools() external view returns (uint256 verifierPool, uint256 treasuryAccrued);
+    /// @notice The treasury's unclaimed share.
+    function treasuryAccrued() external view returns (uint256);
+
+    /// @notice What model `modelId`'s audit pot holds: the verifiers' share of its fees not yet paid out.
+    function auditPotOf(uint256 modelId) external view returns (uint256);
 }

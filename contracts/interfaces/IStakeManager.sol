@@ -11,13 +11,14 @@ import {IGoverned} from "./IGoverned.sol";
 ///         committees, which cost O(log n) in the number of nodes.
 interface IStakeManager is IGoverned {
     /// @notice One node's stake in one role.
-    /// @dev Slot 0: active, locked, jailed. Slot 1: unbonding, releaseAt.
+    /// @dev Slot 0: active, locked, jailed. Slot 1: unbonding, releaseAt, jailedUntil.
     struct StakeAccount {
         uint96 active; // bonded stake: weights draws and can be slashed
         uint96 locked; // part of `active` held as collateral by live jobs
-        bool jailed; // slashed below the role's minimum; cleared by topping up
+        bool jailed; // slashed below the role's minimum; cleared by `unjail` after `jailedUntil`
         uint96 unbonding; // leaving; still slashable until withdrawn
         uint64 releaseAt; // when `unbonding` can be withdrawn
+        uint64 jailedUntil; // end of the jail term (one unbonding period after the jailing slash)
     }
 
     /// @notice Thrown when an amount is zero or does not fit the stake's 96 bits.
@@ -28,6 +29,10 @@ interface IStakeManager is IGoverned {
     error StillUnbonding(uint64 releaseAt, uint64 nowTime);
     /// @notice Thrown when there is nothing to withdraw.
     error NothingToWithdraw();
+    /// @notice Thrown when more collateral is released or slashed than the node has locked.
+    error LockUnderflow(uint256 locked, uint256 amount);
+    /// @notice Thrown when `unjail` comes before the jail term ends or with stake below the minimum.
+    error StillJailed(uint64 jailedUntil, uint256 active, uint256 minimum);
     /// @notice Thrown when a draw asks for more seats than a draw may fill.
     error TooManySeats(uint256 requested, uint256 maximum);
     /// @notice Thrown when a draw is asked to exclude more addresses than it may.
@@ -84,14 +89,24 @@ interface IStakeManager is IGoverned {
     /// @notice Recomputes a node's weight in its role's draw, after a minimum-stake change.
     function poke(address node, Role role) external;
 
-    /// @notice Releases collateral locked by `lock`, or what is left of it when a slash has shrunk
-    ///         the lock. Protocol contracts only.
+    /// @notice Releases `amount` of collateral that `drawAndLock` locked. `locked` is always the exact
+    ///         sum of the live jobs' collateral, so releasing more than is locked is a bug and reverts.
+    ///         Protocol contracts only.
     function unlock(address node, Role role, uint256 amount) external;
 
-    /// @notice Slashes up to `amount` of a node's stake, taking active stake first and then
-    ///         unbonding stake, and sends it to `recipient`. Protocol contracts only.
+    /// @notice Slashes `amount` of a node's locked collateral: the lock and the stake shrink by the
+    ///         same amount, so the collateral of the node's other live jobs stays locked. Sends it to
+    ///         `recipient`. Protocol contracts only.
+    /// @return slashed `amount` (the collateral is always there: locked stake cannot leave).
+    function slashLocked(address node, Role role, uint256 amount, address recipient) external returns (uint256 slashed);
+
+    /// @notice Slashes up to `amount` of a node's stake that no job has locked: free active stake
+    ///         first, then unbonding stake; sends it to `recipient`. Protocol contracts only.
     /// @return slashed What was actually taken (less than `amount` if the node has less).
     function slash(address node, Role role, uint256 amount, address recipient) external returns (uint256 slashed);
+
+    /// @notice Clears a node's jail once its jail term is over and its stake is back at the role's minimum.
+    function unjail(Role role) external;
 
     /// @notice Draws up to `seats` distinct eligible nodes of `role`, weighted by active stake,
     ///         never any of `exclude`, each with at least `collateral` unlocked stake, and locks
