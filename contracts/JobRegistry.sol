@@ -15,6 +15,7 @@ import {IResultVerifier} from "./interfaces/IResultVerifier.sol";
 import {IPaymentVault} from "./interfaces/IPaymentVault.sol";
 import {IInferenceCallback} from "./interfaces/IInferenceCallback.sol";
 import {FeeSplit} from "./libraries/FeeSplit.sol";
+import {JobParams} from "./libraries/JobParams.sol";
 import {TensorCodec} from "./libraries/TensorCodec.sol";
 import {Mode, Role, Status, Verdict, RequestParams} from "./types/Types.sol";
 
@@ -41,17 +42,13 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     uint256 public constant CALLBACK_RESERVE = 20_000;
     /// @notice A deadline is at least one execution window and at most this far away.
     uint256 public constant MAX_JOB_DURATION = 30 days;
-    /// @notice Bounds of every window parameter.
-    uint32 public constant MIN_WINDOW = 1 minutes;
-    uint32 public constant MAX_WINDOW = 7 days;
+    /// @notice Bounds of every window parameter (see JobParams for every bound).
+    uint32 public constant MIN_WINDOW = JobParams.MIN_WINDOW;
+    uint32 public constant MAX_WINDOW = JobParams.MAX_WINDOW;
     /// @notice Largest quorum.
-    uint8 public constant MAX_QUORUM = 9;
+    uint8 public constant MAX_QUORUM = JobParams.MAX_QUORUM;
     /// @notice Most assignments a job may have.
-    uint8 public constant MAX_ATTEMPTS = 5;
-    /// @notice Largest amount parameter (fees, bonds, slashes): 1e9 tokens of 18 decimals.
-    uint96 public constant MAX_AMOUNT = 1e27;
-    /// @notice Largest collateral multiple: 1,000 times the fee.
-    uint32 public constant MAX_COLLATERAL_MULTIPLE_BPS = 10_000_000;
+    uint8 public constant MAX_ATTEMPTS = JobParams.MAX_ATTEMPTS;
 
     /// @notice The token fees, bonds and stakes are paid in.
     IERC20 public immutable TOKEN;
@@ -103,17 +100,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         CollateralTerms memory collateral,
         Params memory params_
     ) Governed(governance) {
-        if (collateral.minimum == 0 || collateral.minimum > collateral.maximum || collateral.maximum > MAX_AMOUNT) {
-            revert ParameterOutOfBounds("collateral", collateral.minimum, 1, collateral.maximum);
-        }
-        if (collateral.multipleBps < FeeSplit.BPS || collateral.multipleBps > MAX_COLLATERAL_MULTIPLE_BPS) {
-            revert ParameterOutOfBounds(
-                "collateralMultipleBps",
-                collateral.multipleBps,
-                FeeSplit.BPS,
-                MAX_COLLATERAL_MULTIPLE_BPS
-            );
-        }
+        JobParams.checkCollateral(collateral);
         TOKEN = token;
         MODELS = models;
         STAKES = stakes;
@@ -357,7 +344,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
 
     /// @inheritdoc IWindowSource
     function longestSlashableWindow() public view returns (uint256) {
-        return _longestWindow(_params);
+        return JobParams.longestWindow(_params, DISPUTES.disputeWindow());
     }
 
     // ================================================================ internal: requests
@@ -653,40 +640,6 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     }
 
     function _checkParams(Params memory p) private view {
-        _window("executionWindow", p.executionWindow);
-        _window("challengeWindow", p.challengeWindow);
-        _window("revealWindow", p.revealWindow);
-        if (p.quorumSize < 3 || p.quorumSize > MAX_QUORUM || p.quorumSize % 2 == 0) {
-            revert ParameterOutOfBounds("quorumSize", p.quorumSize, 3, MAX_QUORUM);
-        }
-        if (p.maxAttempts == 0 || p.maxAttempts > MAX_ATTEMPTS)
-            revert ParameterOutOfBounds("maxAttempts", p.maxAttempts, 1, MAX_ATTEMPTS);
-        uint256 shares = uint256(p.verifierBps) + p.modelOwnerBps + p.treasuryBps;
-        if (shares > FeeSplit.BPS) revert ParameterOutOfBounds("feeShares", shares, 0, FeeSplit.BPS);
-        if (p.quorumWinnerShareBps > FeeSplit.BPS) {
-            revert ParameterOutOfBounds("quorumWinnerShareBps", p.quorumWinnerShareBps, 0, FeeSplit.BPS);
-        }
-        _amount("minFee", p.minFee, 1);
-        if (p.timeoutSlash > EXECUTOR_COLLATERAL)
-            revert ParameterOutOfBounds("timeoutSlash", p.timeoutSlash, 0, EXECUTOR_COLLATERAL);
-        uint256 longest = _longestWindow(p);
-        uint256 unbonding = STAKES.unbondingPeriod();
-        if (longest > unbonding) revert ParameterOutOfBounds("window", longest, 0, unbonding);
-    }
-
-    /// @dev From an assignment to the last slash it can cause: the longer of execution + challenge
-    ///      (OPTIMISTIC) and execution + reveal (QUORUM), plus a dispute's commit and reveal phases.
-    function _longestWindow(Params memory p) private view returns (uint256) {
-        uint256 single = uint256(p.executionWindow) + p.challengeWindow;
-        uint256 quorum = uint256(p.executionWindow) + p.revealWindow;
-        return (single > quorum ? single : quorum) + DISPUTES.disputeWindow();
-    }
-
-    function _window(string memory name, uint32 value) private pure {
-        if (value < MIN_WINDOW || value > MAX_WINDOW) revert ParameterOutOfBounds(name, value, MIN_WINDOW, MAX_WINDOW);
-    }
-
-    function _amount(string memory name, uint96 value, uint96 min) private pure {
-        if (value < min || value > MAX_AMOUNT) revert ParameterOutOfBounds(name, value, min, MAX_AMOUNT);
+        JobParams.check(p, EXECUTOR_COLLATERAL, DISPUTES.disputeWindow(), STAKES.unbondingPeriod());
     }
 }
