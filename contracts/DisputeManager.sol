@@ -197,6 +197,11 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IDisputeManager
+    function committeeSize() external view returns (uint8) {
+        return _params.committeeSize;
+    }
+
+    /// @inheritdoc IDisputeManager
     function disputeWindow() external view returns (uint256) {
         return uint256(_params.commitWindow) + _params.revealWindow;
     }

@@ -37,18 +37,18 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     /// @notice Largest inline input or output; larger tensors travel by hash and URI.
     uint256 public constant MAX_INLINE_BYTES = 64 * 1024;
     /// @notice Largest callback gas limit a requester may ask for.
-    uint256 public constant MAX_CALLBACK_GAS = 2_000_000;
+    uint256 internal constant MAX_CALLBACK_GAS = 2_000_000;
     /// @notice Gas kept back for the bookkeeping after a callback returns.
-    uint256 public constant CALLBACK_RESERVE = 20_000;
+    uint256 internal constant CALLBACK_RESERVE = 20_000;
     /// @notice A deadline is at least one execution window and at most this far away.
-    uint256 public constant MAX_JOB_DURATION = 30 days;
+    uint256 internal constant MAX_JOB_DURATION = 30 days;
     /// @notice Bounds of every window parameter (see JobParams for every bound).
     uint32 public constant MIN_WINDOW = JobParams.MIN_WINDOW;
-    uint32 public constant MAX_WINDOW = JobParams.MAX_WINDOW;
+    uint32 internal constant MAX_WINDOW = JobParams.MAX_WINDOW;
     /// @notice Largest quorum.
-    uint8 public constant MAX_QUORUM = JobParams.MAX_QUORUM;
+    uint8 internal constant MAX_QUORUM = JobParams.MAX_QUORUM;
     /// @notice Most assignments a job may have.
-    uint8 public constant MAX_ATTEMPTS = JobParams.MAX_ATTEMPTS;
+    uint8 internal constant MAX_ATTEMPTS = JobParams.MAX_ATTEMPTS;
 
     /// @notice The token fees, bonds and stakes are paid in.
     IERC20 public immutable TOKEN;
@@ -178,7 +178,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         IResultVerifier verifier = resultVerifier;
         if (address(verifier) == address(0)) revert NoResultVerifier();
         bytes32 outputHash = keccak256(output);
-        bytes32 digest = MODELS.versionOf(job.modelId, job.version).digest;
+        bytes32 digest = MODELS.digestOf(job.modelId, job.version);
         if (!verifier.verifyResult(jobId, digest, job.inputHash, outputHash, msg.sender, proof))
             revert ProofRejected(jobId);
         _outputs[jobId] = output;
@@ -329,7 +329,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         Job storage job = _existing(jobId);
         collateral = _collateralOf(job.fee, job.mode);
         if (job.mode == Mode.OPTIMISTIC) (, auditRateBps) = MODELS.settlementTermsOf(job.modelId);
-        if (job.mode == Mode.OPTIMISTIC || job.mode == Mode.ATTESTED) committeeSize = DISPUTES.params().committeeSize;
+        if (job.mode == Mode.OPTIMISTIC || job.mode == Mode.ATTESTED) committeeSize = DISPUTES.committeeSize();
     }
 
     /// @inheritdoc IJobRegistry
@@ -374,13 +374,13 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         uint256 inputSize;
         if (p.input.length != 0) {
             if (p.inputHash != bytes32(0) || bytes(p.inputURI).length != 0)
-                revert InputShape("both inline and by reference");
+                revert InputBothInlineAndByReference();
             if (p.input.length > MAX_INLINE_BYTES) revert InlineTooLarge(p.input.length, MAX_INLINE_BYTES);
             inputSize = p.input.length;
             inputHash = keccak256(p.input);
         } else {
             if (p.inputHash == bytes32(0) || bytes(p.inputURI).length == 0 || p.inputSize == 0) {
-                revert InputShape("no input: give input bytes, or inputHash, inputURI and inputSize");
+                revert InputMissing();
             }
             if (bytes(p.inputURI).length > 512) revert InlineTooLarge(bytes(p.inputURI).length, 512);
             inputSize = p.inputSize;

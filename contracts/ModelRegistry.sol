@@ -22,6 +22,10 @@ contract ModelRegistry is IModelRegistry {
     uint16 public constant MAX_VERSIONS = type(uint16).max;
     /// @notice The modes defined today (NONE, OPTIMISTIC, QUORUM, ATTESTED) as a bitmask.
     uint8 public constant ALL_MODES = 0x0f;
+    /// @notice Least audit rate of a model that allows OPTIMISTIC: 5%.
+    uint16 public constant MIN_AUDIT_RATE_BPS = 500;
+    /// @notice Largest audit rate of any model: 20%.
+    uint16 public constant MAX_AUDIT_RATE_BPS = 2_000;
 
     struct Model {
         address owner; // 20 bytes
@@ -142,6 +146,11 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
+    function digestOf(uint256 modelId, uint16 version) external view returns (bytes32) {
+        return _versions[modelId][version].digest;
+    }
+
+    /// @inheritdoc IModelRegistry
     function versionCount(uint256 modelId) external view returns (uint16) {
         return _models[modelId].versionCount;
     }
@@ -175,7 +184,15 @@ contract ModelRegistry is IModelRegistry {
 
     function _checkPolicy(ModelPolicy calldata policy) private pure {
         if (policy.allowedModes == 0 || policy.allowedModes & ~ALL_MODES != 0) revert InvalidPolicy("allowedModes");
-        if (policy.auditRateBps > 10_000) revert InvalidPolicy("auditRateBps");
+        // INVARIANT: audits are capped (no model owner can wash-audit its own jobs at 100%), and a
+        // model that allows OPTIMISTIC is audited at least at the rate the collateral multiple
+        // assumes, so a wrong answer loses money in expectation (docs/ARCHITECTURE.md).
+        if (policy.auditRateBps > MAX_AUDIT_RATE_BPS) revert InvalidPolicy("auditRateBps");
+        bool optimistic = policy.allowedModes & (uint8(1) << uint8(Mode.OPTIMISTIC)) != 0;
+        if (optimistic && policy.auditRateBps < MIN_AUDIT_RATE_BPS) revert InvalidPolicy("auditRateBps");
+        // INVARIANT: QUORUM compares revealed outputs bit for bit, so only exact models may use it.
+        bool quorum = policy.allowedModes & (uint8(1) << uint8(Mode.QUORUM)) != 0;
+        if (quorum && !policy.exact) revert InvalidPolicy("exact");
         if (policy.maxInputBytes == 0 || policy.maxInputBytes > MAX_INPUT_BYTES) revert InvalidPolicy("maxInputBytes");
         if (policy.absTolerance > MAX_TOLERANCE) revert InvalidPolicy("absTolerance");
         if (policy.relTolerance > MAX_TOLERANCE) revert InvalidPolicy("relTolerance");

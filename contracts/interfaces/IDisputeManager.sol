@@ -140,6 +140,9 @@ interface IDisputeManager is IGoverned {
     /// @notice A member's commitment and revealed verdict (Undecided until revealed).
     function ballotOf(uint256 disputeId, address voter) external view returns (bytes32 commitment, Verdict revealed);
 
+    /// @notice Seats drawn for each new committee.
+    function committeeSize() external view returns (uint8);
+
     /// @notice The time from a dispute's opening to the end of its reveal phase.
     function disputeWindow() external view returns (uint256);
 

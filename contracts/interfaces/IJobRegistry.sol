@@ -89,8 +89,10 @@ interface IJobRegistry is IGoverned {
     error FeeAboveCollateralCap(uint96 fee, uint96 maxCollateral);
     /// @notice Thrown when a fee is below the protocol's floor.
     error FeeBelowProtocolMinimum(uint96 fee, uint96 minimum);
-    /// @notice Thrown when a request gives no input, or gives it both inline and by reference.
-    error InputShape(string problem);
+    /// @notice Thrown when a request gives its input both inline and by reference.
+    error InputBothInlineAndByReference();
+    /// @notice Thrown when a request has no input: give input bytes, or inputHash, inputURI and inputSize.
+    error InputMissing();
     /// @notice Thrown when an inline input or output exceeds what calldata may carry here.
     error InlineTooLarge(uint256 size, uint256 maximum);
     /// @notice Thrown when an output is empty.

@@ -38,8 +38,9 @@ library JobParams {
         _bound("executionWindow", p.executionWindow, MIN_WINDOW, MAX_WINDOW);
         _bound("challengeWindow", p.challengeWindow, MIN_WINDOW, MAX_WINDOW);
         _bound("revealWindow", p.revealWindow, MIN_WINDOW, MAX_WINDOW);
-        if (p.quorumSize % 2 == 0) _bound("quorumSize", p.quorumSize, 3, 0);
-        _bound("quorumSize", p.quorumSize, 3, MAX_QUORUM);
+        if (p.quorumSize < 3 || p.quorumSize > MAX_QUORUM || p.quorumSize % 2 == 0) {
+            revert IGlassboxErrors.ParameterOutOfBounds("quorumSize", p.quorumSize, 3, MAX_QUORUM);
+        }
         _bound("maxAttempts", p.maxAttempts, 1, MAX_ATTEMPTS);
         _bound("feeShares", uint256(p.verifierBps) + p.modelOwnerBps + p.treasuryBps, 0, FeeSplit.BPS);
         _bound("quorumWinnerShareBps", p.quorumWinnerShareBps, 0, FeeSplit.BPS);
