@@ -35,32 +35,25 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     using SafeERC20 for IERC20;
 
     /// @notice Largest inline input or output; larger tensors travel by hash and URI.
-    uint256 public constant MAX_INLINE_BYTES = 64 * 1024;
+    uint256 internal constant MAX_INLINE_BYTES = 64 * 1024;
     /// @notice Largest callback gas limit a requester may ask for.
     uint256 internal constant MAX_CALLBACK_GAS = 2_000_000;
     /// @notice Gas kept back for the bookkeeping after a callback returns.
     uint256 internal constant CALLBACK_RESERVE = 20_000;
     /// @notice A deadline is at least one execution window and at most this far away.
     uint256 internal constant MAX_JOB_DURATION = 30 days;
-    /// @notice Bounds of every window parameter (see JobParams for every bound).
-    uint32 public constant MIN_WINDOW = JobParams.MIN_WINDOW;
-    uint32 internal constant MAX_WINDOW = JobParams.MAX_WINDOW;
-    /// @notice Largest quorum.
-    uint8 internal constant MAX_QUORUM = JobParams.MAX_QUORUM;
-    /// @notice Most assignments a job may have.
-    uint8 internal constant MAX_ATTEMPTS = JobParams.MAX_ATTEMPTS;
 
     /// @notice The token fees, bonds and stakes are paid in.
     IERC20 public immutable TOKEN;
     /// @notice The model registry.
     IModelRegistry public immutable MODELS;
-    /// @notice The stake manager (this contract holds its PROTOCOL_ROLE).
+    /// @notice The stake manager (wired to this contract once, at deployment).
     IStakeManager public immutable STAKES;
     /// @notice The dispute manager (this contract is its hub).
     IDisputeManager public immutable DISPUTES;
     /// @notice The quorum manager (this contract is its hub).
     IQuorumManager public immutable QUORUM;
-    /// @notice Holds fees, bonds and credits (this contract holds its PROTOCOL_ROLE).
+    /// @notice Holds fees, bonds and credits (wired to this contract once, at deployment).
     IPaymentVault public immutable VAULT;
     /// @notice The least collateral an executor locks per job (all a NONE job ever locks).
     ///         The three collateral terms are immutable, so what a job locked is always what it
@@ -149,12 +142,8 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
 
     /// @inheritdoc IJobRegistry
     function submitResult(uint256 jobId, bytes calldata output) external nonReentrant {
-        if (output.length == 0) revert EmptyOutput();
-        if (output.length > MAX_INLINE_BYTES) revert InlineTooLarge(output.length, MAX_INLINE_BYTES);
-        Job storage job = _assignedTo(jobId);
+        Job storage job = _inlineSubmission(jobId, output);
         if (job.mode == Mode.QUORUM || job.mode == Mode.ATTESTED) revert WrongMode(jobId, job.mode);
-        _outputs[jobId] = output;
-        job.invalidClaim = output.length == 2 && output[0] == 0x00;
         _acceptSubmission(jobId, job, keccak256(output), output, "");
     }
 
@@ -171,9 +160,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
 
     /// @inheritdoc IJobRegistry
     function submitAttestedResult(uint256 jobId, bytes calldata output, bytes calldata proof) external nonReentrant {
-        if (output.length == 0) revert EmptyOutput();
-        if (output.length > MAX_INLINE_BYTES) revert InlineTooLarge(output.length, MAX_INLINE_BYTES);
-        Job storage job = _assignedTo(jobId);
+        Job storage job = _inlineSubmission(jobId, output);
         if (job.mode != Mode.ATTESTED) revert WrongMode(jobId, job.mode);
         IResultVerifier verifier = resultVerifier;
         if (address(verifier) == address(0)) revert NoResultVerifier();
@@ -181,8 +168,6 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         bytes32 digest = MODELS.digestOf(job.modelId, job.version);
         if (!verifier.verifyResult(jobId, digest, job.inputHash, outputHash, msg.sender, proof))
             revert ProofRejected(jobId);
-        _outputs[jobId] = output;
-        job.invalidClaim = output.length == 2 && output[0] == 0x00;
         _acceptSubmission(jobId, job, outputHash, output, "");
     }
 
@@ -267,20 +252,8 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     function cancel(uint256 jobId) external nonReentrant {
         Job storage job = _existing(jobId);
         if (msg.sender != job.requester) revert NotRequester(jobId, msg.sender);
-        if (job.status == Status.Unassigned) {
-            _refund(jobId, job, RefundReason.Cancelled);
-            return;
-        }
-        _requireStatus(jobId, job, Status.Assigned);
-        if (job.mode == Mode.QUORUM) revert WrongMode(jobId, job.mode);
-        // INVARIANT: an assigned job is cancelled only once both its executor's phase and the
-        // requester's deadline are over, so no honest executor loses a job it is still allowed to do.
-        // solhint-disable-next-line not-rely-on-time
-        uint32 end = job.phaseEnd > job.deadline ? job.phaseEnd : job.deadline;
-        // solhint-disable-next-line not-rely-on-time
-        if (block.timestamp <= end) revert PhaseNotOver(jobId, end);
-        _slashTimedOut(jobId, job);
-        _refund(jobId, job, RefundReason.Expired);
+        _requireStatus(jobId, job, Status.Unassigned);
+        _refund(jobId, job, RefundReason.Cancelled);
     }
 
     // ================================================================ governance
@@ -432,6 +405,15 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     }
 
     // ================================================================ internal: results
+
+    /// @dev Checks an inline output and its sender, stores it and flags an invalid-input claim.
+    function _inlineSubmission(uint256 jobId, bytes calldata output) private returns (Job storage job) {
+        if (output.length == 0) revert EmptyOutput();
+        if (output.length > MAX_INLINE_BYTES) revert InlineTooLarge(output.length, MAX_INLINE_BYTES);
+        job = _assignedTo(jobId);
+        _outputs[jobId] = output;
+        job.invalidClaim = output.length == 2 && output[0] == 0x00;
+    }
 
     function _assignedTo(uint256 jobId) private view returns (Job storage job) {
         job = _existing(jobId);

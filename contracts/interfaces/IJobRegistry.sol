@@ -199,9 +199,9 @@ interface IJobRegistry is IGoverned {
     /// @notice Slashes an executor that missed its deadline and reassigns or refunds the job. Anyone may call.
     function timeout(uint256 jobId) external;
 
-    /// @notice The requester takes back the fee of a job that is unassigned, or (NONE, OPTIMISTIC,
-    ///         ATTESTED) assigned and past both its execution phase and its deadline. An expired
-    ///         QUORUM job is refunded by `finalize` once its round is over.
+    /// @notice The requester takes back the fee of a job that no executor could be drawn for. An
+    ///         assigned job whose executor missed its phase ends through `timeout` (refunded once no
+    ///         attempt or time before the deadline is left); an expired QUORUM job through `finalize`.
     function cancel(uint256 jobId) external;
 
     /// @notice A job's state.
