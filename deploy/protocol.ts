@@ -2,6 +2,7 @@ import { ZeroAddress, type BaseContract, type Signer } from "ethers";
 import {
   DisputeManager__factory,
   GlassboxToken__factory,
+  JobParams__factory,
   JobRegistry__factory,
   ModelRegistry__factory,
   PaymentVault__factory,
@@ -27,7 +28,8 @@ export interface ProtocolParams {
   minExecutorStake: bigint;
   minVerifierStake: bigint;
   unbondingPeriod: number;
-  executorCollateral: bigint;
+  /** What an executor locks per job: max(minimum, fee x multipleBps / 10,000), `minimum` for NONE; fees needing more than `maximum` are refused. */
+  collateral: IJobRegistry.CollateralTermsStruct;
   jobs: IJobRegistry.ParamsStruct;
   disputes: IDisputeManager.ParamsStruct;
 }
@@ -37,7 +39,9 @@ export const DEVNET_PARAMS: ProtocolParams = {
   minExecutorStake: 100n * TOKEN,
   minVerifierStake: 100n * TOKEN,
   unbondingPeriod: 7 * 24 * 3600,
-  executorCollateral: 20n * TOKEN,
+  // A wrong OPTIMISTIC answer must lose money in expectation (docs): C > (1 - q) f / (q (1 - b)) with
+  // q = 5% (the least audit rate) and b = bounty / minimum = 10%, i.e. C > 21.1 f: 22x the fee.
+  collateral: { minimum: 20n * TOKEN, multipleBps: 220_000, maximum: 100_000n * TOKEN },
   jobs: {
     executionWindow: 600,
     challengeWindow: 1800,
@@ -59,6 +63,7 @@ export const DEVNET_PARAMS: ProtocolParams = {
     challengeBond: 10n * TOKEN,
     voterSlash: 5n * TOKEN,
     auditReward: 1n * TOKEN,
+    bounty: 2n * TOKEN,
   },
 };
 
@@ -116,8 +121,10 @@ export async function deployContracts(
   const vault = await mined(new PaymentVault__factory(deployer).deploy(token, admin, treasuryAddress));
   const disputes = await mined(new DisputeManager__factory(deployer).deploy(token, stakes, vault, admin, params.disputes));
   const quorum = await mined(new QuorumManager__factory(deployer).deploy());
+  const jobParams = await mined(new JobParams__factory(deployer).deploy());
+  const libraries = { "contracts/libraries/JobParams.sol:JobParams": await jobParams.getAddress() };
   const jobs = await mined(
-    new JobRegistry__factory(deployer).deploy(
+    new JobRegistry__factory(libraries, deployer).deploy(
       token,
       models,
       stakes,
@@ -125,7 +132,7 @@ export async function deployContracts(
       quorum,
       vault,
       admin,
-      params.executorCollateral,
+      params.collateral,
       params.jobs,
     ),
   );
