@@ -22,8 +22,10 @@ contract ModelRegistry is IModelRegistry {
     uint16 public constant MAX_VERSIONS = type(uint16).max;
     /// @notice The modes defined today (NONE, OPTIMISTIC, QUORUM, ATTESTED) as a bitmask.
     uint8 public constant ALL_MODES = 0x0f;
-    /// @notice Least audit rate of a model that allows OPTIMISTIC: 5%.
-    uint16 public constant MIN_AUDIT_RATE_BPS = 500;
+    /// @notice Least audit rate of a model that allows OPTIMISTIC, fixed at deployment (5% in every
+    ///         shipped parameter file; the executors' collateral multiple is computed from it, see
+    ///         docs/ARCHITECTURE.md). At most MAX_AUDIT_RATE_BPS.
+    uint16 public immutable MIN_AUDIT_RATE_BPS;
     /// @notice Largest audit rate of any model: 20%.
     uint16 public constant MAX_AUDIT_RATE_BPS = 2_000;
 
@@ -44,6 +46,12 @@ contract ModelRegistry is IModelRegistry {
         if (owner == address(0)) revert UnknownModel(modelId);
         if (owner != msg.sender) revert NotModelOwner(modelId, msg.sender);
         _;
+    }
+
+    /// @param minAuditRateBps The least audit rate of a model that allows OPTIMISTIC (<= MAX_AUDIT_RATE_BPS).
+    constructor(uint16 minAuditRateBps) {
+        if (minAuditRateBps > MAX_AUDIT_RATE_BPS) revert InvalidPolicy("minAuditRateBps");
+        MIN_AUDIT_RATE_BPS = minAuditRateBps;
     }
 
     /// @inheritdoc IModelRegistry
@@ -182,7 +190,7 @@ contract ModelRegistry is IModelRegistry {
         emit VersionPublished(modelId, version, digest, uri);
     }
 
-    function _checkPolicy(ModelPolicy calldata policy) private pure {
+    function _checkPolicy(ModelPolicy calldata policy) private view {
         if (policy.allowedModes == 0 || policy.allowedModes & ~ALL_MODES != 0) revert InvalidPolicy("allowedModes");
         // INVARIANT: audits are capped (no model owner can wash-audit its own jobs at 100%), and a
         // model that allows OPTIMISTIC is audited at least at the rate the collateral multiple

@@ -131,6 +131,10 @@ interface IModelRegistry {
     /// @notice The model and version a digest was registered as (zeros when unknown).
     function modelOfDigest(bytes32 digest) external view returns (uint256 modelId, uint16 version);
 
+    /// @notice The least audit rate of a model that allows OPTIMISTIC, in basis points (fixed at deployment).
+    // solhint-disable-next-line func-name-mixedcase
+    function MIN_AUDIT_RATE_BPS() external view returns (uint16);
+
     /// @notice How many models exist; ids run from 1 to this number.
     function modelCount() external view returns (uint256);
 }

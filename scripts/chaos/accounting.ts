@@ -6,11 +6,11 @@
  *   2. stakes: StakeManager's token balance == totalStaked() == sum over the staked nodes of
  *      active + unbonding in both roles;
  *   3. vault: PaymentVault's token balance == escrow of live jobs + bonds of unresolved disputes +
- *      every outstanding credit + verifier pool + treasury share (and so >= the credits it owes);
- *   4. jobs: every job is Finalized, Refunded, or live with its deadline still ahead.
+ *      every outstanding credit + every model's audit pot + treasury share (and so >= the credits it owes);
+ *   4. jobs: every job is Finalized, Refunded, Disputed, or live with its deadline or phase end ahead.
  */
 import { formatEther, type Provider } from "ethers";
-import { DisputeManager__factory, GlassboxToken__factory, JobRegistry__factory, PaymentVault__factory, StakeManager__factory } from "../../typechain-types";
+import { DisputeManager__factory, GlassboxToken__factory, JobRegistry__factory, ModelRegistry__factory, PaymentVault__factory, StakeManager__factory } from "../../typechain-types";
 import type { Deployment } from "../../verifier/src/deployment";
 import { devnetWallet, type NodeSpec } from "../devnet/setup";
 
@@ -80,8 +80,11 @@ export async function checkAccounting(provider: Provider, deployment: Deployment
     if (status !== FINALIZED && status !== REFUNDED) {
       escrow += job.fee;
       if (p + r > 0) problems.push(`job ${id} is live (${name}) but was already settled`);
-      // 4. a live job must still have time left
-      if (BigInt(job.deadline) <= now) problems.push(`job ${id} is ${name} with its deadline ${job.deadline} passed (chain time ${now})`);
+      // 4. a live job must still have time left: its deadline, or the phase it is in (an execution
+      // phase is never cut by the deadline, and a challenge window may end after it); a disputed
+      // job lives by its dispute's windows.
+      const ends = BigInt(job.deadline) > BigInt(job.phaseEnd) ? BigInt(job.deadline) : BigInt(job.phaseEnd);
+      if (name !== "Disputed" && ends <= now) problems.push(`job ${id} is ${name} with its deadline ${job.deadline} and phase end ${job.phaseEnd} passed (chain time ${now})`);
     }
   }
   if (feesRequested !== paid + refunded + escrow) {
@@ -115,12 +118,15 @@ export async function checkAccounting(provider: Provider, deployment: Deployment
   for (const l of creditLogs) accounts.add(l.args.account.toLowerCase());
   let credits = 0n;
   for (const a of accounts) credits += await vault.creditOf(a);
-  const [verifierPool, treasuryAccrued] = await vault.pools();
+  const models = ModelRegistry__factory.connect(c.modelRegistry, provider);
+  let auditPots = 0n;
+  for (let m = 1n; m <= (await models.modelCount()); m++) auditPots += await vault.auditPotOf(m);
+  const treasuryAccrued = await vault.treasuryAccrued();
   const vaultBalance = await token.balanceOf(c.paymentVault);
-  const owed = escrow + bonds + credits + verifierPool + treasuryAccrued;
+  const owed = escrow + bonds + credits + auditPots + treasuryAccrued;
   if (vaultBalance !== owed) {
     problems.push(
-      `PaymentVault holds ${formatEther(vaultBalance)} but owes ${formatEther(owed)} (escrow ${formatEther(escrow)}, bonds ${formatEther(bonds)}, credits ${formatEther(credits)}, pool ${formatEther(verifierPool)}, treasury ${formatEther(treasuryAccrued)})`,
+      `PaymentVault holds ${formatEther(vaultBalance)} but owes ${formatEther(owed)} (escrow ${formatEther(escrow)}, bonds ${formatEther(bonds)}, credits ${formatEther(credits)}, audit pots ${formatEther(auditPots)}, treasury ${formatEther(treasuryAccrued)})`,
     );
   }
   if (vaultBalance < credits) problems.push(`PaymentVault holds ${formatEther(vaultBalance)}, less than the ${formatEther(credits)} of credits it owes`);

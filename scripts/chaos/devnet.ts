@@ -88,7 +88,8 @@ export async function startDevnet(spec: DevnetSpec): Promise<Devnet> {
       deploymentFile,
       fund: [...CLIENT_INDEXES, ...spec.nodes.map((n) => n.accountIndex)],
       stake: spec.nodes,
-      models: { names: ["mlp"], auditRateBps: spec.auditRateBps ?? 0 },
+      // 5%: the least audit rate the registry takes for a model that allows OPTIMISTIC.
+      models: { names: ["mlp"], auditRateBps: spec.auditRateBps ?? 500 },
     });
     const { chain, deployment, models } = booted;
     const provider = chain.provider;

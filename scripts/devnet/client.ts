@@ -99,7 +99,7 @@ export class DemoClient {
     if (output.length === 0 || isInvalidClaim(output)) return { ok: false, why: "no tensor output" };
     const runner = await this.runner(model);
     const mine = await runner.runCanonical(input);
-    const cmp = compareOutputs(output, mine, { exact: false, absTolerance: model.model.absTolerance, relTolerance: model.model.relTolerance });
+    const cmp = compareOutputs(output, mine, { exact: model.model.exact, absTolerance: model.model.absTolerance, relTolerance: model.model.relTolerance });
     return cmp.equal ? { ok: true } : { ok: false, why: cmp.reason };
   }
 

@@ -345,7 +345,7 @@ describe("glassbox model register and model info", function () {
   it("hashes, caches and registers the file, prints its id, and model info reads it back", async function () {
     const world = await loadFixture(cliWorld);
     const dataDir = tmpDir();
-    const id = await register(world, dataDir, ["--modes", "none,optimistic", "--audit-rate", "250", "--abs-tol", "0.001", "--rel-tol", "0.01", "--min-fee", "0.5", "--max-input", "1024"]);
+    const id = await register(world, dataDir, ["--modes", "none,optimistic", "--audit-rate", "750", "--abs-tol", "0.001", "--rel-tol", "0.01", "--min-fee", "0.5", "--max-input", "1024"]);
     expect(id).to.equal(1);
     const cached = new ModelStore(path.join(dataDir, "models")).cachePath(MLP_DIGEST);
     expect(fs.readFileSync(cached)).to.deep.equal(Buffer.from(MLP_BYTES));
@@ -359,7 +359,7 @@ describe("glassbox model register and model info", function () {
       policy: {
         modes: ["none", "optimistic"],
         exact: false,
-        auditRateBps: 250,
+        auditRateBps: 750,
         maxInputBytes: 1024,
         minFee: "0.5",
         absTolerance: 0.001,
@@ -381,6 +381,15 @@ describe("glassbox model register and model info", function () {
     const dataDir = tmpDir();
     await register(world, dataDir);
     expectOneLine(await cli(world, ["model", "register", world.modelFile, "--data-dir", dataDir]), /^glassbox: DigestAlreadyRegistered\(0x[0-9a-f]{64}, 1, 1\)\n$/);
+  });
+
+  it("refuses in one line, before sending anything, QUORUM without --exact and an audit rate the registry would refuse", async function () {
+    const world = await loadFixture(cliWorld);
+    const dataDir = tmpDir();
+    expectOneLine(await cli(world, ["model", "register", world.modelFile, "--data-dir", dataDir, "--modes", "none,quorum"]), /^glassbox: --modes quorum needs --exact: QUORUM compares/);
+    expectOneLine(await cli(world, ["model", "register", world.modelFile, "--data-dir", dataDir, "--audit-rate", "100"]), /^glassbox: --audit-rate "100" must be an integer from 500 to 2000\n$/);
+    expectOneLine(await cli(world, ["model", "register", world.modelFile, "--data-dir", dataDir, "--audit-rate", "2500"]), /^glassbox: --audit-rate "2500" must be an integer from 500 to 2000\n$/);
+    expect(await world.protocol.models.modelCount()).to.equal(0n);
   });
 });
 

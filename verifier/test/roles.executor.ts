@@ -3,9 +3,10 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { encodeTensors, invalidClaim } from "../src/codec/tensor";
 import { Mode, RefundReason, SAMPLE_INPUT, Status, requestJob } from "../../test/fixtures/protocol";
-import { closeAll, errorsOf, honestOutput, inputByReference, nonces, rolesWorld, settle, startAll, startNode, type TestNode } from "./fixtures/roles";
+import { EXACT_MLP, closeAll, errorsOf, honestOutput, inputByReference, nonces, rolesWorld, settle, startAll, startNode, type TestNode } from "./fixtures/roles";
 
 const servedModel = () => rolesWorld();
+const exactModel = () => rolesWorld(undefined, EXACT_MLP);
 
 describe("Executor: a NONE job", function () {
   it("is run on the registered model and finalized with the model's canonical output", async function () {
@@ -130,7 +131,7 @@ describe("Executor: an input given by reference", function () {
 
 describe("Executor: a QUORUM job", function () {
   it("is committed and revealed by three executor nodes, even across a restart between commit and reveal, and finalized once", async function () {
-    const world = await loadFixture(servedModel);
+    const world = await loadFixture(exactModel);
     const first: TestNode[] = [];
     for (const signer of world.executors) first.push(await startNode(world, { signer, executor: true }));
     const before = await nonces(first);

@@ -3,10 +3,11 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { compareOutputs } from "../src/verify/tolerance";
 import { Mode, Role, Status, TOKEN, Verdict, requestJob } from "../../test/fixtures/protocol";
-import { closeAll, errorsOf, honestOutput, nodeOf, nonces, perturb, rolesWorld, settle, startAll, startNode } from "./fixtures/roles";
+import { EXACT_MLP, closeAll, errorsOf, honestOutput, nodeOf, nonces, perturb, rolesWorld, settle, startAll, startNode } from "./fixtures/roles";
 import { MAX_LIVENESS_GRACE } from "../src/roles/verifier";
 
 const servedModel = () => rolesWorld();
+const exactModel = () => rolesWorld(undefined, EXACT_MLP);
 /** The MLP registered at a URI nobody can read: only nodes with the model in their cache can run it. */
 const unreachableModel = () => rolesWorld("file:///nonexistent/glassbox/mlp.onnx");
 
@@ -139,7 +140,7 @@ describe("Verifier: liveness of jobs whose executors are gone", function () {
   });
 
   it("finalizes a QUORUM round nobody finalized once its reveal phase is over: no majority, refunded, the absent slashed", async function () {
-    const world = await loadFixture(servedModel);
+    const world = await loadFixture(exactModel);
     const verifiers = [];
     for (const signer of world.verifiers) verifiers.push(await startNode(world, { signer, verifier: true }));
     try {

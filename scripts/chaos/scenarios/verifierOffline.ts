@@ -1,11 +1,13 @@
 /**
- * b. A verifier goes offline while it holds a committee seat. Every OPTIMISTIC job is audited
- *    (audit rate 100%), so the committee is drawn by the chain; the block that opens the dispute
+ * b. A verifier goes offline while it holds a committee seat. OPTIMISTIC jobs are requested one by
+ *    one until the audit lottery picks one (audit rate 20%, the registry's cap: P(none in 30) =
+ *    0.12%), so the committee is drawn by the chain; the block that opens the dispute
  *    is mined by hand (automine off) and the first member is SIGKILLed before another block is
  *    mined, so it can neither reveal nor (except for a commit already in the mempool) commit.
  *    The dispute must still resolve, the job settle, and the absent member lose `voterSlash`
  *    while the members who revealed with the majority lose nothing.
  */
+import { AbiCoder, keccak256 } from "ethers";
 import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../../typechain-types";
 import { sleep } from "../../devnet/chain";
 import { devnetWallet } from "../../devnet/setup";
@@ -13,6 +15,14 @@ import { DEADLINE_SECONDS, FEE, executorSpec, settleAll, verifierSpec, withAutom
 import { expectThat, withDevnet, type Scenario } from "../scenario";
 
 const SUBMITTED = 3;
+const MAX_JOBS = 30;
+const AUDIT_RATE_BPS = 2_000;
+
+/** JobRegistry's audit lottery: keccak256(abi.encode(blockhash(submitBlock), jobId, "audit")) % 10,000 < rate. */
+function auditPicks(seedHash: string, jobId: bigint, rateBps: number): boolean {
+  const draw = BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256", "string"], [seedHash, jobId, "audit"])));
+  return draw % 10_000n < BigInt(rateBps);
+}
 const VERDICTS = ["Undecided", "Valid", "Invalid"];
 
 export const verifierOffline: Scenario = {
@@ -20,17 +30,29 @@ export const verifierOffline: Scenario = {
   quick: true,
   description: "a committee member goes offline during its seat; the dispute resolves, it is slashed",
   run: ({ log }) =>
-    withDevnet({ name: "verifier-offline", nodes: [executorSpec(1), verifierSpec(1), verifierSpec(2), verifierSpec(3), verifierSpec(4)], auditRateBps: 10_000 }, async (d) => {
+    withDevnet({ name: "verifier-offline", nodes: [executorSpec(1), verifierSpec(1), verifierSpec(2), verifierSpec(3), verifierSpec(4)], auditRateBps: AUDIT_RATE_BPS }, async (d) => {
       const { provider, client, mlp } = d;
       const c = d.deployment.contracts;
       const jobs = JobRegistry__factory.connect(c.jobRegistry, provider);
       const disputes = DisputeManager__factory.connect(c.disputeManager, provider);
       const stakes = StakeManager__factory.connect(c.stakeManager, provider);
-      const { jobId } = await client.request(mlp, "OPTIMISTIC", mlp.model.input(), FEE, DEADLINE_SECONDS);
-      const until = Date.now() + 60_000;
-      while (Number((await jobs.jobOf(jobId)).status) !== SUBMITTED) {
-        expectThat(Date.now() < until, `job ${jobId} was not submitted within 60 s`);
-        await sleep(200);
+      let jobId = 0n;
+      for (let attempt = 1; jobId === 0n; attempt++) {
+        expectThat(attempt <= MAX_JOBS, `the audit lottery picked none of ${MAX_JOBS} jobs at 20%`);
+        const requested = await client.request(mlp, "OPTIMISTIC", mlp.model.input(), FEE, DEADLINE_SECONDS);
+        const until = Date.now() + 60_000;
+        while (Number((await jobs.jobOf(requested.jobId)).status) !== SUBMITTED) {
+          expectThat(Date.now() < until, `job ${requested.jobId} was not submitted within 60 s`);
+          await sleep(200);
+        }
+        // The lottery's seed is the submission block's hash, which the chain can read only from the
+        // next block on; read off-chain here (JobRegistry._auditLottery's formula), so that no block
+        // is mined before automine is off and the committee's opening block is mined by hand.
+        const job = await jobs.jobOf(requested.jobId);
+        const seedBlock = await provider.getBlock(Number(job.submitBlock));
+        expectThat(seedBlock?.hash != null, `block ${job.submitBlock} not found`);
+        if (auditPicks(seedBlock.hash, requested.jobId, AUDIT_RATE_BPS)) jobId = requested.jobId;
+        if (jobId === 0n) log(`job ${requested.jobId} not picked for audit (attempt ${attempt})`);
       }
 
       // Mine by hand until the block that opens the audit; then take one member offline at once.
