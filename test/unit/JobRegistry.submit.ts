@@ -332,11 +332,11 @@ describe("JobRegistry", function () {
   });
 
   describe("setResultVerifier", function () {
-    it("reverts when the caller does not hold PARAMS_ROLE", async function () {
+    it("reverts when the caller is not governance", async function () {
       const w = await loadFixture(submitFixture);
       await expect(w.jobs.connect(w.others[0]).setResultVerifier(w.verifier))
-        .to.be.revertedWithCustomError(w.jobs, "AccessControlUnauthorizedAccount")
-        .withArgs(w.others[0].address, await w.jobs.PARAMS_ROLE());
+        .to.be.revertedWithCustomError(w.jobs, "UnauthorizedCaller")
+        .withArgs(w.others[0].address);
     });
   });
 
