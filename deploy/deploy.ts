@@ -209,10 +209,10 @@ async function checkImmutables(p: Protocol, params: NetworkParams, source: strin
  */
 async function reconcile(p: Protocol, params: NetworkParams, deployer: string, record: (line: string) => void): Promise<number> {
   let sent = 0;
-  const send = async (contract: { hasRole(role: string, account: string): Promise<boolean>; PARAMS_ROLE(): Promise<string> }, name: string, lines: string[], tx: () => Promise<ContractTransactionResponse>) => {
+  const send = async (contract: { GOVERNANCE(): Promise<string> }, name: string, lines: string[], tx: () => Promise<ContractTransactionResponse>) => {
     if (lines.length === 0) return;
-    if (!(await contract.hasRole(await contract.PARAMS_ROLE(), deployer))) {
-      throw new DeployError(`the deployer ${deployer} lacks PARAMS_ROLE on ${name}, so it cannot apply: ${lines.join(", ")}`);
+    if ((await contract.GOVERNANCE()) !== deployer) {
+      throw new DeployError(`the deployer ${deployer} is not the governance of ${name}, so it cannot apply: ${lines.join(", ")}`);
     }
     await (await tx()).wait();
     sent += 1;
@@ -226,7 +226,6 @@ async function reconcile(p: Protocol, params: NetworkParams, deployer: string, r
     const current = await p.stakes.minStake(role);
     await send(p.stakes, "StakeManager", diff(`StakeManager.${field}`, current, target), () => p.stakes.setMinStake(role, target));
   }
-  sent += await reconcileAdminDelay(p, params.adminDelay, record);
 
   const unbonding = Number(await p.stakes.unbondingPeriod());
   const setUnbonding = () =>
@@ -249,28 +248,6 @@ async function reconcile(p: Protocol, params: NetworkParams, deployer: string, r
 
   if (params.unbondingPeriod < unbonding) await setUnbonding();
   return sent;
-}
-
-/**
- * The admin delay changes in two steps (OpenZeppelin's AccessControlDefaultAdminRules): a change is
- * scheduled, then takes effect by itself. A pending change to the wanted value is left alone.
- */
-async function reconcileAdminDelay(p: Protocol, target: number, record: (line: string) => void): Promise<number> {
-  const current = Number(await p.stakes.defaultAdminDelay());
-  const [pendingDelay, schedule] = await p.stakes.pendingDefaultAdminDelay();
-  const pending = schedule !== 0n;
-  if (current === target) {
-    if (!pending) return 0;
-    await (await p.stakes.rollbackDefaultAdminDelay()).wait();
-    record(`StakeManager.adminDelay pending change to ${pendingDelay} cancelled (stays ${current})`);
-    return 1;
-  }
-  if (pending && Number(pendingDelay) === target) return 0;
-  await (await p.stakes.changeDefaultAdminDelay(target)).wait();
-  const [, at] = await p.stakes.pendingDefaultAdminDelay();
-  const when = at === 0n ? "now" : new Date(Number(at) * 1000).toISOString();
-  record(`StakeManager.adminDelay ${current} -> ${target} (scheduled: takes effect ${when})`);
-  return 1;
 }
 
 function diff(name: string, current: unknown, target: unknown): string[] {
@@ -309,7 +286,7 @@ async function constructorArgsOf(p: Protocol, params: NetworkParams, admin: stri
   const json = paramsToJson(params);
   const args: DeploymentRecord["constructorArgs"] = {
     modelRegistry: [],
-    stakeManager: [a.token, admin, json.adminDelay, json.minExecutorStake, json.minVerifierStake, json.unbondingPeriod],
+    stakeManager: [a.token, admin, json.minExecutorStake, json.minVerifierStake, json.unbondingPeriod],
     paymentVault: [a.token, admin, treasury],
     disputeManager: [a.token, a.stakeManager, a.paymentVault, admin, json.disputes],
     quorumManager: [],

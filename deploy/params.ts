@@ -29,7 +29,6 @@ export const BOUNDS = {
   maxAttempts: 5, // JobRegistry.MAX_ATTEMPTS
   maxCommittee: 15, // DisputeManager.MAX_COMMITTEE
   bps: 10_000, // FeeSplit.BPS
-  maxAdminDelay: 2 ** 48 - 1, // uint48
 } as const;
 
 export interface JobParams {
@@ -62,7 +61,6 @@ export interface NetworkParams extends ProtocolParams {
   token: string | null;
   /** Where the treasury's share goes (checksummed); null means the deployer. */
   treasury: string | null;
-  adminDelay: number;
   unbondingPeriod: number;
   jobs: JobParams;
   disputes: DisputeParams;
@@ -103,7 +101,7 @@ export function loadParams(network: string, file = paramsFile(network)): Network
   return parseParams(json, network, shown);
 }
 
-const TOP_FIELDS = ["token", "treasury", "adminDelay", "minExecutorStake", "minVerifierStake", "unbondingPeriod", "executorCollateral", "jobs", "disputes"];
+const TOP_FIELDS = ["token", "treasury", "minExecutorStake", "minVerifierStake", "unbondingPeriod", "executorCollateral", "jobs", "disputes"];
 
 /** Validates a parsed parameter document for `network`; `source` names it in errors. */
 export function parseParams(json: unknown, network: string, source: string): NetworkParams {
@@ -115,7 +113,6 @@ export function parseParams(json: unknown, network: string, source: string): Net
   const p: NetworkParams = {
     token: tokenField(root.token, network, source, bad),
     treasury: r.optionalAddress("treasury"),
-    adminDelay: r.integer("adminDelay", 0, BOUNDS.maxAdminDelay, "seconds"),
     minExecutorStake: r.amount("minExecutorStake", 1n, BOUNDS.maxMinStake),
     minVerifierStake: r.amount("minVerifierStake", 1n, BOUNDS.maxMinStake),
     unbondingPeriod: r.integer("unbondingPeriod", BOUNDS.minUnbonding, BOUNDS.maxUnbonding, "seconds"),

@@ -78,36 +78,43 @@ export interface Protocol {
 }
 
 /**
- * Deploys the whole protocol with `deployer` as admin and wires the roles (see `wireProtocol`).
- * Pass `tokenAddress` to use an existing ERC-20 instead of deploying the devnet token.
+ * Deploys the whole protocol and wires it (see `wireProtocol`). `governance` (default: the
+ * deployer) is every contract's GOVERNANCE; the deployer only wires. Pass `tokenAddress` to use an
+ * existing ERC-20 instead of deploying the devnet token.
  */
 export async function deployProtocol(
   deployer: Signer,
   params: ProtocolParams = DEVNET_PARAMS,
   treasury?: string,
   tokenAddress?: string,
+  governance?: string,
 ): Promise<Protocol> {
-  const protocol = await deployContracts(deployer, params, treasury, tokenAddress);
+  const protocol = await deployContracts(deployer, params, treasury, tokenAddress, governance);
   await wireProtocol(protocol);
   return protocol;
 }
 
 /**
  * Deploys the seven contracts (six with `tokenAddress`), unwired, each mined before the next is
- * sent. With `tokenAddress`, `token` is that ERC-20 behind the GlassboxToken typing: only its
- * ERC-20 functions may be called (it has no `mint`).
+ * sent. `governance` (default: the deployer; a TimelockController on real networks) is the
+ * GOVERNANCE of the StakeManager, PaymentVault, DisputeManager and JobRegistry; the treasury
+ * defaults to the deployer, and so does the devnet token's minter. With `tokenAddress`, `token`
+ * is that ERC-20 behind the GlassboxToken typing: only its ERC-20 functions may be called (it
+ * has no `mint`).
  */
 export async function deployContracts(
   deployer: Signer,
   params: ProtocolParams,
   treasury?: string,
   tokenAddress?: string,
+  governance?: string,
 ): Promise<Protocol> {
-  const admin = await deployer.getAddress();
-  const treasuryAddress = treasury ?? admin;
+  const deployerAddress = await deployer.getAddress();
+  const admin = governance ?? deployerAddress;
+  const treasuryAddress = treasury ?? deployerAddress;
   const token = tokenAddress
     ? GlassboxToken__factory.connect(tokenAddress, deployer)
-    : await mined(new GlassboxToken__factory(deployer).deploy(admin));
+    : await mined(new GlassboxToken__factory(deployer).deploy(deployerAddress));
   const models = await mined(new ModelRegistry__factory(deployer).deploy());
   const stakes = await mined(
     new StakeManager__factory(deployer).deploy(

@@ -77,9 +77,9 @@ function expectStruct(actual: Record<string, unknown>, expected: object): void {
 
 describe("deploy", function () {
   describe("a fresh deployment", function () {
-    it("deploys seven contracts, wires six roles and links, and records parameters and constructor arguments", async function () {
+    it("deploys seven contracts, wires four links, and records parameters and constructor arguments", async function () {
       const { sent, record, deployer } = await deployed();
-      expect(sent).to.equal(14);
+      expect(sent).to.equal(11);
       expect(record.network).to.equal("hardhat");
       expect(record.chainId).to.equal(31337);
       expect(record.deployer).to.equal(deployer.address);
@@ -142,19 +142,17 @@ describe("deploy", function () {
       expectStruct((await onChain(record)).jobs, DEVNET_PARAMS.jobs);
     });
 
-    it("sets stake minimums, the treasury and the admin delay (scheduled) each with its setter", async function () {
+    it("sets stake minimums and the treasury each with its setter", async function () {
       const { deployer, file } = await deployed();
       const [, treasury] = await ethers.getSigners();
       const params = withParams((p) => {
         p.minVerifierStake = 200n * 10n ** 18n;
         p.treasury = treasury.address;
-        p.adminDelay = 3600;
       });
       const result = await deploy({ deployer, network: "hardhat", deploymentFile: file, params });
-      expect(result.sent).to.equal(3);
+      expect(result.sent).to.equal(2);
       expect(result.changes[0]).to.equal(`PaymentVault.treasury ${deployer.address} -> ${treasury.address}`);
       expect(result.changes[1]).to.equal("StakeManager.minVerifierStake 100000000000000000000 -> 200000000000000000000");
-      expect(result.changes[2]).to.match(/^StakeManager\.adminDelay 0 -> 3600 \(scheduled: takes effect /);
       expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, params })).sent).to.equal(0);
     });
 
@@ -170,16 +168,16 @@ describe("deploy", function () {
     it("deploys anew with fresh, or when the file is for another chain or its addresses have no code", async function () {
       const { deployer, file, record } = await deployed();
       const fresh = await deploy({ deployer, network: "hardhat", deploymentFile: file, fresh: true });
-      expect(fresh.sent).to.equal(14);
+      expect(fresh.sent).to.equal(11);
       expect(readRecord(file).contracts.jobRegistry).not.to.equal(record.contracts.jobRegistry);
 
       fs.writeFileSync(file, JSON.stringify({ ...record, chainId: 5 }));
-      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file })).sent).to.equal(14);
+      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file })).sent).to.equal(11);
 
       const nowhere = "0x000000000000000000000000000000000000dEaD";
       fs.writeFileSync(file, JSON.stringify({ ...record, contracts: { ...record.contracts, quorumManager: nowhere } }));
       const logged: string[] = [];
-      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, log: (l) => logged.push(l) })).sent).to.equal(14);
+      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, log: (l) => logged.push(l) })).sent).to.equal(11);
       expect(logged[0]).to.match(/no code at quorumManager/);
     });
   });

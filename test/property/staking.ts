@@ -1,9 +1,12 @@
 /**
- * Staking rules as properties: random sequences of stake, requestUnstake, withdraw, slash, lock,
- * unlock, minimum-stake changes, pokes and time passing over one StakeManager, after each of which
+ * Staking rules as properties: random sequences of stake, requestUnstake, withdraw, slash,
+ * drawAndLock, unlock, minimum-stake changes, pokes and time passing over one StakeManager (wired
+ * to a ProtocolStub as its hub and to the `protocol` signer as its dispute manager), after each of which
  *   - every (node, role) holds active + unbonding == deposits - withdrawals - slashes,
  *   - a slash takes exactly min(amount, active + unbonding): never more than the node has,
  *   - locked <= active, and the token balance == totalStaked == the sum of every account,
+ *   - drawAndLock locks exactly the collateral on each node it returns, and only on nodes that
+ *     could serve (eligible, with that much free stake), never the same node twice,
  *   - a draw never returns a node that is jailed or below its role's minimum (stale tree weights
  *     after a raised minimum included), nor the same node twice.
  * RUNS x ACTIONS defaults to 8 x 50 (STAKING_RUNS, STAKING_ACTIONS; PROPERTY_SEED as in accounting.ts).
@@ -13,7 +16,7 @@ import fc from "fast-check";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { GlassboxToken__factory, StakeManager__factory } from "../../typechain-types";
+import { GlassboxToken__factory, ProtocolStub__factory, StakeManager__factory } from "../../typechain-types";
 import type { GlassboxToken, StakeManager } from "../../typechain-types";
 import { Role, TOKEN } from "../fixtures/protocol";
 
@@ -30,7 +33,7 @@ interface Action {
   x: number;
 }
 
-// 0 stake, 1 requestUnstake, 2 withdraw, 3 slash, 4 lock, 5 unlock, 6 setMinStake, 7 poke, 8 time.
+// 0 stake, 1 requestUnstake, 2 withdraw, 3 slash, 4 drawAndLock, 5 unlock, 6 setMinStake, 7 poke, 8 time.
 const WEIGHTS = [6, 4, 3, 5, 2, 2, 1, 2, 3];
 const KINDS = WEIGHTS.flatMap((n, k) => Array<number>(n).fill(k));
 
@@ -46,8 +49,8 @@ async function stakingFixture() {
   const [admin, protocol, recipient, ...rest] = await ethers.getSigners();
   const nodes = rest.slice(0, 6);
   const token = await new GlassboxToken__factory(admin).deploy(admin.address);
-  const stakes = await new StakeManager__factory(admin).deploy(token, admin.address, 0, 100n * TOKEN, 50n * TOKEN, UNBONDING);
-  await stakes.grantRole(await stakes.PROTOCOL_ROLE(), protocol.address);
+  const stakes = await new StakeManager__factory(admin).deploy(token, admin.address, 100n * TOKEN, 50n * TOKEN, UNBONDING);
+  await stakes.wire(await new ProtocolStub__factory(admin).deploy(), protocol.address);
   for (const n of nodes) {
     await token.mint(n.address, 100_000n * TOKEN);
     await token.connect(n).approve(stakes, ethers.MaxUint256);
@@ -62,6 +65,7 @@ class Ledger {
   capped = 0;
   drawsChecked = 0;
   staleWeights = 0;
+  locks = 0;
 
   book(node: string, role: number) {
     const key = `${node}:${role}`;
@@ -132,8 +136,26 @@ class StakingHarness {
         return;
       }
       case 4: {
-        const free = acct.active - acct.locked;
-        await s.connect(this.protocol).lock(n.address, role, (free * BigInt(x % 101)) / 100n);
+        const seats = (x % 3) + 1;
+        const collateral = BigInt(x % 120) * TOKEN;
+        const seed = ethers.id(`lock-${x}`);
+        const before = new Map<string, { locked: bigint; canServe: boolean }>();
+        for (const m of this.nodes) {
+          const a = await s.accountOf(m.address, role);
+          const canServe = (await s.isEligible(m.address, role)) && a.active - a.locked >= collateral;
+          before.set(m.address, { locked: a.locked, canServe });
+        }
+        const chosen = await s.connect(this.protocol).drawAndLock.staticCall(role, seed, seats, [], collateral);
+        await s.connect(this.protocol).drawAndLock(role, seed, seats, [], collateral);
+        expect(new Set(chosen).size, "drawAndLock never repeats a node").to.equal(chosen.length);
+        for (const m of this.nodes) {
+          const b = before.get(m.address)!;
+          const picked = chosen.includes(m.address);
+          if (picked) expect(b.canServe, `drawAndLock chose ${m.address}, which could not serve`).to.equal(true);
+          const locked = (await s.accountOf(m.address, role)).locked;
+          expect(locked, `drawAndLock locks exactly the collateral on ${m.address}`).to.equal(b.locked + (picked ? collateral : 0n));
+        }
+        this.ledger.locks += chosen.length;
         return;
       }
       case 5: {
@@ -190,7 +212,7 @@ class StakingHarness {
 
 describe("Staking properties", function () {
   it(`holds over ${RUNS} random runs of ${ACTIONS} actions (seed ${SEED})`, async function () {
-    const totals = { actions: 0, reverted: 0, slashes: 0, capped: 0, drawsChecked: 0, staleWeights: 0 };
+    const totals = { actions: 0, reverted: 0, slashes: 0, capped: 0, drawsChecked: 0, staleWeights: 0, locks: 0 };
     await fc.assert(
       fc.asyncProperty(fc.array(actionArb, { minLength: ACTIONS, maxLength: ACTIONS }), fc.noBias(fc.nat()), async (actions, drawSeed) => {
         const f = await loadFixture(stakingFixture);
@@ -205,6 +227,7 @@ describe("Staking properties", function () {
         totals.capped += h.ledger.capped;
         totals.drawsChecked += h.ledger.drawsChecked;
         totals.staleWeights += h.ledger.staleWeights;
+        totals.locks += h.ledger.locks;
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );
@@ -214,6 +237,7 @@ describe("Staking properties", function () {
     expect(totals.slashes, "slashes").to.be.greaterThan(0);
     expect(totals.capped, "slashes capped by what the node held").to.be.greaterThan(0);
     expect(totals.drawsChecked, "drawn nodes checked").to.be.greaterThan(0);
+    expect(totals.locks, "collateral locked by drawAndLock").to.be.greaterThan(0);
     expect(totals.staleWeights, "draws made while a node below the minimum kept its weight").to.be.greaterThan(0);
   });
 });

@@ -12,22 +12,24 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { GlassboxToken__factory, StakeManager__factory } from "../../typechain-types";
+import { GlassboxToken__factory, ProtocolStub__factory, StakeManager__factory } from "../../typechain-types";
 import { Role, TOKEN } from "../fixtures/protocol";
 
 const COLLATERAL = 20n * TOKEN;
 
 /**
  * A StakeManager with MAX_SKIPS + 2 executors of equal stake (100, the minimum): the first
- * MAX_SKIPS + 1 have all of it locked, the last is free. A seed's draw order is read from the
+ * MAX_SKIPS + 1 have all of it locked (by one drawAndLock that excludes the free node and fills
+ * every other seat), the last is free. The StakeManager is wired to a ProtocolStub as its hub and
+ * to `admin` as its dispute manager, so `admin` may draw and lock. A seed's draw order is read from the
  * `draw` view with no collateral (every node can serve there); `drawAndLock` with COLLATERAL
  * draws the same leaves in the same order and skips the locked ones.
  */
 async function maxSkipsFixture() {
   const [admin, ...signers] = await ethers.getSigners();
   const token = await new GlassboxToken__factory(admin).deploy(admin.address);
-  const stakes = await new StakeManager__factory(admin).deploy(token, admin.address, 0, 100n * TOKEN, 100n * TOKEN, 3600);
-  await stakes.grantRole(await stakes.PROTOCOL_ROLE(), admin.address);
+  const stakes = await new StakeManager__factory(admin).deploy(token, admin.address, 100n * TOKEN, 100n * TOKEN, 3600);
+  await stakes.wire(await new ProtocolStub__factory(admin).deploy(), admin.address);
   const maxSkips = Number(await stakes.MAX_SKIPS());
   const nodes = signers.slice(0, maxSkips + 2);
   for (const n of nodes) {
@@ -37,7 +39,11 @@ async function maxSkipsFixture() {
   }
   const locked = nodes.slice(0, maxSkips + 1);
   const free = nodes[maxSkips + 1];
-  for (const n of locked) await stakes.lock(n.address, Role.EXECUTOR, 100n * TOKEN);
+  const lockSeed = ethers.id("max-skips-lock");
+  const drawn = await stakes.drawAndLock.staticCall(Role.EXECUTOR, lockSeed, locked.length, [free.address], 100n * TOKEN);
+  expect([...drawn].sort()).to.deep.equal(locked.map((n) => n.address).sort());
+  await stakes.drawAndLock(Role.EXECUTOR, lockSeed, locked.length, [free.address], 100n * TOKEN);
+  for (const n of locked) expect((await stakes.accountOf(n.address, Role.EXECUTOR)).locked).to.equal(100n * TOKEN);
 
   /** The first seed whose full draw order puts the free node at `position` (0-based). */
   async function seedPlacingFreeAt(position: number): Promise<string> {

@@ -1,34 +1,36 @@
 /**
  * Threat 1 of docs/THREATS.md, the slash path: a token whose transfer hook re-enters the
  * StakeManager while `slash` sends the slashed stake to its recipient. The protection is the
- * `nonReentrant` modifier of `slash`, contracts/StakeManager.sol line 152
- * (`) external onlyRole(PROTOCOL_ROLE) nonReentrant returns (uint256 slashed) {`), together with
- * `nonReentrant` on `withdraw` (line 111). Remove it from `slash` and the re-entering slash below
+ * `nonReentrant` modifier of `slash`, contracts/StakeManager.sol
+ * (`) external onlyProtocol nonReentrant returns (uint256 slashed) {`), together with
+ * `nonReentrant` on `withdraw`. Remove it from `slash` and the re-entering slash below
  * succeeds (`hookSucceeded` turns true, the node loses twice the amount and the recipient is paid
  * twice), so the first test fails; the control test shows the same armed call does succeed
- * outside a slash, so the failure inside is the guard's and not the role's.
+ * outside a slash, so the failure inside is the guard's and not the caller check's.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
-import { ReentrantToken__factory, StakeManager__factory } from "../../typechain-types";
+import { ProtocolStub__factory, ReentrantToken__factory, StakeManager__factory } from "../../typechain-types";
 import { Role, TOKEN } from "../fixtures/protocol";
 
 const UNBONDING = 3600;
 
 /**
- * A StakeManager over a ReentrantToken. `protocol` holds PROTOCOL_ROLE, and so does the token
- * contract itself: its transfer hook plays a protocol contract reached from inside a slash, the
- * strongest re-entry there is. Alice is staked 100 as an executor; the token contract (sending
- * its own transactions, impersonated) has 100 unbonding and released.
+ * A StakeManager over a ReentrantToken, wired to a ProtocolStub as its hub (`hub`, a pass-through
+ * anyone can call through) and to the `protocol` signer as its dispute manager. The token's
+ * transfer hook is armed to call the stub, so it plays a protocol contract reached from inside a
+ * slash, the strongest re-entry there is. Alice is staked 100 as an executor; the token contract
+ * (sending its own transactions, impersonated) has 100 unbonding and released.
  */
 async function reentrantSlashFixture() {
   const [admin, protocol, recipient, alice] = await ethers.getSigners();
   const token = await new ReentrantToken__factory(admin).deploy();
-  const stakes = await new StakeManager__factory(admin).deploy(token, admin.address, 0, 10n * TOKEN, 10n * TOKEN, UNBONDING);
+  const stakes = await new StakeManager__factory(admin).deploy(token, admin.address, 10n * TOKEN, 10n * TOKEN, UNBONDING);
   const tokenAddress = await token.getAddress();
-  await stakes.grantRole(await stakes.PROTOCOL_ROLE(), protocol.address);
-  await stakes.grantRole(await stakes.PROTOCOL_ROLE(), tokenAddress);
+  const hub = await new ProtocolStub__factory(admin).deploy();
+  await hub.setForwardTo(stakes);
+  await stakes.wire(hub, protocol.address);
   await impersonateAccount(tokenAddress);
   await setBalance(tokenAddress, 10n ** 20n);
   const tokenAsAccount = await ethers.getSigner(tokenAddress);
@@ -40,13 +42,14 @@ async function reentrantSlashFixture() {
   }
   await stakes.connect(tokenAsAccount).requestUnstake(Role.EXECUTOR, 100n * TOKEN);
   await time.increase(UNBONDING + 1);
-  return { token, stakes, protocol, recipient, alice, tokenAddress, tokenAsAccount };
+  return { token, stakes, hub, protocol, recipient, alice, tokenAddress, tokenAsAccount };
 }
 
 describe("Reentrancy on payouts and slashes", function () {
   it("slashes once when the transfer to the recipient re-enters slash() for the same node", async function () {
-    const { token, stakes, protocol, recipient, alice } = await loadFixture(reentrantSlashFixture);
-    await token.arm(await stakes.getAddress(), stakes.interface.encodeFunctionData("slash", [alice.address, Role.EXECUTOR, 30n * TOKEN, recipient.address]));
+    const { token, stakes, hub, protocol, recipient, alice } = await loadFixture(reentrantSlashFixture);
+    // The hook calls the wired hub, which forwards the slash to the StakeManager as itself.
+    await token.arm(await hub.getAddress(), stakes.interface.encodeFunctionData("slash", [alice.address, Role.EXECUTOR, 30n * TOKEN, recipient.address]));
 
     await expect(stakes.connect(protocol).slash(alice.address, Role.EXECUTOR, 30n * TOKEN, recipient.address))
       .to.emit(stakes, "NodeSlashed")
@@ -60,9 +63,9 @@ describe("Reentrancy on payouts and slashes", function () {
   });
 
   it("lets the same armed slash succeed outside a slash, so the failure above was the guard", async function () {
-    const { token, stakes, recipient, alice, tokenAsAccount } = await loadFixture(reentrantSlashFixture);
+    const { token, stakes, hub, recipient, alice, tokenAsAccount } = await loadFixture(reentrantSlashFixture);
     const payload = stakes.interface.encodeFunctionData("slash", [alice.address, Role.EXECUTOR, 30n * TOKEN, recipient.address]);
-    await tokenAsAccount.sendTransaction({ to: await stakes.getAddress(), data: payload });
+    await tokenAsAccount.sendTransaction({ to: await hub.getAddress(), data: payload });
     expect((await stakes.accountOf(alice.address, Role.EXECUTOR)).active).to.equal(70n * TOKEN);
     expect(await token.hookSucceeded()).to.equal(false); // not armed: no hook ran
   });

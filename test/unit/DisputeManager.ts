@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { impersonateAccount, loadFixture, setBalance, stopImpersonatingAccount, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { DisputeManager__factory } from "../../typechain-types";
 import type { IDisputeManager } from "../../typechain-types/contracts/DisputeManager";
@@ -190,8 +190,12 @@ describe("DisputeManager", function () {
       const w = await loadFixture(disputeFixture);
       const { jobId } = await submittedJob(w);
       const jailed = w.verifiers[0];
-      await w.stakes.grantRole(await w.stakes.PROTOCOL_ROLE(), w.admin.address);
-      await w.stakes.slash(jailed.address, Role.VERIFIER, 150n * TOKEN, w.admin.address);
+      // The DisputeManager itself (impersonated) slashes it below the minimum, which jails it.
+      const disputesAddress = await w.disputes.getAddress();
+      await impersonateAccount(disputesAddress);
+      await setBalance(disputesAddress, 10n ** 18n);
+      await w.stakes.connect(await ethers.getSigner(disputesAddress)).slash(jailed.address, Role.VERIFIER, 150n * TOKEN, w.admin.address);
+      await stopImpersonatingAccount(disputesAddress);
       // Lower the minimum so that only the jail keeps it out.
       await w.stakes.setMinStake(Role.VERIFIER, 10n * TOKEN);
       const account = await w.stakes.accountOf(jailed.address, Role.VERIFIER);
@@ -260,10 +264,10 @@ describe("DisputeManager", function () {
       const w = await loadFixture(disputeFixture);
       const { jobId, executor } = await submittedJob(w);
       await expect(w.disputes.connect(w.admin).openAudit(jobId, executor.address))
-        .to.be.revertedWithCustomError(w.disputes, "NotHub")
+        .to.be.revertedWithCustomError(w.disputes, "UnauthorizedCaller")
         .withArgs(w.admin.address);
       await expect(w.disputes.connect(executor).openAudit(jobId, executor.address))
-        .to.be.revertedWithCustomError(w.disputes, "NotHub")
+        .to.be.revertedWithCustomError(w.disputes, "UnauthorizedCaller")
         .withArgs(executor.address);
     });
 
@@ -841,12 +845,12 @@ describe("DisputeManager", function () {
       expect(await w.disputes.disputeWindow()).to.equal(COMMIT_WINDOW + REVEAL_WINDOW);
     });
 
-    it("reverts when the caller lacks PARAMS_ROLE", async function () {
+    it("reverts when the caller is not governance", async function () {
       const w = await loadFixture(disputeFixture);
       const outsider = w.others[0];
       await expect(w.disputes.connect(outsider).setParams(BASE_PARAMS))
-        .to.be.revertedWithCustomError(w.disputes, "AccessControlUnauthorizedAccount")
-        .withArgs(outsider.address, await w.disputes.PARAMS_ROLE());
+        .to.be.revertedWithCustomError(w.disputes, "UnauthorizedCaller")
+        .withArgs(outsider.address);
     });
 
     it("sets the parameters at their bounds and emits ParamsSet", async function () {
@@ -884,21 +888,27 @@ describe("DisputeManager", function () {
   });
 
   describe("setHub", function () {
-    it("reverts when the hub is already set", async function () {
+    it("reverts with AlreadyWired when the hub is already set", async function () {
       const w = await loadFixture(disputeFixture);
-      await expect(w.disputes.setHub(w.jobs)).to.be.revertedWithCustomError(w.disputes, "HubAlreadySet");
+      await expect(w.disputes.setHub(w.jobs)).to.be.revertedWithCustomError(w.disputes, "AlreadyWired");
+      await expect(w.disputes.setHub(w.others[0].address)).to.be.revertedWithCustomError(w.disputes, "AlreadyWired");
       expect(await w.disputes.hub()).to.equal(await w.jobs.getAddress());
     });
 
-    it("sets the hub once, never to zero, admin only", async function () {
+    it("sets the hub once, never to zero, deployer only (not governance)", async function () {
       const w = await loadFixture(disputeFixture);
-      const fresh = await new DisputeManager__factory(w.admin).deploy(w.token, w.stakes, w.vault, w.admin.address, BASE_PARAMS);
-      await expect(fresh.setHub(ethers.ZeroAddress)).to.be.revertedWithCustomError(fresh, "HubAlreadySet");
-      await expect(fresh.connect(w.others[0]).setHub(w.jobs))
-        .to.be.revertedWithCustomError(fresh, "AccessControlUnauthorizedAccount")
-        .withArgs(w.others[0].address, ethers.ZeroHash);
+      const governance = w.others[1];
+      const fresh = await new DisputeManager__factory(w.admin).deploy(w.token, w.stakes, w.vault, governance.address, BASE_PARAMS);
+      expect(await fresh.GOVERNANCE()).to.equal(governance.address);
+      expect(await fresh.DEPLOYER()).to.equal(w.admin.address);
+      await expect(fresh.setHub(ethers.ZeroAddress)).to.be.revertedWithCustomError(fresh, "ZeroAddress").withArgs("hub");
+      for (const caller of [w.others[0], governance]) {
+        await expect(fresh.connect(caller).setHub(w.jobs))
+          .to.be.revertedWithCustomError(fresh, "UnauthorizedCaller")
+          .withArgs(caller.address);
+      }
       await expect(fresh.setHub(w.jobs)).to.emit(fresh, "HubSet").withArgs(await w.jobs.getAddress());
-      await expect(fresh.setHub(w.jobs)).to.be.revertedWithCustomError(fresh, "HubAlreadySet");
+      await expect(fresh.setHub(w.jobs)).to.be.revertedWithCustomError(fresh, "AlreadyWired");
     });
   });
 

@@ -379,10 +379,10 @@ describe("JobRegistry", function () {
       const w = await loadFixture(finalizeFixture);
       const { jobId } = await submittedJob(w);
       await expect(w.jobs.connect(w.others[0]).markDisputed(jobId))
-        .to.be.revertedWithCustomError(w.jobs, "NotDisputeManager")
+        .to.be.revertedWithCustomError(w.jobs, "UnauthorizedCaller")
         .withArgs(w.others[0].address);
       await expect(w.jobs.connect(w.admin).markDisputed(jobId))
-        .to.be.revertedWithCustomError(w.jobs, "NotDisputeManager")
+        .to.be.revertedWithCustomError(w.jobs, "UnauthorizedCaller")
         .withArgs(w.admin.address);
     });
 
@@ -400,7 +400,7 @@ describe("JobRegistry", function () {
       const { jobId } = await submittedJob(w);
       await w.disputes.connect(w.verifiers[0]).challenge(jobId);
       await expect(w.jobs.connect(w.others[0]).settleDispute(jobId, Verdict.Valid))
-        .to.be.revertedWithCustomError(w.jobs, "NotDisputeManager")
+        .to.be.revertedWithCustomError(w.jobs, "UnauthorizedCaller")
         .withArgs(w.others[0].address);
     });
 
@@ -473,11 +473,11 @@ describe("JobRegistry", function () {
       expect(await w.jobs.longestSlashableWindow()).to.equal(900n + 1800n + 1200n);
     });
 
-    it("reverts when the caller does not hold PARAMS_ROLE", async function () {
+    it("reverts when the caller is not governance", async function () {
       const w = await loadFixture(finalizeFixture);
       await expect(w.jobs.connect(w.others[0]).setParams(jobParams()))
-        .to.be.revertedWithCustomError(w.jobs, "AccessControlUnauthorizedAccount")
-        .withArgs(w.others[0].address, await w.jobs.PARAMS_ROLE());
+        .to.be.revertedWithCustomError(w.jobs, "UnauthorizedCaller")
+        .withArgs(w.others[0].address);
     });
   });
 
@@ -486,12 +486,12 @@ describe("JobRegistry", function () {
       return [w.token, w.models, w.stakes, w.disputes, w.quorum, w.vault] as const;
     }
 
-    it("reverts when the admin is the zero address", async function () {
+    it("reverts when governance is the zero address", async function () {
       const w = await loadFixture(finalizeFixture);
       const factory = new JobRegistry__factory(w.admin);
       await expect(factory.deploy(...(await deployArgs(w)), ethers.ZeroAddress, COLLATERAL, jobParams()))
         .to.be.revertedWithCustomError(w.jobs, "ZeroAddress")
-        .withArgs("admin");
+        .withArgs("governance");
     });
 
     it("reverts when the executor collateral is zero or above MAX_AMOUNT", async function () {
@@ -511,9 +511,10 @@ describe("JobRegistry", function () {
       await expect(factory.deploy(...(await deployArgs(w)), w.admin.address, COLLATERAL, jobParams({ maxAttempts: 0 })))
         .to.be.revertedWithCustomError(w.jobs, "ParameterOutOfBounds")
         .withArgs("maxAttempts", 0n, 1n, 5n);
-      const jobs = await factory.deploy(...(await deployArgs(w)), w.admin.address, COLLATERAL, jobParams());
+      const jobs = await factory.connect(w.others[0]).deploy(...(await deployArgs(w)), w.admin.address, COLLATERAL, jobParams());
       expect(await jobs.EXECUTOR_COLLATERAL()).to.equal(COLLATERAL);
-      expect(await jobs.hasRole(await jobs.PARAMS_ROLE(), w.admin.address)).to.equal(true);
+      expect(await jobs.GOVERNANCE()).to.equal(w.admin.address);
+      expect(await jobs.DEPLOYER()).to.equal(w.others[0].address);
     });
   });
 });

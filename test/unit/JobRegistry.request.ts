@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
+  collateralOf,
   deployWorld,
   defaultPolicy,
   Mode,
@@ -77,14 +78,46 @@ describe("JobRegistry", function () {
       // The input hash of a non-ATTESTED job lives in JobRequested only.
       expect(job.inputHash).to.equal(ethers.ZeroHash);
       expect(job.outputHash).to.equal(ethers.ZeroHash);
-      expect((await executorAccount(w, executor)).locked).to.equal(COLLATERAL);
+      // A NONE job locks the minimum collateral whatever its fee.
+      expect((await executorAccount(w, executor)).locked).to.equal(collateralOf(2n * TOKEN, Mode.NONE));
+      expect((await executorAccount(w, executor)).locked).to.equal(20n * TOKEN);
     });
 
-    it("caps the execution phase at the requester's deadline", async function () {
+    it("gives the executor the full execution window, whatever the requester's deadline", async function () {
       const w = await loadFixture(requestFixture);
-      const ts = await nextTimestamp(5);
-      const { jobId } = await requestJob(w, { deadline: ts + 120 });
-      expect((await w.jobs.jobOf(jobId)).phaseEnd).to.equal(ts + 120);
+      let ts = await nextTimestamp(5);
+      const { jobId: earliest } = await requestJob(w, { deadline: ts + 600 });
+      expect((await w.jobs.jobOf(earliest)).phaseEnd).to.equal(ts + 600);
+      ts = await nextTimestamp(5);
+      const { jobId: late } = await requestJob(w, { deadline: ts + DAY });
+      expect((await w.jobs.jobOf(late)).phaseEnd).to.equal(ts + 600);
+    });
+
+    it("locks max(minimum, fee x 22) on the executor of a verified mode", async function () {
+      const w = await loadFixture(requestFixture);
+      const small = await requestJob(w, { fee: TOKEN / 2n });
+      expect((await w.jobs.securityOf(small.jobId)).collateral).to.equal(20n * TOKEN);
+      const { jobId, assigned } = await requestJob(w, { fee: 3n * TOKEN });
+      expect((await w.jobs.securityOf(jobId)).collateral).to.equal(66n * TOKEN);
+      expect(collateralOf(3n * TOKEN, Mode.OPTIMISTIC)).to.equal(66n * TOKEN);
+      const expected = assigned[0] === small.assigned[0] ? 86n * TOKEN : 66n * TOKEN;
+      expect((await executorAccount(w, assigned[0])).locked).to.equal(expected);
+    });
+
+    it("reverts when the fee needs more collateral than MAX_COLLATERAL (FeeAboveCollateralCap)", async function () {
+      const w = await loadFixture(requestFixture);
+      const cap = 100_000n * TOKEN;
+      expect(await w.jobs.MAX_COLLATERAL()).to.equal(cap);
+      // 22x the fee: the largest fee is cap / 22 (rounded down, with the rounding of the contract).
+      const fee = (cap * 10_000n) / 220_000n + 1n;
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ fee })))
+        .to.be.revertedWithCustomError(w.jobs, "FeeAboveCollateralCap")
+        .withArgs(fee, cap);
+      // NONE locks the minimum only, so the same fee is accepted in NONE mode.
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ fee, mode: Mode.NONE }))).to.emit(
+        w.jobs,
+        "JobRequested",
+      );
     });
 
     it("accepts an input by reference (inputHash, inputURI and inputSize)", async function () {
@@ -113,10 +146,10 @@ describe("JobRegistry", function () {
       expect((await w.jobs.jobOf(2n)).inputHash).to.equal(ethers.keccak256(SAMPLE_INPUT));
     });
 
-    it("accepts a deadline exactly MIN_JOB_DURATION and exactly MAX_JOB_DURATION away", async function () {
+    it("accepts a deadline exactly one execution window and exactly MAX_JOB_DURATION away", async function () {
       const w = await loadFixture(requestFixture);
       let ts = await nextTimestamp(5);
-      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ deadline: ts + 60 }))).to.emit(
+      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ deadline: ts + 600 }))).to.emit(
         w.jobs,
         "JobRequested",
       );
@@ -203,17 +236,16 @@ describe("JobRegistry", function () {
 
     it("reverts when the input is given both inline and by reference", async function () {
       const w = await loadFixture(requestFixture);
-      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ inputHash: ethers.id("x") })))
-        .to.be.revertedWithCustomError(w.jobs, "InputShape")
-        .withArgs("both inline and by reference");
-      await expect(w.jobs.connect(w.requester).requestInference(await requestParams({ inputURI: "ipfs://x" })))
-        .to.be.revertedWithCustomError(w.jobs, "InputShape")
-        .withArgs("both inline and by reference");
+      await expect(
+        w.jobs.connect(w.requester).requestInference(await requestParams({ inputHash: ethers.id("x") })),
+      ).to.be.revertedWithCustomError(w.jobs, "InputBothInlineAndByReference");
+      await expect(
+        w.jobs.connect(w.requester).requestInference(await requestParams({ inputURI: "ipfs://x" })),
+      ).to.be.revertedWithCustomError(w.jobs, "InputBothInlineAndByReference");
     });
 
     it("reverts when no input is given (or a by-reference input misses its hash, URI or size)", async function () {
       const w = await loadFixture(requestFixture);
-      const problem = "no input: give input bytes, or inputHash, inputURI and inputSize";
       const cases = [
         { input: "0x" },
         { input: "0x", inputURI: "ipfs://x", inputSize: 10 },
@@ -221,9 +253,10 @@ describe("JobRegistry", function () {
         { input: "0x", inputHash: ethers.id("x"), inputURI: "ipfs://x" },
       ];
       for (const c of cases) {
-        await expect(w.jobs.connect(w.requester).requestInference(await requestParams(c)))
-          .to.be.revertedWithCustomError(w.jobs, "InputShape")
-          .withArgs(problem);
+        await expect(w.jobs.connect(w.requester).requestInference(await requestParams(c))).to.be.revertedWithCustomError(
+          w.jobs,
+          "InputMissing",
+        );
       }
     });
 
@@ -245,11 +278,11 @@ describe("JobRegistry", function () {
     it("reverts when the deadline is too soon", async function () {
       const w = await loadFixture(requestFixture);
       const ts = (await time.latest()) + 5;
-      const p = await requestParams({ deadline: ts + 59 });
+      const p = await requestParams({ deadline: ts + 599 });
       await time.setNextBlockTimestamp(ts);
       await expect(w.jobs.connect(w.requester).requestInference(p))
         .to.be.revertedWithCustomError(w.jobs, "DeadlineOutOfRange")
-        .withArgs(ts + 59, ts + 60, ts + 30 * DAY);
+        .withArgs(ts + 599, ts + 600, ts + 30 * DAY);
     });
 
     it("reverts when the deadline is too far", async function () {
@@ -259,7 +292,7 @@ describe("JobRegistry", function () {
       await time.setNextBlockTimestamp(ts);
       await expect(w.jobs.connect(w.requester).requestInference(p))
         .to.be.revertedWithCustomError(w.jobs, "DeadlineOutOfRange")
-        .withArgs(ts + 30 * DAY + 1, ts + 60, ts + 30 * DAY);
+        .withArgs(ts + 30 * DAY + 1, ts + 600, ts + 30 * DAY);
     });
 
     it("reverts when the callback gas limit is above MAX_CALLBACK_GAS", async function () {
@@ -304,15 +337,16 @@ describe("JobRegistry", function () {
 
     it("leaves the job Unassigned when every executor's collateral is locked", async function () {
       const w = await loadFixture(requestFixture);
-      // 3 executors x 200 tokens of stake / 20 tokens of collateral = 30 concurrent jobs.
-      for (let i = 0; i < 30; i++) {
+      // 3 executors x 200 tokens of stake / 22 tokens of collateral (1-token fee) = 3 x 9 = 27 jobs.
+      expect(COLLATERAL).to.equal(22n * TOKEN);
+      for (let i = 0; i < 27; i++) {
         const { receipt } = await requestJob(w);
         expect(assignedIn(w, receipt)).to.have.length(1);
       }
-      for (const e of w.executors) expect((await executorAccount(w, e.address)).locked).to.equal(200n * TOKEN);
+      for (const e of w.executors) expect((await executorAccount(w, e.address)).locked).to.equal(9n * COLLATERAL);
       const p = await requestParams();
-      await expect(w.jobs.connect(w.requester).requestInference(p)).to.emit(w.jobs, "JobUnassigned").withArgs(31n);
-      expect((await w.jobs.jobOf(31n)).status).to.equal(Status.Unassigned);
+      await expect(w.jobs.connect(w.requester).requestInference(p)).to.emit(w.jobs, "JobUnassigned").withArgs(28n);
+      expect((await w.jobs.jobOf(28n)).status).to.equal(Status.Unassigned);
     });
   });
 
@@ -400,6 +434,34 @@ describe("JobRegistry", function () {
     it("reverts when the job does not exist", async function () {
       const w = await loadFixture(requestFixture);
       await expect(w.jobs.assign(7n)).to.be.revertedWithCustomError(w.jobs, "UnknownJob").withArgs(7n);
+    });
+  });
+
+  describe("issue 10 finding 3: the requester's deadline never cuts the execution phase", function () {
+    it("reverts a deadline of now + 61, shorter than one execution window", async function () {
+      const w = await loadFixture(requestFixture);
+      const ts = (await time.latest()) + 5;
+      const p = await requestParams({ deadline: ts + 61 });
+      await time.setNextBlockTimestamp(ts);
+      await expect(w.jobs.connect(w.requester).requestInference(p))
+        .to.be.revertedWithCustomError(w.jobs, "DeadlineOutOfRange")
+        .withArgs(ts + 61, ts + 600, ts + 30 * DAY);
+    });
+
+    it("lets the requester time the executor out only after a full window, and pays it nothing but its fee back", async function () {
+      const w = await loadFixture(requestFixture);
+      const ts = await nextTimestamp(5);
+      const { jobId } = await requestJob(w, { deadline: ts + 600 });
+      await time.setNextBlockTimestamp(ts + 61);
+      await expect(w.jobs.connect(w.requester).timeout(jobId))
+        .to.be.revertedWithCustomError(w.jobs, "PhaseNotOver")
+        .withArgs(jobId, ts + 600);
+      await time.increaseTo(ts + 601);
+      const treasury = await w.vault.treasuryAccrued();
+      await expect(w.jobs.connect(w.requester).timeout(jobId)).to.emit(w.jobs, "JobRefunded").withArgs(jobId, 1n, TOKEN);
+      // The timeout slash goes to the treasury; the requester gets back exactly its fee.
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN);
+      expect(await w.vault.treasuryAccrued()).to.equal(treasury + 2n * TOKEN);
     });
   });
 });

@@ -3,12 +3,15 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
   deployWorld,
+  exactPolicy,
   Mode,
   RefundReason,
   Status,
   TOKEN,
   requestJob,
   SAMPLE_OUTPUT,
+  submitUnaudited,
+  untilLottery,
   type World,
 } from "../fixtures/protocol";
 import { COLLATERAL, executorAccount, executorOf, expectVaultSettled, nextTimestamp, otherExecutor } from "../fixtures/unit-b-helpers";
@@ -130,6 +133,7 @@ describe("JobRegistry", function () {
 
     it("reverts when the job is a QUORUM job", async function () {
       const w = await loadFixture(submitFixture);
+      await w.models.connect(w.modelOwner).setPolicy(1n, exactPolicy());
       const { jobId } = await requestJob(w, { mode: Mode.QUORUM });
       const executor = await executorOf(w, jobId);
       await expect(w.jobs.connect(executor).submitResult(jobId, SAMPLE_OUTPUT))
@@ -175,7 +179,7 @@ describe("JobRegistry", function () {
       const w = await loadFixture(submitFixture);
       const { jobId } = await requestJob(w, { mode: Mode.OPTIMISTIC });
       const executor = await executorOf(w, jobId);
-      await w.jobs.connect(executor).submitResult(jobId, INVALID_INPUT_CLAIM);
+      await submitUnaudited(w, jobId, executor, INVALID_INPUT_CLAIM);
       expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Submitted);
       expect(await w.vault.creditOf(w.requester.address)).to.equal(0n);
       await time.increase(1801);
@@ -196,10 +200,9 @@ describe("JobRegistry", function () {
       const w = await loadFixture(submitFixture);
       const { jobId } = await requestJob(w, { mode: Mode.OPTIMISTIC });
       const executor = await executorOf(w, jobId);
-      const ts = await nextTimestamp(2);
-      await expect(w.jobs.connect(executor).submitResultRef(jobId, hash, uri))
-        .to.emit(w.jobs, "ResultSubmitted")
-        .withArgs(jobId, executor.address, hash, "0x", uri, ts + 1800);
+      const tx = await untilLottery(w, jobId, false, () => w.jobs.connect(executor).submitResultRef(jobId, hash, uri));
+      const ts = (await tx.getBlock())!.timestamp;
+      await expect(tx).to.emit(w.jobs, "ResultSubmitted").withArgs(jobId, executor.address, hash, "0x", uri, ts + 1800);
       expect(await w.jobs.resultOf(jobId)).to.deep.equal([BigInt(Status.Submitted), hash, "0x", uri]);
       expect((await w.jobs.jobOf(jobId)).outputHash).to.equal(hash);
       await time.increase(1801);
@@ -247,6 +250,7 @@ describe("JobRegistry", function () {
 
     it("reverts when the job is a QUORUM or an ATTESTED job", async function () {
       const w = await loadFixture(submitFixture);
+      await w.models.connect(w.modelOwner).setPolicy(1n, exactPolicy());
       const quorum = await requestJob(w, { mode: Mode.QUORUM });
       await expect(w.jobs.connect(await executorOf(w, quorum.jobId)).submitResultRef(quorum.jobId, hash, uri))
         .to.be.revertedWithCustomError(w.jobs, "WrongMode")
@@ -332,11 +336,11 @@ describe("JobRegistry", function () {
   });
 
   describe("setResultVerifier", function () {
-    it("reverts when the caller does not hold PARAMS_ROLE", async function () {
+    it("reverts when the caller is not governance", async function () {
       const w = await loadFixture(submitFixture);
       await expect(w.jobs.connect(w.others[0]).setResultVerifier(w.verifier))
-        .to.be.revertedWithCustomError(w.jobs, "AccessControlUnauthorizedAccount")
-        .withArgs(w.others[0].address, await w.jobs.PARAMS_ROLE());
+        .to.be.revertedWithCustomError(w.jobs, "UnauthorizedCaller")
+        .withArgs(w.others[0].address);
     });
   });
 

@@ -9,16 +9,18 @@ import { TOKEN } from "../fixtures/protocol";
 const BPS = 10_000n;
 const SHARES = { verifierBps: 1000, modelOwnerBps: 1000, treasuryBps: 500 };
 
-/** A vault over the devnet token; `protocol` holds PROTOCOL_ROLE and the tokens it funds the vault with. */
+/**
+ * A vault over the devnet token, deployed by `admin` (also its governance) and wired to two test
+ * signers: `protocol` as the hub (it also holds the tokens it funds the vault with) and `disputer`
+ * as the dispute manager, the only two accounts that may move value inside it.
+ */
 async function vaultFixture() {
-  const [admin, protocol, treasury, alice, bob, carol, owner, stranger] = await ethers.getSigners();
+  const [admin, protocol, treasury, alice, bob, carol, owner, stranger, disputer] = await ethers.getSigners();
   const token = await new GlassboxToken__factory(admin).deploy(admin.address);
   const vault = await new PaymentVault__factory(admin).deploy(token, admin.address, treasury.address);
-  const PROTOCOL_ROLE = await vault.PROTOCOL_ROLE();
-  const PARAMS_ROLE = await vault.PARAMS_ROLE();
-  await vault.grantRole(PROTOCOL_ROLE, protocol.address);
+  await vault.wire(protocol.address, disputer.address);
   await token.mint(protocol.address, 1_000_000n * TOKEN);
-  return { token, vault, admin, protocol, treasury, alice, bob, carol, owner, stranger, PROTOCOL_ROLE, PARAMS_ROLE };
+  return { token, vault, admin, protocol, treasury, alice, bob, carol, owner, stranger, disputer };
 }
 
 /** Sends `amount` tokens into the vault, standing for escrow, a bond or a slash that arrived. */
@@ -46,42 +48,94 @@ describe("PaymentVault", function () {
     it("reverts when the treasury is zero", async function () {
       const { token, admin } = await loadFixture(vaultFixture);
       const factory = new PaymentVault__factory(admin);
-      await expect(factory.deploy(token, admin.address, ethers.ZeroAddress)).to.be.revertedWithCustomError(factory, "ZeroAddress");
+      await expect(factory.deploy(token, admin.address, ethers.ZeroAddress))
+        .to.be.revertedWithCustomError(factory, "ZeroAddress")
+        .withArgs("treasury");
     });
 
-    it("reverts when the admin is zero", async function () {
+    it("reverts when governance is zero", async function () {
       const { token, admin, treasury } = await loadFixture(vaultFixture);
       const factory = new PaymentVault__factory(admin);
-      await expect(factory.deploy(token, ethers.ZeroAddress, treasury.address)).to.be.revertedWithCustomError(factory, "ZeroAddress");
+      await expect(factory.deploy(token, ethers.ZeroAddress, treasury.address))
+        .to.be.revertedWithCustomError(factory, "ZeroAddress")
+        .withArgs("governance");
     });
 
-    it("sets the token, the treasury and the admin roles", async function () {
-      const { token, vault, admin, treasury, PARAMS_ROLE } = await loadFixture(vaultFixture);
+    it("sets the token, the treasury, governance and the deployer", async function () {
+      const { token, admin, treasury, stranger } = await loadFixture(vaultFixture);
+      const vault = await new PaymentVault__factory(stranger).deploy(token, admin.address, treasury.address);
       expect(await vault.TOKEN()).to.equal(await token.getAddress());
       expect(await vault.treasury()).to.equal(treasury.address);
-      expect(await vault.hasRole(ethers.ZeroHash, admin.address)).to.equal(true);
-      expect(await vault.hasRole(PARAMS_ROLE, admin.address)).to.equal(true);
+      expect(await vault.GOVERNANCE()).to.equal(admin.address);
+      expect(await vault.DEPLOYER()).to.equal(stranger.address);
+      expect(await vault.hub()).to.equal(ethers.ZeroAddress);
+      expect(await vault.disputeManager()).to.equal(ethers.ZeroAddress);
+    });
+  });
+
+  describe("wire", function () {
+    it("wires the hub and the dispute manager once and emits Wired", async function () {
+      const { token, admin, treasury, protocol, disputer } = await loadFixture(vaultFixture);
+      const vault = await new PaymentVault__factory(admin).deploy(token, admin.address, treasury.address);
+      await expect(vault.wire(protocol.address, disputer.address)).to.emit(vault, "Wired").withArgs(protocol.address, disputer.address);
+      expect(await vault.hub()).to.equal(protocol.address);
+      expect(await vault.disputeManager()).to.equal(disputer.address);
+    });
+
+    it("reverts with AlreadyWired when wired a second time, to anything", async function () {
+      const { vault, admin, protocol, disputer } = await loadFixture(vaultFixture);
+      await expect(vault.wire(protocol.address, disputer.address)).to.be.revertedWithCustomError(vault, "AlreadyWired");
+      await expect(vault.wire(admin.address, admin.address)).to.be.revertedWithCustomError(vault, "AlreadyWired");
+      expect(await vault.hub()).to.equal(protocol.address);
+      expect(await vault.disputeManager()).to.equal(disputer.address);
+    });
+
+    it("reverts with the name of a zero address", async function () {
+      const { token, admin, treasury, protocol, disputer } = await loadFixture(vaultFixture);
+      const vault = await new PaymentVault__factory(admin).deploy(token, admin.address, treasury.address);
+      await expect(vault.wire(ethers.ZeroAddress, disputer.address)).to.be.revertedWithCustomError(vault, "ZeroAddress").withArgs("hub");
+      await expect(vault.wire(protocol.address, ethers.ZeroAddress)).to.be.revertedWithCustomError(vault, "ZeroAddress").withArgs("disputes");
+    });
+
+    it("reverts when the caller is not the deployer, governance included", async function () {
+      const { token, admin, treasury, protocol, disputer, stranger } = await loadFixture(vaultFixture);
+      // Deployed by `admin` with `stranger` as governance: governance may not wire.
+      const vault = await new PaymentVault__factory(admin).deploy(token, stranger.address, treasury.address);
+      for (const caller of [stranger, protocol]) {
+        await expect(vault.connect(caller).wire(protocol.address, disputer.address))
+          .to.be.revertedWithCustomError(vault, "UnauthorizedCaller")
+          .withArgs(caller.address);
+      }
     });
   });
 
   describe("access control", function () {
-    it("reverts every protocol-only function for an account without PROTOCOL_ROLE", async function () {
-      const { vault, stranger, alice, admin, PROTOCOL_ROLE } = await loadFixture(vaultFixture);
+    it("reverts every protocol-only function for an account that is neither wired contract", async function () {
+      const { vault, stranger, alice, admin } = await loadFixture(vaultFixture);
       for (const caller of [stranger, admin]) {
         const v = vault.connect(caller);
         await expect(v.payFee(1, 1000, SHARES, [alice.address], alice.address))
-          .to.be.revertedWithCustomError(vault, "AccessControlUnauthorizedAccount")
-          .withArgs(caller.address, PROTOCOL_ROLE);
+          .to.be.revertedWithCustomError(vault, "UnauthorizedCaller")
+          .withArgs(caller.address);
         await expect(v.credit(alice.address, 1, 1000))
-          .to.be.revertedWithCustomError(vault, "AccessControlUnauthorizedAccount")
-          .withArgs(caller.address, PROTOCOL_ROLE);
+          .to.be.revertedWithCustomError(vault, "UnauthorizedCaller")
+          .withArgs(caller.address);
         await expect(v.distribute(1, 1000, 5000, [alice.address]))
-          .to.be.revertedWithCustomError(vault, "AccessControlUnauthorizedAccount")
-          .withArgs(caller.address, PROTOCOL_ROLE);
+          .to.be.revertedWithCustomError(vault, "UnauthorizedCaller")
+          .withArgs(caller.address);
         await expect(v.rewardVoters(1, 1000, [alice.address]))
-          .to.be.revertedWithCustomError(vault, "AccessControlUnauthorizedAccount")
-          .withArgs(caller.address, PROTOCOL_ROLE);
+          .to.be.revertedWithCustomError(vault, "UnauthorizedCaller")
+          .withArgs(caller.address);
       }
+    });
+
+    it("lets the dispute manager move value as well as the hub", async function () {
+      const { token, vault, protocol, disputer, alice } = await loadFixture(vaultFixture);
+      await fund(token, vault, protocol, 1000n);
+      await expect(vault.connect(disputer).credit(alice.address, 1, 400n)).to.emit(vault, "Credited").withArgs(alice.address, 1, 400n);
+      await vault.connect(protocol).credit(alice.address, 2, 600n);
+      expect(await vault.creditOf(alice.address)).to.equal(1000n);
+      await expectSolvent(token, vault);
     });
   });
 
@@ -267,16 +321,20 @@ describe("PaymentVault", function () {
   });
 
   describe("setTreasury", function () {
-    it("reverts when the caller lacks PARAMS_ROLE", async function () {
-      const { vault, stranger, PARAMS_ROLE } = await loadFixture(vaultFixture);
-      await expect(vault.connect(stranger).setTreasury(stranger.address))
-        .to.be.revertedWithCustomError(vault, "AccessControlUnauthorizedAccount")
-        .withArgs(stranger.address, PARAMS_ROLE);
+    it("reverts when the caller is not governance", async function () {
+      const { vault, stranger, protocol } = await loadFixture(vaultFixture);
+      for (const caller of [stranger, protocol]) {
+        await expect(vault.connect(caller).setTreasury(caller.address))
+          .to.be.revertedWithCustomError(vault, "UnauthorizedCaller")
+          .withArgs(caller.address);
+      }
     });
 
     it("reverts when the treasury is zero", async function () {
       const { vault, admin } = await loadFixture(vaultFixture);
-      await expect(vault.connect(admin).setTreasury(ethers.ZeroAddress)).to.be.revertedWithCustomError(vault, "ZeroAddress");
+      await expect(vault.connect(admin).setTreasury(ethers.ZeroAddress))
+        .to.be.revertedWithCustomError(vault, "ZeroAddress")
+        .withArgs("treasury");
     });
 
     it("sends later treasury claims to the new address", async function () {

@@ -256,7 +256,7 @@ describe("QuorumManager", function () {
     it("reverts when the caller is not the hub", async function () {
       const w = await loadFixture(quorumFixture);
       await expect(w.quorum.connect(w.admin).open(1n, [w.executors[0].address], 1_000_000, 600))
-        .to.be.revertedWithCustomError(w.quorum, "NotHub")
+        .to.be.revertedWithCustomError(w.quorum, "UnauthorizedCaller")
         .withArgs(w.admin.address);
     });
   });
@@ -266,7 +266,7 @@ describe("QuorumManager", function () {
       const w = await loadFixture(quorumFixture);
       const { jobId } = await quorumJob(w);
       await expect(w.quorum.connect(w.others[0]).tally(jobId))
-        .to.be.revertedWithCustomError(w.quorum, "NotHub")
+        .to.be.revertedWithCustomError(w.quorum, "UnauthorizedCaller")
         .withArgs(w.others[0].address);
     });
 
@@ -284,19 +284,22 @@ describe("QuorumManager", function () {
   });
 
   describe("setHub", function () {
-    it("reverts when the hub is already set", async function () {
+    it("reverts with AlreadyWired when the hub is already set", async function () {
       const w = await loadFixture(quorumFixture);
-      await expect(w.quorum.connect(w.admin).setHub(w.others[0].address)).to.be.revertedWithCustomError(w.quorum, "HubAlreadySet");
+      await expect(w.quorum.connect(w.admin).setHub(w.others[0].address)).to.be.revertedWithCustomError(w.quorum, "AlreadyWired");
+      expect(await w.quorum.hub()).to.equal(await w.jobs.getAddress());
     });
 
     it("is set once, by the deployer, to a non-zero address", async function () {
       const w = await loadFixture(quorumFixture);
       const fresh = await new QuorumManager__factory(w.admin).deploy();
-      await expect(fresh.connect(w.others[0]).setHub(w.others[0].address)).to.be.revertedWithCustomError(fresh, "HubAlreadySet");
-      await expect(fresh.connect(w.admin).setHub(ethers.ZeroAddress)).to.be.revertedWithCustomError(fresh, "HubAlreadySet");
+      await expect(fresh.connect(w.others[0]).setHub(w.others[0].address))
+        .to.be.revertedWithCustomError(fresh, "UnauthorizedCaller")
+        .withArgs(w.others[0].address);
+      await expect(fresh.connect(w.admin).setHub(ethers.ZeroAddress)).to.be.revertedWithCustomError(fresh, "ZeroAddress").withArgs("hub");
       await expect(fresh.connect(w.admin).setHub(w.others[1].address)).to.emit(fresh, "HubSet").withArgs(w.others[1].address);
       expect(await fresh.hub()).to.equal(w.others[1].address);
-      await expect(fresh.connect(w.admin).setHub(w.others[2].address)).to.be.revertedWithCustomError(fresh, "HubAlreadySet");
+      await expect(fresh.connect(w.admin).setHub(w.others[2].address)).to.be.revertedWithCustomError(fresh, "AlreadyWired");
     });
   });
 

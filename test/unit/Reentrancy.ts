@@ -21,11 +21,11 @@ async function totalCredits(vault: PaymentVault, tokenAddress: string): Promise<
  * the same account: the attack a payout's transfer hook would mount.
  */
 async function hostileTokenFixture() {
-  const [admin, protocol, treasury, alice, bob] = await ethers.getSigners();
+  const [admin, protocol, treasury, alice, bob, disputer] = await ethers.getSigners();
   const token = await new ReentrantToken__factory(admin).deploy();
   const vault = await new PaymentVault__factory(admin).deploy(token, admin.address, treasury.address);
-  await vault.grantRole(await vault.PROTOCOL_ROLE(), protocol.address);
-  const stakes = await new StakeManager__factory(admin).deploy(token, admin.address, 0, 100n * TOKEN, 100n * TOKEN, UNBONDING);
+  await vault.wire(protocol.address, disputer.address); // two signers play the hub and the dispute manager
+  const stakes = await new StakeManager__factory(admin).deploy(token, admin.address, 100n * TOKEN, 100n * TOKEN, UNBONDING);
 
   const tokenAddress = await token.getAddress();
   await impersonateAccount(tokenAddress);

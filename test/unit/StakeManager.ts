@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { ethers } from "hardhat";
-import { StakeManager__factory, type GlassboxToken, type StakeManager } from "../../typechain-types";
+import { ProtocolStub__factory, StakeManager__factory, type GlassboxToken, type StakeManager } from "../../typechain-types";
 import { DEVNET_PARAMS, type ProtocolParams } from "../../deploy/protocol";
 import { deployWorld, Role, TOKEN } from "../fixtures/protocol";
 import { signPermit } from "../fixtures/permit";
@@ -23,30 +23,44 @@ const PARAMS: ProtocolParams = { ...DEVNET_PARAMS, jobs: { ...DEVNET_PARAMS.jobs
 const LONGEST_WINDOW = 600 + 2 * DAY + 600 + 600;
 
 /**
- * The whole protocol with nobody staked, plus a test signer holding PROTOCOL_ROLE on the stake
- * manager and a bare StakeManager (no window source, one-hour unbonding).
+ * The whole protocol with nobody staked (its StakeManager, wired to the JobRegistry and the
+ * DisputeManager, is `deployedStakes`), plus the StakeManager under test, `stakes`: governed and
+ * deployed by the admin, wired to a ProtocolStub `source` (a window source reporting the same
+ * longest window as the JobRegistry, and a pass-through: `viaHub` calls the StakeManager through
+ * it) and to the test signer `protocol` as its dispute manager, so that signer may unlock, slash
+ * and draw-and-lock. Also a bare StakeManager (unwired, one-hour unbonding).
  */
 async function deployStakeManagerFixture() {
   const world = await deployWorld({ executors: 0, verifiers: 0, params: PARAMS });
   const [protocol, recipient, outsider, ...nodes] = world.others;
-  const PROTOCOL_ROLE = await world.stakes.PROTOCOL_ROLE();
-  const PARAMS_ROLE = await world.stakes.PARAMS_ROLE();
-  await world.stakes.grantRole(PROTOCOL_ROLE, protocol.address);
-  const bare = await new StakeManager__factory(world.admin).deploy(
-    world.token,
-    world.admin.address,
-    0,
-    MIN_STAKE,
-    MIN_STAKE,
-    MIN_UNBONDING,
-  );
-  return { ...world, protocol, recipient, outsider, nodes, bare, PROTOCOL_ROLE, PARAMS_ROLE };
+  const factory = new StakeManager__factory(world.admin);
+  const source = await new ProtocolStub__factory(world.admin).deploy();
+  await source.setLongestSlashableWindow(LONGEST_WINDOW);
+  const stakes = await factory.deploy(world.token, world.admin.address, MIN_STAKE, MIN_STAKE, UNBONDING);
+  await source.setForwardTo(stakes);
+  await stakes.wire(source, protocol.address);
+  const viaHub = StakeManager__factory.connect(await source.getAddress(), world.admin);
+  for (const s of world.others) await world.token.connect(s).approve(stakes, ethers.MaxUint256);
+  const bare = await factory.deploy(world.token, world.admin.address, MIN_STAKE, MIN_STAKE, MIN_UNBONDING);
+  return { ...world, deployedStakes: world.stakes, stakes, source, viaHub, protocol, recipient, outsider, nodes, bare };
 }
 
 type Fixture = Awaited<ReturnType<typeof deployStakeManagerFixture>>;
 
 async function stakeAll(stakes: StakeManager, nodes: HardhatEthersSigner[], amounts: bigint[], role: number = Role.EXECUTOR) {
   for (let i = 0; i < amounts.length; i++) await stakes.connect(nodes[i]).stake(role, amounts[i]);
+}
+
+/**
+ * Locks `amount` of `node`'s stake the only way the protocol can (the removed `lock` aside): a
+ * one-seat drawAndLock by the wired `protocol` signer that excludes every other staked node in
+ * `role` (`others`), so the draw can only land on `node`.
+ */
+async function lockStake(f: Fixture, node: HardhatEthersSigner, amount: bigint, role: number = Role.EXECUTOR, others: HardhatEthersSigner[] = []) {
+  const exclude = others.map((o) => o.address);
+  const drawn = await f.stakes.connect(f.protocol).drawAndLock.staticCall(role, seed(0), 1, exclude, amount);
+  expect(drawn, "lockStake draws the node it locks").to.deep.equal([node.address]);
+  await f.stakes.connect(f.protocol).drawAndLock(role, seed(0), 1, exclude, amount);
 }
 
 /** Deterministic seeds for draws. */
@@ -213,10 +227,11 @@ describe("StakeManager", function () {
     });
 
     it("reverts when the amount exceeds the active stake not locked by jobs", async function () {
-      const { stakes, nodes, protocol } = await loadFixture(deployStakeManagerFixture);
+      const f = await loadFixture(deployStakeManagerFixture);
+      const { stakes, nodes } = f;
       const [node] = nodes;
       await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
-      await stakes.connect(protocol).lock(node.address, Role.EXECUTOR, 150n * TOKEN);
+      await lockStake(f, node, 150n * TOKEN);
       await expect(stakes.connect(node).requestUnstake(Role.EXECUTOR, 60n * TOKEN))
         .to.be.revertedWithCustomError(stakes, "InsufficientFreeStake")
         .withArgs(60n * TOKEN, 50n * TOKEN);
@@ -289,44 +304,13 @@ describe("StakeManager", function () {
     });
   });
 
-  describe("lock", function () {
-    it("locks part of the active stake as collateral, keeping its weight", async function () {
-      const { stakes, nodes, protocol } = await loadFixture(deployStakeManagerFixture);
-      const [node] = nodes;
-      await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
-      await expect(stakes.connect(protocol).lock(node.address, Role.EXECUTOR, 80n * TOKEN))
-        .to.emit(stakes, "StakeLocked")
-        .withArgs(node.address, Role.EXECUTOR, 80n * TOKEN);
-      await stakes.connect(protocol).lock(node.address, Role.EXECUTOR, 120n * TOKEN);
-      expect((await account(stakes, node)).locked).to.equal(200n * TOKEN);
-      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(200n * TOKEN);
-    });
-
-    it("reverts when the free stake is smaller than the amount", async function () {
-      const { stakes, nodes, protocol } = await loadFixture(deployStakeManagerFixture);
-      const [node] = nodes;
-      await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
-      await stakes.connect(protocol).lock(node.address, Role.EXECUTOR, 150n * TOKEN);
-      await expect(stakes.connect(protocol).lock(node.address, Role.EXECUTOR, 51n * TOKEN))
-        .to.be.revertedWithCustomError(stakes, "InsufficientFreeStake")
-        .withArgs(51n * TOKEN, 50n * TOKEN);
-    });
-
-    it("reverts when the caller lacks PROTOCOL_ROLE", async function () {
-      const { stakes, nodes, outsider, PROTOCOL_ROLE } = await loadFixture(deployStakeManagerFixture);
-      await stakes.connect(nodes[0]).stake(Role.EXECUTOR, 200n * TOKEN);
-      await expect(stakes.connect(outsider).lock(nodes[0].address, Role.EXECUTOR, 1n))
-        .to.be.revertedWithCustomError(stakes, "AccessControlUnauthorizedAccount")
-        .withArgs(outsider.address, PROTOCOL_ROLE);
-    });
-  });
-
   describe("unlock", function () {
     it("releases locked collateral", async function () {
-      const { stakes, nodes, protocol } = await loadFixture(deployStakeManagerFixture);
+      const f = await loadFixture(deployStakeManagerFixture);
+      const { stakes, nodes, protocol } = f;
       const [node] = nodes;
       await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
-      await stakes.connect(protocol).lock(node.address, Role.EXECUTOR, 80n * TOKEN);
+      await lockStake(f, node, 80n * TOKEN);
       await expect(stakes.connect(protocol).unlock(node.address, Role.EXECUTOR, 30n * TOKEN))
         .to.emit(stakes, "StakeUnlocked")
         .withArgs(node.address, Role.EXECUTOR, 30n * TOKEN);
@@ -334,10 +318,11 @@ describe("StakeManager", function () {
     });
 
     it("releases only what is left when a slash has shrunk the locked stake", async function () {
-      const { stakes, nodes, protocol, recipient } = await loadFixture(deployStakeManagerFixture);
+      const f = await loadFixture(deployStakeManagerFixture);
+      const { stakes, nodes, protocol, recipient } = f;
       const [node] = nodes;
       await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
-      await stakes.connect(protocol).lock(node.address, Role.EXECUTOR, 150n * TOKEN);
+      await lockStake(f, node, 150n * TOKEN);
       await stakes.connect(protocol).slash(node.address, Role.EXECUTOR, 100n * TOKEN, recipient.address);
       expect((await account(stakes, node)).locked).to.equal(100n * TOKEN);
       await expect(stakes.connect(protocol).unlock(node.address, Role.EXECUTOR, 150n * TOKEN))
@@ -346,11 +331,11 @@ describe("StakeManager", function () {
       expect((await account(stakes, node)).locked).to.equal(0n);
     });
 
-    it("reverts when the caller lacks PROTOCOL_ROLE", async function () {
-      const { stakes, nodes, outsider, PROTOCOL_ROLE } = await loadFixture(deployStakeManagerFixture);
+    it("reverts when the caller is neither wired protocol contract", async function () {
+      const { stakes, nodes, outsider } = await loadFixture(deployStakeManagerFixture);
       await expect(stakes.connect(outsider).unlock(nodes[0].address, Role.EXECUTOR, 1n))
-        .to.be.revertedWithCustomError(stakes, "AccessControlUnauthorizedAccount")
-        .withArgs(outsider.address, PROTOCOL_ROLE);
+        .to.be.revertedWithCustomError(stakes, "UnauthorizedCaller")
+        .withArgs(outsider.address);
     });
   });
 
@@ -425,7 +410,7 @@ describe("StakeManager", function () {
       const f = await loadFixture(deployStakeManagerFixture);
       const [node] = f.nodes;
       await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
-      await f.stakes.connect(f.protocol).lock(node.address, Role.EXECUTOR, 180n * TOKEN);
+      await lockStake(f, node, 180n * TOKEN);
       await f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 50n * TOKEN, f.recipient.address);
       const a = await account(f.stakes, node);
       expect([a.active, a.locked]).to.deep.equal([150n * TOKEN, 150n * TOKEN]);
@@ -459,12 +444,12 @@ describe("StakeManager", function () {
       expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(100n * TOKEN);
     });
 
-    it("reverts when the caller lacks PROTOCOL_ROLE", async function () {
-      const { stakes, nodes, outsider, PROTOCOL_ROLE } = await loadFixture(deployStakeManagerFixture);
+    it("reverts when the caller is neither wired protocol contract", async function () {
+      const { stakes, nodes, outsider } = await loadFixture(deployStakeManagerFixture);
       await stakes.connect(nodes[0]).stake(Role.EXECUTOR, 200n * TOKEN);
       await expect(stakes.connect(outsider).slash(nodes[0].address, Role.EXECUTOR, 1n, outsider.address))
-        .to.be.revertedWithCustomError(stakes, "AccessControlUnauthorizedAccount")
-        .withArgs(outsider.address, PROTOCOL_ROLE);
+        .to.be.revertedWithCustomError(stakes, "UnauthorizedCaller")
+        .withArgs(outsider.address);
     });
   });
 
@@ -514,7 +499,7 @@ describe("StakeManager", function () {
   });
 
   describe("drawAndLock", function () {
-    it("draws distinct nodes and locks the collateral on each", async function () {
+    it("draws distinct nodes and locks the collateral on each, keeping their weight", async function () {
       const f = await loadFixture(deployStakeManagerFixture);
       const nodes = f.nodes.slice(0, 6);
       await stakeAll(
@@ -533,6 +518,8 @@ describe("StakeManager", function () {
       for (const node of nodes) {
         const locked = (await f.stakes.accountOf(node.address, Role.EXECUTOR)).locked;
         expect(locked).to.equal(chosen.includes(node.address) ? 20n * TOKEN : 0n);
+        // Locked collateral still counts in the draw: the weight is the active stake.
+        expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(200n * TOKEN);
       }
     });
 
@@ -540,7 +527,7 @@ describe("StakeManager", function () {
       const f = await loadFixture(deployStakeManagerFixture);
       const nodes = f.nodes.slice(0, 3);
       await stakeAll(f.stakes, nodes, [1000n * TOKEN, 200n * TOKEN, 200n * TOKEN]);
-      await f.stakes.connect(f.protocol).lock(nodes[0].address, Role.EXECUTOR, 990n * TOKEN); // 10 free
+      await lockStake(f, nodes[0], 990n * TOKEN, Role.EXECUTOR, nodes.slice(1)); // 10 free
       for (let i = 0; i < 10; i++) {
         const chosen = await f.stakes.connect(f.protocol).drawAndLock.staticCall(Role.EXECUTOR, seed(i), 3, [], 20n * TOKEN);
         expect([...chosen].sort()).to.deep.equal([nodes[1].address, nodes[2].address].sort());
@@ -550,11 +537,11 @@ describe("StakeManager", function () {
       expect(all).to.include(nodes[0].address);
     });
 
-    it("reverts when the caller lacks PROTOCOL_ROLE", async function () {
-      const { stakes, outsider, PROTOCOL_ROLE } = await loadFixture(deployStakeManagerFixture);
+    it("reverts when the caller is neither wired protocol contract", async function () {
+      const { stakes, outsider } = await loadFixture(deployStakeManagerFixture);
       await expect(stakes.connect(outsider).drawAndLock(Role.EXECUTOR, seed(0), 1, [], 0n))
-        .to.be.revertedWithCustomError(stakes, "AccessControlUnauthorizedAccount")
-        .withArgs(outsider.address, PROTOCOL_ROLE);
+        .to.be.revertedWithCustomError(stakes, "UnauthorizedCaller")
+        .withArgs(outsider.address);
     });
   });
 
@@ -691,11 +678,11 @@ describe("StakeManager", function () {
       }
     });
 
-    it("reverts when the caller lacks PARAMS_ROLE", async function () {
-      const { stakes, outsider, PARAMS_ROLE } = await loadFixture(deployStakeManagerFixture);
+    it("reverts when the caller is not governance", async function () {
+      const { stakes, outsider } = await loadFixture(deployStakeManagerFixture);
       await expect(stakes.connect(outsider).setMinStake(Role.EXECUTOR, TOKEN))
-        .to.be.revertedWithCustomError(stakes, "AccessControlUnauthorizedAccount")
-        .withArgs(outsider.address, PARAMS_ROLE);
+        .to.be.revertedWithCustomError(stakes, "UnauthorizedCaller")
+        .withArgs(outsider.address);
     });
   });
 
@@ -714,7 +701,7 @@ describe("StakeManager", function () {
     });
 
     it("can never go below the JobRegistry's longest slashable window", async function () {
-      const { stakes, jobs } = await loadFixture(deployStakeManagerFixture);
+      const { deployedStakes: stakes, jobs } = await loadFixture(deployStakeManagerFixture);
       const longest = await jobs.longestSlashableWindow();
       expect(longest).to.equal(BigInt(LONGEST_WINDOW));
       expect(longest > BigInt(MIN_UNBONDING)).to.equal(true);
@@ -729,7 +716,7 @@ describe("StakeManager", function () {
     });
 
     it("follows the JobRegistry's windows when they grow", async function () {
-      const { stakes, jobs } = await loadFixture(deployStakeManagerFixture);
+      const { deployedStakes: stakes, jobs } = await loadFixture(deployStakeManagerFixture);
       const before = await jobs.longestSlashableWindow();
       await jobs.setParams({ ...PARAMS.jobs, challengeWindow: 4 * DAY });
       const after = await jobs.longestSlashableWindow();
@@ -739,6 +726,16 @@ describe("StakeManager", function () {
         .withArgs("unbondingPeriod", before, after, BigInt(MAX_UNBONDING));
       await stakes.setUnbondingPeriod(after);
       expect(await stakes.unbondingPeriod()).to.equal(after);
+    });
+
+    it("follows the window source it is wired to", async function () {
+      const { stakes, source } = await loadFixture(deployStakeManagerFixture);
+      await source.setLongestSlashableWindow(LONGEST_WINDOW + DAY);
+      await expect(stakes.setUnbondingPeriod(LONGEST_WINDOW))
+        .to.be.revertedWithCustomError(stakes, "ParameterOutOfBounds")
+        .withArgs("unbondingPeriod", BigInt(LONGEST_WINDOW), BigInt(LONGEST_WINDOW + DAY), BigInt(MAX_UNBONDING));
+      await stakes.setUnbondingPeriod(LONGEST_WINDOW + DAY);
+      expect(await stakes.unbondingPeriod()).to.equal(BigInt(LONGEST_WINDOW + DAY));
     });
 
     it("reverts above MAX_UNBONDING", async function () {
@@ -759,56 +756,93 @@ describe("StakeManager", function () {
       expect(await bare.unbondingPeriod()).to.equal(BigInt(MIN_UNBONDING));
     });
 
-    it("reverts when the caller lacks PARAMS_ROLE", async function () {
-      const { stakes, outsider, PARAMS_ROLE } = await loadFixture(deployStakeManagerFixture);
+    it("reverts when the caller is not governance", async function () {
+      const { stakes, outsider } = await loadFixture(deployStakeManagerFixture);
       await expect(stakes.connect(outsider).setUnbondingPeriod(10 * DAY))
-        .to.be.revertedWithCustomError(stakes, "AccessControlUnauthorizedAccount")
-        .withArgs(outsider.address, PARAMS_ROLE);
+        .to.be.revertedWithCustomError(stakes, "UnauthorizedCaller")
+        .withArgs(outsider.address);
     });
   });
 
-  describe("setWindowSource", function () {
-    it("is already wired to the JobRegistry by the deployment", async function () {
-      const { stakes, jobs } = await loadFixture(deployStakeManagerFixture);
-      expect(await stakes.windowSource()).to.equal(await jobs.getAddress());
+  describe("wire", function () {
+    it("is wired to the JobRegistry and the DisputeManager by the deployment", async function () {
+      const { deployedStakes, jobs, disputes } = await loadFixture(deployStakeManagerFixture);
+      expect(await deployedStakes.windowSource()).to.equal(await jobs.getAddress());
+      expect(await deployedStakes.disputeManager()).to.equal(await disputes.getAddress());
     });
 
-    it("reverts when the window source is set a second time", async function () {
-      const { stakes, jobs, disputes } = await loadFixture(deployStakeManagerFixture);
-      await expect(stakes.setWindowSource(jobs)).to.be.revertedWithCustomError(stakes, "WindowSourceAlreadySet");
-      await expect(stakes.setWindowSource(disputes)).to.be.revertedWithCustomError(stakes, "WindowSourceAlreadySet");
-    });
-
-    it("reverts when the window source is zero", async function () {
-      const { bare } = await loadFixture(deployStakeManagerFixture);
-      await expect(bare.setWindowSource(ethers.ZeroAddress)).to.be.revertedWithCustomError(bare, "WindowSourceAlreadySet");
-    });
-
-    it("reverts when the current unbonding period is shorter than the source's longest window", async function () {
-      const { bare, jobs } = await loadFixture(deployStakeManagerFixture);
-      await expect(bare.setWindowSource(jobs))
-        .to.be.revertedWithCustomError(bare, "ParameterOutOfBounds")
-        .withArgs("unbondingPeriod", BigInt(MIN_UNBONDING), BigInt(LONGEST_WINDOW), BigInt(MAX_UNBONDING));
-      expect(await bare.windowSource()).to.equal(ethers.ZeroAddress);
-    });
-
-    it("sets the source once and emits WindowSourceSet", async function () {
-      const { bare, jobs } = await loadFixture(deployStakeManagerFixture);
+    it("wires the hub and the dispute manager once, emits Wired, and the floor then follows the hub", async function () {
+      const { bare, jobs, disputes } = await loadFixture(deployStakeManagerFixture);
       await bare.setUnbondingPeriod(LONGEST_WINDOW);
-      await expect(bare.setWindowSource(jobs))
-        .to.emit(bare, "WindowSourceSet")
-        .withArgs(await jobs.getAddress());
+      await expect(bare.wire(jobs, disputes))
+        .to.emit(bare, "Wired")
+        .withArgs(await jobs.getAddress(), await disputes.getAddress());
       expect(await bare.windowSource()).to.equal(await jobs.getAddress());
+      expect(await bare.disputeManager()).to.equal(await disputes.getAddress());
       await expect(bare.setUnbondingPeriod(LONGEST_WINDOW - 1))
         .to.be.revertedWithCustomError(bare, "ParameterOutOfBounds")
         .withArgs("unbondingPeriod", BigInt(LONGEST_WINDOW - 1), BigInt(LONGEST_WINDOW), BigInt(MAX_UNBONDING));
     });
 
-    it("reverts when the caller is not the default admin", async function () {
-      const { bare, jobs, outsider } = await loadFixture(deployStakeManagerFixture);
-      await expect(bare.connect(outsider).setWindowSource(jobs))
-        .to.be.revertedWithCustomError(bare, "AccessControlUnauthorizedAccount")
-        .withArgs(outsider.address, ethers.ZeroHash);
+    it("lets exactly the two wired addresses call the protocol functions", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await lockStake(f, node, 50n * TOKEN); // the dispute manager (the `protocol` signer)
+      await expect(f.viaHub.unlock(node.address, Role.EXECUTOR, 20n * TOKEN)) // the hub (the stub)
+        .to.emit(f.stakes, "StakeUnlocked")
+        .withArgs(node.address, Role.EXECUTOR, 20n * TOKEN);
+      await expect(f.stakes.connect(f.protocol).unlock(node.address, Role.EXECUTOR, 10n * TOKEN))
+        .to.emit(f.stakes, "StakeUnlocked")
+        .withArgs(node.address, Role.EXECUTOR, 10n * TOKEN);
+      for (const caller of [f.admin, f.outsider]) {
+        await expect(f.stakes.connect(caller).unlock(node.address, Role.EXECUTOR, 1n))
+          .to.be.revertedWithCustomError(f.stakes, "UnauthorizedCaller")
+          .withArgs(caller.address);
+      }
+    });
+
+    it("reverts with AlreadyWired when wired a second time, to anything", async function () {
+      const { deployedStakes, stakes, jobs, disputes, source, admin } = await loadFixture(deployStakeManagerFixture);
+      await expect(deployedStakes.wire(jobs, disputes)).to.be.revertedWithCustomError(deployedStakes, "AlreadyWired");
+      await expect(deployedStakes.wire(source, admin.address)).to.be.revertedWithCustomError(deployedStakes, "AlreadyWired");
+      await expect(stakes.wire(source, admin.address)).to.be.revertedWithCustomError(stakes, "AlreadyWired");
+      expect(await deployedStakes.windowSource()).to.equal(await jobs.getAddress());
+      expect(await deployedStakes.disputeManager()).to.equal(await disputes.getAddress());
+    });
+
+    it("reverts with the name of a zero address", async function () {
+      const { bare, jobs, disputes } = await loadFixture(deployStakeManagerFixture);
+      await expect(bare.wire(ethers.ZeroAddress, disputes)).to.be.revertedWithCustomError(bare, "ZeroAddress").withArgs("hub");
+      await expect(bare.wire(jobs, ethers.ZeroAddress)).to.be.revertedWithCustomError(bare, "ZeroAddress").withArgs("disputes");
+    });
+
+    it("reverts when the current unbonding period is shorter than the hub's longest window", async function () {
+      const { bare, jobs, disputes } = await loadFixture(deployStakeManagerFixture);
+      await expect(bare.wire(jobs, disputes))
+        .to.be.revertedWithCustomError(bare, "ParameterOutOfBounds")
+        .withArgs("unbondingPeriod", BigInt(MIN_UNBONDING), BigInt(LONGEST_WINDOW), BigInt(MAX_UNBONDING));
+      expect(await bare.windowSource()).to.equal(ethers.ZeroAddress);
+      expect(await bare.disputeManager()).to.equal(ethers.ZeroAddress);
+    });
+
+    it("reverts when the hub is not a contract (it must report its windows)", async function () {
+      const { bare, outsider, disputes } = await loadFixture(deployStakeManagerFixture);
+      await expect(bare.wire(outsider.address, disputes)).to.be.revertedWithoutReason();
+      expect(await bare.windowSource()).to.equal(ethers.ZeroAddress);
+    });
+
+    it("reverts when the caller is not the deployer, governance included", async function () {
+      const { token, admin, jobs, disputes, outsider } = await loadFixture(deployStakeManagerFixture);
+      // Deployed by `admin` with `outsider` as governance: governance may not wire.
+      const governed = await new StakeManager__factory(admin).deploy(token, outsider.address, MIN_STAKE, MIN_STAKE, LONGEST_WINDOW);
+      expect(await governed.GOVERNANCE()).to.equal(outsider.address);
+      expect(await governed.DEPLOYER()).to.equal(admin.address);
+      await expect(governed.connect(outsider).wire(jobs, disputes))
+        .to.be.revertedWithCustomError(governed, "UnauthorizedCaller")
+        .withArgs(outsider.address);
+      await governed.connect(admin).wire(jobs, disputes);
+      expect(await governed.windowSource()).to.equal(await jobs.getAddress());
     });
   });
 
@@ -816,12 +850,23 @@ describe("StakeManager", function () {
     it("reverts when the unbonding period or a minimum stake is out of bounds", async function () {
       const { token, admin, stakes } = await loadFixture(deployStakeManagerFixture);
       const factory = new StakeManager__factory(admin);
-      await expect(factory.deploy(token, admin.address, 0, MIN_STAKE, MIN_STAKE, MIN_UNBONDING - 1))
+      await expect(factory.deploy(token, admin.address, MIN_STAKE, MIN_STAKE, MIN_UNBONDING - 1))
         .to.be.revertedWithCustomError(stakes, "ParameterOutOfBounds")
         .withArgs("unbondingPeriod", BigInt(MIN_UNBONDING - 1), BigInt(MIN_UNBONDING), BigInt(MAX_UNBONDING));
-      await expect(factory.deploy(token, admin.address, 0, 0n, MIN_STAKE, UNBONDING))
+      await expect(factory.deploy(token, admin.address, 0n, MIN_STAKE, UNBONDING))
         .to.be.revertedWithCustomError(stakes, "ParameterOutOfBounds")
         .withArgs("minStake", 0n, 1n, MAX_MIN_STAKE);
+    });
+
+    it("fixes governance and the deployer, and reverts when governance is zero", async function () {
+      const { token, admin, outsider, stakes } = await loadFixture(deployStakeManagerFixture);
+      const factory = new StakeManager__factory(outsider);
+      const deployed = await factory.deploy(token, admin.address, MIN_STAKE, MIN_STAKE, UNBONDING);
+      expect(await deployed.GOVERNANCE()).to.equal(admin.address);
+      expect(await deployed.DEPLOYER()).to.equal(outsider.address);
+      await expect(factory.deploy(token, ethers.ZeroAddress, MIN_STAKE, MIN_STAKE, UNBONDING))
+        .to.be.revertedWithCustomError(stakes, "ZeroAddress")
+        .withArgs("governance");
     });
   });
 
@@ -839,7 +884,7 @@ describe("StakeManager", function () {
       await f.stakes.connect(a).requestUnstake(Role.EXECUTOR, 100n * TOKEN);
       expect(await f.stakes.totalStaked()).to.equal(800n * TOKEN);
       await expectSolvent(f);
-      await f.stakes.connect(f.protocol).lock(b.address, Role.VERIFIER, 50n * TOKEN);
+      await lockStake(f, b, 50n * TOKEN, Role.VERIFIER, [c]);
       await f.stakes.connect(f.protocol).slash(b.address, Role.VERIFIER, 70n * TOKEN, f.recipient.address);
       await f.stakes.connect(f.protocol).slash(a.address, Role.EXECUTOR, 250n * TOKEN, f.recipient.address);
       expect(await f.stakes.totalStaked()).to.equal(480n * TOKEN);
