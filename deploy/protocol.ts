@@ -28,6 +28,8 @@ export interface ProtocolParams {
   minExecutorStake: bigint;
   minVerifierStake: bigint;
   unbondingPeriod: number;
+  /** ModelRegistry's least audit rate for a model that allows OPTIMISTIC (basis points, <= 2,000); the collateral multiple assumes it. */
+  minAuditRateBps: number;
   /** What an executor locks per job: max(minimum, fee x multipleBps / 10,000), `minimum` for NONE; fees needing more than `maximum` are refused. */
   collateral: IJobRegistry.CollateralTermsStruct;
   jobs: IJobRegistry.ParamsStruct;
@@ -39,6 +41,7 @@ export const DEVNET_PARAMS: ProtocolParams = {
   minExecutorStake: 100n * TOKEN,
   minVerifierStake: 100n * TOKEN,
   unbondingPeriod: 7 * 24 * 3600,
+  minAuditRateBps: 500,
   // A wrong OPTIMISTIC answer must lose money in expectation (docs): C > (1 - q) f / (q (1 - b)) with
   // q = 5% (the least audit rate) and b = bounty / minimum = 10%, i.e. C > 21.1 f: 22x the fee.
   collateral: { minimum: 20n * TOKEN, multipleBps: 220_000, maximum: 100_000n * TOKEN },
@@ -115,7 +118,7 @@ export async function deployContracts(
   const token = tokenAddress
     ? GlassboxToken__factory.connect(tokenAddress, deployer)
     : await mined(new GlassboxToken__factory(deployer).deploy(deployerAddress));
-  const models = await mined(new ModelRegistry__factory(deployer).deploy());
+  const models = await mined(new ModelRegistry__factory(deployer).deploy(params.minAuditRateBps));
   const stakes = await mined(
     new StakeManager__factory(deployer).deploy(
       token,
