@@ -2,21 +2,27 @@
  * The idempotent deployer: makes the chain match deploy/params/<network>.json.
  *
  *   1. Reuse the contracts of deployments/<network>.json when the file is for this chain and every
- *      address has code; otherwise (or with `fresh`) deploy them (deployContracts).
- *   2. Wire the roles, granting only what is missing (wireProtocol).
- *   3. Read every parameter on-chain and call the setter of each that differs (one transaction per
- *      setter; JobRegistry and DisputeManager take their whole struct in one). A differing
- *      immutable (the token, JobRegistry.EXECUTOR_COLLATERAL) is an error: it needs a fresh deploy.
- *   4. Write the deployment file: the verifier's format plus `deployer`, `parameters` and each
- *      contract's `constructorArgs` (what explorer verification needs).
+ *      address has code; otherwise (or with `fresh`) deploy a GlassboxTimelock (OpenZeppelin's
+ *      TimelockController, with no admin) and then the contracts, with the timelock as every
+ *      contract's GOVERNANCE (deployContracts).
+ *   2. Wire the contracts together, sending only what is missing (wireProtocol, deployer only, once).
+ *   3. Read every parameter on-chain; for each setter whose parameters differ, schedule the setter
+ *      call through the timelock (salt derived from the calldata, no predecessor). On a later run,
+ *      an operation that became ready is executed, and one still waiting is reported, not resent.
+ *      (When the deployer itself is GOVERNANCE, as with deployProtocol, the setter is called
+ *      directly.) A differing immutable (the token, JobRegistry.EXECUTOR_COLLATERAL) is an error:
+ *      it needs a fresh deploy.
+ *   4. Write the deployment file: the verifier's format (with `timelock`) plus `deployer`,
+ *      `parameters` and each contract's `constructorArgs` (what explorer verification needs).
  *
  * A second run with the same parameters sends no transaction.
  */
 import fs from "node:fs";
 import path from "node:path";
-import { getAddress, type ContractTransactionResponse, type Provider, type Signer } from "ethers";
+import { getAddress, keccak256, concat, toBeHex, zeroPadValue, ZeroAddress, ZeroHash, type Provider, type Signer } from "ethers";
 import {
   DisputeManager__factory,
+  GlassboxTimelock__factory,
   GlassboxToken__factory,
   JobRegistry__factory,
   ModelRegistry__factory,
@@ -24,6 +30,7 @@ import {
   QuorumManager__factory,
   StakeManager__factory,
 } from "../typechain-types";
+import type { GlassboxTimelock } from "../typechain-types";
 import { CONTRACT_NAMES, parseDeployment, type ContractName, type Deployment } from "../verifier/src/deployment";
 import { deploymentFileFor } from "./networks";
 import { loadParams, paramsFile, paramsToJson, type NetworkParams } from "./params";
@@ -31,13 +38,16 @@ import { deployContracts, wireProtocol, type Protocol } from "./protocol";
 
 /** The deployment file: verifier/src/deployment.ts's Deployment plus what the deployer records. */
 export interface DeploymentRecord extends Deployment {
-  /** Who deployed the contracts (their admin). */
+  /** Who deployed and wired the contracts; it holds no role in them afterwards. */
   deployer: string;
-  /** The parameters last applied, in the params file's schema (amounts as base-unit strings). */
+  /** The parameters the chain is brought to, in the params file's schema (amounts as base-unit strings); changes still queued in the timelock included. */
   parameters: Record<string, unknown>;
   /** Each deployed contract's constructor arguments, JSON (amounts as strings); the token only when deployed here. */
-  constructorArgs: Partial<Record<ContractName, unknown[]>>;
+  constructorArgs: Partial<Record<RecordedName, unknown[]>>;
 }
+
+/** The contracts of the verifier's file, and the timelock. */
+export type RecordedName = ContractName | "timelock";
 
 export interface DeployOptions {
   deployer: Signer;
@@ -53,10 +63,16 @@ export interface DeployOptions {
 
 export interface DeployResult {
   deployment: DeploymentRecord;
-  /** Transactions sent (deployments, role grants, setters). */
+  /** Transactions sent (deployments, wiring, timelock schedules and executions, direct setters). */
   sent: number;
-  /** One line per change made, e.g. "JobRegistry.challengeWindow 1800 -> 60". */
+  /**
+   * One line per change made: a deployment, a link, or a parameter, e.g.
+   * "JobRegistry.challengeWindow 1800 -> 60 (queued: ready at 2026-12-14T17:49:22.000Z)" when
+   * scheduled, "... (applied)" when executed through the timelock (or set directly).
+   */
   changes: string[];
+  /** One line per parameter change already queued and not yet executed (nothing sent for it). */
+  pending: string[];
 }
 
 /** A deployment that cannot be brought in line by transactions; the message is one line with the fix. */
@@ -68,7 +84,8 @@ export class DeployError extends Error {
 }
 
 /** Contract names as the verifier's deployment file spells them, with their Solidity sources. */
-export const SOURCES: Record<ContractName, string> = {
+export const SOURCES: Record<RecordedName, string> = {
+  timelock: "contracts/governance/GlassboxTimelock.sol:GlassboxTimelock",
   token: "contracts/GlassboxToken.sol:GlassboxToken",
   modelRegistry: "contracts/ModelRegistry.sol:ModelRegistry",
   stakeManager: "contracts/StakeManager.sol:StakeManager",
@@ -88,26 +105,39 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const chainId = Number((await provider.getNetwork()).chainId);
   const deployer = getAddress(await opts.deployer.getAddress());
   const changes: string[] = [];
+  const pending: string[] = [];
   const record = (line: string) => {
     changes.push(line);
+    log(line);
+  };
+  const report = (line: string) => {
+    pending.push(line);
     log(line);
   };
 
   const existing = opts.fresh ? undefined : await reusable(file, chainId, provider, log);
   let protocol: Protocol;
+  let governance: string;
   let deploymentBlock: number;
   let constructorArgs: DeploymentRecord["constructorArgs"];
   let sent = 0;
   if (existing) {
     log(`reusing the contracts in ${shown(file)}`);
     protocol = connectProtocol(existing.contracts, opts.deployer);
-    await checkImmutables(protocol, params, source, file);
+    governance = await checkImmutables(protocol, params, source, file, existing.timelock);
     deploymentBlock = existing.deploymentBlock;
     constructorArgs = existing.constructorArgs ?? {};
   } else {
     const treasury = params.treasury ?? deployer;
-    protocol = await deployContracts(opts.deployer, params, treasury, params.token ?? undefined);
-    deploymentBlock = Number.MAX_SAFE_INTEGER;
+    const g = params.governance;
+    const timelockArgs = [g.minDelay, g.proposers.length > 0 ? g.proposers : [deployer], g.executors.length > 0 ? g.executors : [deployer], ZeroAddress] as const;
+    const timelock = await new GlassboxTimelock__factory(opts.deployer).deploy(...timelockArgs);
+    const timelockReceipt = await timelock.deploymentTransaction()!.wait();
+    governance = getAddress(await timelock.getAddress());
+    sent += 1;
+    record(`GlassboxTimelock deployed at ${governance}`);
+    protocol = await deployContracts(opts.deployer, params, treasury, params.token ?? undefined, governance);
+    deploymentBlock = timelockReceipt!.blockNumber;
     for (const [name, contract] of contractsOf(protocol)) {
       const receipt = await contract.deploymentTransaction()?.wait();
       if (!receipt) continue; // the existing token
@@ -115,26 +145,32 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
       sent += 1;
       record(`${SOURCES[name].split(":")[1]} deployed at ${await contract.getAddress()}`);
     }
-    constructorArgs = await constructorArgsOf(protocol, params, deployer, treasury);
+    constructorArgs = {
+      timelock: [timelockArgs[0], [...timelockArgs[1]], [...timelockArgs[2]], timelockArgs[3]],
+      ...(await constructorArgsOf(protocol, params, deployer, governance, treasury)),
+    };
   }
   for (const line of await wireProtocol(protocol)) {
     sent += 1;
     record(line);
   }
-  sent += await reconcile(protocol, params, deployer, record);
+  const changesToMake = await plan(protocol, params, deployer, governance);
+  if (governance === deployer) sent += await applyDirectly(opts.deployer, changesToMake, record);
+  else sent += await applyThroughTimelock(GlassboxTimelock__factory.connect(governance, opts.deployer), deployer, changesToMake, record, report);
 
   const deployment: DeploymentRecord = {
     network: opts.network,
     chainId,
     deploymentBlock,
     contracts: await addressesOf(protocol),
+    ...(governance === deployer ? {} : { timelock: governance }),
     deployer: existing?.deployer ?? deployer,
     parameters: paramsToJson({ ...params, treasury: params.treasury ?? deployer }),
     constructorArgs,
   };
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${JSON.stringify(deployment, null, 2)}\n`);
-  return { deployment, sent, changes };
+  return { deployment, sent, changes, pending };
 }
 
 // ---- reuse ----
@@ -163,7 +199,7 @@ async function reusable(file: string, chainId: number, provider: Provider, log: 
     log(`${shown(file)} is for chain ${deployment.chainId}, not ${chainId}: deploying fresh`);
     return undefined;
   }
-  for (const [name, address] of Object.entries(deployment.contracts)) {
+  for (const [name, address] of Object.entries({ ...deployment.contracts, ...(deployment.timelock ? { timelock: deployment.timelock } : {}) })) {
     if ((await provider.getCode(address)) === "0x") {
       log(`${shown(file)}: no code at ${name} ${address} (a restarted devnet?): deploying fresh`);
       return undefined;
@@ -186,9 +222,23 @@ function connectProtocol(c: Record<ContractName, string>, signer: Signer): Proto
   };
 }
 
-/** Throws DeployError naming every immutable parameter that differs from `params`. */
-async function checkImmutables(p: Protocol, params: NetworkParams, source: string, file: string): Promise<void> {
+/**
+ * Throws DeployError naming every immutable that differs from `params` or from the file (every
+ * contract's GOVERNANCE must be the recorded timelock); returns the governance address.
+ */
+async function checkImmutables(p: Protocol, params: NetworkParams, source: string, file: string, timelock: string | undefined): Promise<string> {
   const differ: string[] = [];
+  let governance: string;
+  try {
+    governance = getAddress(await p.jobs.GOVERNANCE());
+  } catch {
+    throw new DeployError(`${shown(file)}: the JobRegistry has no GOVERNANCE (deployed before governance v2): this needs a fresh deployment (pass --fresh or delete ${shown(file)})`);
+  }
+  for (const [name, contract] of [["StakeManager", p.stakes], ["PaymentVault", p.vault], ["DisputeManager", p.disputes], ["JobRegistry", p.jobs]] as const) {
+    const g = getAddress(await contract.GOVERNANCE());
+    if (g !== governance) differ.push(`${name}.GOVERNANCE is ${g}, not the JobRegistry's ${governance}`);
+  }
+  if (timelock !== undefined && timelock !== governance) differ.push(`the contracts' GOVERNANCE is ${governance} but ${shown(file)} records the timelock ${timelock}`);
   const collateral = await p.jobs.EXECUTOR_COLLATERAL();
   if (collateral !== params.executorCollateral) {
     differ.push(`JobRegistry.EXECUTOR_COLLATERAL is ${collateral} on-chain but ${source} set executorCollateral to ${params.executorCollateral}`);
@@ -198,44 +248,46 @@ async function checkImmutables(p: Protocol, params: NetworkParams, source: strin
   if (differ.length > 0) {
     throw new DeployError(`${differ.join("; ")}: immutable, so this needs a fresh deployment (pass --fresh or delete ${shown(file)})`);
   }
+  return governance;
 }
 
 // ---- reconcile ----
 
+/** One governance call that brings parameters in line: where, what, and one line per parameter it changes. */
+interface Change {
+  target: string;
+  data: string;
+  lines: string[];
+}
+
 /**
- * Calls the setter of every parameter that differs from `params`; returns the transactions sent.
- * The unbonding period must always cover the longest slashable window, so a longer period is set
- * before the windows, a shorter one after them, and the struct whose window share shrinks first.
+ * The governance calls that bring every parameter in line with `params`, in the order they must
+ * run: the unbonding period must always cover the longest slashable window, so a longer period is
+ * set before the windows, a shorter one after them, and the struct whose window share shrinks
+ * first. A timelock's own delay comes last (it only affects later schedules).
  */
-async function reconcile(p: Protocol, params: NetworkParams, deployer: string, record: (line: string) => void): Promise<number> {
-  let sent = 0;
-  const send = async (contract: { GOVERNANCE(): Promise<string> }, name: string, lines: string[], tx: () => Promise<ContractTransactionResponse>) => {
-    if (lines.length === 0) return;
-    if ((await contract.GOVERNANCE()) !== deployer) {
-      throw new DeployError(`the deployer ${deployer} is not the governance of ${name}, so it cannot apply: ${lines.join(", ")}`);
-    }
-    await (await tx()).wait();
-    sent += 1;
-    lines.forEach(record);
+async function plan(p: Protocol, params: NetworkParams, deployer: string, governance: string): Promise<Change[]> {
+  const out: Change[] = [];
+  const add = async (contract: { getAddress(): Promise<string> }, lines: string[], data: string) => {
+    if (lines.length > 0) out.push({ target: await contract.getAddress(), data, lines });
   };
 
   const treasury = params.treasury ?? deployer;
-  const onTreasury = await p.vault.treasury();
-  await send(p.vault, "PaymentVault", diff("PaymentVault.treasury", onTreasury, treasury), () => p.vault.setTreasury(treasury));
+  await add(p.vault, diff("PaymentVault.treasury", await p.vault.treasury(), treasury), p.vault.interface.encodeFunctionData("setTreasury", [treasury]));
   for (const [role, field, target] of [[0, "minExecutorStake", params.minExecutorStake], [1, "minVerifierStake", params.minVerifierStake]] as const) {
     const current = await p.stakes.minStake(role);
-    await send(p.stakes, "StakeManager", diff(`StakeManager.${field}`, current, target), () => p.stakes.setMinStake(role, target));
+    await add(p.stakes, diff(`StakeManager.${field}`, current, target), p.stakes.interface.encodeFunctionData("setMinStake", [role, target]));
   }
 
   const unbonding = Number(await p.stakes.unbondingPeriod());
   const setUnbonding = () =>
-    send(p.stakes, "StakeManager", diff("StakeManager.unbondingPeriod", unbonding, params.unbondingPeriod), () => p.stakes.setUnbondingPeriod(params.unbondingPeriod));
+    add(p.stakes, diff("StakeManager.unbondingPeriod", unbonding, params.unbondingPeriod), p.stakes.interface.encodeFunctionData("setUnbondingPeriod", [params.unbondingPeriod]));
   if (params.unbondingPeriod > unbonding) await setUnbonding();
 
   const jobsNow = await p.jobs.params();
   const disputesNow = await p.disputes.params();
-  const setJobs = () => send(p.jobs, "JobRegistry", diffStruct("JobRegistry", jobsNow, params.jobs), () => p.jobs.setParams(params.jobs));
-  const setDisputes = () => send(p.disputes, "DisputeManager", diffStruct("DisputeManager", disputesNow, params.disputes), () => p.disputes.setParams(params.disputes));
+  const setJobs = () => add(p.jobs, diffStruct("JobRegistry", jobsNow, params.jobs), p.jobs.interface.encodeFunctionData("setParams", [params.jobs]));
+  const setDisputes = () => add(p.disputes, diffStruct("DisputeManager", disputesNow, params.disputes), p.disputes.interface.encodeFunctionData("setParams", [params.disputes]));
   const jobShare = (j: { executionWindow: bigint | number; challengeWindow: bigint | number; revealWindow: bigint | number }) =>
     Number(j.executionWindow) + Math.max(Number(j.challengeWindow), Number(j.revealWindow));
   if (jobShare(params.jobs) <= jobShare(jobsNow)) {
@@ -247,7 +299,87 @@ async function reconcile(p: Protocol, params: NetworkParams, deployer: string, r
   }
 
   if (params.unbondingPeriod < unbonding) await setUnbonding();
+
+  if (governance !== deployer) {
+    const timelock = GlassboxTimelock__factory.connect(governance, p.jobs.runner);
+    const delay = await timelock.getMinDelay();
+    await add(timelock, diff("GlassboxTimelock.minDelay", delay, params.governance.minDelay), timelock.interface.encodeFunctionData("updateDelay", [params.governance.minDelay]));
+  }
+  return out;
+}
+
+/** Sends each change as a plain call (the deployer is GOVERNANCE: deployProtocol's deployments); returns the transactions sent. */
+async function applyDirectly(deployer: Signer, changes: Change[], record: (line: string) => void): Promise<number> {
+  for (const change of changes) {
+    await (await deployer.sendTransaction({ to: change.target, data: change.data })).wait();
+    change.lines.forEach(record);
+  }
+  return changes.length;
+}
+
+/** TimelockController.OperationState. */
+const OperationState = { Unset: 0n, Waiting: 1n, Ready: 2n, Done: 3n } as const;
+
+/**
+ * Moves each change one step through the timelock: schedules it when it is not queued, executes
+ * it when it is ready, reports it when it is still waiting. Returns the transactions sent.
+ */
+async function applyThroughTimelock(
+  timelock: GlassboxTimelock,
+  deployer: string,
+  changes: Change[],
+  record: (line: string) => void,
+  report: (line: string) => void,
+): Promise<number> {
+  let sent = 0;
+  const name = `the timelock ${await timelock.getAddress()}`;
+  for (const change of changes) {
+    const { salt, id } = await operationOf(timelock, change);
+    const state = await timelock.getOperationState(id);
+    if (state === OperationState.Unset) {
+      if (!(await timelock.hasRole(await timelock.PROPOSER_ROLE(), deployer))) {
+        throw new DeployError(`the deployer ${deployer} is not a proposer of ${name}, so it cannot queue: ${change.lines.join(", ")} (a proposer must schedule target ${change.target}, data ${change.data}, salt ${salt})`);
+      }
+      await (await timelock.schedule(change.target, 0, change.data, ZeroHash, salt, await timelock.getMinDelay())).wait();
+      sent += 1;
+      const at = readyAt(await timelock.getTimestamp(id));
+      change.lines.forEach((line) => record(`${line} (queued: ready at ${at})`));
+    } else if (state === OperationState.Waiting) {
+      const at = readyAt(await timelock.getTimestamp(id));
+      change.lines.forEach((line) => report(`${line} (pending: ready at ${at})`));
+    } else {
+      const anyone = await timelock.hasRole(await timelock.EXECUTOR_ROLE(), ZeroAddress);
+      if (!anyone && !(await timelock.hasRole(await timelock.EXECUTOR_ROLE(), deployer))) {
+        change.lines.forEach((line) => report(`${line} (ready: an executor of ${name} must execute it)`));
+        continue;
+      }
+      try {
+        await (await timelock.execute(change.target, 0, change.data, ZeroHash, salt)).wait();
+      } catch (err) {
+        throw new DeployError(`executing ${change.lines.join(", ")} through ${name} failed: ${(err as Error).message.split("\n")[0]}`);
+      }
+      sent += 1;
+      change.lines.forEach((line) => record(`${line} (applied)`));
+    }
+  }
   return sent;
+}
+
+/**
+ * The operation that carries `change`: salt keccak256(data ++ n) for the first n whose operation
+ * is not done yet, so that a value set, changed and set again gets a fresh operation, while the
+ * same pending change always maps to the same one.
+ */
+async function operationOf(timelock: GlassboxTimelock, change: Change): Promise<{ salt: string; id: string }> {
+  for (let n = 0; ; n++) {
+    const salt = keccak256(concat([change.data, zeroPadValue(toBeHex(n), 32)]));
+    const id = await timelock.hashOperation(change.target, 0, change.data, ZeroHash, salt);
+    if ((await timelock.getOperationState(id)) !== OperationState.Done) return { salt, id };
+  }
+}
+
+function readyAt(timestamp: bigint): string {
+  return new Date(Number(timestamp) * 1000).toISOString();
 }
 
 function diff(name: string, current: unknown, target: unknown): string[] {
@@ -281,7 +413,7 @@ async function addressesOf(p: Protocol): Promise<Record<ContractName, string>> {
 }
 
 /** The arguments each contract was constructed with (mirrors deployContracts), JSON-safe. */
-async function constructorArgsOf(p: Protocol, params: NetworkParams, admin: string, treasury: string): Promise<DeploymentRecord["constructorArgs"]> {
+async function constructorArgsOf(p: Protocol, params: NetworkParams, deployer: string, admin: string, treasury: string): Promise<DeploymentRecord["constructorArgs"]> {
   const a = await addressesOf(p);
   const json = paramsToJson(params);
   const args: DeploymentRecord["constructorArgs"] = {
@@ -292,7 +424,7 @@ async function constructorArgsOf(p: Protocol, params: NetworkParams, admin: stri
     quorumManager: [],
     jobRegistry: [a.token, a.modelRegistry, a.stakeManager, a.disputeManager, a.quorumManager, a.paymentVault, admin, json.executorCollateral, json.jobs],
   };
-  if (params.token === null) args.token = [admin];
+  if (params.token === null) args.token = [deployer];
   return args;
 }
 

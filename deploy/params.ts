@@ -55,12 +55,23 @@ export interface DisputeParams {
   auditReward: bigint;
 }
 
+/** The TimelockController that governs a deployment (deploy/README.md). */
+export interface GovernanceParams {
+  /** Seconds between scheduling a change and running it; at least unbondingPeriod + the longest slashable window. */
+  minDelay: number;
+  /** May schedule and cancel changes (checksummed); empty means the deployer. */
+  proposers: string[];
+  /** May execute ready changes (checksummed); empty means the deployer. */
+  executors: string[];
+}
+
 /** ProtocolParams with concrete types, plus what only a deployment needs. */
 export interface NetworkParams extends ProtocolParams {
   /** An existing ERC-20 (checksummed); null deploys GlassboxToken (devnets only). */
   token: string | null;
   /** Where the treasury's share goes (checksummed); null means the deployer. */
   treasury: string | null;
+  governance: GovernanceParams;
   unbondingPeriod: number;
   jobs: JobParams;
   disputes: DisputeParams;
@@ -101,7 +112,7 @@ export function loadParams(network: string, file = paramsFile(network)): Network
   return parseParams(json, network, shown);
 }
 
-const TOP_FIELDS = ["token", "treasury", "minExecutorStake", "minVerifierStake", "unbondingPeriod", "executorCollateral", "jobs", "disputes"];
+const TOP_FIELDS = ["token", "treasury", "governance", "minExecutorStake", "minVerifierStake", "unbondingPeriod", "executorCollateral", "jobs", "disputes"];
 
 /** Validates a parsed parameter document for `network`; `source` names it in errors. */
 export function parseParams(json: unknown, network: string, source: string): NetworkParams {
@@ -113,6 +124,7 @@ export function parseParams(json: unknown, network: string, source: string): Net
   const p: NetworkParams = {
     token: tokenField(root.token, network, source, bad),
     treasury: r.optionalAddress("treasury"),
+    governance: parseGovernance(object(root.governance, "governance", bad), bad),
     minExecutorStake: r.amount("minExecutorStake", 1n, BOUNDS.maxMinStake),
     minVerifierStake: r.amount("minVerifierStake", 1n, BOUNDS.maxMinStake),
     unbondingPeriod: r.integer("unbondingPeriod", BOUNDS.minUnbonding, BOUNDS.maxUnbonding, "seconds"),
@@ -124,7 +136,16 @@ export function parseParams(json: unknown, network: string, source: string): Net
   if (p.unbondingPeriod < longest) {
     throw bad("unbondingPeriod", `must be at least the longest slashable window, ${longest} s (max(executionWindow + challengeWindow, executionWindow + jobs.revealWindow) + disputes.commitWindow + disputes.revealWindow), got ${p.unbondingPeriod}`);
   }
+  const floor = minGovernanceDelay(p);
+  if (p.governance.minDelay < floor) {
+    throw bad("governance.minDelay", `must be at least unbondingPeriod + the longest slashable window, ${p.unbondingPeriod} + ${longest} = ${floor} s (so that stakers can leave before a queued change lands), got ${p.governance.minDelay}`);
+  }
   return p;
+}
+
+/** The shortest timelock delay `parseParams` accepts: the unbonding period plus the longest slashable window. */
+export function minGovernanceDelay(p: Pick<NetworkParams, "unbondingPeriod" | "jobs" | "disputes">): number {
+  return p.unbondingPeriod + longestSlashableWindow(p);
 }
 
 /** JobRegistry.longestSlashableWindow for these parameters: the unbonding period's floor. */
@@ -159,6 +180,17 @@ function parseJobs(o: Record<string, unknown>, executorCollateral: bigint, bad: 
   const shares = jobs.verifierBps + jobs.modelOwnerBps + jobs.treasuryBps;
   if (shares > BOUNDS.bps) throw bad("jobs.treasuryBps", `makes verifierBps + modelOwnerBps + treasuryBps ${shares}, more than ${BOUNDS.bps}`);
   return jobs;
+}
+
+function parseGovernance(o: Record<string, unknown>, bad: Bad): GovernanceParams {
+  checkKeys(o, ["minDelay", "proposers", "executors"], "governance.", bad);
+  const r = reader(o, "governance.", bad);
+  const list = (field: "proposers" | "executors"): string[] => {
+    const v = o[field];
+    if (!Array.isArray(v)) throw bad(`governance.${field}`, `must be an array of addresses (empty: the deployer), got ${JSON.stringify(v)}`);
+    return v.map((a, i) => address(a, `governance.${field}[${i}]`, bad));
+  };
+  return { minDelay: r.integer("minDelay", 0, Number.MAX_SAFE_INTEGER, "seconds"), proposers: list("proposers"), executors: list("executors") };
 }
 
 function parseDisputes(o: Record<string, unknown>, bad: Bad): DisputeParams {

@@ -32,7 +32,8 @@ task("deploy", "Deploy the protocol, or bring an existing deployment in line wit
       const { deploy, shown } = await import("../deploy/deploy");
       const file = args.file ?? deploymentFileFor(network);
       const result = await deploy({ deployer, network, deploymentFile: file, fresh: args.fresh, log: (line) => console.log(line) });
-      console.log(`${result.sent === 0 ? "up to date, " : ""}${result.sent} transaction(s) sent; wrote ${shown(file)}`);
+      const waiting = result.pending.length > 0 ? `; ${result.pending.length} change(s) queued in the timelock, not yet ready: run deploy again once they are` : "";
+      console.log(`${result.sent === 0 && result.pending.length === 0 ? "up to date, " : ""}${result.sent} transaction(s) sent${waiting}; wrote ${shown(file)}`);
       if (args.verify) await verify(hre, result.deployment);
     }),
   );
@@ -48,7 +49,8 @@ async function verify(hre: HardhatRuntimeEnvironment, deployment: DeploymentReco
   if (entries.length === 0) throw new TaskError("the deployment file records no constructor arguments (deployed by an older deployer): verify by hand or redeploy with --fresh");
   const failed: string[] = [];
   for (const [name, args] of Object.entries(deployment.constructorArgs) as [keyof typeof SOURCES, unknown[]][]) {
-    const address = deployment.contracts[name];
+    const address = name === "timelock" ? deployment.timelock : deployment.contracts[name];
+    if (!address) continue;
     try {
       await hre.run("verify:verify", { address, constructorArguments: args, contract: SOURCES[name] });
     } catch (err) {

@@ -3,13 +3,24 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import hre, { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deploy, DeployError, type DeploymentRecord } from "../../deploy/deploy";
 import { loadParams, paramsToJson, ParamsError, PARAMS_DIR, type NetworkParams } from "../../deploy/params";
 import { DEVNET_PARAMS } from "../../deploy/protocol";
 import { readDeployment } from "../../verifier/src/deployment";
-import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../typechain-types";
+import {
+  DisputeManager__factory,
+  GlassboxTimelock__factory,
+  JobRegistry__factory,
+  PaymentVault__factory,
+  QuorumManager__factory,
+  StakeManager__factory,
+} from "../../typechain-types";
+
+/** deploy/params/hardhat.json's governance.minDelay. */
+const MIN_DELAY = 8 * 24 * 3600;
+const QUEUED = / \(queued: ready at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\)$/;
 
 const tempDirs: string[] = [];
 after(() => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
@@ -77,14 +88,18 @@ function expectStruct(actual: Record<string, unknown>, expected: object): void {
 
 describe("deploy", function () {
   describe("a fresh deployment", function () {
-    it("deploys seven contracts, wires four links, and records parameters and constructor arguments", async function () {
+    it("deploys the timelock and seven contracts, wires four links, and records parameters, the timelock and constructor arguments", async function () {
       const { sent, record, deployer } = await deployed();
-      expect(sent).to.equal(11);
+      expect(sent).to.equal(12);
+      expect(record.timelock).to.match(/^0x[0-9a-fA-F]{40}$/);
+      expect(await ethers.provider.getCode(record.timelock!)).not.to.equal("0x");
+      expect(record.constructorArgs.timelock).to.deep.equal([MIN_DELAY, [deployer.address], [deployer.address], ethers.ZeroAddress]);
       expect(record.network).to.equal("hardhat");
       expect(record.chainId).to.equal(31337);
       expect(record.deployer).to.equal(deployer.address);
       expect(record.parameters).to.deep.equal(paramsToJson({ ...loadParams("hardhat"), treasury: deployer.address }));
-      expect(Object.keys(record.constructorArgs).sort()).to.deep.equal(Object.keys(record.contracts).sort());
+      expect(Object.keys(record.constructorArgs).sort()).to.deep.equal([...Object.keys(record.contracts), "timelock"].sort());
+      expect(record.constructorArgs.jobRegistry![6]).to.equal(record.timelock);
       for (const address of Object.values(record.contracts)) expect(await ethers.provider.getCode(address)).not.to.equal("0x");
     });
 
@@ -94,6 +109,40 @@ describe("deploy", function () {
       expectStruct(chain.jobs, DEVNET_PARAMS.jobs);
       expectStruct(chain.disputes, DEVNET_PARAMS.disputes);
       expect(chain.unbonding).to.equal(BigInt(DEVNET_PARAMS.unbondingPeriod));
+      expect(await GlassboxTimelock__factory.connect(record.timelock!, ethers.provider).getMinDelay()).to.equal(BigInt(MIN_DELAY));
+    });
+
+    it("leaves the deployer no power: the timelock is GOVERNANCE, the wiring is final, and the timelock has no admin but itself", async function () {
+      const { deployer, record } = await deployed();
+      const c = record.contracts;
+      const timelock = GlassboxTimelock__factory.connect(record.timelock!, deployer);
+      const stakes = StakeManager__factory.connect(c.stakeManager, deployer);
+      const vault = PaymentVault__factory.connect(c.paymentVault, deployer);
+      const disputes = DisputeManager__factory.connect(c.disputeManager, deployer);
+      const jobs = JobRegistry__factory.connect(c.jobRegistry, deployer);
+      const quorum = QuorumManager__factory.connect(c.quorumManager, deployer);
+      for (const contract of [stakes, vault, disputes, jobs]) {
+        expect(await contract.GOVERNANCE()).to.equal(record.timelock);
+        expect(await contract.DEPLOYER()).to.equal(deployer.address);
+      }
+      await expect(jobs.setParams(DEVNET_PARAMS.jobs)).to.be.revertedWithCustomError(jobs, "UnauthorizedCaller").withArgs(deployer.address);
+      await expect(disputes.setParams(DEVNET_PARAMS.disputes)).to.be.revertedWithCustomError(disputes, "UnauthorizedCaller").withArgs(deployer.address);
+      await expect(stakes.setUnbondingPeriod(DEVNET_PARAMS.unbondingPeriod)).to.be.revertedWithCustomError(stakes, "UnauthorizedCaller").withArgs(deployer.address);
+      await expect(vault.setTreasury(deployer.address)).to.be.revertedWithCustomError(vault, "UnauthorizedCaller").withArgs(deployer.address);
+      await expect(stakes.wire(c.jobRegistry, deployer.address)).to.be.revertedWithCustomError(stakes, "AlreadyWired");
+      await expect(vault.wire(deployer.address, deployer.address)).to.be.revertedWithCustomError(vault, "AlreadyWired");
+      await expect(disputes.setHub(deployer.address)).to.be.revertedWithCustomError(disputes, "AlreadyWired");
+      await expect(quorum.setHub(deployer.address)).to.be.revertedWithCustomError(quorum, "AlreadyWired");
+      // DEFAULT_ADMIN_ROLE: granted once, to the timelock itself (admin = address(0) at construction).
+      const admin = await timelock.DEFAULT_ADMIN_ROLE();
+      const grants = await timelock.queryFilter(timelock.filters.RoleGranted(admin));
+      expect(grants.map((g) => g.args.account)).to.deep.equal([record.timelock]);
+      expect(await timelock.hasRole(admin, deployer.address)).to.equal(false);
+      // The deployer's remaining say is a proposer's: public and delayed by minDelay.
+      await expect(timelock.grantRole(admin, deployer.address))
+        .to.be.revertedWithCustomError(timelock, "AccessControlUnauthorizedAccount")
+        .withArgs(deployer.address, admin);
+      await expect(timelock.updateDelay(0)).to.be.revertedWithCustomError(timelock, "TimelockUnauthorizedCaller").withArgs(deployer.address);
     });
   });
 
@@ -109,37 +158,75 @@ describe("deploy", function () {
       expect(readRecord(file).deploymentBlock).to.equal(record.deploymentBlock);
     });
 
-    it("with one changed parameter sends one transaction and changes only that parameter", async function () {
+    it("with one changed parameter queues one timelock operation, reports it while it waits, and applies it once ready", async function () {
       const { deployer, file, record } = await deployed();
       const before = await onChain(record);
       const params = withParams((p) => (p.jobs.challengeWindow = 60));
-      const result = await deploy({ deployer, network: "hardhat", deploymentFile: file, params });
-      expect(result.sent).to.equal(1);
-      expect(result.changes).to.deep.equal(["JobRegistry.challengeWindow 1800 -> 60"]);
+      const queued = await deploy({ deployer, network: "hardhat", deploymentFile: file, params });
+      expect(queued.sent).to.equal(1);
+      expect(queued.changes).to.have.length(1);
+      expect(queued.changes[0]).to.match(/^JobRegistry\.challengeWindow 1800 -> 60 \(queued: ready at /).and.match(QUEUED);
+      const readyAt = Date.parse(/ready at (.*)\)$/.exec(queued.changes[0])![1]) / 1000;
+      expect(readyAt).to.equal((await time.latest()) + MIN_DELAY);
+      expect(await onChain(record)).to.deep.equal(before); // nothing changes before the delay
+      expect((readRecord(file).parameters.jobs as { challengeWindow: number }).challengeWindow).to.equal(60);
+
+      // Still waiting: reported, not resent.
+      const nonce = await deployer.getNonce();
+      const waiting = await deploy({ deployer, network: "hardhat", deploymentFile: file, params });
+      expect(waiting.sent).to.equal(0);
+      expect(waiting.changes).to.deep.equal([]);
+      expect(waiting.pending).to.deep.equal([queued.changes[0].replace("(queued:", "(pending:")]);
+      expect(await deployer.getNonce()).to.equal(nonce);
+
+      await time.increase(MIN_DELAY);
+      const applied = await deploy({ deployer, network: "hardhat", deploymentFile: file, params });
+      expect(applied.sent).to.equal(1);
+      expect(applied.changes).to.deep.equal(["JobRegistry.challengeWindow 1800 -> 60 (applied)"]);
       const after = await onChain(record);
       expectStruct(after.jobs, { ...before.jobs, challengeWindow: 60 });
       expect(after.disputes).to.deep.equal(before.disputes);
       expect(after.unbonding).to.equal(before.unbonding);
       expect(after.minStakes).to.deep.equal(before.minStakes);
       expect(readRecord(file).contracts).to.deep.equal(record.contracts);
-      expect((readRecord(file).parameters.jobs as { challengeWindow: number }).challengeWindow).to.equal(60);
-      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, params })).sent).to.equal(0);
+      const settled = await deploy({ deployer, network: "hardhat", deploymentFile: file, params });
+      expect([settled.sent, settled.changes.length, settled.pending.length]).to.deep.equal([0, 0, 0]);
+    });
+
+    it("queues a value set back again as a new operation (the earlier one with the same calldata is done)", async function () {
+      const { deployer, file, record } = await deployed();
+      const to60 = withParams((p) => (p.jobs.challengeWindow = 60));
+      for (const params of [to60, loadParams("hardhat"), to60]) {
+        const queued = await deploy({ deployer, network: "hardhat", deploymentFile: file, params });
+        expect(queued.sent).to.equal(1);
+        expect(queued.changes[0]).to.match(QUEUED);
+        await time.increase(MIN_DELAY);
+        expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, params })).changes[0]).to.match(/ \(applied\)$/);
+        expectStruct((await onChain(record)).jobs, params.jobs);
+      }
     });
 
     it("shrinks every window and the unbonding period together (the devnet's parameters), in an order the contracts accept", async function () {
       const { deployer, file, record } = await deployed();
-      const params = loadParams("localhost");
-      const result = await deploy({ deployer, network: "hardhat", deploymentFile: file, params });
-      expect(result.sent).to.equal(3); // JobRegistry.setParams, DisputeManager.setParams, setUnbondingPeriod
-      expect(result.changes).to.include("StakeManager.unbondingPeriod 604800 -> 3600");
+      const params = withParams((p) => Object.assign(p, { ...loadParams("localhost"), governance: p.governance }));
+      const queued = await deploy({ deployer, network: "hardhat", deploymentFile: file, params });
+      expect(queued.sent).to.equal(3); // JobRegistry.setParams, DisputeManager.setParams, setUnbondingPeriod
+      expect(queued.changes.filter((l) => l.startsWith("StakeManager.unbondingPeriod 604800 -> 3600 (queued: ready at "))).to.have.length(1);
+      for (const line of queued.changes) expect(line).to.match(QUEUED);
+      await time.increase(MIN_DELAY);
+      const applied = await deploy({ deployer, network: "hardhat", deploymentFile: file, params });
+      expect(applied.sent).to.equal(3);
+      expect(applied.changes).to.include("StakeManager.unbondingPeriod 604800 -> 3600 (applied)");
       const chain = await onChain(record);
       expectStruct(chain.jobs, params.jobs);
       expectStruct(chain.disputes, params.disputes);
       expect(chain.unbonding).to.equal(3600n);
       // ...and grows them back: the unbonding period first.
-      const back = await deploy({ deployer, network: "hardhat", deploymentFile: file, params: loadParams("hardhat") });
-      expect(back.sent).to.equal(3);
+      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, params: loadParams("hardhat") })).sent).to.equal(3);
+      await time.increase(MIN_DELAY);
+      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, params: loadParams("hardhat") })).sent).to.equal(3);
       expectStruct((await onChain(record)).jobs, DEVNET_PARAMS.jobs);
+      expect((await onChain(record)).unbonding).to.equal(BigInt(DEVNET_PARAMS.unbondingPeriod));
     });
 
     it("sets stake minimums and the treasury each with its setter", async function () {
@@ -151,8 +238,12 @@ describe("deploy", function () {
       });
       const result = await deploy({ deployer, network: "hardhat", deploymentFile: file, params });
       expect(result.sent).to.equal(2);
-      expect(result.changes[0]).to.equal(`PaymentVault.treasury ${deployer.address} -> ${treasury.address}`);
-      expect(result.changes[1]).to.equal("StakeManager.minVerifierStake 100000000000000000000 -> 200000000000000000000");
+      expect(result.changes[0]).to.match(new RegExp(`^PaymentVault\\.treasury ${deployer.address} -> ${treasury.address}${QUEUED.source}`));
+      expect(result.changes[1]).to.match(new RegExp(`^StakeManager\\.minVerifierStake 100000000000000000000 -> 200000000000000000000${QUEUED.source}`));
+      await time.increase(MIN_DELAY);
+      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, params })).sent).to.equal(2);
+      const vault = PaymentVault__factory.connect(readRecord(file).contracts.paymentVault, ethers.provider);
+      expect(await vault.treasury()).to.equal(treasury.address);
       expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, params })).sent).to.equal(0);
     });
 
@@ -168,16 +259,16 @@ describe("deploy", function () {
     it("deploys anew with fresh, or when the file is for another chain or its addresses have no code", async function () {
       const { deployer, file, record } = await deployed();
       const fresh = await deploy({ deployer, network: "hardhat", deploymentFile: file, fresh: true });
-      expect(fresh.sent).to.equal(11);
+      expect(fresh.sent).to.equal(12);
       expect(readRecord(file).contracts.jobRegistry).not.to.equal(record.contracts.jobRegistry);
 
       fs.writeFileSync(file, JSON.stringify({ ...record, chainId: 5 }));
-      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file })).sent).to.equal(11);
+      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file })).sent).to.equal(12);
 
       const nowhere = "0x000000000000000000000000000000000000dEaD";
       fs.writeFileSync(file, JSON.stringify({ ...record, contracts: { ...record.contracts, quorumManager: nowhere } }));
       const logged: string[] = [];
-      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, log: (l) => logged.push(l) })).sent).to.equal(11);
+      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, log: (l) => logged.push(l) })).sent).to.equal(12);
       expect(logged[0]).to.match(/no code at quorumManager/);
     });
   });
@@ -212,9 +303,10 @@ describe("loadParams", function () {
     }
   });
 
-  it("gives hardhat exactly DEVNET_PARAMS", function () {
-    const p = loadParams("hardhat");
-    expect(paramsToJson(p)).to.deep.equal(paramsToJson({ ...DEVNET_PARAMS, token: null, treasury: null } as NetworkParams));
+  it("gives hardhat exactly DEVNET_PARAMS, and a timelock delay of eight days", function () {
+    const { governance, ...p } = loadParams("hardhat");
+    expect(paramsToJson(p as NetworkParams)).to.deep.equal(paramsToJson({ ...DEVNET_PARAMS, token: null, treasury: null } as NetworkParams));
+    expect(governance).to.deep.equal({ minDelay: MIN_DELAY, proposers: [], executors: [] });
   });
 
   it("gives localhost short windows (a fast devnet) within the contracts' bounds, and the minimum unbonding period", async function () {
@@ -248,6 +340,19 @@ describe("loadParams", function () {
     });
     expect(longWindows).to.throw(ParamsError, /: unbondingPeriod must be at least the longest slashable window, 3601 s .*got 3600$/);
     expect(badFile((j) => ((j.jobs as Record<string, unknown>).timeoutSlash = "21e18"))).to.throw(ParamsError, /: jobs\.timeoutSlash must be in \[0, 20000000000000000000\]/);
+  });
+
+  it("rejects a timelock delay shorter than the unbonding period plus the longest slashable window, naming the field", function () {
+    const short = badFile((j) => ((j.governance as Record<string, unknown>).minDelay = 608399)); // 604800 + 3600 - 1
+    expect(short).to.throw(ParamsError, /hardhat\.json: governance\.minDelay must be at least unbondingPeriod \+ the longest slashable window, 604800 \+ 3600 = 608400 s .*got 608399$/);
+    expect(badFile((j) => ((j.governance as Record<string, unknown>).minDelay = 608400))().governance.minDelay).to.equal(608400);
+    for (const network of ["hardhat", "localhost"]) {
+      const p = loadParams(network);
+      expect(p.governance.minDelay, network).to.be.at.least(p.unbondingPeriod + 600);
+    }
+    expect(badFile((j) => ((j.governance as Record<string, unknown>).proposers = ["0xnope"]))).to.throw(ParamsError, /: governance\.proposers\[0\] "0xnope" is not an address/);
+    expect(badFile((j) => delete j.governance)).to.throw(ParamsError, /: governance is missing/);
+    expect(badFile((j) => (j.governance = 7200))).to.throw(ParamsError, /: governance must be a JSON object/);
   });
 
   it("requires a token on a testnet, with the file to set it in", function () {

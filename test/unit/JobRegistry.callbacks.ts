@@ -15,6 +15,7 @@ import {
   SAMPLE_OUTPUT,
   salt,
   signerOf,
+  submitUnaudited,
   type World,
 } from "../fixtures/protocol";
 import { encodeTensors } from "../../verifier/src/codec/tensor";
@@ -52,7 +53,7 @@ describe("JobRegistry", function () {
       const w = await loadFixture(callbacksFixture);
       const cb = await new RecordingCallback__factory(w.admin).deploy();
       const { jobId, executor } = await jobWithCallback(w, await cb.getAddress(), 300_000, Mode.OPTIMISTIC);
-      await w.jobs.connect(executor).submitResult(jobId, SAMPLE_OUTPUT);
+      await submitUnaudited(w, jobId, executor, SAMPLE_OUTPUT);
       expect(await cb.calls()).to.equal(0n);
       await time.increase(1801);
       await expect(w.jobs.finalize(jobId)).to.emit(w.jobs, "CallbackExecuted").withArgs(jobId, await cb.getAddress(), true);
@@ -96,7 +97,7 @@ describe("JobRegistry", function () {
       const w = await loadFixture(callbacksFixture);
       const cb = await new RevertingCallback__factory(w.admin).deploy();
       const { jobId, executor } = await jobWithCallback(w, await cb.getAddress(), 300_000, Mode.OPTIMISTIC);
-      await w.jobs.connect(executor).submitResult(jobId, SAMPLE_OUTPUT);
+      await submitUnaudited(w, jobId, executor, SAMPLE_OUTPUT);
       await time.increase(1801);
       const tx = w.jobs.finalize(jobId);
       await expect(tx).to.emit(w.jobs, "CallbackExecuted").withArgs(jobId, await cb.getAddress(), false);
@@ -127,7 +128,7 @@ describe("JobRegistry", function () {
       const w = await loadFixture(callbacksFixture);
       const cb = await new RecordingCallback__factory(w.admin).deploy();
       const { jobId, executor } = await jobWithCallback(w, await cb.getAddress(), 1_000_000, Mode.OPTIMISTIC);
-      await w.jobs.connect(executor).submitResult(jobId, SAMPLE_OUTPUT);
+      await submitUnaudited(w, jobId, executor, SAMPLE_OUTPUT);
       await time.increase(1801);
       const required = (1_000_000n * 64n) / 63n + 20_000n;
       // `available` is whatever gasleft() was at the check: it depends on the gas schedule.
@@ -170,7 +171,7 @@ describe("JobRegistry", function () {
       const w = await loadFixture(callbacksFixture);
       const { cb, jobId, executor } = await armedJob(w);
       await cb.arm(w.jobs, w.jobs.interface.encodeFunctionData("finalize", [jobId]));
-      await w.jobs.connect(executor).submitResult(jobId, SAMPLE_OUTPUT);
+      await submitUnaudited(w, jobId, executor, SAMPLE_OUTPUT);
       await time.increase(1801);
       await expect(w.jobs.finalize(jobId)).to.emit(w.vault, "FeePaid");
       await expectNotReentered(cb, w.jobs.interface.getError("ReentrancyGuardReentrantCall")!.selector);
@@ -194,7 +195,7 @@ describe("JobRegistry", function () {
       const w = await loadFixture(callbacksFixture);
       const { cb, jobId, executor } = await armedJob(w);
       await cb.arm(w.vault, w.vault.interface.encodeFunctionData("claim"));
-      await w.jobs.connect(executor).submitResult(jobId, SAMPLE_OUTPUT);
+      await submitUnaudited(w, jobId, executor, SAMPLE_OUTPUT);
       await time.increase(1801);
       const balanceBefore = await w.token.balanceOf(w.vault);
       await w.jobs.finalize(jobId);

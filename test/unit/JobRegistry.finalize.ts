@@ -3,7 +3,7 @@ import { ethers, network } from "hardhat";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
   deployWorld,
-  defaultPolicy,
+  exactPolicy,
   Mode,
   RefundReason,
   Role,
@@ -12,17 +12,20 @@ import {
   Verdict,
   requestJob,
   SAMPLE_OUTPUT,
+  submitAudited,
+  submitUnaudited,
   type World,
 } from "../fixtures/protocol";
 import { DEVNET_PARAMS } from "../../deploy/protocol";
 import {
   COLLATERAL,
+  MIN_COLLATERAL,
   executorAccount,
   executorOf,
   expectVaultSettled,
   nextTimestamp,
 } from "../fixtures/unit-b-helpers";
-import { JobRegistry__factory, type IJobRegistry } from "../../typechain-types";
+import { JobParams__factory, JobRegistry__factory, type IJobRegistry } from "../../typechain-types";
 
 const TIMEOUT_SLASH = 2n * TOKEN;
 const EXECUTOR_PART = (TOKEN * 7500n) / 10000n;
@@ -31,16 +34,21 @@ async function finalizeFixture(): Promise<World> {
   return deployWorld();
 }
 
-async function setAuditRate(w: World, auditRateBps: number): Promise<void> {
-  await w.models.connect(w.modelOwner).setPolicy(w.modelId, defaultPolicy({ auditRateBps }));
-}
-
-/** An OPTIMISTIC job whose sample result is submitted; returns the job and its executor. */
-async function submittedJob(w: World, fee = TOKEN) {
+/**
+ * An OPTIMISTIC job whose sample result is submitted and passed over by the audit lottery (or,
+ * with `audited`, picked by it); returns the job and its executor.
+ */
+async function submittedJob(w: World, fee = TOKEN, audited = false) {
   const { jobId } = await requestJob(w, { mode: Mode.OPTIMISTIC, fee });
   const executor = await executorOf(w, jobId);
-  const receipt = await (await w.jobs.connect(executor).submitResult(jobId, SAMPLE_OUTPUT)).wait();
+  const submit = audited ? submitAudited : submitUnaudited;
+  const receipt = await (await submit(w, jobId, executor, SAMPLE_OUTPUT)).wait();
   return { jobId, executor, submitBlock: BigInt(receipt!.blockNumber) };
+}
+
+/** An OPTIMISTIC job whose result the audit lottery picked. */
+async function auditedJob(w: World) {
+  return submittedJob(w, TOKEN, true);
 }
 
 function jobParams(overrides: Partial<IJobRegistry.ParamsStruct> = {}): IJobRegistry.ParamsStruct {
@@ -91,13 +99,15 @@ describe("JobRegistry", function () {
       const owner = (fee * 1000n) / 10000n;
       const treasury = (fee * 500n) / 10000n;
       const executorPart = fee - verifiers - owner - treasury;
-      const [poolBefore, treasuryBefore] = await w.vault.pools();
+      const poolBefore = await w.vault.auditPotOf(w.modelId);
+      const treasuryBefore = await w.vault.treasuryAccrued();
       const balanceBefore = await w.token.balanceOf(w.vault);
       await time.increase(1801);
       await expect(w.jobs.finalize(jobId))
         .to.emit(w.vault, "FeePaid")
         .withArgs(jobId, executorPart, verifiers, owner, treasury);
-      const [poolAfter, treasuryAfter] = await w.vault.pools();
+      const poolAfter = await w.vault.auditPotOf(w.modelId);
+      const treasuryAfter = await w.vault.treasuryAccrued();
       const executorCredit = await w.vault.creditOf(executor.address);
       const ownerCredit = await w.vault.creditOf(w.modelOwner.address);
       expect(executorCredit).to.equal(executorPart);
@@ -109,10 +119,9 @@ describe("JobRegistry", function () {
       await expectVaultSettled(w);
     });
 
-    it("opens an audit instead of paying when the lottery picks the result (auditRateBps 10000)", async function () {
+    it("opens an audit instead of paying when the lottery picks the result", async function () {
       const w = await loadFixture(finalizeFixture);
-      await setAuditRate(w, 10_000);
-      const { jobId, executor } = await submittedJob(w);
+      const { jobId, executor } = await auditedJob(w);
       await time.increase(1801);
       const tx = w.jobs.finalize(jobId);
       await expect(tx).to.emit(w.jobs, "AuditStarted").withArgs(jobId, 1n);
@@ -126,8 +135,7 @@ describe("JobRegistry", function () {
 
     it("pays without an audit once the seed block is more than 256 blocks old", async function () {
       const w = await loadFixture(finalizeFixture);
-      await setAuditRate(w, 10_000);
-      const { jobId, executor } = await submittedJob(w);
+      const { jobId, executor } = await auditedJob(w);
       await mine(300);
       await time.increase(1801);
       expect(await w.jobs.auditSelected(jobId)).to.deep.equal([false, false]);
@@ -141,8 +149,7 @@ describe("JobRegistry", function () {
   describe("startAudit", function () {
     it("sends a picked result to a committee during the challenge window", async function () {
       const w = await loadFixture(finalizeFixture);
-      await setAuditRate(w, 10_000);
-      const { jobId } = await submittedJob(w);
+      const { jobId } = await auditedJob(w);
       await expect(w.jobs.connect(w.others[0]).startAudit(jobId))
         .to.emit(w.jobs, "AuditStarted")
         .withArgs(jobId, 1n)
@@ -151,7 +158,7 @@ describe("JobRegistry", function () {
       await expect(w.jobs.startAudit(jobId)).to.be.revertedWithCustomError(w.jobs, "JobNotInStatus").withArgs(jobId, Status.Disputed);
     });
 
-    it("reverts when the lottery did not pick the result (auditRateBps 0)", async function () {
+    it("reverts when the lottery did not pick the result", async function () {
       const w = await loadFixture(finalizeFixture);
       const { jobId } = await submittedJob(w);
       await expect(w.jobs.startAudit(jobId)).to.be.revertedWithCustomError(w.jobs, "NotSelectedForAudit").withArgs(jobId);
@@ -159,8 +166,7 @@ describe("JobRegistry", function () {
 
     it("reverts when the seed block is more than 256 blocks old", async function () {
       const w = await loadFixture(finalizeFixture);
-      await setAuditRate(w, 10_000);
-      const { jobId, submitBlock } = await submittedJob(w);
+      const { jobId, submitBlock } = await auditedJob(w);
       await mine(300);
       await expect(w.jobs.startAudit(jobId))
         .to.be.revertedWithCustomError(w.jobs, "AuditSeedUnavailable")
@@ -169,7 +175,6 @@ describe("JobRegistry", function () {
 
     it("reverts when called in the submission's own block", async function () {
       const w = await loadFixture(finalizeFixture);
-      await setAuditRate(w, 10_000);
       const { jobId } = await requestJob(w, { mode: Mode.OPTIMISTIC });
       const executor = await executorOf(w, jobId);
       await network.provider.send("evm_setAutomine", [false]);
@@ -204,21 +209,31 @@ describe("JobRegistry", function () {
   describe("auditSelected", function () {
     it("is unknown while the job has no submitted result", async function () {
       const w = await loadFixture(finalizeFixture);
-      await setAuditRate(w, 10_000);
       const { jobId } = await requestJob(w, { mode: Mode.OPTIMISTIC });
       expect(await w.jobs.auditSelected(jobId)).to.deep.equal([false, false]);
     });
 
-    it("is known and not selected with auditRateBps 0", async function () {
+    it("is known and not selected for a result the lottery passed over", async function () {
       const w = await loadFixture(finalizeFixture);
       const { jobId } = await submittedJob(w);
+      await mine(1);
       expect(await w.jobs.auditSelected(jobId)).to.deep.equal([true, false]);
     });
 
-    it("is known and selected with auditRateBps 10000, and unknown once the seed is too old", async function () {
+    it("selects exactly when keccak256(seed, jobId, \"audit\") mod 10,000 < auditRateBps, and is unknown once the seed is too old", async function () {
       const w = await loadFixture(finalizeFixture);
-      await setAuditRate(w, 10_000);
-      const { jobId } = await submittedJob(w);
+      for (const rate of [500, 2_000]) {
+        await w.models.connect(w.modelOwner).setPolicy(w.modelId, exactPolicy({ auditRateBps: rate }));
+        for (let i = 0; i < 8; i++) {
+          const { jobId } = await requestJob(w, { mode: Mode.OPTIMISTIC });
+          const receipt = await (await w.jobs.connect(await executorOf(w, jobId)).submitResult(jobId, SAMPLE_OUTPUT)).wait();
+          await mine(1);
+          const seed = (await ethers.provider.getBlock(receipt!.blockNumber))!.hash!;
+          const draw = BigInt(ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256", "string"], [seed, jobId, "audit"])));
+          expect(await w.jobs.auditSelected(jobId)).to.deep.equal([true, draw % 10_000n < BigInt(rate)]);
+        }
+      }
+      const { jobId } = await auditedJob(w);
       await mine(1);
       expect(await w.jobs.auditSelected(jobId)).to.deep.equal([true, true]);
       await mine(300);
@@ -236,6 +251,7 @@ describe("JobRegistry", function () {
 
     it("reverts when the job is a QUORUM job", async function () {
       const w = await loadFixture(finalizeFixture);
+      await w.models.connect(w.modelOwner).setPolicy(w.modelId, exactPolicy());
       const { jobId } = await requestJob(w, { mode: Mode.QUORUM });
       await time.increase(3600);
       await expect(w.jobs.timeout(jobId)).to.be.revertedWithCustomError(w.jobs, "WrongMode").withArgs(jobId, Mode.QUORUM);
@@ -248,12 +264,13 @@ describe("JobRegistry", function () {
       await expect(w.jobs.timeout(jobId)).to.be.revertedWithCustomError(w.jobs, "JobNotInStatus").withArgs(jobId, Status.Submitted);
     });
 
-    it("slashes timeoutSlash, credits the requester and reassigns to another executor", async function () {
+    it("slashes timeoutSlash to the treasury (not the requester) and reassigns to another executor", async function () {
       const w = await loadFixture(finalizeFixture);
       const { jobId, assigned } = await requestJob(w);
       const late = assigned[0];
       await time.increase(601);
       const ts = await nextTimestamp(1);
+      const treasury = await w.vault.treasuryAccrued();
       const tx = w.jobs.connect(w.others[0]).timeout(jobId);
       await expect(tx).to.emit(w.jobs, "JobTimedOut").withArgs(jobId, late, TIMEOUT_SLASH);
       await expect(tx)
@@ -267,12 +284,14 @@ describe("JobRegistry", function () {
       expect(lateAccount.active).to.equal(200n * TOKEN - TIMEOUT_SLASH);
       expect(lateAccount.locked).to.equal(0n);
       expect((await executorAccount(w, job.executor)).locked).to.equal(COLLATERAL);
-      expect(await w.vault.creditOf(w.requester.address)).to.equal(TIMEOUT_SLASH);
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(0n);
+      expect(await w.vault.treasuryAccrued()).to.equal(treasury + TIMEOUT_SLASH);
     });
 
     it("refunds the fee once maxAttempts assignments timed out", async function () {
       const w = await loadFixture(finalizeFixture);
       const { jobId } = await requestJob(w);
+      const treasury = await w.vault.treasuryAccrued();
       for (let attempt = 1; attempt < 3; attempt++) {
         await time.increase(601);
         await expect(w.jobs.timeout(jobId)).to.emit(w.jobs, "JobAssigned");
@@ -283,21 +302,24 @@ describe("JobRegistry", function () {
       await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Expired, TOKEN);
       await expect(tx).to.not.emit(w.jobs, "JobAssigned");
       expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Refunded);
-      expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN + 3n * TIMEOUT_SLASH);
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN);
+      expect(await w.vault.treasuryAccrued()).to.equal(treasury + 3n * TIMEOUT_SLASH);
       for (const e of w.executors) expect((await executorAccount(w, e.address)).locked).to.equal(0n);
       await expectVaultSettled(w);
     });
 
-    it("refunds the fee when less than MIN_JOB_DURATION is left before the deadline", async function () {
+    it("refunds the fee when less than one execution window is left before the deadline", async function () {
       const w = await loadFixture(finalizeFixture);
       const ts = await nextTimestamp(2);
       const { jobId, assigned } = await requestJob(w, { deadline: ts + 650 });
-      await time.increase(601); // now ~ts+602: ts+602+60 > ts+650
+      const treasury = await w.vault.treasuryAccrued();
+      await time.increase(601); // now ~ts+602: ts+602+600 > ts+650
       const tx = w.jobs.timeout(jobId);
       await expect(tx).to.emit(w.jobs, "JobTimedOut").withArgs(jobId, assigned[0], TIMEOUT_SLASH);
       await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Expired, TOKEN);
       await expect(tx).to.not.emit(w.jobs, "JobAssigned");
-      expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN + TIMEOUT_SLASH);
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN);
+      expect(await w.vault.treasuryAccrued()).to.equal(treasury + TIMEOUT_SLASH);
     });
 
     it("refunds the fee when no other executor can take the job", async function () {
@@ -336,33 +358,38 @@ describe("JobRegistry", function () {
       await expectVaultSettled(w);
     });
 
-    it("reverts on an Assigned job until both the execution phase and the deadline are over", async function () {
+    it("reverts on an Assigned job, before and after its phase and deadline: timeout ends it, paying the treasury", async function () {
       const w = await loadFixture(finalizeFixture);
       const { jobId, assigned } = await requestJob(w);
       const job = await w.jobs.jobOf(jobId);
       await expect(w.jobs.connect(w.requester).cancel(jobId))
-        .to.be.revertedWithCustomError(w.jobs, "PhaseNotOver")
-        .withArgs(jobId, job.deadline);
+        .to.be.revertedWithCustomError(w.jobs, "JobNotInStatus")
+        .withArgs(jobId, Status.Assigned);
       await time.increaseTo(job.phaseEnd + 1n);
       await expect(w.jobs.connect(w.requester).cancel(jobId))
-        .to.be.revertedWithCustomError(w.jobs, "PhaseNotOver")
-        .withArgs(jobId, job.deadline);
-      await time.setNextBlockTimestamp(job.deadline);
+        .to.be.revertedWithCustomError(w.jobs, "JobNotInStatus")
+        .withArgs(jobId, Status.Assigned);
+      await time.increaseTo(job.deadline + 1n);
       await expect(w.jobs.connect(w.requester).cancel(jobId))
-        .to.be.revertedWithCustomError(w.jobs, "PhaseNotOver")
-        .withArgs(jobId, job.deadline);
-      const tx = w.jobs.connect(w.requester).cancel(jobId);
+        .to.be.revertedWithCustomError(w.jobs, "JobNotInStatus")
+        .withArgs(jobId, Status.Assigned);
+      const treasury = await w.vault.treasuryAccrued();
+      const tx = w.jobs.connect(w.requester).timeout(jobId);
       await expect(tx).to.emit(w.jobs, "JobTimedOut").withArgs(jobId, assigned[0], TIMEOUT_SLASH);
       await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Expired, TOKEN);
-      expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN + TIMEOUT_SLASH);
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN);
+      expect(await w.vault.treasuryAccrued()).to.equal(treasury + TIMEOUT_SLASH);
       expect((await executorAccount(w, assigned[0])).locked).to.equal(0n);
     });
 
-    it("reverts when the job is a QUORUM job", async function () {
+    it("reverts on an assigned QUORUM job (finalize ends it)", async function () {
       const w = await loadFixture(finalizeFixture);
+      await w.models.connect(w.modelOwner).setPolicy(w.modelId, exactPolicy());
       const { jobId } = await requestJob(w, { mode: Mode.QUORUM });
       await time.increase(2 * 24 * 3600);
-      await expect(w.jobs.connect(w.requester).cancel(jobId)).to.be.revertedWithCustomError(w.jobs, "WrongMode").withArgs(jobId, Mode.QUORUM);
+      await expect(w.jobs.connect(w.requester).cancel(jobId))
+        .to.be.revertedWithCustomError(w.jobs, "JobNotInStatus")
+        .withArgs(jobId, Status.Assigned);
     });
 
     it("reverts when the result was submitted", async function () {
@@ -399,7 +426,7 @@ describe("JobRegistry", function () {
       const w = await loadFixture(finalizeFixture);
       const { jobId } = await submittedJob(w);
       await w.disputes.connect(w.verifiers[0]).challenge(jobId);
-      await expect(w.jobs.connect(w.others[0]).settleDispute(jobId, Verdict.Valid))
+      await expect(w.jobs.connect(w.others[0]).settleDispute(jobId, Verdict.Valid, w.verifiers[0].address, 0n))
         .to.be.revertedWithCustomError(w.jobs, "UnauthorizedCaller")
         .withArgs(w.others[0].address);
     });
@@ -438,7 +465,8 @@ describe("JobRegistry", function () {
       { name: "quorumWinnerShareBps", overrides: { quorumWinnerShareBps: 10001 }, value: 10001n, min: 0n, max: 10000n },
       { name: "minFee", overrides: { minFee: 0n }, value: 0n, min: 1n, max: 10n ** 27n },
       { name: "minFee", overrides: { minFee: 10n ** 27n + 1n }, value: 10n ** 27n + 1n, min: 1n, max: 10n ** 27n },
-      { name: "timeoutSlash", overrides: { timeoutSlash: COLLATERAL + 1n }, value: COLLATERAL + 1n, min: 0n, max: COLLATERAL },
+      // The timeout slash is bounded by the minimum collateral, which every job locks at least.
+      { name: "timeoutSlash", overrides: { timeoutSlash: MIN_COLLATERAL + 1n }, value: MIN_COLLATERAL + 1n, min: 0n, max: MIN_COLLATERAL },
       {
         // 600 + 7 days + the dispute window (1200) is longer than the 7-day unbonding period.
         name: "window",
@@ -460,16 +488,16 @@ describe("JobRegistry", function () {
 
     it("sets every parameter and emits ParamsSet", async function () {
       const w = await loadFixture(finalizeFixture);
-      const next = jobParams({ executionWindow: 900, quorumSize: 5, maxAttempts: 5, minFee: 10n ** 16n, timeoutSlash: COLLATERAL });
+      const next = jobParams({ executionWindow: 900, quorumSize: 5, maxAttempts: 5, minFee: 10n ** 16n, timeoutSlash: MIN_COLLATERAL });
       await expect(w.jobs.connect(w.admin).setParams(next))
         .to.emit(w.jobs, "ParamsSet")
-        .withArgs([900n, 1800n, 600n, 5n, 5n, 1000n, 1000n, 500n, 5000n, 10n ** 16n, COLLATERAL]);
+        .withArgs([900n, 1800n, 600n, 5n, 5n, 1000n, 1000n, 500n, 5000n, 10n ** 16n, MIN_COLLATERAL]);
       const p = await w.jobs.params();
       expect(p.executionWindow).to.equal(900n);
       expect(p.quorumSize).to.equal(5n);
       expect(p.maxAttempts).to.equal(5n);
       expect(p.minFee).to.equal(10n ** 16n);
-      expect(p.timeoutSlash).to.equal(COLLATERAL);
+      expect(p.timeoutSlash).to.equal(MIN_COLLATERAL);
       expect(await w.jobs.longestSlashableWindow()).to.equal(900n + 1800n + 1200n);
     });
 
@@ -482,39 +510,77 @@ describe("JobRegistry", function () {
   });
 
   describe("constructor", function () {
+    const TERMS: IJobRegistry.CollateralTermsStruct = { minimum: MIN_COLLATERAL, multipleBps: 220_000, maximum: 100_000n * TOKEN };
+
     async function deployArgs(w: World) {
       return [w.token, w.models, w.stakes, w.disputes, w.quorum, w.vault] as const;
     }
 
+    async function factoryOf(w: World): Promise<JobRegistry__factory> {
+      const library = await new JobParams__factory(w.admin).deploy();
+      return new JobRegistry__factory({ "contracts/libraries/JobParams.sol:JobParams": await library.getAddress() }, w.admin);
+    }
+
     it("reverts when governance is the zero address", async function () {
       const w = await loadFixture(finalizeFixture);
-      const factory = new JobRegistry__factory(w.admin);
-      await expect(factory.deploy(...(await deployArgs(w)), ethers.ZeroAddress, COLLATERAL, jobParams()))
+      const factory = await factoryOf(w);
+      await expect(factory.deploy(...(await deployArgs(w)), ethers.ZeroAddress, TERMS, jobParams()))
         .to.be.revertedWithCustomError(w.jobs, "ZeroAddress")
         .withArgs("governance");
     });
 
-    it("reverts when the executor collateral is zero or above MAX_AMOUNT", async function () {
+    it("reverts when the collateral terms are out of bounds (0 < minimum <= maximum <= MAX_AMOUNT, 1x <= multiple <= 1,000x)", async function () {
       const w = await loadFixture(finalizeFixture);
-      const factory = new JobRegistry__factory(w.admin);
-      await expect(factory.deploy(...(await deployArgs(w)), w.admin.address, 0n, jobParams()))
-        .to.be.revertedWithCustomError(w.jobs, "ParameterOutOfBounds")
-        .withArgs("executorCollateral", 0n, 1n, 10n ** 27n);
-      await expect(factory.deploy(...(await deployArgs(w)), w.admin.address, 10n ** 27n + 1n, jobParams()))
-        .to.be.revertedWithCustomError(w.jobs, "ParameterOutOfBounds")
-        .withArgs("executorCollateral", 10n ** 27n + 1n, 1n, 10n ** 27n);
+      const factory = await factoryOf(w);
+      const max = 10n ** 27n;
+      const cases: { terms: Partial<IJobRegistry.CollateralTermsStruct>; name: string; value: bigint; min: bigint; maxArg: bigint }[] = [
+        { terms: { minimum: 0n }, name: "collateralMinimum", value: 0n, min: 1n, maxArg: 100_000n * TOKEN },
+        { terms: { minimum: 100_000n * TOKEN + 1n }, name: "collateralMinimum", value: 100_000n * TOKEN + 1n, min: 1n, maxArg: 100_000n * TOKEN },
+        { terms: { maximum: max + 1n }, name: "collateralMaximum", value: max + 1n, min: 1n, maxArg: max },
+        { terms: { multipleBps: 9_999 }, name: "collateralMultipleBps", value: 9_999n, min: 10_000n, maxArg: 10_000_000n },
+        { terms: { multipleBps: 10_000_001 }, name: "collateralMultipleBps", value: 10_000_001n, min: 10_000n, maxArg: 10_000_000n },
+      ];
+      for (const c of cases) {
+        await expect(factory.deploy(...(await deployArgs(w)), w.admin.address, { ...TERMS, ...c.terms }, jobParams()))
+          .to.be.revertedWithCustomError(w.jobs, "ParameterOutOfBounds")
+          .withArgs(c.name, c.value, c.min, c.maxArg);
+      }
     });
 
-    it("checks the initial parameters", async function () {
+    it("checks the initial parameters and keeps the collateral terms", async function () {
       const w = await loadFixture(finalizeFixture);
-      const factory = new JobRegistry__factory(w.admin);
-      await expect(factory.deploy(...(await deployArgs(w)), w.admin.address, COLLATERAL, jobParams({ maxAttempts: 0 })))
+      const factory = await factoryOf(w);
+      await expect(factory.deploy(...(await deployArgs(w)), w.admin.address, TERMS, jobParams({ maxAttempts: 0 })))
         .to.be.revertedWithCustomError(w.jobs, "ParameterOutOfBounds")
         .withArgs("maxAttempts", 0n, 1n, 5n);
-      const jobs = await factory.connect(w.others[0]).deploy(...(await deployArgs(w)), w.admin.address, COLLATERAL, jobParams());
-      expect(await jobs.EXECUTOR_COLLATERAL()).to.equal(COLLATERAL);
+      // The timeout slash is bounded by the minimum collateral of the terms being deployed.
+      await expect(
+        factory.deploy(...(await deployArgs(w)), w.admin.address, { ...TERMS, minimum: TOKEN }, jobParams({ timeoutSlash: 2n * TOKEN })),
+      )
+        .to.be.revertedWithCustomError(w.jobs, "ParameterOutOfBounds")
+        .withArgs("timeoutSlash", 2n * TOKEN, 0n, TOKEN);
+      const jobs = await factory.connect(w.others[0]).deploy(...(await deployArgs(w)), w.admin.address, TERMS, jobParams());
+      expect(await jobs.EXECUTOR_COLLATERAL()).to.equal(MIN_COLLATERAL);
+      expect(await jobs.COLLATERAL_MULTIPLE_BPS()).to.equal(220_000n);
+      expect(await jobs.MAX_COLLATERAL()).to.equal(100_000n * TOKEN);
       expect(await jobs.GOVERNANCE()).to.equal(w.admin.address);
       expect(await jobs.DEPLOYER()).to.equal(w.others[0].address);
+    });
+  });
+
+  describe("securityOf", function () {
+    it("gives each mode's collateral, the audit rate of OPTIMISTIC and the committee size of disputable modes", async function () {
+      const w = await loadFixture(finalizeFixture);
+      await w.models.connect(w.modelOwner).setPolicy(w.modelId, exactPolicy({ auditRateBps: 1_000 }));
+      const none = await requestJob(w, { mode: Mode.NONE, fee: 5n * TOKEN });
+      const optimistic = await requestJob(w, { mode: Mode.OPTIMISTIC, fee: 5n * TOKEN });
+      const quorum = await requestJob(w, { mode: Mode.QUORUM, fee: 5n * TOKEN });
+      const attested = await requestJob(w, { mode: Mode.ATTESTED, fee: 5n * TOKEN });
+      expect(await w.jobs.securityOf(none.jobId)).to.deep.equal([MIN_COLLATERAL, 0n, 0n]);
+      expect(await w.jobs.securityOf(optimistic.jobId)).to.deep.equal([110n * TOKEN, 1_000n, 3n]);
+      expect(await w.jobs.securityOf(quorum.jobId)).to.deep.equal([110n * TOKEN, 0n, 0n]);
+      expect(await w.jobs.securityOf(attested.jobId)).to.deep.equal([110n * TOKEN, 0n, 3n]);
+      await expect(w.jobs.securityOf(9n)).to.be.revertedWithCustomError(w.jobs, "UnknownJob").withArgs(9n);
     });
   });
 });

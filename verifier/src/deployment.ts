@@ -3,8 +3,11 @@
  *
  *   { "network": "localhost", "chainId": 31337, "deploymentBlock": 12,
  *     "contracts": { "token": "0x..", "modelRegistry": "0x..", "stakeManager": "0x..", "jobRegistry": "0x..",
- *                    "disputeManager": "0x..", "quorumManager": "0x..", "paymentVault": "0x.." } }
+ *                    "disputeManager": "0x..", "quorumManager": "0x..", "paymentVault": "0x.." },
+ *     "timelock": "0x.." }
  *
+ * `timelock` (optional: files written before governance v2, or by `writeDeployment`, have none) is
+ * the TimelockController that is every contract's GOVERNANCE.
  * Addresses must be valid (a mixed-case address must carry a correct EIP-55 checksum) and are
  * returned checksummed. `checkChain` refuses an RPC endpoint on another chain.
  */
@@ -21,6 +24,8 @@ export interface Deployment {
   chainId: number;
   deploymentBlock: number;
   contracts: Record<ContractName, string>;
+  /** The TimelockController that governs the contracts, when the deployer recorded one. */
+  timelock?: string;
 }
 
 /** Thrown for a missing, malformed or mismatching deployment file; the message names the file and field. */
@@ -70,7 +75,17 @@ export function parseDeployment(json: unknown, source: string): Deployment {
       throw bad(`contracts.${name}`, `"${value}" is not an address with a valid checksum`);
     }
   }
-  return { network, chainId, deploymentBlock, contracts: out as Record<ContractName, string> };
+  const deployment: Deployment = { network, chainId, deploymentBlock, contracts: out as Record<ContractName, string> };
+  const { timelock } = json;
+  if (timelock !== undefined) {
+    if (typeof timelock !== "string") throw bad("timelock", "must be an address string");
+    try {
+      deployment.timelock = getAddress(timelock);
+    } catch {
+      throw bad("timelock", `"${timelock}" is not an address with a valid checksum`);
+    }
+  }
+  return deployment;
 }
 
 /** Throws DeploymentError when `provider` is on another chain than the deployment. */
