@@ -346,8 +346,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     function _checkRequest(RequestParams calldata p) private view returns (bytes32 inputHash) {
         uint256 inputSize;
         if (p.input.length != 0) {
-            if (p.inputHash != bytes32(0) || bytes(p.inputURI).length != 0)
-                revert InputBothInlineAndByReference();
+            if (p.inputHash != bytes32(0) || bytes(p.inputURI).length != 0) revert InputBothInlineAndByReference();
             if (p.input.length > MAX_INLINE_BYTES) revert InlineTooLarge(p.input.length, MAX_INLINE_BYTES);
             inputSize = p.input.length;
             inputHash = keccak256(p.input);

@@ -14,7 +14,6 @@ import {FeeSplit} from "./libraries/FeeSplit.sol";
 contract PaymentVault is IPaymentVault, Governed, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
-
     /// @notice The protocol token.
     IERC20 public immutable TOKEN;
     /// @notice Where the treasury's share goes.
