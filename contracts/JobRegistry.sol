@@ -16,7 +16,6 @@ import {IPaymentVault} from "./interfaces/IPaymentVault.sol";
 import {IInferenceCallback} from "./interfaces/IInferenceCallback.sol";
 import {FeeSplit} from "./libraries/FeeSplit.sol";
 import {JobParams} from "./libraries/JobParams.sol";
-import {TensorCodec} from "./libraries/TensorCodec.sol";
 import {Mode, Role, Status, Verdict, RequestParams} from "./types/Types.sol";
 
 /// @title JobRegistry
@@ -34,8 +33,11 @@ import {Mode, Role, Status, Verdict, RequestParams} from "./types/Types.sol";
 contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
-    /// @notice Largest inline input or output; larger tensors travel by hash and URI.
+    /// @notice Largest inline input (calldata and an event only); larger inputs travel by hash and URI.
     uint256 internal constant MAX_INLINE_BYTES = 64 * 1024;
+    /// @notice Largest inline output: it is stored, and 12 KiB of storage (about 8.5M gas) keeps the
+    ///         submission far under the 2^24 per-transaction gas cap; larger outputs go by reference.
+    uint256 internal constant MAX_INLINE_OUTPUT = 12 * 1024;
     /// @notice Largest callback gas limit a requester may ask for.
     uint256 internal constant MAX_CALLBACK_GAS = 2_000_000;
     /// @notice Gas kept back for the bookkeeping after a callback returns.
@@ -256,6 +258,40 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         _refund(jobId, job, RefundReason.Cancelled);
     }
 
+    /// @inheritdoc IJobRegistry
+    function deliver(uint256 jobId, bytes calldata output) external nonReentrant {
+        Job storage job = _existing(jobId);
+        address target = job.callback;
+        // INVARIANT: a result is delivered once, and only once the job has ended with one.
+        if (target == address(0)) revert NothingToDeliver(jobId);
+        bool valid = job.status == Status.Finalized;
+        if (!valid && !(job.status == Status.Refunded && job.invalidClaim)) revert JobNotInStatus(jobId, job.status);
+        bytes32 outputHash = _outputHash(jobId, job);
+        bytes memory out = _outputs[jobId];
+        // An output the chain did not store (QUORUM, or by reference) is given by the caller and
+        // checked against the hash the job ended with; a by-reference one may be left empty.
+        if (out.length == 0 && (output.length != 0 || bytes(_outputURIs[jobId]).length == 0)) {
+            if (keccak256(output) != outputHash) revert OutputMismatch(jobId, outputHash);
+            out = output;
+        }
+        job.callback = address(0);
+        uint256 gasLimit = job.callbackGasLimit;
+        // Encode first: copying a large output costs gas that must not come out of the callback's cap.
+        bytes memory data = abi.encodeCall(IInferenceCallback.onInferenceResult, (jobId, valid, outputHash, out));
+        // EIP-150 forwards at most 63/64 of what is left: require enough for the full cap, so that
+        // nobody can make a callback fail on purpose by starving it.
+        uint256 required = (gasLimit * 64) / 63 + CALLBACK_RESERVE;
+        if (gasleft() < required) revert InsufficientGasForCallback(gasleft(), required);
+        bool success;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            // A plain CALL that copies no return data: a callee cannot make us pay for a huge
+            // return buffer. `data` is a live memory bytes array: its length is at `data`.
+            success := call(gasLimit, target, 0, add(data, 0x20), mload(data), 0, 0)
+        }
+        emit CallbackExecuted(jobId, target, success);
+    }
+
     // ================================================================ governance
 
     /// @notice Sets every parameter; each is bounded (see `_checkParams`), the fee shares sum to at
@@ -408,7 +444,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     /// @dev Checks an inline output and its sender, stores it and flags an invalid-input claim.
     function _inlineSubmission(uint256 jobId, bytes calldata output) private returns (Job storage job) {
         if (output.length == 0) revert EmptyOutput();
-        if (output.length > MAX_INLINE_BYTES) revert InlineTooLarge(output.length, MAX_INLINE_BYTES);
+        if (output.length > MAX_INLINE_OUTPUT) revert InlineTooLarge(output.length, MAX_INLINE_OUTPUT);
         job = _assignedTo(jobId);
         _outputs[jobId] = output;
         job.invalidClaim = output.length == 2 && output[0] == 0x00;
@@ -453,7 +489,6 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         } else {
             _refund(jobId, job, RefundReason.InvalidInput);
         }
-        if (job.callback != address(0)) _callback(jobId, job, valid, _outputs[jobId]);
     }
 
     function _payFee(uint256 jobId, Job storage job, address[] memory executors, address modelOwner) private {
@@ -467,28 +502,6 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
             modelOwner
         );
         emit JobFinalized(jobId, _outputHash(jobId, job));
-    }
-
-    /// @dev Calls the job's callback with at most its gas cap and ignores the outcome: a revert, an
-    ///      out-of-gas or a return bomb cannot undo what came before. The caller must leave enough
-    ///      gas to honour the cap, so nobody can make a callback fail on purpose by starving it.
-    function _callback(uint256 jobId, Job storage job, bool valid, bytes memory output) private {
-        address target = job.callback;
-        if (target == address(0)) return;
-        uint256 gasLimit = job.callbackGasLimit;
-        // Encode first: copying a large output costs gas that must not come out of the callback's cap.
-        bytes memory data = abi.encodeCall(IInferenceCallback.onInferenceResult, (jobId, valid, output));
-        // EIP-150 forwards at most 63/64 of what is left: require enough for the full cap.
-        uint256 required = (gasLimit * 64) / 63 + CALLBACK_RESERVE;
-        if (gasleft() < required) revert InsufficientGasForCallback(gasleft(), required);
-        bool success;
-        // solhint-disable-next-line no-inline-assembly
-        assembly ("memory-safe") {
-            // A plain CALL that copies no return data: a callee cannot make us pay for a huge
-            // return buffer. `data` is a live memory bytes array: its length is at `data`.
-            success := call(gasLimit, target, 0, add(data, 0x20), mload(data), 0, 0)
-        }
-        emit CallbackExecuted(jobId, target, success);
     }
 
     function _refund(uint256 jobId, Job storage job, RefundReason reason) private {
@@ -533,7 +546,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         _requireStatus(jobId, job, Status.Assigned);
         (
             bytes32 winner,
-            bytes memory output,
+            bool invalidClaim,
             address[] memory winners,
             address[] memory losers,
             address[] memory absent
@@ -549,17 +562,17 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
             _refund(jobId, job, losers.length == 0 ? RefundReason.Expired : RefundReason.Undecided);
             return;
         }
-        _outputs[jobId] = output;
+        // Only the winning hash is kept (the bytes are in the QuorumManager's ResultRevealed), so
+        // finalizing costs the same whatever the output's size.
+        job.outputHash = winner;
         job.executor = winners[0];
-        bool valid = !TensorCodec.isInvalidClaim(output);
-        job.invalidClaim = !valid;
-        if (valid) {
+        job.invalidClaim = invalidClaim;
+        if (!invalidClaim) {
             job.status = Status.Finalized;
             _payFee(jobId, job, winners, MODELS.ownerOf(job.modelId));
         } else {
             _refund(jobId, job, RefundReason.InvalidInput);
         }
-        if (job.callback != address(0)) _callback(jobId, job, valid, output);
     }
 
     function _unlockAll(address[] memory executors, uint96 collateral) private {

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IQuorumManager} from "./interfaces/IQuorumManager.sol";
+import {TensorCodec} from "./libraries/TensorCodec.sol";
 
 /// @title QuorumManager
 /// @notice Runs the commit-reveal rounds of QUORUM jobs for the JobRegistry.
@@ -23,7 +24,9 @@ contract QuorumManager is IQuorumManager {
     mapping(uint256 jobId => Round) private _rounds;
     mapping(uint256 jobId => address[]) private _members;
     mapping(uint256 jobId => mapping(address executor => Seat)) private _seats;
-    mapping(uint256 jobId => mapping(bytes32 outputHash => bytes)) private _outputs;
+    // The chain keeps only hashes: a reveal's bytes live in its ResultRevealed event. Whether a
+    // revealed output is an invalid-input claim (`0x00 reason`) is all the hub needs of its bytes.
+    mapping(uint256 jobId => mapping(bytes32 outputHash => bool)) private _claims;
 
     modifier onlyHub() {
         if (msg.sender != hub) revert UnauthorizedCaller(msg.sender);
@@ -106,7 +109,7 @@ contract QuorumManager is IQuorumManager {
         }
         seat.outputHash = outputHash;
         ++round.reveals;
-        if (_outputs[jobId][outputHash].length == 0) _outputs[jobId][outputHash] = output;
+        if (TensorCodec.isInvalidClaim(output)) _claims[jobId][outputHash] = true;
         emit ResultRevealed(jobId, msg.sender, outputHash, output);
     }
 
@@ -118,7 +121,7 @@ contract QuorumManager is IQuorumManager {
         onlyHub
         returns (
             bytes32 winner,
-            bytes memory output,
+            bool invalidClaim,
             address[] memory winners,
             address[] memory losers,
             address[] memory absent
@@ -137,7 +140,7 @@ contract QuorumManager is IQuorumManager {
         absent = _collect(jobId, bytes32(0), round.seats - round.reveals, true);
         // Everyone who revealed something other than the winner (all revealers when none won).
         losers = _collect(jobId, winner, round.reveals - votes, false);
-        if (winner != bytes32(0)) output = _outputs[jobId][winner];
+        invalidClaim = _claims[jobId][winner];
         emit RoundTallied(jobId, winner, votes);
     }
 

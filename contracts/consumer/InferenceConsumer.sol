@@ -9,7 +9,7 @@ import {RequestParams} from "../types/Types.sol";
 
 /// @title InferenceConsumer
 /// @notice Inherit this to request inferences from Glassbox and receive results in a callback that
-///         only the JobRegistry can make. Fees are paid from this contract's own token balance;
+///         only the JobRegistry can make, when the result is delivered (`JobRegistry.deliver`). Fees are paid from this contract's own token balance;
 ///         refunds are credited to it in the PaymentVault (claim them with `PaymentVault.claim`).
 abstract contract InferenceConsumer is IInferenceCallback {
     using SafeERC20 for IERC20;
@@ -30,9 +30,9 @@ abstract contract InferenceConsumer is IInferenceCallback {
     }
 
     /// @inheritdoc IInferenceCallback
-    function onInferenceResult(uint256 jobId, bool valid, bytes calldata output) external {
+    function onInferenceResult(uint256 jobId, bool valid, bytes32 outputHash, bytes calldata output) external {
         if (msg.sender != address(JOB_REGISTRY)) revert OnlyJobRegistry(msg.sender);
-        _onResult(jobId, valid, output);
+        _onResult(jobId, valid, outputHash, output);
     }
 
     /// @notice Requests an inference whose result comes back to `_onResult`, paying `params.fee`
@@ -43,7 +43,10 @@ abstract contract InferenceConsumer is IInferenceCallback {
         jobId = JOB_REGISTRY.requestInference(params);
     }
 
-    /// @notice Receives a result; `valid` is false when the executor's accepted answer is that the
-    ///         input did not fit the model. Keep it within the callback gas limit you asked for.
-    function _onResult(uint256 jobId, bool valid, bytes calldata output) internal virtual;
+    /// @notice Receives a result once someone calls `JOB_REGISTRY.deliver(jobId, output)` (this
+    ///         contract, a keeper, or anyone: the hub checks the bytes against `outputHash`).
+    ///         `valid` is false when the executor's accepted answer is that the input did not fit
+    ///         the model; `output` is empty only for an output posted by reference that the
+    ///         deliverer did not supply. Keep it within the callback gas limit you asked for.
+    function _onResult(uint256 jobId, bool valid, bytes32 outputHash, bytes calldata output) internal virtual;
 }

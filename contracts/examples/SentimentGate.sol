@@ -21,8 +21,12 @@ contract SentimentGate is InferenceConsumer {
     event ClassificationRequested(uint256 indexed jobId);
     /// @notice Emitted when a classification arrives.
     event Classified(uint256 indexed jobId, uint256 label, int256 score, bool gateOpen);
-    /// @notice Emitted when the executor's accepted answer is that the input was invalid.
+    /// @notice Emitted when the executor's accepted answer is that the input was invalid (`reason`
+    ///         is its reason code), or when the output came without its bytes (`BY_REFERENCE`).
     event ClassificationFailed(uint256 indexed jobId, uint8 reason);
+
+    /// @notice The reason `ClassificationFailed` gives when the output was delivered without its bytes.
+    uint8 public constant BY_REFERENCE = type(uint8).max;
 
     /// @notice Who may request.
     address public immutable OWNER;
@@ -78,9 +82,14 @@ contract SentimentGate is InferenceConsumer {
         emit ClassificationRequested(jobId);
     }
 
-    function _onResult(uint256 jobId, bool valid, bytes calldata output) internal override {
+    function _onResult(uint256 jobId, bool valid, bytes32, bytes calldata output) internal override {
         if (!pending[jobId]) revert UnknownRequest(jobId);
         pending[jobId] = false;
+        if (output.length == 0) {
+            // Posted by reference and delivered without its bytes: nothing to decide on.
+            emit ClassificationFailed(jobId, BY_REFERENCE);
+            return;
+        }
         if (!valid) {
             emit ClassificationFailed(jobId, uint8(output[1]));
             return;

@@ -99,6 +99,10 @@ interface IJobRegistry is IGoverned {
     error EmptyOutput();
     /// @notice Thrown when a callback gas limit is above `MAX_CALLBACK_GAS` or set without a callback.
     error InvalidCallbackGas(address callback, uint256 gasLimit);
+    /// @notice Thrown when `deliver` finds no callback to run (none was asked for, or it already ran).
+    error NothingToDeliver(uint256 jobId);
+    /// @notice Thrown when the output given to `deliver` does not hash to the job's output hash.
+    error OutputMismatch(uint256 jobId, bytes32 outputHash);
     /// @notice Thrown when a call that runs a callback has too little gas left to honour its cap.
     error InsufficientGasForCallback(uint256 available, uint256 required);
     /// @notice Thrown when `startAudit` is called on a job the lottery did not pick.
@@ -164,6 +168,14 @@ interface IJobRegistry is IGoverned {
         bytes32 r,
         bytes32 s
     ) external returns (uint256 jobId);
+
+    /// @notice Runs a finished job's callback, once: the requester's contract (or anyone, paying the
+    ///         gas) pulls the result. Finalization never calls out, so a callback can neither block
+    ///         a job nor cost its executor. `output` is needed when the chain did not store the bytes
+    ///         (QUORUM: from the QuorumManager's ResultRevealed; by reference: may be left empty) and
+    ///         must hash to the job's output hash; for an inline output it is ignored. The callback
+    ///         gets at most the job's `callbackGasLimit`, and the call reverts unless that much is left.
+    function deliver(uint256 jobId, bytes calldata output) external;
 
     /// @notice Retries the executor draw of an unassigned job. Anyone may call.
     function assign(uint256 jobId) external;

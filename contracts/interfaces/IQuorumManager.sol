@@ -54,7 +54,8 @@ interface IQuorumManager is IGlassboxErrors {
     event ResultCommitted(uint256 indexed jobId, address indexed executor);
     /// @notice Emitted when every seat has committed before the commit phase ended.
     event RevealPhaseStarted(uint256 indexed jobId, uint32 revealEnd);
-    /// @notice Emitted when a member reveals.
+    /// @notice Emitted when a member reveals. The chain stores only `outputHash`: this event is where
+    ///         a QUORUM job's output bytes are read back (the JobRegistry keeps the winning hash).
     event ResultRevealed(uint256 indexed jobId, address indexed executor, bytes32 outputHash, bytes output);
     /// @notice Emitted when a round is tallied; `winner` is zero when no strict majority exists.
     event RoundTallied(uint256 indexed jobId, bytes32 winner, uint256 votes);
@@ -67,12 +68,13 @@ interface IQuorumManager is IGlassboxErrors {
     /// @notice A member commits keccak256(abi.encode(executor, jobId, keccak256(output), salt)).
     function commitResult(uint256 jobId, bytes32 commitment) external;
 
-    /// @notice A member reveals. Open once every seat committed, or the commit phase ended.
+    /// @notice A member reveals. Open once every seat committed, or the commit phase ended. Only the
+    ///         output's hash is stored, so a reveal of `MAX_OUTPUT_BYTES` costs calldata, not storage.
     function revealResult(uint256 jobId, bytes calldata output, bytes32 salt) external;
 
     /// @notice Closes the round. JobRegistry only.
     /// @return winner The hash a strict majority of seats revealed (zero if none).
-    /// @return output The winning output bytes (empty if none).
+    /// @return invalidClaim Whether the winning output is an invalid-input claim (`0x00 reason`).
     /// @return winners Members who revealed the winner.
     /// @return losers Members who revealed another hash (every revealer when no majority exists).
     /// @return absent Members who did not reveal.
@@ -82,7 +84,7 @@ interface IQuorumManager is IGlassboxErrors {
         external
         returns (
             bytes32 winner,
-            bytes memory output,
+            bool invalidClaim,
             address[] memory winners,
             address[] memory losers,
             address[] memory absent

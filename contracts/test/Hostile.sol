@@ -20,7 +20,7 @@ contract ReentrantCallback is IInferenceCallback {
     }
 
     /// @inheritdoc IInferenceCallback
-    function onInferenceResult(uint256, bool, bytes calldata) external {
+    function onInferenceResult(uint256, bool, bytes32, bytes calldata) external {
         called = true;
         // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory err) = reentryTarget.call(payload);
@@ -34,7 +34,7 @@ contract GasBurnerCallback is IInferenceCallback {
     uint256 public counter;
 
     /// @inheritdoc IInferenceCallback
-    function onInferenceResult(uint256, bool, bytes calldata) external {
+    function onInferenceResult(uint256, bool, bytes32, bytes calldata) external {
         while (true) ++counter;
     }
 }
@@ -52,7 +52,7 @@ contract RevertingCallback is IInferenceCallback {
     }
 
     /// @inheritdoc IInferenceCallback
-    function onInferenceResult(uint256, bool, bytes calldata) external view {
+    function onInferenceResult(uint256, bool, bytes32, bytes calldata) external view {
         if (bomb) {
             // solhint-disable-next-line no-inline-assembly
             assembly {
@@ -67,13 +67,15 @@ contract RevertingCallback is IInferenceCallback {
 contract RecordingCallback is IInferenceCallback {
     uint256 public lastJobId;
     bool public lastValid;
+    bytes32 public lastOutputHash;
     bytes public lastOutput;
     uint256 public calls;
 
     /// @inheritdoc IInferenceCallback
-    function onInferenceResult(uint256 jobId, bool valid, bytes calldata output) external {
+    function onInferenceResult(uint256 jobId, bool valid, bytes32 outputHash, bytes calldata output) external {
         lastJobId = jobId;
         lastValid = valid;
+        lastOutputHash = outputHash;
         lastOutput = output;
         ++calls;
     }

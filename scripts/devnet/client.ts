@@ -4,8 +4,9 @@
  * itself and compares within the model's tolerance).
  */
 import { getBytes, MaxUint256, ZeroAddress, ZeroHash, type HDNodeWallet, type Provider } from "ethers";
-import { GlassboxToken__factory, JobRegistry__factory } from "../../typechain-types";
-import type { JobRegistry } from "../../typechain-types";
+import { GlassboxToken__factory, JobRegistry__factory, QuorumManager__factory } from "../../typechain-types";
+import type { JobRegistry, QuorumManager } from "../../typechain-types";
+import { readResult } from "../../verifier/src/chain/results";
 import type { Deployment } from "../../verifier/src/deployment";
 import { ModelRunner } from "../../verifier/src/runtime/runner";
 import { compareOutputs } from "../../verifier/src/verify/tolerance";
@@ -26,6 +27,7 @@ export interface Requested {
 
 export class DemoClient {
   private readonly jobs: JobRegistry;
+  private readonly quorum: QuorumManager;
   private readonly runners = new Map<string, Promise<ModelRunner>>();
 
   constructor(
@@ -33,6 +35,11 @@ export class DemoClient {
     private readonly deployment: Deployment,
   ) {
     this.jobs = JobRegistry__factory.connect(deployment.contracts.jobRegistry, wallet);
+    this.quorum = QuorumManager__factory.connect(deployment.contracts.quorumManager, wallet);
+  }
+
+  private get deploymentBlock(): number {
+    return this.deployment.deploymentBlock;
   }
 
   get address(): string {
@@ -94,8 +101,7 @@ export class DemoClient {
    * tolerance), by running the model here. An invalid-input claim is never a verified output.
    */
   async verify(jobId: bigint, model: RegisteredModel, input: Uint8Array): Promise<{ ok: boolean; why?: string }> {
-    const [, , outputHex] = await this.jobs.resultOf(jobId);
-    const output = getBytes(outputHex);
+    const { output } = await readResult(this.jobs, this.quorum, jobId, this.deploymentBlock);
     if (output.length === 0 || isInvalidClaim(output)) return { ok: false, why: "no tensor output" };
     const runner = await this.runner(model);
     const mine = await runner.runCanonical(input);

@@ -35,13 +35,16 @@ import {
   JobRegistry__factory,
   ModelRegistry__factory,
   PaymentVault__factory,
+  QuorumManager__factory,
   StakeManager__factory,
   type GlassboxToken,
   type JobRegistry,
   type ModelRegistry,
   type PaymentVault,
+  type QuorumManager,
   type StakeManager,
 } from "../../typechain-types";
+import { readResult } from "./chain/results";
 
 /** Mirrors contracts/types/Types.sol. */
 export const MODES = ["none", "optimistic", "quorum", "attested"] as const;
@@ -229,6 +232,7 @@ interface Session {
   models: ModelRegistry;
   stakes: StakeManager;
   jobs: JobRegistry;
+  quorum: QuorumManager;
   vault: PaymentVault;
 }
 
@@ -253,6 +257,7 @@ async function withSession<T>(io: CliIo, flags: Flags & { config?: string }, nee
       models: ModelRegistry__factory.connect(c.modelRegistry, runner),
       stakes: StakeManager__factory.connect(c.stakeManager, runner),
       jobs: JobRegistry__factory.connect(c.jobRegistry, runner),
+      quorum: QuorumManager__factory.connect(c.quorumManager, runner),
       vault: PaymentVault__factory.connect(c.paymentVault, runner),
     };
     return await fn(session);
@@ -667,11 +672,11 @@ async function jobResult(io: CliIo, flags: Flags, raw: string): Promise<void> {
 }
 
 async function printResult(io: CliIo, s: Session, jobId: bigint): Promise<void> {
-  const [st, outputHash, output, outputURI] = await s.jobs.resultOf(jobId);
-  const name = STATUSES[Number(st)];
+  const result = await readResult(s.jobs, s.quorum, jobId, s.deployment.deploymentBlock);
+  const name = STATUSES[result.status];
   if (name !== "Finalized") throw new CliError(`job ${jobId} has no result (status ${name})`);
-  let bytes: Uint8Array = Uint8Array.from(Buffer.from(output.slice(2), "hex"));
-  if (bytes.length === 0) bytes = await referencedOutput(s, jobId, outputURI, outputHash);
+  let bytes = result.output;
+  if (bytes.length === 0) bytes = await referencedOutput(s, jobId, result.outputURI, result.outputHash);
   if (isInvalidClaim(bytes)) {
     const reason = Object.entries(INVALID_REASONS).find(([, code]) => code === bytes[1])?.[0] ?? `code ${bytes[1]}`;
     throw new CliError(`job ${jobId}: the executor found the input invalid (${reason})`);

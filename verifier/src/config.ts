@@ -158,12 +158,12 @@ export const OPTIONS: OptionTable = {
   },
   outputBaseUrl: {
     description:
-      "http(s) URL prefix where others fetch this executor's by-reference outputs: the ops endpoint's /outputs/ behind your proxy (e.g. https://node.example/outputs), or any host serving <dataDir>/outputs; unset: outputs above 64 KiB cannot be posted",
+      "http(s) URL prefix where others fetch this executor's by-reference outputs: the ops endpoint's /outputs/ behind your proxy (e.g. https://node.example/outputs), or any host serving <dataDir>/outputs; unset: outputs above 12 KiB cannot be posted",
     default: undefined,
     parse: (raw) => url(raw, ["http:", "https:"]),
   },
   inlineOutputBytes: {
-    description: "largest output posted inline; a larger one is published under outputBaseUrl and posted by reference (at most 65536, the contract's limit)",
+    description: "largest output posted inline; a larger one is published under outputBaseUrl and posted by reference (at most 12288, the contract's limit)",
     default: DEFAULT_INLINE_OUTPUT_BYTES,
     parse: (raw) => integer(raw, 1, MAX_INLINE_OUTPUT_BYTES),
   },

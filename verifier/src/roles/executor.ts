@@ -14,7 +14,7 @@
  *
  * An output above the publisher's inline limit is published first and posted by reference
  * (`submitResultRef(jobId, keccak256(output), uri)`, store/outputs.ts). Without a publisher an
- * output above the contract's 64 KiB cannot be posted at all: the node says so, names the option
+ * output above the contract's 12 KiB cannot be posted at all: the node says so, names the option
  * to set, and leaves the job to time out.
  */
 import { hexlify, keccak256, randomBytes, getBytes } from "ethers";

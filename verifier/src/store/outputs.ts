@@ -19,14 +19,13 @@ import path from "node:path";
 import { keccak256 } from "ethers";
 import { InputFetchError, type InputSource } from "./inputs";
 
-/** JobRegistry.MAX_INLINE_BYTES: the most output bytes `submitResult` accepts. */
-export const MAX_INLINE_OUTPUT_BYTES = 64 * 1024;
+/** JobRegistry.MAX_INLINE_OUTPUT: the most output bytes `submitResult` accepts (they are stored). */
+export const MAX_INLINE_OUTPUT_BYTES = 12 * 1024;
 /**
- * Default largest output posted inline. Far below the contract's cap because gas grows with the
- * bytes (a 25 KB inline output already failed its gas estimate on a devnet block) and every node
- * that reads the event downloads them again.
+ * Default largest output posted inline: the contract's cap (12 KiB of storage, about 8.5M gas at
+ * submission, far under the 2^24 per-transaction cap); larger outputs go by reference.
  */
-export const DEFAULT_INLINE_OUTPUT_BYTES = 16 * 1024;
+export const DEFAULT_INLINE_OUTPUT_BYTES = 12 * 1024;
 
 const HASH = /^0x[0-9a-f]{64}$/;
 
