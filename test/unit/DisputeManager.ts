@@ -6,8 +6,10 @@ import { DisputeManager__factory } from "../../typechain-types";
 import type { IDisputeManager } from "../../typechain-types/contracts/DisputeManager";
 import { DEVNET_PARAMS } from "../../deploy/protocol";
 import {
+  collateralOf,
   defaultPolicy,
   deployWorld,
+  MAX_AUDIT_RATE_BPS,
   Mode,
   RefundReason,
   requestJob,
@@ -16,14 +18,17 @@ import {
   SAMPLE_OUTPUT,
   signerOf,
   Status,
+  submitAudited,
+  submitUnaudited,
   TOKEN,
   Verdict,
   WRONG_OUTPUT,
 } from "../fixtures/protocol";
 
-const COLLATERAL = DEVNET_PARAMS.executorCollateral; // 20 tokens
 const FEE = TOKEN;
+const COLLATERAL = collateralOf(FEE, Mode.OPTIMISTIC); // 22 tokens: 22x the fee
 const BOND = 10n * TOKEN;
+const BOUNTY = 2n * TOKEN;
 const VOTER_SLASH = 5n * TOKEN;
 const AUDIT_REWARD = TOKEN;
 const SHARE_BPS = 5000n;
@@ -36,12 +41,16 @@ const MAX_AMOUNT = 10n ** 27n;
 const WEEK = 7n * 24n * 3600n;
 const BASE_PARAMS: IDisputeManager.ParamsStruct = { ...DEVNET_PARAMS.disputes };
 
-/** The devnet world (3 executors, 4 verifiers, 200 tokens staked each) plus a second model that is always audited. */
+/** The devnet world (3 executors, 4 verifiers, 200 tokens staked each) plus a second model audited at the highest rate (20%). */
 async function disputeFixture() {
   const w = await deployWorld();
   await w.models
     .connect(w.modelOwner)
-    .registerModel(ethers.sha256(ethers.toUtf8Bytes("audited-model")), "ipfs://bafy-audited", defaultPolicy({ auditRateBps: 10_000 }));
+    .registerModel(
+      ethers.sha256(ethers.toUtf8Bytes("audited-model")),
+      "ipfs://bafy-audited",
+      defaultPolicy({ auditRateBps: MAX_AUDIT_RATE_BPS }),
+    );
   return { ...w, auditedModelId: 2n };
 }
 
@@ -58,11 +67,15 @@ function everyone(w: Fixture): HardhatEthersSigner[] {
   return [...w.executors, ...w.verifiers, ...w.others];
 }
 
-/** An OPTIMISTIC job whose (wrong) result is posted and open to challenge. */
+/**
+ * An OPTIMISTIC job whose (wrong) result is posted and open to challenge. On the audited model the
+ * audit lottery picked it (finalize opens an audit); on model 1 it passed it over.
+ */
 async function submittedJob(w: Fixture, modelId: bigint = 1n) {
   const { jobId, assigned } = await requestJob(w, { mode: Mode.OPTIMISTIC, modelId, fee: FEE });
   const executor = signerOf(w.executors, assigned[0]);
-  await w.jobs.connect(executor).submitResult(jobId, WRONG_OUTPUT);
+  const submit = modelId === w.auditedModelId ? submitAudited : submitUnaudited;
+  await submit(w, jobId, executor, WRONG_OUTPUT);
   return { jobId, executor };
 }
 
@@ -112,15 +125,16 @@ async function totalCredits(w: Fixture): Promise<bigint> {
   return sum;
 }
 
-/** The vault holds exactly the escrow of live jobs and open bonds plus credits, pool and treasury. */
+/** The vault holds exactly the escrow of live jobs and open bonds plus credits, audit pots and treasury. */
 async function expectVaultBacked(w: Fixture, escrow: bigint) {
-  const [pool, treasuryAccrued] = await w.vault.pools();
-  expect(await w.token.balanceOf(w.vault)).to.equal(escrow + (await totalCredits(w)) + pool + treasuryAccrued);
+  const pots = (await w.vault.auditPotOf(1n)) + (await w.vault.auditPotOf(w.auditedModelId));
+  const treasuryAccrued = await w.vault.treasuryAccrued();
+  expect(await w.token.balanceOf(w.vault)).to.equal(escrow + (await totalCredits(w)) + pots + treasuryAccrued);
 }
 
-/** Finalizes a NONE job of `fee` so that the verifier pool grows by a tenth of it. */
-async function fundPool(w: Fixture, fee: bigint) {
-  const { jobId, assigned } = await requestJob(w, { mode: Mode.NONE, fee });
+/** Finalizes a NONE job of `fee` on `modelId` so that the model's audit pot grows by a tenth of it. */
+async function fundPool(w: Fixture, fee: bigint, modelId = 1n) {
+  const { jobId, assigned } = await requestJob(w, { mode: Mode.NONE, fee, modelId });
   await w.jobs.connect(signerOf(w.executors, assigned[0])).submitResult(jobId, SAMPLE_OUTPUT);
 }
 
@@ -546,7 +560,7 @@ describe("DisputeManager", function () {
         .withArgs(d.disputeId, d.revealEnd);
     });
 
-    it("Invalid: slashes the executor's collateral, returns the bond, shares the pot and reassigns the job", async function () {
+    it("Invalid: the hub slashes the executor's whole collateral (bond and bounty to the challenger, the rest to the treasury) and reassigns the job", async function () {
       const w = await loadFixture(disputeFixture);
       const { jobId, executor } = await submittedJob(w);
       const challenger = w.verifiers[0];
@@ -554,26 +568,25 @@ describe("DisputeManager", function () {
       await vote(w, d, [Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
       const totalStaked = await w.stakes.totalStaked();
 
-      const pot = COLLATERAL;
-      const each = (pot * SHARE_BPS) / BPS / 4n; // three members and the challenger
+      // The dispute's pot holds only voter slashes (none here); the collateral never enters it.
       const tx = w.disputes.resolve(jobId);
-      await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(d.disputeId, jobId, Verdict.Invalid, 0n, 3n, pot);
+      await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(d.disputeId, jobId, Verdict.Invalid, 0n, 3n, 0n);
       await expect(tx).to.emit(w.jobs, "DisputeSettled").withArgs(jobId, Verdict.Invalid);
-      await expect(tx).to.changeTokenBalances(w.token, [w.vault, w.stakes], [pot, -pot]);
+      await expect(tx).to.emit(w.jobs, "CollateralSlashed").withArgs(jobId, executor.address, COLLATERAL);
+      await expect(tx).to.changeTokenBalances(w.token, [w.vault, w.stakes], [COLLATERAL, -COLLATERAL]);
 
       const account = await w.stakes.accountOf(executor.address, Role.EXECUTOR);
       expect(account.active).to.equal(STAKE - COLLATERAL);
       expect(account.locked).to.equal(0n);
       expect(await w.stakes.totalStaked()).to.equal(totalStaked - COLLATERAL);
-      expect(await w.vault.creditOf(challenger.address)).to.equal(BOND + each);
+      expect(await w.vault.creditOf(challenger.address)).to.equal(BOND + BOUNTY);
       for (const m of d.committee) {
-        expect(await w.vault.creditOf(m.address)).to.equal(each);
+        expect(await w.vault.creditOf(m.address)).to.equal(0n); // the model's audit pot is empty
         expect(await activeStake(w, m.address, Role.VERIFIER)).to.equal(STAKE);
       }
-      const [pool, treasuryAccrued] = await w.vault.pools();
-      expect(pool).to.equal(0n);
-      expect(treasuryAccrued).to.equal(pot - 4n * each);
-      expect(await totalCredits(w)).to.equal(BOND + 4n * each);
+      expect(await w.vault.auditPotOf(1n)).to.equal(0n);
+      expect(await w.vault.treasuryAccrued()).to.equal(COLLATERAL - BOUNTY);
+      expect(await totalCredits(w)).to.equal(BOND + BOUNTY);
 
       const job = await w.jobs.jobOf(jobId);
       expect(job.status).to.equal(Status.Assigned);
@@ -610,36 +623,37 @@ describe("DisputeManager", function () {
       const account = await w.stakes.accountOf(executor.address, Role.EXECUTOR);
       expect(account.active).to.equal(STAKE);
       expect(account.locked).to.equal(0n);
-      const [pool, treasuryAccrued] = await w.vault.pools();
-      expect(pool).to.equal(FEE / 10n);
-      expect(treasuryAccrued).to.equal(pot - 4n * each + FEE / 20n);
+      expect(await w.vault.auditPotOf(1n)).to.equal(FEE / 10n);
+      expect(await w.vault.treasuryAccrued()).to.equal(pot - 4n * each + FEE / 20n);
       expect(await w.token.balanceOf(challenger.address)).to.equal(10_000n * TOKEN - STAKE - BOND);
       await expectVaultBacked(w, 0n);
     });
 
-    it("slashes the losing voters voterSlash and shares it, rounding dust to the treasury", async function () {
+    it("slashes the losing voters voterSlash and shares it among the winning members, rounding dust to the treasury", async function () {
       const w = await loadFixture(disputeFixture);
+      const voterSlash = VOTER_SLASH + 3n; // an odd share, so that the split leaves dust
+      await w.disputes.setParams({ ...BASE_PARAMS, voterSlash });
       const { jobId } = await submittedJob(w);
       const challenger = w.verifiers[0];
       const d = await challengeJob(w, jobId, challenger);
       const verdicts = [Verdict.Invalid, Verdict.Valid, Verdict.Invalid];
       await vote(w, d, verdicts);
 
-      const pot = COLLATERAL + VOTER_SLASH;
-      const each = (pot * SHARE_BPS) / BPS / 3n; // two members and the challenger
-      expect(each * 3n).to.not.equal((pot * SHARE_BPS) / BPS); // the split leaves dust
+      const pot = voterSlash;
+      const each = (pot * SHARE_BPS) / BPS / 2n; // the two winning members: the challenger has its bounty
+      expect(each * 2n).to.not.equal((pot * SHARE_BPS) / BPS); // the split leaves dust
       await expect(w.disputes.resolve(jobId))
         .to.emit(w.disputes, "DisputeResolved")
         .withArgs(d.disputeId, jobId, Verdict.Invalid, 1n, 2n, pot);
-      expect(await activeStake(w, d.committee[1].address, Role.VERIFIER)).to.equal(STAKE - VOTER_SLASH);
+      expect(await activeStake(w, d.committee[1].address, Role.VERIFIER)).to.equal(STAKE - voterSlash);
       expect(await w.vault.creditOf(d.committee[1].address)).to.equal(0n);
       expect(await activeStake(w, d.committee[0].address, Role.VERIFIER)).to.equal(STAKE);
       expect(await credits(w, [d.committee[0].address, d.committee[2].address, challenger.address])).to.deep.equal([
         each,
         each,
-        BOND + each,
+        BOND + BOUNTY,
       ]);
-      expect((await w.vault.pools()).treasuryAccrued).to.equal(pot - 3n * each);
+      expect(await w.vault.treasuryAccrued()).to.equal(pot - 2n * each + COLLATERAL - BOUNTY);
       await expectVaultBacked(w, FEE);
     });
 
@@ -663,8 +677,9 @@ describe("DisputeManager", function () {
       await expectVaultBacked(w, 0n);
     });
 
-    it("Undecided on a tie: returns the bond, refunds the job and slashes only the member that committed but did not reveal", async function () {
+    it("Undecided on a tie: returns the bond, refunds the job, pays the revealers the audit reward and slashes only the member that did not reveal", async function () {
       const w = await loadFixture(disputeFixture);
+      await fundPool(w, 30n * TOKEN); // audit pot of model 1: 3 tokens
       const { jobId, executor } = await submittedJob(w);
       const challenger = w.verifiers[0];
       const d = await challengeJob(w, jobId, challenger);
@@ -683,11 +698,13 @@ describe("DisputeManager", function () {
       expect(await activeStake(w, d.committee[2].address, Role.VERIFIER)).to.equal(STAKE - VOTER_SLASH);
       expect(await activeStake(w, d.committee[0].address, Role.VERIFIER)).to.equal(STAKE);
       expect(await activeStake(w, d.committee[1].address, Role.VERIFIER)).to.equal(STAKE);
-      expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([0n, 0n, 0n]);
+      // Both members who revealed did their work: each gets the audit reward; the silent one nothing.
+      expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([AUDIT_REWARD, AUDIT_REWARD, 0n]);
+      expect(await w.vault.auditPotOf(1n)).to.equal(3n * TOKEN - 2n * AUDIT_REWARD);
       const account = await w.stakes.accountOf(executor.address, Role.EXECUTOR);
       expect(account.active).to.equal(STAKE);
       expect(account.locked).to.equal(0n);
-      expect((await w.vault.pools()).treasuryAccrued).to.equal(VOTER_SLASH);
+      expect(await w.vault.treasuryAccrued()).to.equal(VOTER_SLASH + (30n * TOKEN) / 20n);
       await expectVaultBacked(w, 0n);
     });
 
@@ -709,7 +726,7 @@ describe("DisputeManager", function () {
       expect(await w.vault.creditOf(challenger.address)).to.equal(BOND);
       expect(await w.vault.creditOf(w.requester.address)).to.equal(FEE);
       expect((await w.stakes.accountOf(executor.address, Role.EXECUTOR)).locked).to.equal(0n);
-      expect((await w.vault.pools()).treasuryAccrued).to.equal(0n);
+      expect(await w.vault.treasuryAccrued()).to.equal(0n);
       await expectVaultBacked(w, 0n);
     });
 
@@ -732,28 +749,35 @@ describe("DisputeManager", function () {
       await expectVaultBacked(w, 0n);
     });
 
-    it("pays each winning member auditReward from the verifier pool", async function () {
+    it("pays each winning member auditReward from the audit pot of the job's model", async function () {
       const w = await loadFixture(disputeFixture);
-      await fundPool(w, 30n * TOKEN); // pool: 3 tokens
-      expect((await w.vault.pools()).verifierPool).to.equal(3n * TOKEN);
+      await fundPool(w, 30n * TOKEN); // audit pot of model 1: 3 tokens
+      expect(await w.vault.auditPotOf(1n)).to.equal(3n * TOKEN);
       const { jobId } = await submittedJob(w);
       const challenger = w.verifiers[0];
       const d = await challengeJob(w, jobId, challenger);
       await vote(w, d, [Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
       await w.disputes.resolve(jobId);
-      const each = (COLLATERAL * SHARE_BPS) / BPS / 4n;
-      expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([
-        each + AUDIT_REWARD,
-        each + AUDIT_REWARD,
-        each + AUDIT_REWARD,
-      ]);
-      expect(await w.vault.creditOf(challenger.address)).to.equal(BOND + each);
-      expect((await w.vault.pools()).verifierPool).to.equal(0n);
+      expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([AUDIT_REWARD, AUDIT_REWARD, AUDIT_REWARD]);
+      expect(await w.vault.creditOf(challenger.address)).to.equal(BOND + BOUNTY);
+      expect(await w.vault.auditPotOf(1n)).to.equal(0n);
+    });
+
+    it("never pays a committee from another model's audit pot", async function () {
+      const w = await loadFixture(disputeFixture);
+      await fundPool(w, 30n * TOKEN); // audit pot of model 1: 3 tokens; model 2's is empty
+      const { jobId } = await submittedJob(w, w.auditedModelId);
+      const d = await challengeJob(w, jobId);
+      await vote(w, d, [Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
+      await w.disputes.resolve(jobId);
+      expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([0n, 0n, 0n]);
+      expect(await w.vault.auditPotOf(1n)).to.equal(3n * TOKEN);
+      expect(await w.vault.auditPotOf(w.auditedModelId)).to.equal(0n);
     });
 
     it("rewards only the winning members, and only while the pool lasts", async function () {
       const w = await loadFixture(disputeFixture);
-      await fundPool(w, 15n * TOKEN); // pool: 1.5 tokens
+      await fundPool(w, 15n * TOKEN); // audit pot of model 1: 1.5 tokens
       const { jobId, executor } = await submittedJob(w);
       const d = await challengeJob(w, jobId);
       await vote(w, d, [Verdict.Valid, Verdict.Invalid, Verdict.Valid]);
@@ -765,8 +789,8 @@ describe("DisputeManager", function () {
       expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([each + AUDIT_REWARD, 0n, each + TOKEN / 2n]);
       // The executor gets its share of the pot and its fee, never an audit reward.
       expect((await w.vault.creditOf(executor.address)) - executorCredit).to.equal(each + (FEE * 7500n) / BPS);
-      // The pool was emptied by the rewards, then the job's fee refilled it.
-      expect((await w.vault.pools()).verifierPool).to.equal(FEE / 10n);
+      // The pot was emptied by the rewards, then the job's fee refilled it.
+      expect(await w.vault.auditPotOf(1n)).to.equal(FEE / 10n);
     });
 
     it("resolves an audit opened by finalize as Valid and pays the job", async function () {
@@ -784,26 +808,25 @@ describe("DisputeManager", function () {
       await expect(tx).to.emit(w.vault, "FeePaid").withArgs(jobId, (FEE * 7500n) / BPS, FEE / 10n, FEE / 10n, FEE / 20n);
       expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Finalized);
       expect(await w.vault.creditOf(executor.address)).to.equal((FEE * 7500n) / BPS);
-      expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([0n, 0n, 0n]); // empty pool, empty pot
+      expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([0n, 0n, 0n]); // empty audit pot, empty pot
       expect(await w.stakes.totalStaked()).to.equal(totalStaked);
       expect((await w.stakes.accountOf(executor.address, Role.EXECUTOR)).locked).to.equal(0n);
       await expectVaultBacked(w, 0n);
     });
 
-    it("resolves an audit as Invalid: the executor is slashed and the committee alone shares the pot", async function () {
+    it("resolves an audit as Invalid: the executor's whole collateral goes to the treasury (no challenger, no bounty)", async function () {
       const w = await loadFixture(disputeFixture);
       const { jobId, executor } = await submittedJob(w, w.auditedModelId);
       await time.increase(CHALLENGE_WINDOW + 1n);
       await w.jobs.finalize(jobId);
       const d = await openedDispute(w, 1n);
       await vote(w, d, [Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
-      await expect(w.disputes.resolve(jobId))
-        .to.emit(w.disputes, "DisputeResolved")
-        .withArgs(1n, jobId, Verdict.Invalid, 0n, 3n, COLLATERAL);
-      const each = (COLLATERAL * SHARE_BPS) / BPS / 3n;
-      expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([each, each, each]);
+      const tx = w.disputes.resolve(jobId);
+      await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(1n, jobId, Verdict.Invalid, 0n, 3n, 0n);
+      await expect(tx).to.emit(w.jobs, "CollateralSlashed").withArgs(jobId, executor.address, COLLATERAL);
+      expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([0n, 0n, 0n]);
       expect(await activeStake(w, executor.address, Role.EXECUTOR)).to.equal(STAKE - COLLATERAL);
-      expect((await w.vault.pools()).treasuryAccrued).to.equal(COLLATERAL - 3n * each);
+      expect(await w.vault.treasuryAccrued()).to.equal(COLLATERAL);
       const job = await w.jobs.jobOf(jobId);
       expect(job.status).to.equal(Status.Assigned);
       expect(job.executor).to.not.equal(executor.address);
@@ -824,6 +847,7 @@ describe("DisputeManager", function () {
       ["challengeBond", MAX_AMOUNT + 1n, 1n, MAX_AMOUNT],
       ["voterSlash", MAX_AMOUNT + 1n, 0n, MAX_AMOUNT],
       ["auditReward", MAX_AMOUNT + 1n, 0n, MAX_AMOUNT],
+      ["bounty", BOND + 1n, 0n, BOND], // at most the challenge bond
     ];
     for (const [name, value, min, max] of cases) {
       it(`reverts when ${name} is ${value} (outside ${min}..${max})`, async function () {
@@ -863,10 +887,11 @@ describe("DisputeManager", function () {
         challengeBond: 1n,
         voterSlash: 0n,
         auditReward: MAX_AMOUNT,
+        bounty: 1n,
       };
       await expect(w.disputes.setParams(next)).to.emit(w.disputes, "ParamsSet");
       const p = await w.disputes.params();
-      expect([p.committeeSize, p.commitWindow, p.revealWindow, p.winnerShareBps, p.challengeBond, p.voterSlash, p.auditReward]).to.deep.equal([
+      expect([p.committeeSize, p.commitWindow, p.revealWindow, p.winnerShareBps, p.challengeBond, p.voterSlash, p.auditReward, p.bounty]).to.deep.equal([
         15n,
         60n,
         60n,
@@ -874,7 +899,9 @@ describe("DisputeManager", function () {
         1n,
         0n,
         MAX_AMOUNT,
+        1n,
       ]);
+      expect(await w.disputes.committeeSize()).to.equal(15n);
       expect(await w.disputes.disputeWindow()).to.equal(120n);
     });
 
@@ -975,8 +1002,8 @@ describe("DisputeManager", function () {
       const w = await loadFixture(disputeFixture);
       const p = await w.disputes.params();
       const d = DEVNET_PARAMS.disputes;
-      expect([p.committeeSize, p.commitWindow, p.revealWindow, p.winnerShareBps, p.challengeBond, p.voterSlash, p.auditReward]).to.deep.equal(
-        [d.committeeSize, d.commitWindow, d.revealWindow, d.winnerShareBps, d.challengeBond, d.voterSlash, d.auditReward].map((x) => BigInt(x)),
+      expect([p.committeeSize, p.commitWindow, p.revealWindow, p.winnerShareBps, p.challengeBond, p.voterSlash, p.auditReward, p.bounty]).to.deep.equal(
+        [d.committeeSize, d.commitWindow, d.revealWindow, d.winnerShareBps, d.challengeBond, d.voterSlash, d.auditReward, d.bounty].map((x) => BigInt(x)),
       );
     });
 
@@ -1004,6 +1031,40 @@ describe("DisputeManager", function () {
       // The same vote for the same dispute id in another deployment has another commitment.
       const other = await new DisputeManager__factory(w.admin).deploy(w.token, w.stakes, w.vault, w.admin.address, BASE_PARAMS);
       expect(await other.commitmentOf(voter, d.disputeId, Verdict.Valid, s)).to.not.equal(onChain);
+    });
+  });
+
+  describe("issue 10 finding 5: an Invalid verdict costs the executor its whole fee-scaled collateral", function () {
+    it("locks 22,000 GLASS for a 1,000-GLASS fee, slashes all of it on Invalid, and pays the challenger only the bounty", async function () {
+      const w = await loadFixture(disputeFixture);
+      const fee = 1_000n * TOKEN;
+      const collateral = 22_000n * TOKEN;
+      expect(collateralOf(fee, Mode.OPTIMISTIC)).to.equal(collateral);
+      for (const e of w.executors) {
+        await w.token.mint(e.address, collateral);
+        await w.stakes.connect(e).stake(Role.EXECUTOR, collateral);
+      }
+      const { jobId, assigned } = await requestJob(w, { mode: Mode.OPTIMISTIC, fee });
+      const executor = signerOf(w.executors, assigned[0]);
+      expect((await w.jobs.securityOf(jobId)).collateral).to.equal(collateral);
+      expect((await w.stakes.accountOf(executor.address, Role.EXECUTOR)).locked).to.equal(collateral);
+      await submitUnaudited(w, jobId, executor, WRONG_OUTPUT);
+      const challenger = w.verifiers[0];
+      const d = await challengeJob(w, jobId, challenger);
+      await vote(w, d, [Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
+      const treasury = await w.vault.treasuryAccrued();
+
+      const tx = w.disputes.resolve(jobId);
+      await expect(tx).to.emit(w.jobs, "CollateralSlashed").withArgs(jobId, executor.address, collateral);
+      await expect(tx).to.changeTokenBalances(w.token, [w.vault, w.stakes], [collateral, -collateral]);
+      const account = await w.stakes.accountOf(executor.address, Role.EXECUTOR);
+      expect(account.active).to.equal(STAKE + collateral - collateral);
+      expect(account.locked).to.equal(0n);
+      // The challenger (possibly the cheater's own sybil) gets its bond back and the bounty, nothing more.
+      expect(await w.vault.creditOf(challenger.address)).to.equal(BOND + BOUNTY);
+      expect(await w.vault.treasuryAccrued()).to.equal(treasury + collateral - BOUNTY);
+      expect(await totalCredits(w)).to.equal(BOND + BOUNTY);
+      await expectVaultBacked(w, fee);
     });
   });
 });

@@ -38,9 +38,18 @@ async function totalCredits(vault: PaymentVault): Promise<bigint> {
   return sum;
 }
 
+/** The models whose audit pots these tests fill. */
+const MODELS = [1n, 2n, 3n];
+
+/** What every model's audit pot holds. */
+async function auditPots(vault: PaymentVault): Promise<bigint> {
+  let sum = 0n;
+  for (const m of MODELS) sum += await vault.auditPotOf(m);
+  return sum;
+}
+
 async function expectSolvent(token: GlassboxToken, vault: PaymentVault) {
-  const [pool, treasuryAccrued] = await vault.pools();
-  expect(await token.balanceOf(vault)).to.equal((await totalCredits(vault)) + pool + treasuryAccrued);
+  expect(await token.balanceOf(vault)).to.equal((await totalCredits(vault)) + (await auditPots(vault)) + (await vault.treasuryAccrued()));
 }
 
 describe("PaymentVault", function () {
@@ -114,7 +123,7 @@ describe("PaymentVault", function () {
       const { vault, stranger, alice, admin } = await loadFixture(vaultFixture);
       for (const caller of [stranger, admin]) {
         const v = vault.connect(caller);
-        await expect(v.payFee(1, 1000, SHARES, [alice.address], alice.address))
+        await expect(v.payFee(1, 1, 1000, SHARES, [alice.address], alice.address))
           .to.be.revertedWithCustomError(vault, "UnauthorizedCaller")
           .withArgs(caller.address);
         await expect(v.credit(alice.address, 1, 1000))
@@ -123,7 +132,10 @@ describe("PaymentVault", function () {
         await expect(v.distribute(1, 1000, 5000, [alice.address]))
           .to.be.revertedWithCustomError(vault, "UnauthorizedCaller")
           .withArgs(caller.address);
-        await expect(v.rewardVoters(1, 1000, [alice.address]))
+        await expect(v.rewardVoters(1, 1, 1000, [alice.address]))
+          .to.be.revertedWithCustomError(vault, "UnauthorizedCaller")
+          .withArgs(caller.address);
+        await expect(v.settleSlash(1, 1000, alice.address, 100))
           .to.be.revertedWithCustomError(vault, "UnauthorizedCaller")
           .withArgs(caller.address);
       }
@@ -145,13 +157,16 @@ describe("PaymentVault", function () {
       const fee = 10_007n;
       await fund(token, vault, protocol, fee);
       // verifiers 1000, owner 1000, treasury 500 (rounded down from 500.35), executors 7507 = 3 x 2502 + 1 dust.
-      await expect(vault.connect(protocol).payFee(9, fee, SHARES, [alice.address, bob.address, carol.address], owner.address))
+      await expect(vault.connect(protocol).payFee(9, 2, fee, SHARES, [alice.address, bob.address, carol.address], owner.address))
         .to.emit(vault, "FeePaid")
         .withArgs(9, 7506n, 1000n, 1000n, 501n);
       for (const e of [alice, bob, carol]) expect(await vault.creditOf(e.address)).to.equal(2502n);
       expect(await vault.creditOf(owner.address)).to.equal(1000n);
-      const [pool, treasuryAccrued] = await vault.pools();
+      // The verifiers' part goes to the audit pot of the job's model, and only that one.
+      const pool = await vault.auditPotOf(2);
+      const treasuryAccrued = await vault.treasuryAccrued();
       expect(pool).to.equal(1000n);
+      expect(await vault.auditPotOf(1)).to.equal(0n);
       expect(treasuryAccrued).to.equal(501n);
       expect(await totalCredits(vault)).to.equal(3n * 2502n + 1000n);
       expect((await totalCredits(vault)) + pool + treasuryAccrued).to.equal(fee);
@@ -161,7 +176,7 @@ describe("PaymentVault", function () {
     it("pays a single executor the whole executor part", async function () {
       const { token, vault, protocol, alice, owner } = await loadFixture(vaultFixture);
       await fund(token, vault, protocol, TOKEN);
-      await expect(vault.connect(protocol).payFee(1, TOKEN, SHARES, [alice.address], owner.address))
+      await expect(vault.connect(protocol).payFee(1, 1, TOKEN, SHARES, [alice.address], owner.address))
         .to.emit(vault, "FeePaid")
         .withArgs(1, (TOKEN * 7500n) / BPS, TOKEN / 10n, TOKEN / 10n, TOKEN / 20n);
       expect(await vault.creditOf(alice.address)).to.equal((TOKEN * 7500n) / BPS);
@@ -171,7 +186,7 @@ describe("PaymentVault", function () {
     it("sends the executor part to the treasury when there is no executor", async function () {
       const { token, vault, protocol, owner } = await loadFixture(vaultFixture);
       await fund(token, vault, protocol, 10_000n);
-      await expect(vault.connect(protocol).payFee(1, 10_000n, SHARES, [], owner.address))
+      await expect(vault.connect(protocol).payFee(1, 1, 10_000n, SHARES, [], owner.address))
         .to.emit(vault, "FeePaid")
         .withArgs(1, 0n, 1000n, 1000n, 8000n);
       expect(await totalCredits(vault)).to.equal(1000n);
@@ -206,9 +221,8 @@ describe("PaymentVault", function () {
       await expect(tx).to.emit(vault, "TreasuryAccrued").withArgs(3, 52n);
       await expect(tx).to.emit(vault, "Credited").withArgs(bob.address, 3, 16n);
       for (const w of [alice, bob, carol]) expect(await vault.creditOf(w.address)).to.equal(16n);
-      const [pool, treasuryAccrued] = await vault.pools();
-      expect(pool).to.equal(0n);
-      expect(treasuryAccrued).to.equal(52n);
+      expect(await auditPots(vault)).to.equal(0n);
+      expect(await vault.treasuryAccrued()).to.equal(52n);
       expect(await totalCredits(vault)).to.equal(48n);
       await expectSolvent(token, vault);
     });
@@ -219,7 +233,7 @@ describe("PaymentVault", function () {
       await vault.connect(protocol).distribute(1, 100n, 5000, []);
       await vault.connect(protocol).distribute(2, 200n, 0, [alice.address]);
       expect(await vault.creditOf(alice.address)).to.equal(0n);
-      expect((await vault.pools()).treasuryAccrued).to.equal(300n);
+      expect((await vault.treasuryAccrued())).to.equal(300n);
       await expectSolvent(token, vault);
     });
 
@@ -229,7 +243,7 @@ describe("PaymentVault", function () {
       await vault.connect(protocol).distribute(1, 101n, 10_000, [alice.address, bob.address]);
       expect(await vault.creditOf(alice.address)).to.equal(50n);
       expect(await vault.creditOf(bob.address)).to.equal(50n);
-      expect((await vault.pools()).treasuryAccrued).to.equal(1n);
+      expect((await vault.treasuryAccrued())).to.equal(1n);
       await expectSolvent(token, vault);
     });
 
@@ -239,39 +253,82 @@ describe("PaymentVault", function () {
         .to.not.emit(vault, "TreasuryAccrued")
         .and.to.not.emit(vault, "Credited");
       expect(await totalCredits(vault)).to.equal(0n);
-      expect((await vault.pools()).treasuryAccrued).to.equal(0n);
+      expect((await vault.treasuryAccrued())).to.equal(0n);
     });
   });
 
   describe("rewardVoters", function () {
-    it("pays each voter the reward from the pool", async function () {
+    it("pays each voter the reward from the audit pot of the model", async function () {
       const { token, vault, protocol, alice, bob, carol, owner } = await loadFixture(vaultFixture);
       await fund(token, vault, protocol, 10_000n);
-      await vault.connect(protocol).payFee(1, 10_000n, SHARES, [carol.address], owner.address); // pool 1000
-      await vault.connect(protocol).rewardVoters(2, 300n, [alice.address, bob.address]);
+      await vault.connect(protocol).payFee(1, 1, 10_000n, SHARES, [carol.address], owner.address); // pot of model 1: 1000
+      await vault.connect(protocol).rewardVoters(2, 1, 300n, [alice.address, bob.address]);
       expect(await vault.creditOf(alice.address)).to.equal(300n);
       expect(await vault.creditOf(bob.address)).to.equal(300n);
-      expect((await vault.pools()).verifierPool).to.equal(400n);
+      expect(await vault.auditPotOf(1)).to.equal(400n);
       await expectSolvent(token, vault);
     });
 
-    it("caps the rewards at what the pool holds", async function () {
+    it("never pays from another model's audit pot", async function () {
+      const { token, vault, protocol, alice, carol, owner } = await loadFixture(vaultFixture);
+      await fund(token, vault, protocol, 10_000n);
+      await vault.connect(protocol).payFee(1, 1, 10_000n, SHARES, [carol.address], owner.address); // pot of model 1: 1000
+      await expect(vault.connect(protocol).rewardVoters(2, 2, 300n, [alice.address])).to.not.emit(vault, "Credited");
+      expect(await vault.creditOf(alice.address)).to.equal(0n);
+      expect(await vault.auditPotOf(1)).to.equal(1000n);
+      expect(await vault.auditPotOf(2)).to.equal(0n);
+      await expectSolvent(token, vault);
+    });
+
+    it("caps the rewards at what the pot holds", async function () {
       const { token, vault, protocol, alice, bob, carol, owner } = await loadFixture(vaultFixture);
       await fund(token, vault, protocol, 10_000n);
-      await vault.connect(protocol).payFee(1, 10_000n, SHARES, [owner.address], owner.address); // pool 1000
-      const tx = vault.connect(protocol).rewardVoters(2, 400n, [alice.address, bob.address, carol.address]);
+      await vault.connect(protocol).payFee(1, 3, 10_000n, SHARES, [owner.address], owner.address); // pot of model 3: 1000
+      const tx = vault.connect(protocol).rewardVoters(2, 3, 400n, [alice.address, bob.address, carol.address]);
       await expect(tx).to.emit(vault, "Credited").withArgs(carol.address, 2, 200n);
       expect(await vault.creditOf(alice.address)).to.equal(400n);
       expect(await vault.creditOf(bob.address)).to.equal(400n);
       expect(await vault.creditOf(carol.address)).to.equal(200n);
-      expect((await vault.pools()).verifierPool).to.equal(0n);
+      expect(await vault.auditPotOf(3)).to.equal(0n);
       await expectSolvent(token, vault);
     });
 
-    it("pays nothing from an empty pool", async function () {
+    it("pays nothing from an empty pot", async function () {
       const { vault, protocol, alice } = await loadFixture(vaultFixture);
-      await expect(vault.connect(protocol).rewardVoters(2, 400n, [alice.address])).to.not.emit(vault, "Credited");
+      await expect(vault.connect(protocol).rewardVoters(2, 1, 400n, [alice.address])).to.not.emit(vault, "Credited");
       expect(await vault.creditOf(alice.address)).to.equal(0n);
+    });
+  });
+
+  describe("settleSlash", function () {
+    it("pays the beneficiary at most the bounty and the rest to the treasury", async function () {
+      const { token, vault, protocol, alice } = await loadFixture(vaultFixture);
+      await fund(token, vault, protocol, 22_000n);
+      const tx = vault.connect(protocol).settleSlash(7, 22_000n, alice.address, 2_000n);
+      await expect(tx).to.emit(vault, "Credited").withArgs(alice.address, 7, 2_000n);
+      await expect(tx).to.emit(vault, "TreasuryAccrued").withArgs(7, 20_000n);
+      expect(await vault.creditOf(alice.address)).to.equal(2_000n);
+      expect(await vault.treasuryAccrued()).to.equal(20_000n);
+      await expectSolvent(token, vault);
+    });
+
+    it("pays the beneficiary the whole slash when it is below the bounty", async function () {
+      const { token, vault, protocol, alice } = await loadFixture(vaultFixture);
+      await fund(token, vault, protocol, 500n);
+      await vault.connect(protocol).settleSlash(7, 500n, alice.address, 2_000n);
+      expect(await vault.creditOf(alice.address)).to.equal(500n);
+      expect(await vault.treasuryAccrued()).to.equal(0n);
+      await expectSolvent(token, vault);
+    });
+
+    it("sends everything to the treasury without a beneficiary (timeouts, audits)", async function () {
+      const { token, vault, protocol, disputer } = await loadFixture(vaultFixture);
+      await fund(token, vault, protocol, 3_000n);
+      await expect(vault.connect(protocol).settleSlash(7, 1_000n, ethers.ZeroAddress, 2_000n)).to.not.emit(vault, "Credited");
+      await vault.connect(disputer).settleSlash(8, 2_000n, ethers.ZeroAddress, 0n);
+      expect(await vault.treasuryAccrued()).to.equal(3_000n);
+      expect(await totalCredits(vault)).to.equal(0n);
+      await expectSolvent(token, vault);
     });
   });
 
@@ -310,12 +367,12 @@ describe("PaymentVault", function () {
     it("pays the treasury its accrued share, whoever calls", async function () {
       const { token, vault, protocol, treasury, stranger, alice, owner } = await loadFixture(vaultFixture);
       await fund(token, vault, protocol, 10_000n + 90n);
-      await vault.connect(protocol).payFee(1, 10_000n, SHARES, [alice.address], owner.address); // treasury 500
+      await vault.connect(protocol).payFee(1, 1, 10_000n, SHARES, [alice.address], owner.address); // treasury 500
       await vault.connect(protocol).distribute(2, 90n, 0, []); // treasury 590
       const tx = vault.connect(stranger).claimTreasury();
       await expect(tx).to.emit(vault, "TreasuryClaimed").withArgs(treasury.address, 590n);
       await expect(tx).to.changeTokenBalances(token, [treasury, vault, stranger], [590n, -590n, 0n]);
-      expect((await vault.pools()).treasuryAccrued).to.equal(0n);
+      expect((await vault.treasuryAccrued())).to.equal(0n);
       await expectSolvent(token, vault);
     });
   });
@@ -348,7 +405,7 @@ describe("PaymentVault", function () {
   });
 
   describe("solvency", function () {
-    it("keeps the token balance equal to credits + pool + treasury over a seeded sequence of calls", async function () {
+    it("keeps the token balance equal to credits + audit pots + treasury over a seeded sequence of calls", async function () {
       const { token, vault, protocol, alice, bob, carol, owner, treasury } = await loadFixture(vaultFixture);
       const seed = 0x5eed_c0de;
       let state = seed;
@@ -368,7 +425,7 @@ describe("PaymentVault", function () {
       let funded = 0n;
       const ran = new Set<number>();
       for (let step = 0; step < 40; step++) {
-        const op = next(6);
+        const op = next(7);
         ran.add(op);
         const amount = BigInt(next(1_000_000) + 1) * 10n ** 9n + BigInt(next(97));
         try {
@@ -376,7 +433,7 @@ describe("PaymentVault", function () {
             await fund(token, vault, protocol, amount);
             funded += amount;
             const executors = accounts.slice(0, next(4));
-            await p.payFee(step, amount, SHARES, executors.map((e) => e.address), pick().address);
+            await p.payFee(step, MODELS[next(MODELS.length)], amount, SHARES, executors.map((e) => e.address), pick().address);
           } else if (op === 1) {
             await fund(token, vault, protocol, amount);
             funded += amount;
@@ -387,7 +444,7 @@ describe("PaymentVault", function () {
             const winners = accounts.slice(0, next(5)).map((a) => a.address);
             await p.distribute(step, amount, next(10_001), winners);
           } else if (op === 3) {
-            await p.rewardVoters(step, amount / 3n, [pick().address, pick().address]);
+            await p.rewardVoters(step, MODELS[next(MODELS.length)], amount / 3n, [pick().address, pick().address]);
           } else if (op === 4) {
             const who = pick();
             const owed = await vault.creditOf(who.address);
@@ -395,8 +452,13 @@ describe("PaymentVault", function () {
               await vault.connect(who).claim();
               paidOut += owed;
             }
+          } else if (op === 6) {
+            await fund(token, vault, protocol, amount);
+            funded += amount;
+            const beneficiary = next(2) === 0 ? ethers.ZeroAddress : pick().address;
+            await p.settleSlash(step, amount, beneficiary, amount / BigInt(next(4) + 1));
           } else {
-            const [, accrued] = await vault.pools();
+            const accrued = await vault.treasuryAccrued();
             if (accrued > 0n) {
               await vault.claimTreasury();
               paidOut += accrued;
@@ -409,10 +471,9 @@ describe("PaymentVault", function () {
           throw err;
         }
       }
-      const [pool, accrued] = await vault.pools();
-      expect(funded - paidOut).to.equal((await totalCredits(vault)) + pool + accrued);
+      expect(funded - paidOut).to.equal((await totalCredits(vault)) + (await auditPots(vault)) + (await vault.treasuryAccrued()));
       expect(await token.balanceOf(treasury)).to.equal(treasuryPaid);
-      expect(ran.size, `seed ${seed} did not exercise every call`).to.equal(6);
+      expect(ran.size, `seed ${seed} did not exercise every call`).to.equal(7);
     });
   });
 });

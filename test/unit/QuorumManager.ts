@@ -3,6 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
   deployWorld,
+  EXACT,
   Mode,
   RefundReason,
   Status,
@@ -31,8 +32,9 @@ const INVALID_INPUT_CLAIM = Uint8Array.of(0x00, 0x02);
 const MAX_OUTPUT = 64 * 1024;
 const STAKE = 200n * TOKEN;
 
+/** The devnet world whose model is exact: only exact models may allow QUORUM. */
 async function quorumFixture(): Promise<World> {
-  return deployWorld();
+  return deployWorld({ policy: EXACT });
 }
 
 /** A QUORUM job on the world's three executors, with seats for `outputs` in member order. */
@@ -312,14 +314,16 @@ describe("QuorumManager", function () {
       await revealAll(w, jobId, seats);
       const parts = feeParts(fee, 3n);
       expect(parts.dust).to.not.equal(0n);
-      const [poolBefore, treasuryBefore] = await w.vault.pools();
+      const poolBefore = await w.vault.auditPotOf(w.modelId);
+      const treasuryBefore = await w.vault.treasuryAccrued();
       const tx = w.jobs.finalize(jobId);
       await expect(tx).to.emit(w.quorum, "RoundTallied").withArgs(jobId, ethers.keccak256(SAMPLE_OUTPUT), 3n);
       await expect(tx).to.emit(w.jobs, "JobFinalized").withArgs(jobId, ethers.keccak256(SAMPLE_OUTPUT));
       await expect(tx)
         .to.emit(w.vault, "FeePaid")
         .withArgs(jobId, parts.each * 3n, parts.verifiers, parts.owner, parts.treasury + parts.dust);
-      const [poolAfter, treasuryAfter] = await w.vault.pools();
+      const poolAfter = await w.vault.auditPotOf(w.modelId);
+      const treasuryAfter = await w.vault.treasuryAccrued();
       let paid = 0n;
       for (const s of seats) {
         const credit = await w.vault.creditOf(s.member.address);
@@ -344,7 +348,7 @@ describe("QuorumManager", function () {
       const { jobId, seats } = await quorumJob(w, [SAMPLE_OUTPUT, WRONG_OUTPUT, SAMPLE_OUTPUT]);
       await commitAll(w, jobId, seats);
       await revealAll(w, jobId, seats);
-      const [, treasuryBefore] = await w.vault.pools();
+      const treasuryBefore = await w.vault.treasuryAccrued();
       const tx = w.jobs.finalize(jobId);
       await expect(tx).to.emit(w.quorum, "RoundTallied").withArgs(jobId, ethers.keccak256(SAMPLE_OUTPUT), 2n);
       await expect(tx).to.emit(w.jobs, "JobFinalized");
@@ -359,7 +363,7 @@ describe("QuorumManager", function () {
       expect(dissenter.active).to.equal(STAKE - COLLATERAL);
       expect(dissenter.locked).to.equal(0n);
       expect(await w.vault.creditOf(seats[1].member.address)).to.equal(0n);
-      const [, treasuryAfter] = await w.vault.pools();
+      const treasuryAfter = await w.vault.treasuryAccrued();
       expect(treasuryAfter - treasuryBefore).to.equal(parts.treasury + parts.dust + COLLATERAL - 2n * potShare);
       expect((await w.jobs.jobOf(jobId)).executor).to.equal(seats[0].member.address);
       await expectVaultSettled(w);
@@ -418,7 +422,7 @@ describe("QuorumManager", function () {
       const { jobId, seats } = await quorumJob(w);
       const revealEnd = await w.quorum.revealEndOf(jobId);
       await time.increaseTo(revealEnd);
-      const [, treasuryBefore] = await w.vault.pools();
+      const treasuryBefore = await w.vault.treasuryAccrued();
       const tx = w.jobs.finalize(jobId);
       await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Expired, TOKEN);
       expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN);
@@ -427,7 +431,7 @@ describe("QuorumManager", function () {
         expect(account.active).to.equal(STAKE - COLLATERAL);
         expect(account.locked).to.equal(0n);
       }
-      const [, treasuryAfter] = await w.vault.pools();
+      const treasuryAfter = await w.vault.treasuryAccrued();
       expect(treasuryAfter - treasuryBefore).to.equal(3n * COLLATERAL);
       await expectVaultSettled(w);
     });

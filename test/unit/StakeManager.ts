@@ -317,18 +317,33 @@ describe("StakeManager", function () {
       expect((await account(stakes, node)).locked).to.equal(50n * TOKEN);
     });
 
-    it("releases only what is left when a slash has shrunk the locked stake", async function () {
+    it("releases the whole lock after a plain slash, which never shrinks it", async function () {
       const f = await loadFixture(deployStakeManagerFixture);
       const { stakes, nodes, protocol, recipient } = f;
       const [node] = nodes;
       await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
       await lockStake(f, node, 150n * TOKEN);
-      await stakes.connect(protocol).slash(node.address, Role.EXECUTOR, 100n * TOKEN, recipient.address);
-      expect((await account(stakes, node)).locked).to.equal(100n * TOKEN);
+      // Only the 50 free tokens can be slashed; the lock stays whole.
+      await expect(stakes.connect(protocol).slash(node.address, Role.EXECUTOR, 100n * TOKEN, recipient.address))
+        .to.emit(stakes, "NodeSlashed")
+        .withArgs(node.address, Role.EXECUTOR, 50n * TOKEN, 0n, recipient.address);
+      expect((await account(stakes, node)).locked).to.equal(150n * TOKEN);
       await expect(stakes.connect(protocol).unlock(node.address, Role.EXECUTOR, 150n * TOKEN))
         .to.emit(stakes, "StakeUnlocked")
-        .withArgs(node.address, Role.EXECUTOR, 100n * TOKEN);
+        .withArgs(node.address, Role.EXECUTOR, 150n * TOKEN);
       expect((await account(stakes, node)).locked).to.equal(0n);
+    });
+
+    it("reverts with LockUnderflow when more than the locked collateral is released", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const { stakes, nodes, protocol } = f;
+      const [node] = nodes;
+      await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await lockStake(f, node, 80n * TOKEN);
+      await expect(stakes.connect(protocol).unlock(node.address, Role.EXECUTOR, 80n * TOKEN + 1n))
+        .to.be.revertedWithCustomError(stakes, "LockUnderflow")
+        .withArgs(80n * TOKEN, 80n * TOKEN + 1n);
+      expect((await account(stakes, node)).locked).to.equal(80n * TOKEN);
     });
 
     it("reverts when the caller is neither wired protocol contract", async function () {
@@ -406,14 +421,21 @@ describe("StakeManager", function () {
       await expectSolvent(f);
     });
 
-    it("shrinks locked stake to what remains active", async function () {
+    it("never reaches locked stake: takes free active stake, then unbonding stake, and no more", async function () {
       const f = await loadFixture(deployStakeManagerFixture);
       const [node] = f.nodes;
       await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
       await lockStake(f, node, 180n * TOKEN);
-      await f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 50n * TOKEN, f.recipient.address);
+      await f.stakes.connect(node).requestUnstake(Role.EXECUTOR, 10n * TOKEN);
+      expect(await f.stakes.connect(f.protocol).slash.staticCall(node.address, Role.EXECUTOR, 50n * TOKEN, f.recipient.address)).to.equal(
+        20n * TOKEN,
+      );
+      await expect(f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 50n * TOKEN, f.recipient.address))
+        .to.emit(f.stakes, "NodeSlashed")
+        .withArgs(node.address, Role.EXECUTOR, 20n * TOKEN, 10n * TOKEN, f.recipient.address);
       const a = await account(f.stakes, node);
-      expect([a.active, a.locked]).to.deep.equal([150n * TOKEN, 150n * TOKEN]);
+      expect([a.active, a.locked, a.unbonding]).to.deep.equal([180n * TOKEN, 180n * TOKEN, 0n]);
+      await expectSolvent(f);
     });
 
     it("jails a node left below the minimum, once, and removes its weight", async function () {
@@ -453,21 +475,120 @@ describe("StakeManager", function () {
     });
   });
 
-  describe("jailing", function () {
-    it("a jailed node is unjailed when it tops up to the minimum, and not before", async function () {
+  describe("slashLocked", function () {
+    it("takes locked collateral: the lock and the stake shrink by the same amount, sent to the recipient", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await lockStake(f, node, 80n * TOKEN);
+      expect(
+        await f.stakes.connect(f.protocol).slashLocked.staticCall(node.address, Role.EXECUTOR, 30n * TOKEN, f.recipient.address),
+      ).to.equal(30n * TOKEN);
+      const tx = f.stakes.connect(f.protocol).slashLocked(node.address, Role.EXECUTOR, 30n * TOKEN, f.recipient.address);
+      await expect(tx)
+        .to.emit(f.stakes, "NodeSlashed")
+        .withArgs(node.address, Role.EXECUTOR, 30n * TOKEN, 0n, f.recipient.address);
+      await expect(tx).to.changeTokenBalances(f.token, [f.recipient, f.stakes], [30n * TOKEN, -30n * TOKEN]);
+      const a = await account(f.stakes, node);
+      expect([a.active, a.locked, a.jailed]).to.deep.equal([170n * TOKEN, 50n * TOKEN, false]);
+      expect(await f.stakes.totalStaked()).to.equal(170n * TOKEN);
+      await expectSolvent(f);
+    });
+
+    it("reverts with LockUnderflow when more than the locked collateral is slashed", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await lockStake(f, node, 80n * TOKEN);
+      await expect(f.stakes.connect(f.protocol).slashLocked(node.address, Role.EXECUTOR, 81n * TOKEN, f.recipient.address))
+        .to.be.revertedWithCustomError(f.stakes, "LockUnderflow")
+        .withArgs(80n * TOKEN, 81n * TOKEN);
+    });
+
+    it("jails a node left below the minimum for one unbonding period", async function () {
       const f = await loadFixture(deployStakeManagerFixture);
       const [node] = f.nodes;
       await f.stakes.connect(node).stake(Role.EXECUTOR, 120n * TOKEN);
-      await f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 40n * TOKEN, f.recipient.address);
-      await expect(f.stakes.connect(node).stake(Role.EXECUTOR, 10n * TOKEN)).to.not.emit(f.stakes, "NodeUnjailed");
-      expect((await account(f.stakes, node)).jailed).to.equal(true);
+      await lockStake(f, node, 50n * TOKEN);
+      const tx = await f.stakes.connect(f.protocol).slashLocked(node.address, Role.EXECUTOR, 50n * TOKEN, f.recipient.address);
+      await expect(tx).to.emit(f.stakes, "NodeJailed").withArgs(node.address, Role.EXECUTOR);
+      const ts = (await tx.getBlock())!.timestamp;
+      const a = await f.stakes.accountOf(node.address, Role.EXECUTOR);
+      expect([a.active, a.locked, a.jailed, a.jailedUntil]).to.deep.equal([70n * TOKEN, 0n, true, BigInt(ts + UNBONDING)]);
       expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(0n);
-      await expect(f.stakes.connect(node).stake(Role.EXECUTOR, 10n * TOKEN))
+    });
+
+    it("reverts when the caller is neither wired protocol contract", async function () {
+      const { stakes, nodes, outsider } = await loadFixture(deployStakeManagerFixture);
+      await expect(stakes.connect(outsider).slashLocked(nodes[0].address, Role.EXECUTOR, 1n, outsider.address))
+        .to.be.revertedWithCustomError(stakes, "UnauthorizedCaller")
+        .withArgs(outsider.address);
+    });
+  });
+
+  describe("jailing", function () {
+    it("topping up to the minimum no longer unjails: only unjail, after the jail term, does", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 120n * TOKEN);
+      const slashTx = await f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 40n * TOKEN, f.recipient.address);
+      const jailedUntil = BigInt((await slashTx.getBlock())!.timestamp + UNBONDING);
+      expect((await f.stakes.accountOf(node.address, Role.EXECUTOR)).jailedUntil).to.equal(jailedUntil);
+      await expect(f.stakes.connect(node).stake(Role.EXECUTOR, 10n * TOKEN)).to.not.emit(f.stakes, "NodeUnjailed");
+      await expect(f.stakes.connect(node).stake(Role.EXECUTOR, 10n * TOKEN)).to.not.emit(f.stakes, "NodeUnjailed");
+      // Back at the minimum, and still jailed: no weight, not drawable.
+      expect((await account(f.stakes, node)).active).to.equal(100n * TOKEN);
+      expect((await account(f.stakes, node)).jailed).to.equal(true);
+      expect(await f.stakes.isEligible(node.address, Role.EXECUTOR)).to.equal(false);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(0n);
+      await expect(f.stakes.connect(node).unjail(Role.EXECUTOR))
+        .to.be.revertedWithCustomError(f.stakes, "StillJailed")
+        .withArgs(jailedUntil, 100n * TOKEN, MIN_STAKE);
+      await time.setNextBlockTimestamp(jailedUntil);
+      await expect(f.stakes.connect(node).unjail(Role.EXECUTOR))
         .to.emit(f.stakes, "NodeUnjailed")
         .withArgs(node.address, Role.EXECUTOR);
       expect((await account(f.stakes, node)).jailed).to.equal(false);
       expect(await f.stakes.isEligible(node.address, Role.EXECUTOR)).to.equal(true);
       expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(100n * TOKEN);
+    });
+
+    it("unjail reverts after the term while the stake is below the minimum, and for a node that is not jailed", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node, free] = f.nodes;
+      await stakeAll(f.stakes, [node, free], [120n * TOKEN, 150n * TOKEN]);
+      const slashTx = await f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 40n * TOKEN, f.recipient.address);
+      const jailedUntil = BigInt((await slashTx.getBlock())!.timestamp + UNBONDING);
+      await time.increaseTo(jailedUntil + 1n);
+      await expect(f.stakes.connect(node).unjail(Role.EXECUTOR))
+        .to.be.revertedWithCustomError(f.stakes, "StillJailed")
+        .withArgs(jailedUntil, 80n * TOKEN, MIN_STAKE);
+      await expect(f.stakes.connect(free).unjail(Role.EXECUTOR))
+        .to.be.revertedWithCustomError(f.stakes, "StillJailed")
+        .withArgs(0n, 150n * TOKEN, MIN_STAKE);
+    });
+  });
+
+  describe("issue 10 finding 8: a slash never takes another job's collateral", function () {
+    it("slash before unlock keeps the other job's collateral locked, and a second release reverts LockUnderflow", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await lockStake(f, node, 90n * TOKEN); // job A
+      await lockStake(f, node, 90n * TOKEN); // job B
+      expect((await account(f.stakes, node)).locked).to.equal(180n * TOKEN);
+      // A plain slash (a voter's, say) reaches only the 20 free tokens: both jobs' collateral stays.
+      await f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 50n * TOKEN, f.recipient.address);
+      expect(await account(f.stakes, node)).to.include({ active: 180n * TOKEN, locked: 180n * TOKEN });
+      // Job A is slashed before anything is unlocked: only its own collateral goes.
+      await f.stakes.connect(f.protocol).slashLocked(node.address, Role.EXECUTOR, 90n * TOKEN, f.recipient.address);
+      expect(await account(f.stakes, node)).to.include({ active: 90n * TOKEN, locked: 90n * TOKEN });
+      // Job B ends and releases its collateral; a second release (job A's, twice) finds nothing.
+      await f.stakes.connect(f.protocol).unlock(node.address, Role.EXECUTOR, 90n * TOKEN);
+      await expect(f.stakes.connect(f.protocol).unlock(node.address, Role.EXECUTOR, 90n * TOKEN))
+        .to.be.revertedWithCustomError(f.stakes, "LockUnderflow")
+        .withArgs(0n, 90n * TOKEN);
+      await expectSolvent(f);
     });
   });
 
@@ -492,8 +613,11 @@ describe("StakeManager", function () {
       expect(await weights()).to.deep.equal([100n * TOKEN, 0n, 100n * TOKEN]);
       await f.stakes.connect(f.protocol).slash(a.address, Role.EXECUTOR, 1n, f.recipient.address); // jailed
       expect(await weights()).to.deep.equal([0n, 0n, 0n]);
-      await f.stakes.connect(a).stake(Role.EXECUTOR, 1n); // back to the minimum: unjailed
+      await f.stakes.connect(a).stake(Role.EXECUTOR, 1n); // back to the minimum: still jailed
       await f.stakes.connect(b).stake(Role.EXECUTOR, 10n * TOKEN);
+      expect(await weights()).to.deep.equal([0n, 100n * TOKEN, 100n * TOKEN]);
+      await time.increase(UNBONDING);
+      await f.stakes.connect(a).unjail(Role.EXECUTOR); // the jail term is over
       expect(await weights()).to.deep.equal([100n * TOKEN, 100n * TOKEN, 200n * TOKEN]);
     });
   });
