@@ -45,6 +45,9 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     uint128[2] private _minStake;
     mapping(address node => mapping(Role role => StakeAccount)) private _accounts;
     mapping(Role role => SumTree.Tree) private _trees;
+    /// @dev The later of a node's two unbonding tranches (the earlier one is `unbonding - amount`
+    ///      with the account's `releaseAt`): a second request never resets the first one's time.
+    mapping(address node => mapping(Role role => Tranche)) private _later;
 
     modifier onlyProtocol() {
         // INVARIANT: only the wired protocol contracts lock, unlock, slash and draw-and-lock; the
@@ -100,11 +103,19 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
         if (amount == 0) revert InvalidAmount(amount);
         if (amount > free) revert InsufficientFreeStake(amount, free);
         uint96 amount96 = uint96(amount); // amount <= free < 2^96
-        account.active -= amount96;
-        account.unbonding += amount96;
         // solhint-disable-next-line not-rely-on-time
         uint64 releaseAt = uint64(block.timestamp) + unbondingPeriod;
-        account.releaseAt = releaseAt;
+        account.active -= amount96;
+        // INVARIANT: a request never delays stake that was already unbonding: the earlier tranche
+        // keeps its release time and the new amount joins the later one.
+        if (account.unbonding == 0) {
+            account.releaseAt = releaseAt;
+        } else {
+            Tranche storage later = _later[msg.sender][role];
+            later.amount += amount96;
+            later.releaseAt = releaseAt;
+        }
+        account.unbonding += amount96;
         _refreshWeight(msg.sender, role, account);
         emit UnstakeRequested(msg.sender, role, amount, releaseAt);
     }
@@ -112,11 +123,20 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     /// @inheritdoc IStakeManager
     function withdraw(Role role) external nonReentrant {
         StakeAccount storage account = _accounts[msg.sender][role];
-        uint256 amount = account.unbonding;
-        if (amount == 0) revert NothingToWithdraw();
+        uint96 total = account.unbonding;
+        if (total == 0) revert NothingToWithdraw();
         // solhint-disable-next-line not-rely-on-time
         if (block.timestamp < account.releaseAt) revert StillUnbonding(account.releaseAt, uint64(block.timestamp));
-        account.unbonding = 0;
+        Tranche storage later = _later[msg.sender][role];
+        uint96 amount = total;
+        // solhint-disable-next-line not-rely-on-time
+        if (later.amount != 0 && block.timestamp < later.releaseAt) {
+            // Only the earlier tranche is released; the later one becomes the earlier.
+            amount = total - later.amount;
+            account.releaseAt = later.releaseAt;
+        }
+        account.unbonding = total - amount;
+        delete _later[msg.sender][role];
         totalStaked -= amount;
         emit Withdrawn(msg.sender, role, amount);
         TOKEN.safeTransfer(msg.sender, amount);
@@ -175,6 +195,9 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
         uint96 fromUnbonding = rest > account.unbonding ? account.unbonding : uint96(rest);
         account.active -= fromActive;
         account.unbonding -= fromUnbonding;
+        // A slash reaches the later tranche first (the earlier one keeps what is left).
+        Tranche storage later = _later[node][role];
+        if (fromUnbonding != 0 && later.amount != 0) later.amount -= fromUnbonding < later.amount ? fromUnbonding : later.amount;
         slashed = uint256(fromActive) + fromUnbonding;
         _afterSlash(node, role, account, slashed, fromUnbonding, recipient);
     }
@@ -243,6 +266,11 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
         address[] calldata exclude
     ) external view returns (address[] memory) {
         return _select(role, seed, seats, exclude, 0);
+    }
+
+    /// @inheritdoc IStakeManager
+    function laterTrancheOf(address node, Role role) external view returns (Tranche memory) {
+        return _later[node][role];
     }
 
     /// @inheritdoc IStakeManager

@@ -16,9 +16,17 @@ interface IStakeManager is IGoverned {
         uint96 active; // bonded stake: weights draws and can be slashed
         uint96 locked; // part of `active` held as collateral by live jobs
         bool jailed; // slashed below the role's minimum; cleared by `unjail` after `jailedUntil`
-        uint96 unbonding; // leaving; still slashable until withdrawn
-        uint64 releaseAt; // when `unbonding` can be withdrawn
+        uint96 unbonding; // leaving (both tranches); still slashable until withdrawn
+        uint64 releaseAt; // when the earlier tranche can be withdrawn (see `laterTrancheOf`)
         uint64 jailedUntil; // end of the jail term (one unbonding period after the jailing slash)
+    }
+
+    /// @notice The later of a node's two unbonding tranches: stake asked out while earlier stake
+    ///         was still unbonding. The earlier tranche is `unbonding - amount`, released at the
+    ///         account's `releaseAt`; each new request joins (and re-times) the later one only.
+    struct Tranche {
+        uint96 amount;
+        uint64 releaseAt;
     }
 
     /// @notice Thrown when an amount is zero or does not fit the stake's 96 bits.
@@ -79,11 +87,15 @@ interface IStakeManager is IGoverned {
     /// @notice Stakes with an EIP-2612 permit instead of a prior approval.
     function stakeWithPermit(Role role, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
 
-    /// @notice Starts unbonding `amount` of the caller's unlocked active stake. Any earlier unbonding
-    ///         amount joins it and the release time restarts from now.
+    /// @notice Starts unbonding `amount` of the caller's unlocked active stake, released one
+    ///         unbonding period from now. Stake already unbonding keeps its own release time: the
+    ///         first request is the earlier tranche, later requests join the later tranche (whose
+    ///         release time restarts from now).
     function requestUnstake(Role role, uint256 amount) external;
 
-    /// @notice Withdraws all of the caller's unbonding stake once its release time has passed.
+    /// @notice Withdraws the caller's unbonding stake whose release time has passed (the earlier
+    ///         tranche, and the later one too when it is due); the later tranche, if not yet due,
+    ///         becomes the earlier one.
     function withdraw(Role role) external;
 
     /// @notice Recomputes a node's weight in its role's draw, after a minimum-stake change.
@@ -127,6 +139,9 @@ interface IStakeManager is IGoverned {
         uint256 seats,
         address[] calldata exclude
     ) external view returns (address[] memory chosen);
+
+    /// @notice The later unbonding tranche of `node` in `role` (zero when there is one tranche or none).
+    function laterTrancheOf(address node, Role role) external view returns (Tranche memory);
 
     /// @notice A node's account in a role.
     function accountOf(address node, Role role) external view returns (StakeAccount memory);

@@ -205,17 +205,38 @@ describe("StakeManager", function () {
       expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(140n * TOKEN);
     });
 
-    it("adds to earlier unbonding stake and restarts the release time", async function () {
+    it("keeps the release time of stake already unbonding: a second request joins a later tranche (issue 10, finding 10)", async function () {
       const { stakes, nodes } = await loadFixture(deployStakeManagerFixture);
       const [node] = nodes;
       await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
       await stakes.connect(node).requestUnstake(Role.EXECUTOR, 10n * TOKEN);
+      const firstRelease = BigInt((await time.latest()) + UNBONDING);
       const later = (await time.latest()) + DAY;
       await time.setNextBlockTimestamp(later);
       await stakes.connect(node).requestUnstake(Role.EXECUTOR, 20n * TOKEN);
       const a = await account(stakes, node);
       expect(a.unbonding).to.equal(30n * TOKEN);
-      expect(a.releaseAt).to.equal(BigInt(later + UNBONDING));
+      // Before the fix the second request moved the first one's release to later + UNBONDING.
+      expect(a.releaseAt).to.equal(firstRelease);
+      const tranche = await stakes.laterTrancheOf(node.address, Role.EXECUTOR);
+      expect(tranche.amount).to.equal(20n * TOKEN);
+      expect(tranche.releaseAt).to.equal(BigInt(later + UNBONDING));
+    });
+
+    it("re-times only the later tranche on a third request", async function () {
+      const { stakes, nodes } = await loadFixture(deployStakeManagerFixture);
+      const [node] = nodes;
+      await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await stakes.connect(node).requestUnstake(Role.EXECUTOR, 10n * TOKEN);
+      const firstRelease = BigInt((await time.latest()) + UNBONDING);
+      await stakes.connect(node).requestUnstake(Role.EXECUTOR, 20n * TOKEN);
+      const third = (await time.latest()) + DAY;
+      await time.setNextBlockTimestamp(third);
+      await stakes.connect(node).requestUnstake(Role.EXECUTOR, 5n * TOKEN);
+      expect((await account(stakes, node)).releaseAt).to.equal(firstRelease);
+      const tranche = await stakes.laterTrancheOf(node.address, Role.EXECUTOR);
+      expect(tranche.amount).to.equal(25n * TOKEN);
+      expect(tranche.releaseAt).to.equal(BigInt(third + UNBONDING));
     });
 
     it("reverts when the amount is zero", async function () {
@@ -249,6 +270,40 @@ describe("StakeManager", function () {
   });
 
   describe("withdraw", function () {
+    it("pays the earlier tranche when it is due and keeps the later one unbonding, which becomes the earlier", async function () {
+      const { stakes, token, nodes } = await loadFixture(deployStakeManagerFixture);
+      const [node] = nodes;
+      await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await stakes.connect(node).requestUnstake(Role.EXECUTOR, 10n * TOKEN);
+      const firstRelease = (await time.latest()) + UNBONDING;
+      await time.setNextBlockTimestamp(firstRelease - 100);
+      await stakes.connect(node).requestUnstake(Role.EXECUTOR, 20n * TOKEN);
+      const secondRelease = firstRelease - 100 + UNBONDING;
+      await time.setNextBlockTimestamp(firstRelease);
+      await expect(stakes.connect(node).withdraw(Role.EXECUTOR)).to.changeTokenBalance(token, node, 10n * TOKEN);
+      const a = await account(stakes, node);
+      expect(a.unbonding).to.equal(20n * TOKEN);
+      expect(a.releaseAt).to.equal(BigInt(secondRelease));
+      expect((await stakes.laterTrancheOf(node.address, Role.EXECUTOR)).amount).to.equal(0n);
+      await time.setNextBlockTimestamp(firstRelease + 1);
+      await expect(stakes.connect(node).withdraw(Role.EXECUTOR))
+        .to.be.revertedWithCustomError(stakes, "StillUnbonding")
+        .withArgs(secondRelease, firstRelease + 1);
+      await time.setNextBlockTimestamp(secondRelease);
+      await expect(stakes.connect(node).withdraw(Role.EXECUTOR)).to.changeTokenBalance(token, node, 20n * TOKEN);
+    });
+
+    it("pays both tranches at once when both are due", async function () {
+      const { stakes, token, nodes } = await loadFixture(deployStakeManagerFixture);
+      const [node] = nodes;
+      await stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await stakes.connect(node).requestUnstake(Role.EXECUTOR, 10n * TOKEN);
+      await stakes.connect(node).requestUnstake(Role.EXECUTOR, 20n * TOKEN);
+      await time.increase(UNBONDING + 10);
+      await expect(stakes.connect(node).withdraw(Role.EXECUTOR)).to.changeTokenBalance(token, node, 30n * TOKEN);
+      expect((await account(stakes, node)).unbonding).to.equal(0n);
+    });
+
     it("reverts when there is nothing to withdraw", async function () {
       const { stakes, nodes } = await loadFixture(deployStakeManagerFixture);
       await stakes.connect(nodes[0]).stake(Role.EXECUTOR, 200n * TOKEN);
@@ -355,6 +410,18 @@ describe("StakeManager", function () {
   });
 
   describe("slash", function () {
+    it("takes unbonding stake from the later tranche first", async function () {
+      const { stakes, protocol, recipient, nodes } = await loadFixture(deployStakeManagerFixture);
+      const [node] = nodes;
+      await stakes.connect(node).stake(Role.EXECUTOR, 130n * TOKEN);
+      await stakes.connect(node).requestUnstake(Role.EXECUTOR, 10n * TOKEN);
+      await stakes.connect(node).requestUnstake(Role.EXECUTOR, 20n * TOKEN);
+      // 100 active + 15 of the later tranche.
+      await stakes.connect(protocol).slash(node.address, Role.EXECUTOR, 115n * TOKEN, recipient.address);
+      expect((await account(stakes, node)).unbonding).to.equal(15n * TOKEN);
+      expect((await stakes.laterTrancheOf(node.address, Role.EXECUTOR)).amount).to.equal(5n * TOKEN);
+    });
+
     it("takes active stake first and sends it to the recipient", async function () {
       const f = await loadFixture(deployStakeManagerFixture);
       const [node] = f.nodes;
