@@ -2,7 +2,9 @@ import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers } from "hardhat";
 import {
+  collateralOf,
   deployWorld,
+  EXACT,
   Mode,
   requestJob,
   SAMPLE_OUTPUT,
@@ -13,10 +15,12 @@ import {
   runQuorum,
   voteAll,
   TOKEN,
+  submitUnaudited,
 } from "../fixtures/protocol";
 
+/** The devnet world on an exact model, which may serve every mode (QUORUM needs exact). */
 async function worldFixture() {
-  return deployWorld();
+  return deployWorld({ policy: EXACT });
 }
 
 describe("A job's whole life", function () {
@@ -32,11 +36,11 @@ describe("A job's whole life", function () {
     expect(await w.vault.creditOf(w.modelOwner.address)).to.equal(TOKEN / 10n);
   });
 
-  it("OPTIMISTIC: a wrong output is challenged, judged Invalid, slashed and reassigned", async function () {
+  it("OPTIMISTIC: a wrong output is challenged, judged Invalid, slashed whole (the challenger gets the bounty) and reassigned", async function () {
     const w = await loadFixture(worldFixture);
     const { jobId, assigned } = await requestJob(w, { mode: Mode.OPTIMISTIC });
     const cheat = signerOf(w.executors, assigned[0]);
-    await w.jobs.connect(cheat).submitResult(jobId, WRONG_OUTPUT);
+    await submitUnaudited(w, jobId, cheat, WRONG_OUTPUT);
     const challenger = w.verifiers[0];
     await expect(w.disputes.connect(challenger).challenge(jobId)).to.emit(w.disputes, "DisputeOpened");
     const disputeId = await w.disputes.disputeOfJob(jobId);
@@ -46,12 +50,17 @@ describe("A job's whole life", function () {
     const before = await w.stakes.accountOf(cheat.address, 0);
     await expect(w.disputes.resolve(jobId)).to.emit(w.disputes, "DisputeResolved");
     const after = await w.stakes.accountOf(cheat.address, 0);
-    expect(before.active - after.active).to.equal(20n * TOKEN);
+    // The whole collateral: 22x the 1-token fee. The challenger gets its bond back and the 2-token
+    // bounty; the treasury the other 20 tokens.
+    expect(before.active - after.active).to.equal(collateralOf(TOKEN, Mode.OPTIMISTIC));
+    expect(before.active - after.active).to.equal(22n * TOKEN);
+    expect(await w.vault.creditOf(challenger.address)).to.equal(10n * TOKEN + 2n * TOKEN);
+    expect(await w.vault.treasuryAccrued()).to.equal(20n * TOKEN);
     const job = await w.jobs.jobOf(jobId);
     expect(job.status).to.equal(Status.Assigned);
     expect(job.executor).to.not.equal(cheat.address);
     const honest = signerOf(w.executors, job.executor);
-    await w.jobs.connect(honest).submitResult(jobId, SAMPLE_OUTPUT);
+    await submitUnaudited(w, jobId, honest, SAMPLE_OUTPUT);
     await time.increase(1801);
     await w.jobs.finalize(jobId);
     expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Finalized);
@@ -67,6 +76,7 @@ describe("A job's whole life", function () {
     const [status, hash] = await w.jobs.resultOf(jobId);
     expect(status).to.equal(Status.Finalized);
     expect(hash).to.equal(ethers.keccak256(SAMPLE_OUTPUT));
-    expect((await w.stakes.accountOf(assigned[2], 0)).active).to.equal(180n * TOKEN);
+    expect((await w.stakes.accountOf(assigned[2], 0)).active).to.equal(200n * TOKEN - collateralOf(TOKEN, Mode.QUORUM));
+    expect((await w.stakes.accountOf(assigned[2], 0)).active).to.equal(178n * TOKEN);
   });
 });

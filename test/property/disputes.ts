@@ -1,24 +1,42 @@
 /**
  * Dispute rules as properties: random disputes (a right or wrong result, committee sizes 1 to 5,
  * members that vote the truth, lie, commit without revealing or stay away, any voterSlash,
- * winnerShareBps and auditReward, stakes too small to cover a slash) are resolved, and against a
- * model of `DisputeManager._settle` and `JobRegistry.settleDispute`:
- *   - the verdict and the pot (absent and losing voters' slashes, plus the executor's collateral
- *     on Invalid or the challenger's bond on Valid) are what the votes say,
- *   - every slash takes min(amount, what the node holds), and the StakeManager loses exactly the
- *     pot's slashes to the PaymentVault,
- *   - the pot is paid out exactly: winners and the ally get `each`, the treasury the rest; the bond
- *     goes back on Invalid and Undecided; rewards come out of the verifier pool and stop when it is
- *     empty; every account's credit, the pool and the treasury move by exactly the model's amounts,
- *   - no token is created or lost: the vault still holds escrow + open bonds + credits + pool +
- *     treasury, and the StakeManager its totalStaked.
+ * winnerShareBps, auditReward and bounty, stakes too small to cover a slash) are resolved, and
+ * against a model of `DisputeManager._settle` and `JobRegistry.settleDispute`:
+ *   - the verdict and the pot (absent and losing voters' slashes, plus the challenger's bond on
+ *     Valid) are what the votes say,
+ *   - every voter slash takes min(amount, what the node holds); on Invalid the hub takes the
+ *     executor's whole collateral (the fee-scaled amount it locked), the challenger gets at most
+ *     `bounty` of it and the treasury the rest; the StakeManager loses exactly these slashes to the
+ *     PaymentVault,
+ *   - the pot is paid out exactly: the winning members (and the executor on Valid) get `each`, the
+ *     treasury the rest; the bond goes back on Invalid and Undecided; the audit reward comes out of
+ *     the audit pot of the job's model, to the winners (to every revealer on Undecided), and stops
+ *     when the pot is empty; every account's credit, the audit pot and the treasury move by exactly
+ *     the model's amounts,
+ *   - no token is created or lost: the vault still holds escrow + open bonds + credits + audit
+ *     pots + treasury, and the StakeManager its totalStaked.
  * RUNS x DISPUTES defaults to 8 x 3 (DISPUTE_RUNS, DISPUTES_PER_RUN; PROPERTY_SEED as in accounting.ts).
  */
 import { expect } from "chai";
 import fc from "fast-check";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { deployWorld, Mode, requestJob, Role, salt, SAMPLE_OUTPUT, signerOf, Status, TOKEN, Verdict, WRONG_OUTPUT, type World } from "../fixtures/protocol";
+import {
+  collateralOf,
+  deployWorld,
+  Mode,
+  requestJob,
+  Role,
+  salt,
+  SAMPLE_OUTPUT,
+  signerOf,
+  Status,
+  TOKEN,
+  Verdict,
+  WRONG_OUTPUT,
+  type World,
+} from "../fixtures/protocol";
 
 const RUNS = Number(process.env.DISPUTE_RUNS ?? 8);
 const PER_RUN = Number(process.env.DISPUTES_PER_RUN ?? 3);
@@ -35,6 +53,7 @@ interface Scenario {
   voterSlash: bigint;
   winnerShareBps: number;
   auditReward: bigint;
+  bounty: bigint;
   fee: bigint;
   challenger: number;
   behaviours: Behaviour[];
@@ -47,6 +66,8 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   voterSlash: fc.noBias(fc.integer({ min: 0, max: 300 })).map((n) => BigInt(n) * TOKEN + BigInt(n % 7)),
   winnerShareBps: fc.noBias(fc.integer({ min: 0, max: 10_000 })),
   auditReward: fc.noBias(fc.integer({ min: 0, max: 400 })).map((n) => (BigInt(n) * TOKEN) / 100n),
+  // Up to the challenge bond (10 tokens), the most the contract accepts.
+  bounty: fc.noBias(fc.integer({ min: 0, max: 1_000 })).map((n) => (BigInt(n) * TOKEN) / 100n),
   fee: fc.noBias(fc.integer({ min: 1, max: 50 })).map((n) => (BigInt(n) * TOKEN) / 10n),
   challenger: fc.nat({ max: 8 }),
   behaviours: fc.array(fc.constantFrom<Behaviour>(0, 0, 1, 2, 3), { minLength: 5, maxLength: 5 }),
@@ -80,7 +101,8 @@ async function snapshot(w: World, addresses: string[]): Promise<Snapshot> {
       held.set(`${a}:${role}`, acct.active + acct.unbonding);
     }
   }
-  const [pool, treasury] = await w.vault.pools();
+  const pool = await w.vault.auditPotOf(w.modelId);
+  const treasury = await w.vault.treasuryAccrued();
   return { credits, held, pool, treasury, vault: await w.token.balanceOf(w.vault), stakes: await w.token.balanceOf(w.stakes) };
 }
 
@@ -99,8 +121,9 @@ async function checkSolvency(w: World, jobIds: bigint[], addresses: string[]): P
   }
   let credits = 0n;
   for (const a of addresses) credits += await w.vault.creditOf(a);
-  const [pool, treasury] = await w.vault.pools();
-  expect(await w.token.balanceOf(w.vault), "vault == escrow + bonds + credits + pool + treasury").to.equal(escrow + bonds + credits + pool + treasury);
+  const pool = await w.vault.auditPotOf(w.modelId);
+  const treasury = await w.vault.treasuryAccrued();
+  expect(await w.token.balanceOf(w.vault), "vault == escrow + bonds + credits + audit pot + treasury").to.equal(escrow + bonds + credits + pool + treasury);
   expect(await w.token.balanceOf(w.stakes), "stake manager == totalStaked").to.equal(await w.stakes.totalStaked());
   let supply = 0n;
   for (const a of [...addresses, await w.vault.getAddress(), await w.stakes.getAddress()]) supply += await w.token.balanceOf(a);
@@ -114,6 +137,7 @@ interface Stats {
   undecided: number;
   cappedSlashes: number;
   poolRanDry: number;
+  collateralSlashed: number;
 }
 
 /** Plays one scenario to resolution and checks the settlement against the model. Returns false when it could not be set up. */
@@ -128,6 +152,7 @@ async function playDispute(w: World, s: Scenario, jobIds: bigint[], stats: Stats
     challengeBond: params.challengeBond,
     voterSlash: s.voterSlash,
     auditReward: s.auditReward,
+    bounty: s.bounty,
   });
   const { jobId, assigned } = await requestJob(w, { mode: Mode.OPTIMISTIC, fee: s.fee });
   jobIds.push(jobId);
@@ -185,34 +210,49 @@ async function playDispute(w: World, s: Scenario, jobIds: bigint[], stats: Stats
   for (const m of committee) if (!votes.has(m)) pot += slash(m, Role.VERIFIER, s.voterSlash);
   let treasury = 0n;
   let pool = before.pool;
+  // The audit reward, from the model's audit pot while it lasts, in committee order.
+  const reward = (members: string[]) => {
+    for (const m of members) {
+      const paid = s.auditReward < pool ? s.auditReward : pool;
+      if (s.auditReward > pool) stats.poolRanDry++;
+      pool -= paid;
+      addCredit(m, paid);
+    }
+  };
   if (verdict === Verdict.Undecided) {
     addCredit(challenger.address, dispute.bond);
     treasury += pot;
+    // A tie proves nothing, but the members who revealed did their work.
+    reward(committee.filter((m) => votes.has(m)));
   } else {
     for (const m of committee) if (votes.has(m) && votes.get(m) !== verdict) pot += slash(m, Role.VERIFIER, s.voterSlash);
     const winners = committee.filter((m) => votes.get(m) === verdict);
     if (verdict === Verdict.Invalid) {
-      pot += slash(executor, Role.EXECUTOR, await w.jobs.EXECUTOR_COLLATERAL());
       addCredit(challenger.address, dispute.bond);
     } else {
       pot += dispute.bond;
     }
-    const paid = [...winners, verdict === Verdict.Invalid ? challenger.address : executor];
+    // On Invalid the challenger is paid by the bounty, not from the pot.
+    const paid = verdict === Verdict.Invalid ? winners : [...winners, executor];
     const each = (pot * BigInt(s.winnerShareBps)) / BPS / BigInt(paid.length);
     for (const p of paid) addCredit(p, each);
     treasury += pot - each * BigInt(paid.length);
-    for (const m of winners) {
-      const reward = s.auditReward < pool ? s.auditReward : pool;
-      if (s.auditReward > pool) stats.poolRanDry++;
-      pool -= reward;
-      addCredit(m, reward);
+    reward(winners);
+    if (verdict === Verdict.Invalid) {
+      // The hub takes the executor's whole collateral (always locked, so never capped).
+      const collateral = collateralOf(s.fee, Mode.OPTIMISTIC);
+      expectLoss.set(`${executor}:${Role.EXECUTOR}`, (expectLoss.get(`${executor}:${Role.EXECUTOR}`) ?? 0n) + collateral);
+      const bounty = s.bounty < collateral ? s.bounty : collateral;
+      addCredit(challenger.address, bounty);
+      treasury += collateral - bounty;
+      stats.collateralSlashed++;
     }
   }
 
   const receipt = await (await w.disputes.resolve(jobId)).wait();
   const resolved = receipt!.logs.map((l) => w.disputes.interface.parseLog(l)).find((e) => e?.name === "DisputeResolved");
   expect(Number(resolved!.args.verdict), "verdict").to.equal(verdict);
-  expect(resolved!.args.pot, "pot == slashes + forfeited bond").to.equal(pot);
+  expect(resolved!.args.pot, "pot == voter slashes + forfeited bond").to.equal(pot);
 
   // The job's own settlement after the verdict: paid on Valid, refunded or reassigned otherwise.
   const job = await w.jobs.jobOf(jobId);
@@ -241,7 +281,7 @@ async function playDispute(w: World, s: Scenario, jobIds: bigint[], stats: Stats
       expect(before.held.get(key)! - after.held.get(key)!, `stake of ${key}`).to.equal(expectLoss.get(key) ?? 0n);
     }
   }
-  expect(after.pool, "verifier pool").to.equal(pool);
+  expect(after.pool, "audit pot of the model").to.equal(pool);
   expect(after.treasury - before.treasury, "treasury").to.equal(treasury);
   const slashed = [...expectLoss.values()].reduce((x, y) => x + y, 0n);
   expect(before.stakes - after.stakes, "the stake manager lost exactly the slashes").to.equal(slashed);
@@ -258,7 +298,7 @@ async function playDispute(w: World, s: Scenario, jobIds: bigint[], stats: Stats
 
 describe("Dispute properties", function () {
   it(`settle ${RUNS} x ${PER_RUN} random disputes exactly as the model says, creating or losing no token (seed ${SEED})`, async function () {
-    const stats: Stats = { disputes: 0, valid: 0, invalid: 0, undecided: 0, cappedSlashes: 0, poolRanDry: 0 };
+    const stats: Stats = { disputes: 0, valid: 0, invalid: 0, undecided: 0, cappedSlashes: 0, poolRanDry: 0, collateralSlashed: 0 };
     await fc.assert(
       fc.asyncProperty(fc.array(scenarioArb, { minLength: PER_RUN, maxLength: PER_RUN }), async (scenarios) => {
         const w = await loadFixture(disputesFixture);

@@ -1,9 +1,14 @@
 /**
  * Staking rules as properties: random sequences of stake, requestUnstake, withdraw, slash,
- * drawAndLock, unlock, minimum-stake changes, pokes and time passing over one StakeManager (wired
- * to a ProtocolStub as its hub and to the `protocol` signer as its dispute manager), after each of which
+ * slashLocked, drawAndLock, unlock, unjail, minimum-stake changes, pokes and time passing over one
+ * StakeManager (wired to a ProtocolStub as its hub and to the `protocol` signer as its dispute
+ * manager), after each of which
  *   - every (node, role) holds active + unbonding == deposits - withdrawals - slashes,
- *   - a slash takes exactly min(amount, active + unbonding): never more than the node has,
+ *   - a slash takes exactly min(amount, (active - locked) + unbonding): never more than the node
+ *     has, and never locked collateral (the lock is unchanged),
+ *   - slashLocked and unlock move exactly `amount` out of the lock, or revert LockUnderflow when
+ *     it is more than is locked,
+ *   - a jailed node has no weight until it calls unjail after its term,
  *   - locked <= active, and the token balance == totalStaked == the sum of every account,
  *   - drawAndLock locks exactly the collateral on each node it returns, and only on nodes that
  *     could serve (eligible, with that much free stake), never the same node twice,
@@ -33,8 +38,9 @@ interface Action {
   x: number;
 }
 
-// 0 stake, 1 requestUnstake, 2 withdraw, 3 slash, 4 drawAndLock, 5 unlock, 6 setMinStake, 7 poke, 8 time.
-const WEIGHTS = [6, 4, 3, 5, 2, 2, 1, 2, 3];
+// 0 stake, 1 requestUnstake, 2 withdraw, 3 slash, 4 drawAndLock, 5 unlock, 6 setMinStake, 7 poke, 8 time,
+// 9 slashLocked, 10 unjail.
+const WEIGHTS = [6, 4, 3, 5, 2, 2, 1, 2, 3, 2, 2];
 const KINDS = WEIGHTS.flatMap((n, k) => Array<number>(n).fill(k));
 
 const actionArb: fc.Arbitrary<Action> = fc.record({
@@ -63,6 +69,10 @@ class Ledger {
   private readonly books = new Map<string, { deposits: bigint; withdrawals: bigint; slashes: bigint }>();
   slashes = 0;
   capped = 0;
+  lockedSlashes = 0;
+  unlocks = 0;
+  underflows = 0;
+  unjails = 0;
   drawsChecked = 0;
   staleWeights = 0;
   locks = 0;
@@ -122,14 +132,16 @@ class StakingHarness {
         return;
       }
       case 3: {
-        const held = acct.active + acct.unbonding;
+        // A plain slash reaches free active stake and unbonding stake, never a job's collateral.
+        const held = acct.active - acct.locked + acct.unbonding;
         const amount = BigInt(x % 160) * TOKEN + BigInt(x % 7);
         const receipt = await (await s.connect(this.protocol).slash(n.address, role, amount, this.recipient.address)).wait();
         const event = receipt!.logs.map((l) => s.interface.parseLog(l)).find((e) => e?.name === "NodeSlashed");
         const slashed = event!.args.amount as bigint;
         const expected = amount < held ? amount : held;
-        expect(slashed, "a slash takes min(amount, active + unbonding)").to.equal(expected);
+        expect(slashed, "a slash takes min(amount, active - locked + unbonding)").to.equal(expected);
         expect(slashed).to.be.at.most(held);
+        expect((await s.accountOf(n.address, role)).locked, "a plain slash leaves the lock whole").to.equal(acct.locked);
         this.ledger.book(n.address, role).slashes += slashed;
         this.ledger.slashes++;
         if (amount > held) this.ledger.capped++;
@@ -159,7 +171,18 @@ class StakingHarness {
         return;
       }
       case 5: {
-        await s.connect(this.protocol).unlock(n.address, role, (acct.locked * BigInt(x % 101)) / 100n + 1n);
+        // One in eight asks for one more than is locked: that must revert LockUnderflow.
+        const amount = x % 8 === 0 ? acct.locked + 1n : (acct.locked * BigInt(x % 101)) / 100n;
+        if (amount > acct.locked) {
+          await expect(s.connect(this.protocol).unlock(n.address, role, amount))
+            .to.be.revertedWithCustomError(s, "LockUnderflow")
+            .withArgs(acct.locked, amount);
+          this.ledger.underflows++;
+          return;
+        }
+        await s.connect(this.protocol).unlock(n.address, role, amount);
+        expect((await s.accountOf(n.address, role)).locked, "unlock releases exactly the amount").to.equal(acct.locked - amount);
+        this.ledger.unlocks++;
         return;
       }
       case 6: {
@@ -168,6 +191,32 @@ class StakingHarness {
       }
       case 7: {
         await s.poke(n.address, role);
+        return;
+      }
+      case 9: {
+        const amount = x % 8 === 0 ? acct.locked + 1n : (acct.locked * BigInt(x % 101)) / 100n;
+        if (amount > acct.locked) {
+          await expect(s.connect(this.protocol).slashLocked(n.address, role, amount, this.recipient.address))
+            .to.be.revertedWithCustomError(s, "LockUnderflow")
+            .withArgs(acct.locked, amount);
+          this.ledger.underflows++;
+          return;
+        }
+        await s.connect(this.protocol).slashLocked(n.address, role, amount, this.recipient.address);
+        const after = await s.accountOf(n.address, role);
+        expect([after.active, after.locked], "slashLocked takes exactly the amount from the lock and the stake").to.deep.equal([
+          acct.active - amount,
+          acct.locked - amount,
+        ]);
+        this.ledger.book(n.address, role).slashes += amount;
+        this.ledger.lockedSlashes++;
+        return;
+      }
+      case 10: {
+        await s.connect(n).unjail(role);
+        expect(acct.jailed, "only a jailed node can unjail").to.equal(true);
+        expect(BigInt(await time.latest()), "unjail only after the jail term").to.be.at.least(acct.jailedUntil);
+        this.ledger.unjails++;
         return;
       }
       default: {
@@ -187,6 +236,7 @@ class StakingHarness {
           b.deposits - b.withdrawals - b.slashes,
         );
         expect(a.locked, "locked <= active").to.be.at.most(a.active);
+        if (a.jailed) expect(await s.weightOf(n.address, role), "a jailed node has no weight").to.equal(0n);
         sum += a.active + a.unbonding;
       }
     }
@@ -212,7 +262,19 @@ class StakingHarness {
 
 describe("Staking properties", function () {
   it(`holds over ${RUNS} random runs of ${ACTIONS} actions (seed ${SEED})`, async function () {
-    const totals = { actions: 0, reverted: 0, slashes: 0, capped: 0, drawsChecked: 0, staleWeights: 0, locks: 0 };
+    const totals = {
+      actions: 0,
+      reverted: 0,
+      slashes: 0,
+      capped: 0,
+      drawsChecked: 0,
+      staleWeights: 0,
+      locks: 0,
+      lockedSlashes: 0,
+      unlocks: 0,
+      underflows: 0,
+      unjails: 0,
+    };
     await fc.assert(
       fc.asyncProperty(fc.array(actionArb, { minLength: ACTIONS, maxLength: ACTIONS }), fc.noBias(fc.nat()), async (actions, drawSeed) => {
         const f = await loadFixture(stakingFixture);
@@ -228,6 +290,10 @@ describe("Staking properties", function () {
         totals.drawsChecked += h.ledger.drawsChecked;
         totals.staleWeights += h.ledger.staleWeights;
         totals.locks += h.ledger.locks;
+        totals.lockedSlashes += h.ledger.lockedSlashes;
+        totals.unlocks += h.ledger.unlocks;
+        totals.underflows += h.ledger.underflows;
+        totals.unjails += h.ledger.unjails;
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );
@@ -238,6 +304,9 @@ describe("Staking properties", function () {
     expect(totals.capped, "slashes capped by what the node held").to.be.greaterThan(0);
     expect(totals.drawsChecked, "drawn nodes checked").to.be.greaterThan(0);
     expect(totals.locks, "collateral locked by drawAndLock").to.be.greaterThan(0);
+    expect(totals.lockedSlashes, "locked collateral slashed").to.be.greaterThan(0);
+    expect(totals.unlocks, "exact releases").to.be.greaterThan(0);
+    expect(totals.underflows, "LockUnderflow reverts").to.be.greaterThan(0);
     expect(totals.staleWeights, "draws made while a node below the minimum kept its weight").to.be.greaterThan(0);
   });
 });

@@ -1,16 +1,31 @@
 /**
  * Threat 10 of docs/THREATS.md: a committee majority that agrees off-chain decides its dispute.
  * Nothing on-chain stops it (THREATS.md states it as residual risk); what bounds it is that
- * committees are drawn at random by stake, contracts/DisputeManager.sol line 223 (the seed) and the
- * `STAKES.draw` that follows, and that the losing side is slashed, line 268 (the executor's
- * collateral on Invalid) and line 272 (the forfeited bond on Valid). The tests assert what a
- * colluding majority obtains, and that it reaches no further than the one job: the honest result's
- * executor loses EXECUTOR_COLLATERAL and the honest member its voterSlash, or the challenger its bond,
- * while another job's escrow and every other stake stay whole.
+ * committees are drawn at random by stake (DisputeManager's seed and the `STAKES.draw` that
+ * follows), and that the losing side is slashed: on Invalid the hub takes the executor's whole
+ * collateral (JobRegistry.settleDispute, to the treasury but for the challenger's bounty), on Valid
+ * the challenger forfeits its bond (DisputeManager._settle). The tests assert what a colluding
+ * majority obtains, and that it reaches no further than the one job: the honest result's executor
+ * loses the job's collateral and the honest member its voterSlash, or the challenger its bond,
+ * while another job's escrow and every other stake stay whole. The colluders themselves share only
+ * the voter slashes: the collateral goes to the treasury.
  */
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { deployWorld, Mode, requestJob, Role, salt, SAMPLE_OUTPUT, signerOf, Status, Verdict, WRONG_OUTPUT, type World } from "../fixtures/protocol";
+import {
+  deployWorld,
+  Mode,
+  requestJob,
+  Role,
+  salt,
+  SAMPLE_OUTPUT,
+  signerOf,
+  Status,
+  submitUnaudited,
+  Verdict,
+  WRONG_OUTPUT,
+  type World,
+} from "../fixtures/protocol";
 
 async function collusionFixture() {
   return deployWorld({ executors: 4, verifiers: 6 });
@@ -19,7 +34,7 @@ async function collusionFixture() {
 /** A submitted OPTIMISTIC job with `output`, challenged by verifier 0; its committee of 3. */
 async function challenged(w: World, output: Uint8Array) {
   const { jobId, assigned } = await requestJob(w, { mode: Mode.OPTIMISTIC });
-  await w.jobs.connect(signerOf(w.executors, assigned[0])).submitResult(jobId, output);
+  await submitUnaudited(w, jobId, signerOf(w.executors, assigned[0]), output);
   await w.disputes.connect(w.verifiers[0]).challenge(jobId);
   const disputeId = await w.disputes.disputeOfJob(jobId);
   const committee = [...(await w.disputes.committeeOf(disputeId))];
@@ -45,17 +60,23 @@ describe("A committee that colludes, or a stake majority", function () {
     const other = await requestJob(w, { mode: Mode.OPTIMISTIC }); // another live job, untouched
     const { jobId, executor, disputeId, committee } = await challenged(w, SAMPLE_OUTPUT);
     const [honest, ...colluders] = committee;
-    const collateral = await w.jobs.EXECUTOR_COLLATERAL();
-    const voterSlash = (await w.disputes.params()).voterSlash;
+    const [collateral] = await w.jobs.securityOf(jobId);
+    const { voterSlash, winnerShareBps, bounty } = await w.disputes.params();
     const vault = await w.vault.getAddress();
+    const treasury = await w.vault.treasuryAccrued();
 
     await vote(w, disputeId, committee, [Verdict.Valid, Verdict.Invalid, Verdict.Invalid]);
     const tx = w.disputes.resolve(jobId);
-    await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(disputeId, jobId, Verdict.Invalid, 1, 2, collateral + voterSlash);
+    // The dispute's pot is the honest member's slash; the collateral goes through the hub.
+    await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(disputeId, jobId, Verdict.Invalid, 1, 2, voterSlash);
     await expect(tx).to.emit(w.stakes, "NodeSlashed").withArgs(executor, Role.EXECUTOR, collateral, 0n, vault);
+    await expect(tx).to.emit(w.jobs, "CollateralSlashed").withArgs(jobId, executor, collateral);
     await expect(tx).to.emit(w.stakes, "NodeSlashed").withArgs(honest, Role.VERIFIER, voterSlash, 0n, vault);
-    for (const c of colluders) expect(await w.vault.creditOf(c)).to.be.greaterThan(0n);
+    // The colluders share half the honest member's slash, no part of the collateral.
+    const each = (voterSlash * winnerShareBps) / 10_000n / 2n;
+    for (const c of colluders) expect(await w.vault.creditOf(c)).to.equal(each);
     expect(await w.vault.creditOf(honest)).to.equal(0n);
+    expect(await w.vault.treasuryAccrued()).to.equal(treasury + voterSlash - 2n * each + collateral - bounty);
     // It reaches no further than this job: the other job still waits, with its fee in escrow.
     const otherJob = await w.jobs.jobOf(other.jobId);
     expect(Number(otherJob.status)).to.equal(Status.Assigned);

@@ -10,9 +10,10 @@
  * The attackers are both privileged accounts of the deployment: `governance` (every contract's
  * GOVERNANCE) and `deployer` (every contract's DEPLOYER, who wired them). Each test names the guard
  * it pins; remove that guard and the attacker's call succeeds, so the test fails:
- *   - StakeManager `onlyProtocol` (contracts/StakeManager.sol, on unlock, slash, drawAndLock),
+ *   - StakeManager `onlyProtocol` (contracts/StakeManager.sol, on unlock, slash, slashLocked,
+ *     drawAndLock),
  *   - PaymentVault `onlyProtocol` (contracts/PaymentVault.sol, on payFee, credit, distribute,
- *     rewardVoters),
+ *     rewardVoters, settleSlash),
  *   - the `AlreadyWired` checks of StakeManager.wire, PaymentVault.wire, DisputeManager.setHub and
  *     QuorumManager.setHub (with `onlyDeployer` in front of them for governance).
  * The re-wiring attempts point the StakeManager at a window source the attacker deployed (a
@@ -64,7 +65,7 @@ async function snapshot(f: Fixture) {
     staked: await f.stakes.totalStaked(),
     stakesBalance: await f.token.balanceOf(f.stakes),
     vaultBalance: await f.token.balanceOf(f.vault),
-    pools: (await f.vault.pools()).map(String),
+    pools: [String(await f.vault.auditPotOf(1n)), String(await f.vault.treasuryAccrued())],
   };
 }
 
@@ -95,6 +96,9 @@ describe("Governance theft (finding 6: admin takes every token in one block)", f
       await expect(stakes.unlock(f.assigned[0], Role.EXECUTOR, 20n * TOKEN), `${who} unlock`)
         .to.be.revertedWithCustomError(f.stakes, "UnauthorizedCaller")
         .withArgs(attacker.address);
+      await expect(stakes.slashLocked(f.assigned[0], Role.EXECUTOR, 20n * TOKEN, attacker.address), `${who} slashLocked`)
+        .to.be.revertedWithCustomError(f.stakes, "UnauthorizedCaller")
+        .withArgs(attacker.address);
       await expect(stakes.drawAndLock(Role.EXECUTOR, ethers.id("theft"), 3, [], 180n * TOKEN), `${who} drawAndLock`)
         .to.be.revertedWithCustomError(f.stakes, "UnauthorizedCaller")
         .withArgs(attacker.address);
@@ -112,9 +116,10 @@ describe("Governance theft (finding 6: admin takes every token in one block)", f
       const self = [attacker.address];
       const calls: [string, () => Promise<ContractTransactionResponse>][] = [
         ["credit", () => vault.credit(attacker.address, f.jobId, before.vaultBalance)],
-        ["payFee", () => vault.payFee(f.jobId, before.vaultBalance, shares, self, attacker.address)],
+        ["payFee", () => vault.payFee(f.jobId, 1n, before.vaultBalance, shares, self, attacker.address)],
         ["distribute", () => vault.distribute(f.jobId, before.vaultBalance, 10_000, self)],
-        ["rewardVoters", () => vault.rewardVoters(f.jobId, before.vaultBalance, self)],
+        ["rewardVoters", () => vault.rewardVoters(f.jobId, 1n, before.vaultBalance, self)],
+        ["settleSlash", () => vault.settleSlash(f.jobId, before.vaultBalance, attacker.address, before.vaultBalance)],
       ];
       for (const [name, call] of calls) {
         await expect(call(), `${who} ${name}`).to.be.revertedWithCustomError(f.vault, "UnauthorizedCaller").withArgs(attacker.address);

@@ -3,7 +3,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers, network } from "hardhat";
 import { ModelRegistry__factory } from "../../typechain-types";
 import type { IModelRegistry } from "../../typechain-types/contracts/ModelRegistry";
-import { defaultPolicy, Mode } from "../fixtures/protocol";
+import { ALL_BUT_QUORUM, defaultPolicy, exactPolicy, Mode } from "../fixtures/protocol";
 
 const MODEL_ID = 1n;
 const UNKNOWN_ID = 99n;
@@ -32,13 +32,13 @@ function outputTuple(p: IModelRegistry.ModelPolicyStructOutput) {
   return [p.allowedModes, p.exact, p.auditRateBps, p.maxInputBytes, p.minFee, p.absTolerance, p.relTolerance, p.schemaHash];
 }
 
-/** A registry with model 1 (version 1) registered by `owner` under the default policy. */
+/** A registry with model 1 (version 1) registered by `owner` under an exact policy that allows every mode. */
 async function deployModelRegistryFixture() {
   const [deployer, owner, other, newOwner] = await ethers.getSigners();
   const registry = await new ModelRegistry__factory(deployer).deploy();
   const digest = digestOf("model-v1");
   const uri = "ipfs://bafy-model-v1";
-  const policy = defaultPolicy({ auditRateBps: 250, minFee: 1000n, maxInputBytes: 4096 });
+  const policy = exactPolicy({ auditRateBps: 750, minFee: 1000n, maxInputBytes: 4096 });
   await registry.connect(owner).registerModel(digest, uri, policy);
   return { registry, owner, other, newOwner, digest, uri, policy };
 }
@@ -127,7 +127,12 @@ describe("ModelRegistry", function () {
       ["allowedModes", { allowedModes: 0 }],
       ["allowedModes", { allowedModes: 0x10 }],
       ["allowedModes", { allowedModes: 0x8f }],
-      ["auditRateBps", { auditRateBps: 10_001 }],
+      ["auditRateBps", { auditRateBps: 2_001 }], // above MAX_AUDIT_RATE_BPS (20%)
+      ["auditRateBps", { auditRateBps: 499 }], // OPTIMISTIC allowed, below MIN_AUDIT_RATE_BPS (5%)
+      ["auditRateBps", { allowedModes: 1 << Mode.OPTIMISTIC, auditRateBps: 0 }],
+      ["auditRateBps", { allowedModes: 1 << Mode.NONE, auditRateBps: 2_001 }], // the cap holds without OPTIMISTIC too
+      ["exact", { allowedModes: 0x0f }], // QUORUM on a tolerant model
+      ["exact", { allowedModes: 1 << Mode.QUORUM, auditRateBps: 0 }],
       ["maxInputBytes", { maxInputBytes: 0 }],
       ["maxInputBytes", { maxInputBytes: MAX_INPUT_BYTES + 1n }],
       ["absTolerance", { absTolerance: MAX_TOLERANCE + 1n }],
@@ -147,17 +152,22 @@ describe("ModelRegistry", function () {
     it("accepts every policy field at its bound", async function () {
       const { registry, other } = await loadFixture(deployModelRegistryFixture);
       const edge = defaultPolicy({
-        allowedModes: 0x0f,
-        auditRateBps: 10_000,
+        allowedModes: ALL_BUT_QUORUM,
+        auditRateBps: 2_000,
         maxInputBytes: MAX_INPUT_BYTES,
         absTolerance: MAX_TOLERANCE,
         relTolerance: MAX_TOLERANCE,
       });
       await registry.connect(other).registerModel(digestOf("edge"), "ipfs://edge", edge);
       expect(outputTuple(await registry.policyOf(2n))).to.deep.equal(tuple(edge));
-      const minimal = defaultPolicy({ allowedModes: 0x01, maxInputBytes: 1, exact: true, absTolerance: 0n, relTolerance: 0n });
+      // No OPTIMISTIC: no audit floor.
+      const minimal = defaultPolicy({ allowedModes: 0x01, auditRateBps: 0, maxInputBytes: 1, exact: true, absTolerance: 0n, relTolerance: 0n });
       await registry.connect(other).registerModel(digestOf("minimal"), "ipfs://minimal", minimal);
       expect(outputTuple(await registry.policyOf(3n))).to.deep.equal(tuple(minimal));
+      // Every mode, QUORUM included, on an exact model audited at the floor.
+      const exactAll = exactPolicy({ allowedModes: 0x0f, auditRateBps: 500 });
+      await registry.connect(other).registerModel(digestOf("exact-all"), "ipfs://exact-all", exactAll);
+      expect(outputTuple(await registry.policyOf(4n))).to.deep.equal(tuple(exactAll));
     });
   });
 
@@ -264,7 +274,7 @@ describe("ModelRegistry", function () {
   describe("setPolicy", function () {
     it("replaces the policy and emits PolicySet", async function () {
       const { registry, owner } = await loadFixture(deployModelRegistryFixture);
-      const next = defaultPolicy({ allowedModes: 1 << Mode.QUORUM, auditRateBps: 9, minFee: 5n, maxInputBytes: 10 });
+      const next = exactPolicy({ allowedModes: 1 << Mode.QUORUM, auditRateBps: 9, minFee: 5n, maxInputBytes: 10 });
       await expect(registry.connect(owner).setPolicy(MODEL_ID, next)).to.emit(registry, "PolicySet").withArgs(MODEL_ID, tuple(next));
       expect(outputTuple(await registry.policyOf(MODEL_ID))).to.deep.equal(tuple(next));
       expect(await registry.checkRequest(MODEL_ID, 1, Mode.QUORUM, 5n, 10n)).to.deep.equal([owner.address, 9n]);
@@ -272,9 +282,15 @@ describe("ModelRegistry", function () {
 
     it("reverts when the policy is invalid", async function () {
       const { registry, owner } = await loadFixture(deployModelRegistryFixture);
-      await expect(registry.connect(owner).setPolicy(MODEL_ID, defaultPolicy({ auditRateBps: 10_001 })))
+      await expect(registry.connect(owner).setPolicy(MODEL_ID, defaultPolicy({ auditRateBps: 2_001 })))
         .to.be.revertedWithCustomError(registry, "InvalidPolicy")
         .withArgs("auditRateBps");
+      await expect(registry.connect(owner).setPolicy(MODEL_ID, defaultPolicy({ auditRateBps: 499 })))
+        .to.be.revertedWithCustomError(registry, "InvalidPolicy")
+        .withArgs("auditRateBps");
+      await expect(registry.connect(owner).setPolicy(MODEL_ID, defaultPolicy({ allowedModes: 0x0f })))
+        .to.be.revertedWithCustomError(registry, "InvalidPolicy")
+        .withArgs("exact");
     });
 
     it("reverts when the caller is not the model's owner", async function () {
@@ -342,7 +358,7 @@ describe("ModelRegistry", function () {
         .withArgs(MODEL_ID, owner.address);
       await expect(registry.connect(newOwner).deprecateVersion(MODEL_ID, 1)).to.emit(registry, "ModelVersionDeprecated");
       await registry.connect(newOwner).publishVersion(MODEL_ID, digestOf("v2"), "ipfs://v2");
-      expect(await registry.checkRequest(MODEL_ID, 2, Mode.NONE, 1000n, 0n)).to.deep.equal([newOwner.address, 250n]);
+      expect(await registry.checkRequest(MODEL_ID, 2, Mode.NONE, 1000n, 0n)).to.deep.equal([newOwner.address, 750n]);
     });
 
     it("reverts when the caller is not the nominee", async function () {
@@ -380,7 +396,7 @@ describe("ModelRegistry", function () {
     it("returns the owner and audit rate for every allowed mode, at the fee and size bounds", async function () {
       const { registry, owner, policy } = await loadFixture(deployModelRegistryFixture);
       for (const mode of Object.values(Mode)) {
-        expect(await registry.checkRequest(MODEL_ID, 1, mode, policy.minFee, policy.maxInputBytes)).to.deep.equal([owner.address, 250n]);
+        expect(await registry.checkRequest(MODEL_ID, 1, mode, policy.minFee, policy.maxInputBytes)).to.deep.equal([owner.address, 750n]);
       }
     });
 
@@ -410,7 +426,7 @@ describe("ModelRegistry", function () {
 
     it("reverts when the mode is not in the policy", async function () {
       const { registry, owner } = await loadFixture(deployModelRegistryFixture);
-      await registry.connect(owner).setPolicy(MODEL_ID, defaultPolicy({ allowedModes: (1 << Mode.OPTIMISTIC) | (1 << Mode.QUORUM) }));
+      await registry.connect(owner).setPolicy(MODEL_ID, exactPolicy({ allowedModes: (1 << Mode.OPTIMISTIC) | (1 << Mode.QUORUM) }));
       for (const mode of [Mode.NONE, Mode.ATTESTED]) {
         await expect(registry.checkRequest(MODEL_ID, 1, mode, 10n ** 16n, 0n))
           .to.be.revertedWithCustomError(registry, "ModeNotAllowed")
@@ -437,7 +453,7 @@ describe("ModelRegistry", function () {
   describe("settlementTermsOf", function () {
     it("returns the owner and audit rate, following policy and ownership changes", async function () {
       const { registry, owner, newOwner } = await loadFixture(deployModelRegistryFixture);
-      expect(await registry.settlementTermsOf(MODEL_ID)).to.deep.equal([owner.address, 250n]);
+      expect(await registry.settlementTermsOf(MODEL_ID)).to.deep.equal([owner.address, 750n]);
       await registry.connect(owner).setPolicy(MODEL_ID, defaultPolicy({ auditRateBps: 1234 }));
       await registry.connect(owner).transferModelOwnership(MODEL_ID, newOwner.address);
       await registry.connect(newOwner).acceptModelOwnership(MODEL_ID);
@@ -463,6 +479,16 @@ describe("ModelRegistry", function () {
       await expect(registry.policyOf(UNKNOWN_ID)).to.be.revertedWithCustomError(registry, "UnknownModel").withArgs(UNKNOWN_ID);
     });
 
+    it("digestOf gives a version's digest, and zero for an unknown version or model", async function () {
+      const { registry, owner, digest } = await loadFixture(deployModelRegistryFixture);
+      const v2 = digestOf("model-v2");
+      await registry.connect(owner).publishVersion(MODEL_ID, v2, "ipfs://v2");
+      expect(await registry.digestOf(MODEL_ID, 1)).to.equal(digest);
+      expect(await registry.digestOf(MODEL_ID, 2)).to.equal(v2);
+      expect(await registry.digestOf(MODEL_ID, 3)).to.equal(ethers.ZeroHash);
+      expect(await registry.digestOf(UNKNOWN_ID, 1)).to.equal(ethers.ZeroHash);
+    });
+
     it("versionOf reverts when the version does not exist", async function () {
       const { registry } = await loadFixture(deployModelRegistryFixture);
       await expect(registry.versionOf(MODEL_ID, 2)).to.be.revertedWithCustomError(registry, "UnknownVersion").withArgs(MODEL_ID, 2n);
@@ -478,6 +504,8 @@ describe("ModelRegistry", function () {
       expect(await registry.MAX_VERSIONS()).to.equal(65_535n);
       expect(await registry.MAX_MODELS()).to.equal(2n ** 24n - 1n);
       expect(await registry.ALL_MODES()).to.equal(0x0fn);
+      expect(await registry.MIN_AUDIT_RATE_BPS()).to.equal(500n);
+      expect(await registry.MAX_AUDIT_RATE_BPS()).to.equal(2_000n);
     });
   });
 });
