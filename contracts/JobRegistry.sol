@@ -359,7 +359,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     // ================================================================ internal: requests
 
     function _request(RequestParams calldata p) private returns (uint256 jobId) {
-        bytes32 inputHash = _checkRequest(p);
+        (bytes32 inputHash, uint16 policyVersion) = _checkRequest(p);
         jobId = ++_jobCount;
         Job storage job = _jobs[jobId];
         job.requester = msg.sender;
@@ -373,13 +373,13 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         job.version = p.version;
         job.mode = p.mode;
         if (p.mode == Mode.ATTESTED) job.inputHash = inputHash;
-        emit JobRequested(jobId, msg.sender, p.modelId, p, inputHash);
+        emit JobRequested(jobId, msg.sender, p.modelId, p, inputHash, policyVersion);
         _assign(jobId, job, address(0));
         // Effects are done; the pull comes last and the call is nonReentrant.
         TOKEN.safeTransferFrom(msg.sender, address(VAULT), p.fee);
     }
 
-    function _checkRequest(RequestParams calldata p) private view returns (bytes32 inputHash) {
+    function _checkRequest(RequestParams calldata p) private view returns (bytes32 inputHash, uint16 policyVersion) {
         uint256 inputSize;
         if (p.input.length != 0) {
             if (p.inputHash != bytes32(0) || bytes(p.inputURI).length != 0) revert InputBothInlineAndByReference();
@@ -406,7 +406,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         if (p.callbackGasLimit > MAX_CALLBACK_GAS || (p.callback == address(0) && p.callbackGasLimit != 0)) {
             revert InvalidCallbackGas(p.callback, p.callbackGasLimit);
         }
-        MODELS.checkRequest(p.modelId, p.version, p.mode, p.fee, inputSize);
+        (, , policyVersion) = MODELS.checkRequest(p.modelId, p.version, p.mode, p.fee, inputSize);
     }
 
     /// @dev Draws the executor(s) of a job, excluding `previous`; leaves it Unassigned if too few

@@ -32,11 +32,14 @@ contract ModelRegistry is IModelRegistry {
     struct Model {
         address owner; // 20 bytes
         uint16 versionCount; // 2 bytes, same slot
+        uint16 policyVersion; // 2 bytes, same slot: the current policy (every change adds one)
     }
 
     uint256 private _modelCount;
     mapping(uint256 modelId => Model) private _models;
-    mapping(uint256 modelId => ModelPolicy) private _policies;
+    // Every policy a model ever had: a job pins the version current at its request, so a change
+    // never applies to live jobs (verifiers judge a job by its pinned policy).
+    mapping(uint256 modelId => mapping(uint16 policyVersion => ModelPolicy)) private _policies;
     mapping(uint256 modelId => mapping(uint16 version => ModelVersion)) private _versions;
     mapping(uint256 modelId => address) private _pendingOwners;
     mapping(bytes32 digest => uint256 packed) private _digestIndex; // modelId << 16 | version
@@ -63,10 +66,10 @@ contract ModelRegistry is IModelRegistry {
         _checkPolicy(policy);
         if (_modelCount == MAX_MODELS) revert TooManyModels(MAX_MODELS);
         modelId = ++_modelCount;
-        _models[modelId] = Model({owner: msg.sender, versionCount: 0});
-        _policies[modelId] = policy;
+        _models[modelId] = Model({owner: msg.sender, versionCount: 0, policyVersion: 1});
+        _policies[modelId][1] = policy;
         emit ModelRegistered(modelId, msg.sender, digest, uri);
-        emit PolicySet(modelId, policy);
+        emit PolicySet(modelId, 1, policy);
         _addVersion(modelId, digest, uri);
     }
 
@@ -91,8 +94,13 @@ contract ModelRegistry is IModelRegistry {
     /// @inheritdoc IModelRegistry
     function setPolicy(uint256 modelId, ModelPolicy calldata policy) external onlyModelOwner(modelId) {
         _checkPolicy(policy);
-        _policies[modelId] = policy;
-        emit PolicySet(modelId, policy);
+        Model storage model = _models[modelId];
+        // INVARIANT: a policy version, once pinned by a job, never changes: a change is a new version.
+        if (model.policyVersion == type(uint16).max) revert TooManyVersions(modelId);
+        uint16 policyVersion = model.policyVersion + 1;
+        model.policyVersion = policyVersion;
+        _policies[modelId][policyVersion] = policy;
+        emit PolicySet(modelId, policyVersion, policy);
     }
 
     /// @inheritdoc IModelRegistry
@@ -118,13 +126,14 @@ contract ModelRegistry is IModelRegistry {
         Mode mode,
         uint96 fee,
         uint256 inputSize
-    ) external view returns (address owner, uint16 auditRateBps) {
+    ) external view returns (address owner, uint16 auditRateBps, uint16 policyVersion) {
         Model storage model = _models[modelId];
         owner = model.owner;
         if (owner == address(0)) revert UnknownModel(modelId);
         if (version == 0 || version > model.versionCount) revert UnknownVersion(modelId, version);
         if (_versions[modelId][version].deprecated) revert VersionDeprecated(modelId, version);
-        ModelPolicy storage policy = _policies[modelId];
+        policyVersion = model.policyVersion;
+        ModelPolicy storage policy = _policies[modelId][policyVersion];
         if (policy.allowedModes & (uint8(1) << uint8(mode)) == 0) revert ModeNotAllowed(modelId, mode);
         if (fee < policy.minFee) revert FeeBelowModelMinimum(fee, policy.minFee);
         if (inputSize > policy.maxInputBytes) revert InputTooLarge(inputSize, policy.maxInputBytes);
@@ -133,7 +142,8 @@ contract ModelRegistry is IModelRegistry {
 
     /// @inheritdoc IModelRegistry
     function settlementTermsOf(uint256 modelId) external view returns (address owner, uint16 auditRateBps) {
-        return (_models[modelId].owner, _policies[modelId].auditRateBps);
+        Model storage model = _models[modelId];
+        return (model.owner, _policies[modelId][model.policyVersion].auditRateBps);
     }
 
     /// @inheritdoc IModelRegistry
@@ -143,8 +153,22 @@ contract ModelRegistry is IModelRegistry {
 
     /// @inheritdoc IModelRegistry
     function policyOf(uint256 modelId) external view returns (ModelPolicy memory) {
-        if (_models[modelId].owner == address(0)) revert UnknownModel(modelId);
-        return _policies[modelId];
+        Model storage model = _models[modelId];
+        if (model.owner == address(0)) revert UnknownModel(modelId);
+        return _policies[modelId][model.policyVersion];
+    }
+
+    /// @inheritdoc IModelRegistry
+    function policyAt(uint256 modelId, uint16 policyVersion) external view returns (ModelPolicy memory) {
+        Model storage model = _models[modelId];
+        if (model.owner == address(0)) revert UnknownModel(modelId);
+        if (policyVersion == 0 || policyVersion > model.policyVersion) revert UnknownPolicyVersion(modelId, policyVersion);
+        return _policies[modelId][policyVersion];
+    }
+
+    /// @inheritdoc IModelRegistry
+    function policyVersionOf(uint256 modelId) external view returns (uint16) {
+        return _models[modelId].policyVersion;
     }
 
     /// @inheritdoc IModelRegistry

@@ -114,13 +114,15 @@ interface IJobRegistry is IGoverned {
     /// @notice Thrown when the result verifier rejects a proof.
     error ProofRejected(uint256 jobId);
 
-    /// @notice Emitted when a job is requested; carries everything a node needs to run it.
+    /// @notice Emitted when a job is requested; carries everything a node needs to run it, and the
+    ///         model's policy version it pinned (verifiers judge it by `ModelRegistry.policyAt`).
     event JobRequested(
         uint256 indexed jobId,
         address indexed requester,
         uint256 indexed modelId,
         RequestParams params,
-        bytes32 inputHash
+        bytes32 inputHash,
+        uint16 policyVersion
     );
     /// @notice Emitted when executors are assigned; `phaseEnd` is their deadline.
     event JobAssigned(uint256 indexed jobId, address[] executors, uint32 phaseEnd, uint8 attempt);

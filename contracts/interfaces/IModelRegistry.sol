@@ -28,6 +28,8 @@ interface IModelRegistry {
         string uri; // file://, http(s):// or ipfs://
     }
 
+    /// @notice Thrown when a model has no such policy version.
+    error UnknownPolicyVersion(uint256 modelId, uint16 policyVersion);
     /// @notice Thrown when a digest is zero.
     error ZeroDigest();
     /// @notice Thrown when a URI is empty or longer than `MAX_URI_LENGTH`.
@@ -63,8 +65,9 @@ interface IModelRegistry {
     event VersionPublished(uint256 indexed modelId, uint16 indexed version, bytes32 indexed digest, string uri);
     /// @notice Emitted when a version stops taking new jobs.
     event ModelVersionDeprecated(uint256 indexed modelId, uint16 indexed version);
-    /// @notice Emitted when a model's policy is set (at registration and on every change).
-    event PolicySet(uint256 indexed modelId, ModelPolicy policy);
+    /// @notice Emitted when a model's policy is set (version 1 at registration; each change adds a
+    ///         version, and jobs keep the version current at their request).
+    event PolicySet(uint256 indexed modelId, uint16 indexed policyVersion, ModelPolicy policy);
     /// @notice Emitted when an owner nominates a new owner.
     event OwnershipTransferStarted(uint256 indexed modelId, address indexed from, address indexed to);
     /// @notice Emitted when the nominated owner accepts.
@@ -88,7 +91,9 @@ interface IModelRegistry {
     /// @notice Marks a version as deprecated: it takes no new jobs; running jobs are unaffected.
     function deprecateVersion(uint256 modelId, uint16 version) external;
 
-    /// @notice Replaces a model's policy. Jobs already requested keep the terms they were checked against.
+    /// @notice Sets a model's policy as a new policy version. Jobs already requested keep the version
+    ///         they pinned (verifiers judge them by it); only the audit rate that settles an
+    ///         OPTIMISTIC job is read at settlement (always within the registry's 5%-20% band).
     function setPolicy(uint256 modelId, ModelPolicy calldata policy) external;
 
     /// @notice Nominates `newOwner`; ownership moves only when they accept.
@@ -101,13 +106,14 @@ interface IModelRegistry {
     /// @dev Reverts with the named error of the first rule broken.
     /// @return owner The model's owner, paid the model share of the fee.
     /// @return auditRateBps The model's audit rate.
+    /// @return policyVersion The policy version the job pins (see `policyAt`).
     function checkRequest(
         uint256 modelId,
         uint16 version,
         Mode mode,
         uint96 fee,
         uint256 inputSize
-    ) external view returns (address owner, uint16 auditRateBps);
+    ) external view returns (address owner, uint16 auditRateBps, uint16 policyVersion);
 
     /// @notice What settling a job needs in one read: the model's owner and audit rate (zeros when
     ///         the model does not exist).
@@ -116,8 +122,14 @@ interface IModelRegistry {
     /// @notice The owner of model `modelId` (zero when it does not exist).
     function ownerOf(uint256 modelId) external view returns (address);
 
-    /// @notice The policy of model `modelId`.
+    /// @notice The current policy of model `modelId` (the one new requests pin).
     function policyOf(uint256 modelId) external view returns (ModelPolicy memory);
+
+    /// @notice Policy version `policyVersion` of model `modelId`: what a job that pinned it is judged by.
+    function policyAt(uint256 modelId, uint16 policyVersion) external view returns (ModelPolicy memory);
+
+    /// @notice The current policy version of model `modelId` (1 at registration; zero for an unknown model).
+    function policyVersionOf(uint256 modelId) external view returns (uint16);
 
     /// @notice One version of a model.
     function versionOf(uint256 modelId, uint16 version) external view returns (ModelVersion memory);

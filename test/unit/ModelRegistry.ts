@@ -3,7 +3,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers, network } from "hardhat";
 import { ModelRegistry__factory } from "../../typechain-types";
 import type { IModelRegistry } from "../../typechain-types/contracts/ModelRegistry";
-import { ALL_BUT_QUORUM, defaultPolicy, exactPolicy, Mode } from "../fixtures/protocol";
+import { ALL_BUT_QUORUM, defaultPolicy, exactPolicy, MIN_AUDIT_RATE_BPS, Mode } from "../fixtures/protocol";
 
 const MODEL_ID = 1n;
 const UNKNOWN_ID = 99n;
@@ -35,7 +35,7 @@ function outputTuple(p: IModelRegistry.ModelPolicyStructOutput) {
 /** A registry with model 1 (version 1) registered by `owner` under an exact policy that allows every mode. */
 async function deployModelRegistryFixture() {
   const [deployer, owner, other, newOwner] = await ethers.getSigners();
-  const registry = await new ModelRegistry__factory(deployer).deploy();
+  const registry = await new ModelRegistry__factory(deployer).deploy(MIN_AUDIT_RATE_BPS);
   const digest = digestOf("model-v1");
   const uri = "ipfs://bafy-model-v1";
   const policy = exactPolicy({ auditRateBps: 750, minFee: 1000n, maxInputBytes: 4096 });
@@ -65,7 +65,7 @@ describe("ModelRegistry", function () {
         .to.emit(registry, "ModelRegistered")
         .withArgs(2n, other.address, digest, "https://models.example/2.onnx")
         .and.to.emit(registry, "PolicySet")
-        .withArgs(2n, tuple(policy))
+        .withArgs(2n, 1n, tuple(policy))
         .and.to.emit(registry, "VersionPublished")
         .withArgs(2n, 1n, digest, "https://models.example/2.onnx");
       expect(await registry.modelCount()).to.equal(2n);
@@ -272,12 +272,24 @@ describe("ModelRegistry", function () {
   });
 
   describe("setPolicy", function () {
-    it("replaces the policy and emits PolicySet", async function () {
-      const { registry, owner } = await loadFixture(deployModelRegistryFixture);
+    it("adds a policy version, emits PolicySet with it, and new requests pin it", async function () {
+      const { registry, owner, policy } = await loadFixture(deployModelRegistryFixture);
       const next = exactPolicy({ allowedModes: 1 << Mode.QUORUM, auditRateBps: 9, minFee: 5n, maxInputBytes: 10 });
-      await expect(registry.connect(owner).setPolicy(MODEL_ID, next)).to.emit(registry, "PolicySet").withArgs(MODEL_ID, tuple(next));
+      await expect(registry.connect(owner).setPolicy(MODEL_ID, next)).to.emit(registry, "PolicySet").withArgs(MODEL_ID, 2n, tuple(next));
       expect(outputTuple(await registry.policyOf(MODEL_ID))).to.deep.equal(tuple(next));
-      expect(await registry.checkRequest(MODEL_ID, 1, Mode.QUORUM, 5n, 10n)).to.deep.equal([owner.address, 9n]);
+      expect(await registry.policyVersionOf(MODEL_ID)).to.equal(2n);
+      expect(await registry.checkRequest(MODEL_ID, 1, Mode.QUORUM, 5n, 10n)).to.deep.equal([owner.address, 9n, 2n]);
+      // A job that pinned version 1 is still judged by it (issue 10: policy changes applied to live jobs).
+      expect(outputTuple(await registry.policyAt(MODEL_ID, 1))).to.deep.equal(tuple(policy));
+      expect(outputTuple(await registry.policyAt(MODEL_ID, 2))).to.deep.equal(tuple(next));
+    });
+
+    it("reverts policyAt for a version that does not exist (0 or past the current one) and an unknown model", async function () {
+      const { registry } = await loadFixture(deployModelRegistryFixture);
+      for (const v of [0n, 2n]) {
+        await expect(registry.policyAt(MODEL_ID, v)).to.be.revertedWithCustomError(registry, "UnknownPolicyVersion").withArgs(MODEL_ID, v);
+      }
+      await expect(registry.policyAt(UNKNOWN_ID, 1)).to.be.revertedWithCustomError(registry, "UnknownModel").withArgs(UNKNOWN_ID);
     });
 
     it("reverts when the policy is invalid", async function () {
@@ -358,7 +370,7 @@ describe("ModelRegistry", function () {
         .withArgs(MODEL_ID, owner.address);
       await expect(registry.connect(newOwner).deprecateVersion(MODEL_ID, 1)).to.emit(registry, "ModelVersionDeprecated");
       await registry.connect(newOwner).publishVersion(MODEL_ID, digestOf("v2"), "ipfs://v2");
-      expect(await registry.checkRequest(MODEL_ID, 2, Mode.NONE, 1000n, 0n)).to.deep.equal([newOwner.address, 750n]);
+      expect(await registry.checkRequest(MODEL_ID, 2, Mode.NONE, 1000n, 0n)).to.deep.equal([newOwner.address, 750n, 1n]);
     });
 
     it("reverts when the caller is not the nominee", async function () {
@@ -393,10 +405,10 @@ describe("ModelRegistry", function () {
   });
 
   describe("checkRequest", function () {
-    it("returns the owner and audit rate for every allowed mode, at the fee and size bounds", async function () {
+    it("returns the owner, audit rate and policy version for every allowed mode, at the fee and size bounds", async function () {
       const { registry, owner, policy } = await loadFixture(deployModelRegistryFixture);
       for (const mode of Object.values(Mode)) {
-        expect(await registry.checkRequest(MODEL_ID, 1, mode, policy.minFee, policy.maxInputBytes)).to.deep.equal([owner.address, 750n]);
+        expect(await registry.checkRequest(MODEL_ID, 1, mode, policy.minFee, policy.maxInputBytes)).to.deep.equal([owner.address, 750n, 1n]);
       }
     });
 

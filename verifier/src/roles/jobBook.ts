@@ -27,6 +27,8 @@ export interface JobRequest {
   inputHash: string;
   /** The size the requester declared for a by-reference input (0 for an inline input). */
   inputSize: number;
+  /** The model policy version the job pinned at its request: the tolerances it is judged by. */
+  policyVersion: number;
 }
 
 /**
@@ -167,5 +169,6 @@ function toRequest(args: JobRequestedEvent.OutputObject): JobRequest {
     inputURI: p.inputURI,
     inputHash: args.inputHash,
     inputSize: input.length > 0 ? 0 : Number(p.inputSize),
+    policyVersion: Number(args.policyVersion),
   };
 }

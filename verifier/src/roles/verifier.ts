@@ -183,7 +183,8 @@ export class Verifier {
       claimed = fetched.bytes;
     }
     const request = await this.ctx.book.request(jobId);
-    const policy = await this.ctx.contracts.models.policyOf(request.modelId);
+    // The policy the job pinned at its request: a later change never applies to a live job.
+    const policy = await this.ctx.contracts.models.policyAt(request.modelId, request.policyVersion);
     const tolerance: TolerancePolicy = { exact: policy.exact, absTolerance: policy.absTolerance, relTolerance: policy.relTolerance };
     const cmp = compareOutputs(claimed, mine.bytes, tolerance);
     return { kind: "checked", equal: cmp.equal, reason: cmp.reason };
