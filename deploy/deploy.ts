@@ -10,10 +10,11 @@
  *      call through the timelock (salt derived from the calldata, no predecessor). On a later run,
  *      an operation that became ready is executed, and one still waiting is reported, not resent.
  *      (When the deployer itself is GOVERNANCE, as with deployProtocol, the setter is called
- *      directly.) A differing immutable (the token, JobRegistry.EXECUTOR_COLLATERAL) is an error:
- *      it needs a fresh deploy.
- *   4. Write the deployment file: the verifier's format (with `timelock`) plus `deployer`,
- *      `parameters` and each contract's `constructorArgs` (what explorer verification needs).
+ *      directly.) A differing immutable (the token, the JobRegistry's collateral terms, the
+ *      ModelRegistry's MIN_AUDIT_RATE_BPS) is an error: it needs a fresh deploy.
+ *   4. Write the deployment file: the verifier's format (with `timelock` and `jobParams`, the
+ *      library the JobRegistry links) plus `deployer`, `parameters` and each contract's
+ *      `constructorArgs` (what explorer verification needs).
  *
  * A second run with the same parameters sends no transaction.
  */
@@ -46,8 +47,8 @@ export interface DeploymentRecord extends Deployment {
   constructorArgs: Partial<Record<RecordedName, unknown[]>>;
 }
 
-/** The contracts of the verifier's file, and the timelock. */
-export type RecordedName = ContractName | "timelock";
+/** The contracts of the verifier's file, the timelock and the JobParams library. */
+export type RecordedName = ContractName | "timelock" | "jobParams";
 
 export interface DeployOptions {
   deployer: Signer;
@@ -86,6 +87,7 @@ export class DeployError extends Error {
 /** Contract names as the verifier's deployment file spells them, with their Solidity sources. */
 export const SOURCES: Record<RecordedName, string> = {
   timelock: "contracts/governance/GlassboxTimelock.sol:GlassboxTimelock",
+  jobParams: "contracts/libraries/JobParams.sol:JobParams",
   token: "contracts/GlassboxToken.sol:GlassboxToken",
   modelRegistry: "contracts/ModelRegistry.sol:ModelRegistry",
   stakeManager: "contracts/StakeManager.sol:StakeManager",
@@ -120,6 +122,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   let governance: string;
   let deploymentBlock: number;
   let constructorArgs: DeploymentRecord["constructorArgs"];
+  let jobParams: string | undefined;
   let sent = 0;
   if (existing) {
     log(`reusing the contracts in ${shown(file)}`);
@@ -127,6 +130,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     governance = await checkImmutables(protocol, params, source, file, existing.timelock);
     deploymentBlock = existing.deploymentBlock;
     constructorArgs = existing.constructorArgs ?? {};
+    jobParams = existing.jobParams;
   } else {
     const treasury = params.treasury ?? deployer;
     const g = params.governance;
@@ -138,6 +142,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     record(`GlassboxTimelock deployed at ${governance}`);
     protocol = await deployContracts(opts.deployer, params, treasury, params.token ?? undefined, governance);
     deploymentBlock = timelockReceipt!.blockNumber;
+    jobParams = linkedJobParams(protocol);
+    sent += 1; // deployContracts deploys the library before the JobRegistry
+    record(`JobParams deployed at ${jobParams}`);
     for (const [name, contract] of contractsOf(protocol)) {
       const receipt = await contract.deploymentTransaction()?.wait();
       if (!receipt) continue; // the existing token
@@ -164,6 +171,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     deploymentBlock,
     contracts: await addressesOf(protocol),
     ...(governance === deployer ? {} : { timelock: governance }),
+    ...(jobParams ? { jobParams } : {}),
     deployer: existing?.deployer ?? deployer,
     parameters: paramsToJson({ ...params, treasury: params.treasury ?? deployer }),
     constructorArgs,
@@ -199,7 +207,8 @@ async function reusable(file: string, chainId: number, provider: Provider, log: 
     log(`${shown(file)} is for chain ${deployment.chainId}, not ${chainId}: deploying fresh`);
     return undefined;
   }
-  for (const [name, address] of Object.entries({ ...deployment.contracts, ...(deployment.timelock ? { timelock: deployment.timelock } : {}) })) {
+  const extra = { ...(deployment.timelock ? { timelock: deployment.timelock } : {}), ...(deployment.jobParams ? { jobParams: deployment.jobParams } : {}) };
+  for (const [name, address] of Object.entries({ ...deployment.contracts, ...extra })) {
     if ((await provider.getCode(address)) === "0x") {
       log(`${shown(file)}: no code at ${name} ${address} (a restarted devnet?): deploying fresh`);
       return undefined;
@@ -239,9 +248,14 @@ async function checkImmutables(p: Protocol, params: NetworkParams, source: strin
     if (g !== governance) differ.push(`${name}.GOVERNANCE is ${g}, not the JobRegistry's ${governance}`);
   }
   if (timelock !== undefined && timelock !== governance) differ.push(`the contracts' GOVERNANCE is ${governance} but ${shown(file)} records the timelock ${timelock}`);
-  const collateral = await p.jobs.EXECUTOR_COLLATERAL();
-  if (collateral !== params.executorCollateral) {
-    differ.push(`JobRegistry.EXECUTOR_COLLATERAL is ${collateral} on-chain but ${source} set executorCollateral to ${params.executorCollateral}`);
+  const immutables = [
+    ["JobRegistry.EXECUTOR_COLLATERAL", await p.jobs.EXECUTOR_COLLATERAL(), "collateral.minimum", params.collateral.minimum],
+    ["JobRegistry.COLLATERAL_MULTIPLE_BPS", await p.jobs.COLLATERAL_MULTIPLE_BPS(), "collateral.multipleBps", params.collateral.multipleBps],
+    ["JobRegistry.MAX_COLLATERAL", await p.jobs.MAX_COLLATERAL(), "collateral.maximum", params.collateral.maximum],
+    ["ModelRegistry.MIN_AUDIT_RATE_BPS", await p.models.MIN_AUDIT_RATE_BPS(), "minAuditRateBps", params.minAuditRateBps],
+  ] as const;
+  for (const [name, onChain, field, wanted] of immutables) {
+    if (String(onChain) !== String(wanted)) differ.push(`${name} is ${onChain} on-chain but ${source} set ${field} to ${wanted}`);
   }
   const token = await p.jobs.TOKEN();
   if (params.token !== null && token !== params.token) differ.push(`the token is ${token} on-chain but ${source} set token to ${params.token}`);
@@ -417,15 +431,27 @@ async function constructorArgsOf(p: Protocol, params: NetworkParams, deployer: s
   const a = await addressesOf(p);
   const json = paramsToJson(params);
   const args: DeploymentRecord["constructorArgs"] = {
-    modelRegistry: [],
+    jobParams: [],
+    modelRegistry: [json.minAuditRateBps],
     stakeManager: [a.token, admin, json.minExecutorStake, json.minVerifierStake, json.unbondingPeriod],
     paymentVault: [a.token, admin, treasury],
     disputeManager: [a.token, a.stakeManager, a.paymentVault, admin, json.disputes],
     quorumManager: [],
-    jobRegistry: [a.token, a.modelRegistry, a.stakeManager, a.disputeManager, a.quorumManager, a.paymentVault, admin, json.executorCollateral, json.jobs],
+    jobRegistry: [a.token, a.modelRegistry, a.stakeManager, a.disputeManager, a.quorumManager, a.paymentVault, admin, json.collateral, json.jobs],
   };
   if (params.token === null) args.token = [deployer];
   return args;
+}
+
+/**
+ * The JobParams library the JobRegistry was deployed with: the address linked in place of the first
+ * library placeholder of JobRegistry__factory.bytecode, read from the deployment transaction.
+ */
+function linkedJobParams(p: Protocol): string {
+  const data = p.jobs.deploymentTransaction()?.data;
+  const at = JobRegistry__factory.bytecode.indexOf("__$");
+  if (!data || at < 0) throw new DeployError("cannot read the JobParams library from the JobRegistry's deployment transaction");
+  return getAddress(`0x${data.slice(at, at + 40)}`);
 }
 
 /** `file` relative to the working directory when it is below it, else as given. */

@@ -9,6 +9,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { getAddress } from "ethers";
+import { catchProbability, decimal, invalidVerdictProbability, leastMultipleBps } from "./economics";
 import type { ProtocolParams } from "./protocol";
 
 /** Networks that deploy their own GlassboxToken (and may use the faucet). */
@@ -29,6 +30,9 @@ export const BOUNDS = {
   maxAttempts: 5, // JobRegistry.MAX_ATTEMPTS
   maxCommittee: 15, // DisputeManager.MAX_COMMITTEE
   bps: 10_000, // FeeSplit.BPS
+  minCollateralMultipleBps: 10_000, // JobParams.checkCollateral: at least 1x the fee
+  maxCollateralMultipleBps: 10_000_000, // JobParams.MAX_COLLATERAL_MULTIPLE_BPS: 1,000x the fee
+  maxAuditRateBps: 2_000, // ModelRegistry.MAX_AUDIT_RATE_BPS
 } as const;
 
 export interface JobParams {
@@ -53,6 +57,14 @@ export interface DisputeParams {
   challengeBond: bigint;
   voterSlash: bigint;
   auditReward: bigint;
+  bounty: bigint;
+}
+
+/** JobRegistry's immutable CollateralTerms. */
+export interface CollateralParams {
+  minimum: bigint;
+  multipleBps: number;
+  maximum: bigint;
 }
 
 /** The TimelockController that governs a deployment (deploy/README.md). */
@@ -73,6 +85,8 @@ export interface NetworkParams extends ProtocolParams {
   treasury: string | null;
   governance: GovernanceParams;
   unbondingPeriod: number;
+  minAuditRateBps: number;
+  collateral: CollateralParams;
   jobs: JobParams;
   disputes: DisputeParams;
 }
@@ -112,7 +126,7 @@ export function loadParams(network: string, file = paramsFile(network)): Network
   return parseParams(json, network, shown);
 }
 
-const TOP_FIELDS = ["token", "treasury", "governance", "minExecutorStake", "minVerifierStake", "unbondingPeriod", "executorCollateral", "jobs", "disputes"];
+const TOP_FIELDS = ["token", "treasury", "governance", "minExecutorStake", "minVerifierStake", "unbondingPeriod", "minAuditRateBps", "collateral", "jobs", "disputes"];
 
 /** Validates a parsed parameter document for `network`; `source` names it in errors. */
 export function parseParams(json: unknown, network: string, source: string): NetworkParams {
@@ -120,7 +134,7 @@ export function parseParams(json: unknown, network: string, source: string): Net
   const root = object(json, "root", bad);
   checkKeys(root, TOP_FIELDS, "", bad);
   const r = reader(root, "", bad);
-  const executorCollateral = r.amount("executorCollateral", 1n, BOUNDS.maxAmount);
+  const collateral = parseCollateral(object(root.collateral, "collateral", bad), bad);
   const p: NetworkParams = {
     token: tokenField(root.token, network, source, bad),
     treasury: r.optionalAddress("treasury"),
@@ -128,8 +142,9 @@ export function parseParams(json: unknown, network: string, source: string): Net
     minExecutorStake: r.amount("minExecutorStake", 1n, BOUNDS.maxMinStake),
     minVerifierStake: r.amount("minVerifierStake", 1n, BOUNDS.maxMinStake),
     unbondingPeriod: r.integer("unbondingPeriod", BOUNDS.minUnbonding, BOUNDS.maxUnbonding, "seconds"),
-    executorCollateral,
-    jobs: parseJobs(object(root.jobs, "jobs", bad), executorCollateral, bad),
+    minAuditRateBps: r.integer("minAuditRateBps", 0, BOUNDS.maxAuditRateBps, "basis points"),
+    collateral,
+    jobs: parseJobs(object(root.jobs, "jobs", bad), collateral.minimum, bad),
     disputes: parseDisputes(object(root.disputes, "disputes", bad), bad),
   };
   const longest = longestSlashableWindow(p);
@@ -140,6 +155,7 @@ export function parseParams(json: unknown, network: string, source: string): Net
   if (p.governance.minDelay < floor) {
     throw bad("governance.minDelay", `must be at least unbondingPeriod + the longest slashable window, ${p.unbondingPeriod} + ${longest} = ${floor} s (so that stakers can leave before a queued change lands), got ${p.governance.minDelay}`);
   }
+  checkEconomics(p, bad);
   return p;
 }
 
@@ -154,12 +170,47 @@ export function longestSlashableWindow(p: Pick<NetworkParams, "jobs" | "disputes
   return executionWindow + Math.max(challengeWindow, revealWindow) + p.disputes.commitWindow + p.disputes.revealWindow;
 }
 
+/**
+ * Rejects parameters under which a wrong OPTIMISTIC answer can pay in expectation (deploy/economics.ts,
+ * docs/ARCHITECTURE.md): q = minAuditRateBps, h from disputes.committeeSize, b = disputes.bounty /
+ * collateral.minimum must leave collateral.multipleBps above (1 − q·h) / (q·h·(1 − b)).
+ */
+function checkEconomics(p: NetworkParams, bad: Bad): void {
+  const { minimum, multipleBps } = p.collateral;
+  const k = p.disputes.committeeSize;
+  if (p.minAuditRateBps === 0) {
+    throw bad("minAuditRateBps", "must be above 0: with no audit a wrong OPTIMISTIC answer is never caught, so no collateral makes it lose money");
+  }
+  if (p.disputes.bounty >= minimum) {
+    throw bad("disputes.bounty", `must be below collateral.minimum ${minimum}, got ${p.disputes.bounty}: a cheater's own challenger could win back the whole collateral`);
+  }
+  const least = leastMultipleBps(minimum, p.disputes.bounty, p.minAuditRateBps, k)!;
+  if (BigInt(multipleBps) < least) {
+    const h = decimal(invalidVerdictProbability(k));
+    const qh = decimal(catchProbability(p.minAuditRateBps, k), 6);
+    const b = decimal({ num: p.disputes.bounty, den: minimum });
+    throw bad("collateral.multipleBps", `must be at least ${least} for a wrong OPTIMISTIC answer to lose money at every fee (q = minAuditRateBps ${p.minAuditRateBps} bps, h = ${h} for a committee of ${k}, q·h = ${qh}, b = disputes.bounty / collateral.minimum = ${b}; docs/ARCHITECTURE.md), got ${multipleBps}`);
+  }
+}
+
 /** The parameters as written to a file: the same schema, amounts as plain base-unit strings. */
 export function paramsToJson(p: NetworkParams): Record<string, unknown> {
   return JSON.parse(JSON.stringify(p, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as Record<string, unknown>;
 }
 
-function parseJobs(o: Record<string, unknown>, executorCollateral: bigint, bad: Bad): JobParams {
+function parseCollateral(o: Record<string, unknown>, bad: Bad): CollateralParams {
+  checkKeys(o, ["minimum", "multipleBps", "maximum"], "collateral.", bad);
+  const r = reader(o, "collateral.", bad);
+  // JobParams.checkCollateral: 0 < minimum <= maximum <= MAX_AMOUNT, 1x <= multiple <= 1,000x.
+  const maximum = r.amount("maximum", 1n, BOUNDS.maxAmount);
+  return {
+    minimum: r.amount("minimum", 1n, maximum),
+    multipleBps: r.integer("multipleBps", BOUNDS.minCollateralMultipleBps, BOUNDS.maxCollateralMultipleBps, "basis points"),
+    maximum,
+  };
+}
+
+function parseJobs(o: Record<string, unknown>, collateralMinimum: bigint, bad: Bad): JobParams {
   const fields = ["executionWindow", "challengeWindow", "revealWindow", "quorumSize", "maxAttempts", "verifierBps", "modelOwnerBps", "treasuryBps", "quorumWinnerShareBps", "minFee", "timeoutSlash"];
   checkKeys(o, fields, "jobs.", bad);
   const r = reader(o, "jobs.", bad);
@@ -174,7 +225,7 @@ function parseJobs(o: Record<string, unknown>, executorCollateral: bigint, bad: 
     treasuryBps: r.integer("treasuryBps", 0, BOUNDS.bps, "basis points"),
     quorumWinnerShareBps: r.integer("quorumWinnerShareBps", 0, BOUNDS.bps, "basis points"),
     minFee: r.amount("minFee", 1n, BOUNDS.maxAmount),
-    timeoutSlash: r.amount("timeoutSlash", 0n, executorCollateral),
+    timeoutSlash: r.amount("timeoutSlash", 0n, collateralMinimum),
   };
   if (jobs.quorumSize % 2 === 0) throw bad("jobs.quorumSize", `must be odd, got ${jobs.quorumSize}`);
   const shares = jobs.verifierBps + jobs.modelOwnerBps + jobs.treasuryBps;
@@ -194,17 +245,19 @@ function parseGovernance(o: Record<string, unknown>, bad: Bad): GovernanceParams
 }
 
 function parseDisputes(o: Record<string, unknown>, bad: Bad): DisputeParams {
-  const fields = ["committeeSize", "commitWindow", "revealWindow", "winnerShareBps", "challengeBond", "voterSlash", "auditReward"];
+  const fields = ["committeeSize", "commitWindow", "revealWindow", "winnerShareBps", "challengeBond", "voterSlash", "auditReward", "bounty"];
   checkKeys(o, fields, "disputes.", bad);
   const r = reader(o, "disputes.", bad);
+  const challengeBond = r.amount("challengeBond", 1n, BOUNDS.maxAmount);
   return {
     committeeSize: r.integer("committeeSize", 1, BOUNDS.maxCommittee),
     commitWindow: r.window("commitWindow"),
     revealWindow: r.window("revealWindow"),
     winnerShareBps: r.integer("winnerShareBps", 0, BOUNDS.bps, "basis points"),
-    challengeBond: r.amount("challengeBond", 1n, BOUNDS.maxAmount),
+    challengeBond,
     voterSlash: r.amount("voterSlash", 0n, BOUNDS.maxAmount),
     auditReward: r.amount("auditReward", 0n, BOUNDS.maxAmount),
+    bounty: r.amount("bounty", 0n, challengeBond), // DisputeManager: bounty <= challengeBond
   };
 }
 

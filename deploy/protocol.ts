@@ -42,8 +42,9 @@ export const DEVNET_PARAMS: ProtocolParams = {
   minVerifierStake: 100n * TOKEN,
   unbondingPeriod: 7 * 24 * 3600,
   minAuditRateBps: 500,
-  // A wrong OPTIMISTIC answer must lose money in expectation (docs): C > (1 - q) f / (q (1 - b)) with
-  // q = 5% (the least audit rate) and b = bounty / minimum = 10%, i.e. C > 21.1 f: 22x the fee.
+  // A wrong OPTIMISTIC answer must lose money in expectation (docs/ARCHITECTURE.md): C > (1 - q h) f /
+  // (q h (1 - b)) with q = 5% (the least audit rate), h = 0.972 (a committee of 3 against a 10% stake
+  // share) and b = bounty / minimum = 10%, i.e. C > 21.75 f: 22x the fee (loadParams checks it).
   collateral: { minimum: 20n * TOKEN, multipleBps: 220_000, maximum: 100_000n * TOKEN },
   jobs: {
     executionWindow: 600,

@@ -13,7 +13,7 @@ export interface ShippedParams {
   network: string;
   committeeSize: number;
   quorumSize: number;
-  /** Slashed from an executor whose result a committee finds Invalid. */
+  /** The least collateral slashed from an executor whose result a committee finds Invalid (collateral.minimum; fees above minimum / multiple lock more). */
   executorCollateralGlass: number;
   minFeeGlass: number;
   challengeBondGlass: number;
@@ -32,7 +32,7 @@ function glass(raw: string | number): number {
 }
 
 interface ParamsFile {
-  executorCollateral: string;
+  collateral: { minimum: string };
   jobs: { quorumSize: number; minFee: string };
   disputes: { committeeSize: number; challengeBond: string };
 }
@@ -49,7 +49,7 @@ export function shippedParams(): ShippedParams[] {
         network: f.replace(/\.json$/, ""),
         committeeSize: p.disputes.committeeSize,
         quorumSize: p.jobs.quorumSize,
-        executorCollateralGlass: glass(p.executorCollateral),
+        executorCollateralGlass: glass(p.collateral.minimum),
         minFeeGlass: glass(p.jobs.minFee),
         challengeBondGlass: glass(p.disputes.challengeBond),
       };

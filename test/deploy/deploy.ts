@@ -8,7 +8,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { deploy, DeployError, type DeploymentRecord } from "../../deploy/deploy";
 import { loadParams, paramsToJson, ParamsError, PARAMS_DIR, type NetworkParams } from "../../deploy/params";
 import { DEVNET_PARAMS } from "../../deploy/protocol";
-import { readDeployment } from "../../verifier/src/deployment";
+import { parseDeployment, readDeployment } from "../../verifier/src/deployment";
 import {
   DisputeManager__factory,
   GlassboxTimelock__factory,
@@ -88,9 +88,9 @@ function expectStruct(actual: Record<string, unknown>, expected: object): void {
 
 describe("deploy", function () {
   describe("a fresh deployment", function () {
-    it("deploys the timelock and seven contracts, wires four links, and records parameters, the timelock and constructor arguments", async function () {
+    it("deploys the timelock, the JobParams library and seven contracts, wires four links, and records parameters, the timelock, the library and constructor arguments", async function () {
       const { sent, record, deployer } = await deployed();
-      expect(sent).to.equal(12);
+      expect(sent).to.equal(13);
       expect(record.timelock).to.match(/^0x[0-9a-fA-F]{40}$/);
       expect(await ethers.provider.getCode(record.timelock!)).not.to.equal("0x");
       expect(record.constructorArgs.timelock).to.deep.equal([MIN_DELAY, [deployer.address], [deployer.address], ethers.ZeroAddress]);
@@ -98,8 +98,16 @@ describe("deploy", function () {
       expect(record.chainId).to.equal(31337);
       expect(record.deployer).to.equal(deployer.address);
       expect(record.parameters).to.deep.equal(paramsToJson({ ...loadParams("hardhat"), treasury: deployer.address }));
-      expect(Object.keys(record.constructorArgs).sort()).to.deep.equal([...Object.keys(record.contracts), "timelock"].sort());
+      expect(Object.keys(record.constructorArgs).sort()).to.deep.equal([...Object.keys(record.contracts), "timelock", "jobParams"].sort());
       expect(record.constructorArgs.jobRegistry![6]).to.equal(record.timelock);
+      // The new constructors: ModelRegistry(minAuditRateBps), JobRegistry(..., collateral terms, jobs).
+      expect(record.constructorArgs.modelRegistry).to.deep.equal([500]);
+      expect(record.constructorArgs.jobRegistry![7]).to.deep.equal({ minimum: "20000000000000000000", multipleBps: 220000, maximum: "100000000000000000000000" });
+      expect(record.constructorArgs.jobParams).to.deep.equal([]);
+      // The recorded library is the one the JobRegistry's code calls.
+      expect(record.jobParams).to.match(/^0x[0-9a-fA-F]{40}$/);
+      expect(await ethers.provider.getCode(record.jobParams!)).not.to.equal("0x");
+      expect(await ethers.provider.getCode(record.contracts.jobRegistry)).to.include(record.jobParams!.slice(2).toLowerCase());
       for (const address of Object.values(record.contracts)) expect(await ethers.provider.getCode(address)).not.to.equal("0x");
     });
 
@@ -247,28 +255,40 @@ describe("deploy", function () {
       expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, params })).sent).to.equal(0);
     });
 
-    it("refuses an immutable change (JobRegistry.EXECUTOR_COLLATERAL) and sends nothing", async function () {
+    it("refuses an immutable change (the collateral terms, the least audit rate) and sends nothing", async function () {
       const { deployer, file } = await deployed();
       const nonce = await deployer.getNonce();
-      const params = withParams((p) => (p.executorCollateral = 30n * 10n ** 18n));
-      await expect(deploy({ deployer, network: "hardhat", deploymentFile: file, params }))
-        .to.be.rejectedWith(DeployError, /JobRegistry\.EXECUTOR_COLLATERAL .*immutable, so this needs a fresh deployment \(pass --fresh/);
+      const changes: [string, (p: NetworkParams) => void, RegExp][] = [
+        ["collateral.minimum", (p) => (p.collateral.minimum = 30n * 10n ** 18n), /JobRegistry\.EXECUTOR_COLLATERAL is 20000000000000000000 on-chain but the parameters passed set collateral\.minimum to 30000000000000000000/],
+        ["collateral.multipleBps", (p) => (p.collateral.multipleBps = 300_000), /JobRegistry\.COLLATERAL_MULTIPLE_BPS is 220000 on-chain but the parameters passed set collateral\.multipleBps to 300000/],
+        ["collateral.maximum", (p) => (p.collateral.maximum = 10n ** 22n), /JobRegistry\.MAX_COLLATERAL is 100000000000000000000000 on-chain but the parameters passed set collateral\.maximum to 10000000000000000000000/],
+        ["minAuditRateBps", (p) => (p.minAuditRateBps = 1000), /ModelRegistry\.MIN_AUDIT_RATE_BPS is 500 on-chain but the parameters passed set minAuditRateBps to 1000/],
+      ];
+      for (const [field, change, named] of changes) {
+        const refused = new RegExp(`${named.source}.*: immutable, so this needs a fresh deployment \\(pass --fresh`);
+        await expect(deploy({ deployer, network: "hardhat", deploymentFile: file, params: withParams(change) }), field).to.be.rejectedWith(DeployError, refused);
+      }
       expect(await deployer.getNonce()).to.equal(nonce);
+      // --fresh deploys contracts with the new terms.
+      const params = withParams((p) => (p.collateral.multipleBps = 300_000));
+      await deploy({ deployer, network: "hardhat", deploymentFile: file, params, fresh: true });
+      const jobs = JobRegistry__factory.connect(readRecord(file).contracts.jobRegistry, ethers.provider);
+      expect(await jobs.COLLATERAL_MULTIPLE_BPS()).to.equal(300_000n);
     });
 
     it("deploys anew with fresh, or when the file is for another chain or its addresses have no code", async function () {
       const { deployer, file, record } = await deployed();
       const fresh = await deploy({ deployer, network: "hardhat", deploymentFile: file, fresh: true });
-      expect(fresh.sent).to.equal(12);
+      expect(fresh.sent).to.equal(13);
       expect(readRecord(file).contracts.jobRegistry).not.to.equal(record.contracts.jobRegistry);
 
       fs.writeFileSync(file, JSON.stringify({ ...record, chainId: 5 }));
-      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file })).sent).to.equal(12);
+      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file })).sent).to.equal(13);
 
       const nowhere = "0x000000000000000000000000000000000000dEaD";
       fs.writeFileSync(file, JSON.stringify({ ...record, contracts: { ...record.contracts, quorumManager: nowhere } }));
       const logged: string[] = [];
-      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, log: (l) => logged.push(l) })).sent).to.equal(12);
+      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, log: (l) => logged.push(l) })).sent).to.equal(13);
       expect(logged[0]).to.match(/no code at quorumManager/);
     });
   });
@@ -283,6 +303,12 @@ describe("deploy", function () {
       const deployment = readDeployment(file);
       expect(deployment.chainId).to.equal(31337);
       expect(deployment.contracts).to.deep.equal(readRecord(file).contracts);
+      expect(deployment.jobParams).to.equal(readRecord(file).jobParams);
+      // Files written before the library was recorded still parse; a malformed one names the field.
+      const { jobParams, ...older } = readRecord(file);
+      expect(jobParams).to.match(/^0x[0-9a-fA-F]{40}$/);
+      expect(parseDeployment(older, "older.json").jobParams).to.equal(undefined);
+      expect(() => parseDeployment({ ...older, jobParams: "0xnope" }, "bad.json")).to.throw(/deployment file bad\.json: jobParams "0xnope" is not an address/);
       for (const address of Object.values(deployment.contracts)) expect(await ethers.provider.getCode(address)).not.to.equal("0x");
     });
   });
@@ -312,9 +338,9 @@ describe("loadParams", function () {
   it("gives localhost short windows (a fast devnet) within the contracts' bounds, and the minimum unbonding period", async function () {
     const p = loadParams("localhost");
     const { record } = await deployed();
-    const jobs = JobRegistry__factory.connect(record.contracts.jobRegistry, ethers.provider);
+    const disputes = DisputeManager__factory.connect(record.contracts.disputeManager, ethers.provider);
     const stakes = StakeManager__factory.connect(record.contracts.stakeManager, ethers.provider);
-    const min = Number(await jobs.MIN_WINDOW());
+    const min = Number(await disputes.MIN_WINDOW()); // JobParams.MIN_WINDOW is the same 1 minute
     for (const w of [p.jobs.executionWindow, p.jobs.challengeWindow, p.jobs.revealWindow, p.disputes.commitWindow, p.disputes.revealWindow]) {
       expect(w).to.be.at.least(min).and.at.most(300);
     }
@@ -353,6 +379,45 @@ describe("loadParams", function () {
     expect(badFile((j) => ((j.governance as Record<string, unknown>).proposers = ["0xnope"]))).to.throw(ParamsError, /: governance\.proposers\[0\] "0xnope" is not an address/);
     expect(badFile((j) => delete j.governance)).to.throw(ParamsError, /: governance is missing/);
     expect(badFile((j) => (j.governance = 7200))).to.throw(ParamsError, /: governance must be a JSON object/);
+  });
+
+  it("rejects collateral terms outside JobParams.checkCollateral's bounds, naming the field", function () {
+    const collateral = (change: (c: Record<string, unknown>) => void) => badFile((j) => change(j.collateral as Record<string, unknown>));
+    expect(collateral((c) => (c.minimum = "0"))).to.throw(ParamsError, /hardhat\.json: collateral\.minimum must be in \[1, 100000000000000000000000\] base units, got 0$/);
+    expect(collateral((c) => (c.minimum = "100001e18"))).to.throw(ParamsError, /: collateral\.minimum must be in \[1, 100000000000000000000000\] base units/); // above maximum
+    expect(collateral((c) => (c.maximum = "1000000001e18"))).to.throw(ParamsError, /: collateral\.maximum must be in \[1, 1000000000000000000000000000\] base units/);
+    expect(collateral((c) => (c.multipleBps = 9999))).to.throw(ParamsError, /: collateral\.multipleBps must be in \[10000, 10000000\] basis points, got 9999$/);
+    expect(collateral((c) => (c.multipleBps = 10_000_001))).to.throw(ParamsError, /: collateral\.multipleBps must be in \[10000, 10000000\]/);
+    expect(collateral((c) => delete c.maximum)).to.throw(ParamsError, /: collateral\.maximum is missing$/);
+    expect(badFile((j) => (j.executorCollateral = "20e18"))).to.throw(ParamsError, /: executorCollateral is not a parameter/);
+    // The timeout slash is bounded by the least collateral a job locks.
+    expect(badFile((j) => ((j.jobs as Record<string, unknown>).timeoutSlash = "20e18"))().jobs.timeoutSlash).to.equal(20n * 10n ** 18n);
+  });
+
+  it("rejects a bounty above the challenge bond and an audit floor above ModelRegistry.MAX_AUDIT_RATE_BPS", function () {
+    expect(badFile((j) => ((j.disputes as Record<string, unknown>).bounty = "11e18"))).to.throw(ParamsError, /: disputes\.bounty must be in \[0, 10000000000000000000\] base units, got 11000000000000000000$/);
+    expect(badFile((j) => (j.minAuditRateBps = 2001))).to.throw(ParamsError, /: minAuditRateBps must be in \[0, 2000\] basis points, got 2001$/);
+    expect(badFile((j) => delete (j.disputes as Record<string, unknown>).bounty)).to.throw(ParamsError, /: disputes\.bounty is missing/);
+  });
+
+  it("rejects parameters under which a wrong OPTIMISTIC answer pays, naming collateral.multipleBps and the least multiple that would not", function () {
+    // q = 5%, h = 0.972 (committee of 3), b = 2/20: the least multiple is 217,513 bps (21.75x).
+    const low = badFile((j) => ((j.collateral as Record<string, unknown>).multipleBps = 217_512));
+    expect(low).to.throw(ParamsError, /hardhat\.json: collateral\.multipleBps must be at least 217513 for a wrong OPTIMISTIC answer to lose money at every fee \(q = minAuditRateBps 500 bps, h = 0\.972 for a committee of 3, q·h = 0\.0486, b = disputes\.bounty \/ collateral\.minimum = 0\.1; docs\/ARCHITECTURE\.md\), got 217512$/);
+    expect(badFile((j) => ((j.collateral as Record<string, unknown>).multipleBps = 217_513))().collateral.multipleBps).to.equal(217_513);
+    // A larger committee and a higher audit floor lower it; a larger bounty raises it.
+    expect(badFile((j) => (j.minAuditRateBps = 2000))().minAuditRateBps).to.equal(2000);
+    const oneSeat = badFile((j) => ((j.disputes as Record<string, unknown>).committeeSize = 1)); // h = 0.9
+    expect(oneSeat).to.throw(ParamsError, /: collateral\.multipleBps must be at least 235803 .*h = 0\.9 for a committee of 1/);
+    const bigBounty = badFile((j) => ((j.disputes as Record<string, unknown>).bounty = "10e18")); // b = 0.5
+    expect(bigBounty).to.throw(ParamsError, /: collateral\.multipleBps must be at least 391523 /);
+    // No multiple helps without audits, or when the bounty is the whole least collateral.
+    expect(badFile((j) => (j.minAuditRateBps = 0))).to.throw(ParamsError, /: minAuditRateBps must be above 0: with no audit/);
+    const wholeBounty = badFile((j) => {
+      (j.disputes as Record<string, unknown>).bounty = "10e18";
+      (j.collateral as Record<string, unknown>).minimum = "10e18";
+    });
+    expect(wholeBounty).to.throw(ParamsError, /: disputes\.bounty must be below collateral\.minimum 10000000000000000000, got 10000000000000000000/);
   });
 
   it("requires a token on a testnet, with the file to set it in", function () {

@@ -4,10 +4,11 @@
  *   { "network": "localhost", "chainId": 31337, "deploymentBlock": 12,
  *     "contracts": { "token": "0x..", "modelRegistry": "0x..", "stakeManager": "0x..", "jobRegistry": "0x..",
  *                    "disputeManager": "0x..", "quorumManager": "0x..", "paymentVault": "0x.." },
- *     "timelock": "0x.." }
+ *     "timelock": "0x..", "jobParams": "0x.." }
  *
  * `timelock` (optional: files written before governance v2, or by `writeDeployment`, have none) is
- * the TimelockController that is every contract's GOVERNANCE.
+ * the TimelockController that is every contract's GOVERNANCE. `jobParams` (optional: files written
+ * before mechanism v2's deployer have none) is the JobParams library the JobRegistry links.
  * Addresses must be valid (a mixed-case address must carry a correct EIP-55 checksum) and are
  * returned checksummed. `checkChain` refuses an RPC endpoint on another chain.
  */
@@ -26,6 +27,8 @@ export interface Deployment {
   contracts: Record<ContractName, string>;
   /** The TimelockController that governs the contracts, when the deployer recorded one. */
   timelock?: string;
+  /** The JobParams library linked into the JobRegistry, when the deployer recorded it. */
+  jobParams?: string;
 }
 
 /** Thrown for a missing, malformed or mismatching deployment file; the message names the file and field. */
@@ -76,13 +79,14 @@ export function parseDeployment(json: unknown, source: string): Deployment {
     }
   }
   const deployment: Deployment = { network, chainId, deploymentBlock, contracts: out as Record<ContractName, string> };
-  const { timelock } = json;
-  if (timelock !== undefined) {
-    if (typeof timelock !== "string") throw bad("timelock", "must be an address string");
+  for (const field of ["timelock", "jobParams"] as const) {
+    const value = json[field];
+    if (value === undefined) continue;
+    if (typeof value !== "string") throw bad(field, "must be an address string");
     try {
-      deployment.timelock = getAddress(timelock);
+      deployment[field] = getAddress(value);
     } catch {
-      throw bad("timelock", `"${timelock}" is not an address with a valid checksum`);
+      throw bad(field, `"${value}" is not an address with a valid checksum`);
     }
   }
   return deployment;
