@@ -41,6 +41,7 @@ describe("JobRegistry", function () {
           1n,
           [1n, 1n, Mode.OPTIMISTIC, 3n * TOKEN, p.deadline, SAMPLE_INPUT, ethers.ZeroHash, "", 0n, ethers.ZeroAddress, 0n],
           ethers.keccak256(SAMPLE_INPUT),
+          1n, // the model's policy version the job pins
         );
       await expect(tx)
         .to.emit(w.jobs, "JobAssigned")
@@ -133,6 +134,7 @@ describe("JobRegistry", function () {
           1n,
           [1n, 1n, Mode.OPTIMISTIC, TOKEN, p.deadline, "0x", inputHash, "ipfs://bafy-input", 4096n, ethers.ZeroAddress, 0n],
           inputHash,
+          1n,
         );
       expect((await w.jobs.jobOf(1n)).status).to.equal(Status.Assigned);
     });
@@ -347,6 +349,26 @@ describe("JobRegistry", function () {
       const p = await requestParams();
       await expect(w.jobs.connect(w.requester).requestInference(p)).to.emit(w.jobs, "JobUnassigned").withArgs(28n);
       expect((await w.jobs.jobOf(28n)).status).to.equal(Status.Unassigned);
+    });
+  });
+
+  describe("policy pinning", function () {
+    it("pins the model's current policy version in JobRequested: a later change is a new version", async function () {
+      const w = await loadFixture(requestFixture);
+      const first = await requestJob(w);
+      await w.models.connect(w.modelOwner).setPolicy(w.modelId, defaultPolicy({ absTolerance: 0n, relTolerance: 0n }));
+      const second = await requestJob(w);
+      const pinned = async (receipt: typeof first.receipt) => {
+        for (const log of receipt.logs) {
+          const parsed = w.jobs.interface.parseLog(log);
+          if (parsed?.name === "JobRequested") return parsed.args.policyVersion as bigint;
+        }
+        throw new Error("no JobRequested");
+      };
+      expect(await pinned(first.receipt)).to.equal(1n);
+      expect(await pinned(second.receipt)).to.equal(2n);
+      // The first job is still judged by the tolerances it was requested under.
+      expect((await w.models.policyAt(w.modelId, 1)).absTolerance).to.equal(defaultPolicy().absTolerance);
     });
   });
 
