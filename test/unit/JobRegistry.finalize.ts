@@ -25,7 +25,9 @@ import {
   expectVaultSettled,
   nextTimestamp,
 } from "../fixtures/unit-b-helpers";
-import { JobParams__factory, JobRegistry__factory, type IJobRegistry } from "../../typechain-types";
+import { JobParams__factory, JobRegistry__factory } from "../../typechain-types";
+// The constructor-only CollateralTerms struct is typed with the JobRegistry, not with its interface.
+import type { IJobRegistry } from "../../typechain-types/contracts/JobRegistry";
 
 const TIMEOUT_SLASH = 2n * TOKEN;
 const EXECUTOR_PART = (TOKEN * 7500n) / 10000n;
