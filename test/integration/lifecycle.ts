@@ -2,7 +2,9 @@ import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers } from "hardhat";
 import {
+  collateralOf,
   deployWorld,
+  EXACT,
   Mode,
   requestJob,
   SAMPLE_OUTPUT,
@@ -11,12 +13,15 @@ import {
   Status,
   Verdict,
   runQuorum,
+  submitUnaudited,
   voteAll,
   TOKEN,
 } from "../fixtures/protocol";
+import { readResult } from "../../verifier/src/chain/results";
 
+/** An exact model, which allows every mode (QUORUM only goes to exact models). */
 async function worldFixture() {
-  return deployWorld();
+  return deployWorld({ policy: EXACT });
 }
 
 describe("A job's whole life", function () {
@@ -46,27 +51,32 @@ describe("A job's whole life", function () {
     const before = await w.stakes.accountOf(cheat.address, 0);
     await expect(w.disputes.resolve(jobId)).to.emit(w.disputes, "DisputeResolved");
     const after = await w.stakes.accountOf(cheat.address, 0);
-    expect(before.active - after.active).to.equal(20n * TOKEN);
+    // The cheat loses its whole collateral for the job: 22x the fee.
+    expect(before.active - after.active).to.equal(collateralOf(TOKEN, Mode.OPTIMISTIC));
     const job = await w.jobs.jobOf(jobId);
     expect(job.status).to.equal(Status.Assigned);
     expect(job.executor).to.not.equal(cheat.address);
     const honest = signerOf(w.executors, job.executor);
-    await w.jobs.connect(honest).submitResult(jobId, SAMPLE_OUTPUT);
+    // Passed over by the audit lottery, so that finalize pays instead of auditing at random.
+    await submitUnaudited(w, jobId, honest, SAMPLE_OUTPUT);
     await time.increase(1801);
     await w.jobs.finalize(jobId);
     expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Finalized);
   });
 
-  it("QUORUM: the majority output wins and the dissenter is slashed", async function () {
+  it("QUORUM: the majority output wins, the dissenter is slashed, and the bytes are read back from the reveals", async function () {
     const w = await loadFixture(worldFixture);
     const { jobId, assigned } = await requestJob(w, { mode: Mode.QUORUM });
     expect(assigned.length).to.equal(3);
     const outputs = [SAMPLE_OUTPUT, SAMPLE_OUTPUT, WRONG_OUTPUT];
     await runQuorum(w, jobId, assigned, outputs);
     await w.jobs.finalize(jobId);
-    const [status, hash] = await w.jobs.resultOf(jobId);
+    const [status, hash, stored] = await w.jobs.resultOf(jobId);
     expect(status).to.equal(Status.Finalized);
     expect(hash).to.equal(ethers.keccak256(SAMPLE_OUTPUT));
-    expect((await w.stakes.accountOf(assigned[2], 0)).active).to.equal(180n * TOKEN);
+    // The hub keeps only the winning hash; the bytes are in the winners' ResultRevealed events.
+    expect(stored).to.equal("0x");
+    expect(ethers.hexlify((await readResult(w.jobs, w.quorum, jobId)).output)).to.equal(ethers.hexlify(SAMPLE_OUTPUT));
+    expect((await w.stakes.accountOf(assigned[2], 0)).active).to.equal(200n * TOKEN - collateralOf(TOKEN, Mode.QUORUM));
   });
 });
