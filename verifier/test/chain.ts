@@ -7,11 +7,11 @@ import path from "node:path";
 import type { Log } from "ethers";
 import { CursorStore } from "../src/chain/cursorStore";
 import { LogPoller, type LogHandler } from "../src/chain/logPoller";
-import { deployWorld, Mode, requestJob } from "../../test/fixtures/protocol";
+import { deployWorld, EXACT, Mode, requestJob } from "../../test/fixtures/protocol";
 
 async function chainFixture() {
   // An exact model, so that the reorg test can request a QUORUM job (QUORUM needs exact models).
-  const world = await deployWorld({ executors: 3, verifiers: 3, policy: { exact: true, absTolerance: 0n, relTolerance: 0n } });
+  const world = await deployWorld({ executors: 3, verifiers: 3, policy: EXACT });
   return { world, startBlock: await ethers.provider.getBlockNumber() };
 }
 
