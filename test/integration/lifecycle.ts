@@ -13,10 +13,12 @@ import {
   Status,
   Verdict,
   runQuorum,
+  submitUnaudited,
   voteAll,
   TOKEN,
   submitUnaudited,
 } from "../fixtures/protocol";
+import { readResult } from "../../verifier/src/chain/results";
 
 /** The devnet world on an exact model, which may serve every mode (QUORUM needs exact). */
 async function worldFixture() {
@@ -60,22 +62,26 @@ describe("A job's whole life", function () {
     expect(job.status).to.equal(Status.Assigned);
     expect(job.executor).to.not.equal(cheat.address);
     const honest = signerOf(w.executors, job.executor);
+    // Passed over by the audit lottery, so that finalize pays instead of auditing at random.
     await submitUnaudited(w, jobId, honest, SAMPLE_OUTPUT);
     await time.increase(1801);
     await w.jobs.finalize(jobId);
     expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Finalized);
   });
 
-  it("QUORUM: the majority output wins and the dissenter is slashed", async function () {
+  it("QUORUM: the majority output wins, the dissenter is slashed, and the bytes are read back from the reveals", async function () {
     const w = await loadFixture(worldFixture);
     const { jobId, assigned } = await requestJob(w, { mode: Mode.QUORUM });
     expect(assigned.length).to.equal(3);
     const outputs = [SAMPLE_OUTPUT, SAMPLE_OUTPUT, WRONG_OUTPUT];
     await runQuorum(w, jobId, assigned, outputs);
     await w.jobs.finalize(jobId);
-    const [status, hash] = await w.jobs.resultOf(jobId);
+    const [status, hash, stored] = await w.jobs.resultOf(jobId);
     expect(status).to.equal(Status.Finalized);
     expect(hash).to.equal(ethers.keccak256(SAMPLE_OUTPUT));
+    // The hub keeps only the winning hash; the bytes are in the winners' ResultRevealed events.
+    expect(stored).to.equal("0x");
+    expect(ethers.hexlify((await readResult(w.jobs, w.quorum, jobId)).output)).to.equal(ethers.hexlify(SAMPLE_OUTPUT));
     expect((await w.stakes.accountOf(assigned[2], 0)).active).to.equal(200n * TOKEN - collateralOf(TOKEN, Mode.QUORUM));
     expect((await w.stakes.accountOf(assigned[2], 0)).active).to.equal(178n * TOKEN);
   });

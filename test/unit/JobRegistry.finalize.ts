@@ -26,6 +26,7 @@ import {
   nextTimestamp,
 } from "../fixtures/unit-b-helpers";
 import { JobParams__factory, JobRegistry__factory } from "../../typechain-types";
+// The constructor-only CollateralTerms struct is typed with the JobRegistry, not with its interface.
 import type { IJobRegistry } from "../../typechain-types/contracts/JobRegistry";
 
 const TIMEOUT_SLASH = 2n * TOKEN;

@@ -9,6 +9,7 @@ import {
   Status,
   TOKEN,
   requestJob,
+  runQuorum,
   SAMPLE_OUTPUT,
   submitUnaudited,
   untilLottery,
@@ -16,8 +17,10 @@ import {
 } from "../fixtures/protocol";
 import { COLLATERAL, executorAccount, executorOf, expectVaultSettled, nextTimestamp, otherExecutor } from "../fixtures/unit-b-helpers";
 import { MockResultVerifier__factory, type MockResultVerifier } from "../../typechain-types";
+import { readResult } from "../../verifier/src/chain/results";
 
-const MAX_INLINE = 64 * 1024;
+/** JobRegistry.MAX_INLINE_OUTPUT: inline outputs are stored, so they are capped at 12 KiB (inputs at 64 KiB). */
+const MAX_INLINE_OUTPUT = 12 * 1024;
 const INVALID_INPUT_CLAIM = Uint8Array.of(0x00, 0x02);
 const EXECUTOR_PART = (TOKEN * 7500n) / 10000n;
 
@@ -73,13 +76,13 @@ describe("JobRegistry", function () {
       await expect(w.jobs.connect(executor).submitResult(jobId, "0x")).to.be.revertedWithCustomError(w.jobs, "EmptyOutput");
     });
 
-    it("reverts when the output is larger than MAX_INLINE_BYTES", async function () {
+    it("reverts when the output is larger than MAX_INLINE_OUTPUT (12 KiB)", async function () {
       const w = await loadFixture(submitFixture);
       const { jobId } = await requestJob(w);
       const executor = await executorOf(w, jobId);
-      await expect(w.jobs.connect(executor).submitResult(jobId, new Uint8Array(MAX_INLINE + 1)))
+      await expect(w.jobs.connect(executor).submitResult(jobId, new Uint8Array(MAX_INLINE_OUTPUT + 1)))
         .to.be.revertedWithCustomError(w.jobs, "InlineTooLarge")
-        .withArgs(MAX_INLINE + 1, MAX_INLINE);
+        .withArgs(MAX_INLINE_OUTPUT + 1, MAX_INLINE_OUTPUT);
     });
 
     it("reverts when the caller is not the assigned executor", async function () {
@@ -325,9 +328,9 @@ describe("JobRegistry", function () {
         w.jobs,
         "EmptyOutput",
       );
-      await expect(w.jobs.connect(executor).submitAttestedResult(jobId, new Uint8Array(MAX_INLINE + 1), proof))
+      await expect(w.jobs.connect(executor).submitAttestedResult(jobId, new Uint8Array(MAX_INLINE_OUTPUT + 1), proof))
         .to.be.revertedWithCustomError(w.jobs, "InlineTooLarge")
-        .withArgs(MAX_INLINE + 1, MAX_INLINE);
+        .withArgs(MAX_INLINE_OUTPUT + 1, MAX_INLINE_OUTPUT);
       const intruder = otherExecutor(w, executor.address);
       await expect(w.jobs.connect(intruder).submitAttestedResult(jobId, SAMPLE_OUTPUT, proof))
         .to.be.revertedWithCustomError(w.jobs, "NotAssignedExecutor")
@@ -364,6 +367,19 @@ describe("JobRegistry", function () {
         ethers.hexlify(SAMPLE_OUTPUT),
         "",
       ]);
+    });
+
+    it("gives a finalized QUORUM job's winning hash with empty bytes: they are read back from its reveals", async function () {
+      const w = await loadFixture(submitFixture);
+      await w.models.connect(w.modelOwner).setPolicy(w.modelId, exactPolicy());
+      const { jobId, assigned } = await requestJob(w, { mode: Mode.QUORUM });
+      await runQuorum(w, jobId, assigned, assigned.map(() => SAMPLE_OUTPUT));
+      await w.jobs.finalize(jobId);
+      const hash = ethers.keccak256(SAMPLE_OUTPUT);
+      expect(await w.jobs.resultOf(jobId)).to.deep.equal([BigInt(Status.Finalized), hash, "0x", ""]);
+      const result = await readResult(w.jobs, w.quorum, jobId);
+      expect(result.outputHash).to.equal(hash);
+      expect(ethers.hexlify(result.output)).to.equal(ethers.hexlify(SAMPLE_OUTPUT));
     });
 
     it("reverts when the job does not exist", async function () {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
   deployWorld,
   EXACT,
@@ -26,6 +26,7 @@ import {
   type Seat,
 } from "../fixtures/unit-b-helpers";
 import { QuorumManager__factory } from "../../typechain-types";
+import { readResult } from "../../verifier/src/chain/results";
 
 const THIRD_OUTPUT = encodeTensors({ y: { dtype: "float32", shape: [1, 3], data: [0.3, 0.3, 0.4] } });
 const INVALID_INPUT_CLAIM = Uint8Array.of(0x00, 0x02);
@@ -146,6 +147,19 @@ describe("QuorumManager", function () {
   });
 
   describe("revealResult", function () {
+    it("stores only the output's hash: the bytes travel in ResultRevealed", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w);
+      await commitAll(w, jobId, seats);
+      const hash = ethers.keccak256(SAMPLE_OUTPUT);
+      await expect(w.quorum.connect(seats[0].member).revealResult(jobId, seats[0].output, seats[0].salt))
+        .to.emit(w.quorum, "ResultRevealed")
+        .withArgs(jobId, seats[0].member.address, hash, ethers.hexlify(SAMPLE_OUTPUT));
+      const [commitment, outputHash] = await w.quorum.seatOf(jobId, seats[0].member.address);
+      expect(commitment).to.equal(commitmentOf(seats[0], jobId));
+      expect(outputHash).to.equal(hash);
+    });
+
     it("reverts when the job has no round", async function () {
       const w = await loadFixture(quorumFixture);
       await expect(w.quorum.connect(w.executors[0]).revealResult(9n, SAMPLE_OUTPUT, ethers.ZeroHash))
@@ -272,6 +286,57 @@ describe("QuorumManager", function () {
         .withArgs(w.others[0].address);
     });
 
+    /** What `tally` would return to the hub now (a static call from the hub's address). */
+    async function tallyAsHub(w: World, jobId: bigint) {
+      const hub = await w.jobs.getAddress();
+      await impersonateAccount(hub);
+      await setBalance(hub, 10n ** 18n);
+      return w.quorum.connect(await ethers.getSigner(hub)).tally.staticCall(jobId);
+    }
+
+    it("returns the winning hash, whether it is an invalid-input claim, and the winners, losers and absent members", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w, [SAMPLE_OUTPUT, WRONG_OUTPUT, SAMPLE_OUTPUT]);
+      await commitAll(w, jobId, seats);
+      await reveal(w, jobId, seats[0]);
+      await reveal(w, jobId, seats[1]);
+      await reveal(w, jobId, seats[2]);
+      const [winner, invalidClaim, winners, losers, absent] = await tallyAsHub(w, jobId);
+      expect(winner).to.equal(ethers.keccak256(SAMPLE_OUTPUT));
+      expect(invalidClaim).to.equal(false);
+      expect([...winners].sort()).to.deep.equal([seats[0].member.address, seats[2].member.address].sort());
+      expect([...losers]).to.deep.equal([seats[1].member.address]);
+      expect([...absent]).to.deep.equal([]);
+    });
+
+    it("flags a winning invalid-input claim, and names a member who did not reveal as absent", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w, [INVALID_INPUT_CLAIM, INVALID_INPUT_CLAIM, SAMPLE_OUTPUT]);
+      await commitAll(w, jobId, seats);
+      await reveal(w, jobId, seats[0]);
+      await reveal(w, jobId, seats[1]);
+      // A call sees the latest block: past the reveal phase, not just at its end.
+      await time.increaseTo((await w.quorum.revealEndOf(jobId)) + 1n);
+      const [winner, invalidClaim, winners, losers, absent] = await tallyAsHub(w, jobId);
+      expect(winner).to.equal(ethers.keccak256(INVALID_INPUT_CLAIM));
+      expect(invalidClaim).to.equal(true);
+      expect(winners).to.have.length(2);
+      expect([...losers]).to.deep.equal([]);
+      expect([...absent]).to.deep.equal([seats[2].member.address]);
+    });
+
+    it("returns a zero winner and no claim when no strict majority exists", async function () {
+      const w = await loadFixture(quorumFixture);
+      const { jobId, seats } = await quorumJob(w, [INVALID_INPUT_CLAIM, WRONG_OUTPUT, SAMPLE_OUTPUT]);
+      await commitAll(w, jobId, seats);
+      await revealAll(w, jobId, seats);
+      const [winner, invalidClaim, winners, losers] = await tallyAsHub(w, jobId);
+      expect(winner).to.equal(ethers.ZeroHash);
+      expect(invalidClaim).to.equal(false);
+      expect(winners).to.have.length(0);
+      expect(losers).to.have.length(3);
+    });
+
     it("reverts through jobs.finalize before every seat revealed and before the reveal phase ended", async function () {
       const w = await loadFixture(quorumFixture);
       const { jobId, seats } = await quorumJob(w);
@@ -336,10 +401,12 @@ describe("QuorumManager", function () {
       expect(treasuryAfter - treasuryBefore).to.equal(parts.treasury + parts.dust);
       const owner = await w.vault.creditOf(w.modelOwner.address);
       expect(paid + owner + (poolAfter - poolBefore) + (treasuryAfter - treasuryBefore)).to.equal(fee);
-      const [status, hash, output] = await w.jobs.resultOf(jobId);
+      // The hub keeps the winning hash only; the bytes are read back from a reveal.
+      const [status, hash, stored] = await w.jobs.resultOf(jobId);
       expect(status).to.equal(Status.Finalized);
       expect(hash).to.equal(ethers.keccak256(SAMPLE_OUTPUT));
-      expect(output).to.equal(ethers.hexlify(SAMPLE_OUTPUT));
+      expect(stored).to.equal("0x");
+      expect(ethers.hexlify((await readResult(w.jobs, w.quorum, jobId)).output)).to.equal(ethers.hexlify(SAMPLE_OUTPUT));
       await expectVaultSettled(w);
     });
 
@@ -466,9 +533,12 @@ describe("QuorumManager", function () {
       await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.InvalidInput, TOKEN);
       await expect(tx).to.not.emit(w.jobs, "JobFinalized");
       expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN);
-      const [status, , output] = await w.jobs.resultOf(jobId);
+      const [status, hash, stored] = await w.jobs.resultOf(jobId);
       expect(status).to.equal(Status.Refunded);
-      expect(output).to.equal("0x0002");
+      expect(hash).to.equal(ethers.keccak256(INVALID_INPUT_CLAIM));
+      expect(stored).to.equal("0x");
+      expect((await w.jobs.jobOf(jobId)).invalidClaim).to.equal(true);
+      expect(ethers.hexlify((await readResult(w.jobs, w.quorum, jobId)).output)).to.equal("0x0002");
       expect((await executorAccount(w, seats[2].member.address)).active).to.equal(STAKE - COLLATERAL);
       await expectVaultSettled(w);
     });

@@ -7,11 +7,12 @@ import path from "node:path";
 import type { Log } from "ethers";
 import { CursorStore } from "../src/chain/cursorStore";
 import { LogPoller, type LogHandler } from "../src/chain/logPoller";
-import { deployWorld, Mode, requestJob } from "../../test/fixtures/protocol";
+import { readResult, RevealNotFoundError } from "../src/chain/results";
+import { deployWorld, EXACT, Mode, requestJob, runQuorum, SAMPLE_OUTPUT, signerOf, Status } from "../../test/fixtures/protocol";
 
 async function chainFixture() {
   // An exact model, so that the reorg test can request a QUORUM job (QUORUM needs exact models).
-  const world = await deployWorld({ executors: 3, verifiers: 3, policy: { exact: true, absTolerance: 0n, relTolerance: 0n } });
+  const world = await deployWorld({ executors: 3, verifiers: 3, policy: EXACT });
   return { world, startBlock: await ethers.provider.getBlockNumber() };
 }
 
@@ -174,5 +175,52 @@ describe("LogPoller", function () {
     const [a, b] = [poller.poll(), poller.poll()];
     expect(a).to.equal(b);
     await a;
+  });
+});
+
+describe("readResult", function () {
+  it("reads an inline output from resultOf", async function () {
+    const { world, startBlock } = await loadFixture(chainFixture);
+    const { jobId, assigned } = await requestJob(world, { mode: Mode.NONE });
+    await world.jobs.connect(signerOf(world.executors, assigned[0])).submitResult(jobId, SAMPLE_OUTPUT);
+    const result = await readResult(world.jobs, world.quorum, jobId, startBlock);
+    expect(result).to.deep.equal({ status: Status.Finalized, outputHash: ethers.keccak256(SAMPLE_OUTPUT), output: SAMPLE_OUTPUT, outputURI: "" });
+  });
+
+  it("gives a by-reference output's hash and URI with empty bytes (it fetches nothing)", async function () {
+    const { world, startBlock } = await loadFixture(chainFixture);
+    const { jobId, assigned } = await requestJob(world, { mode: Mode.NONE });
+    const hash = ethers.keccak256(SAMPLE_OUTPUT);
+    await world.jobs.connect(signerOf(world.executors, assigned[0])).submitResultRef(jobId, hash, "https://node.example/outputs/x");
+    const result = await readResult(world.jobs, world.quorum, jobId, startBlock);
+    expect(result).to.deep.equal({ status: Status.Finalized, outputHash: hash, output: new Uint8Array(0), outputURI: "https://node.example/outputs/x" });
+  });
+
+  describe("a QUORUM output (the hub keeps only its hash)", function () {
+    async function finalizedQuorumJob() {
+      const { world, startBlock } = await loadFixture(chainFixture);
+      const { jobId, assigned } = await requestJob(world, { mode: Mode.QUORUM });
+      await runQuorum(world, jobId, assigned, assigned.map(() => SAMPLE_OUTPUT));
+      await world.jobs.finalize(jobId);
+      expect((await world.jobs.resultOf(jobId)).output).to.equal("0x");
+      return { world, startBlock, jobId };
+    }
+
+    it("reads the bytes back from a ResultRevealed event whose hash is the winning hash", async function () {
+      const { world, startBlock, jobId } = await finalizedQuorumJob();
+      const result = await readResult(world.jobs, world.quorum, jobId, startBlock);
+      expect(result.status).to.equal(Status.Finalized);
+      expect(result.outputHash).to.equal(ethers.keccak256(SAMPLE_OUTPUT));
+      expect(result.output).to.deep.equal(SAMPLE_OUTPUT);
+      expect(ethers.keccak256(result.output)).to.equal(result.outputHash);
+    });
+
+    it("throws RevealNotFoundError when the scan starts after the reveals", async function () {
+      const { world, jobId } = await finalizedQuorumJob();
+      const after = (await ethers.provider.getBlockNumber()) + 1;
+      await mine(1);
+      const read = readResult(world.jobs, world.quorum, jobId, after);
+      await expect(read).to.be.rejectedWith(RevealNotFoundError, new RegExp(`job ${jobId}: no ResultRevealed with hash ${ethers.keccak256(SAMPLE_OUTPUT)} from block ${after} on`));
+    });
   });
 });

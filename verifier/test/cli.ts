@@ -111,6 +111,8 @@ describe("loadConfig: defaults and precedence", function () {
     expect(config.roles).to.equal("both");
     expect(config.dataDir).to.equal(path.join(os.homedir(), ".glassbox"));
     for (const name of OPTION_NAMES) if (name !== "dataDir") expect(config[name]).to.equal(OPTIONS[name].default);
+    // Outputs up to the contract's 12 KiB cap go inline by default; larger ones need outputBaseUrl.
+    expect(config.inlineOutputBytes).to.equal(12 * 1024);
   });
 
   it("takes flags over environment variables over the JSON file over defaults", function () {
@@ -156,7 +158,7 @@ describe("loadConfig: a bad value is a ConfigError naming the option and what is
     allowFileInputs: "maybe",
     allowPrivateUris: "sometimes",
     outputBaseUrl: "ipfs://outputs",
-    inlineOutputBytes: "65537",
+    inlineOutputBytes: "12289", // one byte over the contract's 12 KiB inline cap
     metricsPort: "70000",
     watchShare: "1.5",
     feeBumpPercent: "5",

@@ -6,12 +6,13 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { encodeTensors, invalidClaim } from "../src/codec/tensor";
 import { MAX_INLINE_OUTPUT_BYTES, OutputPublisher, publishedPath, readPublished } from "../src/store/outputs";
 import type { OutputStrategy } from "../src/roles/executor";
-import { Mode, RefundReason, Role, Status, TOKEN, Verdict, requestJob } from "../../test/fixtures/protocol";
+import { collateralOf, Mode, RefundReason, Role, Status, TOKEN, Verdict, requestJob } from "../../test/fixtures/protocol";
 import { closeAll, errorsOf, honestOutput, nodeOf, nonces, perturb, publishedDir, rolesWorld, settle, startAll, startNode, tmpDirOf } from "./fixtures/roles";
 
 const servedModel = () => rolesWorld();
 const STAKE = 200n * TOKEN;
-const COLLATERAL = 20n * TOKEN;
+/** What an executor of a 1-token OPTIMISTIC job locks (22x the fee), all of it slashed on an Invalid verdict. */
+const COLLATERAL = collateralOf(TOKEN, Mode.OPTIMISTIC);
 
 /** The ResultSubmitted events of `jobId`, oldest first. */
 async function submissions(world: Awaited<ReturnType<typeof servedModel>>, jobId: bigint) {
@@ -41,12 +42,13 @@ describe("OutputPublisher", function () {
     expect(() => publishedPath(dir, "../../etc/passwd")).to.throw(RangeError, /not an output hash/);
   });
 
-  it("refuses a base URL verifiers cannot fetch and an inline limit outside 1..65536", function () {
+  it("refuses a base URL verifiers cannot fetch and an inline limit outside 1..12288 (the contract's 12 KiB)", function () {
     const dir = tmpDirOf("publisher-bad");
     expect(() => new OutputPublisher({ dir, baseUrl: "not a url" })).to.throw(RangeError, /outputBaseUrl: "not a url" is not a URL/);
     expect(() => new OutputPublisher({ dir, baseUrl: "ipfs://x" })).to.throw(RangeError, /outputBaseUrl: ipfs: URLs cannot be fetched/);
     expect(() => new OutputPublisher({ dir, baseUrl: "https://a", inlineBytes: 0 })).to.throw(RangeError, /inlineOutputBytes: 0/);
-    expect(() => new OutputPublisher({ dir, baseUrl: "https://a", inlineBytes: MAX_INLINE_OUTPUT_BYTES + 1 })).to.throw(RangeError, /inlineOutputBytes: 65537/);
+    expect(() => new OutputPublisher({ dir, baseUrl: "https://a", inlineBytes: MAX_INLINE_OUTPUT_BYTES + 1 })).to.throw(RangeError, /inlineOutputBytes: 12289/);
+    expect(MAX_INLINE_OUTPUT_BYTES).to.equal(12 * 1024);
   });
 });
 
@@ -142,7 +144,7 @@ describe("Executor: an output above the inline limit", function () {
     }
   });
 
-  it("above the contract's 64 KiB, on a node without outputBaseUrl, is not sent, and the log names the option to set", async function () {
+  it("above the contract's 12 KiB, on a node without outputBaseUrl, is not sent, and the log names the option to set", async function () {
     const world = await loadFixture(servedModel);
     const huge: OutputStrategy = { transform: () => new Uint8Array(MAX_INLINE_OUTPUT_BYTES + 1) };
     const executors = [];
@@ -155,7 +157,7 @@ describe("Executor: an output above the inline limit", function () {
       expect((await world.jobs.jobOf(jobId)).status).to.equal(Status.Assigned);
       const errors = nodeOf(executors, assigned[0]).logger.errors();
       expect(errors.map((e) => e.line.at)).to.deep.equal(["Executor.submit"]);
-      expect(errors[0].msg).to.match(/larger than the 65536 bytes the contract takes inline.*set outputBaseUrl \(--output-base-url\)/);
+      expect(errors[0].msg).to.match(/larger than the 12288 bytes the contract takes inline.*set outputBaseUrl \(--output-base-url\)/);
     } finally {
       await closeAll(executors);
     }

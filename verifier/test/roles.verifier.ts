@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { compareOutputs } from "../src/verify/tolerance";
-import { Mode, Role, Status, TOKEN, Verdict, requestJob } from "../../test/fixtures/protocol";
+import { collateralOf, Mode, Role, Status, TOKEN, Verdict, requestJob } from "../../test/fixtures/protocol";
 import { EXACT_MLP, closeAll, errorsOf, honestOutput, nodeOf, nonces, perturb, rolesWorld, settle, startAll, startNode } from "./fixtures/roles";
 import { MAX_LIVENESS_GRACE } from "../src/roles/verifier";
 
@@ -11,7 +11,8 @@ const exactModel = () => rolesWorld(undefined, EXACT_MLP);
 /** The MLP registered at a URI nobody can read: only nodes with the model in their cache can run it. */
 const unreachableModel = () => rolesWorld("file:///nonexistent/glassbox/mlp.onnx");
 
-const COLLATERAL = 20n * TOKEN;
+/** What an executor of a 1-token OPTIMISTIC job locks (22x the fee), all of it slashed on an Invalid verdict. */
+const COLLATERAL = collateralOf(TOKEN, Mode.OPTIMISTIC);
 const STAKE = 200n * TOKEN;
 
 describe("Verifier: an output perturbed beyond tolerance", function () {
