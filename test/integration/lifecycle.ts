@@ -16,7 +16,6 @@ import {
   submitUnaudited,
   voteAll,
   TOKEN,
-  submitUnaudited,
 } from "../fixtures/protocol";
 import { readResult } from "../../verifier/src/chain/results";
 
