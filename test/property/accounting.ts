@@ -394,5 +394,7 @@ describe("Accounting properties", function () {
     expect(totals.refunded, "jobs refunded").to.be.greaterThan(0);
     expect(totals.disputes, "disputes resolved").to.be.greaterThan(0);
     expect(totals.slashes, "slashes").to.be.greaterThan(0);
+    expect(totals.collateralSlashed, "collateral slashed on Invalid").to.be.greaterThan(0);
+    expect(totals.timeouts, "timeouts").to.be.greaterThan(0);
   });
 });
