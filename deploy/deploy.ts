@@ -10,8 +10,9 @@
  *      call through the timelock (salt derived from the calldata, no predecessor). On a later run,
  *      an operation that became ready is executed, and one still waiting is reported, not resent.
  *      (When the deployer itself is GOVERNANCE, as with deployProtocol, the setter is called
- *      directly.) A differing immutable (the token, JobRegistry.EXECUTOR_COLLATERAL) is an error:
- *      it needs a fresh deploy.
+ *      directly.) A differing immutable (the token, the JobRegistry's collateral terms
+ *      EXECUTOR_COLLATERAL, COLLATERAL_MULTIPLE_BPS and MAX_COLLATERAL) is an error: it needs a
+ *      fresh deploy.
  *   4. Write the deployment file: the verifier's format (with `timelock`) plus `deployer`,
  *      `parameters` and each contract's `constructorArgs` (what explorer verification needs).
  *
@@ -239,9 +240,13 @@ async function checkImmutables(p: Protocol, params: NetworkParams, source: strin
     if (g !== governance) differ.push(`${name}.GOVERNANCE is ${g}, not the JobRegistry's ${governance}`);
   }
   if (timelock !== undefined && timelock !== governance) differ.push(`the contracts' GOVERNANCE is ${governance} but ${shown(file)} records the timelock ${timelock}`);
-  const collateral = await p.jobs.EXECUTOR_COLLATERAL();
-  if (collateral !== params.executorCollateral) {
-    differ.push(`JobRegistry.EXECUTOR_COLLATERAL is ${collateral} on-chain but ${source} set executorCollateral to ${params.executorCollateral}`);
+  const terms = [
+    ["EXECUTOR_COLLATERAL", await p.jobs.EXECUTOR_COLLATERAL(), "collateral.minimum", params.collateral.minimum],
+    ["COLLATERAL_MULTIPLE_BPS", await p.jobs.COLLATERAL_MULTIPLE_BPS(), "collateral.multipleBps", BigInt(params.collateral.multipleBps)],
+    ["MAX_COLLATERAL", await p.jobs.MAX_COLLATERAL(), "collateral.maximum", params.collateral.maximum],
+  ] as const;
+  for (const [immutable, onChain, field, wanted] of terms) {
+    if (onChain !== wanted) differ.push(`JobRegistry.${immutable} is ${onChain} on-chain but ${source} set ${field} to ${wanted}`);
   }
   const token = await p.jobs.TOKEN();
   if (params.token !== null && token !== params.token) differ.push(`the token is ${token} on-chain but ${source} set token to ${params.token}`);
@@ -422,7 +427,7 @@ async function constructorArgsOf(p: Protocol, params: NetworkParams, deployer: s
     paymentVault: [a.token, admin, treasury],
     disputeManager: [a.token, a.stakeManager, a.paymentVault, admin, json.disputes],
     quorumManager: [],
-    jobRegistry: [a.token, a.modelRegistry, a.stakeManager, a.disputeManager, a.quorumManager, a.paymentVault, admin, json.executorCollateral, json.jobs],
+    jobRegistry: [a.token, a.modelRegistry, a.stakeManager, a.disputeManager, a.quorumManager, a.paymentVault, admin, json.collateral, json.jobs],
   };
   if (params.token === null) args.token = [deployer];
   return args;

@@ -29,7 +29,15 @@ export const BOUNDS = {
   maxAttempts: 5, // JobRegistry.MAX_ATTEMPTS
   maxCommittee: 15, // DisputeManager.MAX_COMMITTEE
   bps: 10_000, // FeeSplit.BPS
+  maxCollateralMultipleBps: 10_000_000, // JobParams.MAX_COLLATERAL_MULTIPLE_BPS (1,000x the fee)
 } as const;
+
+/** JobRegistry's collateral terms (immutable): max(minimum, fee x multipleBps / 10,000), `minimum` for NONE, fees above `maximum` refused. */
+export interface CollateralParams {
+  minimum: bigint;
+  multipleBps: number;
+  maximum: bigint;
+}
 
 export interface JobParams {
   executionWindow: number;
@@ -53,6 +61,7 @@ export interface DisputeParams {
   challengeBond: bigint;
   voterSlash: bigint;
   auditReward: bigint;
+  bounty: bigint;
 }
 
 /** The TimelockController that governs a deployment (deploy/README.md). */
@@ -73,6 +82,7 @@ export interface NetworkParams extends ProtocolParams {
   treasury: string | null;
   governance: GovernanceParams;
   unbondingPeriod: number;
+  collateral: CollateralParams;
   jobs: JobParams;
   disputes: DisputeParams;
 }
@@ -112,7 +122,7 @@ export function loadParams(network: string, file = paramsFile(network)): Network
   return parseParams(json, network, shown);
 }
 
-const TOP_FIELDS = ["token", "treasury", "governance", "minExecutorStake", "minVerifierStake", "unbondingPeriod", "executorCollateral", "jobs", "disputes"];
+const TOP_FIELDS = ["token", "treasury", "governance", "minExecutorStake", "minVerifierStake", "unbondingPeriod", "collateral", "jobs", "disputes"];
 
 /** Validates a parsed parameter document for `network`; `source` names it in errors. */
 export function parseParams(json: unknown, network: string, source: string): NetworkParams {
@@ -120,7 +130,7 @@ export function parseParams(json: unknown, network: string, source: string): Net
   const root = object(json, "root", bad);
   checkKeys(root, TOP_FIELDS, "", bad);
   const r = reader(root, "", bad);
-  const executorCollateral = r.amount("executorCollateral", 1n, BOUNDS.maxAmount);
+  const collateral = parseCollateral(object(root.collateral, "collateral", bad), bad);
   const p: NetworkParams = {
     token: tokenField(root.token, network, source, bad),
     treasury: r.optionalAddress("treasury"),
@@ -128,8 +138,8 @@ export function parseParams(json: unknown, network: string, source: string): Net
     minExecutorStake: r.amount("minExecutorStake", 1n, BOUNDS.maxMinStake),
     minVerifierStake: r.amount("minVerifierStake", 1n, BOUNDS.maxMinStake),
     unbondingPeriod: r.integer("unbondingPeriod", BOUNDS.minUnbonding, BOUNDS.maxUnbonding, "seconds"),
-    executorCollateral,
-    jobs: parseJobs(object(root.jobs, "jobs", bad), executorCollateral, bad),
+    collateral,
+    jobs: parseJobs(object(root.jobs, "jobs", bad), collateral.minimum, bad),
     disputes: parseDisputes(object(root.disputes, "disputes", bad), bad),
   };
   const longest = longestSlashableWindow(p);
@@ -159,7 +169,19 @@ export function paramsToJson(p: NetworkParams): Record<string, unknown> {
   return JSON.parse(JSON.stringify(p, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as Record<string, unknown>;
 }
 
-function parseJobs(o: Record<string, unknown>, executorCollateral: bigint, bad: Bad): JobParams {
+/** The JobRegistry's immutable collateral terms: 0 < minimum <= maximum <= MAX_AMOUNT, 1x <= multiple <= 1,000x. */
+function parseCollateral(o: Record<string, unknown>, bad: Bad): CollateralParams {
+  checkKeys(o, ["minimum", "multipleBps", "maximum"], "collateral.", bad);
+  const r = reader(o, "collateral.", bad);
+  const maximum = r.amount("maximum", 1n, BOUNDS.maxAmount);
+  return {
+    minimum: r.amount("minimum", 1n, maximum),
+    multipleBps: r.integer("multipleBps", BOUNDS.bps, BOUNDS.maxCollateralMultipleBps, "basis points"),
+    maximum,
+  };
+}
+
+function parseJobs(o: Record<string, unknown>, minCollateral: bigint, bad: Bad): JobParams {
   const fields = ["executionWindow", "challengeWindow", "revealWindow", "quorumSize", "maxAttempts", "verifierBps", "modelOwnerBps", "treasuryBps", "quorumWinnerShareBps", "minFee", "timeoutSlash"];
   checkKeys(o, fields, "jobs.", bad);
   const r = reader(o, "jobs.", bad);
@@ -174,7 +196,7 @@ function parseJobs(o: Record<string, unknown>, executorCollateral: bigint, bad: 
     treasuryBps: r.integer("treasuryBps", 0, BOUNDS.bps, "basis points"),
     quorumWinnerShareBps: r.integer("quorumWinnerShareBps", 0, BOUNDS.bps, "basis points"),
     minFee: r.amount("minFee", 1n, BOUNDS.maxAmount),
-    timeoutSlash: r.amount("timeoutSlash", 0n, executorCollateral),
+    timeoutSlash: r.amount("timeoutSlash", 0n, minCollateral),
   };
   if (jobs.quorumSize % 2 === 0) throw bad("jobs.quorumSize", `must be odd, got ${jobs.quorumSize}`);
   const shares = jobs.verifierBps + jobs.modelOwnerBps + jobs.treasuryBps;
@@ -194,17 +216,20 @@ function parseGovernance(o: Record<string, unknown>, bad: Bad): GovernanceParams
 }
 
 function parseDisputes(o: Record<string, unknown>, bad: Bad): DisputeParams {
-  const fields = ["committeeSize", "commitWindow", "revealWindow", "winnerShareBps", "challengeBond", "voterSlash", "auditReward"];
+  const fields = ["committeeSize", "commitWindow", "revealWindow", "winnerShareBps", "challengeBond", "voterSlash", "auditReward", "bounty"];
   checkKeys(o, fields, "disputes.", bad);
   const r = reader(o, "disputes.", bad);
+  const challengeBond = r.amount("challengeBond", 1n, BOUNDS.maxAmount);
   return {
     committeeSize: r.integer("committeeSize", 1, BOUNDS.maxCommittee),
     commitWindow: r.window("commitWindow"),
     revealWindow: r.window("revealWindow"),
     winnerShareBps: r.integer("winnerShareBps", 0, BOUNDS.bps, "basis points"),
-    challengeBond: r.amount("challengeBond", 1n, BOUNDS.maxAmount),
+    challengeBond,
     voterSlash: r.amount("voterSlash", 0n, BOUNDS.maxAmount),
     auditReward: r.amount("auditReward", 0n, BOUNDS.maxAmount),
+    // DisputeManager: a challenger gets at most its own bond out of a slashed collateral.
+    bounty: r.amount("bounty", 0n, challengeBond),
   };
 }
 

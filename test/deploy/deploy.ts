@@ -247,12 +247,20 @@ describe("deploy", function () {
       expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, params })).sent).to.equal(0);
     });
 
-    it("refuses an immutable change (JobRegistry.EXECUTOR_COLLATERAL) and sends nothing", async function () {
+    it("refuses an immutable change (any of the JobRegistry's collateral terms) and sends nothing", async function () {
       const { deployer, file } = await deployed();
       const nonce = await deployer.getNonce();
-      const params = withParams((p) => (p.executorCollateral = 30n * 10n ** 18n));
-      await expect(deploy({ deployer, network: "hardhat", deploymentFile: file, params }))
-        .to.be.rejectedWith(DeployError, /JobRegistry\.EXECUTOR_COLLATERAL .*immutable, so this needs a fresh deployment \(pass --fresh/);
+      const changes: [string, (p: NetworkParams) => void][] = [
+        ["EXECUTOR_COLLATERAL", (p) => (p.collateral.minimum = 30n * 10n ** 18n)],
+        ["COLLATERAL_MULTIPLE_BPS", (p) => (p.collateral.multipleBps = 250_000)],
+        ["MAX_COLLATERAL", (p) => (p.collateral.maximum = 50_000n * 10n ** 18n)],
+      ];
+      for (const [immutable, change] of changes) {
+        await expect(deploy({ deployer, network: "hardhat", deploymentFile: file, params: withParams(change) })).to.be.rejectedWith(
+          DeployError,
+          new RegExp(`JobRegistry\\.${immutable} .*immutable, so this needs a fresh deployment \\(pass --fresh`),
+        );
+      }
       expect(await deployer.getNonce()).to.equal(nonce);
     });
 
@@ -312,9 +320,10 @@ describe("loadParams", function () {
   it("gives localhost short windows (a fast devnet) within the contracts' bounds, and the minimum unbonding period", async function () {
     const p = loadParams("localhost");
     const { record } = await deployed();
-    const jobs = JobRegistry__factory.connect(record.contracts.jobRegistry, ethers.provider);
+    const disputes = DisputeManager__factory.connect(record.contracts.disputeManager, ethers.provider);
     const stakes = StakeManager__factory.connect(record.contracts.stakeManager, ethers.provider);
-    const min = Number(await jobs.MIN_WINDOW());
+    // The JobRegistry's MIN_WINDOW is internal (JobParams); the DisputeManager's is the same minute.
+    const min = Number(await disputes.MIN_WINDOW());
     for (const w of [p.jobs.executionWindow, p.jobs.challengeWindow, p.jobs.revealWindow, p.disputes.commitWindow, p.disputes.revealWindow]) {
       expect(w).to.be.at.least(min).and.at.most(300);
     }
@@ -324,6 +333,16 @@ describe("loadParams", function () {
   it("rejects a field out of the contracts' bounds, naming the file and the field", function () {
     const load = badFile((j) => ((j.jobs as Record<string, unknown>).challengeWindow = 30));
     expect(load).to.throw(ParamsError, /hardhat\.json: jobs\.challengeWindow must be in \[60, 604800\] seconds, got 30$/);
+  });
+
+  it("rejects collateral terms and a bounty outside the contracts' bounds", function () {
+    const collateral = (j: Record<string, unknown>) => j.collateral as Record<string, unknown>;
+    expect(badFile((j) => (collateral(j).minimum = "200000e18"))).to.throw(ParamsError, /: collateral\.minimum must be in \[1, 100000000000000000000000\] base units/);
+    expect(badFile((j) => (collateral(j).multipleBps = 9_999))).to.throw(ParamsError, /: collateral\.multipleBps must be in \[10000, 10000000\] basis points, got 9999$/);
+    expect(badFile((j) => delete collateral(j).maximum)).to.throw(ParamsError, /: collateral\.maximum is missing/);
+    expect(badFile((j) => (j.executorCollateral = "20e18"))).to.throw(ParamsError, /: executorCollateral is not a parameter/);
+    expect(badFile((j) => ((j.jobs as Record<string, unknown>).timeoutSlash = "21e18"))).to.throw(ParamsError, /: jobs\.timeoutSlash must be in \[0, 20000000000000000000\]/);
+    expect(badFile((j) => ((j.disputes as Record<string, unknown>).bounty = "11e18"))).to.throw(ParamsError, /: disputes\.bounty must be in \[0, 10000000000000000000\]/);
   });
 
   it("rejects a malformed amount, an unknown field, a missing field and an even quorum", function () {
