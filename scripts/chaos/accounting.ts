@@ -10,7 +10,14 @@
  *   4. jobs: every job is Finalized, Refunded, or live with its deadline still ahead.
  */
 import { formatEther, type Provider } from "ethers";
-import { DisputeManager__factory, GlassboxToken__factory, JobRegistry__factory, PaymentVault__factory, StakeManager__factory } from "../../typechain-types";
+import {
+  DisputeManager__factory,
+  GlassboxToken__factory,
+  JobRegistry__factory,
+  ModelRegistry__factory,
+  PaymentVault__factory,
+  StakeManager__factory,
+} from "../../typechain-types";
 import type { Deployment } from "../../verifier/src/deployment";
 import { devnetWallet, type NodeSpec } from "../devnet/setup";
 
@@ -115,12 +122,17 @@ export async function checkAccounting(provider: Provider, deployment: Deployment
   for (const l of creditLogs) accounts.add(l.args.account.toLowerCase());
   let credits = 0n;
   for (const a of accounts) credits += await vault.creditOf(a);
-  const [verifierPool, treasuryAccrued] = await vault.pools();
+  // One audit pot per model (the verifiers' share of its fees).
+  const models = ModelRegistry__factory.connect(c.modelRegistry, provider);
+  let verifierPool = 0n;
+  const modelCount = await models.modelCount();
+  for (let m = 1n; m <= modelCount; m++) verifierPool += await vault.auditPotOf(m);
+  const treasuryAccrued = await vault.treasuryAccrued();
   const vaultBalance = await token.balanceOf(c.paymentVault);
   const owed = escrow + bonds + credits + verifierPool + treasuryAccrued;
   if (vaultBalance !== owed) {
     problems.push(
-      `PaymentVault holds ${formatEther(vaultBalance)} but owes ${formatEther(owed)} (escrow ${formatEther(escrow)}, bonds ${formatEther(bonds)}, credits ${formatEther(credits)}, pool ${formatEther(verifierPool)}, treasury ${formatEther(treasuryAccrued)})`,
+      `PaymentVault holds ${formatEther(vaultBalance)} but owes ${formatEther(owed)} (escrow ${formatEther(escrow)}, bonds ${formatEther(bonds)}, credits ${formatEther(credits)}, audit pots ${formatEther(verifierPool)}, treasury ${formatEther(treasuryAccrued)})`,
     );
   }
   if (vaultBalance < credits) problems.push(`PaymentVault holds ${formatEther(vaultBalance)}, less than the ${formatEther(credits)} of credits it owes`);

@@ -25,7 +25,8 @@ import {
   expectVaultSettled,
   nextTimestamp,
 } from "../fixtures/unit-b-helpers";
-import { JobParams__factory, JobRegistry__factory, type IJobRegistry } from "../../typechain-types";
+import { JobParams__factory, JobRegistry__factory } from "../../typechain-types";
+import type { IJobRegistry } from "../../typechain-types/contracts/JobRegistry";
 
 const TIMEOUT_SLASH = 2n * TOKEN;
 const EXECUTOR_PART = (TOKEN * 7500n) / 10000n;
