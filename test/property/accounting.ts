@@ -4,10 +4,12 @@
  * claim, quorum rounds) by honest and dishonest actors, after which
  *   - the StakeManager holds exactly the active + unbonding stake of every node,
  *   - the PaymentVault holds exactly the escrow of live jobs + open challenge bonds + every
- *     account's credit + the verifier pool + the treasury's share,
+ *     account's credit + the model's audit pot + the treasury's share,
  *   - no other protocol contract holds tokens and no token appeared or vanished,
  *   - every job was paid at most once, never both paid and refunded, its fee split adds up to
- *     its fee, and no executor was paid for a result a committee found invalid.
+ *     its fee, and no executor was paid for a result a committee found invalid,
+ *   - an Invalid verdict slashes exactly the job's collateral (securityOf), and a timeout's slash
+ *     goes to the treasury whole (nobody, the requester included, is credited from it).
  * Runs x actions >= 5,000 by default (PROPERTY_RUNS, PROPERTY_ACTIONS, PROPERTY_SEED override).
  */
 import { expect } from "chai";
@@ -15,7 +17,7 @@ import fc from "fast-check";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { deployWorld, Mode, Role, SAMPLE_OUTPUT, Status, Verdict, WRONG_OUTPUT, TOKEN, requestParams, type World } from "../fixtures/protocol";
+import { deployWorld, EXACT, Mode, Role, SAMPLE_OUTPUT, Status, Verdict, WRONG_OUTPUT, TOKEN, requestParams, type World } from "../fixtures/protocol";
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 10);
 const ACTIONS = Number(process.env.PROPERTY_ACTIONS ?? 500);
@@ -48,8 +50,9 @@ const actionArb: fc.Arbitrary<Action> = fc.record({
   b: fc.noBias(fc.nat({ max: 1_000_000 })),
 });
 
+/** An exact model, so that every mode (QUORUM included) can be requested. */
 async function propertyFixture() {
-  return deployWorld({ executors: 5, verifiers: 5 });
+  return deployWorld({ executors: 5, verifiers: 5, policy: EXACT });
 }
 
 /** The state the harness keeps beside the chain: salts it must remember to reveal. */
@@ -296,8 +299,9 @@ class Harness {
     }
     let credits = 0n;
     for (const h of holders) credits += await w.vault.creditOf(h);
-    const [pool, treasury] = await w.vault.pools();
-    expect(await w.token.balanceOf(w.vault), "vault == escrow + bonds + credits + pool + treasury").to.equal(escrow + bonds + credits + pool + treasury);
+    const pool = await w.vault.auditPotOf(w.modelId);
+    const treasury = await w.vault.treasuryAccrued();
+    expect(await w.token.balanceOf(w.vault), "vault == escrow + bonds + credits + audit pot + treasury").to.equal(escrow + bonds + credits + pool + treasury);
     for (const c of [w.jobs, w.disputes, w.quorum, w.models]) expect(await w.token.balanceOf(c)).to.equal(0n);
 
     let held = (await w.token.balanceOf(w.stakes)) + (await w.token.balanceOf(w.vault));
@@ -310,7 +314,7 @@ class Harness {
   /** Payment rules, read from the events of the whole run. */
   async checkPayments(fromBlock: number): Promise<Record<string, number>> {
     const w = this.w;
-    const stats = { paid: 0, refunded: 0, disputes: 0, invalid: 0, slashes: 0 };
+    const stats = { paid: 0, refunded: 0, disputes: 0, invalid: 0, slashes: 0, collateralSlashed: 0, timeouts: 0 };
     const paid = new Map<bigint, number>();
     for (const e of await w.vault.queryFilter(w.vault.filters.FeePaid(), fromBlock)) {
       const { jobId, executorPart, verifierPart, modelOwnerPart, treasuryPart } = e.args;
@@ -326,6 +330,26 @@ class Harness {
       stats.refunded++;
     }
     stats.slashes = (await w.stakes.queryFilter(w.stakes.filters.NodeSlashed(), fromBlock)).length;
+    for (const e of await w.jobs.queryFilter(w.jobs.filters.CollateralSlashed(), fromBlock)) {
+      const [collateral] = await w.jobs.securityOf(e.args.jobId);
+      expect(e.args.amount, `job ${e.args.jobId} lost exactly its collateral`).to.equal(collateral);
+      stats.collateralSlashed++;
+    }
+    for (const e of await w.jobs.queryFilter(w.jobs.filters.JobTimedOut(), fromBlock)) {
+      const receipt = await e.getTransactionReceipt();
+      const vaultEvents = receipt.logs.map((l) => w.vault.interface.parseLog(l)).filter((x) => x !== null);
+      const accrued = vaultEvents.filter((x) => x!.name === "TreasuryAccrued" && x!.args.jobId === e.args.jobId);
+      expect(accrued.map((x) => x!.args.amount as bigint), `job ${e.args.jobId}: the timeout slash went to the treasury`).to.deep.equal([
+        e.args.slashed,
+      ]);
+      // Only the requester's refund (its own fee) may be credited in the same transaction.
+      const job = await w.jobs.jobOf(e.args.jobId);
+      for (const c of vaultEvents.filter((x) => x!.name === "Credited")) {
+        expect(c!.args.account, `job ${e.args.jobId}: only a refund is credited on a timeout`).to.equal(job.requester);
+        expect(c!.args.amount).to.equal(job.fee);
+      }
+      stats.timeouts++;
+    }
     for (const e of await w.disputes.queryFilter(w.disputes.filters.DisputeResolved(), fromBlock)) {
       stats.disputes++;
       if (Number(e.args.verdict) !== Verdict.Invalid) continue;
@@ -370,5 +394,7 @@ describe("Accounting properties", function () {
     expect(totals.refunded, "jobs refunded").to.be.greaterThan(0);
     expect(totals.disputes, "disputes resolved").to.be.greaterThan(0);
     expect(totals.slashes, "slashes").to.be.greaterThan(0);
+    expect(totals.collateralSlashed, "collateral slashed on Invalid").to.be.greaterThan(0);
+    expect(totals.timeouts, "timeouts").to.be.greaterThan(0);
   });
 });
