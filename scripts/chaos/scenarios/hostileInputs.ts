@@ -201,7 +201,7 @@ async function cliRequest(h: Harness, n: number, inputText: string, mode: string
 /** Registers `body` through the CLI (optionally with another URI), then requests a NONE job on it. */
 async function registerThenRequest(h: Harness, name: string, body: Uint8Array, uri: string | undefined): Promise<Outcome> {
   const file = h.file(name, body);
-  const registered = await h.cli(["model", "register", file, "--modes", "none,optimistic", "--min-fee", "0", "--audit-rate", "0", ...(uri ? ["--uri", uri] : [])]);
+  const registered = await h.cli(["model", "register", file, "--modes", "none", "--min-fee", "0", "--audit-rate", "0", ...(uri ? ["--uri", uri] : [])]);
   if (registered.kind !== "accepted") return registered;
   const id = /^(\d+)$/.exec(registered.what.trim())?.[1];
   if (!id) return { kind: "bad", why: `model register printed ${JSON.stringify(registered.what)}` };

@@ -7,7 +7,7 @@
  *    The dispute must still resolve, the job settle, and the absent member lose `voterSlash`
  *    while the members who revealed with the majority lose nothing.
  */
-import { AbiCoder, keccak256 } from "ethers";
+import { AbiCoder, keccak256, parseEther } from "ethers";
 import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../../typechain-types";
 import { sleep } from "../../devnet/chain";
 import { devnetWallet } from "../../devnet/setup";
@@ -17,6 +17,8 @@ import { expectThat, withDevnet, type Scenario } from "../scenario";
 const SUBMITTED = 3;
 const MAX_JOBS = 30;
 const AUDIT_RATE_BPS = 2_000;
+/** Every job locks 22x its 1-GLASS fee until it settles (the clock stands still here): room for MAX_JOBS. */
+const EXECUTOR_STAKE = parseEther("1000");
 
 /** JobRegistry's audit lottery: keccak256(abi.encode(blockhash(submitBlock), jobId, "audit")) % 10,000 < rate. */
 function auditPicks(seedHash: string, jobId: bigint, rateBps: number): boolean {
@@ -30,7 +32,7 @@ export const verifierOffline: Scenario = {
   quick: true,
   description: "a committee member goes offline during its seat; the dispute resolves, it is slashed",
   run: ({ log }) =>
-    withDevnet({ name: "verifier-offline", nodes: [executorSpec(1), verifierSpec(1), verifierSpec(2), verifierSpec(3), verifierSpec(4)], auditRateBps: AUDIT_RATE_BPS }, async (d) => {
+    withDevnet({ name: "verifier-offline", nodes: [{ ...executorSpec(1), stake: EXECUTOR_STAKE }, verifierSpec(1), verifierSpec(2), verifierSpec(3), verifierSpec(4)], auditRateBps: AUDIT_RATE_BPS }, async (d) => {
       const { provider, client, mlp } = d;
       const c = d.deployment.contracts;
       const jobs = JobRegistry__factory.connect(c.jobRegistry, provider);
