@@ -34,35 +34,35 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     using SafeERC20 for IERC20;
 
     /// @notice Largest inline input or output; larger tensors travel by hash and URI.
-    uint256 public constant MAX_INLINE_BYTES = 64 * 1024;
+    uint256 internal constant MAX_INLINE_BYTES = 64 * 1024;
     /// @notice Largest callback gas limit a requester may ask for.
-    uint256 public constant MAX_CALLBACK_GAS = 2_000_000;
+    uint256 internal constant MAX_CALLBACK_GAS = 2_000_000;
     /// @notice Gas kept back for the bookkeeping after a callback returns.
-    uint256 public constant CALLBACK_RESERVE = 20_000;
+    uint256 internal constant CALLBACK_RESERVE = 20_000;
     /// @notice A deadline is at least this far and at most `MAX_JOB_DURATION` away.
-    uint256 public constant MIN_JOB_DURATION = 1 minutes;
-    uint256 public constant MAX_JOB_DURATION = 30 days;
+    uint256 internal constant MIN_JOB_DURATION = 1 minutes;
+    uint256 internal constant MAX_JOB_DURATION = 30 days;
     /// @notice Bounds of every window parameter.
     uint32 public constant MIN_WINDOW = 1 minutes;
-    uint32 public constant MAX_WINDOW = 7 days;
+    uint32 internal constant MAX_WINDOW = 7 days;
     /// @notice Largest quorum.
-    uint8 public constant MAX_QUORUM = 9;
+    uint8 internal constant MAX_QUORUM = 9;
     /// @notice Most assignments a job may have.
-    uint8 public constant MAX_ATTEMPTS = 5;
+    uint8 internal constant MAX_ATTEMPTS = 5;
     /// @notice Largest amount parameter (fees, bonds, slashes): 1e9 tokens of 18 decimals.
-    uint96 public constant MAX_AMOUNT = 1e27;
+    uint96 internal constant MAX_AMOUNT = 1e27;
 
     /// @notice The token fees, bonds and stakes are paid in.
     IERC20 public immutable TOKEN;
     /// @notice The model registry.
     IModelRegistry public immutable MODELS;
-    /// @notice The stake manager (this contract holds its PROTOCOL_ROLE).
+    /// @notice The stake manager (wired to this contract once, at deployment).
     IStakeManager public immutable STAKES;
     /// @notice The dispute manager (this contract is its hub).
     IDisputeManager public immutable DISPUTES;
     /// @notice The quorum manager (this contract is its hub).
     IQuorumManager public immutable QUORUM;
-    /// @notice Holds fees, bonds and credits (this contract holds its PROTOCOL_ROLE).
+    /// @notice Holds fees, bonds and credits (wired to this contract once, at deployment).
     IPaymentVault public immutable VAULT;
     /// @notice Collateral locked on each executor of each job, slashed in full on an invalid
     ///         verdict or a losing quorum vote. Immutable so that what a job locked is always
@@ -147,12 +147,8 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
 
     /// @inheritdoc IJobRegistry
     function submitResult(uint256 jobId, bytes calldata output) external nonReentrant {
-        if (output.length == 0) revert EmptyOutput();
-        if (output.length > MAX_INLINE_BYTES) revert InlineTooLarge(output.length, MAX_INLINE_BYTES);
-        Job storage job = _assignedTo(jobId);
+        Job storage job = _inlineSubmission(jobId, output);
         if (job.mode == Mode.QUORUM || job.mode == Mode.ATTESTED) revert WrongMode(jobId, job.mode);
-        _outputs[jobId] = output;
-        job.invalidClaim = output.length == 2 && output[0] == 0x00;
         _acceptSubmission(jobId, job, keccak256(output), output, "");
     }
 
@@ -169,18 +165,14 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
 
     /// @inheritdoc IJobRegistry
     function submitAttestedResult(uint256 jobId, bytes calldata output, bytes calldata proof) external nonReentrant {
-        if (output.length == 0) revert EmptyOutput();
-        if (output.length > MAX_INLINE_BYTES) revert InlineTooLarge(output.length, MAX_INLINE_BYTES);
-        Job storage job = _assignedTo(jobId);
+        Job storage job = _inlineSubmission(jobId, output);
         if (job.mode != Mode.ATTESTED) revert WrongMode(jobId, job.mode);
         IResultVerifier verifier = resultVerifier;
         if (address(verifier) == address(0)) revert NoResultVerifier();
         bytes32 outputHash = keccak256(output);
-        bytes32 digest = MODELS.versionOf(job.modelId, job.version).digest;
+        bytes32 digest = MODELS.digestOf(job.modelId, job.version);
         if (!verifier.verifyResult(jobId, digest, job.inputHash, outputHash, msg.sender, proof))
             revert ProofRejected(jobId);
-        _outputs[jobId] = output;
-        job.invalidClaim = output.length == 2 && output[0] == 0x00;
         _acceptSubmission(jobId, job, outputHash, output, "");
     }
 
@@ -407,6 +399,15 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     }
 
     // ================================================================ internal: results
+
+    /// @dev Checks an inline output and its sender, stores it and flags an invalid-input claim.
+    function _inlineSubmission(uint256 jobId, bytes calldata output) private returns (Job storage job) {
+        if (output.length == 0) revert EmptyOutput();
+        if (output.length > MAX_INLINE_BYTES) revert InlineTooLarge(output.length, MAX_INLINE_BYTES);
+        job = _assignedTo(jobId);
+        _outputs[jobId] = output;
+        job.invalidClaim = output.length == 2 && output[0] == 0x00;
+    }
 
     function _assignedTo(uint256 jobId) private view returns (Job storage job) {
         job = _existing(jobId);

@@ -142,6 +142,11 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
+    function digestOf(uint256 modelId, uint16 version) external view returns (bytes32) {
+        return _versions[modelId][version].digest;
+    }
+
+    /// @inheritdoc IModelRegistry
     function versionCount(uint256 modelId) external view returns (uint16) {
         return _models[modelId].versionCount;
     }

@@ -122,6 +122,9 @@ interface IModelRegistry {
     /// @notice One version of a model.
     function versionOf(uint256 modelId, uint16 version) external view returns (ModelVersion memory);
 
+    /// @notice The SHA-256 digest of a model version's ONNX bytes (zero for an unknown version).
+    function digestOf(uint256 modelId, uint16 version) external view returns (bytes32);
+
     /// @notice How many versions model `modelId` has.
     function versionCount(uint256 modelId) external view returns (uint16);
 
