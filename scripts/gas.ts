@@ -2,14 +2,15 @@
  * `npm run gas`: measures the gas of every step of a job's life on Hardhat's network and the
  * request's gas as the number of staked executors grows, prints a table and writes
  * reports/gas.json ({ request, submit, finalize, challenge, commit, reveal, resolve,
- * requestByExecutors: { "10", "100", "1000", "10000" }, ... }).
+ * requestByExecutors: { "10", "100", "1000", "10000" }, contractSizes: { <name>: bytes }, ... }).
  *
  * Every figure is measured in a warm state (the requester, the vault and the executors have
  * been through one job already), which is what a running network sees.
  */
 import fs from "node:fs";
 import path from "node:path";
-import { ethers } from "hardhat";
+import { artifacts, ethers } from "hardhat";
+import { CONTRACT_SIZE_LIMIT, contractSizes } from "./contract-sizes";
 import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
 import { StakerSwarm__factory } from "../typechain-types";
@@ -113,10 +114,15 @@ async function main() {
   const life = await lifecycle(w);
   const sizes = quick ? [10, 100] : [10, 100, 1000, 10000];
   const byExecutors = await requestByExecutors(sizes);
+  const sizesByContract = await contractSizes(artifacts);
+  const largest = Math.max(...Object.values(sizesByContract));
   const report = {
     ...life,
     requestByExecutors: byExecutors,
+    contractSizes: sizesByContract,
     targets: {
+      contractSizeMax: CONTRACT_SIZE_LIMIT,
+      contractSizeMet: largest <= CONTRACT_SIZE_LIMIT,
       optimisticLifecycleMax: 250_000,
       optimisticLifecycleMet: life.optimisticLifecycle <= 250_000,
       requestScalingMax: 1.3,
@@ -141,6 +147,7 @@ async function main() {
   const out = path.join(__dirname, "..", "reports");
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, "gas.json"), JSON.stringify(report, null, 2) + "\n");
+  console.table(sizesByContract);
   console.log(`wrote reports/gas.json; OPTIMISTIC life ${life.optimisticLifecycle} gas (target <= 250000), request scaling x${report.targets.requestScaling.toFixed(3)} (target <= 1.3)`);
 }
 
