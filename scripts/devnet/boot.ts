@@ -6,6 +6,7 @@
 import path from "node:path";
 import type { JsonRpcProvider } from "ethers";
 import { deploy, type DeployResult } from "../../deploy/deploy";
+import { loadParams, type NetworkParams } from "../../deploy/params";
 import { readDeployment, type Deployment } from "../../verifier/src/deployment";
 import { startChain } from "./chain";
 import type { ProcessGroup, Started } from "./processes";
@@ -22,6 +23,8 @@ export interface BootOptions {
   /** Nodes staked before the call returns. */
   stake: NodeSpec[];
   models?: RegisterOptions;
+  /** Changes the localhost parameters before deploying (a test's own devnet, e.g. no least audit rate). */
+  params?: (loaded: NetworkParams) => NetworkParams;
 }
 
 export interface Booted {
@@ -36,7 +39,8 @@ export async function bootDevnet(group: ProcessGroup, o: BootOptions): Promise<B
   const provider = chain.provider;
   const deployer = devnetWallet(DEPLOYER_INDEX, provider);
   // A file left by an earlier devnet points at addresses without code: deploy() deploys afresh.
-  const deployed = await deploy({ deployer, network: "localhost", deploymentFile: o.deploymentFile, log: () => undefined });
+  const params = o.params ? o.params(loadParams("localhost")) : undefined;
+  const deployed = await deploy({ deployer, network: "localhost", params, deploymentFile: o.deploymentFile, log: () => undefined });
   const deployment = readDeployment(o.deploymentFile);
   await fund(deployment, deployer, o.fund);
   const models = await registerModels(deployment, devnetWallet(MODEL_OWNER_INDEX, provider), path.join(o.stateDir, "models"), o.models);

@@ -45,8 +45,10 @@ describe("a node killed mid-job (SIGKILL) and restarted", function () {
       deploymentFile: file,
       fund: [CLIENT_INDEXES[0], EXECUTOR.accountIndex],
       stake: [EXECUTOR],
-      // No audits: this test is about one executor's transactions, not committees.
+      // No audits: this test is about one executor's transactions, not committees (a registry with
+      // no least audit rate, so the MLP may allow OPTIMISTIC at 0%).
       models: { names: ["mlp"], auditRateBps: 0 },
+      params: (p) => ({ ...p, minAuditRateBps: 0 }),
     });
     const { chain } = booted;
     provider = chain.provider;
