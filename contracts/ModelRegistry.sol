@@ -162,7 +162,8 @@ contract ModelRegistry is IModelRegistry {
     function policyAt(uint256 modelId, uint16 policyVersion) external view returns (ModelPolicy memory) {
         Model storage model = _models[modelId];
         if (model.owner == address(0)) revert UnknownModel(modelId);
-        if (policyVersion == 0 || policyVersion > model.policyVersion) revert UnknownPolicyVersion(modelId, policyVersion);
+        if (policyVersion == 0 || policyVersion > model.policyVersion)
+            revert UnknownPolicyVersion(modelId, policyVersion);
         return _policies[modelId][policyVersion];
     }
 

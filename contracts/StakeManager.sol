@@ -197,7 +197,8 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
         account.unbonding -= fromUnbonding;
         // A slash reaches the later tranche first (the earlier one keeps what is left).
         Tranche storage later = _later[node][role];
-        if (fromUnbonding != 0 && later.amount != 0) later.amount -= fromUnbonding < later.amount ? fromUnbonding : later.amount;
+        if (fromUnbonding != 0 && later.amount != 0)
+            later.amount -= fromUnbonding < later.amount ? fromUnbonding : later.amount;
         slashed = uint256(fromActive) + fromUnbonding;
         _afterSlash(node, role, account, slashed, fromUnbonding, recipient);
     }
