@@ -55,8 +55,8 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
     mapping(uint256 jobId => uint256 disputeId) private _latest;
 
     /// @param token The protocol token.
-    /// @param stakes The StakeManager (this contract needs its PROTOCOL_ROLE).
-    /// @param vault The PaymentVault (this contract needs its PROTOCOL_ROLE).
+    /// @param stakes The StakeManager (wired to this contract once, at deployment).
+    /// @param vault The PaymentVault (wired to this contract once, at deployment).
     /// @param governance May change the parameters (a timelock on real networks).
     /// @param params_ The initial parameters.
     constructor(

@@ -270,9 +270,15 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         bytes memory out = _outputs[jobId];
         // An output the chain did not store (QUORUM, or by reference) is given by the caller and
         // checked against the hash the job ended with; a by-reference one may be left empty.
-        if (out.length == 0 && (output.length != 0 || bytes(_outputURIs[jobId]).length == 0)) {
-            if (keccak256(output) != outputHash) revert OutputMismatch(jobId, outputHash);
-            out = output;
+        if (out.length == 0) {
+            if (output.length != 0 || bytes(_outputURIs[jobId]).length == 0) {
+                if (keccak256(output) != outputHash) revert OutputMismatch(jobId, outputHash);
+                out = output;
+            } else if (msg.sender != job.requester && msg.sender != target) {
+                // INVARIANT: only the requester or its consumer may use up a by-reference delivery
+                // without the bytes; anyone else must bring them (so nobody can front-run it empty).
+                revert UnauthorizedCaller(msg.sender);
+            }
         }
         job.callback = address(0);
         uint256 gasLimit = job.callbackGasLimit;
@@ -337,8 +343,11 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     ) external view returns (uint96 collateral, uint16 auditRateBps, uint8 committeeSize) {
         Job storage job = _existing(jobId);
         collateral = _collateralOf(job.fee, job.mode);
-        if (job.mode == Mode.OPTIMISTIC) (, auditRateBps) = MODELS.settlementTermsOf(job.modelId);
-        if (job.mode == Mode.OPTIMISTIC || job.mode == Mode.ATTESTED) committeeSize = DISPUTES.committeeSize();
+        // Only an OPTIMISTIC result can be audited or challenged (an ATTESTED one is final on its proof).
+        if (job.mode == Mode.OPTIMISTIC) {
+            (, auditRateBps) = MODELS.settlementTermsOf(job.modelId);
+            committeeSize = DISPUTES.committeeSize();
+        }
     }
 
     /// @inheritdoc IJobRegistry

@@ -60,6 +60,15 @@ contract SentimentGate is InferenceConsumer {
         THRESHOLD = threshold;
     }
 
+    /// @notice Pulls the result of `jobId` into this gate (JobRegistry.deliver, called as the job's
+    ///         consumer): `output` is the bytes for a QUORUM job (from ResultRevealed) or, for an
+    ///         output posted by reference, its bytes or nothing. Owner only, so nobody else decides
+    ///         when (or whether without its bytes) the gate reads a by-reference result.
+    function settle(uint256 jobId, bytes calldata output) external {
+        if (msg.sender != OWNER) revert NotOwner(msg.sender);
+        JOB_REGISTRY.deliver(jobId, output);
+    }
+
     /// @notice Asks for a classification of `input` (canonical tensor bytes), paying `fee`.
     function classify(bytes calldata input, uint96 fee, Mode mode, uint32 deadline) external returns (uint256 jobId) {
         if (msg.sender != OWNER) revert NotOwner(msg.sender);

@@ -174,7 +174,8 @@ interface IJobRegistry is IGoverned {
     /// @notice Runs a finished job's callback, once: the requester's contract (or anyone, paying the
     ///         gas) pulls the result. Finalization never calls out, so a callback can neither block
     ///         a job nor cost its executor. `output` is needed when the chain did not store the bytes
-    ///         (QUORUM: from the QuorumManager's ResultRevealed; by reference: may be left empty) and
+    ///         (QUORUM: from the QuorumManager's ResultRevealed; by reference: may be left empty, but
+    ///         only by the requester or its callback contract) and
     ///         must hash to the job's output hash; for an inline output it is ignored. The callback
     ///         gets at most the job's `callbackGasLimit`, and the call reverts unless that much is left.
     function deliver(uint256 jobId, bytes calldata output) external;

@@ -66,7 +66,7 @@ interface IStakeManager is IGoverned {
     );
     /// @notice Emitted when a slash leaves a node below its role's minimum.
     event NodeJailed(address indexed node, Role indexed role);
-    /// @notice Emitted when a jailed node tops up to its role's minimum.
+    /// @notice Emitted when a jailed node calls `unjail` after its jail term, back at the role's minimum.
     event NodeUnjailed(address indexed node, Role indexed role);
     /// @notice Emitted when `poke` recomputes a node's draw weight.
     event WeightRefreshed(address indexed node, Role indexed role, uint256 weight);

@@ -405,7 +405,10 @@ describe("JobRegistry", function () {
       it("reports BY_REFERENCE (255) when delivered without its bytes, and decides nothing", async function () {
         const { w, gate } = await classifiedByReference(logits([0.1, 0.7, 0.2]));
         expect(await gate.BY_REFERENCE()).to.equal(255n);
-        await expect(deliver(w)).to.emit(gate, "ClassificationFailed").withArgs(1n, 255n).and.not.to.emit(gate, "Classified");
+        // Without the bytes, only the consumer (or its requester) may use the delivery up.
+        await expect(deliver(w)).to.be.revertedWithCustomError(w.jobs, "UnauthorizedCaller").withArgs(w.others[0].address);
+        await expect(gate.connect(w.others[0]).settle(1n, "0x")).to.be.revertedWithCustomError(gate, "NotOwner").withArgs(w.others[0].address);
+        await expect(gate.connect(w.requester).settle(1n, "0x")).to.emit(gate, "ClassificationFailed").withArgs(1n, 255n).and.not.to.emit(gate, "Classified");
         expect(await gate.gateOpen()).to.equal(false);
         expect(await gate.pending(1n)).to.equal(false);
       });

@@ -571,7 +571,7 @@ describe("JobRegistry", function () {
   });
 
   describe("securityOf", function () {
-    it("gives each mode's collateral, the audit rate of OPTIMISTIC and the committee size of disputable modes", async function () {
+    it("gives each mode's collateral, and the audit rate and committee size of OPTIMISTIC, the one disputable mode", async function () {
       const w = await loadFixture(finalizeFixture);
       await w.models.connect(w.modelOwner).setPolicy(w.modelId, exactPolicy({ auditRateBps: 1_000 }));
       const none = await requestJob(w, { mode: Mode.NONE, fee: 5n * TOKEN });
@@ -581,7 +581,8 @@ describe("JobRegistry", function () {
       expect(await w.jobs.securityOf(none.jobId)).to.deep.equal([MIN_COLLATERAL, 0n, 0n]);
       expect(await w.jobs.securityOf(optimistic.jobId)).to.deep.equal([110n * TOKEN, 1_000n, 3n]);
       expect(await w.jobs.securityOf(quorum.jobId)).to.deep.equal([110n * TOKEN, 0n, 0n]);
-      expect(await w.jobs.securityOf(attested.jobId)).to.deep.equal([110n * TOKEN, 0n, 3n]);
+      // An ATTESTED result is final on its proof: no audit, no committee.
+      expect(await w.jobs.securityOf(attested.jobId)).to.deep.equal([110n * TOKEN, 0n, 0n]);
       await expect(w.jobs.securityOf(9n)).to.be.revertedWithCustomError(w.jobs, "UnknownJob").withArgs(9n);
     });
   });

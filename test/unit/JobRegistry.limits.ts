@@ -171,7 +171,11 @@ describe("JobRegistry: every job has an exit at the limits", function () {
       const job = await requestWithCallback(world, Mode.NONE, await recorder.getAddress());
       const hash = ethers.keccak256(bulky(50_000, 8));
       await world.jobs.connect(signerOf(world.executors, job.assigned[0])).submitResultRef(job.jobId, hash, "https://node.example/outputs/x");
-      await world.jobs.deliver(job.jobId, "0x");
+      // A stranger may not use the delivery up without the bytes (a front-run of the consumer's own).
+      await expect(world.jobs.connect(world.others[0]).deliver(job.jobId, "0x"))
+        .to.be.revertedWithCustomError(world.jobs, "UnauthorizedCaller")
+        .withArgs(world.others[0].address);
+      await world.jobs.connect(world.requester).deliver(job.jobId, "0x");
       expect(await recorder.lastValid()).to.equal(true);
       expect(await recorder.lastOutputHash()).to.equal(hash);
       expect(await recorder.lastOutput()).to.equal("0x");
