@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { compareOutputs } from "../src/verify/tolerance";
-import { collateralOf, Mode, Role, Status, TOKEN, Verdict, requestJob } from "../../test/fixtures/protocol";
+import { collateralOf, defaultPolicy, Mode, Role, Status, TOKEN, Verdict, requestJob } from "../../test/fixtures/protocol";
 import { EXACT_MLP, closeAll, errorsOf, honestOutput, nodeOf, nonces, perturb, rolesWorld, settle, startAll, startNode } from "./fixtures/roles";
 import { MAX_LIVENESS_GRACE } from "../src/roles/verifier";
 
@@ -71,6 +71,32 @@ describe("Verifier: an output perturbed within tolerance", function () {
       expect(claimed).to.not.deep.equal(honest);
       const policy = await world.models.policyOf(world.mlpId);
       expect(compareOutputs(claimed, honest, policy).equal).to.equal(true);
+      expect(await world.disputes.disputeOfJob(jobId)).to.equal(0n);
+      expect(errorsOf(all)).to.deep.equal([]);
+    } finally {
+      await closeAll(all);
+    }
+  });
+});
+
+describe("Verifier: a policy change after the request", function () {
+  it("judges the job by the policy version it pinned, not by the owner's later one", async function () {
+    const world = await loadFixture(servedModel);
+    const { all } = await startAll(world, { strategy: perturb(1e-6, [1]) });
+    try {
+      const { jobId } = await requestJob(world, { modelId: world.mlpId, mode: Mode.OPTIMISTIC });
+      // Before any node has looked at the job, the owner makes the model exact: under the new
+      // version the perturbed output is wrong, under the pinned one it is within tolerance.
+      await world.models.connect(world.modelOwner).setPolicy(world.mlpId, defaultPolicy({ auditRateBps: 0, exact: true, absTolerance: 0n, relTolerance: 0n }));
+      await settle(all);
+      await time.increase(Number(world.params.jobs.challengeWindow) + 1);
+      await settle(all);
+      const [status, , output] = await world.jobs.resultOf(jobId);
+      expect(status).to.equal(Status.Finalized);
+      const claimed = ethers.getBytes(output);
+      const honest = await honestOutput();
+      expect(compareOutputs(claimed, honest, await world.models.policyOf(world.mlpId)).equal, "the new policy would reject it").to.equal(false);
+      expect(compareOutputs(claimed, honest, await world.models.policyAt(world.mlpId, 1)).equal).to.equal(true);
       expect(await world.disputes.disputeOfJob(jobId)).to.equal(0n);
       expect(errorsOf(all)).to.deep.equal([]);
     } finally {
