@@ -2,7 +2,8 @@
  * Section 3, devnet load: a `hardhat node` with the devnet's accelerated clock, the protocol deployed
  * with deploy/params/localhost.json, three executor and three verifier nodes as real `glassbox node
  * start` processes (scripts/devnet modules), and several clients requesting a mix of models and modes
- * (NONE, OPTIMISTIC, QUORUM in turn) with a bounded number of jobs in flight each.
+ * (NONE, OPTIMISTIC, QUORUM in turn: NONE and OPTIMISTIC on every model, QUORUM only on the exact
+ * model, the only one the registry lets allow it) with a bounded number of jobs in flight each.
  *
  * Measures throughput (jobs finalized per wall-clock second, first request to last final event),
  * latency from the request's receipt to the job's final event per mode (p50/p95/p99 in wall-clock
@@ -11,9 +12,11 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { parseEther, type JsonRpcProvider } from "ethers";
+import { formatEther, parseEther, type JsonRpcProvider } from "ethers";
 import { JobRegistry__factory, type JobRegistry } from "../../typechain-types";
 import type { Deployment } from "../../verifier/src/deployment";
+import { collateralFor } from "../../deploy/economics";
+import { loadParams } from "../../deploy/params";
 import { bootDevnet } from "../devnet/boot";
 import { Clock, freePort, sleep } from "../devnet/chain";
 import { DemoClient, type ModeName } from "../devnet/client";
@@ -26,7 +29,11 @@ import { log, quantile, REPORTS, ROOT, round } from "./common";
 const CLIENT_INDEXES = [2, 3, 11, 12];
 const MODES: ModeName[] = ["NONE", "OPTIMISTIC", "QUORUM"];
 const FEE = parseEther("1");
-/** Each executor stakes enough for 100 jobs' collateral at once (localhost: 20 GLASS per job). */
+/**
+ * Each executor stakes enough for ~90 jobs' collateral at once: localhost locks max(20 GLASS,
+ * 22 x the fee) per executor of a job that verifies (22 GLASS at the load's 1 GLASS fee) and the
+ * 20 GLASS minimum for NONE; audited jobs keep theirs locked until the committee rules.
+ */
 const NODE_STAKE = parseEther("2000");
 const DEADLINE_SECONDS = 4 * 3600;
 /**
@@ -69,6 +76,11 @@ export interface NodeMemory {
 
 export interface DevnetSection {
   jobs: number;
+  feeGlass: number;
+  /** What each executor of a job locks at that fee (localhost collateral terms), by mode. */
+  collateralGlass: Record<string, number>;
+  /** The models each mode's jobs were requested on (QUORUM: the exact models only). */
+  modelsByMode: Record<string, string[]>;
   clients: number;
   inFlightPerClient: number;
   clockSpeed: number;
@@ -286,6 +298,21 @@ interface Plan {
   mode: ModeName;
 }
 
+/**
+ * `total` requests, modes in turn. NONE and OPTIMISTIC go round every model; QUORUM goes round the
+ * exact models only (ModelRegistry refuses QUORUM for a model whose policy is not exact, and the
+ * devnet registers one exact model, multi).
+ */
+export function planLoad(models: RegisteredModel[], total: number): Plan[] {
+  const exact = models.filter((m) => m.model.exact);
+  if (exact.length === 0) throw new Error("devnet load: no exact model registered, so no QUORUM job can be requested");
+  return Array.from({ length: total }, (_, i) => {
+    const mode = MODES[i % MODES.length];
+    const round = Math.floor(i / MODES.length);
+    return { mode, model: mode === "QUORUM" ? exact[round % exact.length] : models[round % models.length] };
+  });
+}
+
 /** Each client requests its share of `plans` in order, keeping at most `inFlight` unsettled. */
 async function clientLoop(client: DemoClient, plans: Plan[], inFlight: number, tracker: Tracker, stopAt: number): Promise<void> {
   const open = new Set<Promise<void>>();
@@ -352,7 +379,7 @@ export async function runDevnetLoad(quick: boolean): Promise<DevnetSection> {
     await tracker.start();
     keeper = new Keeper(JobRegistry__factory.connect(deployment.contracts.jobRegistry, devnetWallet(KEEPER_INDEX, provider)), tracker, provider);
     keeper.start();
-    const plans: Plan[] = Array.from({ length: total }, (_, i) => ({ model: models[Math.floor(i / MODES.length) % models.length], mode: MODES[i % MODES.length] }));
+    const plans = planLoad(models, total);
     const share = (c: number) => plans.filter((_, i) => i % clients.length === c);
     const loadStart = Date.now();
     const stopAt = loadStart + (quick ? 150_000 : 1_500_000);
@@ -386,8 +413,13 @@ export async function runDevnetLoad(quick: boolean): Promise<DevnetSection> {
         blocks: percentiles(done.map((t) => (t.endBlock ?? 0) - t.requestBlock), 0),
       };
     });
+    const terms = loadParams("localhost").collateral;
+    const verified = Number(formatEther(collateralFor(FEE, terms)));
     return {
       jobs: tracked.length,
+      feeGlass: Number(formatEther(FEE)),
+      collateralGlass: { NONE: Number(formatEther(BigInt(terms.minimum))), OPTIMISTIC: verified, QUORUM: verified },
+      modelsByMode: Object.fromEntries(MODES.map((mode) => [mode, [...new Set(plans.filter((p) => p.mode === mode).map((p) => p.model.model.name))]])),
       clients: clients.length,
       inFlightPerClient: inFlight,
       clockSpeed: clock.speed,

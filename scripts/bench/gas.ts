@@ -124,7 +124,7 @@ async function optimisticUpheld(w: World): Promise<Scenario> {
   ]);
 }
 
-/** The audit lottery picks the result (model 2 audits 100%): finalize opens the audit, Valid pays. */
+/** The audit lottery picks the result (the submission is retried until it does): finalize opens the audit, Valid pays. */
 async function optimisticAudited(w: World): Promise<Scenario> {
   const job = await requestJob(w, { mode: Mode.OPTIMISTIC, fee: FEE });
   // A submission the audit lottery picks (audit rates are 5-20% now; retried until it does).
@@ -176,6 +176,11 @@ export async function runGas(): Promise<GasSection> {
     note:
       "Hardhat network, warm state (executors hold unclaimed credits), DEVNET_PARAMS (committee of 3, quorum of 3), " +
       "inline input/output of the test fixtures; a job's GLASS cost is its fee (1 GLASS here; the protocol minimum is the " +
-      "params' minFee and the model's minFee), split executor / verifier pool 10% / model owner 10% / treasury 5%.",
+      "params' minFee and the model's minFee), split executor / the model's audit pot 10% / model owner 10% / treasury 5%. " +
+      "The model is exact (QUORUM is allowed only for exact models) and audits 5% of OPTIMISTIC results; the scenarios that " +
+      "should not be audited use a submission the audit lottery passes over, the audited one a submission it picks. " +
+      "Each executor of a job that verifies locks max(20 GLASS, 22 x fee): 22 GLASS at this fee, all of it slashed on Invalid " +
+      "(at most the 2 GLASS bounty to the challenger, the rest to the treasury). Finalization makes no callback: the " +
+      "requester's contract, if any, is called by a separate deliver(), not counted here.",
   };
 }

@@ -110,12 +110,14 @@ async function devnetPart(r: BenchReport, out: string[]): Promise<void> {
   out.push(
     "## 3. Devnet load",
     "",
-    `${d.jobs} jobs from ${d.clients} clients (at most ${d.inFlightPerClient} in flight each), models ${d.models.join(", ")}, modes NONE / OPTIMISTIC / QUORUM in turn, ` +
+    `${d.jobs} jobs from ${d.clients} clients (at most ${d.inFlightPerClient} in flight each), models ${d.models.join(", ")}, modes NONE / OPTIMISTIC / QUORUM in turn ` +
+      `(${Object.entries(d.modelsByMode).map(([mode, names]) => `${mode} on ${names.join(", ")}`).join("; ")}: QUORUM only on the exact model, the only kind ModelRegistry lets allow it), ` +
+      `each paying ${d.feeGlass} GLASS (each executor locks ${Object.entries(d.collateralGlass).map(([mode, c]) => `${c} GLASS for ${mode}`).join(", ")}: max(minimum, 22 x fee) for the modes that verify), ` +
       `against 3 executor and 3 verifier node processes on a \`hardhat node\` whose clock runs ${d.clockSpeed}x the wall clock (deploy/params/localhost.json: a ${windows.executionWindow} s execution and a ${windows.challengeWindow} s challenge window, so ${wall(windows.executionWindow)} s and ${wall(windows.challengeWindow)} s of wall clock; model audit rate 10%; the devnet's verifiers re-run every OPTIMISTIC result, --watch-share 1). ` +
       `Setup took ${d.setupSeconds} s (not counted). Logs: \`${d.logs}/\`.`,
     "",
     `**Throughput: ${d.throughputJobsPerSecond} jobs finalized per second** (${d.finalized} finalized in ${d.wallSeconds} s of wall clock, first request to last final event); ${d.refunded} refunded, ${d.unsettled} unsettled; the audit lottery opened ${d.audits} audits. ` +
-      `Executors that missed their window (the load's keeper moved the job on): ${d.keeperTimeouts} timeouts (NONE/OPTIMISTIC, the job is reassigned and the executor slashed) and ${d.keeperQuorumFinalizes} QUORUM rounds closed without every seat.`,
+      `Executors that missed their window (the load's keeper moved the job on): ${d.keeperTimeouts} timeouts (NONE/OPTIMISTIC: the executor loses timeoutSlash to the treasury, not to the requester, and the job is reassigned, or refunded when no time is left) and ${d.keeperQuorumFinalizes} QUORUM rounds closed without every seat (absent members lose their collateral).`,
     "",
     `Latency from the request's receipt to the job's final event (wall-clock seconds include the clock's speed-up: an OPTIMISTIC job waits out a ${windows.challengeWindow} s challenge window; blocks include the clock's empty blocks, one per wall-clock second, and every transaction's own block):`,
     "",
@@ -163,7 +165,7 @@ async function checkingPart(r: BenchReport, out: string[]): Promise<void> {
     "",
     tableMd(["mode", "executions per job", "formula", ...c.nodeBench.map((m) => `${m.name} ms/job`)], c.modes.map((m) => [m.mode, m.executionsPerJob, m.formula, ...c.nodeBench.map((b) => m.msPerJob[b.name])])),
     "",
-    `OPTIMISTIC costs ${c.optimisticVsQuorum}x the compute of QUORUM (its re-executions: audits and watchers, ${(c.modes[1].executionsPerJob - 1).toFixed(2)} per job, against ${c.quorumSize - 1} extra for QUORUM).`,
+    `OPTIMISTIC costs ${c.optimisticVsQuorum}x the compute of QUORUM (its re-executions: audits and watchers, ${(c.modes[1].executionsPerJob - 1).toFixed(2)} per job, against ${c.quorumSize - 1} extra for QUORUM). QUORUM is open only to exact models (ModelRegistry refuses it for a policy with tolerances: ModeNotAllowed); a tolerant model's choice is between NONE and OPTIMISTIC.`,
     "",
   );
   await chart(
@@ -205,16 +207,39 @@ async function securityPart(r: BenchReport, out: string[]): Promise<void> {
       ],
     ),
     "",
-    `One audited cheat carried to the committee's Invalid verdict cost the cheater ${sim.slashMeasuredGlass} GLASS of stake (the executor collateral).`,
+    `One audited cheat carried to the committee's Invalid verdict cost the cheater ${sim.slashMeasuredGlass} GLASS of stake: the job's whole collateral, max(minimum, 22 x fee) = ${sim.collateralGlass} GLASS at its ${sim.feeGlass} GLASS fee${sim.slashMeasuredGlass === sim.collateralGlass ? "" : " (MISMATCH)"}.`,
     "",
-    "**Expected profit of cheating on one job** = (1 - q) x fee - q x slash (GLASS), with the shipped parameters:",
+    "**Expected profit of a wrong answer on one job** (docs/ARCHITECTURE.md, \"Why a wrong answer loses money\"; deploy/economics.ts, exact integer arithmetic) = (1 - q h) x fee - q h x (C - bounty), in GLASS, " +
+      "where C = max(minimum, fee x multipleBps / 10,000) is the collateral the executor locks for the job and an Invalid verdict takes whole, at most `bounty` of it can return to the cheater through its own challenger, " +
+      "h is the chance that a committee rules the wrong result Invalid against a 10% adversary, and a fee whose C would exceed the cap is refused (FeeAboveCollateralCap). " +
+      "C grows with the fee, so there is no break-even fee: E rises with the fee only while the minimum binds and falls once the multiple does, and its largest value over every fee the chain accepts is where the multiple starts to bind.",
     "",
     tableMd(
-      ["params", "catch", "q", "slash", "fee", "E[profit]", "negative", "break-even fee"],
-      s.profit.map((p) => [p.network, p.catchModel, p.q, p.slashGlass, `${p.feeGlass} (${p.feeBasis})`, p.expectedProfitGlass, p.negative ? "yes" : "NO", p.breakEvenFeeGlass]),
+      ["params files", "minimum", "multiple", "least multiple (loadParams)", "bounty", "minFee", "q floor", "k, h", "multiple binds from fee", "largest fee (cap)", "largest E[profit] (at that fee, q floor)", "negative at every accepted fee"],
+      s.terms.map((t) => [
+        t.files.join(", "),
+        t.minimumGlass,
+        `${t.multipleBps / 10_000}x`,
+        `${(t.leastMultipleBps / 10_000).toFixed(4)}x`,
+        t.bountyGlass,
+        t.minFeeGlass,
+        `${t.minAuditRateBps / 100}%`,
+        `${t.committeeSize}, ${t.h.toFixed(4)}`,
+        t.bindsFromFeeGlass,
+        t.largestFeeGlass,
+        `${t.worstExpectedProfitGlass} (fee ${t.worstFeeGlass})`,
+        t.negativeAtEveryFee ? "yes" : "NO",
+      ]),
     ),
     "",
-    "Cheating loses money in expectation for every fee below the break-even fee q x slash / (1 - q); a model whose jobs pay more needs a higher audit rate (a >= fee / (fee + slash) with audits alone).",
+    s.terms.every((t) => t.negativeAtEveryFee)
+      ? "With the shipped files a wrong answer's expected profit is negative at every fee the chain accepts, even at the least audit rate a model may have and with audits alone (exact check: below the binding fee E rises to a negative top; above it E falls, bounded by a line of negative slope that starts negative)."
+      : "A shipped file lets a wrong answer pay at some accepted fee (see NO above).",
+    "",
+    tableMd(
+      ["params files", "catch", "q", "h", "fee", "collateral C", "E[profit]", "negative"],
+      s.profit.map((p) => [p.files, p.catchModel, p.q, p.h, `${p.feeGlass} (${p.feeBasis})`, p.collateralGlass, p.expectedProfitGlass, p.negative ? "yes" : "NO"]),
+    ),
     "",
     "Assumptions:",
     "",

@@ -5,10 +5,13 @@
  * as the ratio last/first and a least-squares slope in gas per tenfold.
  *
  * Nodes are added through contracts/test/StakerSwarm.sol (25 per transaction), as scripts/gas.ts does.
+ * The model is exact (QUORUM is allowed only for exact models) and audits at the least rate (5%);
+ * OPTIMISTIC submissions of the open-jobs series are ones the audit lottery passes over, so that
+ * every finalize pays (an audited one would open a dispute and draw a committee).
  */
 import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import { StakerSwarm__factory } from "../../typechain-types";
-import { deployWorld, Mode, requestJob, requestParams, Role, SAMPLE_OUTPUT, signerOf, TOKEN, WRONG_OUTPUT, type World } from "../../test/fixtures/protocol";
+import { collateralOf, deployWorld, EXACT, Mode, requestJob, requestParams, Role, SAMPLE_OUTPUT, signerOf, submitUnaudited, TOKEN, WRONG_OUTPUT, type World } from "../../test/fixtures/protocol";
 import { log, mean, round, slopePerDecade } from "./common";
 
 export interface Series {
@@ -63,7 +66,7 @@ async function stakeMore(w: World, signers: World["executors"], role: number, am
 
 /** request (1 executor) and QUORUM request (3) against a growing executor swarm. */
 async function requestByNodes(sizes: number[]): Promise<Series[]> {
-  const w = await deployWorld({ executors: 0, verifiers: 3 });
+  const w = await deployWorld({ executors: 0, verifiers: 3, policy: EXACT });
   const swarm = await spawnSwarm(w, Math.max(...sizes));
   const single: { x: number; gas: number }[] = [];
   const quorum: { x: number; gas: number }[] = [];
@@ -85,7 +88,7 @@ async function requestByNodes(sizes: number[]): Promise<Series[]> {
 
 /** challenge (committee of 3 drawn) against a growing verifier swarm. */
 async function challengeByNodes(sizes: number[]): Promise<Series> {
-  const w = await deployWorld({ executors: 3, verifiers: 3 });
+  const w = await deployWorld({ executors: 3, verifiers: 3, policy: EXACT });
   await stakeMore(w, w.executors, Role.EXECUTOR, 5_000n * TOKEN);
   const swarm = await spawnSwarm(w, Math.max(...sizes));
   const points: { x: number; gas: number }[] = [];
@@ -106,10 +109,12 @@ async function challengeByNodes(sizes: number[]): Promise<Series> {
 
 /** request, submit and finalize of one more job while `size` jobs are open (assigned, unanswered). */
 async function byOpenJobs(sizes: number[]): Promise<Series[]> {
-  const w = await deployWorld({ executors: 5, verifiers: 3 });
+  const w = await deployWorld({ executors: 5, verifiers: 3, policy: EXACT });
   const most = Math.max(...sizes);
-  // Each open job locks the executor collateral (20 GLASS): stake for all of them, with room to spare.
-  await stakeMore(w, w.executors, Role.EXECUTOR, BigInt(Math.ceil((most * 2 * 20) / w.executors.length)) * TOKEN);
+  // Each open job locks its collateral (max(minimum, 22 x fee): the 20 GLASS minimum at this fee):
+  // stake for all of them, with room to spare.
+  const perJob = collateralOf(FEE, Mode.OPTIMISTIC, w.params);
+  await stakeMore(w, w.executors, Role.EXECUTOR, (BigInt(most) * 2n * perJob) / BigInt(w.executors.length) + TOKEN);
   await (await w.token.mint(w.requester.address, BigInt(most + 100) * FEE)).wait();
   // Warm: every executor has served one job (credits exist), as in the gas section.
   const served = new Set<string>();
@@ -133,7 +138,7 @@ async function byOpenJobs(sizes: number[]): Promise<Series[]> {
     for (let i = 0; i < SAMPLES; i++) {
       const job = await requestJob(w, { mode: Mode.OPTIMISTIC, fee: FEE });
       r.push(Number(job.receipt.gasUsed));
-      s.push(Number((await (await w.jobs.connect(signerOf(w.executors, job.assigned[0])).submitResult(job.jobId, SAMPLE_OUTPUT)).wait())!.gasUsed));
+      s.push(Number((await (await submitUnaudited(w, job.jobId, signerOf(w.executors, job.assigned[0]), SAMPLE_OUTPUT)).wait())!.gasUsed));
       await time.increase(1801);
       f.push(Number((await (await w.jobs.finalize(job.jobId)).wait())!.gasUsed));
     }
