@@ -13,7 +13,7 @@ import { artifacts, ethers } from "hardhat";
 import { CONTRACT_SIZE_LIMIT, contractSizes } from "./contract-sizes";
 import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
-import { StakerSwarm__factory } from "../typechain-types";
+import { RecordingCallback__factory, StakerSwarm__factory } from "../typechain-types";
 import { deployWorld, EXACT, Mode, requestJob, submitUnaudited, SAMPLE_INPUT, SAMPLE_OUTPUT, WRONG_OUTPUT, signerOf, TOKEN, Verdict, runQuorum, voteAll, type World } from "../test/fixtures/protocol";
 
 async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
@@ -68,9 +68,20 @@ async function lifecycle(w: World) {
   await time.increase(1801);
   const finalizeAfterClaim = await gasOf(w.jobs.finalize(again.jobId));
 
+  // The same life for a job with a callback: finalization calls nobody, so the consumer's
+  // `deliver` is a fourth transaction (paid by the consumer, never by the executor).
+  const consumer = await new RecordingCallback__factory(w.admin).deploy();
+  const withCallback = await requestJob(w, { mode: Mode.OPTIMISTIC, callback: await consumer.getAddress(), callbackGasLimit: 100_000 });
+  const cbSubmit = await gasOf(submitUnaudited(w, withCallback.jobId, signerOf(w.executors, withCallback.assigned[0]), SAMPLE_OUTPUT));
+  await time.increase(1801);
+  const cbFinalize = await gasOf(w.jobs.finalize(withCallback.jobId));
+  const deliver = await gasOf(w.jobs.deliver(withCallback.jobId, "0x"));
+
   return {
     request,
     finalizeAfterClaim,
+    deliver,
+    optimisticLifecycleWithCallback: Number(withCallback.receipt.gasUsed) + cbSubmit + cbFinalize + deliver,
     submit,
     finalize,
     challenge,
@@ -139,6 +150,8 @@ async function main() {
     finalize: life.finalize,
     "request+submit+finalize (OPTIMISTIC)": life.optimisticLifecycle,
     "request+submit (NONE)": life.noneLifecycle,
+    "deliver (a 64-byte output to a recording callback)": life.deliver,
+    "OPTIMISTIC with a callback (4 transactions)": life.optimisticLifecycleWithCallback,
     challenge: life.challenge,
     "vote commit": life.commit,
     "vote reveal": life.reveal,
