@@ -136,7 +136,7 @@ export function tell(story: JobStory, names: (address: string) => string): strin
   const blocks = story.endBlock - story.requestBlock;
   if (story.outcome === "finalized" && story.paid) {
     const p = story.paid;
-    lines.push(`  finalized ${blocks} blocks after the request; paid executor(s) ${glass(p.executor)}, verifier pool ${glass(p.verifiers)}, model owner ${glass(p.modelOwner)}, treasury ${glass(p.treasury)}`);
+    lines.push(`  finalized ${blocks} blocks after the request; paid executor(s) ${glass(p.executor)}, model audit pot ${glass(p.verifiers)}, model owner ${glass(p.modelOwner)}, treasury ${glass(p.treasury)}`);
   } else {
     lines.push(`  refunded (${story.refundReason}) ${blocks} blocks after the request`);
   }
