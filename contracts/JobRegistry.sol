@@ -486,7 +486,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         if (job.mode != Mode.OPTIMISTIC) _finalizeSingle(jobId, job, MODELS.ownerOf(job.modelId));
     }
 
-    /// @dev Pays (or, for an invalid-input claim, refunds) a single-executor job and runs its callback.
+    /// @dev Pays (or, for an invalid-input claim, refunds) a single-executor job; calls nobody (see `deliver`).
     function _finalizeSingle(uint256 jobId, Job storage job, address modelOwner) private {
         STAKES.unlock(job.executor, Role.EXECUTOR, _collateralOf(job.fee, job.mode));
         bool valid = !job.invalidClaim;

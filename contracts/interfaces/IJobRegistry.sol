@@ -7,8 +7,9 @@ import {IGoverned} from "./IGoverned.sol";
 /// @title IJobRegistry
 /// @notice The hub users call. A request escrows its fee and is assigned to executors drawn by
 ///         stake; the result is checked by the job's verification mode; the fee is then split
-///         between the executor, the verifier reward pool, the model owner and the treasury, or
-///         refunded. Every payout is credited in the PaymentVault and claimed there.
+///         between the executor, the model's audit pot, the model owner and the treasury, or
+///         refunded. Every payout is credited in the PaymentVault and claimed there. Nothing here
+///         calls a requester's contract until someone `deliver`s a finished job's result.
 interface IJobRegistry is IGoverned {
     /// @notice Governance parameters, each bounded where it is set (see `setParams`).
     struct Params {
@@ -17,7 +18,7 @@ interface IJobRegistry is IGoverned {
         uint32 revealWindow; // QUORUM: time to reveal after the commitments close
         uint8 quorumSize; // QUORUM: executors per job (odd)
         uint8 maxAttempts; // assignments a job may use before it is refunded
-        uint16 verifierBps; // share of each fee paid into the verifier reward pool
+        uint16 verifierBps; // share of each fee paid into its model's audit pot (pays that model's committees)
         uint16 modelOwnerBps; // share paid to the model's owner
         uint16 treasuryBps; // share paid to the treasury; the executor gets the rest
         uint16 quorumWinnerShareBps; // share of a quorum's slashed pot paid to its majority
@@ -208,7 +209,7 @@ interface IJobRegistry is IGoverned {
 
     /// @notice Moves a job on once its phase is over: pays an unchallenged OPTIMISTIC result (or
     ///         sends it to audit if the lottery picked it), tallies a QUORUM round (in the
-    ///         QuorumManager) and pays its majority. Anyone may call.
+    ///         QuorumManager) and pays its majority. Calls no callback. Anyone may call.
     function finalize(uint256 jobId) external;
 
     /// @notice Slashes an executor that missed its deadline and reassigns or refunds the job. Anyone may call.

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 /// @title FeeSplit
-/// @notice Splits a job's fee between the executor, the verifier reward pool, the model owner and
+/// @notice Splits a job's fee between the executor, the model's audit pot, the model owner and
 ///         the protocol treasury. The executor takes the remainder, so the four parts always add
 ///         up to the fee exactly: rounding can neither lock dust nor pay out more than escrowed.
 library FeeSplit {
