@@ -16,22 +16,11 @@ import { isQuick, log, REPORTS } from "./common";
 import { runChecking, type CheckingSection } from "./checking";
 import { runDevnetLoad, type DevnetSection } from "./devnetLoad";
 import { runGas, type GasSection } from "./gas";
+import type { BenchReport } from "./benchReport";
 import { writeReport } from "./report";
 import { runScaling, type ScalingSection } from "./scaling";
 import { runSecurity, type SecuritySection } from "./security";
 
-export interface BenchReport {
-  quick: boolean;
-  startedAt: string;
-  machine: { cpus: number; cpu: string; node: string; platform: string };
-  seconds: Record<string, number>;
-  errors: Record<string, string>;
-  gas?: GasSection;
-  scaling?: ScalingSection;
-  devnet?: DevnetSection;
-  checking?: CheckingSection;
-  security?: SecuritySection;
-}
 
 const SECTIONS = ["gas", "scaling", "devnet", "checking", "security"] as const;
 type SectionName = (typeof SECTIONS)[number];

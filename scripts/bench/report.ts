@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { BenchReport } from "./main";
+import type { BenchReport } from "./benchReport";
 import { renderPng } from "./charts";
 import { GAS_PRICES_GWEI, log, REPORTS } from "./common";
 import { pCaught, SHARES } from "./security";

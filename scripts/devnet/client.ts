@@ -3,7 +3,7 @@
  * finalized output against its own run of the model (the client trusts no node: it runs the model
  * itself and compares within the model's tolerance).
  */
-import { getBytes, MaxUint256, ZeroAddress, ZeroHash, type HDNodeWallet, type Provider } from "ethers";
+import { MaxUint256, ZeroAddress, ZeroHash, type HDNodeWallet, type Provider } from "ethers";
 import { GlassboxToken__factory, JobRegistry__factory, QuorumManager__factory } from "../../typechain-types";
 import type { JobRegistry, QuorumManager } from "../../typechain-types";
 import { readResult } from "../../verifier/src/chain/results";
@@ -38,9 +38,6 @@ export class DemoClient {
     this.quorum = QuorumManager__factory.connect(deployment.contracts.quorumManager, wallet);
   }
 
-  private get deploymentBlock(): number {
-    return this.deployment.deploymentBlock;
-  }
 
   get address(): string {
     return this.wallet.address;
@@ -101,7 +98,7 @@ export class DemoClient {
    * tolerance), by running the model here. An invalid-input claim is never a verified output.
    */
   async verify(jobId: bigint, model: RegisteredModel, input: Uint8Array): Promise<{ ok: boolean; why?: string }> {
-    const { output } = await readResult(this.jobs, this.quorum, jobId, this.deploymentBlock);
+    const { output } = await readResult(this.jobs, this.quorum, jobId, this.deployment.deploymentBlock);
     if (output.length === 0 || isInvalidClaim(output)) return { ok: false, why: "no tensor output" };
     const runner = await this.runner(model);
     const mine = await runner.runCanonical(input);

@@ -48,9 +48,8 @@ import { readResult } from "./chain/results";
 
 /** Mirrors contracts/types/Types.sol. */
 export const MODES = ["none", "optimistic", "quorum", "attested"] as const;
-/** ModelRegistry's audit-rate bounds: MIN_AUDIT_RATE_BPS for a model that allows OPTIMISTIC, MAX_AUDIT_RATE_BPS for any. */
-const MIN_AUDIT_RATE_BPS = 500;
-const MAX_AUDIT_RATE_BPS = 2_000;
+/** Default audit rate of `model register`: the least every shipped deployment takes (its registry's bounds are read at registration). */
+const DEFAULT_AUDIT_RATE_BPS = 500;
 export const ROLES = ["executor", "verifier"] as const;
 export const STATUSES = ["None", "Unassigned", "Assigned", "Submitted", "Disputed", "Finalized", "Refunded"] as const;
 export const REFUND_REASONS = ["Cancelled", "Expired", "InvalidInput", "Rejected", "Undecided"] as const;
@@ -176,7 +175,7 @@ function buildProgram(io: CliIo): Command {
       .description("hash an ONNX file, copy it into the model cache and register it; prints the model id")
       .option("--uri <uri>", "where nodes fetch the model (default: file:// URI of the cached copy)")
       .option("--modes <list>", `allowed modes, comma separated (${MODES.join(", ")}; quorum needs --exact)`, "none,optimistic")
-      .option("--audit-rate <bps>", `share of OPTIMISTIC jobs audited unasked, in basis points (${MIN_AUDIT_RATE_BPS} to ${MAX_AUDIT_RATE_BPS} when optimistic is allowed)`, String(MIN_AUDIT_RATE_BPS))
+      .option("--audit-rate <bps>", "share of OPTIMISTIC jobs audited unasked, in basis points (within the registry's bounds: 500 to 2000 on the shipped deployments when optimistic is allowed)", String(DEFAULT_AUDIT_RATE_BPS))
       .option("--abs-tol <x>", "per-element absolute tolerance", "0.0001")
       .option("--rel-tol <x>", "per-element relative tolerance", "0.001")
       .option("--exact", "outputs must match bit for bit (tolerances must then be 0)")
@@ -476,10 +475,12 @@ async function registerModel(io: CliIo, flags: Flags, file: string, o: RegisterO
     if ((allowedModes & (1 << MODES.indexOf("quorum"))) !== 0 && o.exact !== true) {
       throw new CliError("--modes quorum needs --exact: QUORUM compares the executors' outputs bit for bit, so only exact models may use it");
     }
+    // The registry's own bounds (MIN_AUDIT_RATE_BPS is set per deployment), checked before sending.
+    const [minAudit, maxAudit] = (await Promise.all([s.models.MIN_AUDIT_RATE_BPS(), s.models.MAX_AUDIT_RATE_BPS()])).map(Number);
     const policy = {
       allowedModes,
       exact: o.exact === true,
-      auditRateBps: intOption(o.auditRate, "--audit-rate", optimistic ? MIN_AUDIT_RATE_BPS : 0, MAX_AUDIT_RATE_BPS),
+      auditRateBps: intOption(o.auditRate, "--audit-rate", optimistic ? minAudit : 0, maxAudit),
       maxInputBytes: intOption(o.maxInput, "--max-input", 1, 2 ** 30),
       minFee: await tokenAmountOrZero(s, o.minFee, "--min-fee", MAX_UINT96),
       absTolerance: o.exact ? 0n : tolerance(o.absTol, "--abs-tol"),

@@ -7,7 +7,7 @@
  *    The dispute must still resolve, the job settle, and the absent member lose `voterSlash`
  *    while the members who revealed with the majority lose nothing.
  */
-import { AbiCoder, keccak256, parseEther } from "ethers";
+import { parseEther } from "ethers";
 import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../../typechain-types";
 import { sleep } from "../../devnet/chain";
 import { devnetWallet } from "../../devnet/setup";
@@ -20,11 +20,6 @@ const AUDIT_RATE_BPS = 2_000;
 /** Every job locks 22x its 1-GLASS fee until it settles (the clock stands still here): room for MAX_JOBS. */
 const EXECUTOR_STAKE = parseEther("1000");
 
-/** JobRegistry's audit lottery: keccak256(abi.encode(blockhash(submitBlock), jobId, "audit")) % 10,000 < rate. */
-function auditPicks(seedHash: string, jobId: bigint, rateBps: number): boolean {
-  const draw = BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256", "string"], [seedHash, jobId, "audit"])));
-  return draw % 10_000n < BigInt(rateBps);
-}
 const VERDICTS = ["Undecided", "Valid", "Invalid"];
 
 export const verifierOffline: Scenario = {
@@ -47,13 +42,12 @@ export const verifierOffline: Scenario = {
           expectThat(Date.now() < until, `job ${requested.jobId} was not submitted within 60 s`);
           await sleep(200);
         }
-        // The lottery's seed is the submission block's hash, which the chain can read only from the
-        // next block on; read off-chain here (JobRegistry._auditLottery's formula), so that no block
-        // is mined before automine is off and the committee's opening block is mined by hand.
-        const job = await jobs.jobOf(requested.jobId);
-        const seedBlock = await provider.getBlock(Number(job.submitBlock));
-        expectThat(seedBlock?.hash != null, `block ${job.submitBlock} not found`);
-        if (auditPicks(seedBlock.hash, requested.jobId, AUDIT_RATE_BPS)) jobId = requested.jobId;
+        // The lottery's seed is the submission block's hash, which a transaction can read only from
+        // the next block on: ask the chain's own view against the pending block, so that no block is
+        // mined before automine is off and the committee's opening block is mined by hand.
+        const [known, picked] = await jobs.auditSelected(requested.jobId, { blockTag: "pending" });
+        expectThat(known, `the audit lottery of job ${requested.jobId} cannot be read`);
+        if (picked) jobId = requested.jobId;
         if (jobId === 0n) log(`job ${requested.jobId} not picked for audit (attempt ${attempt})`);
       }
 

@@ -1,10 +1,23 @@
 /**
  * The node's structured logger: pino, one JSON object per line on stdout (or any destination), so
  * that a log shipper can index `at`, `jobId` and `err` without parsing text. A pino Logger already
- * satisfies NodeLogger (roles/context.ts); the factory only fixes the options the node relies on.
+ * satisfies NodeLogger (below); the factory only fixes the options the node relies on.
  */
 import pino, { type DestinationStream, type Logger } from "pino";
-import type { NodeLogger } from "../roles/context";
+
+/** One structured log line: `at` names the place (`"Executor.submit"`), the rest are fields. */
+export interface LogLine {
+  at: string;
+  [field: string]: unknown;
+}
+
+/** The subset of a pino logger the node uses; a pino `Logger` satisfies it. */
+export interface NodeLogger {
+  debug(line: LogLine, msg: string): void;
+  info(line: LogLine, msg: string): void;
+  warn(line: LogLine, msg: string): void;
+  error(line: LogLine, msg: string): void;
+}
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -11,7 +11,7 @@
  * `send` (`trackPending`).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { LogLine, NodeLogger } from "../roles/context";
+import type { LogLine, NodeLogger } from "./logger";
 
 /** Every metric name the node exposes (without the optional prefix). */
 export const METRIC_NAMES = [

@@ -16,25 +16,14 @@
  */
 import type { ContractTransaction, Signer, TransactionReceipt } from "ethers";
 import { trackPending, type NodeMetrics } from "../ops/metrics";
+import type { NodeLogger } from "../ops/logger";
 import type { CursorStore } from "../chain/cursorStore";
 import type { TxSender } from "../chain/txSender";
 import type { DisputeManager, JobRegistry, ModelRegistry, QuorumManager } from "../../../typechain-types";
 import type { PendingStore } from "./pendingStore";
 import type { JobBook } from "./jobBook";
 
-/** One structured log line: `at` names the place (`"Executor.submit"`), the rest are fields. */
-export interface LogLine {
-  at: string;
-  [field: string]: unknown;
-}
-
-/** The subset of a pino logger the node uses; a pino `Logger` satisfies it. */
-export interface NodeLogger {
-  debug(line: LogLine, msg: string): void;
-  info(line: LogLine, msg: string): void;
-  warn(line: LogLine, msg: string): void;
-  error(line: LogLine, msg: string): void;
-}
+export type { LogLine, NodeLogger } from "../ops/logger";
 
 /** The protocol contracts, connected to the node's signer. */
 export interface Contracts {

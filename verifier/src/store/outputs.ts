@@ -25,7 +25,7 @@ export const MAX_INLINE_OUTPUT_BYTES = 12 * 1024;
  * Default largest output posted inline: the contract's cap (12 KiB of storage, about 8.5M gas at
  * submission, far under the 2^24 per-transaction cap); larger outputs go by reference.
  */
-export const DEFAULT_INLINE_OUTPUT_BYTES = 12 * 1024;
+export const DEFAULT_INLINE_OUTPUT_BYTES = MAX_INLINE_OUTPUT_BYTES;
 
 const HASH = /^0x[0-9a-f]{64}$/;
 
