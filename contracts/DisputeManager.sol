@@ -1,27 +1,28 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Governed} from "./access/Governed.sol";
 import {IDisputeManager} from "./interfaces/IDisputeManager.sol";
-import {IJobRegistry} from "./interfaces/IJobRegistry.sol";
-import {IStakeManager, IWindowSource} from "./interfaces/IStakeManager.sol";
+import {IDisputeResolver} from "./interfaces/IDisputeResolver.sol";
+import {IStakeManager} from "./interfaces/IStakeManager.sol";
 import {IPaymentVault} from "./interfaces/IPaymentVault.sol";
+import {CommitReveal} from "./libraries/CommitReveal.sol";
 import {FeeSplit} from "./libraries/FeeSplit.sol";
-import {Role, Status, Verdict} from "./types/Types.sol";
+import {Role, Verdict} from "./types/Types.sol";
 
 /// @title DisputeManager
-/// @notice Challenges and audits of OPTIMISTIC results, judged by verifier committees drawn by
-///         stake that vote by commit-reveal; slashes and pays on the verdict.
+/// @notice The default dispute resolver: challenges and audits of OPTIMISTIC results, judged by
+///         verifier committees drawn by stake that vote by commit-reveal (the shared CommitReveal
+///         round). The JobRegistry opens and resolves disputes and acts on the verdict; this contract
+///         never calls it. It slashes and pays the committee's side (voters, the bond) itself.
 /// @dev Committees are drawn with keccak256(prevrandao, blockhash(n-1), jobId): the challenger
 ///      cannot pick the seed but can choose the block it challenges in, and that block's proposer
 ///      can withhold it; a committee is therefore as random as one block's proposer allows, and a
 ///      colluding majority of a committee can decide one dispute (the slashes of the losing side
 ///      and the audit rate make that costly, see docs/THREATS.md).
 contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
-    using SafeERC20 for IERC20;
+    using CommitReveal for CommitReveal.Round;
 
     /// @notice Largest committee (an odd size avoids ties when everyone reveals).
     uint8 public constant MAX_COMMITTEE = 15;
@@ -31,140 +32,116 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
     /// @notice Largest amount parameter: 1e9 tokens of 18 decimals.
     uint96 public constant MAX_AMOUNT = 1e27;
 
-    /// @notice The protocol token (challenge bonds).
-    IERC20 public immutable TOKEN;
     /// @notice Where committees are drawn from, and who slashes.
     IStakeManager public immutable STAKES;
     /// @notice Where bonds, pots and rewards are held.
     IPaymentVault public immutable VAULT;
 
-    /// @notice The JobRegistry, wired in once.
-    IJobRegistry public hub;
+    /// @notice The JobRegistry, wired in once: the only caller of `open` and `resolve`.
+    address public hub;
     Params private _params;
     uint256 private _disputeCount;
 
-    struct Ballot {
-        bool seated;
-        Verdict revealed;
-        bytes32 commitment;
+    /// @dev One dispute: its round (one slot), its tally and its parties.
+    struct Record {
+        CommitReveal.Round round;
+        uint8 validVotes;
+        uint8 invalidVotes;
+        address challenger; // zero for an audit
+        uint96 bond;
+        uint256 jobId;
+        address executor;
+        uint96 modelId;
     }
 
-    mapping(uint256 disputeId => Dispute) private _disputes;
+    mapping(uint256 disputeId => Record) private _disputes;
     mapping(uint256 disputeId => address[]) private _committees;
-    mapping(uint256 disputeId => mapping(address voter => Ballot)) private _ballots;
+    mapping(uint256 disputeId => mapping(address voter => CommitReveal.Ballot)) private _ballots;
     mapping(uint256 jobId => uint256 disputeId) private _latest;
 
-    /// @param token The protocol token.
+    modifier onlyHub() {
+        if (msg.sender != hub) revert UnauthorizedCaller(msg.sender);
+        _;
+    }
+
     /// @param stakes The StakeManager (wired to this contract once, at deployment).
     /// @param vault The PaymentVault (wired to this contract once, at deployment).
     /// @param governance May change the parameters (a timelock on real networks).
     /// @param params_ The initial parameters.
     constructor(
-        IERC20 token,
         IStakeManager stakes,
         IPaymentVault vault,
         address governance,
         Params memory params_
     ) Governed(governance) {
-        TOKEN = token;
         STAKES = stakes;
         VAULT = vault;
         _setParams(params_);
     }
 
     /// @notice Wires in the JobRegistry, once. Deployer only.
-    function setHub(IJobRegistry hub_) external onlyDeployer {
-        if (address(hub) != address(0)) revert AlreadyWired();
-        if (address(hub_) == address(0)) revert ZeroAddress("hub");
+    function setHub(address hub_) external onlyDeployer {
+        if (hub != address(0)) revert AlreadyWired();
+        if (hub_ == address(0)) revert ZeroAddress("hub");
         hub = hub_;
-        emit HubSet(address(hub_));
+        emit HubSet(hub_);
     }
 
-    /// @notice Sets the parameters; see `Params` for each bound. The windows must still end every
-    ///         slash inside the unbonding period.
+    /// @notice Sets the parameters; see `Params` for each bound. A dispute's windows may use at
+    ///         most half the unbonding period (the hub's windows get the other half), so a voter
+    ///         cannot unbond before the dispute that may slash it ends.
     function setParams(Params calldata params_) external onlyGovernance {
         _setParams(params_);
-        if (address(hub) != address(0)) {
-            uint256 longest = IWindowSource(address(hub)).longestSlashableWindow();
-            uint256 unbonding = STAKES.unbondingPeriod();
-            if (longest > unbonding) revert ParameterOutOfBounds("window", longest, 0, unbonding);
-        }
     }
 
-    /// @inheritdoc IDisputeManager
-    function challenge(uint256 jobId) external nonReentrant returns (uint256 disputeId) {
-        IJobRegistry.Job memory job = hub.jobOf(jobId);
-        // solhint-disable-next-line not-rely-on-time
-        if (job.status != Status.Submitted || block.timestamp > job.phaseEnd) revert NotChallengeable(jobId);
-        if (msg.sender == job.executor || !STAKES.isEligible(msg.sender, Role.VERIFIER)) {
-            revert NotStakedVerifier(msg.sender);
+    /// @inheritdoc IDisputeResolver
+    function open(
+        uint256 jobId,
+        uint256 modelId,
+        address executor,
+        address challenger
+    ) external onlyHub returns (uint256 disputeId, uint96 bond) {
+        if (challenger != address(0)) {
+            if (challenger == executor || !STAKES.isEligible(challenger, Role.VERIFIER)) {
+                revert NotStakedVerifier(challenger);
+            }
+            bond = _params.challengeBond;
         }
-        hub.markDisputed(jobId);
-        uint96 bond = _params.challengeBond;
-        disputeId = _open(jobId, job.executor, msg.sender, bond);
-        TOKEN.safeTransferFrom(msg.sender, address(VAULT), bond);
-    }
-
-    /// @inheritdoc IDisputeManager
-    function openAudit(uint256 jobId, address executor) external returns (uint256 disputeId) {
-        if (msg.sender != address(hub)) revert UnauthorizedCaller(msg.sender);
-        return _open(jobId, executor, address(0), 0);
+        disputeId = _open(jobId, modelId, executor, challenger, bond);
     }
 
     /// @inheritdoc IDisputeManager
     function commitVote(uint256 disputeId, bytes32 commitment) external {
-        // INVARIANT: a stored zero means "not committed", so a zero commitment would count twice.
-        if (commitment == bytes32(0)) revert ZeroCommitment();
-        Dispute storage dispute = _existing(disputeId);
-        Ballot storage ballot = _seat(disputeId);
-        // solhint-disable-next-line not-rely-on-time
-        if (block.timestamp > dispute.commitEnd || dispute.resolved)
-            revert CommitPhaseOver(disputeId, dispute.commitEnd);
-        if (ballot.commitment != bytes32(0)) revert AlreadyCommitted(disputeId, msg.sender);
-        ballot.commitment = commitment;
-        ++dispute.commits;
+        Record storage dispute = _existing(disputeId);
+        dispute.round.commit(_seat(disputeId), disputeId, commitment);
         emit VoteCommitted(disputeId, msg.sender);
     }
 
     /// @inheritdoc IDisputeManager
     function revealVote(uint256 disputeId, Verdict verdict, bytes32 salt) external {
-        Dispute storage dispute = _existing(disputeId);
-        Ballot storage ballot = _seat(disputeId);
-        // INVARIANT: no verdict is visible while anyone can still commit, so none can be copied.
-        // solhint-disable-next-line not-rely-on-time
-        if (dispute.commits < dispute.seats && block.timestamp <= dispute.commitEnd) {
-            revert RevealPhaseNotStarted(disputeId, dispute.commitEnd);
-        }
-        // solhint-disable-next-line not-rely-on-time
-        if (block.timestamp > dispute.revealEnd || dispute.resolved)
-            revert RevealPhaseOver(disputeId, dispute.revealEnd);
-        if (ballot.revealed != Verdict.Undecided) revert AlreadyRevealed(disputeId, msg.sender);
+        Record storage dispute = _existing(disputeId);
+        CommitReveal.Ballot storage ballot = _seat(disputeId);
         if (verdict == Verdict.Undecided) revert InvalidVerdict();
-        if (ballot.commitment != commitmentOf(msg.sender, disputeId, verdict, salt)) {
-            revert CommitmentMismatch(disputeId, msg.sender);
-        }
-        ballot.revealed = verdict;
-        if (verdict == Verdict.Valid) ++dispute.validVotes;
-        else ++dispute.invalidVotes;
+        bytes32 expected = commitmentOf(msg.sender, disputeId, verdict, salt);
+        dispute.round.reveal(ballot, disputeId, bytes32(uint256(verdict)), expected);
+        if (verdict == Verdict.Valid) dispute.validVotes += ballot.weight;
+        else dispute.invalidVotes += ballot.weight;
         emit VoteRevealed(disputeId, msg.sender, verdict);
     }
 
-    /// @inheritdoc IDisputeManager
-    function resolve(uint256 jobId) external nonReentrant returns (Verdict verdict) {
+    /// @inheritdoc IDisputeResolver
+    function resolve(
+        uint256 jobId
+    ) external onlyHub nonReentrant returns (Verdict verdict, address challenger, uint96 bounty) {
         uint256 disputeId = _latest[jobId];
-        Dispute storage dispute = _disputes[disputeId];
-        if (disputeId == 0 || dispute.resolved) revert NoOpenDispute(jobId);
-        uint256 revealed = uint256(dispute.validVotes) + dispute.invalidVotes;
-        // solhint-disable-next-line not-rely-on-time
-        if (revealed < dispute.seats && block.timestamp <= dispute.revealEnd) {
-            revert TallyTooEarly(disputeId, dispute.revealEnd);
-        }
-        dispute.resolved = true;
+        Record storage dispute = _disputes[disputeId];
+        if (disputeId == 0 || dispute.round.closed) revert NoOpenDispute(jobId);
+        dispute.round.close(disputeId);
         if (dispute.validVotes > dispute.invalidVotes) verdict = Verdict.Valid;
         else if (dispute.invalidVotes > dispute.validVotes) verdict = Verdict.Invalid;
         uint256 pot = _settle(disputeId, dispute, verdict);
         emit DisputeResolved(disputeId, jobId, verdict, dispute.validVotes, dispute.invalidVotes, pot);
-        hub.settleDispute(jobId, verdict, dispute.challenger, _params.bounty);
+        return (verdict, dispute.challenger, _params.bounty);
     }
 
     /// @inheritdoc IDisputeManager
@@ -182,7 +159,22 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
 
     /// @inheritdoc IDisputeManager
     function disputeOf(uint256 disputeId) external view returns (Dispute memory) {
-        return _existing(disputeId);
+        Record storage d = _existing(disputeId);
+        CommitReveal.Round storage round = d.round;
+        return
+            Dispute({
+                commitEnd: round.commitEnd,
+                revealEnd: round.revealEndOf(),
+                seats: round.seats,
+                commits: round.commits,
+                validVotes: d.validVotes,
+                invalidVotes: d.invalidVotes,
+                resolved: round.closed,
+                challenger: d.challenger,
+                bond: d.bond,
+                jobId: d.jobId,
+                executor: d.executor
+            });
     }
 
     /// @inheritdoc IDisputeManager
@@ -192,16 +184,16 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
 
     /// @inheritdoc IDisputeManager
     function ballotOf(uint256 disputeId, address voter) external view returns (bytes32, Verdict) {
-        Ballot storage ballot = _ballots[disputeId][voter];
-        return (ballot.commitment, ballot.revealed);
+        CommitReveal.Ballot storage ballot = _ballots[disputeId][voter];
+        return (ballot.commitment, Verdict(uint8(uint256(ballot.revealed))));
     }
 
-    /// @inheritdoc IDisputeManager
+    /// @inheritdoc IDisputeResolver
     function committeeSize() external view returns (uint8) {
         return _params.committeeSize;
     }
 
-    /// @inheritdoc IDisputeManager
+    /// @inheritdoc IDisputeResolver
     function disputeWindow() external view returns (uint256) {
         return uint256(_params.commitWindow) + _params.revealWindow;
     }
@@ -220,6 +212,7 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
 
     function _open(
         uint256 jobId,
+        uint256 modelId,
         address executor,
         address challenger,
         uint96 bond
@@ -235,30 +228,29 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
         // solhint-disable-next-line not-rely-on-time
         uint32 commitEnd = uint32(block.timestamp) + _params.commitWindow;
         uint32 revealEnd = commitEnd + _params.revealWindow;
-        Dispute storage dispute = _disputes[disputeId];
-        dispute.commitEnd = commitEnd;
-        dispute.revealEnd = revealEnd;
-        dispute.seats = uint8(committee.length);
+        Record storage dispute = _disputes[disputeId];
+        dispute.round.open(commitEnd, revealEnd, _params.revealWindow, uint8(committee.length));
         dispute.challenger = challenger;
         dispute.bond = bond;
         dispute.jobId = jobId;
         dispute.executor = executor;
+        dispute.modelId = uint96(modelId);
         _latest[jobId] = disputeId;
         _committees[disputeId] = committee;
-        for (uint256 i = 0; i < committee.length; ++i) _ballots[disputeId][committee[i]].seated = true;
+        for (uint256 i = 0; i < committee.length; ++i) _ballots[disputeId][committee[i]].weight = 1;
         emit DisputeOpened(disputeId, jobId, challenger, committee, commitEnd, revealEnd);
     }
 
     /// @dev Slashes the losing side and pays the winners; returns the pot (slashes and forfeited bond).
-    function _settle(uint256 disputeId, Dispute storage dispute, Verdict verdict) private returns (uint256 pot) {
+    function _settle(uint256 disputeId, Record storage dispute, Verdict verdict) private returns (uint256 pot) {
         uint256 revealed = uint256(dispute.validVotes) + dispute.invalidVotes;
-        pot = _slashAll(_collect(disputeId, Verdict.Undecided, dispute.seats - revealed, true));
+        pot = _slashAll(_collect(disputeId, Verdict.Undecided, dispute.round.seats - revealed, true));
         if (verdict == Verdict.Undecided) {
             // A tie or an empty committee proves nothing: the bond goes back, the pot to the
             // treasury; the members who revealed did their work and are paid for it all the same.
             if (dispute.challenger != address(0)) VAULT.credit(dispute.challenger, dispute.jobId, dispute.bond);
             VAULT.distribute(dispute.jobId, pot, 0, new address[](0));
-            _reward(dispute.jobId, _collect(disputeId, Verdict.Undecided, revealed, false));
+            _reward(dispute, _collect(disputeId, Verdict.Undecided, revealed, false));
             return pot;
         }
         uint256 winning = verdict == Verdict.Valid ? dispute.validVotes : dispute.invalidVotes;
@@ -275,12 +267,12 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
             ally = dispute.executor;
         }
         VAULT.distribute(dispute.jobId, pot, _params.winnerShareBps, _append(winners, ally));
-        _reward(dispute.jobId, winners);
+        _reward(dispute, winners);
     }
 
     /// @dev Pays `voters` the audit reward from the audit pot of the job's model.
-    function _reward(uint256 jobId, address[] memory voters) private {
-        VAULT.rewardVoters(jobId, hub.jobOf(jobId).modelId, _params.auditReward, voters);
+    function _reward(Record storage dispute, address[] memory voters) private {
+        VAULT.rewardVoters(dispute.jobId, dispute.modelId, _params.auditReward, voters);
     }
 
     function _slashAll(address[] memory voters) private returns (uint256 pot) {
@@ -301,7 +293,8 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
         address[] storage committee = _committees[disputeId];
         uint256 found;
         for (uint256 i = 0; i < committee.length && found < count; ++i) {
-            if ((_ballots[disputeId][committee[i]].revealed == vote) == equal) members[found++] = committee[i];
+            if ((Verdict(uint8(uint256(_ballots[disputeId][committee[i]].revealed))) == vote) == equal)
+                members[found++] = committee[i];
         }
     }
 
@@ -312,14 +305,14 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
         out[list.length] = extra;
     }
 
-    function _existing(uint256 disputeId) private view returns (Dispute storage dispute) {
+    function _existing(uint256 disputeId) private view returns (Record storage dispute) {
         dispute = _disputes[disputeId];
         if (dispute.jobId == 0) revert UnknownDispute(disputeId);
     }
 
-    function _seat(uint256 disputeId) private view returns (Ballot storage ballot) {
+    function _seat(uint256 disputeId) private view returns (CommitReveal.Ballot storage ballot) {
         ballot = _ballots[disputeId][msg.sender];
-        if (!ballot.seated) revert NotOnCommittee(disputeId, msg.sender);
+        if (ballot.weight == 0) revert NotOnCommittee(disputeId, msg.sender);
     }
 
     function _setParams(Params memory p) private {
@@ -342,6 +335,11 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
         // INVARIANT: a challenger proved right gets at most its own bond out of the executor's
         // collateral, so a cheater front-running its own challenger wins back at most that.
         if (p.bounty > p.challengeBond) revert ParameterOutOfBounds("bounty", p.bounty, 0, p.challengeBond);
+        // INVARIANT: a dispute ends within half the unbonding period (the hub's windows take the
+        // other half), so a voter who may be slashed cannot have unbonded by then.
+        uint256 budget = STAKES.unbondingPeriod() / 2;
+        uint256 window = uint256(p.commitWindow) + p.revealWindow;
+        if (window > budget) revert ParameterOutOfBounds("disputeWindow", window, 0, budget);
         _params = p;
         emit ParamsSet(p);
     }

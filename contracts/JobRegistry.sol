@@ -5,17 +5,19 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {Governed} from "./access/Governed.sol";
 import {IJobRegistry} from "./interfaces/IJobRegistry.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
-import {IStakeManager, IWindowSource} from "./interfaces/IStakeManager.sol";
+import {IStakeManager} from "./interfaces/IStakeManager.sol";
 import {IDisputeManager} from "./interfaces/IDisputeManager.sol";
+import {IDisputeResolver} from "./interfaces/IDisputeResolver.sol";
 import {IQuorumManager} from "./interfaces/IQuorumManager.sol";
 import {IResultVerifier} from "./interfaces/IResultVerifier.sol";
 import {IPaymentVault} from "./interfaces/IPaymentVault.sol";
-import {IInferenceCallback} from "./interfaces/IInferenceCallback.sol";
 import {FeeSplit} from "./libraries/FeeSplit.sol";
 import {JobParams} from "./libraries/JobParams.sol";
+import {JobSettlement} from "./libraries/JobSettlement.sol";
 import {Mode, Role, Status, Verdict, RequestParams} from "./types/Types.sol";
 
 /// @title JobRegistry
@@ -30,20 +32,15 @@ import {Mode, Role, Status, Verdict, RequestParams} from "./types/Types.sol";
 ///      the submission's block, which the executor cannot know when it signs; that block's
 ///      proposer can grind it, so an executor that is also the proposer may dodge one audit (a
 ///      challenge still reaches it). Committees are drawn with the same recipe as executors.
-contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTransient {
+contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
+    using Checkpoints for Checkpoints.Trace208;
 
-    /// @notice Largest inline input (calldata and an event only); larger inputs travel by hash and URI.
-    uint256 internal constant MAX_INLINE_BYTES = 64 * 1024;
     /// @notice Largest inline output: it is stored, and 12 KiB of storage (about 8.5M gas) keeps the
     ///         submission far under the 2^24 per-transaction gas cap; larger outputs go by reference.
     uint256 internal constant MAX_INLINE_OUTPUT = 12 * 1024;
-    /// @notice Largest callback gas limit a requester may ask for.
-    uint256 internal constant MAX_CALLBACK_GAS = 2_000_000;
-    /// @notice Gas kept back for the bookkeeping after a callback returns.
-    uint256 internal constant CALLBACK_RESERVE = 20_000;
-    /// @notice A deadline is at least one execution window and at most this far away.
-    uint256 internal constant MAX_JOB_DURATION = 30 days;
+    /// @notice A job stores its callback gas cap in these units, rounded up (2M gas is 245 units).
+    uint256 internal constant CALLBACK_GAS_UNIT = 8192;
 
     /// @notice The token fees, bonds and stakes are paid in.
     IERC20 public immutable TOKEN;
@@ -51,7 +48,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     IModelRegistry public immutable MODELS;
     /// @notice The stake manager (wired to this contract once, at deployment).
     IStakeManager public immutable STAKES;
-    /// @notice The dispute manager (this contract is its hub).
+    /// @notice The default dispute resolver: the committee (this contract is its hub).
     IDisputeManager public immutable DISPUTES;
     /// @notice The quorum manager (this contract is its hub).
     IQuorumManager public immutable QUORUM;
@@ -66,10 +63,15 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     /// @notice The most collateral one executor locks for one job; fees that would need more are refused.
     uint96 public immutable MAX_COLLATERAL;
 
-    Params private _params;
+    // Every parameter set governance ever made, and from which job id each applies: a job is
+    // settled under the parameters current at its request, whatever changes later.
+    Params[] private _paramsHistory;
+    Checkpoints.Trace208 private _paramsFrom; // first job id => index in _paramsHistory
     /// @notice The verifier of ATTESTED-mode results (zero: ATTESTED jobs cannot be served).
     IResultVerifier public resultVerifier;
     uint256 private _jobCount;
+    /// @inheritdoc IJobRegistry
+    mapping(address resolver => bool) public resolverAllowed;
 
     mapping(uint256 jobId => Job) private _jobs;
     mapping(uint256 jobId => bytes) private _outputs;
@@ -105,9 +107,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         EXECUTOR_COLLATERAL = collateral.minimum;
         COLLATERAL_MULTIPLE_BPS = collateral.multipleBps;
         MAX_COLLATERAL = collateral.maximum;
-        _checkParams(params_);
-        _params = params_;
-        emit ParamsSet(params_);
+        _setParams(params_);
     }
 
     // ================================================================ requests
@@ -179,7 +179,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     function startAudit(uint256 jobId) external nonReentrant returns (uint256 disputeId) {
         Job storage job = _existing(jobId);
         _requireStatus(jobId, job, Status.Submitted);
-        (, uint16 rate) = MODELS.settlementTermsOf(job.modelId);
+        (, uint16 rate, ) = MODELS.termsAt(job.modelId, job.policyVersion);
         (bool known, bool selected) = _auditLottery(jobId, job, rate);
         if (!known) revert AuditSeedUnavailable(jobId, job.submitBlock);
         if (!selected) revert NotSelectedForAudit(jobId);
@@ -187,31 +187,42 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     }
 
     /// @inheritdoc IJobRegistry
-    function markDisputed(uint256 jobId) external returns (address executor) {
-        if (msg.sender != address(DISPUTES)) revert UnauthorizedCaller(msg.sender);
+    function challenge(uint256 jobId) external nonReentrant returns (uint256 disputeId) {
         Job storage job = _existing(jobId);
-        _requireStatus(jobId, job, Status.Submitted);
-        job.status = Status.Disputed;
-        emit JobDisputed(jobId);
-        return job.executor;
+        // solhint-disable-next-line not-rely-on-time
+        if (job.status != Status.Submitted || block.timestamp > job.phaseEnd) revert NotChallengeable(jobId);
+        uint96 bond;
+        (disputeId, bond) = _openDispute(jobId, job, msg.sender);
+        // Effects are done; the pull comes last and the call is nonReentrant.
+        if (bond != 0) TOKEN.safeTransferFrom(msg.sender, address(VAULT), bond);
     }
 
     /// @inheritdoc IJobRegistry
-    function settleDispute(uint256 jobId, Verdict verdict, address challenger, uint96 bounty) external nonReentrant {
-        if (msg.sender != address(DISPUTES)) revert UnauthorizedCaller(msg.sender);
+    function resolveDispute(uint256 jobId) external nonReentrant returns (Verdict verdict) {
         Job storage job = _existing(jobId);
         _requireStatus(jobId, job, Status.Disputed);
+        address challenger;
+        uint96 bounty;
+        (verdict, challenger, bounty) = _resolverOf(job).resolve(jobId);
         emit DisputeSettled(jobId, verdict);
         if (verdict == Verdict.Valid) {
             _finalizeSingle(jobId, job, MODELS.ownerOf(job.modelId));
-            return;
+            return verdict;
         }
         uint96 collateral = _collateralOf(job.fee, job.mode);
         if (verdict == Verdict.Invalid) {
             // The hub alone takes a job's collateral: all of it, to the treasury but for the
             // challenger's fixed bounty, so the cheater's sybils can win back at most that.
-            uint256 slashed = STAKES.slashLocked(job.executor, Role.EXECUTOR, collateral, address(VAULT));
-            VAULT.settleSlash(jobId, slashed, challenger, bounty);
+            uint256 slashed = JobSettlement.takeCollateral(
+                jobId,
+                job.executor,
+                collateral,
+                collateral,
+                challenger,
+                bounty,
+                STAKES,
+                VAULT
+            );
             emit CollateralSlashed(jobId, job.executor, slashed);
             _retryOrRefund(jobId, job, job.executor, RefundReason.Rejected);
         } else {
@@ -230,7 +241,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         _requireStatus(jobId, job, Status.Submitted);
         // solhint-disable-next-line not-rely-on-time
         if (block.timestamp <= job.phaseEnd) revert PhaseNotOver(jobId, job.phaseEnd);
-        (address modelOwner, uint16 auditRate) = MODELS.settlementTermsOf(job.modelId);
+        (address modelOwner, uint16 auditRate, ) = MODELS.termsAt(job.modelId, job.policyVersion);
         (bool known, bool selected) = _auditLottery(jobId, job, auditRate);
         if (known && selected) {
             _openAudit(jobId, job);
@@ -261,51 +272,31 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     /// @inheritdoc IJobRegistry
     function deliver(uint256 jobId, bytes calldata output) external nonReentrant {
         Job storage job = _existing(jobId);
-        address target = job.callback;
-        // INVARIANT: a result is delivered once, and only once the job has ended with one.
-        if (target == address(0)) revert NothingToDeliver(jobId);
-        bool valid = job.status == Status.Finalized;
-        if (!valid && !(job.status == Status.Refunded && job.invalidClaim)) revert JobNotInStatus(jobId, job.status);
-        bytes32 outputHash = _outputHash(jobId, job);
-        bytes memory out = _outputs[jobId];
-        // An output the chain did not store (QUORUM, or by reference) is given by the caller and
-        // checked against the hash the job ended with; a by-reference one may be left empty.
-        if (out.length == 0) {
-            if (output.length != 0 || bytes(_outputURIs[jobId]).length == 0) {
-                if (keccak256(output) != outputHash) revert OutputMismatch(jobId, outputHash);
-                out = output;
-            } else if (msg.sender != job.requester && msg.sender != target) {
-                // INVARIANT: only the requester or its consumer may use up a by-reference delivery
-                // without the bytes; anyone else must bring them (so nobody can front-run it empty).
-                revert UnauthorizedCaller(msg.sender);
-            }
-        }
-        job.callback = address(0);
-        uint256 gasLimit = job.callbackGasLimit;
-        // Encode first: copying a large output costs gas that must not come out of the callback's cap.
-        bytes memory data = abi.encodeCall(IInferenceCallback.onInferenceResult, (jobId, valid, outputHash, out));
-        // EIP-150 forwards at most 63/64 of what is left: require enough for the full cap, so that
-        // nobody can make a callback fail on purpose by starving it.
-        uint256 required = (gasLimit * 64) / 63 + CALLBACK_RESERVE;
-        if (gasleft() < required) revert InsufficientGasForCallback(gasleft(), required);
-        bool success;
-        // solhint-disable-next-line no-inline-assembly
-        assembly ("memory-safe") {
-            // A plain CALL that copies no return data: a callee cannot make us pay for a huge
-            // return buffer. `data` is a live memory bytes array: its length is at `data`.
-            success := call(gasLimit, target, 0, add(data, 0x20), mload(data), 0, 0)
-        }
-        emit CallbackExecuted(jobId, target, success);
+        JobSettlement.deliver(
+            job,
+            jobId,
+            _outputHash(jobId, job),
+            _outputs[jobId],
+            bytes(_outputURIs[jobId]).length != 0,
+            output,
+            uint256(job.callbackGasUnits) * CALLBACK_GAS_UNIT
+        );
     }
 
     // ================================================================ governance
 
-    /// @notice Sets every parameter; each is bounded (see `_checkParams`), the fee shares sum to at
-    ///         most 100%, and the windows must end every slash inside the unbonding period.
+    /// @notice Sets every parameter for the jobs requested from now on (jobs already requested keep
+    ///         theirs, see `paramsOf`); each is bounded (see JobParams.check), the fee shares sum to
+    ///         at most 100%, and a job's windows use at most half the unbonding period.
     function setParams(Params calldata params_) external onlyGovernance {
-        _checkParams(params_);
-        _params = params_;
-        emit ParamsSet(params_);
+        _setParams(params_);
+    }
+
+    /// @inheritdoc IJobRegistry
+    function setResolverAllowed(address resolver, bool allowed) external onlyGovernance {
+        if (resolver == address(0)) revert ZeroAddress("resolver");
+        resolverAllowed[resolver] = allowed;
+        emit ResolverAllowed(resolver, allowed);
     }
 
     /// @notice Sets the verifier of ATTESTED results (zero disables the mode).
@@ -333,7 +324,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     function auditSelected(uint256 jobId) external view returns (bool known, bool selected) {
         Job storage job = _existing(jobId);
         if (job.status != Status.Submitted) return (false, false);
-        (, uint16 rate) = MODELS.settlementTermsOf(job.modelId);
+        (, uint16 rate, ) = MODELS.termsAt(job.modelId, job.policyVersion);
         return _auditLottery(jobId, job, rate);
     }
 
@@ -345,14 +336,25 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         collateral = _collateralOf(job.fee, job.mode);
         // Only an OPTIMISTIC result can be audited or challenged (an ATTESTED one is final on its proof).
         if (job.mode == Mode.OPTIMISTIC) {
-            (, auditRateBps) = MODELS.settlementTermsOf(job.modelId);
-            committeeSize = DISPUTES.committeeSize();
+            (, auditRateBps, ) = MODELS.termsAt(job.modelId, job.policyVersion);
+            committeeSize = _resolverOf(job).committeeSize();
         }
     }
 
     /// @inheritdoc IJobRegistry
     function params() external view returns (Params memory) {
-        return _params;
+        return _paramsHistory[_paramsHistory.length - 1];
+    }
+
+    /// @inheritdoc IJobRegistry
+    function paramsOf(uint256 jobId) external view returns (Params memory) {
+        _existing(jobId);
+        return _paramsOf(jobId);
+    }
+
+    /// @inheritdoc IJobRegistry
+    function resolverOf(uint256 jobId) external view returns (address) {
+        return address(_resolverOf(_existing(jobId)));
     }
 
     /// @inheritdoc IJobRegistry
@@ -360,9 +362,9 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         return _jobCount;
     }
 
-    /// @inheritdoc IWindowSource
-    function longestSlashableWindow() public view returns (uint256) {
-        return JobParams.longestWindow(_params, DISPUTES.disputeWindow());
+    /// @inheritdoc IJobRegistry
+    function longestSlashableWindow() external view returns (uint256) {
+        return JobParams.longestWindow(_paramsHistory[_paramsHistory.length - 1], DISPUTES.disputeWindow());
     }
 
     // ================================================================ internal: requests
@@ -375,11 +377,12 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         job.deadline = p.deadline;
         job.fee = p.fee;
         job.callback = p.callback;
-        // Both fit: the callback gas is at most MAX_CALLBACK_GAS < 2^24 and model ids stay below
-        // ModelRegistry.MAX_MODELS = 2^24 - 1 (checkRequest reverted otherwise).
-        job.callbackGasLimit = uint24(p.callbackGasLimit);
+        // Both fit: the callback gas is at most MAX_CALLBACK_GAS (245 units < 2^8) and model ids stay
+        // below ModelRegistry.MAX_MODELS = 2^24 - 1 (checkRequest reverted otherwise).
+        job.callbackGasUnits = uint8((uint256(p.callbackGasLimit) + CALLBACK_GAS_UNIT - 1) / CALLBACK_GAS_UNIT);
         job.modelId = uint24(p.modelId);
         job.version = p.version;
+        job.policyVersion = policyVersion;
         job.mode = p.mode;
         if (p.mode == Mode.ATTESTED) job.inputHash = inputHash;
         emit JobRequested(jobId, msg.sender, p.modelId, p, inputHash, policyVersion);
@@ -389,39 +392,34 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     }
 
     function _checkRequest(RequestParams calldata p) private view returns (bytes32 inputHash, uint16 policyVersion) {
-        uint256 inputSize;
-        if (p.input.length != 0) {
-            if (p.inputHash != bytes32(0) || bytes(p.inputURI).length != 0) revert InputBothInlineAndByReference();
-            if (p.input.length > MAX_INLINE_BYTES) revert InlineTooLarge(p.input.length, MAX_INLINE_BYTES);
-            inputSize = p.input.length;
-            inputHash = keccak256(p.input);
-        } else {
-            if (p.inputHash == bytes32(0) || bytes(p.inputURI).length == 0 || p.inputSize == 0) {
-                revert InputMissing();
-            }
-            if (bytes(p.inputURI).length > 512) revert InlineTooLarge(bytes(p.inputURI).length, 512);
-            inputSize = p.inputSize;
-            inputHash = p.inputHash;
-        }
-        if (p.fee < _params.minFee) revert FeeBelowProtocolMinimum(p.fee, _params.minFee);
+        Params storage current = _paramsHistory[_paramsHistory.length - 1];
+        uint256 inputSize = JobParams.checkRequest(
+            JobParams.RequestCheck({
+                inputLength: p.input.length,
+                inputHash: p.inputHash,
+                uriLength: bytes(p.inputURI).length,
+                inputSize: p.inputSize,
+                fee: p.fee,
+                deadline: p.deadline,
+                callback: p.callback,
+                callbackGasLimit: p.callbackGasLimit,
+                minFee: current.minFee,
+                executionWindow: current.executionWindow
+            })
+        );
+        inputHash = p.input.length != 0 ? keccak256(p.input) : p.inputHash;
         if (_collateralOf(p.fee, p.mode) > MAX_COLLATERAL) revert FeeAboveCollateralCap(p.fee, MAX_COLLATERAL);
-        // INVARIANT: the deadline leaves a full execution window, so the requester's deadline
-        // never cuts an executor's phase short.
-        // solhint-disable-next-line not-rely-on-time
-        uint256 earliest = block.timestamp + _params.executionWindow;
-        // solhint-disable-next-line not-rely-on-time
-        uint256 latest = block.timestamp + MAX_JOB_DURATION;
-        if (p.deadline < earliest || p.deadline > latest) revert DeadlineOutOfRange(p.deadline, earliest, latest);
-        if (p.callbackGasLimit > MAX_CALLBACK_GAS || (p.callback == address(0) && p.callbackGasLimit != 0)) {
-            revert InvalidCallbackGas(p.callback, p.callbackGasLimit);
-        }
-        (, , policyVersion) = MODELS.checkRequest(p.modelId, p.version, p.mode, p.fee, inputSize);
+        address resolver;
+        (, , policyVersion, resolver) = MODELS.checkRequest(p.modelId, p.version, p.mode, p.fee, inputSize);
+        // INVARIANT: a job is judged only by a resolver governance allowed when it was requested.
+        if (resolver != address(0) && !resolverAllowed[resolver]) revert ResolverNotAllowed(resolver);
     }
 
     /// @dev Draws the executor(s) of a job, excluding `previous`; leaves it Unassigned if too few
     ///      eligible executors have the collateral free.
     function _assign(uint256 jobId, Job storage job, address previous) private {
-        uint256 seats = job.mode == Mode.QUORUM ? _params.quorumSize : 1;
+        Params storage params_ = _paramsOf(jobId);
+        uint256 seats = job.mode == Mode.QUORUM ? params_.quorumSize : 1;
         address[] memory exclude = new address[](previous == address(0) ? 0 : 1);
         if (previous != address(0)) exclude[0] = previous;
         uint8 attempt = job.attempts + 1;
@@ -439,13 +437,13 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         // INVARIANT: the execution phase is the protocol's full window, whatever the requester's
         // deadline says, so a requester cannot shorten it and have an executor slashed for missing it.
         // solhint-disable-next-line not-rely-on-time
-        uint32 phaseEnd = uint32(block.timestamp) + _params.executionWindow;
+        uint32 phaseEnd = uint32(block.timestamp) + params_.executionWindow;
         job.executor = chosen[0];
         job.phaseEnd = phaseEnd;
         job.attempts = attempt;
         job.status = Status.Assigned;
         emit JobAssigned(jobId, chosen, phaseEnd, attempt);
-        if (seats > 1) QUORUM.open(jobId, chosen, phaseEnd, _params.revealWindow);
+        if (seats > 1) QUORUM.open(jobId, chosen, phaseEnd, params_.revealWindow);
     }
 
     // ================================================================ internal: results
@@ -477,7 +475,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         uint32 challengeEnd;
         if (job.mode == Mode.OPTIMISTIC) {
             // solhint-disable-next-line not-rely-on-time
-            challengeEnd = uint32(block.timestamp) + _params.challengeWindow;
+            challengeEnd = uint32(block.timestamp) + _paramsOf(jobId).challengeWindow;
             job.phaseEnd = challengeEnd;
             job.submitBlock = uint32(block.number);
             job.status = Status.Submitted;
@@ -501,7 +499,7 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     }
 
     function _payFee(uint256 jobId, Job storage job, address[] memory executors, address modelOwner) private {
-        Params storage p = _params;
+        Params storage p = _paramsOf(jobId);
         VAULT.payFee(
             jobId,
             job.modelId,
@@ -526,9 +524,10 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         job.invalidClaim = false;
         delete _outputs[jobId];
         delete _outputURIs[jobId];
+        Params storage p = _paramsOf(jobId);
         // solhint-disable-next-line not-rely-on-time
-        bool timeLeft = block.timestamp + _params.executionWindow <= job.deadline;
-        if (job.attempts < _params.maxAttempts && timeLeft) {
+        bool timeLeft = block.timestamp + p.executionWindow <= job.deadline;
+        if (job.attempts < p.maxAttempts && timeLeft) {
             _assign(jobId, job, previous);
             if (job.status == Status.Assigned) return;
         }
@@ -537,13 +536,18 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
 
     function _slashTimedOut(uint256 jobId, Job storage job) private returns (address executor) {
         executor = job.executor;
-        uint96 collateral = _collateralOf(job.fee, job.mode);
-        uint96 penalty = _params.timeoutSlash; // <= EXECUTOR_COLLATERAL <= collateral (_checkParams)
-        STAKES.unlock(executor, Role.EXECUTOR, collateral - penalty);
-        uint256 slashed = STAKES.slashLocked(executor, Role.EXECUTOR, penalty, address(VAULT));
         // INVARIANT: a missed deadline pays nobody who could have caused it (the requester chose the
-        // deadline): the penalty goes to the treasury.
-        VAULT.settleSlash(jobId, slashed, address(0), 0);
+        // deadline): the penalty goes to the treasury. It is <= EXECUTOR_COLLATERAL <= the collateral.
+        uint256 slashed = JobSettlement.takeCollateral(
+            jobId,
+            executor,
+            _collateralOf(job.fee, job.mode),
+            _paramsOf(jobId).timeoutSlash,
+            address(0),
+            0,
+            STAKES,
+            VAULT
+        );
         emit JobTimedOut(jobId, executor, slashed);
     }
 
@@ -553,54 +557,52 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
     ///      when a strict majority exists, the dissenters, and pays the majority or refunds.
     function _finalizeQuorum(uint256 jobId, Job storage job) private {
         _requireStatus(jobId, job, Status.Assigned);
-        (
-            bytes32 winner,
-            bool invalidClaim,
-            address[] memory winners,
-            address[] memory losers,
-            address[] memory absent
-        ) = QUORUM.tally(jobId);
-        uint96 collateral = _collateralOf(job.fee, Mode.QUORUM);
-        _unlockAll(winners, collateral);
-        // Absent members are always slashed; dissenters only when a majority proved them wrong.
-        uint256 pot = _slashExecutors(absent, collateral);
-        if (winner == bytes32(0)) _unlockAll(losers, collateral);
-        else pot += _slashExecutors(losers, collateral);
-        if (pot != 0) VAULT.distribute(jobId, pot, _params.quorumWinnerShareBps, winners);
-        if (winner == bytes32(0)) {
-            _refund(jobId, job, losers.length == 0 ? RefundReason.Expired : RefundReason.Undecided);
-            return;
-        }
-        // Only the winning hash is kept (the bytes are in the QuorumManager's ResultRevealed), so
-        // finalizing costs the same whatever the output's size.
-        job.outputHash = winner;
-        job.executor = winners[0];
-        job.invalidClaim = invalidClaim;
-        if (!invalidClaim) {
+        (bool pay, RefundReason reason, address[] memory winners) = JobSettlement.tallyQuorum(
+            job,
+            jobId,
+            JobSettlement.QuorumTerms({
+                quorum: QUORUM,
+                stakes: STAKES,
+                vault: VAULT,
+                collateral: _collateralOf(job.fee, Mode.QUORUM),
+                winnerShareBps: _paramsOf(jobId).quorumWinnerShareBps
+            })
+        );
+        if (pay) {
             job.status = Status.Finalized;
             _payFee(jobId, job, winners, MODELS.ownerOf(job.modelId));
         } else {
-            _refund(jobId, job, RefundReason.InvalidInput);
-        }
-    }
-
-    function _unlockAll(address[] memory executors, uint96 collateral) private {
-        for (uint256 i = 0; i < executors.length; ++i) STAKES.unlock(executors[i], Role.EXECUTOR, collateral);
-    }
-
-    function _slashExecutors(address[] memory executors, uint96 collateral) private returns (uint256 pot) {
-        for (uint256 i = 0; i < executors.length; ++i) {
-            pot += STAKES.slashLocked(executors[i], Role.EXECUTOR, collateral, address(VAULT));
+            _refund(jobId, job, reason);
         }
     }
 
     // ================================================================ internal: disputes
 
     function _openAudit(uint256 jobId, Job storage job) private returns (uint256 disputeId) {
+        (disputeId, ) = _openDispute(jobId, job, address(0));
+        emit AuditStarted(jobId, disputeId);
+    }
+
+    /// @dev Moves a Submitted job into dispute before the pinned resolver opens its round.
+    function _openDispute(
+        uint256 jobId,
+        Job storage job,
+        address challenger
+    ) private returns (uint256 disputeId, uint96 bond) {
         job.status = Status.Disputed;
         emit JobDisputed(jobId);
-        disputeId = DISPUTES.openAudit(jobId, job.executor);
-        emit AuditStarted(jobId, disputeId);
+        (disputeId, bond) = _resolverOf(job).open(jobId, job.modelId, job.executor, challenger);
+    }
+
+    /// @dev The resolver pinned by the job's policy version (the default committee when zero).
+    function _resolverOf(Job storage job) private view returns (IDisputeResolver) {
+        (, , address resolver) = MODELS.termsAt(job.modelId, job.policyVersion);
+        return resolver == address(0) ? IDisputeResolver(address(DISPUTES)) : IDisputeResolver(resolver);
+    }
+
+    /// @dev The parameters current when `jobId` was requested.
+    function _paramsOf(uint256 jobId) private view returns (Params storage) {
+        return _paramsHistory[_paramsFrom.upperLookup(uint48(jobId))];
     }
 
     /// @dev The stored hash of a by-reference output, or the hash of the inline output.
@@ -642,7 +644,12 @@ contract JobRegistry is IJobRegistry, IWindowSource, Governed, ReentrancyGuardTr
         if (job.status != expected) revert JobNotInStatus(jobId, job.status);
     }
 
-    function _checkParams(Params memory p) private view {
+    /// @dev Checks and records a parameter set; it applies to the jobs requested from now on.
+    function _setParams(Params memory p) private {
         JobParams.check(p, EXECUTOR_COLLATERAL, DISPUTES.disputeWindow(), STAKES.unbondingPeriod());
+        _paramsHistory.push(p);
+        // Job ids fit 48 bits and the history's length 208 (one entry per governance action).
+        _paramsFrom.push(uint48(_jobCount + 1), uint208(_paramsHistory.length - 1));
+        emit ParamsSet(p);
     }
 }

@@ -40,6 +40,8 @@ contract ModelRegistry is IModelRegistry {
     // Every policy a model ever had: a job pins the version current at its request, so a change
     // never applies to live jobs (verifiers judge a job by its pinned policy).
     mapping(uint256 modelId => mapping(uint16 policyVersion => ModelPolicy)) private _policies;
+    // The dispute resolver of each policy version (zero: the protocol's default committee).
+    mapping(uint256 modelId => mapping(uint16 policyVersion => address)) private _resolvers;
     mapping(uint256 modelId => mapping(uint16 version => ModelVersion)) private _versions;
     mapping(uint256 modelId => address) private _pendingOwners;
     mapping(bytes32 digest => uint256 packed) private _digestIndex; // modelId << 16 | version
@@ -94,13 +96,20 @@ contract ModelRegistry is IModelRegistry {
     /// @inheritdoc IModelRegistry
     function setPolicy(uint256 modelId, ModelPolicy calldata policy) external onlyModelOwner(modelId) {
         _checkPolicy(policy);
-        Model storage model = _models[modelId];
-        // INVARIANT: a policy version, once pinned by a job, never changes: a change is a new version.
-        if (model.policyVersion == type(uint16).max) revert TooManyVersions(modelId);
-        uint16 policyVersion = model.policyVersion + 1;
-        model.policyVersion = policyVersion;
+        uint16 policyVersion = _nextPolicyVersion(modelId);
         _policies[modelId][policyVersion] = policy;
         emit PolicySet(modelId, policyVersion, policy);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function setResolver(uint256 modelId, address resolver) external onlyModelOwner(modelId) {
+        Model storage model = _models[modelId];
+        uint16 current = model.policyVersion;
+        if (current == 0) revert InvalidPolicy("no policy to attach a resolver to");
+        uint16 policyVersion = _nextPolicyVersion(modelId);
+        _policies[modelId][policyVersion] = _policies[modelId][current];
+        _resolvers[modelId][policyVersion] = resolver;
+        emit ResolverSet(modelId, policyVersion, resolver);
     }
 
     /// @inheritdoc IModelRegistry
@@ -126,7 +135,7 @@ contract ModelRegistry is IModelRegistry {
         Mode mode,
         uint96 fee,
         uint256 inputSize
-    ) external view returns (address owner, uint16 auditRateBps, uint16 policyVersion) {
+    ) external view returns (address owner, uint16 auditRateBps, uint16 policyVersion, address resolver) {
         Model storage model = _models[modelId];
         owner = model.owner;
         if (owner == address(0)) revert UnknownModel(modelId);
@@ -138,6 +147,19 @@ contract ModelRegistry is IModelRegistry {
         if (fee < policy.minFee) revert FeeBelowModelMinimum(fee, policy.minFee);
         if (inputSize > policy.maxInputBytes) revert InputTooLarge(inputSize, policy.maxInputBytes);
         auditRateBps = policy.auditRateBps;
+        resolver = _resolvers[modelId][policyVersion];
+    }
+
+    /// @inheritdoc IModelRegistry
+    function termsAt(
+        uint256 modelId,
+        uint16 policyVersion
+    ) external view returns (address owner, uint16 auditRateBps, address resolver) {
+        return (
+            _models[modelId].owner,
+            _policies[modelId][policyVersion].auditRateBps,
+            _resolvers[modelId][policyVersion]
+        );
     }
 
     /// @inheritdoc IModelRegistry
@@ -213,6 +235,15 @@ contract ModelRegistry is IModelRegistry {
         _versions[modelId][version] = ModelVersion({deprecated: false, digest: digest, uri: uri});
         _digestIndex[digest] = (modelId << 16) | version;
         emit VersionPublished(modelId, version, digest, uri);
+    }
+
+    /// @dev Adds a policy version (the previous ones stay, pinned by the jobs that use them).
+    function _nextPolicyVersion(uint256 modelId) private returns (uint16 policyVersion) {
+        Model storage model = _models[modelId];
+        // INVARIANT: a policy version, once pinned by a job, never changes: a change is a new version.
+        if (model.policyVersion == type(uint16).max) revert TooManyVersions(modelId);
+        policyVersion = model.policyVersion + 1;
+        model.policyVersion = policyVersion;
     }
 
     function _checkPolicy(ModelPolicy calldata policy) private view {

@@ -2,11 +2,15 @@
 pragma solidity ^0.8.28;
 
 import {IQuorumManager} from "./interfaces/IQuorumManager.sol";
+import {CommitReveal} from "./libraries/CommitReveal.sol";
 import {TensorCodec} from "./libraries/TensorCodec.sol";
 
 /// @title QuorumManager
-/// @notice Runs the commit-reveal rounds of QUORUM jobs for the JobRegistry.
+/// @notice Runs the commit-reveal rounds of QUORUM jobs for the JobRegistry (the shared
+///         CommitReveal round); the hub opens and tallies them and acts on the tally.
 contract QuorumManager is IQuorumManager {
+    using CommitReveal for CommitReveal.Round;
+
     /// @notice Largest output a member may reveal (the same bound as the JobRegistry's inline outputs).
     uint256 public constant MAX_OUTPUT_BYTES = 64 * 1024;
 
@@ -15,15 +19,10 @@ contract QuorumManager is IQuorumManager {
     /// @notice The JobRegistry.
     address public hub;
 
-    struct Seat {
-        bool seated;
-        bytes32 commitment;
-        bytes32 outputHash; // zero until revealed
-    }
-
-    mapping(uint256 jobId => Round) private _rounds;
+    mapping(uint256 jobId => CommitReveal.Round) private _rounds;
     mapping(uint256 jobId => address[]) private _members;
-    mapping(uint256 jobId => mapping(address executor => Seat)) private _seats;
+    // A seat's revealed value is the hash of its output (zero until revealed).
+    mapping(uint256 jobId => mapping(address executor => CommitReveal.Ballot)) private _seats;
     // The chain keeps only hashes: a reveal's bytes live in its ResultRevealed event. Whether a
     // revealed output is an invalid-input claim (`0x00 reason`) is all the hub needs of its bytes.
     mapping(uint256 jobId => mapping(bytes32 outputHash => bool)) private _claims;
@@ -50,65 +49,27 @@ contract QuorumManager is IQuorumManager {
     function open(uint256 jobId, address[] calldata members, uint32 commitEnd, uint32 revealWindow) external onlyHub {
         // A job gets one round: a QUORUM job is never reassigned.
         if (_rounds[jobId].seats != 0) revert RoundClosed(jobId);
-        _rounds[jobId] = Round({
-            commitEnd: commitEnd,
-            revealEnd: 0,
-            revealWindow: revealWindow,
-            seats: uint8(members.length),
-            commits: 0,
-            reveals: 0,
-            tallied: false
-        });
+        _rounds[jobId].open(commitEnd, 0, revealWindow, uint8(members.length));
         _members[jobId] = members;
-        for (uint256 i = 0; i < members.length; ++i) _seats[jobId][members[i]].seated = true;
+        for (uint256 i = 0; i < members.length; ++i) _seats[jobId][members[i]].weight = 1;
         emit RoundOpened(jobId, members, commitEnd, revealWindow);
     }
 
     /// @inheritdoc IQuorumManager
     function commitResult(uint256 jobId, bytes32 commitment) external {
-        // INVARIANT: a stored zero means "not committed", so a zero commitment would count twice.
-        if (commitment == bytes32(0)) revert ZeroCommitment();
-        Round storage round = _existing(jobId);
-        Seat storage seat = _seats[jobId][msg.sender];
-        if (!seat.seated) revert NotInQuorum(jobId, msg.sender);
-        // solhint-disable-next-line not-rely-on-time
-        if (block.timestamp > round.commitEnd || round.revealEnd != 0 || round.tallied) {
-            revert CommitPhaseOver(jobId, round.commitEnd);
-        }
-        if (seat.commitment != bytes32(0)) revert AlreadyCommitted(jobId, msg.sender);
-        seat.commitment = commitment;
-        uint8 commits = ++round.commits;
+        CommitReveal.Round storage round = _existing(jobId);
+        if (round.commit(_seat(jobId), jobId, commitment)) emit RevealPhaseStarted(jobId, round.revealEnd);
         emit ResultCommitted(jobId, msg.sender);
-        if (commits == round.seats) {
-            // solhint-disable-next-line not-rely-on-time
-            uint32 revealEnd = uint32(block.timestamp) + round.revealWindow;
-            round.revealEnd = revealEnd;
-            emit RevealPhaseStarted(jobId, revealEnd);
-        }
     }
 
     /// @inheritdoc IQuorumManager
     function revealResult(uint256 jobId, bytes calldata output, bytes32 salt) external {
         if (output.length == 0 || output.length > MAX_OUTPUT_BYTES)
             revert InvalidOutputSize(output.length, MAX_OUTPUT_BYTES);
-        Round storage round = _existing(jobId);
-        Seat storage seat = _seats[jobId][msg.sender];
-        if (!seat.seated) revert NotInQuorum(jobId, msg.sender);
-        // INVARIANT: no output is visible while anyone can still commit, so none can be copied.
-        // solhint-disable-next-line not-rely-on-time
-        if (round.revealEnd == 0 && block.timestamp <= round.commitEnd)
-            revert RevealPhaseNotStarted(jobId, round.commitEnd);
-        uint32 revealEnd = _revealEnd(round);
-        // solhint-disable-next-line not-rely-on-time
-        if (block.timestamp > revealEnd || round.tallied) revert RevealPhaseOver(jobId, revealEnd);
-        if (seat.commitment == bytes32(0)) revert NotCommitted(jobId, msg.sender);
-        if (seat.outputHash != bytes32(0)) revert AlreadyRevealed(jobId, msg.sender);
+        CommitReveal.Round storage round = _existing(jobId);
+        CommitReveal.Ballot storage seat = _seat(jobId);
         bytes32 outputHash = keccak256(output);
-        if (commitmentOf(msg.sender, jobId, outputHash, salt) != seat.commitment) {
-            revert CommitmentMismatch(jobId, msg.sender);
-        }
-        seat.outputHash = outputHash;
-        ++round.reveals;
+        round.reveal(seat, jobId, outputHash, commitmentOf(msg.sender, jobId, outputHash, salt));
         if (TensorCodec.isInvalidClaim(output)) _claims[jobId][outputHash] = true;
         emit ResultRevealed(jobId, msg.sender, outputHash, output);
     }
@@ -127,12 +88,8 @@ contract QuorumManager is IQuorumManager {
             address[] memory absent
         )
     {
-        Round storage round = _existing(jobId);
-        if (round.tallied) revert RoundClosed(jobId);
-        uint32 revealEnd = _revealEnd(round);
-        // solhint-disable-next-line not-rely-on-time
-        if (round.reveals < round.seats && block.timestamp <= revealEnd) revert TallyTooEarly(jobId, revealEnd);
-        round.tallied = true;
+        CommitReveal.Round storage round = _existing(jobId);
+        round.close(jobId);
         uint256 votes;
         (winner, votes) = _majority(jobId);
         if (votes * 2 <= round.seats) (winner, votes) = (bytes32(0), 0);
@@ -156,7 +113,17 @@ contract QuorumManager is IQuorumManager {
 
     /// @inheritdoc IQuorumManager
     function roundOf(uint256 jobId) external view returns (Round memory) {
-        return _existing(jobId);
+        CommitReveal.Round storage r = _existing(jobId);
+        return
+            Round({
+                commitEnd: r.commitEnd,
+                revealEnd: r.revealEnd,
+                revealWindow: r.revealWindow,
+                seats: r.seats,
+                commits: r.commits,
+                reveals: r.reveals,
+                tallied: r.closed
+            });
     }
 
     /// @inheritdoc IQuorumManager
@@ -166,22 +133,23 @@ contract QuorumManager is IQuorumManager {
 
     /// @inheritdoc IQuorumManager
     function seatOf(uint256 jobId, address executor) external view returns (bytes32, bytes32) {
-        Seat storage seat = _seats[jobId][executor];
-        return (seat.commitment, seat.outputHash);
+        CommitReveal.Ballot storage seat = _seats[jobId][executor];
+        return (seat.commitment, seat.revealed);
     }
 
     /// @inheritdoc IQuorumManager
     function revealEndOf(uint256 jobId) external view returns (uint32) {
-        return _revealEnd(_existing(jobId));
+        return _existing(jobId).revealEndOf();
     }
 
-    function _existing(uint256 jobId) private view returns (Round storage round) {
+    function _existing(uint256 jobId) private view returns (CommitReveal.Round storage round) {
         round = _rounds[jobId];
         if (round.seats == 0) revert UnknownRound(jobId);
     }
 
-    function _revealEnd(Round storage round) private view returns (uint32) {
-        return round.revealEnd != 0 ? round.revealEnd : round.commitEnd + round.revealWindow;
+    function _seat(uint256 jobId) private view returns (CommitReveal.Ballot storage seat) {
+        seat = _seats[jobId][msg.sender];
+        if (seat.weight == 0) revert NotInQuorum(jobId, msg.sender);
     }
 
     /// @dev The most revealed hash and its count: at most seats^2 comparisons in memory (seats <= 32).
@@ -189,7 +157,7 @@ contract QuorumManager is IQuorumManager {
         address[] storage members = _members[jobId];
         uint256 n = members.length;
         bytes32[] memory hashes = new bytes32[](n);
-        for (uint256 i = 0; i < n; ++i) hashes[i] = _seats[jobId][members[i]].outputHash;
+        for (uint256 i = 0; i < n; ++i) hashes[i] = _seats[jobId][members[i]].revealed;
         for (uint256 i = 0; i < n; ++i) {
             if (hashes[i] == bytes32(0)) continue;
             uint256 votes;
@@ -210,7 +178,7 @@ contract QuorumManager is IQuorumManager {
         address[] storage members = _members[jobId];
         uint256 found;
         for (uint256 i = 0; i < members.length && found < count; ++i) {
-            bytes32 revealed = _seats[jobId][members[i]].outputHash;
+            bytes32 revealed = _seats[jobId][members[i]].revealed;
             bool match_ = equal ? revealed == hash : (revealed != bytes32(0) && revealed != hash);
             if (match_) out[found++] = members[i];
         }

@@ -6,7 +6,7 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Governed} from "./access/Governed.sol";
-import {IStakeManager, IWindowSource} from "./interfaces/IStakeManager.sol";
+import {IStakeManager} from "./interfaces/IStakeManager.sol";
 import {SumTree} from "./libraries/SumTree.sol";
 import {Role} from "./types/Types.sol";
 
@@ -33,8 +33,8 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     /// @notice The staked token.
     IERC20 public immutable TOKEN;
 
-    /// @notice The contract whose windows bound the unbonding period from below (the JobRegistry).
-    IWindowSource public windowSource;
+    /// @notice The JobRegistry, wired once: it locks, unlocks and slashes executors' collateral.
+    address public hub;
     /// @notice The dispute manager, the other contract that may slash (wired once with the hub).
     address public disputeManager;
     /// @inheritdoc IStakeManager
@@ -52,7 +52,7 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     modifier onlyProtocol() {
         // INVARIANT: only the wired protocol contracts lock, unlock, slash and draw-and-lock; the
         // wiring is set once by the deployer, so no governance action can add a caller.
-        if (msg.sender != address(windowSource) && msg.sender != disputeManager) revert UnauthorizedCaller(msg.sender);
+        if (msg.sender != hub && msg.sender != disputeManager) revert UnauthorizedCaller(msg.sender);
         _;
     }
 
@@ -71,7 +71,7 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
         TOKEN = token;
         _setMinStake(Role.EXECUTOR, minExecutorStake);
         _setMinStake(Role.VERIFIER, minVerifierStake);
-        _setUnbondingPeriod(unbonding_);
+        _setUnbondingPeriod(unbonding_, MIN_UNBONDING);
     }
 
     // ---------------------------------------------------------------- nodes
@@ -238,23 +238,23 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
         _setMinStake(role, amount);
     }
 
-    /// @notice Sets the unbonding period, never below the longest window in which a slash can
-    ///         follow a result (so that unbonding cannot escape a slash) nor above `MAX_UNBONDING`.
+    /// @notice Lengthens the unbonding period, up to `MAX_UNBONDING`. It never shortens: the
+    ///         JobRegistry and the DisputeManager each fit their windows in half of it when their
+    ///         parameters are set, so a shorter period could let a staker unbond before a slash it
+    ///         is exposed to; neither is asked again (this contract calls nobody).
     function setUnbondingPeriod(uint64 period) external onlyGovernance {
-        _setUnbondingPeriod(period);
+        // INVARIANT: the unbonding period never decreases, so windows checked against it stay safe.
+        _setUnbondingPeriod(period, unbondingPeriod);
     }
 
     /// @inheritdoc IStakeManager
-    function wire(IWindowSource hub, address disputes) external onlyDeployer {
-        if (address(windowSource) != address(0)) revert AlreadyWired();
-        if (address(hub) == address(0)) revert ZeroAddress("hub");
+    function wire(address hub_, address disputes) external onlyDeployer {
+        if (hub != address(0)) revert AlreadyWired();
+        if (hub_ == address(0)) revert ZeroAddress("hub");
         if (disputes == address(0)) revert ZeroAddress("disputes");
-        windowSource = hub;
+        hub = hub_;
         disputeManager = disputes;
-        emit Wired(address(hub), disputes);
-        uint256 floor = _unbondingFloor();
-        if (unbondingPeriod < floor)
-            revert ParameterOutOfBounds("unbondingPeriod", unbondingPeriod, floor, MAX_UNBONDING);
+        emit Wired(hub_, disputes);
     }
 
     // ---------------------------------------------------------------- views
@@ -440,21 +440,10 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
         emit MinStakeSet(role, amount);
     }
 
-    function _setUnbondingPeriod(uint64 period) private {
-        uint256 lower = _unbondingFloor();
+    function _setUnbondingPeriod(uint64 period, uint256 lower) private {
         if (period < lower || period > MAX_UNBONDING)
             revert ParameterOutOfBounds("unbondingPeriod", period, lower, MAX_UNBONDING);
         unbondingPeriod = period;
         emit UnbondingPeriodSet(period);
-    }
-
-    /// @dev The shortest unbonding period allowed: MIN_UNBONDING, or the window source's longest
-    ///      slashable window when that is longer.
-    function _unbondingFloor() private view returns (uint256 floor) {
-        floor = MIN_UNBONDING;
-        if (address(windowSource) != address(0)) {
-            uint256 longest = windowSource.longestSlashableWindow();
-            if (longest > floor) floor = longest;
-        }
     }
 }

@@ -12,15 +12,15 @@
  *      (When the deployer itself is GOVERNANCE, as with deployProtocol, the setter is called
  *      directly.) A differing immutable (the token, the JobRegistry's collateral terms, the
  *      ModelRegistry's MIN_AUDIT_RATE_BPS) is an error: it needs a fresh deploy.
- *   4. Write the deployment file: the verifier's format (with `timelock` and `jobParams`, the
- *      library the JobRegistry links) plus `deployer`, `parameters` and each contract's
+ *   4. Write the deployment file: the verifier's format (with `timelock`, `jobParams` and `jobSettlement`, the
+ *      libraries the JobRegistry links) plus `deployer`, `parameters` and each contract's
  *      `constructorArgs` (what explorer verification needs).
  *
  * A second run with the same parameters sends no transaction.
  */
 import fs from "node:fs";
 import path from "node:path";
-import { getAddress, keccak256, concat, toBeHex, zeroPadValue, ZeroAddress, ZeroHash, type Provider, type Signer } from "ethers";
+import { getAddress, keccak256, toUtf8Bytes, concat, toBeHex, zeroPadValue, ZeroAddress, ZeroHash, type Provider, type Signer } from "ethers";
 import {
   DisputeManager__factory,
   GlassboxTimelock__factory,
@@ -47,8 +47,8 @@ export interface DeploymentRecord extends Deployment {
   constructorArgs: Partial<Record<RecordedName, unknown[]>>;
 }
 
-/** The contracts of the verifier's file, the timelock and the JobParams library. */
-export type RecordedName = ContractName | "timelock" | "jobParams";
+/** The contracts of the verifier's file, the timelock and the JobRegistry's two libraries. */
+export type RecordedName = ContractName | "timelock" | "jobParams" | "jobSettlement";
 
 export interface DeployOptions {
   deployer: Signer;
@@ -88,6 +88,7 @@ export class DeployError extends Error {
 export const SOURCES: Record<RecordedName, string> = {
   timelock: "contracts/governance/GlassboxTimelock.sol:GlassboxTimelock",
   jobParams: "contracts/libraries/JobParams.sol:JobParams",
+  jobSettlement: "contracts/libraries/JobSettlement.sol:JobSettlement",
   token: "contracts/GlassboxToken.sol:GlassboxToken",
   modelRegistry: "contracts/ModelRegistry.sol:ModelRegistry",
   stakeManager: "contracts/StakeManager.sol:StakeManager",
@@ -123,6 +124,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   let deploymentBlock: number;
   let constructorArgs: DeploymentRecord["constructorArgs"];
   let jobParams: string | undefined;
+  let jobSettlement: string | undefined;
   let sent = 0;
   if (existing) {
     log(`reusing the contracts in ${shown(file)}`);
@@ -131,6 +133,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     deploymentBlock = existing.deploymentBlock;
     constructorArgs = existing.constructorArgs ?? {};
     jobParams = existing.jobParams;
+    jobSettlement = existing.jobSettlement;
   } else {
     const treasury = params.treasury ?? deployer;
     const g = params.governance;
@@ -142,9 +145,11 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     record(`GlassboxTimelock deployed at ${governance}`);
     protocol = await deployContracts(opts.deployer, params, treasury, params.token ?? undefined, governance);
     deploymentBlock = timelockReceipt!.blockNumber;
-    jobParams = linkedJobParams(protocol);
-    sent += 1; // deployContracts deploys the library before the JobRegistry
+    jobParams = linkedLibrary(protocol, SOURCES.jobParams);
+    jobSettlement = linkedLibrary(protocol, SOURCES.jobSettlement);
+    sent += 2; // deployContracts deploys the two libraries before the JobRegistry
     record(`JobParams deployed at ${jobParams}`);
+    record(`JobSettlement deployed at ${jobSettlement}`);
     for (const [name, contract] of contractsOf(protocol)) {
       const receipt = await contract.deploymentTransaction()?.wait();
       if (!receipt) continue; // the existing token
@@ -172,6 +177,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     contracts: await addressesOf(protocol),
     ...(governance === deployer ? {} : { timelock: governance }),
     ...(jobParams ? { jobParams } : {}),
+    ...(jobSettlement ? { jobSettlement } : {}),
     deployer: existing?.deployer ?? deployer,
     parameters: paramsToJson({ ...params, treasury: params.treasury ?? deployer }),
     constructorArgs,
@@ -207,7 +213,11 @@ async function reusable(file: string, chainId: number, provider: Provider, log: 
     log(`${shown(file)} is for chain ${deployment.chainId}, not ${chainId}: deploying fresh`);
     return undefined;
   }
-  const extra = { ...(deployment.timelock ? { timelock: deployment.timelock } : {}), ...(deployment.jobParams ? { jobParams: deployment.jobParams } : {}) };
+  const extra = {
+    ...(deployment.timelock ? { timelock: deployment.timelock } : {}),
+    ...(deployment.jobParams ? { jobParams: deployment.jobParams } : {}),
+    ...(deployment.jobSettlement ? { jobSettlement: deployment.jobSettlement } : {}),
+  };
   for (const [name, address] of Object.entries({ ...deployment.contracts, ...extra })) {
     if ((await provider.getCode(address)) === "0x") {
       log(`${shown(file)}: no code at ${name} ${address} (a restarted devnet?): deploying fresh`);
@@ -276,9 +286,9 @@ interface Change {
 
 /**
  * The governance calls that bring every parameter in line with `params`, in the order they must
- * run: the unbonding period must always cover the longest slashable window, so a longer period is
- * set before the windows, a shorter one after them, and the struct whose window share shrinks
- * first. A timelock's own delay comes last (it only affects later schedules).
+ * run: each contract's windows must fit in half the unbonding period, so a longer period is set
+ * before the windows (a shorter one is refused: the period never shortens), and the struct whose
+ * window share shrinks first. A timelock's own delay comes last (it only affects later schedules).
  */
 async function plan(p: Protocol, params: NetworkParams, deployer: string, governance: string): Promise<Change[]> {
   const out: Change[] = [];
@@ -312,7 +322,11 @@ async function plan(p: Protocol, params: NetworkParams, deployer: string, govern
     await setJobs();
   }
 
-  if (params.unbondingPeriod < unbonding) await setUnbonding();
+  if (params.unbondingPeriod < unbonding) {
+    throw new DeployError(
+      `unbondingPeriod ${params.unbondingPeriod} s is shorter than the deployed StakeManager's ${unbonding} s, and the unbonding period never shortens (the windows were checked against it): keep ${unbonding} or deploy fresh`,
+    );
+  }
 
   if (governance !== deployer) {
     const timelock = GlassboxTimelock__factory.connect(governance, p.jobs.runner);
@@ -432,10 +446,11 @@ async function constructorArgsOf(p: Protocol, params: NetworkParams, deployer: s
   const json = paramsToJson(params);
   const args: DeploymentRecord["constructorArgs"] = {
     jobParams: [],
+    jobSettlement: [],
     modelRegistry: [json.minAuditRateBps],
     stakeManager: [a.token, admin, json.minExecutorStake, json.minVerifierStake, json.unbondingPeriod],
     paymentVault: [a.token, admin, treasury],
-    disputeManager: [a.token, a.stakeManager, a.paymentVault, admin, json.disputes],
+    disputeManager: [a.stakeManager, a.paymentVault, admin, json.disputes],
     quorumManager: [],
     jobRegistry: [a.token, a.modelRegistry, a.stakeManager, a.disputeManager, a.quorumManager, a.paymentVault, admin, json.collateral, json.jobs],
   };
@@ -444,13 +459,15 @@ async function constructorArgsOf(p: Protocol, params: NetworkParams, deployer: s
 }
 
 /**
- * The JobParams library the JobRegistry was deployed with: the address linked in place of the first
- * library placeholder of JobRegistry__factory.bytecode, read from the deployment transaction.
+ * A library the JobRegistry was deployed with: the address linked in place of the library's
+ * placeholder (`__$` + 34 hex digits of keccak256(fully qualified name) + `$__`) in
+ * JobRegistry__factory.bytecode, read from the deployment transaction at the same offset.
  */
-function linkedJobParams(p: Protocol): string {
+function linkedLibrary(p: Protocol, fullyQualifiedName: string): string {
   const data = p.jobs.deploymentTransaction()?.data;
-  const at = JobRegistry__factory.bytecode.indexOf("__$");
-  if (!data || at < 0) throw new DeployError("cannot read the JobParams library from the JobRegistry's deployment transaction");
+  const placeholder = `__$${keccak256(toUtf8Bytes(fullyQualifiedName)).slice(2, 36)}$__`;
+  const at = JobRegistry__factory.bytecode.indexOf(placeholder);
+  if (!data || at < 0) throw new DeployError(`cannot read the ${fullyQualifiedName} library from the JobRegistry's deployment transaction`);
   return getAddress(`0x${data.slice(at, at + 40)}`);
 }
 

@@ -148,8 +148,14 @@ export function parseParams(json: unknown, network: string, source: string): Net
     disputes: parseDisputes(object(root.disputes, "disputes", bad), bad),
   };
   const longest = longestSlashableWindow(p);
-  if (p.unbondingPeriod < longest) {
-    throw bad("unbondingPeriod", `must be at least the longest slashable window, ${longest} s (max(executionWindow + challengeWindow, executionWindow + jobs.revealWindow) + disputes.commitWindow + disputes.revealWindow), got ${p.unbondingPeriod}`);
+  // JobParams.check and DisputeManager._setParams: each contract's windows fit in half the unbonding period.
+  const jobWindows = p.jobs.executionWindow + Math.max(p.jobs.challengeWindow, p.jobs.revealWindow);
+  const disputeWindows = p.disputes.commitWindow + p.disputes.revealWindow;
+  if (2 * jobWindows > p.unbondingPeriod) {
+    throw bad("unbondingPeriod", `must be at least twice a job's windows, 2 x ${jobWindows} s (executionWindow + max(challengeWindow, jobs.revealWindow)), got ${p.unbondingPeriod}`);
+  }
+  if (2 * disputeWindows > p.unbondingPeriod) {
+    throw bad("unbondingPeriod", `must be at least twice a dispute's windows, 2 x ${disputeWindows} s (disputes.commitWindow + disputes.revealWindow), got ${p.unbondingPeriod}`);
   }
   const floor = minGovernanceDelay(p);
   if (p.governance.minDelay < floor) {

@@ -3,6 +3,7 @@ import {
   DisputeManager__factory,
   GlassboxToken__factory,
   JobParams__factory,
+  JobSettlement__factory,
   JobRegistry__factory,
   ModelRegistry__factory,
   PaymentVault__factory,
@@ -130,10 +131,14 @@ export async function deployContracts(
     ),
   );
   const vault = await mined(new PaymentVault__factory(deployer).deploy(token, admin, treasuryAddress));
-  const disputes = await mined(new DisputeManager__factory(deployer).deploy(token, stakes, vault, admin, params.disputes));
+  const disputes = await mined(new DisputeManager__factory(deployer).deploy(stakes, vault, admin, params.disputes));
   const quorum = await mined(new QuorumManager__factory(deployer).deploy());
   const jobParams = await mined(new JobParams__factory(deployer).deploy());
-  const libraries = { "contracts/libraries/JobParams.sol:JobParams": await jobParams.getAddress() };
+  const jobSettlement = await mined(new JobSettlement__factory(deployer).deploy());
+  const libraries = {
+    "contracts/libraries/JobParams.sol:JobParams": await jobParams.getAddress(),
+    "contracts/libraries/JobSettlement.sol:JobSettlement": await jobSettlement.getAddress(),
+  };
   const jobs = await mined(
     new JobRegistry__factory(libraries, deployer).deploy(
       token,
@@ -161,8 +166,8 @@ export class WiringError extends Error {
 /**
  * Wires the contracts together, sending only what is missing (one transaction per line returned):
  * the JobRegistry and the DisputeManager become the only callers that may lock, unlock and slash
- * stake and move value in the vault; the JobRegistry is the hub of both managers and bounds the
- * unbonding period. Every link is set once by the deployer (the contracts must be connected to
+ * stake and move value in the vault; the JobRegistry is the hub of both managers (it calls them;
+ * they never call it). Every link is set once by the deployer (the contracts must be connected to
  * it); a link that points at another contract throws WiringError: only a fresh deployment can fix it.
  */
 export async function wireProtocol(protocol: Protocol): Promise<string[]> {
@@ -171,7 +176,7 @@ export async function wireProtocol(protocol: Protocol): Promise<string[]> {
   const disputesAddress = await disputes.getAddress();
   const done: string[] = [];
   const links = [
-    ["StakeManager.wire", () => stakes.windowSource(), () => stakes.wire(jobsAddress, disputesAddress)],
+    ["StakeManager.wire", () => stakes.hub(), () => stakes.wire(jobsAddress, disputesAddress)],
     ["PaymentVault.wire", () => vault.hub(), () => vault.wire(jobsAddress, disputesAddress)],
     ["DisputeManager.hub", () => disputes.hub(), () => disputes.setHub(jobsAddress)],
     ["QuorumManager.hub", () => quorum.hub(), () => quorum.setHub(jobsAddress)],

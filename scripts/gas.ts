@@ -46,12 +46,12 @@ async function lifecycle(w: World) {
   // A dispute: a wrong output, challenged, judged Invalid by a committee of three.
   const bad = await requestJob(w, { mode: Mode.OPTIMISTIC });
   await w.jobs.connect(signerOf(w.executors, bad.assigned[0])).submitResult(bad.jobId, WRONG_OUTPUT);
-  const challenge = await gasOf(w.disputes.connect(w.verifiers[0]).challenge(bad.jobId));
+  const challenge = await gasOf(w.jobs.connect(w.verifiers[0]).challenge(bad.jobId));
   const disputeId = await w.disputes.disputeOfJob(bad.jobId);
   const votes = await voteAll(w, disputeId, Verdict.Invalid);
   const commits = votes.commits.map((r) => Number(r.gasUsed));
   const reveals = votes.reveals.map((r) => Number(r.gasUsed));
-  const resolve = await gasOf(w.disputes.resolve(bad.jobId));
+  const resolve = await gasOf(w.jobs.resolveDispute(bad.jobId));
 
   // QUORUM: three commits and reveals, then the tally.
   const q = await requestJob(w, { mode: Mode.QUORUM });

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Verdict} from "../types/Types.sol";
 import {IGoverned} from "./IGoverned.sol";
+import {IDisputeResolver} from "./IDisputeResolver.sol";
 
 /// @title IDisputeManager
 /// @notice Challenges, audits and the committees that judge them. Any eligible staked verifier may
@@ -14,7 +15,7 @@ import {IGoverned} from "./IGoverned.sol";
 ///         anyone else, nor replayed in another dispute, deployment or chain. `resolve` slashes the
 ///         losing side, pays the winners through the PaymentVault and hands the job back to the
 ///         JobRegistry. This contract holds no tokens.
-interface IDisputeManager is IGoverned {
+interface IDisputeManager is IDisputeResolver, IGoverned {
     /// @notice One dispute. Slot 0: the windows and counters. Slot 1: the challenger and its bond.
     struct Dispute {
         uint32 commitEnd; // votes can be committed until then
@@ -52,24 +53,8 @@ interface IDisputeManager is IGoverned {
     error UnknownDispute(uint256 disputeId);
     /// @notice Thrown when the caller holds no seat on the committee.
     error NotOnCommittee(uint256 disputeId, address caller);
-    /// @notice Thrown when a vote is committed after the commit phase.
-    error CommitPhaseOver(uint256 disputeId, uint32 commitEnd);
-    /// @notice Thrown when a member commits twice.
-    error AlreadyCommitted(uint256 disputeId, address voter);
-    /// @notice Thrown when a commitment is zero (zero marks "not committed").
-    error ZeroCommitment();
-    /// @notice Thrown when a reveal comes before every member committed and before the commit phase ended.
-    error RevealPhaseNotStarted(uint256 disputeId, uint32 commitEnd);
-    /// @notice Thrown when a reveal comes after the reveal phase.
-    error RevealPhaseOver(uint256 disputeId, uint32 revealEnd);
-    /// @notice Thrown when a revealed verdict and salt do not match the voter's commitment.
-    error CommitmentMismatch(uint256 disputeId, address voter);
-    /// @notice Thrown when a member reveals twice.
-    error AlreadyRevealed(uint256 disputeId, address voter);
     /// @notice Thrown when a revealed verdict is `Undecided`.
     error InvalidVerdict();
-    /// @notice Thrown when a resolution comes before every vote is revealed and before the reveal phase ended.
-    error TallyTooEarly(uint256 disputeId, uint32 revealEnd);
 
     /// @notice Emitted when a committee is drawn for a job's result; `challenger` is zero for an audit.
     event DisputeOpened(
@@ -98,30 +83,11 @@ interface IDisputeManager is IGoverned {
     /// @notice Emitted once, when the JobRegistry is wired in.
     event HubSet(address hub);
 
-    /// @notice Challenges the OPTIMISTIC result of `jobId` inside its window; the caller must be an
-    ///         eligible staked verifier other than the executor and must have approved the bond.
-    /// @return disputeId The dispute opened.
-    function challenge(uint256 jobId) external returns (uint256 disputeId);
-
-    /// @notice Opens an audit of `jobId` that the lottery picked. JobRegistry only.
-    function openAudit(uint256 jobId, address executor) external returns (uint256 disputeId);
-
     /// @notice Commits the caller's vote: keccak256(abi.encode(voter, jobId, disputeId, verdict, salt, chainid, this)).
     function commitVote(uint256 disputeId, bytes32 commitment) external;
 
     /// @notice Reveals the caller's committed vote. Open once every member committed or the commit phase ended.
     function revealVote(uint256 disputeId, Verdict verdict, bytes32 salt) external;
-
-    /// @notice Resolves the open dispute of `jobId` once its vote is over. Anyone may call.
-    ///         The verdict is the simple majority of revealed votes; a tie, an empty committee or no
-    ///         reveal is Undecided. Members who lose or do not reveal are slashed `voterSlash`.
-    ///         Invalid: the executor loses its collateral, the challenger gets its bond back, the
-    ///         winners (challenger included) share `winnerShareBps` of the pot, and the job is
-    ///         reassigned or refunded. Valid: the bond joins the pot, the winners (executor included)
-    ///         share it, and the job is paid. Undecided: the bond goes back, the pot goes to the
-    ///         treasury, the job is refunded. Winning members also get `auditReward` from the pool.
-    /// @return verdict The verdict.
-    function resolve(uint256 jobId) external returns (Verdict verdict);
 
     /// @notice The commitment a voter must submit, for off-chain use and tests.
     function commitmentOf(
@@ -139,12 +105,6 @@ interface IDisputeManager is IGoverned {
 
     /// @notice A member's commitment and revealed verdict (Undecided until revealed).
     function ballotOf(uint256 disputeId, address voter) external view returns (bytes32 commitment, Verdict revealed);
-
-    /// @notice Seats drawn for each new committee.
-    function committeeSize() external view returns (uint8);
-
-    /// @notice The time from a dispute's opening to the end of its reveal phase.
-    function disputeWindow() external view returns (uint256);
 
     /// @notice The id of the latest dispute of a job (zero when none).
     function disputeOfJob(uint256 jobId) external view returns (uint256);

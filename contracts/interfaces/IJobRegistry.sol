@@ -50,10 +50,11 @@ interface IJobRegistry is IGoverned {
         uint96 fee;
         // slot 2: written at request only
         address callback;
-        uint24 callbackGasLimit;
+        uint8 callbackGasUnits; // the callback's gas cap in units of CALLBACK_GAS_UNIT (rounded up)
         uint24 modelId;
         uint16 version;
         uint32 deadline; // the requester's deadline for a final result
+        uint16 policyVersion; // the model policy the job was requested under (audit rate, resolver)
         // slot 3: ATTESTED jobs only (the chain checks proofs against it); other modes carry the
         // input hash in JobRequested alone, which is all their verifiers need
         bytes32 inputHash;
@@ -110,6 +111,10 @@ interface IJobRegistry is IGoverned {
     error NotSelectedForAudit(uint256 jobId);
     /// @notice Thrown when the audit lottery cannot be drawn (the submission block is too recent or too old).
     error AuditSeedUnavailable(uint256 jobId, uint256 submitBlock);
+    /// @notice Thrown when a job is not in a challengeable state (Submitted, inside its window).
+    error NotChallengeable(uint256 jobId);
+    /// @notice Thrown when a model's resolver is not (or no longer) allowed by governance.
+    error ResolverNotAllowed(address resolver);
     /// @notice Thrown when no result verifier is registered for ATTESTED jobs.
     error NoResultVerifier();
     /// @notice Thrown when the result verifier rejects a proof.
@@ -154,6 +159,8 @@ interface IJobRegistry is IGoverned {
     event JobTimedOut(uint256 indexed jobId, address indexed executor, uint256 slashed);
     /// @notice Emitted after a callback ran; `success` is false when it reverted or ran out of gas.
     event CallbackExecuted(uint256 indexed jobId, address indexed callback, bool success);
+    /// @notice Emitted when governance allows or forbids a dispute resolver.
+    event ResolverAllowed(address indexed resolver, bool allowed);
     /// @notice Emitted when governance sets the parameters.
     event ParamsSet(Params params);
     /// @notice Emitted when governance sets the ATTESTED-mode verifier.
@@ -198,14 +205,32 @@ interface IJobRegistry is IGoverned {
     ///         from the block after the submission until 256 blocks after it.
     function startAudit(uint256 jobId) external returns (uint256 disputeId);
 
-    /// @notice Moves a Submitted job into dispute (a challenge was accepted). DisputeManager only.
-    /// @return executor The executor whose result is disputed.
-    function markDisputed(uint256 jobId) external returns (address executor);
+    /// @notice Challenges the OPTIMISTIC result of `jobId` inside its challenge window: the job's
+    ///         pinned resolver opens a dispute (the default committee needs the caller to be an
+    ///         eligible staked verifier other than the executor) and the hub collects the
+    ///         resolver's bond from the caller, who must have approved this contract for it.
+    /// @return disputeId The resolver's dispute id.
+    function challenge(uint256 jobId) external returns (uint256 disputeId);
 
-    /// @notice Hands a disputed job back: Valid pays it; Invalid takes the executor's whole
-    ///         collateral (at most `bounty` of it to `challenger`, zero for an audit; the rest to the
-    ///         treasury) and reassigns or refunds the job; Undecided refunds it. DisputeManager only.
-    function settleDispute(uint256 jobId, Verdict verdict, address challenger, uint96 bounty) external;
+    /// @notice Ends the dispute of `jobId` once its resolver can decide it, and acts on the
+    ///         verdict: Valid pays the job; Invalid takes the executor's whole collateral (at most
+    ///         the resolver's bounty of it to the challenger, the rest to the treasury) and
+    ///         reassigns or refunds the job; Undecided refunds it. Anyone may call.
+    /// @return verdict The resolver's verdict.
+    function resolveDispute(uint256 jobId) external returns (Verdict verdict);
+
+    /// @notice Allows or forbids a dispute resolver for new jobs (jobs already requested keep the
+    ///         one they pinned). Governance only.
+    function setResolverAllowed(address resolver, bool allowed) external;
+
+    /// @notice Whether governance allows `resolver` (the default committee is always allowed).
+    function resolverAllowed(address resolver) external view returns (bool);
+
+    /// @notice The resolver that judges `jobId`'s disputes, pinned at its request.
+    function resolverOf(uint256 jobId) external view returns (address);
+
+    /// @notice The parameters `jobId` was requested under (later changes never apply to it).
+    function paramsOf(uint256 jobId) external view returns (Params memory);
 
     /// @notice Moves a job on once its phase is over: pays an unchallenged OPTIMISTIC result (or
     ///         sends it to audit if the lottery picked it), tallies a QUORUM round (in the
@@ -245,6 +270,10 @@ interface IJobRegistry is IGoverned {
 
     /// @notice The current parameters.
     function params() external view returns (Params memory);
+
+    /// @notice From an assignment to the last slash it can cause, under the current parameters and
+    ///         the default committee (off-chain tools size the governance delay with it).
+    function longestSlashableWindow() external view returns (uint256);
 
     /// @notice How many jobs exist; ids run from 1 to this number.
     function jobCount() external view returns (uint256);

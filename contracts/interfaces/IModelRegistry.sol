@@ -68,6 +68,8 @@ interface IModelRegistry {
     /// @notice Emitted when a model's policy is set (version 1 at registration; each change adds a
     ///         version, and jobs keep the version current at their request).
     event PolicySet(uint256 indexed modelId, uint16 indexed policyVersion, ModelPolicy policy);
+    /// @notice Emitted when an owner sets the dispute resolver (a new policy version).
+    event ResolverSet(uint256 indexed modelId, uint16 indexed policyVersion, address resolver);
     /// @notice Emitted when an owner nominates a new owner.
     event OwnershipTransferStarted(uint256 indexed modelId, address indexed from, address indexed to);
     /// @notice Emitted when the nominated owner accepts.
@@ -107,13 +109,27 @@ interface IModelRegistry {
     /// @return owner The model's owner, paid the model share of the fee.
     /// @return auditRateBps The model's audit rate.
     /// @return policyVersion The policy version the job pins (see `policyAt`).
+    /// @return resolver The dispute resolver of that policy version (zero: the default committee).
     function checkRequest(
         uint256 modelId,
         uint16 version,
         Mode mode,
         uint96 fee,
         uint256 inputSize
-    ) external view returns (address owner, uint16 auditRateBps, uint16 policyVersion);
+    ) external view returns (address owner, uint16 auditRateBps, uint16 policyVersion, address resolver);
+
+    /// @notice What settling a job pinned to `policyVersion` needs: the model's owner, that
+    ///         version's audit rate and its dispute resolver (zero: the default committee).
+    function termsAt(
+        uint256 modelId,
+        uint16 policyVersion
+    ) external view returns (address owner, uint16 auditRateBps, address resolver);
+
+    /// @notice Sets the dispute resolver of the model's future jobs, as a new policy version with
+    ///         the same policy (jobs already requested keep theirs). Model owner only. Zero is the
+    ///         protocol's default committee; any other resolver must be allowed by governance in
+    ///         the JobRegistry when a job is requested.
+    function setResolver(uint256 modelId, address resolver) external;
 
     /// @notice What settling a job needs in one read: the model's owner and audit rate (zeros when
     ///         the model does not exist).

@@ -25,28 +25,8 @@ interface IQuorumManager is IGlassboxErrors {
     error UnknownRound(uint256 jobId);
     /// @notice Thrown when the caller holds no seat in the round.
     error NotInQuorum(uint256 jobId, address caller);
-    /// @notice Thrown when a commitment comes after the commit phase.
-    error CommitPhaseOver(uint256 jobId, uint32 commitEnd);
-    /// @notice Thrown when a member commits twice.
-    error AlreadyCommitted(uint256 jobId, address executor);
-    /// @notice Thrown when a commitment is zero (zero marks "not committed").
-    error ZeroCommitment();
-    /// @notice Thrown when a reveal comes while commitments are still open.
-    error RevealPhaseNotStarted(uint256 jobId, uint32 commitEnd);
-    /// @notice Thrown when a reveal comes after the reveal phase.
-    error RevealPhaseOver(uint256 jobId, uint32 revealEnd);
-    /// @notice Thrown when a member reveals without having committed.
-    error NotCommitted(uint256 jobId, address executor);
-    /// @notice Thrown when a member reveals twice.
-    error AlreadyRevealed(uint256 jobId, address executor);
-    /// @notice Thrown when a revealed output and salt do not match the commitment.
-    error CommitmentMismatch(uint256 jobId, address executor);
     /// @notice Thrown when an output is empty or larger than `MAX_OUTPUT_BYTES`.
     error InvalidOutputSize(uint256 size, uint256 maximum);
-    /// @notice Thrown when a tally comes before every seat revealed and before the reveal phase ended.
-    error TallyTooEarly(uint256 jobId, uint32 revealEnd);
-    /// @notice Thrown when a round is opened or tallied twice.
-    error RoundClosed(uint256 jobId);
 
     /// @notice Emitted when a round opens.
     event RoundOpened(uint256 indexed jobId, address[] members, uint32 commitEnd, uint32 revealWindow);

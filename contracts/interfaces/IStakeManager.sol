@@ -78,8 +78,8 @@ interface IStakeManager is IGoverned {
     event Wired(address hub, address disputeManager);
 
     /// @notice Wires, once, the two contracts that may lock, unlock, slash and draw: the JobRegistry
-    ///         (which also bounds the unbonding period from below) and the DisputeManager. Deployer only.
-    function wire(IWindowSource hub, address disputes) external;
+    ///         and the DisputeManager. Deployer only.
+    function wire(address hub, address disputes) external;
 
     /// @notice Stakes `amount` tokens for `role` (the caller must have approved this contract).
     function stake(Role role, uint256 amount) external;
@@ -163,10 +163,4 @@ interface IStakeManager is IGoverned {
 
     /// @notice How long unbonding stake waits before it can be withdrawn.
     function unbondingPeriod() external view returns (uint64);
-}
-
-/// @notice Implemented by the contract whose challenge and dispute windows bound unbonding.
-interface IWindowSource {
-    /// @notice The longest time from a result's submission to the last slash it can cause.
-    function longestSlashableWindow() external view returns (uint256);
 }

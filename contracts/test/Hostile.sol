@@ -46,7 +46,7 @@ contract RevertingCallback is IInferenceCallback {
 
     bool public bomb;
 
-    /// @notice Switches between a plain revert and a 1 MB return bomb.
+    /// @notice Switches between a plain revert and a 1 MiB return bomb.
     function setBomb(bool bomb_) external {
         bomb = bomb_;
     }
@@ -56,7 +56,7 @@ contract RevertingCallback is IInferenceCallback {
         if (bomb) {
             // solhint-disable-next-line no-inline-assembly
             assembly {
-                return(0, 1000000)
+                return(0, 1048576)
             }
         }
         revert CallbackSaysNo();

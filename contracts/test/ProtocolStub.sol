@@ -1,23 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IWindowSource} from "../interfaces/IStakeManager.sol";
-
 /// @notice Test-only: stands in for the JobRegistry when a bare StakeManager or PaymentVault is
-///         wired to it. It is a window source whose longest window the test sets, and it forwards
-///         every other call, from anyone, to `forwardTo` and answers with the target's answer (or
-///         revert), so a test can call protocol-only functions with this contract as the caller:
-///         connect the target's typechain factory to this contract's address.
-contract ProtocolStub is IWindowSource {
-    /// @inheritdoc IWindowSource
-    uint256 public longestSlashableWindow;
+///         wired to it. It forwards every call, from anyone, to `forwardTo` and answers with the
+///         target's answer (or revert), so a test can call protocol-only functions with this
+///         contract as the caller: connect the target's typechain factory to this contract's address.
+contract ProtocolStub {
     /// @notice Where every call that matches no function here is forwarded.
     address public forwardTo;
-
-    /// @notice Sets the window a StakeManager reads when it is wired or its unbonding period changes.
-    function setLongestSlashableWindow(uint256 window) external {
-        longestSlashableWindow = window;
-    }
 
     /// @notice Sets where unknown calls are forwarded.
     function setForwardTo(address target) external {

@@ -87,10 +87,10 @@ async function optimistic(w: World): Promise<Scenario> {
 async function optimisticChallenged(w: World): Promise<Scenario> {
   const job = await requestJob(w, { mode: Mode.OPTIMISTIC, fee: FEE });
   const bad = await gasOf(submitUnaudited(w, job.jobId, signerOf(w.executors, job.assigned[0]), WRONG_OUTPUT));
-  const challenge = await gasOf(w.disputes.connect(w.verifiers[0]).challenge(job.jobId));
+  const challenge = await gasOf(w.jobs.connect(w.verifiers[0]).challenge(job.jobId));
   const disputeId = await w.disputes.disputeOfJob(job.jobId);
   const votes = await voteAll(w, disputeId, Verdict.Invalid);
-  const resolve = await gasOf(w.disputes.resolve(job.jobId));
+  const resolve = await gasOf(w.jobs.resolveDispute(job.jobId));
   const again = await w.jobs.jobOf(job.jobId);
   const submit = await gasOf(submitUnaudited(w, job.jobId, signerOf(w.executors, again.executor), SAMPLE_OUTPUT));
   await time.increase(CHALLENGE_WINDOW);
@@ -111,9 +111,9 @@ async function optimisticChallenged(w: World): Promise<Scenario> {
 async function optimisticUpheld(w: World): Promise<Scenario> {
   const job = await requestJob(w, { mode: Mode.OPTIMISTIC, fee: FEE });
   const submit = await gasOf(submitUnaudited(w, job.jobId, signerOf(w.executors, job.assigned[0]), SAMPLE_OUTPUT));
-  const challenge = await gasOf(w.disputes.connect(w.verifiers[0]).challenge(job.jobId));
+  const challenge = await gasOf(w.jobs.connect(w.verifiers[0]).challenge(job.jobId));
   const votes = await voteAll(w, await w.disputes.disputeOfJob(job.jobId), Verdict.Valid);
-  const resolve = await gasOf(w.disputes.resolve(job.jobId));
+  const resolve = await gasOf(w.jobs.resolveDispute(job.jobId));
   return scenario("OPTIMISTIC", "OPTIMISTIC: right result challenged, Valid", true, [
     { op: "request", by: "requester", gas: [Number(job.receipt.gasUsed)] },
     { op: "submit", by: "executor", gas: [submit] },
@@ -132,7 +132,7 @@ async function optimisticAudited(w: World): Promise<Scenario> {
   await time.increase(CHALLENGE_WINDOW);
   const finalize = await gasOf(w.jobs.finalize(job.jobId));
   const votes = await voteAll(w, await w.disputes.disputeOfJob(job.jobId), Verdict.Valid);
-  const resolve = await gasOf(w.disputes.resolve(job.jobId));
+  const resolve = await gasOf(w.jobs.resolveDispute(job.jobId));
   return scenario("OPTIMISTIC", "OPTIMISTIC: audited by the lottery, Valid", true, [
     { op: "request", by: "requester", gas: [Number(job.receipt.gasUsed)] },
     { op: "submit", by: "executor", gas: [submit] },

@@ -99,7 +99,7 @@ async function challengeByNodes(sizes: number[]): Promise<Series> {
       const job = await requestJob(w, { mode: Mode.OPTIMISTIC, fee: FEE });
       await (await w.jobs.connect(signerOf(w.executors, job.assigned[0])).submitResult(job.jobId, WRONG_OUTPUT)).wait();
       await mine(1);
-      gas.push(Number((await (await w.disputes.connect(w.verifiers[0]).challenge(job.jobId)).wait())!.gasUsed));
+      gas.push(Number((await (await w.jobs.connect(w.verifiers[0]).challenge(job.jobId)).wait())!.gasUsed));
     }
     points.push({ x: size, gas: Math.round(mean(gas)) });
     log(`scaling: ${size} staked verifiers: challenge ${points.at(-1)!.gas} gas`);

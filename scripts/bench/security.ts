@@ -171,7 +171,7 @@ async function simulate(jobs: number, f: number, auditBps: number, seed: number)
     if (firstAuditedCheat !== 0n && Number.isNaN(slashMeasuredGlass)) {
       const before = (await w.stakes.accountOf(cheater.address, Role.EXECUTOR)).active;
       await voteAll(w, await w.disputes.disputeOfJob(firstAuditedCheat), Verdict.Invalid);
-      await (await w.disputes.resolve(firstAuditedCheat)).wait();
+      await (await w.jobs.resolveDispute(firstAuditedCheat)).wait();
       slashMeasuredGlass = Number(before - (await w.stakes.accountOf(cheater.address, Role.EXECUTOR)).active) / 1e18;
     }
     log(`security: ${done + n}/${jobs} jobs, ${cheats} cheats, ${audits} audits, ${auditsOnCheats} on cheats`);

@@ -88,9 +88,9 @@ function expectStruct(actual: Record<string, unknown>, expected: object): void {
 
 describe("deploy", function () {
   describe("a fresh deployment", function () {
-    it("deploys the timelock, the JobParams library and seven contracts, wires four links, and records parameters, the timelock, the library and constructor arguments", async function () {
+    it("deploys the timelock, the JobParams and JobSettlement libraries and seven contracts, wires four links, and records parameters, the timelock, the libraries and constructor arguments", async function () {
       const { sent, record, deployer } = await deployed();
-      expect(sent).to.equal(13);
+      expect(sent).to.equal(14);
       expect(record.timelock).to.match(/^0x[0-9a-fA-F]{40}$/);
       expect(await ethers.provider.getCode(record.timelock!)).not.to.equal("0x");
       expect(record.constructorArgs.timelock).to.deep.equal([MIN_DELAY, [deployer.address], [deployer.address], ethers.ZeroAddress]);
@@ -98,16 +98,20 @@ describe("deploy", function () {
       expect(record.chainId).to.equal(31337);
       expect(record.deployer).to.equal(deployer.address);
       expect(record.parameters).to.deep.equal(paramsToJson({ ...loadParams("hardhat"), treasury: deployer.address }));
-      expect(Object.keys(record.constructorArgs).sort()).to.deep.equal([...Object.keys(record.contracts), "timelock", "jobParams"].sort());
+      expect(Object.keys(record.constructorArgs).sort()).to.deep.equal([...Object.keys(record.contracts), "timelock", "jobParams", "jobSettlement"].sort());
       expect(record.constructorArgs.jobRegistry![6]).to.equal(record.timelock);
       // The new constructors: ModelRegistry(minAuditRateBps), JobRegistry(..., collateral terms, jobs).
       expect(record.constructorArgs.modelRegistry).to.deep.equal([500]);
       expect(record.constructorArgs.jobRegistry![7]).to.deep.equal({ minimum: "20000000000000000000", multipleBps: 220000, maximum: "100000000000000000000000" });
       expect(record.constructorArgs.jobParams).to.deep.equal([]);
-      // The recorded library is the one the JobRegistry's code calls.
-      expect(record.jobParams).to.match(/^0x[0-9a-fA-F]{40}$/);
-      expect(await ethers.provider.getCode(record.jobParams!)).not.to.equal("0x");
-      expect(await ethers.provider.getCode(record.contracts.jobRegistry)).to.include(record.jobParams!.slice(2).toLowerCase());
+      expect(record.constructorArgs.jobSettlement).to.deep.equal([]);
+      // The recorded libraries are the ones the JobRegistry's code calls.
+      for (const library of [record.jobParams, record.jobSettlement]) {
+        expect(library).to.match(/^0x[0-9a-fA-F]{40}$/);
+        expect(await ethers.provider.getCode(library!)).not.to.equal("0x");
+        expect(await ethers.provider.getCode(record.contracts.jobRegistry)).to.include(library!.slice(2).toLowerCase());
+      }
+      expect(record.jobParams).to.not.equal(record.jobSettlement);
       for (const address of Object.values(record.contracts)) expect(await ethers.provider.getCode(address)).not.to.equal("0x");
     });
 
@@ -214,27 +218,30 @@ describe("deploy", function () {
       }
     });
 
-    it("shrinks every window and the unbonding period together (the devnet's parameters), in an order the contracts accept", async function () {
+    it("refuses to shorten the unbonding period (it never shortens) and sends nothing; shrinks the windows under it, and lengthens it", async function () {
       const { deployer, file, record } = await deployed();
-      const params = withParams((p) => Object.assign(p, { ...loadParams("localhost"), governance: p.governance }));
+      const localhost = loadParams("localhost");
+      const shorter = withParams((p) => Object.assign(p, { ...localhost, governance: p.governance }));
+      await expect(deploy({ deployer, network: "hardhat", deploymentFile: file, params: shorter })).to.be.rejectedWith(DeployError, /never shortens/);
+      expect((await onChain(record)).unbonding).to.equal(BigInt(DEVNET_PARAMS.unbondingPeriod));
+      // The devnet's short windows fit under the 7-day period: only the two setParams are queued.
+      const params = withParams((p) => Object.assign(p, { ...localhost, governance: p.governance, unbondingPeriod: p.unbondingPeriod }));
       const queued = await deploy({ deployer, network: "hardhat", deploymentFile: file, params });
-      expect(queued.sent).to.equal(3); // JobRegistry.setParams, DisputeManager.setParams, setUnbondingPeriod
-      expect(queued.changes.filter((l) => l.startsWith("StakeManager.unbondingPeriod 604800 -> 3600 (queued: ready at "))).to.have.length(1);
+      expect(queued.sent).to.equal(2); // JobRegistry.setParams, DisputeManager.setParams
       for (const line of queued.changes) expect(line).to.match(QUEUED);
       await time.increase(MIN_DELAY);
       const applied = await deploy({ deployer, network: "hardhat", deploymentFile: file, params });
-      expect(applied.sent).to.equal(3);
-      expect(applied.changes).to.include("StakeManager.unbondingPeriod 604800 -> 3600 (applied)");
+      expect(applied.sent).to.equal(2);
       const chain = await onChain(record);
       expectStruct(chain.jobs, params.jobs);
       expectStruct(chain.disputes, params.disputes);
-      expect(chain.unbonding).to.equal(3600n);
-      // ...and grows them back: the unbonding period first.
-      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, params: loadParams("hardhat") })).sent).to.equal(3);
+      // ...and a longer unbonding period is one queued setter.
+      const longer = withParams((p) => Object.assign(p, { ...params, unbondingPeriod: params.unbondingPeriod + 86_400 }));
+      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, params: longer })).sent).to.equal(1);
       await time.increase(MIN_DELAY);
-      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, params: loadParams("hardhat") })).sent).to.equal(3);
-      expectStruct((await onChain(record)).jobs, DEVNET_PARAMS.jobs);
-      expect((await onChain(record)).unbonding).to.equal(BigInt(DEVNET_PARAMS.unbondingPeriod));
+      const grown = await deploy({ deployer, network: "hardhat", deploymentFile: file, params: longer });
+      expect(grown.changes).to.include(`StakeManager.unbondingPeriod ${params.unbondingPeriod} -> ${longer.unbondingPeriod} (applied)`);
+      expect((await onChain(record)).unbonding).to.equal(BigInt(longer.unbondingPeriod));
     });
 
     it("sets stake minimums and the treasury each with its setter", async function () {
@@ -279,16 +286,16 @@ describe("deploy", function () {
     it("deploys anew with fresh, or when the file is for another chain or its addresses have no code", async function () {
       const { deployer, file, record } = await deployed();
       const fresh = await deploy({ deployer, network: "hardhat", deploymentFile: file, fresh: true });
-      expect(fresh.sent).to.equal(13);
+      expect(fresh.sent).to.equal(14);
       expect(readRecord(file).contracts.jobRegistry).not.to.equal(record.contracts.jobRegistry);
 
       fs.writeFileSync(file, JSON.stringify({ ...record, chainId: 5 }));
-      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file })).sent).to.equal(13);
+      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file })).sent).to.equal(14);
 
       const nowhere = "0x000000000000000000000000000000000000dEaD";
       fs.writeFileSync(file, JSON.stringify({ ...record, contracts: { ...record.contracts, quorumManager: nowhere } }));
       const logged: string[] = [];
-      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, log: (l) => logged.push(l) })).sent).to.equal(13);
+      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, log: (l) => logged.push(l) })).sent).to.equal(14);
       expect(logged[0]).to.match(/no code at quorumManager/);
     });
   });
@@ -362,9 +369,9 @@ describe("loadParams", function () {
   it("rejects windows longer than the unbonding period and a timeout slash above the collateral", function () {
     const longWindows = badFile((j) => {
       j.unbondingPeriod = 3600;
-      (j.jobs as Record<string, unknown>).challengeWindow = 1801; // 600 + 1801 + 600 + 600 = 3601
+      (j.jobs as Record<string, unknown>).challengeWindow = 1201; // 2 x (600 + 1201) = 3602
     });
-    expect(longWindows).to.throw(ParamsError, /: unbondingPeriod must be at least the longest slashable window, 3601 s .*got 3600$/);
+    expect(longWindows).to.throw(ParamsError, /: unbondingPeriod must be at least twice a job's windows, 2 x 1801 s .*got 3600$/);
     expect(badFile((j) => ((j.jobs as Record<string, unknown>).timeoutSlash = "21e18"))).to.throw(ParamsError, /: jobs\.timeoutSlash must be in \[0, 20000000000000000000\]/);
   });
 

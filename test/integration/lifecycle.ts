@@ -43,13 +43,13 @@ describe("A job's whole life", function () {
     const cheat = signerOf(w.executors, assigned[0]);
     await submitUnaudited(w, jobId, cheat, WRONG_OUTPUT);
     const challenger = w.verifiers[0];
-    await expect(w.disputes.connect(challenger).challenge(jobId)).to.emit(w.disputes, "DisputeOpened");
+    await expect(w.jobs.connect(challenger).challenge(jobId)).to.emit(w.disputes, "DisputeOpened");
     const disputeId = await w.disputes.disputeOfJob(jobId);
     const committee = await w.disputes.committeeOf(disputeId);
     expect(committee.length).to.equal(3);
     await voteAll(w, disputeId, Verdict.Invalid);
     const before = await w.stakes.accountOf(cheat.address, 0);
-    await expect(w.disputes.resolve(jobId)).to.emit(w.disputes, "DisputeResolved");
+    await expect(w.jobs.resolveDispute(jobId)).to.emit(w.disputes, "DisputeResolved");
     const after = await w.stakes.accountOf(cheat.address, 0);
     // The whole collateral: 22x the 1-token fee. The challenger gets its bond back and the 2-token
     // bounty; the treasury the other 20 tokens.

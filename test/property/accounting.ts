@@ -167,7 +167,7 @@ class Harness {
         const wrong = hash === ethers.keccak256(WRONG_OUTPUT);
         // Honest verifiers challenge wrong results; now and then a griefer challenges a right one.
         if (!wrong && b % 4 !== 0) return;
-        await w.disputes.connect(w.verifiers[b % w.verifiers.length]).challenge(pick.id);
+        await w.jobs.connect(w.verifiers[b % w.verifiers.length]).challenge(pick.id);
         return;
       }
       case 6:
@@ -215,7 +215,7 @@ class Harness {
       case 10: {
         const pick = await this.pickJob(a, [Status.Disputed]);
         if (!pick) return;
-        await w.disputes.resolve(pick.id);
+        await w.jobs.resolveDispute(pick.id);
         return;
       }
       case 11: {

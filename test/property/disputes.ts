@@ -163,7 +163,7 @@ async function playDispute(w: World, s: Scenario, jobIds: bigint[], stats: Stats
   for (const v of w.verifiers) if (await w.stakes.isEligible(v.address, Role.VERIFIER)) eligible.push(v);
   if (eligible.length === 0) return false;
   const challenger = eligible[s.challenger % eligible.length];
-  await w.disputes.connect(challenger).challenge(jobId);
+  await w.jobs.connect(challenger).challenge(jobId);
   const disputeId = await w.disputes.disputeOfJob(jobId);
   const dispute = await w.disputes.disputeOf(disputeId);
   const committee = [...(await w.disputes.committeeOf(disputeId))];
@@ -249,7 +249,7 @@ async function playDispute(w: World, s: Scenario, jobIds: bigint[], stats: Stats
     }
   }
 
-  const receipt = await (await w.disputes.resolve(jobId)).wait();
+  const receipt = await (await w.jobs.resolveDispute(jobId)).wait();
   const resolved = receipt!.logs.map((l) => w.disputes.interface.parseLog(l)).find((e) => e?.name === "DisputeResolved");
   expect(Number(resolved!.args.verdict), "verdict").to.equal(verdict);
   expect(resolved!.args.pot, "pot == voter slashes + forfeited bond").to.equal(pot);

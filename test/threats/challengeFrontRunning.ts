@@ -36,10 +36,10 @@ async function raceChallenges(f: Awaited<ReturnType<typeof frontRunFixture>>) {
   await network.provider.send("evm_setAutomine", [false]);
   try {
     // Fixed gas limits: an estimate against the pending block would already see the other one.
-    const first = await f.disputes
+    const first = await f.jobs
       .connect(f.honest)
       .challenge(f.jobId, { gasLimit: 2_000_000, maxPriorityFeePerGas: 1n * GWEI, maxFeePerGas: 200n * GWEI });
-    const second = await f.disputes
+    const second = await f.jobs
       .connect(f.copier)
       .challenge(f.jobId, { gasLimit: 2_000_000, maxPriorityFeePerGas: 50n * GWEI, maxFeePerGas: 200n * GWEI });
     await mine(1);
@@ -70,7 +70,7 @@ describe("Lazy verifiers who vote without running the model", function () {
     const disputeId = await f.disputes.disputeOfJob(f.jobId);
     expect((await f.disputes.disputeOf(disputeId)).challenger).to.equal(f.copier.address);
     // The honest transaction is the one the rules refuse, by name, and it moved no token.
-    await expect(f.disputes.connect(f.honest).challenge(f.jobId)).to.be.revertedWithCustomError(f.disputes, "NotChallengeable").withArgs(f.jobId);
+    await expect(f.jobs.connect(f.honest).challenge(f.jobId)).to.be.revertedWithCustomError(f.disputes, "NotChallengeable").withArgs(f.jobId);
     expect(await f.token.balanceOf(f.honest.address)).to.equal(honestBefore);
     expect(copierBefore - (await f.token.balanceOf(f.copier.address))).to.equal(bond);
   });
@@ -90,7 +90,7 @@ describe("Lazy verifiers who vote without running the model", function () {
     for (let i = 0; i < committee.length; i++) {
       await f.disputes.connect(signerOf(f.verifiers, committee[i])).revealVote(disputeId, Verdict.Invalid, salts[i]);
     }
-    const tx = f.disputes.resolve(f.jobId);
+    const tx = f.jobs.resolveDispute(f.jobId);
     await expect(tx).to.emit(f.vault, "Credited").withArgs(f.copier.address, f.jobId, bond);
     const receipt = await (await tx).wait();
     const credited = receipt!.logs

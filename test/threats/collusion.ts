@@ -35,7 +35,7 @@ async function collusionFixture() {
 async function challenged(w: World, output: Uint8Array) {
   const { jobId, assigned } = await requestJob(w, { mode: Mode.OPTIMISTIC });
   await submitUnaudited(w, jobId, signerOf(w.executors, assigned[0]), output);
-  await w.disputes.connect(w.verifiers[0]).challenge(jobId);
+  await w.jobs.connect(w.verifiers[0]).challenge(jobId);
   const disputeId = await w.disputes.disputeOfJob(jobId);
   const committee = [...(await w.disputes.committeeOf(disputeId))];
   expect(committee).to.have.length(3);
@@ -66,7 +66,7 @@ describe("A committee that colludes, or a stake majority", function () {
     const treasury = await w.vault.treasuryAccrued();
 
     await vote(w, disputeId, committee, [Verdict.Valid, Verdict.Invalid, Verdict.Invalid]);
-    const tx = w.disputes.resolve(jobId);
+    const tx = w.jobs.resolveDispute(jobId);
     // The dispute's pot is the honest member's slash; the collateral goes through the hub.
     await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(disputeId, jobId, Verdict.Invalid, 1, 2, voterSlash);
     await expect(tx).to.emit(w.stakes, "NodeSlashed").withArgs(executor, Role.EXECUTOR, collateral, 0n, vault);
@@ -91,7 +91,7 @@ describe("A committee that colludes, or a stake majority", function () {
     const challengerCredit = await w.vault.creditOf(w.verifiers[0].address);
 
     await vote(w, disputeId, committee, [Verdict.Invalid, Verdict.Valid, Verdict.Valid]);
-    await expect(w.disputes.resolve(jobId)).to.emit(w.disputes, "DisputeResolved").withArgs(disputeId, jobId, Verdict.Valid, 2, 1, bond + voterSlash);
+    await expect(w.jobs.resolveDispute(jobId)).to.emit(w.disputes, "DisputeResolved").withArgs(disputeId, jobId, Verdict.Valid, 2, 1, bond + voterSlash);
     expect(Number((await w.jobs.jobOf(jobId)).status)).to.equal(Status.Finalized);
     expect(await w.vault.creditOf(w.verifiers[0].address)).to.equal(challengerCredit);
     expect(await w.vault.creditOf(executor)).to.be.greaterThan(0n);

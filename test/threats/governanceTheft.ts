@@ -132,7 +132,7 @@ describe("Governance theft (finding 6: admin takes every token in one block)", f
   it("neither can re-wire the StakeManager, the PaymentVault, the DisputeManager or the QuorumManager to itself (pins the AlreadyWired checks)", async function () {
     const f = await loadFixture(theftFixture);
     const wiring = async () => [
-      await f.stakes.windowSource(),
+      await f.stakes.hub(),
       await f.stakes.disputeManager(),
       await f.vault.hub(),
       await f.vault.disputeManager(),

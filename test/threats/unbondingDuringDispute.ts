@@ -24,7 +24,7 @@ async function unbondingMemberFixture() {
   const { jobId, assigned } = await requestJob(world, { mode: Mode.OPTIMISTIC });
   await world.jobs.connect(signerOf(world.executors, assigned[0])).submitResult(jobId, WRONG_OUTPUT);
   const challenger = world.verifiers[0];
-  await world.disputes.connect(challenger).challenge(jobId);
+  await world.jobs.connect(challenger).challenge(jobId);
   const disputeId = await world.disputes.disputeOfJob(jobId);
   const dispute = await world.disputes.disputeOf(disputeId);
   const committee = await world.disputes.committeeOf(disputeId);
@@ -53,7 +53,7 @@ describe("Unbonding to escape a slash", function () {
     await expect(f.stakes.connect(f.leaver).withdraw(Role.VERIFIER)).to.be.revertedWithCustomError(f.stakes, "StillUnbonding");
 
     await time.increaseTo(f.dispute.revealEnd + 1n);
-    await expect(f.disputes.resolve(f.jobId))
+    await expect(f.jobs.resolveDispute(f.jobId))
       .to.emit(f.stakes, "NodeSlashed")
       .withArgs(f.leaver.address, Role.VERIFIER, f.voterSlash, f.voterSlash, await f.vault.getAddress());
     expect((await f.stakes.accountOf(f.leaver.address, Role.VERIFIER)).unbonding).to.equal(200n * TOKEN - f.voterSlash);
@@ -62,7 +62,7 @@ describe("Unbonding to escape a slash", function () {
   it("still slashes it when resolve comes after its release time, as long as it has not withdrawn", async function () {
     const f = await loadFixture(unbondingMemberFixture);
     await time.increaseTo(f.releaseAt + 60n);
-    await expect(f.disputes.resolve(f.jobId))
+    await expect(f.jobs.resolveDispute(f.jobId))
       .to.emit(f.stakes, "NodeSlashed")
       .withArgs(f.leaver.address, Role.VERIFIER, f.voterSlash, f.voterSlash, await f.vault.getAddress());
     await expect(f.stakes.connect(f.leaver).withdraw(Role.VERIFIER))
@@ -74,7 +74,7 @@ describe("Unbonding to escape a slash", function () {
     const f = await loadFixture(unbondingMemberFixture);
     await time.increaseTo(f.releaseAt);
     await f.stakes.connect(f.leaver).withdraw(Role.VERIFIER);
-    await expect(f.disputes.resolve(f.jobId))
+    await expect(f.jobs.resolveDispute(f.jobId))
       .to.emit(f.stakes, "NodeSlashed")
       .withArgs(f.leaver.address, Role.VERIFIER, 0n, 0n, await f.vault.getAddress());
     const account = await f.stakes.accountOf(f.leaver.address, Role.VERIFIER);

@@ -64,7 +64,7 @@ describe("Threat: wash audits drain the verifier pool (issue 10 finding 2)", fun
       const committee = [...(await w.disputes.committeeOf(disputeId))];
       await voteAll(w, disputeId, Verdict.Valid);
       const before = await credits(w, committee);
-      await w.disputes.resolve(job.jobId);
+      await w.jobs.resolveDispute(job.jobId);
       committeePaid += (await credits(w, committee)) - before;
     }
     // The honest model's pot is untouched; before the fix each audit took 3 x 1 token from it.

@@ -86,7 +86,7 @@ async function openedDispute(w: Fixture, disputeId: bigint): Promise<Opened> {
 }
 
 async function challengeJob(w: Fixture, jobId: bigint, challenger: HardhatEthersSigner = w.verifiers[0]): Promise<Opened> {
-  await w.disputes.connect(challenger).challenge(jobId);
+  await w.jobs.connect(challenger).challenge(jobId);
   return openedDispute(w, await w.disputes.disputeOfJob(jobId));
 }
 
@@ -144,7 +144,7 @@ describe("DisputeManager", function () {
       const w = await loadFixture(disputeFixture);
       const { jobId } = await requestJob(w, { mode: Mode.OPTIMISTIC });
       expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Assigned);
-      await expect(w.disputes.connect(w.verifiers[0]).challenge(jobId))
+      await expect(w.jobs.connect(w.verifiers[0]).challenge(jobId))
         .to.be.revertedWithCustomError(w.disputes, "NotChallengeable")
         .withArgs(jobId);
     });
@@ -152,8 +152,8 @@ describe("DisputeManager", function () {
     it("reverts when the job is already disputed", async function () {
       const w = await loadFixture(disputeFixture);
       const { jobId } = await submittedJob(w);
-      await w.disputes.connect(w.verifiers[0]).challenge(jobId);
-      await expect(w.disputes.connect(w.verifiers[1]).challenge(jobId))
+      await w.jobs.connect(w.verifiers[0]).challenge(jobId);
+      await expect(w.jobs.connect(w.verifiers[1]).challenge(jobId))
         .to.be.revertedWithCustomError(w.disputes, "NotChallengeable")
         .withArgs(jobId);
     });
@@ -163,7 +163,7 @@ describe("DisputeManager", function () {
       const { jobId } = await submittedJob(w);
       const { phaseEnd } = await w.jobs.jobOf(jobId);
       await time.setNextBlockTimestamp(phaseEnd + 1n);
-      await expect(w.disputes.connect(w.verifiers[0]).challenge(jobId))
+      await expect(w.jobs.connect(w.verifiers[0]).challenge(jobId))
         .to.be.revertedWithCustomError(w.disputes, "NotChallengeable")
         .withArgs(jobId);
     });
@@ -173,7 +173,7 @@ describe("DisputeManager", function () {
       const { jobId } = await submittedJob(w);
       const { phaseEnd } = await w.jobs.jobOf(jobId);
       await time.setNextBlockTimestamp(phaseEnd);
-      await expect(w.disputes.connect(w.verifiers[0]).challenge(jobId)).to.emit(w.disputes, "DisputeOpened");
+      await expect(w.jobs.connect(w.verifiers[0]).challenge(jobId)).to.emit(w.disputes, "DisputeOpened");
     });
 
     it("reverts when the challenger is the executor, even one staked as a verifier", async function () {
@@ -181,7 +181,7 @@ describe("DisputeManager", function () {
       const { jobId, executor } = await submittedJob(w);
       await w.stakes.connect(executor).stake(Role.VERIFIER, STAKE);
       expect(await w.stakes.isEligible(executor.address, Role.VERIFIER)).to.equal(true);
-      await expect(w.disputes.connect(executor).challenge(jobId))
+      await expect(w.jobs.connect(executor).challenge(jobId))
         .to.be.revertedWithCustomError(w.disputes, "NotStakedVerifier")
         .withArgs(executor.address);
     });
@@ -190,12 +190,12 @@ describe("DisputeManager", function () {
       const w = await loadFixture(disputeFixture);
       const { jobId, executor } = await submittedJob(w);
       const outsider = w.others[0];
-      await expect(w.disputes.connect(outsider).challenge(jobId))
+      await expect(w.jobs.connect(outsider).challenge(jobId))
         .to.be.revertedWithCustomError(w.disputes, "NotStakedVerifier")
         .withArgs(outsider.address);
       // An executor's stake is not a verifier's stake.
       const idle = w.executors.filter((e) => e.address !== executor.address)[0];
-      await expect(w.disputes.connect(idle).challenge(jobId))
+      await expect(w.jobs.connect(idle).challenge(jobId))
         .to.be.revertedWithCustomError(w.disputes, "NotStakedVerifier")
         .withArgs(idle.address);
     });
@@ -215,7 +215,7 @@ describe("DisputeManager", function () {
       const account = await w.stakes.accountOf(jailed.address, Role.VERIFIER);
       expect(account.jailed).to.equal(true);
       expect(account.active).to.equal(50n * TOKEN);
-      await expect(w.disputes.connect(jailed).challenge(jobId))
+      await expect(w.jobs.connect(jailed).challenge(jobId))
         .to.be.revertedWithCustomError(w.disputes, "NotStakedVerifier")
         .withArgs(jailed.address);
     });
@@ -224,7 +224,7 @@ describe("DisputeManager", function () {
       const w = await loadFixture(disputeFixture);
       const { jobId } = await submittedJob(w);
       const challenger = w.verifiers[0];
-      const tx = w.disputes.connect(challenger).challenge(jobId);
+      const tx = w.jobs.connect(challenger).challenge(jobId);
       await expect(tx).to.changeTokenBalances(w.token, [challenger, w.vault, w.disputes], [-BOND, BOND, 0n]);
       await expect(tx).to.emit(w.jobs, "JobDisputed").withArgs(jobId);
       expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Disputed);
@@ -241,7 +241,7 @@ describe("DisputeManager", function () {
       const challenger = w.verifiers[0];
       const t = BigInt(await time.latest()) + 5n;
       await time.setNextBlockTimestamp(t);
-      const tx = await w.disputes.connect(challenger).challenge(jobId);
+      const tx = await w.jobs.connect(challenger).challenge(jobId);
       const receipt = await tx.wait();
       let emitted: string[] = [];
       for (const log of receipt!.logs) {
@@ -273,16 +273,18 @@ describe("DisputeManager", function () {
     });
   });
 
-  describe("openAudit", function () {
-    it("reverts when the caller is not the hub", async function () {
+  describe("open and resolve (the hub's calls)", function () {
+    it("reverts open and resolve when the caller is not the hub: the hub calls the resolver, never the reverse", async function () {
       const w = await loadFixture(disputeFixture);
       const { jobId, executor } = await submittedJob(w);
-      await expect(w.disputes.connect(w.admin).openAudit(jobId, executor.address))
-        .to.be.revertedWithCustomError(w.disputes, "UnauthorizedCaller")
-        .withArgs(w.admin.address);
-      await expect(w.disputes.connect(executor).openAudit(jobId, executor.address))
-        .to.be.revertedWithCustomError(w.disputes, "UnauthorizedCaller")
-        .withArgs(executor.address);
+      for (const caller of [w.admin, executor, w.verifiers[0]]) {
+        await expect(w.disputes.connect(caller).open(jobId, w.modelId, executor.address, w.verifiers[0].address))
+          .to.be.revertedWithCustomError(w.disputes, "UnauthorizedCaller")
+          .withArgs(caller.address);
+        await expect(w.disputes.connect(caller).resolve(jobId))
+          .to.be.revertedWithCustomError(w.disputes, "UnauthorizedCaller")
+          .withArgs(caller.address);
+      }
     });
 
     it("opens a bond-free audit without the executor when finalize draws the job", async function () {
@@ -495,7 +497,7 @@ describe("DisputeManager", function () {
       await w.disputes.connect(third).revealVote(d.disputeId, Verdict.Invalid, sThird);
       // The copier could not reveal, so it is slashed as absent.
       await time.increaseTo(d.revealEnd + 1n);
-      await w.disputes.resolve(jobId);
+      await w.jobs.resolveDispute(jobId);
       expect(await activeStake(w, copier.address, Role.VERIFIER)).to.equal(STAKE - VOTER_SLASH);
       expect(await activeStake(w, honest.address, Role.VERIFIER)).to.equal(STAKE);
     });
@@ -530,32 +532,36 @@ describe("DisputeManager", function () {
   });
 
   describe("resolve", function () {
-    it("reverts when the job has no dispute", async function () {
+    it("is refused by the hub when the job is not Disputed (no dispute, or one already resolved)", async function () {
       const w = await loadFixture(disputeFixture);
       const { jobId } = await submittedJob(w);
-      await expect(w.disputes.resolve(jobId)).to.be.revertedWithCustomError(w.disputes, "NoOpenDispute").withArgs(jobId);
-      await expect(w.disputes.resolve(999n)).to.be.revertedWithCustomError(w.disputes, "NoOpenDispute").withArgs(999n);
-    });
-
-    it("reverts when the dispute is already resolved", async function () {
-      const w = await loadFixture(disputeFixture);
-      const { jobId } = await submittedJob(w);
+      await expect(w.jobs.resolveDispute(jobId)).to.be.revertedWithCustomError(w.jobs, "JobNotInStatus").withArgs(jobId, Status.Submitted);
+      await expect(w.jobs.resolveDispute(999n)).to.be.revertedWithCustomError(w.jobs, "UnknownJob").withArgs(999n);
       const d = await challengeJob(w, jobId);
       await vote(w, d, [Verdict.Valid, Verdict.Valid, Verdict.Valid]);
-      await w.disputes.resolve(jobId);
-      await expect(w.disputes.resolve(jobId)).to.be.revertedWithCustomError(w.disputes, "NoOpenDispute").withArgs(jobId);
+      await w.jobs.resolveDispute(jobId);
+      await expect(w.jobs.resolveDispute(jobId)).to.be.revertedWithCustomError(w.jobs, "JobNotInStatus").withArgs(jobId, Status.Finalized);
+    });
+
+    it("reverts with NoOpenDispute when its hub asks for a job it holds no open dispute of", async function () {
+      const w = await loadFixture(disputeFixture);
+      // A DisputeManager whose hub is a plain account, so the test can call it as the hub would.
+      const hub = w.others[0];
+      const fresh = await new DisputeManager__factory(w.admin).deploy(w.stakes, w.vault, w.admin.address, BASE_PARAMS);
+      await fresh.setHub(hub.address);
+      await expect(fresh.connect(hub).resolve(7n)).to.be.revertedWithCustomError(fresh, "NoOpenDispute").withArgs(7n);
     });
 
     it("reverts before every vote is revealed and before the reveal phase ended", async function () {
       const w = await loadFixture(disputeFixture);
       const { jobId } = await submittedJob(w);
       const d = await challengeJob(w, jobId);
-      await expect(w.disputes.resolve(jobId))
+      await expect(w.jobs.resolveDispute(jobId))
         .to.be.revertedWithCustomError(w.disputes, "TallyTooEarly")
         .withArgs(d.disputeId, d.revealEnd);
       await vote(w, d, [Verdict.Invalid, Verdict.Invalid, Verdict.Invalid], [true, true, false]);
       await time.setNextBlockTimestamp(d.revealEnd);
-      await expect(w.disputes.resolve(jobId))
+      await expect(w.jobs.resolveDispute(jobId))
         .to.be.revertedWithCustomError(w.disputes, "TallyTooEarly")
         .withArgs(d.disputeId, d.revealEnd);
     });
@@ -569,7 +575,7 @@ describe("DisputeManager", function () {
       const totalStaked = await w.stakes.totalStaked();
 
       // The dispute's pot holds only voter slashes (none here); the collateral never enters it.
-      const tx = w.disputes.resolve(jobId);
+      const tx = w.jobs.resolveDispute(jobId);
       await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(d.disputeId, jobId, Verdict.Invalid, 0n, 3n, 0n);
       await expect(tx).to.emit(w.jobs, "DisputeSettled").withArgs(jobId, Verdict.Invalid);
       await expect(tx).to.emit(w.jobs, "CollateralSlashed").withArgs(jobId, executor.address, COLLATERAL);
@@ -607,7 +613,7 @@ describe("DisputeManager", function () {
 
       const pot = BOND;
       const each = (pot * SHARE_BPS) / BPS / 4n; // three members and the executor
-      const tx = w.disputes.resolve(jobId);
+      const tx = w.jobs.resolveDispute(jobId);
       await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(d.disputeId, jobId, Verdict.Valid, 3n, 0n, pot);
       await expect(tx).to.emit(w.jobs, "JobFinalized");
       await expect(tx).to.emit(w.vault, "FeePaid").withArgs(jobId, (FEE * 7500n) / BPS, FEE / 10n, FEE / 10n, FEE / 20n);
@@ -642,7 +648,7 @@ describe("DisputeManager", function () {
       const pot = voterSlash;
       const each = (pot * SHARE_BPS) / BPS / 2n; // the two winning members: the challenger has its bounty
       expect(each * 2n).to.not.equal((pot * SHARE_BPS) / BPS); // the split leaves dust
-      await expect(w.disputes.resolve(jobId))
+      await expect(w.jobs.resolveDispute(jobId))
         .to.emit(w.disputes, "DisputeResolved")
         .withArgs(d.disputeId, jobId, Verdict.Invalid, 1n, 2n, pot);
       expect(await activeStake(w, d.committee[1].address, Role.VERIFIER)).to.equal(STAKE - voterSlash);
@@ -666,7 +672,7 @@ describe("DisputeManager", function () {
 
       const pot = VOTER_SLASH + BOND;
       const each = (pot * SHARE_BPS) / BPS / 3n; // two members and the executor
-      await expect(w.disputes.resolve(jobId))
+      await expect(w.jobs.resolveDispute(jobId))
         .to.emit(w.disputes, "DisputeResolved")
         .withArgs(d.disputeId, jobId, Verdict.Valid, 2n, 0n, pot);
       expect(await activeStake(w, d.committee[1].address, Role.VERIFIER)).to.equal(STAKE - VOTER_SLASH);
@@ -688,7 +694,7 @@ describe("DisputeManager", function () {
       expect(committed).to.not.equal(ethers.ZeroHash);
       await time.increaseTo(d.revealEnd + 1n);
 
-      const tx = w.disputes.resolve(jobId);
+      const tx = w.jobs.resolveDispute(jobId);
       await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(d.disputeId, jobId, Verdict.Undecided, 1n, 1n, VOTER_SLASH);
       await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Undecided, FEE);
 
@@ -718,7 +724,7 @@ describe("DisputeManager", function () {
       await vote(w, d, [Verdict.Valid, Verdict.Invalid]);
       const totalStaked = await w.stakes.totalStaked();
 
-      const tx = w.disputes.resolve(jobId);
+      const tx = w.jobs.resolveDispute(jobId);
       await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(d.disputeId, jobId, Verdict.Undecided, 1n, 1n, 0n);
       await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Undecided, FEE);
       await expect(tx).to.not.emit(w.stakes, "NodeSlashed");
@@ -735,12 +741,12 @@ describe("DisputeManager", function () {
       for (const v of w.verifiers.slice(1)) await w.stakes.connect(v).requestUnstake(Role.VERIFIER, STAKE);
       const { jobId } = await submittedJob(w);
       const challenger = w.verifiers[0];
-      await expect(w.disputes.connect(challenger).challenge(jobId)).to.emit(w.disputes, "DisputeOpened");
+      await expect(w.jobs.connect(challenger).challenge(jobId)).to.emit(w.disputes, "DisputeOpened");
       const disputeId = await w.disputes.disputeOfJob(jobId);
       expect(await w.disputes.committeeOf(disputeId)).to.deep.equal([]);
       expect((await w.disputes.disputeOf(disputeId)).seats).to.equal(0n);
 
-      const tx = w.disputes.resolve(jobId);
+      const tx = w.jobs.resolveDispute(jobId);
       await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(disputeId, jobId, Verdict.Undecided, 0n, 0n, 0n);
       await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Undecided, FEE);
       expect(await w.vault.creditOf(challenger.address)).to.equal(BOND);
@@ -757,7 +763,7 @@ describe("DisputeManager", function () {
       const challenger = w.verifiers[0];
       const d = await challengeJob(w, jobId, challenger);
       await vote(w, d, [Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
-      await w.disputes.resolve(jobId);
+      await w.jobs.resolveDispute(jobId);
       expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([AUDIT_REWARD, AUDIT_REWARD, AUDIT_REWARD]);
       expect(await w.vault.creditOf(challenger.address)).to.equal(BOND + BOUNTY);
       expect(await w.vault.auditPotOf(1n)).to.equal(0n);
@@ -769,7 +775,7 @@ describe("DisputeManager", function () {
       const { jobId } = await submittedJob(w, w.auditedModelId);
       const d = await challengeJob(w, jobId);
       await vote(w, d, [Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
-      await w.disputes.resolve(jobId);
+      await w.jobs.resolveDispute(jobId);
       expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([0n, 0n, 0n]);
       expect(await w.vault.auditPotOf(1n)).to.equal(3n * TOKEN);
       expect(await w.vault.auditPotOf(w.auditedModelId)).to.equal(0n);
@@ -782,7 +788,7 @@ describe("DisputeManager", function () {
       const d = await challengeJob(w, jobId);
       await vote(w, d, [Verdict.Valid, Verdict.Invalid, Verdict.Valid]);
       const executorCredit = await w.vault.creditOf(executor.address);
-      await w.disputes.resolve(jobId);
+      await w.jobs.resolveDispute(jobId);
       const pot = BOND + VOTER_SLASH;
       const each = (pot * SHARE_BPS) / BPS / 3n;
       // Winners in committee order: member 0 takes a full reward, member 2 the half left.
@@ -803,7 +809,7 @@ describe("DisputeManager", function () {
       await vote(w, d, [Verdict.Valid, Verdict.Valid, Verdict.Valid]);
       const totalStaked = await w.stakes.totalStaked();
 
-      const tx = w.disputes.resolve(jobId);
+      const tx = w.jobs.resolveDispute(jobId);
       await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(1n, jobId, Verdict.Valid, 3n, 0n, 0n);
       await expect(tx).to.emit(w.vault, "FeePaid").withArgs(jobId, (FEE * 7500n) / BPS, FEE / 10n, FEE / 10n, FEE / 20n);
       expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Finalized);
@@ -821,7 +827,7 @@ describe("DisputeManager", function () {
       await w.jobs.finalize(jobId);
       const d = await openedDispute(w, 1n);
       await vote(w, d, [Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
-      const tx = w.disputes.resolve(jobId);
+      const tx = w.jobs.resolveDispute(jobId);
       await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(1n, jobId, Verdict.Invalid, 0n, 3n, 0n);
       await expect(tx).to.emit(w.jobs, "CollateralSlashed").withArgs(jobId, executor.address, COLLATERAL);
       expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([0n, 0n, 0n]);
@@ -858,14 +864,13 @@ describe("DisputeManager", function () {
       });
     }
 
-    it("reverts when the new windows would end a slash after the unbonding period", async function () {
+    it("reverts when a dispute's windows would take more than half the unbonding period", async function () {
       const w = await loadFixture(disputeFixture);
-      const jobs = DEVNET_PARAMS.jobs;
-      const longest = BigInt(jobs.executionWindow) + BigInt(jobs.challengeWindow) + WEEK + REVEAL_WINDOW;
-      const unbonding = await w.stakes.unbondingPeriod();
-      await expect(w.disputes.setParams({ ...BASE_PARAMS, commitWindow: WEEK }))
+      const half = (await w.stakes.unbondingPeriod()) / 2n;
+      const commit = half - REVEAL_WINDOW + 1n;
+      await expect(w.disputes.setParams({ ...BASE_PARAMS, commitWindow: commit }))
         .to.be.revertedWithCustomError(w.disputes, "ParameterOutOfBounds")
-        .withArgs("window", longest, 0n, unbonding);
+        .withArgs("disputeWindow", commit + REVEAL_WINDOW, 0n, half);
       expect(await w.disputes.disputeWindow()).to.equal(COMMIT_WINDOW + REVEAL_WINDOW);
     });
 
@@ -908,7 +913,7 @@ describe("DisputeManager", function () {
     it("checks the same bounds in the constructor", async function () {
       const w = await loadFixture(disputeFixture);
       const factory = new DisputeManager__factory(w.admin);
-      await expect(factory.deploy(w.token, w.stakes, w.vault, w.admin.address, { ...BASE_PARAMS, winnerShareBps: 10_001 }))
+      await expect(factory.deploy(w.stakes, w.vault, w.admin.address, { ...BASE_PARAMS, winnerShareBps: 10_001 }))
         .to.be.revertedWithCustomError(factory, "ParameterOutOfBounds")
         .withArgs("winnerShareBps", 10_001n, 0n, 10_000n);
     });
@@ -925,7 +930,7 @@ describe("DisputeManager", function () {
     it("sets the hub once, never to zero, deployer only (not governance)", async function () {
       const w = await loadFixture(disputeFixture);
       const governance = w.others[1];
-      const fresh = await new DisputeManager__factory(w.admin).deploy(w.token, w.stakes, w.vault, governance.address, BASE_PARAMS);
+      const fresh = await new DisputeManager__factory(w.admin).deploy(w.stakes, w.vault, governance.address, BASE_PARAMS);
       expect(await fresh.GOVERNANCE()).to.equal(governance.address);
       expect(await fresh.DEPLOYER()).to.equal(w.admin.address);
       await expect(fresh.setHub(ethers.ZeroAddress)).to.be.revertedWithCustomError(fresh, "ZeroAddress").withArgs("hub");
@@ -946,7 +951,7 @@ describe("DisputeManager", function () {
       await expect(w.disputes.disputeOf(1n)).to.be.revertedWithCustomError(w.disputes, "UnknownDispute").withArgs(1n);
       const t = BigInt(await time.latest()) + 3n;
       await time.setNextBlockTimestamp(t);
-      await w.disputes.connect(w.verifiers[0]).challenge(jobId);
+      await w.jobs.connect(w.verifiers[0]).challenge(jobId);
       const d = await w.disputes.disputeOf(1n);
       expect(d.commitEnd).to.equal(t + COMMIT_WINDOW);
       expect(d.revealEnd).to.equal(t + COMMIT_WINDOW + REVEAL_WINDOW);
@@ -990,7 +995,7 @@ describe("DisputeManager", function () {
       const first = await challengeJob(w, jobId);
       expect(await w.disputes.disputeOfJob(jobId)).to.equal(1n);
       await vote(w, first, [Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
-      await w.disputes.resolve(jobId);
+      await w.jobs.resolveDispute(jobId);
       const job = await w.jobs.jobOf(jobId);
       await w.jobs.connect(signerOf(w.executors, job.executor)).submitResult(jobId, WRONG_OUTPUT);
       await challengeJob(w, jobId, w.verifiers[1]);
@@ -1029,7 +1034,7 @@ describe("DisputeManager", function () {
       expect(onChain).to.not.equal(await w.disputes.commitmentOf(d.committee[1].address, d.disputeId, Verdict.Valid, s));
       expect(onChain).to.not.equal(await w.disputes.commitmentOf(voter, d.disputeId, Verdict.Invalid, s));
       // The same vote for the same dispute id in another deployment has another commitment.
-      const other = await new DisputeManager__factory(w.admin).deploy(w.token, w.stakes, w.vault, w.admin.address, BASE_PARAMS);
+      const other = await new DisputeManager__factory(w.admin).deploy(w.stakes, w.vault, w.admin.address, BASE_PARAMS);
       expect(await other.commitmentOf(voter, d.disputeId, Verdict.Valid, s)).to.not.equal(onChain);
     });
   });
@@ -1054,7 +1059,7 @@ describe("DisputeManager", function () {
       await vote(w, d, [Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
       const treasury = await w.vault.treasuryAccrued();
 
-      const tx = w.disputes.resolve(jobId);
+      const tx = w.jobs.resolveDispute(jobId);
       await expect(tx).to.emit(w.jobs, "CollateralSlashed").withArgs(jobId, executor.address, collateral);
       await expect(tx).to.changeTokenBalances(w.token, [w.vault, w.stakes], [collateral, -collateral]);
       const account = await w.stakes.accountOf(executor.address, Role.EXECUTOR);

@@ -25,7 +25,8 @@ import {
   expectVaultSettled,
   nextTimestamp,
 } from "../fixtures/unit-b-helpers";
-import { JobParams__factory, JobRegistry__factory } from "../../typechain-types";
+import { JobParams__factory,
+  JobSettlement__factory, JobRegistry__factory } from "../../typechain-types";
 // The constructor-only CollateralTerms struct is typed with the JobRegistry, not with its interface.
 import type { IJobRegistry } from "../../typechain-types/contracts/JobRegistry";
 
@@ -403,42 +404,40 @@ describe("JobRegistry", function () {
     });
   });
 
-  describe("markDisputed", function () {
-    it("reverts when the caller is not the DisputeManager", async function () {
+  describe("challenge", function () {
+    it("moves a Submitted job into dispute and collects the resolver's bond from the challenger", async function () {
       const w = await loadFixture(finalizeFixture);
       const { jobId } = await submittedJob(w);
-      await expect(w.jobs.connect(w.others[0]).markDisputed(jobId))
-        .to.be.revertedWithCustomError(w.jobs, "UnauthorizedCaller")
-        .withArgs(w.others[0].address);
-      await expect(w.jobs.connect(w.admin).markDisputed(jobId))
-        .to.be.revertedWithCustomError(w.jobs, "UnauthorizedCaller")
-        .withArgs(w.admin.address);
+      const bond = (await w.disputes.params()).challengeBond;
+      const before = await w.token.balanceOf(w.verifiers[0].address);
+      await expect(w.jobs.connect(w.verifiers[0]).challenge(jobId)).to.emit(w.jobs, "JobDisputed").withArgs(jobId);
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Disputed);
+      expect(before - (await w.token.balanceOf(w.verifiers[0].address))).to.equal(bond);
     });
 
-    it("moves a Submitted job into dispute when the DisputeManager accepts a challenge", async function () {
+    it("reverts with NotChallengeable outside the challenge window or when the job is not Submitted", async function () {
       const w = await loadFixture(finalizeFixture);
       const { jobId } = await submittedJob(w);
-      await expect(w.disputes.connect(w.verifiers[0]).challenge(jobId)).to.emit(w.jobs, "JobDisputed").withArgs(jobId);
-      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Disputed);
+      await w.jobs.connect(w.verifiers[0]).challenge(jobId);
+      await expect(w.jobs.connect(w.verifiers[1]).challenge(jobId)).to.be.revertedWithCustomError(w.jobs, "NotChallengeable").withArgs(jobId);
     });
   });
 
-  describe("settleDispute", function () {
-    it("reverts when the caller is not the DisputeManager", async function () {
+  describe("resolveDispute", function () {
+    it("reverts with JobNotInStatus when the job is not Disputed", async function () {
       const w = await loadFixture(finalizeFixture);
       const { jobId } = await submittedJob(w);
-      await w.disputes.connect(w.verifiers[0]).challenge(jobId);
-      await expect(w.jobs.connect(w.others[0]).settleDispute(jobId, Verdict.Valid, w.verifiers[0].address, 0n))
-        .to.be.revertedWithCustomError(w.jobs, "UnauthorizedCaller")
-        .withArgs(w.others[0].address);
+      await expect(w.jobs.connect(w.others[0]).resolveDispute(jobId))
+        .to.be.revertedWithCustomError(w.jobs, "JobNotInStatus")
+        .withArgs(jobId, Status.Submitted);
     });
 
     it("refunds the job on an Undecided verdict (a committee that never voted)", async function () {
       const w = await loadFixture(finalizeFixture);
       const { jobId, executor } = await submittedJob(w);
-      await w.disputes.connect(w.verifiers[0]).challenge(jobId);
+      await w.jobs.connect(w.verifiers[0]).challenge(jobId);
       await time.increase(1201);
-      const tx = w.disputes.resolve(jobId);
+      const tx = w.jobs.resolveDispute(jobId);
       await expect(tx).to.emit(w.jobs, "DisputeSettled").withArgs(jobId, Verdict.Undecided);
       await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Undecided, TOKEN);
       expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Refunded);
@@ -470,12 +469,12 @@ describe("JobRegistry", function () {
       // The timeout slash is bounded by the minimum collateral, which every job locks at least.
       { name: "timeoutSlash", overrides: { timeoutSlash: MIN_COLLATERAL + 1n }, value: MIN_COLLATERAL + 1n, min: 0n, max: MIN_COLLATERAL },
       {
-        // 600 + 7 days + the dispute window (1200) is longer than the 7-day unbonding period.
+        // A job's own windows (600 + 3.5 days + 1 s) take more than half the 7-day unbonding period.
         name: "window",
-        overrides: { challengeWindow: DAY7 },
-        value: BigInt(600 + DAY7 + 1200),
+        overrides: { challengeWindow: DAY7 / 2 - 600 + 1 },
+        value: BigInt(DAY7 / 2 + 1),
         min: 0n,
-        max: BigInt(DAY7),
+        max: BigInt(DAY7 / 2),
       },
     ];
 
@@ -520,7 +519,14 @@ describe("JobRegistry", function () {
 
     async function factoryOf(w: World): Promise<JobRegistry__factory> {
       const library = await new JobParams__factory(w.admin).deploy();
-      return new JobRegistry__factory({ "contracts/libraries/JobParams.sol:JobParams": await library.getAddress() }, w.admin);
+      const settlement = await new JobSettlement__factory(w.admin).deploy();
+      return new JobRegistry__factory(
+        {
+          "contracts/libraries/JobParams.sol:JobParams": await library.getAddress(),
+          "contracts/libraries/JobSettlement.sol:JobSettlement": await settlement.getAddress(),
+        },
+        w.admin,
+      );
     }
 
     it("reverts when governance is the zero address", async function () {

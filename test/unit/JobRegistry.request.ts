@@ -70,7 +70,7 @@ describe("JobRegistry", function () {
       expect(job.executor).to.equal(executor);
       expect(job.fee).to.equal(2n * TOKEN);
       expect(job.callback).to.equal(await cb.getAddress());
-      expect(job.callbackGasLimit).to.equal(123_456n);
+      expect(job.callbackGasUnits).to.equal(16n); // 123,456 gas rounded up to units of 8,192
       expect(job.modelId).to.equal(1n);
       expect(job.version).to.equal(1n);
       expect(job.mode).to.equal(Mode.NONE);

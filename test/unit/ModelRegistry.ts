@@ -278,7 +278,7 @@ describe("ModelRegistry", function () {
       await expect(registry.connect(owner).setPolicy(MODEL_ID, next)).to.emit(registry, "PolicySet").withArgs(MODEL_ID, 2n, tuple(next));
       expect(outputTuple(await registry.policyOf(MODEL_ID))).to.deep.equal(tuple(next));
       expect(await registry.policyVersionOf(MODEL_ID)).to.equal(2n);
-      expect(await registry.checkRequest(MODEL_ID, 1, Mode.QUORUM, 5n, 10n)).to.deep.equal([owner.address, 9n, 2n]);
+      expect(await registry.checkRequest(MODEL_ID, 1, Mode.QUORUM, 5n, 10n)).to.deep.equal([owner.address, 9n, 2n, ethers.ZeroAddress]);
       // A job that pinned version 1 is still judged by it (issue 10: policy changes applied to live jobs).
       expect(outputTuple(await registry.policyAt(MODEL_ID, 1))).to.deep.equal(tuple(policy));
       expect(outputTuple(await registry.policyAt(MODEL_ID, 2))).to.deep.equal(tuple(next));
@@ -370,7 +370,7 @@ describe("ModelRegistry", function () {
         .withArgs(MODEL_ID, owner.address);
       await expect(registry.connect(newOwner).deprecateVersion(MODEL_ID, 1)).to.emit(registry, "ModelVersionDeprecated");
       await registry.connect(newOwner).publishVersion(MODEL_ID, digestOf("v2"), "ipfs://v2");
-      expect(await registry.checkRequest(MODEL_ID, 2, Mode.NONE, 1000n, 0n)).to.deep.equal([newOwner.address, 750n, 1n]);
+      expect(await registry.checkRequest(MODEL_ID, 2, Mode.NONE, 1000n, 0n)).to.deep.equal([newOwner.address, 750n, 1n, ethers.ZeroAddress]);
     });
 
     it("reverts when the caller is not the nominee", async function () {
@@ -408,7 +408,7 @@ describe("ModelRegistry", function () {
     it("returns the owner, audit rate and policy version for every allowed mode, at the fee and size bounds", async function () {
       const { registry, owner, policy } = await loadFixture(deployModelRegistryFixture);
       for (const mode of Object.values(Mode)) {
-        expect(await registry.checkRequest(MODEL_ID, 1, mode, policy.minFee, policy.maxInputBytes)).to.deep.equal([owner.address, 750n, 1n]);
+        expect(await registry.checkRequest(MODEL_ID, 1, mode, policy.minFee, policy.maxInputBytes)).to.deep.equal([owner.address, 750n, 1n, ethers.ZeroAddress]);
       }
     });
 

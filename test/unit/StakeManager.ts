@@ -25,9 +25,8 @@ const LONGEST_WINDOW = 600 + 2 * DAY + 600 + 600;
 /**
  * The whole protocol with nobody staked (its StakeManager, wired to the JobRegistry and the
  * DisputeManager, is `deployedStakes`), plus the StakeManager under test, `stakes`: governed and
- * deployed by the admin, wired to a ProtocolStub `source` (a window source reporting the same
- * longest window as the JobRegistry, and a pass-through: `viaHub` calls the StakeManager through
- * it) and to the test signer `protocol` as its dispute manager, so that signer may unlock, slash
+ * deployed by the admin, wired to a ProtocolStub `source` (a pass-through: `viaHub` calls the
+ * StakeManager through it) and to the test signer `protocol` as its dispute manager, so that signer may unlock, slash
  * and draw-and-lock. Also a bare StakeManager (unwired, one-hour unbonding).
  */
 async function deployStakeManagerFixture() {
@@ -35,7 +34,6 @@ async function deployStakeManagerFixture() {
   const [protocol, recipient, outsider, ...nodes] = world.others;
   const factory = new StakeManager__factory(world.admin);
   const source = await new ProtocolStub__factory(world.admin).deploy();
-  await source.setLongestSlashableWindow(LONGEST_WINDOW);
   const stakes = await factory.deploy(world.token, world.admin.address, MIN_STAKE, MIN_STAKE, UNBONDING);
   await source.setForwardTo(stakes);
   await stakes.wire(source, protocol.address);
@@ -880,65 +878,52 @@ describe("StakeManager", function () {
   describe("setUnbondingPeriod", function () {
     it("sets the period for later requests and emits UnbondingPeriodSet", async function () {
       const { stakes, nodes } = await loadFixture(deployStakeManagerFixture);
-      await expect(stakes.setUnbondingPeriod(3 * DAY))
+      await expect(stakes.setUnbondingPeriod(10 * DAY))
         .to.emit(stakes, "UnbondingPeriodSet")
-        .withArgs(3 * DAY);
-      expect(await stakes.unbondingPeriod()).to.equal(BigInt(3 * DAY));
+        .withArgs(10 * DAY);
+      expect(await stakes.unbondingPeriod()).to.equal(BigInt(10 * DAY));
       await stakes.connect(nodes[0]).stake(Role.EXECUTOR, 200n * TOKEN);
       const at = (await time.latest()) + 5;
       await time.setNextBlockTimestamp(at);
       await stakes.connect(nodes[0]).requestUnstake(Role.EXECUTOR, TOKEN);
-      expect((await stakes.accountOf(nodes[0].address, Role.EXECUTOR)).releaseAt).to.equal(BigInt(at + 3 * DAY));
+      expect((await stakes.accountOf(nodes[0].address, Role.EXECUTOR)).releaseAt).to.equal(BigInt(at + 10 * DAY));
     });
 
-    it("can never go below the JobRegistry's longest slashable window", async function () {
-      const { deployedStakes: stakes, jobs } = await loadFixture(deployStakeManagerFixture);
-      const longest = await jobs.longestSlashableWindow();
-      expect(longest).to.equal(BigInt(LONGEST_WINDOW));
-      expect(longest > BigInt(MIN_UNBONDING)).to.equal(true);
-      await expect(stakes.setUnbondingPeriod(longest - 1n))
+    it("never shortens (the hub and the DisputeManager fitted their windows in half of it): reverts below the current period", async function () {
+      const { stakes } = await loadFixture(deployStakeManagerFixture);
+      const current = BigInt(UNBONDING);
+      await expect(stakes.setUnbondingPeriod(current - 1n))
         .to.be.revertedWithCustomError(stakes, "ParameterOutOfBounds")
-        .withArgs("unbondingPeriod", longest - 1n, longest, BigInt(MAX_UNBONDING));
+        .withArgs("unbondingPeriod", current - 1n, current, BigInt(MAX_UNBONDING));
       await expect(stakes.setUnbondingPeriod(MIN_UNBONDING))
         .to.be.revertedWithCustomError(stakes, "ParameterOutOfBounds")
-        .withArgs("unbondingPeriod", BigInt(MIN_UNBONDING), longest, BigInt(MAX_UNBONDING));
-      await stakes.setUnbondingPeriod(longest);
-      expect(await stakes.unbondingPeriod()).to.equal(longest);
+        .withArgs("unbondingPeriod", BigInt(MIN_UNBONDING), current, BigInt(MAX_UNBONDING));
+      await stakes.setUnbondingPeriod(current);
+      await stakes.setUnbondingPeriod(current + 1n);
+      expect(await stakes.unbondingPeriod()).to.equal(current + 1n);
     });
 
-    it("follows the JobRegistry's windows when they grow", async function () {
-      const { deployedStakes: stakes, jobs } = await loadFixture(deployStakeManagerFixture);
-      const before = await jobs.longestSlashableWindow();
-      await jobs.setParams({ ...PARAMS.jobs, challengeWindow: 4 * DAY });
-      const after = await jobs.longestSlashableWindow();
-      expect(after).to.equal(before + BigInt(2 * DAY));
-      await expect(stakes.setUnbondingPeriod(before))
-        .to.be.revertedWithCustomError(stakes, "ParameterOutOfBounds")
-        .withArgs("unbondingPeriod", before, after, BigInt(MAX_UNBONDING));
-      await stakes.setUnbondingPeriod(after);
-      expect(await stakes.unbondingPeriod()).to.equal(after);
-    });
-
-    it("follows the window source it is wired to", async function () {
-      const { stakes, source } = await loadFixture(deployStakeManagerFixture);
-      await source.setLongestSlashableWindow(LONGEST_WINDOW + DAY);
-      await expect(stakes.setUnbondingPeriod(LONGEST_WINDOW))
-        .to.be.revertedWithCustomError(stakes, "ParameterOutOfBounds")
-        .withArgs("unbondingPeriod", BigInt(LONGEST_WINDOW), BigInt(LONGEST_WINDOW + DAY), BigInt(MAX_UNBONDING));
-      await stakes.setUnbondingPeriod(LONGEST_WINDOW + DAY);
-      expect(await stakes.unbondingPeriod()).to.equal(BigInt(LONGEST_WINDOW + DAY));
+    it("leaves the windows to the contracts that set them: a JobRegistry window over half the unbonding period is refused there", async function () {
+      const { deployedStakes: stakes, jobs, admin } = await loadFixture(deployStakeManagerFixture);
+      const half = (await stakes.unbondingPeriod()) / 2n;
+      const execution = BigInt(PARAMS.jobs.executionWindow);
+      const challenge = half - execution + 1n;
+      await expect(jobs.connect(admin).setParams({ ...PARAMS.jobs, challengeWindow: challenge }))
+        .to.be.revertedWithCustomError(jobs, "ParameterOutOfBounds")
+        .withArgs("window", execution + challenge, 0n, half);
+      await jobs.connect(admin).setParams({ ...PARAMS.jobs, challengeWindow: challenge - 1n });
     });
 
     it("reverts above MAX_UNBONDING", async function () {
       const { stakes } = await loadFixture(deployStakeManagerFixture);
       await expect(stakes.setUnbondingPeriod(MAX_UNBONDING + 1))
         .to.be.revertedWithCustomError(stakes, "ParameterOutOfBounds")
-        .withArgs("unbondingPeriod", BigInt(MAX_UNBONDING + 1), BigInt(LONGEST_WINDOW), BigInt(MAX_UNBONDING));
+        .withArgs("unbondingPeriod", BigInt(MAX_UNBONDING + 1), BigInt(UNBONDING), BigInt(MAX_UNBONDING));
       await stakes.setUnbondingPeriod(MAX_UNBONDING);
       expect(await stakes.unbondingPeriod()).to.equal(BigInt(MAX_UNBONDING));
     });
 
-    it("reverts below MIN_UNBONDING when no window source is set", async function () {
+    it("reverts below the current period on a fresh StakeManager too", async function () {
       const { bare } = await loadFixture(deployStakeManagerFixture);
       await expect(bare.setUnbondingPeriod(MIN_UNBONDING - 1))
         .to.be.revertedWithCustomError(bare, "ParameterOutOfBounds")
@@ -958,21 +943,20 @@ describe("StakeManager", function () {
   describe("wire", function () {
     it("is wired to the JobRegistry and the DisputeManager by the deployment", async function () {
       const { deployedStakes, jobs, disputes } = await loadFixture(deployStakeManagerFixture);
-      expect(await deployedStakes.windowSource()).to.equal(await jobs.getAddress());
+      expect(await deployedStakes.hub()).to.equal(await jobs.getAddress());
       expect(await deployedStakes.disputeManager()).to.equal(await disputes.getAddress());
     });
 
-    it("wires the hub and the dispute manager once, emits Wired, and the floor then follows the hub", async function () {
+    it("wires the hub and the dispute manager once and emits Wired; it reads nothing from them", async function () {
       const { bare, jobs, disputes } = await loadFixture(deployStakeManagerFixture);
-      await bare.setUnbondingPeriod(LONGEST_WINDOW);
       await expect(bare.wire(jobs, disputes))
         .to.emit(bare, "Wired")
         .withArgs(await jobs.getAddress(), await disputes.getAddress());
-      expect(await bare.windowSource()).to.equal(await jobs.getAddress());
+      expect(await bare.hub()).to.equal(await jobs.getAddress());
       expect(await bare.disputeManager()).to.equal(await disputes.getAddress());
-      await expect(bare.setUnbondingPeriod(LONGEST_WINDOW - 1))
-        .to.be.revertedWithCustomError(bare, "ParameterOutOfBounds")
-        .withArgs("unbondingPeriod", BigInt(LONGEST_WINDOW - 1), BigInt(LONGEST_WINDOW), BigInt(MAX_UNBONDING));
+      // The unbonding period of the bare manager (one hour) is shorter than the hub's windows:
+      // wiring does not ask the hub, and the hub refuses its own windows when they do not fit.
+      expect(await bare.unbondingPeriod()).to.equal(BigInt(MIN_UNBONDING));
     });
 
     it("lets exactly the two wired addresses call the protocol functions", async function () {
@@ -998,7 +982,7 @@ describe("StakeManager", function () {
       await expect(deployedStakes.wire(jobs, disputes)).to.be.revertedWithCustomError(deployedStakes, "AlreadyWired");
       await expect(deployedStakes.wire(source, admin.address)).to.be.revertedWithCustomError(deployedStakes, "AlreadyWired");
       await expect(stakes.wire(source, admin.address)).to.be.revertedWithCustomError(stakes, "AlreadyWired");
-      expect(await deployedStakes.windowSource()).to.equal(await jobs.getAddress());
+      expect(await deployedStakes.hub()).to.equal(await jobs.getAddress());
       expect(await deployedStakes.disputeManager()).to.equal(await disputes.getAddress());
     });
 
@@ -1006,21 +990,6 @@ describe("StakeManager", function () {
       const { bare, jobs, disputes } = await loadFixture(deployStakeManagerFixture);
       await expect(bare.wire(ethers.ZeroAddress, disputes)).to.be.revertedWithCustomError(bare, "ZeroAddress").withArgs("hub");
       await expect(bare.wire(jobs, ethers.ZeroAddress)).to.be.revertedWithCustomError(bare, "ZeroAddress").withArgs("disputes");
-    });
-
-    it("reverts when the current unbonding period is shorter than the hub's longest window", async function () {
-      const { bare, jobs, disputes } = await loadFixture(deployStakeManagerFixture);
-      await expect(bare.wire(jobs, disputes))
-        .to.be.revertedWithCustomError(bare, "ParameterOutOfBounds")
-        .withArgs("unbondingPeriod", BigInt(MIN_UNBONDING), BigInt(LONGEST_WINDOW), BigInt(MAX_UNBONDING));
-      expect(await bare.windowSource()).to.equal(ethers.ZeroAddress);
-      expect(await bare.disputeManager()).to.equal(ethers.ZeroAddress);
-    });
-
-    it("reverts when the hub is not a contract (it must report its windows)", async function () {
-      const { bare, outsider, disputes } = await loadFixture(deployStakeManagerFixture);
-      await expect(bare.wire(outsider.address, disputes)).to.be.revertedWithoutReason();
-      expect(await bare.windowSource()).to.equal(ethers.ZeroAddress);
     });
 
     it("reverts when the caller is not the deployer, governance included", async function () {
@@ -1033,7 +1002,7 @@ describe("StakeManager", function () {
         .to.be.revertedWithCustomError(governed, "UnauthorizedCaller")
         .withArgs(outsider.address);
       await governed.connect(admin).wire(jobs, disputes);
-      expect(await governed.windowSource()).to.equal(await jobs.getAddress());
+      expect(await governed.hub()).to.equal(await jobs.getAddress());
     });
   });
 

@@ -4,11 +4,11 @@
  *   { "network": "localhost", "chainId": 31337, "deploymentBlock": 12,
  *     "contracts": { "token": "0x..", "modelRegistry": "0x..", "stakeManager": "0x..", "jobRegistry": "0x..",
  *                    "disputeManager": "0x..", "quorumManager": "0x..", "paymentVault": "0x.." },
- *     "timelock": "0x..", "jobParams": "0x.." }
+ *     "timelock": "0x..", "jobParams": "0x..", "jobSettlement": "0x.." }
  *
  * `timelock` (optional: files written before governance v2, or by `writeDeployment`, have none) is
  * the TimelockController that is every contract's GOVERNANCE. `jobParams` (optional: files written
- * before mechanism v2's deployer have none) is the JobParams library the JobRegistry links.
+ * before mechanism v2's deployer have none) and `jobSettlement` are the libraries the JobRegistry links.
  * Addresses must be valid (a mixed-case address must carry a correct EIP-55 checksum) and are
  * returned checksummed. `checkChain` refuses an RPC endpoint on another chain.
  */
@@ -29,6 +29,8 @@ export interface Deployment {
   timelock?: string;
   /** The JobParams library linked into the JobRegistry, when the deployer recorded it. */
   jobParams?: string;
+  /** The JobSettlement library linked into the JobRegistry, when the deployer recorded it. */
+  jobSettlement?: string;
 }
 
 /** Thrown for a missing, malformed or mismatching deployment file; the message names the file and field. */
@@ -79,7 +81,7 @@ export function parseDeployment(json: unknown, source: string): Deployment {
     }
   }
   const deployment: Deployment = { network, chainId, deploymentBlock, contracts: out as Record<ContractName, string> };
-  for (const field of ["timelock", "jobParams"] as const) {
+  for (const field of ["timelock", "jobParams", "jobSettlement"] as const) {
     const value = json[field];
     if (value === undefined) continue;
     if (typeof value !== "string") throw bad(field, "must be an address string");

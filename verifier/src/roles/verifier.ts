@@ -89,7 +89,7 @@ export class Verifier {
     }
     this.ctx.log.warn({ at: "Verifier.watch", jobId, attempt, reason: check.reason }, "result does not match; challenging");
     if (!(await this.approveBond(jobId))) return;
-    const outcome = await act(this.ctx, { key, block, at: "Verifier.challenge", fields: { jobId, attempt }, method: this.ctx.contracts.disputes.challenge, args: [jobId] });
+    const outcome = await act(this.ctx, { key, block, at: "Verifier.challenge", fields: { jobId, attempt }, method: this.ctx.contracts.jobs.challenge, args: [jobId] });
     if (outcome === "sent") this.scheduleResolve(jobId, await this.ctx.contracts.disputes.disputeOfJob(jobId));
   }
 
@@ -197,12 +197,12 @@ export class Verifier {
     return Number(h % 10_000n) < Math.floor(this.options.watchShare * 10_000);
   }
 
-  /** Raises the DisputeManager's allowance to the bond if it is lower. */
+  /** Raises the JobRegistry's allowance (it collects the challenge bond) to the bond if it is lower. */
   private async approveBond(jobId: bigint): Promise<boolean> {
-    const { disputes } = this.ctx.contracts;
-    const token = IERC20__factory.connect(await disputes.TOKEN(), this.ctx.signer);
+    const { disputes, jobs } = this.ctx.contracts;
+    const token = IERC20__factory.connect(await jobs.TOKEN(), this.ctx.signer);
     const bond = (await disputes.params()).challengeBond;
-    const target = await disputes.getAddress();
+    const target = await jobs.getAddress();
     if ((await token.allowance(this.ctx.address, target)) >= bond) return true;
     try {
       const receipt = await send(this.ctx, await token.approve.populateTransaction(target, bond));
@@ -245,7 +245,7 @@ export class Verifier {
     if (d.resolved) return true;
     const revealed = Number(d.validVotes) + Number(d.invalidVotes);
     if (revealed < Number(d.seats) && (await chainNow(this.ctx)) <= Number(d.revealEnd)) return false;
-    const outcome = await act(this.ctx, { key: action.key, block: await headBlock(this.ctx), at: "Verifier.resolve", fields: { jobId, disputeId }, method: disputes.resolve, args: [jobId] });
+    const outcome = await act(this.ctx, { key: action.key, block: await headBlock(this.ctx), at: "Verifier.resolve", fields: { jobId, disputeId }, method: this.ctx.contracts.jobs.resolveDispute, args: [jobId] });
     return outcome !== "refused";
   }
 

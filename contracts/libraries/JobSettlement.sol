@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IJobRegistry} from "../interfaces/IJobRegistry.sol";
+import {IGlassboxErrors} from "../interfaces/IGlassboxErrors.sol";
+import {IStakeManager} from "../interfaces/IStakeManager.sol";
+import {IPaymentVault} from "../interfaces/IPaymentVault.sol";
+import {IInferenceCallback} from "../interfaces/IInferenceCallback.sol";
+import {IQuorumManager} from "../interfaces/IQuorumManager.sol";
+import {Role, Status} from "../types/Types.sol";
+
+/// @title JobSettlement
+/// @notice The JobRegistry's colder paths, run in the hub's own storage and context: delivering a
+///         finished job's result to its callback, and the collateral side of a QUORUM tally. A
+///         linked library (its functions are `public`, reached by DELEGATECALL), so that the hub
+///         keeps room under the contract size limit; every state it touches is the hub's, and it
+///         emits the hub's events.
+library JobSettlement {
+    /// @notice Gas kept back for the bookkeeping after a callback returns.
+    uint256 internal constant CALLBACK_RESERVE = 20_000;
+
+    /// @notice What a QUORUM tally needs besides the job: the satellites it calls, each member's
+    ///         locked collateral and the majority's share of what is taken (the rest to the treasury).
+    struct QuorumTerms {
+        IQuorumManager quorum;
+        IStakeManager stakes;
+        IPaymentVault vault;
+        uint96 collateral;
+        uint16 winnerShareBps;
+    }
+
+    /// @notice Tallies `job`'s QUORUM round (the QuorumManager enforces its timing), settles the
+    ///         members' collateral (see `settleQuorumCollateral`) and records the winning hash (the
+    ///         bytes stay in the QuorumManager's ResultRevealed, so this costs the same whatever
+    ///         the output's size). The hub then pays `winners` or refunds for `reason`.
+    /// @return pay Whether a majority output stands and the fee is paid to `winners`.
+    /// @return reason Why the fee goes back when it is not paid.
+    /// @return winners The majority.
+    function tallyQuorum(
+        IJobRegistry.Job storage job,
+        uint256 jobId,
+        QuorumTerms memory t
+    ) public returns (bool pay, IJobRegistry.RefundReason reason, address[] memory winners) {
+        bytes32 winner;
+        bool invalidClaim;
+        address[] memory losers;
+        address[] memory absent;
+        (winner, invalidClaim, winners, losers, absent) = t.quorum.tally(jobId);
+        _settleQuorumCollateral(jobId, winner != bytes32(0), winners, losers, absent, t);
+        if (winner == bytes32(0)) {
+            reason = losers.length == 0 ? IJobRegistry.RefundReason.Expired : IJobRegistry.RefundReason.Undecided;
+            return (false, reason, winners);
+        }
+        job.outputHash = winner;
+        job.executor = winners[0];
+        job.invalidClaim = invalidClaim;
+        return (!invalidClaim, IJobRegistry.RefundReason.InvalidInput, winners);
+    }
+
+    /// @notice Runs `job`'s callback once with its result (see IJobRegistry.deliver).
+    /// @param job The job, in the hub's storage.
+    /// @param jobId Its id.
+    /// @param outputHash The hash the job ended with.
+    /// @param stored The inline output the hub stored (empty for QUORUM and by-reference outputs).
+    /// @param byReference Whether the output was posted by reference.
+    /// @param output The output bytes the caller brings (checked against `outputHash`).
+    /// @param gasLimit The callback's gas cap.
+    function deliver(
+        IJobRegistry.Job storage job,
+        uint256 jobId,
+        bytes32 outputHash,
+        bytes storage stored,
+        bool byReference,
+        bytes calldata output,
+        uint256 gasLimit
+    ) public {
+        address target = job.callback;
+        // INVARIANT: a result is delivered once, and only once the job has ended with one.
+        if (target == address(0)) revert IJobRegistry.NothingToDeliver(jobId);
+        bool valid = job.status == Status.Finalized;
+        if (!valid && !(job.status == Status.Refunded && job.invalidClaim)) {
+            revert IJobRegistry.JobNotInStatus(jobId, job.status);
+        }
+        bytes memory out = stored;
+        // An output the chain did not store (QUORUM, or by reference) is given by the caller and
+        // checked against the hash the job ended with; a by-reference one may be left empty.
+        if (out.length == 0) {
+            if (output.length != 0 || !byReference) {
+                if (keccak256(output) != outputHash) revert IJobRegistry.OutputMismatch(jobId, outputHash);
+                out = output;
+            } else if (msg.sender != job.requester && msg.sender != target) {
+                // INVARIANT: only the requester or its consumer may use up a by-reference delivery
+                // without the bytes; anyone else must bring them (so nobody can front-run it empty).
+                revert IGlassboxErrors.UnauthorizedCaller(msg.sender);
+            }
+        }
+        job.callback = address(0);
+        // Encode first: copying a large output costs gas that must not come out of the callback's cap.
+        bytes memory data = abi.encodeCall(IInferenceCallback.onInferenceResult, (jobId, valid, outputHash, out));
+        // EIP-150 forwards at most 63/64 of what is left: require enough for the full cap, so that
+        // nobody can make a callback fail on purpose by starving it.
+        uint256 required = (gasLimit * 64) / 63 + CALLBACK_RESERVE;
+        if (gasleft() < required) revert IJobRegistry.InsufficientGasForCallback(gasleft(), required);
+        bool success;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            // A plain CALL that copies no return data: a callee cannot make us pay for a huge
+            // return buffer. `data` is a live memory bytes array: its length is at `data`.
+            success := call(gasLimit, target, 0, add(data, 0x20), mload(data), 0, 0)
+        }
+        emit IJobRegistry.CallbackExecuted(jobId, target, success);
+    }
+
+    /// @dev The collateral side of a QUORUM tally: the majority's collateral is released, the
+    ///      absent members' is always taken, the dissenters' only when a majority proved them
+    ///      wrong (released otherwise); what is taken is split among the majority.
+    function _settleQuorumCollateral(
+        uint256 jobId,
+        bool decided,
+        address[] memory winners,
+        address[] memory losers,
+        address[] memory absent,
+        QuorumTerms memory t
+    ) private {
+        for (uint256 i = 0; i < winners.length; ++i) t.stakes.unlock(winners[i], Role.EXECUTOR, t.collateral);
+        uint256 pot;
+        for (uint256 i = 0; i < absent.length; ++i) {
+            pot += t.stakes.slashLocked(absent[i], Role.EXECUTOR, t.collateral, address(t.vault));
+        }
+        for (uint256 i = 0; i < losers.length; ++i) {
+            if (decided) pot += t.stakes.slashLocked(losers[i], Role.EXECUTOR, t.collateral, address(t.vault));
+            else t.stakes.unlock(losers[i], Role.EXECUTOR, t.collateral);
+        }
+        if (pot != 0) t.vault.distribute(jobId, pot, t.winnerShareBps, winners);
+    }
+
+    /// @notice Takes `penalty` of `executor`'s locked `collateral` for job `jobId` and releases the
+    ///         rest: at most `bounty` of what is taken goes to `challenger` (zero: none), the rest to
+    ///         the treasury, so a cheater's sybils can win back at most the bounty.
+    /// @return slashed What was taken.
+    function takeCollateral(
+        uint256 jobId,
+        address executor,
+        uint96 collateral,
+        uint96 penalty,
+        address challenger,
+        uint96 bounty,
+        IStakeManager stakes,
+        IPaymentVault vault
+    ) public returns (uint256 slashed) {
+        if (collateral > penalty) stakes.unlock(executor, Role.EXECUTOR, collateral - penalty);
+        slashed = stakes.slashLocked(executor, Role.EXECUTOR, penalty, address(vault));
+        vault.settleSlash(jobId, slashed, challenger, bounty);
+    }
+}
