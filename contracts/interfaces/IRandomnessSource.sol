@@ -16,7 +16,7 @@ enum RandomnessStatus {
 /// @title IRandomnessSource
 /// @notice Randomness that nobody can read in the transaction that asks for it. A draw calls
 ///         `request` when it is triggered and stores the returned target; the outcome is computed
-///         later from `valueOf(target)`, which stays Pending for the rest of the triggering
+///         later from `randomnessOf(target)`, which stays Pending for the rest of the triggering
 ///         transaction (and block), so a contract cannot read the outcome and revert when unlucky.
 ///         Implementations differ in who can still bias the value (see docs/RANDOMNESS.md); a
 ///         deployment that carries value plugs a VRF-style adapter behind this same interface.
@@ -44,7 +44,9 @@ interface IRandomnessSource {
     ///         Lost (never readable: re-arm, or settle as the worst case for whoever should have
     ///         called `record`).
     /// @return value The random value when Ready; zero otherwise.
-    function valueOf(uint64 target) external view returns (RandomnessStatus status, bytes32 value);
+    /// @dev Not named `valueOf`: ethers v6 contract objects resolve that name to JavaScript's
+    ///      Object.prototype.valueOf, so `source.valueOf(t)` would type-check and silently misbehave.
+    function randomnessOf(uint64 target) external view returns (RandomnessStatus status, bytes32 value);
 
     /// @notice Persists `target`'s value while it can still be read, so it never becomes Lost.
     ///         Anyone may call it; a second call returns the recorded value and changes nothing.

@@ -47,14 +47,14 @@ abstract contract FutureBlockRandomness is IRandomnessSource, IGlassboxErrors {
     }
 
     /// @inheritdoc IRandomnessSource
-    function valueOf(uint64 target) external view returns (RandomnessStatus status, bytes32 value) {
-        return _valueOf(target);
+    function randomnessOf(uint64 target) external view returns (RandomnessStatus status, bytes32 value) {
+        return _randomnessOf(target);
     }
 
     /// @inheritdoc IRandomnessSource
     function record(uint64 target) external returns (bytes32 value) {
         RandomnessStatus status;
-        (status, value) = _valueOf(target);
+        (status, value) = _randomnessOf(target);
         // INVARIANT: only a value that exists and is still readable is persisted.
         if (status == RandomnessStatus.Pending) revert RandomnessPending(target, block.number);
         if (status == RandomnessStatus.Lost) revert RandomnessLost(target);
@@ -68,7 +68,7 @@ abstract contract FutureBlockRandomness is IRandomnessSource, IGlassboxErrors {
     }
 
     /// @dev Recorded values first; every target is Pending until its block is mined.
-    function _valueOf(uint64 target) internal view returns (RandomnessStatus, bytes32) {
+    function _randomnessOf(uint64 target) internal view returns (RandomnessStatus, bytes32) {
         bytes32 recorded = _recorded[target];
         if (recorded != 0) return (RandomnessStatus.Ready, recorded);
         // INVARIANT: nothing about the target block is known before it is mined, so the triggering
