@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {BlockHistory} from "../libraries/BlockHistory.sol";
 import {IGlassboxErrors} from "../interfaces/IGlassboxErrors.sol";
 import {IRandomnessSource, RandomnessStatus} from "../interfaces/IRandomnessSource.sol";
 
@@ -9,8 +10,9 @@ import {IRandomnessSource, RandomnessStatus} from "../interfaces/IRandomnessSour
 ///         the trigger, and a value, once recorded, is kept for good. Implementations say what the
 ///         value of an unrecorded target is (`_unrecorded`).
 abstract contract FutureBlockRandomness is IRandomnessSource, IGlassboxErrors {
-    /// @notice Smallest delay: the trigger must be at least one block deep when the target is built,
-    ///         so a one-block reorg cannot take the trigger back once the outcome is known.
+    /// @notice Smallest delay: the value must depend on a block built after the triggering one. The
+    ///         `prevrandao` of block N is fixed by block N - 1, so with a delay of 1 the proposer of
+    ///         the triggering block would already know the header source's value.
     uint64 public constant MIN_DELAY = 2;
     /// @notice Largest delay: keeps the target well inside the 256-block `blockhash` window of any
     ///         caller that acts promptly after it.
@@ -18,16 +20,25 @@ abstract contract FutureBlockRandomness is IRandomnessSource, IGlassboxErrors {
 
     /// @notice Blocks between the trigger and its target.
     uint64 public immutable DELAY;
+    /// @notice Whether hashes older than 256 blocks are read from the EIP-2935 history contract.
+    ///         Only where that contract is keyed by the same block numbers as `block.number`
+    ///         (Ethereum, OP Stack); never on Arbitrum, whose `block.number` is an L1 estimate.
+    bool public immutable USE_HISTORY;
 
     /// @dev Values persisted by `record` (or a proof); zero means not recorded (a keccak256 output
     ///      of zero is not a practical concern).
     mapping(uint64 target => bytes32 value) internal _recorded;
 
     /// @param delay_ Blocks between the trigger and its target, in [MIN_DELAY, MAX_DELAY].
-    constructor(uint64 delay_) {
-        if (delay_ < MIN_DELAY || delay_ > MAX_DELAY)
+    /// @param useHistory_ Read hashes past the 256-block window from EIP-2935 (see `USE_HISTORY`).
+    constructor(uint64 delay_, bool useHistory_) {
+        // INVARIANT: the target is at least MIN_DELAY blocks after the trigger and well inside the
+        // 256-block window of a caller who acts promptly.
+        if (delay_ < MIN_DELAY || delay_ > MAX_DELAY) {
             revert ParameterOutOfBounds("delay", delay_, MIN_DELAY, MAX_DELAY);
+        }
         DELAY = delay_;
+        USE_HISTORY = useHistory_;
     }
 
     /// @inheritdoc IRandomnessSource
@@ -79,6 +90,11 @@ abstract contract FutureBlockRandomness is IRandomnessSource, IGlassboxErrors {
 
     /// @dev The status and value of a mined, unrecorded target.
     function _unrecorded(uint64 target) internal view virtual returns (RandomnessStatus, bytes32);
+
+    /// @dev The hash of a mined block while it is readable, zero after.
+    function _blockHash(uint64 target) internal view returns (bytes32) {
+        return USE_HISTORY ? BlockHistory.hashOf(target) : blockhash(target);
+    }
 
     /// @dev `blockNumber + DELAY` as a target.
     function _targetOf(uint256 blockNumber) internal view returns (uint64) {

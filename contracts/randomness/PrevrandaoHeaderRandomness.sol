@@ -2,7 +2,6 @@
 pragma solidity ^0.8.28;
 
 import {BlockHeader} from "../libraries/BlockHeader.sol";
-import {BlockHistory} from "../libraries/BlockHistory.sol";
 import {IPrevrandaoHeaderRandomness} from "../interfaces/IPrevrandaoHeaderRandomness.sol";
 import {RandomnessStatus} from "../interfaces/IRandomnessSource.sol";
 import {FutureBlockRandomness} from "./FutureBlockRandomness.sol";
@@ -18,14 +17,15 @@ import {FutureBlockRandomness} from "./FutureBlockRandomness.sol";
 ///      rewards), and knows the value one block early. Anyone who sees the target block can prove.
 contract PrevrandaoHeaderRandomness is IPrevrandaoHeaderRandomness, FutureBlockRandomness {
     /// @param delay_ Blocks between the trigger and its target, in [MIN_DELAY, MAX_DELAY].
-    constructor(uint64 delay_) FutureBlockRandomness(delay_) {}
+    /// @param useHistory_ Read hashes past the 256-block window from EIP-2935 (see `USE_HISTORY`).
+    constructor(uint64 delay_, bool useHistory_) FutureBlockRandomness(delay_, useHistory_) {}
 
     /// @inheritdoc IPrevrandaoHeaderRandomness
     function prove(uint64 target, bytes calldata rlpHeader) external returns (bytes32 value) {
         value = _recorded[target];
         if (value != 0) return value;
         if (block.number <= target) revert RandomnessPending(target, block.number);
-        bytes32 blockHash = BlockHistory.hashOf(target);
+        bytes32 blockHash = _blockHash(target);
         if (blockHash == 0) revert RandomnessLost(target);
         bytes32 headerHash = keccak256(rlpHeader);
         // INVARIANT: only the target block's own header can set its value.
@@ -36,7 +36,7 @@ contract PrevrandaoHeaderRandomness is IPrevrandaoHeaderRandomness, FutureBlockR
 
     /// @dev Pending until proven while the target's hash is still readable; Lost after.
     function _unrecorded(uint64 target) internal view override returns (RandomnessStatus, bytes32) {
-        if (BlockHistory.hashOf(target) == 0) return (RandomnessStatus.Lost, 0);
+        if (_blockHash(target) == 0) return (RandomnessStatus.Lost, 0);
         return (RandomnessStatus.Pending, 0);
     }
 }

@@ -22,9 +22,9 @@ const PAST_BLOCKHASH_WINDOW = 300;
 
 async function deployRandomnessFixture() {
   const [deployer] = await ethers.getSigners();
-  const source = await new BlockHashRandomness__factory(deployer).deploy(DELAY);
-  const other = await new BlockHashRandomness__factory(deployer).deploy(DELAY);
-  const headerSource = await new PrevrandaoHeaderRandomness__factory(deployer).deploy(DELAY);
+  const source = await new BlockHashRandomness__factory(deployer).deploy(DELAY, true);
+  const other = await new BlockHashRandomness__factory(deployer).deploy(DELAY, true);
+  const headerSource = await new PrevrandaoHeaderRandomness__factory(deployer).deploy(DELAY, true);
   const probe = await new RandomnessProbe__factory(deployer).deploy();
   const instant = await new InstantRandomness__factory(deployer).deploy();
   const harness = await new BlockHeaderHarness__factory(deployer).deploy();
@@ -72,14 +72,14 @@ describe("Randomness", function () {
       const [deployer] = await ethers.getSigners();
       const factory = new BlockHashRandomness__factory(deployer);
       for (const bad of [0n, 1n, 65n]) {
-        await expect(factory.deploy(bad)).to.be.revertedWithCustomError(factory, "ParameterOutOfBounds").withArgs("delay", bad, 2n, 64n);
+        await expect(factory.deploy(bad, true)).to.be.revertedWithCustomError(factory, "ParameterOutOfBounds").withArgs("delay", bad, 2n, 64n);
       }
     });
 
     it("accepts the bounds themselves", async function () {
       const [deployer] = await ethers.getSigners();
       for (const good of [2n, 64n]) {
-        const source = await new BlockHashRandomness__factory(deployer).deploy(good);
+        const source = await new BlockHashRandomness__factory(deployer).deploy(good, true);
         expect(await source.delay()).to.equal(good);
         expect(await source.DELAY()).to.equal(good);
       }
@@ -170,7 +170,7 @@ describe("Randomness", function () {
     it("a contract that requests and then reads can never see a value or record one", async function () {
       const { deployer, probe } = await loadFixture(deployRandomnessFixture);
       for (const delay of [2n, 3n, 64n]) {
-        const source = await new BlockHashRandomness__factory(deployer).deploy(delay);
+        const source = await new BlockHashRandomness__factory(deployer).deploy(delay, true);
         for (let i = 0; i < 10; i++) {
           await mine(1 + ((i * 37) % 300)); // triggers at varied heights, some far past earlier targets
           await expect(probe.tryToGrind(source, 3)).to.emit(probe, "OutcomeHidden");
@@ -226,6 +226,18 @@ describe("Randomness", function () {
       await mine(1);
       expect((await source.randomnessOf(target))[0]).to.equal(Status.Lost);
       await expect(source.record(target)).to.be.revertedWithCustomError(source, "RandomnessLost").withArgs(target);
+    });
+
+    it("with useHistory false, the history contract is never asked", async function () {
+      const { deployer, probe } = await loadFixture(deployRandomnessFixture);
+      const source = await new BlockHashRandomness__factory(deployer).deploy(DELAY, false);
+      expect(await source.USE_HISTORY()).to.equal(false);
+      const mock = await new HistoryStorageMock__factory(deployer).deploy();
+      await network.provider.send("hardhat_setCode", [HISTORY_STORAGE, await ethers.provider.getCode(await mock.getAddress())]);
+      const target = (await blockOf(await probe.tryToGrind(source, 0))) + DELAY;
+      await mine(Number(DELAY) + PAST_BLOCKHASH_WINDOW);
+      await HistoryStorageMock__factory.connect(HISTORY_STORAGE, deployer).setHash(target, await blockHash(target));
+      expect((await source.randomnessOf(target))[0]).to.equal(Status.Lost);
     });
   });
 
