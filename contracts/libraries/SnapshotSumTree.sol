@@ -41,6 +41,14 @@ pragma solidity ^0.8.28;
 ///      from the start of epoch s to the end of epoch s + 1. Afterwards it stays answerable for
 ///      the cells nobody wrote since epoch s + 1, and answers ok = false for the others.
 ///
+///      WHAT A CALLER SEES. Every `set` that changes anything writes the header (total and size)
+///      in its epoch, and leaves and nodes are only written together with it, so no cell's `last`
+///      exceeds the header's. Hence `totalAt` and `drawAt` are ok exactly when s >= L - 1, L the
+///      latest epoch the tree changed in, and `weightAt` exactly when s >= (the latest epoch that
+///      node's weight changed in) - 1. Past epoch s + 1, whether a snapshot still answers depends on
+///      what others wrote since: a caller must not let that choose an outcome (expire a draw at the
+///      end of epoch s + 1 by the clock, not by `ok`).
+///
 ///      WHY NOT THE TWO LATEST WRITE EPOCHS. Keeping f at the two latest distinct write epochs
 ///      answers s >= (second latest write epoch), more than s >= last - 1, but must move the older
 ///      generation into the second slot on the first write of every epoch. Keeping f(last - 1)
@@ -164,31 +172,25 @@ library SnapshotSumTree {
 
     /// @notice `node`'s weight at the start of epoch `s`.
     /// @dev Final once epoch `s` has begun. `ok` is always true while the current epoch is `s` or
-    ///      `s + 1`; later it is false when the leaf was written after epoch `s + 1` (unless the
-    ///      leaf is younger than the snapshot, which the header can tell).
+    ///      `s + 1`; later it is false exactly when the node's weight changed after epoch `s + 1`.
     function weightAt(Tree storage tree, address node, uint32 s) internal view returns (bool ok, uint256 weight) {
         uint256 index = tree.indexOf[node];
         if (index == 0) return (true, 0);
-        (ok, weight) = _readLeaf(tree.leaves[index], s);
-        if (ok) return (ok, weight);
-        (bool headerOk, , uint256 size) = _readHeader(tree, s);
-        // A leaf appended after the start of `s` weighed nothing then.
-        if (headerOk && index > size) return (true, 0);
-        return (false, 0);
+        return _readLeaf(tree.leaves[index], s);
     }
 
     /// @notice The sum of all weights at the start of epoch `s`.
-    /// @dev Final once epoch `s` has begun; `ok` as for `weightAt`, for the tree's header.
+    /// @dev Final once epoch `s` has begun. `ok` is always true while the current epoch is `s` or
+    ///      `s + 1`; later it is false exactly when the tree changed after epoch `s + 1`.
     function totalAt(Tree storage tree, uint32 s) internal view returns (bool ok, uint256 sum) {
         (ok, sum, ) = _readHeader(tree, s);
     }
 
     /// @notice The node whose cumulative range, in start-of-`s` weights and leaf order, holds
     ///         `point`: node k is drawn for points in [w1 + .. + w(k-1), w1 + .. + wk).
-    /// @dev A Fenwick descent: at most 32 rounds of one or two storage reads. `ok` is false, and
-    ///      `node` zero, when the snapshot is no longer answerable (the header or a node on the
-    ///      descent was written after epoch `s + 1`); it is always true while the current epoch is
-    ///      `s` or `s + 1`.
+    /// @dev A Fenwick descent: at most 32 rounds of one or two storage reads. `ok` is always true
+    ///      while the current epoch is `s` or `s + 1`; later it is false (and `node` zero) exactly
+    ///      when the tree changed after epoch `s + 1`, like `totalAt`.
     /// @param point A number below `totalAt(s)`; reverts with `PointOutOfRange` otherwise.
     function drawAt(Tree storage tree, uint32 s, uint256 point) internal view returns (bool ok, address node) {
         (bool headerOk, uint256 sum, uint256 size) = _readHeader(tree, s);
@@ -201,6 +203,9 @@ library SnapshotSumTree {
             uint256 next = pos + step;
             if (next > size) continue;
             (bool nodeOk, uint256 partialSum) = _readNode(tree.nodes[next], s);
+            // Cannot fail once the header answered: every write of a node also writes the header
+            // in the same epoch, so node.last <= tree.last. Kept so that a lost snapshot can never
+            // be read as a zero partial sum if that ever changes.
             if (!nodeOk) return (false, address(0));
             if (partialSum <= point) {
                 pos = next;

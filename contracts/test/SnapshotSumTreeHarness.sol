@@ -8,6 +8,16 @@ import {SumTree} from "../libraries/SumTree.sol";
 contract SnapshotSumTreeHarness {
     using SnapshotSumTree for SnapshotSumTree.Tree;
 
+    /// @notice Everything the property test compares with its model for one snapshot epoch.
+    struct Inspection {
+        bool totalOk;
+        uint256 sum;
+        bool[] weightOk;
+        uint256[] weights;
+        bool[] drawOk;
+        address[] drawn;
+    }
+
     SnapshotSumTree.Tree private _tree;
 
     /// @notice Emitted by the metered calls: the gas the library call alone used.
@@ -36,6 +46,28 @@ contract SnapshotSumTreeHarness {
         uint256 before = gasleft();
         _tree.drawAt(s, point);
         emit GasUsed(before - gasleft());
+    }
+
+    /// @notice Overwrites the live total, breaking the tree: only to reach the overflow guard without
+    ///         65,536 maximal leaves.
+    function forceLiveTotal(uint112 sum) external {
+        _tree.sum = sum;
+    }
+
+    /// @notice totalAt(s), weightAt(node, s) for each of `nodes` and drawAt(s, point) for each of
+    ///         `points`, in one call.
+    function inspect(
+        uint32 s,
+        address[] calldata nodes,
+        uint256[] calldata points
+    ) external view returns (Inspection memory out) {
+        (out.totalOk, out.sum) = _tree.totalAt(s);
+        out.weightOk = new bool[](nodes.length);
+        out.weights = new uint256[](nodes.length);
+        for (uint256 i = 0; i < nodes.length; ++i) (out.weightOk[i], out.weights[i]) = _tree.weightAt(nodes[i], s);
+        out.drawOk = new bool[](points.length);
+        out.drawn = new address[](points.length);
+        for (uint256 i = 0; i < points.length; ++i) (out.drawOk[i], out.drawn[i]) = _tree.drawAt(s, points[i]);
     }
 
     /// @notice SnapshotSumTree.weightOf.
