@@ -135,6 +135,18 @@ describe("SnapshotSumTree", function () {
       expect(await drawAll(tree, 7)).to.deep.equal([A, A, A, B, C, C, C, C, C, D, D]);
       expect(await drawAll(tree, 8)).to.deep.equal([B, B, C, C, C, C, C]);
     });
+    it("are left out of an older snapshot's descent even when their Fenwick node spans changed leaves", async function () {
+      const { tree } = await loadFixture(deploySnapshotSumTreeFixture);
+      await tree.set(A, 5n, 1);
+      await tree.set(B, 5n, 1);
+      await tree.set(C, 5n, 1);
+      await tree.set(A, 1n, 2);
+      // Leaf 4 appended in epoch 3: its Fenwick node covers leaves 1..4 and holds their start-of-3
+      // sum (11), not the start-of-2 sum (15); the draw at 2 must not read it (size at 2 is 3).
+      await tree.set(D, 1n, 3);
+      expect(await drawAll(tree, 2)).to.deep.equal([...Array(5).fill(A), ...Array(5).fill(B), ...Array(5).fill(C)]);
+      expect(await drawAll(tree, 3)).to.deep.equal([A, ...Array(5).fill(B), ...Array(5).fill(C)]);
+    });
   });
 
   describe("weight set to zero", function () {
