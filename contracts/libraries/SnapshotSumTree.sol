@@ -14,8 +14,8 @@ pragma solidity ^0.8.28;
 ///        value   its live value (after every write);
 ///        last    the epoch of its latest write (0 if never written);
 ///        atLast  f(last);
-///        prev, atPrev  with prev == last - 1 exactly when the cell was also written in epoch
-///                last - 1, and then atPrev == f(last - 1).
+///        prev, atPrev  if prev == last - 1 then atPrev == f(last - 1); otherwise the cell was
+///                not written in epoch last - 1 (so f(last - 1) == f(last)).
 ///      A write at epoch e >= last does: if e > last { if e == last + 1 { (prev, atPrev) =
 ///      (last, atLast) } atLast = value; last = e }; value = new value.
 ///
@@ -28,7 +28,7 @@ pragma solidity ^0.8.28;
 ///           < e - 1 (or the initial 0, which equals e - 1 only when e == 1, and then atPrev == 0
 ///           == f(0), since nothing precedes epoch 0).
 ///
-///      READING f(s) (`_read`):
+///      READING f(s) (`_readHeader`, `_readNode`, `_readLeaf`):
 ///        s >  last       -> value  (every write is in an epoch <= last < s);
 ///        s == last       -> atLast (I1);
 ///        s == last - 1   -> atPrev if prev == s (I2), else atLast: the cell was not written in
@@ -52,9 +52,11 @@ pragma solidity ^0.8.28;
 ///      WHY NOT THE TWO LATEST WRITE EPOCHS. Keeping f at the two latest distinct write epochs
 ///      answers s >= (second latest write epoch), more than s >= last - 1, but must move the older
 ///      generation into the second slot on the first write of every epoch. Keeping f(last - 1)
-///      instead writes that slot only when a cell is written in two consecutive epochs: a node
-///      whose stake changes once in a while writes exactly the slots of today's SumTree. Both give
-///      the same guarantee, which is the only thing a draw may rely on.
+///      instead writes that slot only when a cell is written in two consecutive epochs: a change to
+///      cells nobody wrote in the previous epoch writes the same slots as today's SumTree (and reads
+///      one more header slot). Both give the same guarantee, which is the only thing a draw may rely
+///      on; and the header, which every change writes, loses a snapshot of s in both designs as
+///      soon as the tree changed in epochs s + 1 and s + 2, the common case for a busy tree.
 ///
 ///      FENWICK NODES. Node i holds the sum of the leaves (i - lowbit(i), i]; it is created when
 ///      leaf i is appended and is written whenever a leaf of its range changes, so f(s) is the
