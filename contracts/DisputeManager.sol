@@ -7,6 +7,7 @@ import {IDisputeManager} from "./interfaces/IDisputeManager.sol";
 import {IDisputeResolver} from "./interfaces/IDisputeResolver.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
 import {IPaymentVault} from "./interfaces/IPaymentVault.sol";
+import {IRandomnessSource, RandomnessStatus} from "./interfaces/IRandomnessSource.sol";
 import {CommitReveal} from "./libraries/CommitReveal.sol";
 import {FeeSplit} from "./libraries/FeeSplit.sol";
 import {Role, Verdict} from "./types/Types.sol";
@@ -16,11 +17,15 @@ import {Role, Verdict} from "./types/Types.sol";
 ///         verifier committees drawn by stake that vote by commit-reveal (the shared CommitReveal
 ///         round). The JobRegistry opens and resolves disputes and acts on the verdict; this contract
 ///         never calls it. It slashes and pays the committee's side (voters, the bond) itself.
-/// @dev Committees are drawn with keccak256(prevrandao, blockhash(n-1), jobId): the challenger
-///      cannot pick the seed but can choose the block it challenges in, and that block's proposer
-///      can withhold it; a committee is therefore as random as one block's proposer allows, and a
-///      colluding majority of a committee can decide one dispute (the slashes of the losing side
-///      and the audit rate make that costly, see docs/THREATS.md).
+/// @dev Draws nobody can grind. Opening a dispute fixes a randomness target in the future (the
+///      RANDOMNESS source) and a stake snapshot (the StakeManager epoch current at opening); nobody
+///      learns the committee in the opening transaction, so a contract that challenges, reads and
+///      reverts when unlucky learns nothing. Once the target's value is known anyone pins the draw
+///      (`drawCommittee`); the seats follow from that value and the snapshot alone, so pinning (or
+///      reverting a pin) chooses nothing. Seats are drawn with replacement, in proportion to stake:
+///      a node holds as many seats as it was drawn, casts one ballot worth them all, and is paid and
+///      slashed per seat, so splitting stake over sybils gains nothing. What a block producer can
+///      still bias depends on the source and the chain: docs/RANDOMNESS.md.
 contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
     using CommitReveal for CommitReveal.Round;
 
@@ -34,6 +39,8 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
 
     /// @notice Where committees are drawn from, and who slashes.
     IStakeManager public immutable STAKES;
+    /// @notice Where the randomness of committee draws comes from.
+    IRandomnessSource public immutable RANDOMNESS;
     /// @notice Where bonds, pots and rewards are held.
     IPaymentVault public immutable VAULT;
 
@@ -42,16 +49,21 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
     Params private _params;
     uint256 private _disputeCount;
 
-    /// @dev One dispute: its round (one slot), its tally and its parties.
+    /// @dev One dispute: its round (one slot), its tally, its draw and its parties.
     struct Record {
-        CommitReveal.Round round;
-        uint8 validVotes;
-        uint8 invalidVotes;
+        CommitReveal.Round round; // seats stay zero until the committee is drawn
+        uint8 validVotes; // seats
+        uint8 invalidVotes; // seats
+        bool drawn;
+        uint8 rearms; // draws re-armed because their randomness could no longer be read
+        uint32 openedAt;
+        uint32 snapshotEpoch; // the stake epoch current at opening
+        uint64 drawTarget; // the randomness target of the draw
+        uint32 modelId;
         address challenger; // zero for an audit
         uint96 bond;
         uint256 jobId;
         address executor;
-        uint96 modelId;
     }
 
     mapping(uint256 disputeId => Record) private _disputes;
@@ -65,16 +77,20 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
     }
 
     /// @param stakes The StakeManager (wired to this contract once, at deployment).
+    /// @param randomness The source of the committee draws' randomness.
     /// @param vault The PaymentVault (wired to this contract once, at deployment).
     /// @param governance May change the parameters (a timelock on real networks).
     /// @param params_ The initial parameters.
     constructor(
         IStakeManager stakes,
+        IRandomnessSource randomness,
         IPaymentVault vault,
         address governance,
         Params memory params_
     ) Governed(governance) {
+        if (address(randomness) == address(0)) revert ZeroAddress("randomness");
         STAKES = stakes;
+        RANDOMNESS = randomness;
         VAULT = vault;
         _setParams(params_);
     }
@@ -111,6 +127,48 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IDisputeManager
+    function drawCommittee(uint256 disputeId) external nonReentrant returns (address[] memory members) {
+        Record storage dispute = _existing(disputeId);
+        if (dispute.drawn || dispute.round.closed) revert CommitteeAlreadyDrawn(disputeId);
+        // INVARIANT: a committee is drawn within the pin window; after it the dispute can only end
+        // Undecided, so a party that withholds the pin cannot wait for a better draw.
+        uint32 deadline = dispute.openedAt + _params.commitWindow;
+        // solhint-disable-next-line not-rely-on-time
+        if (block.timestamp > deadline) revert DrawExpired(disputeId, deadline);
+        uint64 target = dispute.drawTarget;
+        (RandomnessStatus status, bytes32 value) = RANDOMNESS.randomnessOf(target);
+        if (status == RandomnessStatus.Pending) revert DrawNotReady(disputeId, target);
+        if (status == RandomnessStatus.Lost) {
+            // Nobody pinned while the value was readable: a new target, same snapshot. Nobody
+            // learned the lost value's committee, so this re-arm re-rolls nothing anyone saw.
+            uint64 next = RANDOMNESS.request();
+            dispute.drawTarget = next;
+            ++dispute.rearms;
+            emit DrawRearmed(disputeId, next, dispute.rearms);
+            return members;
+        }
+        address[] memory exclude = new address[](dispute.challenger == address(0) ? 1 : 2);
+        exclude[0] = dispute.executor;
+        if (dispute.challenger != address(0)) exclude[1] = dispute.challenger;
+        bytes32 seed = keccak256(abi.encode(value, dispute.jobId, disputeId, address(this), block.chainid));
+        (bool ok, address[] memory holders) = STAKES.drawSeats(
+            dispute.snapshotEpoch,
+            seed,
+            _params.committeeSize,
+            exclude
+        );
+        // The pin window is at most one stake epoch (_setParams), so the snapshot still answers.
+        if (!ok) revert DrawExpired(disputeId, deadline);
+        members = _seatHolders(disputeId, holders);
+        // solhint-disable-next-line not-rely-on-time
+        uint32 commitEnd = uint32(block.timestamp) + _params.commitWindow;
+        uint32 revealEnd = commitEnd + _params.revealWindow;
+        dispute.drawn = true;
+        dispute.round.open(commitEnd, revealEnd, _params.revealWindow, uint8(holders.length));
+        emit CommitteeDrawn(disputeId, dispute.jobId, members, holders.length, commitEnd, revealEnd);
+    }
+
+    /// @inheritdoc IDisputeManager
     function commitVote(uint256 disputeId, bytes32 commitment) external {
         Record storage dispute = _existing(disputeId);
         dispute.round.commit(_seat(disputeId), disputeId, commitment);
@@ -136,7 +194,15 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
         uint256 disputeId = _latest[jobId];
         Record storage dispute = _disputes[disputeId];
         if (disputeId == 0 || dispute.round.closed) revert NoOpenDispute(jobId);
-        dispute.round.close(disputeId);
+        if (!dispute.drawn) {
+            // No committee was drawn in the pin window: the dispute ends Undecided (nobody voted).
+            uint32 deadline = dispute.openedAt + _params.commitWindow;
+            // solhint-disable-next-line not-rely-on-time
+            if (block.timestamp <= deadline) revert TallyTooEarly(disputeId, deadline);
+            dispute.round.closed = true;
+        } else {
+            dispute.round.close(disputeId);
+        }
         if (dispute.validVotes > dispute.invalidVotes) verdict = Verdict.Valid;
         else if (dispute.invalidVotes > dispute.validVotes) verdict = Verdict.Invalid;
         uint256 pot = _settle(disputeId, dispute, verdict);
@@ -173,7 +239,11 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
                 challenger: d.challenger,
                 bond: d.bond,
                 jobId: d.jobId,
-                executor: d.executor
+                executor: d.executor,
+                drawn: d.drawn,
+                drawTarget: d.drawTarget,
+                snapshotEpoch: d.snapshotEpoch,
+                openedAt: d.openedAt
             });
     }
 
@@ -188,6 +258,11 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
         return (ballot.commitment, Verdict(uint8(uint256(ballot.revealed))));
     }
 
+    /// @inheritdoc IDisputeManager
+    function seatsOf(uint256 disputeId, address voter) external view returns (uint8) {
+        return _ballots[disputeId][voter].weight;
+    }
+
     /// @inheritdoc IDisputeResolver
     function committeeSize() external view returns (uint8) {
         return _params.committeeSize;
@@ -195,7 +270,7 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
 
     /// @inheritdoc IDisputeResolver
     function disputeWindow() external view returns (uint256) {
-        return uint256(_params.commitWindow) + _params.revealWindow;
+        return _disputeWindow(_params);
     }
 
     /// @inheritdoc IDisputeManager
@@ -217,28 +292,40 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
         address challenger,
         uint96 bond
     ) private returns (uint256 disputeId) {
-        address[] memory exclude = new address[](challenger == address(0) ? 1 : 2);
-        exclude[0] = executor;
-        if (challenger != address(0)) exclude[1] = challenger;
-        bytes32 seed = keccak256(
-            abi.encode(block.prevrandao, blockhash(block.number - 1), jobId, "committee", address(this), block.chainid)
-        );
-        address[] memory committee = STAKES.draw(Role.VERIFIER, seed, _params.committeeSize, exclude);
         disputeId = ++_disputeCount;
-        // solhint-disable-next-line not-rely-on-time
-        uint32 commitEnd = uint32(block.timestamp) + _params.commitWindow;
-        uint32 revealEnd = commitEnd + _params.revealWindow;
+        // The committee is not drawn here: the draw's randomness is not known before `target`.
+        uint64 target = RANDOMNESS.request();
+        uint32 epoch = STAKES.currentEpoch();
         Record storage dispute = _disputes[disputeId];
-        dispute.round.open(commitEnd, revealEnd, _params.revealWindow, uint8(committee.length));
+        // solhint-disable-next-line not-rely-on-time
+        dispute.openedAt = uint32(block.timestamp);
+        dispute.snapshotEpoch = epoch;
+        dispute.drawTarget = target;
+        dispute.modelId = uint32(modelId); // model ids stay below 2^24 (ModelRegistry.MAX_MODELS)
         dispute.challenger = challenger;
         dispute.bond = bond;
         dispute.jobId = jobId;
         dispute.executor = executor;
-        dispute.modelId = uint96(modelId);
         _latest[jobId] = disputeId;
-        _committees[disputeId] = committee;
-        for (uint256 i = 0; i < committee.length; ++i) _ballots[disputeId][committee[i]].weight = 1;
-        emit DisputeOpened(disputeId, jobId, challenger, committee, commitEnd, revealEnd);
+        emit DisputeOpened(disputeId, jobId, challenger, target, epoch);
+    }
+
+    /// @dev Seats the drawn holders (one entry per seat) as ballots weighted by their seats; returns
+    ///      the distinct members in the order first drawn. At most MAX_COMMITTEE entries.
+    function _seatHolders(uint256 disputeId, address[] memory holders) private returns (address[] memory members) {
+        members = new address[](holders.length);
+        uint256 count;
+        for (uint256 i = 0; i < holders.length; ++i) {
+            CommitReveal.Ballot storage ballot = _ballots[disputeId][holders[i]];
+            if (ballot.weight == 0) members[count++] = holders[i];
+            ++ballot.weight;
+        }
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            // Shrinks the array to the distinct members; count <= holders.length.
+            mstore(members, count)
+        }
+        _committees[disputeId] = members;
     }
 
     /// @dev Slashes the losing side and pays the winners; returns the pot (slashes and forfeited bond).
@@ -281,20 +368,22 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
             pot += STAKES.slash(voters[i], Role.VERIFIER, amount, address(VAULT));
     }
 
-    /// @dev The `count` members whose revealed vote is (`equal`) or is not (`!equal`) `vote`; loops
-    ///      over at most MAX_COMMITTEE seats.
+    /// @dev The `count` seats whose holder's revealed vote is (`equal`) or is not (`!equal`)
+    ///      `vote`, one entry per seat (a member holding two seats appears twice), so slashes,
+    ///      rewards and shares are per seat; loops over at most MAX_COMMITTEE seats.
     function _collect(
         uint256 disputeId,
         Verdict vote,
         uint256 count,
         bool equal
-    ) private view returns (address[] memory members) {
-        members = new address[](count);
+    ) private view returns (address[] memory seats) {
+        seats = new address[](count);
         address[] storage committee = _committees[disputeId];
         uint256 found;
         for (uint256 i = 0; i < committee.length && found < count; ++i) {
-            if ((Verdict(uint8(uint256(_ballots[disputeId][committee[i]].revealed))) == vote) == equal)
-                members[found++] = committee[i];
+            CommitReveal.Ballot storage ballot = _ballots[disputeId][committee[i]];
+            if ((Verdict(uint8(uint256(ballot.revealed))) == vote) != equal) continue;
+            for (uint256 w = 0; w < ballot.weight && found < count; ++w) seats[found++] = committee[i];
         }
     }
 
@@ -338,9 +427,24 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
         // INVARIANT: a dispute ends within half the unbonding period (the hub's windows take the
         // other half), so a voter who may be slashed cannot have unbonded by then.
         uint256 budget = STAKES.unbondingPeriod() / 2;
-        uint256 window = uint256(p.commitWindow) + p.revealWindow;
+        uint256 window = _disputeWindow(p);
         if (window > budget) revert ParameterOutOfBounds("disputeWindow", window, 0, budget);
+        // INVARIANT: the pin window (one commit window) fits in one stake epoch, so a dispute's
+        // snapshot still answers whenever its committee may be drawn.
+        uint256 epochLength = STAKES.EPOCH_LENGTH();
+        if (p.commitWindow > epochLength)
+            revert ParameterOutOfBounds("commitWindow", p.commitWindow, MIN_WINDOW, epochLength);
+        // INVARIANT: a verifier's minimum stake covers the penalty of a full committee's seats.
+        uint256 minStake = STAKES.minStake(Role.VERIFIER);
+        uint256 exposure = uint256(p.voterSlash) * p.committeeSize;
+        if (exposure > minStake) revert ParameterOutOfBounds("voterSlash", p.voterSlash, 0, minStake / p.committeeSize);
         _params = p;
         emit ParamsSet(p);
+    }
+
+    /// @dev From opening to the last moment a dispute can be resolved: the pin window (one commit
+    ///      window), then the commit and reveal windows.
+    function _disputeWindow(Params memory p) private pure returns (uint256) {
+        return 2 * uint256(p.commitWindow) + p.revealWindow;
     }
 }

@@ -15,6 +15,7 @@ import {IDisputeResolver} from "./interfaces/IDisputeResolver.sol";
 import {IQuorumManager} from "./interfaces/IQuorumManager.sol";
 import {IResultVerifier} from "./interfaces/IResultVerifier.sol";
 import {IPaymentVault} from "./interfaces/IPaymentVault.sol";
+import {IRandomnessSource} from "./interfaces/IRandomnessSource.sol";
 import {FeeSplit} from "./libraries/FeeSplit.sol";
 import {JobParams} from "./libraries/JobParams.sol";
 import {JobSettlement} from "./libraries/JobSettlement.sol";
@@ -23,15 +24,13 @@ import {Mode, Role, Status, Verdict, RequestParams} from "./types/Types.sol";
 /// @title JobRegistry
 /// @notice The Glassbox hub: escrow, assignment, results, verification by mode, disputes'
 ///         settlement, fee split and credits.
-/// @dev Randomness. Executors are drawn with keccak256(prevrandao, blockhash(n-1), jobId, attempt):
-///      the requester cannot choose it, and no executor can know it before the request is in a
-///      block. The proposer of that block knows prevrandao and can reorder, include or withhold
-///      the request (and a requester who can predict the inclusion block can compute the draw and
-///      choose whether to send), so a draw can be biased by one proposer's choice; this is why no
-///      mode trusts an executor more than its stake. The audit lottery is seeded by the hash of
-///      the submission's block, which the executor cannot know when it signs; that block's
-///      proposer can grind it, so an executor that is also the proposer may dodge one audit (a
-///      challenge still reaches it). Committees are drawn with the same recipe as executors.
+/// @dev Randomness. The audit coin of an OPTIMISTIC result is the RANDOMNESS source's value for a
+///      block after the submission's (fixed at submission, readable only once that block exists),
+///      and a coin that can no longer be read means "audited"; disputes' committees are drawn by
+///      the resolver from a target fixed when the dispute opens (DisputeManager). Executors (and
+///      QUORUM members) are still drawn in the request's own transaction from prevrandao and the
+///      previous block hash: a requester contract can read the draw and revert when unlucky. That
+///      is open (docs/THREATS.md); no mode trusts an executor more than its stake meanwhile.
 contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using Checkpoints for Checkpoints.Trace208;
@@ -54,6 +53,8 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
     IQuorumManager public immutable QUORUM;
     /// @notice Holds fees, bonds and credits (wired to this contract once, at deployment).
     IPaymentVault public immutable VAULT;
+    /// @notice The source of the audit coins' randomness.
+    IRandomnessSource public immutable RANDOMNESS;
     /// @notice The least collateral an executor locks per job (all a NONE job ever locks).
     ///         The three collateral terms are immutable, so what a job locked is always what it
     ///         releases or loses (`collateralOf` recomputes it from the job's fee and mode).
@@ -83,6 +84,7 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
     /// @param disputes The dispute manager.
     /// @param quorum The quorum manager.
     /// @param vault The payment vault.
+    /// @param randomness The source of the audit coins' randomness.
     /// @param governance May set the parameters and the result verifier (a timelock on real networks).
     /// @param collateral The collateral terms: minimum, multiple of the fee (bps) and maximum.
     /// @param params_ The initial parameters.
@@ -93,6 +95,7 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         IDisputeManager disputes,
         IQuorumManager quorum,
         IPaymentVault vault,
+        IRandomnessSource randomness,
         address governance,
         CollateralTerms memory collateral,
         Params memory params_
@@ -104,6 +107,7 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         DISPUTES = disputes;
         QUORUM = quorum;
         VAULT = vault;
+        RANDOMNESS = randomness;
         EXECUTOR_COLLATERAL = collateral.minimum;
         COLLATERAL_MULTIPLE_BPS = collateral.multipleBps;
         MAX_COLLATERAL = collateral.maximum;
@@ -181,7 +185,7 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         _requireStatus(jobId, job, Status.Submitted);
         (, uint16 rate, ) = MODELS.termsAt(job.modelId, job.policyVersion);
         (bool known, bool selected) = _auditLottery(jobId, job, rate);
-        if (!known) revert AuditSeedUnavailable(jobId, job.submitBlock);
+        if (!known) revert AuditSeedUnavailable(jobId, job.auditTarget);
         if (!selected) revert NotSelectedForAudit(jobId);
         disputeId = _openAudit(jobId, job);
     }
@@ -243,7 +247,8 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         if (block.timestamp <= job.phaseEnd) revert PhaseNotOver(jobId, job.phaseEnd);
         (address modelOwner, uint16 auditRate, ) = MODELS.termsAt(job.modelId, job.policyVersion);
         (bool known, bool selected) = _auditLottery(jobId, job, auditRate);
-        if (known && selected) {
+        if (!known) revert AuditSeedUnavailable(jobId, job.auditTarget);
+        if (selected) {
             _openAudit(jobId, job);
             return;
         }
@@ -362,11 +367,6 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         return _jobCount;
     }
 
-    /// @inheritdoc IJobRegistry
-    function longestSlashableWindow() external view returns (uint256) {
-        return JobParams.longestWindow(_paramsHistory[_paramsHistory.length - 1], DISPUTES.disputeWindow());
-    }
-
     // ================================================================ internal: requests
 
     function _request(RequestParams calldata p) private returns (uint256 jobId) {
@@ -477,7 +477,9 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
             // solhint-disable-next-line not-rely-on-time
             challengeEnd = uint32(block.timestamp) + _paramsOf(jobId).challengeWindow;
             job.phaseEnd = challengeEnd;
-            job.submitBlock = uint32(block.number);
+            // The audit coin is the randomness of a block after this one: nobody, the executor
+            // included, can read it in the transaction that submits (block numbers fit 32 bits).
+            job.auditTarget = uint32(RANDOMNESS.request());
             job.status = Status.Submitted;
         }
         emit ResultSubmitted(jobId, msg.sender, outputHash, output, outputURI, challengeEnd);
@@ -617,11 +619,8 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         Job storage job,
         uint16 rate
     ) private view returns (bool known, bool selected) {
-        if (job.mode != Mode.OPTIMISTIC || rate == 0) return (true, false);
-        bytes32 seedHash = blockhash(job.submitBlock);
-        if (seedHash == bytes32(0)) return (false, false);
-        selected = uint256(keccak256(abi.encode(seedHash, jobId, "audit"))) % 10_000 < rate;
-        return (true, selected);
+        if (job.mode != Mode.OPTIMISTIC) return (true, false);
+        return JobSettlement.auditCoin(RANDOMNESS, job.auditTarget, jobId, rate);
     }
 
     /// @dev The collateral each executor of a job locks: the minimum for NONE (nothing verifies

@@ -98,16 +98,16 @@ contract ModelRegistry is IModelRegistry {
         _checkPolicy(policy);
         uint16 policyVersion = _nextPolicyVersion(modelId);
         _policies[modelId][policyVersion] = policy;
+        // A policy change keeps the model's resolver (setResolver changes it).
+        _resolvers[modelId][policyVersion] = _resolvers[modelId][policyVersion - 1];
         emit PolicySet(modelId, policyVersion, policy);
     }
 
     /// @inheritdoc IModelRegistry
     function setResolver(uint256 modelId, address resolver) external onlyModelOwner(modelId) {
-        Model storage model = _models[modelId];
-        uint16 current = model.policyVersion;
-        if (current == 0) revert InvalidPolicy("no policy to attach a resolver to");
+        // registerModel gave the model its first policy, so there is always one to copy.
         uint16 policyVersion = _nextPolicyVersion(modelId);
-        _policies[modelId][policyVersion] = _policies[modelId][current];
+        _policies[modelId][policyVersion] = _policies[modelId][policyVersion - 1];
         _resolvers[modelId][policyVersion] = resolver;
         emit ResolverSet(modelId, policyVersion, resolver);
     }

@@ -8,14 +8,19 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {Governed} from "./access/Governed.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
 import {SumTree} from "./libraries/SumTree.sol";
+import {SnapshotSumTree} from "./libraries/SnapshotSumTree.sol";
 import {Role} from "./types/Types.sol";
 
 /// @title StakeManager
 /// @notice Holds node stakes per role, locks collateral for live jobs, slashes on the protocol's
-///         word, and draws nodes by stake from one Fenwick sum tree per role.
+///         word, and draws nodes by stake. Executors are drawn from a live Fenwick sum tree;
+///         verifiers' committee seats are drawn from an epoch-tagged one (SnapshotSumTree) as the
+///         stakes stood when the epoch of the draw's trigger began, so nothing staked, unstaked,
+///         slashed or jailed after the randomness is known can change who is drawn.
 contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using SumTree for SumTree.Tree;
+    using SnapshotSumTree for SnapshotSumTree.Tree;
 
     /// @notice Largest minimum stake governance may set: 1e9 tokens of 18 decimals.
     uint256 public constant MAX_MIN_STAKE = 1e27;
@@ -30,8 +35,17 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     /// @notice Ineligible nodes a draw passes over before it gives up on the remaining seats.
     uint256 public constant MAX_SKIPS = 8;
 
+    /// @notice Shortest and longest stake epoch.
+    uint32 public constant MIN_EPOCH_LENGTH = 1 minutes;
+    uint32 public constant MAX_EPOCH_LENGTH = 7 days;
+    /// @notice How many draws a committee seat makes before it stays empty (each draw that lands on
+    ///         an excluded node is retried with the next derived point).
+    uint256 public constant MAX_SEAT_TRIES = 8;
+
     /// @notice The staked token.
     IERC20 public immutable TOKEN;
+    /// @inheritdoc IStakeManager
+    uint32 public immutable EPOCH_LENGTH;
 
     /// @notice The JobRegistry, wired once: it locks, unlocks and slashes executors' collateral.
     address public hub;
@@ -44,7 +58,9 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     // Both minimums in one slot: a draw reads it once per candidate.
     uint128[2] private _minStake;
     mapping(address node => mapping(Role role => StakeAccount)) private _accounts;
-    mapping(Role role => SumTree.Tree) private _trees;
+    mapping(Role role => SumTree.Tree) private _trees; // executors (the verifier tree stays empty)
+    // Verifiers' weights, answerable as they stood at the start of the current or the previous epoch.
+    SnapshotSumTree.Tree private _seats;
     /// @dev The later of a node's two unbonding tranches (the earlier one is `unbonding - amount`
     ///      with the account's `releaseAt`): a second request never resets the first one's time.
     mapping(address node => mapping(Role role => Tranche)) private _later;
@@ -61,13 +77,20 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     /// @param minExecutorStake Minimum stake of an executor.
     /// @param minVerifierStake Minimum stake of a verifier.
     /// @param unbonding_ The unbonding period.
+    /// @param epochLength The stake epoch (MIN_EPOCH_LENGTH..MAX_EPOCH_LENGTH): a committee draw uses
+    ///        the verifiers' stakes as they stood when its trigger's epoch began.
     constructor(
         IERC20 token,
         address governance,
         uint256 minExecutorStake,
         uint256 minVerifierStake,
-        uint64 unbonding_
+        uint64 unbonding_,
+        uint32 epochLength
     ) Governed(governance) {
+        if (epochLength < MIN_EPOCH_LENGTH || epochLength > MAX_EPOCH_LENGTH) {
+            revert ParameterOutOfBounds("epochLength", epochLength, MIN_EPOCH_LENGTH, MAX_EPOCH_LENGTH);
+        }
+        EPOCH_LENGTH = epochLength;
         TOKEN = token;
         _setMinStake(Role.EXECUTOR, minExecutorStake);
         _setMinStake(Role.VERIFIER, minVerifierStake);
@@ -145,7 +168,7 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     /// @inheritdoc IStakeManager
     function poke(address node, Role role) external {
         _refreshWeight(node, role, _accounts[node][role]);
-        emit WeightRefreshed(node, role, _trees[role].weightOf(node));
+        emit WeightRefreshed(node, role, _weightOf(node, role));
     }
 
     // ---------------------------------------------------------------- protocol
@@ -287,12 +310,57 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
 
     /// @inheritdoc IStakeManager
     function weightOf(address node, Role role) external view returns (uint256) {
-        return _trees[role].weightOf(node);
+        return _weightOf(node, role);
     }
 
     /// @inheritdoc IStakeManager
     function totalWeight(Role role) external view returns (uint256) {
-        return _trees[role].total;
+        return role == Role.VERIFIER ? _seats.total() : _trees[role].total;
+    }
+
+    /// @inheritdoc IStakeManager
+    function currentEpoch() public view returns (uint32) {
+        // solhint-disable-next-line not-rely-on-time
+        return uint32(block.timestamp / EPOCH_LENGTH);
+    }
+
+    /// @inheritdoc IStakeManager
+    function drawSeats(
+        uint32 epoch,
+        bytes32 randomness,
+        uint256 seats,
+        address[] calldata exclude
+    ) external view returns (bool ok, address[] memory holders) {
+        if (seats > MAX_SEATS) revert TooManySeats(seats, MAX_SEATS);
+        if (exclude.length > MAX_EXCLUDED) revert TooManyExcluded(exclude.length, MAX_EXCLUDED);
+        // INVARIANT: a snapshot is read only until its epoch's successor ends, by the clock: after
+        // that, whether it still answers would depend on later writes (which anyone can make).
+        uint32 current = currentEpoch();
+        if (epoch > current || current > epoch + 1) return (false, holders);
+        uint256 total;
+        (ok, total) = _seats.totalAt(epoch);
+        if (!ok) return (false, holders);
+        holders = new address[](seats);
+        if (total == 0) seats = 0;
+        uint256 filled;
+        for (uint256 seat = 0; seat < seats; ++seat) {
+            for (uint256 t = 0; t < MAX_SEAT_TRIES; ++t) {
+                uint256 point = uint256(keccak256(abi.encode(randomness, seat, t))) % total;
+                address node;
+                (ok, node) = _seats.drawAt(epoch, point);
+                if (!ok) return (false, new address[](0));
+                if (!_listed(exclude, node)) {
+                    holders[filled++] = node;
+                    break;
+                }
+            }
+        }
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            // Shrinks the array to the seats filled; filled <= seats, so this only ever shortens it.
+            mstore(holders, filled)
+        }
+        return (true, holders);
     }
 
     /// @inheritdoc IStakeManager
@@ -344,7 +412,18 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
 
     function _refreshWeight(address node, Role role, StakeAccount storage account) private {
         bool eligible = !account.jailed && account.active >= _minStake[uint8(role)];
-        _trees[role].set(node, eligible ? account.active : uint96(0));
+        uint96 weight = eligible ? account.active : uint96(0);
+        if (role == Role.VERIFIER) _seats.set(node, weight, currentEpoch());
+        else _trees[role].set(node, weight);
+    }
+
+    function _weightOf(address node, Role role) private view returns (uint256) {
+        return role == Role.VERIFIER ? _seats.weightOf(node) : _trees[role].weightOf(node);
+    }
+
+    function _listed(address[] calldata list, address node) private pure returns (bool) {
+        for (uint256 i = 0; i < list.length; ++i) if (list[i] == node) return true;
+        return false;
     }
 
     /// @dev The leaves a draw skips, kept in memory: excluded nodes and the seats already drawn.

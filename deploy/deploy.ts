@@ -22,6 +22,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { getAddress, keccak256, toUtf8Bytes, concat, toBeHex, zeroPadValue, ZeroAddress, ZeroHash, type Provider, type Signer } from "ethers";
 import {
+  BlockHashRandomness__factory,
   DisputeManager__factory,
   GlassboxTimelock__factory,
   GlassboxToken__factory,
@@ -48,7 +49,7 @@ export interface DeploymentRecord extends Deployment {
 }
 
 /** The contracts of the verifier's file, the timelock and the JobRegistry's two libraries. */
-export type RecordedName = ContractName | "timelock" | "jobParams" | "jobSettlement";
+export type RecordedName = ContractName | "timelock" | "jobParams" | "jobSettlement" | "randomness";
 
 export interface DeployOptions {
   deployer: Signer;
@@ -89,6 +90,7 @@ export const SOURCES: Record<RecordedName, string> = {
   timelock: "contracts/governance/GlassboxTimelock.sol:GlassboxTimelock",
   jobParams: "contracts/libraries/JobParams.sol:JobParams",
   jobSettlement: "contracts/libraries/JobSettlement.sol:JobSettlement",
+  randomness: "contracts/randomness/BlockHashRandomness.sol:BlockHashRandomness",
   token: "contracts/GlassboxToken.sol:GlassboxToken",
   modelRegistry: "contracts/ModelRegistry.sol:ModelRegistry",
   stakeManager: "contracts/StakeManager.sol:StakeManager",
@@ -125,6 +127,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   let constructorArgs: DeploymentRecord["constructorArgs"];
   let jobParams: string | undefined;
   let jobSettlement: string | undefined;
+  let randomness: string | undefined;
   let sent = 0;
   if (existing) {
     log(`reusing the contracts in ${shown(file)}`);
@@ -134,6 +137,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     constructorArgs = existing.constructorArgs ?? {};
     jobParams = existing.jobParams;
     jobSettlement = existing.jobSettlement;
+    randomness = existing.randomness;
   } else {
     const treasury = params.treasury ?? deployer;
     const g = params.governance;
@@ -150,6 +154,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     sent += 2; // deployContracts deploys the two libraries before the JobRegistry
     record(`JobParams deployed at ${jobParams}`);
     record(`JobSettlement deployed at ${jobSettlement}`);
+    randomness = getAddress(await protocol.jobs.RANDOMNESS());
+    sent += 1; // deployContracts deploys the randomness source before the managers
+    record(`BlockHashRandomness deployed at ${randomness}`);
     for (const [name, contract] of contractsOf(protocol)) {
       const receipt = await contract.deploymentTransaction()?.wait();
       if (!receipt) continue; // the existing token
@@ -178,6 +185,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     ...(governance === deployer ? {} : { timelock: governance }),
     ...(jobParams ? { jobParams } : {}),
     ...(jobSettlement ? { jobSettlement } : {}),
+    ...(randomness ? { randomness } : {}),
     deployer: existing?.deployer ?? deployer,
     parameters: paramsToJson({ ...params, treasury: params.treasury ?? deployer }),
     constructorArgs,
@@ -217,6 +225,7 @@ async function reusable(file: string, chainId: number, provider: Provider, log: 
     ...(deployment.timelock ? { timelock: deployment.timelock } : {}),
     ...(deployment.jobParams ? { jobParams: deployment.jobParams } : {}),
     ...(deployment.jobSettlement ? { jobSettlement: deployment.jobSettlement } : {}),
+    ...(deployment.randomness ? { randomness: deployment.randomness } : {}),
   };
   for (const [name, address] of Object.entries({ ...deployment.contracts, ...extra })) {
     if ((await provider.getCode(address)) === "0x") {
@@ -257,13 +266,20 @@ async function checkImmutables(p: Protocol, params: NetworkParams, source: strin
     const g = getAddress(await contract.GOVERNANCE());
     if (g !== governance) differ.push(`${name}.GOVERNANCE is ${g}, not the JobRegistry's ${governance}`);
   }
+  const randomnessSource = BlockHashRandomness__factory.connect(await p.jobs.RANDOMNESS(), p.jobs.runner);
   if (timelock !== undefined && timelock !== governance) differ.push(`the contracts' GOVERNANCE is ${governance} but ${shown(file)} records the timelock ${timelock}`);
   const immutables = [
     ["JobRegistry.EXECUTOR_COLLATERAL", await p.jobs.EXECUTOR_COLLATERAL(), "collateral.minimum", params.collateral.minimum],
     ["JobRegistry.COLLATERAL_MULTIPLE_BPS", await p.jobs.COLLATERAL_MULTIPLE_BPS(), "collateral.multipleBps", params.collateral.multipleBps],
     ["JobRegistry.MAX_COLLATERAL", await p.jobs.MAX_COLLATERAL(), "collateral.maximum", params.collateral.maximum],
     ["ModelRegistry.MIN_AUDIT_RATE_BPS", await p.models.MIN_AUDIT_RATE_BPS(), "minAuditRateBps", params.minAuditRateBps],
+    ["StakeManager.EPOCH_LENGTH", await p.stakes.EPOCH_LENGTH(), "stakeEpoch", params.stakeEpoch],
+    ["BlockHashRandomness.DELAY", await randomnessSource.DELAY(), "randomness.delay", params.randomness.delay],
+    ["BlockHashRandomness.USE_HISTORY", await randomnessSource.USE_HISTORY(), "randomness.history", params.randomness.history],
   ] as const;
+  const sourceAddress = getAddress(await randomnessSource.getAddress());
+  const disputesSource = getAddress(await p.disputes.RANDOMNESS());
+  if (disputesSource !== sourceAddress) differ.push(`the DisputeManager's RANDOMNESS is ${disputesSource}, not the JobRegistry's ${sourceAddress}`);
   for (const [name, onChain, field, wanted] of immutables) {
     if (String(onChain) !== String(wanted)) differ.push(`${name} is ${onChain} on-chain but ${source} set ${field} to ${wanted}`);
   }
@@ -444,15 +460,17 @@ async function addressesOf(p: Protocol): Promise<Record<ContractName, string>> {
 async function constructorArgsOf(p: Protocol, params: NetworkParams, deployer: string, admin: string, treasury: string): Promise<DeploymentRecord["constructorArgs"]> {
   const a = await addressesOf(p);
   const json = paramsToJson(params);
+  const randomness = getAddress(await p.jobs.RANDOMNESS());
   const args: DeploymentRecord["constructorArgs"] = {
     jobParams: [],
     jobSettlement: [],
+    randomness: [params.randomness.delay, params.randomness.history],
     modelRegistry: [json.minAuditRateBps],
-    stakeManager: [a.token, admin, json.minExecutorStake, json.minVerifierStake, json.unbondingPeriod],
+    stakeManager: [a.token, admin, json.minExecutorStake, json.minVerifierStake, json.unbondingPeriod, json.stakeEpoch],
     paymentVault: [a.token, admin, treasury],
-    disputeManager: [a.stakeManager, a.paymentVault, admin, json.disputes],
+    disputeManager: [a.stakeManager, randomness, a.paymentVault, admin, json.disputes],
     quorumManager: [],
-    jobRegistry: [a.token, a.modelRegistry, a.stakeManager, a.disputeManager, a.quorumManager, a.paymentVault, admin, json.collateral, json.jobs],
+    jobRegistry: [a.token, a.modelRegistry, a.stakeManager, a.disputeManager, a.quorumManager, a.paymentVault, randomness, admin, json.collateral, json.jobs],
   };
   if (params.token === null) args.token = [deployer];
   return args;

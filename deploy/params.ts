@@ -33,6 +33,10 @@ export const BOUNDS = {
   minCollateralMultipleBps: 10_000, // JobParams.checkCollateral: at least 1x the fee
   maxCollateralMultipleBps: 10_000_000, // JobParams.MAX_COLLATERAL_MULTIPLE_BPS: 1,000x the fee
   maxAuditRateBps: 2_000, // ModelRegistry.MAX_AUDIT_RATE_BPS
+  minStakeEpoch: 60, // StakeManager.MIN_EPOCH_LENGTH
+  maxStakeEpoch: 7 * 24 * 3600, // StakeManager.MAX_EPOCH_LENGTH
+  minRandomnessDelay: 2, // FutureBlockRandomness.MIN_DELAY
+  maxRandomnessDelay: 64, // FutureBlockRandomness.MAX_DELAY
 } as const;
 
 export interface JobParams {
@@ -126,7 +130,7 @@ export function loadParams(network: string, file = paramsFile(network)): Network
   return parseParams(json, network, shown);
 }
 
-const TOP_FIELDS = ["token", "treasury", "governance", "minExecutorStake", "minVerifierStake", "unbondingPeriod", "minAuditRateBps", "collateral", "jobs", "disputes"];
+const TOP_FIELDS = ["token", "treasury", "governance", "minExecutorStake", "minVerifierStake", "unbondingPeriod", "stakeEpoch", "randomness", "minAuditRateBps", "collateral", "jobs", "disputes"];
 
 /** Validates a parsed parameter document for `network`; `source` names it in errors. */
 export function parseParams(json: unknown, network: string, source: string): NetworkParams {
@@ -142,20 +146,28 @@ export function parseParams(json: unknown, network: string, source: string): Net
     minExecutorStake: r.amount("minExecutorStake", 1n, BOUNDS.maxMinStake),
     minVerifierStake: r.amount("minVerifierStake", 1n, BOUNDS.maxMinStake),
     unbondingPeriod: r.integer("unbondingPeriod", BOUNDS.minUnbonding, BOUNDS.maxUnbonding, "seconds"),
+    stakeEpoch: r.integer("stakeEpoch", BOUNDS.minStakeEpoch, BOUNDS.maxStakeEpoch, "seconds"),
+    randomness: parseRandomness(object(root.randomness, "randomness", bad), bad),
     minAuditRateBps: r.integer("minAuditRateBps", 0, BOUNDS.maxAuditRateBps, "basis points"),
     collateral,
     jobs: parseJobs(object(root.jobs, "jobs", bad), collateral.minimum, bad),
     disputes: parseDisputes(object(root.disputes, "disputes", bad), bad),
   };
+  if (p.disputes.commitWindow > p.stakeEpoch) {
+    throw bad("stakeEpoch", `must be at least disputes.commitWindow (${p.disputes.commitWindow} s: a committee is drawn within one commit window, while its stake snapshot still answers), got ${p.stakeEpoch}`);
+  }
+  if (BigInt(p.disputes.committeeSize) * p.disputes.voterSlash > p.minVerifierStake) {
+    throw bad("disputes.voterSlash", `times disputes.committeeSize must be at most minVerifierStake (a verifier's stake covers a full committee's penalties), got ${p.disputes.voterSlash} x ${p.disputes.committeeSize}`);
+  }
   const longest = longestSlashableWindow(p);
   // JobParams.check and DisputeManager._setParams: each contract's windows fit in half the unbonding period.
   const jobWindows = p.jobs.executionWindow + Math.max(p.jobs.challengeWindow, p.jobs.revealWindow);
-  const disputeWindows = p.disputes.commitWindow + p.disputes.revealWindow;
+  const disputeWindows = disputeWindow(p);
   if (2 * jobWindows > p.unbondingPeriod) {
     throw bad("unbondingPeriod", `must be at least twice a job's windows, 2 x ${jobWindows} s (executionWindow + max(challengeWindow, jobs.revealWindow)), got ${p.unbondingPeriod}`);
   }
   if (2 * disputeWindows > p.unbondingPeriod) {
-    throw bad("unbondingPeriod", `must be at least twice a dispute's windows, 2 x ${disputeWindows} s (disputes.commitWindow + disputes.revealWindow), got ${p.unbondingPeriod}`);
+    throw bad("unbondingPeriod", `must be at least twice a dispute's windows, 2 x ${disputeWindows} s (2 x disputes.commitWindow + disputes.revealWindow), got ${p.unbondingPeriod}`);
   }
   const floor = minGovernanceDelay(p);
   if (p.governance.minDelay < floor) {
@@ -170,10 +182,19 @@ export function minGovernanceDelay(p: Pick<NetworkParams, "unbondingPeriod" | "j
   return p.unbondingPeriod + longestSlashableWindow(p);
 }
 
-/** JobRegistry.longestSlashableWindow for these parameters: the unbonding period's floor. */
+/**
+ * From an assignment to the last slash it can cause: a job's windows (execution + max(challenge,
+ * reveal)) plus a dispute's (DisputeManager.disputeWindow: the pin window, one commit window, then
+ * the commit and reveal windows).
+ */
 export function longestSlashableWindow(p: Pick<NetworkParams, "jobs" | "disputes">): number {
   const { executionWindow, challengeWindow, revealWindow } = p.jobs;
-  return executionWindow + Math.max(challengeWindow, revealWindow) + p.disputes.commitWindow + p.disputes.revealWindow;
+  return executionWindow + Math.max(challengeWindow, revealWindow) + disputeWindow(p);
+}
+
+/** DisputeManager.disputeWindow for these parameters. */
+export function disputeWindow(p: Pick<NetworkParams, "disputes">): number {
+  return 2 * p.disputes.commitWindow + p.disputes.revealWindow;
 }
 
 /**
@@ -248,6 +269,13 @@ function parseGovernance(o: Record<string, unknown>, bad: Bad): GovernanceParams
     return v.map((a, i) => address(a, `governance.${field}[${i}]`, bad));
   };
   return { minDelay: r.integer("minDelay", 0, Number.MAX_SAFE_INTEGER, "seconds"), proposers: list("proposers"), executors: list("executors") };
+}
+
+function parseRandomness(o: Record<string, unknown>, bad: Bad): NetworkParams["randomness"] {
+  checkKeys(o, ["delay", "history"], "randomness.", bad);
+  const r = reader(o, "randomness.", bad);
+  if (typeof o.history !== "boolean") throw bad("randomness.history", "must be true or false (false on Arbitrum, whose block numbers are L1's)");
+  return { delay: r.integer("delay", BOUNDS.minRandomnessDelay, BOUNDS.maxRandomnessDelay, "blocks"), history: o.history };
 }
 
 function parseDisputes(o: Record<string, unknown>, bad: Bad): DisputeParams {

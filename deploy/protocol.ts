@@ -1,5 +1,6 @@
 import { ZeroAddress, type BaseContract, type Signer } from "ethers";
 import {
+  BlockHashRandomness__factory,
   DisputeManager__factory,
   GlassboxToken__factory,
   JobParams__factory,
@@ -29,6 +30,10 @@ export interface ProtocolParams {
   minExecutorStake: bigint;
   minVerifierStake: bigint;
   unbondingPeriod: number;
+  /** StakeManager.EPOCH_LENGTH (seconds): committee draws use the verifiers' stakes as they stood when the epoch of the dispute's opening began; at least disputes.commitWindow. Immutable. */
+  stakeEpoch: number;
+  /** The randomness source of committee draws and audit coins (BlockHashRandomness): `delay` blocks from trigger to target (2..64), `history` whether to read EIP-2935's block hashes (false on Arbitrum). Immutable. */
+  randomness: { delay: number; history: boolean };
   /** ModelRegistry's least audit rate for a model that allows OPTIMISTIC (basis points, <= 2,000); the collateral multiple assumes it. */
   minAuditRateBps: number;
   /** What an executor locks per job: max(minimum, fee x multipleBps / 10,000), `minimum` for NONE; fees needing more than `maximum` are refused. */
@@ -42,6 +47,8 @@ export const DEVNET_PARAMS: ProtocolParams = {
   minExecutorStake: 100n * TOKEN,
   minVerifierStake: 100n * TOKEN,
   unbondingPeriod: 7 * 24 * 3600,
+  stakeEpoch: 3600,
+  randomness: { delay: 2, history: true },
   minAuditRateBps: 500,
   // A wrong OPTIMISTIC answer must lose money in expectation (docs/ARCHITECTURE.md): C > (1 - q h) f /
   // (q h (1 - b)) with q = 5% (the least audit rate), h = 0.972 (a committee of 3 against a 10% stake
@@ -61,6 +68,8 @@ export const DEVNET_PARAMS: ProtocolParams = {
     timeoutSlash: 2n * TOKEN,
   },
   disputes: {
+    // Committees of 3 keep the unit tests readable; every other shipped file has 7 (the binomial
+    // bound of docs/ARCHITECTURE.md: below 1% for a 10% stake share, proposer bit included).
     committeeSize: 3,
     commitWindow: 600,
     revealWindow: 600,
@@ -128,10 +137,12 @@ export async function deployContracts(
       params.minExecutorStake,
       params.minVerifierStake,
       params.unbondingPeriod,
+      params.stakeEpoch,
     ),
   );
+  const randomness = await mined(new BlockHashRandomness__factory(deployer).deploy(params.randomness.delay, params.randomness.history));
   const vault = await mined(new PaymentVault__factory(deployer).deploy(token, admin, treasuryAddress));
-  const disputes = await mined(new DisputeManager__factory(deployer).deploy(stakes, vault, admin, params.disputes));
+  const disputes = await mined(new DisputeManager__factory(deployer).deploy(stakes, randomness, vault, admin, params.disputes));
   const quorum = await mined(new QuorumManager__factory(deployer).deploy());
   const jobParams = await mined(new JobParams__factory(deployer).deploy());
   const jobSettlement = await mined(new JobSettlement__factory(deployer).deploy());
@@ -147,6 +158,7 @@ export async function deployContracts(
       disputes,
       quorum,
       vault,
+      randomness,
       admin,
       params.collateral,
       params.jobs,

@@ -49,7 +49,8 @@ async function verify(hre: HardhatRuntimeEnvironment, deployment: DeploymentReco
   if (entries.length === 0) throw new TaskError("the deployment file records no constructor arguments (deployed by an older deployer): verify by hand or redeploy with --fresh");
   const failed: string[] = [];
   for (const [name, args] of Object.entries(deployment.constructorArgs) as [keyof typeof SOURCES, unknown[]][]) {
-    const address = name === "timelock" || name === "jobParams" || name === "jobSettlement" ? deployment[name] : deployment.contracts[name];
+    const address =
+      name === "timelock" || name === "jobParams" || name === "jobSettlement" || name === "randomness" ? deployment[name] : deployment.contracts[name];
     if (!address) continue;
     // The JobRegistry links its libraries: the explorer needs their addresses to match its bytecode.
     const libraries =

@@ -29,6 +29,10 @@ interface IDisputeManager is IDisputeResolver, IGoverned {
         uint96 bond;
         uint256 jobId;
         address executor;
+        bool drawn; // the committee has been drawn (commitEnd and revealEnd are set then)
+        uint64 drawTarget; // the randomness target the draw waits for
+        uint32 snapshotEpoch; // the stake epoch whose opening stakes the draw uses
+        uint32 openedAt; // the committee must be drawn by openedAt + commitWindow
     }
 
     /// @notice Governance parameters, each bounded where it is set.
@@ -55,16 +59,36 @@ interface IDisputeManager is IDisputeResolver, IGoverned {
     error NotOnCommittee(uint256 disputeId, address caller);
     /// @notice Thrown when a revealed verdict is `Undecided`.
     error InvalidVerdict();
+    /// @notice Thrown when a committee is drawn a second time, or after its dispute was resolved.
+    error CommitteeAlreadyDrawn(uint256 disputeId);
+    /// @notice Thrown when the draw's randomness is not known yet (wait for block `target` to pass).
+    error DrawNotReady(uint256 disputeId, uint64 target);
+    /// @notice Thrown when the pin window ended before the committee was drawn (the dispute can
+    ///         only be resolved Undecided now).
+    error DrawExpired(uint256 disputeId, uint32 deadline);
 
-    /// @notice Emitted when a committee is drawn for a job's result; `challenger` is zero for an audit.
+    /// @notice Emitted when a dispute opens; `challenger` is zero for an audit. Its committee is drawn
+    ///         later (`drawCommittee`) from the randomness of block `drawTarget` and the verifiers'
+    ///         stakes as they stood when `snapshotEpoch` began.
     event DisputeOpened(
         uint256 indexed disputeId,
         uint256 indexed jobId,
         address indexed challenger,
-        address[] committee,
+        uint64 drawTarget,
+        uint32 snapshotEpoch
+    );
+    /// @notice Emitted when a dispute's committee is drawn: `members` are the distinct seat holders
+    ///         (a member may hold several of the `seats`; see `seatsOf`).
+    event CommitteeDrawn(
+        uint256 indexed disputeId,
+        uint256 indexed jobId,
+        address[] members,
+        uint256 seats,
         uint32 commitEnd,
         uint32 revealEnd
     );
+    /// @notice Emitted when a draw's randomness could no longer be read and a new target is set.
+    event DrawRearmed(uint256 indexed disputeId, uint64 drawTarget, uint8 rearms);
     /// @notice Emitted when a member commits to a verdict.
     event VoteCommitted(uint256 indexed disputeId, address indexed voter);
     /// @notice Emitted when a member reveals its verdict.
@@ -82,6 +106,17 @@ interface IDisputeManager is IDisputeResolver, IGoverned {
     event ParamsSet(Params params);
     /// @notice Emitted once, when the JobRegistry is wired in.
     event HubSet(address hub);
+
+    /// @notice Draws the committee of `disputeId` once its randomness is known. Anyone may call
+    ///         (the challenger and the verifier nodes do so at once): the seats follow from the
+    ///         randomness and the stake snapshot alone. If the randomness can no longer be read
+    ///         (nobody pinned in time) a new target is set and nothing is drawn. The commit phase
+    ///         starts now.
+    /// @return members The distinct seat holders (empty on a re-arm).
+    function drawCommittee(uint256 disputeId) external returns (address[] memory members);
+
+    /// @notice Seats `voter` holds in `disputeId`'s committee (zero: not a member).
+    function seatsOf(uint256 disputeId, address voter) external view returns (uint8);
 
     /// @notice Commits the caller's vote: keccak256(abi.encode(voter, jobId, disputeId, verdict, salt, chainid, this)).
     function commitVote(uint256 disputeId, bytes32 commitment) external;

@@ -40,7 +40,7 @@ interface IJobRegistry is IGoverned {
         // slot 0: written at request, submission and settlement
         address requester;
         uint32 phaseEnd; // end of the current phase: execution, challenge, or the quorum's commit phase
-        uint32 submitBlock; // OPTIMISTIC: block of the submission, whose hash seeds the audit lottery
+        uint32 auditTarget; // OPTIMISTIC: the block whose randomness is the audit coin (after the submission's)
         Mode mode;
         Status status;
         uint8 attempts; // assignments so far
@@ -109,8 +109,8 @@ interface IJobRegistry is IGoverned {
     error InsufficientGasForCallback(uint256 available, uint256 required);
     /// @notice Thrown when `startAudit` is called on a job the lottery did not pick.
     error NotSelectedForAudit(uint256 jobId);
-    /// @notice Thrown when the audit lottery cannot be drawn (the submission block is too recent or too old).
-    error AuditSeedUnavailable(uint256 jobId, uint256 submitBlock);
+    /// @notice Thrown when the audit coin is not known yet (block `auditTarget` has not passed).
+    error AuditSeedUnavailable(uint256 jobId, uint256 auditTarget);
     /// @notice Thrown when a job is not in a challengeable state (Submitted, inside its window).
     error NotChallengeable(uint256 jobId);
     /// @notice Thrown when a model's resolver is not (or no longer) allowed by governance.
@@ -201,8 +201,8 @@ interface IJobRegistry is IGoverned {
     /// @notice The assigned executor posts an output with a proof for the ATTESTED verifier.
     function submitAttestedResult(uint256 jobId, bytes calldata output, bytes calldata proof) external;
 
-    /// @notice Sends a result that the audit lottery picked to a committee. Anyone may call,
-    ///         from the block after the submission until 256 blocks after it.
+    /// @notice Sends a result that the audit coin picked to its resolver. Anyone may call, once
+    ///         the coin is known (see `auditSelected`), while the result is Submitted.
     function startAudit(uint256 jobId) external returns (uint256 disputeId);
 
     /// @notice Challenges the OPTIMISTIC result of `jobId` inside its challenge window: the job's
@@ -257,8 +257,8 @@ interface IJobRegistry is IGoverned {
         uint256 jobId
     ) external view returns (Status status, bytes32 outputHash, bytes memory output, string memory outputURI);
 
-    /// @notice The audit lottery of an OPTIMISTIC result: `known` is false while its seed block
-    ///         hash is not available (the same block, or more than 256 blocks later).
+    /// @notice The audit coin of an OPTIMISTIC result: `known` is false until the randomness of its
+    ///         target block is known; a coin whose randomness can no longer be read is `selected`.
     function auditSelected(uint256 jobId) external view returns (bool known, bool selected);
 
     /// @notice What protects a job: the collateral each executor locks, the audit probability of an
@@ -270,10 +270,6 @@ interface IJobRegistry is IGoverned {
 
     /// @notice The current parameters.
     function params() external view returns (Params memory);
-
-    /// @notice From an assignment to the last slash it can cause, under the current parameters and
-    ///         the default committee (off-chain tools size the governance delay with it).
-    function longestSlashableWindow() external view returns (uint256);
 
     /// @notice How many jobs exist; ids run from 1 to this number.
     function jobCount() external view returns (uint256);

@@ -132,7 +132,33 @@ interface IStakeManager is IGoverned {
         uint256 collateral
     ) external returns (address[] memory chosen);
 
-    /// @notice The same draw as `drawAndLock` without collateral or locking (committees).
+    /// @notice Draws `seats` committee seats among verifiers WITH replacement, each proportional to
+    ///         stake as it stood when `epoch` began (a node may hold several seats; splitting stake
+    ///         over sybils gains nothing). A seat whose draw lands on one of `exclude` is drawn again
+    ///         from the next derived point, up to MAX_SEAT_TRIES times, then stays empty. Nothing
+    ///         after the epoch began (stakes, slashes, jails, new nodes) changes the answer.
+    /// @param epoch The snapshot epoch; answerable while the current epoch is it or the next one.
+    /// @param randomness The draw's randomness, fixed after the snapshot.
+    /// @param seats The seats to fill (at most MAX_SEATS).
+    /// @param exclude Nodes that may not hold a seat (the executor, the challenger).
+    /// @return ok False when the snapshot can no longer be read (the caller must not draw).
+    /// @return holders One entry per filled seat (repeats for a node holding several).
+    function drawSeats(
+        uint32 epoch,
+        bytes32 randomness,
+        uint256 seats,
+        address[] calldata exclude
+    ) external view returns (bool ok, address[] memory holders);
+
+    /// @notice The current stake epoch: block.timestamp / EPOCH_LENGTH.
+    function currentEpoch() external view returns (uint32);
+
+    /// @notice The length of a stake epoch, in seconds.
+    // solhint-disable-next-line func-name-mixedcase
+    function EPOCH_LENGTH() external view returns (uint32);
+
+    /// @notice The same draw as `drawAndLock` without collateral or locking (executors only:
+    ///         verifiers are drawn with `drawSeats`).
     function draw(
         Role role,
         bytes32 seed,

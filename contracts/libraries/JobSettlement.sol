@@ -7,6 +7,7 @@ import {IStakeManager} from "../interfaces/IStakeManager.sol";
 import {IPaymentVault} from "../interfaces/IPaymentVault.sol";
 import {IInferenceCallback} from "../interfaces/IInferenceCallback.sol";
 import {IQuorumManager} from "../interfaces/IQuorumManager.sol";
+import {IRandomnessSource, RandomnessStatus} from "../interfaces/IRandomnessSource.sol";
 import {Role, Status} from "../types/Types.sol";
 
 /// @title JobSettlement
@@ -151,5 +152,26 @@ library JobSettlement {
         if (collateral > penalty) stakes.unlock(executor, Role.EXECUTOR, collateral - penalty);
         slashed = stakes.slashLocked(executor, Role.EXECUTOR, penalty, address(vault));
         vault.settleSlash(jobId, slashed, challenger, bounty);
+    }
+
+    /// @notice The audit coin of an OPTIMISTIC result: selected with probability `rateBps` / 10,000
+    ///         from the randomness of block `target` (fixed at submission, after it).
+    /// @return known False while the randomness is not known yet.
+    /// @return selected Whether the result goes to audit; a coin that can no longer be read is
+    ///         selected, so nobody gains by letting it be lost.
+    function auditCoin(
+        IRandomnessSource randomness,
+        uint64 target,
+        uint256 jobId,
+        uint16 rateBps
+    ) public view returns (bool known, bool selected) {
+        if (rateBps == 0) return (true, false);
+        (RandomnessStatus status, bytes32 value) = randomness.randomnessOf(target);
+        if (status == RandomnessStatus.Pending) return (false, false);
+        // INVARIANT: an audit coin that can no longer be read means the job is audited, so an
+        // executor gains nothing by letting it be lost (it records it: IRandomnessSource.record).
+        if (status == RandomnessStatus.Lost) return (true, true);
+        selected = uint256(keccak256(abi.encode(value, jobId, "audit"))) % 10_000 < rateBps;
+        return (true, selected);
     }
 }

@@ -8,6 +8,7 @@ import type { JsonRpcProvider } from "ethers";
 import { deploy, type DeployResult } from "../../deploy/deploy";
 import { loadParams, type NetworkParams } from "../../deploy/params";
 import { readDeployment, type Deployment } from "../../verifier/src/deployment";
+import { StakeManager__factory } from "../../typechain-types";
 import { startChain } from "./chain";
 import type { ProcessGroup, Started } from "./processes";
 import { DEPLOYER_INDEX, MODEL_OWNER_INDEX, devnetWallet, fund, registerModels, stakeNode, type NodeSpec, type RegisterOptions, type RegisteredModel } from "./setup";
@@ -45,5 +46,19 @@ export async function bootDevnet(group: ProcessGroup, o: BootOptions): Promise<B
   await fund(deployment, deployer, o.fund);
   const models = await registerModels(deployment, devnetWallet(MODEL_OWNER_INDEX, provider), path.join(o.stateDir, "models"), o.models);
   for (const node of o.stake) await stakeNode(deployment, node, provider);
+  await startNextStakeEpoch(deployment, provider);
   return { chain, deployed, deployment, models };
+}
+
+/**
+ * Moves the devnet's chain time to the start of the next stake epoch: committees are drawn from the
+ * verifiers' stakes as they stood when the current epoch began, so the verifiers just staked sit on
+ * committees only from the next epoch on (a real network simply waits; the devnet's clock is ours).
+ */
+async function startNextStakeEpoch(deployment: Deployment, provider: JsonRpcProvider): Promise<void> {
+  const stakes = StakeManager__factory.connect(deployment.contracts.stakeManager, provider);
+  const length = Number(await stakes.EPOCH_LENGTH());
+  const now = (await provider.getBlock("latest"))!.timestamp;
+  await provider.send("evm_increaseTime", [length - (now % length)]);
+  await provider.send("evm_mine", []);
 }

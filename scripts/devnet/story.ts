@@ -55,11 +55,12 @@ export async function readStory(provider: Provider, deployment: Deployment, jobI
   const quorum = QuorumManager__factory.connect(c.quorumManager, provider);
   const vault = PaymentVault__factory.connect(c.paymentVault, provider);
   const stakes = StakeManager__factory.connect(c.stakeManager, provider);
-  const [requested, assigned, submitted, opened, resolved, revealed, fees, finalized, refunded, job] = await Promise.all([
+  const [requested, assigned, submitted, opened, drawn, resolved, revealed, fees, finalized, refunded, job] = await Promise.all([
     jobs.queryFilter(jobs.filters.JobRequested(jobId), fromBlock),
     jobs.queryFilter(jobs.filters.JobAssigned(jobId), fromBlock),
     jobs.queryFilter(jobs.filters.ResultSubmitted(jobId), fromBlock),
     disputes.queryFilter(disputes.filters.DisputeOpened(undefined, jobId), fromBlock),
+    disputes.queryFilter(disputes.filters.CommitteeDrawn(undefined, jobId), fromBlock),
     disputes.queryFilter(disputes.filters.DisputeResolved(undefined, jobId), fromBlock),
     quorum.queryFilter(quorum.filters.ResultRevealed(jobId), fromBlock),
     vault.queryFilter(vault.filters.FeePaid(jobId), fromBlock),
@@ -92,7 +93,7 @@ export async function readStory(provider: Provider, deployment: Deployment, jobI
     story.disputes.push({
       disputeId: o.args.disputeId,
       challenger: o.args.challenger,
-      committee: [...o.args.committee],
+      committee: [...(drawn.find((c) => c.args.disputeId === o.args.disputeId)?.args.members ?? [])],
       votes: votes.map((v) => ({ voter: v.args.voter, verdict: VERDICTS[Number(v.args.verdict)] })),
       verdict: done ? VERDICTS[Number(done.args.verdict)] : undefined,
     });

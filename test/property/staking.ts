@@ -55,7 +55,7 @@ async function stakingFixture() {
   const [admin, protocol, recipient, ...rest] = await ethers.getSigners();
   const nodes = rest.slice(0, 6);
   const token = await new GlassboxToken__factory(admin).deploy(admin.address);
-  const stakes = await new StakeManager__factory(admin).deploy(token, admin.address, 100n * TOKEN, 50n * TOKEN, UNBONDING);
+  const stakes = await new StakeManager__factory(admin).deploy(token, admin.address, 100n * TOKEN, 50n * TOKEN, UNBONDING, 3600);
   await stakes.wire(await new ProtocolStub__factory(admin).deploy(), protocol.address);
   for (const n of nodes) {
     await token.mint(n.address, 100_000n * TOKEN);

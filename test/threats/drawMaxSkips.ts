@@ -28,7 +28,7 @@ const COLLATERAL = 20n * TOKEN;
 async function maxSkipsFixture() {
   const [admin, ...signers] = await ethers.getSigners();
   const token = await new GlassboxToken__factory(admin).deploy(admin.address);
-  const stakes = await new StakeManager__factory(admin).deploy(token, admin.address, 100n * TOKEN, 100n * TOKEN, 3600);
+  const stakes = await new StakeManager__factory(admin).deploy(token, admin.address, 100n * TOKEN, 100n * TOKEN, 3600, 3600);
   await stakes.wire(await new ProtocolStub__factory(admin).deploy(), admin.address);
   const maxSkips = Number(await stakes.MAX_SKIPS());
   const nodes = signers.slice(0, maxSkips + 2);

@@ -26,7 +26,7 @@ const UNBONDING = 3600;
 async function reentrantSlashFixture() {
   const [admin, protocol, recipient, alice] = await ethers.getSigners();
   const token = await new ReentrantToken__factory(admin).deploy();
-  const stakes = await new StakeManager__factory(admin).deploy(token, admin.address, 10n * TOKEN, 10n * TOKEN, UNBONDING);
+  const stakes = await new StakeManager__factory(admin).deploy(token, admin.address, 10n * TOKEN, 10n * TOKEN, UNBONDING, 3600);
   const tokenAddress = await token.getAddress();
   const hub = await new ProtocolStub__factory(admin).deploy();
   await hub.setForwardTo(stakes);

@@ -1,12 +1,14 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { impersonateAccount, loadFixture, setBalance, stopImpersonatingAccount, time } from "@nomicfoundation/hardhat-network-helpers";
+import { impersonateAccount, loadFixture, mine, setBalance, stopImpersonatingAccount, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { DisputeManager__factory } from "../../typechain-types";
+import { BlockHashRandomness__factory, DisputeManager__factory } from "../../typechain-types";
 import type { IDisputeManager } from "../../typechain-types/contracts/DisputeManager";
 import { DEVNET_PARAMS } from "../../deploy/protocol";
 import {
   collateralOf,
+  drawCommittee,
+  nextEpoch,
   defaultPolicy,
   deployWorld,
   MAX_AUDIT_RATE_BPS,
@@ -85,9 +87,37 @@ async function openedDispute(w: Fixture, disputeId: bigint): Promise<Opened> {
   return { disputeId, committee, commitEnd: d.commitEnd, revealEnd: d.revealEnd };
 }
 
+/** Finalizes `jobId` (which its audit coin picked) and pins the audit's committee of distinct members. */
+async function auditJob(w: Fixture, jobId: bigint): Promise<Opened> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const snapshot = await takeSnapshot();
+    await expect(w.jobs.finalize(jobId)).to.emit(w.jobs, "AuditStarted");
+    const disputeId = await w.disputes.disputeOfJob(jobId);
+    const committee = await drawCommittee(w, disputeId);
+    if (committee.length === Number((await w.disputes.disputeOf(disputeId)).seats)) return openedDispute(w, disputeId);
+    await snapshot.restore();
+    await mine();
+  }
+  throw new Error(`no audit committee of distinct members for job ${jobId} in 200 tries`);
+}
+
+/**
+ * Challenges `jobId` and pins the dispute's committee once its randomness is known. Seats are drawn
+ * with replacement; these tests address members by index, so the chain is rolled back and the
+ * challenge sent one block later until every seat went to a different member (as `untilLottery`
+ * does for audit coins). Seat-weighted committees have their own tests.
+ */
 async function challengeJob(w: Fixture, jobId: bigint, challenger: HardhatEthersSigner = w.verifiers[0]): Promise<Opened> {
-  await w.jobs.connect(challenger).challenge(jobId);
-  return openedDispute(w, await w.disputes.disputeOfJob(jobId));
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const snapshot = await takeSnapshot();
+    await w.jobs.connect(challenger).challenge(jobId);
+    const disputeId = await w.disputes.disputeOfJob(jobId);
+    const committee = await drawCommittee(w, disputeId);
+    if (committee.length === Number((await w.disputes.disputeOf(disputeId)).seats)) return openedDispute(w, disputeId);
+    await snapshot.restore();
+    await mine();
+  }
+  throw new Error(`no committee of distinct members for job ${jobId} in 200 tries`);
 }
 
 async function commit(w: Fixture, disputeId: bigint, voter: HardhatEthersSigner, verdict: number): Promise<string> {
@@ -232,35 +262,53 @@ describe("DisputeManager", function () {
       await expectVaultBacked(w, FEE + BOND);
     });
 
-    it("emits DisputeOpened with a committee that never contains the executor or the challenger", async function () {
+    it("opens with a future randomness target and the current stake epoch, and seats nobody in the opening transaction", async function () {
       const w = await loadFixture(disputeFixture);
-      // Every executor is also a verifier, and the committee asks for every eligible seat.
+      const { jobId } = await submittedJob(w);
+      const challenger = w.verifiers[0];
+      const source = BlockHashRandomness__factory.connect(await w.disputes.RANDOMNESS(), ethers.provider);
+      const opening = (await ethers.provider.getBlockNumber()) + 1;
+      const target = BigInt(opening) + (await source.DELAY());
+      const epoch = await w.stakes.currentEpoch();
+      await expect(w.jobs.connect(challenger).challenge(jobId))
+        .to.emit(w.disputes, "DisputeOpened")
+        .withArgs(1n, jobId, challenger.address, target, epoch);
+      expect(await w.disputes.committeeOf(1n)).to.deep.equal([]);
+      const d = await w.disputes.disputeOf(1n);
+      expect([d.drawn, d.seats, d.drawTarget, d.snapshotEpoch]).to.deep.equal([false, 0n, target, epoch]);
+      // Nobody holds a seat yet, so nobody can vote.
+      await expect(w.disputes.connect(w.verifiers[1]).commitVote(1n, ethers.id("early")))
+        .to.be.revertedWithCustomError(w.disputes, "NotOnCommittee")
+        .withArgs(1n, w.verifiers[1].address);
+    });
+
+    it("draws a committee that never contains the executor or the challenger, with the commit phase starting at the draw", async function () {
+      const w = await loadFixture(disputeFixture);
+      // Every executor is also a verifier (from the next epoch on), and the committee asks for 15 seats.
       for (const e of w.executors) await w.stakes.connect(e).stake(Role.VERIFIER, STAKE);
+      await nextEpoch(w);
       await w.disputes.setParams({ ...BASE_PARAMS, committeeSize: 15 });
       const { jobId, executor } = await submittedJob(w);
       const challenger = w.verifiers[0];
+      await w.jobs.connect(challenger).challenge(jobId);
+      await mine(3);
       const t = BigInt(await time.latest()) + 5n;
       await time.setNextBlockTimestamp(t);
-      const tx = await w.jobs.connect(challenger).challenge(jobId);
-      const receipt = await tx.wait();
-      let emitted: string[] = [];
-      for (const log of receipt!.logs) {
-        const parsed = w.disputes.interface.parseLog(log);
-        if (parsed?.name === "DisputeOpened") {
-          expect(parsed.args.disputeId).to.equal(1n);
-          expect(parsed.args.jobId).to.equal(jobId);
-          expect(parsed.args.challenger).to.equal(challenger.address);
-          expect(parsed.args.commitEnd).to.equal(t + COMMIT_WINDOW);
-          expect(parsed.args.revealEnd).to.equal(t + COMMIT_WINDOW + REVEAL_WINDOW);
-          emitted = [...(parsed.args.committee as string[])];
-        }
-      }
-      const expected = [...w.verifiers.slice(1), ...w.executors.filter((e) => e.address !== executor.address)].map((s) => s.address);
-      expect(emitted).to.have.lengthOf(5);
-      expect([...emitted].sort()).to.deep.equal([...expected].sort());
-      expect(emitted).to.not.include(executor.address);
-      expect(emitted).to.not.include(challenger.address);
-      expect(await w.disputes.committeeOf(1n)).to.deep.equal(emitted);
+      const receipt = await (await w.disputes.drawCommittee(1n)).wait();
+      const drawn = receipt!.logs.map((log) => w.disputes.interface.parseLog(log)).find((e) => e?.name === "CommitteeDrawn")!;
+      expect(drawn.args.disputeId).to.equal(1n);
+      expect(drawn.args.jobId).to.equal(jobId);
+      expect(drawn.args.seats).to.equal(15n);
+      expect(drawn.args.commitEnd).to.equal(t + COMMIT_WINDOW);
+      expect(drawn.args.revealEnd).to.equal(t + COMMIT_WINDOW + REVEAL_WINDOW);
+      const members = [...(drawn.args.members as string[])];
+      expect(members).to.not.include(executor.address);
+      expect(members).to.not.include(challenger.address);
+      expect(await w.disputes.committeeOf(1n)).to.deep.equal(members);
+      let seats = 0n;
+      for (const m of members) seats += await w.disputes.seatsOf(1n, m);
+      expect(seats).to.equal(15n);
+      expect((await w.disputes.disputeOf(1n)).seats).to.equal(15n);
     });
 
     it("draws committees of the configured size without the challenger", async function () {
@@ -270,6 +318,49 @@ describe("DisputeManager", function () {
       expect(d.committee).to.have.lengthOf(3);
       expect(d.committee.map((m) => m.address).sort()).to.deep.equal(w.verifiers.slice(1).map((v) => v.address).sort());
       expect((await w.disputes.disputeOf(d.disputeId)).seats).to.equal(3n);
+    });
+
+    it("reverts DrawNotReady before the target block, CommitteeAlreadyDrawn after the draw", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      await w.jobs.connect(w.verifiers[0]).challenge(jobId);
+      const { drawTarget } = await w.disputes.disputeOf(1n);
+      await expect(w.disputes.drawCommittee(1n)).to.be.revertedWithCustomError(w.disputes, "DrawNotReady").withArgs(1n, drawTarget);
+      await drawCommittee(w, 1n);
+      await expect(w.disputes.drawCommittee(1n)).to.be.revertedWithCustomError(w.disputes, "CommitteeAlreadyDrawn").withArgs(1n);
+      await expect(w.disputes.drawCommittee(9n)).to.be.revertedWithCustomError(w.disputes, "UnknownDispute").withArgs(9n);
+    });
+
+    it("re-arms a draw whose randomness was lost (nobody pinned in 256 blocks): a new target, the same snapshot", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      await w.jobs.connect(w.verifiers[0]).challenge(jobId);
+      const before = await w.disputes.disputeOf(1n);
+      await mine(300);
+      const next = BigInt((await ethers.provider.getBlockNumber()) + 1) + 2n;
+      await expect(w.disputes.drawCommittee(1n)).to.emit(w.disputes, "DrawRearmed").withArgs(1n, next, 1n);
+      const after = await w.disputes.disputeOf(1n);
+      expect([after.drawn, after.drawTarget, after.snapshotEpoch]).to.deep.equal([false, next, before.snapshotEpoch]);
+      const members = await drawCommittee(w, 1n);
+      expect(members.length).to.be.greaterThan(0);
+      expect((await w.disputes.disputeOf(1n)).drawn).to.equal(true);
+    });
+
+    it("refuses a draw after the pin window (DrawExpired); the dispute then resolves Undecided with nobody slashed", async function () {
+      const w = await loadFixture(disputeFixture);
+      const { jobId } = await submittedJob(w);
+      await w.jobs.connect(w.verifiers[0]).challenge(jobId);
+      const { openedAt } = await w.disputes.disputeOf(1n);
+      const deadline = openedAt + COMMIT_WINDOW;
+      await expect(w.jobs.resolveDispute(jobId)).to.be.revertedWithCustomError(w.disputes, "TallyTooEarly").withArgs(1n, deadline);
+      await time.increaseTo(deadline + 1n);
+      await expect(w.disputes.drawCommittee(1n)).to.be.revertedWithCustomError(w.disputes, "DrawExpired").withArgs(1n, deadline);
+      const staked = await w.stakes.totalStaked();
+      await expect(w.jobs.resolveDispute(jobId)).to.emit(w.disputes, "DisputeResolved").withArgs(1n, jobId, Verdict.Undecided, 0n, 0n, 0n);
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Refunded);
+      expect(await w.vault.creditOf(w.verifiers[0].address)).to.equal(BOND);
+      expect(await w.stakes.totalStaked()).to.equal(staked);
+      await expect(w.disputes.drawCommittee(1n)).to.be.revertedWithCustomError(w.disputes, "CommitteeAlreadyDrawn").withArgs(1n);
     });
   });
 
@@ -290,6 +381,7 @@ describe("DisputeManager", function () {
     it("opens a bond-free audit without the executor when finalize draws the job", async function () {
       const w = await loadFixture(disputeFixture);
       for (const e of w.executors) await w.stakes.connect(e).stake(Role.VERIFIER, STAKE);
+      await nextEpoch(w);
       await w.disputes.setParams({ ...BASE_PARAMS, committeeSize: 15 });
       const { jobId, executor } = await submittedJob(w, w.auditedModelId);
       await time.increase(CHALLENGE_WINDOW + 1n);
@@ -300,8 +392,8 @@ describe("DisputeManager", function () {
       expect(d.challenger).to.equal(ethers.ZeroAddress);
       expect(d.bond).to.equal(0n);
       expect(d.executor).to.equal(executor.address);
-      const committee = await w.disputes.committeeOf(1n);
-      expect(committee).to.have.lengthOf(6);
+      const committee = await drawCommittee(w, 1n);
+      expect((await w.disputes.disputeOf(1n)).seats).to.equal(15n);
       expect(committee).to.not.include(executor.address);
       expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Disputed);
     });
@@ -547,7 +639,7 @@ describe("DisputeManager", function () {
       const w = await loadFixture(disputeFixture);
       // A DisputeManager whose hub is a plain account, so the test can call it as the hub would.
       const hub = w.others[0];
-      const fresh = await new DisputeManager__factory(w.admin).deploy(w.stakes, w.vault, w.admin.address, BASE_PARAMS);
+      const fresh = await new DisputeManager__factory(w.admin).deploy(w.stakes, await w.jobs.RANDOMNESS(), w.vault, w.admin.address, BASE_PARAMS);
       await fresh.setHub(hub.address);
       await expect(fresh.connect(hub).resolve(7n)).to.be.revertedWithCustomError(fresh, "NoOpenDispute").withArgs(7n);
     });
@@ -739,11 +831,12 @@ describe("DisputeManager", function () {
     it("Undecided at once with an empty committee: the challenger is the only staked verifier", async function () {
       const w = await loadFixture(disputeFixture);
       for (const v of w.verifiers.slice(1)) await w.stakes.connect(v).requestUnstake(Role.VERIFIER, STAKE);
+      await nextEpoch(w); // the snapshot of a dispute opened now no longer holds them
       const { jobId } = await submittedJob(w);
       const challenger = w.verifiers[0];
       await expect(w.jobs.connect(challenger).challenge(jobId)).to.emit(w.disputes, "DisputeOpened");
       const disputeId = await w.disputes.disputeOfJob(jobId);
-      expect(await w.disputes.committeeOf(disputeId)).to.deep.equal([]);
+      expect(await drawCommittee(w, disputeId)).to.deep.equal([]);
       expect((await w.disputes.disputeOf(disputeId)).seats).to.equal(0n);
 
       const tx = w.jobs.resolveDispute(jobId);
@@ -803,8 +896,7 @@ describe("DisputeManager", function () {
       const w = await loadFixture(disputeFixture);
       const { jobId, executor } = await submittedJob(w, w.auditedModelId);
       await time.increase(CHALLENGE_WINDOW + 1n);
-      await expect(w.jobs.finalize(jobId)).to.emit(w.jobs, "AuditStarted").withArgs(jobId, 1n);
-      const d = await openedDispute(w, 1n);
+      const d = await auditJob(w, jobId);
       expect(d.committee.map((m) => m.address)).to.not.include(executor.address);
       await vote(w, d, [Verdict.Valid, Verdict.Valid, Verdict.Valid]);
       const totalStaked = await w.stakes.totalStaked();
@@ -824,8 +916,7 @@ describe("DisputeManager", function () {
       const w = await loadFixture(disputeFixture);
       const { jobId, executor } = await submittedJob(w, w.auditedModelId);
       await time.increase(CHALLENGE_WINDOW + 1n);
-      await w.jobs.finalize(jobId);
-      const d = await openedDispute(w, 1n);
+      const d = await auditJob(w, jobId);
       await vote(w, d, [Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
       const tx = w.jobs.resolveDispute(jobId);
       await expect(tx).to.emit(w.disputes, "DisputeResolved").withArgs(1n, jobId, Verdict.Invalid, 0n, 3n, 0n);
@@ -867,11 +958,31 @@ describe("DisputeManager", function () {
     it("reverts when a dispute's windows would take more than half the unbonding period", async function () {
       const w = await loadFixture(disputeFixture);
       const half = (await w.stakes.unbondingPeriod()) / 2n;
-      const commit = half - REVEAL_WINDOW + 1n;
-      await expect(w.disputes.setParams({ ...BASE_PARAMS, commitWindow: commit }))
+      // The pin window (one commit window), the commit and the reveal windows.
+      const reveal = half - 2n * COMMIT_WINDOW + 1n;
+      await expect(w.disputes.setParams({ ...BASE_PARAMS, revealWindow: reveal }))
         .to.be.revertedWithCustomError(w.disputes, "ParameterOutOfBounds")
-        .withArgs("disputeWindow", commit + REVEAL_WINDOW, 0n, half);
-      expect(await w.disputes.disputeWindow()).to.equal(COMMIT_WINDOW + REVEAL_WINDOW);
+        .withArgs("disputeWindow", 2n * COMMIT_WINDOW + reveal, 0n, half);
+      expect(await w.disputes.disputeWindow()).to.equal(2n * COMMIT_WINDOW + REVEAL_WINDOW);
+    });
+
+    it("reverts when the pin window (one commit window) is longer than a stake epoch", async function () {
+      const w = await loadFixture(disputeFixture);
+      const epoch = await w.stakes.EPOCH_LENGTH();
+      await expect(w.disputes.setParams({ ...BASE_PARAMS, commitWindow: epoch + 1n }))
+        .to.be.revertedWithCustomError(w.disputes, "ParameterOutOfBounds")
+        .withArgs("commitWindow", epoch + 1n, 60n, epoch);
+      await w.disputes.setParams({ ...BASE_PARAMS, commitWindow: epoch });
+    });
+
+    it("reverts when a full committee's penalties would pass a verifier's minimum stake", async function () {
+      const w = await loadFixture(disputeFixture);
+      const minimum = await w.stakes.minStake(Role.VERIFIER);
+      const slash = minimum / 3n + 1n;
+      await expect(w.disputes.setParams({ ...BASE_PARAMS, committeeSize: 3, voterSlash: slash }))
+        .to.be.revertedWithCustomError(w.disputes, "ParameterOutOfBounds")
+        .withArgs("voterSlash", slash, 0n, minimum / 3n);
+      await w.disputes.setParams({ ...BASE_PARAMS, committeeSize: 3, voterSlash: minimum / 3n });
     });
 
     it("reverts when the caller is not governance", async function () {
@@ -907,13 +1018,13 @@ describe("DisputeManager", function () {
         1n,
       ]);
       expect(await w.disputes.committeeSize()).to.equal(15n);
-      expect(await w.disputes.disputeWindow()).to.equal(120n);
+      expect(await w.disputes.disputeWindow()).to.equal(180n); // pin, commit and reveal windows
     });
 
     it("checks the same bounds in the constructor", async function () {
       const w = await loadFixture(disputeFixture);
       const factory = new DisputeManager__factory(w.admin);
-      await expect(factory.deploy(w.stakes, w.vault, w.admin.address, { ...BASE_PARAMS, winnerShareBps: 10_001 }))
+      await expect(factory.deploy(w.stakes, await w.jobs.RANDOMNESS(), w.vault, w.admin.address, { ...BASE_PARAMS, winnerShareBps: 10_001 }))
         .to.be.revertedWithCustomError(factory, "ParameterOutOfBounds")
         .withArgs("winnerShareBps", 10_001n, 0n, 10_000n);
     });
@@ -930,7 +1041,7 @@ describe("DisputeManager", function () {
     it("sets the hub once, never to zero, deployer only (not governance)", async function () {
       const w = await loadFixture(disputeFixture);
       const governance = w.others[1];
-      const fresh = await new DisputeManager__factory(w.admin).deploy(w.stakes, w.vault, governance.address, BASE_PARAMS);
+      const fresh = await new DisputeManager__factory(w.admin).deploy(w.stakes, await w.jobs.RANDOMNESS(), w.vault, governance.address, BASE_PARAMS);
       expect(await fresh.GOVERNANCE()).to.equal(governance.address);
       expect(await fresh.DEPLOYER()).to.equal(w.admin.address);
       await expect(fresh.setHub(ethers.ZeroAddress)).to.be.revertedWithCustomError(fresh, "ZeroAddress").withArgs("hub");
@@ -949,10 +1060,13 @@ describe("DisputeManager", function () {
       const w = await loadFixture(disputeFixture);
       const { jobId, executor } = await submittedJob(w);
       await expect(w.disputes.disputeOf(1n)).to.be.revertedWithCustomError(w.disputes, "UnknownDispute").withArgs(1n);
+      await w.jobs.connect(w.verifiers[0]).challenge(jobId);
+      await mine(3);
       const t = BigInt(await time.latest()) + 3n;
       await time.setNextBlockTimestamp(t);
-      await w.jobs.connect(w.verifiers[0]).challenge(jobId);
+      await w.disputes.drawCommittee(1n);
       const d = await w.disputes.disputeOf(1n);
+      expect(d.drawn).to.equal(true);
       expect(d.commitEnd).to.equal(t + COMMIT_WINDOW);
       expect(d.revealEnd).to.equal(t + COMMIT_WINDOW + REVEAL_WINDOW);
       expect(d.seats).to.equal(3n);
@@ -983,9 +1097,9 @@ describe("DisputeManager", function () {
       expect(await w.disputes.ballotOf(d.disputeId, w.verifiers[0].address)).to.deep.equal([ethers.ZeroHash, BigInt(Verdict.Undecided)]);
     });
 
-    it("disputeWindow is the commit plus the reveal window", async function () {
+    it("disputeWindow is the pin window (one commit window) plus the commit and reveal windows", async function () {
       const w = await loadFixture(disputeFixture);
-      expect(await w.disputes.disputeWindow()).to.equal(COMMIT_WINDOW + REVEAL_WINDOW);
+      expect(await w.disputes.disputeWindow()).to.equal(2n * COMMIT_WINDOW + REVEAL_WINDOW);
     });
 
     it("disputeOfJob is zero without a dispute and the latest dispute otherwise", async function () {
@@ -1034,7 +1148,7 @@ describe("DisputeManager", function () {
       expect(onChain).to.not.equal(await w.disputes.commitmentOf(d.committee[1].address, d.disputeId, Verdict.Valid, s));
       expect(onChain).to.not.equal(await w.disputes.commitmentOf(voter, d.disputeId, Verdict.Invalid, s));
       // The same vote for the same dispute id in another deployment has another commitment.
-      const other = await new DisputeManager__factory(w.admin).deploy(w.stakes, w.vault, w.admin.address, BASE_PARAMS);
+      const other = await new DisputeManager__factory(w.admin).deploy(w.stakes, await w.jobs.RANDOMNESS(), w.vault, w.admin.address, BASE_PARAMS);
       expect(await other.commitmentOf(voter, d.disputeId, Verdict.Valid, s)).to.not.equal(onChain);
     });
   });

@@ -499,7 +499,6 @@ describe("JobRegistry", function () {
       expect(p.maxAttempts).to.equal(5n);
       expect(p.minFee).to.equal(10n ** 16n);
       expect(p.timeoutSlash).to.equal(MIN_COLLATERAL);
-      expect(await w.jobs.longestSlashableWindow()).to.equal(900n + 1800n + 1200n);
     });
 
     it("reverts when the caller is not governance", async function () {
@@ -514,7 +513,7 @@ describe("JobRegistry", function () {
     const TERMS: IJobRegistry.CollateralTermsStruct = { minimum: MIN_COLLATERAL, multipleBps: 220_000, maximum: 100_000n * TOKEN };
 
     async function deployArgs(w: World) {
-      return [w.token, w.models, w.stakes, w.disputes, w.quorum, w.vault] as const;
+      return [w.token, w.models, w.stakes, w.disputes, w.quorum, w.vault, await w.jobs.RANDOMNESS()] as const;
     }
 
     async function factoryOf(w: World): Promise<JobRegistry__factory> {

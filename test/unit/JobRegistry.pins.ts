@@ -136,6 +136,13 @@ describe("JobRegistry pins", function () {
       expect(await w.models.policyOf(w.modelId)).to.deep.equal(await w.models.policyAt(w.modelId, 2));
     });
 
+    it("keeps the resolver through a later policy change (only setResolver changes it)", async function () {
+      const { w, scripted } = await loadFixture(pinsFixture);
+      await w.models.connect(w.modelOwner).setResolver(w.modelId, scripted); // v2
+      await w.models.connect(w.modelOwner).setPolicy(w.modelId, defaultPolicy({ auditRateBps: 1_500 })); // v3
+      expect(await w.models.termsAt(w.modelId, 3)).to.deep.equal([w.modelOwner.address, 1_500n, await scripted.getAddress()]);
+    });
+
     it("termsAt gives each policy version's owner, audit rate and resolver, old versions unchanged", async function () {
       const { w, scripted } = await loadFixture(pinsFixture);
       const owner = w.modelOwner.address;

@@ -66,7 +66,7 @@ describe("JobRegistry", function () {
       expect(job.requester).to.equal(w.requester.address);
       expect(job.deadline).to.equal(ts + DAY);
       expect(job.phaseEnd).to.equal(ts + 600);
-      expect(job.submitBlock).to.equal(0n);
+      expect(job.auditTarget).to.equal(0n);
       expect(job.executor).to.equal(executor);
       expect(job.fee).to.equal(2n * TOKEN);
       expect(job.callback).to.equal(await cb.getAddress());

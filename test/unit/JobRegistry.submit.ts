@@ -62,7 +62,7 @@ describe("JobRegistry", function () {
       const job = await w.jobs.jobOf(jobId);
       expect(job.status).to.equal(Status.Submitted);
       expect(job.phaseEnd).to.equal(ts + 1800);
-      expect(job.submitBlock).to.equal(await ethers.provider.getBlockNumber());
+      expect(job.auditTarget).to.equal(await ethers.provider.getBlockNumber());
       expect((await w.jobs.resultOf(jobId)).outputHash).to.equal(hash);
       // Collateral stays locked while the result can be challenged.
       expect((await executorAccount(w, executor.address)).locked).to.equal(COLLATERAL);

@@ -25,7 +25,7 @@ async function hostileTokenFixture() {
   const token = await new ReentrantToken__factory(admin).deploy();
   const vault = await new PaymentVault__factory(admin).deploy(token, admin.address, treasury.address);
   await vault.wire(protocol.address, disputer.address); // two signers play the hub and the dispute manager
-  const stakes = await new StakeManager__factory(admin).deploy(token, admin.address, 100n * TOKEN, 100n * TOKEN, UNBONDING);
+  const stakes = await new StakeManager__factory(admin).deploy(token, admin.address, 100n * TOKEN, 100n * TOKEN, UNBONDING, 3600);
 
   const tokenAddress = await token.getAddress();
   await impersonateAccount(tokenAddress);

@@ -34,12 +34,12 @@ async function deployStakeManagerFixture() {
   const [protocol, recipient, outsider, ...nodes] = world.others;
   const factory = new StakeManager__factory(world.admin);
   const source = await new ProtocolStub__factory(world.admin).deploy();
-  const stakes = await factory.deploy(world.token, world.admin.address, MIN_STAKE, MIN_STAKE, UNBONDING);
+  const stakes = await factory.deploy(world.token, world.admin.address, MIN_STAKE, MIN_STAKE, UNBONDING, 3600);
   await source.setForwardTo(stakes);
   await stakes.wire(source, protocol.address);
   const viaHub = StakeManager__factory.connect(await source.getAddress(), world.admin);
   for (const s of world.others) await world.token.connect(s).approve(stakes, ethers.MaxUint256);
-  const bare = await factory.deploy(world.token, world.admin.address, MIN_STAKE, MIN_STAKE, MIN_UNBONDING);
+  const bare = await factory.deploy(world.token, world.admin.address, MIN_STAKE, MIN_STAKE, MIN_UNBONDING, 3600);
   return { ...world, deployedStakes: world.stakes, stakes, source, viaHub, protocol, recipient, outsider, nodes, bare };
 }
 
@@ -995,7 +995,7 @@ describe("StakeManager", function () {
     it("reverts when the caller is not the deployer, governance included", async function () {
       const { token, admin, jobs, disputes, outsider } = await loadFixture(deployStakeManagerFixture);
       // Deployed by `admin` with `outsider` as governance: governance may not wire.
-      const governed = await new StakeManager__factory(admin).deploy(token, outsider.address, MIN_STAKE, MIN_STAKE, LONGEST_WINDOW);
+      const governed = await new StakeManager__factory(admin).deploy(token, outsider.address, MIN_STAKE, MIN_STAKE, LONGEST_WINDOW, 3600);
       expect(await governed.GOVERNANCE()).to.equal(outsider.address);
       expect(await governed.DEPLOYER()).to.equal(admin.address);
       await expect(governed.connect(outsider).wire(jobs, disputes))
@@ -1010,10 +1010,10 @@ describe("StakeManager", function () {
     it("reverts when the unbonding period or a minimum stake is out of bounds", async function () {
       const { token, admin, stakes } = await loadFixture(deployStakeManagerFixture);
       const factory = new StakeManager__factory(admin);
-      await expect(factory.deploy(token, admin.address, MIN_STAKE, MIN_STAKE, MIN_UNBONDING - 1))
+      await expect(factory.deploy(token, admin.address, MIN_STAKE, MIN_STAKE, MIN_UNBONDING - 1, 3600))
         .to.be.revertedWithCustomError(stakes, "ParameterOutOfBounds")
         .withArgs("unbondingPeriod", BigInt(MIN_UNBONDING - 1), BigInt(MIN_UNBONDING), BigInt(MAX_UNBONDING));
-      await expect(factory.deploy(token, admin.address, 0n, MIN_STAKE, UNBONDING))
+      await expect(factory.deploy(token, admin.address, 0n, MIN_STAKE, UNBONDING, 3600))
         .to.be.revertedWithCustomError(stakes, "ParameterOutOfBounds")
         .withArgs("minStake", 0n, 1n, MAX_MIN_STAKE);
     });
@@ -1021,10 +1021,10 @@ describe("StakeManager", function () {
     it("fixes governance and the deployer, and reverts when governance is zero", async function () {
       const { token, admin, outsider, stakes } = await loadFixture(deployStakeManagerFixture);
       const factory = new StakeManager__factory(outsider);
-      const deployed = await factory.deploy(token, admin.address, MIN_STAKE, MIN_STAKE, UNBONDING);
+      const deployed = await factory.deploy(token, admin.address, MIN_STAKE, MIN_STAKE, UNBONDING, 3600);
       expect(await deployed.GOVERNANCE()).to.equal(admin.address);
       expect(await deployed.DEPLOYER()).to.equal(outsider.address);
-      await expect(factory.deploy(token, ethers.ZeroAddress, MIN_STAKE, MIN_STAKE, UNBONDING))
+      await expect(factory.deploy(token, ethers.ZeroAddress, MIN_STAKE, MIN_STAKE, UNBONDING, 3600))
         .to.be.revertedWithCustomError(stakes, "ZeroAddress")
         .withArgs("governance");
     });

@@ -31,6 +31,8 @@ export interface Deployment {
   jobParams?: string;
   /** The JobSettlement library linked into the JobRegistry, when the deployer recorded it. */
   jobSettlement?: string;
+  /** The randomness source of audit coins and committee draws (also JobRegistry.RANDOMNESS()). */
+  randomness?: string;
 }
 
 /** Thrown for a missing, malformed or mismatching deployment file; the message names the file and field. */
@@ -81,7 +83,7 @@ export function parseDeployment(json: unknown, source: string): Deployment {
     }
   }
   const deployment: Deployment = { network, chainId, deploymentBlock, contracts: out as Record<ContractName, string> };
-  for (const field of ["timelock", "jobParams", "jobSettlement"] as const) {
+  for (const field of ["timelock", "jobParams", "jobSettlement", "randomness"] as const) {
     const value = json[field];
     if (value === undefined) continue;
     if (typeof value !== "string") throw bad(field, "must be an address string");

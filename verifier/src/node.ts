@@ -267,7 +267,9 @@ export class GlassboxNode implements LogHandler {
       case "ResultSubmitted":
         return this.verifier?.onResultSubmitted(event.args, block);
       case "DisputeOpened":
-        return this.verifier?.onDisputeOpened(event.args, block);
+        return this.verifier?.onDisputeOpened(event.args);
+      case "CommitteeDrawn":
+        return this.verifier?.onCommitteeDrawn(event.args, block);
     }
   }
 

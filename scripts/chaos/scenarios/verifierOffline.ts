@@ -1,11 +1,11 @@
 /**
  * b. A verifier goes offline while it holds a committee seat. OPTIMISTIC jobs are requested one by
- *    one until the audit lottery picks one (audit rate 20%, the registry's cap: P(none in 30) =
- *    0.12%), so the committee is drawn by the chain; the block that opens the dispute
- *    is mined by hand (automine off) and the first member is SIGKILLed before another block is
- *    mined, so it can neither reveal nor (except for a commit already in the mempool) commit.
- *    The dispute must still resolve, the job settle, and the absent member lose `voterSlash`
- *    while the members who revealed with the majority lose nothing.
+ *    one until the audit coin picks one (audit rate 20%, the registry's cap: P(none in 30) =
+ *    0.12%); the verifier nodes draw the audit's committee once its randomness is known, blocks
+ *    are mined by hand (automine off) and the first member of the drawn committee is SIGKILLed
+ *    before another block is mined, so it can neither commit nor reveal. The dispute must still
+ *    resolve, the job settle, and the absent member lose `voterSlash` for each seat it held while
+ *    the members who revealed with the majority lose nothing.
  */
 import { parseEther } from "ethers";
 import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../../typechain-types";
@@ -42,11 +42,12 @@ export const verifierOffline: Scenario = {
           expectThat(Date.now() < until, `job ${requested.jobId} was not submitted within 60 s`);
           await sleep(200);
         }
-        // The lottery's seed is the submission block's hash, which a transaction can read only from
-        // the next block on: ask the chain's own view against the pending block, so that no block is
-        // mined before automine is off and the committee's opening block is mined by hand.
-        const [known, picked] = await jobs.auditSelected(requested.jobId, { blockTag: "pending" });
-        expectThat(known, `the audit lottery of job ${requested.jobId} cannot be read`);
+        // The audit coin is the randomness of a block a few blocks after the submission: mine up to
+        // it (no time passes) and ask the chain's own view.
+        const target = Number((await jobs.jobOf(requested.jobId)).auditTarget);
+        while ((await provider.getBlockNumber()) <= target) await provider.send("evm_mine", []);
+        const [known, picked] = await jobs.auditSelected(requested.jobId);
+        expectThat(known, `the audit coin of job ${requested.jobId} cannot be read`);
         if (picked) jobId = requested.jobId;
         if (jobId === 0n) log(`job ${requested.jobId} not picked for audit (attempt ${attempt})`);
       }
@@ -62,16 +63,17 @@ export const verifierOffline: Scenario = {
           await provider.send("evm_increaseTime", [10]);
           await provider.send("evm_mine", []);
           const block = await provider.getBlockNumber();
-          const opened = await disputes.queryFilter(disputes.filters.DisputeOpened(undefined, jobId), block, block);
-          if (opened.length > 0) {
-            disputeId = opened[0].args.disputeId;
-            committee = [...opened[0].args.committee];
+          // The committee is drawn (by the verifier nodes) once the dispute's randomness is known.
+          const drawn = await disputes.queryFilter(disputes.filters.CommitteeDrawn(undefined, jobId), block, block);
+          if (drawn.length > 0) {
+            disputeId = drawn[0].args.disputeId;
+            committee = [...drawn[0].args.members];
             absent = committee[0];
             const spec = d.staked.find((n) => devnetWallet(n.accountIndex).address === absent);
             expectThat(spec !== undefined, `committee member ${absent} is not one of the devnet's verifiers`);
             d.group.signal(spec.name, "SIGKILL");
             await d.group.get(spec.name)?.exited;
-            log(`dispute ${disputeId} opened in block ${block}; committee ${committee.join(", ")}; ${spec.name} (${absent}) killed`);
+            log(`dispute ${disputeId} drawn in block ${block}; committee ${committee.join(", ")}; ${spec.name} (${absent}) killed`);
           } else await sleep(300);
         }
       });
@@ -94,7 +96,8 @@ export const verifierOffline: Scenario = {
         if (parsed?.name === "NodeSlashed") slashed.set(parsed.args.node as string, (slashed.get(parsed.args.node as string) ?? 0n) + (parsed.args.amount as bigint));
       }
       const voterSlash = (await disputes.params()).voterSlash;
-      expectThat(slashed.get(absent) === voterSlash, `the absent member was slashed ${slashed.get(absent) ?? 0n}, not voterSlash ${voterSlash}`);
+      const absentSeats = BigInt(await disputes.seatsOf(disputeId, absent));
+      expectThat(slashed.get(absent) === voterSlash * absentSeats, `the absent member was slashed ${slashed.get(absent) ?? 0n}, not voterSlash ${voterSlash} x its ${absentSeats} seat(s)`);
       const [, revealed] = await disputes.ballotOf(disputeId, absent);
       expectThat(Number(revealed) === 0, "the absent member revealed a vote");
       for (const m of committee.slice(1)) {
@@ -105,6 +108,7 @@ export const verifierOffline: Scenario = {
       const outcome = (await settleAll(d, [jobId], 60_000)).get(jobId);
       expectThat(outcome === "finalized", `job ${jobId} ended ${outcome} after a Valid verdict`);
       await d.stopClock();
-      return `dispute ${disputeId} on job ${jobId} resolved ${verdict} (${resolved.args.validVotes} valid, ${resolved.args.invalidVotes} invalid of ${committee.length} seats) with one member offline; it was slashed ${voterSlash / 10n ** 18n} GLASS; job finalized`;
+      const seats = (await disputes.disputeOf(disputeId)).seats;
+      return `dispute ${disputeId} on job ${jobId} resolved ${verdict} (${resolved.args.validVotes} valid, ${resolved.args.invalidVotes} invalid of ${seats} seats held by ${committee.length} members) with one member offline; it was slashed ${(voterSlash * absentSeats) / 10n ** 18n} GLASS; job finalized`;
     }),
 };

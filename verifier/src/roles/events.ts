@@ -5,7 +5,7 @@
 import type { Log, LogDescription } from "ethers";
 import type { Contracts } from "./context";
 import type { JobAssignedEvent, JobRequestedEvent, ResultSubmittedEvent } from "../../../typechain-types/contracts/JobRegistry";
-import type { DisputeOpenedEvent } from "../../../typechain-types/contracts/DisputeManager";
+import type { CommitteeDrawnEvent, DisputeOpenedEvent } from "../../../typechain-types/contracts/DisputeManager";
 import type { RevealPhaseStartedEvent, RoundOpenedEvent } from "../../../typechain-types/contracts/QuorumManager";
 
 export type NodeEvent =
@@ -14,9 +14,10 @@ export type NodeEvent =
   | { name: "ResultSubmitted"; log: Log; args: ResultSubmittedEvent.OutputObject }
   | { name: "RoundOpened"; log: Log; args: RoundOpenedEvent.OutputObject }
   | { name: "RevealPhaseStarted"; log: Log; args: RevealPhaseStartedEvent.OutputObject }
-  | { name: "DisputeOpened"; log: Log; args: DisputeOpenedEvent.OutputObject };
+  | { name: "DisputeOpened"; log: Log; args: DisputeOpenedEvent.OutputObject }
+  | { name: "CommitteeDrawn"; log: Log; args: CommitteeDrawnEvent.OutputObject };
 
-const WANTED = new Set<string>(["JobRequested", "JobAssigned", "ResultSubmitted", "RoundOpened", "RevealPhaseStarted", "DisputeOpened"]);
+const WANTED = new Set<string>(["JobRequested", "JobAssigned", "ResultSubmitted", "RoundOpened", "RevealPhaseStarted", "DisputeOpened", "CommitteeDrawn"]);
 
 export class EventDecoder {
   private readonly byAddress: Map<string, Contracts[keyof Contracts]>;

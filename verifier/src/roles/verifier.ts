@@ -28,7 +28,7 @@ import { MODE, STATUS } from "./executor";
 import type { PendingAction } from "./pendingStore";
 import type { JobAssignedEvent, ResultSubmittedEvent } from "../../../typechain-types/contracts/JobRegistry";
 import type { RoundOpenedEvent } from "../../../typechain-types/contracts/QuorumManager";
-import type { DisputeOpenedEvent } from "../../../typechain-types/contracts/DisputeManager";
+import type { CommitteeDrawnEvent, DisputeOpenedEvent } from "../../../typechain-types/contracts/DisputeManager";
 
 /** Verdict numbers, as in contracts/types/Types.sol. */
 export const VERDICT = { Undecided: 0, Valid: 1, Invalid: 2 } as const;
@@ -93,9 +93,19 @@ export class Verifier {
     if (outcome === "sent") this.scheduleResolve(jobId, await this.ctx.contracts.disputes.disputeOfJob(jobId));
   }
 
-  async onDisputeOpened(args: DisputeOpenedEvent.OutputObject, block: number): Promise<void> {
+  /**
+   * Pins the committee of a dispute once its randomness is known (any verifier may; the seats follow
+   * from the randomness and the stake snapshot, so whoever pins chooses nothing). Every verifier
+   * node schedules it, so a dispute is drawn as soon as one of them sees the target pass.
+   */
+  async onDisputeOpened(args: DisputeOpenedEvent.OutputObject): Promise<void> {
     const { disputeId, jobId } = args;
-    if (!args.committee.some((m) => sameAddress(m, this.ctx.address))) return;
+    this.ctx.pending.put({ key: `draw:${disputeId}`, kind: "verifier.draw", notBefore: 0, payload: { disputeId: disputeId.toString(), jobId: jobId.toString() } });
+  }
+
+  async onCommitteeDrawn(args: CommitteeDrawnEvent.OutputObject, block: number): Promise<void> {
+    const { disputeId, jobId } = args;
+    if (!args.members.some((m) => sameAddress(m, this.ctx.address))) return;
     const key = `vote:${disputeId}`;
     if (this.ctx.cursor.hasAction(key)) return;
     const dispute = await this.ctx.contracts.disputes.disputeOf(disputeId);
@@ -131,6 +141,7 @@ export class Verifier {
   }
 
   async due(action: PendingAction): Promise<boolean> {
+    if (action.kind === "verifier.draw") return this.draw(action);
     if (action.kind === "verifier.reveal") return this.reveal(action);
     if (action.kind === "verifier.resolve") return this.resolve(action);
     if (action.kind === "verifier.audit") return this.audit(action);
@@ -249,14 +260,38 @@ export class Verifier {
     return outcome !== "refused";
   }
 
-  /** Starts the audit the lottery picked, once its seed exists; drops the check when it did not pick the job. */
+  /**
+   * Draws a dispute's committee once the block its randomness comes from has passed; done when the
+   * committee is drawn (by anyone) or the dispute resolved. A lost randomness re-arms the draw on-chain
+   * (DrawRearmed), and the next pass draws from the new target.
+   */
+  private async draw(action: PendingAction): Promise<boolean> {
+    const disputeId = BigInt(action.payload.disputeId);
+    const { disputes } = this.ctx.contracts;
+    const d = await disputes.disputeOf(disputeId);
+    if (d.drawn || d.resolved) return true;
+    if ((await chainNow(this.ctx)) > Number(d.openedAt) + Number((await disputes.params()).commitWindow)) return true; // expired: resolves Undecided
+    if ((await headBlock(this.ctx)) <= Number(d.drawTarget)) return false;
+    const outcome = await act(this.ctx, {
+      key: `${action.key}:${d.drawTarget}`,
+      block: await headBlock(this.ctx),
+      at: "Verifier.drawCommittee",
+      fields: { jobId: action.payload.jobId, disputeId },
+      method: disputes.drawCommittee,
+      args: [disputeId],
+    });
+    if (outcome === "refused") return true; // someone else drew it first
+    return (await disputes.disputeOf(disputeId)).drawn;
+  }
+
+  /** Starts the audit the coin picked, once its randomness is known; drops the check when it did not pick the job. */
   private async audit(action: PendingAction): Promise<boolean> {
     const jobId = BigInt(action.payload.jobId);
     const { jobs } = this.ctx.contracts;
     const job = await jobs.jobOf(jobId);
     if (Number(job.status) !== STATUS.Submitted) return true;
     const [known, selected] = await jobs.auditSelected(jobId);
-    if (!known) return (await headBlock(this.ctx)) > Number(job.submitBlock) + 256; // too late once the seed is gone
+    if (!known) return false; // the coin's target block has not passed yet (a lost coin reads as selected)
     if (!selected) return true;
     const outcome = await act(this.ctx, { key: action.key, block: await headBlock(this.ctx), at: "Verifier.startAudit", fields: { jobId }, method: jobs.startAudit, args: [jobId] });
     return outcome !== "refused";
