@@ -620,7 +620,7 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         uint16 rate
     ) private view returns (bool known, bool selected) {
         if (job.mode != Mode.OPTIMISTIC) return (true, false);
-        return JobSettlement.auditCoin(RANDOMNESS, job.auditTarget, jobId, rate);
+        return JobSettlement.auditCoin(address(RANDOMNESS), job.auditTarget, jobId, rate);
     }
 
     /// @dev The collateral each executor of a job locks: the minimum for NONE (nothing verifies

@@ -160,13 +160,13 @@ library JobSettlement {
     /// @return selected Whether the result goes to audit; a coin that can no longer be read is
     ///         selected, so nobody gains by letting it be lost.
     function auditCoin(
-        IRandomnessSource randomness,
+        address randomness,
         uint64 target,
         uint256 jobId,
         uint16 rateBps
     ) public view returns (bool known, bool selected) {
         if (rateBps == 0) return (true, false);
-        (RandomnessStatus status, bytes32 value) = randomness.randomnessOf(target);
+        (RandomnessStatus status, bytes32 value) = IRandomnessSource(randomness).randomnessOf(target);
         if (status == RandomnessStatus.Pending) return (false, false);
         // INVARIANT: an audit coin that can no longer be read means the job is audited, so an
         // executor gains nothing by letting it be lost (it records it: IRandomnessSource.record).

@@ -88,9 +88,9 @@ function expectStruct(actual: Record<string, unknown>, expected: object): void {
 
 describe("deploy", function () {
   describe("a fresh deployment", function () {
-    it("deploys the timelock, the JobParams and JobSettlement libraries and seven contracts, wires four links, and records parameters, the timelock, the libraries and constructor arguments", async function () {
+    it("deploys the timelock, the JobParams and JobSettlement libraries, the randomness source and seven contracts, wires four links, and records parameters, the timelock, the libraries, the source and constructor arguments", async function () {
       const { sent, record, deployer } = await deployed();
-      expect(sent).to.equal(14);
+      expect(sent).to.equal(15);
       expect(record.timelock).to.match(/^0x[0-9a-fA-F]{40}$/);
       expect(await ethers.provider.getCode(record.timelock!)).not.to.equal("0x");
       expect(record.constructorArgs.timelock).to.deep.equal([MIN_DELAY, [deployer.address], [deployer.address], ethers.ZeroAddress]);
@@ -98,11 +98,12 @@ describe("deploy", function () {
       expect(record.chainId).to.equal(31337);
       expect(record.deployer).to.equal(deployer.address);
       expect(record.parameters).to.deep.equal(paramsToJson({ ...loadParams("hardhat"), treasury: deployer.address }));
-      expect(Object.keys(record.constructorArgs).sort()).to.deep.equal([...Object.keys(record.contracts), "timelock", "jobParams", "jobSettlement"].sort());
-      expect(record.constructorArgs.jobRegistry![6]).to.equal(record.timelock);
+      expect(Object.keys(record.constructorArgs).sort()).to.deep.equal([...Object.keys(record.contracts), "timelock", "jobParams", "jobSettlement", "randomness"].sort());
+      expect(record.constructorArgs.jobRegistry![6]).to.equal(record.randomness);
+      expect(record.constructorArgs.jobRegistry![7]).to.equal(record.timelock);
       // The new constructors: ModelRegistry(minAuditRateBps), JobRegistry(..., collateral terms, jobs).
       expect(record.constructorArgs.modelRegistry).to.deep.equal([500]);
-      expect(record.constructorArgs.jobRegistry![7]).to.deep.equal({ minimum: "20000000000000000000", multipleBps: 220000, maximum: "100000000000000000000000" });
+      expect(record.constructorArgs.jobRegistry![8]).to.deep.equal({ minimum: "20000000000000000000", multipleBps: 220000, maximum: "100000000000000000000000" });
       expect(record.constructorArgs.jobParams).to.deep.equal([]);
       expect(record.constructorArgs.jobSettlement).to.deep.equal([]);
       // The recorded libraries are the ones the JobRegistry's code calls.
@@ -112,6 +113,9 @@ describe("deploy", function () {
         expect(await ethers.provider.getCode(record.contracts.jobRegistry)).to.include(library!.slice(2).toLowerCase());
       }
       expect(record.jobParams).to.not.equal(record.jobSettlement);
+      // The randomness source the managers read, with the parameter file's delay.
+      expect(record.randomness).to.equal(await JobRegistry__factory.connect(record.contracts.jobRegistry, ethers.provider).RANDOMNESS());
+      expect(record.constructorArgs.randomness).to.deep.equal([2, true]);
       for (const address of Object.values(record.contracts)) expect(await ethers.provider.getCode(address)).not.to.equal("0x");
     });
 
@@ -221,11 +225,13 @@ describe("deploy", function () {
     it("refuses to shorten the unbonding period (it never shortens) and sends nothing; shrinks the windows under it, and lengthens it", async function () {
       const { deployer, file, record } = await deployed();
       const localhost = loadParams("localhost");
-      const shorter = withParams((p) => Object.assign(p, { ...localhost, governance: p.governance }));
+      // The devnet's windows and shorter unbonding period, under this deployment's immutables.
+      const keep = (p: NetworkParams) => ({ governance: p.governance, stakeEpoch: p.stakeEpoch, randomness: p.randomness });
+      const shorter = withParams((p) => Object.assign(p, { ...localhost, ...keep(p) }));
       await expect(deploy({ deployer, network: "hardhat", deploymentFile: file, params: shorter })).to.be.rejectedWith(DeployError, /never shortens/);
       expect((await onChain(record)).unbonding).to.equal(BigInt(DEVNET_PARAMS.unbondingPeriod));
       // The devnet's short windows fit under the 7-day period: only the two setParams are queued.
-      const params = withParams((p) => Object.assign(p, { ...localhost, governance: p.governance, unbondingPeriod: p.unbondingPeriod }));
+      const params = withParams((p) => Object.assign(p, { ...localhost, ...keep(p), unbondingPeriod: p.unbondingPeriod }));
       const queued = await deploy({ deployer, network: "hardhat", deploymentFile: file, params });
       expect(queued.sent).to.equal(2); // JobRegistry.setParams, DisputeManager.setParams
       for (const line of queued.changes) expect(line).to.match(QUEUED);
@@ -286,16 +292,16 @@ describe("deploy", function () {
     it("deploys anew with fresh, or when the file is for another chain or its addresses have no code", async function () {
       const { deployer, file, record } = await deployed();
       const fresh = await deploy({ deployer, network: "hardhat", deploymentFile: file, fresh: true });
-      expect(fresh.sent).to.equal(14);
+      expect(fresh.sent).to.equal(15);
       expect(readRecord(file).contracts.jobRegistry).not.to.equal(record.contracts.jobRegistry);
 
       fs.writeFileSync(file, JSON.stringify({ ...record, chainId: 5 }));
-      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file })).sent).to.equal(14);
+      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file })).sent).to.equal(15);
 
       const nowhere = "0x000000000000000000000000000000000000dEaD";
       fs.writeFileSync(file, JSON.stringify({ ...record, contracts: { ...record.contracts, quorumManager: nowhere } }));
       const logged: string[] = [];
-      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, log: (l) => logged.push(l) })).sent).to.equal(14);
+      expect((await deploy({ deployer, network: "hardhat", deploymentFile: file, log: (l) => logged.push(l) })).sent).to.equal(15);
       expect(logged[0]).to.match(/no code at quorumManager/);
     });
   });
@@ -376,9 +382,10 @@ describe("loadParams", function () {
   });
 
   it("rejects a timelock delay shorter than the unbonding period plus the longest slashable window, naming the field", function () {
-    const short = badFile((j) => ((j.governance as Record<string, unknown>).minDelay = 608399)); // 604800 + 3600 - 1
-    expect(short).to.throw(ParamsError, /hardhat\.json: governance\.minDelay must be at least unbondingPeriod \+ the longest slashable window, 604800 \+ 3600 = 608400 s .*got 608399$/);
-    expect(badFile((j) => ((j.governance as Record<string, unknown>).minDelay = 608400))().governance.minDelay).to.equal(608400);
+    // The longest slashable window: 600 + 1800 (execution, challenge) + 2 x 600 + 600 (a dispute's pin, commit, reveal).
+    const short = badFile((j) => ((j.governance as Record<string, unknown>).minDelay = 608999)); // 604800 + 4200 - 1
+    expect(short).to.throw(ParamsError, /hardhat\.json: governance\.minDelay must be at least unbondingPeriod \+ the longest slashable window, 604800 \+ 4200 = 609000 s .*got 608999$/);
+    expect(badFile((j) => ((j.governance as Record<string, unknown>).minDelay = 609000))().governance.minDelay).to.equal(609000);
     for (const network of ["hardhat", "localhost"]) {
       const p = loadParams(network);
       expect(p.governance.minDelay, network).to.be.at.least(p.unbondingPeriod + 600);
