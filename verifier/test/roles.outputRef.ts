@@ -7,7 +7,7 @@ import { encodeTensors, invalidClaim } from "../src/codec/tensor";
 import { MAX_INLINE_OUTPUT_BYTES, OutputPublisher, publishedPath, readPublished } from "../src/store/outputs";
 import type { OutputStrategy } from "../src/roles/executor";
 import { collateralOf, Mode, RefundReason, Role, Status, TOKEN, Verdict, requestJob } from "../../test/fixtures/protocol";
-import { closeAll, errorsOf, honestOutput, nodeOf, nonces, perturb, publishedDir, rolesWorld, settle, startAll, startNode, tmpDirOf } from "./fixtures/roles";
+import { closeAll, errorsOf, honestOutput, nodeOf, nonces, perturb, publishedDir, rolesWorld, seatsHeld, settle, startAll, startNode, tmpDirOf } from "./fixtures/roles";
 
 const servedModel = () => rolesWorld();
 const STAKE = 200n * TOKEN;
@@ -86,8 +86,10 @@ describe("Executor: an output above the inline limit", function () {
       await settle(all);
       const disputeId = await world.disputes.disputeOfJob(jobId);
       expect(disputeId).to.not.equal(0n);
+      const committee = await world.disputes.committeeOf(disputeId);
+      expect(await seatsHeld(world, disputeId, committee)).to.equal(3n); // seats drawn with replacement: 1 to 3 members
       const reveals = await world.disputes.queryFilter(world.disputes.filters.VoteRevealed(disputeId));
-      expect(reveals.map((r) => Number(r.args.verdict))).to.deep.equal([Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
+      expect(reveals.map((r) => Number(r.args.verdict))).to.deep.equal(committee.map(() => Verdict.Invalid));
       expect((await world.stakes.accountOf(assigned[0], Role.EXECUTOR)).active).to.equal(STAKE - COLLATERAL);
 
       await time.increase(Number(world.params.jobs.challengeWindow) + 1);

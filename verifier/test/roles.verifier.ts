@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { compareOutputs } from "../src/verify/tolerance";
 import { collateralOf, defaultPolicy, Mode, Role, Status, TOKEN, Verdict, requestJob } from "../../test/fixtures/protocol";
-import { EXACT_MLP, closeAll, errorsOf, honestOutput, nodeOf, nonces, perturb, rolesWorld, settle, startAll, startNode } from "./fixtures/roles";
+import { EXACT_MLP, closeAll, errorsOf, honestOutput, nodeOf, nonces, perturb, rolesWorld, seatsHeld, settle, startAll, startNode } from "./fixtures/roles";
 import { MAX_LIVENESS_GRACE } from "../src/roles/verifier";
 
 const servedModel = () => rolesWorld();
@@ -31,9 +31,9 @@ describe("Verifier: an output perturbed beyond tolerance", function () {
       expect(dispute.challenger).to.equal(verifiers[0].signer.address);
       expect(verifiers[0].logger.at("Verifier.watch").map((l) => l.msg)).to.include("result does not match; challenging");
       const committee = await world.disputes.committeeOf(disputeId);
-      expect(committee).to.have.length(3);
+      expect(await seatsHeld(world, disputeId, committee)).to.equal(3n); // seats drawn with replacement: 1 to 3 members
       const reveals = await world.disputes.queryFilter(world.disputes.filters.VoteRevealed(disputeId));
-      expect(reveals.map((r) => Number(r.args.verdict))).to.deep.equal([Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
+      expect(reveals.map((r) => Number(r.args.verdict))).to.deep.equal(committee.map(() => Verdict.Invalid));
       const resolved = await world.disputes.queryFilter(world.disputes.filters.DisputeResolved(disputeId));
       expect(resolved.map((r) => Number(r.args.verdict))).to.deep.equal([Verdict.Invalid]);
       expect((await world.stakes.accountOf(cheater, Role.EXECUTOR)).active).to.equal(STAKE - COLLATERAL);
