@@ -1,8 +1,9 @@
 /**
  * `npm run gas`: measures the gas of every step of a job's life on Hardhat's network and the
  * request's gas as the number of staked executors grows, prints a table and writes
- * reports/gas.json ({ request, submit, finalize, challenge, commit, reveal, resolve,
- * requestByExecutors: { "10", "100", "1000", "10000" }, contractSizes: { <name>: bytes }, ... }).
+ * reports/gas.json ({ request, submit, finalize, challenge, drawCommittee, commit, reveal, resolve,
+ * requestByExecutors: { "10", "100", "1000", "10000" }, drawByVerifiers: { <n>: { perSeat, draw,
+ * stakeFirstInEpoch, stakeAgainInEpoch } }, contractSizes: { <name>: bytes }, ... }).
  *
  * Every figure is measured in a warm state (the requester, the vault and the executors have
  * been through one job already), which is what a running network sees.
@@ -14,7 +15,7 @@ import { CONTRACT_SIZE_LIMIT, contractSizes } from "./contract-sizes";
 import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
 import { RecordingCallback__factory, StakerSwarm__factory } from "../typechain-types";
-import { deployWorld, EXACT, Mode, requestJob, submitUnaudited, SAMPLE_INPUT, SAMPLE_OUTPUT, WRONG_OUTPUT, signerOf, TOKEN, Verdict, runQuorum, voteAll, type World } from "../test/fixtures/protocol";
+import { deployWorld, EXACT, Mode, nextEpoch, requestJob, Role, submitUnaudited, SAMPLE_INPUT, SAMPLE_OUTPUT, WRONG_OUTPUT, signerOf, TOKEN, Verdict, runQuorum, voteAll, type World } from "../test/fixtures/protocol";
 
 async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
   const receipt = await (await tx).wait();
@@ -48,6 +49,9 @@ async function lifecycle(w: World) {
   await w.jobs.connect(signerOf(w.executors, bad.assigned[0])).submitResult(bad.jobId, WRONG_OUTPUT);
   const challenge = await gasOf(w.jobs.connect(w.verifiers[0]).challenge(bad.jobId));
   const disputeId = await w.disputes.disputeOfJob(bad.jobId);
+  // The pin: a separate transaction once the draw's randomness is known (anyone sends it).
+  await mine(3);
+  const drawCommittee = await gasOf(w.disputes.drawCommittee(disputeId));
   const votes = await voteAll(w, disputeId, Verdict.Invalid);
   const commits = votes.commits.map((r) => Number(r.gasUsed));
   const reveals = votes.reveals.map((r) => Number(r.gasUsed));
@@ -85,6 +89,8 @@ async function lifecycle(w: World) {
     submit,
     finalize,
     challenge,
+    drawCommittee,
+    disputeLifecycle: challenge + drawCommittee + commits.reduce((a, b) => a + b, 0) + reveals.reduce((a, b) => a + b, 0) + resolve,
     commit: Math.max(...commits),
     reveal: Math.max(...reveals),
     resolve,
@@ -118,6 +124,44 @@ async function requestByExecutors(sizes: number[]): Promise<Record<string, numbe
   return result;
 }
 
+/**
+ * A committee draw and a verifier's stake change as the number of staked verifiers grows: the draw
+ * reads the epoch-tagged sum tree (SnapshotSumTree) once per seat; a stake change writes its path,
+ * with the epoch tags, and costs more the first time in an epoch than again in the same epoch.
+ */
+async function drawByVerifiers(sizes: number[]): Promise<Record<string, { perSeat: number; draw: number; seats: number; stakeFirstInEpoch: number; stakeAgainInEpoch: number }>> {
+  const w = await deployWorld({ executors: 3, verifiers: 1 });
+  const committeeSize = 7;
+  await w.disputes.setParams({ ...w.params.disputes, committeeSize });
+  const swarm = await new StakerSwarm__factory(w.admin).deploy();
+  const perNode = 200n * TOKEN;
+  await w.token.mint(await swarm.getAddress(), perNode * BigInt(Math.max(...sizes)));
+  const staker = w.others[0];
+  await w.stakes.connect(staker).stake(Role.VERIFIER, 200n * TOKEN);
+  const result: Record<string, { perSeat: number; draw: number; seats: number; stakeFirstInEpoch: number; stakeAgainInEpoch: number }> = {};
+  for (const size of sizes) {
+    while (Number(await swarm.count()) < size) {
+      const n = Math.min(10, size - Number(await swarm.count()));
+      await (await swarm.spawn(w.token, w.stakes, Role.VERIFIER, n, perNode, { gasLimit: 16_000_000 })).wait();
+    }
+    await nextEpoch(w);
+    const stakeFirstInEpoch = await gasOf(w.stakes.connect(staker).stake(Role.VERIFIER, TOKEN));
+    const stakeAgainInEpoch = await gasOf(w.stakes.connect(staker).stake(Role.VERIFIER, TOKEN));
+    const draws: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const job = await requestJob(w, { mode: Mode.OPTIMISTIC });
+      await w.jobs.connect(signerOf(w.executors, job.assigned[0])).submitResult(job.jobId, WRONG_OUTPUT);
+      await w.jobs.connect(w.verifiers[0]).challenge(job.jobId);
+      await mine(3);
+      draws.push(await gasOf(w.disputes.drawCommittee(await w.disputes.disputeOfJob(job.jobId))));
+    }
+    const draw = Math.round(draws.reduce((a, b) => a + b, 0) / draws.length);
+    result[String(size)] = { perSeat: Math.round(draw / committeeSize), draw, seats: committeeSize, stakeFirstInEpoch, stakeAgainInEpoch };
+    console.log(`  ${size} staked verifiers: committee draw ${draw} gas (${result[String(size)].perSeat} per seat of ${committeeSize}); stake change ${stakeFirstInEpoch} (first in epoch) / ${stakeAgainInEpoch} (again)`);
+  }
+  return result;
+}
+
 async function main() {
   const quick = process.argv.includes("--quick") || process.env.GAS_QUICK === "1";
   // An exact model: it may allow every mode, QUORUM included.
@@ -125,11 +169,13 @@ async function main() {
   const life = await lifecycle(w);
   const sizes = quick ? [10, 100] : [10, 100, 1000, 10000];
   const byExecutors = await requestByExecutors(sizes);
+  const byVerifiers = await drawByVerifiers(quick ? [10, 100] : [10, 10000]);
   const sizesByContract = await contractSizes(artifacts);
   const largest = Math.max(...Object.values(sizesByContract));
   const report = {
     ...life,
     requestByExecutors: byExecutors,
+    drawByVerifiers: byVerifiers,
     contractSizes: sizesByContract,
     targets: {
       contractSizeMax: CONTRACT_SIZE_LIMIT,
@@ -142,7 +188,9 @@ async function main() {
     },
     note:
       `Warm state (executors hold unclaimed credits), Hardhat network, solc 0.8.28, optimizer 200 runs; ` +
-      `inline input ${SAMPLE_INPUT.length} bytes, inline output ${SAMPLE_OUTPUT.length} bytes; committee of 3, quorum of 3.`,
+      `inline input ${SAMPLE_INPUT.length} bytes, inline output ${SAMPLE_OUTPUT.length} bytes; committee of 3, quorum of 3 ` +
+      `(drawByVerifiers: committee of 7). optimisticLifecycle is request + submit + finalize: an unchallenged OPTIMISTIC job needs ` +
+      `no pin (its audit coin is read at finalize; an executor records it only where 256 blocks are shorter than the challenge window).`,
   };
   console.table({
     request: life.request,
@@ -153,6 +201,7 @@ async function main() {
     "deliver (a 64-byte output to a recording callback)": life.deliver,
     "OPTIMISTIC with a callback (4 transactions)": life.optimisticLifecycleWithCallback,
     challenge: life.challenge,
+    "committee draw (the pin)": life.drawCommittee,
     "vote commit": life.commit,
     "vote reveal": life.reveal,
     "dispute resolve": life.resolve,
