@@ -42,6 +42,18 @@ export function blockProbability(k: number, p: Fraction = ADVERSARY_SHARE): Frac
   return { num, den: p.den ** BigInt(k) };
 }
 
+/**
+ * P[an adversary with stake share `p` holds a strict majority of the k seats] (it then decides the
+ * dispute either way), seats drawn independently by stake; with `producerTries` = 2 a block producer
+ * who may withhold one block gets a second draw: 1 − (1 − P)^2. Returned as a number (for docs and
+ * the shipped-file check; the collateral check above uses exact fractions).
+ */
+export function majorityProbability(k: number, p = 0.1, producerTries = 1): number {
+  let once = 0;
+  for (let j = Math.floor(k / 2) + 1; j <= k; j++) once += Number(binomial(k, j)) * p ** j * (1 - p) ** (k - j);
+  return 1 - (1 - once) ** producerTries;
+}
+
 /** h: the probability that a committee of `k` honest-majority seats rules a wrong result Invalid (at least 1 − blockProbability). */
 export function invalidVerdictProbability(k: number, p: Fraction = ADVERSARY_SHARE): Fraction {
   const blocked = blockProbability(k, p);

@@ -20,6 +20,7 @@ import fs from "node:fs";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { loadParams, paramsFile, PARAMS_DIR, type NetworkParams } from "../../deploy/params";
+import { majorityProbability } from "../../deploy/economics";
 import { deployProtocol, type Protocol } from "../../deploy/protocol";
 import { defaultPolicy, Mode, requestParams, TOKEN } from "../fixtures/protocol";
 
@@ -140,6 +141,28 @@ async function requestAt(protocol: Protocol, fee: bigint) {
 describe("Economics properties", function () {
   it("covers every shipped parameter file", function () {
     expect(NETWORKS).to.include.members(["hardhat", "localhost", "sepolia", "baseSepolia", "arbitrumSepolia"]);
+  });
+
+  describe("committee size from the binomial bound (docs/ARCHITECTURE.md)", function () {
+    it("gives the documented probabilities of an adversary majority at a 10% stake share, with and without the producer's bit", function () {
+      const table: [number, number, number][] = [
+        [3, 0.028, 0.055216],
+        [5, 0.00856, 0.017047],
+        [7, 0.002728, 0.005449],
+        [9, 0.000891, 0.001781],
+      ];
+      for (const [k, once, twice] of table) {
+        expect(majorityProbability(k), `k = ${k}`).to.be.closeTo(once, 0.000001);
+        expect(majorityProbability(k, 0.1, 2), `k = ${k}, two tries`).to.be.closeTo(twice, 0.000001);
+      }
+    });
+
+    for (const network of NETWORKS.filter((n) => n !== "hardhat")) {
+      it(`${network}: committeeSize keeps a 10% stake share's majority below 1%, counting the block producer's bit`, function () {
+        const k = paramsOf(network).disputes.committeeSize;
+        expect(majorityProbability(k, 0.1, 2)).to.be.lessThan(0.01);
+      });
+    }
   });
 
   describe(`a wrong OPTIMISTIC answer loses money in expectation at every fee up to the cap (${RUNS} fees per file, seed ${SEED})`, function () {
