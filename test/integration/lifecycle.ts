@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers } from "hardhat";
 import {
   collateralOf,
@@ -45,8 +45,18 @@ describe("A job's whole life", function () {
     const challenger = w.verifiers[0];
     await expect(w.jobs.connect(challenger).challenge(jobId)).to.emit(w.disputes, "DisputeOpened");
     const disputeId = await w.disputes.disputeOfJob(jobId);
+    // Nobody is seated until the draw's randomness is known; then anyone pins the committee.
+    expect(await w.disputes.committeeOf(disputeId)).to.deep.equal([]);
+    const { drawTarget } = await w.disputes.disputeOf(disputeId);
+    await mine(Number(drawTarget) + 1 - (await ethers.provider.getBlockNumber()));
+    await expect(w.disputes.connect(w.others[0]).drawCommittee(disputeId)).to.emit(w.disputes, "CommitteeDrawn");
+    // Three seats, drawn by stake with replacement among the verifiers but the challenger.
     const committee = await w.disputes.committeeOf(disputeId);
-    expect(committee.length).to.equal(3);
+    expect((await w.disputes.disputeOf(disputeId)).seats).to.equal(3);
+    let seats = 0n;
+    for (const member of committee) seats += await w.disputes.seatsOf(disputeId, member);
+    expect(seats).to.equal(3n);
+    expect(committee).to.not.include(challenger.address);
     await voteAll(w, disputeId, Verdict.Invalid);
     const before = await w.stakes.accountOf(cheat.address, 0);
     await expect(w.jobs.resolveDispute(jobId)).to.emit(w.disputes, "DisputeResolved");

@@ -1,11 +1,15 @@
 /**
  * Dispute rules as properties: random disputes (a right or wrong result, committee sizes 1 to 5,
- * members that vote the truth, lie, commit without revealing or stay away, any voterSlash,
- * winnerShareBps, auditReward and bounty, stakes too small to cover a slash) are resolved, and
- * against a model of `DisputeManager._settle` and `JobRegistry.settleDispute`:
- *   - the verdict and the pot (absent and losing voters' slashes, plus the challenger's bond on
- *     Valid) are what the votes say,
- *   - every voter slash takes min(amount, what the node holds); on Invalid the hub takes the
+ * members that vote the truth, lie, commit without revealing or stay away, any voterSlash the
+ * contract accepts (up to a verifier's minimum stake over the committee size), winnerShareBps,
+ * auditReward and bounty, stakes worn down by earlier disputes) are resolved, and checked against a
+ * model of `DisputeManager._settle` and `JobRegistry.settleDispute`. Committees are drawn as the
+ * contract draws them (`drawCommittee`, seats with replacement by stake), so a member may hold
+ * several seats; the model counts per seat: a member holding w seats votes with weight w, and is
+ * slashed, rewarded and paid a pot share w times:
+ *   - the verdict and the pot (absent and losing seats' slashes, plus the challenger's bond on
+ *     Valid) are what the weighted votes say,
+ *   - every voter slash takes min(amount, what the node still holds); on Invalid the hub takes the
  *     executor's whole collateral (the fee-scaled amount it locked), the challenger gets at most
  *     `bounty` of it and the treasury the rest; the StakeManager loses exactly these slashes to the
  *     PaymentVault,
@@ -25,6 +29,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
   collateralOf,
   deployWorld,
+  drawCommittee,
   Mode,
   requestJob,
   Role,
@@ -50,7 +55,8 @@ type Behaviour = 0 | 1 | 2 | 3;
 interface Scenario {
   wrong: boolean;
   committeeSize: number;
-  voterSlash: bigint;
+  /** voterSlash as a share (bps) of the most the contract accepts: minStake(VERIFIER) / committeeSize. */
+  voterSlashBps: number;
   winnerShareBps: number;
   auditReward: bigint;
   bounty: bigint;
@@ -62,8 +68,8 @@ interface Scenario {
 const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   wrong: fc.boolean(),
   committeeSize: fc.constantFrom(1, 2, 3, 5),
-  // noBias: amounts spread over their whole range, including slashes larger than a stake (200).
-  voterSlash: fc.noBias(fc.integer({ min: 0, max: 300 })).map((n) => BigInt(n) * TOKEN + BigInt(n % 7)),
+  // noBias: amounts spread over their whole range, up to the largest slash the contract accepts.
+  voterSlashBps: fc.noBias(fc.integer({ min: 0, max: 10_000 })),
   winnerShareBps: fc.noBias(fc.integer({ min: 0, max: 10_000 })),
   auditReward: fc.noBias(fc.integer({ min: 0, max: 400 })).map((n) => (BigInt(n) * TOKEN) / 100n),
   // Up to the challenge bond (10 tokens), the most the contract accepts.
@@ -138,19 +144,24 @@ interface Stats {
   cappedSlashes: number;
   poolRanDry: number;
   collateralSlashed: number;
+  /** Disputes in which some member held more than one seat. */
+  sharedSeats: number;
 }
 
 /** Plays one scenario to resolution and checks the settlement against the model. Returns false when it could not be set up. */
 async function playDispute(w: World, s: Scenario, jobIds: bigint[], stats: Stats): Promise<boolean> {
   const addresses = await holders();
   const params = await w.disputes.params();
+  // The contract bounds a full committee's penalties by a verifier's minimum stake.
+  const maxSlash = (await w.stakes.minStake(Role.VERIFIER)) / BigInt(s.committeeSize);
+  const voterSlash = (maxSlash * BigInt(s.voterSlashBps)) / BPS;
   await w.disputes.connect(w.admin).setParams({
     committeeSize: s.committeeSize,
     commitWindow: params.commitWindow,
     revealWindow: params.revealWindow,
     winnerShareBps: s.winnerShareBps,
     challengeBond: params.challengeBond,
-    voterSlash: s.voterSlash,
+    voterSlash,
     auditReward: s.auditReward,
     bounty: s.bounty,
   });
@@ -165,8 +176,17 @@ async function playDispute(w: World, s: Scenario, jobIds: bigint[], stats: Stats
   const challenger = eligible[s.challenger % eligible.length];
   await w.jobs.connect(challenger).challenge(jobId);
   const disputeId = await w.disputes.disputeOfJob(jobId);
-  const dispute = await w.disputes.disputeOf(disputeId);
-  const committee = [...(await w.disputes.committeeOf(disputeId))];
+  const committee = await drawCommittee(w, disputeId);
+  const dispute = await w.disputes.disputeOf(disputeId); // its phases run from the draw
+  const seatsOf = new Map<string, number>();
+  for (const m of committee) seatsOf.set(m, Number(await w.disputes.seatsOf(disputeId, m)));
+  const seats = (m: string) => seatsOf.get(m)!;
+  /** One entry per seat, in committee order (a member holding w seats appears w times in a row). */
+  const perSeat = (members: string[]) => members.flatMap((m) => Array<string>(seats(m)).fill(m));
+  expect(committee, "the challenger never sits").to.not.include(challenger.address);
+  expect(Number(dispute.seats), "every seat filled").to.equal(s.committeeSize);
+  expect(perSeat(committee).length, "the members hold every seat").to.equal(s.committeeSize);
+  if (committee.some((m) => seats(m) > 1)) stats.sharedSeats++;
 
   const truth = s.wrong ? Verdict.Invalid : Verdict.Valid;
   const lie = s.wrong ? Verdict.Valid : Verdict.Invalid;
@@ -192,27 +212,31 @@ async function playDispute(w: World, s: Scenario, jobIds: bigint[], stats: Stats
 
   // ---- the model
   const before = await snapshot(w, addresses);
-  const validVotes = [...votes.values()].filter((v) => v === Verdict.Valid).length;
-  const invalidVotes = votes.size - validVotes;
+  // Each member's ballot weighs its seats.
+  const weightOf = (verdict: number) => [...votes].filter(([, v]) => v === verdict).reduce((n, [m]) => n + seats(m), 0);
+  const validVotes = weightOf(Verdict.Valid);
+  const invalidVotes = weightOf(Verdict.Invalid);
   const verdict = validVotes > invalidVotes ? Verdict.Valid : invalidVotes > validVotes ? Verdict.Invalid : Verdict.Undecided;
   const expectCredit = new Map<string, bigint>(addresses.map((a) => [a, 0n]));
   const addCredit = (a: string, x: bigint) => expectCredit.set(a, (expectCredit.get(a) ?? 0n) + x);
   const expectLoss = new Map<string, bigint>();
   let capped = false;
+  // One slash per seat: each takes min(amount, what the node still holds after the previous ones).
   const slash = (a: string, role: number, amount: bigint) => {
-    const held = before.held.get(`${a}:${role}`)!;
+    const key = `${a}:${role}`;
+    const held = before.held.get(key)! - (expectLoss.get(key) ?? 0n);
     if (amount > held) capped = true;
     const taken = amount < held ? amount : held;
-    expectLoss.set(`${a}:${role}`, (expectLoss.get(`${a}:${role}`) ?? 0n) + taken);
+    expectLoss.set(key, (expectLoss.get(key) ?? 0n) + taken);
     return taken;
   };
   let pot = 0n;
-  for (const m of committee) if (!votes.has(m)) pot += slash(m, Role.VERIFIER, s.voterSlash);
+  for (const seat of perSeat(committee.filter((m) => !votes.has(m)))) pot += slash(seat, Role.VERIFIER, voterSlash);
   let treasury = 0n;
   let pool = before.pool;
-  // The audit reward, from the model's audit pot while it lasts, in committee order.
+  // The audit reward, per seat, from the model's audit pot while it lasts, in committee order.
   const reward = (members: string[]) => {
-    for (const m of members) {
+    for (const m of perSeat(members)) {
       const paid = s.auditReward < pool ? s.auditReward : pool;
       if (s.auditReward > pool) stats.poolRanDry++;
       pool -= paid;
@@ -225,15 +249,16 @@ async function playDispute(w: World, s: Scenario, jobIds: bigint[], stats: Stats
     // A tie proves nothing, but the members who revealed did their work.
     reward(committee.filter((m) => votes.has(m)));
   } else {
-    for (const m of committee) if (votes.has(m) && votes.get(m) !== verdict) pot += slash(m, Role.VERIFIER, s.voterSlash);
+    const losers = committee.filter((m) => votes.has(m) && votes.get(m) !== verdict);
+    for (const seat of perSeat(losers)) pot += slash(seat, Role.VERIFIER, voterSlash);
     const winners = committee.filter((m) => votes.get(m) === verdict);
     if (verdict === Verdict.Invalid) {
       addCredit(challenger.address, dispute.bond);
     } else {
       pot += dispute.bond;
     }
-    // On Invalid the challenger is paid by the bounty, not from the pot.
-    const paid = verdict === Verdict.Invalid ? winners : [...winners, executor];
+    // On Invalid the challenger is paid by the bounty, not from the pot. Winners share per seat.
+    const paid = verdict === Verdict.Invalid ? perSeat(winners) : [...perSeat(winners), executor];
     const each = (pot * BigInt(s.winnerShareBps)) / BPS / BigInt(paid.length);
     for (const p of paid) addCredit(p, each);
     treasury += pot - each * BigInt(paid.length);
@@ -252,6 +277,8 @@ async function playDispute(w: World, s: Scenario, jobIds: bigint[], stats: Stats
   const receipt = await (await w.jobs.resolveDispute(jobId)).wait();
   const resolved = receipt!.logs.map((l) => w.disputes.interface.parseLog(l)).find((e) => e?.name === "DisputeResolved");
   expect(Number(resolved!.args.verdict), "verdict").to.equal(verdict);
+  expect(resolved!.args.validVotes, "Valid seats").to.equal(validVotes);
+  expect(resolved!.args.invalidVotes, "Invalid seats").to.equal(invalidVotes);
   expect(resolved!.args.pot, "pot == voter slashes + forfeited bond").to.equal(pot);
 
   // The job's own settlement after the verdict: paid on Valid, refunded or reassigned otherwise.
@@ -298,7 +325,7 @@ async function playDispute(w: World, s: Scenario, jobIds: bigint[], stats: Stats
 
 describe("Dispute properties", function () {
   it(`settle ${RUNS} x ${PER_RUN} random disputes exactly as the model says, creating or losing no token (seed ${SEED})`, async function () {
-    const stats: Stats = { disputes: 0, valid: 0, invalid: 0, undecided: 0, cappedSlashes: 0, poolRanDry: 0, collateralSlashed: 0 };
+    const stats: Stats = { disputes: 0, valid: 0, invalid: 0, undecided: 0, cappedSlashes: 0, poolRanDry: 0, collateralSlashed: 0, sharedSeats: 0 };
     await fc.assert(
       fc.asyncProperty(fc.array(scenarioArb, { minLength: PER_RUN, maxLength: PER_RUN }), async (scenarios) => {
         const w = await loadFixture(disputesFixture);
@@ -312,5 +339,7 @@ describe("Dispute properties", function () {
     expect(stats.valid, "Valid verdicts").to.be.greaterThan(0);
     expect(stats.invalid, "Invalid verdicts").to.be.greaterThan(0);
     expect(stats.undecided, "Undecided verdicts").to.be.greaterThan(0);
+    // ...and members holding several seats, or the per-seat counting goes untested.
+    expect(stats.sharedSeats, "disputes with a member holding several seats").to.be.greaterThan(0);
   });
 });

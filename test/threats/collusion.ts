@@ -1,8 +1,9 @@
 /**
  * Threat 10 of docs/THREATS.md: a committee majority that agrees off-chain decides its dispute.
  * Nothing on-chain stops it (THREATS.md states it as residual risk); what bounds it is that
- * committees are drawn at random by stake (DisputeManager's seed and the `STAKES.draw` that
- * follows), and that the losing side is slashed: on Invalid the hub takes the executor's whole
+ * committees are drawn at random by stake (DisputeManager.drawCommittee, from the randomness of a
+ * block after the challenge and the stake snapshot of its epoch: `STAKES.drawSeats`), and that the
+ * losing side is slashed: on Invalid the hub takes the executor's whole
  * collateral (JobRegistry.settleDispute, to the treasury but for the challenger's bounty), on Valid
  * the challenger forfeits its bond (DisputeManager._settle). The tests assert what a colluding
  * majority obtains, and that it reaches no further than the one job: the honest result's executor
@@ -13,6 +14,7 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import {
+  challengeDistinct,
   deployWorld,
   Mode,
   requestJob,
@@ -31,14 +33,16 @@ async function collusionFixture() {
   return deployWorld({ executors: 4, verifiers: 6 });
 }
 
-/** A submitted OPTIMISTIC job with `output`, challenged by verifier 0; its committee of 3. */
+/**
+ * A submitted OPTIMISTIC job with `output`, challenged by verifier 0; its committee of 3 seats held
+ * by 3 different members (seats are drawn with replacement: the draw is retried until they are).
+ */
 async function challenged(w: World, output: Uint8Array) {
   const { jobId, assigned } = await requestJob(w, { mode: Mode.OPTIMISTIC });
   await submitUnaudited(w, jobId, signerOf(w.executors, assigned[0]), output);
-  await w.jobs.connect(w.verifiers[0]).challenge(jobId);
-  const disputeId = await w.disputes.disputeOfJob(jobId);
-  const committee = [...(await w.disputes.committeeOf(disputeId))];
+  const { disputeId, committee } = await challengeDistinct(w, jobId, w.verifiers[0]);
   expect(committee).to.have.length(3);
+  for (const member of committee) expect(await w.disputes.seatsOf(disputeId, member)).to.equal(1n);
   return { jobId, executor: assigned[0], disputeId, committee };
 }
 

@@ -13,22 +13,24 @@
  */
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { deployWorld, Mode, requestJob, Role, salt, signerOf, TOKEN, Verdict, WRONG_OUTPUT } from "../fixtures/protocol";
+import { challengeDistinct, deployWorld, Mode, requestJob, Role, salt, signerOf, TOKEN, Verdict, WRONG_OUTPUT } from "../fixtures/protocol";
 
 /**
- * A wrong OPTIMISTIC result challenged by a verifier; the committee's first member then unbonds
- * its whole verifier stake (200) and never votes, and the other members vote Invalid.
+ * A wrong OPTIMISTIC result challenged by a verifier, its committee drawn with its 3 seats held by
+ * 3 different members; the first member, once it knows it was drawn, unbonds its whole verifier
+ * stake (200) and never votes, and the other members vote Invalid.
  */
 async function unbondingMemberFixture() {
   const world = await deployWorld({ executors: 3, verifiers: 6 });
   const { jobId, assigned } = await requestJob(world, { mode: Mode.OPTIMISTIC });
   await world.jobs.connect(signerOf(world.executors, assigned[0])).submitResult(jobId, WRONG_OUTPUT);
   const challenger = world.verifiers[0];
-  await world.jobs.connect(challenger).challenge(jobId);
-  const disputeId = await world.disputes.disputeOfJob(jobId);
+  const { disputeId, committee } = await challengeDistinct(world, jobId, challenger);
+  // Drawn: the commit and reveal phases run from the draw.
   const dispute = await world.disputes.disputeOf(disputeId);
-  const committee = await world.disputes.committeeOf(disputeId);
+  expect(dispute.drawn).to.equal(true);
   const leaver = signerOf(world.verifiers, committee[0]);
+  expect(await world.disputes.seatsOf(disputeId, leaver.address)).to.equal(1n);
   const voters = committee.slice(1).map((a) => signerOf(world.verifiers, a));
 
   await world.stakes.connect(leaver).requestUnstake(Role.VERIFIER, 200n * TOKEN);

@@ -14,6 +14,7 @@ import {
   SAMPLE_OUTPUT,
   submitAudited,
   submitUnaudited,
+  randomnessSource,
   type World,
 } from "../fixtures/protocol";
 import { DEVNET_PARAMS } from "../../deploy/protocol";
@@ -31,6 +32,8 @@ import { JobParams__factory,
 import type { IJobRegistry } from "../../typechain-types/contracts/JobRegistry";
 
 const TIMEOUT_SLASH = 2n * TOKEN;
+/** IRandomnessSource's RandomnessStatus. */
+const RandomnessStatus = { Pending: 0, Ready: 1, Lost: 2 } as const;
 const EXECUTOR_PART = (TOKEN * 7500n) / 10000n;
 
 async function finalizeFixture(): Promise<World> {
@@ -45,8 +48,8 @@ async function submittedJob(w: World, fee = TOKEN, audited = false) {
   const { jobId } = await requestJob(w, { mode: Mode.OPTIMISTIC, fee });
   const executor = await executorOf(w, jobId);
   const submit = audited ? submitAudited : submitUnaudited;
-  const receipt = await (await submit(w, jobId, executor, SAMPLE_OUTPUT)).wait();
-  return { jobId, executor, submitBlock: BigInt(receipt!.blockNumber) };
+  await submit(w, jobId, executor, SAMPLE_OUTPUT);
+  return { jobId, executor };
 }
 
 /** An OPTIMISTIC job whose result the audit lottery picked. */
@@ -136,16 +139,36 @@ describe("JobRegistry", function () {
       expect((await executorAccount(w, executor.address)).locked).to.equal(COLLATERAL);
     });
 
-    it("pays without an audit once the seed block is more than 256 blocks old", async function () {
+    it("opens an audit once the audit coin's randomness is lost (target block more than 256 blocks old, never recorded), and pays a passed-over job whose randomness was recorded in time", async function () {
       const w = await loadFixture(finalizeFixture);
-      const { jobId, executor } = await auditedJob(w);
+      const randomness = await randomnessSource(w);
+      // Both results were passed over by the coin; only the first one's randomness is recorded.
+      const kept = await submittedJob(w);
+      const keptTarget = (await w.jobs.jobOf(kept.jobId)).auditTarget;
+      await expect(randomness.record(keptTarget)).to.emit(randomness, "RandomnessRecorded");
+      const lost = await submittedJob(w);
+      const lostTarget = (await w.jobs.jobOf(lost.jobId)).auditTarget;
+      expect(await w.jobs.auditSelected(lost.jobId)).to.deep.equal([true, false]);
       await mine(300);
       await time.increase(1801);
-      expect(await w.jobs.auditSelected(jobId)).to.deep.equal([false, false]);
-      const tx = w.jobs.finalize(jobId);
-      await expect(tx).to.emit(w.jobs, "JobFinalized").withArgs(jobId, ethers.keccak256(SAMPLE_OUTPUT));
-      await expect(tx).to.not.emit(w.jobs, "AuditStarted");
-      expect(await w.vault.creditOf(executor.address)).to.equal(EXECUTOR_PART);
+      expect((await randomness.randomnessOf(lostTarget))[0]).to.equal(RandomnessStatus.Lost);
+      expect((await randomness.randomnessOf(keptTarget))[0]).to.equal(RandomnessStatus.Ready);
+
+      // A coin nobody can read any more means audited: letting it lapse gains the executor nothing.
+      expect(await w.jobs.auditSelected(lost.jobId)).to.deep.equal([true, true]);
+      const audit = w.jobs.finalize(lost.jobId);
+      await expect(audit).to.emit(w.jobs, "AuditStarted").withArgs(lost.jobId, 1n);
+      await expect(audit).to.not.emit(w.jobs, "JobFinalized");
+      expect((await w.jobs.jobOf(lost.jobId)).status).to.equal(Status.Disputed);
+
+      // The recorded coin still reads "passed over", however old its block: the job is paid.
+      expect(await w.jobs.auditSelected(kept.jobId)).to.deep.equal([true, false]);
+      const pay = w.jobs.finalize(kept.jobId);
+      await expect(pay).to.emit(w.jobs, "JobFinalized").withArgs(kept.jobId, ethers.keccak256(SAMPLE_OUTPUT));
+      await expect(pay).to.not.emit(w.jobs, "AuditStarted");
+      expect(await w.vault.creditOf(kept.executor.address)).to.equal(EXECUTOR_PART);
+      // The lost coin's collateral stays locked for its audit.
+      expect((await executorAccount(w, lost.executor.address)).locked).to.equal(COLLATERAL);
     });
   });
 
@@ -167,19 +190,24 @@ describe("JobRegistry", function () {
       await expect(w.jobs.startAudit(jobId)).to.be.revertedWithCustomError(w.jobs, "NotSelectedForAudit").withArgs(jobId);
     });
 
-    it("reverts when the seed block is more than 256 blocks old", async function () {
+    it("starts the audit of a result the coin passed over once the coin's randomness is lost (target block more than 256 blocks old, never recorded)", async function () {
       const w = await loadFixture(finalizeFixture);
-      const { jobId, submitBlock } = await auditedJob(w);
+      const { jobId } = await submittedJob(w);
+      await expect(w.jobs.startAudit(jobId)).to.be.revertedWithCustomError(w.jobs, "NotSelectedForAudit").withArgs(jobId);
       await mine(300);
-      await expect(w.jobs.startAudit(jobId))
-        .to.be.revertedWithCustomError(w.jobs, "AuditSeedUnavailable")
-        .withArgs(jobId, submitBlock);
+      await expect(w.jobs.connect(w.others[0]).startAudit(jobId))
+        .to.emit(w.jobs, "AuditStarted")
+        .withArgs(jobId, 1n)
+        .and.to.emit(w.disputes, "DisputeOpened");
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Disputed);
     });
 
-    it("reverts when called in the submission's own block", async function () {
+    it("reverts AuditSeedUnavailable until the audit coin's target block has passed, in the submission's own block included", async function () {
       const w = await loadFixture(finalizeFixture);
       const { jobId } = await requestJob(w, { mode: Mode.OPTIMISTIC });
       const executor = await executorOf(w, jobId);
+      const delay = await (await randomnessSource(w)).DELAY();
+      let target: bigint;
       await network.provider.send("evm_setAutomine", [false]);
       try {
         const submitTx = await w.jobs.connect(executor).submitResult(jobId, SAMPLE_OUTPUT, { gasLimit: 1_000_000 });
@@ -187,6 +215,8 @@ describe("JobRegistry", function () {
         await mine(1);
         const submitReceipt = await submitTx.wait();
         expect(submitReceipt!.status).to.equal(1);
+        target = (await w.jobs.jobOf(jobId)).auditTarget;
+        expect(target).to.equal(BigInt(submitReceipt!.blockNumber) + delay);
         const auditReceipt = await ethers.provider.getTransactionReceipt(auditTx.hash);
         expect(auditReceipt!.blockNumber).to.equal(submitReceipt!.blockNumber);
         expect(auditReceipt!.status).to.equal(0);
@@ -196,10 +226,21 @@ describe("JobRegistry", function () {
         const error = w.jobs.interface.parseError("0x" + trace.returnValue.replace(/^0x/, ""));
         expect(error?.name).to.equal("AuditSeedUnavailable");
         expect(error?.args[0]).to.equal(jobId);
-        expect(error?.args[1]).to.equal(BigInt(submitReceipt!.blockNumber));
+        expect(error?.args[1]).to.equal(target);
       } finally {
         await network.provider.send("evm_setAutomine", [true]);
       }
+      // Still unknown in the target block itself (its hash does not exist while it is built)...
+      await mine(Number(target) - 1 - (await ethers.provider.getBlockNumber()));
+      await expect(w.jobs.startAudit(jobId)).to.be.revertedWithCustomError(w.jobs, "AuditSeedUnavailable").withArgs(jobId, target);
+      expect(await ethers.provider.getBlockNumber()).to.equal(Number(target));
+      expect(await w.jobs.auditSelected(jobId)).to.deep.equal([false, false]);
+      // ...and known from the next block on: startAudit then acts on the coin, whichever way it fell.
+      await mine(1);
+      const [known, selected] = await w.jobs.auditSelected(jobId);
+      expect(known).to.equal(true);
+      if (selected) await expect(w.jobs.startAudit(jobId)).to.emit(w.jobs, "AuditStarted").withArgs(jobId, 1n);
+      else await expect(w.jobs.startAudit(jobId)).to.be.revertedWithCustomError(w.jobs, "NotSelectedForAudit").withArgs(jobId);
     });
 
     it("reverts when the job has no submitted result", async function () {
@@ -223,24 +264,33 @@ describe("JobRegistry", function () {
       expect(await w.jobs.auditSelected(jobId)).to.deep.equal([true, false]);
     });
 
-    it("selects exactly when keccak256(seed, jobId, \"audit\") mod 10,000 < auditRateBps, and is unknown once the seed is too old", async function () {
+    it("selects exactly when keccak256(randomness of the audit coin's target block, jobId, \"audit\") mod 10,000 < auditRateBps, and selects once that randomness is lost", async function () {
       const w = await loadFixture(finalizeFixture);
+      const randomness = await randomnessSource(w);
+      const delay = await randomness.DELAY();
+      const { chainId } = await ethers.provider.getNetwork();
+      const coder = ethers.AbiCoder.defaultAbiCoder();
       for (const rate of [500, 2_000]) {
         await w.models.connect(w.modelOwner).setPolicy(w.modelId, exactPolicy({ auditRateBps: rate }));
         for (let i = 0; i < 8; i++) {
           const { jobId } = await requestJob(w, { mode: Mode.OPTIMISTIC });
           const receipt = await (await w.jobs.connect(await executorOf(w, jobId)).submitResult(jobId, SAMPLE_OUTPUT)).wait();
-          await mine(1);
-          const seed = (await ethers.provider.getBlock(receipt!.blockNumber))!.hash!;
-          const draw = BigInt(ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256", "string"], [seed, jobId, "audit"])));
+          const target = (await w.jobs.jobOf(jobId)).auditTarget;
+          expect(target).to.equal(BigInt(receipt!.blockNumber) + delay);
+          expect(await w.jobs.auditSelected(jobId)).to.deep.equal([false, false]);
+          await mine(Number(target) + 1 - (await ethers.provider.getBlockNumber()));
+          // The source's value for the target: its block hash, domain-separated by target, chain and source.
+          const hash = (await ethers.provider.getBlock(Number(target)))!.hash!;
+          const value = ethers.keccak256(coder.encode(["bytes32", "uint64", "uint256", "address"], [hash, target, chainId, await randomness.getAddress()]));
+          expect(await randomness.randomnessOf(target)).to.deep.equal([BigInt(RandomnessStatus.Ready), value]);
+          const draw = BigInt(ethers.keccak256(coder.encode(["bytes32", "uint256", "string"], [value, jobId, "audit"])));
           expect(await w.jobs.auditSelected(jobId)).to.deep.equal([true, draw % 10_000n < BigInt(rate)]);
         }
       }
-      const { jobId } = await auditedJob(w);
-      await mine(1);
-      expect(await w.jobs.auditSelected(jobId)).to.deep.equal([true, true]);
+      const { jobId } = await submittedJob(w);
+      expect(await w.jobs.auditSelected(jobId)).to.deep.equal([true, false]);
       await mine(300);
-      expect(await w.jobs.auditSelected(jobId)).to.deep.equal([false, false]);
+      expect(await w.jobs.auditSelected(jobId)).to.deep.equal([true, true]);
     });
   });
 

@@ -13,6 +13,7 @@ import {
   SAMPLE_OUTPUT,
   submitUnaudited,
   untilLottery,
+  randomnessSource,
   type World,
 } from "../fixtures/protocol";
 import { COLLATERAL, executorAccount, executorOf, expectVaultSettled, nextTimestamp, otherExecutor } from "../fixtures/unit-b-helpers";
@@ -56,13 +57,14 @@ describe("JobRegistry", function () {
       const executor = await executorOf(w, jobId);
       const ts = await nextTimestamp(3);
       const hash = ethers.keccak256(SAMPLE_OUTPUT);
-      await expect(w.jobs.connect(executor).submitResult(jobId, SAMPLE_OUTPUT))
-        .to.emit(w.jobs, "ResultSubmitted")
-        .withArgs(jobId, executor.address, hash, SAMPLE_OUTPUT, "", ts + 1800);
+      const tx = w.jobs.connect(executor).submitResult(jobId, SAMPLE_OUTPUT);
+      await expect(tx).to.emit(w.jobs, "ResultSubmitted").withArgs(jobId, executor.address, hash, SAMPLE_OUTPUT, "", ts + 1800);
+      const submitBlock = (await (await tx).wait())!.blockNumber;
       const job = await w.jobs.jobOf(jobId);
       expect(job.status).to.equal(Status.Submitted);
       expect(job.phaseEnd).to.equal(ts + 1800);
-      expect(job.auditTarget).to.equal(await ethers.provider.getBlockNumber());
+      // The audit coin is the randomness of a block after the submission's (RANDOMNESS.DELAY blocks on).
+      expect(job.auditTarget).to.equal(BigInt(submitBlock) + (await (await randomnessSource(w)).DELAY()));
       expect((await w.jobs.resultOf(jobId)).outputHash).to.equal(hash);
       // Collateral stays locked while the result can be challenged.
       expect((await executorAccount(w, executor.address)).locked).to.equal(COLLATERAL);

@@ -1044,7 +1044,10 @@ describe("StakeManager", function () {
       await f.stakes.connect(a).requestUnstake(Role.EXECUTOR, 100n * TOKEN);
       expect(await f.stakes.totalStaked()).to.equal(800n * TOKEN);
       await expectSolvent(f);
-      await lockStake(f, b, 50n * TOKEN, Role.VERIFIER, [c]);
+      // Only executors' stake is ever locked: drawAndLock draws from the live executor tree, while
+      // verifiers' seats come from the epoch snapshots (drawSeats), which lock nothing.
+      await lockStake(f, c, 50n * TOKEN, Role.EXECUTOR, [a]);
+      await expectSolvent(f);
       await f.stakes.connect(f.protocol).slash(b.address, Role.VERIFIER, 70n * TOKEN, f.recipient.address);
       await f.stakes.connect(f.protocol).slash(a.address, Role.EXECUTOR, 250n * TOKEN, f.recipient.address);
       expect(await f.stakes.totalStaked()).to.equal(480n * TOKEN);
@@ -1056,6 +1059,8 @@ describe("StakeManager", function () {
       await f.stakes.connect(f.protocol).slash(c.address, Role.VERIFIER, 1000n * TOKEN, f.recipient.address);
       expect(await f.stakes.totalStaked()).to.equal(300n * TOKEN);
       expect(await f.token.balanceOf(f.recipient.address)).to.equal(10_000n * TOKEN + 450n * TOKEN);
+      // The verifier slash left c's executor stake, and its lock, whole.
+      expect(await account(f.stakes, c)).to.include({ active: 120n * TOKEN, locked: 50n * TOKEN });
       await expectSolvent(f);
     });
   });
