@@ -15,7 +15,7 @@ import {IDisputeResolver} from "./interfaces/IDisputeResolver.sol";
 import {IQuorumManager} from "./interfaces/IQuorumManager.sol";
 import {IResultVerifier} from "./interfaces/IResultVerifier.sol";
 import {IPaymentVault} from "./interfaces/IPaymentVault.sol";
-import {IRandomnessSource} from "./interfaces/IRandomnessSource.sol";
+import {IRandomnessSource, RandomnessStatus} from "./interfaces/IRandomnessSource.sol";
 import {FeeSplit} from "./libraries/FeeSplit.sol";
 import {JobParams} from "./libraries/JobParams.sol";
 import {JobSettlement} from "./libraries/JobSettlement.sol";
@@ -141,7 +141,11 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         _requireStatus(jobId, job, Status.Unassigned);
         // solhint-disable-next-line not-rely-on-time
         if (block.timestamp >= job.deadline) revert PhaseOver(jobId, job.deadline);
-        _assign(jobId, job, address(0));
+        (RandomnessStatus status, bytes32 value) = RANDOMNESS.randomnessOf(job.auditTarget);
+        if (status == RandomnessStatus.Pending) revert DrawNotReady(jobId, job.auditTarget);
+        // Nobody pinned while the value was readable: a new target (nobody saw the lost draw).
+        if (status == RandomnessStatus.Lost) _armDraw(jobId, job);
+        else _assign(jobId, job, value);
     }
 
     // ================================================================ results
@@ -228,7 +232,7 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
                 VAULT
             );
             emit CollateralSlashed(jobId, job.executor, slashed);
-            _retryOrRefund(jobId, job, job.executor, RefundReason.Rejected);
+            _retryOrRefund(jobId, job, RefundReason.Rejected);
         } else {
             STAKES.unlock(job.executor, Role.EXECUTOR, collateral);
             _refund(jobId, job, RefundReason.Undecided);
@@ -262,8 +266,8 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         _requireStatus(jobId, job, Status.Assigned);
         // solhint-disable-next-line not-rely-on-time
         if (block.timestamp <= job.phaseEnd) revert PhaseNotOver(jobId, job.phaseEnd);
-        address executor = _slashTimedOut(jobId, job);
-        _retryOrRefund(jobId, job, executor, RefundReason.Expired);
+        _slashTimedOut(jobId, job);
+        _retryOrRefund(jobId, job, RefundReason.Expired);
     }
 
     /// @inheritdoc IJobRegistry
@@ -271,6 +275,13 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         Job storage job = _existing(jobId);
         if (msg.sender != job.requester) revert NotRequester(jobId, msg.sender);
         _requireStatus(jobId, job, Status.Unassigned);
+        // INVARIANT: a requester cannot decline a draw it can already compute: once the draw's
+        // randomness is known the job must be assigned (or re-armed), not cancelled.
+        (RandomnessStatus status, ) = RANDOMNESS.randomnessOf(job.auditTarget);
+        // solhint-disable-next-line not-rely-on-time
+        if (status != RandomnessStatus.Pending && block.timestamp < job.deadline) {
+            revert DrawNotReady(jobId, job.auditTarget);
+        }
         _refund(jobId, job, RefundReason.Cancelled);
     }
 
@@ -386,7 +397,7 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         job.mode = p.mode;
         if (p.mode == Mode.ATTESTED) job.inputHash = inputHash;
         emit JobRequested(jobId, msg.sender, p.modelId, p, inputHash, policyVersion);
-        _assign(jobId, job, address(0));
+        _armDraw(jobId, job);
         // Effects are done; the pull comes last and the call is nonReentrant.
         TOKEN.safeTransferFrom(msg.sender, address(VAULT), p.fee);
     }
@@ -415,35 +426,34 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         if (resolver != address(0) && !resolverAllowed[resolver]) revert ResolverNotAllowed(resolver);
     }
 
-    /// @dev Draws the executor(s) of a job, excluding `previous`; leaves it Unassigned if too few
-    ///      eligible executors have the collateral free.
-    function _assign(uint256 jobId, Job storage job, address previous) private {
-        Params storage params_ = _paramsOf(jobId);
-        uint256 seats = job.mode == Mode.QUORUM ? params_.quorumSize : 1;
-        address[] memory exclude = new address[](previous == address(0) ? 0 : 1);
-        if (previous != address(0)) exclude[0] = previous;
-        uint8 attempt = job.attempts + 1;
-        bytes32 seed = keccak256(
-            abi.encode(block.prevrandao, blockhash(block.number - 1), jobId, attempt, address(this), block.chainid)
+    /// @dev Fixes the randomness target of the job's next executor draw (its `auditTarget` slot
+    ///      serves as the draw target until a result is submitted) and leaves the job Unassigned:
+    ///      nobody learns the draw in this transaction; anyone `assign`s once the target has passed.
+    function _armDraw(uint256 jobId, Job storage job) private {
+        uint64 target = RANDOMNESS.request();
+        job.auditTarget = uint32(target); // block numbers fit 32 bits
+        job.status = Status.Unassigned;
+        emit DrawArmed(jobId, target);
+    }
+
+    /// @dev Draws the executor(s) of a job from `randomness` (the draw target's), excluding the
+    ///      previous executor; re-arms the draw if too few eligible executors have the collateral free.
+    function _assign(uint256 jobId, Job storage job, bytes32 randomness) private {
+        Params storage p = _paramsOf(jobId);
+        bool assigned = JobSettlement.assignExecutors(
+            job,
+            jobId,
+            randomness,
+            JobSettlement.AssignTerms({
+                stakes: STAKES,
+                quorum: QUORUM,
+                collateral: _collateralOf(job.fee, job.mode),
+                seats: job.mode == Mode.QUORUM ? p.quorumSize : 1,
+                executionWindow: p.executionWindow,
+                revealWindow: p.revealWindow
+            })
         );
-        uint96 collateral = _collateralOf(job.fee, job.mode);
-        address[] memory chosen = STAKES.drawAndLock(Role.EXECUTOR, seed, seats, exclude, collateral);
-        if (chosen.length < seats) {
-            for (uint256 i = 0; i < chosen.length; ++i) STAKES.unlock(chosen[i], Role.EXECUTOR, collateral);
-            job.status = Status.Unassigned;
-            emit JobUnassigned(jobId);
-            return;
-        }
-        // INVARIANT: the execution phase is the protocol's full window, whatever the requester's
-        // deadline says, so a requester cannot shorten it and have an executor slashed for missing it.
-        // solhint-disable-next-line not-rely-on-time
-        uint32 phaseEnd = uint32(block.timestamp) + params_.executionWindow;
-        job.executor = chosen[0];
-        job.phaseEnd = phaseEnd;
-        job.attempts = attempt;
-        job.status = Status.Assigned;
-        emit JobAssigned(jobId, chosen, phaseEnd, attempt);
-        if (seats > 1) QUORUM.open(jobId, chosen, phaseEnd, params_.revealWindow);
+        if (!assigned) _armDraw(jobId, job);
     }
 
     // ================================================================ internal: results
@@ -521,7 +531,7 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
 
     /// @dev After a rejected or timed-out attempt: another executor if attempts and time are left,
     ///      otherwise the fee goes back. The executor's collateral was released by the caller.
-    function _retryOrRefund(uint256 jobId, Job storage job, address previous, RefundReason reason) private {
+    function _retryOrRefund(uint256 jobId, Job storage job, RefundReason reason) private {
         job.outputHash = bytes32(0);
         job.invalidClaim = false;
         delete _outputs[jobId];
@@ -530,8 +540,8 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         // solhint-disable-next-line not-rely-on-time
         bool timeLeft = block.timestamp + p.executionWindow <= job.deadline;
         if (job.attempts < p.maxAttempts && timeLeft) {
-            _assign(jobId, job, previous);
-            if (job.status == Status.Assigned) return;
+            _armDraw(jobId, job); // the next executor is drawn later, excluding this one (job.executor)
+            return;
         }
         _refund(jobId, job, reason);
     }

@@ -111,6 +111,9 @@ interface IJobRegistry is IGoverned {
     error NotSelectedForAudit(uint256 jobId);
     /// @notice Thrown when the audit coin is not known yet (block `auditTarget` has not passed).
     error AuditSeedUnavailable(uint256 jobId, uint256 auditTarget);
+    /// @notice Thrown when an executor draw's randomness is not known yet (wait for block `target`
+    ///         to pass), or, for `cancel`, when it is known already (the job must be assigned).
+    error DrawNotReady(uint256 jobId, uint256 target);
     /// @notice Thrown when a job is not in a challengeable state (Submitted, inside its window).
     error NotChallengeable(uint256 jobId);
     /// @notice Thrown when a model's resolver is not (or no longer) allowed by governance.
@@ -132,7 +135,10 @@ interface IJobRegistry is IGoverned {
     );
     /// @notice Emitted when executors are assigned; `phaseEnd` is their deadline.
     event JobAssigned(uint256 indexed jobId, address[] executors, uint32 phaseEnd, uint8 attempt);
-    /// @notice Emitted when no eligible executor could be drawn; `assign` retries.
+    /// @notice Emitted when a job's next executor draw is armed: anyone may `assign` once block
+    ///         `drawTarget` has passed (its randomness decides the draw; nobody knows it before).
+    event DrawArmed(uint256 indexed jobId, uint64 drawTarget);
+    /// @notice Emitted when no eligible executor could be drawn; the draw is armed again.
     event JobUnassigned(uint256 indexed jobId);
     /// @notice Emitted when an executor posts a result (NONE, OPTIMISTIC, ATTESTED).
     event ResultSubmitted(
@@ -188,7 +194,10 @@ interface IJobRegistry is IGoverned {
     ///         gets at most the job's `callbackGasLimit`, and the call reverts unless that much is left.
     function deliver(uint256 jobId, bytes calldata output) external;
 
-    /// @notice Retries the executor draw of an unassigned job. Anyone may call.
+    /// @notice Draws the executor(s) of an Unassigned job from the randomness of its draw target
+    ///         (`DrawArmed`), once that block has passed; re-arms the draw when that randomness can
+    ///         no longer be read or too few executors have the collateral free. Anyone may call
+    ///         (executor nodes and the requester do so at once), before the deadline.
     function assign(uint256 jobId) external;
 
     /// @notice The assigned executor posts the canonical output bytes. A two-byte output
@@ -240,7 +249,8 @@ interface IJobRegistry is IGoverned {
     /// @notice Slashes an executor that missed its deadline and reassigns or refunds the job. Anyone may call.
     function timeout(uint256 jobId) external;
 
-    /// @notice The requester takes back the fee of a job that no executor could be drawn for. An
+    /// @notice The requester takes back the fee of an Unassigned job while its draw's randomness is
+    ///         not known yet (never once it could compute the draw), or after the deadline. An
     ///         assigned job whose executor missed its phase ends through `timeout` (refunded once no
     ///         attempt or time before the deadline is left); an expired QUORUM job through `finalize`.
     function cancel(uint256 jobId) external;

@@ -30,6 +30,51 @@ library JobSettlement {
         uint16 winnerShareBps;
     }
 
+    /// @notice What an executor draw needs besides the job.
+    struct AssignTerms {
+        IStakeManager stakes;
+        IQuorumManager quorum;
+        uint96 collateral; // locked on each executor drawn
+        uint8 seats; // executors to draw (the quorum size for QUORUM, else 1)
+        uint32 executionWindow;
+        uint32 revealWindow;
+    }
+
+    /// @notice Draws `t.seats` executors of `job` from `randomness` (its draw target's value),
+    ///         excluding its previous executor, and locks their collateral; opens the QuorumManager's
+    ///         round for QUORUM. Leaves the job untouched and returns false when too few eligible
+    ///         executors have the collateral free (the hub then arms a new draw).
+    /// @return assigned Whether the job is now Assigned.
+    function assignExecutors(
+        IJobRegistry.Job storage job,
+        uint256 jobId,
+        bytes32 randomness,
+        AssignTerms memory t
+    ) public returns (bool assigned) {
+        address previous = job.executor;
+        address[] memory exclude = new address[](previous == address(0) ? 0 : 1);
+        if (previous != address(0)) exclude[0] = previous;
+        uint8 attempt = job.attempts + 1;
+        bytes32 seed = keccak256(abi.encode(randomness, jobId, attempt, address(this), block.chainid));
+        address[] memory chosen = t.stakes.drawAndLock(Role.EXECUTOR, seed, t.seats, exclude, t.collateral);
+        if (chosen.length < t.seats) {
+            for (uint256 i = 0; i < chosen.length; ++i) t.stakes.unlock(chosen[i], Role.EXECUTOR, t.collateral);
+            emit IJobRegistry.JobUnassigned(jobId);
+            return false;
+        }
+        // INVARIANT: the execution phase is the protocol's full window, whatever the requester's
+        // deadline says, so a requester cannot shorten it and have an executor slashed for missing it.
+        // solhint-disable-next-line not-rely-on-time
+        uint32 phaseEnd = uint32(block.timestamp) + t.executionWindow;
+        job.executor = chosen[0];
+        job.phaseEnd = phaseEnd;
+        job.attempts = attempt;
+        job.status = Status.Assigned;
+        emit IJobRegistry.JobAssigned(jobId, chosen, phaseEnd, attempt);
+        if (t.seats > 1) t.quorum.open(jobId, chosen, phaseEnd, t.revealWindow);
+        return true;
+    }
+
     /// @notice Tallies `job`'s QUORUM round (the QuorumManager enforces its timing), settles the
     ///         members' collateral (see `settleQuorumCollateral`) and records the winning hash (the
     ///         bytes stay in the QuorumManager's ResultRevealed, so this costs the same whatever
