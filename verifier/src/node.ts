@@ -256,6 +256,8 @@ export class GlassboxNode implements LogHandler {
         this.metrics.jobSeen();
         ctx.book.remember(event.args);
         return;
+      case "DrawArmed":
+        return this.executor?.onDrawArmed(event.args);
       case "JobAssigned":
         await this.verifier?.onAssigned(event.args);
         return this.executor?.onAssigned(event.args, block);

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ethers } from "hardhat";
+import { ethers, network } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { encryptKeystoreJsonSync, Wallet } from "ethers";
 import { deployProtocol, type Protocol } from "../../deploy/protocol";
@@ -417,6 +417,9 @@ async function servingExecutor(world: CliWorld, extra: (port: number) => string[
   const port = await freePort();
   const nodeFlags = ["--roles", "executor", "--confirmations", "0", "--poll-interval-ms", "20", "--data-dir", tmpDir(), "--metrics-port", String(port), ...key, ...extra(port)];
   const serving = cli(world, ["node", "start", ...nodeFlags], { signal: abort.signal, logger });
+  // A live chain keeps producing blocks; a request's executor draw waits for one after its target.
+  await network.provider.send("evm_setIntervalMining", [200]);
+  abort.signal.addEventListener("abort", () => void network.provider.send("evm_setIntervalMining", [0]), { once: true });
   return { modelId, logger, abort, port, serving };
 }
 

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { compareOutputs } from "../src/verify/tolerance";
-import { collateralOf, defaultPolicy, Mode, Role, Status, TOKEN, Verdict, requestJob } from "../../test/fixtures/protocol";
+import { assignJob, collateralOf, defaultPolicy, Mode, nextEpoch, Role, Status, TOKEN, Verdict, requestJob } from "../../test/fixtures/protocol";
 import { EXACT_MLP, closeAll, errorsOf, honestOutput, nodeOf, nonces, perturb, rolesWorld, seatsHeld, settle, startAll, startNode } from "./fixtures/roles";
 import { MAX_LIVENESS_GRACE } from "../src/roles/verifier";
 
@@ -109,6 +109,12 @@ describe("Verifier: a committee member without the model", function () {
   it("commits and reveals nothing, while the members that re-ran the model decide", async function () {
     const world = await loadFixture(unreachableModel);
     const modelless = world.verifiers[3];
+    // Seats are drawn with replacement: 15 seats, and the model-less member and the two others that
+    // can sit (the challenger cannot) hold half the stake each side, so both sides hold seats
+    // (each misses all 15 with probability 2^-15).
+    await world.disputes.connect(world.admin).setParams({ ...world.params.disputes, committeeSize: 15 });
+    await world.stakes.connect(modelless).stake(Role.VERIFIER, 200n * TOKEN);
+    await nextEpoch(world);
     const { all, verifiers } = await startAll(world, { strategy: perturb(0.5, [1]), seedCache: true, withoutModel: modelless });
     const lacking = nodeOf(verifiers, modelless.address);
     const [sentBefore] = await nonces([lacking]);
@@ -118,7 +124,11 @@ describe("Verifier: a committee member without the model", function () {
       const disputeId = await world.disputes.disputeOfJob(jobId);
       expect(disputeId).to.not.equal(0n);
       expect(await world.disputes.committeeOf(disputeId)).to.include(modelless.address);
-      expect((await world.disputes.disputeOf(disputeId)).commits).to.equal(2n);
+      const lackingSeats = await world.disputes.seatsOf(disputeId, modelless.address);
+      const othersSeats = 15n - lackingSeats;
+      expect(lackingSeats).to.be.greaterThan(0n);
+      expect(othersSeats).to.be.greaterThan(0n);
+      expect((await world.disputes.disputeOf(disputeId)).commits).to.equal(othersSeats);
 
       // Reveals open when the commit phase ends; the tally when the reveal phase ends.
       const d = await world.disputes.disputeOf(disputeId);
@@ -131,7 +141,7 @@ describe("Verifier: a committee member without the model", function () {
       expect(commitment).to.equal(ethers.ZeroHash);
       expect(revealed).to.equal(BigInt(Verdict.Undecided));
       const resolved = await world.disputes.queryFilter(world.disputes.filters.DisputeResolved(disputeId));
-      expect(resolved.map((r) => [Number(r.args.verdict), Number(r.args.validVotes), Number(r.args.invalidVotes)])).to.deep.equal([[Verdict.Invalid, 0, 2]]);
+      expect(resolved.map((r) => [Number(r.args.verdict), Number(r.args.validVotes), Number(r.args.invalidVotes)])).to.deep.equal([[Verdict.Invalid, 0, Number(othersSeats)]]);
       expect(await nonces([lacking])).to.deep.equal([sentBefore]);
       expect(lacking.logger.at("Verifier.vote").map((l) => l.msg)).to.deep.equal(["cannot re-run this job; abstaining"]);
       expect(errorsOf(all)).to.deep.equal([]);
@@ -157,6 +167,9 @@ describe("Verifier: liveness of jobs whose executors are gone", function () {
       expect(timedOut.map((e) => e.args.executor)).to.deep.equal([assigned[0]]);
       const sender = (await timedOut[0].getTransaction()).from;
       expect(world.verifiers.map((v) => v.address)).to.include(sender);
+      // The timeout arms a new executor draw (no executor node runs here to send `assign`).
+      expect((await world.jobs.jobOf(jobId)).status).to.equal(Status.Unassigned);
+      await assignJob(world, jobId);
       const job = await world.jobs.jobOf(jobId);
       expect(job.attempts).to.equal(2n);
       expect(job.executor).to.not.equal(assigned[0]);

@@ -45,7 +45,16 @@ export const executorKill: Scenario = {
         pendingJob = (await req).jobId;
         ids.push(pendingJob);
         log(`job ${pendingJob} requested with automine off; waiting for the executor's submitResult in the mempool`);
-        const pending = await waitPendingFrom(provider, executor, 60_000);
+        // The request only arms the executor draw: blocks are mined by hand until the executor has
+        // assigned the job (its `assign` is mined like any other) and its submitResult is pending.
+        const stopAt = Date.now() + 60_000;
+        let pending: { hash: string; data: string } | undefined;
+        while (!pending) {
+          expectThat(Date.now() < stopAt, `no submitResult from the executor for job ${pendingJob} within 60 s`);
+          await provider.send("evm_mine", []);
+          const seen = await waitPendingFrom(provider, executor, 500).catch(() => undefined);
+          if (seen && jobs.interface.parseTransaction({ data: seen.data })?.name === "submitResult") pending = seen;
+        }
         const call = jobs.interface.parseTransaction({ data: pending.data });
         log(`pending from the executor: ${call?.name}(${call?.args[0]})`);
         group.signal(EXECUTOR.name, "SIGKILL");

@@ -63,6 +63,12 @@ export interface Action<A extends unknown[]> {
   fields: Record<string, unknown>;
   method: SendableMethod<A>;
   args: A;
+  /**
+   * For actions any node may take (an executor draw, a committee draw): true when another node's
+   * transaction has already done what this one would. A send that fails or reverts while it holds
+   * is a lost race, not an error: it is logged at info and reported as "refused".
+   */
+  doneByOthers?: () => Promise<boolean>;
 }
 
 export type ActOutcome = "sent" | "duplicate" | "refused" | "failed";
@@ -104,10 +110,18 @@ export async function act<A extends unknown[]>(ctx: RoleContext, action: Action<
     // handled again, and the role checks the chain before acting. At worst a transaction that is
     // still in flight makes the retry revert: gas lost, never an action taken twice.
     ctx.cursor.releaseAction(key);
+    if (action.doneByOthers && (await action.doneByOthers())) {
+      ctx.log.info({ at, key, ...fields, err: errorText(err) }, "another node did it first; nothing to retry");
+      return "refused";
+    }
     ctx.log.error({ at, key, ...fields, err: errorText(err) }, "transaction failed; the claim is released and the action will be retried");
     throw new ActionFailedError(key, err);
   }
   ctx.cursor.settleAction(key, receipt.hash);
+  if (receipt.status !== 1 && action.doneByOthers && (await action.doneByOthers())) {
+    ctx.log.info({ at, key, ...fields, tx: receipt.hash }, "another node did it first (reverted)");
+    return "refused";
+  }
   if (receipt.status !== 1) {
     ctx.log.error({ at, key, ...fields, tx: receipt.hash }, "transaction reverted");
     return "failed";

@@ -4,12 +4,13 @@
  */
 import type { Log, LogDescription } from "ethers";
 import type { Contracts } from "./context";
-import type { JobAssignedEvent, JobRequestedEvent, ResultSubmittedEvent } from "../../../typechain-types/contracts/JobRegistry";
+import type { DrawArmedEvent, JobAssignedEvent, JobRequestedEvent, ResultSubmittedEvent } from "../../../typechain-types/contracts/JobRegistry";
 import type { CommitteeDrawnEvent, DisputeOpenedEvent } from "../../../typechain-types/contracts/DisputeManager";
 import type { RevealPhaseStartedEvent, RoundOpenedEvent } from "../../../typechain-types/contracts/QuorumManager";
 
 export type NodeEvent =
   | { name: "JobRequested"; log: Log; args: JobRequestedEvent.OutputObject }
+  | { name: "DrawArmed"; log: Log; args: DrawArmedEvent.OutputObject }
   | { name: "JobAssigned"; log: Log; args: JobAssignedEvent.OutputObject }
   | { name: "ResultSubmitted"; log: Log; args: ResultSubmittedEvent.OutputObject }
   | { name: "RoundOpened"; log: Log; args: RoundOpenedEvent.OutputObject }
@@ -17,7 +18,7 @@ export type NodeEvent =
   | { name: "DisputeOpened"; log: Log; args: DisputeOpenedEvent.OutputObject }
   | { name: "CommitteeDrawn"; log: Log; args: CommitteeDrawnEvent.OutputObject };
 
-const WANTED = new Set<string>(["JobRequested", "JobAssigned", "ResultSubmitted", "RoundOpened", "RevealPhaseStarted", "DisputeOpened", "CommitteeDrawn"]);
+const WANTED = new Set<string>(["JobRequested", "DrawArmed", "JobAssigned", "ResultSubmitted", "RoundOpened", "RevealPhaseStarted", "DisputeOpened", "CommitteeDrawn"]);
 
 export class EventDecoder {
   private readonly byAddress: Map<string, Contracts[keyof Contracts]>;

@@ -1,6 +1,11 @@
 /**
  * The executor role: serves the jobs assigned to this node's key.
  *
+ *   Every job: a request (or a retry) arms an executor draw (DrawArmed); once its target block has
+ *     passed, executor nodes send `assign` (anyone may; the first one draws, the others find the job
+ *     assigned). The draw follows from that block's randomness alone, so whoever sends it chooses
+ *     nothing.
+ *
  *   NONE / OPTIMISTIC: JobAssigned -> run -> submitResult (`submit:<jobId>:<attempt>`); for
  *     OPTIMISTIC a finalize is scheduled for the end of the challenge window (anyone may call it;
  *     the executor wants its fee).
@@ -22,7 +27,15 @@ import { invalidClaim, isInvalidClaim } from "../codec/tensor";
 import { MAX_INLINE_OUTPUT_BYTES, type OutputPublisher } from "../store/outputs";
 import { act, chainNow, headBlock, sameAddress, type RoleContext } from "./context";
 import type { PendingAction } from "./pendingStore";
-import type { JobAssignedEvent } from "../../../typechain-types/contracts/JobRegistry";
+import type { DrawArmedEvent, JobAssignedEvent } from "../../../typechain-types/contracts/JobRegistry";
+import { IRandomnessSource__factory } from "../../../typechain-types";
+
+/**
+ * Blocks after its target at which the executor records its audit coin's randomness if the job is
+ * still waiting for `finalize`: `blockhash` keeps 256 blocks, and a coin nobody can read any more
+ * counts as picked for audit.
+ */
+const RECORD_AFTER_BLOCKS = 128;
 import type { RoundOpenedEvent } from "../../../typechain-types/contracts/QuorumManager";
 
 /** Job status and mode numbers, as in contracts/types/Types.sol. */
@@ -56,6 +69,12 @@ export class Executor {
     this.publisher = options.publisher;
   }
 
+  /** Schedules the `assign` of a job whose executor draw was armed, for once its target block has passed. */
+  async onDrawArmed(args: DrawArmedEvent.OutputObject): Promise<void> {
+    const { jobId, drawTarget } = args;
+    this.ctx.pending.put({ key: `assign:${jobId}:${drawTarget}`, kind: "executor.assign", notBefore: 0, payload: { jobId: jobId.toString(), target: drawTarget.toString() } });
+  }
+
   /** NONE and OPTIMISTIC jobs (QUORUM jobs are served from RoundOpened). */
   async onAssigned(args: JobAssignedEvent.OutputObject, block: number): Promise<void> {
     if (!args.executors.some((e) => sameAddress(e, this.ctx.address))) return;
@@ -87,6 +106,7 @@ export class Executor {
     const finalizeKey = `finalize:${jobId}:${attempt}`;
     if (mode === MODE.OPTIMISTIC) {
       this.ctx.pending.put({ key: finalizeKey, kind: "executor.finalize", notBefore: 0, payload: { jobId: jobId.toString() } });
+      this.ctx.pending.put({ key: `record:${jobId}:${attempt}`, kind: "executor.record", notBefore: 0, payload: { jobId: jobId.toString(), attempt: String(attempt) } });
     }
     const outcome = await this.submit(key, block, jobId, attempt, output);
     if (outcome === "refused") this.ctx.pending.delete(finalizeKey);
@@ -130,6 +150,9 @@ export class Executor {
   /** Runs one due timed action; true when it is finished (done or moot) and can be forgotten. */
   async due(action: PendingAction): Promise<boolean> {
     const jobId = BigInt(action.payload.jobId);
+    if (action.kind === "executor.assign") return this.assign(jobId, action);
+    if (action.kind === "executor.record") return this.record(jobId, action);
+    if (action.kind === "executor.resolve") return this.resolve(jobId, action);
     if (action.kind === "executor.reveal") return this.reveal(jobId, action);
     if (action.kind === "executor.finalize") return this.finalize(jobId, action.key);
     this.ctx.log.error({ at: "Executor.due", key: action.key, kind: action.kind }, "unknown pending action; dropped");
@@ -172,6 +195,69 @@ export class Executor {
     return true;
   }
 
+  /** Draws a job's executor(s) once its draw target has passed; done once the job is no longer waiting on this draw. */
+  private async assign(jobId: bigint, action: PendingAction): Promise<boolean> {
+    const { jobs } = this.ctx.contracts;
+    const job = await jobs.jobOf(jobId);
+    if (Number(job.status) !== STATUS.Unassigned || String(job.auditTarget) !== action.payload.target) return true;
+    if ((await chainNow(this.ctx)) >= Number(job.deadline)) return true; // too late: the requester cancels
+    if ((await headBlock(this.ctx)) <= Number(action.payload.target)) return false;
+    const outcome = await act(this.ctx, {
+      key: action.key,
+      block: await headBlock(this.ctx),
+      at: "Executor.assign",
+      fields: { jobId },
+      method: jobs.assign,
+      args: [jobId],
+      doneByOthers: async () => String((await jobs.jobOf(jobId)).auditTarget) !== action.payload.target || Number((await jobs.jobOf(jobId)).status) !== STATUS.Unassigned,
+    });
+    return outcome !== "refused" || Number((await jobs.jobOf(jobId)).status) !== STATUS.Unassigned;
+  }
+
+  /**
+   * Keeps the audit coin of a submitted OPTIMISTIC result readable: once its target is
+   * RECORD_AFTER_BLOCKS old and the job still waits for `finalize`, records the target's randomness
+   * (a coin that is lost counts as picked). On a chain where finalize comes sooner this sends nothing.
+   */
+  private async record(jobId: bigint, action: PendingAction): Promise<boolean> {
+    const { jobs } = this.ctx.contracts;
+    const job = await jobs.jobOf(jobId);
+    if (Number(job.status) !== STATUS.Submitted || String(job.attempts) !== action.payload.attempt) return true;
+    const target = Number(job.auditTarget);
+    if ((await headBlock(this.ctx)) <= target + RECORD_AFTER_BLOCKS) return false;
+    const source = IRandomnessSource__factory.connect(await jobs.RANDOMNESS(), this.ctx.signer);
+    const [status] = await source.randomnessOf(target);
+    if (Number(status) !== 1) return true; // not Ready: recorded already (still Ready) is caught by record's idempotence
+    const outcome = await act(this.ctx, { key: action.key, block: await headBlock(this.ctx), at: "Executor.recordAuditCoin", fields: { jobId, target }, method: source.record, args: [target] });
+    return outcome !== "refused";
+  }
+
+  /**
+   * Resolves the dispute of one of this node's results once it can be decided (its collateral is
+   * locked until then): after the pin window when no committee was drawn, after the reveal phase
+   * (or the last reveal) otherwise. Verifier nodes do the same; whoever comes first settles it.
+   */
+  private async resolve(jobId: bigint, action: PendingAction): Promise<boolean> {
+    const { jobs, disputes } = this.ctx.contracts;
+    if (Number((await jobs.jobOf(jobId)).status) !== STATUS.Disputed) return true;
+    const d = await disputes.disputeOf(await disputes.disputeOfJob(jobId));
+    const now = await chainNow(this.ctx);
+    const ready = d.drawn
+      ? Number(d.validVotes) + Number(d.invalidVotes) >= Number(d.seats) || now > Number(d.revealEnd)
+      : now > Number(d.openedAt) + Number((await disputes.params()).commitWindow);
+    if (!ready) return false;
+    const outcome = await act(this.ctx, {
+      key: action.key,
+      block: await headBlock(this.ctx),
+      at: "Executor.resolveDispute",
+      fields: { jobId },
+      method: jobs.resolveDispute,
+      args: [jobId],
+      doneByOthers: async () => Number((await jobs.jobOf(jobId)).status) !== STATUS.Disputed,
+    });
+    return outcome !== "refused" || Number((await jobs.jobOf(jobId)).status) !== STATUS.Disputed;
+  }
+
   /** OPTIMISTIC: after the challenge window. QUORUM: once every seat revealed or the reveal phase ended. */
   private async finalize(jobId: bigint, key: string): Promise<boolean> {
     const { jobs, quorum } = this.ctx.contracts;
@@ -189,6 +275,10 @@ export class Executor {
       return false;
     }
     const outcome = await act(this.ctx, { key, block: await headBlock(this.ctx), at: "Executor.finalize", fields: { jobId }, method: jobs.finalize, args: [jobId] });
+    // The coin picked it (or was lost): the job is in audit; see that its dispute gets resolved.
+    if (Number((await jobs.jobOf(jobId)).status) === STATUS.Disputed) {
+      this.ctx.pending.put({ key: `resolve:${jobId}:${job.attempts}`, kind: "executor.resolve", notBefore: 0, payload: { jobId: jobId.toString() } });
+    }
     // Refused while the job still waits: someone may have moved it in the meantime; look again next step.
     return outcome !== "refused";
   }

@@ -279,6 +279,7 @@ export class Verifier {
       fields: { jobId: action.payload.jobId, disputeId },
       method: disputes.drawCommittee,
       args: [disputeId],
+      doneByOthers: async () => (await disputes.disputeOf(disputeId)).drawn,
     });
     if (outcome === "refused") return true; // someone else drew it first
     return (await disputes.disputeOf(disputeId)).drawn;
