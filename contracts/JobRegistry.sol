@@ -603,7 +603,11 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
     ) private returns (uint256 disputeId, uint96 bond) {
         job.status = Status.Disputed;
         emit JobDisputed(jobId);
-        (disputeId, bond) = _resolverOf(job).open(jobId, job.modelId, job.executor, challenger);
+        IDisputeResolver resolver = _resolverOf(job);
+        (disputeId, bond) = resolver.open(jobId, job.modelId, job.executor, challenger);
+        // Only the default committee's bond goes through the vault (it alone credits it back); a
+        // third-party resolver takes its own bond, if any, so nothing is left in the vault unowned.
+        if (address(resolver) != address(DISPUTES)) bond = 0;
     }
 
     /// @dev The resolver pinned by the job's policy version (the default committee when zero).

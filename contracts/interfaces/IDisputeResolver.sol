@@ -13,9 +13,11 @@ import {Verdict} from "../types/Types.sol";
 ///         the hub or the jobs already running.
 interface IDisputeResolver {
     /// @notice Opens a dispute of `jobId`'s result by `executor`. Hub only. `challenger` is zero for
-    ///         an audit the lottery picked; otherwise it must be eligible to challenge (the resolver
-    ///         reverts with its own error if not) and the hub collects `bond` from it into the vault
-    ///         right after this call.
+    ///         an audit the coin picked; otherwise it must be eligible to challenge (the resolver
+    ///         reverts with its own error if not). For the default committee (the DisputeManager)
+    ///         the hub collects `bond` from the challenger into the vault right after this call; a
+    ///         third-party resolver's `bond` is ignored by the hub (such a resolver takes its own bond,
+    ///         if any: the vault credits only the committee's back).
     /// @param jobId The job.
     /// @param modelId The job's model (whose audit pot pays the judges).
     /// @param executor The executor whose result is disputed.

@@ -1,5 +1,5 @@
 /**
- * Issue 11, findings 1 and 3 (docs/THREATS.md 34 and 36): committee draws nobody can grind.
+ * Issue 11, findings 1 and 3 (docs/THREATS.md 34, 35 and 37): committee draws nobody can grind.
  *
  * Finding 1: a contract challenged (or started an audit), read the committee in the same
  * transaction and reverted unless its sybils held the majority: every unlucky block cost nothing.
