@@ -94,6 +94,12 @@ export async function startDevnet(spec: DevnetSpec): Promise<Devnet> {
     const { chain, deployment, models } = booted;
     const provider = chain.provider;
     partial.provider = provider;
+    // A live chain keeps producing blocks, and draws wait for one after their target: while no clock
+    // runs and automine is on, an empty block every second (chain time does not jump).
+    const heartbeat = setInterval(() => {
+      if (!partial.clock && !manualMining.has(provider)) provider.send("evm_mine", []).catch(() => undefined);
+    }, HEARTBEAT_MS);
+    cleanup.push(() => clearInterval(heartbeat));
     const client = new DemoClient(devnetWallet(CLIENT_INDEXES[0], provider), deployment);
     partial.client = client;
     await client.approve();
@@ -180,13 +186,20 @@ export async function settleAll(devnet: Devnet, ids: bigint[], timeoutMs: number
   return out;
 }
 
-/** Runs `body` with the chain's automine set to `on`, turning it back on afterwards. */
+/** Wall-clock ms between the idle devnet's empty blocks. */
+const HEARTBEAT_MS = 1_000;
+/** Chains whose blocks a scenario is mining by hand (automine off): no heartbeat block then. */
+const manualMining = new WeakSet<JsonRpcProvider>();
+
+/** Runs `body` with the chain's automine set to `on` (and, when off, no heartbeat block), turning it back on afterwards. */
 export async function withAutomine<T>(provider: JsonRpcProvider, on: boolean, body: () => Promise<T>): Promise<T> {
+  if (!on) manualMining.add(provider);
   await provider.send("evm_setAutomine", [on]);
   try {
     return await body();
   } finally {
     await provider.send("evm_setAutomine", [true]);
+    manualMining.delete(provider);
   }
 }
 
