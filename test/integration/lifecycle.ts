@@ -6,6 +6,7 @@ import {
   deployWorld,
   EXACT,
   Mode,
+  assignJob,
   requestJob,
   SAMPLE_OUTPUT,
   WRONG_OUTPUT,
@@ -59,7 +60,11 @@ describe("A job's whole life", function () {
     expect(committee).to.not.include(challenger.address);
     await voteAll(w, disputeId, Verdict.Invalid);
     const before = await w.stakes.accountOf(cheat.address, 0);
-    await expect(w.jobs.resolveDispute(jobId)).to.emit(w.disputes, "DisputeResolved");
+    const resolve = w.jobs.resolveDispute(jobId);
+    await expect(resolve).to.emit(w.disputes, "DisputeResolved");
+    // The verdict arms the next executor draw: Unassigned until anyone assigns after its target.
+    await expect(resolve).to.emit(w.jobs, "DrawArmed");
+    expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Unassigned);
     const after = await w.stakes.accountOf(cheat.address, 0);
     // The whole collateral: 22x the 1-token fee. The challenger gets its bond back and the 2-token
     // bounty; the treasury the other 20 tokens.
@@ -67,6 +72,7 @@ describe("A job's whole life", function () {
     expect(before.active - after.active).to.equal(22n * TOKEN);
     expect(await w.vault.creditOf(challenger.address)).to.equal(10n * TOKEN + 2n * TOKEN);
     expect(await w.vault.treasuryAccrued()).to.equal(20n * TOKEN);
+    await assignJob(w, jobId);
     const job = await w.jobs.jobOf(jobId);
     expect(job.status).to.equal(Status.Assigned);
     expect(job.executor).to.not.equal(cheat.address);

@@ -14,6 +14,7 @@ import {
   MAX_AUDIT_RATE_BPS,
   Mode,
   RefundReason,
+  assignJob,
   requestJob,
   Role,
   salt,
@@ -658,7 +659,7 @@ describe("DisputeManager", function () {
         .withArgs(d.disputeId, d.revealEnd);
     });
 
-    it("Invalid: the hub slashes the executor's whole collateral (bond and bounty to the challenger, the rest to the treasury) and reassigns the job", async function () {
+    it("Invalid: the hub slashes the executor's whole collateral (bond and bounty to the challenger, the rest to the treasury) and arms a new draw that reassigns the job", async function () {
       const w = await loadFixture(disputeFixture);
       const { jobId, executor } = await submittedJob(w);
       const challenger = w.verifiers[0];
@@ -686,6 +687,10 @@ describe("DisputeManager", function () {
       expect(await w.vault.treasuryAccrued()).to.equal(COLLATERAL - BOUNTY);
       expect(await totalCredits(w)).to.equal(BOND + BOUNTY);
 
+      // The verdict arms the next executor draw; the assignment after its target reassigns the job.
+      await expect(tx).to.emit(w.jobs, "DrawArmed");
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Unassigned);
+      await assignJob(w, jobId);
       const job = await w.jobs.jobOf(jobId);
       expect(job.status).to.equal(Status.Assigned);
       expect(job.executor).to.not.equal(executor.address);
@@ -924,6 +929,9 @@ describe("DisputeManager", function () {
       expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([0n, 0n, 0n]);
       expect(await activeStake(w, executor.address, Role.EXECUTOR)).to.equal(STAKE - COLLATERAL);
       expect(await w.vault.treasuryAccrued()).to.equal(COLLATERAL);
+      await expect(tx).to.emit(w.jobs, "DrawArmed");
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Unassigned);
+      await assignJob(w, jobId);
       const job = await w.jobs.jobOf(jobId);
       expect(job.status).to.equal(Status.Assigned);
       expect(job.executor).to.not.equal(executor.address);
@@ -1110,6 +1118,7 @@ describe("DisputeManager", function () {
       expect(await w.disputes.disputeOfJob(jobId)).to.equal(1n);
       await vote(w, first, [Verdict.Invalid, Verdict.Invalid, Verdict.Invalid]);
       await w.jobs.resolveDispute(jobId);
+      await assignJob(w, jobId); // the verdict armed a new executor draw
       const job = await w.jobs.jobOf(jobId);
       await w.jobs.connect(signerOf(w.executors, job.executor)).submitResult(jobId, WRONG_OUTPUT);
       await challengeJob(w, jobId, w.verifiers[1]);

@@ -9,6 +9,7 @@ import {
   Status,
   TOKEN,
   Verdict,
+  assignJob,
   requestJob,
   requestParams,
   SAMPLE_INPUT,
@@ -100,7 +101,13 @@ describe("JobRegistry", function () {
       await w.jobs.connect(cheat).submitResult(jobId, WRONG_OUTPUT);
       await w.jobs.connect(w.verifiers[0]).challenge(jobId);
       await voteAll(w, await w.disputes.disputeOfJob(jobId), Verdict.Invalid);
-      await expect(w.jobs.resolveDispute(jobId)).to.emit(w.jobs, "DisputeSettled").and.not.to.emit(w.jobs, "CallbackExecuted");
+      const resolve = w.jobs.resolveDispute(jobId);
+      await expect(resolve).to.emit(w.jobs, "DisputeSettled").and.not.to.emit(w.jobs, "CallbackExecuted");
+      // The verdict arms a new executor draw; the job waits Unassigned, with nothing to deliver.
+      await expect(resolve).to.emit(w.jobs, "DrawArmed");
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Unassigned);
+      await expect(w.jobs.deliver(jobId, WRONG_OUTPUT)).to.be.revertedWithCustomError(w.jobs, "JobNotInStatus").withArgs(jobId, Status.Unassigned);
+      await assignJob(w, jobId);
       expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Assigned);
       await expect(w.jobs.deliver(jobId, WRONG_OUTPUT)).to.be.revertedWithCustomError(w.jobs, "JobNotInStatus").withArgs(jobId, Status.Assigned);
       const honest = await executorOf(w, jobId);
@@ -335,6 +342,7 @@ describe("JobRegistry", function () {
         .to.emit(gate, "ClassificationRequested")
         .withArgs(1n);
       expect(await gate.pending(1n)).to.equal(true);
+      await assignJob(w, 1n); // the request armed the executor draw; anyone assigns after its target
       const executor = await executorOf(w, 1n);
       const tx = w.jobs.connect(executor).submitResult(1n, output);
       await expect(tx).not.to.emit(w.jobs, "CallbackExecuted");
@@ -398,6 +406,7 @@ describe("JobRegistry", function () {
         const { w, gate } = await gateWorld();
         const deadline = (await time.latest()) + 3600;
         await gate.connect(w.requester).classify(SAMPLE_INPUT, TOKEN, Mode.NONE, deadline);
+        await assignJob(w, 1n);
         const executor = await executorOf(w, 1n);
         await expect(w.jobs.connect(executor).submitResultRef(1n, ethers.keccak256(output), URI)).not.to.emit(w.jobs, "CallbackExecuted");
         return { w, gate };

@@ -1,9 +1,12 @@
 import { expect } from "chai";
 import { ethers, network } from "hardhat";
-import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, mine, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
+  assignJob,
   deployWorld,
   exactPolicy,
+  mineToDraw,
+  requestParams,
   Mode,
   RefundReason,
   Role,
@@ -24,6 +27,7 @@ import {
   executorAccount,
   executorOf,
   expectVaultSettled,
+  blockTimeOf,
   nextTimestamp,
 } from "../fixtures/unit-b-helpers";
 import { JobParams__factory,
@@ -317,19 +321,22 @@ describe("JobRegistry", function () {
       await expect(w.jobs.timeout(jobId)).to.be.revertedWithCustomError(w.jobs, "JobNotInStatus").withArgs(jobId, Status.Submitted);
     });
 
-    it("slashes timeoutSlash to the treasury (not the requester) and reassigns to another executor", async function () {
+    it("slashes timeoutSlash to the treasury (not the requester) and arms a new draw that reassigns to another executor", async function () {
       const w = await loadFixture(finalizeFixture);
       const { jobId, assigned } = await requestJob(w);
       const late = assigned[0];
       await time.increase(601);
-      const ts = await nextTimestamp(1);
       const treasury = await w.vault.treasuryAccrued();
       const tx = w.jobs.connect(w.others[0]).timeout(jobId);
       await expect(tx).to.emit(w.jobs, "JobTimedOut").withArgs(jobId, late, TIMEOUT_SLASH);
-      await expect(tx)
-        .to.emit(w.jobs, "JobAssigned")
-        .withArgs(jobId, (chosen: string[]) => chosen.length === 1 && chosen[0] !== late, ts + 600, 2n);
+      await expect(tx).to.emit(w.jobs, "DrawArmed").withArgs(jobId, (await (await tx).wait())!.blockNumber + 2);
+      await expect(tx).to.not.emit(w.jobs, "JobAssigned");
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Unassigned);
+      const reassign = await assignJob(w, jobId);
+      expect(reassign.assigned).to.have.length(1);
+      expect(reassign.assigned[0]).to.not.equal(late);
       const job = await w.jobs.jobOf(jobId);
+      expect(job.phaseEnd).to.equal((await blockTimeOf(reassign.receipt)) + 600);
       expect(job.status).to.equal(Status.Assigned);
       expect(job.attempts).to.equal(2n);
       expect(job.executor).to.not.equal(late);
@@ -347,13 +354,16 @@ describe("JobRegistry", function () {
       const treasury = await w.vault.treasuryAccrued();
       for (let attempt = 1; attempt < 3; attempt++) {
         await time.increase(601);
-        await expect(w.jobs.timeout(jobId)).to.emit(w.jobs, "JobAssigned");
+        const tx = w.jobs.timeout(jobId);
+        await expect(tx).to.emit(w.jobs, "DrawArmed");
+        await expect(tx).to.not.emit(w.jobs, "JobAssigned");
+        expect((await assignJob(w, jobId)).assigned).to.have.length(1);
       }
       expect((await w.jobs.jobOf(jobId)).attempts).to.equal(3n);
       await time.increase(601);
       const tx = w.jobs.timeout(jobId);
       await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Expired, TOKEN);
-      await expect(tx).to.not.emit(w.jobs, "JobAssigned");
+      await expect(tx).to.not.emit(w.jobs, "DrawArmed");
       expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Refunded);
       expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN);
       expect(await w.vault.treasuryAccrued()).to.equal(treasury + 3n * TIMEOUT_SLASH);
@@ -370,12 +380,12 @@ describe("JobRegistry", function () {
       const tx = w.jobs.timeout(jobId);
       await expect(tx).to.emit(w.jobs, "JobTimedOut").withArgs(jobId, assigned[0], TIMEOUT_SLASH);
       await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Expired, TOKEN);
-      await expect(tx).to.not.emit(w.jobs, "JobAssigned");
+      await expect(tx).to.not.emit(w.jobs, "DrawArmed");
       expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN);
       expect(await w.vault.treasuryAccrued()).to.equal(treasury + TIMEOUT_SLASH);
     });
 
-    it("refunds the fee when no other executor can take the job", async function () {
+    it("keeps the job Unassigned with a re-armed draw when no other executor can take it (no longer refunded at once): the requester cancels after the deadline", async function () {
       const w = await loadFixture(finalizeFixture);
       const { jobId, assigned } = await requestJob(w);
       for (const e of w.executors) {
@@ -383,9 +393,65 @@ describe("JobRegistry", function () {
       }
       await time.increase(601);
       const tx = w.jobs.timeout(jobId);
-      await expect(tx).to.emit(w.jobs, "JobUnassigned").withArgs(jobId);
-      await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Expired, TOKEN);
+      await expect(tx).to.emit(w.jobs, "JobTimedOut").withArgs(jobId, assigned[0], TIMEOUT_SLASH);
+      await expect(tx).to.emit(w.jobs, "DrawArmed");
+      await expect(tx).to.not.emit(w.jobs, "JobRefunded");
+      // The draw excludes the timed-out executor, the only one staked: nobody, and a new draw.
+      const retry = await assignJob(w, jobId);
+      expect(retry.assigned).to.deep.equal([]);
+      await expect(retry.receipt).to.emit(w.jobs, "JobUnassigned").withArgs(jobId);
+      await expect(retry.receipt).to.emit(w.jobs, "DrawArmed").withArgs(jobId, retry.receipt.blockNumber + 2);
+      const job = await w.jobs.jobOf(jobId);
+      expect(job.status).to.equal(Status.Unassigned);
+      expect(job.attempts).to.equal(1n);
+      expect((await executorAccount(w, assigned[0])).locked).to.equal(0n);
+      // Once the re-armed draw is computable the requester may not decline it before the deadline...
+      await mineToDraw(w, jobId);
+      await expect(w.jobs.connect(w.requester).cancel(jobId))
+        .to.be.revertedWithCustomError(w.jobs, "DrawNotReady")
+        .withArgs(jobId, job.auditTarget);
+      // ...and after it, it takes its fee back.
+      await time.increaseTo(job.deadline);
+      await expect(w.jobs.connect(w.requester).cancel(jobId))
+        .to.emit(w.jobs, "JobRefunded")
+        .withArgs(jobId, RefundReason.Cancelled, TOKEN);
       expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Refunded);
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN);
+    });
+
+    it("leaves the job Unassigned with a new armed draw after a timeout, and that draw never picks the timed-out executor (an unexcluded one would)", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const { jobId, assigned } = await requestJob(w);
+      const late = assigned[0];
+      const hub = await w.jobs.getAddress();
+      const { chainId } = await ethers.provider.getNetwork();
+      const randomness = await randomnessSource(w);
+      await time.increase(601);
+      const start = await takeSnapshot();
+      // Each try times the job out one block later: another target block, another draw.
+      let wouldHaveDrawnLate = 0;
+      let tries = 0;
+      for (; tries < 64 && wouldHaveDrawnLate < 2; tries++) {
+        await mine(tries);
+        const receipt = (await (await w.jobs.timeout(jobId)).wait())!;
+        const armed = await w.jobs.jobOf(jobId);
+        expect(armed.status).to.equal(Status.Unassigned);
+        expect(armed.auditTarget).to.equal(receipt.blockNumber + 2);
+        expect(armed.attempts).to.equal(1n);
+        await expect(w.jobs.assign(jobId)).to.be.revertedWithCustomError(w.jobs, "DrawNotReady").withArgs(jobId, armed.auditTarget);
+        const { assigned: next } = await assignJob(w, jobId);
+        expect(next).to.have.length(1);
+        expect(next[0]).to.not.equal(late);
+        // The same draw without the exclusion: keccak256(randomness, jobId, attempt, hub, chainid).
+        const [, value] = await randomness.randomnessOf(armed.auditTarget);
+        const seed = ethers.keccak256(
+          ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256", "uint8", "address", "uint256"], [value, jobId, 2, hub, chainId]),
+        );
+        expect(await w.stakes.draw(Role.EXECUTOR, seed, 1, [late])).to.deep.equal(next);
+        if ((await w.stakes.draw(Role.EXECUTOR, seed, 1, []))[0] === late) wouldHaveDrawnLate++;
+        await start.restore();
+      }
+      expect(wouldHaveDrawnLate, `tries: ${tries}`).to.equal(2);
     });
   });
 
@@ -402,12 +468,43 @@ describe("JobRegistry", function () {
       const w = await loadFixture(finalizeFixture);
       for (const e of w.executors) await w.stakes.connect(e).requestUnstake(Role.EXECUTOR, 200n * TOKEN);
       const { jobId } = await requestJob(w);
-      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Unassigned);
+      const job = await w.jobs.jobOf(jobId);
+      expect(job.status).to.equal(Status.Unassigned);
+      // The draw re-armed by the failed assignment is still in the future: nobody can compute it.
+      expect(job.auditTarget).to.be.greaterThan((await ethers.provider.getBlockNumber()) + 1);
       await expect(w.jobs.connect(w.requester).cancel(jobId))
         .to.emit(w.jobs, "JobRefunded")
         .withArgs(jobId, RefundReason.Cancelled, TOKEN);
       expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Refunded);
       expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN);
+      await expectVaultSettled(w);
+    });
+
+    it("reverts DrawNotReady once the draw's randomness is known and before the deadline (a requester cannot decline a draw it can compute), and refunds after the deadline", async function () {
+      const w = await loadFixture(finalizeFixture);
+      const receipt = (await (await w.jobs.connect(w.requester).requestInference(await requestParams())).wait())!;
+      const jobId = 1n;
+      const { auditTarget: target, deadline } = await w.jobs.jobOf(jobId);
+      expect(target).to.equal(receipt.blockNumber + 2);
+      const randomness = await randomnessSource(w);
+      await mineToDraw(w, jobId);
+      // A staked executor is drawable now, and anyone could compute which one: the job must be assigned.
+      expect((await randomness.randomnessOf(target))[0]).to.not.equal(RandomnessStatus.Pending);
+      await expect(w.jobs.connect(w.requester).cancel(jobId))
+        .to.be.revertedWithCustomError(w.jobs, "DrawNotReady")
+        .withArgs(jobId, target);
+      await time.setNextBlockTimestamp(deadline - 1n);
+      await expect(w.jobs.connect(w.requester).cancel(jobId))
+        .to.be.revertedWithCustomError(w.jobs, "DrawNotReady")
+        .withArgs(jobId, target);
+      // Nobody assigned it in time: from the deadline on, nobody can, and the requester takes its fee back.
+      await time.setNextBlockTimestamp(deadline);
+      await expect(w.jobs.assign(jobId)).to.be.revertedWithCustomError(w.jobs, "PhaseOver").withArgs(jobId, deadline);
+      await expect(w.jobs.connect(w.requester).cancel(jobId))
+        .to.emit(w.jobs, "JobRefunded")
+        .withArgs(jobId, RefundReason.Cancelled, TOKEN);
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(TOKEN);
+      for (const e of w.executors) expect((await executorAccount(w, e.address)).locked).to.equal(0n);
       await expectVaultSettled(w);
     });
 

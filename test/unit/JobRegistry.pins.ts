@@ -13,6 +13,7 @@ import {
   MIN_AUDIT_RATE_BPS,
   Mode,
   RefundReason,
+  assignJob,
   requestJob,
   requestParams,
   SAMPLE_OUTPUT,
@@ -22,7 +23,7 @@ import {
   type World,
 } from "../fixtures/protocol";
 import { DEVNET_PARAMS } from "../../deploy/protocol";
-import { COLLATERAL, executorAccount, executorOf, nextTimestamp } from "../fixtures/unit-b-helpers";
+import { blockTimeOf, COLLATERAL, executorAccount, executorOf, nextTimestamp } from "../fixtures/unit-b-helpers";
 import { ScriptedResolver__factory, type ScriptedResolver } from "../../typechain-types";
 import type { IJobRegistry } from "../../typechain-types/contracts/JobRegistry";
 
@@ -268,7 +269,11 @@ describe("JobRegistry pins", function () {
       expect(await w.vault.creditOf(challenger.address)).to.equal(BOUNTY);
       expect(await w.vault.treasuryAccrued()).to.equal(treasury + COLLATERAL - BOUNTY);
       expect(await w.vault.creditOf(executor.address)).to.equal(0n);
-      // The job is tried again by another executor (the job's own maxAttempts is 3).
+      // The job is tried again by another executor (the job's own maxAttempts is 3): the verdict
+      // arms a new draw, and the assignment after its target draws someone else.
+      await expect(tx).to.emit(w.jobs, "DrawArmed");
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Unassigned);
+      await assignJob(w, jobId);
       const job = await w.jobs.jobOf(jobId);
       expect(job.status).to.equal(Status.Assigned);
       expect(job.attempts).to.equal(2n);
@@ -374,14 +379,19 @@ describe("JobRegistry pins", function () {
       const b = await requestJob(w);
       await time.increase(Number(NEW.executionWindow) + 1);
 
-      // A (3 attempts, 600 s, 2 tokens): slashed 2 tokens and handed to another executor for 600 s.
-      const at = BigInt(await nextTimestamp());
+      // A (3 attempts, 600 s, 2 tokens): slashed 2 tokens and, through a new draw, handed to
+      // another executor for 600 s.
       const txA = w.jobs.timeout(a.jobId);
       await expect(txA).to.emit(w.jobs, "JobTimedOut").withArgs(a.jobId, a.assigned[0], DEVNET_PARAMS.jobs.timeoutSlash);
+      await expect(txA).to.emit(w.jobs, "DrawArmed");
       await expect(txA).to.not.emit(w.jobs, "JobRefunded");
+      expect((await w.jobs.jobOf(a.jobId)).status).to.equal(Status.Unassigned);
+      const { assigned, receipt } = await assignJob(w, a.jobId);
+      expect(assigned).to.have.length(1);
+      expect(assigned[0]).to.not.equal(a.assigned[0]);
       const jobA = await w.jobs.jobOf(a.jobId);
       expect(jobA.status).to.equal(Status.Assigned);
-      expect(jobA.phaseEnd).to.equal(at + BigInt(OLD.executionWindow));
+      expect(jobA.phaseEnd).to.equal(BigInt(await blockTimeOf(receipt)) + BigInt(OLD.executionWindow));
 
       // B (1 attempt, 1 token): slashed 1 token and refunded.
       const txB = w.jobs.timeout(b.jobId);

@@ -1,9 +1,12 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
+  assignJob,
   collateralOf,
   deployWorld,
+  mineToDraw,
+  randomnessSource,
   defaultPolicy,
   Mode,
   Role,
@@ -14,12 +17,14 @@ import {
   SAMPLE_INPUT,
   type World,
 } from "../fixtures/protocol";
-import { assignedIn, COLLATERAL, executorAccount, nextTimestamp } from "../fixtures/unit-b-helpers";
+import { assignedIn, blockTimeOf, COLLATERAL, executorAccount, nextTimestamp } from "../fixtures/unit-b-helpers";
 import { RecordingCallback__factory } from "../../typechain-types";
 import { signPermit } from "../fixtures/permit";
 
 const MAX_INLINE = 64 * 1024;
 const DAY = 24 * 3600;
+/** IRandomnessSource's RandomnessStatus. */
+const RandomnessStatus = { Pending: 0, Ready: 1, Lost: 2 } as const;
 
 async function requestFixture(): Promise<World> {
   return deployWorld();
@@ -27,10 +32,9 @@ async function requestFixture(): Promise<World> {
 
 describe("JobRegistry", function () {
   describe("requestInference", function () {
-    it("escrows the fee in the PaymentVault and emits JobRequested and JobAssigned", async function () {
+    it("escrows the fee in the PaymentVault, emits JobRequested and arms the executor draw (DrawArmed, no JobAssigned); assign after the target assigns", async function () {
       const w = await loadFixture(requestFixture);
       const p = await requestParams({ mode: Mode.OPTIMISTIC, fee: 3n * TOKEN });
-      const ts = await nextTimestamp(5);
       const tx = w.jobs.connect(w.requester).requestInference(p);
       const executors = w.executors.map((e) => e.address);
       await expect(tx)
@@ -43,30 +47,42 @@ describe("JobRegistry", function () {
           ethers.keccak256(SAMPLE_INPUT),
           1n, // the model's policy version the job pins
         );
-      await expect(tx)
-        .to.emit(w.jobs, "JobAssigned")
-        .withArgs(1n, (chosen: string[]) => chosen.length === 1 && executors.includes(chosen[0]), ts + 600, 1n);
+      // The draw's target is a block after the request's: nobody knows the executor in the request.
+      const requested = (await (await tx).wait())!.blockNumber;
+      const target = requested + 2;
+      expect(await (await randomnessSource(w)).targetOf(requested)).to.equal(target);
+      await expect(tx).to.emit(w.jobs, "DrawArmed").withArgs(1n, target);
+      await expect(tx).to.not.emit(w.jobs, "JobAssigned");
       await expect(tx).to.changeTokenBalances(w.token, [w.requester, w.vault, w.jobs], [-3n * TOKEN, 3n * TOKEN, 0n]);
       expect(await w.jobs.jobCount()).to.equal(1n);
+      expect((await w.jobs.jobOf(1n)).status).to.equal(Status.Unassigned);
+      // Once the target has passed, anyone assigns: one of the staked executors, for a full window.
+      await mineToDraw(w, 1n);
+      const ts = await nextTimestamp(5);
+      await expect(w.jobs.connect(w.others[0]).assign(1n))
+        .to.emit(w.jobs, "JobAssigned")
+        .withArgs(1n, (chosen: string[]) => chosen.length === 1 && executors.includes(chosen[0]), ts + 600, 1n);
     });
 
     it("stores every field of the job and locks the executor's collateral", async function () {
       const w = await loadFixture(requestFixture);
       const cb = await new RecordingCallback__factory(w.admin).deploy();
       const ts = await nextTimestamp(5);
-      const { jobId, receipt } = await requestJob(w, {
+      const { jobId, receipt, assignReceipt } = await requestJob(w, {
         mode: Mode.NONE,
         fee: 2n * TOKEN,
         deadline: ts + DAY,
         callback: await cb.getAddress(),
         callbackGasLimit: 123_456,
       });
-      const [executor] = assignedIn(w, receipt);
+      expect(assignedIn(w, receipt)).to.deep.equal([]); // the request only arms the draw
+      const [executor] = assignedIn(w, assignReceipt);
       const job = await w.jobs.jobOf(jobId);
       expect(job.requester).to.equal(w.requester.address);
       expect(job.deadline).to.equal(ts + DAY);
-      expect(job.phaseEnd).to.equal(ts + 600);
-      expect(job.auditTarget).to.equal(0n);
+      expect(job.phaseEnd).to.equal((await blockTimeOf(assignReceipt)) + 600);
+      // The draw's target block, kept in auditTarget until a result is submitted.
+      expect(job.auditTarget).to.equal(receipt.blockNumber + 2);
       expect(job.executor).to.equal(executor);
       expect(job.fee).to.equal(2n * TOKEN);
       expect(job.callback).to.equal(await cb.getAddress());
@@ -86,12 +102,15 @@ describe("JobRegistry", function () {
 
     it("gives the executor the full execution window, whatever the requester's deadline", async function () {
       const w = await loadFixture(requestFixture);
+      // The window starts at the assignment, a few blocks after the request: past even the earliest deadline.
       let ts = await nextTimestamp(5);
-      const { jobId: earliest } = await requestJob(w, { deadline: ts + 600 });
-      expect((await w.jobs.jobOf(earliest)).phaseEnd).to.equal(ts + 600);
+      const earliest = await requestJob(w, { deadline: ts + 600 });
+      const earliestEnd = (await w.jobs.jobOf(earliest.jobId)).phaseEnd;
+      expect(earliestEnd).to.equal((await blockTimeOf(earliest.assignReceipt)) + 600);
+      expect(earliestEnd).to.be.greaterThan(ts + 600);
       ts = await nextTimestamp(5);
-      const { jobId: late } = await requestJob(w, { deadline: ts + DAY });
-      expect((await w.jobs.jobOf(late)).phaseEnd).to.equal(ts + 600);
+      const late = await requestJob(w, { deadline: ts + DAY });
+      expect((await w.jobs.jobOf(late.jobId)).phaseEnd).to.equal((await blockTimeOf(late.assignReceipt)) + 600);
     });
 
     it("locks max(minimum, fee x 22) on the executor of a verified mode", async function () {
@@ -136,6 +155,9 @@ describe("JobRegistry", function () {
           inputHash,
           1n,
         );
+      expect((await w.jobs.jobOf(1n)).status).to.equal(Status.Unassigned);
+      const { assigned } = await assignJob(w, 1n);
+      expect(assigned).to.have.length(1);
       expect((await w.jobs.jobOf(1n)).status).to.equal(Status.Assigned);
     });
 
@@ -328,13 +350,22 @@ describe("JobRegistry", function () {
       for (const e of w.executors) await w.stakes.connect(e).requestUnstake(Role.EXECUTOR, 200n * TOKEN);
       const p = await requestParams();
       const tx = w.jobs.connect(w.requester).requestInference(p);
-      await expect(tx).to.emit(w.jobs, "JobUnassigned").withArgs(1n);
+      await expect(tx).to.emit(w.jobs, "DrawArmed");
       await expect(tx).to.not.emit(w.jobs, "JobAssigned");
       await expect(tx).to.changeTokenBalances(w.token, [w.requester, w.vault], [-TOKEN, TOKEN]);
+      // The draw after the target finds nobody: JobUnassigned, and a new draw is armed.
+      await mineToDraw(w, 1n);
+      const assign = w.jobs.assign(1n);
+      await expect(assign).to.emit(w.jobs, "JobUnassigned").withArgs(1n);
+      const rearmed = (await (await assign).wait())!.blockNumber + 2;
+      await expect(assign).to.emit(w.jobs, "DrawArmed").withArgs(1n, rearmed);
+      await expect(assign).to.not.emit(w.jobs, "JobAssigned");
       const job = await w.jobs.jobOf(1n);
       expect(job.status).to.equal(Status.Unassigned);
       expect(job.executor).to.equal(ethers.ZeroAddress);
       expect(job.attempts).to.equal(0n);
+      expect(job.auditTarget).to.equal(rearmed);
+      expect(await w.token.balanceOf(w.vault)).to.equal(TOKEN);
     });
 
     it("leaves the job Unassigned when every executor's collateral is locked", async function () {
@@ -342,12 +373,16 @@ describe("JobRegistry", function () {
       // 3 executors x 200 tokens of stake / 22 tokens of collateral (1-token fee) = 3 x 9 = 27 jobs.
       expect(COLLATERAL).to.equal(22n * TOKEN);
       for (let i = 0; i < 27; i++) {
-        const { receipt } = await requestJob(w);
-        expect(assignedIn(w, receipt)).to.have.length(1);
+        const { assignReceipt } = await requestJob(w);
+        expect(assignedIn(w, assignReceipt)).to.have.length(1);
       }
       for (const e of w.executors) expect((await executorAccount(w, e.address)).locked).to.equal(9n * COLLATERAL);
       const p = await requestParams();
-      await expect(w.jobs.connect(w.requester).requestInference(p)).to.emit(w.jobs, "JobUnassigned").withArgs(28n);
+      await expect(w.jobs.connect(w.requester).requestInference(p)).to.emit(w.jobs, "DrawArmed");
+      await mineToDraw(w, 28n);
+      const assign = w.jobs.assign(28n);
+      await expect(assign).to.emit(w.jobs, "JobUnassigned").withArgs(28n);
+      await expect(assign).to.emit(w.jobs, "DrawArmed");
       expect((await w.jobs.jobOf(28n)).status).to.equal(Status.Unassigned);
     });
   });
@@ -421,11 +456,14 @@ describe("JobRegistry", function () {
     it("assigns an Unassigned job once an executor stakes", async function () {
       const w = await loadFixture(requestFixture);
       for (const e of w.executors) await w.stakes.connect(e).requestUnstake(Role.EXECUTOR, 200n * TOKEN);
-      const { jobId } = await requestJob(w);
-      // Still nobody: the retry leaves it Unassigned.
+      const { jobId, assigned } = await requestJob(w);
+      expect(assigned).to.deep.equal([]);
+      // Still nobody: the next draw (once its target has passed) leaves it Unassigned and re-armed.
+      await mineToDraw(w, jobId);
       await expect(w.jobs.assign(jobId)).to.emit(w.jobs, "JobUnassigned").withArgs(jobId);
       const newcomer = w.others[0];
       await w.stakes.connect(newcomer).stake(Role.EXECUTOR, 200n * TOKEN);
+      await mineToDraw(w, jobId);
       const ts = await nextTimestamp(5);
       await expect(w.jobs.connect(w.others[1]).assign(jobId))
         .to.emit(w.jobs, "JobAssigned")
@@ -435,6 +473,47 @@ describe("JobRegistry", function () {
       expect(job.executor).to.equal(newcomer.address);
       expect(job.attempts).to.equal(1n);
       expect((await executorAccount(w, newcomer.address)).locked).to.equal(COLLATERAL);
+    });
+
+    it("reverts DrawNotReady until the draw's target block has passed, then draws from its randomness", async function () {
+      const w = await loadFixture(requestFixture);
+      const receipt = (await (await w.jobs.connect(w.requester).requestInference(await requestParams())).wait())!;
+      const target = receipt.blockNumber + 2;
+      expect((await w.jobs.jobOf(1n)).auditTarget).to.equal(target);
+      // Blocks target - 1 and target itself: the target's hash is not known inside either.
+      for (let block = receipt.blockNumber + 1; block <= target; block++) {
+        await expect(w.jobs.connect(w.others[0]).assign(1n))
+          .to.be.revertedWithCustomError(w.jobs, "DrawNotReady")
+          .withArgs(1n, target);
+      }
+      expect(await ethers.provider.getBlockNumber()).to.equal(target);
+      // The next block (target + 1) is the first to read the target's randomness.
+      await expect(w.jobs.connect(w.others[0]).assign(1n)).to.emit(w.jobs, "JobAssigned");
+      expect((await w.jobs.jobOf(1n)).status).to.equal(Status.Assigned);
+    });
+
+    it("re-arms the draw (DrawArmed with a new target) when its randomness is lost (target more than 256 blocks old, never recorded)", async function () {
+      const w = await loadFixture(requestFixture);
+      await w.jobs.connect(w.requester).requestInference(await requestParams());
+      const lost = Number((await w.jobs.jobOf(1n)).auditTarget);
+      await mine(300);
+      const randomness = await randomnessSource(w);
+      expect((await randomness.randomnessOf(lost))[0]).to.equal(RandomnessStatus.Lost);
+      const tx = w.jobs.connect(w.others[0]).assign(1n);
+      const rearmed = (await (await tx).wait())!.blockNumber + 2;
+      await expect(tx).to.emit(w.jobs, "DrawArmed").withArgs(1n, rearmed);
+      await expect(tx).to.not.emit(w.jobs, "JobAssigned");
+      await expect(tx).to.not.emit(w.jobs, "JobUnassigned");
+      const job = await w.jobs.jobOf(1n);
+      expect(job.status).to.equal(Status.Unassigned);
+      expect(job.auditTarget).to.equal(rearmed);
+      expect(job.attempts).to.equal(0n);
+      for (const e of w.executors) expect((await executorAccount(w, e.address)).locked).to.equal(0n);
+      // The new draw is not ready either until its own target has passed; then it assigns.
+      await expect(w.jobs.assign(1n)).to.be.revertedWithCustomError(w.jobs, "DrawNotReady").withArgs(1n, rearmed);
+      const { assigned } = await assignJob(w, 1n);
+      expect(assigned).to.have.length(1);
+      expect((await w.jobs.jobOf(1n)).attempts).to.equal(1n);
     });
 
     it("reverts when the job is not Unassigned", async function () {
@@ -473,12 +552,18 @@ describe("JobRegistry", function () {
     it("lets the requester time the executor out only after a full window, and pays it nothing but its fee back", async function () {
       const w = await loadFixture(requestFixture);
       const ts = await nextTimestamp(5);
-      const { jobId } = await requestJob(w, { deadline: ts + 600 });
+      const { jobId, assignReceipt } = await requestJob(w, { deadline: ts + 600 });
+      // The window runs from the assignment (a few blocks after the request), past the deadline.
+      const assignedAt = await blockTimeOf(assignReceipt);
       await time.setNextBlockTimestamp(ts + 61);
       await expect(w.jobs.connect(w.requester).timeout(jobId))
         .to.be.revertedWithCustomError(w.jobs, "PhaseNotOver")
-        .withArgs(jobId, ts + 600);
-      await time.increaseTo(ts + 601);
+        .withArgs(jobId, assignedAt + 600);
+      await time.setNextBlockTimestamp(assignedAt + 600);
+      await expect(w.jobs.connect(w.requester).timeout(jobId))
+        .to.be.revertedWithCustomError(w.jobs, "PhaseNotOver")
+        .withArgs(jobId, assignedAt + 600);
+      await time.increaseTo(assignedAt + 601);
       const treasury = await w.vault.treasuryAccrued();
       await expect(w.jobs.connect(w.requester).timeout(jobId)).to.emit(w.jobs, "JobRefunded").withArgs(jobId, 1n, TOKEN);
       // The timeout slash goes to the treasury; the requester gets back exactly its fee.
