@@ -296,8 +296,10 @@ async function playDispute(w: World, s: Scenario, jobIds: bigint[], stats: Stats
   } else if (Number(job.status) === Status.Refunded) {
     addCredit(w.requester.address, s.fee);
   } else {
+    // Reassigned through a new draw: Unassigned until anyone assigns after its (future) target.
     expect(verdict, "only an Invalid verdict reassigns").to.equal(Verdict.Invalid);
-    expect(Number(job.status)).to.equal(Status.Assigned);
+    expect(Number(job.status)).to.equal(Status.Unassigned);
+    expect(Number(job.auditTarget)).to.be.greaterThan(await ethers.provider.getBlockNumber());
   }
 
   const after = await snapshot(w, addresses);
