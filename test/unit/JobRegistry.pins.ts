@@ -219,7 +219,7 @@ describe("JobRegistry pins", function () {
   });
 
   describe("a job keeps the resolver it was requested under", function () {
-    it("opens a challenge with the job's resolver, not the DisputeManager, and collects that resolver's bond", async function () {
+    it("opens a challenge with the job's resolver, not the DisputeManager, and collects no bond through the vault (a third-party resolver takes its own, if any)", async function () {
       const f = await loadFixture(pinsFixture);
       const { w, scripted } = f;
       await useScripted(f);
@@ -231,7 +231,8 @@ describe("JobRegistry pins", function () {
         .withArgs(1n, jobId, w.modelId, executor.address, challenger.address, BOND);
       await expect(tx).to.emit(w.jobs, "JobDisputed").withArgs(jobId);
       await expect(tx).to.not.emit(w.disputes, "DisputeOpened");
-      await expect(tx).to.changeTokenBalances(w.token, [challenger, w.vault], [-BOND, BOND]);
+      // Only the default committee's bond goes through the vault, the one party that credits it back.
+      await expect(tx).to.changeTokenBalances(w.token, [challenger, w.vault], [0n, 0n]);
       expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Disputed);
       expect(await w.disputes.disputeOfJob(jobId)).to.equal(0n);
       expect(await scripted.openingOf(1n)).to.deep.equal([jobId, w.modelId, executor.address, challenger.address]);
