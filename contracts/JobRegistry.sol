@@ -24,13 +24,14 @@ import {Mode, Role, Status, Verdict, RequestParams} from "./types/Types.sol";
 /// @title JobRegistry
 /// @notice The Glassbox hub: escrow, assignment, results, verification by mode, disputes'
 ///         settlement, fee split and credits.
-/// @dev Randomness. The audit coin of an OPTIMISTIC result is the RANDOMNESS source's value for a
-///      block after the submission's (fixed at submission, readable only once that block exists),
-///      and a coin that can no longer be read means "audited"; disputes' committees are drawn by
-///      the resolver from a target fixed when the dispute opens (DisputeManager). Executors (and
-///      QUORUM members) are still drawn in the request's own transaction from prevrandao and the
-///      previous block hash: a requester contract can read the draw and revert when unlucky. That
-///      is open (docs/THREATS.md); no mode trusts an executor more than its stake meanwhile.
+/// @dev Randomness. Every draw comes from the RANDOMNESS source's value for a block fixed in the
+///      future by the transaction that triggers it, so no transaction that can still revert sees a
+///      draw it triggered: a request (or a retry) arms the executor draw and `assign` draws once
+///      the target has passed; the audit coin of an OPTIMISTIC result is the value of a block after
+///      the submission's, and a coin that can no longer be read means "audited"; committees are
+///      drawn by the resolver from a target fixed when the dispute opens (DisputeManager).
+///      Executors are drawn from the live stake tree (committees from a snapshot): between the
+///      target and `assign` an executor can still reshape its stake (docs/THREATS.md 36).
 contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using Checkpoints for Checkpoints.Trace208;
