@@ -70,23 +70,31 @@ describe("a node killed mid-job (SIGKILL) and restarted", function () {
     await provider.send("evm_setAutomine", [false]);
     await startNode(group, EXECUTOR, launch);
 
-    // Job 1 is mined; the node sees its assignment and sends submitResult, which stays pending.
+    // Job 1 is mined; blocks are mined by hand until its draw target has passed, the node assigns it
+    // (mined like any transaction), sees its assignment and sends submitResult, which stays pending.
     const first = client.request(mlp, "OPTIMISTIC", mlp.model.input(), parseEther("1"), 4 * 3600);
     await mineWhenPending(provider, client.address);
     const job1 = (await first).jobId;
-    const pendingSubmit = await waitPendingFrom(provider, executor, 60_000);
+    const pendingSubmit = await mineUntilPendingCall(provider, executor, "submitResult");
     expect(JobRegistry__factory.createInterface().parseTransaction({ data: pendingSubmit.data })?.name).to.equal("submitResult");
 
     group.signal(EXECUTOR.name, "SIGKILL");
     await group.get(EXECUTOR.name)?.exited;
 
-    // While it is down: its submission is mined, and job 2 is requested and assigned to it.
+    // While it is down: its submission is mined, and job 2 is requested and assigned to it (the
+    // client sends the `assign` once the draw's target has passed: anyone may).
     await provider.send("evm_mine", []);
     const second = client.request(mlp, "OPTIMISTIC", mlp.model.input(), parseEther("1"), 4 * 3600);
     await mineWhenPending(provider, client.address);
     const job2 = (await second).jobId;
     const jobs = JobRegistry__factory.connect(deployment.contracts.jobRegistry, provider);
     expect(Number((await jobs.jobOf(job1)).status)).to.equal(STATUS_SUBMITTED);
+    const target = Number((await jobs.jobOf(job2)).auditTarget);
+    while ((await provider.getBlockNumber()) <= target) await provider.send("evm_mine", []);
+    const assigning = JobRegistry__factory.connect(deployment.contracts.jobRegistry, devnetWallet(CLIENT_INDEXES[0], provider)).assign(job2);
+    await mineWhenPending(provider, client.address);
+    await (await assigning).wait();
+    expect((await jobs.jobOf(job2)).executor).to.equal(executor);
 
     // Restarted with the same data directory: it backfills from its cursor.
     await provider.send("evm_setAutomine", [true]);
@@ -113,8 +121,8 @@ describe("a node killed mid-job (SIGKILL) and restarted", function () {
         const parsed = iface.parseTransaction({ data: tx.data });
         return `${parsed?.name}(${parsed?.args[0]})`;
       });
-    expect(calls.slice(0, 2)).to.deep.equal([`submitResult(${job1})`, `submitResult(${job2})`]);
-    expect(calls.slice(2).sort()).to.deep.equal([`finalize(${job1})`, `finalize(${job2})`].sort());
+    expect(calls.slice(0, 3)).to.deep.equal([`assign(${job1})`, `submitResult(${job1})`, `submitResult(${job2})`]);
+    expect(calls.slice(3).sort()).to.deep.equal([`finalize(${job1})`, `finalize(${job2})`].sort());
     for (const tx of sent) expect((await provider.getTransactionReceipt(tx.hash))?.status).to.equal(1);
     expect(await provider.getTransactionCount(executor)).to.equal(sent.length);
   });
@@ -124,4 +132,16 @@ describe("a node killed mid-job (SIGKILL) and restarted", function () {
 async function mineWhenPending(provider: JsonRpcProvider, from: string): Promise<void> {
   await waitPendingFrom(provider, from, 30_000);
   await provider.send("evm_mine", []);
+}
+
+/** Mines blocks (automine is off) until a transaction from `from` calling `method` is pending; returns it. */
+async function mineUntilPendingCall(provider: JsonRpcProvider, from: string, method: string): Promise<{ hash: string; data: string }> {
+  const iface = JobRegistry__factory.createInterface();
+  const until = Date.now() + 60_000;
+  for (;;) {
+    if (Date.now() > until) throw new Error(`no pending ${method} from ${from} within 60 s`);
+    const seen = await waitPendingFrom(provider, from, 500).catch(() => undefined);
+    if (seen && iface.parseTransaction({ data: seen.data })?.name === method) return seen;
+    await provider.send("evm_mine", []);
+  }
 }
