@@ -35,6 +35,8 @@ async function lifecycle(w: World) {
 
   const job = await requestJob(w, { mode: Mode.OPTIMISTIC });
   const request = Number(job.receipt.gasUsed);
+  // The request only arms the executor draw: `assign` (an executor node, once the target passed) draws.
+  const assign = Number(job.assignReceipt.gasUsed);
   const executor = signerOf(w.executors, job.assigned[0]);
   // A submission the audit lottery passes over (the unaudited path is the one measured here).
   const submit = await gasOf(submitUnaudited(w, job.jobId, executor, SAMPLE_OUTPUT));
@@ -85,7 +87,7 @@ async function lifecycle(w: World) {
     request,
     finalizeAfterClaim,
     deliver,
-    optimisticLifecycleWithCallback: Number(withCallback.receipt.gasUsed) + cbSubmit + cbFinalize + deliver,
+    optimisticLifecycleWithCallback: Number(withCallback.receipt.gasUsed) + Number(withCallback.assignReceipt.gasUsed) + cbSubmit + cbFinalize + deliver,
     submit,
     finalize,
     challenge,
@@ -94,9 +96,10 @@ async function lifecycle(w: World) {
     commit: Math.max(...commits),
     reveal: Math.max(...reveals),
     resolve,
-    optimisticLifecycle: request + submit + finalize,
-    noneLifecycle: Number(none.receipt.gasUsed) + submitNone,
-    quorum: { request: Number(q.receipt.gasUsed), commit: quorumCommit, reveal: quorumReveal, finalize: quorumFinalize },
+    assign,
+    optimisticLifecycle: request + assign + submit + finalize,
+    noneLifecycle: Number(none.receipt.gasUsed) + Number(none.assignReceipt.gasUsed) + submitNone,
+    quorum: { request: Number(q.receipt.gasUsed), assign: Number(q.assignReceipt.gasUsed), commit: quorumCommit, reveal: quorumReveal, finalize: quorumFinalize },
   };
 }
 
@@ -116,10 +119,12 @@ async function requestByExecutors(sizes: number[]): Promise<Record<string, numbe
     const samples: number[] = [];
     for (let i = 0; i < 8; i++) {
       await mine(1);
-      samples.push(Number((await requestJob(w, { mode: Mode.OPTIMISTIC })).receipt.gasUsed));
+      // The draw moved to `assign`: request + assign is what scales with the executors.
+      const job = await requestJob(w, { mode: Mode.OPTIMISTIC });
+      samples.push(Number(job.receipt.gasUsed) + Number(job.assignReceipt.gasUsed));
     }
     result[String(size)] = Math.round(samples.reduce((a, b) => a + b, 0) / samples.length);
-    console.log(`  request with ${size} staked executors: ${result[String(size)]} gas (mean of ${samples.length})`);
+    console.log(`  request + assign with ${size} staked executors: ${result[String(size)]} gas (mean of ${samples.length})`);
   }
   return result;
 }
@@ -189,17 +194,19 @@ async function main() {
     note:
       `Warm state (executors hold unclaimed credits), Hardhat network, solc 0.8.28, optimizer 200 runs; ` +
       `inline input ${SAMPLE_INPUT.length} bytes, inline output ${SAMPLE_OUTPUT.length} bytes; committee of 3, quorum of 3 ` +
-      `(drawByVerifiers: committee of 7). optimisticLifecycle is request + submit + finalize: an unchallenged OPTIMISTIC job needs ` +
-      `no pin (its audit coin is read at finalize; an executor records it only where 256 blocks are shorter than the challenge window).`,
+      `(drawByVerifiers: committee of 7). optimisticLifecycle is request + assign + submit + finalize: an unchallenged OPTIMISTIC job needs ` +
+      `no other pin (its audit coin is read at finalize; an executor records it only where 256 blocks are shorter than the challenge window); ` +
+      `requestByExecutors is request + assign (the draw).`,
   };
   console.table({
     request: life.request,
+    "assign (the executor draw)": life.assign,
     submit: life.submit,
     finalize: life.finalize,
-    "request+submit+finalize (OPTIMISTIC)": life.optimisticLifecycle,
-    "request+submit (NONE)": life.noneLifecycle,
+    "request+assign+submit+finalize (OPTIMISTIC)": life.optimisticLifecycle,
+    "request+assign+submit (NONE)": life.noneLifecycle,
     "deliver (a 64-byte output to a recording callback)": life.deliver,
-    "OPTIMISTIC with a callback (4 transactions)": life.optimisticLifecycleWithCallback,
+    "OPTIMISTIC with a callback (5 transactions)": life.optimisticLifecycleWithCallback,
     challenge: life.challenge,
     "committee draw (the pin)": life.drawCommittee,
     "vote commit": life.commit,
