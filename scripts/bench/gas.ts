@@ -7,9 +7,9 @@
  * first-time storage writes are not counted.
  */
 import { ethers } from "hardhat";
-import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
-import { deployWorld, EXACT, Mode, requestJob, runQuorum, SAMPLE_OUTPUT, signerOf, submitAudited, submitUnaudited, TOKEN, Verdict, voteAll, WRONG_OUTPUT, type World } from "../../test/fixtures/protocol";
+import { assignJob, deployWorld, EXACT, Mode, requestJob, runQuorum, SAMPLE_OUTPUT, signerOf, submitAudited, submitUnaudited, TOKEN, Verdict, voteAll, WRONG_OUTPUT, type World } from "../../test/fixtures/protocol";
 import { ethAt, GAS_PRICES_GWEI } from "./common";
 
 /** One kind of transaction in a scenario; `gas` has one entry per time it was sent. */
@@ -66,7 +66,8 @@ async function none(w: World): Promise<Scenario> {
   const job = await requestJob(w, { mode: Mode.NONE, fee: FEE });
   const submit = await gasOf(w.jobs.connect(signerOf(w.executors, job.assigned[0])).submitResult(job.jobId, SAMPLE_OUTPUT));
   return scenario("NONE", "NONE: request, submit (paid at once)", false, [
-    { op: "request", by: "requester", gas: [Number(job.receipt.gasUsed)] },
+    { op: "request (arms the draw)", by: "requester", gas: [Number(job.receipt.gasUsed)] },
+    { op: "assign (draws the executor)", by: "executor node", gas: [Number(job.assignReceipt.gasUsed)] },
     { op: "submit (pays)", by: "executor", gas: [submit] },
   ]);
 }
@@ -77,7 +78,8 @@ async function optimistic(w: World): Promise<Scenario> {
   await time.increase(CHALLENGE_WINDOW);
   const finalize = await gasOf(w.jobs.finalize(job.jobId));
   return scenario("OPTIMISTIC", "OPTIMISTIC: unchallenged", false, [
-    { op: "request", by: "requester", gas: [Number(job.receipt.gasUsed)] },
+    { op: "request (arms the draw)", by: "requester", gas: [Number(job.receipt.gasUsed)] },
+    { op: "assign (draws the executor)", by: "executor node", gas: [Number(job.assignReceipt.gasUsed)] },
     { op: "submit", by: "executor", gas: [submit] },
     { op: "finalize", by: "anyone", gas: [finalize] },
   ]);
@@ -89,19 +91,24 @@ async function optimisticChallenged(w: World): Promise<Scenario> {
   const bad = await gasOf(submitUnaudited(w, job.jobId, signerOf(w.executors, job.assigned[0]), WRONG_OUTPUT));
   const challenge = await gasOf(w.jobs.connect(w.verifiers[0]).challenge(job.jobId));
   const disputeId = await w.disputes.disputeOfJob(job.jobId);
+  const pin = await pinGas(w, disputeId);
   const votes = await voteAll(w, disputeId, Verdict.Invalid);
   const resolve = await gasOf(w.jobs.resolveDispute(job.jobId));
+  const reassign = Number((await assignJob(w, job.jobId)).receipt.gasUsed);
   const again = await w.jobs.jobOf(job.jobId);
   const submit = await gasOf(submitUnaudited(w, job.jobId, signerOf(w.executors, again.executor), SAMPLE_OUTPUT));
   await time.increase(CHALLENGE_WINDOW);
   const finalize = await gasOf(w.jobs.finalize(job.jobId));
   return scenario("OPTIMISTIC", "OPTIMISTIC: wrong result challenged, Invalid, re-executed", true, [
-    { op: "request", by: "requester", gas: [Number(job.receipt.gasUsed)] },
+    { op: "request (arms the draw)", by: "requester", gas: [Number(job.receipt.gasUsed)] },
+    { op: "assign (draws the executor)", by: "executor node", gas: [Number(job.assignReceipt.gasUsed)] },
     { op: "submit (wrong)", by: "executor", gas: [bad] },
-    { op: "challenge (draws committee)", by: "verifier", gas: [challenge] },
+    { op: "challenge (arms the committee draw)", by: "verifier", gas: [challenge] },
+    { op: "drawCommittee (the pin)", by: "verifier node", gas: [pin] },
     { op: "vote commit", by: "committee", gas: gasList(votes.commits) },
     { op: "vote reveal", by: "committee", gas: gasList(votes.reveals) },
-    { op: "resolve Invalid (slash, reassign)", by: "anyone", gas: [resolve] },
+    { op: "resolve Invalid (slash, arms a new draw)", by: "anyone", gas: [resolve] },
+    { op: "assign (2nd executor)", by: "executor node", gas: [reassign] },
     { op: "submit (2nd executor)", by: "executor", gas: [submit] },
     { op: "finalize", by: "anyone", gas: [finalize] },
   ]);
@@ -115,7 +122,8 @@ async function optimisticUpheld(w: World): Promise<Scenario> {
   const votes = await voteAll(w, await w.disputes.disputeOfJob(job.jobId), Verdict.Valid);
   const resolve = await gasOf(w.jobs.resolveDispute(job.jobId));
   return scenario("OPTIMISTIC", "OPTIMISTIC: right result challenged, Valid", true, [
-    { op: "request", by: "requester", gas: [Number(job.receipt.gasUsed)] },
+    { op: "request (arms the draw)", by: "requester", gas: [Number(job.receipt.gasUsed)] },
+    { op: "assign (draws the executor)", by: "executor node", gas: [Number(job.assignReceipt.gasUsed)] },
     { op: "submit", by: "executor", gas: [submit] },
     { op: "challenge (draws committee)", by: "verifier", gas: [challenge] },
     { op: "vote commit", by: "committee", gas: gasList(votes.commits) },
@@ -134,7 +142,8 @@ async function optimisticAudited(w: World): Promise<Scenario> {
   const votes = await voteAll(w, await w.disputes.disputeOfJob(job.jobId), Verdict.Valid);
   const resolve = await gasOf(w.jobs.resolveDispute(job.jobId));
   return scenario("OPTIMISTIC", "OPTIMISTIC: audited by the lottery, Valid", true, [
-    { op: "request", by: "requester", gas: [Number(job.receipt.gasUsed)] },
+    { op: "request (arms the draw)", by: "requester", gas: [Number(job.receipt.gasUsed)] },
+    { op: "assign (draws the executor)", by: "executor node", gas: [Number(job.assignReceipt.gasUsed)] },
     { op: "submit", by: "executor", gas: [submit] },
     { op: "finalize (opens audit, draws committee)", by: "anyone", gas: [finalize] },
     { op: "vote commit", by: "committee", gas: gasList(votes.commits) },
@@ -183,4 +192,12 @@ export async function runGas(): Promise<GasSection> {
       "(at most the 2 GLASS bounty to the challenger, the rest to the treasury). Finalization makes no callback: the " +
       "requester's contract, if any, is called by a separate deliver(), not counted here.",
   };
+}
+
+/** Gas of pinning `disputeId`'s committee once its randomness is known (anyone sends it). */
+async function pinGas(w: World, disputeId: bigint): Promise<number> {
+  const { drawTarget } = await w.disputes.disputeOf(disputeId);
+  const head = await ethers.provider.getBlockNumber();
+  if (head <= Number(drawTarget)) await mine(Number(drawTarget) - head + 1);
+  return gasOf(w.disputes.drawCommittee(disputeId));
 }

@@ -21,7 +21,7 @@
  * fee the chain accepts (minFee to the cap) is where the multiple starts to bind.
  */
 import { ethers } from "hardhat";
-import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { time, mine } from "@nomicfoundation/hardhat-network-helpers";
 import { catchProbability, collateralFor, invalidVerdictProbability, largestFee, leastMultipleBps, type Fraction } from "../../deploy/economics";
 import type { NetworkParams } from "../../deploy/params";
 import { collateralOf, defaultPolicy, deployWorld, Mode, requestParams, Role, SAMPLE_OUTPUT, TOKEN, Verdict, voteAll, WRONG_OUTPUT } from "../../test/fixtures/protocol";
@@ -150,6 +150,9 @@ async function simulate(jobs: number, f: number, auditBps: number, seed: number)
     const p = await requestParams({ modelId: 2n, mode: Mode.OPTIMISTIC, fee });
     const first = (await w.jobs.jobCount()) + 1n;
     for (let i = 0; i < n; i++) await w.jobs.connect(w.requester).requestInference(p, { gasLimit: 1_000_000 });
+    // The requests arm the executor draws: assign each once its target has passed (executor nodes do).
+    await mine(3);
+    for (let i = 0; i < n; i++) await w.jobs.assign(first + BigInt(i), { gasLimit: 1_000_000 });
     const cheated: boolean[] = [];
     for (let i = 0; i < n; i++) {
       const cheat = draw() < f;
