@@ -3,6 +3,7 @@
  * the scenario's nodes staked and started (through an optional RPC proxy), and a demo client.
  * Everything it starts belongs to one ProcessGroup that `stop` tears down.
  */
+import type { NetworkParams } from "../../deploy/params";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -28,7 +29,11 @@ export const verifierSpec = (n: number): NodeSpec => ({ name: `verifier-${n}`, r
 export interface DevnetSpec {
   name: string;
   nodes: NodeSpec[];
-  /** Share of OPTIMISTIC jobs audited unasked (default 0: no committees unless a scenario wants them). */
+  /**
+   * Share of OPTIMISTIC jobs audited unasked (default 500, the least rate localhost's registry takes
+   * for OPTIMISTIC); 0 deploys a registry without a least rate, for devnets without verifiers, where
+   * an audit could only end Undecided.
+   */
   auditRateBps?: number;
   /** Start the nodes' RPC through this URL instead of the chain's (the proxy of scenario c). */
   rpcFor?: (chainUrl: string) => Promise<string>;
@@ -90,6 +95,7 @@ export async function startDevnet(spec: DevnetSpec): Promise<Devnet> {
       stake: spec.nodes,
       // 5%: the least audit rate the registry takes for a model that allows OPTIMISTIC.
       models: { names: ["mlp"], auditRateBps: spec.auditRateBps ?? 500 },
+      ...(spec.auditRateBps === 0 ? { params: (p: NetworkParams) => ({ ...p, minAuditRateBps: 0 }) } : {}),
     });
     const { chain, deployment, models } = booted;
     const provider = chain.provider;

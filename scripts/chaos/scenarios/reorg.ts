@@ -28,7 +28,7 @@ export const reorg: Scenario = {
   quick: false,
   description: "a multi-block reorganisation (evm_snapshot/evm_revert) under a live executor",
   run: ({ log }) =>
-    withDevnet({ name: "reorg", nodes: [EXECUTOR] }, async (d) => {
+    withDevnet({ name: "reorg", nodes: [EXECUTOR], auditRateBps: 0 }, async (d) => {
       const { provider, client, mlp } = d;
       const jobs = JobRegistry__factory.connect(d.deployment.contracts.jobRegistry, provider);
       const executor = devnetWallet(EXECUTOR.accountIndex).address;
