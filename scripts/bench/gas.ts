@@ -7,9 +7,9 @@
  * first-time storage writes are not counted.
  */
 import { ethers } from "hardhat";
-import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
-import { assignJob, deployWorld, EXACT, Mode, requestJob, runQuorum, SAMPLE_OUTPUT, signerOf, submitAudited, submitUnaudited, TOKEN, Verdict, voteAll, WRONG_OUTPUT, type World } from "../../test/fixtures/protocol";
+import { assignJob, deployWorld, EXACT, mineAfter, Mode, requestJob, runQuorum, SAMPLE_OUTPUT, signerOf, submitAudited, submitUnaudited, TOKEN, Verdict, voteAll, WRONG_OUTPUT, type World } from "../../test/fixtures/protocol";
 import { ethAt, GAS_PRICES_GWEI } from "./common";
 
 /** One kind of transaction in a scenario; `gas` has one entry per time it was sent. */
@@ -196,8 +196,6 @@ export async function runGas(): Promise<GasSection> {
 
 /** Gas of pinning `disputeId`'s committee once its randomness is known (anyone sends it). */
 async function pinGas(w: World, disputeId: bigint): Promise<number> {
-  const { drawTarget } = await w.disputes.disputeOf(disputeId);
-  const head = await ethers.provider.getBlockNumber();
-  if (head <= Number(drawTarget)) await mine(Number(drawTarget) - head + 1);
+  await mineAfter((await w.disputes.disputeOf(disputeId)).drawTarget);
   return gasOf(w.disputes.drawCommittee(disputeId));
 }

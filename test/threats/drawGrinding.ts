@@ -20,7 +20,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, mine, takeSnapshot } from "@nomicfoundation/hardhat-network-helpers";
 import { CommitteeGrinder__factory } from "../../typechain-types";
-import { defaultPolicy, deployWorld, drawCommittee, Mode, nextEpoch, requestJob, Role, SAMPLE_OUTPUT, signerOf, submitAudited, submitUnaudited, TOKEN, type World } from "../fixtures/protocol";
+import { defaultPolicy, deployWorld, drawCommittee, mineAfter, Mode, nextEpoch, requestJob, Role, SAMPLE_OUTPUT, signerOf, submitAudited, submitUnaudited, TOKEN, type World } from "../fixtures/protocol";
 
 const TRIES = 60;
 
@@ -67,10 +67,7 @@ describe("Committee draws nobody can grind", function () {
     it("draws the committee only from the target block's randomness: the same seats whoever pins, whenever", async function () {
       const { w, sybils } = await loadFixture(grindFixture);
       const jobId = await submittedJob(w);
-      await w.jobs.connect(w.verifiers[0]).challenge(jobId);
-      const disputeId = await w.disputes.disputeOfJob(jobId);
-      const { drawTarget } = await w.disputes.disputeOf(disputeId);
-      await mine(Number(drawTarget) - (await ethers.provider.getBlockNumber()) + 1);
+      const disputeId = await challengedPastTarget(w, jobId);
       const pins: string[][] = [];
       for (const [pinner, wait] of [[w.verifiers[1], 0], [sybils[0], 7], [w.requester, 40]] as const) {
         const snapshot = await takeSnapshot();
@@ -88,10 +85,7 @@ describe("Committee draws nobody can grind", function () {
     it("gives the same committee after the attacker restakes, adds a sybil and pumps its stake past everyone's", async function () {
       const { w, sybils } = await loadFixture(grindFixture);
       const jobId = await submittedJob(w);
-      await w.jobs.connect(w.verifiers[0]).challenge(jobId);
-      const disputeId = await w.disputes.disputeOfJob(jobId);
-      const { drawTarget } = await w.disputes.disputeOf(disputeId);
-      await mine(Number(drawTarget) - (await ethers.provider.getBlockNumber()) + 1);
+      const disputeId = await challengedPastTarget(w, jobId);
       // The target's randomness is public now: the attacker sees what an honest pin would draw.
       const snapshot = await takeSnapshot();
       await w.disputes.drawCommittee(disputeId);
@@ -148,6 +142,14 @@ describe("Committee draws nobody can grind", function () {
     });
   });
 });
+
+/** Challenges `jobId` and mines until its dispute's draw target has passed (the randomness is public). */
+async function challengedPastTarget(w: World, jobId: bigint): Promise<bigint> {
+  await w.jobs.connect(w.verifiers[0]).challenge(jobId);
+  const disputeId = await w.disputes.disputeOfJob(jobId);
+  await mineAfter((await w.disputes.disputeOf(disputeId)).drawTarget);
+  return disputeId;
+}
 
 /** The committee's members with their seats, as "address:seats" in draw order. */
 async function seatsOf(w: World, disputeId: bigint): Promise<string[]> {

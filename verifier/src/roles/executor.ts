@@ -209,7 +209,10 @@ export class Executor {
       fields: { jobId },
       method: jobs.assign,
       args: [jobId],
-      doneByOthers: async () => String((await jobs.jobOf(jobId)).auditTarget) !== action.payload.target || Number((await jobs.jobOf(jobId)).status) !== STATUS.Unassigned,
+      doneByOthers: async () => {
+        const now = await jobs.jobOf(jobId);
+        return String(now.auditTarget) !== action.payload.target || Number(now.status) !== STATUS.Unassigned;
+      },
     });
     return outcome !== "refused" || Number((await jobs.jobOf(jobId)).status) !== STATUS.Unassigned;
   }
