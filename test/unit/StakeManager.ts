@@ -940,6 +940,24 @@ describe("StakeManager", function () {
     });
   });
 
+  describe("drawSeats", function () {
+    it("answers a snapshot only while its epoch or the next is current (ok = false for an older or a future epoch)", async function () {
+      const { deployedStakes: stakes, others } = await loadFixture(deployStakeManagerFixture);
+      await stakes.connect(others[3]).stake(Role.VERIFIER, 200n * TOKEN);
+      const length = Number(await stakes.EPOCH_LENGTH());
+      await time.increase(length);
+      const epoch = await stakes.currentEpoch();
+      const r = ethers.id("randomness");
+      expect((await stakes.drawSeats(epoch, r, 3, []))[0]).to.equal(true);
+      expect((await stakes.drawSeats(epoch + 1n, r, 3, []))[0]).to.equal(false);
+      await time.increase(length);
+      expect((await stakes.drawSeats(epoch, r, 3, []))[0]).to.equal(true);
+      await time.increase(length);
+      const [ok, holders] = await stakes.drawSeats(epoch, r, 3, []);
+      expect([ok, holders.length]).to.deep.equal([false, 0]);
+    });
+  });
+
   describe("wire", function () {
     it("is wired to the JobRegistry and the DisputeManager by the deployment", async function () {
       const { deployedStakes, jobs, disputes } = await loadFixture(deployStakeManagerFixture);
