@@ -152,6 +152,7 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
         if (dispute.challenger != address(0)) exclude[1] = dispute.challenger;
         bytes32 seed = keccak256(abi.encode(value, dispute.jobId, disputeId, address(this), block.chainid));
         (bool ok, address[] memory holders) = STAKES.drawSeats(
+            Role.VERIFIER,
             dispute.snapshotEpoch,
             seed,
             _params.committeeSize,

@@ -144,9 +144,15 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         if (block.timestamp >= job.deadline) revert PhaseOver(jobId, job.deadline);
         (RandomnessStatus status, bytes32 value) = RANDOMNESS.randomnessOf(job.auditTarget);
         if (status == RandomnessStatus.Pending) revert DrawNotReady(jobId, job.auditTarget);
-        // Nobody pinned while the value was readable: a new target (nobody saw the lost draw).
-        if (status == RandomnessStatus.Lost) _armDraw(jobId, job);
-        else _assign(jobId, job, value);
+        // Nobody pinned while the value was readable: the attempt is spent and, if attempts and
+        // time are left, a new target is armed (nobody saw the lost draw).
+        if (status == RandomnessStatus.Lost) {
+            ++job.attempts;
+            emit JobUnassigned(jobId);
+            _retryOrRefund(jobId, job, RefundReason.Expired);
+        } else {
+            _assign(jobId, job, value);
+        }
     }
 
     // ================================================================ results
@@ -428,17 +434,20 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
     }
 
     /// @dev Fixes the randomness target of the job's next executor draw (its `auditTarget` slot
-    ///      serves as the draw target until a result is submitted) and leaves the job Unassigned:
-    ///      nobody learns the draw in this transaction; anyone `assign`s once the target has passed.
+    ///      serves as the draw target until a result is submitted) and its stake snapshot (the
+    ///      epoch of now, kept as a time in `phaseEnd`), and leaves the job Unassigned: nobody
+    ///      learns the draw in this transaction; anyone `assign`s once the target has passed.
     function _armDraw(uint256 jobId, Job storage job) private {
         uint64 target = RANDOMNESS.request();
         job.auditTarget = uint32(target); // block numbers fit 32 bits
+        // solhint-disable-next-line not-rely-on-time
+        job.phaseEnd = uint32(block.timestamp);
         job.status = Status.Unassigned;
         emit DrawArmed(jobId, target);
     }
 
     /// @dev Draws the executor(s) of a job from `randomness` (the draw target's), excluding the
-    ///      previous executor; re-arms the draw if too few eligible executors have the collateral free.
+    ///      previous executor; when the draw assigned nobody, re-arms it or refunds (the attempt counts).
     function _assign(uint256 jobId, Job storage job, bytes32 randomness) private {
         Params storage p = _paramsOf(jobId);
         bool assigned = JobSettlement.assignExecutors(
@@ -448,13 +457,15 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
             JobSettlement.AssignTerms({
                 stakes: STAKES,
                 quorum: QUORUM,
+                vault: VAULT,
                 collateral: _collateralOf(job.fee, job.mode),
+                absencePenalty: p.timeoutSlash,
                 seats: job.mode == Mode.QUORUM ? p.quorumSize : 1,
                 executionWindow: p.executionWindow,
                 revealWindow: p.revealWindow
             })
         );
-        if (!assigned) _armDraw(jobId, job);
+        if (!assigned) _retryOrRefund(jobId, job, RefundReason.Expired);
     }
 
     // ================================================================ internal: results

@@ -46,13 +46,22 @@ contract QuorumManager is IQuorumManager {
     }
 
     /// @inheritdoc IQuorumManager
-    function open(uint256 jobId, address[] calldata members, uint32 commitEnd, uint32 revealWindow) external onlyHub {
+    function open(
+        uint256 jobId,
+        address[] calldata members,
+        uint8 seats,
+        uint32 commitEnd,
+        uint32 revealWindow
+    ) external onlyHub {
         // A job gets one round: a QUORUM job is never reassigned.
         if (_rounds[jobId].seats != 0) revert RoundClosed(jobId);
-        _rounds[jobId].open(commitEnd, 0, revealWindow, uint8(members.length));
+        // INVARIANT: every member holds a seat the round counts (forfeited seats only add to `seats`).
+        if (members.length == 0 || members.length > seats) revert InvalidSeats(members.length, seats);
+        _rounds[jobId].open(commitEnd, 0, revealWindow, seats);
         _members[jobId] = members;
-        for (uint256 i = 0; i < members.length; ++i) _seats[jobId][members[i]].weight = 1;
-        emit RoundOpened(jobId, members, commitEnd, revealWindow);
+        // Seats are drawn with replacement: a node listed twice holds one ballot worth two.
+        for (uint256 i = 0; i < members.length; ++i) ++_seats[jobId][members[i]].weight;
+        emit RoundOpened(jobId, members, seats, commitEnd, revealWindow);
     }
 
     /// @inheritdoc IQuorumManager
@@ -94,7 +103,7 @@ contract QuorumManager is IQuorumManager {
         (winner, votes) = _majority(jobId);
         if (votes * 2 <= round.seats) (winner, votes) = (bytes32(0), 0);
         winners = _collect(jobId, winner, votes, true);
-        absent = _collect(jobId, bytes32(0), round.seats - round.reveals, true);
+        absent = _collect(jobId, bytes32(0), _members[jobId].length - round.reveals, true);
         // Everyone who revealed something other than the winner (all revealers when none won).
         losers = _collect(jobId, winner, round.reveals - votes, false);
         invalidClaim = _claims[jobId][winner];

@@ -7,19 +7,18 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Governed} from "./access/Governed.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
-import {SumTree} from "./libraries/SumTree.sol";
 import {SnapshotSumTree} from "./libraries/SnapshotSumTree.sol";
 import {Role} from "./types/Types.sol";
 
 /// @title StakeManager
 /// @notice Holds node stakes per role, locks collateral for live jobs, slashes on the protocol's
-///         word, and draws nodes by stake. Executors are drawn from a live Fenwick sum tree;
-///         verifiers' committee seats are drawn from an epoch-tagged one (SnapshotSumTree) as the
-///         stakes stood when the epoch of the draw's trigger began, so nothing staked, unstaked,
-///         slashed or jailed after the randomness is known can change who is drawn.
+///         word, and draws seats by stake. Both roles' seats (a job's executors, a committee's
+///         verifiers) are drawn from an epoch-tagged Fenwick tree (SnapshotSumTree) as the stakes
+///         stood when the epoch of the draw's trigger began, so nothing staked, unstaked, slashed
+///         or jailed after the randomness is known can change who is drawn; it decides only
+///         whether the drawn node may serve (`lockSeat`).
 contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     using SafeERC20 for IERC20;
-    using SumTree for SumTree.Tree;
     using SnapshotSumTree for SnapshotSumTree.Tree;
 
     /// @notice Largest minimum stake governance may set: 1e9 tokens of 18 decimals.
@@ -32,13 +31,11 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     uint256 public constant MAX_SEATS = 32;
     /// @notice Most addresses a draw may exclude.
     uint256 public constant MAX_EXCLUDED = 8;
-    /// @notice Ineligible nodes a draw passes over before it gives up on the remaining seats.
-    uint256 public constant MAX_SKIPS = 8;
 
     /// @notice Shortest and longest stake epoch.
     uint32 public constant MIN_EPOCH_LENGTH = 1 minutes;
     uint32 public constant MAX_EPOCH_LENGTH = 7 days;
-    /// @notice How many draws a committee seat makes before it stays empty (each draw that lands on
+    /// @notice How many draws a seat makes before it stays empty (each draw that lands on
     ///         an excluded node is retried with the next derived point).
     uint256 public constant MAX_SEAT_TRIES = 8;
 
@@ -58,9 +55,8 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     // Both minimums in one slot: a draw reads it once per candidate.
     uint128[2] private _minStake;
     mapping(address node => mapping(Role role => StakeAccount)) private _accounts;
-    mapping(Role role => SumTree.Tree) private _trees; // executors (the verifier tree stays empty)
-    // Verifiers' weights, answerable as they stood at the start of the current or the previous epoch.
-    SnapshotSumTree.Tree private _seats;
+    // Each role's weights, answerable as they stood at the start of the current or the previous epoch.
+    mapping(Role role => SnapshotSumTree.Tree) private _seats;
     /// @dev The later of a node's two unbonding tranches (the earlier one is `unbonding - amount`
     ///      with the account's `releaseAt`): a second request never resets the first one's time.
     mapping(address node => mapping(Role role => Tranche)) private _later;
@@ -242,15 +238,12 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     }
 
     /// @inheritdoc IStakeManager
-    function drawAndLock(
-        Role role,
-        bytes32 seed,
-        uint256 seats,
-        address[] calldata exclude,
-        uint256 collateral
-    ) external onlyProtocol returns (address[] memory chosen) {
-        chosen = _select(role, seed, seats, exclude, collateral);
-        for (uint256 i = 0; i < chosen.length; ++i) _lock(chosen[i], role, collateral);
+    function lockSeat(address node, Role role, uint256 collateral) external onlyProtocol returns (bool locked) {
+        // INVARIANT: a seat is served only by a node that is eligible now and has the collateral
+        // free; whoever holds it otherwise is absent (the caller penalises), never replaced here.
+        if (!_canServe(node, role, collateral)) return false;
+        _lock(node, role, collateral);
+        return true;
     }
 
     // ---------------------------------------------------------------- governance
@@ -283,16 +276,6 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IStakeManager
-    function draw(
-        Role role,
-        bytes32 seed,
-        uint256 seats,
-        address[] calldata exclude
-    ) external view returns (address[] memory) {
-        return _select(role, seed, seats, exclude, 0);
-    }
-
-    /// @inheritdoc IStakeManager
     function laterTrancheOf(address node, Role role) external view returns (Tranche memory) {
         return _later[node][role];
     }
@@ -315,7 +298,7 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
 
     /// @inheritdoc IStakeManager
     function totalWeight(Role role) external view returns (uint256) {
-        return role == Role.VERIFIER ? _seats.total() : _trees[role].total;
+        return _seats[role].total();
     }
 
     /// @inheritdoc IStakeManager
@@ -326,6 +309,7 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
 
     /// @inheritdoc IStakeManager
     function drawSeats(
+        Role role,
         uint32 epoch,
         bytes32 randomness,
         uint256 seats,
@@ -338,7 +322,8 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
         uint32 current = currentEpoch();
         if (epoch > current || current > epoch + 1) return (false, holders);
         uint256 total;
-        (ok, total) = _seats.totalAt(epoch);
+        SnapshotSumTree.Tree storage tree = _seats[role];
+        (ok, total) = tree.totalAt(epoch);
         if (!ok) return (false, holders);
         holders = new address[](seats);
         if (total == 0) seats = 0;
@@ -347,7 +332,7 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
             for (uint256 t = 0; t < MAX_SEAT_TRIES; ++t) {
                 uint256 point = uint256(keccak256(abi.encode(randomness, seat, t))) % total;
                 address node;
-                (ok, node) = _seats.drawAt(epoch, point);
+                (ok, node) = tree.drawAt(epoch, point);
                 if (!ok) return (false, new address[](0));
                 if (!_listed(exclude, node)) {
                     holders[filled++] = node;
@@ -413,91 +398,16 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     function _refreshWeight(address node, Role role, StakeAccount storage account) private {
         bool eligible = !account.jailed && account.active >= _minStake[uint8(role)];
         uint96 weight = eligible ? account.active : uint96(0);
-        if (role == Role.VERIFIER) _seats.set(node, weight, currentEpoch());
-        else _trees[role].set(node, weight);
+        _seats[role].set(node, weight, currentEpoch());
     }
 
     function _weightOf(address node, Role role) private view returns (uint256) {
-        return role == Role.VERIFIER ? _seats.weightOf(node) : _trees[role].weightOf(node);
+        return _seats[role].weightOf(node);
     }
 
     function _listed(address[] calldata list, address node) private pure returns (bool) {
         for (uint256 i = 0; i < list.length; ++i) if (list[i] == node) return true;
         return false;
-    }
-
-    /// @dev The leaves a draw skips, kept in memory: excluded nodes and the seats already drawn.
-    struct Exclusions {
-        uint256[] leaves;
-        uint256[] weights;
-        uint256 count;
-        uint256 weight;
-    }
-
-    /// @dev Draws seat after seat; every drawn leaf joins the exclusions, so seats are distinct and
-    ///      the loop runs at most `seats + MAX_SKIPS` rounds of O(log n) reads each.
-    function _select(
-        Role role,
-        bytes32 seed,
-        uint256 seats,
-        address[] calldata exclude,
-        uint256 collateral
-    ) private view returns (address[] memory chosen) {
-        if (seats > MAX_SEATS) revert TooManySeats(seats, MAX_SEATS);
-        if (exclude.length > MAX_EXCLUDED) revert TooManyExcluded(exclude.length, MAX_EXCLUDED);
-        SumTree.Tree storage tree = _trees[role];
-        Exclusions memory ex = _exclusions(tree, exclude, exclude.length + seats + MAX_SKIPS);
-        chosen = new address[](seats);
-        uint256 filled;
-        uint256 skips;
-        for (uint256 round = 0; filled < seats && skips <= MAX_SKIPS; ++round) {
-            address node = _drawOne(tree, ex, keccak256(abi.encode(seed, round)));
-            if (node == address(0)) break;
-            if (_canServe(node, role, collateral)) chosen[filled++] = node;
-            else ++skips;
-        }
-        // solhint-disable-next-line no-inline-assembly
-        assembly ("memory-safe") {
-            // Shrinks the array to the seats filled; filled <= seats, so this only ever shortens it.
-            mstore(chosen, filled)
-        }
-    }
-
-    /// @dev One weighted draw among the leaves not yet excluded; the leaf drawn joins the exclusions.
-    ///      Returns zero when no weight is left.
-    function _drawOne(
-        SumTree.Tree storage tree,
-        Exclusions memory ex,
-        bytes32 randomness
-    ) private view returns (address) {
-        uint256 remaining = tree.total - ex.weight;
-        if (remaining == 0) return address(0);
-        uint256 index = tree.search(uint256(randomness) % remaining, ex.leaves, ex.weights, ex.count);
-        SumTree.Leaf storage leaf = tree.leaves[index];
-        _exclude(ex, index, leaf.weight);
-        return leaf.node;
-    }
-
-    function _exclusions(
-        SumTree.Tree storage tree,
-        address[] calldata exclude,
-        uint256 capacity
-    ) private view returns (Exclusions memory ex) {
-        ex.leaves = new uint256[](capacity);
-        ex.weights = new uint256[](capacity);
-        for (uint256 i = 0; i < exclude.length; ++i) {
-            uint256 index = tree.indexOf[exclude[i]];
-            uint96 weight = tree.leaves[index].weight;
-            if (index == 0 || weight == 0 || _contains(ex.leaves, ex.count, index)) continue;
-            _exclude(ex, index, weight);
-        }
-    }
-
-    function _exclude(Exclusions memory ex, uint256 index, uint256 weight) private pure {
-        ex.leaves[ex.count] = index;
-        ex.weights[ex.count] = weight;
-        ex.weight += weight;
-        ++ex.count;
     }
 
     function _canServe(address node, Role role, uint256 collateral) private view returns (bool) {
@@ -506,11 +416,6 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
             !account.jailed &&
             account.active >= _minStake[uint8(role)] &&
             account.active - account.locked >= collateral;
-    }
-
-    function _contains(uint256[] memory list, uint256 count, uint256 value) private pure returns (bool) {
-        for (uint256 i = 0; i < count; ++i) if (list[i] == value) return true;
-        return false;
     }
 
     function _setMinStake(Role role, uint256 amount) private {

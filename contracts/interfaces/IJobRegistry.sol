@@ -39,7 +39,7 @@ interface IJobRegistry is IGoverned {
     struct Job {
         // slot 0: written at request, submission and settlement
         address requester;
-        uint32 phaseEnd; // end of the current phase: execution, challenge, or the quorum's commit phase
+        uint32 phaseEnd; // end of the current phase: execution, challenge, or the quorum's commit phase; while Unassigned, when the draw was armed (its stake epoch is the draw's snapshot)
         uint32 auditTarget; // OPTIMISTIC: the block whose randomness is the audit coin (after the submission's)
         Mode mode;
         Status status;
@@ -138,8 +138,14 @@ interface IJobRegistry is IGoverned {
     /// @notice Emitted when a job's next executor draw is armed: anyone may `assign` once block
     ///         `drawTarget` has passed (its randomness decides the draw; nobody knows it before).
     event DrawArmed(uint256 indexed jobId, uint64 drawTarget);
-    /// @notice Emitted when no eligible executor could be drawn; the draw is armed again.
+    /// @notice Emitted when a draw assigned nobody (its snapshot was empty or expired, or too many
+    ///         drawn seats were forfeited); the attempt counts, and the draw is armed again if
+    ///         attempts and time are left, else the fee goes back.
     event JobUnassigned(uint256 indexed jobId);
+    /// @notice Emitted when a drawn executor cannot serve its seat (jailed, under the minimum stake
+    ///         or without the collateral free): it pays `penalty` to the treasury and the seat stays
+    ///         empty (it never passes to another node).
+    event SeatForfeited(uint256 indexed jobId, address indexed executor, uint256 penalty);
     /// @notice Emitted when an executor posts a result (NONE, OPTIMISTIC, ATTESTED).
     event ResultSubmitted(
         uint256 indexed jobId,

@@ -27,9 +27,11 @@ interface IQuorumManager is IGlassboxErrors {
     error NotInQuorum(uint256 jobId, address caller);
     /// @notice Thrown when an output is empty or larger than `MAX_OUTPUT_BYTES`.
     error InvalidOutputSize(uint256 size, uint256 maximum);
+    /// @notice Thrown when a round would open with no member or more members than seats.
+    error InvalidSeats(uint256 members, uint256 seats);
 
     /// @notice Emitted when a round opens.
-    event RoundOpened(uint256 indexed jobId, address[] members, uint32 commitEnd, uint32 revealWindow);
+    event RoundOpened(uint256 indexed jobId, address[] members, uint8 seats, uint32 commitEnd, uint32 revealWindow);
     /// @notice Emitted when a member commits.
     event ResultCommitted(uint256 indexed jobId, address indexed executor);
     /// @notice Emitted when every seat has committed before the commit phase ended.
@@ -43,7 +45,19 @@ interface IQuorumManager is IGlassboxErrors {
     event HubSet(address hub);
 
     /// @notice Opens the round of `jobId`. JobRegistry only.
-    function open(uint256 jobId, address[] calldata members, uint32 commitEnd, uint32 revealWindow) external;
+    /// @param members One entry per seat whose holder locked its collateral (a node drawn twice is
+    ///        listed twice and casts one ballot worth two seats).
+    /// @param seats Every seat drawn, `members` plus the seats forfeited by holders who could not
+    ///        serve: a majority is more than half of all of them, so a forfeit never helps a side.
+    /// @param commitEnd End of the commit phase.
+    /// @param revealWindow Length of the reveal phase.
+    function open(
+        uint256 jobId,
+        address[] calldata members,
+        uint8 seats,
+        uint32 commitEnd,
+        uint32 revealWindow
+    ) external;
 
     /// @notice A member commits keccak256(abi.encode(executor, jobId, keccak256(output), salt)).
     function commitResult(uint256 jobId, bytes32 commitment) external;
@@ -55,9 +69,9 @@ interface IQuorumManager is IGlassboxErrors {
     /// @notice Closes the round. JobRegistry only.
     /// @return winner The hash a strict majority of seats revealed (zero if none).
     /// @return invalidClaim Whether the winning output is an invalid-input claim (`0x00 reason`).
-    /// @return winners Members who revealed the winner.
-    /// @return losers Members who revealed another hash (every revealer when no majority exists).
-    /// @return absent Members who did not reveal.
+    /// @return winners Seats that revealed the winner (a member holding two seats is listed twice).
+    /// @return losers Seats that revealed another hash (every revealer when no majority exists).
+    /// @return absent Seats of members who did not reveal (forfeited seats are not members).
     function tally(
         uint256 jobId
     )

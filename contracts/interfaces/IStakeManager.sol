@@ -120,30 +120,26 @@ interface IStakeManager is IGoverned {
     /// @notice Clears a node's jail once its jail term is over and its stake is back at the role's minimum.
     function unjail(Role role) external;
 
-    /// @notice Draws up to `seats` distinct eligible nodes of `role`, weighted by active stake,
-    ///         never any of `exclude`, each with at least `collateral` unlocked stake, and locks
-    ///         `collateral` on each. Protocol contracts only.
-    /// @return chosen The nodes drawn; shorter than `seats` when too few are eligible.
-    function drawAndLock(
-        Role role,
-        bytes32 seed,
-        uint256 seats,
-        address[] calldata exclude,
-        uint256 collateral
-    ) external returns (address[] memory chosen);
+    /// @notice Locks `collateral` of `node`'s stake in `role` if it may serve: not jailed, at least
+    ///         the role's minimum staked and `collateral` unlocked. A drawn seat whose holder may not
+    ///         serve is the caller's to penalise; nothing is locked then. Protocol contracts only.
+    /// @return locked Whether the collateral was locked.
+    function lockSeat(address node, Role role, uint256 collateral) external returns (bool locked);
 
-    /// @notice Draws `seats` committee seats among verifiers WITH replacement, each proportional to
-    ///         stake as it stood when `epoch` began (a node may hold several seats; splitting stake
+    /// @notice Draws `seats` seats among the nodes of `role` WITH replacement (executors of a job,
+    ///         verifiers of a committee), each proportional to stake as it stood when `epoch` began (a node may hold several seats; splitting stake
     ///         over sybils gains nothing). A seat whose draw lands on one of `exclude` is drawn again
     ///         from the next derived point, up to MAX_SEAT_TRIES times, then stays empty. Nothing
     ///         after the epoch began (stakes, slashes, jails, new nodes) changes the answer.
     /// @param epoch The snapshot epoch; answerable while the current epoch is it or the next one.
     /// @param randomness The draw's randomness, fixed after the snapshot.
     /// @param seats The seats to fill (at most MAX_SEATS).
-    /// @param exclude Nodes that may not hold a seat (the executor, the challenger).
+    /// @param role The role whose snapshot is drawn from.
+    /// @param exclude Nodes that may not hold a seat (the executor, the challenger, a failed executor).
     /// @return ok False when the snapshot can no longer be read (the caller must not draw).
     /// @return holders One entry per filled seat (repeats for a node holding several).
     function drawSeats(
+        Role role,
         uint32 epoch,
         bytes32 randomness,
         uint256 seats,
@@ -156,15 +152,6 @@ interface IStakeManager is IGoverned {
     /// @notice The length of a stake epoch, in seconds.
     // solhint-disable-next-line func-name-mixedcase
     function EPOCH_LENGTH() external view returns (uint32);
-
-    /// @notice The same draw as `drawAndLock` without collateral or locking (executors only:
-    ///         verifiers are drawn with `drawSeats`).
-    function draw(
-        Role role,
-        bytes32 seed,
-        uint256 seats,
-        address[] calldata exclude
-    ) external view returns (address[] memory chosen);
 
     /// @notice The later unbonding tranche of `node` in `role` (zero when there is one tranche or none).
     function laterTrancheOf(address node, Role role) external view returns (Tranche memory);

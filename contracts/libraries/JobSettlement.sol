@@ -34,16 +34,22 @@ library JobSettlement {
     struct AssignTerms {
         IStakeManager stakes;
         IQuorumManager quorum;
-        uint96 collateral; // locked on each executor drawn
+        IPaymentVault vault;
+        uint96 collateral; // locked on each seat drawn
+        uint96 absencePenalty; // taken from a drawn node that cannot serve its seat (to the treasury)
         uint8 seats; // executors to draw (the quorum size for QUORUM, else 1)
         uint32 executionWindow;
         uint32 revealWindow;
     }
 
-    /// @notice Draws `t.seats` executors of `job` from `randomness` (its draw target's value),
-    ///         excluding its previous executor, and locks their collateral; opens the QuorumManager's
-    ///         round for QUORUM. Leaves the job untouched and returns false when too few eligible
-    ///         executors have the collateral free (the hub then arms a new draw).
+    /// @notice Draws `t.seats` executor seats of `job` from `randomness` (its draw target's value),
+    ///         with replacement and by stake as it stood when the draw was armed (the stake epoch
+    ///         of `job.phaseEnd`, which holds the arming time while the job is Unassigned),
+    ///         excluding its previous executor, and locks each seat's collateral. Every draw read
+    ///         counts as an attempt. A drawn node that cannot serve (jailed, under the minimum, or
+    ///         without the collateral free) forfeits its seat and pays `t.absencePenalty`; its seat
+    ///         passes to nobody. The job is Assigned when its single seat, or a QUORUM majority of
+    ///         seats, is served; otherwise it is left Unassigned (the hub re-arms or refunds).
     /// @return assigned Whether the job is now Assigned.
     function assignExecutors(
         IJobRegistry.Job storage job,
@@ -51,14 +57,15 @@ library JobSettlement {
         bytes32 randomness,
         AssignTerms memory t
     ) public returns (bool assigned) {
-        address previous = job.executor;
-        address[] memory exclude = new address[](previous == address(0) ? 0 : 1);
-        if (previous != address(0)) exclude[0] = previous;
-        uint8 attempt = job.attempts + 1;
-        bytes32 seed = keccak256(abi.encode(randomness, jobId, attempt, address(this), block.chainid));
-        address[] memory chosen = t.stakes.drawAndLock(Role.EXECUTOR, seed, t.seats, exclude, t.collateral);
-        if (chosen.length < t.seats) {
-            for (uint256 i = 0; i < chosen.length; ++i) t.stakes.unlock(chosen[i], Role.EXECUTOR, t.collateral);
+        address[] memory holders = _drawSeats(job, jobId, randomness, t);
+        if (holders.length < t.seats) {
+            emit IJobRegistry.JobUnassigned(jobId);
+            return false;
+        }
+        address[] memory served = _lockSeats(jobId, holders, t);
+        // A single seat must be served; a QUORUM round needs a majority of its seats able to agree.
+        if (served.length * 2 <= t.seats) {
+            for (uint256 i = 0; i < served.length; ++i) t.stakes.unlock(served[i], Role.EXECUTOR, t.collateral);
             emit IJobRegistry.JobUnassigned(jobId);
             return false;
         }
@@ -66,12 +73,11 @@ library JobSettlement {
         // deadline says, so a requester cannot shorten it and have an executor slashed for missing it.
         // solhint-disable-next-line not-rely-on-time
         uint32 phaseEnd = uint32(block.timestamp) + t.executionWindow;
-        job.executor = chosen[0];
+        job.executor = served[0];
         job.phaseEnd = phaseEnd;
-        job.attempts = attempt;
         job.status = Status.Assigned;
-        emit IJobRegistry.JobAssigned(jobId, chosen, phaseEnd, attempt);
-        if (t.seats > 1) t.quorum.open(jobId, chosen, phaseEnd, t.revealWindow);
+        emit IJobRegistry.JobAssigned(jobId, served, phaseEnd, job.attempts);
+        if (t.seats > 1) t.quorum.open(jobId, served, t.seats, phaseEnd, t.revealWindow);
         return true;
     }
 
@@ -155,6 +161,55 @@ library JobSettlement {
             success := call(gasLimit, target, 0, add(data, 0x20), mload(data), 0, 0)
         }
         emit IJobRegistry.CallbackExecuted(jobId, target, success);
+    }
+
+    /// @dev Spends an attempt and draws its seats (see `assignExecutors`); fewer than `t.seats`
+    ///      holders when the snapshot is empty or no longer readable.
+    function _drawSeats(
+        IJobRegistry.Job storage job,
+        uint256 jobId,
+        bytes32 randomness,
+        AssignTerms memory t
+    ) private returns (address[] memory holders) {
+        address previous = job.executor;
+        address[] memory exclude = new address[](previous == address(0) ? 0 : 1);
+        if (previous != address(0)) exclude[0] = previous;
+        uint8 attempt = job.attempts + 1;
+        job.attempts = attempt;
+        bytes32 seed = keccak256(abi.encode(randomness, jobId, attempt, address(this), block.chainid));
+        // INVARIANT: the draw reads the stake snapshot of the epoch the draw was armed in, fixed
+        // before its randomness was known: nothing staked, unstaked or slashed since moves a seat.
+        uint32 epoch = uint32(job.phaseEnd / t.stakes.EPOCH_LENGTH());
+        bool ok;
+        (ok, holders) = t.stakes.drawSeats(Role.EXECUTOR, epoch, seed, t.seats, exclude);
+        if (!ok) holders = new address[](0);
+    }
+
+    /// @dev Locks each drawn seat's collateral; a holder who cannot serve forfeits the seat and pays
+    ///      the absence penalty from its free or unbonding stake, to the treasury (the requester,
+    ///      who chose nothing here, gains nothing from it). Returns the seats served.
+    function _lockSeats(
+        uint256 jobId,
+        address[] memory holders,
+        AssignTerms memory t
+    ) private returns (address[] memory served) {
+        served = new address[](holders.length);
+        uint256 count;
+        for (uint256 i = 0; i < holders.length; ++i) {
+            address holder = holders[i];
+            if (t.stakes.lockSeat(holder, Role.EXECUTOR, t.collateral)) {
+                served[count++] = holder;
+                continue;
+            }
+            uint256 slashed = t.stakes.slash(holder, Role.EXECUTOR, t.absencePenalty, address(t.vault));
+            t.vault.settleSlash(jobId, slashed, address(0), 0);
+            emit IJobRegistry.SeatForfeited(jobId, holder, slashed);
+        }
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            // Shrinks the array to the seats served; count <= holders.length, so this only shortens it.
+            mstore(served, count)
+        }
     }
 
     /// @dev The collateral side of a QUORUM tally: the majority's collateral is released, the
