@@ -1,13 +1,25 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import { encodeTensors, invalidClaim } from "../src/codec/tensor";
-import { Mode, RefundReason, SAMPLE_INPUT, Status, requestJob } from "../../test/fixtures/protocol";
-import { EXACT_MLP, closeAll, errorsOf, honestOutput, inputByReference, nonces, rolesWorld, settle, startAll, startNode, type TestNode } from "./fixtures/roles";
+import { Mode, RefundReason, SAMPLE_INPUT, Status, randomnessSource, requestJob } from "../../test/fixtures/protocol";
+import { EXACT_MLP, closeAll, errorsOf, honestOutput, inputByReference, nodeOf, nonces, rolesWorld, settle, startAll, startNode, type TestNode } from "./fixtures/roles";
 import { readResult } from "../src/chain/results";
+import { RECORD_AFTER_BLOCKS } from "../src/roles/executor";
 
 const servedModel = () => rolesWorld();
 const exactModel = () => rolesWorld(undefined, EXACT_MLP);
+/**
+ * The MLP with an audit rate of 1 bp: above 0, so that its audit coin is read at all (at 0 the hub
+ * never reads it and a lost coin would change nothing), and as low as the registry takes, so that
+ * the coin all but never picks the job: a job audited here was audited because its coin was lost.
+ */
+const rarelyAuditedModel = () => rolesWorld(undefined, { auditRateBps: 1 });
+
+/** RandomnessStatus, as in contracts/interfaces/IRandomnessSource.sol. */
+const Randomness = { Pending: 0, Ready: 1, Lost: 2 } as const;
+/** Blocks `blockhash` keeps (Hardhat 2.29's EIP-2935 history contract is a stub that always reverts). */
+const BLOCKHASH_WINDOW = 256;
 
 describe("Executor: a NONE job", function () {
   it("is run on the registered model and finalized with the model's canonical output", async function () {
@@ -45,6 +57,75 @@ describe("Executor: an OPTIMISTIC job", function () {
       expect(errorsOf(all)).to.deep.equal([]);
     } finally {
       await closeAll(all);
+    }
+  });
+});
+
+describe("Executor: an audit coin nobody finalizes in time", function () {
+  it("is recorded by the executor node once its target is more than 128 blocks old (not before), so the job is finalized, not audited for a lost coin", async function () {
+    const world = await loadFixture(rarelyAuditedModel);
+    // Executor nodes only: a verifier node starts the audit as soon as a coin that picks the job is
+    // known, which would leave nothing to record in the rare run where the coin picks this job.
+    const executors: TestNode[] = [];
+    for (const signer of world.executors) executors.push(await startNode(world, { signer, executor: true }));
+    try {
+      const source = await randomnessSource(world);
+      const { jobId, assigned } = await requestJob(world, { modelId: world.mlpId, mode: Mode.OPTIMISTIC });
+      await settle(executors);
+      const job = await world.jobs.jobOf(jobId);
+      expect(job.status).to.equal(Status.Submitted);
+      const target = Number(job.auditTarget);
+      const executor = nodeOf(executors, assigned[0]);
+      const recordLines = () => executor.logger.at("Executor.recordAuditCoin");
+      const recorded = () => source.queryFilter(source.filters.RandomnessRecorded(target));
+
+      // Head at target + 128: the coin is still safe for 128 blocks; the node sends nothing.
+      const head = await ethers.provider.getBlockNumber();
+      expect(head).to.be.below(target + RECORD_AFTER_BLOCKS);
+      await mine(target + RECORD_AFTER_BLOCKS - head);
+      expect(await ethers.provider.getBlockNumber()).to.equal(target + RECORD_AFTER_BLOCKS);
+      const [before] = await nonces([executor]);
+      for (const n of executors) await n.node.step();
+      expect(recordLines()).to.deep.equal([]);
+      expect(await recorded()).to.deep.equal([]);
+      expect(await nonces([executor])).to.deep.equal([before]);
+
+      // One block later the job still waits for finalize (the challenge window has not ended), so its
+      // executor records the coin, once.
+      await mine();
+      for (const n of executors) await n.node.step();
+      expect(recordLines().map((l) => [l.level, l.msg])).to.deep.equal([["info", "sent"]]);
+      const events = await recorded();
+      expect(events).to.have.length(1);
+      expect((await events[0].getTransaction()).from).to.equal(executor.signer.address);
+      expect(await nonces([executor])).to.deep.equal([before + 1]);
+      for (const n of executors) await n.node.step();
+      expect(recordLines()).to.have.length(1);
+
+      // Past blockhash's window the coin is still Ready (unrecorded it would read Lost, i.e. audit),
+      // and the challenge window is still open: nobody could have finalized yet.
+      await mine(BLOCKHASH_WINDOW + 1);
+      expect(await ethers.provider.getBlockNumber()).to.be.above(target + BLOCKHASH_WINDOW);
+      const [status, value] = await source.randomnessOf(target);
+      expect([Number(status), value]).to.deep.equal([Randomness.Ready, events[0].args.value]);
+      expect((await world.jobs.jobOf(jobId)).status).to.equal(Status.Submitted);
+      expect(await time.latest()).to.be.at.most(Number(job.phaseEnd));
+      // The coin as JobSettlement.auditCoin draws it from the recorded value (a lost coin would read
+      // as picked, so `auditSelected` alone could not tell the two apart).
+      const coin = ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256", "string"], [value, jobId, "audit"]));
+      const selected = BigInt(coin) % 10_000n < 1n;
+      expect(await world.jobs.auditSelected(jobId)).to.deep.equal([true, selected]);
+
+      // After the window the executor finalizes; the job is audited only if its recorded coin picked it
+      // (1 in 10,000).
+      await time.increase(Number(world.params.jobs.challengeWindow) + 1);
+      await settle(executors);
+      expect((await world.jobs.jobOf(jobId)).status).to.equal(selected ? Status.Disputed : Status.Finalized);
+      if (!selected) expect(await world.disputes.disputeOfJob(jobId)).to.equal(0n);
+      expect(recordLines()).to.have.length(1);
+      expect(errorsOf(executors)).to.deep.equal([]);
+    } finally {
+      await closeAll(executors);
     }
   });
 });

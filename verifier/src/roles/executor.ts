@@ -29,14 +29,14 @@ import { act, chainNow, headBlock, sameAddress, type RoleContext } from "./conte
 import type { PendingAction } from "./pendingStore";
 import type { DrawArmedEvent, JobAssignedEvent } from "../../../typechain-types/contracts/JobRegistry";
 import { IRandomnessSource__factory } from "../../../typechain-types";
+import type { RoundOpenedEvent } from "../../../typechain-types/contracts/QuorumManager";
 
 /**
  * Blocks after its target at which the executor records its audit coin's randomness if the job is
  * still waiting for `finalize`: `blockhash` keeps 256 blocks, and a coin nobody can read any more
  * counts as picked for audit.
  */
-const RECORD_AFTER_BLOCKS = 128;
-import type { RoundOpenedEvent } from "../../../typechain-types/contracts/QuorumManager";
+export const RECORD_AFTER_BLOCKS = 128;
 
 /** Job status and mode numbers, as in contracts/types/Types.sol. */
 export const MODE = { NONE: 0, OPTIMISTIC: 1, QUORUM: 2, ATTESTED: 3 } as const;
