@@ -396,14 +396,16 @@ describe("JobRegistry", function () {
       await expect(tx).to.emit(w.jobs, "JobTimedOut").withArgs(jobId, assigned[0], TIMEOUT_SLASH);
       await expect(tx).to.emit(w.jobs, "DrawArmed");
       await expect(tx).to.not.emit(w.jobs, "JobRefunded");
-      // The draw excludes the timed-out executor, the only one staked: nobody, and a new draw.
+      // The draw excludes the timed-out executor and lands, in the snapshot, on one of the others,
+      // who unstaked since: it forfeits its seat, nobody takes it, and a new draw is armed.
       const retry = await assignJob(w, jobId);
       expect(retry.assigned).to.deep.equal([]);
+      await expect(retry.receipt).to.emit(w.jobs, "SeatForfeited");
       await expect(retry.receipt).to.emit(w.jobs, "JobUnassigned").withArgs(jobId);
       await expect(retry.receipt).to.emit(w.jobs, "DrawArmed").withArgs(jobId, retry.receipt.blockNumber + 2);
       const job = await w.jobs.jobOf(jobId);
       expect(job.status).to.equal(Status.Unassigned);
-      expect(job.attempts).to.equal(1n);
+      expect(job.attempts).to.equal(2n);
       expect((await executorAccount(w, assigned[0])).locked).to.equal(0n);
       // Once the re-armed draw is computable the requester may not decline it before the deadline...
       await mineToDraw(w, jobId);
@@ -447,8 +449,9 @@ describe("JobRegistry", function () {
         const seed = ethers.keccak256(
           ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256", "uint8", "address", "uint256"], [value, jobId, 2, hub, chainId]),
         );
-        expect(await w.stakes.draw(Role.EXECUTOR, seed, 1, [late])).to.deep.equal(next);
-        if ((await w.stakes.draw(Role.EXECUTOR, seed, 1, []))[0] === late) wouldHaveDrawnLate++;
+        const epoch = armed.phaseEnd / (await w.stakes.EPOCH_LENGTH()); // phaseEnd: when the draw was armed
+        expect((await w.stakes.drawSeats(Role.EXECUTOR, epoch, seed, 1, [late]))[1]).to.deep.equal(next);
+        if ((await w.stakes.drawSeats(Role.EXECUTOR, epoch, seed, 1, []))[1][0] === late) wouldHaveDrawnLate++;
         await start.restore();
       }
       expect(wouldHaveDrawnLate, `tries: ${tries}`).to.equal(2);

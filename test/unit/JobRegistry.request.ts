@@ -6,7 +6,9 @@ import {
   collateralOf,
   deployWorld,
   mineToDraw,
+  nextEpoch,
   randomnessSource,
+  RefundReason,
   defaultPolicy,
   Mode,
   Role,
@@ -345,45 +347,79 @@ describe("JobRegistry", function () {
         .withArgs(await w.jobs.getAddress(), 0n, TOKEN);
     });
 
-    it("leaves the job Unassigned when no executor is staked, and keeps the fee in escrow", async function () {
+    it("leaves the job Unassigned when the draw's stake snapshot is empty, keeps the fee in escrow, and counts the attempt", async function () {
       const w = await loadFixture(requestFixture);
       for (const e of w.executors) await w.stakes.connect(e).requestUnstake(Role.EXECUTOR, 200n * TOKEN);
+      await nextEpoch(w); // the snapshot of the request's epoch holds no executor
       const p = await requestParams();
       const tx = w.jobs.connect(w.requester).requestInference(p);
       await expect(tx).to.emit(w.jobs, "DrawArmed");
       await expect(tx).to.not.emit(w.jobs, "JobAssigned");
       await expect(tx).to.changeTokenBalances(w.token, [w.requester, w.vault], [-TOKEN, TOKEN]);
-      // The draw after the target finds nobody: JobUnassigned, and a new draw is armed.
+      // The draw after the target finds nobody: JobUnassigned, the attempt is spent, a new draw armed.
       await mineToDraw(w, 1n);
       const assign = w.jobs.assign(1n);
       await expect(assign).to.emit(w.jobs, "JobUnassigned").withArgs(1n);
       const rearmed = (await (await assign).wait())!.blockNumber + 2;
       await expect(assign).to.emit(w.jobs, "DrawArmed").withArgs(1n, rearmed);
       await expect(assign).to.not.emit(w.jobs, "JobAssigned");
+      await expect(assign).to.not.emit(w.jobs, "SeatForfeited");
       const job = await w.jobs.jobOf(1n);
       expect(job.status).to.equal(Status.Unassigned);
       expect(job.executor).to.equal(ethers.ZeroAddress);
-      expect(job.attempts).to.equal(0n);
+      expect(job.attempts).to.equal(1n);
       expect(job.auditTarget).to.equal(rearmed);
       expect(await w.token.balanceOf(w.vault)).to.equal(TOKEN);
     });
 
-    it("leaves the job Unassigned when every executor's collateral is locked", async function () {
+    it("draws from the snapshot: an executor who unstaked after it is still drawn, forfeits its seat, pays the timeout slash from its unbonding stake, and nobody takes the seat", async function () {
       const w = await loadFixture(requestFixture);
-      // 3 executors x 200 tokens of stake / 22 tokens of collateral (1-token fee) = 3 x 9 = 27 jobs.
-      expect(COLLATERAL).to.equal(22n * TOKEN);
-      for (let i = 0; i < 27; i++) {
-        const { assignReceipt } = await requestJob(w);
-        expect(assignedIn(w, assignReceipt)).to.have.length(1);
-      }
-      for (const e of w.executors) expect((await executorAccount(w, e.address)).locked).to.equal(9n * COLLATERAL);
-      const p = await requestParams();
-      await expect(w.jobs.connect(w.requester).requestInference(p)).to.emit(w.jobs, "DrawArmed");
-      await mineToDraw(w, 28n);
-      const assign = w.jobs.assign(28n);
-      await expect(assign).to.emit(w.jobs, "JobUnassigned").withArgs(28n);
+      // Unstaking after the epoch began changes nothing about who is drawn, only who may serve.
+      for (const e of w.executors) await w.stakes.connect(e).requestUnstake(Role.EXECUTOR, 200n * TOKEN);
+      await w.jobs.connect(w.requester).requestInference(await requestParams());
+      await mineToDraw(w, 1n);
+      const treasury = await w.vault.treasuryAccrued();
+      const assign = w.jobs.assign(1n);
+      const receipt = (await (await assign).wait())!;
+      const forfeits = receipt.logs.map((l) => w.jobs.interface.parseLog(l)).filter((l) => l?.name === "SeatForfeited");
+      expect(forfeits).to.have.length(1);
+      const holder = forfeits[0]!.args.executor as string;
+      expect(forfeits[0]!.args.penalty).to.equal(2n * TOKEN);
+      await expect(assign).to.emit(w.jobs, "JobUnassigned").withArgs(1n);
       await expect(assign).to.emit(w.jobs, "DrawArmed");
-      expect((await w.jobs.jobOf(28n)).status).to.equal(Status.Unassigned);
+      await expect(assign).to.not.emit(w.jobs, "JobAssigned");
+      const account = await executorAccount(w, holder);
+      expect(account.unbonding).to.equal(198n * TOKEN);
+      expect(account.locked).to.equal(0n);
+      expect(await w.vault.treasuryAccrued()).to.equal(treasury + 2n * TOKEN);
+      const job = await w.jobs.jobOf(1n);
+      expect(job.status).to.equal(Status.Unassigned);
+      expect(job.executor).to.equal(ethers.ZeroAddress);
+      expect(job.attempts).to.equal(1n);
+    });
+
+    it("makes a drawn executor without the collateral free forfeit its seat (no other executor is tried), and refunds once the attempts are spent", async function () {
+      const w = await loadFixture(requestFixture);
+      // A 10-token fee needs 220 tokens of collateral: more than any executor's 200 tokens of stake.
+      const fee = 10n * TOKEN;
+      expect(collateralOf(fee, Mode.OPTIMISTIC)).to.equal(220n * TOKEN);
+      await w.jobs.connect(w.requester).requestInference(await requestParams({ fee }));
+      const treasury = await w.vault.treasuryAccrued();
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        await mineToDraw(w, 1n);
+        const assign = w.jobs.assign(1n);
+        await expect(assign).to.emit(w.jobs, "SeatForfeited");
+        await expect(assign).to.emit(w.jobs, "JobUnassigned").withArgs(1n);
+        await expect(assign).to.not.emit(w.jobs, "JobAssigned");
+        expect((await w.jobs.jobOf(1n)).attempts).to.equal(attempt);
+        if (attempt < 3) await expect(assign).to.emit(w.jobs, "DrawArmed");
+        else await expect(assign).to.emit(w.jobs, "JobRefunded").withArgs(1n, RefundReason.Expired, fee);
+      }
+      // Three forfeits, each paid from the drawn node's free stake to the treasury, never to the requester.
+      expect(await w.vault.treasuryAccrued()).to.equal(treasury + 3n * 2n * TOKEN);
+      expect(await w.vault.creditOf(w.requester.address)).to.equal(fee);
+      for (const e of w.executors) expect((await executorAccount(w, e.address)).locked).to.equal(0n);
+      expect((await w.jobs.jobOf(1n)).status).to.equal(Status.Refunded);
     });
   });
 
@@ -453,25 +489,30 @@ describe("JobRegistry", function () {
   });
 
   describe("assign", function () {
-    it("assigns an Unassigned job once an executor stakes", async function () {
+    it("draws a node that staked after the draw was armed only from a draw armed in a later epoch (the snapshot is fixed before the randomness)", async function () {
       const w = await loadFixture(requestFixture);
       for (const e of w.executors) await w.stakes.connect(e).requestUnstake(Role.EXECUTOR, 200n * TOKEN);
+      await nextEpoch(w);
       const { jobId, assigned } = await requestJob(w);
       expect(assigned).to.deep.equal([]);
-      // Still nobody: the next draw (once its target has passed) leaves it Unassigned and re-armed.
-      await mineToDraw(w, jobId);
-      await expect(w.jobs.assign(jobId)).to.emit(w.jobs, "JobUnassigned").withArgs(jobId);
+      expect((await w.jobs.jobOf(jobId)).attempts).to.equal(1n);
+      // A newcomer stakes after the re-armed draw fixed its snapshot: that draw still finds nobody.
       const newcomer = w.others[0];
       await w.stakes.connect(newcomer).stake(Role.EXECUTOR, 200n * TOKEN);
+      await nextEpoch(w);
+      const second = await assignJob(w, jobId);
+      expect(second.assigned).to.deep.equal([]);
+      await expect(second.receipt).to.emit(w.jobs, "JobUnassigned").withArgs(jobId);
+      // The draw armed now reads this epoch's snapshot, which holds the newcomer.
       await mineToDraw(w, jobId);
       const ts = await nextTimestamp(5);
       await expect(w.jobs.connect(w.others[1]).assign(jobId))
         .to.emit(w.jobs, "JobAssigned")
-        .withArgs(jobId, [newcomer.address], ts + 600, 1n);
+        .withArgs(jobId, [newcomer.address], ts + 600, 3n);
       const job = await w.jobs.jobOf(jobId);
       expect(job.status).to.equal(Status.Assigned);
       expect(job.executor).to.equal(newcomer.address);
-      expect(job.attempts).to.equal(1n);
+      expect(job.attempts).to.equal(3n);
       expect((await executorAccount(w, newcomer.address)).locked).to.equal(COLLATERAL);
     });
 
@@ -503,17 +544,18 @@ describe("JobRegistry", function () {
       const rearmed = (await (await tx).wait())!.blockNumber + 2;
       await expect(tx).to.emit(w.jobs, "DrawArmed").withArgs(1n, rearmed);
       await expect(tx).to.not.emit(w.jobs, "JobAssigned");
-      await expect(tx).to.not.emit(w.jobs, "JobUnassigned");
+      // The lost draw spends an attempt, so re-arms end with the attempts (and the deadline).
+      await expect(tx).to.emit(w.jobs, "JobUnassigned").withArgs(1n);
       const job = await w.jobs.jobOf(1n);
       expect(job.status).to.equal(Status.Unassigned);
       expect(job.auditTarget).to.equal(rearmed);
-      expect(job.attempts).to.equal(0n);
+      expect(job.attempts).to.equal(1n);
       for (const e of w.executors) expect((await executorAccount(w, e.address)).locked).to.equal(0n);
       // The new draw is not ready either until its own target has passed; then it assigns.
       await expect(w.jobs.assign(1n)).to.be.revertedWithCustomError(w.jobs, "DrawNotReady").withArgs(1n, rearmed);
       const { assigned } = await assignJob(w, 1n);
       expect(assigned).to.have.length(1);
-      expect((await w.jobs.jobOf(1n)).attempts).to.equal(1n);
+      expect((await w.jobs.jobOf(1n)).attempts).to.equal(2n);
     });
 
     it("reverts when the job is not Unassigned", async function () {
