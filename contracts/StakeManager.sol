@@ -62,7 +62,7 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     mapping(address node => mapping(Role role => Tranche)) private _later;
 
     modifier onlyProtocol() {
-        // INVARIANT: only the wired protocol contracts lock, unlock, slash and draw-and-lock; the
+        // INVARIANT: only the wired protocol contracts lock, unlock and slash; the
         // wiring is set once by the deployer, so no governance action can add a caller.
         if (msg.sender != hub && msg.sender != disputeManager) revert UnauthorizedCaller(msg.sender);
         _;

@@ -11,7 +11,7 @@
 import { expect } from "chai";
 import { ethers, network } from "hardhat";
 import { loadFixture, mine } from "@nomicfoundation/hardhat-network-helpers";
-import { deployWorld, Mode, requestJob, SAMPLE_OUTPUT, Status, TOKEN } from "../fixtures/protocol";
+import { deployWorld, Mode, requestJob, SAMPLE_OUTPUT, Status, TOKEN, nextEpoch } from "../fixtures/protocol";
 import { AuditCoinProbe__factory, InstantRandomness__factory } from "../../typechain-types";
 
 /** The protocol with one executor, the probe contract (staked 200), so every job is assigned to it. */
@@ -20,6 +20,7 @@ async function probeFixture() {
   const probe = await new AuditCoinProbe__factory(world.admin).deploy(world.jobs);
   await world.token.mint(probe, 200n * TOKEN);
   await probe.join(world.stakes, world.token, 200n * TOKEN);
+  await nextEpoch(world); // executor seats are drawn from the stake snapshot of the request's epoch
   const { jobId, assigned } = await requestJob(world, { mode: Mode.OPTIMISTIC });
   expect(assigned).to.deep.equal([await probe.getAddress()]);
   return { ...world, probe, jobId };

@@ -120,7 +120,7 @@ describe("Committee draws nobody can grind", function () {
       let wholeSeats = 0;
       let splitSeats = 0;
       for (let i = 0; i < draws; i++) {
-        const [ok, holders] = await w.stakes.drawSeats(epoch, ethers.keccak256(ethers.toBeHex(i, 32)), 3, []);
+        const [ok, holders] = await w.stakes.drawSeats(Role.VERIFIER, epoch, ethers.keccak256(ethers.toBeHex(i, 32)), 3, []);
         expect(ok).to.equal(true);
         const a = holders.filter((h) => h === whole.address).length;
         const b = holders.filter((h) => h === sybilA.address || h === sybilB.address).length;

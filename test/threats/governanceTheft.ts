@@ -11,7 +11,7 @@
  * GOVERNANCE) and `deployer` (every contract's DEPLOYER, who wired them). Each test names the guard
  * it pins; remove that guard and the attacker's call succeeds, so the test fails:
  *   - StakeManager `onlyProtocol` (contracts/StakeManager.sol, on unlock, slash, slashLocked,
- *     drawAndLock),
+ *     lockSeat),
  *   - PaymentVault `onlyProtocol` (contracts/PaymentVault.sol, on payFee, credit, distribute,
  *     rewardVoters, settleSlash),
  *   - the `AlreadyWired` checks of StakeManager.wire, PaymentVault.wire, DisputeManager.setHub and
@@ -77,7 +77,7 @@ function attackersOf(f: Fixture): [string, HardhatEthersSigner][] {
 }
 
 describe("Governance theft (finding 6: admin takes every token in one block)", function () {
-  it("governance and the deployer cannot slash, unlock or draw-and-lock any stake (pins StakeManager.onlyProtocol)", async function () {
+  it("governance and the deployer cannot slash, unlock or lock any stake (pins StakeManager.onlyProtocol)", async function () {
     const f = await loadFixture(theftFixture);
     const before = await snapshot(f);
     expect(before.staked).to.equal(7n * 200n * TOKEN);
@@ -99,7 +99,7 @@ describe("Governance theft (finding 6: admin takes every token in one block)", f
       await expect(stakes.slashLocked(f.assigned[0], Role.EXECUTOR, 20n * TOKEN, attacker.address), `${who} slashLocked`)
         .to.be.revertedWithCustomError(f.stakes, "UnauthorizedCaller")
         .withArgs(attacker.address);
-      await expect(stakes.drawAndLock(Role.EXECUTOR, ethers.id("theft"), 3, [], 180n * TOKEN), `${who} drawAndLock`)
+      await expect(stakes.lockSeat(f.assigned[0], Role.EXECUTOR, 180n * TOKEN), `${who} lockSeat`)
         .to.be.revertedWithCustomError(f.stakes, "UnauthorizedCaller")
         .withArgs(attacker.address);
     }

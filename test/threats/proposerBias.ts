@@ -32,8 +32,7 @@ async function request(w: World): Promise<{ jobId: bigint; requested: number; ta
 
 /**
  * The executor `assign` will draw for the first attempt of `jobId` from the randomness of block
- * `target` (which must have passed): every executor has its collateral free, so the view draw equals
- * drawAndLock's.
+ * `target` (which must have passed), over the stake snapshot of the epoch the draw was armed in.
  */
 async function predictExecutor(w: World, jobId: bigint, target: number): Promise<string> {
   const [status, randomness] = await (await randomnessSource(w)).randomnessOf(target);
@@ -45,7 +44,8 @@ async function predictExecutor(w: World, jobId: bigint, target: number): Promise
       [randomness, jobId, 1, await w.jobs.getAddress(), chainId],
     ),
   );
-  const [drawn] = await w.stakes.draw(Role.EXECUTOR, seed, 1, []);
+  const epoch = (await w.jobs.jobOf(jobId)).phaseEnd / (await w.stakes.EPOCH_LENGTH());
+  const [, [drawn]] = await w.stakes.drawSeats(Role.EXECUTOR, epoch, seed, 1, []);
   return drawn;
 }
 
