@@ -18,14 +18,29 @@ contract RandomnessProbe {
     /// @param lookahead How many later targets to try as well.
     function tryToGrind(IRandomnessSource source, uint64 lookahead) external {
         uint64 target = source.request();
-        for (uint64 t = target; t <= target + lookahead; ++t) {
-            (RandomnessStatus status, bytes32 value) = source.randomnessOf(t);
-            if (status != RandomnessStatus.Pending || value != 0) revert OutcomeReadable(t, value);
-            try source.record(t) returns (bytes32 recorded) {
-                revert OutcomeReadable(t, recorded);
-            } catch {}
-        }
+        for (uint64 t = target; t <= target + lookahead; ++t) _tryToRead(source, t);
         emit OutcomeHidden(target);
+    }
+
+    /// @notice Requests two targets, then tries `randomnessOf` and `record` on both: the second
+    ///         request must not settle the first (a VRF coordinator that fulfils earlier requests
+    ///         inside its request call would).
+    /// @param source The randomness source under test.
+    function tryToGrindTwice(IRandomnessSource source) external {
+        uint64 first = source.request();
+        uint64 second = source.request();
+        _tryToRead(source, first);
+        _tryToRead(source, second);
+        emit OutcomeHidden(first);
+    }
+
+    /// @dev Reverts with `OutcomeReadable` if `target`'s value can be read or recorded now.
+    function _tryToRead(IRandomnessSource source, uint64 target) private {
+        (RandomnessStatus status, bytes32 value) = source.randomnessOf(target);
+        if (status != RandomnessStatus.Pending || value != 0) revert OutcomeReadable(target, value);
+        try source.record(target) returns (bytes32 recorded) {
+            revert OutcomeReadable(target, recorded);
+        } catch {}
     }
 }
 
