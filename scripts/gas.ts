@@ -115,6 +115,7 @@ async function requestByExecutors(sizes: number[]): Promise<Record<string, numbe
       const n = Math.min(batch, size - Number(await swarm.count()));
       await (await swarm.spawn(w.token, w.stakes, 0, n, perNode, { gasLimit: 16_000_000 })).wait();
     }
+    await nextEpoch(w); // executor seats are drawn from the stake snapshot of the request's epoch
     // Average over several requests: each draw walks a different path of the tree.
     const samples: number[] = [];
     for (let i = 0; i < 8; i++) {

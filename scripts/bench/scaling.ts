@@ -11,7 +11,7 @@
  */
 import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import { StakerSwarm__factory } from "../../typechain-types";
-import { collateralOf, deployWorld, EXACT, Mode, requestJob, requestParams, Role, SAMPLE_OUTPUT, signerOf, submitUnaudited, TOKEN, WRONG_OUTPUT, type World } from "../../test/fixtures/protocol";
+import { collateralOf, deployWorld, EXACT, Mode, nextEpoch, requestJob, requestParams, Role, SAMPLE_OUTPUT, signerOf, submitUnaudited, TOKEN, WRONG_OUTPUT, type World } from "../../test/fixtures/protocol";
 import { log, mean, round, slopePerDecade } from "./common";
 
 export interface Series {
@@ -48,6 +48,7 @@ async function grow(w: World, role: number, size: number, swarm: Awaited<ReturnT
     const n = Math.min(25, size - have);
     await (await swarm.spawn(w.token, w.stakes, role, n, PER_NODE, { gasLimit: 16_000_000 })).wait();
   }
+  await nextEpoch(w); // draws read the stake snapshot of the epoch they were armed in
 }
 
 async function spawnSwarm(w: World, nodes: number) {
@@ -62,6 +63,7 @@ async function stakeMore(w: World, signers: World["executors"], role: number, am
     await (await w.token.mint(s.address, amount)).wait();
     await (await w.stakes.connect(s).stake(role, amount)).wait();
   }
+  await nextEpoch(w); // draws read the stake snapshot of the epoch they were armed in
 }
 
 /** request (1 executor) and QUORUM request (3) against a growing executor swarm. */

@@ -15,6 +15,7 @@ import { decodeTensors } from "../src/codec/tensor";
 import { tensorsToJson } from "../src/tensorJson";
 import { ModelStore } from "../src/store/modelStore";
 import { honestOutput, MLP_BYTES, MLP_DIGEST, RecordingLogger } from "./fixtures/roles";
+import { nextEpoch } from "../../test/fixtures/protocol";
 
 const TOKEN = 10n ** 18n;
 const tempDirs: string[] = [];
@@ -412,6 +413,8 @@ async function servingExecutor(world: CliWorld, extra: (port: number) => string[
   const modelId = await register(world, tmpDir());
   const key = ["--key", "OPERATOR_KEY"];
   expect((await cli(world, ["node", "stake", "executor", "200", ...key])).code).to.equal(0);
+  // Executor seats are drawn from the stake snapshot of the request's epoch: a new stake serves from the next one.
+  await nextEpoch(world.protocol);
   const logger = new RecordingLogger("cli-node");
   const abort = new AbortController();
   const port = await freePort();
