@@ -14,7 +14,7 @@ import { artifacts, ethers } from "hardhat";
 import { CONTRACT_SIZE_LIMIT, contractSizes } from "./contract-sizes";
 import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
-import { RecordingCallback__factory, StakerSwarm__factory } from "../typechain-types";
+import { RecordingCallback__factory, StakerSwarm__factory, TestVrfCoordinator__factory, VrfRandomnessAdapter__factory } from "../typechain-types";
 import { deployWorld, EXACT, Mode, nextEpoch, requestJob, Role, submitUnaudited, SAMPLE_INPUT, SAMPLE_OUTPUT, WRONG_OUTPUT, signerOf, TOKEN, Verdict, runQuorum, voteAll, type World } from "../test/fixtures/protocol";
 
 async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
@@ -168,6 +168,27 @@ async function drawByVerifiers(sizes: number[]): Promise<Record<string, { perSea
   return result;
 }
 
+/**
+ * The VRF adapter (contracts/randomness/VrfRandomnessAdapter.sol) with the test coordinator: a
+ * request through the adapter, the same coordinator asked directly (the adapter's share is the
+ * difference), and a fulfilment with the adapter's callback alone.
+ */
+async function vrfAdapter(): Promise<Record<string, number>> {
+  const [deployer, consumer, other] = await ethers.getSigners();
+  const coordinator = await new TestVrfCoordinator__factory(deployer).deploy();
+  const adapter = await new VrfRandomnessAdapter__factory(deployer).deploy(coordinator, 256);
+  const deploy = Number((await adapter.deploymentTransaction()!.wait())!.gasUsed);
+  await (await adapter.wire([consumer.address])).wait();
+  await (await adapter.connect(consumer).request()).wait(); // the first request turns counters from zero
+  const receipt = (await (await adapter.connect(consumer).request()).wait())!;
+  const requested = receipt.logs.map((l) => adapter.interface.parseLog(l)).find((l) => l?.name === "RandomnessRequested");
+  const requestId = requested!.args.requestId as bigint;
+  const direct = await gasOf(coordinator.connect(other).requestRandomWord());
+  await mine(1);
+  const fulfil = await gasOf(coordinator.fulfil(requestId, ethers.id("word")));
+  return { deploy, request: Number(receipt.gasUsed), coordinatorAlone: direct, fulfil, callback: Number(await coordinator.lastCallbackGas()) };
+}
+
 async function main() {
   const quick = process.argv.includes("--quick") || process.env.GAS_QUICK === "1";
   // An exact model: it may allow every mode, QUORUM included.
@@ -176,12 +197,14 @@ async function main() {
   const sizes = quick ? [10, 100] : [10, 100, 1000, 10000];
   const byExecutors = await requestByExecutors(sizes);
   const byVerifiers = await drawByVerifiers(quick ? [10, 100] : [10, 10000]);
+  const vrf = await vrfAdapter();
   const sizesByContract = await contractSizes(artifacts);
   const largest = Math.max(...Object.values(sizesByContract));
   const report = {
     ...life,
     requestByExecutors: byExecutors,
     drawByVerifiers: byVerifiers,
+    vrfAdapter: vrf,
     contractSizes: sizesByContract,
     targets: {
       contractSizeMax: CONTRACT_SIZE_LIMIT,
@@ -217,6 +240,7 @@ async function main() {
   const out = path.join(__dirname, "..", "reports");
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, "gas.json"), JSON.stringify(report, null, 2) + "\n");
+  console.table({ "VRF adapter (test coordinator)": vrf });
   console.table(sizesByContract);
   console.log(`wrote reports/gas.json; OPTIMISTIC life ${life.optimisticLifecycle} gas (target <= 250000), request scaling x${report.targets.requestScaling.toFixed(3)} (target <= 1.3)`);
 }

@@ -380,22 +380,4 @@ describe("VrfRandomnessAdapter", function () {
       expect(await f.adapter.targetOfRequest(first.requestId)).to.equal(first.target);
     });
   });
-
-  describe("gas", function () {
-    it("measures request and fulfilment (TestVrfCoordinator's own bookkeeping included in the totals)", async function () {
-      const f = await loadFixture(deployVrfFixture);
-      await requestOne(f); // the first request also turns nextTarget and the coordinator's counters from zero to nonzero
-      const request = await requestOne(f);
-      // The coordinator alone, asked directly by an EOA: what a request costs without the adapter.
-      const direct = (await (await f.coordinator.connect(f.second).requestRandomWord()).wait())!.gasUsed;
-      const fulfil = (await (await f.coordinator.fulfil(request.requestId, WORD)).wait())!.gasUsed;
-      const callback = await f.coordinator.lastCallbackGas();
-      const deploy = (await (await new VrfRandomnessAdapter__factory(f.deployer).deploy(f.coordinator, TIMEOUT)).deploymentTransaction()!.wait())!.gasUsed;
-      console.log(
-        `      gas: deploy ${deploy}; request ${request.gasUsed} (coordinator alone ${direct}); fulfil ${fulfil} (callback fulfillRandomWord ${callback})`,
-      );
-      expect(request.gasUsed - direct).to.be.lessThan(100_000n);
-      expect(callback).to.be.lessThan(50_000n);
-    });
-  });
 });
