@@ -280,6 +280,11 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IDisputeManager
+    function auditCost() external view returns (uint256) {
+        return uint256(_params.committeeSize) * _params.auditReward;
+    }
+
+    /// @inheritdoc IDisputeManager
     function params() external view returns (Params memory) {
         return _params;
     }

@@ -78,6 +78,8 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
     mapping(uint256 jobId => Job) private _jobs;
     mapping(uint256 jobId => bytes) private _outputs;
     mapping(uint256 jobId => string) private _outputURIs;
+    // The audit rate a requester bought above its model's (zero: none); see `securityOf`.
+    mapping(uint256 jobId => uint16) private _boughtAuditRate;
 
     /// @param token The protocol token.
     /// @param models The model registry.
@@ -360,6 +362,8 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         // Only an OPTIMISTIC result can be audited or challenged (an ATTESTED one is final on its proof).
         if (job.mode == Mode.OPTIMISTIC) {
             (, auditRateBps, ) = MODELS.termsAt(job.modelId, job.policyVersion);
+            uint16 bought = _boughtAuditRate[jobId];
+            if (bought > auditRateBps) auditRateBps = bought;
             committeeSize = _resolverOf(job).committeeSize();
         }
     }
@@ -388,8 +392,9 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
     // ================================================================ internal: requests
 
     function _request(RequestParams calldata p) private returns (uint256 jobId) {
-        (bytes32 inputHash, uint16 policyVersion) = _checkRequest(p);
+        (bytes32 inputHash, uint16 policyVersion, uint16 boughtRate) = _checkRequest(p);
         jobId = ++_jobCount;
+        if (boughtRate != 0) _boughtAuditRate[jobId] = boughtRate;
         Job storage job = _jobs[jobId];
         job.requester = msg.sender;
         job.deadline = p.deadline;
@@ -409,28 +414,17 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         TOKEN.safeTransferFrom(msg.sender, address(VAULT), p.fee);
     }
 
-    function _checkRequest(RequestParams calldata p) private view returns (bytes32 inputHash, uint16 policyVersion) {
-        Params storage current = _paramsHistory[_paramsHistory.length - 1];
-        uint256 inputSize = JobParams.checkRequest(
-            JobParams.RequestCheck({
-                inputLength: p.input.length,
-                inputHash: p.inputHash,
-                uriLength: bytes(p.inputURI).length,
-                inputSize: p.inputSize,
-                fee: p.fee,
-                deadline: p.deadline,
-                callback: p.callback,
-                callbackGasLimit: p.callbackGasLimit,
-                minFee: current.minFee,
-                executionWindow: current.executionWindow
-            })
+    function _checkRequest(
+        RequestParams calldata p
+    ) private view returns (bytes32 inputHash, uint16 policyVersion, uint16 boughtRate) {
+        (inputHash, policyVersion, boughtRate) = JobParams.checkRequest(
+            p,
+            _paramsHistory[_paramsHistory.length - 1],
+            resolverAllowed,
+            MODELS,
+            DISPUTES
         );
-        inputHash = p.input.length != 0 ? keccak256(p.input) : p.inputHash;
         if (_collateralOf(p.fee, p.mode) > MAX_COLLATERAL) revert FeeAboveCollateralCap(p.fee, MAX_COLLATERAL);
-        address resolver;
-        (, , policyVersion, resolver) = MODELS.checkRequest(p.modelId, p.version, p.mode, p.fee, inputSize);
-        // INVARIANT: a job is judged only by a resolver governance allowed when it was requested.
-        if (resolver != address(0) && !resolverAllowed[resolver]) revert ResolverNotAllowed(resolver);
     }
 
     /// @dev Fixes the randomness target of the job's next executor draw (its `auditTarget` slot
@@ -640,12 +634,15 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         return output.length == 0 ? bytes32(0) : keccak256(output);
     }
 
+    /// @dev The audit coin at the larger of the policy's `rate` and the rate the requester bought.
     function _auditLottery(
         uint256 jobId,
         Job storage job,
         uint16 rate
     ) private view returns (bool known, bool selected) {
         if (job.mode != Mode.OPTIMISTIC) return (true, false);
+        uint16 bought = _boughtAuditRate[jobId];
+        if (bought > rate) rate = bought;
         return JobSettlement.auditCoin(address(RANDOMNESS), job.auditTarget, jobId, rate);
     }
 

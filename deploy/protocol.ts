@@ -76,7 +76,7 @@ export const DEVNET_PARAMS: ProtocolParams = {
     winnerShareBps: 5000,
     challengeBond: 10n * TOKEN,
     voterSlash: 5n * TOKEN,
-    auditReward: 1n * TOKEN,
+    auditReward: TOKEN / 10n,
     bounty: 2n * TOKEN,
   },
 };

@@ -84,7 +84,8 @@ contract SentimentGate is InferenceConsumer {
                 inputURI: "",
                 inputSize: 0,
                 callback: address(0),
-                callbackGasLimit: 300_000
+                callbackGasLimit: 300_000,
+                auditRateBps: 0
             })
         );
         pending[jobId] = true;

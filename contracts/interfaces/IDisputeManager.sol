@@ -144,6 +144,11 @@ interface IDisputeManager is IDisputeResolver, IGoverned {
     /// @notice The id of the latest dispute of a job (zero when none).
     function disputeOfJob(uint256 jobId) external view returns (uint256);
 
+    /// @notice What one audit can cost the model's audit pot: `committeeSize` x `auditReward` (every
+    ///         seat paid). The hub's fee floor for OPTIMISTIC jobs judged by this committee is
+    ///         audit rate x this / the verifiers' fee share, so a model's jobs fund their own audits.
+    function auditCost() external view returns (uint256);
+
     /// @notice The current parameters.
     function params() external view returns (Params memory);
 }

@@ -91,6 +91,12 @@ interface IJobRegistry is IGoverned {
     error FeeAboveCollateralCap(uint96 fee, uint96 maxCollateral);
     /// @notice Thrown when a fee is below the protocol's floor.
     error FeeBelowProtocolMinimum(uint96 fee, uint96 minimum);
+    /// @notice Thrown when an OPTIMISTIC fee would not fund its expected audit: the verifiers' share
+    ///         of the fee must cover audit rate x the committee's audit cost (DisputeManager.auditCost).
+    error FeeBelowAuditCost(uint96 fee, uint256 minimum);
+    /// @notice Thrown when a requested audit rate is above the protocol's cap, or given for a mode
+    ///         that is never audited.
+    error AuditRateNotOffered(uint16 rateBps, uint16 maximum);
     /// @notice Thrown when a request gives its input both inline and by reference.
     error InputBothInlineAndByReference();
     /// @notice Thrown when a request has no input: give input bytes, or inputHash, inputURI and inputSize.
@@ -278,7 +284,8 @@ interface IJobRegistry is IGoverned {
     function auditSelected(uint256 jobId) external view returns (bool known, bool selected);
 
     /// @notice What protects a job: the collateral each executor locks, the audit probability of an
-    ///         OPTIMISTIC result (basis points; zero in other modes) and the committee size that
+    ///         OPTIMISTIC result (basis points: the larger of its pinned policy's rate and the rate
+    ///         its requester bought; zero in other modes) and the committee size that
     ///         judges a dispute (zero where no dispute can happen).
     function securityOf(
         uint256 jobId

@@ -3,6 +3,10 @@ pragma solidity ^0.8.28;
 
 import {IJobRegistry} from "../interfaces/IJobRegistry.sol";
 import {IGlassboxErrors} from "../interfaces/IGlassboxErrors.sol";
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IDisputeManager} from "../interfaces/IDisputeManager.sol";
+import {ModelRegistry} from "../ModelRegistry.sol";
+import {Mode, RequestParams} from "../types/Types.sol";
 import {FeeSplit} from "./FeeSplit.sol";
 
 /// @title JobParams
@@ -30,20 +34,6 @@ library JobParams {
     uint256 internal constant MAX_CALLBACK_GAS = 2_000_000;
     /// @notice A deadline is at least one execution window and at most this far away.
     uint256 internal constant MAX_JOB_DURATION = 30 days;
-
-    /// @notice What `checkRequest` needs of a request (the input bytes stay in the hub).
-    struct RequestCheck {
-        uint256 inputLength; // bytes of inline input (zero when by reference)
-        bytes32 inputHash; // the declared hash of a by-reference input
-        uint256 uriLength; // bytes of the input URI
-        uint32 inputSize; // the declared size of a by-reference input
-        uint96 fee;
-        uint32 deadline;
-        address callback;
-        uint32 callbackGasLimit;
-        uint96 minFee; // the protocol's fee floor
-        uint32 executionWindow; // the window a deadline must leave
-    }
 
     /// @notice Reverts with `ParameterOutOfBounds` naming the first parameter outside its bound,
     ///         including windows longer than half of `unbondingPeriod` (named "window").
@@ -75,35 +65,41 @@ library JobParams {
         _bound("window", longestWindow(p, disputeWindow), 0, unbondingPeriod);
     }
 
-    /// @notice Checks a request's own fields (the model's rules are the ModelRegistry's): exactly
-    ///         one of an inline input or (hash, URI, size), sizes within bounds, the protocol's fee
-    ///         floor, a deadline that leaves a full execution window, a callback gas cap only with a
-    ///         callback. Reverts with the JobRegistry's named error of the first rule broken.
-    /// @param p The request's fields other than the input bytes (see `RequestCheck`).
-    /// @return inputSize The input's size in bytes, or the declared size.
-    function checkRequest(RequestCheck memory p) public view returns (uint256 inputSize) {
-        if (p.inputLength != 0) {
-            if (p.inputHash != bytes32(0) || p.uriLength != 0) revert IJobRegistry.InputBothInlineAndByReference();
-            if (p.inputLength > MAX_INLINE_BYTES) revert IJobRegistry.InlineTooLarge(p.inputLength, MAX_INLINE_BYTES);
-            inputSize = p.inputLength;
-        } else {
-            if (p.inputHash == bytes32(0) || p.uriLength == 0 || p.inputSize == 0) revert IJobRegistry.InputMissing();
-            if (p.uriLength > MAX_URI_BYTES) revert IJobRegistry.InlineTooLarge(p.uriLength, MAX_URI_BYTES);
-            inputSize = p.inputSize;
-        }
-        if (p.fee < p.minFee) revert IJobRegistry.FeeBelowProtocolMinimum(p.fee, p.minFee);
-        // INVARIANT: the deadline leaves a full execution window, so the requester's deadline
-        // never cuts an executor's phase short.
-        // solhint-disable-next-line not-rely-on-time
-        uint256 earliest = block.timestamp + p.executionWindow;
-        // solhint-disable-next-line not-rely-on-time
-        uint256 latest = block.timestamp + MAX_JOB_DURATION;
-        if (p.deadline < earliest || p.deadline > latest) {
-            revert IJobRegistry.DeadlineOutOfRange(p.deadline, earliest, latest);
-        }
-        if (p.callbackGasLimit > MAX_CALLBACK_GAS || (p.callback == address(0) && p.callbackGasLimit != 0)) {
-            revert IJobRegistry.InvalidCallbackGas(p.callback, p.callbackGasLimit);
-        }
+    /// @notice Checks a request against the protocol's rules, the model's policy and the audit-cost
+    ///         fee floor. Reverts with the JobRegistry's (or the ModelRegistry's) named error of the
+    ///         first rule broken:
+    ///         - exactly one of an inline input or (hash, URI, size), sizes within bounds;
+    ///         - the protocol's and the model's fee floors; a deadline that leaves a full execution
+    ///           window; a callback gas cap only with a callback;
+    ///         - the model's resolver, if any, allowed by governance;
+    ///         - a requested audit rate only for OPTIMISTIC and at most the protocol's cap;
+    ///         - for an OPTIMISTIC job judged by the default committee, a fee whose verifiers' share
+    ///           covers its expected audit: fee x verifierBps >= rate x `disputes.auditCost()`, with
+    ///           rate the larger of the policy's and the requested one (a model's jobs fund their
+    ///           own audits, and a requester buys a higher audit rate with a higher fee).
+    /// @param p The request.
+    /// @param current The parameters that will apply to the job.
+    /// @param resolverAllowed The hub's allow-list of resolvers.
+    /// @param models The model registry.
+    /// @param disputes The default resolver (the committee).
+    /// @return inputHash keccak256 of the inline input, or the declared hash.
+    /// @return policyVersion The model policy the job is pinned to.
+    /// @return boughtRateBps The requested audit rate when above the policy's (zero otherwise).
+    function checkRequest(
+        RequestParams calldata p,
+        IJobRegistry.Params storage current,
+        mapping(address => bool) storage resolverAllowed,
+        IModelRegistry models,
+        IDisputeManager disputes
+    ) public view returns (bytes32 inputHash, uint16 policyVersion, uint16 boughtRateBps) {
+        uint256 inputSize = _checkShape(p, current.minFee, current.executionWindow);
+        inputHash = p.input.length != 0 ? keccak256(p.input) : p.inputHash;
+        address resolver;
+        uint16 policyRate;
+        (, policyRate, policyVersion, resolver) = models.checkRequest(p.modelId, p.version, p.mode, p.fee, inputSize);
+        // INVARIANT: a job is judged only by a resolver governance allowed when it was requested.
+        if (resolver != address(0) && !resolverAllowed[resolver]) revert IJobRegistry.ResolverNotAllowed(resolver);
+        boughtRateBps = _checkAuditRate(p, policyRate, resolver != address(0), current.verifierBps, models, disputes);
     }
 
     /// @notice Reverts with `ParameterOutOfBounds` unless 0 < minimum <= maximum <= MAX_AMOUNT and
@@ -120,6 +116,61 @@ library JobParams {
         uint256 single = uint256(p.executionWindow) + p.challengeWindow;
         uint256 quorum = uint256(p.executionWindow) + p.revealWindow;
         return (single > quorum ? single : quorum) + disputeWindow;
+    }
+
+    /// @dev The requested audit rate and the audit-cost fee floor (see `checkRequest`); returns the
+    ///      requested rate when above the policy's, zero otherwise.
+    function _checkAuditRate(
+        RequestParams calldata p,
+        uint16 policyRate,
+        bool ownResolver,
+        uint256 verifierBps,
+        IModelRegistry models,
+        IDisputeManager disputes
+    ) private view returns (uint16 bought) {
+        uint16 asked = p.auditRateBps;
+        uint16 cap = ModelRegistry(address(models)).MAX_AUDIT_RATE_BPS();
+        if (asked != 0 && (p.mode != Mode.OPTIMISTIC || asked > cap))
+            revert IJobRegistry.AuditRateNotOffered(asked, cap);
+        if (asked > policyRate) bought = asked;
+        uint256 rate = asked > policyRate ? asked : policyRate;
+        if (p.mode != Mode.OPTIMISTIC || ownResolver || rate == 0) return bought;
+        // INVARIANT: the verifiers' share of an OPTIMISTIC fee covers its expected audit, so the
+        // model's audit pot pays every seat of its audits (wash audits cannot drain other pots).
+        uint256 cost = rate * disputes.auditCost();
+        uint256 floor = verifierBps == 0 ? type(uint256).max : (cost + verifierBps - 1) / verifierBps;
+        if (p.fee < floor) revert IJobRegistry.FeeBelowAuditCost(p.fee, floor);
+    }
+
+    /// @dev The request's own fields (see `checkRequest`); returns the input's size.
+    function _checkShape(
+        RequestParams calldata p,
+        uint96 minFee,
+        uint32 executionWindow
+    ) private view returns (uint256 inputSize) {
+        uint256 uriLength = bytes(p.inputURI).length;
+        if (p.input.length != 0) {
+            if (p.inputHash != bytes32(0) || uriLength != 0) revert IJobRegistry.InputBothInlineAndByReference();
+            if (p.input.length > MAX_INLINE_BYTES) revert IJobRegistry.InlineTooLarge(p.input.length, MAX_INLINE_BYTES);
+            inputSize = p.input.length;
+        } else {
+            if (p.inputHash == bytes32(0) || uriLength == 0 || p.inputSize == 0) revert IJobRegistry.InputMissing();
+            if (uriLength > MAX_URI_BYTES) revert IJobRegistry.InlineTooLarge(uriLength, MAX_URI_BYTES);
+            inputSize = p.inputSize;
+        }
+        if (p.fee < minFee) revert IJobRegistry.FeeBelowProtocolMinimum(p.fee, minFee);
+        // INVARIANT: the deadline leaves a full execution window, so the requester's deadline
+        // never cuts an executor's phase short.
+        // solhint-disable-next-line not-rely-on-time
+        uint256 earliest = block.timestamp + executionWindow;
+        // solhint-disable-next-line not-rely-on-time
+        uint256 latest = block.timestamp + MAX_JOB_DURATION;
+        if (p.deadline < earliest || p.deadline > latest) {
+            revert IJobRegistry.DeadlineOutOfRange(p.deadline, earliest, latest);
+        }
+        if (p.callbackGasLimit > MAX_CALLBACK_GAS || (p.callback == address(0) && p.callbackGasLimit != 0)) {
+            revert IJobRegistry.InvalidCallbackGas(p.callback, p.callbackGasLimit);
+        }
     }
 
     function _bound(string memory name, uint256 value, uint256 min, uint256 max) private pure {

@@ -50,4 +50,5 @@ struct RequestParams {
     uint32 inputSize; // declared size in bytes of a by-reference input (checked against the policy)
     address callback; // contract to call with the result, or zero
     uint32 callbackGasLimit; // gas forwarded to the callback
+    uint16 auditRateBps; // OPTIMISTIC: the least audit rate the requester buys (0: the model's); the fee floor follows it
 }

@@ -69,6 +69,7 @@ export class DemoClient {
       inputSize: 0,
       callback: ZeroAddress,
       callbackGasLimit: 0,
+      auditRateBps: 0,
     };
     // Other clients' requests may land first and change what this one costs (the draw, first
     // writes): the estimate gets the margin the node's sender gives its own transactions.

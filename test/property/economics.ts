@@ -1,6 +1,6 @@
 /**
  * "Cheating does not pay", as properties over every shipped parameter file (deploy/params/*.json,
- * read with loadParams) and random fees from the protocol's minFee up to the collateral cap
+ * read with loadParams) and random fees from the fee floor (minFee, or the audit floor when higher) up to the collateral cap
  * (docs/ARCHITECTURE.md, "Why a wrong answer loses money"):
  *   - the collateral the chain locks is max(minimum, fee x multipleBps / 10,000), recomputed here
  *     and compared with a deployed JobRegistry's `securityOf` for a sample of fees,
@@ -50,6 +50,18 @@ function paramsOf(network: string): NetworkParams {
 function collateralFor(fee: bigint, p: NetworkParams): bigint {
   const scaled = (fee * BigInt(p.collateral.multipleBps)) / BPS;
   return scaled < p.collateral.minimum ? p.collateral.minimum : scaled;
+}
+
+/**
+ * The least fee of an OPTIMISTIC job at audit rate `rateBps` judged by the default committee: its
+ * verifiers' share must cover the expected audit, fee x verifierBps >= rate x committeeSize x
+ * auditReward (JobParams._checkAuditRate), and the protocol's minFee.
+ */
+function feeFloor(p: NetworkParams, rateBps: number = p.minAuditRateBps): bigint {
+  const cost = BigInt(rateBps) * BigInt(p.disputes.committeeSize) * p.disputes.auditReward;
+  const verifierBps = BigInt(p.jobs.verifierBps);
+  const audit = (cost + verifierBps - 1n) / verifierBps;
+  return audit > p.jobs.minFee ? audit : p.jobs.minFee;
 }
 
 /** The largest fee whose collateral fits under the cap: floor(fee·m / BPS) <= maximum. */
@@ -106,7 +118,7 @@ function expectedProfitTimesD(f: bigint, C: bigint, p: NetworkParams, t: Terms):
  * multiple starts to bind (minimum / multiple: the worst case), and the boundaries themselves.
  */
 function feeArb(p: NetworkParams): fc.Arbitrary<bigint> {
-  const min = p.jobs.minFee;
+  const min = feeFloor(p);
   const max = capFee(p);
   const kink = (p.collateral.minimum * BPS) / BigInt(p.collateral.multipleBps);
   const clamp = (x: bigint) => (x < min ? min : x > max ? max : x);
@@ -201,7 +213,7 @@ describe("Economics properties", function () {
 
   describe(`the chain locks the collateral the formula says (securityOf, ${ON_CHAIN_SAMPLES} random fees and the boundaries per file, seed ${SEED})`, function () {
     for (const network of NETWORKS) {
-      it(`${network}: securityOf(job) is (max(minimum, fee·multiple), minAuditRateBps, committeeSize), and a fee above the cap reverts FeeAboveCollateralCap`, async function () {
+      it(`${network}: securityOf(job) is (max(minimum, fee·multiple), minAuditRateBps, committeeSize), a fee below the audit floor reverts FeeBelowAuditCost and one above the cap FeeAboveCollateralCap`, async function () {
         const p = paramsOf(network);
         const protocol = await deployFor(p);
         const { jobs } = protocol;
@@ -209,7 +221,7 @@ describe("Economics properties", function () {
         expect(await jobs.COLLATERAL_MULTIPLE_BPS()).to.equal(BigInt(p.collateral.multipleBps));
         expect(await jobs.MAX_COLLATERAL()).to.equal(p.collateral.maximum);
         const sampled = fc.sample(feeArb(p), { numRuns: ON_CHAIN_SAMPLES, seed: SEED });
-        const fees = [p.jobs.minFee, capFee(p), ...sampled];
+        const fees = [feeFloor(p), capFee(p), ...sampled];
         for (const fee of fees) {
           await (await requestAt(protocol, fee)).wait();
           const jobId = await jobs.jobCount();
@@ -217,6 +229,12 @@ describe("Economics properties", function () {
           expect(collateral, `${network}: fee ${fee}`).to.equal(collateralFor(fee, p));
           expect(auditRateBps).to.equal(BigInt(p.minAuditRateBps));
           expect(committeeSize).to.equal(BigInt(p.disputes.committeeSize));
+        }
+        // Below the audit floor (where it is above minFee): the fee cannot fund its expected audit.
+        if (feeFloor(p) > p.jobs.minFee) {
+          await expect(requestAt(protocol, feeFloor(p) - 1n))
+            .to.be.revertedWithCustomError(jobs, "FeeBelowAuditCost")
+            .withArgs(feeFloor(p) - 1n, feeFloor(p));
         }
         // Above the cap: the next fee, and random ones up to 10x the cap.
         const above = [capFee(p) + 1n, ...fc.sample(fc.bigInt({ min: capFee(p) + 1n, max: capFee(p) * 10n }), { numRuns: 3, seed: SEED })];

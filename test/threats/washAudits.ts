@@ -5,12 +5,14 @@
  * 0.003 in). Now each model has its own audit pot, filled only by the verifier share of that
  * model's fees (PaymentVault.payFee), and a committee is paid only from the pot of the model it
  * judged (PaymentVault.rewardVoters, called by DisputeManager._reward); audit rates are capped at
- * 20% (ModelRegistry._checkPolicy). The attack is run here and takes nothing from anyone else.
+ * 20% (ModelRegistry._checkPolicy), and an OPTIMISTIC fee must fund its expected audit (its verifier
+ * share covers rate x committeeSize x auditReward: JobParams._checkAuditRate), so the protocol's
+ * minimum fee no longer buys an audit. The attack is run here and takes nothing from anyone else.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { defaultPolicy, deployWorld, Mode, requestJob, SAMPLE_OUTPUT, signerOf, submitAudited, TOKEN, Verdict, voteAll, type World } from "../fixtures/protocol";
+import { defaultPolicy, deployWorld, Mode, requestJob, requestParams, SAMPLE_OUTPUT, signerOf, submitAudited, TOKEN, Verdict, voteAll, type World } from "../fixtures/protocol";
 
 const HONEST_MODEL = 1n;
 const WASH_MODEL = 2n;
@@ -24,6 +26,13 @@ async function washFixture() {
   }
   const washer = w.others[0];
   return { w, washer };
+}
+
+/** The least OPTIMISTIC fee at `rateBps`: fee x verifierBps >= rate x committeeSize x auditReward. */
+function auditFloor(w: World, rateBps: number): bigint {
+  const cost = BigInt(rateBps) * BigInt(w.params.disputes.committeeSize) * BigInt(w.params.disputes.auditReward);
+  const verifierBps = BigInt(w.params.jobs.verifierBps);
+  return (cost + verifierBps - 1n) / verifierBps;
 }
 
 /** Committee members' total credit in the vault. */
@@ -43,12 +52,27 @@ describe("Threat: wash audits drain the verifier pool (issue 10 finding 2)", fun
       .withArgs("auditRateBps");
   });
 
-  it("audits of the washer's own jobs at the protocol's minimum fee take nothing from another model's pot", async function () {
+  it("cannot request at the protocol's minimum fee: an audited job's fee must fund its expected audit (FeeBelowAuditCost)", async function () {
+    const { w, washer } = await loadFixture(washFixture);
+    await w.models.connect(washer).registerModel(ethers.sha256(ethers.toUtf8Bytes("wash")), "ipfs://wash", defaultPolicy({ auditRateBps: 2_000, minFee: 0n }));
+    await w.token.connect(washer).approve(w.jobs, ethers.MaxUint256);
+    const minFee = BigInt(w.params.jobs.minFee);
+    const floor = auditFloor(w, 2_000);
+    expect(floor).to.be.greaterThan(minFee);
+    const p = await requestParams({ mode: Mode.OPTIMISTIC, fee: minFee, modelId: WASH_MODEL });
+    await expect(w.jobs.connect(washer).requestInference(p)).to.be.revertedWithCustomError(w.jobs, "FeeBelowAuditCost").withArgs(minFee, floor);
+    await expect(w.jobs.connect(washer).requestInference({ ...p, fee: floor - 1n }))
+      .to.be.revertedWithCustomError(w.jobs, "FeeBelowAuditCost")
+      .withArgs(floor - 1n, floor);
+    await expect(w.jobs.connect(washer).requestInference({ ...p, fee: floor })).to.emit(w.jobs, "JobRequested");
+  });
+
+  it("audits of the washer's own jobs at the least fee it may pay take nothing from another model's pot", async function () {
     const { w, washer } = await loadFixture(washFixture);
     await w.models.connect(washer).registerModel(ethers.sha256(ethers.toUtf8Bytes("wash")), "ipfs://wash", defaultPolicy({ auditRateBps: 2_000, minFee: 0n }));
     const honestPot = await w.vault.auditPotOf(HONEST_MODEL);
     expect(honestPot).to.equal(TOKEN); // 10 jobs x 10% of 1 token
-    const minFee = BigInt(w.params.jobs.minFee);
+    const minFee = auditFloor(w, 2_000);
     await w.token.connect(washer).approve(w.jobs, ethers.MaxUint256);
 
     let committeePaid = 0n;

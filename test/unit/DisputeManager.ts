@@ -33,7 +33,7 @@ const COLLATERAL = collateralOf(FEE, Mode.OPTIMISTIC); // 22 tokens: 22x the fee
 const BOND = 10n * TOKEN;
 const BOUNTY = 2n * TOKEN;
 const VOTER_SLASH = 5n * TOKEN;
-const AUDIT_REWARD = TOKEN;
+const AUDIT_REWARD = BigInt(DEVNET_PARAMS.disputes.auditReward); // 0.1 token
 const SHARE_BPS = 5000n;
 const BPS = 10_000n;
 const STAKE = 200n * TOKEN;
@@ -74,8 +74,8 @@ function everyone(w: Fixture): HardhatEthersSigner[] {
  * An OPTIMISTIC job whose (wrong) result is posted and open to challenge. On the audited model the
  * audit lottery picked it (finalize opens an audit); on model 1 it passed it over.
  */
-async function submittedJob(w: Fixture, modelId: bigint = 1n) {
-  const { jobId, assigned } = await requestJob(w, { mode: Mode.OPTIMISTIC, modelId, fee: FEE });
+async function submittedJob(w: Fixture, modelId: bigint = 1n, fee: bigint = FEE) {
+  const { jobId, assigned } = await requestJob(w, { mode: Mode.OPTIMISTIC, modelId, fee });
   const executor = signerOf(w.executors, assigned[0]);
   const submit = modelId === w.auditedModelId ? submitAudited : submitUnaudited;
   await submit(w, jobId, executor, WRONG_OUTPUT);
@@ -384,7 +384,8 @@ describe("DisputeManager", function () {
       for (const e of w.executors) await w.stakes.connect(e).stake(Role.VERIFIER, STAKE);
       await nextEpoch(w);
       await w.disputes.setParams({ ...BASE_PARAMS, committeeSize: 15 });
-      const { jobId, executor } = await submittedJob(w, w.auditedModelId);
+      // A committee of 15 costs 15 rewards an audit: at 20% the fee must fund 3 of them (FeeBelowAuditCost).
+      const { jobId, executor } = await submittedJob(w, w.auditedModelId, 3n * TOKEN);
       await time.increase(CHALLENGE_WINDOW + 1n);
       const tx = w.jobs.finalize(jobId);
       await expect(tx).to.emit(w.jobs, "AuditStarted").withArgs(jobId, 1n);
@@ -855,8 +856,8 @@ describe("DisputeManager", function () {
 
     it("pays each winning member auditReward from the audit pot of the job's model", async function () {
       const w = await loadFixture(disputeFixture);
-      await fundPool(w, 30n * TOKEN); // audit pot of model 1: 3 tokens
-      expect(await w.vault.auditPotOf(1n)).to.equal(3n * TOKEN);
+      await fundPool(w, 30n * AUDIT_REWARD); // audit pot of model 1: three rewards
+      expect(await w.vault.auditPotOf(1n)).to.equal(3n * AUDIT_REWARD);
       const { jobId } = await submittedJob(w);
       const challenger = w.verifiers[0];
       const d = await challengeJob(w, jobId, challenger);
@@ -881,7 +882,7 @@ describe("DisputeManager", function () {
 
     it("rewards only the winning members, and only while the pool lasts", async function () {
       const w = await loadFixture(disputeFixture);
-      await fundPool(w, 15n * TOKEN); // audit pot of model 1: 1.5 tokens
+      await fundPool(w, 15n * AUDIT_REWARD); // audit pot of model 1: one and a half rewards
       const { jobId, executor } = await submittedJob(w);
       const d = await challengeJob(w, jobId);
       await vote(w, d, [Verdict.Valid, Verdict.Invalid, Verdict.Valid]);
@@ -890,7 +891,7 @@ describe("DisputeManager", function () {
       const pot = BOND + VOTER_SLASH;
       const each = (pot * SHARE_BPS) / BPS / 3n;
       // Winners in committee order: member 0 takes a full reward, member 2 the half left.
-      expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([each + AUDIT_REWARD, 0n, each + TOKEN / 2n]);
+      expect(await credits(w, d.committee.map((m) => m.address))).to.deep.equal([each + AUDIT_REWARD, 0n, each + AUDIT_REWARD / 2n]);
       // The executor gets its share of the pot and its fee, never an audit reward.
       expect((await w.vault.creditOf(executor.address)) - executorCredit).to.equal(each + (FEE * 7500n) / BPS);
       // The pot was emptied by the rewards, then the job's fee refilled it.

@@ -5,6 +5,7 @@ import {
   assignJob,
   collateralOf,
   deployWorld,
+  mineAfter,
   mineToDraw,
   nextEpoch,
   randomnessSource,
@@ -17,6 +18,8 @@ import {
   requestJob,
   requestParams,
   SAMPLE_INPUT,
+  SAMPLE_OUTPUT,
+  signerOf,
   type World,
 } from "../fixtures/protocol";
 import { assignedIn, blockTimeOf, COLLATERAL, executorAccount, nextTimestamp } from "../fixtures/unit-b-helpers";
@@ -45,7 +48,7 @@ describe("JobRegistry", function () {
           1n,
           w.requester.address,
           1n,
-          [1n, 1n, Mode.OPTIMISTIC, 3n * TOKEN, p.deadline, SAMPLE_INPUT, ethers.ZeroHash, "", 0n, ethers.ZeroAddress, 0n],
+          [1n, 1n, Mode.OPTIMISTIC, 3n * TOKEN, p.deadline, SAMPLE_INPUT, ethers.ZeroHash, "", 0n, ethers.ZeroAddress, 0n, 0n],
           ethers.keccak256(SAMPLE_INPUT),
           1n, // the model's policy version the job pins
         );
@@ -153,7 +156,7 @@ describe("JobRegistry", function () {
           1n,
           w.requester.address,
           1n,
-          [1n, 1n, Mode.OPTIMISTIC, TOKEN, p.deadline, "0x", inputHash, "ipfs://bafy-input", 4096n, ethers.ZeroAddress, 0n],
+          [1n, 1n, Mode.OPTIMISTIC, TOKEN, p.deadline, "0x", inputHash, "ipfs://bafy-input", 4096n, ethers.ZeroAddress, 0n, 0n],
           inputHash,
           1n,
         );
@@ -420,6 +423,67 @@ describe("JobRegistry", function () {
       expect(await w.vault.creditOf(w.requester.address)).to.equal(fee);
       for (const e of w.executors) expect((await executorAccount(w, e.address)).locked).to.equal(0n);
       expect((await w.jobs.jobOf(1n)).status).to.equal(Status.Refunded);
+    });
+  });
+
+  describe("buying security: a requested audit rate and the audit-cost fee floor", function () {
+    /** fee x verifierBps >= rate x committeeSize x auditReward, rounded up. */
+    function floorAt(w: World, rateBps: number): bigint {
+      const cost = BigInt(rateBps) * BigInt(w.params.disputes.committeeSize) * BigInt(w.params.disputes.auditReward);
+      const verifierBps = BigInt(w.params.jobs.verifierBps);
+      return (cost + verifierBps - 1n) / verifierBps;
+    }
+
+    it("records a rate above the model's: securityOf gives it, and the audit coin is read at it", async function () {
+      const w = await loadFixture(requestFixture);
+      const bought = 2_000;
+      const fee = floorAt(w, bought);
+      const { jobId, assigned } = await requestJob(w, { mode: Mode.OPTIMISTIC, fee, auditRateBps: bought });
+      const [, rate, committee] = await w.jobs.securityOf(jobId);
+      expect(rate).to.equal(BigInt(bought));
+      expect(committee).to.equal(BigInt(w.params.disputes.committeeSize));
+      // The coin: keccak256(value, jobId, "audit") mod 10,000 below the job's rate, not the model's 5%.
+      await w.jobs.connect(signerOf(w.executors, assigned[0])).submitResult(jobId, SAMPLE_OUTPUT);
+      const job = await w.jobs.jobOf(jobId);
+      await mineAfter(job.auditTarget);
+      const [, value] = await (await randomnessSource(w)).randomnessOf(job.auditTarget);
+      const coin = BigInt(ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256", "string"], [value, jobId, "audit"]))) % 10_000n;
+      expect(await w.jobs.auditSelected(jobId)).to.deep.equal([true, coin < BigInt(bought)]);
+    });
+
+    it("keeps the model's rate when the requested one is lower (nothing is bought)", async function () {
+      const w = await loadFixture(requestFixture);
+      const { jobId } = await requestJob(w, { mode: Mode.OPTIMISTIC, auditRateBps: 100 });
+      expect((await w.jobs.securityOf(jobId))[1]).to.equal(BigInt(defaultPolicy().auditRateBps));
+    });
+
+    it("reverts FeeBelowAuditCost when the verifiers' share of the fee would not fund the expected audit at the rate asked", async function () {
+      const w = await loadFixture(requestFixture);
+      const floor = floorAt(w, 2_000);
+      const p = await requestParams({ mode: Mode.OPTIMISTIC, fee: floor - 1n, auditRateBps: 2_000 });
+      await expect(w.jobs.connect(w.requester).requestInference(p)).to.be.revertedWithCustomError(w.jobs, "FeeBelowAuditCost").withArgs(floor - 1n, floor);
+      await expect(w.jobs.connect(w.requester).requestInference({ ...p, fee: floor })).to.emit(w.jobs, "JobRequested");
+    });
+
+    it("reverts FeeBelowAuditCost at the model's own rate too, and asks no floor of a mode that is never audited", async function () {
+      const w = await loadFixture(requestFixture);
+      const floor = floorAt(w, Number(defaultPolicy().auditRateBps));
+      await w.models.connect(w.modelOwner).setPolicy(1n, defaultPolicy({ minFee: 0n }));
+      const p = await requestParams({ mode: Mode.OPTIMISTIC, fee: floor - 1n });
+      await expect(w.jobs.connect(w.requester).requestInference(p)).to.be.revertedWithCustomError(w.jobs, "FeeBelowAuditCost").withArgs(floor - 1n, floor);
+      await expect(w.jobs.connect(w.requester).requestInference({ ...p, mode: Mode.NONE })).to.emit(w.jobs, "JobRequested");
+    });
+
+    it("reverts AuditRateNotOffered above the protocol's cap or for a mode that is never audited", async function () {
+      const w = await loadFixture(requestFixture);
+      const cap = await w.models.MAX_AUDIT_RATE_BPS();
+      const p = await requestParams({ mode: Mode.OPTIMISTIC, fee: 100n * TOKEN, auditRateBps: Number(cap) + 1 });
+      await expect(w.jobs.connect(w.requester).requestInference(p))
+        .to.be.revertedWithCustomError(w.jobs, "AuditRateNotOffered")
+        .withArgs(cap + 1n, cap);
+      await expect(w.jobs.connect(w.requester).requestInference({ ...p, mode: Mode.NONE, auditRateBps: 500 }))
+        .to.be.revertedWithCustomError(w.jobs, "AuditRateNotOffered")
+        .withArgs(500n, cap);
     });
   });
 

@@ -599,6 +599,7 @@ async function requestJob(io: CliIo, flags: Flags, o: RequestOptions): Promise<v
       inputSize: 0,
       callback: "0x" + "00".repeat(20),
       callbackGasLimit: 0,
+      auditRateBps: 0,
     };
     const receipt = await (await s.jobs.requestInference(request)).wait();
     let jobId: bigint | undefined;

@@ -62,6 +62,7 @@ interface Request {
   inputSize: number;
   callback: string;
   callbackGasLimit: number;
+  auditRateBps: number;
 }
 
 const OTHER_DTYPES: DType[] = (Object.keys(DTYPES) as DType[]).filter((t) => t !== "float32");
@@ -285,6 +286,7 @@ function harness(d: Devnet, dir: string, mlpId: bigint): Harness {
         inputSize: 0,
         callback: ZeroAddress,
         callbackGasLimit: 0,
+        auditRateBps: 0,
         ...patch,
       };
       try {
