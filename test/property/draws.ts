@@ -229,7 +229,7 @@ describe("Draw properties", function () {
         for (let i = 0; i < DRAWS; i++) {
           const k = SIZES[i % SIZES.length];
           const randomness = ethers.solidityPackedKeccak256(["uint256", "uint256"], [d.salt, i]);
-          const [ok, holders] = await w.stakes.drawSeats(epoch, randomness, k, []);
+          const [ok, holders] = await w.stakes.drawSeats(Role.VERIFIER, epoch, randomness, k, []);
           expect(ok, "the snapshot of the current epoch answers").to.equal(true);
           const held = holders.filter((h) => isSybil.has(h)).length;
           const s = bySize.get(k)!;

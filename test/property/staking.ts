@@ -1,6 +1,6 @@
 /**
  * Staking rules as properties: random sequences of stake, requestUnstake, withdraw, slash,
- * slashLocked, drawAndLock, unlock, unjail, minimum-stake changes, pokes and time passing over one
+ * slashLocked, lockSeat, unlock, unjail, minimum-stake changes, pokes and time passing over one
  * StakeManager (wired to a ProtocolStub as its hub and to the `protocol` signer as its dispute
  * manager), after each of which
  *   - every (node, role) holds active + unbonding == deposits - withdrawals - slashes,
@@ -8,12 +8,16 @@
  *     has, and never locked collateral (the lock is unchanged),
  *   - slashLocked and unlock move exactly `amount` out of the lock, or revert LockUnderflow when
  *     it is more than is locked,
+ *   - lockSeat returns true, locks exactly the collateral and emits StakeLocked exactly when the
+ *     node may serve (not jailed, active >= the role's minimum, active - locked >= collateral);
+ *     otherwise it returns false and no account's lock moves,
  *   - a jailed node has no weight until it calls unjail after its term,
  *   - locked <= active, and the token balance == totalStaked == the sum of every account,
- *   - drawAndLock locks exactly the collateral on each node it returns, and only on nodes that
- *     could serve (eligible, with that much free stake), never the same node twice,
- *   - a draw never returns a node that is jailed or below its role's minimum (stale tree weights
- *     after a raised minimum included), nor the same node twice.
+ *   - drawSeats answers, for the current and the previous epoch, exactly the stake-weighted seats
+ *     of the weights as they stood when that epoch began (a model replays every weight change with
+ *     its epoch; nothing written since moves a seat), and ok = false with no seat for any other
+ *     epoch; a drawn node that cannot serve now (jailed, or under a minimum raised since) is still
+ *     drawn, and lockSeat is what refuses it.
  * RUNS x ACTIONS defaults to 8 x 50 (STAKING_RUNS, STAKING_ACTIONS; PROPERTY_SEED as in accounting.ts).
  */
 import { expect } from "chai";
@@ -29,6 +33,8 @@ const RUNS = Number(process.env.STAKING_RUNS ?? 8);
 const ACTIONS = Number(process.env.STAKING_ACTIONS ?? 50);
 const SEED = Number(process.env.PROPERTY_SEED ?? 20261124);
 const UNBONDING = 3600;
+// Short stake epochs, so that every run crosses several (the time steps below are 60 s to an hour).
+const EPOCH = 600;
 const ROLES = [Role.EXECUTOR, Role.VERIFIER];
 
 interface Action {
@@ -38,9 +44,9 @@ interface Action {
   x: number;
 }
 
-// 0 stake, 1 requestUnstake, 2 withdraw, 3 slash, 4 drawAndLock, 5 unlock, 6 setMinStake, 7 poke, 8 time,
+// 0 stake, 1 requestUnstake, 2 withdraw, 3 slash, 4 lockSeat, 5 unlock, 6 setMinStake, 7 poke, 8 time,
 // 9 slashLocked, 10 unjail.
-const WEIGHTS = [6, 4, 3, 5, 2, 2, 1, 2, 3, 2, 2];
+const WEIGHTS = [6, 4, 3, 5, 4, 2, 1, 2, 3, 2, 2];
 const KINDS = WEIGHTS.flatMap((n, k) => Array<number>(n).fill(k));
 
 const actionArb: fc.Arbitrary<Action> = fc.record({
@@ -55,7 +61,7 @@ async function stakingFixture() {
   const [admin, protocol, recipient, ...rest] = await ethers.getSigners();
   const nodes = rest.slice(0, 6);
   const token = await new GlassboxToken__factory(admin).deploy(admin.address);
-  const stakes = await new StakeManager__factory(admin).deploy(token, admin.address, 100n * TOKEN, 50n * TOKEN, UNBONDING, 3600);
+  const stakes = await new StakeManager__factory(admin).deploy(token, admin.address, 100n * TOKEN, 50n * TOKEN, UNBONDING, EPOCH);
   await stakes.wire(await new ProtocolStub__factory(admin).deploy(), protocol.address);
   for (const n of nodes) {
     await token.mint(n.address, 100_000n * TOKEN);
@@ -76,6 +82,10 @@ class Ledger {
   drawsChecked = 0;
   staleWeights = 0;
   locks = 0;
+  refusedJailed = 0;
+  refusedUnderMinimum = 0;
+  refusedShort = 0;
+  drawnCannotServe = 0;
 
   book(node: string, role: number) {
     const key = `${node}:${role}`;
@@ -84,9 +94,41 @@ class Ledger {
   }
 }
 
+/** The live weights of every node in one role, after some action. */
+type Weights = Map<string, bigint>;
+
+/**
+ * The seats drawSeats must answer with no exclusion: seat i lands on
+ * keccak256(abi.encode(randomness, i, 0)) mod total in the cumulative weights, taken in leaf
+ * order (the order in which nodes first had a weight).
+ */
+function modelSeats(order: string[], weights: Weights, randomness: string, seats: number): string[] {
+  const total = order.reduce((sum, n) => sum + (weights.get(n) ?? 0n), 0n);
+  if (total === 0n) return [];
+  const coder = ethers.AbiCoder.defaultAbiCoder();
+  const out: string[] = [];
+  for (let seat = 0; seat < seats; seat++) {
+    const point = BigInt(ethers.keccak256(coder.encode(["bytes32", "uint256", "uint256"], [randomness, seat, 0]))) % total;
+    let cumulative = 0n;
+    for (const n of order) {
+      cumulative += weights.get(n) ?? 0n;
+      if (point < cumulative) {
+        out.push(n);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 class StakingHarness {
   readonly ledger = new Ledger();
   reverted = 0;
+  /** Per role: the order in which nodes got their tree leaf (their first non-zero weight). */
+  private readonly order = new Map<number, string[]>(ROLES.map((r) => [r, []]));
+  /** Per role: the live weights after each action, tagged with the epoch of the chain's head. */
+  private readonly history = new Map<number, { epoch: bigint; weights: Weights }[]>(ROLES.map((r) => [r, []]));
+  private epochLength = 0n;
 
   constructor(
     readonly token: GlassboxToken,
@@ -106,6 +148,35 @@ class StakingHarness {
       if (!/revert/i.test(message)) throw err;
       this.reverted++;
     }
+    await this.record();
+  }
+
+  /** The epoch of the chain's head (every action mines at most one block, so the epoch its writes were made in). */
+  private async headEpoch(): Promise<bigint> {
+    if (this.epochLength === 0n) this.epochLength = await this.stakes.EPOCH_LENGTH();
+    return BigInt(await time.latest()) / this.epochLength;
+  }
+
+  /** Records every node's live weight per role after an action, and gives new weights their leaf. */
+  private async record(): Promise<void> {
+    const epoch = await this.headEpoch();
+    for (const role of ROLES) {
+      const weights: Weights = new Map();
+      const order = this.order.get(role)!;
+      for (const n of this.nodes) {
+        const w = await this.stakes.weightOf(n.address, role);
+        weights.set(n.address, w);
+        if (w > 0n && !order.includes(n.address)) order.push(n.address);
+      }
+      this.history.get(role)!.push({ epoch, weights });
+    }
+  }
+
+  /** The weights at the start of `epoch`: after the last action whose block was in an earlier epoch. */
+  private snapshot(role: number, epoch: bigint): Weights {
+    let found: Weights = new Map();
+    for (const r of this.history.get(role)!) if (r.epoch < epoch) found = r.weights;
+    return found;
   }
 
   private async step({ kind, node, role, x }: Action): Promise<void> {
@@ -148,26 +219,34 @@ class StakingHarness {
         return;
       }
       case 4: {
-        const seats = (x % 3) + 1;
-        const collateral = BigInt(x % 120) * TOKEN;
-        const seed = ethers.id(`lock-${x}`);
-        const before = new Map<string, { locked: bigint; canServe: boolean }>();
-        for (const m of this.nodes) {
-          const a = await s.accountOf(m.address, role);
-          const canServe = (await s.isEligible(m.address, role)) && a.active - a.locked >= collateral;
-          before.set(m.address, { locked: a.locked, canServe });
+        // lockSeat on one node: it locks exactly when the node may serve, and nothing otherwise. Two
+        // times in three the node is one that is eligible now, if any is (most random nodes are
+        // not); the collateral is a random amount, or at the free stake's edge (all of it, or one
+        // wei more).
+        const eligible: HardhatEthersSigner[] = [];
+        for (const m of this.nodes) if (await s.isEligible(m.address, role)) eligible.push(m);
+        const target = x % 3 !== 0 && eligible.length > 0 ? eligible[x % eligible.length] : n;
+        const a = await s.accountOf(target.address, role);
+        const min = await s.minStake(role);
+        const free = a.active - a.locked;
+        const collateral = [BigInt(x % 120) * TOKEN, (free * BigInt(x % 101)) / 100n, free, free + 1n][x % 4];
+        const canServe = !a.jailed && a.active >= min && free >= collateral;
+        expect(canServe, "the eligibility lockSeat checks").to.equal((await s.isEligible(target.address, role)) && free >= collateral);
+        const before = await this.locks();
+        expect(await s.connect(this.protocol).lockSeat.staticCall(target.address, role, collateral), "lockSeat's answer").to.equal(canServe);
+        const receipt = await (await s.connect(this.protocol).lockSeat(target.address, role, collateral)).wait();
+        const events = receipt!.logs.map((l) => s.interface.parseLog(l)).filter((e) => e?.name === "StakeLocked");
+        expect(events.length, "StakeLocked is emitted only when the seat is locked").to.equal(canServe ? 1 : 0);
+        if (canServe) expect([...events[0]!.args]).to.deep.equal([target.address, BigInt(role), collateral]);
+        const after = await this.locks();
+        for (const [key, locked] of before) {
+          const expected = key === `${target.address}:${role}` && canServe ? locked + collateral : locked;
+          expect(after.get(key), `lockSeat moves only ${target.address}'s lock, by exactly the collateral (${key})`).to.equal(expected);
         }
-        const chosen = await s.connect(this.protocol).drawAndLock.staticCall(role, seed, seats, [], collateral);
-        await s.connect(this.protocol).drawAndLock(role, seed, seats, [], collateral);
-        expect(new Set(chosen).size, "drawAndLock never repeats a node").to.equal(chosen.length);
-        for (const m of this.nodes) {
-          const b = before.get(m.address)!;
-          const picked = chosen.includes(m.address);
-          if (picked) expect(b.canServe, `drawAndLock chose ${m.address}, which could not serve`).to.equal(true);
-          const locked = (await s.accountOf(m.address, role)).locked;
-          expect(locked, `drawAndLock locks exactly the collateral on ${m.address}`).to.equal(b.locked + (picked ? collateral : 0n));
-        }
-        this.ledger.locks += chosen.length;
+        if (canServe) this.ledger.locks++;
+        else if (a.jailed) this.ledger.refusedJailed++;
+        else if (a.active < min) this.ledger.refusedUnderMinimum++;
+        else this.ledger.refusedShort++;
         return;
       }
       case 5: {
@@ -225,6 +304,13 @@ class StakingHarness {
     }
   }
 
+  /** Every (node, role)'s locked stake. */
+  private async locks(): Promise<Map<string, bigint>> {
+    const out = new Map<string, bigint>();
+    for (const m of this.nodes) for (const role of ROLES) out.set(`${m.address}:${role}`, (await this.stakes.accountOf(m.address, role)).locked);
+    return out;
+  }
+
   async checkInvariants(seed: string): Promise<void> {
     const s = this.stakes;
     let sum = 0n;
@@ -243,18 +329,30 @@ class StakingHarness {
     expect(await s.totalStaked(), "totalStaked == sum of accounts").to.equal(sum);
     expect(await this.token.balanceOf(s), "token balance == totalStaked").to.equal(sum);
     for (const role of ROLES) {
-      const min = await s.minStake(role);
       for (const n of this.nodes) {
         // A node whose tree weight outlived its eligibility (a raised minimum before a poke).
         if ((await s.weightOf(n.address, role)) > 0n && !(await s.isEligible(n.address, role))) this.ledger.staleWeights++;
       }
-      const drawn = await s.draw(role, seed, 4, []);
-      expect(new Set(drawn).size, "a draw never repeats a node").to.equal(drawn.length);
-      for (const d of drawn) {
-        const a = await s.accountOf(d, role);
-        expect(a.jailed, `drawn ${d} is jailed`).to.equal(false);
-        expect(a.active, `drawn ${d} is below the minimum`).to.be.at.least(min);
-        this.ledger.drawsChecked++;
+      // The snapshots of the current and the previous epoch answer, with exactly the model's seats.
+      const current = await s.currentEpoch();
+      expect(current, "the views' clock is the head's").to.equal(await this.headEpoch());
+      for (const epoch of [current, current - 1n]) {
+        const [ok, holders] = await s.drawSeats(role, epoch, seed, 4, []);
+        expect(ok, `the snapshot of epoch ${epoch} answers while epoch ${current} is current`).to.equal(true);
+        const expected = modelSeats(this.order.get(role)!, this.snapshot(role, epoch), seed, 4);
+        expect([...holders], `role ${role}: the seats of the stakes as they stood when epoch ${epoch} began`).to.deep.equal(expected);
+        for (const d of holders) {
+          // Drawn from the snapshot, served only if it may serve now: lockSeat decides.
+          const serves = await s.connect(this.protocol).lockSeat.staticCall(d, role, 0n);
+          expect(serves, `lockSeat(${d}, 0) answers whether it is eligible now`).to.equal(await s.isEligible(d, role));
+          if (!serves) this.ledger.drawnCannotServe++;
+          this.ledger.drawsChecked++;
+        }
+      }
+      // Any other epoch is refused by the clock, whatever the tree could still answer.
+      for (const epoch of [current + 1n, current - 2n]) {
+        const [ok, holders] = await s.drawSeats(role, epoch, seed, 4, []);
+        expect([ok, holders.length], `epoch ${epoch} is not drawn while ${current} is current`).to.deep.equal([false, 0]);
       }
     }
   }
@@ -270,6 +368,10 @@ describe("Staking properties", function () {
       drawsChecked: 0,
       staleWeights: 0,
       locks: 0,
+      refusedJailed: 0,
+      refusedUnderMinimum: 0,
+      refusedShort: 0,
+      drawnCannotServe: 0,
       lockedSlashes: 0,
       unlocks: 0,
       underflows: 0,
@@ -290,6 +392,10 @@ describe("Staking properties", function () {
         totals.drawsChecked += h.ledger.drawsChecked;
         totals.staleWeights += h.ledger.staleWeights;
         totals.locks += h.ledger.locks;
+        totals.refusedJailed += h.ledger.refusedJailed;
+        totals.refusedUnderMinimum += h.ledger.refusedUnderMinimum;
+        totals.refusedShort += h.ledger.refusedShort;
+        totals.drawnCannotServe += h.ledger.drawnCannotServe;
         totals.lockedSlashes += h.ledger.lockedSlashes;
         totals.unlocks += h.ledger.unlocks;
         totals.underflows += h.ledger.underflows;
@@ -303,7 +409,11 @@ describe("Staking properties", function () {
     expect(totals.slashes, "slashes").to.be.greaterThan(0);
     expect(totals.capped, "slashes capped by what the node held").to.be.greaterThan(0);
     expect(totals.drawsChecked, "drawn nodes checked").to.be.greaterThan(0);
-    expect(totals.locks, "collateral locked by drawAndLock").to.be.greaterThan(0);
+    expect(totals.locks, "collateral locked by lockSeat").to.be.greaterThan(0);
+    expect(totals.refusedJailed, "lockSeat refused a jailed node").to.be.greaterThan(0);
+    expect(totals.refusedUnderMinimum, "lockSeat refused a node under the minimum").to.be.greaterThan(0);
+    expect(totals.refusedShort, "lockSeat refused a node short of free stake").to.be.greaterThan(0);
+    expect(totals.drawnCannotServe, "snapshot draws of nodes that could no longer serve").to.be.greaterThan(0);
     expect(totals.lockedSlashes, "locked collateral slashed").to.be.greaterThan(0);
     expect(totals.unlocks, "exact releases").to.be.greaterThan(0);
     expect(totals.underflows, "LockUnderflow reverts").to.be.greaterThan(0);

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
+import { impersonateAccount, loadFixture, mine, setBalance, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import {
   deployWorld,
   EXACT,
@@ -9,6 +10,7 @@ import {
   Status,
   TOKEN,
   requestJob,
+  salt,
   SAMPLE_OUTPUT,
   WRONG_OUTPUT,
   type World,
@@ -38,13 +40,41 @@ async function quorumFixture(): Promise<World> {
   return deployWorld({ policy: EXACT });
 }
 
-/** A QUORUM job on the world's three executors, with seats for `outputs` in member order. */
+/** An id no JobRegistry job has, for rounds a test opens itself. */
+const JOB = 77n;
+
+/** A bare QuorumManager whose hub is the signer `hub`, and three members-to-be and an outsider. */
+async function bareFixture() {
+  const [admin, hub, a, b, c, outsider] = await ethers.getSigners();
+  const quorum = await new QuorumManager__factory(admin).deploy();
+  await quorum.setHub(hub.address);
+  return { quorum, admin, hub, a, b, c, outsider };
+}
+
+type Bare = Awaited<ReturnType<typeof bareFixture>>;
+
+/**
+ * A QUORUM job on three distinct members of the world's three executors, with seats for `outputs`
+ * in member order. Seats are drawn with replacement, so most draws give one executor two seats;
+ * these tests are about three distinct members, so the chain is rolled back and the request sent
+ * one block later until its draw gives three (as challengeDistinct does for committees). Rounds in
+ * which a member holds several seats are specified on a bare QuorumManager below.
+ */
 async function quorumJob(w: World, outputs: Uint8Array[] = [SAMPLE_OUTPUT, SAMPLE_OUTPUT, SAMPLE_OUTPUT], fee = TOKEN) {
-  const { jobId, assigned } = await requestJob(w, { mode: Mode.QUORUM, fee });
-  expect(assigned).to.have.length(3);
-  const seats = await seatsOf(w, jobId, outputs);
-  const round = await w.quorum.roundOf(jobId);
-  return { jobId, seats, commitEnd: round.commitEnd };
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const snapshot = await takeSnapshot();
+    const { jobId, assigned } = await requestJob(w, { mode: Mode.QUORUM, fee });
+    expect(assigned, "every drawn seat is served").to.have.length(3);
+    if (new Set(assigned).size === 3) {
+      const seats = await seatsOf(w, jobId, outputs);
+      const round = await w.quorum.roundOf(jobId);
+      expect(round.seats).to.equal(3n);
+      return { jobId, seats, commitEnd: round.commitEnd };
+    }
+    await snapshot.restore();
+    await mine();
+  }
+  throw new Error("no QUORUM draw of three distinct members in 200 tries");
 }
 
 async function commitAll(w: World, jobId: bigint, seats: Seat[]) {
@@ -271,9 +301,222 @@ describe("QuorumManager", function () {
   describe("open", function () {
     it("reverts when the caller is not the hub", async function () {
       const w = await loadFixture(quorumFixture);
-      await expect(w.quorum.connect(w.admin).open(1n, [w.executors[0].address], 1_000_000, 600))
+      await expect(w.quorum.connect(w.admin).open(1n, [w.executors[0].address], 1, 1_000_000, 600))
         .to.be.revertedWithCustomError(w.quorum, "UnauthorizedCaller")
         .withArgs(w.admin.address);
+    });
+
+    it("opens a round of `seats` seats with the members as listed, repeats included, and emits RoundOpened", async function () {
+      const b = await loadFixture(bareFixture);
+      const commitEnd = (await time.latest()) + 1000;
+      await expect(b.quorum.connect(b.hub).open(JOB, [b.a.address, b.b.address, b.a.address], 4, commitEnd, 600))
+        .to.emit(b.quorum, "RoundOpened")
+        .withArgs(JOB, [b.a.address, b.b.address, b.a.address], 4, commitEnd, 600);
+      expect(await b.quorum.membersOf(JOB)).to.deep.equal([b.a.address, b.b.address, b.a.address]);
+      const round = await b.quorum.roundOf(JOB);
+      expect([round.seats, round.commits, round.reveals, round.commitEnd, round.revealEnd, round.revealWindow, round.tallied]).to.deep.equal([
+        4n,
+        0n,
+        0n,
+        BigInt(commitEnd),
+        0n,
+        600n,
+        false,
+      ]);
+    });
+
+    it("reverts with InvalidSeats when the members are none, or more than the seats", async function () {
+      const b = await loadFixture(bareFixture);
+      const commitEnd = (await time.latest()) + 1000;
+      await expect(b.quorum.connect(b.hub).open(JOB, [], 3, commitEnd, 600))
+        .to.be.revertedWithCustomError(b.quorum, "InvalidSeats")
+        .withArgs(0n, 3n);
+      await expect(b.quorum.connect(b.hub).open(JOB, [], 0, commitEnd, 600))
+        .to.be.revertedWithCustomError(b.quorum, "InvalidSeats")
+        .withArgs(0n, 0n);
+      await expect(b.quorum.connect(b.hub).open(JOB, [b.a.address, b.b.address, b.c.address], 2, commitEnd, 600))
+        .to.be.revertedWithCustomError(b.quorum, "InvalidSeats")
+        .withArgs(3n, 2n);
+      await expect(b.quorum.connect(b.hub).open(JOB, [b.a.address, b.a.address], 1, commitEnd, 600))
+        .to.be.revertedWithCustomError(b.quorum, "InvalidSeats")
+        .withArgs(2n, 1n);
+      await expect(b.quorum.roundOf(JOB)).to.be.revertedWithCustomError(b.quorum, "UnknownRound").withArgs(JOB);
+      // As many members as seats is a round with no forfeited seat.
+      await b.quorum.connect(b.hub).open(JOB, [b.a.address, b.b.address], 2, commitEnd, 600);
+      expect((await b.quorum.roundOf(JOB)).seats).to.equal(2n);
+    });
+
+    it("reverts with RoundClosed when the job already has a round", async function () {
+      const b = await loadFixture(bareFixture);
+      const commitEnd = (await time.latest()) + 1000;
+      await b.quorum.connect(b.hub).open(JOB, [b.a.address], 1, commitEnd, 600);
+      await expect(b.quorum.connect(b.hub).open(JOB, [b.b.address, b.c.address], 3, commitEnd, 600))
+        .to.be.revertedWithCustomError(b.quorum, "RoundClosed")
+        .withArgs(JOB);
+      expect(await b.quorum.membersOf(JOB)).to.deep.equal([b.a.address]);
+    });
+  });
+
+  describe("seats drawn with replacement and forfeited seats (a bare QuorumManager; its hub is a signer)", function () {
+    const X = SAMPLE_OUTPUT;
+    const Y = WRONG_OUTPUT;
+
+    /** Opens round JOB for `members` over `seats` seats, commit phase 1000 s, reveal window 600 s. */
+    async function openRound(b: Bare, members: HardhatEthersSigner[], seats: number) {
+      const commitEnd = (await time.latest()) + 1000;
+      await b.quorum.connect(b.hub).open(
+        JOB,
+        members.map((m) => m.address),
+        seats,
+        commitEnd,
+        600,
+      );
+      return commitEnd;
+    }
+
+    function ballot(member: HardhatEthersSigner, output: Uint8Array): Seat {
+      return { member, output, salt: salt() };
+    }
+
+    async function commitBallot(b: Bare, seat: Seat) {
+      await b.quorum.connect(seat.member).commitResult(JOB, commitmentOf(seat, JOB));
+    }
+
+    async function revealBallot(b: Bare, seat: Seat) {
+      await b.quorum.connect(seat.member).revealResult(JOB, seat.output, seat.salt);
+    }
+
+    /** The hub's tally: its answer (a static call), then the transaction, which must emit RoundTallied(winner, votes). */
+    async function tally(b: Bare) {
+      const [winner, invalidClaim, winners, losers, absent] = await b.quorum.connect(b.hub).tally.staticCall(JOB);
+      const votes = BigInt(winners.length);
+      await expect(b.quorum.connect(b.hub).tally(JOB)).to.emit(b.quorum, "RoundTallied").withArgs(JOB, winner, votes);
+      expect((await b.quorum.roundOf(JOB)).tallied).to.equal(true);
+      return { winner, invalidClaim, winners: [...winners], losers: [...losers], absent: [...absent] };
+    }
+
+    it("a member listed twice commits once and its reveal counts two seats: with 2 of 3 seats it is the majority", async function () {
+      const b = await loadFixture(bareFixture);
+      await openRound(b, [b.a, b.b, b.a], 3);
+      const twice = ballot(b.a, X);
+      const once = ballot(b.b, Y);
+      await commitBallot(b, twice);
+      expect((await b.quorum.roundOf(JOB)).commits, "one commitment fills both of its seats").to.equal(2n);
+      await expect(b.quorum.connect(b.a).commitResult(JOB, ethers.id("again")))
+        .to.be.revertedWithCustomError(b.quorum, "AlreadyCommitted")
+        .withArgs(JOB, b.a.address);
+      // The third seat's commitment completes the commit phase: 2 + 1 seats.
+      const ts = await nextTimestamp(1);
+      await expect(b.quorum.connect(b.b).commitResult(JOB, commitmentOf(once, JOB)))
+        .to.emit(b.quorum, "RevealPhaseStarted")
+        .withArgs(JOB, ts + 600);
+      await revealBallot(b, twice);
+      expect((await b.quorum.roundOf(JOB)).reveals, "one reveal counts both of its seats").to.equal(2n);
+      await expect(b.quorum.connect(b.a).revealResult(JOB, twice.output, twice.salt))
+        .to.be.revertedWithCustomError(b.quorum, "AlreadyRevealed")
+        .withArgs(JOB, b.a.address);
+      await revealBallot(b, once);
+      expect((await b.quorum.roundOf(JOB)).reveals).to.equal(3n);
+      // Every seat revealed: the round tallies before the reveal phase ends.
+      const t = await tally(b);
+      expect(t.winner).to.equal(ethers.keccak256(X));
+      expect(t.invalidClaim).to.equal(false);
+      expect(t.winners, "one entry per seat").to.deep.equal([b.a.address, b.a.address]);
+      expect(t.losers).to.deep.equal([b.b.address]);
+      expect(t.absent).to.deep.equal([]);
+    });
+
+    it("a member holding two seats who never reveals is absent twice, and the one other seat is no majority", async function () {
+      const b = await loadFixture(bareFixture);
+      await openRound(b, [b.a, b.a, b.b], 3);
+      const twice = ballot(b.a, X);
+      const once = ballot(b.b, X);
+      await commitBallot(b, twice);
+      await commitBallot(b, once);
+      await revealBallot(b, once);
+      const revealEnd = await b.quorum.revealEndOf(JOB);
+      await expect(b.quorum.connect(b.hub).tally(JOB)).to.be.revertedWithCustomError(b.quorum, "TallyTooEarly").withArgs(JOB, revealEnd);
+      await time.increaseTo(revealEnd + 1n);
+      const t = await tally(b);
+      expect(t.winner).to.equal(ethers.ZeroHash);
+      expect(t.winners).to.deep.equal([]);
+      expect(t.losers).to.deep.equal([b.b.address]);
+      expect(t.absent, "one entry per seat").to.deep.equal([b.a.address, b.a.address]);
+    });
+
+    it("forfeited seats count: two members of three seats need both to agree, and the round waits for its phases to end by time", async function () {
+      const b = await loadFixture(bareFixture);
+      const commitEnd = await openRound(b, [b.a, b.b], 3);
+      const first = ballot(b.a, X);
+      const second = ballot(b.b, X);
+      await commitBallot(b, first);
+      await expect(b.quorum.connect(b.b).commitResult(JOB, commitmentOf(second, JOB))).to.not.emit(b.quorum, "RevealPhaseStarted");
+      // Two commitments fill two of three seats: the commit phase runs to its end.
+      expect((await b.quorum.roundOf(JOB)).commits).to.equal(2n);
+      await expect(b.quorum.connect(b.a).revealResult(JOB, first.output, first.salt))
+        .to.be.revertedWithCustomError(b.quorum, "RevealPhaseNotStarted")
+        .withArgs(JOB, commitEnd);
+      await time.increaseTo(commitEnd + 1);
+      await revealBallot(b, first);
+      await revealBallot(b, second);
+      // Every member revealed, yet a seat never will: the tally waits for the reveal phase to end.
+      const revealEnd = await b.quorum.revealEndOf(JOB);
+      expect(revealEnd).to.equal(BigInt(commitEnd + 600));
+      await expect(b.quorum.connect(b.hub).tally(JOB)).to.be.revertedWithCustomError(b.quorum, "TallyTooEarly").withArgs(JOB, revealEnd);
+      await time.increaseTo(revealEnd + 1n);
+      const t = await tally(b);
+      expect(t.winner, "2 of 3 seats").to.equal(ethers.keccak256(X));
+      expect(t.winners).to.deep.equal([b.a.address, b.b.address]);
+      expect(t.losers).to.deep.equal([]);
+      expect(t.absent, "a forfeited seat is nobody's absence").to.deep.equal([]);
+    });
+
+    it("forfeited seats count: a 1-1 split of two members of three seats has no winner", async function () {
+      const b = await loadFixture(bareFixture);
+      const commitEnd = await openRound(b, [b.a, b.b], 3);
+      const first = ballot(b.a, X);
+      const second = ballot(b.b, Y);
+      await commitBallot(b, first);
+      await commitBallot(b, second);
+      await time.increaseTo(commitEnd + 1);
+      await revealBallot(b, first);
+      await revealBallot(b, second);
+      await time.increaseTo((await b.quorum.revealEndOf(JOB)) + 1n);
+      const t = await tally(b);
+      expect(t.winner).to.equal(ethers.ZeroHash);
+      expect(t.winners).to.deep.equal([]);
+      expect(t.losers, "every revealer when none won").to.deep.equal([b.a.address, b.b.address]);
+      expect(t.absent).to.deep.equal([]);
+    });
+
+    it("forfeited seats count: one member's seat of three is no majority even when the other member is absent", async function () {
+      const b = await loadFixture(bareFixture);
+      const commitEnd = await openRound(b, [b.a, b.b], 3);
+      const first = ballot(b.a, X);
+      await commitBallot(b, first);
+      await time.increaseTo(commitEnd + 1);
+      await revealBallot(b, first);
+      await time.increaseTo((await b.quorum.revealEndOf(JOB)) + 1n);
+      const t = await tally(b);
+      expect(t.winner).to.equal(ethers.ZeroHash);
+      expect(t.losers).to.deep.equal([b.a.address]);
+      expect(t.absent).to.deep.equal([b.b.address]);
+    });
+
+    it("a member holding two of three seats is a majority alone when the third seat was forfeited", async function () {
+      const b = await loadFixture(bareFixture);
+      const commitEnd = await openRound(b, [b.a, b.a], 3);
+      const twice = ballot(b.a, INVALID_INPUT_CLAIM);
+      await commitBallot(b, twice);
+      await time.increaseTo(commitEnd + 1);
+      await revealBallot(b, twice);
+      await time.increaseTo((await b.quorum.revealEndOf(JOB)) + 1n);
+      const t = await tally(b);
+      expect(t.winner).to.equal(ethers.keccak256(INVALID_INPUT_CLAIM));
+      expect(t.invalidClaim).to.equal(true);
+      expect(t.winners).to.deep.equal([b.a.address, b.a.address]);
+      expect(t.losers).to.deep.equal([]);
+      expect(t.absent).to.deep.equal([]);
     });
   });
 

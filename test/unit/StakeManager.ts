@@ -4,7 +4,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { ethers } from "hardhat";
 import { ProtocolStub__factory, StakeManager__factory, type GlassboxToken, type StakeManager } from "../../typechain-types";
 import { DEVNET_PARAMS, type ProtocolParams } from "../../deploy/protocol";
-import { deployWorld, Role, TOKEN } from "../fixtures/protocol";
+import { deployWorld, nextEpoch, Role, TOKEN } from "../fixtures/protocol";
 import { signPermit } from "../fixtures/permit";
 
 const HOUR = 3600;
@@ -26,8 +26,8 @@ const LONGEST_WINDOW = 600 + 2 * DAY + 600 + 600;
  * The whole protocol with nobody staked (its StakeManager, wired to the JobRegistry and the
  * DisputeManager, is `deployedStakes`), plus the StakeManager under test, `stakes`: governed and
  * deployed by the admin, wired to a ProtocolStub `source` (a pass-through: `viaHub` calls the
- * StakeManager through it) and to the test signer `protocol` as its dispute manager, so that signer may unlock, slash
- * and draw-and-lock. Also a bare StakeManager (unwired, one-hour unbonding).
+ * StakeManager through it) and to the test signer `protocol` as its dispute manager, so that signer may lock seats,
+ * unlock and slash. Also a bare StakeManager (unwired, one-hour unbonding).
  */
 async function deployStakeManagerFixture() {
   const world = await deployWorld({ executors: 0, verifiers: 0, params: PARAMS });
@@ -50,15 +50,14 @@ async function stakeAll(stakes: StakeManager, nodes: HardhatEthersSigner[], amou
 }
 
 /**
- * Locks `amount` of `node`'s stake the only way the protocol can (the removed `lock` aside): a
- * one-seat drawAndLock by the wired `protocol` signer that excludes every other staked node in
- * `role` (`others`), so the draw can only land on `node`.
+ * Locks `amount` of `node`'s stake the way the protocol does, with a `lockSeat` by the wired
+ * `protocol` signer (it holds the dispute manager's place); asserts the lock was taken.
  */
-async function lockStake(f: Fixture, node: HardhatEthersSigner, amount: bigint, role: number = Role.EXECUTOR, others: HardhatEthersSigner[] = []) {
-  const exclude = others.map((o) => o.address);
-  const drawn = await f.stakes.connect(f.protocol).drawAndLock.staticCall(role, seed(0), 1, exclude, amount);
-  expect(drawn, "lockStake draws the node it locks").to.deep.equal([node.address]);
-  await f.stakes.connect(f.protocol).drawAndLock(role, seed(0), 1, exclude, amount);
+async function lockStake(f: Fixture, node: HardhatEthersSigner, amount: bigint, role: number = Role.EXECUTOR) {
+  const before = (await f.stakes.accountOf(node.address, role)).locked;
+  expect(await f.stakes.connect(f.protocol).lockSeat.staticCall(node.address, role, amount), "lockStake: lockSeat accepts the node").to.equal(true);
+  await f.stakes.connect(f.protocol).lockSeat(node.address, role, amount);
+  expect((await f.stakes.accountOf(node.address, role)).locked, "lockStake locks exactly the amount").to.equal(before + amount);
 }
 
 /** Deterministic seeds for draws. */
@@ -687,161 +686,111 @@ describe("StakeManager", function () {
     });
   });
 
-  describe("drawAndLock", function () {
-    it("draws distinct nodes and locks the collateral on each, keeping their weight", async function () {
+  describe("lockSeat", function () {
+    it("locks exactly the collateral of an eligible node with that much free stake, returns true and emits StakeLocked", async function () {
       const f = await loadFixture(deployStakeManagerFixture);
-      const nodes = f.nodes.slice(0, 6);
-      await stakeAll(
-        f.stakes,
-        nodes,
-        nodes.map(() => 200n * TOKEN),
-      );
-      const chosen = await f.stakes.connect(f.protocol).drawAndLock.staticCall(Role.EXECUTOR, seed(1), 3, [], 20n * TOKEN);
-      expect(chosen.length).to.equal(3);
-      expect(new Set(chosen).size).to.equal(3);
-      const tx = f.stakes.connect(f.protocol).drawAndLock(Role.EXECUTOR, seed(1), 3, [], 20n * TOKEN);
-      for (const node of chosen)
-        await expect(tx)
-          .to.emit(f.stakes, "StakeLocked")
-          .withArgs(node, Role.EXECUTOR, 20n * TOKEN);
-      for (const node of nodes) {
-        const locked = (await f.stakes.accountOf(node.address, Role.EXECUTOR)).locked;
-        expect(locked).to.equal(chosen.includes(node.address) ? 20n * TOKEN : 0n);
-        // Locked collateral still counts in the draw: the weight is the active stake.
-        expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(200n * TOKEN);
-      }
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      expect(await f.stakes.connect(f.protocol).lockSeat.staticCall(node.address, Role.EXECUTOR, 80n * TOKEN)).to.equal(true);
+      await expect(f.stakes.connect(f.protocol).lockSeat(node.address, Role.EXECUTOR, 80n * TOKEN))
+        .to.emit(f.stakes, "StakeLocked")
+        .withArgs(node.address, Role.EXECUTOR, 80n * TOKEN);
+      expect(await account(f.stakes, node)).to.include({ active: 200n * TOKEN, locked: 80n * TOKEN });
+      // Exactly the rest of the free stake may be locked too: the bound is inclusive.
+      expect(await f.stakes.connect(f.protocol).lockSeat.staticCall(node.address, Role.EXECUTOR, 120n * TOKEN)).to.equal(true);
+      await expect(f.stakes.connect(f.protocol).lockSeat(node.address, Role.EXECUTOR, 120n * TOKEN))
+        .to.emit(f.stakes, "StakeLocked")
+        .withArgs(node.address, Role.EXECUTOR, 120n * TOKEN);
+      expect(await account(f.stakes, node)).to.include({ active: 200n * TOKEN, locked: 200n * TOKEN });
+      // Locked collateral still counts in the draw: the weight is the active stake.
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(200n * TOKEN);
+      await expectSolvent(f);
     });
 
-    it("skips nodes whose free stake is below the collateral", async function () {
+    it("returns false and locks nothing for a jailed node, even one topped back up with the collateral free", async function () {
       const f = await loadFixture(deployStakeManagerFixture);
-      const nodes = f.nodes.slice(0, 3);
-      await stakeAll(f.stakes, nodes, [1000n * TOKEN, 200n * TOKEN, 200n * TOKEN]);
-      await lockStake(f, nodes[0], 990n * TOKEN, Role.EXECUTOR, nodes.slice(1)); // 10 free
-      for (let i = 0; i < 10; i++) {
-        const chosen = await f.stakes.connect(f.protocol).drawAndLock.staticCall(Role.EXECUTOR, seed(i), 3, [], 20n * TOKEN);
-        expect([...chosen].sort()).to.deep.equal([nodes[1].address, nodes[2].address].sort());
-      }
-      // Without collateral the heavily locked node is drawn like any other.
-      const all = await f.stakes.draw(Role.EXECUTOR, seed(0), 3, []);
-      expect(all).to.include(nodes[0].address);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 150n * TOKEN);
+      await f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 60n * TOKEN, f.recipient.address); // 90 left: jailed
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 110n * TOKEN); // 200: above the minimum, all of it free
+      expect(await account(f.stakes, node)).to.include({ active: 200n * TOKEN, locked: 0n, jailed: true });
+      expect(await f.stakes.connect(f.protocol).lockSeat.staticCall(node.address, Role.EXECUTOR, 20n * TOKEN)).to.equal(false);
+      await expect(f.stakes.connect(f.protocol).lockSeat(node.address, Role.EXECUTOR, 20n * TOKEN)).to.not.emit(f.stakes, "StakeLocked");
+      expect((await account(f.stakes, node)).locked).to.equal(0n);
+      // The jail was the only obstacle: once it is lifted the same lock is taken.
+      await time.increase(UNBONDING);
+      await f.stakes.connect(node).unjail(Role.EXECUTOR);
+      expect(await f.stakes.connect(f.protocol).lockSeat.staticCall(node.address, Role.EXECUTOR, 20n * TOKEN)).to.equal(true);
+      await f.stakes.connect(f.protocol).lockSeat(node.address, Role.EXECUTOR, 20n * TOKEN);
+      expect((await account(f.stakes, node)).locked).to.equal(20n * TOKEN);
     });
 
-    it("reverts when the caller is neither wired protocol contract", async function () {
-      const { stakes, outsider } = await loadFixture(deployStakeManagerFixture);
-      await expect(stakes.connect(outsider).drawAndLock(Role.EXECUTOR, seed(0), 1, [], 0n))
-        .to.be.revertedWithCustomError(stakes, "UnauthorizedCaller")
-        .withArgs(outsider.address);
-    });
-  });
-
-  describe("draw", function () {
-    it("draws the requested number of distinct nodes", async function () {
+    it("returns false and locks nothing for a node under the role's minimum, a raised minimum included before any poke", async function () {
       const f = await loadFixture(deployStakeManagerFixture);
-      const nodes = f.nodes.slice(0, 10);
-      await stakeAll(
-        f.stakes,
-        nodes,
-        nodes.map((_, i) => BigInt(100 + 50 * i) * TOKEN),
-      );
-      const staked = nodes.map((n) => n.address);
-      for (let i = 0; i < 20; i++) {
-        const chosen = await f.stakes.draw(Role.EXECUTOR, seed(i), 5, []);
-        expect(chosen.length).to.equal(5);
-        expect(new Set(chosen).size).to.equal(5);
-        for (const c of chosen) expect(staked).to.include(c);
-      }
-    });
-
-    it("returns every eligible node, and no more, when there are fewer than the seats", async function () {
-      const f = await loadFixture(deployStakeManagerFixture);
-      const nodes = f.nodes.slice(0, 3);
-      await stakeAll(f.stakes, nodes, [100n * TOKEN, 200n * TOKEN, 300n * TOKEN]);
-      const chosen = await f.stakes.draw(Role.EXECUTOR, seed(7), 5, []);
-      expect([...chosen].sort()).to.deep.equal(nodes.map((n) => n.address).sort());
-      expect(await f.stakes.draw(Role.VERIFIER, seed(7), 5, [])).to.deep.equal([]);
-    });
-
-    it("never draws an excluded address", async function () {
-      const f = await loadFixture(deployStakeManagerFixture);
-      const nodes = f.nodes.slice(0, 8);
-      await stakeAll(
-        f.stakes,
-        nodes,
-        nodes.map((_, i) => BigInt(100 + 100 * i) * TOKEN),
-      );
-      const excluded = [nodes[7].address, nodes[6].address, nodes[0].address, f.outsider.address];
-      for (let i = 0; i < 30; i++) {
-        const chosen = await f.stakes.draw(Role.EXECUTOR, seed(i), 4, excluded);
-        expect(chosen.length).to.equal(4);
-        for (const c of chosen) expect(excluded).to.not.include(c);
-      }
-      const rest = await f.stakes.draw(Role.EXECUTOR, seed(99), 8, excluded);
-      expect([...rest].sort()).to.deep.equal(
-        nodes
-          .slice(1, 6)
-          .map((n) => n.address)
-          .sort(),
-      );
-    });
-
-    it("never draws a jailed node", async function () {
-      const f = await loadFixture(deployStakeManagerFixture);
-      const nodes = f.nodes.slice(0, 4);
-      await stakeAll(f.stakes, nodes, [500n * TOKEN, 100n * TOKEN, 100n * TOKEN, 100n * TOKEN]);
-      await f.stakes.connect(f.protocol).slash(nodes[0].address, Role.EXECUTOR, 450n * TOKEN, f.recipient.address);
-      for (let i = 0; i < 20; i++) {
-        const chosen = await f.stakes.draw(Role.EXECUTOR, seed(i), 4, []);
-        expect(chosen).to.not.include(nodes[0].address);
-        expect(chosen.length).to.equal(3);
-      }
-    });
-
-    it("skips nodes that fell below a raised minimum before they were poked", async function () {
-      const f = await loadFixture(deployStakeManagerFixture);
-      const nodes = f.nodes.slice(0, 4);
-      await stakeAll(f.stakes, nodes, [150n * TOKEN, 150n * TOKEN, 300n * TOKEN, 300n * TOKEN]);
+      const [under, stale, unstaked, verifier] = f.nodes;
+      await f.stakes.connect(under).stake(Role.EXECUTOR, MIN_STAKE - 1n);
+      await f.stakes.connect(stale).stake(Role.EXECUTOR, 150n * TOKEN);
+      await f.stakes.connect(verifier).stake(Role.VERIFIER, 200n * TOKEN);
       await f.stakes.setMinStake(Role.EXECUTOR, 200n * TOKEN);
-      expect(await f.stakes.weightOf(nodes[0].address, Role.EXECUTOR)).to.equal(150n * TOKEN); // stale until poked
-      const eligible = [nodes[2].address, nodes[3].address].sort();
-      for (let i = 0; i < 20; i++) {
-        const chosen = await f.stakes.draw(Role.EXECUTOR, seed(i), 4, []);
-        expect([...chosen].sort()).to.deep.equal(eligible);
+      expect(await f.stakes.weightOf(stale.address, Role.EXECUTOR)).to.equal(150n * TOKEN); // stale until poked
+      // Under the minimum, not jailed, free stake enough: even a zero collateral is refused. A
+      // node's stake in the other role does not count for this one.
+      for (const [node, collateral] of [
+        [under, 0n],
+        [under, TOKEN],
+        [stale, 0n],
+        [stale, 150n * TOKEN],
+        [unstaked, 0n],
+        [verifier, 0n],
+      ] as const) {
+        expect((await account(f.stakes, node)).jailed).to.equal(false);
+        expect(await f.stakes.connect(f.protocol).lockSeat.staticCall(node.address, Role.EXECUTOR, collateral), node.address).to.equal(false);
+        await expect(f.stakes.connect(f.protocol).lockSeat(node.address, Role.EXECUTOR, collateral)).to.not.emit(f.stakes, "StakeLocked");
+        expect((await account(f.stakes, node)).locked).to.equal(0n);
       }
+      // At the minimum again, the stale node serves (no poke needed), and the verifier serves in its role.
+      await f.stakes.setMinStake(Role.EXECUTOR, 150n * TOKEN);
+      expect(await f.stakes.connect(f.protocol).lockSeat.staticCall(stale.address, Role.EXECUTOR, 150n * TOKEN)).to.equal(true);
+      await expect(f.stakes.connect(f.protocol).lockSeat(verifier.address, Role.VERIFIER, 50n * TOKEN))
+        .to.emit(f.stakes, "StakeLocked")
+        .withArgs(verifier.address, Role.VERIFIER, 50n * TOKEN);
+      expect((await account(f.stakes, verifier, Role.VERIFIER)).locked).to.equal(50n * TOKEN);
     });
 
-    it("reverts when more seats are asked than a draw may fill", async function () {
-      const { stakes } = await loadFixture(deployStakeManagerFixture);
-      await expect(stakes.draw(Role.EXECUTOR, seed(0), 33, []))
-        .to.be.revertedWithCustomError(stakes, "TooManySeats")
-        .withArgs(33n, 32n);
-    });
-
-    it("reverts when more addresses are excluded than a draw may skip", async function () {
-      const { stakes, nodes } = await loadFixture(deployStakeManagerFixture);
-      const excluded = nodes.slice(0, 9).map((n) => n.address);
-      await expect(stakes.draw(Role.EXECUTOR, seed(0), 1, excluded))
-        .to.be.revertedWithCustomError(stakes, "TooManyExcluded")
-        .withArgs(9n, 8n);
-    });
-
-    it("draws a node with 3x the stake about 3x as often (300 deterministic seeds)", async function () {
+    it("returns false and locks nothing when the free stake (active minus locked; unbonding excluded) is short of the collateral", async function () {
       const f = await loadFixture(deployStakeManagerFixture);
-      const [big, ...small] = f.nodes.slice(0, 4);
-      await stakeAll(f.stakes, [big, ...small], [300n * TOKEN, 100n * TOKEN, 100n * TOKEN, 100n * TOKEN]);
-      const counts = new Map<string, number>();
-      const runs = 300;
-      for (let i = 0; i < runs; i++) {
-        const [chosen] = await f.stakes.draw(Role.EXECUTOR, seed(i), 1, []);
-        counts.set(chosen, (counts.get(chosen) ?? 0) + 1);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 300n * TOKEN);
+      await f.stakes.connect(node).requestUnstake(Role.EXECUTOR, 100n * TOKEN); // 200 active, 100 unbonding
+      await lockStake(f, node, 150n * TOKEN); // 50 free
+      expect(await f.stakes.isEligible(node.address, Role.EXECUTOR)).to.equal(true);
+      expect(await f.stakes.connect(f.protocol).lockSeat.staticCall(node.address, Role.EXECUTOR, 50n * TOKEN + 1n)).to.equal(false);
+      await expect(f.stakes.connect(f.protocol).lockSeat(node.address, Role.EXECUTOR, 50n * TOKEN + 1n)).to.not.emit(f.stakes, "StakeLocked");
+      expect(await account(f.stakes, node)).to.include({ active: 200n * TOKEN, locked: 150n * TOKEN, unbonding: 100n * TOKEN });
+      await expect(f.stakes.connect(f.protocol).lockSeat(node.address, Role.EXECUTOR, 50n * TOKEN))
+        .to.emit(f.stakes, "StakeLocked")
+        .withArgs(node.address, Role.EXECUTOR, 50n * TOKEN);
+      expect((await account(f.stakes, node)).locked).to.equal(200n * TOKEN);
+      // Nothing is free now: any collateral is refused, a zero one is not.
+      expect(await f.stakes.connect(f.protocol).lockSeat.staticCall(node.address, Role.EXECUTOR, 1n)).to.equal(false);
+      expect(await f.stakes.connect(f.protocol).lockSeat.staticCall(node.address, Role.EXECUTOR, 0n)).to.equal(true);
+    });
+
+    it("may be called by the two wired contracts only: reverts with UnauthorizedCaller for anyone else, governance and the node included", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      for (const caller of [f.outsider, f.admin, node]) {
+        await expect(f.stakes.connect(caller).lockSeat(node.address, Role.EXECUTOR, 10n * TOKEN))
+          .to.be.revertedWithCustomError(f.stakes, "UnauthorizedCaller")
+          .withArgs(caller.address);
       }
-      const bigCount = counts.get(big.address) ?? 0;
-      const smallCounts = small.map((s) => counts.get(s.address) ?? 0);
-      expect(bigCount + smallCounts.reduce((s, c) => s + c, 0)).to.equal(runs);
-      // Expected 150 vs 50 each; sd of the big count is ~8.7, so these bounds are > 5 sd wide.
-      expect(bigCount).to.be.within(110, 190);
-      for (const c of smallCounts) expect(c).to.be.within(20, 85);
-      const ratio = bigCount / (smallCounts.reduce((s, c) => s + c, 0) / smallCounts.length);
-      expect(ratio).to.be.within(2, 4.5);
+      expect((await account(f.stakes, node)).locked).to.equal(0n);
+      await expect(f.viaHub.lockSeat(node.address, Role.EXECUTOR, 10n * TOKEN)) // the hub (the stub)
+        .to.emit(f.stakes, "StakeLocked")
+        .withArgs(node.address, Role.EXECUTOR, 10n * TOKEN);
+      await lockStake(f, node, 5n * TOKEN); // the dispute manager (the `protocol` signer)
+      expect((await account(f.stakes, node)).locked).to.equal(15n * TOKEN);
     });
   });
 
@@ -941,20 +890,193 @@ describe("StakeManager", function () {
   });
 
   describe("drawSeats", function () {
-    it("answers a snapshot only while its epoch or the next is current (ok = false for an older or a future epoch)", async function () {
-      const { deployedStakes: stakes, others } = await loadFixture(deployStakeManagerFixture);
-      await stakes.connect(others[3]).stake(Role.VERIFIER, 200n * TOKEN);
-      const length = Number(await stakes.EPOCH_LENGTH());
-      await time.increase(length);
-      const epoch = await stakes.currentEpoch();
-      const r = ethers.id("randomness");
-      expect((await stakes.drawSeats(epoch, r, 3, []))[0]).to.equal(true);
-      expect((await stakes.drawSeats(epoch + 1n, r, 3, []))[0]).to.equal(false);
-      await time.increase(length);
-      expect((await stakes.drawSeats(epoch, r, 3, []))[0]).to.equal(true);
-      await time.increase(length);
-      const [ok, holders] = await stakes.drawSeats(epoch, r, 3, []);
-      expect([ok, holders.length]).to.deep.equal([false, 0]);
+    /** Seats drawn from `role`'s snapshot of the current epoch, which must answer. */
+    async function seatsNow(stakes: StakeManager, role: number, randomness: string, seats: number, exclude: string[] = []) {
+      const [ok, holders] = await stakes.drawSeats(role, await stakes.currentEpoch(), randomness, seats, exclude);
+      expect(ok, "the current epoch's snapshot answers").to.equal(true);
+      return [...holders];
+    }
+
+    for (const [name, role] of Object.entries(Role)) {
+      it(`${name}: answers a snapshot only while its epoch or the next is current (ok = false for an older or a future epoch)`, async function () {
+        const { deployedStakes: stakes, others } = await loadFixture(deployStakeManagerFixture);
+        await stakes.connect(others[3]).stake(role, 200n * TOKEN);
+        const length = Number(await stakes.EPOCH_LENGTH());
+        await time.increase(length);
+        const epoch = await stakes.currentEpoch();
+        const r = ethers.id("randomness");
+        expect(await stakes.drawSeats(role, epoch, r, 3, [])).to.deep.equal([true, [others[3].address, others[3].address, others[3].address]]);
+        expect((await stakes.drawSeats(role, epoch + 1n, r, 3, []))[0]).to.equal(false);
+        await time.increase(length);
+        expect((await stakes.drawSeats(role, epoch, r, 3, []))[0]).to.equal(true);
+        await time.increase(length);
+        const [ok, holders] = await stakes.drawSeats(role, epoch, r, 3, []);
+        expect([ok, holders.length]).to.deep.equal([false, 0]);
+      });
+
+      it(`${name}: reverts with TooManySeats above MAX_SEATS (32) and TooManyExcluded above MAX_EXCLUDED (8)`, async function () {
+        const f = await loadFixture(deployStakeManagerFixture);
+        await f.stakes.connect(f.nodes[0]).stake(role, 200n * TOKEN);
+        await nextEpoch({ stakes: f.stakes });
+        const epoch = await f.stakes.currentEpoch();
+        const excluded = f.nodes.slice(1, 10).map((n) => n.address);
+        expect(await f.stakes.MAX_SEATS()).to.equal(32n);
+        expect(await f.stakes.MAX_EXCLUDED()).to.equal(8n);
+        await expect(f.stakes.drawSeats(role, epoch, seed(0), 33, []))
+          .to.be.revertedWithCustomError(f.stakes, "TooManySeats")
+          .withArgs(33n, 32n);
+        await expect(f.stakes.drawSeats(role, epoch, seed(0), 1, excluded))
+          .to.be.revertedWithCustomError(f.stakes, "TooManyExcluded")
+          .withArgs(9n, 8n);
+        // The bounds are checked before the clock: an expired epoch reverts the same way.
+        await expect(f.stakes.drawSeats(role, epoch - 5n, seed(0), 33, []))
+          .to.be.revertedWithCustomError(f.stakes, "TooManySeats")
+          .withArgs(33n, 32n);
+        // At the bounds the draw answers.
+        expect((await seatsNow(f.stakes, role, seed(0), 32, excluded.slice(0, 8))).length).to.equal(32);
+      });
+    }
+
+    it("draws executors from the stake as it stood when the epoch began: stake made, added or removed since waits for the next epoch", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [a, b] = f.nodes;
+      await nextEpoch({ stakes: f.stakes });
+      await f.stakes.connect(a).stake(Role.EXECUTOR, 200n * TOKEN);
+      // The live weight counts at once; the snapshot of this epoch holds nobody.
+      expect(await f.stakes.totalWeight(Role.EXECUTOR)).to.equal(200n * TOKEN);
+      expect(await seatsNow(f.stakes, Role.EXECUTOR, seed(0), 3)).to.deep.equal([]);
+      await nextEpoch({ stakes: f.stakes });
+      expect(await seatsNow(f.stakes, Role.EXECUTOR, seed(0), 3)).to.deep.equal([a.address, a.address, a.address]);
+      // b stakes 25x a's stake and a leaves in this epoch: neither changes this epoch's draws.
+      await f.stakes.connect(b).stake(Role.EXECUTOR, 5_000n * TOKEN);
+      await f.stakes.connect(a).requestUnstake(Role.EXECUTOR, 200n * TOKEN);
+      expect(await f.stakes.weightOf(a.address, Role.EXECUTOR)).to.equal(0n);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR)).to.equal(5_000n * TOKEN);
+      for (let i = 0; i < 20; i++) {
+        expect(await seatsNow(f.stakes, Role.EXECUTOR, seed(i), 3)).to.deep.equal([a.address, a.address, a.address]);
+      }
+      await nextEpoch({ stakes: f.stakes });
+      for (let i = 0; i < 20; i++) {
+        expect(await seatsNow(f.stakes, Role.EXECUTOR, seed(i), 3)).to.deep.equal([b.address, b.address, b.address]);
+      }
+    });
+
+    it("keeps drawing a node jailed after its epoch began (its snapshot weight stands); lockSeat is what refuses it", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 150n * TOKEN);
+      await nextEpoch({ stakes: f.stakes });
+      await f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 60n * TOKEN, f.recipient.address);
+      expect(await account(f.stakes, node)).to.include({ active: 90n * TOKEN, jailed: true });
+      expect(await f.stakes.totalWeight(Role.EXECUTOR)).to.equal(0n);
+      expect(await seatsNow(f.stakes, Role.EXECUTOR, seed(3), 2)).to.deep.equal([node.address, node.address]);
+      expect(await f.stakes.connect(f.protocol).lockSeat.staticCall(node.address, Role.EXECUTOR, 0n)).to.equal(false);
+      await nextEpoch({ stakes: f.stakes });
+      expect(await seatsNow(f.stakes, Role.EXECUTOR, seed(3), 2)).to.deep.equal([]);
+    });
+
+    it("draws each role from its own snapshot", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [executor, verifier] = f.nodes;
+      await f.stakes.connect(executor).stake(Role.EXECUTOR, 200n * TOKEN);
+      await f.stakes.connect(verifier).stake(Role.VERIFIER, 200n * TOKEN);
+      await nextEpoch({ stakes: f.stakes });
+      for (let i = 0; i < 10; i++) {
+        expect(await seatsNow(f.stakes, Role.EXECUTOR, seed(i), 2)).to.deep.equal([executor.address, executor.address]);
+        expect(await seatsNow(f.stakes, Role.VERIFIER, seed(i), 2)).to.deep.equal([verifier.address, verifier.address]);
+      }
+    });
+
+    it("draws executor seats with replacement: every seat is filled, so four seats among three nodes always repeat one", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const nodes = f.nodes.slice(0, 3);
+      await stakeAll(f.stakes, nodes, [200n * TOKEN, 200n * TOKEN, 200n * TOKEN]);
+      await nextEpoch({ stakes: f.stakes });
+      const staked = nodes.map((n) => n.address);
+      for (let i = 0; i < 20; i++) {
+        const holders = await seatsNow(f.stakes, Role.EXECUTOR, seed(i), 4);
+        expect(holders).to.have.length(4);
+        expect(new Set(holders).size).to.be.lessThan(4);
+        for (const h of holders) expect(staked).to.include(h);
+      }
+    });
+
+    it("gives a node seats in proportion to its stake: 3x the stake, about 3x the seats (300 seeds x 4 seats)", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [big, ...small] = f.nodes.slice(0, 4);
+      await stakeAll(f.stakes, [big, ...small], [300n * TOKEN, 100n * TOKEN, 100n * TOKEN, 100n * TOKEN]);
+      await nextEpoch({ stakes: f.stakes });
+      const counts = new Map<string, number>();
+      const runs = 300;
+      for (let i = 0; i < runs; i++) {
+        for (const h of await seatsNow(f.stakes, Role.EXECUTOR, seed(i), 4)) counts.set(h, (counts.get(h) ?? 0) + 1);
+      }
+      const bigCount = counts.get(big.address) ?? 0;
+      const smallCounts = small.map((s) => counts.get(s.address) ?? 0);
+      expect(bigCount + smallCounts.reduce((s, c) => s + c, 0)).to.equal(runs * 4);
+      // Expected 600 vs 200 each; the sds are ~17 and ~13, so these bounds are > 5 sd wide.
+      expect(bigCount).to.be.within(510, 690);
+      for (const c of smallCounts) expect(c).to.be.within(130, 270);
+      const ratio = bigCount / (smallCounts.reduce((s, c) => s + c, 0) / smallCounts.length);
+      expect(ratio).to.be.within(2.2, 4);
+    });
+
+    it("never draws an excluded executor, and leaves a seat empty once all its draws landed on excluded nodes", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const nodes = f.nodes.slice(0, 8);
+      await stakeAll(
+        f.stakes,
+        nodes,
+        nodes.map((_, i) => BigInt(100 + 100 * i) * TOKEN),
+      );
+      await nextEpoch({ stakes: f.stakes });
+      const excluded = [nodes[7].address, nodes[6].address, nodes[0].address, f.outsider.address];
+      const allowed = nodes.slice(1, 6).map((n) => n.address);
+      let filled = 0;
+      for (let i = 0; i < 30; i++) {
+        const holders = await seatsNow(f.stakes, Role.EXECUTOR, seed(i), 4, excluded);
+        expect(holders.length).to.be.at.most(4);
+        for (const h of holders) expect(allowed).to.include(h);
+        filled += holders.length;
+      }
+      // A seat is empty only if all 8 of its draws hit the excluded 16/36 of the stake (p ~ 0.0015).
+      expect(filled).to.be.at.least(118);
+      // With every staked node excluded no seat can be filled: the draw still answers, with nobody.
+      for (let i = 0; i < 5; i++) {
+        expect(await seatsNow(f.stakes, Role.EXECUTOR, seed(i), 4, nodes.map((n) => n.address))).to.deep.equal([]);
+      }
+    });
+
+    it("redraws a seat that lands on an excluded node from the next derived point, up to MAX_SEAT_TRIES (8) times", async function () {
+      const f = await loadFixture(deployStakeManagerFixture);
+      const [heavy, light] = f.nodes;
+      // Leaf order is the order of the first stake: heavy's range is [0, 9900), light's [9900, 10000).
+      await stakeAll(f.stakes, [heavy, light], [9_900n * TOKEN, 100n * TOKEN]);
+      await nextEpoch({ stakes: f.stakes });
+      expect(await f.stakes.MAX_SEAT_TRIES()).to.equal(8n);
+      const total = 10_000n * TOKEN;
+      const coder = ethers.AbiCoder.defaultAbiCoder();
+      let retried = 0;
+      let empty = 0;
+      for (let i = 0; i < 40; i++) {
+        // The draw documented in StakeManager: seat s's t-th point is keccak(randomness, s, t) mod total.
+        const expected: string[] = [];
+        for (let s = 0; s < 4; s++) {
+          for (let t = 0; t < 8; t++) {
+            const point = BigInt(ethers.keccak256(coder.encode(["bytes32", "uint256", "uint256"], [seed(i), s, t]))) % total;
+            if (point >= 9_900n * TOKEN) {
+              expected.push(light.address);
+              if (t > 0) retried++;
+              break;
+            }
+            if (t === 7) empty++;
+          }
+        }
+        expect(await seatsNow(f.stakes, Role.EXECUTOR, seed(i), 4, [heavy.address])).to.deep.equal(expected);
+      }
+      // Both outcomes occurred: seats filled by a retry, and seats left empty after eight misses.
+      expect(retried, "seats filled on a retry").to.be.greaterThan(0);
+      expect(empty, "seats left empty").to.be.greaterThan(0);
     });
   });
 
@@ -1062,9 +1184,9 @@ describe("StakeManager", function () {
       await f.stakes.connect(a).requestUnstake(Role.EXECUTOR, 100n * TOKEN);
       expect(await f.stakes.totalStaked()).to.equal(800n * TOKEN);
       await expectSolvent(f);
-      // Only executors' stake is ever locked: drawAndLock draws from the live executor tree, while
-      // verifiers' seats come from the epoch snapshots (drawSeats), which lock nothing.
-      await lockStake(f, c, 50n * TOKEN, Role.EXECUTOR, [a]);
+      // The protocol locks only executors' collateral (lockSeat for a drawn executor seat); a
+      // committee seat locks nothing.
+      await lockStake(f, c, 50n * TOKEN, Role.EXECUTOR);
       await expectSolvent(f);
       await f.stakes.connect(f.protocol).slash(b.address, Role.VERIFIER, 70n * TOKEN, f.recipient.address);
       await f.stakes.connect(f.protocol).slash(a.address, Role.EXECUTOR, 250n * TOKEN, f.recipient.address);
