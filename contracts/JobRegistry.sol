@@ -78,8 +78,8 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
     mapping(uint256 jobId => Job) private _jobs;
     mapping(uint256 jobId => bytes) private _outputs;
     mapping(uint256 jobId => string) private _outputURIs;
-    // The audit rate a requester bought above its model's (zero: none); see `securityOf`.
-    mapping(uint256 jobId => uint16) private _boughtAuditRate;
+    // A job's bought audit rate and long execution window, where it has either (see JobTerms).
+    mapping(uint256 jobId => JobTerms) private _terms;
 
     /// @param token The protocol token.
     /// @param models The model registry.
@@ -362,7 +362,7 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         // Only an OPTIMISTIC result can be audited or challenged (an ATTESTED one is final on its proof).
         if (job.mode == Mode.OPTIMISTIC) {
             (, auditRateBps, ) = MODELS.termsAt(job.modelId, job.policyVersion);
-            uint16 bought = _boughtAuditRate[jobId];
+            uint16 bought = _terms[jobId].auditRateBps;
             if (bought > auditRateBps) auditRateBps = bought;
             committeeSize = _resolverOf(job).committeeSize();
         }
@@ -392,9 +392,9 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
     // ================================================================ internal: requests
 
     function _request(RequestParams calldata p) private returns (uint256 jobId) {
-        (bytes32 inputHash, uint16 policyVersion, uint16 boughtRate) = _checkRequest(p);
+        (bytes32 inputHash, uint16 policyVersion, JobTerms memory terms) = _checkRequest(p);
         jobId = ++_jobCount;
-        if (boughtRate != 0) _boughtAuditRate[jobId] = boughtRate;
+        if (terms.auditRateBps != 0 || terms.executionWindow != 0) _terms[jobId] = terms;
         Job storage job = _jobs[jobId];
         job.requester = msg.sender;
         job.deadline = p.deadline;
@@ -416,13 +416,12 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
 
     function _checkRequest(
         RequestParams calldata p
-    ) private view returns (bytes32 inputHash, uint16 policyVersion, uint16 boughtRate) {
-        (inputHash, policyVersion, boughtRate) = JobParams.checkRequest(
+    ) private view returns (bytes32 inputHash, uint16 policyVersion, JobTerms memory terms) {
+        (inputHash, policyVersion, terms) = JobParams.checkRequest(
             p,
             _paramsHistory[_paramsHistory.length - 1],
             resolverAllowed,
-            MODELS,
-            DISPUTES
+            JobParams.Satellites({models: MODELS, disputes: DISPUTES, stakes: STAKES})
         );
         if (_collateralOf(p.fee, p.mode) > MAX_COLLATERAL) revert FeeAboveCollateralCap(p.fee, MAX_COLLATERAL);
     }
@@ -455,7 +454,7 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
                 collateral: _collateralOf(job.fee, job.mode),
                 absencePenalty: p.timeoutSlash,
                 seats: job.mode == Mode.QUORUM ? p.quorumSize : 1,
-                executionWindow: p.executionWindow,
+                executionWindow: _windowOf(jobId, p),
                 revealWindow: p.revealWindow
             })
         );
@@ -544,7 +543,7 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         delete _outputURIs[jobId];
         Params storage p = _paramsOf(jobId);
         // solhint-disable-next-line not-rely-on-time
-        bool timeLeft = block.timestamp + p.executionWindow <= job.deadline;
+        bool timeLeft = block.timestamp + _windowOf(jobId, p) <= job.deadline;
         if (job.attempts < p.maxAttempts && timeLeft) {
             _armDraw(jobId, job); // the next executor is drawn later, excluding this one (job.executor)
             return;
@@ -622,6 +621,12 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         return resolver == address(0) ? IDisputeResolver(address(DISPUTES)) : IDisputeResolver(resolver);
     }
 
+    /// @dev The job's execution window: its model's runtime when that is longer, else the protocol's.
+    function _windowOf(uint256 jobId, Params storage p) private view returns (uint32) {
+        uint32 window = _terms[jobId].executionWindow;
+        return window != 0 ? window : p.executionWindow;
+    }
+
     /// @dev The parameters current when `jobId` was requested.
     function _paramsOf(uint256 jobId) private view returns (Params storage) {
         return _paramsHistory[_paramsFrom.upperLookup(uint48(jobId))];
@@ -641,7 +646,7 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         uint16 rate
     ) private view returns (bool known, bool selected) {
         if (job.mode != Mode.OPTIMISTIC) return (true, false);
-        uint16 bought = _boughtAuditRate[jobId];
+        uint16 bought = _terms[jobId].auditRateBps;
         if (bought > rate) rate = bought;
         return JobSettlement.auditCoin(address(RANDOMNESS), job.auditTarget, jobId, rate);
     }

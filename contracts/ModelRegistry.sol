@@ -28,6 +28,9 @@ contract ModelRegistry is IModelRegistry {
     uint16 public immutable MIN_AUDIT_RATE_BPS;
     /// @notice Largest audit rate of any model: 20%.
     uint16 public constant MAX_AUDIT_RATE_BPS = 2_000;
+    /// @notice Longest runtime a policy may declare (a job whose phase it would push past half the
+    ///         unbonding period, with its challenge or reveal window, is refused by the hub).
+    uint32 public constant MAX_RUNTIME = 7 days;
 
     struct Model {
         address owner; // 20 bytes
@@ -135,7 +138,11 @@ contract ModelRegistry is IModelRegistry {
         Mode mode,
         uint96 fee,
         uint256 inputSize
-    ) external view returns (address owner, uint16 auditRateBps, uint16 policyVersion, address resolver) {
+    )
+        external
+        view
+        returns (address owner, uint16 auditRateBps, uint16 policyVersion, address resolver, uint32 runtime)
+    {
         Model storage model = _models[modelId];
         owner = model.owner;
         if (owner == address(0)) revert UnknownModel(modelId);
@@ -147,6 +154,7 @@ contract ModelRegistry is IModelRegistry {
         if (fee < policy.minFee) revert FeeBelowModelMinimum(fee, policy.minFee);
         if (inputSize > policy.maxInputBytes) revert InputTooLarge(inputSize, policy.maxInputBytes);
         auditRateBps = policy.auditRateBps;
+        runtime = policy.runtime;
         resolver = _resolvers[modelId][policyVersion];
     }
 
@@ -258,6 +266,7 @@ contract ModelRegistry is IModelRegistry {
         bool quorum = policy.allowedModes & (uint8(1) << uint8(Mode.QUORUM)) != 0;
         if (quorum && !policy.exact) revert InvalidPolicy("exact");
         if (policy.maxInputBytes == 0 || policy.maxInputBytes > MAX_INPUT_BYTES) revert InvalidPolicy("maxInputBytes");
+        if (policy.runtime > MAX_RUNTIME) revert InvalidPolicy("runtime");
         if (policy.absTolerance > MAX_TOLERANCE) revert InvalidPolicy("absTolerance");
         if (policy.relTolerance > MAX_TOLERANCE) revert InvalidPolicy("relTolerance");
         if (policy.exact && (policy.absTolerance != 0 || policy.relTolerance != 0)) revert InvalidPolicy("exact");

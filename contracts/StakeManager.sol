@@ -52,7 +52,7 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     uint64 public unbondingPeriod;
     /// @inheritdoc IStakeManager
     uint256 public totalStaked;
-    // Both minimums in one slot: a draw reads it once per candidate.
+    // Both minimums in one slot: a weight refresh and `lockSeat` read it once.
     uint128[2] private _minStake;
     mapping(address node => mapping(Role role => StakeAccount)) private _accounts;
     // Each role's weights, answerable as they stood at the start of the current or the previous epoch.
@@ -73,8 +73,8 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     /// @param minExecutorStake Minimum stake of an executor.
     /// @param minVerifierStake Minimum stake of a verifier.
     /// @param unbonding_ The unbonding period.
-    /// @param epochLength The stake epoch (MIN_EPOCH_LENGTH..MAX_EPOCH_LENGTH): a committee draw uses
-    ///        the verifiers' stakes as they stood when its trigger's epoch began.
+    /// @param epochLength The stake epoch (MIN_EPOCH_LENGTH..MAX_EPOCH_LENGTH): a draw (a job's
+    ///        executors, a committee) uses the stakes as they stood when its trigger's epoch began.
     constructor(
         IERC20 token,
         address governance,
@@ -249,7 +249,7 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     // ---------------------------------------------------------------- governance
 
     /// @notice Sets the minimum stake of `role`, at most `MAX_MIN_STAKE`. Nodes keep their weight
-    ///         until they are poked, drawn or change their stake; a draw checks the new minimum.
+    ///         until they are poked or change their stake; `lockSeat` checks the new minimum.
     function setMinStake(Role role, uint256 amount) external onlyGovernance {
         _setMinStake(role, amount);
     }

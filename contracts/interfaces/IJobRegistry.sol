@@ -62,6 +62,14 @@ interface IJobRegistry is IGoverned {
         bytes32 outputHash;
     }
 
+    /// @notice What a job keeps beyond its record, only when it differs from the defaults (one slot,
+    ///         written at request only then): the audit rate its requester bought above the pinned
+    ///         policy's, and its execution window when the model's runtime is longer than the protocol's.
+    struct JobTerms {
+        uint16 auditRateBps; // zero: the policy's rate
+        uint32 executionWindow; // zero: the protocol's window
+    }
+
     /// @notice Why a job's fee went back to its requester.
     enum RefundReason {
         Cancelled, // the requester cancelled an unassigned job
@@ -94,6 +102,9 @@ interface IJobRegistry is IGoverned {
     /// @notice Thrown when an OPTIMISTIC fee would not fund its expected audit: the verifiers' share
     ///         of the fee must cover audit rate x the committee's audit cost (DisputeManager.auditCost).
     error FeeBelowAuditCost(uint96 fee, uint256 minimum);
+    /// @notice Thrown when a model's declared runtime, with the challenge or reveal window after it,
+    ///         would not fit in half the unbonding period.
+    error RuntimeTooLong(uint32 runtime, uint256 maximum);
     /// @notice Thrown when a requested audit rate is above the protocol's cap, or given for a mode
     ///         that is never audited.
     error AuditRateNotOffered(uint16 rateBps, uint16 maximum);

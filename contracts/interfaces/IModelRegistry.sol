@@ -16,6 +16,7 @@ interface IModelRegistry {
         uint16 auditRateBps; // share of OPTIMISTIC jobs audited without a challenge, basis points
         uint32 maxInputBytes; // largest input accepted, inline or by reference
         uint96 minFee; // the model owner's fee floor, in protocol tokens
+        uint32 runtime; // seconds the model may take on its largest input; a job's execution phase is at least this (<= MAX_RUNTIME)
         uint64 absTolerance; // per-element absolute tolerance, scaled by TOLERANCE_SCALE
         uint64 relTolerance; // per-element relative tolerance, scaled by TOLERANCE_SCALE
         bytes32 schemaHash; // keccak256 of the model's input/output schema document
@@ -110,13 +111,17 @@ interface IModelRegistry {
     /// @return auditRateBps The model's audit rate.
     /// @return policyVersion The policy version the job pins (see `policyAt`).
     /// @return resolver The dispute resolver of that policy version (zero: the default committee).
+    /// @return runtime The policy's declared runtime in seconds (the hub's execution phase is at least this).
     function checkRequest(
         uint256 modelId,
         uint16 version,
         Mode mode,
         uint96 fee,
         uint256 inputSize
-    ) external view returns (address owner, uint16 auditRateBps, uint16 policyVersion, address resolver);
+    )
+        external
+        view
+        returns (address owner, uint16 auditRateBps, uint16 policyVersion, address resolver, uint32 runtime);
 
     /// @notice What settling a job pinned to `policyVersion` needs: the model's owner, that
     ///         version's audit rate and its dispute resolver (zero: the default committee).

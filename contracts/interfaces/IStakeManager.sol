@@ -127,14 +127,14 @@ interface IStakeManager is IGoverned {
     function lockSeat(address node, Role role, uint256 collateral) external returns (bool locked);
 
     /// @notice Draws `seats` seats among the nodes of `role` WITH replacement (executors of a job,
-    ///         verifiers of a committee), each proportional to stake as it stood when `epoch` began (a node may hold several seats; splitting stake
-    ///         over sybils gains nothing). A seat whose draw lands on one of `exclude` is drawn again
+    ///         verifiers of a committee), each proportional to stake as it stood when `epoch` began
+    ///         (a node may hold several seats; splitting stake over sybils gains nothing). A seat whose draw lands on one of `exclude` is drawn again
     ///         from the next derived point, up to MAX_SEAT_TRIES times, then stays empty. Nothing
     ///         after the epoch began (stakes, slashes, jails, new nodes) changes the answer.
+    /// @param role The role whose snapshot is drawn from.
     /// @param epoch The snapshot epoch; answerable while the current epoch is it or the next one.
     /// @param randomness The draw's randomness, fixed after the snapshot.
     /// @param seats The seats to fill (at most MAX_SEATS).
-    /// @param role The role whose snapshot is drawn from.
     /// @param exclude Nodes that may not hold a seat (the executor, the challenger, a failed executor).
     /// @return ok False when the snapshot can no longer be read (the caller must not draw).
     /// @return holders One entry per filled seat (repeats for a node holding several).

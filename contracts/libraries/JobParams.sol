@@ -5,6 +5,7 @@ import {IJobRegistry} from "../interfaces/IJobRegistry.sol";
 import {IGlassboxErrors} from "../interfaces/IGlassboxErrors.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IDisputeManager} from "../interfaces/IDisputeManager.sol";
+import {IStakeManager} from "../interfaces/IStakeManager.sol";
 import {ModelRegistry} from "../ModelRegistry.sol";
 import {Mode, RequestParams} from "../types/Types.sol";
 import {FeeSplit} from "./FeeSplit.sol";
@@ -65,12 +66,29 @@ library JobParams {
         _bound("window", longestWindow(p, disputeWindow), 0, unbondingPeriod);
     }
 
+    /// @notice The contracts a request check reads.
+    struct Satellites {
+        IModelRegistry models;
+        IDisputeManager disputes;
+        IStakeManager stakes;
+    }
+
+    /// @dev What the model registry says of a request.
+    struct ModelTerms {
+        uint16 auditRateBps;
+        uint16 policyVersion;
+        address resolver;
+        uint32 runtime;
+    }
+
     /// @notice Checks a request against the protocol's rules, the model's policy and the audit-cost
     ///         fee floor. Reverts with the JobRegistry's (or the ModelRegistry's) named error of the
     ///         first rule broken:
     ///         - exactly one of an inline input or (hash, URI, size), sizes within bounds;
-    ///         - the protocol's and the model's fee floors; a deadline that leaves a full execution
-    ///           window; a callback gas cap only with a callback;
+    ///         - the protocol's and the model's fee floors; a callback gas cap only with a callback;
+    ///         - a deadline that leaves a full execution phase: the protocol's execution window, or
+    ///           the model's declared runtime when longer (which, with the challenge or reveal
+    ///           window after it, must fit in half the unbonding period: RuntimeTooLong);
     ///         - the model's resolver, if any, allowed by governance;
     ///         - a requested audit rate only for OPTIMISTIC and at most the protocol's cap;
     ///         - for an OPTIMISTIC job judged by the default committee, a fee whose verifiers' share
@@ -80,26 +98,33 @@ library JobParams {
     /// @param p The request.
     /// @param current The parameters that will apply to the job.
     /// @param resolverAllowed The hub's allow-list of resolvers.
-    /// @param models The model registry.
-    /// @param disputes The default resolver (the committee).
+    /// @param satellites The model registry, the default resolver (the committee) and the stake
+    ///        manager (read for its unbonding period only when a runtime is long).
     /// @return inputHash keccak256 of the inline input, or the declared hash.
     /// @return policyVersion The model policy the job is pinned to.
-    /// @return boughtRateBps The requested audit rate when above the policy's (zero otherwise).
+    /// @return terms What the job keeps beyond its record: the audit rate bought above the policy's
+    ///         and the execution window when the runtime makes it longer (each zero otherwise).
     function checkRequest(
         RequestParams calldata p,
         IJobRegistry.Params storage current,
         mapping(address => bool) storage resolverAllowed,
-        IModelRegistry models,
-        IDisputeManager disputes
-    ) public view returns (bytes32 inputHash, uint16 policyVersion, uint16 boughtRateBps) {
-        uint256 inputSize = _checkShape(p, current.minFee, current.executionWindow);
+        Satellites memory satellites
+    ) public view returns (bytes32 inputHash, uint16 policyVersion, IJobRegistry.JobTerms memory terms) {
+        ModelTerms memory model = _modelTerms(p, _checkShape(p, current.minFee), satellites.models);
         inputHash = p.input.length != 0 ? keccak256(p.input) : p.inputHash;
-        address resolver;
-        uint16 policyRate;
-        (, policyRate, policyVersion, resolver) = models.checkRequest(p.modelId, p.version, p.mode, p.fee, inputSize);
+        policyVersion = model.policyVersion;
+        terms.executionWindow = _checkDeadline(p.deadline, current, model.runtime, satellites.stakes);
         // INVARIANT: a job is judged only by a resolver governance allowed when it was requested.
-        if (resolver != address(0) && !resolverAllowed[resolver]) revert IJobRegistry.ResolverNotAllowed(resolver);
-        boughtRateBps = _checkAuditRate(p, policyRate, resolver != address(0), current.verifierBps, models, disputes);
+        if (model.resolver != address(0) && !resolverAllowed[model.resolver]) {
+            revert IJobRegistry.ResolverNotAllowed(model.resolver);
+        }
+        terms.auditRateBps = _checkAuditRate(
+            p,
+            model.auditRateBps,
+            model.resolver != address(0),
+            current.verifierBps,
+            satellites
+        );
     }
 
     /// @notice Reverts with `ParameterOutOfBounds` unless 0 < minimum <= maximum <= MAX_AMOUNT and
@@ -125,11 +150,10 @@ library JobParams {
         uint16 policyRate,
         bool ownResolver,
         uint256 verifierBps,
-        IModelRegistry models,
-        IDisputeManager disputes
+        Satellites memory satellites
     ) private view returns (uint16 bought) {
         uint16 asked = p.auditRateBps;
-        uint16 cap = ModelRegistry(address(models)).MAX_AUDIT_RATE_BPS();
+        uint16 cap = ModelRegistry(address(satellites.models)).MAX_AUDIT_RATE_BPS();
         if (asked != 0 && (p.mode != Mode.OPTIMISTIC || asked > cap))
             revert IJobRegistry.AuditRateNotOffered(asked, cap);
         if (asked > policyRate) bought = asked;
@@ -137,17 +161,58 @@ library JobParams {
         if (p.mode != Mode.OPTIMISTIC || ownResolver || rate == 0) return bought;
         // INVARIANT: the verifiers' share of an OPTIMISTIC fee covers its expected audit, so the
         // model's audit pot pays every seat of its audits (wash audits cannot drain other pots).
-        uint256 cost = rate * disputes.auditCost();
+        uint256 cost = rate * satellites.disputes.auditCost();
         uint256 floor = verifierBps == 0 ? type(uint256).max : (cost + verifierBps - 1) / verifierBps;
         if (p.fee < floor) revert IJobRegistry.FeeBelowAuditCost(p.fee, floor);
     }
 
-    /// @dev The request's own fields (see `checkRequest`); returns the input's size.
-    function _checkShape(
+    /// @dev The model registry's checks of a request and what it returns of the model's policy.
+    function _modelTerms(
         RequestParams calldata p,
-        uint96 minFee,
-        uint32 executionWindow
-    ) private view returns (uint256 inputSize) {
+        uint256 inputSize,
+        IModelRegistry models
+    ) private view returns (ModelTerms memory t) {
+        (, t.auditRateBps, t.policyVersion, t.resolver, t.runtime) = models.checkRequest(
+            p.modelId,
+            p.version,
+            p.mode,
+            p.fee,
+            inputSize
+        );
+    }
+
+    /// @dev The job's execution window (zero: the protocol's) and the deadline it requires.
+    function _checkDeadline(
+        uint32 deadline,
+        IJobRegistry.Params storage current,
+        uint32 runtime,
+        IStakeManager stakes
+    ) private view returns (uint32 window) {
+        uint256 phase = current.executionWindow;
+        if (runtime > phase) {
+            // INVARIANT: a model's runtime lengthens a job's phase only as far as its challenge or
+            // reveal window still fits in half the unbonding period (which never shortens), so no
+            // slash can come after a staker exposed to it has unbonded.
+            uint256 after_ = current.challengeWindow > current.revealWindow
+                ? current.challengeWindow
+                : current.revealWindow;
+            uint256 longest = stakes.unbondingPeriod() / 2 - after_;
+            if (runtime > longest) revert IJobRegistry.RuntimeTooLong(runtime, longest);
+            phase = runtime;
+            window = runtime;
+        }
+        // INVARIANT: the deadline leaves a full execution phase, so the requester's deadline never
+        // cuts an executor's phase short.
+        // solhint-disable-next-line not-rely-on-time
+        uint256 earliest = block.timestamp + phase;
+        // solhint-disable-next-line not-rely-on-time
+        uint256 latest = block.timestamp + MAX_JOB_DURATION;
+        if (deadline < earliest || deadline > latest)
+            revert IJobRegistry.DeadlineOutOfRange(deadline, earliest, latest);
+    }
+
+    /// @dev The request's own fields (see `checkRequest`); returns the input's size.
+    function _checkShape(RequestParams calldata p, uint96 minFee) private pure returns (uint256 inputSize) {
         uint256 uriLength = bytes(p.inputURI).length;
         if (p.input.length != 0) {
             if (p.inputHash != bytes32(0) || uriLength != 0) revert IJobRegistry.InputBothInlineAndByReference();
@@ -159,15 +224,6 @@ library JobParams {
             inputSize = p.inputSize;
         }
         if (p.fee < minFee) revert IJobRegistry.FeeBelowProtocolMinimum(p.fee, minFee);
-        // INVARIANT: the deadline leaves a full execution window, so the requester's deadline
-        // never cuts an executor's phase short.
-        // solhint-disable-next-line not-rely-on-time
-        uint256 earliest = block.timestamp + executionWindow;
-        // solhint-disable-next-line not-rely-on-time
-        uint256 latest = block.timestamp + MAX_JOB_DURATION;
-        if (p.deadline < earliest || p.deadline > latest) {
-            revert IJobRegistry.DeadlineOutOfRange(p.deadline, earliest, latest);
-        }
         if (p.callbackGasLimit > MAX_CALLBACK_GAS || (p.callback == address(0) && p.callbackGasLimit != 0)) {
             revert IJobRegistry.InvalidCallbackGas(p.callback, p.callbackGasLimit);
         }

@@ -90,6 +90,7 @@ export async function registerModels(deployment: Deployment, owner: HDNodeWallet
       auditRateBps: options.auditRateBps ?? 1000,
       maxInputBytes: 64 * 1024,
       minFee: parseEther("0.5"),
+      runtime: 0, // small models: the protocol's execution window is enough
       absTolerance: model.absTolerance,
       relTolerance: model.relTolerance,
       schemaHash: ZeroHash,

@@ -22,6 +22,7 @@ import {
   signerOf,
   type World,
 } from "../fixtures/protocol";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { assignedIn, blockTimeOf, COLLATERAL, executorAccount, nextTimestamp } from "../fixtures/unit-b-helpers";
 import { RecordingCallback__factory } from "../../typechain-types";
 import { signPermit } from "../fixtures/permit";
@@ -484,6 +485,57 @@ describe("JobRegistry", function () {
       await expect(w.jobs.connect(w.requester).requestInference({ ...p, mode: Mode.NONE, auditRateBps: 500 }))
         .to.be.revertedWithCustomError(w.jobs, "AuditRateNotOffered")
         .withArgs(500n, cap);
+    });
+  });
+
+  describe("a model's declared runtime", function () {
+    const RUNTIME = 3_600; // longer than the protocol's 600-second execution window
+
+    async function slowModel(w: World, runtime = RUNTIME) {
+      await w.models.connect(w.modelOwner).setPolicy(1n, defaultPolicy({ runtime }));
+    }
+
+    it("asks for a deadline that leaves the runtime, not the shorter protocol window (DeadlineOutOfRange)", async function () {
+      const w = await loadFixture(requestFixture);
+      await slowModel(w);
+      const ts = await nextTimestamp(1);
+      const p = await requestParams({ deadline: ts + RUNTIME - 1 });
+      await expect(w.jobs.connect(w.requester).requestInference(p))
+        .to.be.revertedWithCustomError(w.jobs, "DeadlineOutOfRange")
+        .withArgs(ts + RUNTIME - 1, ts + RUNTIME, ts + 30 * DAY);
+    });
+
+    it("gives the executor an execution phase of the runtime, from its assignment", async function () {
+      const w = await loadFixture(requestFixture);
+      await slowModel(w);
+      await w.jobs.connect(w.requester).requestInference(await requestParams());
+      const jobId = 1n;
+      await mineToDraw(w, jobId);
+      const ts = await nextTimestamp(3);
+      await expect(w.jobs.assign(jobId)).to.emit(w.jobs, "JobAssigned").withArgs(jobId, anyValue, ts + RUNTIME, 1n);
+      expect((await w.jobs.jobOf(jobId)).phaseEnd).to.equal(ts + RUNTIME);
+      // The protocol's window alone would have let a timeout in after 600 seconds.
+      await time.increase(601);
+      await expect(w.jobs.timeout(jobId)).to.be.revertedWithCustomError(w.jobs, "PhaseNotOver");
+    });
+
+    it("keeps the protocol's window for a model whose runtime is shorter", async function () {
+      const w = await loadFixture(requestFixture);
+      await slowModel(w, 60);
+      const { jobId, assignReceipt } = await requestJob(w);
+      expect((await w.jobs.jobOf(jobId)).phaseEnd).to.equal((await blockTimeOf(assignReceipt)) + 600);
+    });
+
+    it("refuses a runtime that, with the challenge window after it, would pass half the unbonding period (RuntimeTooLong)", async function () {
+      const w = await loadFixture(requestFixture);
+      const longest = Number(await w.stakes.unbondingPeriod()) / 2 - Number(w.params.jobs.challengeWindow);
+      await slowModel(w, longest + 1);
+      const p = await requestParams({ deadline: (await time.latest()) + 20 * DAY });
+      await expect(w.jobs.connect(w.requester).requestInference(p))
+        .to.be.revertedWithCustomError(w.jobs, "RuntimeTooLong")
+        .withArgs(longest + 1, longest);
+      await slowModel(w, longest);
+      await expect(w.jobs.connect(w.requester).requestInference(p)).to.emit(w.jobs, "JobRequested");
     });
   });
 

@@ -22,6 +22,7 @@ function tuple(p: IModelRegistry.ModelPolicyStruct) {
     BigInt(p.auditRateBps),
     BigInt(p.maxInputBytes),
     BigInt(p.minFee),
+    BigInt(p.runtime),
     BigInt(p.absTolerance),
     BigInt(p.relTolerance),
     p.schemaHash,
@@ -29,7 +30,7 @@ function tuple(p: IModelRegistry.ModelPolicyStruct) {
 }
 
 function outputTuple(p: IModelRegistry.ModelPolicyStructOutput) {
-  return [p.allowedModes, p.exact, p.auditRateBps, p.maxInputBytes, p.minFee, p.absTolerance, p.relTolerance, p.schemaHash];
+  return [p.allowedModes, p.exact, p.auditRateBps, p.maxInputBytes, p.minFee, p.runtime, p.absTolerance, p.relTolerance, p.schemaHash];
 }
 
 /** A registry with model 1 (version 1) registered by `owner` under an exact policy that allows every mode. */
@@ -135,6 +136,7 @@ describe("ModelRegistry", function () {
       ["exact", { allowedModes: 1 << Mode.QUORUM, auditRateBps: 0 }],
       ["maxInputBytes", { maxInputBytes: 0 }],
       ["maxInputBytes", { maxInputBytes: MAX_INPUT_BYTES + 1n }],
+      ["runtime", { runtime: 7 * 24 * 3600 + 1 }], // above MAX_RUNTIME (7 days)
       ["absTolerance", { absTolerance: MAX_TOLERANCE + 1n }],
       ["relTolerance", { relTolerance: MAX_TOLERANCE + 1n }],
       ["exact", { exact: true, absTolerance: 1n, relTolerance: 0n }],
@@ -278,7 +280,7 @@ describe("ModelRegistry", function () {
       await expect(registry.connect(owner).setPolicy(MODEL_ID, next)).to.emit(registry, "PolicySet").withArgs(MODEL_ID, 2n, tuple(next));
       expect(outputTuple(await registry.policyOf(MODEL_ID))).to.deep.equal(tuple(next));
       expect(await registry.policyVersionOf(MODEL_ID)).to.equal(2n);
-      expect(await registry.checkRequest(MODEL_ID, 1, Mode.QUORUM, 5n, 10n)).to.deep.equal([owner.address, 9n, 2n, ethers.ZeroAddress]);
+      expect(await registry.checkRequest(MODEL_ID, 1, Mode.QUORUM, 5n, 10n)).to.deep.equal([owner.address, 9n, 2n, ethers.ZeroAddress, 0n]);
       // A job that pinned version 1 is still judged by it (issue 10: policy changes applied to live jobs).
       expect(outputTuple(await registry.policyAt(MODEL_ID, 1))).to.deep.equal(tuple(policy));
       expect(outputTuple(await registry.policyAt(MODEL_ID, 2))).to.deep.equal(tuple(next));
@@ -370,7 +372,7 @@ describe("ModelRegistry", function () {
         .withArgs(MODEL_ID, owner.address);
       await expect(registry.connect(newOwner).deprecateVersion(MODEL_ID, 1)).to.emit(registry, "ModelVersionDeprecated");
       await registry.connect(newOwner).publishVersion(MODEL_ID, digestOf("v2"), "ipfs://v2");
-      expect(await registry.checkRequest(MODEL_ID, 2, Mode.NONE, 1000n, 0n)).to.deep.equal([newOwner.address, 750n, 1n, ethers.ZeroAddress]);
+      expect(await registry.checkRequest(MODEL_ID, 2, Mode.NONE, 1000n, 0n)).to.deep.equal([newOwner.address, 750n, 1n, ethers.ZeroAddress, 0n]);
     });
 
     it("reverts when the caller is not the nominee", async function () {
@@ -405,10 +407,10 @@ describe("ModelRegistry", function () {
   });
 
   describe("checkRequest", function () {
-    it("returns the owner, audit rate and policy version for every allowed mode, at the fee and size bounds", async function () {
+    it("returns the owner, audit rate, policy version, resolver and runtime for every allowed mode, at the fee and size bounds", async function () {
       const { registry, owner, policy } = await loadFixture(deployModelRegistryFixture);
       for (const mode of Object.values(Mode)) {
-        expect(await registry.checkRequest(MODEL_ID, 1, mode, policy.minFee, policy.maxInputBytes)).to.deep.equal([owner.address, 750n, 1n, ethers.ZeroAddress]);
+        expect(await registry.checkRequest(MODEL_ID, 1, mode, policy.minFee, policy.maxInputBytes)).to.deep.equal([owner.address, 750n, 1n, ethers.ZeroAddress, 0n]);
       }
     });
 

@@ -181,6 +181,7 @@ function buildProgram(io: CliIo): Command {
       .option("--exact", "outputs must match bit for bit (tolerances must then be 0)")
       .option("--min-fee <tokens>", "the owner's fee floor, in tokens", "0.01")
       .option("--max-input <bytes>", "largest input accepted, in bytes", "65536")
+      .option("--runtime <seconds>", "longest the model takes on its largest input; a job's execution phase is at least this (0: the protocol's window)", "0")
       .option("--schema <file>", "schema document whose keccak256 is registered (default: none)"),
   ).action((file: string, o: RegisterOptions, cmd: Command) => registerModel(io, flagsOf(cmd), file, o));
   withOptions(model.command("info <id>").description("print a model's owner, versions and policy (JSON)")).action((id: string, _o, cmd: Command) => modelInfo(io, flagsOf(cmd), id));
@@ -449,6 +450,7 @@ interface RegisterOptions {
   exact?: boolean;
   minFee: string;
   maxInput: string;
+  runtime: string;
   schema?: string;
 }
 
@@ -482,6 +484,7 @@ async function registerModel(io: CliIo, flags: Flags, file: string, o: RegisterO
       exact: o.exact === true,
       auditRateBps: intOption(o.auditRate, "--audit-rate", optimistic ? minAudit : 0, maxAudit),
       maxInputBytes: intOption(o.maxInput, "--max-input", 1, 2 ** 30),
+      runtime: intOption(o.runtime, "--runtime", 0, Number(await s.models.MAX_RUNTIME())),
       minFee: await tokenAmountOrZero(s, o.minFee, "--min-fee", MAX_UINT96),
       absTolerance: o.exact ? 0n : tolerance(o.absTol, "--abs-tol"),
       relTolerance: o.exact ? 0n : tolerance(o.relTol, "--rel-tol"),
@@ -549,6 +552,7 @@ async function modelInfo(io: CliIo, flags: Flags, raw: string): Promise<void> {
         exact: policy.exact,
         auditRateBps: Number(policy.auditRateBps),
         maxInputBytes: Number(policy.maxInputBytes),
+        runtimeSeconds: Number(policy.runtime),
         minFee: await fmt(s, policy.minFee),
         absTolerance: Number(policy.absTolerance) / TOLERANCE_SCALE,
         relTolerance: Number(policy.relTolerance) / TOLERANCE_SCALE,

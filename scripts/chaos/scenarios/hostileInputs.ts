@@ -297,7 +297,7 @@ function harness(d: Devnet, dir: string, mlpId: bigint): Harness {
       }
     },
     async register(digest, uri) {
-      const policy = { allowedModes: 1, exact: false, auditRateBps: 0, maxInputBytes: 1024, minFee: 0n, absTolerance: 0n, relTolerance: 0n, schemaHash: ZeroHash };
+      const policy = { allowedModes: 1, exact: false, auditRateBps: 0, maxInputBytes: 1024, minFee: 0n, runtime: 0, absTolerance: 0n, relTolerance: 0n, schemaHash: ZeroHash };
       try {
         await (await models.registerModel(digest, uri, policy)).wait();
         return { kind: "accepted", what: "registered" };
