@@ -280,6 +280,11 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IDisputeManager
+    function bounty() external view returns (uint96) {
+        return _params.bounty;
+    }
+
+    /// @inheritdoc IDisputeManager
     function auditCost() external view returns (uint256) {
         return uint256(_params.committeeSize) * _params.auditReward;
     }

@@ -218,9 +218,13 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
     function resolveDispute(uint256 jobId) external nonReentrant returns (Verdict verdict) {
         Job storage job = _existing(jobId);
         _requireStatus(jobId, job, Status.Disputed);
-        address challenger;
-        uint96 bounty;
-        (verdict, challenger, bounty) = _resolverOf(job).resolve(jobId);
+        (Verdict v, address challenger, uint96 bounty) = JobSettlement.verdictOf(
+            job,
+            jobId,
+            _resolverOf(job),
+            DISPUTES
+        );
+        verdict = v;
         emit DisputeSettled(jobId, verdict);
         if (verdict == Verdict.Valid) {
             _finalizeSingle(jobId, job, MODELS.ownerOf(job.modelId));
@@ -606,13 +610,7 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         Job storage job,
         address challenger
     ) private returns (uint256 disputeId, uint96 bond) {
-        job.status = Status.Disputed;
-        emit JobDisputed(jobId);
-        IDisputeResolver resolver = _resolverOf(job);
-        (disputeId, bond) = resolver.open(jobId, job.modelId, job.executor, challenger);
-        // Only the default committee's bond goes through the vault (it alone credits it back); a
-        // third-party resolver takes its own bond, if any, so nothing is left in the vault unowned.
-        if (address(resolver) != address(DISPUTES)) bond = 0;
+        return JobSettlement.openDispute(job, jobId, challenger, _resolverOf(job), DISPUTES);
     }
 
     /// @dev The resolver pinned by the job's policy version (the default committee when zero).

@@ -149,6 +149,10 @@ interface IDisputeManager is IDisputeResolver, IGoverned {
     ///         audit rate x this / the verifiers' fee share, so a model's jobs fund their own audits.
     function auditCost() external view returns (uint256);
 
+    /// @notice The most of a slashed collateral a challenger proved right receives (`params().bounty`);
+    ///         the hub also caps a third-party resolver's bounty at it.
+    function bounty() external view returns (uint96);
+
     /// @notice The current parameters.
     function params() external view returns (Params memory);
 }

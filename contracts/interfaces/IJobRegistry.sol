@@ -159,6 +159,9 @@ interface IJobRegistry is IGoverned {
     ///         drawn seats were forfeited); the attempt counts, and the draw is armed again if
     ///         attempts and time are left, else the fee goes back.
     event JobUnassigned(uint256 indexed jobId);
+    /// @notice Emitted when a third-party resolver did not answer within the default committee's
+    ///         dispute window: the dispute ends Undecided without it.
+    event ResolverLapsed(uint256 indexed jobId, address resolver);
     /// @notice Emitted when a drawn executor cannot serve its seat (jailed, under the minimum stake
     ///         or without the collateral free): it pays `penalty` to the treasury and the seat stays
     ///         empty (it never passes to another node).

@@ -8,7 +8,9 @@ import {IPaymentVault} from "../interfaces/IPaymentVault.sol";
 import {IInferenceCallback} from "../interfaces/IInferenceCallback.sol";
 import {IQuorumManager} from "../interfaces/IQuorumManager.sol";
 import {IRandomnessSource, RandomnessStatus} from "../interfaces/IRandomnessSource.sol";
-import {Role, Status} from "../types/Types.sol";
+import {IDisputeResolver} from "../interfaces/IDisputeResolver.sol";
+import {IDisputeManager} from "../interfaces/IDisputeManager.sol";
+import {Role, Status, Verdict} from "../types/Types.sol";
 
 /// @title JobSettlement
 /// @notice The JobRegistry's colder paths, run in the hub's own storage and context: delivering a
@@ -107,6 +109,61 @@ library JobSettlement {
         job.executor = winners[0];
         job.invalidClaim = invalidClaim;
         return (!invalidClaim, IJobRegistry.RefundReason.InvalidInput, winners);
+    }
+
+    /// @notice Moves a Submitted `job` into dispute and has its pinned `resolver` open the round.
+    ///         Only the default committee's bond goes through the vault (it alone credits it
+    ///         back); a third-party resolver takes its own bond, if any (zero is returned, so
+    ///         nothing is left in the vault unowned), and must answer within the default
+    ///         committee's dispute window, which `job.phaseEnd` records (see `verdictOf`).
+    /// @return disputeId The resolver's dispute id.
+    /// @return bond What the hub collects from the challenger into the vault.
+    function openDispute(
+        IJobRegistry.Job storage job,
+        uint256 jobId,
+        address challenger,
+        IDisputeResolver resolver,
+        IDisputeManager disputes
+    ) public returns (uint256 disputeId, uint96 bond) {
+        job.status = Status.Disputed;
+        emit IJobRegistry.JobDisputed(jobId);
+        (disputeId, bond) = resolver.open(jobId, job.modelId, job.executor, challenger);
+        if (address(resolver) != address(disputes)) {
+            bond = 0;
+            // solhint-disable-next-line not-rely-on-time
+            job.phaseEnd = uint32(block.timestamp + disputes.disputeWindow());
+        }
+    }
+
+    /// @notice The verdict on `job`'s dispute from its pinned `resolver`. A third-party resolver
+    ///         must answer by `job.phaseEnd` (the default committee's dispute window from the
+    ///         opening): after that the dispute is Undecided without it, and its bounty is capped at
+    ///         the default committee's. The default committee (`disputes`) is always asked.
+    /// @return verdict The verdict.
+    /// @return challenger Who challenged (zero for an audit).
+    /// @return bounty The most of the collateral the challenger receives on Invalid.
+    function verdictOf(
+        IJobRegistry.Job storage job,
+        uint256 jobId,
+        IDisputeResolver resolver,
+        IDisputeManager disputes
+    ) public returns (Verdict verdict, address challenger, uint96 bounty) {
+        bool thirdParty = address(resolver) != address(disputes);
+        // INVARIANT: a third-party resolver answers within the default committee's dispute window
+        // or the dispute ends Undecided without it: no resolver can hold a job or its collateral
+        // for good. (The DisputeManager always answers once its own window is over.)
+        // solhint-disable-next-line not-rely-on-time
+        if (thirdParty && block.timestamp > job.phaseEnd) {
+            emit IJobRegistry.ResolverLapsed(jobId, address(resolver));
+            return (Verdict.Undecided, address(0), 0);
+        }
+        (verdict, challenger, bounty) = resolver.resolve(jobId);
+        // INVARIANT: a third-party resolver's bounty is at most the default committee's, so the
+        // share of a slash a cheater's sybil can win back is what the economics assume.
+        if (thirdParty) {
+            uint96 cap = disputes.bounty();
+            if (bounty > cap) bounty = cap;
+        }
     }
 
     /// @notice Runs `job`'s callback once with its result (see IJobRegistry.deliver).

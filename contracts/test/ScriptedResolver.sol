@@ -38,6 +38,11 @@ contract ScriptedResolver is IDisputeResolver {
 
     /// @notice Thrown when anyone but the hub opens or resolves a dispute.
     error NotHub(address caller);
+    /// @notice Thrown by `resolve` while the resolver plays dead (`setStalled`).
+    error Stalled(uint256 jobId);
+
+    /// @notice Whether `resolve` reverts (a resolver that never answers).
+    bool public stalled;
 
     /// @notice Emitted when the hub opens a dispute.
     event Opened(
@@ -72,6 +77,11 @@ contract ScriptedResolver is IDisputeResolver {
     }
 
     /// @notice Sets the verdict `resolve` answers for `jobId`.
+    /// @notice Makes `resolve` revert (true) or answer again (false).
+    function setStalled(bool stalled_) external {
+        stalled = stalled_;
+    }
+
     function setVerdict(uint256 jobId, Verdict verdict) external {
         verdictOf[jobId] = verdict;
     }
@@ -92,6 +102,7 @@ contract ScriptedResolver is IDisputeResolver {
 
     /// @inheritdoc IDisputeResolver
     function resolve(uint256 jobId) external onlyHub returns (Verdict verdict, address challenger, uint96 bounty_) {
+        if (stalled) revert Stalled(jobId);
         uint256 disputeId = disputeOfJob[jobId];
         ++resolveCount;
         verdict = verdictOf[jobId];

@@ -165,6 +165,11 @@ async function playDispute(w: World, s: Scenario, jobIds: bigint[], stats: Stats
     auditReward: s.auditReward,
     bounty: s.bounty,
   });
+  // The fee must fund its expected audit (JobParams._checkAuditRate): raised to that floor if below.
+  const rate = BigInt(w.params.minAuditRateBps);
+  const verifierBps = BigInt(w.params.jobs.verifierBps);
+  const floor = (rate * BigInt(s.committeeSize) * s.auditReward + verifierBps - 1n) / verifierBps;
+  if (s.fee < floor) s.fee = floor;
   const { jobId, assigned } = await requestJob(w, { mode: Mode.OPTIMISTIC, fee: s.fee });
   jobIds.push(jobId);
   if (assigned.length === 0) return false;

@@ -29,7 +29,7 @@ import type { IJobRegistry } from "../../typechain-types/contracts/JobRegistry";
 
 const STAKE = 200n * TOKEN;
 const BOND = 7n * TOKEN;
-const BOUNTY = 3n * TOKEN;
+const BOUNTY = TOKEN; // below the DisputeManager's 2-token bounty, which caps a third-party resolver's
 /** What the executor of a 1-token job is credited under the devnet shares (75%). */
 const EXECUTOR_PART = (TOKEN * 7_500n) / 10_000n;
 
@@ -156,12 +156,12 @@ describe("JobRegistry pins", function () {
       expect(await w.models.termsAt(w.modelId, 4)).to.deep.equal([owner, 1_000n, ethers.ZeroAddress]);
     });
 
-    it("checkRequest returns the current version's resolver as its fourth value", async function () {
+    it("checkRequest returns the current version's resolver as its fourth value (and the runtime fifth)", async function () {
       const { w, scripted } = await loadFixture(pinsFixture);
       const check = () => w.models.checkRequest(w.modelId, 1, Mode.OPTIMISTIC, TOKEN, 0);
-      expect(await check()).to.deep.equal([w.modelOwner.address, BigInt(MIN_AUDIT_RATE_BPS), 1n, ethers.ZeroAddress]);
+      expect(await check()).to.deep.equal([w.modelOwner.address, BigInt(MIN_AUDIT_RATE_BPS), 1n, ethers.ZeroAddress, 0n]);
       await w.models.connect(w.modelOwner).setResolver(w.modelId, scripted);
-      expect(await check()).to.deep.equal([w.modelOwner.address, BigInt(MIN_AUDIT_RATE_BPS), 2n, await scripted.getAddress()]);
+      expect(await check()).to.deep.equal([w.modelOwner.address, BigInt(MIN_AUDIT_RATE_BPS), 2n, await scripted.getAddress(), 0n]);
     });
   });
 
@@ -279,6 +279,52 @@ describe("JobRegistry pins", function () {
       expect(job.status).to.equal(Status.Assigned);
       expect(job.attempts).to.equal(2n);
       expect(job.executor).to.not.equal(executor.address);
+    });
+
+    it("caps the resolver's bounty at the DisputeManager's: the rest of the slash goes to the treasury", async function () {
+      const f = await loadFixture(pinsFixture);
+      await useScripted(f);
+      const { w, scripted } = f;
+      await scripted.setBounty(100n * TOKEN);
+      const { jobId, challenger } = await challengedJob(f, Verdict.Invalid);
+      const cap = await w.disputes.bounty();
+      expect(cap).to.equal(BigInt(w.params.disputes.bounty));
+      const treasury = await w.vault.treasuryAccrued();
+      await w.jobs.resolveDispute(jobId);
+      expect(await w.vault.creditOf(challenger.address)).to.equal(cap);
+      expect(await w.vault.treasuryAccrued()).to.equal(treasury + COLLATERAL - cap);
+    });
+
+    it("ends the dispute Undecided without a resolver that has not answered within the DisputeManager's dispute window (ResolverLapsed): fee back, collateral released", async function () {
+      const f = await loadFixture(pinsFixture);
+      await useScripted(f);
+      const { w, scripted } = f;
+      const { jobId, executor } = await challengedJob(f, Verdict.Invalid);
+      await scripted.setStalled(true);
+      const deadline = (await w.jobs.jobOf(jobId)).phaseEnd;
+      const [disputed] = await w.jobs.queryFilter(w.jobs.filters.JobDisputed(jobId));
+      const opened = (await disputed.getBlock()).timestamp;
+      expect(deadline).to.equal(BigInt(opened) + (await w.disputes.disputeWindow()));
+      // Inside the window the hub asks the resolver, which does not answer.
+      await expect(w.jobs.resolveDispute(jobId)).to.be.revertedWithCustomError(scripted, "Stalled").withArgs(jobId);
+      await time.increaseTo(deadline + 1n);
+      const tx = w.jobs.resolveDispute(jobId);
+      await expect(tx).to.emit(w.jobs, "ResolverLapsed").withArgs(jobId, await scripted.getAddress());
+      await expect(tx).to.emit(w.jobs, "DisputeSettled").withArgs(jobId, Verdict.Undecided);
+      await expect(tx).to.emit(w.jobs, "JobRefunded").withArgs(jobId, RefundReason.Undecided, TOKEN);
+      expect(await scripted.resolveCount()).to.equal(0n);
+      expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Refunded);
+      await expectUntouched(w, executor.address);
+    });
+
+    it("asks the resolver up to the last second of the window, and takes its verdict then", async function () {
+      const f = await loadFixture(pinsFixture);
+      await useScripted(f);
+      const { w, scripted } = f;
+      const { jobId } = await challengedJob(f, Verdict.Invalid);
+      await time.setNextBlockTimestamp((await w.jobs.jobOf(jobId)).phaseEnd);
+      await expect(w.jobs.resolveDispute(jobId)).to.emit(w.jobs, "DisputeSettled").withArgs(jobId, Verdict.Invalid);
+      expect(await scripted.resolveCount()).to.equal(1n);
     });
 
     it("refunds the job and releases the collateral on the resolver's Undecided verdict", async function () {

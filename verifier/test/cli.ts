@@ -364,6 +364,7 @@ describe("glassbox model register and model info", function () {
         exact: false,
         auditRateBps: 750,
         maxInputBytes: 1024,
+        runtimeSeconds: 0,
         minFee: "0.5",
         absTolerance: 0.001,
         relTolerance: 0.01,
