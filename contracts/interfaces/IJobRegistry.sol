@@ -39,7 +39,9 @@ interface IJobRegistry is IGoverned {
     struct Job {
         // slot 0: written at request, submission and settlement
         address requester;
-        uint32 phaseEnd; // end of the current phase: execution, challenge, or the quorum's commit phase; while Unassigned, when the draw was armed (its stake epoch is the draw's snapshot)
+        // End of the current phase: execution, challenge, the quorum's commit phase, or a third-party
+        // resolver's deadline; while Unassigned, when the draw was armed (its epoch is the draw's snapshot).
+        uint32 phaseEnd;
         uint32 auditTarget; // OPTIMISTIC: the block whose randomness is the audit coin (after the submission's)
         Mode mode;
         Status status;

@@ -76,12 +76,12 @@ contract ScriptedResolver is IDisputeResolver {
         bounty = bounty_;
     }
 
-    /// @notice Sets the verdict `resolve` answers for `jobId`.
     /// @notice Makes `resolve` revert (true) or answer again (false).
     function setStalled(bool stalled_) external {
         stalled = stalled_;
     }
 
+    /// @notice Sets the verdict `resolve` answers for `jobId`.
     function setVerdict(uint256 jobId, Verdict verdict) external {
         verdictOf[jobId] = verdict;
     }
