@@ -45,6 +45,7 @@ import {
   type StakeManager,
 } from "../../typechain-types";
 import { readResult } from "./chain/results";
+import { leastFee } from "./chain/leastFee";
 
 /** Mirrors contracts/types/Types.sol. */
 export const MODES = ["none", "optimistic", "quorum", "attested"] as const;
@@ -194,7 +195,8 @@ function buildProgram(io: CliIo): Command {
       .requiredOption("--model <id>", "model id")
       .requiredOption("--input <file>", 'JSON input: {"<name>": {"dtype": "float32", "shape": [1, 4], "data": [...]}}')
       .option("--mode <mode>", "verification mode: optimistic, quorum or none", "optimistic")
-      .option("--fee <tokens>", "fee in tokens (default: the larger of the model's and the protocol's minimum)")
+      .option("--fee <tokens>", "fee in tokens (default: the least the chain accepts: the protocol's and the model's minimum, and for optimistic the fee that funds the job's expected audit)")
+      .option("--audit-rate <bps>", "optimistic only: buy an audit rate above the model's, in basis points (up to the registry's cap, 2000); the least fee rises with it")
       .option("--version <n>", "model version (default: the latest)")
       .option("--deadline <seconds>", "seconds from now by which a final result is wanted", "3600")
       .option("--wait", "wait until the job is Finalized or Refunded and print its result")
@@ -569,6 +571,7 @@ interface RequestOptions {
   input: string;
   mode: string;
   fee?: string;
+  auditRate?: string;
   version?: string;
   deadline: string;
   wait?: boolean;
@@ -586,8 +589,14 @@ async function requestJob(io: CliIo, flags: Flags, o: RequestOptions): Promise<v
     if (input.length > Number(policy.maxInputBytes)) throw new CliError(`input ${o.input} is ${input.length} bytes; model ${modelId} accepts at most ${policy.maxInputBytes}`);
     const latest = Number(await s.models.versionCount(modelId));
     const version = o.version === undefined ? latest : intOption(o.version, "--version", 1, latest);
-    const protocolMin = (await s.jobs.params()).minFee;
-    const fee = o.fee === undefined ? (policy.minFee > protocolMin ? policy.minFee : protocolMin) : await tokenAmount(s, o.fee, "--fee", MAX_UINT96);
+    const auditRateBps = o.auditRate === undefined ? 0 : intOption(o.auditRate, "--audit-rate", 0, Number(await s.models.MAX_AUDIT_RATE_BPS()));
+    if (auditRateBps !== 0 && o.mode !== "optimistic") throw new CliError("--audit-rate applies to --mode optimistic only: the other modes are never audited");
+    const least = await leastFee(s.jobs, s.models, modelId, mode, auditRateBps);
+    const fee = o.fee === undefined ? least.fee : await tokenAmount(s, o.fee, "--fee", MAX_UINT96);
+    if (fee < least.fee) {
+      const why = least.fee === least.auditFloor ? "the fee that funds the job's expected audit at its audit rate" : "the protocol's and the model's minimum fee";
+      throw new CliError(`--fee ${o.fee} is below ${await fmt(s, least.fee)} tokens, ${why}: raise --fee or leave it out`);
+    }
     const me = await signerOf(s).getAddress();
     await ensureAllowance(s, me, await s.jobs.getAddress(), fee);
     const now = (await s.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
@@ -603,7 +612,7 @@ async function requestJob(io: CliIo, flags: Flags, o: RequestOptions): Promise<v
       inputSize: 0,
       callback: "0x" + "00".repeat(20),
       callbackGasLimit: 0,
-      auditRateBps: 0,
+      auditRateBps,
     };
     const receipt = await (await s.jobs.requestInference(request)).wait();
     let jobId: bigint | undefined;

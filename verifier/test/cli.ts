@@ -464,6 +464,20 @@ describe("glassbox job request --wait, served by glassbox node start", function 
   });
 });
 
+describe("glassbox job request --audit-rate: a requester buys security", function () {
+  it("requests at the least fee that funds the bought rate, and the job reports that rate in securityOf", async function () {
+    const world = await loadFixture(cliWorld);
+    const modelId = await register(world, tmpDir());
+    const input = writeJson(tmpDir(), "input.json", SAMPLE_JSON);
+    const run = await cli(world, ["job", "request", "--model", String(modelId), "--input", input, "--audit-rate", "2000"]);
+    expect(run.code, run.err).to.equal(0);
+    const jobId = BigInt(run.out.trim());
+    const job = await world.protocol.jobs.jobOf(jobId);
+    expect(job.fee).to.equal(ethers.parseEther("0.6"));
+    expect((await world.protocol.jobs.securityOf(jobId))[1]).to.equal(2000n);
+  });
+});
+
 describe("glassbox node start --output-base-url: outputs above the inline limit go by reference", function () {
   it("publishes the output under /outputs/<keccak256> of its ops endpoint, posts its hash and URI, and job request --wait and job result fetch and print it", async function () {
     const world = await loadFixture(cliWorld);
@@ -548,6 +562,23 @@ describe("glassbox: failures are one clear line on stderr and exit code 1", func
       const input = writeJson(tmpDir(), "in.json", SAMPLE_JSON);
       const run = await cli(world, ["job", "request", "--model", String(modelId), "--input", input, "--mode", "none", "--fee", "1" + "0".repeat(30)]);
       expectOneLine(run, /^glassbox: --fee 1000000000000000000000000000000 is above the largest amount the contracts take \(79228162514\.264337593543950335\)\n$/);
+    });
+
+    it("--audit-rate with a mode that is never audited", async function () {
+      const world = await loadFixture(cliWorld);
+      const modelId = await register(world, tmpDir());
+      const input = writeJson(tmpDir(), "in.json", SAMPLE_JSON);
+      const run = await cli(world, ["job", "request", "--model", String(modelId), "--input", input, "--mode", "none", "--audit-rate", "2000"]);
+      expectOneLine(run, /^glassbox: --audit-rate applies to --mode optimistic only: the other modes are never audited\n$/);
+    });
+
+    it("a fee below what funds the job's expected audit at the rate bought, naming the least fee", async function () {
+      const world = await loadFixture(cliWorld);
+      const modelId = await register(world, tmpDir());
+      const input = writeJson(tmpDir(), "in.json", SAMPLE_JSON);
+      // 20% x a committee of 3 x 0.1 token of reward / a 10% verifier share = 0.6 token.
+      const run = await cli(world, ["job", "request", "--model", String(modelId), "--input", input, "--audit-rate", "2000", "--fee", "0.55"]);
+      expectOneLine(run, /^glassbox: --fee 0\.55 is below 0\.6 tokens, the fee that funds the job's expected audit at its audit rate: raise --fee or leave it out\n$/);
     });
 
     it("malformed JSON", async function () {
