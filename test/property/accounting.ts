@@ -1,7 +1,8 @@
 /**
  * Accounting as properties: random sequences of protocol actions (stake, unstake, withdraw,
- * request, submit, challenge, vote, reveal, time passing, finalize, resolve, cancel, timeout,
- * claim, quorum rounds) by honest and dishonest actors, after which
+ * request (OPTIMISTIC ones sometimes buying a higher audit rate), submit, challenge, vote, reveal,
+ * time passing, finalize, resolve, cancel, timeout, claim, quorum rounds; executors drawn from the
+ * stake snapshot forfeit their seats when they unstaked since) by honest and dishonest actors, after which
  *   - the StakeManager holds exactly the active + unbonding stake of every node,
  *   - the PaymentVault holds exactly the escrow of live jobs + open challenge bonds + every
  *     account's credit + the model's audit pot + the treasury's share,
@@ -145,7 +146,9 @@ class Harness {
       case 3: {
         const requester = this.requesters[a % 2];
         const mode = [Mode.NONE, Mode.OPTIMISTIC, Mode.OPTIMISTIC, Mode.OPTIMISTIC, Mode.QUORUM][b % 5];
-        const p = await requestParams({ mode, fee: BigInt((b % 5) + 1) * TOKEN, deadline: (await time.latest()) + 3 * 3600 + (b % 7200) });
+        // An OPTIMISTIC requester sometimes buys a higher audit rate (its least fee, 0.6 token at 20%, is below every fee here).
+        const auditRateBps = mode === Mode.OPTIMISTIC ? [0, 0, 1_000, 2_000][(b >> 4) % 4] : 0;
+        const p = await requestParams({ mode, auditRateBps, fee: BigInt((b % 5) + 1) * TOKEN, deadline: (await time.latest()) + 3 * 3600 + (b % 7200) });
         const receipt = await (await w.jobs.connect(requester).requestInference(p)).wait();
         let jobId = 0n;
         for (const log of receipt!.logs) {
@@ -153,6 +156,12 @@ class Harness {
           if (parsed?.name === "JobRequested") jobId = parsed.args.jobId as bigint;
         }
         this.jobIds.push(jobId);
+        // The job is audited at the larger of its model's rate and the one bought, and reports it.
+        if (mode === Mode.OPTIMISTIC) {
+          const policyRate = BigInt((await w.models.policyOf(await w.jobs.jobOf(jobId).then((j) => j.modelId))).auditRateBps);
+          const bought = BigInt(auditRateBps);
+          expect((await w.jobs.securityOf(jobId))[1]).to.equal(bought > policyRate ? bought : policyRate);
+        }
         // The request only arms the executor draw; executor nodes assign once its target has passed.
         // Mostly they do at once (here: the next blocks); otherwise a later `assign` action does.
         if (b % 4 !== 0) {
@@ -322,7 +331,7 @@ class Harness {
   /** Payment rules, read from the events of the whole run. */
   async checkPayments(fromBlock: number): Promise<Record<string, number>> {
     const w = this.w;
-    const stats = { paid: 0, refunded: 0, disputes: 0, invalid: 0, slashes: 0, collateralSlashed: 0, timeouts: 0 };
+    const stats = { paid: 0, refunded: 0, disputes: 0, invalid: 0, slashes: 0, collateralSlashed: 0, timeouts: 0, forfeits: 0 };
     const paid = new Map<bigint, number>();
     for (const e of await w.vault.queryFilter(w.vault.filters.FeePaid(), fromBlock)) {
       const { jobId, executorPart, verifierPart, modelOwnerPart, treasuryPart } = e.args;
@@ -357,6 +366,17 @@ class Harness {
         expect(c!.args.amount).to.equal(job.fee);
       }
       stats.timeouts++;
+    }
+    // A drawn executor that could not serve its seat paid at most the timeout slash, to the treasury whole.
+    for (const e of await w.jobs.queryFilter(w.jobs.filters.SeatForfeited(), fromBlock)) {
+      expect(e.args.penalty, `job ${e.args.jobId}: a forfeit costs at most the timeout slash`).to.be.lessThanOrEqual(BigInt(w.params.jobs.timeoutSlash));
+      const receipt = await e.getTransactionReceipt();
+      const accrued = receipt.logs
+        .map((l) => w.vault.interface.parseLog(l))
+        .filter((x) => x !== null && x.name === "TreasuryAccrued" && x.args.jobId === e.args.jobId)
+        .map((x) => x!.args.amount as bigint);
+      expect(accrued, `job ${e.args.jobId}: the forfeit went to the treasury`).to.include(e.args.penalty);
+      stats.forfeits++;
     }
     for (const e of await w.disputes.queryFilter(w.disputes.filters.DisputeResolved(), fromBlock)) {
       stats.disputes++;
