@@ -136,7 +136,11 @@ async function simulate(jobs: number, f: number, auditBps: number, seed: number)
     await (await w.stakes.connect(s).stake(role, 100_000n * TOKEN)).wait();
   }
   await (await w.models.connect(w.modelOwner).registerModel(ethers.sha256(ethers.toUtf8Bytes("sim-model")), "ipfs://sim", defaultPolicy({ auditRateBps: auditBps }))).wait();
-  const fee = 10n ** 16n;
+  // The least fee the chain accepts at this audit rate: its verifier share funds the expected audit
+  // (fee x verifierBps >= rate x committeeSize x auditReward), and never below the model's 0.01 GLASS.
+  const verifierBps = BigInt(w.params.jobs.verifierBps);
+  const auditFloor = (BigInt(auditBps) * BigInt(w.params.disputes.committeeSize) * BigInt(w.params.disputes.auditReward) + verifierBps - 1n) / verifierBps;
+  const fee = auditFloor > 10n ** 16n ? auditFloor : 10n ** 16n;
   const auditTopic = w.jobs.interface.getEvent("AuditStarted").topicHash;
   const draw = prng(seed);
   let cheats = 0;

@@ -11,14 +11,19 @@ import { parseEther } from "ethers";
 import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../../typechain-types";
 import { sleep } from "../../devnet/chain";
 import { devnetWallet } from "../../devnet/setup";
-import { DEADLINE_SECONDS, FEE, executorSpec, settleAll, verifierSpec, withAutomine } from "../devnet";
+import { DEADLINE_SECONDS, executorSpec, settleAll, verifierSpec, withAutomine } from "../devnet";
 import { expectThat, withDevnet, type Scenario } from "../scenario";
 
 const SUBMITTED = 3;
 const MAX_JOBS = 30;
 const AUDIT_RATE_BPS = 2_000;
-/** Every job locks 22x its 1-GLASS fee until it settles (the clock stands still here): room for MAX_JOBS. */
-const EXECUTOR_STAKE = parseEther("1000");
+/**
+ * At 20% with a committee of 7 and a 0.1-GLASS audit reward, a fee must be at least 1.4 GLASS to
+ * fund its expected audit (FeeBelowAuditCost otherwise): 2 GLASS here.
+ */
+const JOB_FEE = parseEther("2");
+/** Every job locks 22x its 2-GLASS fee until it settles (the clock stands still here): room for MAX_JOBS. */
+const EXECUTOR_STAKE = parseEther("1500");
 
 const VERDICTS = ["Undecided", "Valid", "Invalid"];
 
@@ -36,7 +41,7 @@ export const verifierOffline: Scenario = {
       let jobId = 0n;
       for (let attempt = 1; jobId === 0n; attempt++) {
         expectThat(attempt <= MAX_JOBS, `the audit lottery picked none of ${MAX_JOBS} jobs at 20%`);
-        const requested = await client.request(mlp, "OPTIMISTIC", mlp.model.input(), FEE, DEADLINE_SECONDS);
+        const requested = await client.request(mlp, "OPTIMISTIC", mlp.model.input(), JOB_FEE, DEADLINE_SECONDS);
         const until = Date.now() + 60_000;
         while (Number((await jobs.jobOf(requested.jobId)).status) !== SUBMITTED) {
           expectThat(Date.now() < until, `job ${requested.jobId} was not submitted within 60 s`);
