@@ -51,11 +51,11 @@ export async function bootDevnet(group: ProcessGroup, o: BootOptions): Promise<B
 }
 
 /**
- * Moves the devnet's chain time to the start of the next stake epoch: committees are drawn from the
- * verifiers' stakes as they stood when the current epoch began, so the verifiers just staked sit on
- * committees only from the next epoch on (a real network simply waits; the devnet's clock is ours).
+ * Moves the devnet's chain time to the start of the next stake epoch: executors and committees are
+ * drawn from the stakes as they stood when the epoch of the draw's trigger began, so nodes just
+ * staked are drawn only from the next epoch on (a real network simply waits; the devnet's clock is ours).
  */
-async function startNextStakeEpoch(deployment: Deployment, provider: JsonRpcProvider): Promise<void> {
+export async function startNextStakeEpoch(deployment: Deployment, provider: JsonRpcProvider): Promise<void> {
   const stakes = StakeManager__factory.connect(deployment.contracts.stakeManager, provider);
   const length = Number(await stakes.EPOCH_LENGTH());
   const now = (await provider.getBlock("latest"))!.timestamp;

@@ -21,7 +21,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseEther, type JsonRpcProvider } from "ethers";
 import type { Deployment } from "../../verifier/src/deployment";
-import { bootDevnet } from "./boot";
+import { bootDevnet, startNextStakeEpoch } from "./boot";
 import { Clock, DEFAULT_CLOCK } from "./chain";
 import { DemoClient, type ModeName } from "./client";
 import { misfitInput } from "./models";
@@ -176,6 +176,8 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
     // Act 2: the dishonest executor joins; jobs are requested until the draw gives it one.
     say(`\nact 2: ${DISHONEST.name} ${devnetWallet(DISHONEST.accountIndex).address} stakes ${DISHONEST.stake / 10n ** 18n} GLASS and adds 1.0 to every output`);
     await stakeNode(deployment, DISHONEST, provider);
+    // Draws read the stake snapshot of the epoch they are armed in: the new stake counts from the next.
+    await startNextStakeEpoch(deployment, provider);
     const cheat = await startNode(group, DISHONEST, launch(NODES.length));
     const cheatAddress = cheat.address.toLowerCase();
     const bait: Planned[] = [];
