@@ -270,6 +270,9 @@ describe("JobRegistry", function () {
 
     it("selects exactly when keccak256(randomness of the audit coin's target block, jobId, \"audit\") mod 10,000 < auditRateBps, and selects once that randomness is lost", async function () {
       const w = await loadFixture(finalizeFixture);
+      // 17 jobs stay open here: every executor gets room for all of them, so that no drawn executor
+      // forfeits its seat for want of free collateral (draws repeat executors; see JobRegistry.request).
+      for (const e of w.executors) await w.stakes.connect(e).stake(Role.EXECUTOR, 400n * TOKEN);
       const randomness = await randomnessSource(w);
       const delay = await randomness.DELAY();
       const { chainId } = await ethers.provider.getNetwork();
