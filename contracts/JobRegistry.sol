@@ -365,9 +365,8 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         collateral = _collateralOf(job.fee, job.mode);
         // Only an OPTIMISTIC result can be audited or challenged (an ATTESTED one is final on its proof).
         if (job.mode == Mode.OPTIMISTIC) {
-            (, auditRateBps, ) = MODELS.termsAt(job.modelId, job.policyVersion);
-            uint16 bought = _terms[jobId].auditRateBps;
-            if (bought > auditRateBps) auditRateBps = bought;
+            (, uint16 policyRate, ) = MODELS.termsAt(job.modelId, job.policyVersion);
+            auditRateBps = _auditRateOf(jobId, policyRate);
             committeeSize = _resolverOf(job).committeeSize();
         }
     }
@@ -619,6 +618,12 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         return resolver == address(0) ? IDisputeResolver(address(DISPUTES)) : IDisputeResolver(resolver);
     }
 
+    /// @dev The job's audit rate: the larger of its pinned policy's `policyRate` and the one bought.
+    function _auditRateOf(uint256 jobId, uint16 policyRate) private view returns (uint16) {
+        uint16 bought = _terms[jobId].auditRateBps;
+        return bought > policyRate ? bought : policyRate;
+    }
+
     /// @dev The job's execution window: its model's runtime when that is longer, else the protocol's.
     function _windowOf(uint256 jobId, Params storage p) private view returns (uint32) {
         uint32 window = _terms[jobId].executionWindow;
@@ -644,9 +649,7 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         uint16 rate
     ) private view returns (bool known, bool selected) {
         if (job.mode != Mode.OPTIMISTIC) return (true, false);
-        uint16 bought = _terms[jobId].auditRateBps;
-        if (bought > rate) rate = bought;
-        return JobSettlement.auditCoin(address(RANDOMNESS), job.auditTarget, jobId, rate);
+        return JobSettlement.auditCoin(address(RANDOMNESS), job.auditTarget, jobId, _auditRateOf(jobId, rate));
     }
 
     /// @dev The collateral each executor of a job locks: the minimum for NONE (nothing verifies

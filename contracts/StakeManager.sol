@@ -242,7 +242,8 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
         // INVARIANT: a seat is served only by a node that is eligible now and has the collateral
         // free; whoever holds it otherwise is absent (the caller penalises), never replaced here.
         if (!_canServe(node, role, collateral)) return false;
-        _lock(node, role, collateral);
+        _accounts[node][role].locked += uint96(collateral); // collateral <= free stake < 2^96
+        emit StakeLocked(node, role, collateral);
         return true;
     }
 
@@ -385,14 +386,6 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
         _refreshWeight(node, role, account);
         emit NodeSlashed(node, role, slashed, fromUnbonding, recipient);
         if (slashed != 0) TOKEN.safeTransfer(recipient, slashed);
-    }
-
-    function _lock(address node, Role role, uint256 amount) private {
-        StakeAccount storage account = _accounts[node][role];
-        uint256 free = account.active - account.locked;
-        if (amount > free) revert InsufficientFreeStake(amount, free);
-        account.locked += uint96(amount); // amount <= free < 2^96
-        emit StakeLocked(node, role, amount);
     }
 
     function _refreshWeight(address node, Role role, StakeAccount storage account) private {

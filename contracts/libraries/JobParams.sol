@@ -153,9 +153,11 @@ library JobParams {
         Satellites memory satellites
     ) private view returns (uint16 bought) {
         uint16 asked = p.auditRateBps;
-        uint16 cap = ModelRegistry(address(satellites.models)).MAX_AUDIT_RATE_BPS();
-        if (asked != 0 && (p.mode != Mode.OPTIMISTIC || asked > cap))
-            revert IJobRegistry.AuditRateNotOffered(asked, cap);
+        if (asked != 0) {
+            // The registry's cap is read only when a rate is asked for: most requests buy none.
+            uint16 cap = ModelRegistry(address(satellites.models)).MAX_AUDIT_RATE_BPS();
+            if (p.mode != Mode.OPTIMISTIC || asked > cap) revert IJobRegistry.AuditRateNotOffered(asked, cap);
+        }
         if (asked > policyRate) bought = asked;
         uint256 rate = asked > policyRate ? asked : policyRate;
         if (p.mode != Mode.OPTIMISTIC || ownResolver || rate == 0) return bought;
