@@ -41,6 +41,7 @@ import {
   Verdict,
   WRONG_OUTPUT,
   type World,
+  auditFloor,
 } from "../fixtures/protocol";
 
 const RUNS = Number(process.env.DISPUTE_RUNS ?? 8);
@@ -166,9 +167,7 @@ async function playDispute(w: World, s: Scenario, jobIds: bigint[], stats: Stats
     bounty: s.bounty,
   });
   // The fee must fund its expected audit (JobParams._checkAuditRate): raised to that floor if below.
-  const rate = BigInt(w.params.minAuditRateBps);
-  const verifierBps = BigInt(w.params.jobs.verifierBps);
-  const floor = (rate * BigInt(s.committeeSize) * s.auditReward + verifierBps - 1n) / verifierBps;
+  const floor = auditFloor({ ...w.params, disputes: { ...w.params.disputes, auditReward: s.auditReward } }, w.params.minAuditRateBps, s.committeeSize);
   if (s.fee < floor) s.fee = floor;
   const { jobId, assigned } = await requestJob(w, { mode: Mode.OPTIMISTIC, fee: s.fee });
   jobIds.push(jobId);

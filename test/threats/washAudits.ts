@@ -12,7 +12,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { defaultPolicy, deployWorld, Mode, requestJob, requestParams, SAMPLE_OUTPUT, signerOf, submitAudited, TOKEN, Verdict, voteAll, type World } from "../fixtures/protocol";
+import { auditFloor, defaultPolicy, deployWorld, Mode, requestJob, requestParams, SAMPLE_OUTPUT, signerOf, submitAudited, TOKEN, Verdict, voteAll, type World } from "../fixtures/protocol";
 
 const HONEST_MODEL = 1n;
 const WASH_MODEL = 2n;
@@ -26,13 +26,6 @@ async function washFixture() {
   }
   const washer = w.others[0];
   return { w, washer };
-}
-
-/** The least OPTIMISTIC fee at `rateBps`: fee x verifierBps >= rate x committeeSize x auditReward. */
-function auditFloor(w: World, rateBps: number): bigint {
-  const cost = BigInt(rateBps) * BigInt(w.params.disputes.committeeSize) * BigInt(w.params.disputes.auditReward);
-  const verifierBps = BigInt(w.params.jobs.verifierBps);
-  return (cost + verifierBps - 1n) / verifierBps;
 }
 
 /** Committee members' total credit in the vault. */
@@ -57,7 +50,7 @@ describe("Threat: wash audits drain the verifier pool (issue 10 finding 2)", fun
     await w.models.connect(washer).registerModel(ethers.sha256(ethers.toUtf8Bytes("wash")), "ipfs://wash", defaultPolicy({ auditRateBps: 2_000, minFee: 0n }));
     await w.token.connect(washer).approve(w.jobs, ethers.MaxUint256);
     const minFee = BigInt(w.params.jobs.minFee);
-    const floor = auditFloor(w, 2_000);
+    const floor = auditFloor(w.params, 2_000);
     expect(floor).to.be.greaterThan(minFee);
     const p = await requestParams({ mode: Mode.OPTIMISTIC, fee: minFee, modelId: WASH_MODEL });
     await expect(w.jobs.connect(washer).requestInference(p)).to.be.revertedWithCustomError(w.jobs, "FeeBelowAuditCost").withArgs(minFee, floor);
@@ -72,7 +65,7 @@ describe("Threat: wash audits drain the verifier pool (issue 10 finding 2)", fun
     await w.models.connect(washer).registerModel(ethers.sha256(ethers.toUtf8Bytes("wash")), "ipfs://wash", defaultPolicy({ auditRateBps: 2_000, minFee: 0n }));
     const honestPot = await w.vault.auditPotOf(HONEST_MODEL);
     expect(honestPot).to.equal(TOKEN); // 10 jobs x 10% of 1 token
-    const minFee = auditFloor(w, 2_000);
+    const minFee = auditFloor(w.params, 2_000);
     await w.token.connect(washer).approve(w.jobs, ethers.MaxUint256);
 
     let committeePaid = 0n;

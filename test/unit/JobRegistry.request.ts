@@ -3,6 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
   assignJob,
+  auditFloor,
   collateralOf,
   deployWorld,
   mineAfter,
@@ -428,12 +429,7 @@ describe("JobRegistry", function () {
   });
 
   describe("buying security: a requested audit rate and the audit-cost fee floor", function () {
-    /** fee x verifierBps >= rate x committeeSize x auditReward, rounded up. */
-    function floorAt(w: World, rateBps: number): bigint {
-      const cost = BigInt(rateBps) * BigInt(w.params.disputes.committeeSize) * BigInt(w.params.disputes.auditReward);
-      const verifierBps = BigInt(w.params.jobs.verifierBps);
-      return (cost + verifierBps - 1n) / verifierBps;
-    }
+    const floorAt = (w: World, rateBps: number) => auditFloor(w.params, rateBps);
 
     it("records a rate above the model's: securityOf gives it, and the audit coin is read at it", async function () {
       const w = await loadFixture(requestFixture);
