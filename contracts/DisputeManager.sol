@@ -153,6 +153,7 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
         bytes32 seed = keccak256(abi.encode(value, dispute.jobId, disputeId, address(this), block.chainid));
         (bool ok, address[] memory holders) = STAKES.drawSeats(
             Role.VERIFIER,
+            0, // verifiers draw from one pool, whatever the model
             dispute.snapshotEpoch,
             seed,
             _params.committeeSize,

@@ -12,11 +12,12 @@ import {Role} from "./types/Types.sol";
 
 /// @title StakeManager
 /// @notice Holds node stakes per role, locks collateral for live jobs, slashes on the protocol's
-///         word, and draws seats by stake. Both roles' seats (a job's executors, a committee's
-///         verifiers) are drawn from an epoch-tagged Fenwick tree (SnapshotSumTree) as the stakes
-///         stood when the epoch of the draw's trigger began, so nothing staked, unstaked, slashed
-///         or jailed after the randomness is known can change who is drawn; it decides only
-///         whether the drawn node may serve (`lockSeat`).
+///         word, and draws seats by stake. Every draw pool (one per model for executors, who opt
+///         in to the models they run; one for verifiers) is an epoch-tagged Fenwick tree
+///         (SnapshotSumTree) read as the stakes stood when the epoch of the draw's trigger began,
+///         so nothing staked, unstaked, slashed, jailed or opted in or out after the randomness is
+///         known can change who is drawn; it decides only whether the drawn node may serve
+///         (`lockSeat`).
 contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using SnapshotSumTree for SnapshotSumTree.Tree;
@@ -38,6 +39,9 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     /// @notice How many draws a seat makes before it stays empty (each draw that lands on
     ///         an excluded node is retried with the next derived point).
     uint256 public constant MAX_SEAT_TRIES = 8;
+    /// @notice Most models one executor may opt in to: every change of its stake rewrites its
+    ///         weight in each of their pools, so this bounds the gas of a stake change or a slash.
+    uint256 public constant MAX_MODELS_PER_EXECUTOR = 8;
 
     /// @notice The staked token.
     IERC20 public immutable TOKEN;
@@ -55,8 +59,13 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     // Both minimums in one slot: a weight refresh and `lockSeat` read it once.
     uint128[2] private _minStake;
     mapping(address node => mapping(Role role => StakeAccount)) private _accounts;
-    // Each role's weights, answerable as they stood at the start of the current or the previous epoch.
+    // The verifiers' weights, answerable as they stood at the start of the current or the previous
+    // epoch (slot Role.VERIFIER; Role.EXECUTOR's tree is unused: executors draw per model).
     mapping(Role role => SnapshotSumTree.Tree) private _seats;
+    // Each model's pool of executors that opted in to it, read like the verifiers' tree.
+    mapping(uint256 modelId => SnapshotSumTree.Tree) private _modelSeats;
+    // The models each executor opted in to (at most MAX_MODELS_PER_EXECUTOR).
+    mapping(address node => uint256[]) private _modelsOf;
     /// @dev The later of a node's two unbonding tranches (the earlier one is `unbonding - amount`
     ///      with the account's `releaseAt`): a second request never resets the first one's time.
     mapping(address node => mapping(Role role => Tranche)) private _later;
@@ -162,9 +171,38 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     }
 
     /// @inheritdoc IStakeManager
+    function optIn(uint256 modelId) external {
+        uint256[] storage models = _modelsOf[msg.sender];
+        uint256 count = models.length;
+        for (uint256 i = 0; i < count; ++i) if (models[i] == modelId) revert AlreadyOptedIn(msg.sender, modelId);
+        // INVARIANT: a node's pools are bounded, so a stake change or a slash writes at most
+        // MAX_MODELS_PER_EXECUTOR trees.
+        if (count == MAX_MODELS_PER_EXECUTOR) revert TooManyModels(MAX_MODELS_PER_EXECUTOR);
+        models.push(modelId);
+        // The pool's snapshot of this epoch does not see the node: it is drawn from the next one.
+        _modelSeats[modelId].set(msg.sender, _eligibleWeight(Role.EXECUTOR, _accounts[msg.sender][Role.EXECUTOR]), currentEpoch());
+        emit ModelOptedIn(msg.sender, modelId);
+    }
+
+    /// @inheritdoc IStakeManager
+    function optOut(uint256 modelId) external {
+        uint256[] storage models = _modelsOf[msg.sender];
+        uint256 count = models.length;
+        uint256 i = 0;
+        while (i < count && models[i] != modelId) ++i;
+        if (i == count) revert NotOptedIn(msg.sender, modelId);
+        models[i] = models[count - 1];
+        models.pop();
+        // Seats already drawn from this epoch's snapshot stay the node's to serve or forfeit.
+        _modelSeats[modelId].set(msg.sender, 0, currentEpoch());
+        emit ModelOptedOut(msg.sender, modelId);
+    }
+
+    /// @inheritdoc IStakeManager
     function poke(address node, Role role) external {
-        _refreshWeight(node, role, _accounts[node][role]);
-        emit WeightRefreshed(node, role, _weightOf(node, role));
+        StakeAccount storage account = _accounts[node][role];
+        _refreshWeight(node, role, account);
+        emit WeightRefreshed(node, role, _eligibleWeight(role, account));
     }
 
     // ---------------------------------------------------------------- protocol
@@ -293,13 +331,18 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     }
 
     /// @inheritdoc IStakeManager
-    function weightOf(address node, Role role) external view returns (uint256) {
-        return _weightOf(node, role);
+    function weightOf(address node, Role role, uint256 modelId) external view returns (uint256) {
+        return _pool(role, modelId).weightOf(node);
     }
 
     /// @inheritdoc IStakeManager
-    function totalWeight(Role role) external view returns (uint256) {
-        return _seats[role].total();
+    function totalWeight(Role role, uint256 modelId) external view returns (uint256) {
+        return _pool(role, modelId).total();
+    }
+
+    /// @inheritdoc IStakeManager
+    function modelsOf(address node) external view returns (uint256[] memory) {
+        return _modelsOf[node];
     }
 
     /// @inheritdoc IStakeManager
@@ -311,6 +354,7 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     /// @inheritdoc IStakeManager
     function drawSeats(
         Role role,
+        uint256 modelId,
         uint32 epoch,
         bytes32 randomness,
         uint256 seats,
@@ -323,7 +367,7 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
         uint32 current = currentEpoch();
         if (epoch > current || current > epoch + 1) return (false, holders);
         uint256 total;
-        SnapshotSumTree.Tree storage tree = _seats[role];
+        SnapshotSumTree.Tree storage tree = _pool(role, modelId);
         (ok, total) = tree.totalAt(epoch);
         if (!ok) return (false, holders);
         holders = new address[](seats);
@@ -388,14 +432,28 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
         if (slashed != 0) TOKEN.safeTransfer(recipient, slashed);
     }
 
+    /// @dev Writes the node's weight in every pool it is in: the verifiers' tree, or each model
+    ///      the executor opted in to (at most MAX_MODELS_PER_EXECUTOR).
     function _refreshWeight(address node, Role role, StakeAccount storage account) private {
-        bool eligible = !account.jailed && account.active >= _minStake[uint8(role)];
-        uint96 weight = eligible ? account.active : uint96(0);
-        _seats[role].set(node, weight, currentEpoch());
+        uint96 weight = _eligibleWeight(role, account);
+        uint32 epoch = currentEpoch();
+        if (role == Role.VERIFIER) {
+            _seats[role].set(node, weight, epoch);
+            return;
+        }
+        uint256[] storage models = _modelsOf[node];
+        uint256 count = models.length;
+        for (uint256 i = 0; i < count; ++i) _modelSeats[models[i]].set(node, weight, epoch);
     }
 
-    function _weightOf(address node, Role role) private view returns (uint256) {
-        return _seats[role].weightOf(node);
+    function _eligibleWeight(Role role, StakeAccount storage account) private view returns (uint96) {
+        bool eligible = !account.jailed && account.active >= _minStake[uint8(role)];
+        return eligible ? account.active : uint96(0);
+    }
+
+    /// @dev The draw pool of `role`: the verifiers' tree, or the executors of `modelId`.
+    function _pool(Role role, uint256 modelId) private view returns (SnapshotSumTree.Tree storage) {
+        return role == Role.VERIFIER ? _seats[role] : _modelSeats[modelId];
     }
 
     function _listed(address[] calldata list, address node) private pure returns (bool) {

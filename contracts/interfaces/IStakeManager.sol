@@ -45,6 +45,12 @@ interface IStakeManager is IGoverned {
     error TooManySeats(uint256 requested, uint256 maximum);
     /// @notice Thrown when a draw is asked to exclude more addresses than it may.
     error TooManyExcluded(uint256 requested, uint256 maximum);
+    /// @notice Thrown when an executor opts in to a model it is already in.
+    error AlreadyOptedIn(address node, uint256 modelId);
+    /// @notice Thrown when an executor opts out of a model it is not in.
+    error NotOptedIn(address node, uint256 modelId);
+    /// @notice Thrown when an executor already runs MAX_MODELS_PER_EXECUTOR models: opt out of one first.
+    error TooManyModels(uint256 maximum);
 
     /// @notice Emitted when a node adds stake.
     event Staked(address indexed node, Role indexed role, uint256 amount, uint256 active);
@@ -68,6 +74,10 @@ interface IStakeManager is IGoverned {
     event NodeJailed(address indexed node, Role indexed role);
     /// @notice Emitted when a jailed node calls `unjail` after its jail term, back at the role's minimum.
     event NodeUnjailed(address indexed node, Role indexed role);
+    /// @notice Emitted when an executor joins a model's draw pool (drawn from the next stake epoch on).
+    event ModelOptedIn(address indexed node, uint256 indexed modelId);
+    /// @notice Emitted when an executor leaves a model's draw pool (from the next stake epoch on).
+    event ModelOptedOut(address indexed node, uint256 indexed modelId);
     /// @notice Emitted when `poke` recomputes a node's draw weight.
     event WeightRefreshed(address indexed node, Role indexed role, uint256 weight);
     /// @notice Emitted when a role's minimum stake changes.
@@ -98,10 +108,21 @@ interface IStakeManager is IGoverned {
     ///         becomes the earlier one.
     function withdraw(Role role) external;
 
-    /// @notice Recomputes a node's weight in its role's draw, after a minimum-stake change.
+    /// @notice Puts the calling executor in `modelId`'s draw pool, weighted by its executor stake,
+    ///         from the next stake epoch on (the current epoch's snapshot does not see it). An
+    ///         executor is drawn only for the models it opted in to, at most
+    ///         MAX_MODELS_PER_EXECUTOR of them. The model is not checked: a pool no job draws from
+    ///         costs its node nothing but a slot (the CLI checks the model first).
+    function optIn(uint256 modelId) external;
+
+    /// @notice Takes the calling executor out of `modelId`'s draw pool from the next stake epoch
+    ///         on. A seat already drawn from the current snapshot is still its to serve or forfeit.
+    function optOut(uint256 modelId) external;
+
+    /// @notice Recomputes a node's weight in its role's draw pools, after a minimum-stake change.
     function poke(address node, Role role) external;
 
-    /// @notice Releases `amount` of collateral that `drawAndLock` locked. `locked` is always the exact
+    /// @notice Releases `amount` of collateral that `lockSeat` locked. `locked` is always the exact
     ///         sum of the live jobs' collateral, so releasing more than is locked is a bug and reverts.
     ///         Protocol contracts only.
     function unlock(address node, Role role, uint256 amount) external;
@@ -126,12 +147,15 @@ interface IStakeManager is IGoverned {
     /// @return locked Whether the collateral was locked.
     function lockSeat(address node, Role role, uint256 collateral) external returns (bool locked);
 
-    /// @notice Draws `seats` seats among the nodes of `role` WITH replacement (executors of a job,
-    ///         verifiers of a committee), each proportional to stake as it stood when `epoch` began
+    /// @notice Draws `seats` seats among the nodes of a pool WITH replacement (executors of a job
+    ///         from its model's pool, verifiers of a committee from theirs), each proportional to
+    ///         stake (and pool membership) as it stood when `epoch` began
     ///         (a node may hold several seats; splitting stake over sybils gains nothing). A seat whose draw lands on one of `exclude` is drawn again
     ///         from the next derived point, up to MAX_SEAT_TRIES times, then stays empty. Nothing
     ///         after the epoch began (stakes, slashes, jails, new nodes) changes the answer.
     /// @param role The role whose snapshot is drawn from.
+    /// @param modelId For executors, the model whose opted-in executors are drawn; ignored for
+    ///        verifiers (one pool).
     /// @param epoch The snapshot epoch; answerable while the current epoch is it or the next one.
     /// @param randomness The draw's randomness, fixed after the snapshot.
     /// @param seats The seats to fill (at most MAX_SEATS).
@@ -140,6 +164,7 @@ interface IStakeManager is IGoverned {
     /// @return holders One entry per filled seat (repeats for a node holding several).
     function drawSeats(
         Role role,
+        uint256 modelId,
         uint32 epoch,
         bytes32 randomness,
         uint256 seats,
@@ -162,11 +187,15 @@ interface IStakeManager is IGoverned {
     /// @notice True when the node can be drawn: not jailed and at least the role's minimum staked.
     function isEligible(address node, Role role) external view returns (bool);
 
-    /// @notice A node's weight in its role's draw.
-    function weightOf(address node, Role role) external view returns (uint256);
+    /// @notice A node's live weight in a draw pool: `modelId`'s executors, or (for verifiers, whose
+    ///         `modelId` is ignored) the verifiers'. Zero in a model the executor did not opt in to.
+    function weightOf(address node, Role role, uint256 modelId) external view returns (uint256);
 
-    /// @notice The sum of all weights in a role's draw.
-    function totalWeight(Role role) external view returns (uint256);
+    /// @notice The live sum of the weights in a draw pool (`modelId` as in `weightOf`).
+    function totalWeight(Role role, uint256 modelId) external view returns (uint256);
+
+    /// @notice The models an executor opted in to, in no particular order.
+    function modelsOf(address node) external view returns (uint256[] memory);
 
     /// @notice Active plus unbonding stake of all nodes in all roles (for accounting checks).
     function totalStaked() external view returns (uint256);

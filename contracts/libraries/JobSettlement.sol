@@ -45,7 +45,8 @@ library JobSettlement {
     }
 
     /// @notice Draws `t.seats` executor seats of `job` from `randomness` (its draw target's value),
-    ///         with replacement and by stake as it stood when the draw was armed (the stake epoch
+    ///         from the pool of executors that opted in to its model, with replacement and by stake
+    ///         as it stood when the draw was armed (the stake epoch
     ///         of `job.phaseEnd`, which holds the arming time while the job is Unassigned),
     ///         excluding its previous executor, and locks each seat's collateral. Every draw read
     ///         counts as an attempt. A drawn node that cannot serve (jailed, under the minimum, or
@@ -238,7 +239,7 @@ library JobSettlement {
         // before its randomness was known: nothing staked, unstaked or slashed since moves a seat.
         uint32 epoch = uint32(job.phaseEnd / t.stakes.EPOCH_LENGTH());
         bool ok;
-        (ok, holders) = t.stakes.drawSeats(Role.EXECUTOR, epoch, seed, t.seats, exclude);
+        (ok, holders) = t.stakes.drawSeats(Role.EXECUTOR, job.modelId, epoch, seed, t.seats, exclude);
         if (!ok) holders = new address[](0);
     }
 
