@@ -7,10 +7,11 @@ import {Role} from "../types/Types.sol";
 
 /// @notice Test and benchmark only: one staked node.
 contract SwarmNode {
-    /// @notice Stakes this node's tokens.
-    function stake(IERC20 token, IStakeManager stakes, Role role, uint256 amount) external {
+    /// @notice Stakes this node's tokens; an executor also opts in to `modelId`.
+    function stake(IERC20 token, IStakeManager stakes, Role role, uint256 amount, uint256 modelId) external {
         require(token.approve(address(stakes), amount), StakerSwarm.TransferFailed());
         stakes.stake(role, amount);
+        if (role == Role.EXECUTOR) stakes.optIn(modelId);
     }
 }
 
@@ -22,13 +23,14 @@ contract StakerSwarm {
 
     uint256 public count;
 
-    /// @notice Creates `n` nodes that each stake `amount` for `role` (this contract must hold the tokens).
-    function spawn(IERC20 token, IStakeManager stakes, Role role, uint256 n, uint256 amount) external {
+    /// @notice Creates `n` nodes that each stake `amount` for `role` (this contract must hold the
+    ///         tokens); executors opt in to `modelId` (ignored for verifiers).
+    function spawn(IERC20 token, IStakeManager stakes, Role role, uint256 n, uint256 amount, uint256 modelId) external {
         count += n;
         for (uint256 i = 0; i < n; ++i) {
             SwarmNode node = new SwarmNode();
             require(token.transfer(address(node), amount), TransferFailed());
-            node.stake(token, stakes, role, amount);
+            node.stake(token, stakes, role, amount, modelId);
         }
     }
 }
