@@ -463,8 +463,10 @@ async function optIn(io: CliIo, flags: Flags, raw: string): Promise<void> {
     io.stdout(`opted in to model ${id}; drawn for its jobs from the next stake epoch, which starts at ${await nextEpochStart(s)}; opted in to: ${modelList(await modelsOf(s, me))}\n`);
     if (!(await s.stakes.isEligible(me, EXECUTOR))) {
       const [account, minimum] = await Promise.all([s.stakes.accountOf(me, EXECUTOR), s.stakes.minStake(EXECUTOR)]);
-      const why = account.jailed ? "it is jailed (glassbox node status shows until when)" : `its active executor stake ${await fmt(s, account.active)} is below the minimum ${await fmt(s, minimum)}`;
-      io.stdout(`note: this key is not drawn yet: ${why}; stake with glassbox node stake executor <amount>\n`);
+      const why = account.jailed
+        ? `it is jailed until ${new Date(Number(account.jailedUntil) * 1000).toISOString()} (chain time); then StakeManager.unjail, with its executor stake back at the minimum ${await fmt(s, minimum)}`
+        : `its active executor stake ${await fmt(s, account.active)} is below the minimum ${await fmt(s, minimum)}; stake with glassbox node stake executor <amount>`;
+      io.stdout(`note: this key is not drawn yet: ${why}\n`);
     }
   });
 }
