@@ -4,7 +4,8 @@
  * and of request / submit / finalize as open jobs grow. Each must be flat or logarithmic; reported
  * as the ratio last/first and a least-squares slope in gas per tenfold.
  *
- * Nodes are added through contracts/test/StakerSwarm.sol (25 per transaction), as scripts/gas.ts does.
+ * Nodes are added through contracts/test/StakerSwarm.sol (25 per transaction), as scripts/gas.ts does;
+ * swarm executors opt in to the job's model through scripts/swarm.ts (executors are drawn per model).
  * The model is exact (QUORUM is allowed only for exact models) and audits at the least rate (5%);
  * OPTIMISTIC submissions of the open-jobs series are ones the audit lottery passes over, so that
  * every finalize pays (an audited one would open a dispute and draw a committee).
@@ -13,6 +14,7 @@ import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import { StakerSwarm__factory } from "../../typechain-types";
 import { collateralOf, deployWorld, EXACT, Mode, nextEpoch, requestJob, requestParams, Role, SAMPLE_OUTPUT, signerOf, submitUnaudited, TOKEN, WRONG_OUTPUT, type World } from "../../test/fixtures/protocol";
 import { log, mean, round, slopePerDecade } from "./common";
+import { optInSwarm } from "../swarm";
 
 export interface Series {
   name: string;
@@ -46,11 +48,14 @@ function series(name: string, axis: Series["axis"], points: { x: number; gas: nu
 }
 
 async function grow(w: World, role: number, size: number, swarm: Awaited<ReturnType<typeof spawnSwarm>>): Promise<void> {
-  for (let have = Number(await swarm.count()); have < size; have = Number(await swarm.count())) {
+  const had = Number(await swarm.count());
+  for (let have = had; have < size; have = Number(await swarm.count())) {
     const n = Math.min(25, size - have);
     await (await swarm.spawn(w.token, w.stakes, role, n, PER_NODE, { gasLimit: 16_000_000 })).wait();
   }
-  await nextEpoch(w); // draws read the stake snapshot of the epoch they were armed in
+  // An executor is drawn only for the models it opted in to: the new ones join the jobs' model.
+  if (role === Role.EXECUTOR) await optInSwarm(swarm, w.stakes, w.modelId, had);
+  await nextEpoch(w); // draws read the stake snapshot (and model pools) of the epoch they were armed in
 }
 
 async function spawnSwarm(w: World, nodes: number) {

@@ -1,7 +1,8 @@
 /**
  * A devnet's chain, up to the moment nodes can start: `hardhat node` on `port`, the protocol
- * deployed with the localhost parameters, GLASS minted, models registered and nodes staked. The
- * demo (main.ts), the benchmarks, the chaos scenarios and the restart test all start this way.
+ * deployed with the localhost parameters, GLASS minted, models registered, nodes staked and
+ * executors opted in to their models. The demo (main.ts), the benchmarks, the chaos scenarios and
+ * the restart test all start this way.
  */
 import path from "node:path";
 import type { JsonRpcProvider } from "ethers";
@@ -21,7 +22,7 @@ export interface BootOptions {
   deploymentFile: string;
   /** Accounts (mnemonic indexes) that receive GLASS. */
   fund: number[];
-  /** Nodes staked before the call returns. */
+  /** Nodes staked (executors opted in to their models) before the call returns. */
   stake: NodeSpec[];
   models?: RegisterOptions;
   /** Changes the localhost parameters before deploying (a test's own devnet, e.g. no least audit rate). */
@@ -45,15 +46,17 @@ export async function bootDevnet(group: ProcessGroup, o: BootOptions): Promise<B
   const deployment = readDeployment(o.deploymentFile);
   await fund(deployment, deployer, o.fund);
   const models = await registerModels(deployment, devnetWallet(MODEL_OWNER_INDEX, provider), path.join(o.stateDir, "models"), o.models);
-  for (const node of o.stake) await stakeNode(deployment, node, provider);
+  for (const node of o.stake) await stakeNode(deployment, node, provider, models);
+  // The stakes and opt-ins above count from the next stake epoch: move there.
   await startNextStakeEpoch(deployment, provider);
   return { chain, deployed, deployment, models };
 }
 
 /**
  * Moves the devnet's chain time to the start of the next stake epoch: executors and committees are
- * drawn from the stakes as they stood when the epoch of the draw's trigger began, so nodes just
- * staked are drawn only from the next epoch on (a real network simply waits; the devnet's clock is ours).
+ * drawn from the stakes (and the executors' model pools) as they stood when the epoch of the draw's
+ * trigger began, so nodes just staked or opted in are drawn only from the next epoch on (a real
+ * network simply waits; the devnet's clock is ours).
  */
 export async function startNextStakeEpoch(deployment: Deployment, provider: JsonRpcProvider): Promise<void> {
   const stakes = StakeManager__factory.connect(deployment.contracts.stakeManager, provider);
