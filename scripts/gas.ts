@@ -17,7 +17,6 @@ import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
 import { RecordingCallback__factory, StakerSwarm__factory, TestVrfCoordinator__factory, VrfRandomnessAdapter__factory } from "../typechain-types";
 import { defaultPolicy, deployWorld, EXACT, Mode, nextEpoch, requestJob, Role, submitUnaudited, SAMPLE_INPUT, SAMPLE_OUTPUT, WRONG_OUTPUT, signerOf, TOKEN, Verdict, runQuorum, voteAll, type World } from "../test/fixtures/protocol";
-import { optInSwarm } from "./swarm";
 
 async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
   const receipt = await (await tx).wait();
@@ -113,14 +112,11 @@ async function requestByExecutors(sizes: number[]): Promise<Record<string, numbe
   const result: Record<string, number> = {};
   const batch = 25;
   for (const size of sizes) {
-    const had = Number(await swarm.count());
     while (Number(await swarm.count()) < size) {
       const n = Math.min(batch, size - Number(await swarm.count()));
-      await (await swarm.spawn(w.token, w.stakes, 0, n, perNode, { gasLimit: 16_000_000 })).wait();
+      await (await swarm.spawn(w.token, w.stakes, Role.EXECUTOR, n, perNode, w.modelId, { gasLimit: 16_000_000 })).wait();
     }
-    // An executor is drawn only for the models it opted in to: every new node joins the job's model.
-    await optInSwarm(swarm, w.stakes, w.modelId, had);
-    await nextEpoch(w); // executor seats are drawn from the stake snapshot (and model pool) of the request's epoch
+    await nextEpoch(w); // executor seats are drawn from the snapshot of the job model's pool (every swarm executor joined it) as the request's epoch began
     // Average over several requests: each draw walks a different path of the tree.
     const samples: number[] = [];
     for (let i = 0; i < 8; i++) {
@@ -153,7 +149,7 @@ async function drawByVerifiers(sizes: number[]): Promise<Record<string, { perSea
   for (const size of sizes) {
     while (Number(await swarm.count()) < size) {
       const n = Math.min(10, size - Number(await swarm.count()));
-      await (await swarm.spawn(w.token, w.stakes, Role.VERIFIER, n, perNode, { gasLimit: 16_000_000 })).wait();
+      await (await swarm.spawn(w.token, w.stakes, Role.VERIFIER, n, perNode, 0, { gasLimit: 16_000_000 })).wait();
     }
     await nextEpoch(w);
     const stakeFirstInEpoch = await gasOf(w.stakes.connect(staker).stake(Role.VERIFIER, TOKEN));

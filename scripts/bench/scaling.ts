@@ -5,7 +5,7 @@
  * as the ratio last/first and a least-squares slope in gas per tenfold.
  *
  * Nodes are added through contracts/test/StakerSwarm.sol (25 per transaction), as scripts/gas.ts does;
- * swarm executors opt in to the job's model through scripts/swarm.ts (executors are drawn per model).
+ * swarm executors opt in to the job's model as they stake (executors are drawn per model).
  * The model is exact (QUORUM is allowed only for exact models) and audits at the least rate (5%);
  * OPTIMISTIC submissions of the open-jobs series are ones the audit lottery passes over, so that
  * every finalize pays (an audited one would open a dispute and draw a committee).
@@ -14,7 +14,6 @@ import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import { StakerSwarm__factory } from "../../typechain-types";
 import { collateralOf, deployWorld, EXACT, Mode, nextEpoch, requestJob, requestParams, Role, SAMPLE_OUTPUT, signerOf, submitUnaudited, TOKEN, WRONG_OUTPUT, type World } from "../../test/fixtures/protocol";
 import { log, mean, round, slopePerDecade } from "./common";
-import { optInSwarm } from "../swarm";
 
 export interface Series {
   name: string;
@@ -51,10 +50,9 @@ async function grow(w: World, role: number, size: number, swarm: Awaited<ReturnT
   const had = Number(await swarm.count());
   for (let have = had; have < size; have = Number(await swarm.count())) {
     const n = Math.min(25, size - have);
-    await (await swarm.spawn(w.token, w.stakes, role, n, PER_NODE, { gasLimit: 16_000_000 })).wait();
+    await (await swarm.spawn(w.token, w.stakes, role, n, PER_NODE, w.modelId, { gasLimit: 16_000_000 })).wait();
   }
   // An executor is drawn only for the models it opted in to: the new ones join the jobs' model.
-  if (role === Role.EXECUTOR) await optInSwarm(swarm, w.stakes, w.modelId, had);
   await nextEpoch(w); // draws read the stake snapshot (and model pools) of the epoch they were armed in
 }
 
