@@ -23,13 +23,27 @@ const PARAMS: ProtocolParams = { ...DEVNET_PARAMS, jobs: { ...DEVNET_PARAMS.jobs
 const LONGEST_WINDOW = 600 + 2 * DAY + 600 + 600;
 
 /**
+ * The executors' model pool the tests read: the fixture opts every node in to it (the StakeManager
+ * does not check models, so no registry entry is needed). Verifiers have one pool: their model
+ * argument is ignored, and the tests pass 0.
+ */
+const MODEL = 1n;
+const MAX_MODELS_PER_EXECUTOR = 8;
+
+/** The pool argument of `weightOf`, `totalWeight` and `drawSeats` for `role`: MODEL, or 0 for verifiers. */
+function poolOf(role: number): bigint {
+  return role === Role.EXECUTOR ? MODEL : 0n;
+}
+
+/**
  * The whole protocol with nobody staked (its StakeManager, wired to the JobRegistry and the
  * DisputeManager, is `deployedStakes`), plus the StakeManager under test, `stakes`: governed and
  * deployed by the admin, wired to a ProtocolStub `source` (a pass-through: `viaHub` calls the
  * StakeManager through it) and to the test signer `protocol` as its dispute manager, so that signer may lock seats,
- * unlock and slash. Also a bare StakeManager (unwired, one-hour unbonding).
+ * unlock and slash. Also a bare StakeManager (unwired, one-hour unbonding). No node has opted in to
+ * any model.
  */
-async function deployStakeManagerFixture() {
+async function deployNoOptInFixture() {
   const world = await deployWorld({ executors: 0, verifiers: 0, params: PARAMS });
   const [protocol, recipient, outsider, ...nodes] = world.others;
   const factory = new StakeManager__factory(world.admin);
@@ -41,6 +55,20 @@ async function deployStakeManagerFixture() {
   for (const s of world.others) await world.token.connect(s).approve(stakes, ethers.MaxUint256);
   const bare = await factory.deploy(world.token, world.admin.address, MIN_STAKE, MIN_STAKE, MIN_UNBONDING, 3600);
   return { ...world, deployedStakes: world.stakes, stakes, source, viaHub, protocol, recipient, outsider, nodes, bare };
+}
+
+/**
+ * The same, with every node opted in to MODEL on `stakes` and on `deployedStakes` before staking
+ * anything (an opt-in with no stake writes no weight): an executor's stake then weighs in MODEL's
+ * pool exactly as it did in the single executor pool before executors opted in per model.
+ */
+async function deployStakeManagerFixture() {
+  const f = await deployNoOptInFixture();
+  for (const node of f.nodes) {
+    await f.stakes.connect(node).optIn(MODEL);
+    await f.deployedStakes.connect(node).optIn(MODEL);
+  }
+  return f;
 }
 
 type Fixture = Awaited<ReturnType<typeof deployStakeManagerFixture>>;
@@ -99,8 +127,8 @@ describe("StakeManager", function () {
         .withArgs(node.address, Role.EXECUTOR, 50n * TOKEN, 200n * TOKEN);
       expect((await account(stakes, node)).active).to.equal(200n * TOKEN);
       expect(await stakes.totalStaked()).to.equal(200n * TOKEN);
-      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(200n * TOKEN);
-      expect(await stakes.totalWeight(Role.EXECUTOR)).to.equal(200n * TOKEN);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(200n * TOKEN);
+      expect(await stakes.totalWeight(Role.EXECUTOR, MODEL)).to.equal(200n * TOKEN);
     });
 
     it("keeps each role's account and weight separate", async function () {
@@ -108,9 +136,9 @@ describe("StakeManager", function () {
       const [node] = nodes;
       await stakes.connect(node).stake(Role.EXECUTOR, 100n * TOKEN);
       await stakes.connect(node).stake(Role.VERIFIER, 300n * TOKEN);
-      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(100n * TOKEN);
-      expect(await stakes.weightOf(node.address, Role.VERIFIER)).to.equal(300n * TOKEN);
-      expect(await stakes.totalWeight(Role.VERIFIER)).to.equal(300n * TOKEN);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(100n * TOKEN);
+      expect(await stakes.weightOf(node.address, Role.VERIFIER, 0n)).to.equal(300n * TOKEN);
+      expect(await stakes.totalWeight(Role.VERIFIER, 0n)).to.equal(300n * TOKEN);
       expect(await stakes.totalStaked()).to.equal(400n * TOKEN);
     });
 
@@ -154,7 +182,7 @@ describe("StakeManager", function () {
       await expect(tx).to.changeTokenBalances(f.token, [node, f.stakes], [-120n * TOKEN, 120n * TOKEN]);
       expect(await f.token.nonces(node.address)).to.equal(1n);
       expect(await f.token.allowance(node.address, f.stakes)).to.equal(0n);
-      expect(await f.stakes.weightOf(node.address, Role.VERIFIER)).to.equal(120n * TOKEN);
+      expect(await f.stakes.weightOf(node.address, Role.VERIFIER, 0n)).to.equal(120n * TOKEN);
     });
 
     it("still stakes when someone else submitted the permit first", async function () {
@@ -199,7 +227,7 @@ describe("StakeManager", function () {
         releaseAt: BigInt(at + UNBONDING),
       });
       expect(await stakes.totalStaked()).to.equal(200n * TOKEN);
-      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(140n * TOKEN);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(140n * TOKEN);
     });
 
     it("keeps the release time of stake already unbonding: a second request joins a later tranche (issue 10, finding 10)", async function () {
@@ -345,13 +373,13 @@ describe("StakeManager", function () {
       await stakes.connect(node).stake(Role.EXECUTOR, 150n * TOKEN);
       await stakes.setMinStake(Role.EXECUTOR, 200n * TOKEN);
       expect(await stakes.isEligible(node.address, Role.EXECUTOR)).to.equal(false);
-      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(150n * TOKEN);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(150n * TOKEN);
       await stakes.connect(outsider).poke(node.address, Role.EXECUTOR);
-      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(0n);
-      expect(await stakes.totalWeight(Role.EXECUTOR)).to.equal(0n);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(0n);
+      expect(await stakes.totalWeight(Role.EXECUTOR, MODEL)).to.equal(0n);
       await stakes.setMinStake(Role.EXECUTOR, 150n * TOKEN);
       await stakes.connect(outsider).poke(node.address, Role.EXECUTOR);
-      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(150n * TOKEN);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(150n * TOKEN);
       expect(await stakes.isEligible(node.address, Role.EXECUTOR)).to.equal(true);
     });
   });
@@ -511,8 +539,8 @@ describe("StakeManager", function () {
         .withArgs(node.address, Role.EXECUTOR);
       expect((await account(f.stakes, node)).jailed).to.equal(true);
       expect(await f.stakes.isEligible(node.address, Role.EXECUTOR)).to.equal(false);
-      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(0n);
-      expect(await f.stakes.totalWeight(Role.EXECUTOR)).to.equal(100n * TOKEN);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(0n);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, MODEL)).to.equal(100n * TOKEN);
       await expect(f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 10n * TOKEN, f.recipient.address)).to.not.emit(
         f.stakes,
         "NodeJailed",
@@ -527,7 +555,7 @@ describe("StakeManager", function () {
         f.stakes,
         "NodeJailed",
       );
-      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(100n * TOKEN);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(100n * TOKEN);
     });
 
     it("reverts when the caller is neither wired protocol contract", async function () {
@@ -579,7 +607,7 @@ describe("StakeManager", function () {
       const ts = (await tx.getBlock())!.timestamp;
       const a = await f.stakes.accountOf(node.address, Role.EXECUTOR);
       expect([a.active, a.locked, a.jailed, a.jailedUntil]).to.deep.equal([70n * TOKEN, 0n, true, BigInt(ts + UNBONDING)]);
-      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(0n);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(0n);
     });
 
     it("reverts when the caller is neither wired protocol contract", async function () {
@@ -604,7 +632,7 @@ describe("StakeManager", function () {
       expect((await account(f.stakes, node)).active).to.equal(100n * TOKEN);
       expect((await account(f.stakes, node)).jailed).to.equal(true);
       expect(await f.stakes.isEligible(node.address, Role.EXECUTOR)).to.equal(false);
-      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(0n);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(0n);
       await expect(f.stakes.connect(node).unjail(Role.EXECUTOR))
         .to.be.revertedWithCustomError(f.stakes, "StillJailed")
         .withArgs(jailedUntil, 100n * TOKEN, MIN_STAKE);
@@ -614,7 +642,7 @@ describe("StakeManager", function () {
         .withArgs(node.address, Role.EXECUTOR);
       expect((await account(f.stakes, node)).jailed).to.equal(false);
       expect(await f.stakes.isEligible(node.address, Role.EXECUTOR)).to.equal(true);
-      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(100n * TOKEN);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(100n * TOKEN);
     });
 
     it("unjail reverts after the term while the stake is below the minimum, and for a node that is not jailed", async function () {
@@ -661,9 +689,9 @@ describe("StakeManager", function () {
       const f = await loadFixture(deployStakeManagerFixture);
       const [a, b] = f.nodes;
       const weights = async () => [
-        await f.stakes.weightOf(a.address, Role.EXECUTOR),
-        await f.stakes.weightOf(b.address, Role.EXECUTOR),
-        await f.stakes.totalWeight(Role.EXECUTOR),
+        await f.stakes.weightOf(a.address, Role.EXECUTOR, MODEL),
+        await f.stakes.weightOf(b.address, Role.EXECUTOR, MODEL),
+        await f.stakes.totalWeight(Role.EXECUTOR, MODEL),
       ];
       await f.stakes.connect(a).stake(Role.EXECUTOR, 99n * TOKEN); // below the minimum
       expect(await f.stakes.isEligible(a.address, Role.EXECUTOR)).to.equal(false);
@@ -703,7 +731,7 @@ describe("StakeManager", function () {
         .withArgs(node.address, Role.EXECUTOR, 120n * TOKEN);
       expect(await account(f.stakes, node)).to.include({ active: 200n * TOKEN, locked: 200n * TOKEN });
       // Locked collateral still counts in the draw: the weight is the active stake.
-      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(200n * TOKEN);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(200n * TOKEN);
       await expectSolvent(f);
     });
 
@@ -732,7 +760,7 @@ describe("StakeManager", function () {
       await f.stakes.connect(stale).stake(Role.EXECUTOR, 150n * TOKEN);
       await f.stakes.connect(verifier).stake(Role.VERIFIER, 200n * TOKEN);
       await f.stakes.setMinStake(Role.EXECUTOR, 200n * TOKEN);
-      expect(await f.stakes.weightOf(stale.address, Role.EXECUTOR)).to.equal(150n * TOKEN); // stale until poked
+      expect(await f.stakes.weightOf(stale.address, Role.EXECUTOR, MODEL)).to.equal(150n * TOKEN); // stale until poked
       // Under the minimum, not jailed, free stake enough: even a zero collateral is refused. A
       // node's stake in the other role does not count for this one.
       for (const [node, collateral] of [
@@ -892,7 +920,7 @@ describe("StakeManager", function () {
   describe("drawSeats", function () {
     /** Seats drawn from `role`'s snapshot of the current epoch, which must answer. */
     async function seatsNow(stakes: StakeManager, role: number, randomness: string, seats: number, exclude: string[] = []) {
-      const [ok, holders] = await stakes.drawSeats(role, await stakes.currentEpoch(), randomness, seats, exclude);
+      const [ok, holders] = await stakes.drawSeats(role, poolOf(role), await stakes.currentEpoch(), randomness, seats, exclude);
       expect(ok, "the current epoch's snapshot answers").to.equal(true);
       return [...holders];
     }
@@ -905,12 +933,12 @@ describe("StakeManager", function () {
         await time.increase(length);
         const epoch = await stakes.currentEpoch();
         const r = ethers.id("randomness");
-        expect(await stakes.drawSeats(role, epoch, r, 3, [])).to.deep.equal([true, [others[3].address, others[3].address, others[3].address]]);
-        expect((await stakes.drawSeats(role, epoch + 1n, r, 3, []))[0]).to.equal(false);
+        expect(await stakes.drawSeats(role, poolOf(role), epoch, r, 3, [])).to.deep.equal([true, [others[3].address, others[3].address, others[3].address]]);
+        expect((await stakes.drawSeats(role, poolOf(role), epoch + 1n, r, 3, []))[0]).to.equal(false);
         await time.increase(length);
-        expect((await stakes.drawSeats(role, epoch, r, 3, []))[0]).to.equal(true);
+        expect((await stakes.drawSeats(role, poolOf(role), epoch, r, 3, []))[0]).to.equal(true);
         await time.increase(length);
-        const [ok, holders] = await stakes.drawSeats(role, epoch, r, 3, []);
+        const [ok, holders] = await stakes.drawSeats(role, poolOf(role), epoch, r, 3, []);
         expect([ok, holders.length]).to.deep.equal([false, 0]);
       });
 
@@ -922,14 +950,14 @@ describe("StakeManager", function () {
         const excluded = f.nodes.slice(1, 10).map((n) => n.address);
         expect(await f.stakes.MAX_SEATS()).to.equal(32n);
         expect(await f.stakes.MAX_EXCLUDED()).to.equal(8n);
-        await expect(f.stakes.drawSeats(role, epoch, seed(0), 33, []))
+        await expect(f.stakes.drawSeats(role, poolOf(role), epoch, seed(0), 33, []))
           .to.be.revertedWithCustomError(f.stakes, "TooManySeats")
           .withArgs(33n, 32n);
-        await expect(f.stakes.drawSeats(role, epoch, seed(0), 1, excluded))
+        await expect(f.stakes.drawSeats(role, poolOf(role), epoch, seed(0), 1, excluded))
           .to.be.revertedWithCustomError(f.stakes, "TooManyExcluded")
           .withArgs(9n, 8n);
         // The bounds are checked before the clock: an expired epoch reverts the same way.
-        await expect(f.stakes.drawSeats(role, epoch - 5n, seed(0), 33, []))
+        await expect(f.stakes.drawSeats(role, poolOf(role), epoch - 5n, seed(0), 33, []))
           .to.be.revertedWithCustomError(f.stakes, "TooManySeats")
           .withArgs(33n, 32n);
         // At the bounds the draw answers.
@@ -943,15 +971,15 @@ describe("StakeManager", function () {
       await nextEpoch({ stakes: f.stakes });
       await f.stakes.connect(a).stake(Role.EXECUTOR, 200n * TOKEN);
       // The live weight counts at once; the snapshot of this epoch holds nobody.
-      expect(await f.stakes.totalWeight(Role.EXECUTOR)).to.equal(200n * TOKEN);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, MODEL)).to.equal(200n * TOKEN);
       expect(await seatsNow(f.stakes, Role.EXECUTOR, seed(0), 3)).to.deep.equal([]);
       await nextEpoch({ stakes: f.stakes });
       expect(await seatsNow(f.stakes, Role.EXECUTOR, seed(0), 3)).to.deep.equal([a.address, a.address, a.address]);
       // b stakes 25x a's stake and a leaves in this epoch: neither changes this epoch's draws.
       await f.stakes.connect(b).stake(Role.EXECUTOR, 5_000n * TOKEN);
       await f.stakes.connect(a).requestUnstake(Role.EXECUTOR, 200n * TOKEN);
-      expect(await f.stakes.weightOf(a.address, Role.EXECUTOR)).to.equal(0n);
-      expect(await f.stakes.totalWeight(Role.EXECUTOR)).to.equal(5_000n * TOKEN);
+      expect(await f.stakes.weightOf(a.address, Role.EXECUTOR, MODEL)).to.equal(0n);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, MODEL)).to.equal(5_000n * TOKEN);
       for (let i = 0; i < 20; i++) {
         expect(await seatsNow(f.stakes, Role.EXECUTOR, seed(i), 3)).to.deep.equal([a.address, a.address, a.address]);
       }
@@ -968,7 +996,7 @@ describe("StakeManager", function () {
       await nextEpoch({ stakes: f.stakes });
       await f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 60n * TOKEN, f.recipient.address);
       expect(await account(f.stakes, node)).to.include({ active: 90n * TOKEN, jailed: true });
-      expect(await f.stakes.totalWeight(Role.EXECUTOR)).to.equal(0n);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, MODEL)).to.equal(0n);
       expect(await seatsNow(f.stakes, Role.EXECUTOR, seed(3), 2)).to.deep.equal([node.address, node.address]);
       expect(await f.stakes.connect(f.protocol).lockSeat.staticCall(node.address, Role.EXECUTOR, 0n)).to.equal(false);
       await nextEpoch({ stakes: f.stakes });
