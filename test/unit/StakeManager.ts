@@ -88,6 +88,16 @@ async function lockStake(f: Fixture, node: HardhatEthersSigner, amount: bigint, 
   expect((await f.stakes.accountOf(node.address, role)).locked, "lockStake locks exactly the amount").to.equal(before + amount);
 }
 
+/**
+ * The executor seats `stakes` draws for `model` from the snapshot of `epoch` (by default the
+ * current one), which must answer.
+ */
+async function executorSeats(stakes: StakeManager, model: bigint, randomness: string, seats: number, epoch?: bigint): Promise<string[]> {
+  const [ok, holders] = await stakes.drawSeats(Role.EXECUTOR, model, epoch ?? (await stakes.currentEpoch()), randomness, seats, []);
+  expect(ok, "the snapshot answers").to.equal(true);
+  return [...holders];
+}
+
 /** Deterministic seeds for draws. */
 function seed(i: number): string {
   return ethers.id(`glassbox-draw-${i}`);
@@ -711,6 +721,318 @@ describe("StakeManager", function () {
       await time.increase(UNBONDING);
       await f.stakes.connect(a).unjail(Role.EXECUTOR); // the jail term is over
       expect(await weights()).to.deep.equal([100n * TOKEN, 100n * TOKEN, 200n * TOKEN]);
+    });
+  });
+
+  describe("optIn", function () {
+    it("puts a staked executor in the model's pool at its eligible stake, emits ModelOptedIn, and touches no other pool", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await f.stakes.connect(node).stake(Role.VERIFIER, 150n * TOKEN);
+      // Staked but in no model: no executor pool holds it.
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 2n)).to.equal(0n);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(0n);
+      await expect(f.stakes.connect(node).optIn(2n)).to.emit(f.stakes, "ModelOptedIn").withArgs(node.address, 2n);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 2n)).to.equal(200n * TOKEN);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(200n * TOKEN);
+      expect(await f.stakes.modelsOf(node.address)).to.deep.equal([2n]);
+      // Another model's pool and the verifiers' pool are unchanged.
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 3n)).to.equal(0n);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 3n)).to.equal(0n);
+      expect(await f.stakes.weightOf(node.address, Role.VERIFIER, 0n)).to.equal(150n * TOKEN);
+      expect(await f.stakes.totalWeight(Role.VERIFIER, 0n)).to.equal(150n * TOKEN);
+      // Opting in moves no stake.
+      expect(await account(f.stakes, node)).to.include({ active: 200n * TOKEN, locked: 0n });
+    });
+
+    it("may come before the stake: the opt-in holds no weight, and the first stake writes it in the pool", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [node] = f.nodes;
+      await expect(f.stakes.connect(node).optIn(2n)).to.emit(f.stakes, "ModelOptedIn").withArgs(node.address, 2n);
+      expect(await f.stakes.modelsOf(node.address)).to.deep.equal([2n]);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 2n)).to.equal(0n);
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 120n * TOKEN);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 2n)).to.equal(120n * TOKEN);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(120n * TOKEN);
+    });
+
+    it("puts weight 0 for an executor that is jailed or below the minimum, and the weight follows once it may serve again", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [jailed, under] = f.nodes;
+      await f.stakes.connect(jailed).stake(Role.EXECUTOR, 150n * TOKEN);
+      await f.stakes.connect(f.protocol).slash(jailed.address, Role.EXECUTOR, 60n * TOKEN, f.recipient.address); // 90 left: jailed
+      await f.stakes.connect(jailed).stake(Role.EXECUTOR, 30n * TOKEN); // 120: above the minimum, still jailed
+      await f.stakes.connect(under).stake(Role.EXECUTOR, MIN_STAKE - 1n);
+      expect(await account(f.stakes, jailed)).to.include({ active: 120n * TOKEN, jailed: true });
+      for (const node of [jailed, under]) {
+        await expect(f.stakes.connect(node).optIn(2n)).to.emit(f.stakes, "ModelOptedIn").withArgs(node.address, 2n);
+        expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 2n), node.address).to.equal(0n);
+        expect(await f.stakes.modelsOf(node.address)).to.deep.equal([2n]);
+      }
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(0n);
+      // In the pool with no weight: the unjail and the top-up write their weight there.
+      await time.increase(UNBONDING);
+      await f.stakes.connect(jailed).unjail(Role.EXECUTOR);
+      await f.stakes.connect(under).stake(Role.EXECUTOR, 1n);
+      expect(await f.stakes.weightOf(jailed.address, Role.EXECUTOR, 2n)).to.equal(120n * TOKEN);
+      expect(await f.stakes.weightOf(under.address, Role.EXECUTOR, 2n)).to.equal(MIN_STAKE);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(120n * TOKEN + MIN_STAKE);
+    });
+
+    it("reverts with AlreadyOptedIn when the executor is already in the model", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await f.stakes.connect(node).optIn(2n);
+      await expect(f.stakes.connect(node).optIn(2n))
+        .to.be.revertedWithCustomError(f.stakes, "AlreadyOptedIn")
+        .withArgs(node.address, 2n);
+      expect(await f.stakes.modelsOf(node.address)).to.deep.equal([2n]);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(200n * TOKEN);
+    });
+
+    it("reverts with TooManyModels(MAX_MODELS_PER_EXECUTOR) on the ninth model, and takes it once the executor left one", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [node] = f.nodes;
+      expect(await f.stakes.MAX_MODELS_PER_EXECUTOR()).to.equal(BigInt(MAX_MODELS_PER_EXECUTOR));
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      for (let m = 1; m <= MAX_MODELS_PER_EXECUTOR; m++) await f.stakes.connect(node).optIn(BigInt(m));
+      const ninth = BigInt(MAX_MODELS_PER_EXECUTOR + 1);
+      await expect(f.stakes.connect(node).optIn(ninth))
+        .to.be.revertedWithCustomError(f.stakes, "TooManyModels")
+        .withArgs(BigInt(MAX_MODELS_PER_EXECUTOR));
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, ninth)).to.equal(0n);
+      // A model the executor is already in is refused as such, even at the cap.
+      await expect(f.stakes.connect(node).optIn(1n)).to.be.revertedWithCustomError(f.stakes, "AlreadyOptedIn").withArgs(node.address, 1n);
+      await f.stakes.connect(node).optOut(3n);
+      await expect(f.stakes.connect(node).optIn(ninth)).to.emit(f.stakes, "ModelOptedIn").withArgs(node.address, ninth);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, ninth)).to.equal(200n * TOKEN);
+      expect((await f.stakes.modelsOf(node.address)).length).to.equal(MAX_MODELS_PER_EXECUTOR);
+      // The cap is per executor: another one still opts in to the ninth model.
+      await f.stakes.connect(f.nodes[1]).optIn(ninth);
+    });
+  });
+
+  describe("optOut", function () {
+    it("takes the executor out of the model's pool, emits ModelOptedOut, and leaves its other pools as they were", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [node, other] = f.nodes;
+      await stakeAll(f.stakes, [node, other], [200n * TOKEN, 300n * TOKEN]);
+      for (const m of [2n, 3n]) {
+        await f.stakes.connect(node).optIn(m);
+        await f.stakes.connect(other).optIn(m);
+      }
+      await expect(f.stakes.connect(node).optOut(2n)).to.emit(f.stakes, "ModelOptedOut").withArgs(node.address, 2n);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 2n)).to.equal(0n);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(300n * TOKEN);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 3n)).to.equal(200n * TOKEN);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 3n)).to.equal(500n * TOKEN);
+      expect(await f.stakes.modelsOf(node.address)).to.deep.equal([3n]);
+      // Opting out moves no stake; the executor's stake no longer reaches the pool it left.
+      expect(await account(f.stakes, node)).to.include({ active: 200n * TOKEN });
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 50n * TOKEN);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 2n)).to.equal(0n);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 3n)).to.equal(250n * TOKEN);
+      // It may opt in again, at its stake of now.
+      await expect(f.stakes.connect(node).optIn(2n)).to.emit(f.stakes, "ModelOptedIn").withArgs(node.address, 2n);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 2n)).to.equal(250n * TOKEN);
+    });
+
+    it("reverts with NotOptedIn for a model the executor never opted in to, and for one it already left", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await expect(f.stakes.connect(node).optOut(2n)).to.be.revertedWithCustomError(f.stakes, "NotOptedIn").withArgs(node.address, 2n);
+      await f.stakes.connect(node).optIn(2n);
+      await expect(f.stakes.connect(node).optOut(3n)).to.be.revertedWithCustomError(f.stakes, "NotOptedIn").withArgs(node.address, 3n);
+      await f.stakes.connect(node).optOut(2n);
+      await expect(f.stakes.connect(node).optOut(2n)).to.be.revertedWithCustomError(f.stakes, "NotOptedIn").withArgs(node.address, 2n);
+      // One executor's opt-in is not another's.
+      await f.stakes.connect(node).optIn(2n);
+      await expect(f.stakes.connect(f.nodes[1]).optOut(2n))
+        .to.be.revertedWithCustomError(f.stakes, "NotOptedIn")
+        .withArgs(f.nodes[1].address, 2n);
+    });
+  });
+
+  describe("modelsOf", function () {
+    it("lists the models an executor is in, in no particular order: opt-ins added, opt-outs removed, nothing for anyone else", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [node, other] = f.nodes;
+      const sorted = async (n: HardhatEthersSigner) => [...(await f.stakes.modelsOf(n.address))].sort((a, b) => Number(a - b));
+      expect(await f.stakes.modelsOf(node.address)).to.deep.equal([]);
+      for (const m of [5n, 1n, 7n, 2n]) await f.stakes.connect(node).optIn(m);
+      expect(await sorted(node)).to.deep.equal([1n, 2n, 5n, 7n]);
+      await f.stakes.connect(node).optOut(1n); // from the middle of the list
+      expect(await sorted(node)).to.deep.equal([2n, 5n, 7n]);
+      await f.stakes.connect(node).optOut(2n); // the last entry
+      await f.stakes.connect(node).optIn(9n);
+      expect(await sorted(node)).to.deep.equal([5n, 7n, 9n]);
+      // Staking, in either role, opts in to nothing.
+      await f.stakes.connect(other).stake(Role.EXECUTOR, 200n * TOKEN);
+      await f.stakes.connect(other).stake(Role.VERIFIER, 200n * TOKEN);
+      expect(await f.stakes.modelsOf(other.address)).to.deep.equal([]);
+    });
+  });
+
+  describe("model pools", function () {
+    it("give an executor that did not opt in to a model weight 0 there: it is never drawn for it, and a pool nobody is in draws nobody", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [inModel, outside] = f.nodes;
+      await stakeAll(f.stakes, [inModel, outside], [100n * TOKEN, 9_000n * TOKEN]);
+      await f.stakes.connect(inModel).optIn(2n);
+      await nextEpoch({ stakes: f.stakes });
+      expect(await f.stakes.weightOf(outside.address, Role.EXECUTOR, 2n)).to.equal(0n);
+      for (let i = 0; i < 20; i++) {
+        expect(await executorSeats(f.stakes, 2n, seed(i), 4)).to.deep.equal(Array(4).fill(inModel.address));
+        expect(await executorSeats(f.stakes, 3n, seed(i), 4)).to.deep.equal([]);
+      }
+    });
+
+    it("ignore the model for verifiers: one pool, whatever model is asked", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [a, b] = f.nodes;
+      await stakeAll(f.stakes, [a, b], [100n * TOKEN, 300n * TOKEN], Role.VERIFIER);
+      await nextEpoch({ stakes: f.stakes });
+      const epoch = await f.stakes.currentEpoch();
+      for (const m of [1n, 2n, 2n ** 256n - 1n]) {
+        expect(await f.stakes.weightOf(b.address, Role.VERIFIER, m)).to.equal(300n * TOKEN);
+        expect(await f.stakes.totalWeight(Role.VERIFIER, m)).to.equal(400n * TOKEN);
+        for (let i = 0; i < 5; i++) {
+          expect(await f.stakes.drawSeats(Role.VERIFIER, m, epoch, seed(i), 4, [])).to.deep.equal(
+            await f.stakes.drawSeats(Role.VERIFIER, 0n, epoch, seed(i), 4, []),
+          );
+        }
+      }
+    });
+  });
+
+  describe("an opt-in and an opt-out wait for the next stake epoch", function () {
+    it("an opt-in is not seen by the current epoch's snapshot, and is by the next one's", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [early, late] = f.nodes;
+      await stakeAll(f.stakes, [early, late], [100n * TOKEN, 9_900n * TOKEN]);
+      await f.stakes.connect(early).optIn(2n);
+      await nextEpoch({ stakes: f.stakes });
+      const opted = await f.stakes.currentEpoch();
+      await expect(f.stakes.connect(late).optIn(2n)).to.emit(f.stakes, "ModelOptedIn").withArgs(late.address, 2n);
+      // Live, `late` holds 99% of the pool; the snapshot of this epoch does not hold it at all.
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(10_000n * TOKEN);
+      for (let i = 0; i < 20; i++) {
+        expect(await executorSeats(f.stakes, 2n, seed(i), 3)).to.deep.equal([early.address, early.address, early.address]);
+      }
+      await nextEpoch({ stakes: f.stakes });
+      let lateSeats = 0;
+      for (let i = 0; i < 20; i++) {
+        // The epoch of the opt-in still draws as it stood; the next one holds both executors.
+        expect(await executorSeats(f.stakes, 2n, seed(i), 3, opted)).to.deep.equal([early.address, early.address, early.address]);
+        const holders = await executorSeats(f.stakes, 2n, seed(i), 3);
+        for (const h of holders) expect([early.address, late.address]).to.include(h);
+        lateSeats += holders.filter((h) => h === late.address).length;
+      }
+      expect(lateSeats, "seats of the executor that opted in, from the next epoch on").to.be.greaterThan(50);
+    });
+
+    it("an opt-out is not seen by the current epoch's snapshot, and is by the next one's", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [stays, leaves] = f.nodes;
+      await stakeAll(f.stakes, [stays, leaves], [100n * TOKEN, 9_900n * TOKEN]);
+      for (const n of [stays, leaves]) await f.stakes.connect(n).optIn(2n);
+      await nextEpoch({ stakes: f.stakes });
+      const before = [];
+      for (let i = 0; i < 20; i++) before.push(await executorSeats(f.stakes, 2n, seed(i), 3));
+      expect(before.flat().filter((h) => h === leaves.address).length, "the leaver's seats before it leaves").to.be.greaterThan(50);
+      const left = await f.stakes.currentEpoch();
+      await expect(f.stakes.connect(leaves).optOut(2n)).to.emit(f.stakes, "ModelOptedOut").withArgs(leaves.address, 2n);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(100n * TOKEN);
+      // This epoch's draws are the ones the snapshot gave before the opt-out, seat for seat.
+      for (let i = 0; i < 20; i++) expect(await executorSeats(f.stakes, 2n, seed(i), 3)).to.deep.equal(before[i]);
+      await nextEpoch({ stakes: f.stakes });
+      for (let i = 0; i < 20; i++) {
+        expect(await executorSeats(f.stakes, 2n, seed(i), 3, left)).to.deep.equal(before[i]);
+        expect(await executorSeats(f.stakes, 2n, seed(i), 3)).to.deep.equal([stays.address, stays.address, stays.address]);
+      }
+    });
+  });
+
+  describe("stake changes rewrite the weight in every pool the executor is in", function () {
+    /** `node`'s executor weight in models 1..4 (it opts in to 1..3 below; 4 is a pool it is not in). */
+    async function weights(f: Fixture, node: HardhatEthersSigner): Promise<bigint[]> {
+      const out: bigint[] = [];
+      for (const m of [1n, 2n, 3n, 4n]) out.push(await f.stakes.weightOf(node.address, Role.EXECUTOR, m));
+      return out;
+    }
+
+    /** Executor `node` in models 1..3, and `other` (100 staked) in model 2 only, so pool 2's total counts both. */
+    async function threePools() {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [node, other] = f.nodes;
+      for (const m of [1n, 2n, 3n]) await f.stakes.connect(node).optIn(m);
+      await f.stakes.connect(other).optIn(2n);
+      await stakeAll(f.stakes, [node, other], [200n * TOKEN, 100n * TOKEN]);
+      return { f, node, other };
+    }
+
+    it("stake and requestUnstake", async function () {
+      const { f, node } = await threePools();
+      expect(await weights(f, node)).to.deep.equal([200n * TOKEN, 200n * TOKEN, 200n * TOKEN, 0n]);
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 50n * TOKEN);
+      expect(await weights(f, node)).to.deep.equal([250n * TOKEN, 250n * TOKEN, 250n * TOKEN, 0n]);
+      await f.stakes.connect(node).requestUnstake(Role.EXECUTOR, 120n * TOKEN);
+      expect(await weights(f, node)).to.deep.equal([130n * TOKEN, 130n * TOKEN, 130n * TOKEN, 0n]);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(230n * TOKEN);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 4n)).to.equal(0n);
+    });
+
+    it("slash and slashLocked", async function () {
+      const { f, node } = await threePools();
+      await f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 30n * TOKEN, f.recipient.address);
+      expect(await weights(f, node)).to.deep.equal([170n * TOKEN, 170n * TOKEN, 170n * TOKEN, 0n]);
+      await lockStake(f, node, 40n * TOKEN);
+      await f.stakes.connect(f.protocol).slashLocked(node.address, Role.EXECUTOR, 40n * TOKEN, f.recipient.address);
+      expect(await weights(f, node)).to.deep.equal([130n * TOKEN, 130n * TOKEN, 130n * TOKEN, 0n]);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 1n)).to.equal(130n * TOKEN);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(230n * TOKEN);
+    });
+
+    it("a jail zeroes it in every pool, and an unjail restores it in every pool", async function () {
+      const { f, node, other } = await threePools();
+      await expect(f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 110n * TOKEN, f.recipient.address))
+        .to.emit(f.stakes, "NodeJailed")
+        .withArgs(node.address, Role.EXECUTOR);
+      expect(await weights(f, node)).to.deep.equal([0n, 0n, 0n, 0n]);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(100n * TOKEN);
+      // Topped up while jailed: still nothing anywhere.
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 30n * TOKEN);
+      expect(await weights(f, node)).to.deep.equal([0n, 0n, 0n, 0n]);
+      await time.increase(UNBONDING);
+      await f.stakes.connect(node).unjail(Role.EXECUTOR);
+      expect(await weights(f, node)).to.deep.equal([120n * TOKEN, 120n * TOKEN, 120n * TOKEN, 0n]);
+      expect(await f.stakes.weightOf(other.address, Role.EXECUTOR, 2n)).to.equal(100n * TOKEN);
+    });
+
+    it("poke after a minimum-stake change", async function () {
+      const { f, node, other } = await threePools();
+      await f.stakes.setMinStake(Role.EXECUTOR, 150n * TOKEN);
+      await expect(f.stakes.connect(f.outsider).poke(other.address, Role.EXECUTOR))
+        .to.emit(f.stakes, "WeightRefreshed")
+        .withArgs(other.address, Role.EXECUTOR, 0n);
+      expect(await f.stakes.weightOf(other.address, Role.EXECUTOR, 2n)).to.equal(0n);
+      await f.stakes.setMinStake(Role.EXECUTOR, 250n * TOKEN);
+      expect(await weights(f, node)).to.deep.equal([200n * TOKEN, 200n * TOKEN, 200n * TOKEN, 0n]); // stale until poked
+      await f.stakes.connect(f.outsider).poke(node.address, Role.EXECUTOR);
+      expect(await weights(f, node)).to.deep.equal([0n, 0n, 0n, 0n]);
+      for (const m of [1n, 2n, 3n]) expect(await f.stakes.totalWeight(Role.EXECUTOR, m)).to.equal(0n);
+    });
+
+    it("a pool the executor left is no longer written", async function () {
+      const { f, node } = await threePools();
+      await f.stakes.connect(node).optOut(2n);
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 100n * TOKEN);
+      await f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 10n * TOKEN, f.recipient.address);
+      expect(await weights(f, node)).to.deep.equal([290n * TOKEN, 0n, 290n * TOKEN, 0n]);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(100n * TOKEN);
     });
   });
 
