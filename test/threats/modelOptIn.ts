@@ -218,16 +218,17 @@ describe("Threat: executors drawn for models they do not run, and opt-ins timed 
         await w.stakes.connect(attacker).optOut(w.modelId);
         await nextEpoch(w);
       }
-      // The opt-in is real: made before an epoch begins, it is drawn in that epoch (nearly always).
+      // The opt-in is real: made before an epoch begins, it counts in that epoch's draws, where the
+      // attacker holds 94% of the pool (fewer than 4 jobs of 8 has a chance of about 3e-5).
       await w.stakes.connect(attacker).optIn(w.modelId);
       await nextEpoch(w);
       let attackerJobs = 0;
-      for (let i = 0; i < 5; i++) {
+      for (let i = 0; i < 8; i++) {
         const { jobId, assigned } = await requestJob(w, { mode: Mode.NONE });
         if (assigned[0] === attacker.address) attackerJobs++;
         await w.jobs.connect(assigned[0] === attacker.address ? attacker : signerOf(w.executors, assigned[0])).submitResult(jobId, SAMPLE_OUTPUT);
       }
-      expect(attackerJobs, "jobs the attacker took from the epoch after its opt-in").to.be.at.least(3);
+      expect(attackerJobs, "jobs the attacker took from the epoch after its opt-in").to.be.at.least(4);
     });
 
     it(`keeps an executor drawn by the snapshot on the job though it opts out of the model once the randomness is public; nobody is drawn in its place (${LATE_JOBS} jobs)`, async function () {
