@@ -174,13 +174,18 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
     function optIn(uint256 modelId) external {
         uint256[] storage models = _modelsOf[msg.sender];
         uint256 count = models.length;
+        // check-patterns: allow storage-loop a node's model list never exceeds MAX_MODELS_PER_EXECUTOR (8), checked below
         for (uint256 i = 0; i < count; ++i) if (models[i] == modelId) revert AlreadyOptedIn(msg.sender, modelId);
         // INVARIANT: a node's pools are bounded, so a stake change or a slash writes at most
         // MAX_MODELS_PER_EXECUTOR trees.
         if (count == MAX_MODELS_PER_EXECUTOR) revert TooManyModels(MAX_MODELS_PER_EXECUTOR);
         models.push(modelId);
         // The pool's snapshot of this epoch does not see the node: it is drawn from the next one.
-        _modelSeats[modelId].set(msg.sender, _eligibleWeight(Role.EXECUTOR, _accounts[msg.sender][Role.EXECUTOR]), currentEpoch());
+        _modelSeats[modelId].set(
+            msg.sender,
+            _eligibleWeight(Role.EXECUTOR, _accounts[msg.sender][Role.EXECUTOR]),
+            currentEpoch()
+        );
         emit ModelOptedIn(msg.sender, modelId);
     }
 
@@ -189,6 +194,7 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
         uint256[] storage models = _modelsOf[msg.sender];
         uint256 count = models.length;
         uint256 i = 0;
+        // check-patterns: allow storage-loop a node's model list never exceeds MAX_MODELS_PER_EXECUTOR (8) (optIn)
         while (i < count && models[i] != modelId) ++i;
         if (i == count) revert NotOptedIn(msg.sender, modelId);
         models[i] = models[count - 1];
@@ -443,6 +449,7 @@ contract StakeManager is IStakeManager, Governed, ReentrancyGuard {
         }
         uint256[] storage models = _modelsOf[node];
         uint256 count = models.length;
+        // check-patterns: allow storage-loop a node's model list never exceeds MAX_MODELS_PER_EXECUTOR (8) (optIn)
         for (uint256 i = 0; i < count; ++i) _modelSeats[models[i]].set(node, weight, epoch);
     }
 

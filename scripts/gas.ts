@@ -3,6 +3,7 @@
  * request's gas as the number of staked executors grows, prints a table and writes
  * reports/gas.json ({ request, submit, finalize, challenge, drawCommittee, commit, reveal, resolve,
  * requestByExecutors: { "10", "100", "1000", "10000" }, drawByVerifiers: { <n>: { perSeat, draw,
+ * stakeFirstInEpoch, stakeAgainInEpoch } }, executorStakeByModels: { <models>: { optIn,
  * stakeFirstInEpoch, stakeAgainInEpoch } }, contractSizes: { <name>: bytes }, ... }).
  *
  * Every figure is measured in a warm state (the requester, the vault and the executors have
@@ -15,7 +16,7 @@ import { CONTRACT_SIZE_LIMIT, contractSizes } from "./contract-sizes";
 import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
 import { RecordingCallback__factory, StakerSwarm__factory, TestVrfCoordinator__factory, VrfRandomnessAdapter__factory } from "../typechain-types";
-import { deployWorld, EXACT, Mode, nextEpoch, requestJob, Role, submitUnaudited, SAMPLE_INPUT, SAMPLE_OUTPUT, WRONG_OUTPUT, signerOf, TOKEN, Verdict, runQuorum, voteAll, type World } from "../test/fixtures/protocol";
+import { defaultPolicy, deployWorld, EXACT, Mode, nextEpoch, requestJob, Role, submitUnaudited, SAMPLE_INPUT, SAMPLE_OUTPUT, WRONG_OUTPUT, signerOf, TOKEN, Verdict, runQuorum, voteAll, type World } from "../test/fixtures/protocol";
 
 async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
   const receipt = await (await tx).wait();
@@ -113,9 +114,9 @@ async function requestByExecutors(sizes: number[]): Promise<Record<string, numbe
   for (const size of sizes) {
     while (Number(await swarm.count()) < size) {
       const n = Math.min(batch, size - Number(await swarm.count()));
-      await (await swarm.spawn(w.token, w.stakes, 0, n, perNode, { gasLimit: 16_000_000 })).wait();
+      await (await swarm.spawn(w.token, w.stakes, Role.EXECUTOR, n, perNode, w.modelId, { gasLimit: 16_000_000 })).wait();
     }
-    await nextEpoch(w); // executor seats are drawn from the stake snapshot of the request's epoch
+    await nextEpoch(w); // executor seats are drawn from the snapshot of the job model's pool (every swarm executor joined it) as the request's epoch began
     // Average over several requests: each draw walks a different path of the tree.
     const samples: number[] = [];
     for (let i = 0; i < 8; i++) {
@@ -148,7 +149,7 @@ async function drawByVerifiers(sizes: number[]): Promise<Record<string, { perSea
   for (const size of sizes) {
     while (Number(await swarm.count()) < size) {
       const n = Math.min(10, size - Number(await swarm.count()));
-      await (await swarm.spawn(w.token, w.stakes, Role.VERIFIER, n, perNode, { gasLimit: 16_000_000 })).wait();
+      await (await swarm.spawn(w.token, w.stakes, Role.VERIFIER, n, perNode, 0, { gasLimit: 16_000_000 })).wait();
     }
     await nextEpoch(w);
     const stakeFirstInEpoch = await gasOf(w.stakes.connect(staker).stake(Role.VERIFIER, TOKEN));
@@ -164,6 +165,38 @@ async function drawByVerifiers(sizes: number[]): Promise<Record<string, { perSea
     const draw = Math.round(draws.reduce((a, b) => a + b, 0) / draws.length);
     result[String(size)] = { perSeat: Math.round(draw / committeeSize), draw, seats: committeeSize, stakeFirstInEpoch, stakeAgainInEpoch };
     console.log(`  ${size} staked verifiers: committee draw ${draw} gas (${result[String(size)].perSeat} per seat of ${committeeSize}); stake change ${stakeFirstInEpoch} (first in epoch) / ${stakeAgainInEpoch} (again)`);
+  }
+  return result;
+}
+
+/**
+ * An executor's stake change rewrites its weight in the pool of every model it opted in to (at
+ * most MAX_MODELS_PER_EXECUTOR), so its gas grows with the models: measured opted in to each count
+ * of `counts`, the first change in a stake epoch and a repeat in the same epoch, with `optIn` itself
+ * (the opt-in that brought the executor to that count, into a pool of a few executors; it reads the
+ * models already joined). Every pool holds the fixture's three executors besides the one measured.
+ */
+async function executorStakeByModels(counts: number[]): Promise<Record<string, { optIn: number; stakeFirstInEpoch: number; stakeAgainInEpoch: number }>> {
+  const w = await deployWorld({ executors: 3, verifiers: 1 });
+  const most = Math.max(...counts);
+  // Models 2..most besides the fixture's model 1, each with the fixture's executors in its pool.
+  for (let i = 2; i <= most; i++) {
+    await (await w.models.connect(w.modelOwner).registerModel(ethers.id(`gas-model-${i}`), `ipfs://gas-model-${i}`, defaultPolicy())).wait();
+    for (const e of w.executors) await (await w.stakes.connect(e).optIn(i)).wait();
+  }
+  const staker = w.others[0];
+  await w.stakes.connect(staker).stake(Role.EXECUTOR, 200n * TOKEN);
+  await nextEpoch(w);
+  const result: Record<string, { optIn: number; stakeFirstInEpoch: number; stakeAgainInEpoch: number }> = {};
+  let joined = 0;
+  for (const count of [...counts].sort((a, b) => a - b)) {
+    let optIn = 0;
+    while (joined < count) optIn = await gasOf(w.stakes.connect(staker).optIn(++joined));
+    await nextEpoch(w);
+    const stakeFirstInEpoch = await gasOf(w.stakes.connect(staker).stake(Role.EXECUTOR, TOKEN));
+    const stakeAgainInEpoch = await gasOf(w.stakes.connect(staker).stake(Role.EXECUTOR, TOKEN));
+    result[String(count)] = { optIn, stakeFirstInEpoch, stakeAgainInEpoch };
+    console.log(`  executor opted in to ${count} model${count === 1 ? "" : "s"}: optIn ${optIn} gas; stake change ${stakeFirstInEpoch} (first in epoch) / ${stakeAgainInEpoch} (again)`);
   }
   return result;
 }
@@ -197,6 +230,7 @@ async function main() {
   const sizes = quick ? [10, 100] : [10, 100, 1000, 10000];
   const byExecutors = await requestByExecutors(sizes);
   const byVerifiers = await drawByVerifiers(quick ? [10, 100] : [10, 10000]);
+  const byModels = await executorStakeByModels([1, 8]);
   const vrf = await vrfAdapter();
   const sizesByContract = await contractSizes(artifacts);
   const largest = Math.max(...Object.values(sizesByContract));
@@ -204,6 +238,7 @@ async function main() {
     ...life,
     requestByExecutors: byExecutors,
     drawByVerifiers: byVerifiers,
+    executorStakeByModels: byModels,
     vrfAdapter: vrf,
     contractSizes: sizesByContract,
     targets: {
@@ -220,7 +255,8 @@ async function main() {
       `inline input ${SAMPLE_INPUT.length} bytes, inline output ${SAMPLE_OUTPUT.length} bytes; committee of 3, quorum of 3 ` +
       `(drawByVerifiers: committee of 7). optimisticLifecycle is request + assign + submit + finalize: an unchallenged OPTIMISTIC job needs ` +
       `no other pin (its audit coin is read at finalize; an executor records it only where 256 blocks are shorter than the challenge window); ` +
-      `requestByExecutors is request + assign (the draw).`,
+      `requestByExecutors is request + assign (the draw), every executor opted in to the job's model; ` +
+      `executorStakeByModels is an executor's stake change opted in to 1 and to 8 models (pools of 4 executors), and optIn the opt-in that reached that count.`,
   };
   console.table({
     request: life.request,

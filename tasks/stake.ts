@@ -1,11 +1,11 @@
-/** `npx hardhat stake:show --address <addr>`: a node's stake in both roles (JSON). */
+/** `npx hardhat stake:show --address <addr>`: a node's stake in both roles and its executor models (JSON). */
 import { task } from "hardhat/config";
 import { formatUnits, getAddress } from "ethers";
 import { networkDeployment, oneLineErrors, TaskError } from "./lib";
 
 const ROLES = ["executor", "verifier"] as const; // contracts/types/Types.sol Role
 
-task("stake:show", "Print an address's stake, locked collateral and unbonding in each role (JSON)")
+task("stake:show", "Print an address's stake, locked collateral and unbonding in each role, and the models it executes (JSON)")
   .addParam("address", "the node's address")
   .setAction(
     oneLineErrors(async (args: { address: string }, hre) => {
@@ -31,6 +31,8 @@ task("stake:show", "Print an address's stake, locked collateral and unbonding in
           jailed: a.jailed,
           eligible: await stakes.isEligible(node, i),
           minStake: fmt(await stakes.minStake(i)),
+          // An executor is drawn only for the models it opted in to.
+          ...(role === "executor" ? { models: (await stakes.modelsOf(node)).map(Number).sort((a, b) => a - b) } : {}),
         };
       }
       console.log(JSON.stringify(out, null, 2));

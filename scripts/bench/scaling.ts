@@ -4,7 +4,8 @@
  * and of request / submit / finalize as open jobs grow. Each must be flat or logarithmic; reported
  * as the ratio last/first and a least-squares slope in gas per tenfold.
  *
- * Nodes are added through contracts/test/StakerSwarm.sol (25 per transaction), as scripts/gas.ts does.
+ * Nodes are added through contracts/test/StakerSwarm.sol (25 per transaction), as scripts/gas.ts does;
+ * swarm executors opt in to the job's model as they stake (executors are drawn per model).
  * The model is exact (QUORUM is allowed only for exact models) and audits at the least rate (5%);
  * OPTIMISTIC submissions of the open-jobs series are ones the audit lottery passes over, so that
  * every finalize pays (an audited one would open a dispute and draw a committee).
@@ -46,11 +47,13 @@ function series(name: string, axis: Series["axis"], points: { x: number; gas: nu
 }
 
 async function grow(w: World, role: number, size: number, swarm: Awaited<ReturnType<typeof spawnSwarm>>): Promise<void> {
-  for (let have = Number(await swarm.count()); have < size; have = Number(await swarm.count())) {
+  const had = Number(await swarm.count());
+  for (let have = had; have < size; have = Number(await swarm.count())) {
     const n = Math.min(25, size - have);
-    await (await swarm.spawn(w.token, w.stakes, role, n, PER_NODE, { gasLimit: 16_000_000 })).wait();
+    await (await swarm.spawn(w.token, w.stakes, role, n, PER_NODE, w.modelId, { gasLimit: 16_000_000 })).wait();
   }
-  await nextEpoch(w); // draws read the stake snapshot of the epoch they were armed in
+  // An executor is drawn only for the models it opted in to: the new ones join the jobs' model.
+  await nextEpoch(w); // draws read the stake snapshot (and model pools) of the epoch they were armed in
 }
 
 async function spawnSwarm(w: World, nodes: number) {

@@ -24,7 +24,7 @@ import { ethers } from "hardhat";
 import { time, mine } from "@nomicfoundation/hardhat-network-helpers";
 import { catchProbability, collateralFor, invalidVerdictProbability, largestFee, leastMultipleBps, type Fraction } from "../../deploy/economics";
 import type { NetworkParams } from "../../deploy/params";
-import { collateralOf, defaultPolicy, deployWorld, Mode, requestParams, Role, SAMPLE_OUTPUT, TOKEN, Verdict, voteAll, WRONG_OUTPUT } from "../../test/fixtures/protocol";
+import { collateralOf, defaultPolicy, deployWorld, Mode, nextEpoch, requestParams, Role, SAMPLE_OUTPUT, TOKEN, Verdict, voteAll, WRONG_OUTPUT } from "../../test/fixtures/protocol";
 import { log, prng, round, wilson } from "./common";
 import { AUDIT_RATE, glass, shippedParams, WATCH_SHARE, WATCHING_VERIFIERS } from "./params";
 
@@ -136,6 +136,9 @@ async function simulate(jobs: number, f: number, auditBps: number, seed: number)
     await (await w.stakes.connect(s).stake(role, 100_000n * TOKEN)).wait();
   }
   await (await w.models.connect(w.modelOwner).registerModel(ethers.sha256(ethers.toUtf8Bytes("sim-model")), "ipfs://sim", defaultPolicy({ auditRateBps: auditBps }))).wait();
+  // Executors are drawn per model: the cheater joins the simulated model's pool, drawn from the next stake epoch on.
+  await (await w.stakes.connect(cheater).optIn(2n)).wait();
+  await nextEpoch(w);
   // The least fee the chain accepts at this audit rate: its verifier share funds the expected audit
   // (fee x verifierBps >= rate x committeeSize x auditReward), and never below the model's 0.01 GLASS.
   const verifierBps = BigInt(w.params.jobs.verifierBps);

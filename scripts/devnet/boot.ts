@@ -1,8 +1,8 @@
 /**
  * A devnet's chain, up to the moment nodes can start: a local chain on `port` (`hardhat node`, or
  * anvil with interval mining), the protocol deployed with its parameters (deploy/params/localhost.json
- * or anvil.json), GLASS minted, models registered and nodes staked. The demo (main.ts), the
- * benchmarks, the chaos scenarios and the restart test all start this way.
+ * or anvil.json), GLASS minted, models registered, nodes staked and executors opted in to their
+ * models. The demo (main.ts), the benchmarks, the chaos scenarios and the restart test all start this way.
  */
 import path from "node:path";
 import type { JsonRpcProvider } from "ethers";
@@ -24,7 +24,7 @@ export interface BootOptions {
   deploymentFile: string;
   /** Accounts (mnemonic indexes) that receive GLASS. */
   fund: number[];
-  /** Nodes staked before the call returns. */
+  /** Nodes staked (executors opted in to their models) before the call returns. */
   stake: NodeSpec[];
   models?: RegisterOptions;
   /** Changes the localhost parameters before deploying (a test's own devnet, e.g. no least audit rate). */
@@ -50,8 +50,9 @@ export async function bootDevnet(group: ProcessGroup, o: BootOptions): Promise<B
   const deployment = readDeployment(o.deploymentFile);
   await fund(deployment, deployer, o.fund);
   const models = await registerModels(deployment, devnetWallet(MODEL_OWNER_INDEX, provider), path.join(o.stateDir, "models"), o.models);
-  // Each node stakes from its own key, so all of them at once (one block on an interval-mined chain).
-  await Promise.all(o.stake.map((node) => stakeNode(deployment, node, provider)));
+  // Each node stakes (and opts in) from its own key, so all of them at once (a block or two on an
+  // interval-mined chain). The stakes and opt-ins count from the next stake epoch: move there.
+  await Promise.all(o.stake.map((node) => stakeNode(deployment, node, provider, models)));
   await startNextStakeEpoch(deployment, provider, kind);
   return { chain, deployed, deployment, models };
 }
@@ -63,9 +64,10 @@ export function paramsNetwork(kind: ChainKind): "localhost" | "anvil" {
 
 /**
  * Brings the devnet to the start of the next stake epoch: executors and committees are drawn from
- * the stakes as they stood when the epoch of the draw's trigger began, so nodes just staked are drawn
- * only from the next epoch on. On hardhat the devnet's clock is ours and jumps there; anvil's time is
- * real time, so this waits (at most one epoch, a minute with anvil.json) like a real network would.
+ * the stakes (and the executors' model pools) as they stood when the epoch of the draw's trigger
+ * began, so nodes just staked or opted in are drawn only from the next epoch on. On hardhat the
+ * devnet's clock is ours and jumps there; anvil's time is real time, so this waits (at most one
+ * epoch, a minute with anvil.json) like a real network would.
  */
 export async function startNextStakeEpoch(deployment: Deployment, provider: JsonRpcProvider, kind: ChainKind = "hardhat"): Promise<void> {
   const stakes = StakeManager__factory.connect(deployment.contracts.stakeManager, provider);

@@ -7,10 +7,11 @@
  *   2. the protocol deployed with deploy/params/localhost.json (anvil.json on anvil), written to --deployment;
  *   3. GLASS for everyone, the example models registered (three built here, one third-party);
  *   4. three executor and three verifier nodes, each a `glassbox node start` process with its own
- *      key, stake, SQLite state and metrics port (logs under --state-dir);
+ *      key, stake, SQLite state and metrics port (logs under --state-dir); each executor opted in to
+ *      every model (executors are drawn per model);
  *   5. a demo client that requests a job for every model in every mode it allows (QUORUM only on
  *      the exact model), plus one input that fits no model, waits for each and prints its story;
- *   6. a dishonest executor that joins, returns wrong outputs, is challenged by the verifiers,
+ *   6. a dishonest executor that joins (staked and opted in to every model), returns wrong outputs, is challenged by the verifiers,
  *      loses the committee vote and is slashed.
  *
  * With --exit it then stops everything and prints a one-line JSON summary last
@@ -29,7 +30,7 @@ import { DemoClient, type ModeName } from "./client";
 import { misfitInput } from "./models";
 import { metricValue, startNode, type RunningNode } from "./nodes";
 import { ProcessGroup } from "./processes";
-import { CLIENT_INDEXES, DISHONEST, NODES, devnetWallet, stakeNode, type RegisteredModel } from "./setup";
+import { CLIENT_INDEXES, DISHONEST, NODES, devnetWallet, modelIdsOf, stakeNode, type NodeSpec, type RegisteredModel } from "./setup";
 import { readStory, short, tell, type JobStory } from "./story";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -175,7 +176,8 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
     names.set(devnetWallet(DISHONEST.accountIndex).address.toLowerCase(), DISHONEST.name);
     for (const [i, index] of CLIENT_INDEXES.entries()) names.set(devnetWallet(index).address.toLowerCase(), `client-${i + 1}`);
     const nameOf = (a: string) => names.get(a.toLowerCase()) ?? short(a);
-    for (const n of running) say(`  ${n.spec.name} ${n.address} staked ${n.spec.stake / 10n ** 18n} GLASS; metrics http://127.0.0.1:${n.metricsPort}/metrics`);
+    const optedIn = (spec: NodeSpec) => (spec.role === "executor" ? `, opted in to model${modelIdsOf(spec, models).length === 1 ? "" : "s"} ${modelIdsOf(spec, models).map((id) => `#${id}`).join(", ")}` : "");
+    for (const n of running) say(`  ${n.spec.name} ${n.address} staked ${n.spec.stake / 10n ** 18n} GLASS${optedIn(n.spec)}; metrics http://127.0.0.1:${n.metricsPort}/metrics`);
 
     for (const index of CLIENT_INDEXES) {
       const client = new DemoClient(devnetWallet(index, provider), deployment);
@@ -196,9 +198,10 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
     const outcomes = await runJobs(plans, provider, deployment, say, nameOf);
 
     // Act 2: the dishonest executor joins; jobs are requested until the draw gives it one.
-    say(`\nact 2: ${DISHONEST.name} ${devnetWallet(DISHONEST.accountIndex).address} stakes ${DISHONEST.stake / 10n ** 18n} GLASS and adds 1.0 to every output`);
-    await stakeNode(deployment, DISHONEST, provider);
-    // Draws read the stake snapshot of the epoch they are armed in: the new stake counts from the next.
+    say(`\nact 2: ${DISHONEST.name} ${devnetWallet(DISHONEST.accountIndex).address} stakes ${DISHONEST.stake / 10n ** 18n} GLASS${optedIn(DISHONEST)} and adds 1.0 to every output`);
+    // Staked and opted in to every model (the bait jobs are the MLP's) before the next epoch:
+    // draws read the snapshot of the epoch they are armed in, so the new stake counts from the next.
+    await stakeNode(deployment, DISHONEST, provider, models);
     await startNextStakeEpoch(deployment, provider, options.chain);
     const cheat = await startNode(group, DISHONEST, launch(NODES.length));
     const cheatAddress = cheat.address.toLowerCase();

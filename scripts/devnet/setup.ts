@@ -1,7 +1,8 @@
 /**
  * What the devnet sets up once its contracts are deployed: who is who (keys derived from Hardhat's
  * development mnemonic, which `hardhat node` funds with ETH), GLASS for everyone who pays or
- * stakes, the example models registered under their real SHA-256, and the nodes' stakes.
+ * stakes, the example models registered under their real SHA-256, and the nodes' stakes (each
+ * executor opted in to the models it runs: executors are drawn per model).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -20,6 +21,8 @@ export interface NodeSpec {
   accountIndex: number;
   stake: bigint;
   dishonest?: boolean;
+  /** Executors: names of the registered models it opts in to (default: every model registered). */
+  models?: string[];
 }
 
 /** Account 0 deploys and owns the token; 1 owns the models; 2 and 3 request jobs; the nodes follow. */
@@ -110,11 +113,27 @@ export async function registerModels(deployment: Deployment, owner: HDNodeWallet
   return out;
 }
 
-/** Approves and stakes `node.stake` for its role from its own key. */
-export async function stakeNode(deployment: Deployment, node: NodeSpec, provider: Provider): Promise<void> {
+/**
+ * Approves and stakes `node.stake` for its role from its own key; an executor then opts in to its
+ * models (`node.models`, or every one of `registered`): it is drawn only for those. Both count from
+ * the next stake epoch, so the caller moves the clock there afterwards (boot.ts: startNextStakeEpoch).
+ */
+export async function stakeNode(deployment: Deployment, node: NodeSpec, provider: Provider, registered: Map<string, RegisteredModel>): Promise<void> {
   const wallet = devnetWallet(node.accountIndex, provider);
   const token = GlassboxToken__factory.connect(deployment.contracts.token, wallet);
   const stakes = StakeManager__factory.connect(deployment.contracts.stakeManager, wallet);
   await (await token.approve(deployment.contracts.stakeManager, node.stake)).wait();
   await (await stakes.stake(ROLE[node.role], node.stake)).wait();
+  if (node.role !== "executor") return;
+  for (const id of modelIdsOf(node, registered)) await (await stakes.optIn(id)).wait();
+}
+
+/** The ids of the models executor `node` opts in to: `node.models` by name, or every registered model. */
+export function modelIdsOf(node: NodeSpec, registered: Map<string, RegisteredModel>): bigint[] {
+  if (!node.models) return [...registered.values()].map((m) => m.id);
+  return node.models.map((name) => {
+    const model = registered.get(name);
+    if (!model) throw new Error(`${node.name} runs model "${name}", which this devnet did not register (registered: ${[...registered.keys()].join(", ")})`);
+    return model.id;
+  });
 }

@@ -1,7 +1,8 @@
 /**
  * The `glassbox` command line (commander):
  *
- *   glassbox node start | stake <role> <amount> | unstake <role> <amount> | withdraw <role> | status
+ *   glassbox node start | stake <role> <amount> | unstake <role> <amount> | withdraw <role>
+ *                | opt-in --model <id> | opt-out --model <id> | status
  *   glassbox model register <file.onnx> [policy options] | info <id>
  *   glassbox job request --model <id> --input <file.json> [--mode ...] [--fee ...] [--wait] | status <id> | result <id>
  *
@@ -167,7 +168,19 @@ function buildProgram(io: CliIo): Command {
   withOptions(node.command("withdraw <role>").description("withdraw stake whose unbonding period is over")).action((role: string, _o, cmd: Command) =>
     withdraw(io, flagsOf(cmd), role),
   );
-  withOptions(node.command("status").description("print the node's balances and stake (JSON)")).action((_o, cmd: Command) => status(io, flagsOf(cmd)));
+  withOptions(
+    node
+      .command("opt-in")
+      .description("join a model's executor pool: an executor is drawn only for the models it opted in to (at most 8), from the next stake epoch on")
+      .requiredOption("--model <id>", "model id"),
+  ).action((o: { model: string }, cmd: Command) => optIn(io, flagsOf(cmd), o.model));
+  withOptions(
+    node
+      .command("opt-out")
+      .description("leave a model's executor pool from the next stake epoch on (seats already drawn stay yours to serve)")
+      .requiredOption("--model <id>", "model id"),
+  ).action((o: { model: string }, cmd: Command) => optOut(io, flagsOf(cmd), o.model));
+  withOptions(node.command("status").description("print the node's balances, stake and executor models (JSON)")).action((_o, cmd: Command) => status(io, flagsOf(cmd)));
 
   const model = program.command("model").description("register and inspect models");
   withOptions(
@@ -310,6 +323,7 @@ async function nodeStart(io: CliIo, flags: Flags): Promise<void> {
       dbFile: path.join(config.dataDir, "node.sqlite"),
       modelCacheDir: path.join(config.dataDir, "models"),
       roles: { executor: config.roles !== "verifier", verifier: config.roles !== "executor" },
+      models: config.models,
       watchShare: config.watchShare,
       confirmations: config.confirmations,
       maxRange: config.maxLogRange,
@@ -415,6 +429,65 @@ async function withdraw(io: CliIo, flags: Flags, role: string): Promise<void> {
   });
 }
 
+/** The executor role's index (contracts/types/Types.sol Role). */
+const EXECUTOR = ROLES.indexOf("executor");
+
+/** The models `node` is opted in to, ascending. */
+async function modelsOf(s: Session, node: string): Promise<bigint[]> {
+  return [...(await s.stakes.modelsOf(node))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function modelList(models: bigint[]): string {
+  return models.length === 0 ? "none" : models.join(", ");
+}
+
+/** When the next stake epoch starts (chain time), and how far that is from the latest block. */
+async function nextEpochStart(s: Session): Promise<string> {
+  const [epoch, length, block] = await Promise.all([s.stakes.currentEpoch(), s.stakes.EPOCH_LENGTH(), s.provider.getBlock("latest")]);
+  const start = (Number(epoch) + 1) * Number(length);
+  const now = block?.timestamp ?? Math.floor(Date.now() / 1000);
+  return `${new Date(start * 1000).toISOString()} (chain time, in ${Math.max(0, start - now)} s)`;
+}
+
+async function optIn(io: CliIo, flags: Flags, raw: string): Promise<void> {
+  await withSession(io, flags, true, async (s) => {
+    const id = await existingModel(s, raw);
+    const me = await signerOf(s).getAddress();
+    const models = await modelsOf(s, me);
+    if (models.includes(id)) throw new CliError(`already opted in to model ${id} (opted in to: ${modelList(models)}); nothing to do`);
+    const max = await s.stakes.MAX_MODELS_PER_EXECUTOR();
+    if (BigInt(models.length) >= max) {
+      throw new CliError(`already opted in to ${models.length} models (${modelList(models)}), the most an executor may: leave one first with glassbox node opt-out --model <id>`);
+    }
+    await (await s.stakes.optIn(id)).wait();
+    io.stdout(`opted in to model ${id}; drawn for its jobs from the next stake epoch, which starts at ${await nextEpochStart(s)}; opted in to: ${modelList(await modelsOf(s, me))}\n`);
+    if (!(await s.stakes.isEligible(me, EXECUTOR))) {
+      const [account, minimum] = await Promise.all([s.stakes.accountOf(me, EXECUTOR), s.stakes.minStake(EXECUTOR)]);
+      const why = account.jailed
+        ? `it is jailed until ${new Date(Number(account.jailedUntil) * 1000).toISOString()} (chain time); then StakeManager.unjail, with its executor stake back at the minimum ${await fmt(s, minimum)}`
+        : `its active executor stake ${await fmt(s, account.active)} is below the minimum ${await fmt(s, minimum)}; stake with glassbox node stake executor <amount>`;
+      io.stdout(`note: this key is not drawn yet: ${why}\n`);
+    }
+  });
+}
+
+async function optOut(io: CliIo, flags: Flags, raw: string): Promise<void> {
+  // No registry check: a model opted in to is left whatever the registry says of it.
+  const id = idOption(raw, "model id");
+  await withSession(io, flags, true, async (s) => {
+    const me = await signerOf(s).getAddress();
+    const models = await modelsOf(s, me);
+    if (!models.includes(id)) throw new CliError(`not opted in to model ${id} (opted in to: ${modelList(models)}); nothing to do`);
+    await (await s.stakes.optOut(id)).wait();
+    // Draws armed in this epoch read its snapshot, which still holds the node, up to the end of the next epoch.
+    const [epoch, length] = await Promise.all([s.stakes.currentEpoch(), s.stakes.EPOCH_LENGTH()]);
+    const lastDraw = new Date((Number(epoch) + 2) * Number(length) * 1000).toISOString();
+    io.stdout(
+      `opted out of model ${id} from the next stake epoch, which starts at ${await nextEpochStart(s)}; draws armed before then can still give you its jobs until ${lastDraw} (chain time): keep serving them until then; opted in to: ${modelList(await modelsOf(s, me))}\n`,
+    );
+  });
+}
+
 async function status(io: CliIo, flags: Flags): Promise<void> {
   await withSession(io, flags, true, async (s) => {
     const me = await signerOf(s).getAddress();
@@ -428,6 +501,8 @@ async function status(io: CliIo, flags: Flags): Promise<void> {
         releaseAt: Number(a.releaseAt),
         jailed: a.jailed,
         eligible: await s.stakes.isEligible(me, i),
+        // An executor is drawn only for the models it opted in to.
+        ...(role === "executor" ? { models: (await modelsOf(s, me)).map(Number) } : {}),
       };
     }
     printJson(io, {

@@ -24,6 +24,7 @@ export interface GlassboxConfig {
   keystore: string | undefined;
   deployment: string;
   roles: RoleSetting;
+  models: number[] | undefined;
   dataDir: string;
   confirmations: number;
   pollIntervalMs: number;
@@ -109,6 +110,12 @@ export const OPTIONS: OptionTable = {
     description: `roles the node plays: ${ROLE_SETTINGS.join(", ")}`,
     default: "both",
     parse: (raw) => oneOf(raw, ROLE_SETTINGS),
+  },
+  models: {
+    description:
+      "ids of the models this executor serves, comma separated (e.g. 1,3): at start the node warns for each it is not opted in to (glassbox node opt-in --model <id>); an executor is drawn for the models it opted in to, and serves whatever it is drawn for. Unset: the node only warns when it is opted in to no model",
+    default: undefined,
+    parse: (raw) => modelIds(raw),
   },
   dataDir: {
     description: "directory of the node's SQLite state and model cache (~ is the home directory)",
@@ -348,6 +355,22 @@ function oneOf<T extends string>(raw: RawValue, allowed: readonly T[]): T {
   const s = text(raw);
   if (!(allowed as readonly string[]).includes(s)) throw new Error(`"${s}" is not allowed; allowed: ${allowed.join(", ")}`);
   return s as T;
+}
+
+/** Model ids: a comma separated string (flag, environment) or a JSON array (file); each a positive integer, none twice. */
+function modelIds(raw: RawValue): number[] {
+  const allowed = "allowed: model ids (positive integers), comma separated, e.g. 1,3";
+  const items = Array.isArray(raw) ? raw : text(raw).split(",");
+  const ids: number[] = [];
+  for (const item of items) {
+    const s = typeof item === "number" ? String(item) : typeof item === "string" ? item.trim() : JSON.stringify(item);
+    const n = /^\d+$/.test(s) ? Number(s) : NaN;
+    if (!Number.isSafeInteger(n) || n === 0) throw new Error(`${JSON.stringify(s)} is not a model id; ${allowed}`);
+    if (ids.includes(n)) throw new Error(`model ${n} is listed twice; ${allowed}`);
+    ids.push(n);
+  }
+  if (ids.length === 0) throw new Error(`no model id given; ${allowed}`);
+  return ids;
 }
 
 function envVarName(raw: RawValue): string {

@@ -15,7 +15,7 @@ import { TxSender, type SenderOptions } from "./chain/txSender";
 import { InputSource, type InputSourceOptions } from "./store/inputs";
 import { ModelStore, type ModelStoreOptions } from "./store/modelStore";
 import { OutputPublisher, type OutputPublisherOptions } from "./store/outputs";
-import { DisputeManager__factory, JobRegistry__factory, ModelRegistry__factory, QuorumManager__factory } from "../../typechain-types";
+import { DisputeManager__factory, JobRegistry__factory, ModelRegistry__factory, QuorumManager__factory, StakeManager__factory } from "../../typechain-types";
 import { errorText, type Contracts, type NodeLogger, type RoleContext } from "./roles/context";
 import { EventDecoder, type NodeEvent } from "./roles/events";
 import { Executor, type OutputStrategy } from "./roles/executor";
@@ -38,6 +38,12 @@ export interface NodeConfig {
   /** Directory of the model cache. */
   modelCacheDir: string;
   roles: { executor: boolean; verifier: boolean };
+  /**
+   * The models this executor means to serve: at init the node warns for each it is not opted in to
+   * (an executor is drawn only from the pools of the models it opted in to). Unset: it warns only
+   * when it is opted in to no model. Nothing is sent either way: opting in is the operator's call.
+   */
+  models?: number[];
   /** Share of other nodes' OPTIMISTIC results the verifier re-runs unasked (0..1). */
   watchShare: number;
   /** Blocks to wait behind the head. */
@@ -136,7 +142,40 @@ export class GlassboxNode implements LogHandler {
       startBlock: this.config.startBlock,
     });
     await this.releaseUnsettled();
-    logger.info({ at: "Node.init", address, scope, roles: this.config.roles }, "node ready");
+    const models = this.config.roles.executor ? await this.checkOptIns(await jobs.STAKES()) : undefined;
+    logger.info({ at: "Node.init", address, scope, roles: this.config.roles, ...(models ? { models } : {}) }, "node ready");
+  }
+
+  /**
+   * An executor is drawn only for the models it opted in to (StakeManager.optIn). Warns for each
+   * configured model this key is not opted in to, or, with no models configured, when it is opted in
+   * to none; sends nothing. Returns the models it is opted in to.
+   */
+  private async checkOptIns(stakesAddress: string): Promise<number[]> {
+    const ctx = this.context();
+    const stakes = StakeManager__factory.connect(stakesAddress, ctx.signer);
+    const optedIn = (await stakes.modelsOf(ctx.address)).map(Number).sort((a, b) => a - b);
+    const wanted = this.config.models;
+    const hint = "glassbox node opt-in --model";
+    if (wanted === undefined) {
+      if (optedIn.length === 0) {
+        ctx.log.warn({ at: "Node.init", models: [] }, `this executor is opted in to no model, so it is never drawn for a job: opt in to each model it serves with ${hint} <id> (it counts from the next stake epoch)`);
+      }
+      return optedIn;
+    }
+    const count = await ctx.contracts.models.modelCount();
+    for (const model of wanted) {
+      if (BigInt(model) > count) {
+        ctx.log.warn({ at: "Node.init", model }, `model ${model} (in models) does not exist: the registry has ${count} model${count === 1n ? "" : "s"}; check the models option`);
+      } else if (!optedIn.includes(model)) {
+        ctx.log.warn({ at: "Node.init", model, optedIn }, `not opted in to model ${model}: this executor is never drawn for its jobs; opt in with: ${hint} ${model} (it counts from the next stake epoch)`);
+      }
+    }
+    const extra = optedIn.filter((m) => !wanted.includes(m));
+    if (extra.length > 0) {
+      ctx.log.info({ at: "Node.init", models: extra }, `also opted in to model${extra.length === 1 ? "" : "s"} ${extra.join(", ")} (not in models): drawn for their jobs too, and serves them; glassbox node opt-out --model <id> leaves one`);
+    }
+    return optedIn;
   }
 
   /** One iteration: one poll, then every due timed action. Calls never overlap. */

@@ -15,7 +15,7 @@ import { decodeTensors } from "../src/codec/tensor";
 import { tensorsToJson } from "../src/tensorJson";
 import { ModelStore } from "../src/store/modelStore";
 import { honestOutput, MLP_BYTES, MLP_DIGEST, RecordingLogger } from "./fixtures/roles";
-import { nextEpoch } from "../../test/fixtures/protocol";
+import { defaultPolicy, nextEpoch } from "../../test/fixtures/protocol";
 
 const TOKEN = 10n ** 18n;
 const tempDirs: string[] = [];
@@ -137,6 +137,14 @@ describe("loadConfig: defaults and precedence", function () {
     expect(loadConfig({ env: { GLASSBOX_MAX_LOG_RANGE: "50" }, flags: {} }).maxLogRange).to.equal(50);
   });
 
+  it("reads --models as a comma separated list, or a JSON array in the file, and refuses a repeated id", function () {
+    expect(loadConfig({ env: {}, flags: { models: "2, 4" } }).models).to.deep.equal([2, 4]);
+    expect(loadConfig({ env: { GLASSBOX_MODELS: "7" }, flags: {} }).models).to.deep.equal([7]);
+    expect(loadConfig({ file: writeJson(tmpDir(), "m.json", { models: [1, "3"] }), env: {}, flags: {} }).models).to.deep.equal([1, 3]);
+    expect(() => loadConfig({ env: {}, flags: { models: "1,1" } })).to.throw(ConfigError, /model 1 is listed twice; allowed: model ids/);
+    expect(() => loadConfig({ env: {}, flags: { models: "0" } })).to.throw(ConfigError, /"0" is not a model id; allowed: model ids/);
+  });
+
   it("expands ~ in the data directory", function () {
     expect(loadConfig({ env: {}, flags: { dataDir: "~/gb" } }).dataDir).to.equal(path.join(os.homedir(), "gb"));
   });
@@ -149,6 +157,7 @@ describe("loadConfig: a bad value is a ConfigError naming the option and what is
     keystore: "",
     deployment: "  ",
     roles: "all",
+    models: "1,x",
     dataDir: "",
     confirmations: "-1",
     pollIntervalMs: "five",
@@ -344,6 +353,152 @@ describe("glassbox node stake|unstake|status", function () {
   });
 });
 
+describe("glassbox node opt-in|opt-out: an executor is drawn only for the models it opted in to", function () {
+  const key = ["--key", "OPERATOR_KEY"];
+  const ISO = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z";
+
+  /** The chain time at which the stake epoch after the current one starts. */
+  async function nextEpochStart(world: CliWorld): Promise<number> {
+    const stakes = world.protocol.stakes;
+    return (Number(await stakes.currentEpoch()) + 1) * Number(await stakes.EPOCH_LENGTH());
+  }
+
+  it("opts a staked executor in to a registered model, says from when it counts, shows it in status, and opts it out again", async function () {
+    const world = await loadFixture(cliWorld);
+    const modelId = await register(world, tmpDir());
+    expect((await cli(world, ["node", "stake", "executor", "200", ...key])).code).to.equal(0);
+    const start = new Date((await nextEpochStart(world)) * 1000).toISOString();
+    const joined = await cli(world, ["node", "opt-in", "--model", String(modelId), ...key]);
+    expect(joined.code, joined.err).to.equal(0);
+    expect(joined.out).to.match(new RegExp(`^opted in to model 1; drawn for its jobs from the next stake epoch, which starts at ${ISO} \\(chain time, in \\d+ s\\); opted in to: 1\\n$`));
+    expect(joined.out).to.contain(`starts at ${start}`);
+    const stakes = world.protocol.stakes;
+    expect(await stakes.modelsOf(world.operator.address)).to.deep.equal([1n]);
+    // The pool holds the executor's stake now; this epoch's snapshot does not see it.
+    expect(await stakes.weightOf(world.operator.address, 0, 1n)).to.equal(200n * TOKEN);
+    const status = await cli(world, ["node", "status", ...key]);
+    expect(status.code, status.err).to.equal(0);
+    expect((JSON.parse(status.out) as { executor: { models: number[] } }).executor.models).to.deep.equal([1]);
+
+    const left = await cli(world, ["node", "opt-out", "--model", String(modelId), ...key]);
+    expect(left.code, left.err).to.equal(0);
+    expect(left.out).to.match(new RegExp(`^opted out of model 1 from the next stake epoch, which starts at ${ISO} \\(chain time, in \\d+ s\\); draws armed before then can still give you its jobs until ${ISO} \\(chain time\\): keep serving them until then; opted in to: none\\n$`));
+    expect(await stakes.modelsOf(world.operator.address)).to.deep.equal([]);
+    expect(await stakes.weightOf(world.operator.address, 0, 1n)).to.equal(0n);
+    expect((JSON.parse((await cli(world, ["node", "status", ...key])).out) as { executor: { models: number[] } }).executor.models).to.deep.equal([]);
+  });
+
+  it("opts in a key without executor stake, and says it is not drawn until it stakes", async function () {
+    const world = await loadFixture(cliWorld);
+    const modelId = await register(world, tmpDir());
+    const run = await cli(world, ["node", "opt-in", "--model", String(modelId)]);
+    expect(run.code, run.err).to.equal(0);
+    const lines = run.out.trimEnd().split("\n");
+    expect(lines).to.have.length(2);
+    expect(lines[0]).to.match(/^opted in to model 1; drawn for its jobs from the next stake epoch/);
+    expect(lines[1]).to.equal("note: this key is not drawn yet: its active executor stake 0.0 is below the minimum 100.0; stake with glassbox node stake executor <amount>");
+  });
+
+  it("refuses a model the registry does not have, and an id that is not one, before sending anything", async function () {
+    const world = await loadFixture(cliWorld);
+    await register(world, tmpDir());
+    const before = await ethers.provider.getTransactionCount(world.operator.address);
+    expectOneLine(await cli(world, ["node", "opt-in", "--model", "7", ...key]), /^glassbox: model 7 does not exist \(the registry has 1 model\)\n$/);
+    expectOneLine(await cli(world, ["node", "opt-in", "--model", "one", ...key]), /^glassbox: model id "one" is not an id \(a positive integer\)\n$/);
+    expect(await ethers.provider.getTransactionCount(world.operator.address)).to.equal(before);
+    expect(await world.protocol.stakes.modelsOf(world.operator.address)).to.deep.equal([]);
+  });
+
+  it("refuses a second opt-in to the same model, naming the models the key is in", async function () {
+    const world = await loadFixture(cliWorld);
+    const modelId = await register(world, tmpDir());
+    expect((await cli(world, ["node", "opt-in", "--model", String(modelId), ...key])).code).to.equal(0);
+    expectOneLine(await cli(world, ["node", "opt-in", "--model", String(modelId), ...key]), /^glassbox: already opted in to model 1 \(opted in to: 1\); nothing to do\n$/);
+  });
+
+  it("refuses an opt-out of a model the key is not in", async function () {
+    const world = await loadFixture(cliWorld);
+    expectOneLine(await cli(world, ["node", "opt-out", "--model", "1", ...key]), /^glassbox: not opted in to model 1 \(opted in to: none\); nothing to do\n$/);
+    const modelId = await register(world, tmpDir());
+    expect((await cli(world, ["node", "opt-in", "--model", String(modelId), ...key])).code).to.equal(0);
+    expectOneLine(await cli(world, ["node", "opt-out", "--model", "2", ...key]), /^glassbox: not opted in to model 2 \(opted in to: 1\); nothing to do\n$/);
+  });
+
+  it("refuses a ninth model and says how to make room", async function () {
+    const world = await loadFixture(cliWorld);
+    const owner = world.protocol.models.connect(world.operator.connect(ethers.provider));
+    for (let i = 0; i < 9; i++) await (await owner.registerModel(ethers.id(`model-${i}`), `ipfs://model-${i}`, defaultPolicy())).wait();
+    for (let id = 1; id <= 8; id++) expect((await cli(world, ["node", "opt-in", "--model", String(id), ...key])).code).to.equal(0);
+    expectOneLine(
+      await cli(world, ["node", "opt-in", "--model", "9", ...key]),
+      /^glassbox: already opted in to 8 models \(1, 2, 3, 4, 5, 6, 7, 8\), the most an executor may: leave one first with glassbox node opt-out --model <id>\n$/,
+    );
+    expect((await cli(world, ["node", "opt-out", "--model", "3", ...key])).code).to.equal(0);
+    expect((await cli(world, ["node", "opt-in", "--model", "9", ...key])).code).to.equal(0);
+  });
+
+  it("lists opt-in and opt-out in the node's help", async function () {
+    const world = await loadFixture(cliWorld);
+    const run = await cli(world, ["node", "--help"]);
+    expect(run.code).to.equal(0);
+    expect(run.out).to.match(/opt-in \[options\]\s+join a model's executor pool/);
+    expect(run.out).to.match(/opt-out \[options\]\s+leave a model's executor pool/);
+  });
+});
+
+describe("glassbox node start: an executor warns for the models it is not opted in to", function () {
+  const key = ["--key", "OPERATOR_KEY"];
+
+  /** Starts `glassbox node start` as an executor, waits until it is ready, stops it; returns its log. */
+  async function startAndStop(world: CliWorld, extra: string[]): Promise<{ logger: RecordingLogger; run: Run }> {
+    const logger = new RecordingLogger("cli-node");
+    const abort = new AbortController();
+    const flags = ["--roles", "executor", "--confirmations", "0", "--poll-interval-ms", "20", "--data-dir", tmpDir(), "--metrics-port", "0", ...key, ...extra];
+    const serving = cli(world, ["node", "start", ...flags], { signal: abort.signal, logger });
+    const until = Date.now() + 20_000;
+    while (!logger.lines.some((l) => l.msg === "node ready") && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    abort.abort();
+    const run = await serving;
+    expect(run.code, run.err).to.equal(0);
+    return { logger, run };
+  }
+
+  const warnings = (logger: RecordingLogger) => logger.lines.filter((l) => l.level === "warn" && l.line.at === "Node.init").map((l) => l.msg);
+
+  it("with --models, warns for each model it is not opted in to and for one that does not exist", async function () {
+    const world = await loadFixture(cliWorld);
+    const first = await register(world, tmpDir());
+    expect((await cli(world, ["node", "stake", "executor", "200", ...key])).code).to.equal(0);
+    const { logger } = await startAndStop(world, ["--models", `${first},5`]);
+    expect(warnings(logger)).to.deep.equal([
+      "not opted in to model 1: this executor is never drawn for its jobs; opt in with: glassbox node opt-in --model 1 (it counts from the next stake epoch)",
+      "model 5 (in models) does not exist: the registry has 1 model; check the models option",
+    ]);
+
+    expect((await cli(world, ["node", "opt-in", "--model", String(first), ...key])).code).to.equal(0);
+    const again = await startAndStop(world, ["--models", String(first)]);
+    expect(warnings(again.logger)).to.deep.equal([]);
+    expect(again.logger.lines.find((l) => l.msg === "node ready")?.line).to.deep.include({ models: [1] });
+  });
+
+  it("without --models, warns only when it is opted in to no model", async function () {
+    const world = await loadFixture(cliWorld);
+    const modelId = await register(world, tmpDir());
+    const { logger } = await startAndStop(world, []);
+    expect(warnings(logger)).to.deep.equal([
+      "this executor is opted in to no model, so it is never drawn for a job: opt in to each model it serves with glassbox node opt-in --model <id> (it counts from the next stake epoch)",
+    ]);
+    expect((await cli(world, ["node", "opt-in", "--model", String(modelId), ...key])).code).to.equal(0);
+    expect(warnings((await startAndStop(world, [])).logger)).to.deep.equal([]);
+  });
+
+  it("as a verifier only, checks nothing", async function () {
+    const world = await loadFixture(cliWorld);
+    const { logger } = await startAndStop(world, ["--roles", "verifier"]);
+    expect(warnings(logger)).to.deep.equal([]);
+  });
+});
+
 describe("glassbox model register and model info", function () {
   it("hashes, caches and registers the file, prints its id, and model info reads it back", async function () {
     const world = await loadFixture(cliWorld);
@@ -414,7 +569,9 @@ async function servingExecutor(world: CliWorld, extra: (port: number) => string[
   const modelId = await register(world, tmpDir());
   const key = ["--key", "OPERATOR_KEY"];
   expect((await cli(world, ["node", "stake", "executor", "200", ...key])).code).to.equal(0);
-  // Executor seats are drawn from the stake snapshot of the request's epoch: a new stake serves from the next one.
+  // An executor is drawn only for the models it opted in to.
+  expect((await cli(world, ["node", "opt-in", "--model", String(modelId), ...key])).code).to.equal(0);
+  // Executor seats are drawn from the stake snapshot of the request's epoch: a new stake (and opt-in) serves from the next one.
   await nextEpoch(world.protocol);
   const logger = new RecordingLogger("cli-node");
   const abort = new AbortController();

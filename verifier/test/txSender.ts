@@ -59,6 +59,19 @@ describe("TxSender", function () {
     expect(next.status).to.equal(1);
   });
 
+  it("reconciles at once, without waiting replaceAfterMs, when another process with the key has mined the nonce", async function () {
+    const [, , , , , , , , , , , , , , , from, to] = await ethers.getSigners();
+    const sender = new TxSender(from, { pollMs: 10, replaceAfterMs: 60_000 });
+    await sender.send({ to: to.address, value: 1n }); // initialises the local nonce
+    await from.sendTransaction({ to: to.address, value: 2n }); // same key, another process (glassbox node opt-in, say)
+    const started = Date.now();
+    const err = await sender.send({ to: to.address, value: 3n }).catch((e: unknown) => e);
+    expect(String((err as Error).message)).to.match(/not sent by this sender/);
+    expect(Date.now() - started).to.be.below(5_000);
+    const next = await sender.send({ to: to.address, value: 4n });
+    expect(next.status).to.equal(1);
+  });
+
   it("adds the gas margin to the estimate", async function () {
     const [, , , , , , , , , from, to] = await ethers.getSigners();
     const sender = new TxSender(from, { pollMs: 10, gasMarginPercent: 30 });

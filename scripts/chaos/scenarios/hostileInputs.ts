@@ -10,14 +10,23 @@
  *    a finalized job. Anything else fails the case: a multi-line or unnamed error, a job stuck or
  *    refunded for another reason. At the end the node processes must still be alive and healthy
  *    and the accounting must hold.
+ *
+ *    An executor is drawn only for the models it opted in to (at most 8), from the next stake epoch
+ *    on, and the cases register models as they go. The contract takes an id not yet registered, so
+ *    before the first case the executor joins the pools of the next 7 ids the registry will give,
+ *    and the chain moves to the next stake epoch while no job exists (the quick run registers 6).
+ *    When a case registers an id beyond those, every job so far is first settled (the clock runs,
+ *    so no assignment, challenge window or dispute is cut short by a jump), then the executor leaves
+ *    those models, joins the next 7 and the chain moves to the next epoch.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { hexlify, ZeroAddress, ZeroHash, type ContractRunner } from "ethers";
-import { GlassboxToken__factory, JobRegistry__factory, ModelRegistry__factory } from "../../../typechain-types";
+import { GlassboxToken__factory, JobRegistry__factory, ModelRegistry__factory, StakeManager__factory } from "../../../typechain-types";
 import { runCli, REFUND_REASONS } from "../../../verifier/src/cli";
 import { DTYPES, encodeTensors, type DType, type TensorMap } from "../../../verifier/src/codec/tensor";
 import { mlp as mlpBytes, seededRandom } from "../../../verifier/src/runtime/fixtures";
+import { startNextStakeEpoch } from "../../devnet/boot";
 import { sleep } from "../../devnet/chain";
 import { CLIENT_INDEXES, devnetWallet } from "../../devnet/setup";
 import { DEADLINE_SECONDS, alive, executorSpec, healthy, verifierSpec, type Devnet } from "../devnet";
@@ -42,6 +51,8 @@ interface Harness {
   dir: string;
   /** The MLP's model id. */
   mlpId: bigint;
+  /** Every job the cases have requested so far. */
+  jobIds: bigint[];
   cli(argv: string[]): Promise<Outcome>;
   /** A raw requestInference from client 1, with `patch` applied to a valid request. */
   request(patch: Partial<Request>): Promise<Outcome>;
@@ -206,7 +217,43 @@ async function registerThenRequest(h: Harness, name: string, body: Uint8Array, u
   if (registered.kind !== "accepted") return registered;
   const id = /^(\d+)$/.exec(registered.what.trim())?.[1];
   if (!id) return { kind: "bad", why: `model register printed ${JSON.stringify(registered.what)}` };
+  const served = await serveModel(h, BigInt(id));
+  if (served) return served;
   return cliRequest(h, Number(id) * 1000 + 7, JSON.stringify({ x: { dtype: "float32", shape: [2, 4], data: [1, 2, 3, 4, 5, 6, 7, 8] } }), "none", [], BigInt(id));
+}
+
+/** How many future model ids the executor joins at a time (MAX_MODELS_PER_EXECUTOR less the MLP). */
+const AHEAD = 7;
+
+/**
+ * Makes the executor drawable for `modelId`, registered just now. Usually it already is (it joined
+ * ahead); otherwise every job so far is settled with the clock running, the executor leaves the
+ * earlier hostile models for `modelId` and the ids after it, and the chain moves to the next stake
+ * epoch, from which the opt-ins count. Returns an outcome only on a failure.
+ */
+async function serveModel(h: Harness, modelId: bigint): Promise<Outcome | undefined> {
+  const stakes = StakeManager__factory.connect(h.d.deployment.contracts.stakeManager, h.d.provider);
+  if ((await stakes.modelsOf(devnetWallet(EXECUTOR.accountIndex).address)).includes(modelId)) return undefined;
+  h.d.startClock();
+  try {
+    for (const id of h.jobIds) await h.d.client.settled(id, 180_000);
+  } catch (err) {
+    return { kind: "bad", why: `jobs before model ${modelId} did not settle: ${(err as Error).message}` };
+  } finally {
+    await h.d.stopClock();
+  }
+  await joinAhead(h, modelId);
+  await startNextStakeEpoch(h.d.deployment, h.d.provider);
+  return undefined;
+}
+
+/** The executor leaves every model but the MLP and joins `first` and the AHEAD - 1 ids after it (registered or not). */
+async function joinAhead(h: Harness, first: bigint): Promise<void> {
+  const stakes = StakeManager__factory.connect(h.d.deployment.contracts.stakeManager, devnetWallet(EXECUTOR.accountIndex, h.d.provider));
+  for (const joined of await stakes.modelsOf(devnetWallet(EXECUTOR.accountIndex).address)) {
+    if (joined !== h.mlpId) await (await stakes.optOut(joined)).wait();
+  }
+  for (let id = first; id < first + BigInt(AHEAD); id++) await (await stakes.optIn(id)).wait();
 }
 
 const ERROR_INTERFACES = [JobRegistry__factory, ModelRegistry__factory, GlassboxToken__factory].map((f) => f.createInterface());
@@ -235,6 +282,9 @@ function revertName(err: unknown): string | undefined {
   return undefined;
 }
 
+/** The scenario's one executor, with stake for many jobs' collateral. */
+const EXECUTOR = { ...executorSpec(1), stake: 4000n * 10n ** 18n };
+
 function harness(d: Devnet, dir: string, mlpId: bigint): Harness {
   const key = devnetWallet(CLIENT_INDEXES[1]).privateKey;
   const raw = devnetWallet(CLIENT_INDEXES[0], d.provider);
@@ -248,10 +298,12 @@ function harness(d: Devnet, dir: string, mlpId: bigint): Harness {
     }
     return { kind: "accepted", what: "a transaction without JobRequested" };
   };
+  const jobIds: bigint[] = [];
   return {
     d,
     dir,
     mlpId,
+    jobIds,
     file(name, bytes) {
       const file = path.join(dir, "files", name);
       fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -269,7 +321,10 @@ function harness(d: Devnet, dir: string, mlpId: bigint): Harness {
         return { kind: "cli-error", line: lines[0] };
       }
       const jobId = /^(\d+)\s*$/.exec(out.split("\n")[0] ?? "")?.[1];
-      if (argv[0] === "job" && jobId) return { kind: "job", jobId: BigInt(jobId) };
+      if (argv[0] === "job" && jobId) {
+        jobIds.push(BigInt(jobId));
+        return { kind: "job", jobId: BigInt(jobId) };
+      }
       return { kind: "accepted", what: out };
     },
     async request(patch) {
@@ -290,7 +345,9 @@ function harness(d: Devnet, dir: string, mlpId: bigint): Harness {
         ...patch,
       };
       try {
-        return jobOf(await (await jobs.requestInference(request)).wait());
+        const outcome = jobOf(await (await jobs.requestInference(request)).wait());
+        if (outcome.kind === "job") jobIds.push(outcome.jobId);
+        return outcome;
       } catch (err) {
         const name = revertName(err);
         return name ? { kind: "revert", name } : { kind: "bad", why: `unnamed failure: ${(err as Error).message.split("\n")[0].slice(0, 200)}` };
@@ -314,10 +371,13 @@ export const hostileInputs: Scenario = {
   quick: true,
   description: `${CASES} seeded hostile inputs (${QUICK_CASES} with --quick) through the CLI and the contracts`,
   run: ({ quick, log }) =>
-    withDevnet({ name: "hostile-inputs", nodes: [{ ...executorSpec(1), stake: 4000n * 10n ** 18n }, verifierSpec(1)] }, async (d) => {
+    withDevnet({ name: "hostile-inputs", nodes: [EXECUTOR, verifierSpec(1)] }, async (d) => {
       const dir = path.join(d.dir, "hostile");
       fs.mkdirSync(dir, { recursive: true });
       const h = harness(d, dir, d.mlp.id);
+      // The executor joins the next ids the registry gives, drawn from the next stake epoch on (no job exists yet).
+      await joinAhead(h, (await ModelRegistry__factory.connect(d.deployment.contracts.modelRegistry, d.provider).modelCount()) + 1n);
+      await startNextStakeEpoch(d.deployment, d.provider);
       const cases = generateCases().slice(0, quick ? QUICK_CASES : CASES);
       const results: { c: Case; outcome: Outcome }[] = [];
       for (const c of cases) {

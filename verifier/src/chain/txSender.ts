@@ -121,7 +121,10 @@ export class TxSender {
         }
         // Otherwise one of ours (or someone else's) holds this nonce: see whether it is mined.
       }
-      const receipt = await this.waitForAny(sent, this.options.replaceAfterMs);
+      // Nothing sent from here and the nonce already mined: another process with this key (an
+      // operator's `glassbox node opt-in`, say) took it. Nothing can come of waiting: reconcile now.
+      const taken = sent.length === 0 && (await this.provider.getTransactionCount(address, "latest")) > nonce;
+      const receipt = taken ? undefined : await this.waitForAny(sent, this.options.replaceAfterMs);
       if (receipt) {
         this.nextNonce = nonce + 1;
         return receipt;
