@@ -229,7 +229,7 @@ describe("Draw properties", function () {
         for (let i = 0; i < DRAWS; i++) {
           const k = SIZES[i % SIZES.length];
           const randomness = ethers.solidityPackedKeccak256(["uint256", "uint256"], [d.salt, i]);
-          const [ok, holders] = await w.stakes.drawSeats(Role.VERIFIER, epoch, randomness, k, []);
+          const [ok, holders] = await w.stakes.drawSeats(Role.VERIFIER, 0n, epoch, randomness, k, []);
           expect(ok, "the snapshot of the current epoch answers").to.equal(true);
           const held = holders.filter((h) => isSybil.has(h)).length;
           const s = bySize.get(k)!;
@@ -421,6 +421,6 @@ async function reshape(w: World, sybils: HardhatEthersSigner[], spare: HardhatEt
 /** The attacker's live verifier weight (what a draw from live stakes would use). */
 async function attackerWeight(w: World, nodes: HardhatEthersSigner[]): Promise<bigint> {
   let sum = 0n;
-  for (const n of nodes) sum += await w.stakes.weightOf(n.address, Role.VERIFIER);
+  for (const n of nodes) sum += await w.stakes.weightOf(n.address, Role.VERIFIER, 0n);
   return sum;
 }

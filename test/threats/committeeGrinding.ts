@@ -10,16 +10,23 @@
  */
 import { expect } from "chai";
 import { ethers, network } from "hardhat";
-import { loadFixture, mine } from "@nomicfoundation/hardhat-network-helpers";
+import { impersonateAccount, loadFixture, mine, setBalance, stopImpersonatingAccount } from "@nomicfoundation/hardhat-network-helpers";
 import { deployWorld, Mode, requestJob, SAMPLE_OUTPUT, Status, TOKEN, nextEpoch } from "../fixtures/protocol";
 import { AuditCoinProbe__factory, InstantRandomness__factory } from "../../typechain-types";
 
-/** The protocol with one executor, the probe contract (staked 200), so every job is assigned to it. */
+/** The protocol with one executor, the probe contract (staked 200, in model 1), so every job is assigned to it. */
 async function probeFixture() {
   const world = await deployWorld({ executors: 0 });
   const probe = await new AuditCoinProbe__factory(world.admin).deploy(world.jobs);
   await world.token.mint(probe, 200n * TOKEN);
   await probe.join(world.stakes, world.token, 200n * TOKEN);
+  // The probe has no optIn of its own (contracts/test/AuditCoinProbe.sol): its address opts in to
+  // model 1 through an impersonated transaction, as an executor contract's own call would.
+  const probeAddress = await probe.getAddress();
+  await impersonateAccount(probeAddress);
+  await setBalance(probeAddress, TOKEN);
+  await world.stakes.connect(await ethers.getSigner(probeAddress)).optIn(world.modelId);
+  await stopImpersonatingAccount(probeAddress);
   await nextEpoch(world); // executor seats are drawn from the stake snapshot of the request's epoch
   const { jobId, assigned } = await requestJob(world, { mode: Mode.OPTIMISTIC });
   expect(assigned).to.deep.equal([await probe.getAddress()]);

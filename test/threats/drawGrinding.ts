@@ -97,7 +97,7 @@ describe("Committee draws nobody can grind", function () {
       await w.stakes.connect(sybils[0]).stake(Role.VERIFIER, 9_000n * TOKEN);
       await w.stakes.connect(fresh).stake(Role.VERIFIER, 5_000n * TOKEN);
       await w.stakes.connect(sybils[1]).requestUnstake(Role.VERIFIER, 400n * TOKEN);
-      expect(await w.stakes.weightOf(sybils[0].address, Role.VERIFIER)).to.equal(9_400n * TOKEN);
+      expect(await w.stakes.weightOf(sybils[0].address, Role.VERIFIER, 0n)).to.equal(9_400n * TOKEN);
       await w.disputes.connect(sybils[0]).drawCommittee(disputeId);
       expect(await seatsOf(w, disputeId)).to.deep.equal(honest);
       expect(await w.disputes.seatsOf(disputeId, fresh.address)).to.equal(0n);
@@ -120,7 +120,7 @@ describe("Committee draws nobody can grind", function () {
       let wholeSeats = 0;
       let splitSeats = 0;
       for (let i = 0; i < draws; i++) {
-        const [ok, holders] = await w.stakes.drawSeats(Role.VERIFIER, epoch, ethers.keccak256(ethers.toBeHex(i, 32)), 3, []);
+        const [ok, holders] = await w.stakes.drawSeats(Role.VERIFIER, 0n, epoch, ethers.keccak256(ethers.toBeHex(i, 32)), 3, []);
         expect(ok).to.equal(true);
         const a = holders.filter((h) => h === whole.address).length;
         const b = holders.filter((h) => h === sybilA.address || h === sybilB.address).length;
@@ -157,8 +157,14 @@ async function seatsOf(w: World, disputeId: bigint): Promise<string[]> {
   return Promise.all(members.map(async (m) => `${m}:${await w.disputes.seatsOf(disputeId, m)}`));
 }
 
-/** A second model whose audit rate is the registry's cap (20%), so submitAudited finds a picked coin quickly. */
+/**
+ * A second model whose audit rate is the registry's cap (20%), so submitAudited finds a picked coin
+ * quickly; the executors opt in to it and the stake epoch turns, so its jobs can be drawn.
+ */
 async function auditedModel(w: World): Promise<bigint> {
   await w.models.connect(w.modelOwner).registerModel(ethers.id("audited-model"), "ipfs://audited", defaultPolicy({ auditRateBps: 2_000 }));
-  return await w.models.modelCount();
+  const modelId = await w.models.modelCount();
+  for (const e of w.executors) await w.stakes.connect(e).optIn(modelId);
+  await nextEpoch(w);
+  return modelId;
 }

@@ -25,6 +25,7 @@ async function reshapeFixture() {
   const w = await deployWorld({ executors: 3, verifiers: 1 });
   const sybil = w.others[0];
   await w.stakes.connect(sybil).stake(Role.EXECUTOR, 200n * TOKEN);
+  await w.stakes.connect(sybil).optIn(w.modelId); // drawn for the jobs of the model it opted in to
   await w.token.mint(sybil.address, 100_000n * TOKEN);
   await nextEpoch(w);
   return { w, sybil };
@@ -39,7 +40,7 @@ async function predicted(w: World, jobId: bigint): Promise<string> {
     ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256", "uint8", "address", "uint256"], [value, jobId, 1, await w.jobs.getAddress(), chainId]),
   );
   const epoch = job.phaseEnd / (await w.stakes.EPOCH_LENGTH());
-  const [ok, holders] = await w.stakes.drawSeats(Role.EXECUTOR, epoch, seed, 1, []);
+  const [ok, holders] = await w.stakes.drawSeats(Role.EXECUTOR, job.modelId, epoch, seed, 1, []);
   expect(ok).to.equal(true);
   return holders[0];
 }
@@ -64,8 +65,8 @@ describe("Executor draws nobody can reshape", function () {
       const honest = await predicted(w, jobId);
       // ...and, unlucky, pumps its sybil before anyone assigns (the first time only: it stays pumped).
       if (i === 0) await w.stakes.connect(sybil).stake(Role.EXECUTOR, 100_000n * TOKEN);
-      const live = await w.stakes.weightOf(sybil.address, Role.EXECUTOR);
-      expect(live * 100n).to.be.greaterThan((await w.stakes.totalWeight(Role.EXECUTOR)) * 99n);
+      const live = await w.stakes.weightOf(sybil.address, Role.EXECUTOR, w.modelId);
+      expect(live * 100n).to.be.greaterThan((await w.stakes.totalWeight(Role.EXECUTOR, w.modelId)) * 99n);
       const receipt = (await (await w.jobs.connect(sybil).assign(jobId)).wait())!;
       const assigned = receipt.logs.map((l) => w.jobs.interface.parseLog(l)).find((l) => l?.name === "JobAssigned");
       expect(assigned!.args.executors).to.deep.equal([honest]);

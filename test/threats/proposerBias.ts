@@ -44,8 +44,9 @@ async function predictExecutor(w: World, jobId: bigint, target: number): Promise
       [randomness, jobId, 1, await w.jobs.getAddress(), chainId],
     ),
   );
-  const epoch = (await w.jobs.jobOf(jobId)).phaseEnd / (await w.stakes.EPOCH_LENGTH());
-  const [, [drawn]] = await w.stakes.drawSeats(Role.EXECUTOR, epoch, seed, 1, []);
+  const job = await w.jobs.jobOf(jobId);
+  const epoch = job.phaseEnd / (await w.stakes.EPOCH_LENGTH());
+  const [, [drawn]] = await w.stakes.drawSeats(Role.EXECUTOR, job.modelId, epoch, seed, 1, []);
   return drawn;
 }
 

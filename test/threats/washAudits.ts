@@ -12,7 +12,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { auditFloor, defaultPolicy, deployWorld, Mode, requestJob, requestParams, SAMPLE_OUTPUT, signerOf, submitAudited, TOKEN, Verdict, voteAll, type World } from "../fixtures/protocol";
+import { auditFloor, defaultPolicy, deployWorld, Mode, nextEpoch, requestJob, requestParams, SAMPLE_OUTPUT, signerOf, submitAudited, TOKEN, Verdict, voteAll, type World } from "../fixtures/protocol";
 
 const HONEST_MODEL = 1n;
 const WASH_MODEL = 2n;
@@ -63,6 +63,9 @@ describe("Threat: wash audits drain the verifier pool (issue 10 finding 2)", fun
   it("audits of the washer's own jobs at the least fee it may pay take nothing from another model's pot", async function () {
     const { w, washer } = await loadFixture(washFixture);
     await w.models.connect(washer).registerModel(ethers.sha256(ethers.toUtf8Bytes("wash")), "ipfs://wash", defaultPolicy({ auditRateBps: 2_000, minFee: 0n }));
+    // The executors run the washer's model too: they opt in, and are drawn for it from the next stake epoch.
+    for (const e of w.executors) await w.stakes.connect(e).optIn(WASH_MODEL);
+    await nextEpoch(w);
     const honestPot = await w.vault.auditPotOf(HONEST_MODEL);
     expect(honestPot).to.equal(TOKEN); // 10 jobs x 10% of 1 token
     const minFee = auditFloor(w.params, 2_000);

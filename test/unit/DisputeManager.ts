@@ -44,7 +44,10 @@ const MAX_AMOUNT = 10n ** 27n;
 const WEEK = 7n * 24n * 3600n;
 const BASE_PARAMS: IDisputeManager.ParamsStruct = { ...DEVNET_PARAMS.disputes };
 
-/** The devnet world (3 executors, 4 verifiers, 200 tokens staked each) plus a second model audited at the highest rate (20%). */
+/**
+ * The devnet world (3 executors, 4 verifiers, 200 tokens staked each) plus a second model audited at
+ * the highest rate (20%), which every executor opts in to as well (drawn for it from the next epoch).
+ */
 async function disputeFixture() {
   const w = await deployWorld();
   await w.models
@@ -54,7 +57,10 @@ async function disputeFixture() {
       "ipfs://bafy-audited",
       defaultPolicy({ auditRateBps: MAX_AUDIT_RATE_BPS }),
     );
-  return { ...w, auditedModelId: 2n };
+  const auditedModelId = 2n;
+  for (const e of w.executors) await w.stakes.connect(e).optIn(auditedModelId);
+  await nextEpoch(w);
+  return { ...w, auditedModelId };
 }
 
 type Fixture = Awaited<ReturnType<typeof disputeFixture>>;

@@ -453,8 +453,8 @@ describe("JobRegistry", function () {
           ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256", "uint8", "address", "uint256"], [value, jobId, 2, hub, chainId]),
         );
         const epoch = armed.phaseEnd / (await w.stakes.EPOCH_LENGTH()); // phaseEnd: when the draw was armed
-        expect((await w.stakes.drawSeats(Role.EXECUTOR, epoch, seed, 1, [late]))[1]).to.deep.equal(next);
-        if ((await w.stakes.drawSeats(Role.EXECUTOR, epoch, seed, 1, []))[1][0] === late) wouldHaveDrawnLate++;
+        expect((await w.stakes.drawSeats(Role.EXECUTOR, w.modelId, epoch, seed, 1, [late]))[1]).to.deep.equal(next);
+        if ((await w.stakes.drawSeats(Role.EXECUTOR, w.modelId, epoch, seed, 1, []))[1][0] === late) wouldHaveDrawnLate++;
         await start.restore();
       }
       expect(wouldHaveDrawnLate, `tries: ${tries}`).to.equal(2);

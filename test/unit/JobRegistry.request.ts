@@ -611,6 +611,7 @@ describe("JobRegistry", function () {
       // A newcomer stakes after the re-armed draw fixed its snapshot: that draw still finds nobody.
       const newcomer = w.others[0];
       await w.stakes.connect(newcomer).stake(Role.EXECUTOR, 200n * TOKEN);
+      await w.stakes.connect(newcomer).optIn(w.modelId); // an executor is drawn only for the models it opted in to
       await nextEpoch(w);
       const second = await assignJob(w, jobId);
       expect(second.assigned).to.deep.equal([]);
@@ -682,6 +683,7 @@ describe("JobRegistry", function () {
       const { jobId } = await requestJob(w);
       const deadline = (await w.jobs.jobOf(jobId)).deadline;
       await w.stakes.connect(w.others[0]).stake(Role.EXECUTOR, 200n * TOKEN);
+      await w.stakes.connect(w.others[0]).optIn(w.modelId);
       await time.increaseTo(deadline);
       await expect(w.jobs.assign(jobId)).to.be.revertedWithCustomError(w.jobs, "PhaseOver").withArgs(jobId, deadline);
     });

@@ -203,7 +203,7 @@ describe("Reentrancy with a hostile token", function () {
       expect(await token.hookAttempts()).to.equal(1n);
       expect(await token.hookSucceeded()).to.equal(false);
       expect((await stakes.accountOf(tokenAddress, Role.VERIFIER)).active).to.equal(150n * TOKEN);
-      expect(await stakes.weightOf(tokenAddress, Role.VERIFIER)).to.equal(150n * TOKEN);
+      expect(await stakes.weightOf(tokenAddress, Role.VERIFIER, 0n)).to.equal(150n * TOKEN);
       expect(await stakes.totalStaked()).to.equal(150n * TOKEN);
       expect(tokenBefore - (await token.balanceOf(tokenAddress))).to.equal(150n * TOKEN);
       expect(await token.balanceOf(stakes)).to.equal(150n * TOKEN);

@@ -23,13 +23,27 @@ const PARAMS: ProtocolParams = { ...DEVNET_PARAMS, jobs: { ...DEVNET_PARAMS.jobs
 const LONGEST_WINDOW = 600 + 2 * DAY + 600 + 600;
 
 /**
+ * The executors' model pool the tests read: the fixture opts every node in to it (the StakeManager
+ * does not check models, so no registry entry is needed). Verifiers have one pool: their model
+ * argument is ignored, and the tests pass 0.
+ */
+const MODEL = 1n;
+const MAX_MODELS_PER_EXECUTOR = 8;
+
+/** The pool argument of `weightOf`, `totalWeight` and `drawSeats` for `role`: MODEL, or 0 for verifiers. */
+function poolOf(role: number): bigint {
+  return role === Role.EXECUTOR ? MODEL : 0n;
+}
+
+/**
  * The whole protocol with nobody staked (its StakeManager, wired to the JobRegistry and the
  * DisputeManager, is `deployedStakes`), plus the StakeManager under test, `stakes`: governed and
  * deployed by the admin, wired to a ProtocolStub `source` (a pass-through: `viaHub` calls the
  * StakeManager through it) and to the test signer `protocol` as its dispute manager, so that signer may lock seats,
- * unlock and slash. Also a bare StakeManager (unwired, one-hour unbonding).
+ * unlock and slash. Also a bare StakeManager (unwired, one-hour unbonding). No node has opted in to
+ * any model.
  */
-async function deployStakeManagerFixture() {
+async function deployNoOptInFixture() {
   const world = await deployWorld({ executors: 0, verifiers: 0, params: PARAMS });
   const [protocol, recipient, outsider, ...nodes] = world.others;
   const factory = new StakeManager__factory(world.admin);
@@ -41,6 +55,20 @@ async function deployStakeManagerFixture() {
   for (const s of world.others) await world.token.connect(s).approve(stakes, ethers.MaxUint256);
   const bare = await factory.deploy(world.token, world.admin.address, MIN_STAKE, MIN_STAKE, MIN_UNBONDING, 3600);
   return { ...world, deployedStakes: world.stakes, stakes, source, viaHub, protocol, recipient, outsider, nodes, bare };
+}
+
+/**
+ * The same, with every node opted in to MODEL on `stakes` and on `deployedStakes` before staking
+ * anything (an opt-in with no stake writes no weight): an executor's stake then weighs in MODEL's
+ * pool exactly as it did in the single executor pool before executors opted in per model.
+ */
+async function deployStakeManagerFixture() {
+  const f = await deployNoOptInFixture();
+  for (const node of f.nodes) {
+    await f.stakes.connect(node).optIn(MODEL);
+    await f.deployedStakes.connect(node).optIn(MODEL);
+  }
+  return f;
 }
 
 type Fixture = Awaited<ReturnType<typeof deployStakeManagerFixture>>;
@@ -58,6 +86,16 @@ async function lockStake(f: Fixture, node: HardhatEthersSigner, amount: bigint, 
   expect(await f.stakes.connect(f.protocol).lockSeat.staticCall(node.address, role, amount), "lockStake: lockSeat accepts the node").to.equal(true);
   await f.stakes.connect(f.protocol).lockSeat(node.address, role, amount);
   expect((await f.stakes.accountOf(node.address, role)).locked, "lockStake locks exactly the amount").to.equal(before + amount);
+}
+
+/**
+ * The executor seats `stakes` draws for `model` from the snapshot of `epoch` (by default the
+ * current one), which must answer.
+ */
+async function executorSeats(stakes: StakeManager, model: bigint, randomness: string, seats: number, epoch?: bigint): Promise<string[]> {
+  const [ok, holders] = await stakes.drawSeats(Role.EXECUTOR, model, epoch ?? (await stakes.currentEpoch()), randomness, seats, []);
+  expect(ok, "the snapshot answers").to.equal(true);
+  return [...holders];
 }
 
 /** Deterministic seeds for draws. */
@@ -99,8 +137,8 @@ describe("StakeManager", function () {
         .withArgs(node.address, Role.EXECUTOR, 50n * TOKEN, 200n * TOKEN);
       expect((await account(stakes, node)).active).to.equal(200n * TOKEN);
       expect(await stakes.totalStaked()).to.equal(200n * TOKEN);
-      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(200n * TOKEN);
-      expect(await stakes.totalWeight(Role.EXECUTOR)).to.equal(200n * TOKEN);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(200n * TOKEN);
+      expect(await stakes.totalWeight(Role.EXECUTOR, MODEL)).to.equal(200n * TOKEN);
     });
 
     it("keeps each role's account and weight separate", async function () {
@@ -108,9 +146,9 @@ describe("StakeManager", function () {
       const [node] = nodes;
       await stakes.connect(node).stake(Role.EXECUTOR, 100n * TOKEN);
       await stakes.connect(node).stake(Role.VERIFIER, 300n * TOKEN);
-      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(100n * TOKEN);
-      expect(await stakes.weightOf(node.address, Role.VERIFIER)).to.equal(300n * TOKEN);
-      expect(await stakes.totalWeight(Role.VERIFIER)).to.equal(300n * TOKEN);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(100n * TOKEN);
+      expect(await stakes.weightOf(node.address, Role.VERIFIER, 0n)).to.equal(300n * TOKEN);
+      expect(await stakes.totalWeight(Role.VERIFIER, 0n)).to.equal(300n * TOKEN);
       expect(await stakes.totalStaked()).to.equal(400n * TOKEN);
     });
 
@@ -154,7 +192,7 @@ describe("StakeManager", function () {
       await expect(tx).to.changeTokenBalances(f.token, [node, f.stakes], [-120n * TOKEN, 120n * TOKEN]);
       expect(await f.token.nonces(node.address)).to.equal(1n);
       expect(await f.token.allowance(node.address, f.stakes)).to.equal(0n);
-      expect(await f.stakes.weightOf(node.address, Role.VERIFIER)).to.equal(120n * TOKEN);
+      expect(await f.stakes.weightOf(node.address, Role.VERIFIER, 0n)).to.equal(120n * TOKEN);
     });
 
     it("still stakes when someone else submitted the permit first", async function () {
@@ -199,7 +237,7 @@ describe("StakeManager", function () {
         releaseAt: BigInt(at + UNBONDING),
       });
       expect(await stakes.totalStaked()).to.equal(200n * TOKEN);
-      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(140n * TOKEN);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(140n * TOKEN);
     });
 
     it("keeps the release time of stake already unbonding: a second request joins a later tranche (issue 10, finding 10)", async function () {
@@ -345,13 +383,13 @@ describe("StakeManager", function () {
       await stakes.connect(node).stake(Role.EXECUTOR, 150n * TOKEN);
       await stakes.setMinStake(Role.EXECUTOR, 200n * TOKEN);
       expect(await stakes.isEligible(node.address, Role.EXECUTOR)).to.equal(false);
-      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(150n * TOKEN);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(150n * TOKEN);
       await stakes.connect(outsider).poke(node.address, Role.EXECUTOR);
-      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(0n);
-      expect(await stakes.totalWeight(Role.EXECUTOR)).to.equal(0n);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(0n);
+      expect(await stakes.totalWeight(Role.EXECUTOR, MODEL)).to.equal(0n);
       await stakes.setMinStake(Role.EXECUTOR, 150n * TOKEN);
       await stakes.connect(outsider).poke(node.address, Role.EXECUTOR);
-      expect(await stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(150n * TOKEN);
+      expect(await stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(150n * TOKEN);
       expect(await stakes.isEligible(node.address, Role.EXECUTOR)).to.equal(true);
     });
   });
@@ -511,8 +549,8 @@ describe("StakeManager", function () {
         .withArgs(node.address, Role.EXECUTOR);
       expect((await account(f.stakes, node)).jailed).to.equal(true);
       expect(await f.stakes.isEligible(node.address, Role.EXECUTOR)).to.equal(false);
-      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(0n);
-      expect(await f.stakes.totalWeight(Role.EXECUTOR)).to.equal(100n * TOKEN);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(0n);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, MODEL)).to.equal(100n * TOKEN);
       await expect(f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 10n * TOKEN, f.recipient.address)).to.not.emit(
         f.stakes,
         "NodeJailed",
@@ -527,7 +565,7 @@ describe("StakeManager", function () {
         f.stakes,
         "NodeJailed",
       );
-      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(100n * TOKEN);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(100n * TOKEN);
     });
 
     it("reverts when the caller is neither wired protocol contract", async function () {
@@ -579,7 +617,7 @@ describe("StakeManager", function () {
       const ts = (await tx.getBlock())!.timestamp;
       const a = await f.stakes.accountOf(node.address, Role.EXECUTOR);
       expect([a.active, a.locked, a.jailed, a.jailedUntil]).to.deep.equal([70n * TOKEN, 0n, true, BigInt(ts + UNBONDING)]);
-      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(0n);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(0n);
     });
 
     it("reverts when the caller is neither wired protocol contract", async function () {
@@ -604,7 +642,7 @@ describe("StakeManager", function () {
       expect((await account(f.stakes, node)).active).to.equal(100n * TOKEN);
       expect((await account(f.stakes, node)).jailed).to.equal(true);
       expect(await f.stakes.isEligible(node.address, Role.EXECUTOR)).to.equal(false);
-      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(0n);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(0n);
       await expect(f.stakes.connect(node).unjail(Role.EXECUTOR))
         .to.be.revertedWithCustomError(f.stakes, "StillJailed")
         .withArgs(jailedUntil, 100n * TOKEN, MIN_STAKE);
@@ -614,7 +652,7 @@ describe("StakeManager", function () {
         .withArgs(node.address, Role.EXECUTOR);
       expect((await account(f.stakes, node)).jailed).to.equal(false);
       expect(await f.stakes.isEligible(node.address, Role.EXECUTOR)).to.equal(true);
-      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(100n * TOKEN);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(100n * TOKEN);
     });
 
     it("unjail reverts after the term while the stake is below the minimum, and for a node that is not jailed", async function () {
@@ -661,9 +699,9 @@ describe("StakeManager", function () {
       const f = await loadFixture(deployStakeManagerFixture);
       const [a, b] = f.nodes;
       const weights = async () => [
-        await f.stakes.weightOf(a.address, Role.EXECUTOR),
-        await f.stakes.weightOf(b.address, Role.EXECUTOR),
-        await f.stakes.totalWeight(Role.EXECUTOR),
+        await f.stakes.weightOf(a.address, Role.EXECUTOR, MODEL),
+        await f.stakes.weightOf(b.address, Role.EXECUTOR, MODEL),
+        await f.stakes.totalWeight(Role.EXECUTOR, MODEL),
       ];
       await f.stakes.connect(a).stake(Role.EXECUTOR, 99n * TOKEN); // below the minimum
       expect(await f.stakes.isEligible(a.address, Role.EXECUTOR)).to.equal(false);
@@ -686,6 +724,318 @@ describe("StakeManager", function () {
     });
   });
 
+  describe("optIn", function () {
+    it("puts a staked executor in the model's pool at its eligible stake, emits ModelOptedIn, and touches no other pool", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await f.stakes.connect(node).stake(Role.VERIFIER, 150n * TOKEN);
+      // Staked but in no model: no executor pool holds it.
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 2n)).to.equal(0n);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(0n);
+      await expect(f.stakes.connect(node).optIn(2n)).to.emit(f.stakes, "ModelOptedIn").withArgs(node.address, 2n);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 2n)).to.equal(200n * TOKEN);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(200n * TOKEN);
+      expect(await f.stakes.modelsOf(node.address)).to.deep.equal([2n]);
+      // Another model's pool and the verifiers' pool are unchanged.
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 3n)).to.equal(0n);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 3n)).to.equal(0n);
+      expect(await f.stakes.weightOf(node.address, Role.VERIFIER, 0n)).to.equal(150n * TOKEN);
+      expect(await f.stakes.totalWeight(Role.VERIFIER, 0n)).to.equal(150n * TOKEN);
+      // Opting in moves no stake.
+      expect(await account(f.stakes, node)).to.include({ active: 200n * TOKEN, locked: 0n });
+    });
+
+    it("may come before the stake: the opt-in holds no weight, and the first stake writes it in the pool", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [node] = f.nodes;
+      await expect(f.stakes.connect(node).optIn(2n)).to.emit(f.stakes, "ModelOptedIn").withArgs(node.address, 2n);
+      expect(await f.stakes.modelsOf(node.address)).to.deep.equal([2n]);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 2n)).to.equal(0n);
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 120n * TOKEN);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 2n)).to.equal(120n * TOKEN);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(120n * TOKEN);
+    });
+
+    it("puts weight 0 for an executor that is jailed or below the minimum, and the weight follows once it may serve again", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [jailed, under] = f.nodes;
+      await f.stakes.connect(jailed).stake(Role.EXECUTOR, 150n * TOKEN);
+      await f.stakes.connect(f.protocol).slash(jailed.address, Role.EXECUTOR, 60n * TOKEN, f.recipient.address); // 90 left: jailed
+      await f.stakes.connect(jailed).stake(Role.EXECUTOR, 30n * TOKEN); // 120: above the minimum, still jailed
+      await f.stakes.connect(under).stake(Role.EXECUTOR, MIN_STAKE - 1n);
+      expect(await account(f.stakes, jailed)).to.include({ active: 120n * TOKEN, jailed: true });
+      for (const node of [jailed, under]) {
+        await expect(f.stakes.connect(node).optIn(2n)).to.emit(f.stakes, "ModelOptedIn").withArgs(node.address, 2n);
+        expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 2n), node.address).to.equal(0n);
+        expect(await f.stakes.modelsOf(node.address)).to.deep.equal([2n]);
+      }
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(0n);
+      // In the pool with no weight: the unjail and the top-up write their weight there.
+      await time.increase(UNBONDING);
+      await f.stakes.connect(jailed).unjail(Role.EXECUTOR);
+      await f.stakes.connect(under).stake(Role.EXECUTOR, 1n);
+      expect(await f.stakes.weightOf(jailed.address, Role.EXECUTOR, 2n)).to.equal(120n * TOKEN);
+      expect(await f.stakes.weightOf(under.address, Role.EXECUTOR, 2n)).to.equal(MIN_STAKE);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(120n * TOKEN + MIN_STAKE);
+    });
+
+    it("reverts with AlreadyOptedIn when the executor is already in the model", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await f.stakes.connect(node).optIn(2n);
+      await expect(f.stakes.connect(node).optIn(2n))
+        .to.be.revertedWithCustomError(f.stakes, "AlreadyOptedIn")
+        .withArgs(node.address, 2n);
+      expect(await f.stakes.modelsOf(node.address)).to.deep.equal([2n]);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(200n * TOKEN);
+    });
+
+    it("reverts with TooManyModels(MAX_MODELS_PER_EXECUTOR) on the ninth model, and takes it once the executor left one", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [node] = f.nodes;
+      expect(await f.stakes.MAX_MODELS_PER_EXECUTOR()).to.equal(BigInt(MAX_MODELS_PER_EXECUTOR));
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      for (let m = 1; m <= MAX_MODELS_PER_EXECUTOR; m++) await f.stakes.connect(node).optIn(BigInt(m));
+      const ninth = BigInt(MAX_MODELS_PER_EXECUTOR + 1);
+      await expect(f.stakes.connect(node).optIn(ninth))
+        .to.be.revertedWithCustomError(f.stakes, "TooManyModels")
+        .withArgs(BigInt(MAX_MODELS_PER_EXECUTOR));
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, ninth)).to.equal(0n);
+      // A model the executor is already in is refused as such, even at the cap.
+      await expect(f.stakes.connect(node).optIn(1n)).to.be.revertedWithCustomError(f.stakes, "AlreadyOptedIn").withArgs(node.address, 1n);
+      await f.stakes.connect(node).optOut(3n);
+      await expect(f.stakes.connect(node).optIn(ninth)).to.emit(f.stakes, "ModelOptedIn").withArgs(node.address, ninth);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, ninth)).to.equal(200n * TOKEN);
+      expect((await f.stakes.modelsOf(node.address)).length).to.equal(MAX_MODELS_PER_EXECUTOR);
+      // The cap is per executor: another one still opts in to the ninth model.
+      await f.stakes.connect(f.nodes[1]).optIn(ninth);
+    });
+  });
+
+  describe("optOut", function () {
+    it("takes the executor out of the model's pool, emits ModelOptedOut, and leaves its other pools as they were", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [node, other] = f.nodes;
+      await stakeAll(f.stakes, [node, other], [200n * TOKEN, 300n * TOKEN]);
+      for (const m of [2n, 3n]) {
+        await f.stakes.connect(node).optIn(m);
+        await f.stakes.connect(other).optIn(m);
+      }
+      await expect(f.stakes.connect(node).optOut(2n)).to.emit(f.stakes, "ModelOptedOut").withArgs(node.address, 2n);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 2n)).to.equal(0n);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(300n * TOKEN);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 3n)).to.equal(200n * TOKEN);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 3n)).to.equal(500n * TOKEN);
+      expect(await f.stakes.modelsOf(node.address)).to.deep.equal([3n]);
+      // Opting out moves no stake; the executor's stake no longer reaches the pool it left.
+      expect(await account(f.stakes, node)).to.include({ active: 200n * TOKEN });
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 50n * TOKEN);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 2n)).to.equal(0n);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 3n)).to.equal(250n * TOKEN);
+      // It may opt in again, at its stake of now.
+      await expect(f.stakes.connect(node).optIn(2n)).to.emit(f.stakes, "ModelOptedIn").withArgs(node.address, 2n);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, 2n)).to.equal(250n * TOKEN);
+    });
+
+    it("reverts with NotOptedIn for a model the executor never opted in to, and for one it already left", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [node] = f.nodes;
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 200n * TOKEN);
+      await expect(f.stakes.connect(node).optOut(2n)).to.be.revertedWithCustomError(f.stakes, "NotOptedIn").withArgs(node.address, 2n);
+      await f.stakes.connect(node).optIn(2n);
+      await expect(f.stakes.connect(node).optOut(3n)).to.be.revertedWithCustomError(f.stakes, "NotOptedIn").withArgs(node.address, 3n);
+      await f.stakes.connect(node).optOut(2n);
+      await expect(f.stakes.connect(node).optOut(2n)).to.be.revertedWithCustomError(f.stakes, "NotOptedIn").withArgs(node.address, 2n);
+      // One executor's opt-in is not another's.
+      await f.stakes.connect(node).optIn(2n);
+      await expect(f.stakes.connect(f.nodes[1]).optOut(2n))
+        .to.be.revertedWithCustomError(f.stakes, "NotOptedIn")
+        .withArgs(f.nodes[1].address, 2n);
+    });
+  });
+
+  describe("modelsOf", function () {
+    it("lists the models an executor is in, in no particular order: opt-ins added, opt-outs removed, nothing for anyone else", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [node, other] = f.nodes;
+      const sorted = async (n: HardhatEthersSigner) => [...(await f.stakes.modelsOf(n.address))].sort((a, b) => Number(a - b));
+      expect(await f.stakes.modelsOf(node.address)).to.deep.equal([]);
+      for (const m of [5n, 1n, 7n, 2n]) await f.stakes.connect(node).optIn(m);
+      expect(await sorted(node)).to.deep.equal([1n, 2n, 5n, 7n]);
+      await f.stakes.connect(node).optOut(1n); // from the middle of the list
+      expect(await sorted(node)).to.deep.equal([2n, 5n, 7n]);
+      await f.stakes.connect(node).optOut(2n); // the last entry
+      await f.stakes.connect(node).optIn(9n);
+      expect(await sorted(node)).to.deep.equal([5n, 7n, 9n]);
+      // Staking, in either role, opts in to nothing.
+      await f.stakes.connect(other).stake(Role.EXECUTOR, 200n * TOKEN);
+      await f.stakes.connect(other).stake(Role.VERIFIER, 200n * TOKEN);
+      expect(await f.stakes.modelsOf(other.address)).to.deep.equal([]);
+    });
+  });
+
+  describe("model pools", function () {
+    it("give an executor that did not opt in to a model weight 0 there: it is never drawn for it, and a pool nobody is in draws nobody", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [inModel, outside] = f.nodes;
+      await stakeAll(f.stakes, [inModel, outside], [100n * TOKEN, 9_000n * TOKEN]);
+      await f.stakes.connect(inModel).optIn(2n);
+      await nextEpoch({ stakes: f.stakes });
+      expect(await f.stakes.weightOf(outside.address, Role.EXECUTOR, 2n)).to.equal(0n);
+      for (let i = 0; i < 20; i++) {
+        expect(await executorSeats(f.stakes, 2n, seed(i), 4)).to.deep.equal(Array(4).fill(inModel.address));
+        expect(await executorSeats(f.stakes, 3n, seed(i), 4)).to.deep.equal([]);
+      }
+    });
+
+    it("ignore the model for verifiers: one pool, whatever model is asked", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [a, b] = f.nodes;
+      await stakeAll(f.stakes, [a, b], [100n * TOKEN, 300n * TOKEN], Role.VERIFIER);
+      await nextEpoch({ stakes: f.stakes });
+      const epoch = await f.stakes.currentEpoch();
+      for (const m of [1n, 2n, 2n ** 256n - 1n]) {
+        expect(await f.stakes.weightOf(b.address, Role.VERIFIER, m)).to.equal(300n * TOKEN);
+        expect(await f.stakes.totalWeight(Role.VERIFIER, m)).to.equal(400n * TOKEN);
+        for (let i = 0; i < 5; i++) {
+          expect(await f.stakes.drawSeats(Role.VERIFIER, m, epoch, seed(i), 4, [])).to.deep.equal(
+            await f.stakes.drawSeats(Role.VERIFIER, 0n, epoch, seed(i), 4, []),
+          );
+        }
+      }
+    });
+  });
+
+  describe("an opt-in and an opt-out wait for the next stake epoch", function () {
+    it("an opt-in is not seen by the current epoch's snapshot, and is by the next one's", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [early, late] = f.nodes;
+      await stakeAll(f.stakes, [early, late], [100n * TOKEN, 9_900n * TOKEN]);
+      await f.stakes.connect(early).optIn(2n);
+      await nextEpoch({ stakes: f.stakes });
+      const opted = await f.stakes.currentEpoch();
+      await expect(f.stakes.connect(late).optIn(2n)).to.emit(f.stakes, "ModelOptedIn").withArgs(late.address, 2n);
+      // Live, `late` holds 99% of the pool; the snapshot of this epoch does not hold it at all.
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(10_000n * TOKEN);
+      for (let i = 0; i < 20; i++) {
+        expect(await executorSeats(f.stakes, 2n, seed(i), 3)).to.deep.equal([early.address, early.address, early.address]);
+      }
+      await nextEpoch({ stakes: f.stakes });
+      let lateSeats = 0;
+      for (let i = 0; i < 20; i++) {
+        // The epoch of the opt-in still draws as it stood; the next one holds both executors.
+        expect(await executorSeats(f.stakes, 2n, seed(i), 3, opted)).to.deep.equal([early.address, early.address, early.address]);
+        const holders = await executorSeats(f.stakes, 2n, seed(i), 3);
+        for (const h of holders) expect([early.address, late.address]).to.include(h);
+        lateSeats += holders.filter((h) => h === late.address).length;
+      }
+      expect(lateSeats, "seats of the executor that opted in, from the next epoch on").to.be.greaterThan(50);
+    });
+
+    it("an opt-out is not seen by the current epoch's snapshot, and is by the next one's", async function () {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [stays, leaves] = f.nodes;
+      await stakeAll(f.stakes, [stays, leaves], [100n * TOKEN, 9_900n * TOKEN]);
+      for (const n of [stays, leaves]) await f.stakes.connect(n).optIn(2n);
+      await nextEpoch({ stakes: f.stakes });
+      const before = [];
+      for (let i = 0; i < 20; i++) before.push(await executorSeats(f.stakes, 2n, seed(i), 3));
+      expect(before.flat().filter((h) => h === leaves.address).length, "the leaver's seats before it leaves").to.be.greaterThan(50);
+      const left = await f.stakes.currentEpoch();
+      await expect(f.stakes.connect(leaves).optOut(2n)).to.emit(f.stakes, "ModelOptedOut").withArgs(leaves.address, 2n);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(100n * TOKEN);
+      // This epoch's draws are the ones the snapshot gave before the opt-out, seat for seat.
+      for (let i = 0; i < 20; i++) expect(await executorSeats(f.stakes, 2n, seed(i), 3)).to.deep.equal(before[i]);
+      await nextEpoch({ stakes: f.stakes });
+      for (let i = 0; i < 20; i++) {
+        expect(await executorSeats(f.stakes, 2n, seed(i), 3, left)).to.deep.equal(before[i]);
+        expect(await executorSeats(f.stakes, 2n, seed(i), 3)).to.deep.equal([stays.address, stays.address, stays.address]);
+      }
+    });
+  });
+
+  describe("stake changes rewrite the weight in every pool the executor is in", function () {
+    /** `node`'s executor weight in models 1..4 (it opts in to 1..3 below; 4 is a pool it is not in). */
+    async function weights(f: Fixture, node: HardhatEthersSigner): Promise<bigint[]> {
+      const out: bigint[] = [];
+      for (const m of [1n, 2n, 3n, 4n]) out.push(await f.stakes.weightOf(node.address, Role.EXECUTOR, m));
+      return out;
+    }
+
+    /** Executor `node` in models 1..3, and `other` (100 staked) in model 2 only, so pool 2's total counts both. */
+    async function threePools() {
+      const f = await loadFixture(deployNoOptInFixture);
+      const [node, other] = f.nodes;
+      for (const m of [1n, 2n, 3n]) await f.stakes.connect(node).optIn(m);
+      await f.stakes.connect(other).optIn(2n);
+      await stakeAll(f.stakes, [node, other], [200n * TOKEN, 100n * TOKEN]);
+      return { f, node, other };
+    }
+
+    it("stake and requestUnstake", async function () {
+      const { f, node } = await threePools();
+      expect(await weights(f, node)).to.deep.equal([200n * TOKEN, 200n * TOKEN, 200n * TOKEN, 0n]);
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 50n * TOKEN);
+      expect(await weights(f, node)).to.deep.equal([250n * TOKEN, 250n * TOKEN, 250n * TOKEN, 0n]);
+      await f.stakes.connect(node).requestUnstake(Role.EXECUTOR, 120n * TOKEN);
+      expect(await weights(f, node)).to.deep.equal([130n * TOKEN, 130n * TOKEN, 130n * TOKEN, 0n]);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(230n * TOKEN);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 4n)).to.equal(0n);
+    });
+
+    it("slash and slashLocked", async function () {
+      const { f, node } = await threePools();
+      await f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 30n * TOKEN, f.recipient.address);
+      expect(await weights(f, node)).to.deep.equal([170n * TOKEN, 170n * TOKEN, 170n * TOKEN, 0n]);
+      await lockStake(f, node, 40n * TOKEN);
+      await f.stakes.connect(f.protocol).slashLocked(node.address, Role.EXECUTOR, 40n * TOKEN, f.recipient.address);
+      expect(await weights(f, node)).to.deep.equal([130n * TOKEN, 130n * TOKEN, 130n * TOKEN, 0n]);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 1n)).to.equal(130n * TOKEN);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(230n * TOKEN);
+    });
+
+    it("a jail zeroes it in every pool, and an unjail restores it in every pool", async function () {
+      const { f, node, other } = await threePools();
+      await expect(f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 110n * TOKEN, f.recipient.address))
+        .to.emit(f.stakes, "NodeJailed")
+        .withArgs(node.address, Role.EXECUTOR);
+      expect(await weights(f, node)).to.deep.equal([0n, 0n, 0n, 0n]);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(100n * TOKEN);
+      // Topped up while jailed: still nothing anywhere.
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 30n * TOKEN);
+      expect(await weights(f, node)).to.deep.equal([0n, 0n, 0n, 0n]);
+      await time.increase(UNBONDING);
+      await f.stakes.connect(node).unjail(Role.EXECUTOR);
+      expect(await weights(f, node)).to.deep.equal([120n * TOKEN, 120n * TOKEN, 120n * TOKEN, 0n]);
+      expect(await f.stakes.weightOf(other.address, Role.EXECUTOR, 2n)).to.equal(100n * TOKEN);
+    });
+
+    it("poke after a minimum-stake change", async function () {
+      const { f, node, other } = await threePools();
+      await f.stakes.setMinStake(Role.EXECUTOR, 150n * TOKEN);
+      await expect(f.stakes.connect(f.outsider).poke(other.address, Role.EXECUTOR))
+        .to.emit(f.stakes, "WeightRefreshed")
+        .withArgs(other.address, Role.EXECUTOR, 0n);
+      expect(await f.stakes.weightOf(other.address, Role.EXECUTOR, 2n)).to.equal(0n);
+      await f.stakes.setMinStake(Role.EXECUTOR, 250n * TOKEN);
+      expect(await weights(f, node)).to.deep.equal([200n * TOKEN, 200n * TOKEN, 200n * TOKEN, 0n]); // stale until poked
+      await f.stakes.connect(f.outsider).poke(node.address, Role.EXECUTOR);
+      expect(await weights(f, node)).to.deep.equal([0n, 0n, 0n, 0n]);
+      for (const m of [1n, 2n, 3n]) expect(await f.stakes.totalWeight(Role.EXECUTOR, m)).to.equal(0n);
+    });
+
+    it("a pool the executor left is no longer written", async function () {
+      const { f, node } = await threePools();
+      await f.stakes.connect(node).optOut(2n);
+      await f.stakes.connect(node).stake(Role.EXECUTOR, 100n * TOKEN);
+      await f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 10n * TOKEN, f.recipient.address);
+      expect(await weights(f, node)).to.deep.equal([290n * TOKEN, 0n, 290n * TOKEN, 0n]);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, 2n)).to.equal(100n * TOKEN);
+    });
+  });
+
   describe("lockSeat", function () {
     it("locks exactly the collateral of an eligible node with that much free stake, returns true and emits StakeLocked", async function () {
       const f = await loadFixture(deployStakeManagerFixture);
@@ -703,7 +1053,7 @@ describe("StakeManager", function () {
         .withArgs(node.address, Role.EXECUTOR, 120n * TOKEN);
       expect(await account(f.stakes, node)).to.include({ active: 200n * TOKEN, locked: 200n * TOKEN });
       // Locked collateral still counts in the draw: the weight is the active stake.
-      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR)).to.equal(200n * TOKEN);
+      expect(await f.stakes.weightOf(node.address, Role.EXECUTOR, MODEL)).to.equal(200n * TOKEN);
       await expectSolvent(f);
     });
 
@@ -732,7 +1082,7 @@ describe("StakeManager", function () {
       await f.stakes.connect(stale).stake(Role.EXECUTOR, 150n * TOKEN);
       await f.stakes.connect(verifier).stake(Role.VERIFIER, 200n * TOKEN);
       await f.stakes.setMinStake(Role.EXECUTOR, 200n * TOKEN);
-      expect(await f.stakes.weightOf(stale.address, Role.EXECUTOR)).to.equal(150n * TOKEN); // stale until poked
+      expect(await f.stakes.weightOf(stale.address, Role.EXECUTOR, MODEL)).to.equal(150n * TOKEN); // stale until poked
       // Under the minimum, not jailed, free stake enough: even a zero collateral is refused. A
       // node's stake in the other role does not count for this one.
       for (const [node, collateral] of [
@@ -892,7 +1242,7 @@ describe("StakeManager", function () {
   describe("drawSeats", function () {
     /** Seats drawn from `role`'s snapshot of the current epoch, which must answer. */
     async function seatsNow(stakes: StakeManager, role: number, randomness: string, seats: number, exclude: string[] = []) {
-      const [ok, holders] = await stakes.drawSeats(role, await stakes.currentEpoch(), randomness, seats, exclude);
+      const [ok, holders] = await stakes.drawSeats(role, poolOf(role), await stakes.currentEpoch(), randomness, seats, exclude);
       expect(ok, "the current epoch's snapshot answers").to.equal(true);
       return [...holders];
     }
@@ -905,12 +1255,12 @@ describe("StakeManager", function () {
         await time.increase(length);
         const epoch = await stakes.currentEpoch();
         const r = ethers.id("randomness");
-        expect(await stakes.drawSeats(role, epoch, r, 3, [])).to.deep.equal([true, [others[3].address, others[3].address, others[3].address]]);
-        expect((await stakes.drawSeats(role, epoch + 1n, r, 3, []))[0]).to.equal(false);
+        expect(await stakes.drawSeats(role, poolOf(role), epoch, r, 3, [])).to.deep.equal([true, [others[3].address, others[3].address, others[3].address]]);
+        expect((await stakes.drawSeats(role, poolOf(role), epoch + 1n, r, 3, []))[0]).to.equal(false);
         await time.increase(length);
-        expect((await stakes.drawSeats(role, epoch, r, 3, []))[0]).to.equal(true);
+        expect((await stakes.drawSeats(role, poolOf(role), epoch, r, 3, []))[0]).to.equal(true);
         await time.increase(length);
-        const [ok, holders] = await stakes.drawSeats(role, epoch, r, 3, []);
+        const [ok, holders] = await stakes.drawSeats(role, poolOf(role), epoch, r, 3, []);
         expect([ok, holders.length]).to.deep.equal([false, 0]);
       });
 
@@ -922,14 +1272,14 @@ describe("StakeManager", function () {
         const excluded = f.nodes.slice(1, 10).map((n) => n.address);
         expect(await f.stakes.MAX_SEATS()).to.equal(32n);
         expect(await f.stakes.MAX_EXCLUDED()).to.equal(8n);
-        await expect(f.stakes.drawSeats(role, epoch, seed(0), 33, []))
+        await expect(f.stakes.drawSeats(role, poolOf(role), epoch, seed(0), 33, []))
           .to.be.revertedWithCustomError(f.stakes, "TooManySeats")
           .withArgs(33n, 32n);
-        await expect(f.stakes.drawSeats(role, epoch, seed(0), 1, excluded))
+        await expect(f.stakes.drawSeats(role, poolOf(role), epoch, seed(0), 1, excluded))
           .to.be.revertedWithCustomError(f.stakes, "TooManyExcluded")
           .withArgs(9n, 8n);
         // The bounds are checked before the clock: an expired epoch reverts the same way.
-        await expect(f.stakes.drawSeats(role, epoch - 5n, seed(0), 33, []))
+        await expect(f.stakes.drawSeats(role, poolOf(role), epoch - 5n, seed(0), 33, []))
           .to.be.revertedWithCustomError(f.stakes, "TooManySeats")
           .withArgs(33n, 32n);
         // At the bounds the draw answers.
@@ -943,15 +1293,15 @@ describe("StakeManager", function () {
       await nextEpoch({ stakes: f.stakes });
       await f.stakes.connect(a).stake(Role.EXECUTOR, 200n * TOKEN);
       // The live weight counts at once; the snapshot of this epoch holds nobody.
-      expect(await f.stakes.totalWeight(Role.EXECUTOR)).to.equal(200n * TOKEN);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, MODEL)).to.equal(200n * TOKEN);
       expect(await seatsNow(f.stakes, Role.EXECUTOR, seed(0), 3)).to.deep.equal([]);
       await nextEpoch({ stakes: f.stakes });
       expect(await seatsNow(f.stakes, Role.EXECUTOR, seed(0), 3)).to.deep.equal([a.address, a.address, a.address]);
       // b stakes 25x a's stake and a leaves in this epoch: neither changes this epoch's draws.
       await f.stakes.connect(b).stake(Role.EXECUTOR, 5_000n * TOKEN);
       await f.stakes.connect(a).requestUnstake(Role.EXECUTOR, 200n * TOKEN);
-      expect(await f.stakes.weightOf(a.address, Role.EXECUTOR)).to.equal(0n);
-      expect(await f.stakes.totalWeight(Role.EXECUTOR)).to.equal(5_000n * TOKEN);
+      expect(await f.stakes.weightOf(a.address, Role.EXECUTOR, MODEL)).to.equal(0n);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, MODEL)).to.equal(5_000n * TOKEN);
       for (let i = 0; i < 20; i++) {
         expect(await seatsNow(f.stakes, Role.EXECUTOR, seed(i), 3)).to.deep.equal([a.address, a.address, a.address]);
       }
@@ -968,7 +1318,7 @@ describe("StakeManager", function () {
       await nextEpoch({ stakes: f.stakes });
       await f.stakes.connect(f.protocol).slash(node.address, Role.EXECUTOR, 60n * TOKEN, f.recipient.address);
       expect(await account(f.stakes, node)).to.include({ active: 90n * TOKEN, jailed: true });
-      expect(await f.stakes.totalWeight(Role.EXECUTOR)).to.equal(0n);
+      expect(await f.stakes.totalWeight(Role.EXECUTOR, MODEL)).to.equal(0n);
       expect(await seatsNow(f.stakes, Role.EXECUTOR, seed(3), 2)).to.deep.equal([node.address, node.address]);
       expect(await f.stakes.connect(f.protocol).lockSeat.staticCall(node.address, Role.EXECUTOR, 0n)).to.equal(false);
       await nextEpoch({ stakes: f.stakes });
