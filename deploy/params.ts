@@ -13,7 +13,7 @@ import { catchProbability, decimal, invalidVerdictProbability, leastMultipleBps 
 import type { ProtocolParams } from "./protocol";
 
 /** Networks that deploy their own GlassboxToken (and may use the faucet). */
-export const DEVNET_NETWORKS = ["hardhat", "localhost"] as const;
+export const DEVNET_NETWORKS = ["hardhat", "localhost", "anvil"] as const;
 
 /** Where the parameter files live. */
 export const PARAMS_DIR = path.join(__dirname, "params");

@@ -1,8 +1,8 @@
 /**
- * A devnet's chain, up to the moment nodes can start: `hardhat node` on `port`, the protocol
- * deployed with the localhost parameters, GLASS minted, models registered, nodes staked and
- * executors opted in to their models. The demo (main.ts), the benchmarks, the chaos scenarios and
- * the restart test all start this way.
+ * A devnet's chain, up to the moment nodes can start: a local chain on `port` (`hardhat node`, or
+ * anvil with interval mining), the protocol deployed with its parameters (deploy/params/localhost.json
+ * or anvil.json), GLASS minted, models registered, nodes staked and executors opted in to their
+ * models. The demo (main.ts), the benchmarks, the chaos scenarios and the restart test all start this way.
  */
 import path from "node:path";
 import type { JsonRpcProvider } from "ethers";
@@ -10,13 +10,15 @@ import { deploy, type DeployResult } from "../../deploy/deploy";
 import { loadParams, type NetworkParams } from "../../deploy/params";
 import { readDeployment, type Deployment } from "../../verifier/src/deployment";
 import { StakeManager__factory } from "../../typechain-types";
-import { startChain } from "./chain";
+import { sleep, startChain, type ChainKind } from "./chain";
 import type { ProcessGroup, Started } from "./processes";
 import { DEPLOYER_INDEX, MODEL_OWNER_INDEX, devnetWallet, fund, registerModels, stakeNode, type NodeSpec, type RegisterOptions, type RegisteredModel } from "./setup";
 
 export interface BootOptions {
   root: string;
   port: number;
+  /** Default: hardhat. */
+  chain?: ChainKind;
   /** Where the chain's log and the models' files go. */
   stateDir: string;
   deploymentFile: string;
@@ -37,31 +39,49 @@ export interface Booted {
 }
 
 export async function bootDevnet(group: ProcessGroup, o: BootOptions): Promise<Booted> {
-  const chain = await startChain(group, { root: o.root, port: o.port, logFile: path.join(o.stateDir, "chain.log") });
+  const kind = o.chain ?? "hardhat";
+  const chain = await startChain(group, { root: o.root, port: o.port, kind, logFile: path.join(o.stateDir, "chain.log") });
   const provider = chain.provider;
   const deployer = devnetWallet(DEPLOYER_INDEX, provider);
+  const network = paramsNetwork(kind);
   // A file left by an earlier devnet points at addresses without code: deploy() deploys afresh.
-  const params = o.params ? o.params(loadParams("localhost")) : undefined;
-  const deployed = await deploy({ deployer, network: "localhost", params, deploymentFile: o.deploymentFile, log: () => undefined });
+  const params = o.params ? o.params(loadParams(network)) : undefined;
+  const deployed = await deploy({ deployer, network, params, deploymentFile: o.deploymentFile, log: () => undefined });
   const deployment = readDeployment(o.deploymentFile);
   await fund(deployment, deployer, o.fund);
   const models = await registerModels(deployment, devnetWallet(MODEL_OWNER_INDEX, provider), path.join(o.stateDir, "models"), o.models);
-  for (const node of o.stake) await stakeNode(deployment, node, provider, models);
-  // The stakes and opt-ins above count from the next stake epoch: move there.
-  await startNextStakeEpoch(deployment, provider);
+  // Each node stakes (and opts in) from its own key, so all of them at once (a block or two on an
+  // interval-mined chain). The stakes and opt-ins count from the next stake epoch: move there.
+  await Promise.all(o.stake.map((node) => stakeNode(deployment, node, provider, models)));
+  await startNextStakeEpoch(deployment, provider, kind);
   return { chain, deployed, deployment, models };
 }
 
+/** The parameter file a devnet on `kind` deploys with: anvil's windows fit real time. */
+export function paramsNetwork(kind: ChainKind): "localhost" | "anvil" {
+  return kind === "anvil" ? "anvil" : "localhost";
+}
+
 /**
- * Moves the devnet's chain time to the start of the next stake epoch: executors and committees are
- * drawn from the stakes (and the executors' model pools) as they stood when the epoch of the draw's
- * trigger began, so nodes just staked or opted in are drawn only from the next epoch on (a real
- * network simply waits; the devnet's clock is ours).
+ * Brings the devnet to the start of the next stake epoch: executors and committees are drawn from
+ * the stakes (and the executors' model pools) as they stood when the epoch of the draw's trigger
+ * began, so nodes just staked or opted in are drawn only from the next epoch on. On hardhat the
+ * devnet's clock is ours and jumps there; anvil's time is real time, so this waits (at most one
+ * epoch, a minute with anvil.json) like a real network would.
  */
-export async function startNextStakeEpoch(deployment: Deployment, provider: JsonRpcProvider): Promise<void> {
+export async function startNextStakeEpoch(deployment: Deployment, provider: JsonRpcProvider, kind: ChainKind = "hardhat"): Promise<void> {
   const stakes = StakeManager__factory.connect(deployment.contracts.stakeManager, provider);
   const length = Number(await stakes.EPOCH_LENGTH());
   const now = (await provider.getBlock("latest"))!.timestamp;
-  await provider.send("evm_increaseTime", [length - (now % length)]);
-  await provider.send("evm_mine", []);
+  const next = now - (now % length) + length;
+  if (kind === "hardhat") {
+    await provider.send("evm_increaseTime", [next - now]);
+    await provider.send("evm_mine", []);
+    return;
+  }
+  const giveUp = Date.now() + (length + 30) * 1000;
+  while ((await provider.getBlock("latest"))!.timestamp < next) {
+    if (Date.now() > giveUp) throw new Error(`the chain's time did not reach the next stake epoch (${next}) within ${length + 30} s: is the chain mining blocks?`);
+    await sleep(500);
+  }
 }

@@ -1,13 +1,18 @@
 /**
- * The devnet's chain: a `hardhat node` child process on 127.0.0.1, and a clock that makes its time
- * run faster than the wall clock.
+ * The devnet's chain: a local node on 127.0.0.1, one of two kinds.
  *
- * Why a clock: the protocol's windows are at least one minute (the contracts' MIN_WINDOW), and a
- * Hardhat node only moves time when it mines. The clock mines an empty block every `tickMs` with
- * `evm_increaseTime(secondsPerTick)`, so chain time runs at `secondsPerTick * 1000 / tickMs` times
- * the wall clock (10x by default: a one-minute challenge window lasts six seconds). Transactions are
- * still mined at once (automine).
+ *   - `hardhat` (the default): `hardhat node` with automine, and a clock that makes its time run
+ *     faster than the wall clock. The protocol's windows are at least one minute (the contracts'
+ *     MIN_WINDOW), and a Hardhat node only moves time when it mines: the clock mines an empty block
+ *     every `tickMs` with `evm_increaseTime(secondsPerTick)`, so chain time runs at
+ *     `secondsPerTick * 1000 / tickMs` times the wall clock (10x by default: a one-minute challenge
+ *     window lasts six seconds). Transactions are mined at once.
+ *   - `anvil`: Foundry's node (npm `@foundry-rs/anvil-linux-amd64`, the binary inside the package)
+ *     with interval mining: a block every `blockTime` seconds on the wall clock and no automine, so
+ *     a transaction waits in the mempool for the next block and the chain's time is real time. Its
+ *     parameters (deploy/params/anvil.json) have windows that fit real time.
  */
+import fs from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider, Network, type TransactionResponse } from "ethers";
 import { pinnedJsonRpcProvider } from "../../verifier/src/chain/provider";
@@ -16,37 +21,72 @@ import type { ProcessGroup, Started } from "./processes";
 /** Hardhat's default development mnemonic: the accounts `hardhat node` funds (see hardhat.config.ts). */
 export const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
 
+/** The kinds of local chain the devnet runs on. */
+export const CHAIN_KINDS = ["hardhat", "anvil"] as const;
+export type ChainKind = (typeof CHAIN_KINDS)[number];
+
+/** Seconds between anvil's blocks (interval mining). */
+export const ANVIL_BLOCK_TIME = 1;
+
+/** Accounts the local chain funds with ETH (mnemonic indexes 0..N-1; the devnet uses up to 12). */
+const FUNDED_ACCOUNTS = 20;
+
 export interface ChainOptions {
   root: string;
   port: number;
   logFile: string;
+  /** Default: hardhat. */
+  kind?: ChainKind;
   /** Give up if the node does not answer within this long. */
   startTimeoutMs?: number;
+}
+
+/** The anvil binary that npm installed (no other download). */
+export function anvilBinary(root: string): string {
+  return path.join(root, "node_modules", "@foundry-rs", "anvil-linux-amd64", "bin", "anvil");
+}
+
+/** The command that starts a `kind` chain on 127.0.0.1:`port`, funding the development mnemonic. */
+export function chainCommand(kind: ChainKind, root: string, port: number): { command: string; args: string[] } {
+  if (kind === "hardhat") {
+    return { command: path.join(root, "node_modules", ".bin", "hardhat"), args: ["node", "--hostname", "127.0.0.1", "--port", String(port)] };
+  }
+  return {
+    command: anvilBinary(root),
+    args: [
+      "--host", "127.0.0.1",
+      "--port", String(port),
+      "--block-time", String(ANVIL_BLOCK_TIME),
+      "--mnemonic", HARDHAT_MNEMONIC,
+      "--accounts", String(FUNDED_ACCOUNTS),
+      "--balance", "10000",
+      "--chain-id", "31337",
+    ],
+  };
 }
 
 export function rpcUrl(port: number): string {
   return `http://127.0.0.1:${port}`;
 }
 
-/** Starts `hardhat node` on 127.0.0.1:`port` and waits until it answers eth_chainId. */
+/** Starts a `kind` chain (default hardhat) on 127.0.0.1:`port` and waits until it answers eth_chainId. */
 export async function startChain(group: ProcessGroup, options: ChainOptions): Promise<{ process: Started; provider: JsonRpcProvider; url: string }> {
   const url = rpcUrl(options.port);
   if (await answers(url)) {
     throw new Error(`something already answers JSON-RPC at ${url}; stop it or pick another port with --port`);
   }
-  const started = group.spawn({
-    name: "chain",
-    command: path.join(options.root, "node_modules", ".bin", "hardhat"),
-    args: ["node", "--hostname", "127.0.0.1", "--port", String(options.port)],
-    cwd: options.root,
-    logFile: options.logFile,
-  });
+  const kind = options.kind ?? "hardhat";
+  const { command, args } = chainCommand(kind, options.root, options.port);
+  if (kind === "anvil" && !fs.existsSync(command)) {
+    throw new Error(`anvil is not installed at ${command}: run npm ci (it comes in the npm package @foundry-rs/anvil-linux-amd64, linux x64 only)`);
+  }
+  const started = group.spawn({ name: "chain", command, args, cwd: options.root, logFile: options.logFile });
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   let exited: number | string | undefined;
   void started.exited.then((code) => (exited = code));
   while (!(await answers(url))) {
-    if (exited !== undefined) throw new Error(`hardhat node exited (${exited}) before answering; see ${options.logFile}`);
-    if (Date.now() > deadline) throw new Error(`hardhat node did not answer at ${url} within ${options.startTimeoutMs ?? 60_000} ms; see ${options.logFile}`);
+    if (exited !== undefined) throw new Error(`${kind} node exited (${exited}) before answering; see ${options.logFile}`);
+    if (Date.now() > deadline) throw new Error(`${kind} node did not answer at ${url} within ${options.startTimeoutMs ?? 60_000} ms; see ${options.logFile}`);
     await sleep(200);
   }
   const provider = await pinnedProvider(url);

@@ -1,8 +1,10 @@
 /**
  * `npm start`: the Glassbox devnet on this machine.
  *
- *   1. a local chain (`hardhat node` on 127.0.0.1:--port), its clock running --speed times the wall clock;
- *   2. the protocol deployed with deploy/params/localhost.json, written to --deployment;
+ *   1. a local chain on 127.0.0.1:--port: `hardhat node` (the default), its clock running --speed
+ *      times the wall clock, or with `--chain anvil` Foundry's anvil mining a block every second in
+ *      real time (no automine);
+ *   2. the protocol deployed with deploy/params/localhost.json (anvil.json on anvil), written to --deployment;
  *   3. GLASS for everyone, the example models registered (three built here, one third-party);
  *   4. three executor and three verifier nodes, each a `glassbox node start` process with its own
  *      key, stake, SQLite state and metrics port (logs under --state-dir); each executor opted in to
@@ -23,7 +25,7 @@ import path from "node:path";
 import { parseEther, type JsonRpcProvider } from "ethers";
 import type { Deployment } from "../../verifier/src/deployment";
 import { bootDevnet, startNextStakeEpoch } from "./boot";
-import { Clock, DEFAULT_CLOCK } from "./chain";
+import { ANVIL_BLOCK_TIME, CHAIN_KINDS, Clock, DEFAULT_CLOCK, type ChainKind } from "./chain";
 import { DemoClient, type ModeName } from "./client";
 import { misfitInput } from "./models";
 import { metricValue, startNode, type RunningNode } from "./nodes";
@@ -42,6 +44,8 @@ const MAX_BAIT_JOBS = 12;
 
 export interface DevnetOptions {
   exit: boolean;
+  /** The local chain: hardhat (default) or anvil. */
+  chain: ChainKind;
   port: number;
   metricsPort: number;
   stateDir: string;
@@ -60,13 +64,14 @@ export interface Summary {
 
 function usage(): string {
   return [
-    "usage: npm start -- [--exit] [--port N] [--metrics-port N] [--state-dir DIR] [--deployment FILE] [--speed N]",
+    "usage: npm start -- [--exit] [--chain hardhat|anvil] [--port N] [--metrics-port N] [--state-dir DIR] [--deployment FILE] [--speed N]",
     "  --exit            run the demo once, stop everything, print a JSON summary last; exit 0 only on success",
+    "  --chain KIND      hardhat (default: automine, its clock sped up by --speed) or anvil (a block a second, real time)",
     "  --port N          port of the local chain (default 8545, or GLASSBOX_DEVNET_PORT)",
     "  --metrics-port N  first of the nodes' /healthz + /metrics ports (default 9460; one per node)",
     "  --state-dir DIR   nodes' SQLite state, model caches and logs (default .devnet; wiped at start)",
-    "  --deployment FILE where the contract addresses are written (default deployments/localhost.json)",
-    "  --speed N         chain seconds per wall-clock second (default 10)",
+    "  --deployment FILE where the contract addresses are written (default deployments/localhost.json, or anvil.json)",
+    "  --speed N         chain seconds per wall-clock second on hardhat (default 10; anvil runs in real time)",
   ].join("\n");
 }
 
@@ -76,6 +81,7 @@ export class HelpRequested extends Error {}
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): DevnetOptions {
   const options: DevnetOptions = {
     exit: false,
+    chain: "hardhat",
     port: Number(env.GLASSBOX_DEVNET_PORT ?? 8545),
     metricsPort: 9460,
     stateDir: path.join(ROOT, ".devnet"),
@@ -87,18 +93,28 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${flag} must be an integer from ${min} to ${max}, not "${raw ?? ""}"\n${usage()}`);
     return n;
   };
+  let deploymentGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--exit") options.exit = true;
     else if (arg === "--port") options.port = int(arg, argv[++i], 1, 65535);
     else if (arg === "--metrics-port") options.metricsPort = int(arg, argv[++i], 1, 65535 - NODES.length - 1);
     else if (arg === "--state-dir") options.stateDir = path.resolve(argv[++i] ?? "");
-    else if (arg === "--deployment") options.deploymentFile = path.resolve(argv[++i] ?? "");
+    else if (arg === "--deployment") {
+      options.deploymentFile = path.resolve(argv[++i] ?? "");
+      deploymentGiven = true;
+    }
     else if (arg === "--speed") options.speed = int(arg, argv[++i], 1, 100);
+    else if (arg === "--chain") {
+      const kind = argv[++i] ?? "";
+      if (!(CHAIN_KINDS as readonly string[]).includes(kind)) throw new Error(`--chain must be one of ${CHAIN_KINDS.join(", ")}, not "${kind}"\n${usage()}`);
+      options.chain = kind as ChainKind;
+    }
     else if (arg === "--help" || arg === "-h") throw new HelpRequested(usage());
     else throw new Error(`unknown argument "${arg}"\n${usage()}`);
   }
   if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new Error(`GLASSBOX_DEVNET_PORT must be a port number`);
+  if (!deploymentGiven && options.chain === "anvil") options.deploymentFile = path.join(ROOT, "deployments", "anvil.json");
   return options;
 }
 
@@ -130,10 +146,12 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
   let provider: JsonRpcProvider | undefined;
   const clients: DemoClient[] = [];
   try {
-    say(`starting hardhat node on 127.0.0.1:${options.port} (log: ${rel(path.join(options.stateDir, "chain.log"))})`);
+    const what = options.chain === "anvil" ? `anvil (a block every ${ANVIL_BLOCK_TIME} s, no automine)` : "hardhat node";
+    say(`starting ${what} on 127.0.0.1:${options.port} (log: ${rel(path.join(options.stateDir, "chain.log"))})`);
     const booted = await bootDevnet(group, {
       root: ROOT,
       port: options.port,
+      chain: options.chain,
       stateDir: options.stateDir,
       deploymentFile: options.deploymentFile,
       fund: [...CLIENT_INDEXES, ...[...NODES, DISHONEST].map((n) => n.accountIndex)],
@@ -144,9 +162,13 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
     say(`deployed the protocol (${booted.deployed.sent} transactions) -> ${rel(options.deploymentFile)}`);
     say(`registered ${[...models.values()].map((m) => `#${m.id} ${m.model.description}`).join("; ")}`);
 
-    clock = new Clock(provider, options.speed % 2 === 0 ? { secondsPerTick: options.speed / 2, tickMs: 500 } : { secondsPerTick: options.speed, tickMs: 1000 }, (err) => say(`clock: ${(err as Error).message}`));
-    clock.start();
-    say(`chain time runs at ${clock.speed}x the wall clock (a one-minute window lasts ${(60 / clock.speed).toFixed(1)} s)`);
+    if (options.chain === "hardhat") {
+      clock = new Clock(provider, options.speed % 2 === 0 ? { secondsPerTick: options.speed / 2, tickMs: 500 } : { secondsPerTick: options.speed, tickMs: 1000 }, (err) => say(`clock: ${(err as Error).message}`));
+      clock.start();
+      say(`chain time runs at ${clock.speed}x the wall clock (a one-minute window lasts ${(60 / clock.speed).toFixed(1)} s)`);
+    } else {
+      say(`chain time is real time: every window of deploy/params/anvil.json lasts a minute`);
+    }
 
     const launch = (i: number) => ({ root: ROOT, rpc: chain.url, deploymentFile: options.deploymentFile, stateDir: options.stateDir, metricsPort: options.metricsPort + i });
     const running: RunningNode[] = await Promise.all(NODES.map((spec, i) => startNode(group, spec, launch(i))));
@@ -177,10 +199,10 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
 
     // Act 2: the dishonest executor joins; jobs are requested until the draw gives it one.
     say(`\nact 2: ${DISHONEST.name} ${devnetWallet(DISHONEST.accountIndex).address} stakes ${DISHONEST.stake / 10n ** 18n} GLASS${optedIn(DISHONEST)} and adds 1.0 to every output`);
-    // Staked and opted in to every model (the bait jobs are the MLP's) before the clock moves on:
+    // Staked and opted in to every model (the bait jobs are the MLP's) before the next epoch:
     // draws read the snapshot of the epoch they are armed in, so the new stake counts from the next.
     await stakeNode(deployment, DISHONEST, provider, models);
-    await startNextStakeEpoch(deployment, provider);
+    await startNextStakeEpoch(deployment, provider, options.chain);
     const cheat = await startNode(group, DISHONEST, launch(NODES.length));
     const cheatAddress = cheat.address.toLowerCase();
     const bait: Planned[] = [];

@@ -63,9 +63,12 @@ export interface RegisteredModel {
 /** Mints GLASS to the clients and nodes (the devnet token's owner is the deployer). */
 export async function fund(deployment: Deployment, deployer: HDNodeWallet | Wallet, indexes: number[]): Promise<void> {
   const token = GlassboxToken__factory.connect(deployment.contracts.token, deployer);
-  for (const index of indexes) {
-    await (await token.mint(devnetWallet(index).address, FUNDING)).wait();
-  }
+  // Sent back to back with consecutive nonces, then awaited: on a chain that mines on an interval
+  // (anvil) they share a block or two instead of taking one block each.
+  const first = await deployer.getNonce("pending");
+  const sent = [];
+  for (const [i, index] of indexes.entries()) sent.push(await token.mint(devnetWallet(index).address, FUNDING, { nonce: first + i }));
+  for (const tx of sent) await tx.wait();
 }
 
 export interface RegisterOptions {
