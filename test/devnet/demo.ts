@@ -1,6 +1,8 @@
 /**
- * The README's main job, as CI runs it: the devnet demo with --exit (a `hardhat node`, six honest
- * node processes, a dishonest one, the demo client), on free ports and a temporary state directory.
+ * The README's main job, as CI runs it: the devnet demo with --exit (a local chain, six honest
+ * node processes, a dishonest one, the demo client), on free ports and a temporary state directory;
+ * once on `hardhat node` (the default, its clock sped up) and once on anvil with interval mining (a
+ * block a second, no automine, real time).
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -14,86 +16,96 @@ import type { Summary } from "../../scripts/devnet/main";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-describe("the devnet demo (npm start -- --exit)", function () {
-  this.timeout(900_000);
-  let dir: string;
-  let run: { code: number | null; stdout: string; stderr: string };
-  let port: number;
+for (const chain of ["hardhat", "anvil"] as const) {
+  describe(chain === "hardhat" ? "the devnet demo (npm start -- --exit)" : "the devnet demo on anvil (npm start -- --exit --chain anvil)", function () {
+    this.timeout(900_000);
+    let dir: string;
+    let run: { code: number | null; stdout: string; stderr: string };
+    let port: number;
 
-  before(async function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "glassbox-devnet-"));
-    port = await freePort();
-    const args = [
-      "-r",
-      require.resolve("ts-node/register/transpile-only"),
-      path.join(ROOT, "scripts", "devnet", "main.ts"),
-      "--exit",
-      "--port",
-      String(port),
-      "--metrics-port",
-      String(20_000 + Math.floor(Math.random() * 30_000)),
-      "--state-dir",
-      path.join(dir, "state"),
-      "--deployment",
-      path.join(dir, "deployment.json"),
-    ];
-    run = await new Promise((resolve) => {
-      const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    before(async function () {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "glassbox-devnet-"));
+      port = await freePort();
+      const args = [
+        "-r",
+        require.resolve("ts-node/register/transpile-only"),
+        path.join(ROOT, "scripts", "devnet", "main.ts"),
+        "--exit",
+        "--port",
+        String(port),
+        "--metrics-port",
+        String(20_000 + Math.floor(Math.random() * 30_000)),
+        "--state-dir",
+        path.join(dir, "state"),
+        "--deployment",
+        path.join(dir, "deployment.json"),
+        "--chain",
+        chain,
+      ];
+      run = await new Promise((resolve) => {
+        const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("exit", (code) => resolve({ code, stdout, stderr }));
+      });
+    });
+
+    after(function () {
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    function summary(): Summary {
+      const last = run.stdout.trim().split("\n").pop() ?? "";
+      return JSON.parse(last) as Summary;
+    }
+
+    it("exits 0 and prints the JSON summary as its last line", function () {
+      expect(run.code, `exit ${run.code}\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-2000)}`).to.equal(0);
+      expect(Object.keys(summary())).to.deep.equal(["jobs", "finalized", "invalid", "slashed", "seconds"]);
+    });
+
+    it("ran every model in every mode it allows (QUORUM on exact models only), the misfit input and at least one job of the cheat", function () {
+      const s = summary();
+      const act1 = DEVNET_MODELS.reduce((n, m) => n + (m.exact ? 3 : 2), 0) + 1;
+      expect(s.jobs).to.be.greaterThan(act1);
+      expect(s.invalid).to.equal(1);
+      // Every job but the misfit one finalized (a cheat's job is reassigned to an honest executor).
+      expect(s.finalized).to.equal(s.jobs - 1);
+      for (const model of DEVNET_MODELS) {
+        for (const mode of ["NONE", "OPTIMISTIC"]) expect(run.stdout).to.contain(`${model.name}/${mode}, requested by`);
+        if (model.exact) expect(run.stdout).to.contain(`${model.name}/QUORUM, requested by`);
+        else expect(run.stdout).not.to.contain(`${model.name}/QUORUM`);
+      }
+      expect(run.stdout).to.not.contain("OUTPUT NOT VERIFIED");
+    });
+
+    it("slashed the dishonest executor and no honest node", function () {
+      const s = summary();
+      const cheat = devnetWallet(DISHONEST.accountIndex).address;
+      expect(s.slashed).to.include(cheat);
+      const honest = NODES.map((n) => devnetWallet(n.accountIndex).address);
+      for (const a of s.slashed) expect(honest).to.not.include(a);
+    });
+
+    it(`ran on ${chain}${chain === "anvil" ? ", mining a block a second without automine" : ""}`, function () {
+      const first = run.stdout.split("\n").find((l) => l.startsWith("starting ")) ?? "";
+      if (chain === "anvil") expect(first).to.contain("starting anvil (a block every 1 s, no automine)");
+      else expect(first).to.contain("starting hardhat node");
+    });
+
+    it("leaves no process behind", async function () {
+      // The nodes were started with data directories under `dir`; the chain listened on `port`.
+      expect(spawnSyncText("ps", ["-eo", "args"])).to.not.contain(dir);
+      const answer = await fetch(`http://127.0.0.1:${port}`, { method: "POST", body: "{}", signal: AbortSignal.timeout(2_000) }).then(
+        () => "answered",
+        () => "refused",
+      );
+      expect(answer).to.equal("refused");
     });
   });
-
-  after(function () {
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  function summary(): Summary {
-    const last = run.stdout.trim().split("\n").pop() ?? "";
-    return JSON.parse(last) as Summary;
-  }
-
-  it("exits 0 and prints the JSON summary as its last line", function () {
-    expect(run.code, `exit ${run.code}\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-2000)}`).to.equal(0);
-    expect(Object.keys(summary())).to.deep.equal(["jobs", "finalized", "invalid", "slashed", "seconds"]);
-  });
-
-  it("ran every model in every mode it allows (QUORUM on exact models only), the misfit input and at least one job of the cheat", function () {
-    const s = summary();
-    const act1 = DEVNET_MODELS.reduce((n, m) => n + (m.exact ? 3 : 2), 0) + 1;
-    expect(s.jobs).to.be.greaterThan(act1);
-    expect(s.invalid).to.equal(1);
-    // Every job but the misfit one finalized (a cheat's job is reassigned to an honest executor).
-    expect(s.finalized).to.equal(s.jobs - 1);
-    for (const model of DEVNET_MODELS) {
-      for (const mode of ["NONE", "OPTIMISTIC"]) expect(run.stdout).to.contain(`${model.name}/${mode}, requested by`);
-      if (model.exact) expect(run.stdout).to.contain(`${model.name}/QUORUM, requested by`);
-      else expect(run.stdout).not.to.contain(`${model.name}/QUORUM`);
-    }
-    expect(run.stdout).to.not.contain("OUTPUT NOT VERIFIED");
-  });
-
-  it("slashed the dishonest executor and no honest node", function () {
-    const s = summary();
-    const cheat = devnetWallet(DISHONEST.accountIndex).address;
-    expect(s.slashed).to.include(cheat);
-    const honest = NODES.map((n) => devnetWallet(n.accountIndex).address);
-    for (const a of s.slashed) expect(honest).to.not.include(a);
-  });
-
-  it("leaves no process behind", async function () {
-    // The nodes were started with data directories under `dir`; the chain listened on `port`.
-    expect(spawnSyncText("ps", ["-eo", "args"])).to.not.contain(dir);
-    const answer = await fetch(`http://127.0.0.1:${port}`, { method: "POST", body: "{}", signal: AbortSignal.timeout(2_000) }).then(
-      () => "answered",
-      () => "refused",
-    );
-    expect(answer).to.equal("refused");
-  });
-});
+}
 
 function spawnSyncText(cmd: string, args: string[]): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
