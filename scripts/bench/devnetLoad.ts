@@ -364,7 +364,7 @@ export async function runDevnetLoad(quick: boolean): Promise<DevnetSection> {
     const running: RunningNode[] = await Promise.all(
       specs.map((spec, i) => startNode(group, spec, { root: ROOT, rpc: chain.url, deploymentFile, stateDir, metricsPort: ports[i] })),
     );
-    const watched = [...running.map((n) => ({ name: n.spec.name, pid: n.process.child.pid ?? 0 })), { name: "hardhat node (chain)", pid: chain.process.child.pid ?? 0 }];
+    const watched = [...running.map((n) => ({ name: n.spec.name, pid: n.process.child.pid ?? 0 })), { name: "hardhat node (chain)", pid: chain.process?.child.pid ?? 0 }];
     sampler = new MemorySampler(watched.filter((p) => p.pid > 0));
     sampler.start();
     for (const index of CLIENT_INDEXES) {

@@ -5,12 +5,12 @@
  * models. The demo (main.ts), the benchmarks, the chaos scenarios and the restart test all start this way.
  */
 import path from "node:path";
-import type { JsonRpcProvider } from "ethers";
+import { formatEther, parseEther, type JsonRpcProvider } from "ethers";
 import { deploy, type DeployResult } from "../../deploy/deploy";
 import { loadParams, type NetworkParams } from "../../deploy/params";
 import { readDeployment, type Deployment } from "../../verifier/src/deployment";
 import { StakeManager__factory } from "../../typechain-types";
-import { sleep, startChain, type ChainKind } from "./chain";
+import { pinnedProvider, sleep, startChain, type ChainKind } from "./chain";
 import type { ProcessGroup, Started } from "./processes";
 import { DEPLOYER_INDEX, MODEL_OWNER_INDEX, devnetWallet, fund, registerModels, stakeNode, type NodeSpec, type RegisterOptions, type RegisteredModel } from "./setup";
 
@@ -19,6 +19,12 @@ export interface BootOptions {
   port: number;
   /** Default: hardhat. */
   chain?: ChainKind;
+  /**
+   * A chain that is already running, instead of starting one (`port` and `chain` are then unused):
+   * its time is taken as real time (anvil.json's windows), its deployment file reused when its
+   * contracts are there, and every key (from `useDevnetMnemonic`) must already hold ETH.
+   */
+  rpc?: string;
   /** Where the chain's log and the models' files go. */
   stateDir: string;
   deploymentFile: string;
@@ -32,17 +38,20 @@ export interface BootOptions {
 }
 
 export interface Booted {
-  chain: { process: Started; provider: JsonRpcProvider; url: string };
+  /** `process` is absent for a chain the devnet did not start (`rpc`). */
+  chain: { process?: Started; provider: JsonRpcProvider; url: string };
   deployed: DeployResult;
   deployment: Deployment;
   models: Map<string, RegisteredModel>;
 }
 
 export async function bootDevnet(group: ProcessGroup, o: BootOptions): Promise<Booted> {
-  const kind = o.chain ?? "hardhat";
-  const chain = await startChain(group, { root: o.root, port: o.port, kind, logFile: path.join(o.stateDir, "chain.log") });
+  // A chain already running keeps its own time, as anvil does: real time, anvil.json's windows.
+  const kind: ChainKind = o.rpc !== undefined ? "anvil" : (o.chain ?? "hardhat");
+  const chain = o.rpc !== undefined ? { provider: await pinnedProvider(o.rpc), url: o.rpc } : await startChain(group, { root: o.root, port: o.port, kind, logFile: path.join(o.stateDir, "chain.log") });
   const provider = chain.provider;
   const deployer = devnetWallet(DEPLOYER_INDEX, provider);
+  if (o.rpc !== undefined) await requireEth(provider, [DEPLOYER_INDEX, MODEL_OWNER_INDEX, ...o.fund]);
   const network = paramsNetwork(kind);
   // A file left by an earlier devnet points at addresses without code: deploy() deploys afresh.
   const params = o.params ? o.params(loadParams(network)) : undefined;
@@ -55,6 +64,22 @@ export async function bootDevnet(group: ProcessGroup, o: BootOptions): Promise<B
   await Promise.all(o.stake.map((node) => stakeNode(deployment, node, provider, models)));
   await startNextStakeEpoch(deployment, provider, kind);
   return { chain, deployed, deployment, models };
+}
+
+/** The least ETH each devnet key needs on a chain the devnet did not start (its transactions' gas). */
+export const MIN_ETH = parseEther("0.05");
+
+/** Throws, naming every key (index and address) whose ETH balance is below MIN_ETH. */
+export async function requireEth(provider: JsonRpcProvider, indexes: number[]): Promise<void> {
+  const short: string[] = [];
+  for (const index of [...new Set(indexes)]) {
+    const address = devnetWallet(index).address;
+    const balance = await provider.getBalance(address);
+    if (balance < MIN_ETH) short.push(`#${index} ${address} (${formatEther(balance)} ETH)`);
+  }
+  if (short.length > 0) {
+    throw new Error(`these keys of GLASSBOX_MNEMONIC hold less than ${formatEther(MIN_ETH)} ETH for gas on the chain: ${short.join(", ")}; send them ETH and run again`);
+  }
 }
 
 /** The parameter file a devnet on `kind` deploys with: anvil's windows fit real time. */

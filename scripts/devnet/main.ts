@@ -24,13 +24,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseEther, type JsonRpcProvider } from "ethers";
 import type { Deployment } from "../../verifier/src/deployment";
-import { bootDevnet, startNextStakeEpoch } from "./boot";
+import { StakeManager__factory } from "../../typechain-types";
+import { MIN_ETH, bootDevnet, startNextStakeEpoch } from "./boot";
 import { ANVIL_BLOCK_TIME, CHAIN_KINDS, Clock, DEFAULT_CLOCK, type ChainKind } from "./chain";
 import { DemoClient, type ModeName } from "./client";
 import { misfitInput } from "./models";
 import { metricValue, startNode, type RunningNode } from "./nodes";
 import { ProcessGroup } from "./processes";
-import { CLIENT_INDEXES, DISHONEST, NODES, devnetWallet, modelIdsOf, stakeNode, type NodeSpec, type RegisteredModel } from "./setup";
+import { CLIENT_INDEXES, DEPLOYER_INDEX, DISHONEST, NODES, ROLE, devnetWallet, fund, modelIdsOf, stakeNode, useDevnetMnemonic, type NodeSpec, type RegisteredModel } from "./setup";
 import { readStory, short, tell, type JobStory } from "./story";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -46,6 +47,8 @@ export interface DevnetOptions {
   exit: boolean;
   /** The local chain: hardhat (default) or anvil. */
   chain: ChainKind;
+  /** A chain already running (keys from GLASSBOX_MNEMONIC) instead of a local one. */
+  rpc?: string;
   port: number;
   metricsPort: number;
   stateDir: string;
@@ -67,10 +70,12 @@ function usage(): string {
     "usage: npm start -- [--exit] [--chain hardhat|anvil] [--port N] [--metrics-port N] [--state-dir DIR] [--deployment FILE] [--speed N]",
     "  --exit            run the demo once, stop everything, print a JSON summary last; exit 0 only on success",
     "  --chain KIND      hardhat (default: automine, its clock sped up by --speed) or anvil (a block a second, real time)",
+    "  --rpc URL         use a chain that is already running instead (real time, deploy/params/anvil.json); every key",
+    "                    comes from GLASSBOX_MNEMONIC (accounts 0..11 need ETH); reuses the deployment file's contracts",
     "  --port N          port of the local chain (default 8545, or GLASSBOX_DEVNET_PORT)",
     "  --metrics-port N  first of the nodes' /healthz + /metrics ports (default 9460; one per node)",
     "  --state-dir DIR   nodes' SQLite state, model caches and logs (default .devnet; wiped at start)",
-    "  --deployment FILE where the contract addresses are written (default deployments/localhost.json, or anvil.json)",
+    "  --deployment FILE where the contract addresses are written (default deployments/localhost.json, anvil.json or rpc.json)",
     "  --speed N         chain seconds per wall-clock second on hardhat (default 10; anvil runs in real time)",
   ].join("\n");
 }
@@ -110,11 +115,26 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
       if (!(CHAIN_KINDS as readonly string[]).includes(kind)) throw new Error(`--chain must be one of ${CHAIN_KINDS.join(", ")}, not "${kind}"\n${usage()}`);
       options.chain = kind as ChainKind;
     }
-    else if (arg === "--help" || arg === "-h") throw new HelpRequested(usage());
+    else if (arg === "--rpc") {
+      const url = argv[++i] ?? "";
+      let protocol = "";
+      try {
+        protocol = new URL(url).protocol;
+      } catch {
+        protocol = "";
+      }
+      if (protocol !== "http:" && protocol !== "https:") throw new Error(`--rpc must be an http(s) URL of a JSON-RPC endpoint, not "${url}"\n${usage()}`);
+      options.rpc = url;
+    } else if (arg === "--help" || arg === "-h") throw new HelpRequested(usage());
     else throw new Error(`unknown argument "${arg}"\n${usage()}`);
   }
   if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new Error(`GLASSBOX_DEVNET_PORT must be a port number`);
-  if (!deploymentGiven && options.chain === "anvil") options.deploymentFile = path.join(ROOT, "deployments", "anvil.json");
+  if (options.rpc !== undefined && argv.includes("--chain")) throw new Error(`--rpc and --chain exclude each other: --rpc uses a chain that is already running\n${usage()}`);
+  if (options.rpc !== undefined && !env.GLASSBOX_MNEMONIC) {
+    throw new Error(`--rpc needs the devnet's keys: export GLASSBOX_MNEMONIC="<BIP-39 phrase>" whose accounts 0 to 11 hold ETH on ${options.rpc} (0 deploys, 1 owns the models, 2-3 request, 4-9 are the nodes, 10 and up the dishonest executor)`);
+  }
+  if (!deploymentGiven && options.rpc !== undefined) options.deploymentFile = path.join(ROOT, "deployments", "rpc.json");
+  else if (!deploymentGiven && options.chain === "anvil") options.deploymentFile = path.join(ROOT, "deployments", "anvil.json");
   return options;
 }
 
@@ -146,23 +166,32 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
   let provider: JsonRpcProvider | undefined;
   const clients: DemoClient[] = [];
   try {
-    const what = options.chain === "anvil" ? `anvil (a block every ${ANVIL_BLOCK_TIME} s, no automine)` : "hardhat node";
-    say(`starting ${what} on 127.0.0.1:${options.port} (log: ${rel(path.join(options.stateDir, "chain.log"))})`);
+    if (options.rpc !== undefined) {
+      useDevnetMnemonic(process.env.GLASSBOX_MNEMONIC as string);
+      say(`using the chain at ${options.rpc} (keys from GLASSBOX_MNEMONIC; its time is taken as real time)`);
+    } else {
+      const what = options.chain === "anvil" ? `anvil (a block every ${ANVIL_BLOCK_TIME} s, no automine)` : "hardhat node";
+      say(`starting ${what} on 127.0.0.1:${options.port} (log: ${rel(path.join(options.stateDir, "chain.log"))})`);
+    }
+    const realTime = options.rpc !== undefined || options.chain === "anvil";
     const booted = await bootDevnet(group, {
       root: ROOT,
       port: options.port,
       chain: options.chain,
+      rpc: options.rpc,
       stateDir: options.stateDir,
       deploymentFile: options.deploymentFile,
-      fund: [...CLIENT_INDEXES, ...[...NODES, DISHONEST].map((n) => n.accountIndex)],
+      fund: [...CLIENT_INDEXES, ...NODES.map((n) => n.accountIndex)],
       stake: NODES,
     });
     const { chain, deployment, models } = booted;
     provider = chain.provider;
-    say(`deployed the protocol (${booted.deployed.sent} transactions) -> ${rel(options.deploymentFile)}`);
+    say(`deployed the protocol (${booted.deployed.sent} transactions${booted.deployed.sent === 0 ? ": the deployment file's contracts were reused" : ""}) -> ${rel(options.deploymentFile)}`);
+    // A chain that already ran this demo has a slashed (jailed) cheat: each run takes a key never staked.
+    const cheatSpec = await freshCheat(deployment, provider);
     say(`registered ${[...models.values()].map((m) => `#${m.id} ${m.model.description}`).join("; ")}`);
 
-    if (options.chain === "hardhat") {
+    if (!realTime) {
       clock = new Clock(provider, options.speed % 2 === 0 ? { secondsPerTick: options.speed / 2, tickMs: 500 } : { secondsPerTick: options.speed, tickMs: 1000 }, (err) => say(`clock: ${(err as Error).message}`));
       clock.start();
       say(`chain time runs at ${clock.speed}x the wall clock (a one-minute window lasts ${(60 / clock.speed).toFixed(1)} s)`);
@@ -173,7 +202,7 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
     const launch = (i: number) => ({ root: ROOT, rpc: chain.url, deploymentFile: options.deploymentFile, stateDir: options.stateDir, metricsPort: options.metricsPort + i });
     const running: RunningNode[] = await Promise.all(NODES.map((spec, i) => startNode(group, spec, launch(i))));
     const names = new Map<string, string>(running.map((n) => [n.address.toLowerCase(), n.spec.name]));
-    names.set(devnetWallet(DISHONEST.accountIndex).address.toLowerCase(), DISHONEST.name);
+    names.set(devnetWallet(cheatSpec.accountIndex).address.toLowerCase(), cheatSpec.name);
     for (const [i, index] of CLIENT_INDEXES.entries()) names.set(devnetWallet(index).address.toLowerCase(), `client-${i + 1}`);
     const nameOf = (a: string) => names.get(a.toLowerCase()) ?? short(a);
     const optedIn = (spec: NodeSpec) => (spec.role === "executor" ? `, opted in to model${modelIdsOf(spec, models).length === 1 ? "" : "s"} ${modelIdsOf(spec, models).map((id) => `#${id}`).join(", ")}` : "");
@@ -198,12 +227,12 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
     const outcomes = await runJobs(plans, provider, deployment, say, nameOf);
 
     // Act 2: the dishonest executor joins; jobs are requested until the draw gives it one.
-    say(`\nact 2: ${DISHONEST.name} ${devnetWallet(DISHONEST.accountIndex).address} stakes ${DISHONEST.stake / 10n ** 18n} GLASS${optedIn(DISHONEST)} and adds 1.0 to every output`);
+    say(`\nact 2: ${cheatSpec.name} ${devnetWallet(cheatSpec.accountIndex).address} stakes ${cheatSpec.stake / 10n ** 18n} GLASS${optedIn(cheatSpec)} and adds 1.0 to every output`);
     // Staked and opted in to every model (the bait jobs are the MLP's) before the next epoch:
     // draws read the snapshot of the epoch they are armed in, so the new stake counts from the next.
-    await stakeNode(deployment, DISHONEST, provider, models);
-    await startNextStakeEpoch(deployment, provider, options.chain);
-    const cheat = await startNode(group, DISHONEST, launch(NODES.length));
+    await stakeNode(deployment, cheatSpec, provider, models);
+    await startNextStakeEpoch(deployment, provider, realTime ? "anvil" : "hardhat");
+    const cheat = await startNode(group, cheatSpec, launch(NODES.length));
     const cheatAddress = cheat.address.toLowerCase();
     const bait: Planned[] = [];
     const pending: Promise<Outcome>[] = [];
@@ -213,13 +242,13 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
       const req = await plan.client.request(plan.model, plan.mode, plan.input, FEE, DEADLINE_SECONDS);
       pending.push(settle(plan, req.jobId, req.block, provider, deployment));
       if (await assignedTo(deployment, provider, req.jobId, req.block, cheatAddress)) {
-        say(`  job ${req.jobId} was drawn for ${DISHONEST.name}`);
+        say(`  job ${req.jobId} was drawn for ${cheatSpec.name}`);
         break;
       }
     }
     const act2 = await Promise.all(pending);
     for (const o of act2) report(o, say, nameOf);
-    await group.stop(DISHONEST.name);
+    await group.stop(cheatSpec.name);
 
     // The verdict of the run.
     const all = [...outcomes, ...act2];
@@ -237,9 +266,9 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
       }
     }
     if (!all.some((o) => o.story.assigned.some((a) => a.some((e) => e.toLowerCase() === cheatAddress)))) {
-      failures.push(`the draw never gave ${DISHONEST.name} a job in ${bait.length} tries`);
+      failures.push(`the draw never gave ${cheatSpec.name} a job in ${bait.length} tries`);
     } else if (!slashed.has(cheatAddress)) {
-      failures.push(`${DISHONEST.name} was given a job but was not slashed`);
+      failures.push(`${cheatSpec.name} was given a job but was not slashed`);
     }
     for (const n of running) {
       const executed = await metricValue(n.metricsPort, "jobs_executed_total").catch(() => NaN);
@@ -300,6 +329,29 @@ function report(o: Outcome, say: (line: string) => void, nameOf: (a: string) => 
 function getAddressSafe(all: Outcome[], lower: string): string {
   for (const o of all) for (const s of o.story.slashed) if (s.node.toLowerCase() === lower) return s.node;
   return lower;
+}
+
+/** Keys tried for the dishonest executor: DISHONEST's index and the next ones. */
+const CHEAT_KEYS = 20;
+
+/**
+ * The dishonest executor's spec on a key that never staked as an executor (the first from DISHONEST's
+ * index on): a chain that already ran this demo has the earlier cheat jailed. Mints it GLASS, and on a
+ * chain the devnet did not fund sends it ETH for gas from the deployer.
+ */
+async function freshCheat(deployment: Deployment, provider: JsonRpcProvider): Promise<NodeSpec> {
+  const stakes = StakeManager__factory.connect(deployment.contracts.stakeManager, provider);
+  for (let index = DISHONEST.accountIndex; index < DISHONEST.accountIndex + CHEAT_KEYS; index++) {
+    const address = devnetWallet(index).address;
+    const account = await stakes.accountOf(address, ROLE.executor);
+    if (account.active !== 0n || account.unbonding !== 0n || account.jailed) continue;
+    const deployer = devnetWallet(DEPLOYER_INDEX, provider);
+    const balance = await provider.getBalance(address);
+    if (balance < MIN_ETH) await (await deployer.sendTransaction({ to: address, value: MIN_ETH * 2n - balance })).wait();
+    await fund(deployment, deployer, [index]);
+    return index === DISHONEST.accountIndex ? DISHONEST : { ...DISHONEST, accountIndex: index };
+  }
+  throw new Error(`keys ${DISHONEST.accountIndex} to ${DISHONEST.accountIndex + CHEAT_KEYS - 1} of the mnemonic have all staked as executors on this chain: use a fresh deployment file (--deployment) or another mnemonic`);
 }
 
 function rel(p: string): string {

@@ -48,8 +48,19 @@ export const DISHONEST: NodeSpec = { name: "dishonest-executor", role: "executor
 /** GLASS minted to every client and node. */
 export const FUNDING = parseEther("5000");
 
+let activeMnemonic = HARDHAT_MNEMONIC;
+
+/**
+ * The mnemonic every devnet key is derived from: Hardhat's development mnemonic (which the local
+ * chains fund) unless a devnet on an existing chain (`npm start -- --rpc`) set its own.
+ */
+export function useDevnetMnemonic(phrase: string): void {
+  HDNodeWallet.fromPhrase(phrase); // throws on a phrase that is not a valid BIP-39 mnemonic
+  activeMnemonic = phrase;
+}
+
 export function devnetWallet(index: number, provider?: Provider): HDNodeWallet {
-  const wallet = HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`);
+  const wallet = HDNodeWallet.fromPhrase(activeMnemonic, undefined, `m/44'/60'/0'/0/${index}`);
   return provider ? wallet.connect(provider) : wallet;
 }
 
@@ -79,7 +90,10 @@ export interface RegisterOptions {
   auditRateBps?: number;
 }
 
-/** Writes each model's bytes under `dir` and registers it with a file:// URI; returns them by name. */
+/**
+ * Writes each model's bytes under `dir` and registers it with a file:// URI; returns them by name. A
+ * model whose digest is already registered (a devnet run again on the same chain) is reused as it is.
+ */
 export async function registerModels(deployment: Deployment, owner: HDNodeWallet | Wallet, dir: string, options: RegisterOptions = {}): Promise<Map<string, RegisteredModel>> {
   const registry = ModelRegistry__factory.connect(deployment.contracts.modelRegistry, owner);
   fs.mkdirSync(dir, { recursive: true });
@@ -101,6 +115,11 @@ export async function registerModels(deployment: Deployment, owner: HDNodeWallet
       relTolerance: model.relTolerance,
       schemaHash: ZeroHash,
     };
+    const [known] = await registry.modelOfDigest(digest);
+    if (known !== 0n) {
+      out.set(model.name, { id: known, model, file, digest });
+      continue;
+    }
     const receipt = await (await registry.registerModel(digest, `file://${file}`, policy)).wait();
     let id: bigint | undefined;
     for (const log of receipt?.logs ?? []) {
@@ -122,10 +141,16 @@ export async function stakeNode(deployment: Deployment, node: NodeSpec, provider
   const wallet = devnetWallet(node.accountIndex, provider);
   const token = GlassboxToken__factory.connect(deployment.contracts.token, wallet);
   const stakes = StakeManager__factory.connect(deployment.contracts.stakeManager, wallet);
-  await (await token.approve(deployment.contracts.stakeManager, node.stake)).wait();
-  await (await stakes.stake(ROLE[node.role], node.stake)).wait();
+  // On a chain that already ran this devnet, a node tops its stake up to `node.stake` and joins
+  // only the models it is not in yet.
+  const active = (await stakes.accountOf(wallet.address, ROLE[node.role])).active;
+  if (active < node.stake) {
+    await (await token.approve(deployment.contracts.stakeManager, node.stake - active)).wait();
+    await (await stakes.stake(ROLE[node.role], node.stake - active)).wait();
+  }
   if (node.role !== "executor") return;
-  for (const id of modelIdsOf(node, registered)) await (await stakes.optIn(id)).wait();
+  const joined = new Set((await stakes.modelsOf(wallet.address)).map((id) => id.toString()));
+  for (const id of modelIdsOf(node, registered)) if (!joined.has(id.toString())) await (await stakes.optIn(id)).wait();
 }
 
 /** The ids of the models executor `node` opts in to: `node.models` by name, or every registered model. */
