@@ -5,7 +5,7 @@
  * models. The demo (main.ts), the benchmarks, the chaos scenarios and the restart test all start this way.
  */
 import path from "node:path";
-import { formatEther, parseEther, type JsonRpcProvider } from "ethers";
+import { formatEther, parseEther, type JsonRpcProvider, type Provider } from "ethers";
 import { deploy, type DeployResult } from "../../deploy/deploy";
 import { loadParams, type NetworkParams } from "../../deploy/params";
 import { readDeployment, type Deployment } from "../../verifier/src/deployment";
@@ -70,7 +70,7 @@ export async function bootDevnet(group: ProcessGroup, o: BootOptions): Promise<B
 export const MIN_ETH = parseEther("0.05");
 
 /** Throws, naming every key (index and address) whose ETH balance is below MIN_ETH. */
-export async function requireEth(provider: JsonRpcProvider, indexes: number[]): Promise<void> {
+export async function requireEth(provider: Provider, indexes: number[]): Promise<void> {
   const short: string[] = [];
   for (const index of [...new Set(indexes)]) {
     const address = devnetWallet(index).address;
