@@ -16,7 +16,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, mine, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
-import { deployWorld, EXACT, mineToDraw, Mode, nextEpoch, randomnessSource, RefundReason, requestParams, Role, salt, SAMPLE_OUTPUT, signerOf, Status, TOKEN, WRONG_OUTPUT, type World } from "../fixtures/protocol";
+import { armedDrawOf, deployWorld, EXACT, mineToDraw, Mode, nextEpoch, RefundReason, requestParams, Role, salt, SAMPLE_OUTPUT, signerOf, Status, TOKEN, WRONG_OUTPUT, type World } from "../fixtures/protocol";
 
 const JOBS = 12;
 
@@ -29,20 +29,6 @@ async function reshapeFixture() {
   await w.token.mint(sybil.address, 100_000n * TOKEN);
   await nextEpoch(w);
   return { w, sybil };
-}
-
-/** The executor the snapshot gives job `jobId`'s armed draw (attempt 1), as `assign` will compute it. */
-async function predicted(w: World, jobId: bigint): Promise<string> {
-  const job = await w.jobs.jobOf(jobId);
-  const [, value] = await (await randomnessSource(w)).randomnessOf(job.auditTarget);
-  const { chainId } = await ethers.provider.getNetwork();
-  const seed = ethers.keccak256(
-    ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256", "uint8", "address", "uint256"], [value, jobId, 1, await w.jobs.getAddress(), chainId]),
-  );
-  const epoch = job.phaseEnd / (await w.stakes.EPOCH_LENGTH());
-  const [ok, holders] = await w.stakes.drawSeats(Role.EXECUTOR, job.modelId, epoch, seed, 1, []);
-  expect(ok).to.equal(true);
-  return holders[0];
 }
 
 async function request(w: World, mode: number): Promise<bigint> {
@@ -62,7 +48,7 @@ describe("Executor draws nobody can reshape", function () {
       const jobId = await request(w, Mode.OPTIMISTIC);
       await mineToDraw(w, jobId);
       // The randomness is public: the attacker sees who an honest assign would draw...
-      const honest = await predicted(w, jobId);
+      const [honest] = await armedDrawOf(w, jobId);
       // ...and, unlucky, pumps its sybil before anyone assigns (the first time only: it stays pumped).
       if (i === 0) await w.stakes.connect(sybil).stake(Role.EXECUTOR, 100_000n * TOKEN);
       const live = await w.stakes.weightOf(sybil.address, Role.EXECUTOR, w.modelId);

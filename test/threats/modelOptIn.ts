@@ -28,7 +28,7 @@ import {
   mineToDraw,
   Mode,
   nextEpoch,
-  randomnessSource,
+  armedDrawOf,
   requestJob,
   requestParams,
   Role,
@@ -154,24 +154,6 @@ async function honestPin(w: World, jobId: bigint): Promise<string[]> {
   return pinned;
 }
 
-/**
- * The executor the snapshot gives `jobId`'s first draw: keccak256(randomness of its target, jobId,
- * attempt 1, hub, chainid) over the pool of the job's model as it stood when the epoch of the
- * arming (the job's phaseEnd while Unassigned) began.
- */
-async function snapshotDraw(w: World, jobId: bigint): Promise<string[]> {
-  const job = await w.jobs.jobOf(jobId);
-  const [, value] = await (await randomnessSource(w)).randomnessOf(job.auditTarget);
-  const { chainId } = await ethers.provider.getNetwork();
-  const seed = ethers.keccak256(
-    ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256", "uint8", "address", "uint256"], [value, jobId, 1, await w.jobs.getAddress(), chainId]),
-  );
-  const epoch = job.phaseEnd / (await w.stakes.EPOCH_LENGTH());
-  const [ok, holders] = await w.stakes.drawSeats(Role.EXECUTOR, job.modelId, epoch, seed, 1, []);
-  expect(ok, "the armed epoch's snapshot answers").to.equal(true);
-  return [...holders];
-}
-
 // ---------------------------------------------------------------- tests
 
 describe("Threat: executors drawn for models they do not run, and opt-ins timed after the draw's randomness", function () {
@@ -205,7 +187,7 @@ describe("Threat: executors drawn for models they do not run, and opt-ins timed 
         const jobId = await armedJob(w);
         // The randomness is public: the attacker sees who an honest assign would pin...
         const pinned = await honestPin(w, jobId);
-        expect(pinned, "the honest pin is the snapshot's draw").to.deep.equal(await snapshotDraw(w, jobId));
+        expect(pinned, "the honest pin is the snapshot's draw").to.deep.equal(await armedDrawOf(w, jobId));
         // ...and opts in to the job's model before anyone assigns: it now holds 94% of the live pool.
         await expect(w.stakes.connect(attacker).optIn(w.modelId)).to.emit(w.stakes, "ModelOptedIn").withArgs(attacker.address, w.modelId);
         const live = await w.stakes.weightOf(attacker.address, Role.EXECUTOR, w.modelId);
@@ -238,7 +220,7 @@ describe("Threat: executors drawn for models they do not run, and opt-ins timed 
         const jobId = await armedJob(w);
         const pinned = await honestPin(w, jobId);
         expect(pinned).to.have.length(1);
-        expect(pinned, "the honest pin is the snapshot's draw").to.deep.equal(await snapshotDraw(w, jobId));
+        expect(pinned, "the honest pin is the snapshot's draw").to.deep.equal(await armedDrawOf(w, jobId));
         // The drawn executor would rather not serve this job: it leaves the model before anyone assigns.
         const drawn = signerOf(w.executors, pinned[0]);
         await expect(w.stakes.connect(drawn).optOut(w.modelId)).to.emit(w.stakes, "ModelOptedOut").withArgs(drawn.address, w.modelId);
