@@ -1,7 +1,8 @@
 /**
- * One chaos scenario's devnet: a fresh `hardhat node`, the protocol deployed, the MLP registered,
- * the scenario's nodes staked and started (through an optional RPC proxy), and a demo client.
- * Everything it starts belongs to one ProcessGroup that `stop` tears down.
+ * One chaos scenario's devnet: a fresh local chain (`hardhat node` with automine and a clock the
+ * scenario runs, or anvil mining a block a second in real time), the protocol deployed, the MLP
+ * registered, the scenario's nodes staked and started (through an optional RPC proxy), and a demo
+ * client. Everything it starts belongs to one ProcessGroup that `stop` tears down.
  */
 import type { NetworkParams } from "../../deploy/params";
 import fs from "node:fs";
@@ -11,7 +12,7 @@ import { parseEther, type JsonRpcProvider, type TransactionResponse } from "ethe
 import { JobRegistry__factory } from "../../typechain-types";
 import type { Deployment } from "../../verifier/src/deployment";
 import { bootDevnet } from "../devnet/boot";
-import { Clock, freePort, sleep, type ClockOptions } from "../devnet/chain";
+import { ANVIL_BLOCK_TIME, Clock, DEFAULT_CLOCK, freePort, sleep, type ChainKind, type ClockOptions } from "../devnet/chain";
 import { DemoClient } from "../devnet/client";
 import { startNode, type NodeLaunch, type RunningNode } from "../devnet/nodes";
 import { ProcessGroup } from "../devnet/processes";
@@ -28,6 +29,8 @@ export const verifierSpec = (n: number): NodeSpec => ({ name: `verifier-${n}`, r
 
 export interface DevnetSpec {
   name: string;
+  /** Default: hardhat. */
+  chain?: ChainKind;
   nodes: NodeSpec[];
   /**
    * Share of OPTIMISTIC jobs audited unasked (default 500, the least rate localhost's registry takes
@@ -43,6 +46,8 @@ export interface Devnet {
   /** The chain's and the nodes' logs and state; removed by `stop` unless `keep` (or CHAOS_KEEP) is set. */
   dir: string;
   keep: boolean;
+  /** hardhat: automine, time moves only with the clock; anvil: a block a second, real time. */
+  chain: ChainKind;
   group: ProcessGroup;
   provider: JsonRpcProvider;
   chainUrl: string;
@@ -55,8 +60,17 @@ export interface Devnet {
   /** Every node staked in this devnet, running or not (the accounting check sums their stakes). */
   staked: NodeSpec[];
   clock?: Clock;
+  /**
+   * hardhat: time starts running (the clock mines a block per tick, 10x the wall clock); anvil:
+   * nothing to do, its time always runs (a block a second, real time).
+   */
   startClock(options?: ClockOptions): void;
   stopClock(): Promise<void>;
+  /**
+   * Wall-clock ms that `chainSeconds` of chain time take while time runs: a tenth on hardhat's
+   * clock, all of it on anvil. Scenarios size their waits with it.
+   */
+  wallMs(chainSeconds: number): number;
   startNode(spec: NodeSpec): Promise<RunningNode>;
   stop(): Promise<void>;
 }
@@ -89,6 +103,7 @@ export async function startDevnet(spec: DevnetSpec): Promise<Devnet> {
     const booted = await bootDevnet(group, {
       root: ROOT,
       port: await freePort(),
+      chain: spec.chain ?? "hardhat",
       stateDir: dir,
       deploymentFile,
       fund: [...CLIENT_INDEXES, ...spec.nodes.map((n) => n.accountIndex)],
@@ -100,12 +115,16 @@ export async function startDevnet(spec: DevnetSpec): Promise<Devnet> {
     const { chain, deployment, models } = booted;
     const provider = chain.provider;
     partial.provider = provider;
-    // A live chain keeps producing blocks, and draws wait for one after their target: while no clock
-    // runs and automine is on, an empty block every second (chain time does not jump).
-    const heartbeat = setInterval(() => {
-      if (!partial.clock && !manualMining.has(provider)) provider.send("evm_mine", []).catch(() => undefined);
-    }, HEARTBEAT_MS);
-    cleanup.push(() => clearInterval(heartbeat));
+    const kind: ChainKind = spec.chain ?? "hardhat";
+    if (kind === "hardhat") {
+      // A live chain keeps producing blocks, and draws wait for one after their target: while no
+      // clock runs and automine is on, an empty block every second (chain time does not jump).
+      // Anvil mines on its own.
+      const heartbeat = setInterval(() => {
+        if (!partial.clock && !manualMining.has(provider)) provider.send("evm_mine", []).catch(() => undefined);
+      }, HEARTBEAT_MS);
+      cleanup.push(() => clearInterval(heartbeat));
+    }
     const client = new DemoClient(devnetWallet(CLIENT_INDEXES[0], provider), deployment);
     partial.client = client;
     await client.approve();
@@ -117,6 +136,7 @@ export async function startDevnet(spec: DevnetSpec): Promise<Devnet> {
     const devnet: Devnet = {
       dir,
       keep: false,
+      chain: kind,
       group,
       provider,
       chainUrl: chain.url,
@@ -128,7 +148,7 @@ export async function startDevnet(spec: DevnetSpec): Promise<Devnet> {
       launch,
       staked: [...spec.nodes],
       startClock(options?: ClockOptions) {
-        if (partial.clock) return;
+        if (partial.clock || kind === "anvil") return;
         partial.clock = new Clock(provider, options);
         devnet.clock = partial.clock;
         partial.clock.start();
@@ -137,6 +157,11 @@ export async function startDevnet(spec: DevnetSpec): Promise<Devnet> {
         await partial.clock?.stop();
         partial.clock = undefined;
         devnet.clock = undefined;
+      },
+      wallMs(chainSeconds: number) {
+        if (kind === "anvil") return chainSeconds * 1000;
+        const speed = devnet.clock?.speed ?? (DEFAULT_CLOCK.secondsPerTick * 1000) / DEFAULT_CLOCK.tickMs;
+        return Math.ceil((chainSeconds * 1000) / speed);
       },
       async startNode(n: NodeSpec) {
         const running = await startNode(group, n, launch(n));
@@ -197,14 +222,19 @@ const HEARTBEAT_MS = 1_000;
 /** Chains whose blocks a scenario is mining by hand (automine off): no heartbeat block then. */
 const manualMining = new WeakSet<JsonRpcProvider>();
 
-/** Runs `body` with the chain's automine set to `on` (and, when off, no heartbeat block), turning it back on afterwards. */
-export async function withAutomine<T>(provider: JsonRpcProvider, on: boolean, body: () => Promise<T>): Promise<T> {
-  if (!on) manualMining.add(provider);
-  await provider.send("evm_setAutomine", [on]);
+/**
+ * Runs `body` while blocks are mined only by hand (`evm_mine`): hardhat's automine off (and no
+ * heartbeat block), anvil's interval mining paused. Restores the chain's own mining afterwards.
+ */
+export async function withManualMining<T>(devnet: Pick<Devnet, "provider" | "chain">, body: () => Promise<T>): Promise<T> {
+  const { provider } = devnet;
+  const hardhat = devnet.chain === "hardhat";
+  manualMining.add(provider);
+  await provider.send(hardhat ? "evm_setAutomine" : "evm_setIntervalMining", [hardhat ? false : 0]);
   try {
     return await body();
   } finally {
-    await provider.send("evm_setAutomine", [true]);
+    await provider.send(hardhat ? "evm_setAutomine" : "evm_setIntervalMining", [hardhat ? true : ANVIL_BLOCK_TIME]);
     manualMining.delete(provider);
   }
 }

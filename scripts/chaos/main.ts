@@ -1,9 +1,10 @@
 /**
- * `npm run chaos`: scenarios that break a devnet (hardhat node + node processes) on purpose, each
+ * `npm run chaos`: scenarios that break a devnet (a local chain + node processes) on purpose, each
  * on a fresh chain and each ended by the accounting check (scripts/chaos/accounting.ts).
  *
- *   npm run chaos                     every scenario
- *   npm run chaos -- --quick          the CI subset (under ~4 minutes on 2 cores)
+ *   npm run chaos                     every scenario on hardhat (automine, a clock the scenario runs)
+ *   npm run chaos -- --chain anvil    every scenario that runs on anvil (a block a second, real time)
+ *   npm run chaos -- --quick          the chain's CI subset
  *   npm run chaos -- --only <name>    one scenario (repeatable)
  *   npm run chaos -- --verbose        progress lines on stderr
  *
@@ -18,6 +19,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { CHAIN_KINDS, type ChainKind } from "../devnet/chain";
 import { latestDevnetDir } from "./devnet";
 import { reportDevnetStepsTo, type Scenario } from "./scenario";
 import { executorKill } from "./scenarios/executorKill";
@@ -25,8 +27,9 @@ import { verifierOffline } from "./scenarios/verifierOffline";
 import { rpcOutage } from "./scenarios/rpcOutage";
 import { reorg } from "./scenarios/reorg";
 import { hostileInputs } from "./scenarios/hostileInputs";
+import { reorgSubmit, reorgVote } from "./scenarios/anvilReorg";
 
-export const SCENARIOS: Scenario[] = [executorKill, verifierOffline, rpcOutage, reorg, hostileInputs];
+export const SCENARIOS: Scenario[] = [executorKill, verifierOffline, rpcOutage, reorg, reorgSubmit, reorgVote, hostileInputs];
 
 /** Wall-clock seconds a scenario may take (a quick one takes 30-70 s on 2 idle cores). */
 export const SCENARIO_BUDGET_S = { quick: 360, full: 900 };
@@ -34,6 +37,7 @@ export const SCENARIO_BUDGET_S = { quick: 360, full: 900 };
 const TAIL_LINES = 15;
 
 interface Options {
+  chain: ChainKind;
   quick: boolean;
   only: string[];
   verbose: boolean;
@@ -42,18 +46,22 @@ interface Options {
 
 function usage(): string {
   return [
-    "usage: npm run chaos -- [--quick] [--only <name>]... [--verbose] [--budget <seconds per scenario>]",
-    ...SCENARIOS.map((s) => `  ${s.name.padEnd(18)}${s.quick ? "(quick) " : "        "}${s.description}`),
+    "usage: npm run chaos -- [--chain hardhat|anvil] [--quick] [--only <name>]... [--verbose] [--budget <seconds per scenario>]",
+    ...SCENARIOS.map((s) => `  ${s.name.padEnd(18)}${CHAIN_KINDS.map((c) => (s.chains[c] ? `${c}${s.chains[c]?.quick ? " (quick)" : ""}` : "")).filter(Boolean).join(", ").padEnd(34)}${s.description}`),
   ].join("\n");
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { quick: false, only: [], verbose: false };
+  const options: Options = { chain: "hardhat", quick: false, only: [], verbose: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--quick") options.quick = true;
     else if (arg === "--verbose" || arg === "-v") options.verbose = true;
-    else if (arg === "--only") {
+    else if (arg === "--chain") {
+      const kind = argv[++i] ?? "";
+      if (!(CHAIN_KINDS as readonly string[]).includes(kind)) throw new Error(`--chain must be one of ${CHAIN_KINDS.join(", ")}, not "${kind}"`);
+      options.chain = kind as ChainKind;
+    } else if (arg === "--only") {
       const name = argv[++i];
       if (!SCENARIOS.some((s) => s.name === name)) throw new Error(`--only: unknown scenario "${name ?? ""}"\n${usage()}`);
       options.only.push(name);
@@ -66,6 +74,8 @@ function parseArgs(argv: string[]): Options {
       process.exit(0);
     } else throw new Error(`unknown argument "${arg}"\n${usage()}`);
   }
+  const elsewhere = options.only.filter((name) => !SCENARIOS.find((s) => s.name === name)?.chains[options.chain]);
+  if (elsewhere.length > 0) throw new Error(`--only: ${elsewhere.join(", ")} does not run on ${options.chain}; see --help for each scenario's chains`);
   return options;
 }
 
@@ -77,7 +87,11 @@ async function main(): Promise<number> {
     console.error((err as Error).message);
     return 2;
   }
-  const chosen = SCENARIOS.filter((s) => (options.only.length > 0 ? options.only.includes(s.name) : !options.quick || s.quick));
+  const chosen = SCENARIOS.filter((s) => {
+    const on = s.chains[options.chain];
+    if (!on) return false;
+    return options.only.length > 0 ? options.only.includes(s.name) : !options.quick || on.quick;
+  });
   const log = (line: string) => {
     if (options.verbose) console.error(`  ${new Date().toISOString().slice(11, 19)} ${line}`);
   };
@@ -93,7 +107,7 @@ async function main(): Promise<number> {
       log(`${scenario.name}: ${line}`);
     };
     reportDevnetStepsTo(progress);
-    const outcome = await withBudget(scenario.run({ quick: options.quick, log: progress }), budgetS * 1000);
+    const outcome = await withBudget(scenario.run({ quick: options.quick, chain: options.chain, log: progress }), budgetS * 1000);
     const took = ((Date.now() - t0) / 1000).toFixed(1);
     if (outcome.kind === "done") {
       passed++;
@@ -112,7 +126,7 @@ async function main(): Promise<number> {
       return 1; // exiting kills every process group the hung scenario started
     }
   }
-  log(`all scenarios took ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  log(`all scenarios (on ${options.chain}) took ${((Date.now() - started) / 1000).toFixed(1)}s`);
   console.log(`${passed} passed, ${failed} failed`);
   return failed === 0 ? 0 : 1;
 }

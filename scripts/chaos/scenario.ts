@@ -1,11 +1,12 @@
 /** What a chaos scenario is, and the wrapper that gives it a devnet and ends it with the accounting check. */
 import { checkAccounting } from "./accounting";
+import type { ChainKind } from "../devnet/chain";
 import { startDevnet, type Devnet, type DevnetSpec } from "./devnet";
 
 export interface Scenario {
   name: string;
-  /** Part of `--quick` (CI). */
-  quick: boolean;
+  /** The chains it runs on (`--chain`), each with whether it is part of that chain's `--quick` set (CI). */
+  chains: Partial<Record<ChainKind, { quick: boolean }>>;
   description: string;
   /** Resolves with the PASS line's detail; throws with the FAIL line's reason. */
   run(options: RunOptions): Promise<string>;
@@ -13,6 +14,8 @@ export interface Scenario {
 
 export interface RunOptions {
   quick: boolean;
+  /** The chain its devnet runs on (one of the scenario's `chains`). */
+  chain: ChainKind;
   /** Progress lines (shown with --verbose). */
   log: (line: string) => void;
 }

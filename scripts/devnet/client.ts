@@ -54,10 +54,10 @@ export class DemoClient {
     await (await token.approve(this.deployment.contracts.jobRegistry, MaxUint256)).wait();
   }
 
-  /** Requests `model` in `mode` on `input`, paying `fee`, with a deadline `deadlineSeconds` of chain time away. */
-  async request(model: RegisteredModel, mode: ModeName, input: Uint8Array, fee: bigint, deadlineSeconds: number): Promise<Requested> {
+  /** The requestInference parameters of `model` in `mode` on `input`, paying `fee`, with a deadline `deadlineSeconds` of chain time away. */
+  async requestParams(model: RegisteredModel, mode: ModeName, input: Uint8Array, fee: bigint, deadlineSeconds: number) {
     const head = await this.provider.getBlock("latest");
-    const params = {
+    return {
       modelId: model.id,
       version: 1,
       mode: MODE[mode],
@@ -71,6 +71,11 @@ export class DemoClient {
       callbackGasLimit: 0,
       auditRateBps: 0,
     };
+  }
+
+  /** Requests `model` in `mode` on `input`, paying `fee`, with a deadline `deadlineSeconds` of chain time away. */
+  async request(model: RegisteredModel, mode: ModeName, input: Uint8Array, fee: bigint, deadlineSeconds: number): Promise<Requested> {
+    const params = await this.requestParams(model, mode, input, fee, deadlineSeconds);
     // Other clients' requests may land first and change what this one costs (the draw, first
     // writes): the estimate gets the margin the node's sender gives its own transactions.
     const gasLimit = withMargin(await this.jobs.requestInference.estimateGas(params), DEFAULT_SENDER_OPTIONS.gasMarginPercent);

@@ -10,7 +10,7 @@
  */
 import type { Log, Signer } from "ethers";
 import { CursorStore } from "./chain/cursorStore";
-import { LogPoller, type LogHandler, type PollResult } from "./chain/logPoller";
+import { LogPoller, OWN_TX_HISTORY, type LogHandler, type PollResult } from "./chain/logPoller";
 import { TxSender, type SenderOptions } from "./chain/txSender";
 import { InputSource, type InputSourceOptions } from "./store/inputs";
 import { ModelStore, type ModelStoreOptions } from "./store/modelStore";
@@ -243,8 +243,12 @@ export class GlassboxNode implements LogHandler {
    * from the chain again.
    */
   async onReorg(forkBlock: number, forgottenActions: string[]): Promise<void> {
-    this.context().sender.resync();
-    this.deps.logger.warn({ at: "Node.reorg", forkBlock, forgottenActions }, "chain reorganised; replaying from the fork");
+    const ctx = this.context();
+    ctx.sender.resync();
+    // Timed actions finished above the fork may have lost their transactions: due again (each
+    // checks the chain before acting, so one whose transaction survived sends nothing).
+    const restoredActions = ctx.pending.restoreSince(forkBlock);
+    this.deps.logger.warn({ at: "Node.reorg", forkBlock, forgottenActions, restoredActions }, "chain reorganised; replaying from the fork");
   }
 
   /**
@@ -277,13 +281,14 @@ export class GlassboxNode implements LogHandler {
       const role = action.kind.startsWith("executor.") ? this.executor : this.verifier;
       try {
         if (!role || (await role.due(action))) {
-          ctx.pending.delete(action.key);
+          ctx.pending.complete(action.key, head?.number ?? 0);
           dueDone++;
         }
       } catch (err) {
         ctx.log.error({ at: `Node.due`, key: action.key, err: errorText(err) }, "timed action failed; retrying next step");
       }
     }
+    if (head) ctx.pending.pruneDone(head.number - OWN_TX_HISTORY);
     return { poll, dueDone };
   }
 

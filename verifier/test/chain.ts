@@ -5,6 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Log } from "ethers";
+import Database from "better-sqlite3";
 import { CursorStore } from "../src/chain/cursorStore";
 import { LogPoller, type LogHandler } from "../src/chain/logPoller";
 import { readResult, RevealNotFoundError } from "../src/chain/results";
@@ -62,6 +63,39 @@ describe("CursorStore", function () {
     expect(store.hashAt(9)).to.equal(undefined);
     expect(store.cursor()).to.deep.equal({ block: 5, hash: "0x05" });
     store.close();
+  });
+
+  it("keeps the block each action's transaction was mined in, and replays from below the event of any mined above a fork", function () {
+    const store = new CursorStore(":memory:", "test");
+    store.claimAction("early", 5, "claimed");
+    store.settleAction("early", "0xa", { block: 6, hash: "0x06" });
+    store.claimAction("late-tx", 7, "claimed");
+    store.settleAction("late-tx", "0xb", { block: 12, hash: "0x12" });
+    store.claimAction("unmined", 8, "claimed");
+    expect(store.newestMined()).to.deep.equal({ block: 12, hash: "0x12" });
+    expect(store.minedAbove(6)).to.deep.equal([{ block: 12, hash: "0x12" }]);
+    // A fork at 10 removed block 12: "late-tx"'s event (block 7) must be handled again.
+    expect(store.replayFrom(10)).to.equal(6);
+    expect(store.replayFrom(12)).to.equal(12);
+    expect(store.rewind(store.replayFrom(10), "0x06").sort()).to.deep.equal(["late-tx", "unmined"]);
+    expect(store.newestMined()).to.deep.equal({ block: 6, hash: "0x06" });
+    store.close();
+  });
+
+  it("adds the mined-block columns to a store written before they existed", function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "glassbox-cursor-"));
+    const file = path.join(dir, "old.sqlite");
+    const old = new Database(file);
+    old.exec("CREATE TABLE actions (scope TEXT NOT NULL, key TEXT NOT NULL, block INTEGER NOT NULL, detail TEXT, PRIMARY KEY (scope, key)); INSERT INTO actions VALUES ('test', 'old', 3, 'tx:0x1');");
+    old.close();
+    const store = new CursorStore(file, "test");
+    expect(store.hasAction("old")).to.equal(true);
+    expect(store.newestMined()).to.equal(undefined);
+    store.claimAction("new", 4, "claimed");
+    store.settleAction("new", "0x2", { block: 5, hash: "0x05" });
+    expect(store.newestMined()).to.deep.equal({ block: 5, hash: "0x05" });
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("settles a claim with its transaction, releases one on demand, and releases every unsettled claim at once", function () {
@@ -161,6 +195,66 @@ describe("LogPoller", function () {
     expect(recorder.seen.some((l) => l.transactionHash === replacement.receipt.hash)).to.equal(true);
     const head = await ethers.provider.getBlock("latest");
     expect(store.cursor()).to.deep.equal({ block: head!.number, hash: head!.hash });
+  });
+
+  it("notices a reorganisation that removes only its own transaction, above the cursor, and replays the event that caused it", async function () {
+    const { world, startBlock } = await loadFixture(chainFixture);
+    const store = new CursorStore(":memory:", "jobs");
+    const recorder = new Recorder(store);
+    // Three confirmations: the cursor stays below the node's own transaction, so its hash alone
+    // never shows the reorganisation.
+    const poller = new LogPoller(ethers.provider, store, recorder, { addresses: [await world.jobs.getAddress()], confirmations: 3, maxRange: 100, startBlock });
+    const job = await requestJob(world, { mode: Mode.NONE });
+    await mine(3);
+    await drain(poller);
+    const seen = recorder.seen.find((l) => l.transactionHash === job.receipt.hash);
+    expect(seen, "the request's event was handled").to.not.equal(undefined);
+    const key = `${seen!.transactionHash}:${seen!.index}`;
+    const snapshot = (await network.provider.send("evm_snapshot", [])) as string;
+    // The node's action for that event: a transaction mined above the cursor, then settled.
+    const [, , own] = await ethers.getSigners();
+    const receipt = (await (await own.sendTransaction({ to: own.address, value: 1n })).wait())!;
+    store.settleAction(key, receipt.hash, { block: receipt.blockNumber, hash: receipt.blockHash });
+    await drain(poller);
+    expect(store.cursor()!.block).to.be.below(receipt.blockNumber);
+    expect(recorder.reorgs).to.deep.equal([]);
+
+    await network.provider.send("evm_revert", [snapshot]);
+    await mine(2); // other blocks at the same heights: the transaction is gone
+    expect(await ethers.provider.getTransactionReceipt(receipt.hash)).to.equal(null);
+    await drain(poller);
+
+    expect(recorder.reorgs.length).to.equal(1);
+    expect(recorder.reorgs[0].fork).to.equal(job.receipt.blockNumber - 1);
+    expect(recorder.reorgs[0].forgotten).to.include(key);
+    expect(recorder.seen.filter((l) => `${l.transactionHash}:${l.index}` === key).length, "the event was handed over again").to.equal(1);
+    expect(store.hasAction(key)).to.equal(true);
+  });
+
+  it("reads one block a poll to check its own transactions while none was replaced", async function () {
+    const { world, startBlock } = await loadFixture(chainFixture);
+    const store = new CursorStore(":memory:", "jobs");
+    let reads = 0;
+    const counting = new Proxy(ethers.provider, {
+      get(target, prop, receiver) {
+        if (prop === "getBlock") return (...args: Parameters<typeof target.getBlock>) => (reads++, target.getBlock(...args));
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const poller = new LogPoller(counting, store, new Recorder(store), { addresses: [await world.jobs.getAddress()], confirmations: 0, maxRange: 100, startBlock });
+    await drain(poller);
+    for (let i = 0; i < 5; i++) {
+      const [, , own] = await ethers.getSigners();
+      const receipt = (await (await own.sendTransaction({ to: own.address, value: 1n })).wait())!;
+      store.claimAction(`own-${i}`, receipt.blockNumber);
+      store.settleAction(`own-${i}`, receipt.hash, { block: receipt.blockNumber, hash: receipt.blockHash });
+    }
+    await drain(poller);
+    reads = 0;
+    await mine(1);
+    await poller.poll();
+    // The cursor's block, the newest own transaction's block, and the new range's last block.
+    expect(reads).to.equal(3);
   });
 
   it("never runs two polls at once", async function () {

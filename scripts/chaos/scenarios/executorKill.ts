@@ -7,17 +7,17 @@
 import { JobRegistry__factory } from "../../../typechain-types";
 import { sleep } from "../../devnet/chain";
 import { devnetWallet } from "../../devnet/setup";
-import { DEADLINE_SECONDS, FEE, executorSpec, settleAll, settleWithKeeper, transactionsFrom, waitPendingFrom, withAutomine } from "../devnet";
+import { DEADLINE_SECONDS, FEE, executorSpec, settleAll, settleWithKeeper, transactionsFrom, waitPendingFrom, withManualMining } from "../devnet";
 import { expectThat, withDevnet, type Scenario } from "../scenario";
 
 const EXECUTOR = executorSpec(1);
 
 export const executorKill: Scenario = {
   name: "executor-kill",
-  quick: true,
+  chains: { hardhat: { quick: true }, anvil: { quick: true } },
   description: "executor SIGKILLed holding jobs, restarted, killed again with a tx pending",
-  run: ({ log }) =>
-    withDevnet({ name: "executor-kill", nodes: [EXECUTOR] }, async (d) => {
+  run: ({ log, chain }) =>
+    withDevnet({ chain, name: "executor-kill", nodes: [EXECUTOR] }, async (d) => {
       const { provider, client, mlp, group } = d;
       const executor = devnetWallet(EXECUTOR.accountIndex).address;
       const jobs = JobRegistry__factory.connect(d.deployment.contracts.jobRegistry, provider);
@@ -38,7 +38,7 @@ export const executorKill: Scenario = {
 
       // Kill 2: its submitResult for a new job sits in the mempool when it dies.
       let pendingJob = 0n;
-      await withAutomine(provider, false, async () => {
+      await withManualMining(d, async () => {
         const req = client.request(mlp, "OPTIMISTIC", mlp.model.input(), FEE, DEADLINE_SECONDS);
         await waitPendingFrom(provider, client.address, 30_000);
         await provider.send("evm_mine", []);

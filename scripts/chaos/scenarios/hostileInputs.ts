@@ -368,10 +368,10 @@ function harness(d: Devnet, dir: string, mlpId: bigint): Harness {
 
 export const hostileInputs: Scenario = {
   name: "hostile-inputs",
-  quick: true,
+  chains: { hardhat: { quick: true }, anvil: { quick: false } },
   description: `${CASES} seeded hostile inputs (${QUICK_CASES} with --quick) through the CLI and the contracts`,
-  run: ({ quick, log }) =>
-    withDevnet({ name: "hostile-inputs", nodes: [EXECUTOR, verifierSpec(1)] }, async (d) => {
+  run: ({ quick, log, chain }) =>
+    withDevnet({ chain, name: "hostile-inputs", nodes: [EXECUTOR, verifierSpec(1)] }, async (d) => {
       const dir = path.join(d.dir, "hostile");
       fs.mkdirSync(dir, { recursive: true });
       const h = harness(d, dir, d.mlp.id);

@@ -25,10 +25,10 @@ const BRANCH_B_INPUT = encodeTensors({ x: { dtype: "float32", shape: [2, 4], dat
 
 export const reorg: Scenario = {
   name: "reorg",
-  quick: false,
+  chains: { hardhat: { quick: false } },
   description: "a multi-block reorganisation (evm_snapshot/evm_revert) under a live executor",
-  run: ({ log }) =>
-    withDevnet({ name: "reorg", nodes: [EXECUTOR], auditRateBps: 0 }, async (d) => {
+  run: ({ log, chain }) =>
+    withDevnet({ chain, name: "reorg", nodes: [EXECUTOR], auditRateBps: 0 }, async (d) => {
       const { provider, client, mlp } = d;
       const jobs = JobRegistry__factory.connect(d.deployment.contracts.jobRegistry, provider);
       const executor = devnetWallet(EXECUTOR.accountIndex).address;

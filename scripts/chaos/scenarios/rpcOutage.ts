@@ -18,13 +18,14 @@ const ASSIGNED = 2;
 
 export const rpcOutage: Scenario = {
   name: "rpc-outage",
-  quick: true,
+  chains: { hardhat: { quick: true }, anvil: { quick: false } },
   description: "RPC refuses connections for 20 s, then answers 500 ms late; jobs still finalize",
-  run: async ({ log }) => {
+  run: async ({ log, chain }) => {
     let proxy: ChaosProxy | undefined;
     try {
       return await withDevnet(
         {
+          chain,
           name: "rpc-outage",
           nodes: [executorSpec(1), executorSpec(2), verifierSpec(1)],
           rpcFor: async (chainUrl) => {

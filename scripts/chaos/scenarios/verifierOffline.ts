@@ -11,7 +11,7 @@ import { parseEther } from "ethers";
 import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../../typechain-types";
 import { sleep } from "../../devnet/chain";
 import { devnetWallet } from "../../devnet/setup";
-import { DEADLINE_SECONDS, executorSpec, settleAll, verifierSpec, withAutomine } from "../devnet";
+import { DEADLINE_SECONDS, executorSpec, settleAll, verifierSpec, withManualMining } from "../devnet";
 import { expectThat, withDevnet, type Scenario } from "../scenario";
 
 const SUBMITTED = 3;
@@ -29,10 +29,10 @@ const VERDICTS = ["Undecided", "Valid", "Invalid"];
 
 export const verifierOffline: Scenario = {
   name: "verifier-offline",
-  quick: true,
+  chains: { hardhat: { quick: true } },
   description: "a committee member goes offline during its seat; the dispute resolves, it is slashed",
-  run: ({ log }) =>
-    withDevnet({ name: "verifier-offline", nodes: [{ ...executorSpec(1), stake: EXECUTOR_STAKE }, verifierSpec(1), verifierSpec(2), verifierSpec(3), verifierSpec(4)], auditRateBps: AUDIT_RATE_BPS }, async (d) => {
+  run: ({ log, chain }) =>
+    withDevnet({ chain, name: "verifier-offline", nodes: [{ ...executorSpec(1), stake: EXECUTOR_STAKE }, verifierSpec(1), verifierSpec(2), verifierSpec(3), verifierSpec(4)], auditRateBps: AUDIT_RATE_BPS }, async (d) => {
       const { provider, client, mlp } = d;
       const c = d.deployment.contracts;
       const jobs = JobRegistry__factory.connect(c.jobRegistry, provider);
@@ -61,7 +61,7 @@ export const verifierOffline: Scenario = {
       let disputeId = 0n;
       let committee: string[] = [];
       let absent = "";
-      await withAutomine(provider, false, async () => {
+      await withManualMining(d, async () => {
         const stopAt = Date.now() + 90_000;
         while (disputeId === 0n) {
           expectThat(Date.now() < stopAt, `no dispute opened for job ${jobId} within 90 s`);

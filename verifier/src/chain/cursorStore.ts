@@ -3,11 +3,20 @@
  *   - the cursor: the last block whose logs were fully processed, with its hash;
  *   - the hashes of recent processed blocks, to find where a reorganisation forked;
  *   - the actions already taken, keyed by job and step, so that an event seen twice (after a
- *     restart or a replayed range) never sends a second transaction.
+ *     restart or a replayed range) never sends a second transaction;
+ *   - for each action mined, the block its transaction was mined in (number and hash), so that a
+ *     reorganisation that removes the transaction, even one above the cursor, is noticed and the
+ *     action taken again (LogPoller).
  */
 import Database from "better-sqlite3";
 
 export interface Cursor {
+  block: number;
+  hash: string;
+}
+
+/** Where an action's transaction was mined. */
+export interface Mined {
   block: number;
   hash: string;
 }
@@ -31,6 +40,9 @@ export class CursorStore {
       CREATE TABLE IF NOT EXISTS block_hashes (scope TEXT NOT NULL, block INTEGER NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (scope, block));
       CREATE TABLE IF NOT EXISTS actions (scope TEXT NOT NULL, key TEXT NOT NULL, block INTEGER NOT NULL, detail TEXT, PRIMARY KEY (scope, key));
     `);
+    // Stores written before the mined block was kept gain its columns (empty for their old rows).
+    const columns = (this.db.prepare("PRAGMA table_info(actions)").all() as { name: string }[]).map((c) => c.name);
+    if (!columns.includes("mined_block")) this.db.exec("ALTER TABLE actions ADD COLUMN mined_block INTEGER; ALTER TABLE actions ADD COLUMN mined_hash TEXT;");
   }
 
   /** The last fully processed block, or undefined before the first one. */
@@ -69,7 +81,9 @@ export class CursorStore {
   /**
    * Moves the cursor back to `block` after a reorganisation: forgets the hashes above it and the
    * actions recorded in the removed blocks (their transactions may be gone with them and must be
-   * reconsidered). Returns the keys of the actions forgotten.
+   * reconsidered). Returns the keys of the actions forgotten. An action caused by an event at or
+   * below `block` whose transaction was mined above it is not forgotten here: rewind below its
+   * event (`replayFrom`) so that the event is handled again.
    */
   rewind(block: number, hash: string): string[] {
     const tx = this.db.transaction(() => {
@@ -93,9 +107,40 @@ export class CursorStore {
     return result.changes === 1;
   }
 
-  /** Records that the claimed action `key` was mined (its transaction's hash): it is settled. */
-  settleAction(key: string, txHash: string): void {
-    this.db.prepare("UPDATE actions SET detail = ? WHERE scope = ? AND key = ?").run(`tx:${txHash}`, this.scope, key);
+  /**
+   * Records that the claimed action `key` was mined (its transaction's hash, and the block it was
+   * mined in): it is settled.
+   */
+  settleAction(key: string, txHash: string, mined?: Mined): void {
+    this.db
+      .prepare("UPDATE actions SET detail = ?, mined_block = ?, mined_hash = ? WHERE scope = ? AND key = ?")
+      .run(`tx:${txHash}`, mined?.block ?? null, mined?.hash ?? null, this.scope, key);
+  }
+
+  /** The blocks this key's settled actions were mined in above `block`, lowest first (one entry per block). */
+  minedAbove(block: number): Mined[] {
+    const rows = this.db
+      .prepare("SELECT DISTINCT mined_block AS block, mined_hash AS hash FROM actions WHERE scope = ? AND mined_block > ? ORDER BY mined_block")
+      .all(this.scope, block) as Mined[];
+    return rows.map((r) => ({ block: Number(r.block), hash: r.hash }));
+  }
+
+  /** The newest block any settled action was mined in, if one was recorded. */
+  newestMined(): Mined | undefined {
+    const row = this.db
+      .prepare("SELECT mined_block AS block, mined_hash AS hash FROM actions WHERE scope = ? AND mined_block IS NOT NULL ORDER BY mined_block DESC LIMIT 1")
+      .get(this.scope) as Mined | undefined;
+    return row ? { block: Number(row.block), hash: row.hash } : undefined;
+  }
+
+  /**
+   * The block to replay from after a reorganisation that forked at `forkBlock`: the fork itself,
+   * or lower when an action whose transaction was mined above the fork was caused by an event at
+   * or below it (that event must be handled again, since its transaction is gone).
+   */
+  replayFrom(forkBlock: number): number {
+    const row = this.db.prepare("SELECT MIN(block) AS block FROM actions WHERE scope = ? AND mined_block > ?").get(this.scope, forkBlock) as { block: number | null };
+    return row.block === null ? forkBlock : Math.min(forkBlock, Number(row.block) - 1);
   }
 
   /**

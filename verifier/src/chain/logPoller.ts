@@ -1,10 +1,14 @@
 /**
  * Follows a chain's logs without filters held by the RPC server: `eth_getLogs` over bounded block
- * ranges up to `head - confirmations`, a persisted cursor, reorganisation detection by parent hash,
- * and backfill from the cursor after a restart. One `poll()` never overlaps another.
+ * ranges up to `head - confirmations`, a persisted cursor, reorganisation detection by block hash
+ * (of the cursor and of the blocks holding this key's own transactions), and backfill from the
+ * cursor after a restart. One `poll()` never overlaps another.
  */
 import type { Log, Provider } from "ethers";
 import type { CursorStore } from "./cursorStore";
+
+/** How many blocks below its newest transaction's the poller looks for a replaced one of this key's. */
+export const OWN_TX_HISTORY = 256;
 
 export interface PollerOptions {
   /** Contract addresses whose logs are wanted. */
@@ -71,10 +75,27 @@ export class LogPoller {
   }
 
   /**
-   * Compares the recorded hash of the cursor block with the chain's; on a mismatch walks back
-   * through the recorded hashes to the newest block both agree on and rewinds there.
+   * Finds where the chain forked, if it did, and rewinds there. Two checks: the recorded hash of the
+   * cursor block against the chain's (walking back through the recorded hashes to the newest block
+   * both agree on), and the block of this key's newest mined transaction against the chain's (a
+   * reorganisation above the cursor, or one that removes a transaction whose event is below the
+   * fork, leaves the cursor's hash alone but takes the transaction). The rewind goes below the
+   * event of any action whose transaction was mined above the fork, so that the event is handled
+   * again and the action retaken (handlers are idempotent and check the chain first).
    */
   private async checkReorg(): Promise<number | undefined> {
+    const forks = [await this.cursorFork(), await this.ownTransactionsFork()].filter((b): b is number => b !== undefined);
+    if (forks.length === 0) return undefined;
+    const target = Math.max(this.store.replayFrom(Math.min(...forks)), 0);
+    const block = await this.provider.getBlock(target);
+    if (!block?.hash) throw new Error(`block ${target} is not available from the RPC endpoint; check the RPC URL`);
+    const forgotten = this.store.rewind(target, block.hash);
+    await this.handler.onReorg(target, forgotten);
+    return target;
+  }
+
+  /** The newest block the cursor's history shares with the chain, if the cursor block was replaced. */
+  private async cursorFork(): Promise<number | undefined> {
     const cursor = this.store.cursor();
     if (!cursor) return undefined;
     const onChain = await this.provider.getBlock(cursor.block);
@@ -84,19 +105,24 @@ export class LogPoller {
       const recorded = this.store.hashAt(b);
       if (recorded === undefined) continue;
       const block = await this.provider.getBlock(b);
-      if (block?.hash === recorded) {
-        const forgotten = this.store.rewind(b, recorded);
-        await this.handler.onReorg(b, forgotten);
-        return b;
-      }
+      if (block?.hash === recorded) return b;
     }
-    // The fork is older than every recorded hash: replay from the start block (handlers are idempotent).
-    const base = Math.max(this.options.startBlock - 1, 0);
-    const baseBlock = await this.provider.getBlock(base);
-    if (!baseBlock?.hash) throw new Error(`block ${base} is not available from the RPC endpoint; check the RPC URL`);
-    const forgotten = this.store.rewind(base, baseBlock.hash);
-    await this.handler.onReorg(base, forgotten);
-    return base;
+    // The fork is older than every recorded hash: replay from the start block.
+    return Math.max(this.options.startBlock - 1, 0);
+  }
+
+  /**
+   * The block below the lowest of this key's recent transaction blocks that the chain replaced, if
+   * any. A block's hash commits to its ancestors, so while the newest one is unchanged every older
+   * one is too: one block read per poll, and a scan of the recent ones only after a change.
+   */
+  private async ownTransactionsFork(): Promise<number | undefined> {
+    const newest = this.store.newestMined();
+    if (!newest || (await this.provider.getBlock(newest.block))?.hash === newest.hash) return undefined;
+    for (const mined of this.store.minedAbove(newest.block - OWN_TX_HISTORY)) {
+      if ((await this.provider.getBlock(mined.block))?.hash !== mined.hash) return mined.block - 1;
+    }
+    return newest.block - 1;
   }
 
   /**

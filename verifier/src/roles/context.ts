@@ -117,7 +117,7 @@ export async function act<A extends unknown[]>(ctx: RoleContext, action: Action<
     ctx.log.error({ at, key, ...fields, err: errorText(err) }, "transaction failed; the claim is released and the action will be retried");
     throw new ActionFailedError(key, err);
   }
-  ctx.cursor.settleAction(key, receipt.hash);
+  ctx.cursor.settleAction(key, receipt.hash, { block: receipt.blockNumber, hash: receipt.blockHash });
   if (receipt.status !== 1 && action.doneByOthers && (await action.doneByOthers())) {
     ctx.log.info({ at, key, ...fields, tx: receipt.hash }, "another node did it first (reverted)");
     return "refused";

@@ -4,6 +4,10 @@
  * node's SQLite file, next to the CursorStore's tables (its own table, same file), so a node
  * restarted between a commit and its reveal can still reveal.
  *
+ * An action done is kept a while, with the head block it was done at: a reorganisation that
+ * removes that block may have removed its transaction, so the node puts it back (`restoreSince`)
+ * and the role checks the chain again before acting.
+ *
  * Salts are secrets until revealed: the file must be readable by the operator only.
  */
 import Database from "better-sqlite3";
@@ -27,6 +31,9 @@ export class PendingStore {
     this.db.pragma("journal_mode = WAL");
     this.db.exec(`CREATE TABLE IF NOT EXISTS pending_actions (
       scope TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, not_before INTEGER NOT NULL, payload TEXT NOT NULL,
+      PRIMARY KEY (scope, key));
+      CREATE TABLE IF NOT EXISTS done_actions (
+      scope TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, not_before INTEGER NOT NULL, payload TEXT NOT NULL, done_block INTEGER NOT NULL,
       PRIMARY KEY (scope, key))`);
   }
 
@@ -52,8 +59,41 @@ export class PendingStore {
     return rows.map(fromRow);
   }
 
+  /** Drops an action that will never be needed (the chain refused it): not kept, never restored. */
   delete(key: string): void {
     this.db.prepare("DELETE FROM pending_actions WHERE scope = ? AND key = ?").run(this.scope, key);
+  }
+
+  /** Moves a finished action out of the due list, keeping it with the head block it finished at. */
+  complete(key: string, headBlock: number): void {
+    const tx = this.db.transaction(() => {
+      this.db
+        .prepare("INSERT OR REPLACE INTO done_actions (scope, key, kind, not_before, payload, done_block) SELECT scope, key, kind, not_before, payload, ? FROM pending_actions WHERE scope = ? AND key = ?")
+        .run(headBlock, this.scope, key);
+      this.db.prepare("DELETE FROM pending_actions WHERE scope = ? AND key = ?").run(this.scope, key);
+    });
+    tx();
+  }
+
+  /**
+   * Puts back every action finished at a head above `block` (a reorganisation removed those blocks,
+   * and perhaps the actions' transactions): they are due again. Returns their keys.
+   */
+  restoreSince(block: number): string[] {
+    const tx = this.db.transaction(() => {
+      const rows = this.db.prepare("SELECT key FROM done_actions WHERE scope = ? AND done_block > ?").all(this.scope, block) as { key: string }[];
+      this.db
+        .prepare("INSERT OR IGNORE INTO pending_actions (scope, key, kind, not_before, payload) SELECT scope, key, kind, not_before, payload FROM done_actions WHERE scope = ? AND done_block > ?")
+        .run(this.scope, block);
+      this.db.prepare("DELETE FROM done_actions WHERE scope = ? AND done_block > ?").run(this.scope, block);
+      return rows.map((r) => r.key);
+    });
+    return tx();
+  }
+
+  /** Forgets finished actions done at or below `block` (older than any reorganisation the node handles). */
+  pruneDone(block: number): void {
+    this.db.prepare("DELETE FROM done_actions WHERE scope = ? AND done_block <= ?").run(this.scope, block);
   }
 
   close(): void {
