@@ -243,7 +243,7 @@ async function serveModel(h: Harness, modelId: bigint): Promise<Outcome | undefi
     await h.d.stopClock();
   }
   await joinAhead(h, modelId);
-  await startNextStakeEpoch(h.d.deployment, h.d.provider);
+  await startNextStakeEpoch(h.d.deployment, h.d.provider, h.d.chain);
   return undefined;
 }
 
@@ -377,7 +377,7 @@ export const hostileInputs: Scenario = {
       const h = harness(d, dir, d.mlp.id);
       // The executor joins the next ids the registry gives, drawn from the next stake epoch on (no job exists yet).
       await joinAhead(h, (await ModelRegistry__factory.connect(d.deployment.contracts.modelRegistry, d.provider).modelCount()) + 1n);
-      await startNextStakeEpoch(d.deployment, d.provider);
+      await startNextStakeEpoch(d.deployment, d.provider, d.chain);
       const cases = generateCases().slice(0, quick ? QUICK_CASES : CASES);
       const results: { c: Case; outcome: Outcome }[] = [];
       for (const c of cases) {
