@@ -26,6 +26,8 @@ const ROOT = path.resolve(__dirname, "..", "..");
 const BLOCK_GAS_LIMIT = 30_000_000n;
 /** Below a plain transfer's gas limit with TxSender's margin (21,000 + 30%), above 21,000. */
 const TOO_SMALL_FOR_IT = 25_000n;
+/** Anvil's first base fee (1 gwei), set again after every test. */
+const ORDINARY_BASE_FEE = 1_000_000_000n;
 
 /** One transaction the node accepted from the sender. */
 interface Sent {
@@ -123,9 +125,13 @@ describe("TxSender on anvil (a block every second, no automine)", function () {
   });
 
   afterEach(async function () {
-    // Whatever a test did to the chain, the next one starts from blocks that come every second.
-    await provider.send("anvil_setBlockGasLimit", [hex(BLOCK_GAS_LIMIT)]);
+    // Whatever a test did to the chain (a failing one included), the next one starts from blocks that
+    // come every second, have room, and an ordinary base fee: a spike armed for the next block is
+    // replaced, and one block is let through.
     await provider.send("evm_setIntervalMining", [1]);
+    await provider.send("anvil_setBlockGasLimit", [hex(BLOCK_GAS_LIMIT)]);
+    await provider.send("anvil_setNextBlockBaseFeePerGas", [hex(ORDINARY_BASE_FEE)]);
+    await untilBlock((await provider.getBlockNumber()) + 1);
   });
 
   function freshSigner(): RecordingSigner {
@@ -184,15 +190,19 @@ describe("TxSender on anvil (a block every second, no automine)", function () {
       aroundSends(signer, { after: (n) => (n === 1 ? keepOutOfBlocks() : Promise.resolve()) });
       let sentAtBlock = 0;
       let pooledAfterThreeBlocks = false;
+      let done = false;
       const release = (async () => {
-        while (signer.sent.length === 0) await sleep(50);
+        while (signer.sent.length === 0 && !done) await sleep(50);
+        if (done) return;
         sentAtBlock = await provider.getBlockNumber();
-        await untilBlock(sentAtBlock + 3);
+        while (!done && (await provider.getBlockNumber()) < sentAtBlock + 3) await sleep(100);
+        if (done) return;
         pooledAfterThreeBlocks = await poolHas(signer.sent[0].hash);
         await letBlocksTakeIt();
       })();
 
-      const receipt = await sender.send({ to: address, value: 1n });
+      // `release` is over before the test is, whichever way `send` ends.
+      const receipt = await sender.send({ to: address, value: 1n }).finally(() => (done = true));
       await release;
 
       expect(signer.sent.map((s) => s.hash), "hashes sent").to.deep.equal([receipt.hash]);
