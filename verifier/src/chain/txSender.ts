@@ -2,7 +2,9 @@
  * Sends a key's transactions one nonce at a time and sees each through to a receipt:
  *   - one local nonce counter per key, initialised from the pending count;
  *   - a transaction not mined within `replaceAfterMs` is replaced at the same nonce with fees
- *     raised by `bumpPercent` (at least the 10% most nodes require, 12.5% by default);
+ *     raised by `bumpPercent` (at least the 10% most nodes require, 12.5% by default), or at the
+ *     market's fees of the moment if those are higher (a base fee that has risen past the last
+ *     attempt's cap would leave a mere bump unminable, and some nodes refuse it outright);
  *   - "nonce too low", "already known" and "replacement underpriced" mean one of our transactions
  *     at that nonce may be in: they are reconciled against the chain instead of being resent blindly;
  *   - an endpoint that answers a mined-but-reverted transaction with an error (Hardhat's automine
@@ -142,7 +144,7 @@ export class TxSender {
         this.nextNonce = mined;
         throw new Error(`nonce ${nonce} was used by a transaction not sent by this sender; reconcile the job's state on-chain`);
       }
-      fees = this.bump(fees);
+      fees = await this.replacementFees(fees);
     }
     throw new TransactionStuckError(nonce, sent);
   }
@@ -171,6 +173,19 @@ export class TxSender {
     }
     const data = await this.provider.getFeeData();
     return { maxFeePerGas: data.maxFeePerGas ?? 0n, maxPriorityFeePerGas: data.maxPriorityFeePerGas ?? 0n };
+  }
+
+  /**
+   * The fees of the next attempt: the last one's raised by bumpPercent (what a node requires to
+   * replace it), or the market's now where that is higher. Without the latter, a transaction whose
+   * cap the base fee has overtaken is replaced by one still below it (anvil refuses that with "max fee
+   * per gas less than block base fee"; geth keeps it unminable until the attempts run out).
+   */
+  private async replacementFees(last: Fees): Promise<Fees> {
+    const bumped = this.bump(last);
+    const market = await this.provider.getFeeData().catch(() => undefined); // no market data: the bump alone
+    const max = (a: bigint, b: bigint | null | undefined) => (b != null && b > a ? b : a);
+    return { maxFeePerGas: max(bumped.maxFeePerGas, market?.maxFeePerGas), maxPriorityFeePerGas: max(bumped.maxPriorityFeePerGas, market?.maxPriorityFeePerGas) };
   }
 
   private bump(fees: Fees): Fees {
