@@ -240,11 +240,11 @@ export class GlassboxNode implements LogHandler {
   /**
    * LogHandler: the actions of removed blocks were forgotten by the store; their events are
    * replayed. The transactions of the removed blocks are gone too, so the sender's nonce is read
-   * from the chain again.
+   * from the chain's mined count again (the lowest nonce a removed transaction left free).
    */
   async onReorg(forkBlock: number, forgottenActions: string[]): Promise<void> {
     const ctx = this.context();
-    ctx.sender.resync();
+    ctx.sender.resync("latest");
     // Timed actions finished above the fork may have lost their transactions: due again (each
     // checks the chain before acting, so one whose transaction survived sends nothing).
     const restoredActions = ctx.pending.restoreSince(forkBlock);

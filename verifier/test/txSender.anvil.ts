@@ -19,7 +19,7 @@ import { expect } from "chai";
 import { AbstractSigner, HDNodeWallet, type JsonRpcProvider, type Provider, type TransactionRequest, type TransactionResponse, type TypedDataDomain, type TypedDataField } from "ethers";
 import { HARDHAT_MNEMONIC, freePort, sleep, startChain } from "../../scripts/devnet/chain";
 import { ProcessGroup } from "../../scripts/devnet/processes";
-import { TxSender } from "../src/chain/txSender";
+import { NonceGapError, TxSender } from "../src/chain/txSender";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 /** Anvil's default block gas limit, restored after every test. */
@@ -176,6 +176,10 @@ describe("TxSender on anvil (a block every second, no automine)", function () {
     return Object.values(content.pending).some((byNonce) => Object.values(byNonce).some((tx) => tx.hash === hash));
   }
 
+  async function untilSent(signer: RecordingSigner, n: number): Promise<void> {
+    while (signer.sent.length < n) await sleep(50);
+  }
+
   async function counts(address: string): Promise<{ pending: number; latest: number }> {
     const [pending, latest] = await Promise.all([provider.getTransactionCount(address, "pending"), provider.getTransactionCount(address, "latest")]);
     return { pending, latest };
@@ -306,6 +310,39 @@ describe("TxSender on anvil (a block every second, no automine)", function () {
       expect((await provider.getTransaction(next.hash))!.nonce).to.equal(nonce + 1);
       expect(signer.sent.length).to.equal(3);
       expect(await counts(address)).to.deep.equal({ pending: nonce + 2, latest: nonce + 2 });
+    });
+  });
+
+  describe("a reorganisation that removes the sender's previous, mined transaction", function () {
+    it("fails the next send at once with NonceGapError, and the send after it refills the gap from the mined count", async function () {
+      const signer = freshSigner();
+      const address = await signer.getAddress();
+      const sender = new TxSender(signer, { replaceAfterMs: 20_000, pollMs: 200 });
+      const first = await sender.send({ to: address, value: 1n });
+      const firstNonce = (await provider.getTransaction(first.hash))!.nonce;
+      // The next transaction stays in the pool; then the block of the first is replaced.
+      aroundSends(signer, { after: async () => keepOutOfBlocks() });
+      const second = sender.send({ to: address, value: 2n }).catch((e: unknown) => e);
+      await untilSent(signer, 2);
+      signer.before = async () => undefined;
+      signer.after = async () => undefined;
+      await provider.send("evm_setIntervalMining", [0]);
+      const head = await provider.getBlockNumber();
+      await provider.send("anvil_reorg", [head - first.blockNumber + 1, []]);
+      await provider.send("evm_setIntervalMining", [1]);
+      const reorgedAt = Date.now();
+      expect(await provider.getTransactionReceipt(first.hash), "the first transaction is gone").to.equal(null);
+
+      const err = await second;
+      expect(err).to.be.instanceOf(NonceGapError);
+      expect((err as NonceGapError).removed).to.equal(first.hash);
+      expect(Date.now() - reorgedAt, "noticed long before replaceAfterMs").to.be.below(5_000);
+      // Anvil still counts the stranded transaction as pending: the next send must start from the mined count.
+      expect(await counts(address)).to.deep.equal({ pending: firstNonce + 2, latest: firstNonce });
+      await letBlocksTakeIt();
+      const refill = await sender.send({ to: address, value: 3n });
+      expect((await provider.getTransaction(refill.hash))!.nonce).to.equal(firstNonce);
+      expect(refill.status).to.equal(1);
     });
   });
 

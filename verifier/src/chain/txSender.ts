@@ -10,6 +10,10 @@
  *   - an endpoint that answers a mined-but-reverted transaction with an error (Hardhat's automine
  *     does) is caught: the nonce is used by our own call, so it counts as sent, never resent;
  *   - gas estimates get a margin, since the state a transaction meets may differ from the estimate's;
+ *   - a reorganisation that removes this sender's previous transaction leaves a nonce gap no later
+ *     transaction can cross: the wait for the next one's receipt notices the previous receipt gone
+ *     and throws NonceGapError at once, and the next send starts from the mined count (`latest`),
+ *     refilling the gap, instead of the pending count, which still counts the stranded transaction;
  *   - attempts are bounded, and every failure says what happened and what to try.
  */
 import type { Provider, Signer, TransactionReceipt, TransactionRequest } from "ethers";
@@ -48,10 +52,25 @@ export class TransactionStuckError extends Error {
   }
 }
 
+/** Thrown when this sender's previous transaction is no longer mined (a reorganisation removed it). */
+export class NonceGapError extends Error {
+  constructor(
+    readonly nonce: number,
+    readonly removed: string,
+  ) {
+    super(`transaction ${removed} at nonce ${nonce - 1} is no longer mined (a reorganisation removed it), so nonce ${nonce} cannot be mined before it is filled; the next send starts from the mined count`);
+    this.name = "NonceGapError";
+  }
+}
+
 const POSSIBLY_SENT = /nonce too low|already known|known transaction|replacement (transaction )?underpriced|nonce has already been used/i;
 
 export class TxSender {
   private nextNonce: number | undefined;
+  /** Which count the next send reads when `nextNonce` is unknown. */
+  private resyncFrom: "pending" | "latest" = "pending";
+  /** This sender's last mined transaction (its nonce and hash), checked while the next one waits. */
+  private previous: { nonce: number; hash: string } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly options: SenderOptions;
 
@@ -76,7 +95,7 @@ export class TxSender {
     const run = this.queue.then(() =>
       this.sendNow(request).catch((err: unknown) => {
         // Whatever went wrong, the next transaction reads its nonce from the chain again.
-        this.resync();
+        this.resync(err instanceof NonceGapError ? "latest" : "pending");
         throw err;
       }),
     );
@@ -84,9 +103,15 @@ export class TxSender {
     return run;
   }
 
-  /** Forgets the local nonce: the next send reads the pending count (after a failure or a reorg). */
-  resync(): void {
+  /**
+   * Forgets the local nonce: the next send reads the pending count (after a failure), or the mined
+   * count (`latest`, after a reorganisation: its removed transactions leave a gap that the pending
+   * count of some nodes, anvil's among them, still counts as filled).
+   */
+  resync(from: "pending" | "latest" = "pending"): void {
     this.nextNonce = undefined;
+    this.resyncFrom = from;
+    this.previous = undefined;
   }
 
   /** How many of this key's transactions are sent but not mined (pending count minus latest). */
@@ -98,7 +123,10 @@ export class TxSender {
 
   private async sendNow(request: TransactionRequest): Promise<TransactionReceipt> {
     const address = await this.signer.getAddress();
-    if (this.nextNonce === undefined) this.nextNonce = await this.provider.getTransactionCount(address, "pending");
+    if (this.nextNonce === undefined) {
+      this.nextNonce = await this.provider.getTransactionCount(address, this.resyncFrom);
+      this.resyncFrom = "pending";
+    }
     const nonce = this.nextNonce;
     const populated = await this.signer.populateTransaction({ ...request, nonce });
     // An estimate is made against the state of now; by the time the transaction is mined another one
@@ -126,9 +154,10 @@ export class TxSender {
       // Nothing sent from here and the nonce already mined: another process with this key (an
       // operator's `glassbox node opt-in`, say) took it. Nothing can come of waiting: reconcile now.
       const taken = sent.length === 0 && (await this.provider.getTransactionCount(address, "latest")) > nonce;
-      const receipt = taken ? undefined : await this.waitForAny(sent, this.options.replaceAfterMs);
+      const receipt = taken ? undefined : await this.waitForAny(sent, this.options.replaceAfterMs, nonce);
       if (receipt) {
         this.nextNonce = nonce + 1;
+        this.previous = { nonce, hash: receipt.hash };
         return receipt;
       }
       const mined = await this.provider.getTransactionCount(address, "latest");
@@ -137,6 +166,7 @@ export class TxSender {
         const late = await this.receiptOfAny(sent);
         if (late) {
           this.nextNonce = nonce + 1;
+          this.previous = { nonce, hash: late.hash };
           return late;
         }
         // The nonce was used by a transaction we did not send from here (another process with the
@@ -194,12 +224,23 @@ export class TxSender {
     return { maxFeePerGas: up(fees.maxFeePerGas), maxPriorityFeePerGas: up(fees.maxPriorityFeePerGas) };
   }
 
-  /** The receipt of whichever of `sent` (hashes) is mined first, or undefined after `timeoutMs`. */
-  private async waitForAny(sent: string[], timeoutMs: number): Promise<TransactionReceipt | undefined> {
+  /**
+   * The receipt of whichever of `sent` (hashes, at `nonce`) is mined first, or undefined after
+   * `timeoutMs`. Throws NonceGapError once this sender's previous transaction (at nonce - 1) has
+   * lost its receipt on two polls in a row (one miss may be a lagging endpoint behind a balancer):
+   * nothing at `nonce` can be mined then.
+   */
+  private async waitForAny(sent: string[], timeoutMs: number, nonce: number): Promise<TransactionReceipt | undefined> {
     const deadline = Date.now() + timeoutMs;
+    let misses = 0;
     do {
       const receipt = await this.receiptOfAny(sent);
       if (receipt) return receipt;
+      const previous = this.previous;
+      if (previous?.nonce === nonce - 1) {
+        misses = (await this.provider.getTransactionReceipt(previous.hash)) === null ? misses + 1 : 0;
+        if (misses >= 2) throw new NonceGapError(nonce, previous.hash);
+      }
       await new Promise((r) => setTimeout(r, this.options.pollMs));
     } while (Date.now() < deadline);
     return undefined;
