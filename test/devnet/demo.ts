@@ -4,7 +4,7 @@
  * once on `hardhat node` (the default, its clock sped up) and once on anvil with interval mining (a
  * block a second, no automine, real time).
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -16,40 +16,72 @@ import type { Summary } from "../../scripts/devnet/main";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
+interface DemoRun {
+  dir: string;
+  port: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const children = new Set<ChildProcess>();
+
+/** Runs `npm start -- --exit --chain <chain>` on free ports and a temporary directory. */
+async function runDemo(chain: "hardhat" | "anvil"): Promise<DemoRun> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "glassbox-devnet-"));
+  const port = await freePort();
+  const args = [
+    "-r",
+    require.resolve("ts-node/register/transpile-only"),
+    path.join(ROOT, "scripts", "devnet", "main.ts"),
+    "--exit",
+    "--port",
+    String(port),
+    "--metrics-port",
+    String(20_000 + Math.floor(Math.random() * 30_000)),
+    "--state-dir",
+    path.join(dir, "state"),
+    "--deployment",
+    path.join(dir, "deployment.json"),
+    "--chain",
+    chain,
+  ];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    children.add(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("exit", (code) => {
+      children.delete(child);
+      resolve({ dir, port, code, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * The anvil demo spends its five minutes waiting for real-time windows, not computing: it starts
+ * when mocha loads this file, so that it runs beside the rest of the suite, and its tests take its
+ * result when their turn comes. The hardhat demo runs in its turn (its clock runs 10x the wall
+ * clock, and it is the one a loaded machine could make miss a window).
+ */
+const early: Partial<Record<"hardhat" | "anvil", Promise<DemoRun>>> = { anvil: runDemo("anvil") };
+
+// A run cut short (--bail, a filter that leaves the anvil tests out) must not leave the demo running.
+after(function () {
+  for (const child of children) child.kill("SIGTERM");
+});
+
 for (const chain of ["hardhat", "anvil"] as const) {
   describe(chain === "hardhat" ? "the devnet demo (npm start -- --exit)" : "the devnet demo on anvil (npm start -- --exit --chain anvil)", function () {
     this.timeout(900_000);
     let dir: string;
-    let run: { code: number | null; stdout: string; stderr: string };
-    let port: number;
+    let run: DemoRun;
 
     before(async function () {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), "glassbox-devnet-"));
-      port = await freePort();
-      const args = [
-        "-r",
-        require.resolve("ts-node/register/transpile-only"),
-        path.join(ROOT, "scripts", "devnet", "main.ts"),
-        "--exit",
-        "--port",
-        String(port),
-        "--metrics-port",
-        String(20_000 + Math.floor(Math.random() * 30_000)),
-        "--state-dir",
-        path.join(dir, "state"),
-        "--deployment",
-        path.join(dir, "deployment.json"),
-        "--chain",
-        chain,
-      ];
-      run = await new Promise((resolve) => {
-        const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        child.on("exit", (code) => resolve({ code, stdout, stderr }));
-      });
+      run = await (early[chain] ?? runDemo(chain));
+      dir = run.dir;
     });
 
     after(function () {
@@ -98,7 +130,7 @@ for (const chain of ["hardhat", "anvil"] as const) {
     it("leaves no process behind", async function () {
       // The nodes were started with data directories under `dir`; the chain listened on `port`.
       expect(spawnSyncText("ps", ["-eo", "args"])).to.not.contain(dir);
-      const answer = await fetch(`http://127.0.0.1:${port}`, { method: "POST", body: "{}", signal: AbortSignal.timeout(2_000) }).then(
+      const answer = await fetch(`http://127.0.0.1:${run.port}`, { method: "POST", body: "{}", signal: AbortSignal.timeout(2_000) }).then(
         () => "answered",
         () => "refused",
       );
