@@ -99,6 +99,7 @@ async function main(): Promise<number> {
   let passed = 0;
   let failed = 0;
   const started = Date.now();
+  console.log(`chaos on ${options.chain}${options.quick ? " (quick)" : ""}: ${chosen.map((s) => s.name).join(", ")}`);
   for (const [index, scenario] of chosen.entries()) {
     const t0 = Date.now();
     let lastStep = "starting its devnet";
