@@ -14,6 +14,10 @@
  *   6. a dishonest executor that joins (staked and opted in to every model), returns wrong outputs, is challenged by the verifiers,
  *      loses the committee vote and is slashed.
  *
+ * On a chain it ran on before (--rpc), each run's dishonest executor is a key that never staked, and
+ * the earlier runs' ones, with no node behind them, are retired before the nodes' first stake epoch
+ * (scripts/devnet/cheats.ts).
+ *
  * With --exit it then stops everything and prints a one-line JSON summary last
  * (`{"jobs","finalized","invalid","slashed","seconds"}`); the exit code is 0 only if every honest
  * job finalized with an output the client verified, the misfit input ended invalid, and the
