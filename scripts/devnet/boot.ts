@@ -35,6 +35,11 @@ export interface BootOptions {
   models?: RegisterOptions;
   /** Changes the localhost parameters before deploying (a test's own devnet, e.g. no least audit rate). */
   params?: (loaded: NetworkParams) => NetworkParams;
+  /**
+   * Runs once the nodes are staked, before the wait for the next stake epoch: a stake or pool change
+   * made here counts in that epoch's draws (the demo retires earlier runs' cheats here).
+   */
+  beforeEpoch?: (deployment: Deployment, provider: JsonRpcProvider) => Promise<void>;
 }
 
 export interface Booted {
@@ -62,6 +67,7 @@ export async function bootDevnet(group: ProcessGroup, o: BootOptions): Promise<B
   // Each node stakes (and opts in) from its own key, so all of them at once (a block or two on an
   // interval-mined chain). The stakes and opt-ins count from the next stake epoch: move there.
   await Promise.all(o.stake.map((node) => stakeNode(deployment, node, provider, models)));
+  await o.beforeEpoch?.(deployment, provider);
   await startNextStakeEpoch(deployment, provider, kind);
   return { chain, deployed, deployment, models };
 }

@@ -14,6 +14,10 @@
  *   6. a dishonest executor that joins (staked and opted in to every model), returns wrong outputs, is challenged by the verifiers,
  *      loses the committee vote and is slashed.
  *
+ * On a chain it ran on before (--rpc), each run's dishonest executor is a key that never staked, and
+ * the earlier runs' ones, with no node behind them, are retired before the nodes' first stake epoch
+ * (scripts/devnet/cheats.ts).
+ *
  * With --exit it then stops everything and prints a one-line JSON summary last
  * (`{"jobs","finalized","invalid","slashed","seconds"}`); the exit code is 0 only if every honest
  * job finalized with an output the client verified, the misfit input ended invalid, and the
@@ -24,14 +28,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseEther, type JsonRpcProvider } from "ethers";
 import type { Deployment } from "../../verifier/src/deployment";
-import { StakeManager__factory } from "../../typechain-types";
-import { MIN_ETH, bootDevnet, startNextStakeEpoch } from "./boot";
+import { bootDevnet, startNextStakeEpoch } from "./boot";
+import { freshCheat, retireEarlierCheats } from "./cheats";
 import { ANVIL_BLOCK_TIME, CHAIN_KINDS, Clock, DEFAULT_CLOCK, type ChainKind } from "./chain";
 import { DemoClient, type ModeName } from "./client";
 import { misfitInput } from "./models";
 import { metricValue, startNode, type RunningNode } from "./nodes";
 import { ProcessGroup } from "./processes";
-import { CLIENT_INDEXES, DEPLOYER_INDEX, DISHONEST, NODES, ROLE, devnetWallet, fund, modelIdsOf, stakeNode, useDevnetMnemonic, type NodeSpec, type RegisteredModel } from "./setup";
+import { CLIENT_INDEXES, NODES, devnetWallet, modelIdsOf, stakeNode, useDevnetMnemonic, type NodeSpec, type RegisteredModel } from "./setup";
 import { readStory, short, tell, type JobStory } from "./story";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -183,11 +187,14 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
       deploymentFile: options.deploymentFile,
       fund: [...CLIENT_INDEXES, ...NODES.map((n) => n.accountIndex)],
       stake: NODES,
+      // An earlier run's cheat on this chain has no node any more: out of every draw pool before
+      // the nodes' first stake epoch, or the draw gives it jobs that expire.
+      beforeEpoch: async (d, p) => void (await retireEarlierCheats(d, p, say)),
     });
     const { chain, deployment, models } = booted;
     provider = chain.provider;
     say(`deployed the protocol (${booted.deployed.sent} transactions${booted.deployed.sent === 0 ? ": the deployment file's contracts were reused" : ""}) -> ${rel(options.deploymentFile)}`);
-    // A chain that already ran this demo has a slashed (jailed) cheat: each run takes a key never staked.
+    // A chain that already ran this demo has earlier cheats (slashed, jailed or retired above): each run takes a key never staked.
     const cheatSpec = await freshCheat(deployment, provider);
     say(`registered ${[...models.values()].map((m) => `#${m.id} ${m.model.description}`).join("; ")}`);
 
@@ -329,29 +336,6 @@ function report(o: Outcome, say: (line: string) => void, nameOf: (a: string) => 
 function getAddressSafe(all: Outcome[], lower: string): string {
   for (const o of all) for (const s of o.story.slashed) if (s.node.toLowerCase() === lower) return s.node;
   return lower;
-}
-
-/** Keys tried for the dishonest executor: DISHONEST's index and the next ones. */
-const CHEAT_KEYS = 20;
-
-/**
- * The dishonest executor's spec on a key that never staked as an executor (the first from DISHONEST's
- * index on): a chain that already ran this demo has the earlier cheat jailed. Mints it GLASS, and on a
- * chain the devnet did not fund sends it ETH for gas from the deployer.
- */
-async function freshCheat(deployment: Deployment, provider: JsonRpcProvider): Promise<NodeSpec> {
-  const stakes = StakeManager__factory.connect(deployment.contracts.stakeManager, provider);
-  for (let index = DISHONEST.accountIndex; index < DISHONEST.accountIndex + CHEAT_KEYS; index++) {
-    const address = devnetWallet(index).address;
-    const account = await stakes.accountOf(address, ROLE.executor);
-    if (account.active !== 0n || account.unbonding !== 0n || account.jailed) continue;
-    const deployer = devnetWallet(DEPLOYER_INDEX, provider);
-    const balance = await provider.getBalance(address);
-    if (balance < MIN_ETH) await (await deployer.sendTransaction({ to: address, value: MIN_ETH * 2n - balance })).wait();
-    await fund(deployment, deployer, [index]);
-    return index === DISHONEST.accountIndex ? DISHONEST : { ...DISHONEST, accountIndex: index };
-  }
-  throw new Error(`keys ${DISHONEST.accountIndex} to ${DISHONEST.accountIndex + CHEAT_KEYS - 1} of the mnemonic have all staked as executors on this chain: use a fresh deployment file (--deployment) or another mnemonic`);
 }
 
 function rel(p: string): string {
