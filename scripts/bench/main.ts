@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: the whole benchmark suite; `npm run bench -- --quick` (or BENCH_QUICK=1): a
- * reduced run, under five minutes on two cores. Runs under `hardhat run` (the gas, scaling and
- * security sections use Hardhat's in-process network; the devnet section starts its own `hardhat
- * node` on a free port and the nodes as processes). Writes reports/bench.json, reports/BENCH.md and
- * reports/charts/*.png.
+ * reduced run, under ten minutes on two cores (five of them the anvil load's real-time windows).
+ * Runs under `hardhat run` (the gas, scaling and security sections use Hardhat's in-process network;
+ * the devnet section starts its own `hardhat node` on a free port, devnet-anvil its own anvil, and
+ * the nodes as processes). Writes reports/bench.json, reports/BENCH.md and reports/charts/*.png.
  *
- * Sections, one module each: gas.ts, scaling.ts, devnetLoad.ts, checking.ts, security.ts. A section
+ * Sections, one module each: gas.ts, scaling.ts, devnetLoad.ts (devnet on hardhat, devnet-anvil on
+ * anvil), checking.ts, security.ts. A section
  * that fails is recorded with its error and the others still run; the exit code is then 1.
  * BENCH_SECTIONS=gas,security runs only those (for development; the report says which ran).
  */
@@ -14,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { isQuick, log, REPORTS } from "./common";
 import { runChecking, type CheckingSection } from "./checking";
-import { runDevnetLoad, type DevnetSection } from "./devnetLoad";
+import { ANVIL_LOAD, HARDHAT_LOAD, runDevnetLoad } from "./devnetLoad";
 import { runGas, type GasSection } from "./gas";
 import type { BenchReport } from "./benchReport";
 import { writeReport } from "./report";
@@ -22,7 +23,7 @@ import { runScaling, type ScalingSection } from "./scaling";
 import { runSecurity, type SecuritySection } from "./security";
 
 
-const SECTIONS = ["gas", "scaling", "devnet", "checking", "security"] as const;
+const SECTIONS = ["gas", "scaling", "devnet", "devnet-anvil", "checking", "security"] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 function selected(env: NodeJS.ProcessEnv): SectionName[] {
@@ -38,7 +39,8 @@ async function runSection(report: BenchReport, name: SectionName, quick: boolean
   try {
     if (name === "gas") report.gas = await runGas();
     else if (name === "scaling") report.scaling = await runScaling(quick);
-    else if (name === "devnet") report.devnet = await runDevnetLoad(quick);
+    else if (name === "devnet") report.devnet = await runDevnetLoad(quick, HARDHAT_LOAD);
+    else if (name === "devnet-anvil") report.devnetAnvil = await runDevnetLoad(quick, ANVIL_LOAD);
     else if (name === "checking") report.checking = await runChecking(quick);
     else report.security = await runSecurity(quick);
   } catch (err) {
