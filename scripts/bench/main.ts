@@ -21,17 +21,8 @@ import type { BenchReport } from "./benchReport";
 import { writeReport } from "./report";
 import { runScaling, type ScalingSection } from "./scaling";
 import { runSecurity, type SecuritySection } from "./security";
+import { selected, type SectionName } from "./sections";
 
-
-const SECTIONS = ["gas", "scaling", "devnet", "devnet-anvil", "checking", "security"] as const;
-type SectionName = (typeof SECTIONS)[number];
-
-function selected(env: NodeJS.ProcessEnv): SectionName[] {
-  if (!env.BENCH_SECTIONS) return [...SECTIONS];
-  const names = env.BENCH_SECTIONS.split(",").map((s) => s.trim());
-  for (const n of names) if (!(SECTIONS as readonly string[]).includes(n)) throw new Error(`BENCH_SECTIONS: unknown section "${n}" (known: ${SECTIONS.join(", ")})`);
-  return names as SectionName[];
-}
 
 async function runSection(report: BenchReport, name: SectionName, quick: boolean): Promise<void> {
   const started = Date.now();
