@@ -124,8 +124,10 @@ export interface DevnetSection {
   modelsByMode: Record<string, string[]>;
   clients: number;
   inFlightPerClient: number;
-  /** Chain time per wall-clock time: 1 on anvil (real time). */
+  /** Chain time per wall-clock time that the clock adds: 1 on anvil (real time). */
   clockSpeed: number;
+  /** Chain time per wall-clock time over the load, measured from the head block's timestamp (hardhat's automined blocks add their own seconds). */
+  measuredSpeed: number;
   models: string[];
   wallSeconds: number;
   finalized: number;
@@ -262,7 +264,7 @@ class Keeper {
       try {
         // Chain time from the head block, never the wall clock: on hardhat the clock runs it ahead,
         // on anvil it is real time but moves in whole blocks.
-        const now = (await this.provider.getBlock("latest"))?.timestamp ?? 0;
+        const now = await chainTime(this.provider);
         for (const [jobId, t] of this.tracker.open()) {
           if (this.stopped) return;
           const job = await this.jobs.jobOf(jobId);
@@ -333,6 +335,10 @@ class MemorySampler {
       this.peaks.set(p.name, { ...prev, peakMb: Math.max(prev.peakMb, m.hwm), maxSampledRssMb: Math.max(prev.maxSampledRssMb, m.rss) });
     }
   }
+}
+
+async function chainTime(provider: JsonRpcProvider): Promise<number> {
+  return (await provider.getBlock("latest"))?.timestamp ?? 0;
 }
 
 function percentiles(xs: number[], digits: number): Percentiles {
@@ -434,6 +440,7 @@ export async function runDevnetLoad(quick: boolean, on: LoadChain = HARDHAT_LOAD
     const plans = planLoad(models, total);
     const share = (c: number) => plans.filter((_, i) => i % clients.length === c);
     const loadStart = Date.now();
+    const chainStart = await chainTime(provider);
     const stopAt = loadStart + budgetSeconds * 1000;
     const progress = setInterval(() => {
       const t = tracker!.all();
@@ -444,6 +451,9 @@ export async function runDevnetLoad(quick: boolean, on: LoadChain = HARDHAT_LOAD
     } finally {
       clearInterval(progress);
     }
+    // Chain seconds per wall-clock second over the load, as the chain moved them: on hardhat every
+    // block's timestamp is at least a second past the last, so a busy chain runs ahead of its clock.
+    const chainSpeed = round(((await chainTime(provider)) - chainStart) / ((Date.now() - loadStart) / 1000), 2);
     await keeper.stop();
     const tracked = tracker.all();
     const settled = tracked.filter((t) => t.outcome);
@@ -483,6 +493,7 @@ export async function runDevnetLoad(quick: boolean, on: LoadChain = HARDHAT_LOAD
       clients: clients.length,
       inFlightPerClient: inFlight,
       clockSpeed: clock?.speed ?? 1,
+      measuredSpeed: chainSpeed,
       models: models.map((m) => m.model.name),
       wallSeconds,
       finalized,

@@ -121,11 +121,11 @@ function clockOf(d: DevnetSection): string {
   return d.clockSpeed === 1 ? "real time (1x)" : `${d.clockSpeed}x the wall clock`;
 }
 
-/** The params file's windows in chain seconds, and what they last on the wall clock. */
+/** The params file's windows in chain seconds, and what they last on the wall clock at the chain's measured speed. */
 function windowsOf(d: DevnetSection): string {
   const w = d.windows;
-  const wall = (s: number) => (s / d.clockSpeed).toFixed(0);
-  return `execution ${w.execution} s, challenge ${w.challenge} s, reveal ${w.reveal} s (${wall(w.execution)}, ${wall(w.challenge)}, ${wall(w.reveal)} s of wall clock)`;
+  const wall = (s: number) => (s / d.measuredSpeed).toFixed(0);
+  return `execution ${w.execution} s, challenge ${w.challenge} s, reveal ${w.reveal} s: ${wall(w.execution)}, ${wall(w.challenge)} and ${wall(w.reveal)} s of wall clock at the measured ${d.measuredSpeed}x`;
 }
 
 /** Hardhat and anvil side by side; a column whose section did not run (or failed) says so. */
@@ -135,7 +135,9 @@ export function devnetComparison(r: BenchReport): string {
     ["params", (d) => `deploy/params/${d.params}.json`],
     ["block time", (d) => (d.automine ? `a block per transaction + an empty one every ${d.blockIntervalSeconds} s` : `${d.blockIntervalSeconds} s`)],
     ["clock", clockOf],
-    ["windows (chain s)", (d) => `${d.windows.execution} / ${d.windows.challenge} / ${d.windows.reveal}`],
+    ["chain time per wall second, measured over the load", (d) => `${fig(d.measuredSpeed)}x`],
+    ["windows: execution / challenge / reveal (chain s)", (d) => `${d.windows.execution} / ${d.windows.challenge} / ${d.windows.reveal}`],
+    ["challenge window in wall-clock s (at the measured speed)", (d) => (d.windows.challenge / d.measuredSpeed).toFixed(0)],
     ["jobs requested (of planned)", (d) => `${d.jobs} (of ${d.planned})`],
     ["finalized / refunded / unsettled", (d) => `${d.finalized} / ${d.refunded} / ${d.unsettled}`],
     ["wall clock, first request to last final event (s)", (d) => d.wallSeconds],
@@ -190,7 +192,7 @@ function devnetDetail(d: DevnetSection, heading: string): string[] {
     `**Throughput: ${d.throughputJobsPerSecond} jobs finalized per second** (${d.finalized} finalized in ${d.wallSeconds} s of wall clock, first request to last final event); ${d.refunded} refunded, ${d.unsettled} unsettled; the audit lottery opened ${d.audits} audits. ` +
       `Executors that missed their window (the load's keeper moved the job on): ${d.keeperTimeouts} timeouts (NONE/OPTIMISTIC: the executor loses timeoutSlash to the treasury, not to the requester, and the job is reassigned, or refunded when no time is left) and ${d.keeperQuorumFinalizes} QUORUM rounds closed without every seat (absent members lose their collateral).`,
     "",
-    `Latency from the request's receipt to the job's final event (wall-clock seconds; an OPTIMISTIC job waits out a ${d.windows.challenge} s challenge window, ${(d.windows.challenge / d.clockSpeed).toFixed(0)} s of wall clock; ` +
+    `Latency from the request's receipt to the job's final event (wall-clock seconds; an OPTIMISTIC job waits out a ${d.windows.challenge} s challenge window, ${(d.windows.challenge / d.measuredSpeed).toFixed(0)} s of wall clock at the measured speed; ` +
       (d.automine ? "blocks include the clock's empty blocks, one per wall-clock second, and every transaction's own block):" : `blocks come one per ${d.blockIntervalSeconds} s whatever they carry, so blocks track seconds):`),
     "",
     tableMd(
@@ -211,12 +213,12 @@ async function devnetPart(r: BenchReport, out: string[]): Promise<void> {
   out.push(
     "## 3. Devnet load",
     "",
-    "The same load (clients, models, modes, jobs in flight) on two local chains. They differ in how time passes, not in what the nodes do: " +
-      "on Hardhat every transaction is mined at once (automine) and the devnet's clock runs chain time 5x the wall clock, so a one-minute window of deploy/params/localhost.json lasts 12 s; " +
-      "on anvil a block comes every second with no automine, so each transaction waits for the next block, and chain time is real time, so each of anvil.json's 60 s windows lasts a real minute. " +
-      "An OPTIMISTIC job's latency is mostly its challenge window, which anvil's real time makes five times longer in seconds; with the same jobs in flight the load's throughput falls with it. " +
-      "NONE and QUORUM wait for no window when every node does its part (a QUORUM round moves on once every member has committed and revealed): their latency is blocks and the nodes' polling, and each transaction waiting for anvil's next block adds up to a second. " +
-      "Blocks are counted as mined: anvil's come one a second whatever they carry, Hardhat's one a second from the clock plus one per transaction of the whole load.",
+    "The same load (clients, models, modes, jobs in flight) on two local chains. They differ in how time passes, not in what the nodes do. " +
+      "Hardhat mines every transaction at once (automine) and the devnet's clock adds chain time faster than the wall clock; as every block's timestamp is at least a second past the last, a busy Hardhat chain's time runs faster still than its clock (the measured speed below). " +
+      "anvil mines a block every second with no automine, so each transaction waits for the next block, and its time is real time: each of anvil.json's 60 s windows lasts a real minute. " +
+      "An OPTIMISTIC job's latency is mostly its challenge window (its chain seconds over the chain's speed); NONE and QUORUM wait for no window when every node does its part (a QUORUM round moves on once every member has committed and revealed): " +
+      "their latency is blocks and the nodes' polling, and each transaction waiting for anvil's next block adds up to a second. With the same jobs in flight, throughput follows latency. " +
+      "Blocks count every block mined: anvil's come one a second whatever they carry, Hardhat's one per transaction of the whole load plus the clock's one a second.",
     "",
     ...devnetContrast(r),
     devnetComparison(r),

@@ -27,6 +27,7 @@ function section(chain: "hardhat" | "anvil", throughput: number): DevnetSection 
     clients: 1,
     inFlightPerClient: 1,
     clockSpeed: anvil ? 1 : 5,
+    measuredSpeed: anvil ? 1 : 12,
     models: ["mlp", "multi"],
     wallSeconds: 10,
     finalized: 2,
@@ -81,6 +82,8 @@ describe("bench: the devnet load on Hardhat and on anvil", function () {
       expect(row(table, "OPTIMISTIC p50 / p95 / p99 (s)")).to.deep.equal(["14 / 15 / 16", "70 / 71 / 72"]);
       expect(row(table, "NONE p50 / p95 / p99 (blocks)")).to.deep.equal(["3 / 4 / 5", "3 / 4 / 5"]);
       expect(row(table, "clock")).to.deep.equal(["5x the wall clock", "real time (1x)"]);
+      expect(row(table, "chain time per wall second, measured over the load")).to.deep.equal(["12x", "1x"]);
+      expect(row(table, "challenge window in wall-clock s (at the measured speed)")).to.deep.equal(["5", "60"]);
       expect(row(table, "block time")[1]).to.equal("1 s");
       expect(row(table, "chain's peak memory (MB)")).to.deep.equal(["50", "50"]);
     });
