@@ -231,7 +231,7 @@ async function devnetPart(r: BenchReport, out: string[]): Promise<void> {
   await chart(
     "latency-per-mode",
     {
-      title: "Latency request -> final, per mode (wall-clock seconds)",
+      title: "Latency request -> final, per mode (wall-clock seconds; each chain on its own scale)",
       data: { values: ran.flatMap((c) => c.of(r)!.latency.flatMap((l) => (["p50", "p95", "p99"] as const).map((p) => ({ chain: c.title, mode: l.mode, percentile: p, seconds: l.seconds[p] })))) },
       facet: { column: { field: "chain", type: "nominal", title: null, sort: DEVNET_RUNS.map((c) => c.title) } },
       spec: {
