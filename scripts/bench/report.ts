@@ -161,7 +161,7 @@ export function devnetComparison(r: BenchReport): string {
   const cell = (c: (typeof DEVNET_RUNS)[number], f: (d: DevnetSection) => string | number) => {
     const d = c.of(r);
     if (d) return f(d);
-    return r.errors[c.section] ? "FAILED (see above)" : `not run (BENCH_SECTIONS=${c.section})`;
+    return r.errors[c.section] ? "FAILED (see above)" : `not run (section ${c.section} not selected)`;
   };
   return tableMd(head, rows.map(([label, f]) => [label, ...DEVNET_RUNS.map((c) => cell(c, f))]));
 }
