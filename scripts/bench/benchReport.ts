@@ -16,7 +16,9 @@ export interface BenchReport {
   errors: Record<string, string>;
   gas?: GasSection;
   scaling?: ScalingSection;
+  /** The devnet load on hardhat (section devnet) and on anvil (section devnet-anvil). */
   devnet?: DevnetSection;
+  devnetAnvil?: DevnetSection;
   checking?: CheckingSection;
   security?: SecuritySection;
 }

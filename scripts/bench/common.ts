@@ -7,7 +7,7 @@ import path from "node:path";
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const REPORTS = path.join(ROOT, "reports");
 
-/** `npm run bench -- --quick` (or BENCH_QUICK=1): the reduced run, under five minutes on two cores. */
+/** `npm run bench -- --quick` (or BENCH_QUICK=1): the reduced run, under ten minutes on two cores (four of them the anvil load). */
 export function isQuick(argv: string[] = process.argv, env: NodeJS.ProcessEnv = process.env): boolean {
   return argv.includes("--quick") || env.BENCH_QUICK === "1";
 }

@@ -1,6 +1,8 @@
 /**
- * Section 3, devnet load: a `hardhat node` with the devnet's accelerated clock, the protocol deployed
- * with deploy/params/localhost.json, three executor and three verifier nodes as real `glassbox node
+ * Section 3, devnet load, on one of two chains (LoadChain): `devnet`, a `hardhat node` (automine) with
+ * the devnet's accelerated clock and deploy/params/localhost.json; `devnet-anvil`, anvil mining a
+ * block a second in real time (no clock: nothing here calls evm_* on it) with deploy/params/anvil.json
+ * (every window a minute). On either, three executor and three verifier nodes as real `glassbox node
  * start` processes (scripts/devnet modules), and several clients requesting a mix of models and modes
  * (NONE, OPTIMISTIC, QUORUM in turn: NONE and OPTIMISTIC on every model, QUORUM only on the exact
  * model, the only one the registry lets allow it) with a bounded number of jobs in flight each.
@@ -17,8 +19,8 @@ import { JobRegistry__factory, type JobRegistry } from "../../typechain-types";
 import type { Deployment } from "../../verifier/src/deployment";
 import { collateralFor } from "../../deploy/economics";
 import { loadParams } from "../../deploy/params";
-import { bootDevnet } from "../devnet/boot";
-import { Clock, freePort, sleep } from "../devnet/chain";
+import { bootDevnet, paramsNetwork } from "../devnet/boot";
+import { ANVIL_BLOCK_TIME, Clock, freePort, sleep, type ChainKind, type ClockOptions } from "../devnet/chain";
 import { DemoClient, type ModeName } from "../devnet/client";
 import { startNode, type RunningNode } from "../devnet/nodes";
 import { ProcessGroup } from "../devnet/processes";
@@ -37,11 +39,38 @@ const FEE = parseEther("1");
 const NODE_STAKE = parseEther("2000");
 const DEADLINE_SECONDS = 4 * 3600;
 /**
- * Chain seconds per wall-clock second: 5x, half the devnet's default. With 60 s windows at 10x the
- * executors missed a quarter of their windows on two shared cores (measured: 22 of 60 jobs needed
- * the keeper); at 5x they keep up, and the keeper's count says whether they did.
+ * Chain seconds per wall-clock second on hardhat: 5x, half the devnet's default. With 60 s windows at
+ * 10x the executors missed a quarter of their windows on two shared cores (measured: 22 of 60 jobs
+ * needed the keeper); at 5x they keep up, and the keeper's count says whether they did.
  */
-const SPEED = { secondsPerTick: 5, tickMs: 1000 };
+const HARDHAT_SPEED: ClockOptions = { secondsPerTick: 5, tickMs: 1000 };
+
+/** How the load runs on one kind of chain: its size, its wall-clock budget and its clock. */
+export interface LoadChain {
+  /** The bench section (its progress lines, its state directory under reports/). */
+  section: "devnet" | "devnet-anvil";
+  kind: ChainKind;
+  /** Jobs requested in a quick and in a full run. */
+  jobs: { quick: number; full: number };
+  /** Wall-clock seconds the clients may spend requesting and waiting; what is open then stays unsettled. */
+  budgetSeconds: { quick: number; full: number };
+  /** The clock that speeds up a hardhat chain's time; none on anvil, whose time is real time. */
+  clock?: ClockOptions;
+}
+
+export const HARDHAT_LOAD: LoadChain = { section: "devnet", kind: "hardhat", jobs: { quick: 60, full: 1000 }, budgetSeconds: { quick: 150, full: 1500 }, clock: HARDHAT_SPEED };
+
+/**
+ * Anvil: every OPTIMISTIC job waits out a real 60 s challenge window (a QUORUM round moves on as soon
+ * as every member has committed and revealed), so with the same 16 jobs in flight the load finalizes
+ * about half a job a second once it runs (measured on two shared cores: 180 jobs in 391 s, 0.46/s,
+ * after 84 s of setup, the deploy's transactions each waiting for a one-second block and the stakes
+ * for the next real stake epoch; 24 jobs in 96 s). 24 jobs (8 per mode) keep the quick run to about
+ * four minutes; 300 fill the full run's ~15 minutes with setup, and its 780 s budget stops a stalled
+ * load before that.
+ */
+export const ANVIL_LOAD: LoadChain = { section: "devnet-anvil", kind: "anvil", jobs: { quick: 24, full: 300 }, budgetSeconds: { quick: 360, full: 780 } };
+
 /** The keeper's account (one of the node's twenty that nothing else uses). */
 const KEEPER_INDEX = 13;
 const ASSIGNED = 2;
@@ -75,15 +104,31 @@ export interface NodeMemory {
 }
 
 export interface DevnetSection {
+  chain: ChainKind;
+  /** The deploy/params file the protocol was deployed with (localhost or anvil). */
+  params: string;
+  /** Its windows, in chain seconds. */
+  windows: { execution: number; challenge: number; reveal: number };
+  /** Whether every transaction is mined at once in its own block (hardhat), or waits for the next interval block (anvil). */
+  automine: boolean;
+  /** Wall-clock seconds between blocks that come whatever they carry: the clock's ticks on hardhat, anvil's interval. */
+  blockIntervalSeconds: number;
+  /** The load's wall-clock budget; jobs still open when it ran out are unsettled. */
+  budgetSeconds: number;
+  /** Jobs the run meant to request; `jobs` were requested before the budget ran out. */
+  planned: number;
   jobs: number;
   feeGlass: number;
-  /** What each executor of a job locks at that fee (localhost collateral terms), by mode. */
+  /** What each executor of a job locks at that fee (the params file's collateral terms), by mode. */
   collateralGlass: Record<string, number>;
   /** The models each mode's jobs were requested on (QUORUM: the exact models only). */
   modelsByMode: Record<string, string[]>;
   clients: number;
   inFlightPerClient: number;
+  /** Chain time per wall-clock time that the clock adds: 1 on anvil (real time). */
   clockSpeed: number;
+  /** Chain time per wall-clock time over the load, measured from the head block's timestamp (hardhat's automined blocks add their own seconds). */
+  measuredSpeed: number;
   models: string[];
   wallSeconds: number;
   finalized: number;
@@ -121,6 +166,7 @@ class Tracker {
   constructor(
     private readonly provider: JsonRpcProvider,
     private readonly deployment: Deployment,
+    private readonly say: (line: string) => void,
   ) {}
 
   async start(): Promise<void> {
@@ -179,7 +225,7 @@ class Tracker {
           this.next = head + 1;
         }
       } catch (err) {
-        log(`devnet: tracker poll failed: ${(err as Error).message}`);
+        this.say(`tracker poll failed: ${(err as Error).message}`);
       }
       await sleep(200);
     }
@@ -201,6 +247,7 @@ class Keeper {
     private readonly jobs: JobRegistry,
     private readonly tracker: Tracker,
     private readonly provider: JsonRpcProvider,
+    private readonly say: (line: string) => void,
   ) {}
 
   start(): void {
@@ -216,7 +263,9 @@ class Keeper {
     while (!this.stopped) {
       await sleep(2_000);
       try {
-        const now = (await this.provider.getBlock("latest"))?.timestamp ?? 0;
+        // Chain time from the head block, never the wall clock: on hardhat the clock runs it ahead,
+        // on anvil it is real time but moves in whole blocks.
+        const now = await chainTime(this.provider);
         for (const [jobId, t] of this.tracker.open()) {
           if (this.stopped) return;
           const job = await this.jobs.jobOf(jobId);
@@ -231,7 +280,7 @@ class Keeper {
           }
         }
       } catch (err) {
-        log(`devnet: keeper: ${(err as Error).message.split("\n")[0]}`);
+        this.say(`keeper: ${(err as Error).message.split("\n")[0]}`);
       }
     }
   }
@@ -289,6 +338,10 @@ class MemorySampler {
   }
 }
 
+async function chainTime(provider: JsonRpcProvider): Promise<number> {
+  return (await provider.getBlock("latest"))?.timestamp ?? 0;
+}
+
 function percentiles(xs: number[], digits: number): Percentiles {
   return { p50: round(quantile(xs, 0.5), digits), p95: round(quantile(xs, 0.95), digits), p99: round(quantile(xs, 0.99), digits), max: round(Math.max(...xs), digits) };
 }
@@ -314,7 +367,7 @@ export function planLoad(models: RegisteredModel[], total: number): Plan[] {
 }
 
 /** Each client requests its share of `plans` in order, keeping at most `inFlight` unsettled. */
-async function clientLoop(client: DemoClient, plans: Plan[], inFlight: number, tracker: Tracker, stopAt: number): Promise<void> {
+async function clientLoop(client: DemoClient, plans: Plan[], inFlight: number, tracker: Tracker, stopAt: number, say: (line: string) => void): Promise<void> {
   const open = new Set<Promise<void>>();
   for (const plan of plans) {
     while (open.size >= inFlight) {
@@ -328,17 +381,19 @@ async function clientLoop(client: DemoClient, plans: Plan[], inFlight: number, t
       open.add(p);
       void p.then(() => open.delete(p));
     } catch (err) {
-      log(`devnet: ${client.address.slice(0, 8)} request failed: ${(err as Error).message.split("\n")[0]}`);
+      say(`${client.address.slice(0, 8)} request failed: ${(err as Error).message.split("\n")[0]}`);
       await sleep(500);
     }
   }
   while (open.size > 0 && Date.now() < stopAt) await Promise.race([...open, sleep(1_000)]);
 }
 
-export async function runDevnetLoad(quick: boolean): Promise<DevnetSection> {
-  const total = quick ? 60 : 1000;
+export async function runDevnetLoad(quick: boolean, on: LoadChain = HARDHAT_LOAD): Promise<DevnetSection> {
+  const total = quick ? on.jobs.quick : on.jobs.full;
+  const budgetSeconds = quick ? on.budgetSeconds.quick : on.budgetSeconds.full;
   const inFlight = 4;
-  const stateDir = path.join(REPORTS, "bench-devnet");
+  const say = (line: string) => log(`${on.section}: ${line}`);
+  const stateDir = path.join(REPORTS, `bench-${on.section}`);
   fs.rmSync(stateDir, { recursive: true, force: true });
   fs.mkdirSync(stateDir, { recursive: true });
   const deploymentFile = path.join(stateDir, "deployment.json");
@@ -354,17 +409,21 @@ export async function runDevnetLoad(quick: boolean): Promise<DevnetSection> {
   try {
     const port = await freePort();
     const specs = NODES.map((n) => ({ ...n, stake: NODE_STAKE }));
-    const booted = await bootDevnet(group, { root: ROOT, port, stateDir, deploymentFile, fund: [...CLIENT_INDEXES, ...NODES.map((n) => n.accountIndex)], stake: specs });
+    // On anvil every deploy transaction waits for its block and the stakes for the next (real) stake epoch.
+    say(`booting ${on.kind} on :${port} (deploy, models, stakes, next stake epoch)`);
+    const booted = await bootDevnet(group, { root: ROOT, port, chain: on.kind, stateDir, deploymentFile, fund: [...CLIENT_INDEXES, ...NODES.map((n) => n.accountIndex)], stake: specs });
     const { chain, deployment } = booted;
     provider = chain.provider;
     const models = [...booted.models.values()];
-    clock = new Clock(provider, SPEED, (err) => log(`devnet: clock: ${(err as Error).message}`));
-    clock.start();
+    if (on.clock) {
+      clock = new Clock(provider, on.clock, (err) => say(`clock: ${(err as Error).message}`));
+      clock.start();
+    }
     const ports = await Promise.all(specs.map(() => freePort()));
     const running: RunningNode[] = await Promise.all(
       specs.map((spec, i) => startNode(group, spec, { root: ROOT, rpc: chain.url, deploymentFile, stateDir, metricsPort: ports[i] })),
     );
-    const watched = [...running.map((n) => ({ name: n.spec.name, pid: n.process.child.pid ?? 0 })), { name: "hardhat node (chain)", pid: chain.process?.child.pid ?? 0 }];
+    const watched = [...running.map((n) => ({ name: n.spec.name, pid: n.process.child.pid ?? 0 })), { name: `${on.kind === "anvil" ? "anvil" : "hardhat node"} (chain)`, pid: chain.process?.child.pid ?? 0 }];
     sampler = new MemorySampler(watched.filter((p) => p.pid > 0));
     sampler.start();
     for (const index of CLIENT_INDEXES) {
@@ -373,25 +432,29 @@ export async function runDevnetLoad(quick: boolean): Promise<DevnetSection> {
       clients.push(client);
     }
     const setupSeconds = round((Date.now() - began) / 1000, 1);
-    log(`devnet: chain on :${port}, ${running.length} nodes up, ${clients.length} clients, ${models.length} models (setup ${setupSeconds} s); ${total} jobs`);
+    say(`chain on :${port}, ${running.length} nodes up, ${clients.length} clients, ${models.length} models (setup ${setupSeconds} s); ${total} jobs within ${budgetSeconds} s`);
 
-    tracker = new Tracker(provider, deployment);
+    tracker = new Tracker(provider, deployment, say);
     await tracker.start();
-    keeper = new Keeper(JobRegistry__factory.connect(deployment.contracts.jobRegistry, devnetWallet(KEEPER_INDEX, provider)), tracker, provider);
+    keeper = new Keeper(JobRegistry__factory.connect(deployment.contracts.jobRegistry, devnetWallet(KEEPER_INDEX, provider)), tracker, provider, say);
     keeper.start();
     const plans = planLoad(models, total);
     const share = (c: number) => plans.filter((_, i) => i % clients.length === c);
     const loadStart = Date.now();
-    const stopAt = loadStart + (quick ? 150_000 : 1_500_000);
+    const chainStart = await chainTime(provider);
+    const stopAt = loadStart + budgetSeconds * 1000;
     const progress = setInterval(() => {
       const t = tracker!.all();
-      log(`devnet: ${t.length} requested, ${t.filter((x) => x.outcome).length} settled (${Math.round((Date.now() - loadStart) / 1000)} s)`);
+      say(`${t.length} of ${total} requested, ${t.filter((x) => x.outcome).length} settled (${Math.round((Date.now() - loadStart) / 1000)} s of a ${budgetSeconds} s budget)`);
     }, 10_000);
     try {
-      await Promise.all(clients.map((c, i) => clientLoop(c, share(i), inFlight, tracker!, stopAt)));
+      await Promise.all(clients.map((c, i) => clientLoop(c, share(i), inFlight, tracker!, stopAt, say)));
     } finally {
       clearInterval(progress);
     }
+    // Chain seconds per wall-clock second over the load, as the chain moved them: on hardhat every
+    // block's timestamp is at least a second past the last, so a busy chain runs ahead of its clock.
+    const chainSpeed = round(((await chainTime(provider)) - chainStart) / ((Date.now() - loadStart) / 1000), 2);
     await keeper.stop();
     const tracked = tracker.all();
     const settled = tracked.filter((t) => t.outcome);
@@ -413,16 +476,25 @@ export async function runDevnetLoad(quick: boolean): Promise<DevnetSection> {
         blocks: percentiles(done.map((t) => (t.endBlock ?? 0) - t.requestBlock), 0),
       };
     });
-    const terms = loadParams("localhost").collateral;
+    const params = paramsNetwork(on.kind);
+    const { collateral: terms, jobs: windows } = loadParams(params);
     const verified = Number(formatEther(collateralFor(FEE, terms)));
     return {
+      chain: on.kind,
+      params,
+      windows: { execution: windows.executionWindow, challenge: windows.challengeWindow, reveal: windows.revealWindow },
+      automine: on.kind === "hardhat",
+      blockIntervalSeconds: on.clock ? on.clock.tickMs / 1000 : ANVIL_BLOCK_TIME,
+      budgetSeconds,
+      planned: total,
       jobs: tracked.length,
       feeGlass: Number(formatEther(FEE)),
       collateralGlass: { NONE: Number(formatEther(BigInt(terms.minimum))), OPTIMISTIC: verified, QUORUM: verified },
       modelsByMode: Object.fromEntries(MODES.map((mode) => [mode, [...new Set(plans.filter((p) => p.mode === mode).map((p) => p.model.model.name))]])),
       clients: clients.length,
       inFlightPerClient: inFlight,
-      clockSpeed: clock.speed,
+      clockSpeed: clock?.speed ?? 1,
+      measuredSpeed: chainSpeed,
       models: models.map((m) => m.model.name),
       wallSeconds,
       finalized,

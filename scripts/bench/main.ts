@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: the whole benchmark suite; `npm run bench -- --quick` (or BENCH_QUICK=1): a
- * reduced run, under five minutes on two cores. Runs under `hardhat run` (the gas, scaling and
- * security sections use Hardhat's in-process network; the devnet section starts its own `hardhat
- * node` on a free port and the nodes as processes). Writes reports/bench.json, reports/BENCH.md and
- * reports/charts/*.png.
+ * reduced run, under ten minutes on two cores (five of them the anvil load's real-time windows).
+ * Runs under `hardhat run` (the gas, scaling and security sections use Hardhat's in-process network;
+ * the devnet section starts its own `hardhat node` on a free port, devnet-anvil its own anvil, and
+ * the nodes as processes). Writes reports/bench.json, reports/BENCH.md and reports/charts/*.png.
  *
- * Sections, one module each: gas.ts, scaling.ts, devnetLoad.ts, checking.ts, security.ts. A section
+ * Sections, one module each: gas.ts, scaling.ts, devnetLoad.ts (devnet on hardhat, devnet-anvil on
+ * anvil), checking.ts, security.ts. A section
  * that fails is recorded with its error and the others still run; the exit code is then 1.
  * BENCH_SECTIONS=gas,security runs only those (for development; the report says which ran).
  */
@@ -14,23 +15,14 @@ import os from "node:os";
 import path from "node:path";
 import { isQuick, log, REPORTS } from "./common";
 import { runChecking, type CheckingSection } from "./checking";
-import { runDevnetLoad, type DevnetSection } from "./devnetLoad";
+import { ANVIL_LOAD, HARDHAT_LOAD, runDevnetLoad } from "./devnetLoad";
 import { runGas, type GasSection } from "./gas";
 import type { BenchReport } from "./benchReport";
 import { writeReport } from "./report";
 import { runScaling, type ScalingSection } from "./scaling";
 import { runSecurity, type SecuritySection } from "./security";
+import { selected, type SectionName } from "./sections";
 
-
-const SECTIONS = ["gas", "scaling", "devnet", "checking", "security"] as const;
-type SectionName = (typeof SECTIONS)[number];
-
-function selected(env: NodeJS.ProcessEnv): SectionName[] {
-  if (!env.BENCH_SECTIONS) return [...SECTIONS];
-  const names = env.BENCH_SECTIONS.split(",").map((s) => s.trim());
-  for (const n of names) if (!(SECTIONS as readonly string[]).includes(n)) throw new Error(`BENCH_SECTIONS: unknown section "${n}" (known: ${SECTIONS.join(", ")})`);
-  return names as SectionName[];
-}
 
 async function runSection(report: BenchReport, name: SectionName, quick: boolean): Promise<void> {
   const started = Date.now();
@@ -38,7 +30,8 @@ async function runSection(report: BenchReport, name: SectionName, quick: boolean
   try {
     if (name === "gas") report.gas = await runGas();
     else if (name === "scaling") report.scaling = await runScaling(quick);
-    else if (name === "devnet") report.devnet = await runDevnetLoad(quick);
+    else if (name === "devnet") report.devnet = await runDevnetLoad(quick, HARDHAT_LOAD);
+    else if (name === "devnet-anvil") report.devnetAnvil = await runDevnetLoad(quick, ANVIL_LOAD);
     else if (name === "checking") report.checking = await runChecking(quick);
     else report.security = await runSecurity(quick);
   } catch (err) {

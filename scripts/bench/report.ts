@@ -6,10 +6,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { BenchReport } from "./benchReport";
+import type { DevnetSection } from "./devnetLoad";
 import { renderPng } from "./charts";
 import { GAS_PRICES_GWEI, log, REPORTS } from "./common";
 import { pCaught, SHARES } from "./security";
-import { loadParams } from "../../deploy/params";
 
 const CHARTS = path.join(REPORTS, "charts");
 
@@ -102,49 +102,150 @@ async function scalingPart(r: BenchReport, out: string[]): Promise<void> {
   }
 }
 
-async function devnetPart(r: BenchReport, out: string[]): Promise<void> {
-  const d = r.devnet;
-  if (!d) return;
-  const windows = loadParams("localhost").jobs;
-  const wall = (seconds: number) => (seconds / d.clockSpeed).toFixed(0);
-  out.push(
-    "## 3. Devnet load",
+/** The two devnet load sections, in the order of their columns. */
+const DEVNET_RUNS = [
+  { section: "devnet", title: "Hardhat", of: (r: BenchReport) => r.devnet },
+  { section: "devnet-anvil", title: "anvil", of: (r: BenchReport) => r.devnetAnvil },
+] as const;
+
+/** A figure, or a dash where there is none (no job of that mode finalized; NaN is null in bench.json). */
+const fig = (x: number | null | undefined) => (typeof x === "number" && Number.isFinite(x) ? String(x) : "–");
+
+function chainOf(d: DevnetSection): string {
+  return d.automine
+    ? `\`hardhat node\` (automine: a block per transaction, and the clock's empty block every ${d.blockIntervalSeconds} s of wall clock)`
+    : `anvil mining a block every ${d.blockIntervalSeconds} s, no automine (a transaction waits for the next block)`;
+}
+
+function clockOf(d: DevnetSection): string {
+  return d.clockSpeed === 1 ? "real time (1x)" : `${d.clockSpeed}x the wall clock`;
+}
+
+/** The params file's windows in chain seconds, and what they last on the wall clock at the chain's measured speed. */
+function windowsOf(d: DevnetSection): string {
+  const w = d.windows;
+  const wall = (s: number) => (s / d.measuredSpeed).toFixed(0);
+  return `execution ${w.execution} s, challenge ${w.challenge} s, reveal ${w.reveal} s: ${wall(w.execution)}, ${wall(w.challenge)} and ${wall(w.reveal)} s of wall clock at the measured ${d.measuredSpeed}x`;
+}
+
+/** Hardhat and anvil side by side; a column whose section did not run (or failed) says so. */
+export function devnetComparison(r: BenchReport): string {
+  const rows: [string, (d: DevnetSection) => string | number][] = [
+    ["chain", (d) => (d.automine ? "hardhat node, automine" : "anvil, interval mining")],
+    ["params", (d) => `deploy/params/${d.params}.json`],
+    ["block time", (d) => (d.automine ? `a block per transaction + an empty one every ${d.blockIntervalSeconds} s` : `${d.blockIntervalSeconds} s`)],
+    ["clock", clockOf],
+    ["chain time per wall second, measured over the load", (d) => `${fig(d.measuredSpeed)}x`],
+    ["windows: execution / challenge / reveal (chain s)", (d) => `${d.windows.execution} / ${d.windows.challenge} / ${d.windows.reveal}`],
+    ["challenge window in wall-clock s (at the measured speed)", (d) => (d.windows.challenge / d.measuredSpeed).toFixed(0)],
+    ["jobs requested (of planned)", (d) => `${d.jobs} (of ${d.planned})`],
+    ["finalized / refunded / unsettled", (d) => `${d.finalized} / ${d.refunded} / ${d.unsettled}`],
+    ["wall clock, first request to last final event (s)", (d) => d.wallSeconds],
+    ["load budget (s)", (d) => d.budgetSeconds],
+    ["**throughput (jobs finalized/s)**", (d) => `**${d.throughputJobsPerSecond}**`],
+    ...(["NONE", "OPTIMISTIC", "QUORUM"] as const).flatMap((mode): [string, (d: DevnetSection) => string][] => {
+      const of = (d: DevnetSection) => d.latency.find((l) => l.mode === mode);
+      return [
+        [`${mode} p50 / p95 / p99 (s)`, (d) => { const l = of(d); return l ? `${fig(l.seconds.p50)} / ${fig(l.seconds.p95)} / ${fig(l.seconds.p99)}` : "–"; }],
+        [`${mode} p50 / p95 / p99 (blocks)`, (d) => { const l = of(d); return l ? `${fig(l.blocks.p50)} / ${fig(l.blocks.p95)} / ${fig(l.blocks.p99)}` : "–"; }],
+      ];
+    }),
+    ["keeper: timeouts (NONE/OPTIMISTIC)", (d) => d.keeperTimeouts],
+    ["keeper: QUORUM rounds finalized", (d) => d.keeperQuorumFinalizes],
+    ["audits opened", (d) => d.audits],
+    ["setup (s, not counted)", (d) => d.setupSeconds],
+    ["chain's peak memory (MB)", (d) => fig(d.memory.find((m) => m.name.endsWith("(chain)"))?.peakMb)],
+    ["largest node's peak memory (MB)", (d) => fig(Math.max(...d.memory.filter((m) => !m.name.endsWith("(chain)")).map((m) => m.peakMb)))],
+  ];
+  const head = ["", ...DEVNET_RUNS.map((c) => `${c.title} (\`${c.section}\`)`)];
+  const cell = (c: (typeof DEVNET_RUNS)[number], f: (d: DevnetSection) => string | number) => {
+    const d = c.of(r);
+    if (d) return f(d);
+    return r.errors[c.section] ? "FAILED (see above)" : `not run (section ${c.section} not selected)`;
+  };
+  return tableMd(head, rows.map(([label, f]) => [label, ...DEVNET_RUNS.map((c) => cell(c, f))]));
+}
+
+/** The measured ratios, anvil against Hardhat, when both sections ran. */
+function devnetContrast(r: BenchReport): string[] {
+  const [h, a] = [r.devnet, r.devnetAnvil];
+  if (!h || !a) return [];
+  const p50 = (d: DevnetSection, mode: string) => d.latency.find((l) => l.mode === mode)?.seconds.p50 ?? Number.NaN;
+  const ratio = (x: number, y: number) => (Number.isFinite(x / y) ? `${(x / y).toFixed(1)}x` : "–");
+  return [
+    `Measured here: median latency on anvil ${["NONE", "OPTIMISTIC", "QUORUM"].map((m) => `${m} ${ratio(p50(a, m), p50(h, m))}`).join(", ")} Hardhat's, throughput ${ratio(a.throughputJobsPerSecond, h.throughputJobsPerSecond)} (${a.throughputJobsPerSecond} against ${h.throughputJobsPerSecond} jobs/s).`,
+    "",
+  ];
+}
+
+/** One chain's load in detail: what ran, its throughput, its latency per mode and its memory. */
+function devnetDetail(d: DevnetSection, heading: string): string[] {
+  return [
+    heading,
     "",
     `${d.jobs} jobs from ${d.clients} clients (at most ${d.inFlightPerClient} in flight each), models ${d.models.join(", ")}, modes NONE / OPTIMISTIC / QUORUM in turn ` +
       `(${Object.entries(d.modelsByMode).map(([mode, names]) => `${mode} on ${names.join(", ")}`).join("; ")}: QUORUM only on the exact model, the only kind ModelRegistry lets allow it), ` +
       `each paying ${d.feeGlass} GLASS (each executor locks ${Object.entries(d.collateralGlass).map(([mode, c]) => `${c} GLASS for ${mode}`).join(", ")}: max(minimum, 22 x fee) for the modes that verify), ` +
-      `against 3 executor and 3 verifier node processes on a \`hardhat node\` whose clock runs ${d.clockSpeed}x the wall clock (deploy/params/localhost.json: a ${windows.executionWindow} s execution and a ${windows.challengeWindow} s challenge window, so ${wall(windows.executionWindow)} s and ${wall(windows.challengeWindow)} s of wall clock; model audit rate 10%; the devnet's verifiers re-run every OPTIMISTIC result, --watch-share 1). ` +
-      `Setup took ${d.setupSeconds} s (not counted). Logs: \`${d.logs}/\`.`,
+      `against 3 executor and 3 verifier node processes on ${chainOf(d)}, chain time ${clockOf(d)} (deploy/params/${d.params}.json: ${windowsOf(d)}; model audit rate 10%; the devnet's verifiers re-run every OPTIMISTIC result, --watch-share 1). ` +
+      `Setup took ${d.setupSeconds} s (not counted); the load's budget was ${d.budgetSeconds} s. Logs: \`${d.logs}/\`.`,
     "",
     `**Throughput: ${d.throughputJobsPerSecond} jobs finalized per second** (${d.finalized} finalized in ${d.wallSeconds} s of wall clock, first request to last final event); ${d.refunded} refunded, ${d.unsettled} unsettled; the audit lottery opened ${d.audits} audits. ` +
       `Executors that missed their window (the load's keeper moved the job on): ${d.keeperTimeouts} timeouts (NONE/OPTIMISTIC: the executor loses timeoutSlash to the treasury, not to the requester, and the job is reassigned, or refunded when no time is left) and ${d.keeperQuorumFinalizes} QUORUM rounds closed without every seat (absent members lose their collateral).`,
     "",
-    `Latency from the request's receipt to the job's final event (wall-clock seconds include the clock's speed-up: an OPTIMISTIC job waits out a ${windows.challengeWindow} s challenge window; blocks include the clock's empty blocks, one per wall-clock second, and every transaction's own block):`,
+    `Latency from the request's receipt to the job's final event (wall-clock seconds; an OPTIMISTIC job waits out a ${d.windows.challenge} s challenge window, ${(d.windows.challenge / d.measuredSpeed).toFixed(0)} s of wall clock at the measured speed; ` +
+      (d.automine ? "blocks include the clock's empty blocks, one per wall-clock second, and every transaction's own block):" : `blocks come one per ${d.blockIntervalSeconds} s whatever they carry, so blocks track seconds):`),
     "",
     tableMd(
       ["mode", "jobs", "finalized", "refunded", "unsettled", "p50 s", "p95 s", "p99 s", "max s", "p50 blocks", "p95 blocks", "p99 blocks"],
-      d.latency.map((l) => [l.mode, l.jobs, l.finalized, l.refunded, l.unsettled, l.seconds.p50, l.seconds.p95, l.seconds.p99, l.seconds.max, l.blocks.p50, l.blocks.p95, l.blocks.p99]),
+      d.latency.map((l) => [l.mode, l.jobs, l.finalized, l.refunded, l.unsettled, fig(l.seconds.p50), fig(l.seconds.p95), fig(l.seconds.p99), fig(l.seconds.max), fig(l.blocks.p50), fig(l.blocks.p95), fig(l.blocks.p99)]),
     ),
     "",
     "Peak memory of each process (VmHWM from /proc/<pid>/status; and the largest VmRSS sampled each second):",
     "",
     tableMd(["process", "peak (VmHWM) MB", "max sampled RSS MB"], d.memory.map((m) => [m.name, m.peakMb, m.maxSampledRssMb])),
     "",
+  ];
+}
+
+async function devnetPart(r: BenchReport, out: string[]): Promise<void> {
+  const ran = DEVNET_RUNS.filter((c) => c.of(r));
+  if (ran.length === 0) return;
+  out.push(
+    "## 3. Devnet load",
+    "",
+    "The same load (clients, models, modes, jobs in flight) on two local chains. They differ in how time passes, not in what the nodes do. " +
+      "Hardhat mines every transaction at once (automine) and the devnet's clock adds chain time faster than the wall clock; as every block's timestamp is at least a second past the last, a busy Hardhat chain's time runs faster still than its clock (the measured speed below). " +
+      "anvil mines a block every second with no automine, so each transaction waits for the next block, and its time is real time: each of anvil.json's 60 s windows lasts a real minute. " +
+      "An OPTIMISTIC job's latency is mostly its challenge window (its chain seconds over the chain's speed); NONE and QUORUM wait for no window when every node does its part (a QUORUM round moves on once every member has committed and revealed): " +
+      "their latency is blocks and the nodes' polling, and each transaction waiting for anvil's next block adds up to a second. With the same jobs in flight, throughput follows latency. " +
+      "Blocks count every block mined: anvil's come one a second whatever they carry, Hardhat's one per transaction of the whole load plus the clock's one a second.",
+    "",
+    ...devnetContrast(r),
+    devnetComparison(r),
+    "",
   );
+  for (const [i, c] of DEVNET_RUNS.entries()) {
+    const d = c.of(r);
+    if (d) out.push(...devnetDetail(d, `### 3${"ab"[i]}. ${c.title} (\`${c.section}\`)`));
+  }
   await chart(
     "latency-per-mode",
     {
-      title: "Latency request -> final, per mode (wall-clock seconds)",
-      width: 420,
-      height: 260,
-      data: { values: d.latency.flatMap((l) => (["p50", "p95", "p99"] as const).map((p) => ({ mode: l.mode, percentile: p, seconds: l.seconds[p] }))) },
-      mark: "bar",
-      encoding: {
-        x: { field: "mode", type: "nominal", title: null },
-        xOffset: { field: "percentile", type: "nominal" },
-        y: { field: "seconds", type: "quantitative" },
-        color: { field: "percentile", type: "nominal" },
+      title: "Latency request -> final, per mode (wall-clock seconds; each chain on its own scale)",
+      data: { values: ran.flatMap((c) => c.of(r)!.latency.flatMap((l) => (["p50", "p95", "p99"] as const).map((p) => ({ chain: c.title, mode: l.mode, percentile: p, seconds: l.seconds[p] })))) },
+      facet: { column: { field: "chain", type: "nominal", title: null, sort: DEVNET_RUNS.map((c) => c.title) } },
+      spec: {
+        width: 300,
+        height: 240,
+        mark: "bar",
+        encoding: {
+          x: { field: "mode", type: "nominal", title: null },
+          xOffset: { field: "percentile", type: "nominal" },
+          y: { field: "seconds", type: "quantitative" },
+          color: { field: "percentile", type: "nominal" },
+        },
       },
+      resolve: { scale: { y: "independent" } },
     },
     out,
   );
