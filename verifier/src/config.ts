@@ -11,7 +11,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { DEFAULT_INLINE_OUTPUT_BYTES, MAX_INLINE_OUTPUT_BYTES } from "./store/outputs";
+import { DEFAULT_NODE_MAX_INPUT_BYTES, MAX_INLINE_OUTPUT_BYTES } from "./limits";
+import { DEFAULT_INLINE_OUTPUT_BYTES } from "./store/outputs";
 
 export type RoleSetting = "executor" | "verifier" | "both";
 export const ROLE_SETTINGS: readonly RoleSetting[] = ["executor", "verifier", "both"];
@@ -148,8 +149,8 @@ export const OPTIONS: OptionTable = {
     parse: (raw) => integer(raw, 1, Number.MAX_SAFE_INTEGER),
   },
   maxInputBytes: {
-    description: "largest by-reference job input the node fetches, in bytes (a larger one is claimed inputTooLarge)",
-    default: 16 * 1024 * 1024,
+    description: "largest by-reference job input the node fetches, in bytes (a larger one is claimed inputTooLarge); a model's own maxInputBytes applies too",
+    default: DEFAULT_NODE_MAX_INPUT_BYTES,
     parse: (raw) => integer(raw, 1, Number.MAX_SAFE_INTEGER),
   },
   allowFileInputs: {

@@ -9,10 +9,11 @@
  */
 import { keccak256 } from "ethers";
 import type { InvalidReason } from "../codec/tensor";
+import { DEFAULT_NODE_MAX_INPUT_BYTES } from "../limits";
 import { checkGateway, checkPositive, DEFAULT_IPFS_GATEWAY, isPublicAddress, readUri, type SourceErrors } from "./sources";
 
-/** Default byte cap of one input: 16 MiB, far above what a CPU model of this node takes in one run. */
-export const DEFAULT_MAX_INPUT_BYTES = 16 * 1024 * 1024;
+/** Default byte cap of one input (limits.ts DEFAULT_NODE_MAX_INPUT_BYTES: 16 MiB). */
+export const DEFAULT_MAX_INPUT_BYTES = DEFAULT_NODE_MAX_INPUT_BYTES;
 /** Default http(s) timeout for one whole input download. */
 export const DEFAULT_INPUT_TIMEOUT_MS = 30_000;
 

@@ -17,10 +17,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { keccak256 } from "ethers";
+import { MAX_INLINE_OUTPUT_BYTES } from "../limits";
 import { InputFetchError, type InputSource } from "./inputs";
 
-/** JobRegistry.MAX_INLINE_OUTPUT: the most output bytes `submitResult` accepts (they are stored). */
-export const MAX_INLINE_OUTPUT_BYTES = 12 * 1024;
+/** JobRegistry.MAX_INLINE_OUTPUT: the most output bytes `submitResult` accepts (they are stored); see limits.ts. */
+export { MAX_INLINE_OUTPUT_BYTES };
 /**
  * Default largest output posted inline: the contract's cap (12 KiB of storage, about 8.5M gas at
  * submission, far under the 2^24 per-transaction cap); larger outputs go by reference.
