@@ -4,7 +4,8 @@
  *   glassbox node start | stake <role> <amount> | unstake <role> <amount> | withdraw <role>
  *                | opt-in --model <id> | opt-out --model <id> | status
  *   glassbox model register <file.onnx> [policy options] | info <id>
- *   glassbox job request --model <id> --input <file.json> [--mode ...] [--fee ...] [--wait] | status <id> | result <id>
+ *   glassbox job request --model <id> --input <file.json> [--input-uri <uri> | --content-store <url>] [--by-reference]
+ *                        [--mode ...] [--fee ...] [--wait] | status <id> | result <id>
  *
  * Every command takes the configuration options of config.ts (--rpc, --key, --keystore,
  * --deployment, ...). `runCli(argv, io)` runs one command in-process with injected output streams
@@ -46,6 +47,9 @@ import {
   type StakeManager,
 } from "../../typechain-types";
 import { readResult } from "./chain/results";
+import { ContentPublishError } from "./content/client";
+import { InputPlacementError, placeInput, referencedInput, type RequestInput } from "./content/requestInput";
+import { DEFAULT_MODEL_MAX_INPUT_BYTES, inputLimitsText, MAX_INLINE_INPUT_BYTES, MAX_MODEL_INPUT_BYTES } from "./limits";
 import { leastFee } from "./chain/leastFee";
 
 /** Mirrors contracts/types/Types.sol. */
@@ -101,7 +105,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
 /** The one line printed for a failure: known errors by their message, chain errors decoded. */
 export function oneLine(err: unknown): string {
-  const known = [CliError, ConfigError, KeyError, DeploymentError, TensorJsonError, TensorCodecError];
+  const known = [CliError, ConfigError, KeyError, DeploymentError, TensorJsonError, TensorCodecError, InputPlacementError, ContentPublishError];
   const msg = known.some((k) => err instanceof k) ? (err as Error).message : (revertText(err) ?? errorText(err));
   return msg.replace(/\s*\n\s*/g, " ");
 }
@@ -194,7 +198,11 @@ function buildProgram(io: CliIo): Command {
       .option("--rel-tol <x>", "per-element relative tolerance", "0.001")
       .option("--exact", "outputs must match bit for bit (tolerances must then be 0)")
       .option("--min-fee <tokens>", "the owner's fee floor, in tokens", "0.01")
-      .option("--max-input <bytes>", "largest input accepted, in bytes", "65536")
+      .option(
+        "--max-input <bytes>",
+        `largest input accepted, inline or by reference, in bytes (1 to ${MAX_MODEL_INPUT_BYTES}, ModelRegistry.MAX_INPUT_BYTES; inputs above ${MAX_INLINE_INPUT_BYTES} can only be sent by reference)`,
+        String(DEFAULT_MODEL_MAX_INPUT_BYTES),
+      )
       .option("--runtime <seconds>", "longest the model takes on its largest input; a job's execution phase is at least this (0: the protocol's window)", "0")
       .option("--schema <file>", "schema document whose keccak256 is registered (default: none)"),
   ).action((file: string, o: RegisterOptions, cmd: Command) => registerModel(io, flagsOf(cmd), file, o));
@@ -207,13 +215,17 @@ function buildProgram(io: CliIo): Command {
       .description("request an inference; prints the job id")
       .requiredOption("--model <id>", "model id")
       .requiredOption("--input <file>", 'JSON input: {"<name>": {"dtype": "float32", "shape": [1, 4], "data": [...]}}')
+      .option("--content-store <url>", "content store that takes inputs too large to go inline [GLASSBOX_CONTENT_STORE; default: the deployment file's contentStore]")
+      .option("--input-uri <uri>", "send the input by reference at this URI, which you host (https, ipfs, or file/http on a devnet): it must serve the canonical bytes of --input (not fetched here)")
+      .option("--by-reference", "send the input by reference even when it would fit inline (published to the content store unless --input-uri is given)")
       .option("--mode <mode>", "verification mode: optimistic, quorum or none", "optimistic")
       .option("--fee <tokens>", "fee in tokens (default: the least the chain accepts: the protocol's and the model's minimum, and for optimistic the fee that funds the job's expected audit)")
       .option("--audit-rate <bps>", "optimistic only: buy an audit rate above the model's, in basis points (up to the registry's cap, 2000); the least fee rises with it")
       .option("--version <n>", "model version (default: the latest)")
       .option("--deadline <seconds>", "seconds from now by which a final result is wanted", "3600")
       .option("--wait", "wait until the job is Finalized or Refunded and print its result")
-      .option("--wait-timeout <seconds>", "give up waiting after this long", "900"),
+      .option("--wait-timeout <seconds>", "give up waiting after this long", "900")
+      .addHelpText("after", `\n${REQUEST_INPUT_HELP}\n`),
   ).action((o: RequestOptions, cmd: Command) => requestJob(io, flagsOf(cmd), o));
   withOptions(job.command("status <id>").description("print a job's state (JSON)")).action((id: string, _o, cmd: Command) => jobStatus(io, flagsOf(cmd), id));
   withOptions(job.command("result <id>").description("print a finalized job's outputs (JSON tensors)")).action((id: string, _o, cmd: Command) => jobResult(io, flagsOf(cmd), id));
@@ -560,7 +572,7 @@ async function registerModel(io: CliIo, flags: Flags, file: string, o: RegisterO
       allowedModes,
       exact: o.exact === true,
       auditRateBps: intOption(o.auditRate, "--audit-rate", optimistic ? minAudit : 0, maxAudit),
-      maxInputBytes: intOption(o.maxInput, "--max-input", 1, 2 ** 30),
+      maxInputBytes: intOption(o.maxInput, "--max-input", 1, MAX_MODEL_INPUT_BYTES),
       runtime: intOption(o.runtime, "--runtime", 0, Number(await s.models.MAX_RUNTIME())),
       minFee: await tokenAmountOrZero(s, o.minFee, "--min-fee", MAX_UINT96),
       absTolerance: o.exact ? 0n : tolerance(o.absTol, "--abs-tol"),
@@ -641,9 +653,23 @@ async function modelInfo(io: CliIo, flags: Flags, raw: string): Promise<void> {
 
 // ---- job ----
 
+/** How `job request` sends its input, with the limits quoted from limits.ts. */
+const REQUEST_INPUT_HELP = [
+  `How the input travels: --input is encoded to its canonical bytes (the tensor codec). Up to ${MAX_INLINE_INPUT_BYTES} bytes they go`,
+  `inline. Larger (or with --by-reference) they go by reference: the CLI uploads them to the content store (--content-store,`,
+  `GLASSBOX_CONTENT_STORE, or the deployment file's contentStore; the devnet runs one) under their keccak256 and requests`,
+  `with that hash, the store's URI and the size. With --input-uri you host the bytes yourself: the CLI hashes the canonical`,
+  `bytes of --input and requests with your URI, which must serve exactly those bytes until the job is final. See docs/INPUTS.md.`,
+  ``,
+  inputLimitsText(),
+].join("\n");
+
 interface RequestOptions {
   model: string;
   input: string;
+  contentStore?: string;
+  inputUri?: string;
+  byReference?: boolean;
   mode: string;
   fee?: string;
   auditRate?: string;
@@ -657,11 +683,13 @@ async function requestJob(io: CliIo, flags: Flags, o: RequestOptions): Promise<v
   const mode = (["none", "optimistic", "quorum"] as const).indexOf(o.mode as "none");
   if (mode < 0) throw new CliError(`--mode "${o.mode}" is not allowed; allowed: optimistic, quorum, none`);
   const input = encodeInput(o.input);
+  if (o.inputUri !== undefined && o.contentStore !== undefined) throw new CliError("--input-uri and --content-store exclude each other: --input-uri names where you host the input, so nothing is published");
+  if (o.inputUri !== undefined) checkInputUri(o.inputUri);
   await withSession(io, flags, true, async (s) => {
     const modelId = await existingModel(s, o.model);
     const policy = await s.models.policyOf(modelId);
     if ((Number(policy.allowedModes) & (1 << mode)) === 0) throw new CliError(`model ${modelId} does not allow mode ${o.mode}`);
-    if (input.length > Number(policy.maxInputBytes)) throw new CliError(`input ${o.input} is ${input.length} bytes; model ${modelId} accepts at most ${policy.maxInputBytes}`);
+    if (input.length > Number(policy.maxInputBytes)) throw new CliError(`input ${o.input} is ${input.length} bytes; model ${modelId} accepts at most ${policy.maxInputBytes} (its maxInputBytes policy: glassbox model info ${modelId})`);
     const latest = Number(await s.models.versionCount(modelId));
     const version = o.version === undefined ? latest : intOption(o.version, "--version", 1, latest);
     const auditRateBps = o.auditRate === undefined ? 0 : intOption(o.auditRate, "--audit-rate", 0, Number(await s.models.MAX_AUDIT_RATE_BPS()));
@@ -672,6 +700,7 @@ async function requestJob(io: CliIo, flags: Flags, o: RequestOptions): Promise<v
       const why = least.fee === least.auditFloor ? "the fee that funds the job's expected audit at its audit rate" : "the protocol's and the model's minimum fee";
       throw new CliError(`--fee ${o.fee} is below ${await fmt(s, least.fee)} tokens, ${why}: raise --fee or leave it out`);
     }
+    const fields = await requestInputFields(io, s, o, input);
     const me = await signerOf(s).getAddress();
     await ensureAllowance(s, me, await s.jobs.getAddress(), fee);
     const now = (await s.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
@@ -681,10 +710,7 @@ async function requestJob(io: CliIo, flags: Flags, o: RequestOptions): Promise<v
       mode,
       fee,
       deadline: now + intOption(o.deadline, "--deadline", 60, 30 * 24 * 3600),
-      input,
-      inputHash: "0x" + "00".repeat(32),
-      inputURI: "",
-      inputSize: 0,
+      ...fields,
       callback: "0x" + "00".repeat(20),
       callbackGasLimit: 0,
       auditRateBps,
@@ -699,6 +725,41 @@ async function requestJob(io: CliIo, flags: Flags, o: RequestOptions): Promise<v
     io.stdout(`${jobId}\n`);
     if (o.wait) await waitForJob(io, s, jobId, intOption(o.waitTimeout, "--wait-timeout", 1, 30 * 24 * 3600) * 1000);
   });
+}
+
+/**
+ * The request's input fields: inline when the input fits and nothing else was asked; at
+ * --input-uri (hashed here from --input's bytes; the URI is not fetched); else published to the
+ * content store. A line on stderr says where a by-reference input is.
+ */
+async function requestInputFields(io: CliIo, s: Session, o: RequestOptions, input: Uint8Array): Promise<RequestInput> {
+  if (o.inputUri !== undefined) {
+    const fields = referencedInput(input, o.inputUri);
+    io.stderr(`input: ${input.length} bytes by reference at ${o.inputUri} (keccak256 ${fields.inputHash}); keep serving them there until the job is final\n`);
+    return fields;
+  }
+  const store = o.contentStore ?? nonEmptyOr(io.env.GLASSBOX_CONTENT_STORE) ?? s.deployment.contentStore;
+  if (store === undefined && (o.byReference || input.length > MAX_INLINE_INPUT_BYTES)) {
+    const why = o.byReference ? "--by-reference was given" : `input ${o.input} is ${input.length} bytes, above the ${MAX_INLINE_INPUT_BYTES} a request carries inline`;
+    throw new CliError(
+      `${why}, and no content store is set: pass --content-store <url> (or GLASSBOX_CONTENT_STORE; ${s.config.deployment} names none), or host the canonical bytes yourself and pass --input-uri <https or ipfs URI> (see docs/INPUTS.md)`,
+    );
+  }
+  const fields = await placeInput(input, { store, byReference: o.byReference === true });
+  if (fields.published) io.stderr(`input: ${input.length} bytes published to ${fields.published.uri}\n`);
+  return fields;
+}
+
+/** Refuses an --input-uri no node can fetch, before anything is sent. */
+function checkInputUri(uri: string): void {
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(uri)?.[1]?.toLowerCase();
+  if (scheme === undefined || !["https", "http", "ipfs", "file"].includes(scheme)) {
+    throw new CliError(`--input-uri "${uri.slice(0, 80)}": nodes fetch https://, ipfs:// (and, on a devnet, http:// and file://) URIs only`);
+  }
+}
+
+function nonEmptyOr(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
 }
 
 function encodeInput(file: string): Uint8Array {

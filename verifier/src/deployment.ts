@@ -6,6 +6,8 @@
  *                    "disputeManager": "0x..", "quorumManager": "0x..", "paymentVault": "0x.." },
  *     "timelock": "0x..", "jobParams": "0x..", "jobSettlement": "0x.." }
  *
+ * `contentStore` (optional; the devnet writes it) is the http(s) URL of a content store where
+ * `glassbox job request` publishes inputs too large to go inline (verifier/src/content/).
  * `timelock` (optional: files written before governance v2, or by `writeDeployment`, have none) is
  * the TimelockController that is every contract's GOVERNANCE. `jobParams` (optional: files written
  * before mechanism v2's deployer have none) and `jobSettlement` are the libraries the JobRegistry links.
@@ -16,6 +18,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { getAddress, type Provider } from "ethers";
 import type { Protocol } from "../../deploy/protocol";
+import { storeBaseUrl } from "./content/address";
 
 export const CONTRACT_NAMES = ["token", "modelRegistry", "stakeManager", "jobRegistry", "disputeManager", "quorumManager", "paymentVault"] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
@@ -33,6 +36,8 @@ export interface Deployment {
   jobSettlement?: string;
   /** The randomness source of audit coins and committee draws (also JobRegistry.RANDOMNESS()). */
   randomness?: string;
+  /** A content store for by-reference inputs (http(s) URL), when the deployment has one (the devnet's). */
+  contentStore?: string;
 }
 
 /** Thrown for a missing, malformed or mismatching deployment file; the message names the file and field. */
@@ -93,6 +98,15 @@ export function parseDeployment(json: unknown, source: string): Deployment {
       throw bad(field, `"${value}" is not an address with a valid checksum`);
     }
   }
+  const store = json.contentStore;
+  if (store !== undefined) {
+    if (typeof store !== "string") throw bad("contentStore", "must be an http(s) URL string");
+    try {
+      deployment.contentStore = storeBaseUrl(store);
+    } catch (err) {
+      throw bad("contentStore", (err as Error).message);
+    }
+  }
   return deployment;
 }
 
@@ -102,6 +116,18 @@ export async function checkChain(deployment: Deployment, provider: Provider, sou
   if (chainId !== BigInt(deployment.chainId)) {
     throw new DeploymentError(`chain id mismatch: the RPC is on chain ${chainId} but ${source} is for chain ${deployment.chainId} (${deployment.network})`);
   }
+}
+
+/**
+ * Records `url` as the deployment file's `contentStore` (the devnet does, once its store listens);
+ * the rest of the file is kept as it is.
+ */
+export function recordContentStore(file: string, url: string): void {
+  const json: unknown = JSON.parse(fs.readFileSync(file, "utf8"));
+  if (!isObject(json)) throw new DeploymentError(`deployment file ${file}: root must be a JSON object`);
+  json.contentStore = storeBaseUrl(url);
+  parseDeployment(json, file);
+  fs.writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
 }
 
 /** Writes the deployment file of `protocol` (deployed on `chainId` from block `block`). */
