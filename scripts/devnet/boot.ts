@@ -2,7 +2,7 @@
  * A devnet's chain, up to the moment nodes can start: a local chain on `port` (`hardhat node`, or
  * anvil with interval mining), the protocol deployed with its parameters (deploy/params/localhost.json
  * or anvil.json), GLASS minted, models registered, nodes staked and executors opted in to their
- * models. The demo (main.ts), the benchmarks, the chaos scenarios and the restart test all start this way.
+ * models; with `contentStorePort`, a content store for large inputs, named in the deployment file. The demo (main.ts), the benchmarks, the chaos scenarios and the restart test all start this way.
  */
 import path from "node:path";
 import { formatEther, parseEther, type JsonRpcProvider, type Provider } from "ethers";
@@ -11,6 +11,7 @@ import { loadParams, type NetworkParams } from "../../deploy/params";
 import { readDeployment, type Deployment } from "../../verifier/src/deployment";
 import { StakeManager__factory } from "../../typechain-types";
 import { pinnedProvider, sleep, startChain, type ChainKind } from "./chain";
+import { startContentStore } from "./contentStore";
 import type { ProcessGroup, Started } from "./processes";
 import { DEPLOYER_INDEX, MODEL_OWNER_INDEX, devnetWallet, fund, registerModels, stakeNode, type NodeSpec, type RegisterOptions, type RegisteredModel } from "./setup";
 
@@ -33,6 +34,11 @@ export interface BootOptions {
   /** Nodes staked (executors opted in to their models) before the call returns. */
   stake: NodeSpec[];
   models?: RegisterOptions;
+  /**
+   * Starts the devnet's content store on 127.0.0.1:<port> (scripts/devnet/contentStore.ts) and
+   * writes its URL to the deployment file's `contentStore`, where `glassbox job request` finds it.
+   */
+  contentStorePort?: number;
   /** Changes the localhost parameters before deploying (a test's own devnet, e.g. no least audit rate). */
   params?: (loaded: NetworkParams) => NetworkParams;
   /**
@@ -48,6 +54,8 @@ export interface Booted {
   deployed: DeployResult;
   deployment: Deployment;
   models: Map<string, RegisteredModel>;
+  /** The content store's URL, when `contentStorePort` started one. */
+  contentStore?: string;
 }
 
 export async function bootDevnet(group: ProcessGroup, o: BootOptions): Promise<Booted> {
@@ -61,6 +69,7 @@ export async function bootDevnet(group: ProcessGroup, o: BootOptions): Promise<B
   // A file left by an earlier devnet points at addresses without code: deploy() deploys afresh.
   const params = o.params ? o.params(loadParams(network)) : undefined;
   const deployed = await deploy({ deployer, network, params, deploymentFile: o.deploymentFile, log: () => undefined });
+  const store = o.contentStorePort === undefined ? undefined : await startContentStore(group, { root: o.root, stateDir: o.stateDir, port: o.contentStorePort, deploymentFile: o.deploymentFile });
   const deployment = readDeployment(o.deploymentFile);
   await fund(deployment, deployer, o.fund);
   const models = await registerModels(deployment, devnetWallet(MODEL_OWNER_INDEX, provider), path.join(o.stateDir, "models"), o.models);
@@ -69,7 +78,7 @@ export async function bootDevnet(group: ProcessGroup, o: BootOptions): Promise<B
   await Promise.all(o.stake.map((node) => stakeNode(deployment, node, provider, models)));
   await o.beforeEpoch?.(deployment, provider);
   await startNextStakeEpoch(deployment, provider, kind);
-  return { chain, deployed, deployment, models };
+  return { chain, deployed, deployment, models, contentStore: store?.url };
 }
 
 /** The least ETH each devnet key needs on a chain the devnet did not start (its transactions' gas). */

@@ -5,7 +5,9 @@
  *      times the wall clock, or with `--chain anvil` Foundry's anvil mining a block every second in
  *      real time (no automine);
  *   2. the protocol deployed with deploy/params/localhost.json (anvil.json on anvil), written to --deployment;
- *   3. GLASS for everyone, the example models registered (three built here, one third-party);
+ *   3. GLASS for everyone, the example models registered (three built here, one third-party), and a
+ *      content store on 127.0.0.1:--content-store-port where the CLI publishes inputs above the
+ *      inline limit (its URL is the deployment file's `contentStore`);
  *   4. three executor and three verifier nodes, each a `glassbox node start` process with its own
  *      key, stake, SQLite state and metrics port (logs under --state-dir); each executor opted in to
  *      every model (executors are drawn per model);
@@ -55,6 +57,8 @@ export interface DevnetOptions {
   rpc?: string;
   port: number;
   metricsPort: number;
+  /** Port of the content store for by-reference inputs. */
+  contentStorePort: number;
   stateDir: string;
   deploymentFile: string;
   /** Chain time per wall-clock time. */
@@ -78,6 +82,7 @@ function usage(): string {
     "                    comes from GLASSBOX_MNEMONIC (accounts 0..11 need ETH); reuses the deployment file's contracts",
     "  --port N          port of the local chain (default 8545, or GLASSBOX_DEVNET_PORT)",
     "  --metrics-port N  first of the nodes' /healthz + /metrics ports (default 9460; one per node)",
+    "  --content-store-port N  port of the content store for inputs above 64 KiB (default 9470)",
     "  --state-dir DIR   nodes' SQLite state, model caches and logs (default .devnet; wiped at start)",
     "  --deployment FILE where the contract addresses are written (default deployments/localhost.json, anvil.json or rpc.json)",
     "  --speed N         chain seconds per wall-clock second on hardhat (default 10; anvil runs in real time)",
@@ -93,6 +98,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     chain: "hardhat",
     port: Number(env.GLASSBOX_DEVNET_PORT ?? 8545),
     metricsPort: 9460,
+    contentStorePort: 9470,
     stateDir: path.join(ROOT, ".devnet"),
     deploymentFile: path.join(ROOT, "deployments", "localhost.json"),
     speed: DEFAULT_CLOCK.secondsPerTick * (1000 / DEFAULT_CLOCK.tickMs),
@@ -108,6 +114,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     if (arg === "--exit") options.exit = true;
     else if (arg === "--port") options.port = int(arg, argv[++i], 1, 65535);
     else if (arg === "--metrics-port") options.metricsPort = int(arg, argv[++i], 1, 65535 - NODES.length - 1);
+    else if (arg === "--content-store-port") options.contentStorePort = int(arg, argv[++i], 1, 65535);
     else if (arg === "--state-dir") options.stateDir = path.resolve(argv[++i] ?? "");
     else if (arg === "--deployment") {
       options.deploymentFile = path.resolve(argv[++i] ?? "");
@@ -187,6 +194,7 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
       deploymentFile: options.deploymentFile,
       fund: [...CLIENT_INDEXES, ...NODES.map((n) => n.accountIndex)],
       stake: NODES,
+      contentStorePort: options.contentStorePort,
       // An earlier run's cheat on this chain has no node any more: out of every draw pool before
       // the nodes' first stake epoch, or the draw gives it jobs that expire.
       beforeEpoch: async (d, p) => void (await retireEarlierCheats(d, p, say)),
@@ -196,6 +204,7 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
     say(`deployed the protocol (${booted.deployed.sent} transactions${booted.deployed.sent === 0 ? ": the deployment file's contracts were reused" : ""}) -> ${rel(options.deploymentFile)}`);
     // A chain that already ran this demo has earlier cheats (slashed, jailed or retired above): each run takes a key never staked.
     const cheatSpec = await freshCheat(deployment, provider);
+    say(`content store ${booted.contentStore ?? "?"} (bytes in ${rel(path.join(options.stateDir, "content"))}/): job request publishes inputs above 64 KiB there`);
     say(`registered ${[...models.values()].map((m) => `#${m.id} ${m.model.description}`).join("; ")}`);
 
     if (!realTime) {

@@ -56,6 +56,17 @@ describe("npm start's chain arguments", function () {
     });
   });
 
+  describe("--content-store-port", function () {
+    it("defaults to 9470 and takes a port", function () {
+      expect(parseArgs([], {}).contentStorePort).to.equal(9470);
+      expect(parseArgs(["--content-store-port", "9555"], {}).contentStorePort).to.equal(9555);
+    });
+
+    it("refuses something that is not a port", function () {
+      expect(() => parseArgs(["--content-store-port", "0"], {})).to.throw("--content-store-port must be an integer from 1 to 65535");
+    });
+  });
+
   describe("the ETH check on an existing chain", function () {
     afterEach(function () {
       useDevnetMnemonic(HARDHAT_MNEMONIC);
