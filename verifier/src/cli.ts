@@ -22,12 +22,13 @@ import { KeyError, loadWallet } from "./keys";
 import { GlassboxNode, type NodeConfig } from "./node";
 import type { OutputStrategy } from "./roles/executor";
 import { decodeTensors, encodeTensors, INVALID_REASONS, isInvalidClaim, TensorCodecError } from "./codec/tensor";
-import { errorText, type NodeLogger } from "./roles/context";
+import { errorText } from "./roles/context";
+import type { NodeLogger } from "./ops/logger";
 import { ModelStore } from "./store/modelStore";
 import { InputSource } from "./store/inputs";
 import { fetchReferencedOutput } from "./store/outputs";
 import { parseTensorJson, tensorsToJson, TensorJsonError } from "./tensorJson";
-import { meteredLogger, PromNodeMetrics } from "./ops/metrics";
+import { PromNodeMetrics } from "./ops/metrics";
 import { OpsServer } from "./ops/server";
 import { pinnedJsonRpcProvider } from "./chain/provider";
 import {
@@ -335,7 +336,7 @@ async function nodeStart(io: CliIo, flags: Flags): Promise<void> {
       outputs,
     };
     const metrics = new PromNodeMetrics();
-    const logger = meteredLogger(io.logger ?? pino({ level: config.logLevel, base: undefined }, pino.destination(2)), metrics);
+    const logger = io.logger ?? pino({ level: config.logLevel, base: undefined }, pino.destination(2));
     const node = new GlassboxNode(nodeConfig, { signer: signerOf(s), logger, metrics, strategy: io.strategy });
     if (outputs && config.metricsPort === 0) {
       logger.warn({ at: "cli.nodeStart", outputsDir: outputs.dir, outputBaseUrl: outputs.baseUrl }, "the ops endpoint is off (metricsPort 0): serve the outputs directory at outputBaseUrl yourself, or verifiers will judge by-reference outputs wrong");

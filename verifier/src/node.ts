@@ -16,12 +16,13 @@ import { InputSource, type InputSourceOptions } from "./store/inputs";
 import { ModelStore, type ModelStoreOptions } from "./store/modelStore";
 import { OutputPublisher, type OutputPublisherOptions } from "./store/outputs";
 import { DisputeManager__factory, JobRegistry__factory, ModelRegistry__factory, QuorumManager__factory, StakeManager__factory } from "../../typechain-types";
-import { errorText, type Contracts, type NodeLogger, type RoleContext } from "./roles/context";
+import { errorText, type Contracts, type RoleContext } from "./roles/context";
 import { EventDecoder, type NodeEvent } from "./roles/events";
 import { Executor, type OutputStrategy } from "./roles/executor";
 import { JobBook } from "./roles/jobBook";
 import { PendingStore } from "./roles/pendingStore";
 import { Verifier } from "./roles/verifier";
+import type { NodeLogger } from "./ops/logger";
 import { NoMetrics, type NodeMetrics } from "./ops/metrics";
 
 /** Longest wait at start for this key's in-flight transactions before unsettled claims are released. */
@@ -200,6 +201,7 @@ export class GlassboxNode implements LogHandler {
       } catch (err) {
         failures++;
         pause = Math.min(this.config.pollIntervalMs * 2 ** failures, MAX_BACKOFF_MS);
+        this.metrics.rpcError("Node.run");
         this.deps.logger.error({ at: "Node.run", failures, backoffMs: pause, err: errorText(err) }, "iteration failed; backing off");
       }
       if (pause > 0 && !signal.aborted) await sleep(pause, signal);
@@ -231,6 +233,7 @@ export class GlassboxNode implements LogHandler {
       try {
         await this.dispatch(event);
       } catch (err) {
+        this.metrics.rpcError(`Node.${event.name}`);
         this.deps.logger.error({ at: `Node.${event.name}`, block: log.blockNumber, tx: log.transactionHash, err: errorText(err) }, "event handler failed; the range will be handled again");
         throw err;
       }
@@ -285,6 +288,7 @@ export class GlassboxNode implements LogHandler {
           dueDone++;
         }
       } catch (err) {
+        this.metrics.rpcError("Node.due");
         ctx.log.error({ at: `Node.due`, key: action.key, err: errorText(err) }, "timed action failed; retrying next step");
       }
     }

@@ -109,6 +109,7 @@ export class Executor {
       this.ctx.pending.put({ key: `record:${jobId}:${attempt}`, kind: "executor.record", notBefore: 0, payload: { jobId: jobId.toString(), attempt: String(attempt) } });
     }
     const outcome = await this.submit(key, block, jobId, attempt, output);
+    if (outcome === "sent") this.ctx.metrics.jobExecuted();
     if (outcome === "refused") this.ctx.pending.delete(finalizeKey);
   }
 
@@ -144,6 +145,7 @@ export class Executor {
       method: this.ctx.contracts.quorum.commitResult,
       args: [jobId, commitment],
     });
+    if (outcome === "sent") this.ctx.metrics.jobExecuted();
     if (outcome === "refused") this.ctx.pending.delete(revealKey);
   }
 
@@ -163,10 +165,12 @@ export class Executor {
   private async produce(jobId: bigint, attempt: number): Promise<Uint8Array> {
     const result = await this.ctx.book.compute(jobId);
     if (result.kind !== "output") {
+      this.ctx.metrics.jobFailed(result.reason);
       this.ctx.log.warn({ at: "Executor.run", jobId, reason: result.reason, err: result.error }, "cannot run the job; posting the invalid claim");
       return invalidClaim(result.reason);
     }
     if (result.refusal) {
+      this.ctx.metrics.jobFailed("invalidInput");
       this.ctx.log.info({ at: "Executor.run", jobId, claim: hexlify(result.bytes), err: result.refusal }, "input does not fit the model; posting the invalid claim");
       return result.bytes;
     }

@@ -83,6 +83,7 @@ export class Verifier {
       this.ctx.log.warn({ at: "Verifier.watch", jobId, attempt, why: check.why }, "cannot re-run this job; not challenging");
       return;
     }
+    this.ctx.metrics.jobVerified();
     if (check.equal) {
       this.ctx.log.info({ at: "Verifier.watch", jobId, attempt }, "result matches within the model's tolerance");
       return;
@@ -90,7 +91,9 @@ export class Verifier {
     this.ctx.log.warn({ at: "Verifier.watch", jobId, attempt, reason: check.reason }, "result does not match; challenging");
     if (!(await this.approveBond(jobId))) return;
     const outcome = await act(this.ctx, { key, block, at: "Verifier.challenge", fields: { jobId, attempt }, method: this.ctx.contracts.jobs.challenge, args: [jobId] });
-    if (outcome === "sent") this.scheduleResolve(jobId, await this.ctx.contracts.disputes.disputeOfJob(jobId));
+    if (outcome !== "sent") return;
+    this.ctx.metrics.jobChallenged();
+    this.scheduleResolve(jobId, await this.ctx.contracts.disputes.disputeOfJob(jobId));
   }
 
   /**
@@ -136,6 +139,7 @@ export class Verifier {
       method: this.ctx.contracts.disputes.commitVote,
       args: [disputeId, commitment],
     });
+    if (outcome === "sent") this.ctx.metrics.jobVerified();
     if (outcome === "refused") this.ctx.pending.delete(revealKey);
     this.scheduleResolve(jobId, disputeId);
   }
@@ -220,6 +224,7 @@ export class Verifier {
       if (receipt.status === 1) return true;
       this.ctx.log.error({ at: "Verifier.approveBond", jobId, tx: receipt.hash }, "approval reverted");
     } catch (err) {
+      this.ctx.metrics.rpcError("Verifier.approveBond");
       this.ctx.log.error({ at: "Verifier.approveBond", jobId, err: String(err) }, "approval failed");
     }
     return false;
