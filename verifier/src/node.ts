@@ -20,7 +20,8 @@ import { errorText, type Contracts, type RoleContext } from "./roles/context";
 import { EventDecoder, type NodeEvent } from "./roles/events";
 import { Executor, type OutputStrategy } from "./roles/executor";
 import { JobBook } from "./roles/jobBook";
-import { PendingStore } from "./roles/pendingStore";
+import { PendingStore, type UnreadableAction } from "./roles/pendingStore";
+import { EXECUTOR_ACTIONS, finishUnrun, runTimedAction, VERIFIER_ACTIONS, type PendingAction, type TimedActionHandlers } from "./roles/timedActions";
 import { Verifier } from "./roles/verifier";
 import type { NodeLogger } from "./ops/logger";
 import { NoMetrics, type NodeMetrics } from "./ops/metrics";
@@ -84,6 +85,7 @@ export class GlassboxNode implements LogHandler {
   private decoder: EventDecoder | undefined;
   private executor: Executor | undefined;
   private verifier: Verifier | undefined;
+  private timedActions: TimedActionHandlers | undefined;
   private running: Promise<StepResult> | undefined;
   private readonly metrics: NodeMetrics;
 
@@ -135,6 +137,11 @@ export class GlassboxNode implements LogHandler {
       this.executor = new Executor(this.ctx, { strategy: this.deps.strategy, publisher });
     }
     if (this.config.roles.verifier) this.verifier = new Verifier(this.ctx, { watchShare: this.config.watchShare });
+    // An action of a role this node does not run (its roles changed since it was stored) is dropped.
+    this.timedActions = {
+      ...(this.executor?.timedActions() ?? finishUnrun(EXECUTOR_ACTIONS)),
+      ...(this.verifier?.timedActions() ?? finishUnrun(VERIFIER_ACTIONS)),
+    };
     this.decoder = new EventDecoder(contracts, { jobs: this.config.jobRegistry, disputes: disputesAddr, quorum: quorumAddr });
     this.poller = new LogPoller(provider, cursor, this, {
       addresses: [this.config.jobRegistry, disputesAddr, quorumAddr],
@@ -281,9 +288,8 @@ export class GlassboxNode implements LogHandler {
     let dueDone = 0;
     const now = head?.timestamp ?? 0;
     for (const action of ctx.pending.due(now)) {
-      const role = action.kind.startsWith("executor.") ? this.executor : this.verifier;
       try {
-        if (!role || (await role.due(action))) {
+        if (await this.runDue(action)) {
           ctx.pending.complete(action.key, head?.number ?? 0);
           dueDone++;
         }
@@ -294,6 +300,16 @@ export class GlassboxNode implements LogHandler {
     }
     if (head) ctx.pending.pruneDone(head.number - OWN_TX_HISTORY);
     return { poll, dueDone };
+  }
+
+  /** Runs one due timed action with its role's handler; true when it is finished. A row no handler can read is dropped. */
+  private async runDue(action: PendingAction | UnreadableAction): Promise<boolean> {
+    if ("unreadable" in action) {
+      this.context().log.error({ at: "Node.due", key: action.key, kind: action.kind, why: action.unreadable }, "unreadable pending action; dropped");
+      return true;
+    }
+    if (!this.timedActions) throw new Error("GlassboxNode: call init() first");
+    return runTimedAction(this.timedActions, action);
   }
 
   private async dispatch(event: NodeEvent): Promise<void> {
