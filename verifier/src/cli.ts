@@ -16,20 +16,18 @@ import fs from "node:fs";
 import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { formatUnits, JsonRpcProvider, keccak256, Network, parseUnits, sha256, type ContractRunner, type Provider, type Signer } from "ethers";
-import pino from "pino";
 import { ConfigError, describeOptions, envName, flagName, loadConfig, OPTIONS, OPTION_NAMES, type GlassboxConfig, type OptionName } from "./config";
 import { checkChain, DeploymentError, readDeployment, type Deployment } from "./deployment";
 import { KeyError, loadWallet } from "./keys";
-import { GlassboxNode, type NodeConfig } from "./node";
+import { createNode } from "./createNode";
 import type { OutputStrategy } from "./roles/executor";
 import { decodeTensors, encodeTensors, INVALID_REASONS, isInvalidClaim, TensorCodecError } from "./codec/tensor";
-import { errorText, type NodeLogger } from "./roles/context";
+import { errorText } from "./roles/context";
+import type { NodeLogger } from "./ops/logger";
 import { ModelStore } from "./store/modelStore";
 import { InputSource } from "./store/inputs";
 import { fetchReferencedOutput } from "./store/outputs";
 import { parseTensorJson, tensorsToJson, TensorJsonError } from "./tensorJson";
-import { meteredLogger, PromNodeMetrics } from "./ops/metrics";
-import { OpsServer } from "./ops/server";
 import { pinnedJsonRpcProvider } from "./chain/provider";
 import {
   DisputeManager__factory,
@@ -328,31 +326,7 @@ function signerOf(s: Session): Signer {
 async function nodeStart(io: CliIo, flags: Flags): Promise<void> {
   await withSession(io, flags, true, async (s) => {
     const { config, deployment } = s;
-    fs.mkdirSync(config.dataDir, { recursive: true });
-    const outputs = config.outputBaseUrl === undefined ? undefined : { dir: path.join(config.dataDir, "outputs"), baseUrl: config.outputBaseUrl, inlineBytes: config.inlineOutputBytes };
-    const nodeConfig: NodeConfig = {
-      jobRegistry: deployment.contracts.jobRegistry,
-      dbFile: path.join(config.dataDir, "node.sqlite"),
-      modelCacheDir: path.join(config.dataDir, "models"),
-      roles: { executor: config.roles !== "verifier", verifier: config.roles !== "executor" },
-      models: config.models,
-      watchShare: config.watchShare,
-      confirmations: config.confirmations,
-      maxRange: config.maxLogRange,
-      startBlock: deployment.deploymentBlock,
-      pollIntervalMs: config.pollIntervalMs,
-      sender: { bumpPercent: config.feeBumpPercent, replaceAfterMs: config.replaceAfterMs, maxAttempts: config.maxTxAttempts },
-      modelStore: { ipfsGateway: config.ipfsGateway, maxBytes: config.maxModelBytes },
-      inputs: { ipfsGateway: config.ipfsGateway, maxBytes: config.maxInputBytes, allowFileUris: config.allowFileInputs, allowPrivateHosts: config.allowPrivateUris },
-      outputs,
-    };
-    const metrics = new PromNodeMetrics();
-    const logger = meteredLogger(io.logger ?? pino({ level: config.logLevel, base: undefined }, pino.destination(2)), metrics);
-    const node = new GlassboxNode(nodeConfig, { signer: signerOf(s), logger, metrics, strategy: io.strategy });
-    if (outputs && config.metricsPort === 0) {
-      logger.warn({ at: "cli.nodeStart", outputsDir: outputs.dir, outputBaseUrl: outputs.baseUrl }, "the ops endpoint is off (metricsPort 0): serve the outputs directory at outputBaseUrl yourself, or verifiers will judge by-reference outputs wrong");
-    }
-    const ops = config.metricsPort === 0 ? undefined : new OpsServer({ port: config.metricsPort, metrics, outputsDir: outputs?.dir });
+    const { node, ops } = createNode(config, deployment, { signer: signerOf(s), logger: io.logger, strategy: io.strategy });
     const { signal, release } = stopSignal(io);
     try {
       await ops?.start();

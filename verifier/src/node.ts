@@ -16,12 +16,14 @@ import { InputSource, type InputSourceOptions } from "./store/inputs";
 import { ModelStore, type ModelStoreOptions } from "./store/modelStore";
 import { OutputPublisher, type OutputPublisherOptions } from "./store/outputs";
 import { DisputeManager__factory, JobRegistry__factory, ModelRegistry__factory, QuorumManager__factory, StakeManager__factory } from "../../typechain-types";
-import { errorText, type Contracts, type NodeLogger, type RoleContext } from "./roles/context";
+import { errorText, type Contracts, type RoleContext } from "./roles/context";
 import { EventDecoder, type NodeEvent } from "./roles/events";
 import { Executor, type OutputStrategy } from "./roles/executor";
 import { JobBook } from "./roles/jobBook";
-import { PendingStore } from "./roles/pendingStore";
+import { PendingStore, type UnreadableAction } from "./roles/pendingStore";
+import { EXECUTOR_ACTIONS, finishUnrun, runTimedAction, VERIFIER_ACTIONS, type PendingAction, type TimedActionHandlers } from "./roles/timedActions";
 import { Verifier } from "./roles/verifier";
+import type { NodeLogger } from "./ops/logger";
 import { NoMetrics, type NodeMetrics } from "./ops/metrics";
 
 /** Longest wait at start for this key's in-flight transactions before unsettled claims are released. */
@@ -83,6 +85,7 @@ export class GlassboxNode implements LogHandler {
   private decoder: EventDecoder | undefined;
   private executor: Executor | undefined;
   private verifier: Verifier | undefined;
+  private timedActions: TimedActionHandlers | undefined;
   private running: Promise<StepResult> | undefined;
   private readonly metrics: NodeMetrics;
 
@@ -134,6 +137,11 @@ export class GlassboxNode implements LogHandler {
       this.executor = new Executor(this.ctx, { strategy: this.deps.strategy, publisher });
     }
     if (this.config.roles.verifier) this.verifier = new Verifier(this.ctx, { watchShare: this.config.watchShare });
+    // An action of a role this node does not run (its roles changed since it was stored) is dropped.
+    this.timedActions = {
+      ...(this.executor?.timedActions() ?? finishUnrun(EXECUTOR_ACTIONS)),
+      ...(this.verifier?.timedActions() ?? finishUnrun(VERIFIER_ACTIONS)),
+    };
     this.decoder = new EventDecoder(contracts, { jobs: this.config.jobRegistry, disputes: disputesAddr, quorum: quorumAddr });
     this.poller = new LogPoller(provider, cursor, this, {
       addresses: [this.config.jobRegistry, disputesAddr, quorumAddr],
@@ -200,6 +208,7 @@ export class GlassboxNode implements LogHandler {
       } catch (err) {
         failures++;
         pause = Math.min(this.config.pollIntervalMs * 2 ** failures, MAX_BACKOFF_MS);
+        this.metrics.rpcError("Node.run");
         this.deps.logger.error({ at: "Node.run", failures, backoffMs: pause, err: errorText(err) }, "iteration failed; backing off");
       }
       if (pause > 0 && !signal.aborted) await sleep(pause, signal);
@@ -231,6 +240,7 @@ export class GlassboxNode implements LogHandler {
       try {
         await this.dispatch(event);
       } catch (err) {
+        this.metrics.rpcError(`Node.${event.name}`);
         this.deps.logger.error({ at: `Node.${event.name}`, block: log.blockNumber, tx: log.transactionHash, err: errorText(err) }, "event handler failed; the range will be handled again");
         throw err;
       }
@@ -278,18 +288,28 @@ export class GlassboxNode implements LogHandler {
     let dueDone = 0;
     const now = head?.timestamp ?? 0;
     for (const action of ctx.pending.due(now)) {
-      const role = action.kind.startsWith("executor.") ? this.executor : this.verifier;
       try {
-        if (!role || (await role.due(action))) {
+        if (await this.runDue(action)) {
           ctx.pending.complete(action.key, head?.number ?? 0);
           dueDone++;
         }
       } catch (err) {
+        this.metrics.rpcError("Node.due");
         ctx.log.error({ at: `Node.due`, key: action.key, err: errorText(err) }, "timed action failed; retrying next step");
       }
     }
     if (head) ctx.pending.pruneDone(head.number - OWN_TX_HISTORY);
     return { poll, dueDone };
+  }
+
+  /** Runs one due timed action with its role's handler; true when it is finished. A row no handler can read is dropped. */
+  private async runDue(action: PendingAction | UnreadableAction): Promise<boolean> {
+    if ("unreadable" in action) {
+      this.context().log.error({ at: "Node.due", key: action.key, kind: action.kind, why: action.unreadable }, "unreadable pending action; dropped");
+      return true;
+    }
+    if (!this.timedActions) throw new Error("GlassboxNode: call init() first");
+    return runTimedAction(this.timedActions, action);
   }
 
   private async dispatch(event: NodeEvent): Promise<void> {

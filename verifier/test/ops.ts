@@ -6,12 +6,18 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createLogger } from "../src/ops/logger";
-import { METRIC_NAMES, meteredLogger, PromNodeMetrics, timeInference, trackPending } from "../src/ops/metrics";
+import { ZeroAddress, type TransactionReceipt } from "ethers";
+import { METRIC_NAMES, PromNodeMetrics, timeInference, trackPending } from "../src/ops/metrics";
 import { healthOf, OpsServer } from "../src/ops/server";
 import { OutputPublisher } from "../src/store/outputs";
-import type { LogLine, NodeLogger } from "../src/roles/context";
+import type { NodeLogger } from "../src/ops/logger";
+import { CursorStore } from "../src/chain/cursorStore";
+import { act, ActionFailedError, type RoleContext } from "../src/roles/context";
 import { Mode, Status, requestJob } from "../../test/fixtures/protocol";
 import { closeAll, errorsOf, nodeOf, rolesWorld, settle, startNode, type RolesWorld, type TestNode } from "./fixtures/roles";
+import { encodeTensors } from "../src/codec/tensor";
+import { perturbFloats } from "../src/roles/dishonest";
+import type { OutputStrategy } from "../src/roles/executor";
 
 const HOST = "127.0.0.1";
 
@@ -33,13 +39,6 @@ function portIsFree(port: number): Promise<boolean> {
     probe.once("error", () => resolve(false));
     probe.listen(port, HOST, () => probe.close(() => resolve(true)));
   });
-}
-
-/** A logger that records every line it gets. */
-function recorder(): NodeLogger & { lines: { level: string; line: LogLine; msg: string }[] } {
-  const lines: { level: string; line: LogLine; msg: string }[] = [];
-  const at = (level: string) => (line: LogLine, msg: string) => void lines.push({ level, line, msg });
-  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }
 
 /** The value of an unlabelled sample, or of the sample with exactly `labels`, in Prometheus text. */
@@ -84,32 +83,40 @@ describe("ops metrics registry", function () {
   });
 });
 
-describe("metered logger", function () {
-  it("passes every line through unchanged and counts the ones that record a node action", async function () {
+describe("act: a transaction's outcome counted where it is known", function () {
+  /** A RoleContext with only what `act` touches: a claim store, a sender, a logger that drops every line, metrics. */
+  function actContext(send: () => Promise<TransactionReceipt>): { ctx: RoleContext; metrics: PromNodeMetrics; cursor: CursorStore } {
     const metrics = new PromNodeMetrics();
-    const inner = recorder();
-    const log = meteredLogger(inner, metrics);
-    log.info({ at: "Executor.submit", key: "submit:1:1", jobId: 1n }, "sent");
-    log.info({ at: "Verifier.watch", jobId: 2n }, "result matches within the model's tolerance");
-    log.info({ at: "Verifier.challenge", key: "challenge:3:1" }, "sent");
-    log.warn({ at: "Executor.run", jobId: 4n, reason: "modelUnavailable", err: "gone" }, "cannot run the job; posting the invalid claim");
-    log.error({ at: "Node.run", failures: 1, err: "ECONNREFUSED" }, "iteration failed; backing off");
-    log.debug({ at: "Executor.submit", jobId: 5n }, "assignment no longer current; nothing to do");
+    const cursor = new CursorStore(":memory:", "test");
+    const dropAll: NodeLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+    const ctx = { cursor, metrics, log: dropAll, sender: { send } } as unknown as RoleContext;
+    return { ctx, metrics, cursor };
+  }
+  const method = { staticCall: async () => undefined, populateTransaction: async () => ({ to: ZeroAddress, data: "0x" }) };
+  const action = (key: string) => ({ key, block: 1, at: "Executor.submit", fields: {}, method, args: [] as [] });
+  const receipt = (status: number) => ({ status, hash: "0x01", blockNumber: 2, blockHash: "0x02" }) as unknown as TransactionReceipt;
 
-    expect(inner.lines.map((l) => [l.level, l.line.at, l.msg])).to.deep.equal([
-      ["info", "Executor.submit", "sent"],
-      ["info", "Verifier.watch", "result matches within the model's tolerance"],
-      ["info", "Verifier.challenge", "sent"],
-      ["warn", "Executor.run", "cannot run the job; posting the invalid claim"],
-      ["error", "Node.run", "iteration failed; backing off"],
-      ["debug", "Executor.submit", "assignment no longer current; nothing to do"],
-    ]);
+  it("counts a transaction that could not be sent as failed (txFailed) and as an RPC error at its location, though nothing is logged", async function () {
+    const { ctx, metrics, cursor } = actContext(async () => {
+      throw new Error("ECONNREFUSED");
+    });
+    await expect(act(ctx, action("submit:1:1"))).to.be.rejectedWith(ActionFailedError);
     const text = await metrics.text();
-    expect(sample(text, "jobs_executed_total")).to.equal(1);
-    expect(sample(text, "jobs_verified_total")).to.equal(1);
-    expect(sample(text, "jobs_challenged_total")).to.equal(1);
-    expect(sample(text, "jobs_failed_total", '{reason="modelUnavailable"}')).to.equal(1);
-    expect(sample(text, "rpc_errors_total", '{at="Node.run"}')).to.equal(1);
+    expect(sample(text, "jobs_failed_total", '{reason="txFailed"}')).to.equal(1);
+    expect(sample(text, "rpc_errors_total", '{at="Executor.submit"}')).to.equal(1);
+    cursor.close();
+  });
+
+  it("counts a reverted transaction as failed (txReverted), and a mined one as no failure", async function () {
+    const { ctx, metrics, cursor } = actContext(async () => receipt(0));
+    expect(await act(ctx, action("submit:1:1"))).to.equal("failed");
+    ctx.sender.send = async () => receipt(1);
+    expect(await act(ctx, action("submit:2:1"))).to.equal("sent");
+    const text = await metrics.text();
+    expect(sample(text, "jobs_failed_total", '{reason="txReverted"}')).to.equal(1);
+    expect(text).to.not.match(/^jobs_failed_total\{reason="txFailed"\}/m);
+    expect(text).to.not.match(/^rpc_errors_total\{/m);
+    cursor.close();
   });
 });
 
@@ -256,13 +263,14 @@ const servedModel = () => rolesWorld();
 
 describe("ops metrics of a node serving jobs on Hardhat's network", function () {
   /** One node per staked executor and verifier, each counting into its own metrics. */
-  async function meteredNodes(world: RolesWorld): Promise<{ nodes: TestNode[]; metrics: Map<string, RecordingMetrics> }> {
+  async function meteredNodes(world: RolesWorld, strategy?: OutputStrategy): Promise<{ nodes: TestNode[]; metrics: Map<string, RecordingMetrics> }> {
     const metrics = new Map<string, RecordingMetrics>();
     const nodes: TestNode[] = [];
     for (const signer of [...world.executors, ...world.verifiers]) {
       const m = new RecordingMetrics();
       metrics.set(signer.address, m);
-      nodes.push(await startNode(world, { signer, executor: world.executors.includes(signer), verifier: world.verifiers.includes(signer), metrics: m }));
+      const executor = world.executors.includes(signer);
+      nodes.push(await startNode(world, { signer, executor, verifier: world.verifiers.includes(signer), metrics: m, strategy: executor ? strategy : undefined }));
     }
     return { nodes, metrics };
   }
@@ -310,6 +318,44 @@ describe("ops metrics of a node serving jobs on Hardhat's network", function () 
       }
       // submitResult, then the executor's finalize after the window.
       expect(metrics.get(nodeOf(nodes, assigned[0]).signer.address)!.pendingChanges).to.deep.equal([1, -1, 1, -1]);
+      expect(errorsOf(nodes)).to.deep.equal([]);
+    } finally {
+      await closeAll(nodes);
+    }
+  });
+
+  it("counts an input that does not fit the model as a failed job (invalidInput) on the executor that posted the invalid claim", async function () {
+    const world = await loadFixture(servedModel);
+    const { nodes, metrics } = await meteredNodes(world);
+    try {
+      const misfit = encodeTensors({ x: { dtype: "float32", shape: [1, 5], data: [1, 2, 3, 4, 5] } });
+      const { assigned } = await requestJob(world, { modelId: world.mlpId, mode: Mode.NONE, input: misfit });
+      await settle(nodes);
+      const text = await metrics.get(nodeOf(nodes, assigned[0]).signer.address)!.text();
+      expect(sample(text, "jobs_failed_total", '{reason="invalidInput"}')).to.equal(1);
+      expect(sample(text, "jobs_executed_total")).to.equal(1); // the invalid claim was posted
+      expect(errorsOf(nodes)).to.deep.equal([]);
+    } finally {
+      await closeAll(nodes);
+    }
+  });
+
+  it("counts a challenge on the verifier that sent it, and each committee member's vote as a verification", async function () {
+    const world = await loadFixture(servedModel);
+    const { nodes, metrics } = await meteredNodes(world, perturbFloats(0.5, [1]));
+    try {
+      const { jobId } = await requestJob(world, { modelId: world.mlpId, mode: Mode.OPTIMISTIC });
+      await settle(nodes);
+      const disputeId = await world.disputes.disputeOfJob(jobId);
+      const { challenger } = await world.disputes.disputeOf(disputeId);
+      const committee = await world.disputes.committeeOf(disputeId);
+      for (const v of world.verifiers) {
+        const text = await metrics.get(v.address)!.text();
+        expect(sample(text, "jobs_challenged_total"), v.address).to.equal(v.address === challenger ? 1 : 0);
+        // The watch of the cheat's result, then its vote (a committee member) or not.
+        const watched = sample(text, "jobs_verified_total")!;
+        expect(watched, v.address).to.be.at.least(committee.includes(v.address) ? 2 : 1);
+      }
       expect(errorsOf(nodes)).to.deep.equal([]);
     } finally {
       await closeAll(nodes);

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import Database from "better-sqlite3";
 import { ethers } from "hardhat";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import { encodeTensors, invalidClaim } from "../src/codec/tensor";
@@ -239,6 +240,35 @@ describe("Executor: a QUORUM job", function () {
       // 3 commits + 3 reveals + 1 finalize, whoever sent it: nothing twice.
       const sent = (await nonces(restarted)).map((n, i) => n - before[i]);
       expect(sent.reduce((a, b) => a + b, 0)).to.equal(7);
+      expect(errorsOf([...first, ...restarted])).to.deep.equal([]);
+    } finally {
+      await closeAll(restarted);
+    }
+  });
+
+  it("is revealed by members whose reveal state an older node stored (kind executor.reveal), after an upgrade between commit and reveal", async function () {
+    const world = await loadFixture(exactModel);
+    const first: TestNode[] = [];
+    for (const signer of world.executors) first.push(await startNode(world, { signer, executor: true }));
+    const { jobId } = await requestJob(world, { modelId: world.mlpId, mode: Mode.QUORUM });
+    await first[0].node.step();
+    await first[1].node.step();
+    expect((await world.quorum.roundOf(jobId)).commits).to.equal(2n);
+    await closeAll(first);
+    // What the node before typed timed actions left in its file: the same rows under the role-prefixed kinds.
+    for (const n of first.slice(0, 2)) {
+      const db = new Database(n.dbFile);
+      expect(db.prepare("UPDATE pending_actions SET kind = 'executor.reveal' WHERE kind = 'revealResult'").run().changes).to.equal(1);
+      db.close();
+    }
+
+    const restarted: TestNode[] = [];
+    for (const n of first) restarted.push(await startNode(world, { signer: n.signer, executor: true, dbFile: n.dbFile, cacheDir: n.cacheDir }));
+    try {
+      await settle(restarted);
+      const round = await world.quorum.roundOf(jobId);
+      expect([round.commits, round.reveals, round.tallied]).to.deep.equal([3n, 3n, true]);
+      expect((await world.jobs.jobOf(jobId)).status).to.equal(Status.Finalized);
       expect(errorsOf([...first, ...restarted])).to.deep.equal([]);
     } finally {
       await closeAll(restarted);

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { GlassboxNode } from "../src/node";
 import { CursorStore } from "../src/chain/cursorStore";
-import type { NodeLogger } from "../src/roles/context";
+import type { NodeLogger } from "../src/ops/logger";
 import { Mode, Status, requestJob } from "../../test/fixtures/protocol";
 import { closeAll, errorsOf, honestOutput, nonces, perturb, rolesWorld, settle, startAll, startNode, type RolesWorld, type TestNode } from "./fixtures/roles";
 

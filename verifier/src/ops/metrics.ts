@@ -3,15 +3,14 @@
  * nodes in one process, or a test next to a node, never share counters).
  *
  * The roles talk to `NodeMetrics`, a small interface with one method per thing that happened;
- * `PromNodeMetrics` implements it over prom-client and `NO_METRICS` does nothing (the default for a
- * node without an ops server). `meteredLogger` derives most counters from the structured log lines
- * the roles already write, so metrics can be attached without touching the roles; the few facts
- * that are never logged are counted where they happen: a job seen and a poll in GlassboxNode, an
- * inference's latency in JobBook.compute (`timeInference`), a transaction in flight in the roles'
- * `send` (`trackPending`).
+ * `PromNodeMetrics` implements it over prom-client and `NoMetrics` does nothing (the default for a
+ * node without an ops server). Each is called where its outcome is known, never read back from a
+ * log line: a job seen and a poll in GlassboxNode, a job executed, verified or challenged in the
+ * roles when its transaction was sent or its output compared, a failed or reverted transaction in
+ * `act` (roles/context.ts), an inference's latency in JobBook.compute (`timeInference`), a
+ * transaction in flight in the roles' `send` (`trackPending`).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { LogLine, NodeLogger } from "./logger";
 
 /** Every metric name the node exposes (without the optional prefix). */
 export const METRIC_NAMES = [
@@ -192,54 +191,4 @@ export async function trackPending<T>(metrics: NodeMetrics, send: () => Promise<
   } finally {
     metrics.pendingTransactions(-1);
   }
-}
-
-type Level = "debug" | "info" | "warn" | "error";
-
-/**
- * The metrics a log line implies. The roles' log lines are stable (`at` + message); this table is
- * the one place that reads them. A line not listed counts nothing.
- */
-export function countLine(metrics: NodeMetrics, level: Level, line: LogLine, msg: string): void {
-  const { at } = line;
-  if (msg === "sent") {
-    if (at === "Executor.submit" || at === "Executor.commit") metrics.jobExecuted();
-    else if (at === "Verifier.challenge") metrics.jobChallenged();
-    else if (at === "Verifier.commitVote") metrics.jobVerified();
-    return;
-  }
-  if (at === "Verifier.watch" && (msg.startsWith("result matches") || msg.startsWith("result does not match"))) {
-    metrics.jobVerified();
-    return;
-  }
-  if (at === "Executor.run") {
-    metrics.jobFailed(typeof line.reason === "string" ? line.reason : "invalidInput");
-    return;
-  }
-  if (msg === "transaction reverted") {
-    metrics.jobFailed("txReverted");
-    return;
-  }
-  if (level === "error" && "err" in line) {
-    if (msg.startsWith("transaction failed")) metrics.jobFailed("txFailed");
-    metrics.rpcError(at);
-  }
-}
-
-/**
- * Wraps the node's logger so that every line also updates the metrics (see `countLine`). Pass the
- * result as `NodeDeps.logger`; the roles log through it unchanged.
- */
-export function meteredLogger(inner: NodeLogger, metrics: NodeMetrics): NodeLogger {
-  const wrap =
-    (level: Level) =>
-    (line: LogLine, msg: string): void => {
-      try {
-        countLine(metrics, level, line, msg);
-      } catch {
-        // A metric must never cost a log line or break a role: the line is still written below.
-      }
-      inner[level](line, msg);
-    };
-  return { debug: wrap("debug"), info: wrap("info"), warn: wrap("warn"), error: wrap("error") };
 }

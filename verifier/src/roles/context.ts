@@ -23,8 +23,6 @@ import type { DisputeManager, JobRegistry, ModelRegistry, QuorumManager } from "
 import type { PendingStore } from "./pendingStore";
 import type { JobBook } from "./jobBook";
 
-export type { LogLine, NodeLogger } from "../ops/logger";
-
 /** The protocol contracts, connected to the node's signer. */
 export interface Contracts {
   jobs: JobRegistry;
@@ -42,7 +40,7 @@ export interface RoleContext {
   book: JobBook;
   sender: TxSender;
   log: NodeLogger;
-  /** Inference latency (through the JobBook) and pending transactions (through `send`); NoMetrics when not served. */
+  /** What the roles count where it happens (`act` counts failed and reverted transactions); NoMetrics when not served. */
   metrics: NodeMetrics;
 }
 
@@ -114,6 +112,8 @@ export async function act<A extends unknown[]>(ctx: RoleContext, action: Action<
       ctx.log.info({ at, key, ...fields, err: errorText(err) }, "another node did it first; nothing to retry");
       return "refused";
     }
+    ctx.metrics.jobFailed("txFailed");
+    ctx.metrics.rpcError(at);
     ctx.log.error({ at, key, ...fields, err: errorText(err) }, "transaction failed; the claim is released and the action will be retried");
     throw new ActionFailedError(key, err);
   }
@@ -123,6 +123,7 @@ export async function act<A extends unknown[]>(ctx: RoleContext, action: Action<
     return "refused";
   }
   if (receipt.status !== 1) {
+    ctx.metrics.jobFailed("txReverted");
     ctx.log.error({ at, key, ...fields, tx: receipt.hash }, "transaction reverted");
     return "failed";
   }

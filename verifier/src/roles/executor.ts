@@ -26,7 +26,7 @@ import { hexlify, keccak256, randomBytes, getBytes } from "ethers";
 import { invalidClaim, isInvalidClaim } from "../codec/tensor";
 import { MAX_INLINE_OUTPUT_BYTES, type OutputPublisher } from "../store/outputs";
 import { act, chainNow, headBlock, sameAddress, type RoleContext } from "./context";
-import type { PendingAction } from "./pendingStore";
+import type { ExecutorActionKind, PendingAction, TimedActionHandlers } from "./timedActions";
 import type { DrawArmedEvent, JobAssignedEvent } from "../../../typechain-types/contracts/JobRegistry";
 import { IRandomnessSource__factory } from "../../../typechain-types";
 import type { RoundOpenedEvent } from "../../../typechain-types/contracts/QuorumManager";
@@ -72,7 +72,7 @@ export class Executor {
   /** Schedules the `assign` of a job whose executor draw was armed, for once its target block has passed. */
   async onDrawArmed(args: DrawArmedEvent.OutputObject): Promise<void> {
     const { jobId, drawTarget } = args;
-    this.ctx.pending.put({ key: `assign:${jobId}:${drawTarget}`, kind: "executor.assign", notBefore: 0, payload: { jobId: jobId.toString(), target: drawTarget.toString() } });
+    this.ctx.pending.put({ key: `assign:${jobId}:${drawTarget}`, kind: "assign", notBefore: 0, payload: { jobId: jobId.toString(), target: drawTarget.toString() } });
   }
 
   /** NONE and OPTIMISTIC jobs (QUORUM jobs are served from RoundOpened). */
@@ -105,10 +105,11 @@ export class Executor {
     // finalizes; `finalize` itself waits for the challenge window and drops the job if it moved on.
     const finalizeKey = `finalize:${jobId}:${attempt}`;
     if (mode === MODE.OPTIMISTIC) {
-      this.ctx.pending.put({ key: finalizeKey, kind: "executor.finalize", notBefore: 0, payload: { jobId: jobId.toString() } });
-      this.ctx.pending.put({ key: `record:${jobId}:${attempt}`, kind: "executor.record", notBefore: 0, payload: { jobId: jobId.toString(), attempt: String(attempt) } });
+      this.ctx.pending.put({ key: finalizeKey, kind: "finalize", notBefore: 0, payload: { jobId: jobId.toString() } });
+      this.ctx.pending.put({ key: `record:${jobId}:${attempt}`, kind: "recordAuditCoin", notBefore: 0, payload: { jobId: jobId.toString(), attempt: String(attempt) } });
     }
     const outcome = await this.submit(key, block, jobId, attempt, output);
+    if (outcome === "sent") this.ctx.metrics.jobExecuted();
     if (outcome === "refused") this.ctx.pending.delete(finalizeKey);
   }
 
@@ -132,8 +133,8 @@ export class Executor {
     const output = await this.produce(jobId, 1);
     // The salt is stored before the commitment is sent: a crash in between must not lose it.
     const revealKey = `reveal:${jobId}`;
-    this.ctx.pending.put({ key: revealKey, kind: "executor.reveal", notBefore: 0, payload: { jobId: jobId.toString(), output: hexlify(output), salt: hexlify(randomBytes(32)) } });
-    const stored = this.ctx.pending.get(revealKey);
+    this.ctx.pending.put({ key: revealKey, kind: "revealResult", notBefore: 0, payload: { jobId: jobId.toString(), output: hexlify(output), salt: hexlify(randomBytes(32)) } });
+    const stored = this.ctx.pending.get(revealKey, "revealResult");
     if (!stored) throw new Error(`job ${jobId}: reveal state was not stored`);
     const commitment = await this.ctx.contracts.quorum.commitmentOf(this.ctx.address, jobId, keccak256(stored.payload.output), stored.payload.salt);
     const outcome = await act(this.ctx, {
@@ -144,36 +145,39 @@ export class Executor {
       method: this.ctx.contracts.quorum.commitResult,
       args: [jobId, commitment],
     });
+    if (outcome === "sent") this.ctx.metrics.jobExecuted();
     if (outcome === "refused") this.ctx.pending.delete(revealKey);
   }
 
-  /** Runs one due timed action; true when it is finished (done or moot) and can be forgotten. */
-  async due(action: PendingAction): Promise<boolean> {
-    const jobId = BigInt(action.payload.jobId);
-    if (action.kind === "executor.assign") return this.assign(jobId, action);
-    if (action.kind === "executor.record") return this.record(jobId, action);
-    if (action.kind === "executor.resolve") return this.resolve(jobId, action);
-    if (action.kind === "executor.reveal") return this.reveal(jobId, action);
-    if (action.kind === "executor.finalize") return this.finalize(jobId, action.key);
-    this.ctx.log.error({ at: "Executor.due", key: action.key, kind: action.kind }, "unknown pending action; dropped");
-    return true;
+  /** The executor's timed actions, each run by its handler; true when it is finished (done or moot) and can be forgotten. */
+  timedActions(): TimedActionHandlers<ExecutorActionKind> {
+    return {
+      assign: (action) => this.assign(action),
+      recordAuditCoin: (action) => this.record(action),
+      revealResult: (action) => this.reveal(action),
+      finalize: (action) => this.finalize(BigInt(action.payload.jobId), action.key),
+      resolveAudit: (action) => this.resolve(action),
+    };
   }
 
   /** The output to post: the honest computation (through the injected strategy, if any), or an invalid claim. */
   private async produce(jobId: bigint, attempt: number): Promise<Uint8Array> {
     const result = await this.ctx.book.compute(jobId);
     if (result.kind !== "output") {
+      this.ctx.metrics.jobFailed(result.reason);
       this.ctx.log.warn({ at: "Executor.run", jobId, reason: result.reason, err: result.error }, "cannot run the job; posting the invalid claim");
       return invalidClaim(result.reason);
     }
     if (result.refusal) {
+      this.ctx.metrics.jobFailed("invalidInput");
       this.ctx.log.info({ at: "Executor.run", jobId, claim: hexlify(result.bytes), err: result.refusal }, "input does not fit the model; posting the invalid claim");
       return result.bytes;
     }
     return this.strategy ? this.strategy.transform(result.bytes, { jobId, attempt }) : result.bytes;
   }
 
-  private async reveal(jobId: bigint, action: PendingAction): Promise<boolean> {
+  private async reveal(action: PendingAction<"revealResult">): Promise<boolean> {
+    const jobId = BigInt(action.payload.jobId);
     const { quorum, jobs } = this.ctx.contracts;
     const job = await jobs.jobOf(jobId);
     if (Number(job.status) !== STATUS.Assigned) return true;
@@ -190,13 +194,14 @@ export class Executor {
     });
     if (outcome === "refused") return false; // e.g. the reveal phase has not opened yet: try again next step
     if (outcome === "sent" || outcome === "duplicate") {
-      this.ctx.pending.put({ key: `finalize:${jobId}:1`, kind: "executor.finalize", notBefore: 0, payload: { jobId: jobId.toString() } });
+      this.ctx.pending.put({ key: `finalize:${jobId}:1`, kind: "finalize", notBefore: 0, payload: { jobId: jobId.toString() } });
     }
     return true;
   }
 
   /** Draws a job's executor(s) once its draw target has passed; done once the job is no longer waiting on this draw. */
-  private async assign(jobId: bigint, action: PendingAction): Promise<boolean> {
+  private async assign(action: PendingAction<"assign">): Promise<boolean> {
+    const jobId = BigInt(action.payload.jobId);
     const { jobs } = this.ctx.contracts;
     const job = await jobs.jobOf(jobId);
     if (Number(job.status) !== STATUS.Unassigned || String(job.auditTarget) !== action.payload.target) return true;
@@ -222,7 +227,8 @@ export class Executor {
    * RECORD_AFTER_BLOCKS old and the job still waits for `finalize`, records the target's randomness
    * (a coin that is lost counts as picked). On a chain where finalize comes sooner this sends nothing.
    */
-  private async record(jobId: bigint, action: PendingAction): Promise<boolean> {
+  private async record(action: PendingAction<"recordAuditCoin">): Promise<boolean> {
+    const jobId = BigInt(action.payload.jobId);
     const { jobs } = this.ctx.contracts;
     const job = await jobs.jobOf(jobId);
     if (Number(job.status) !== STATUS.Submitted || String(job.attempts) !== action.payload.attempt) return true;
@@ -240,7 +246,8 @@ export class Executor {
    * locked until then): after the pin window when no committee was drawn, after the reveal phase
    * (or the last reveal) otherwise. Verifier nodes do the same; whoever comes first settles it.
    */
-  private async resolve(jobId: bigint, action: PendingAction): Promise<boolean> {
+  private async resolve(action: PendingAction<"resolveAudit">): Promise<boolean> {
+    const jobId = BigInt(action.payload.jobId);
     const { jobs, disputes } = this.ctx.contracts;
     if (Number((await jobs.jobOf(jobId)).status) !== STATUS.Disputed) return true;
     const d = await disputes.disputeOf(await disputes.disputeOfJob(jobId));
@@ -280,7 +287,7 @@ export class Executor {
     const outcome = await act(this.ctx, { key, block: await headBlock(this.ctx), at: "Executor.finalize", fields: { jobId }, method: jobs.finalize, args: [jobId] });
     // The coin picked it (or was lost): the job is in audit; see that its dispute gets resolved.
     if (Number((await jobs.jobOf(jobId)).status) === STATUS.Disputed) {
-      this.ctx.pending.put({ key: `resolve:${jobId}:${job.attempts}`, kind: "executor.resolve", notBefore: 0, payload: { jobId: jobId.toString() } });
+      this.ctx.pending.put({ key: `resolve:${jobId}:${job.attempts}`, kind: "resolveAudit", notBefore: 0, payload: { jobId: jobId.toString() } });
     }
     // Refused while the job still waits: someone may have moved it in the meantime; look again next step.
     return outcome !== "refused";

@@ -1,8 +1,10 @@
 /**
  * Timed actions that must survive a restart: a QUORUM reveal (with its output and salt), a
- * committee reveal (with its verdict and salt), a finalize, a resolve, an audit check. Kept in the
- * node's SQLite file, next to the CursorStore's tables (its own table, same file), so a node
- * restarted between a commit and its reveal can still reveal.
+ * committee reveal (with its verdict and salt), a finalize, a resolve, an audit check (their kinds
+ * and payloads: timedActions.ts). Kept in the node's SQLite file, next to the CursorStore's tables
+ * (its own table, same file), as a kind and a JSON payload, so a node restarted between a commit
+ * and its reveal can still reveal. Rows of the kinds an older node wrote are rewritten to today's
+ * kinds when the file is opened.
  *
  * An action done is kept a while, with the head block it was done at: a reorganisation that
  * removes that block may have removed its transaction, so the node puts it back (`restoreSince`)
@@ -11,13 +13,13 @@
  * Salts are secrets until revealed: the file must be readable by the operator only.
  */
 import Database from "better-sqlite3";
+import { LEGACY_KINDS, readPendingAction, type PendingAction, type TimedActionKind } from "./timedActions";
 
-export interface PendingAction {
+/** A stored row this node cannot run (see `readPendingAction`); `unreadable` says what is wrong with it. */
+export interface UnreadableAction {
   key: string;
   kind: string;
-  /** Unix time (chain clock) before which the action cannot succeed; 0 when only state decides. */
-  notBefore: number;
-  payload: Record<string, string>;
+  unreadable: string;
 }
 
 export class PendingStore {
@@ -35,6 +37,18 @@ export class PendingStore {
       CREATE TABLE IF NOT EXISTS done_actions (
       scope TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, not_before INTEGER NOT NULL, payload TEXT NOT NULL, done_block INTEGER NOT NULL,
       PRIMARY KEY (scope, key))`);
+    this.migrateLegacyKinds();
+  }
+
+  /** Rewrites the kinds of rows an older node wrote (`executor.reveal`...) to today's, in both tables. */
+  private migrateLegacyKinds(): void {
+    const tx = this.db.transaction(() => {
+      for (const table of ["pending_actions", "done_actions"]) {
+        const update = this.db.prepare(`UPDATE ${table} SET kind = ? WHERE kind = ?`);
+        for (const [legacy, kind] of Object.entries(LEGACY_KINDS)) update.run(kind, legacy);
+      }
+    });
+    tx();
   }
 
   /** Records an action; a second put with the same key keeps the first (its salt must not change). */
@@ -44,15 +58,17 @@ export class PendingStore {
       .run(this.scope, action.key, action.kind, action.notBefore, JSON.stringify(action.payload));
   }
 
-  get(key: string): PendingAction | undefined {
+  /** The pending action `key`, if it is there and of `kind`. */
+  get<K extends TimedActionKind>(key: string, kind: K): PendingAction<K> | undefined {
     const row = this.db.prepare("SELECT key, kind, not_before, payload FROM pending_actions WHERE scope = ? AND key = ?").get(this.scope, key) as
       | Row
       | undefined;
-    return row && fromRow(row);
+    const action = row && fromRow(row);
+    return action && !("unreadable" in action) && action.kind === kind ? (action as PendingAction<K>) : undefined;
   }
 
-  /** Every action whose `notBefore` is at most `now`, oldest key first. */
-  due(now: number): PendingAction[] {
+  /** Every action whose `notBefore` is at most `now`, oldest key first; a row this node cannot run comes as an UnreadableAction. */
+  due(now: number): (PendingAction | UnreadableAction)[] {
     const rows = this.db
       .prepare("SELECT key, kind, not_before, payload FROM pending_actions WHERE scope = ? AND not_before <= ? ORDER BY rowid")
       .all(this.scope, now) as Row[];
@@ -108,6 +124,13 @@ interface Row {
   payload: string;
 }
 
-function fromRow(row: Row): PendingAction {
-  return { key: row.key, kind: row.kind, notBefore: Number(row.not_before), payload: JSON.parse(row.payload) as Record<string, string> };
+function fromRow(row: Row): PendingAction | UnreadableAction {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(row.payload);
+  } catch {
+    return { key: row.key, kind: row.kind, unreadable: "payload is not JSON" };
+  }
+  const action = readPendingAction(row.key, row.kind, Number(row.not_before), payload);
+  return "unreadable" in action ? { key: row.key, kind: row.kind, unreadable: action.unreadable } : action;
 }

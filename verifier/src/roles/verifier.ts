@@ -25,7 +25,7 @@ import { compareOutputs, type TolerancePolicy } from "../verify/tolerance";
 import { IERC20__factory } from "../../../typechain-types";
 import { act, chainNow, headBlock, sameAddress, send, type RoleContext } from "./context";
 import { MODE, STATUS } from "./executor";
-import type { PendingAction } from "./pendingStore";
+import type { PendingAction, TimedActionHandlers, VerifierActionKind } from "./timedActions";
 import type { JobAssignedEvent, ResultSubmittedEvent } from "../../../typechain-types/contracts/JobRegistry";
 import type { RoundOpenedEvent } from "../../../typechain-types/contracts/QuorumManager";
 import type { CommitteeDrawnEvent, DisputeOpenedEvent } from "../../../typechain-types/contracts/DisputeManager";
@@ -58,14 +58,14 @@ export class Verifier {
     if (request.mode === MODE.QUORUM) return; // rounds are watched from RoundOpened
     const attempt = Number(args.attempt);
     const notBefore = Number(args.phaseEnd) + 1 + this.grace();
-    this.ctx.pending.put({ key: `watch-timeout:${jobId}:${attempt}`, kind: "verifier.timeout", notBefore, payload: { jobId: jobId.toString(), attempt: String(attempt) } });
+    this.ctx.pending.put({ key: `watch-timeout:${jobId}:${attempt}`, kind: "timeout", notBefore, payload: { jobId: jobId.toString(), attempt: String(attempt) } });
   }
 
   /** Schedules the `finalize` of a QUORUM round, should none of its members call it. */
   async onRoundOpened(args: RoundOpenedEvent.OutputObject): Promise<void> {
     const { jobId } = args;
     const notBefore = Number(args.commitEnd) + Number(args.revealWindow) + 1 + this.grace();
-    this.ctx.pending.put({ key: `watch-round:${jobId}`, kind: "verifier.roundFinalize", notBefore, payload: { jobId: jobId.toString() } });
+    this.ctx.pending.put({ key: `watch-round:${jobId}`, kind: "finalizeRound", notBefore, payload: { jobId: jobId.toString() } });
   }
 
   async onResultSubmitted(args: ResultSubmittedEvent.OutputObject, block: number): Promise<void> {
@@ -74,7 +74,7 @@ export class Verifier {
     const job = await this.ctx.contracts.jobs.jobOf(jobId);
     if (Number(job.mode) !== MODE.OPTIMISTIC) return;
     const attempt = Number(job.attempts);
-    this.ctx.pending.put({ key: `audit:${jobId}:${attempt}`, kind: "verifier.audit", notBefore: 0, payload: { jobId: jobId.toString() } });
+    this.ctx.pending.put({ key: `audit:${jobId}:${attempt}`, kind: "startAudit", notBefore: 0, payload: { jobId: jobId.toString() } });
     if (!this.watches(jobId, attempt)) return;
     const key = `challenge:${jobId}:${attempt}`;
     if (this.ctx.cursor.hasAction(key) || Number(job.status) !== STATUS.Submitted) return;
@@ -83,6 +83,7 @@ export class Verifier {
       this.ctx.log.warn({ at: "Verifier.watch", jobId, attempt, why: check.why }, "cannot re-run this job; not challenging");
       return;
     }
+    this.ctx.metrics.jobVerified();
     if (check.equal) {
       this.ctx.log.info({ at: "Verifier.watch", jobId, attempt }, "result matches within the model's tolerance");
       return;
@@ -90,7 +91,9 @@ export class Verifier {
     this.ctx.log.warn({ at: "Verifier.watch", jobId, attempt, reason: check.reason }, "result does not match; challenging");
     if (!(await this.approveBond(jobId))) return;
     const outcome = await act(this.ctx, { key, block, at: "Verifier.challenge", fields: { jobId, attempt }, method: this.ctx.contracts.jobs.challenge, args: [jobId] });
-    if (outcome === "sent") this.scheduleResolve(jobId, await this.ctx.contracts.disputes.disputeOfJob(jobId));
+    if (outcome !== "sent") return;
+    this.ctx.metrics.jobChallenged();
+    this.scheduleResolve(jobId, await this.ctx.contracts.disputes.disputeOfJob(jobId));
   }
 
   /**
@@ -100,7 +103,7 @@ export class Verifier {
    */
   async onDisputeOpened(args: DisputeOpenedEvent.OutputObject): Promise<void> {
     const { disputeId, jobId } = args;
-    this.ctx.pending.put({ key: `draw:${disputeId}`, kind: "verifier.draw", notBefore: 0, payload: { disputeId: disputeId.toString(), jobId: jobId.toString() } });
+    this.ctx.pending.put({ key: `draw:${disputeId}`, kind: "drawCommittee", notBefore: 0, payload: { disputeId: disputeId.toString(), jobId: jobId.toString() } });
   }
 
   async onCommitteeDrawn(args: CommitteeDrawnEvent.OutputObject, block: number): Promise<void> {
@@ -121,11 +124,11 @@ export class Verifier {
     const revealKey = `reveal-vote:${disputeId}`;
     this.ctx.pending.put({
       key: revealKey,
-      kind: "verifier.reveal",
+      kind: "revealVote",
       notBefore: 0,
       payload: { disputeId: disputeId.toString(), jobId: jobId.toString(), verdict: String(verdict), salt: hexlify(randomBytes(32)) },
     });
-    const stored = this.ctx.pending.get(revealKey);
+    const stored = this.ctx.pending.get(revealKey, "revealVote");
     if (!stored) throw new Error(`dispute ${disputeId}: reveal state was not stored`);
     const commitment = await this.ctx.contracts.disputes.commitmentOf(this.ctx.address, disputeId, Number(stored.payload.verdict), stored.payload.salt);
     const outcome = await act(this.ctx, {
@@ -136,23 +139,25 @@ export class Verifier {
       method: this.ctx.contracts.disputes.commitVote,
       args: [disputeId, commitment],
     });
+    if (outcome === "sent") this.ctx.metrics.jobVerified();
     if (outcome === "refused") this.ctx.pending.delete(revealKey);
     this.scheduleResolve(jobId, disputeId);
   }
 
-  async due(action: PendingAction): Promise<boolean> {
-    if (action.kind === "verifier.draw") return this.draw(action);
-    if (action.kind === "verifier.reveal") return this.reveal(action);
-    if (action.kind === "verifier.resolve") return this.resolve(action);
-    if (action.kind === "verifier.audit") return this.audit(action);
-    if (action.kind === "verifier.timeout") return this.timeout(action);
-    if (action.kind === "verifier.roundFinalize") return this.roundFinalize(action);
-    this.ctx.log.error({ at: "Verifier.due", key: action.key, kind: action.kind }, "unknown pending action; dropped");
-    return true;
+  /** The verifier's timed actions, each run by its handler; true when it is finished (done or moot) and can be forgotten. */
+  timedActions(): TimedActionHandlers<VerifierActionKind> {
+    return {
+      drawCommittee: (action) => this.draw(action),
+      revealVote: (action) => this.reveal(action),
+      resolveDispute: (action) => this.resolve(action),
+      startAudit: (action) => this.audit(action),
+      timeout: (action) => this.timeout(action),
+      finalizeRound: (action) => this.roundFinalize(action),
+    };
   }
 
   /** Times out an assignment whose executor let the window pass; true once moot or sent. */
-  private async timeout(action: PendingAction): Promise<boolean> {
+  private async timeout(action: PendingAction<"timeout">): Promise<boolean> {
     const jobId = BigInt(action.payload.jobId);
     const attempt = Number(action.payload.attempt);
     const { jobs } = this.ctx.contracts;
@@ -164,7 +169,7 @@ export class Verifier {
   }
 
   /** Finalizes a QUORUM round whose reveal phase is over and that no member finalized. */
-  private async roundFinalize(action: PendingAction): Promise<boolean> {
+  private async roundFinalize(action: PendingAction<"finalizeRound">): Promise<boolean> {
     const jobId = BigInt(action.payload.jobId);
     const { jobs, quorum } = this.ctx.contracts;
     if (Number((await jobs.jobOf(jobId)).status) !== STATUS.Assigned) return true;
@@ -220,16 +225,17 @@ export class Verifier {
       if (receipt.status === 1) return true;
       this.ctx.log.error({ at: "Verifier.approveBond", jobId, tx: receipt.hash }, "approval reverted");
     } catch (err) {
+      this.ctx.metrics.rpcError("Verifier.approveBond");
       this.ctx.log.error({ at: "Verifier.approveBond", jobId, err: String(err) }, "approval failed");
     }
     return false;
   }
 
   private scheduleResolve(jobId: bigint, disputeId: bigint): void {
-    this.ctx.pending.put({ key: `resolve:${disputeId}`, kind: "verifier.resolve", notBefore: 0, payload: { disputeId: disputeId.toString(), jobId: jobId.toString() } });
+    this.ctx.pending.put({ key: `resolve:${disputeId}`, kind: "resolveDispute", notBefore: 0, payload: { disputeId: disputeId.toString(), jobId: jobId.toString() } });
   }
 
-  private async reveal(action: PendingAction): Promise<boolean> {
+  private async reveal(action: PendingAction<"revealVote">): Promise<boolean> {
     const disputeId = BigInt(action.payload.disputeId);
     const { disputes } = this.ctx.contracts;
     const d = await disputes.disputeOf(disputeId);
@@ -248,7 +254,7 @@ export class Verifier {
     return outcome !== "refused";
   }
 
-  private async resolve(action: PendingAction): Promise<boolean> {
+  private async resolve(action: PendingAction<"resolveDispute">): Promise<boolean> {
     const disputeId = BigInt(action.payload.disputeId);
     const jobId = BigInt(action.payload.jobId);
     const { disputes } = this.ctx.contracts;
@@ -265,7 +271,7 @@ export class Verifier {
    * committee is drawn (by anyone) or the dispute resolved. A lost randomness re-arms the draw on-chain
    * (DrawRearmed), and the next pass draws from the new target.
    */
-  private async draw(action: PendingAction): Promise<boolean> {
+  private async draw(action: PendingAction<"drawCommittee">): Promise<boolean> {
     const disputeId = BigInt(action.payload.disputeId);
     const { disputes } = this.ctx.contracts;
     const d = await disputes.disputeOf(disputeId);
@@ -286,7 +292,7 @@ export class Verifier {
   }
 
   /** Starts the audit the coin picked, once its randomness is known; drops the check when it did not pick the job. */
-  private async audit(action: PendingAction): Promise<boolean> {
+  private async audit(action: PendingAction<"startAudit">): Promise<boolean> {
     const jobId = BigInt(action.payload.jobId);
     const { jobs } = this.ctx.contracts;
     const job = await jobs.jobOf(jobId);
