@@ -20,6 +20,7 @@
 import { formatEther, parseEther, type JsonRpcProvider, type Log, type TransactionRequest, type Wallet, type HDNodeWallet } from "ethers";
 import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../../typechain-types";
 import { encodeTensors } from "../../../verifier/src/codec/tensor";
+import { Verdict } from "../../../verifier/src/sdk/protocol";
 import { sleep } from "../../devnet/chain";
 import { DemoClient } from "../../devnet/client";
 import { CLIENT_INDEXES, devnetWallet, type NodeSpec } from "../../devnet/setup";
@@ -193,7 +194,7 @@ export const reorgVote: Scenario = {
         return resolved[0];
       });
       const verdict = disputes.interface.parseLog(outcome)?.args.verdict as bigint;
-      expectThat(Number(verdict) === 2, `dispute ${disputeId} ended with verdict ${verdict}, not Invalid (2)`);
+      expectThat(Number(verdict) === Verdict.Invalid, `dispute ${disputeId} ended with verdict ${verdict}, not Invalid (2)`);
       const recommitted = await disputes.queryFilter(disputes.filters.VoteCommitted(disputeId), r.fromBlock);
       const recommitters = new Set(recommitted.map((c) => `0x${String(c.topics[2]).slice(26)}`.toLowerCase()));
       const missing = removedVoters.filter((v) => !recommitters.has(v));

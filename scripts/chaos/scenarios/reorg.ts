@@ -12,6 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { JobRegistry__factory } from "../../../typechain-types";
 import { encodeTensors } from "../../../verifier/src/codec/tensor";
+import { Status } from "../../../verifier/src/sdk/protocol";
 import { sleep } from "../../devnet/chain";
 import { DemoClient } from "../../devnet/client";
 import { CLIENT_INDEXES, devnetWallet } from "../../devnet/setup";
@@ -19,7 +20,6 @@ import { DEADLINE_SECONDS, FEE, executorSpec, logLines, settleAll, transactionsF
 import { ScenarioFailure, expectThat, withDevnet, type Scenario } from "../scenario";
 
 const SUBMITTED = 3;
-const FINALIZED = 5;
 const EXECUTOR = executorSpec(1);
 const BRANCH_B_INPUT = encodeTensors({ x: { dtype: "float32", shape: [2, 4], data: [9, 8, 7, 6, -5, -4, -3, -2] } });
 
@@ -85,7 +85,7 @@ export const reorg: Scenario = {
           const v = await client2.verify(id, mlp, BRANCH_B_INPUT);
           expectThat(v.ok, `job ${id}'s output does not match branch B's input (a result remembered from branch A?): ${v.why}`);
         }
-        for (const id of [common, ...branchB]) expectThat(Number((await jobs.jobOf(id)).status) === FINALIZED, `job ${id} not Finalized`);
+        for (const id of [common, ...branchB]) expectThat(Number((await jobs.jobOf(id)).status) === Status.Finalized, `job ${id} not Finalized`);
         const sent = await transactionsFrom(provider, executor);
         for (const tx of sent) expectThat((await provider.getTransactionReceipt(tx.hash))?.status === 1, `executor transaction ${tx.hash} reverted`);
         const fork = /"forkBlock":(\d+)/.exec(reorgLines[0])?.[1];

@@ -9,6 +9,7 @@
  */
 import { parseEther } from "ethers";
 import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../../typechain-types";
+import { nameOf, Verdict } from "../../../verifier/src/sdk/protocol";
 import { sleep } from "../../devnet/chain";
 import { devnetWallet } from "../../devnet/setup";
 import { DEADLINE_SECONDS, executorSpec, settleAll, verifierSpec, withManualMining } from "../devnet";
@@ -25,7 +26,6 @@ const JOB_FEE = parseEther("2");
 /** Every job locks 22x its 2-GLASS fee until it settles (the clock stands still here): room for MAX_JOBS. */
 const EXECUTOR_STAKE = parseEther("1500");
 
-const VERDICTS = ["Undecided", "Valid", "Invalid"];
 
 export const verifierOffline: Scenario = {
   name: "verifier-offline",
@@ -92,7 +92,7 @@ export const verifierOffline: Scenario = {
         await sleep(250);
       }
       const [resolved] = await disputes.queryFilter(disputes.filters.DisputeResolved(disputeId));
-      const verdict = VERDICTS[Number(resolved.args.verdict)];
+      const verdict = nameOf(Verdict, resolved.args.verdict);
       const receipt = await provider.getTransactionReceipt(resolved.transactionHash);
       const slashed = new Map<string, bigint>();
       for (const l of receipt?.logs ?? []) {
@@ -107,7 +107,7 @@ export const verifierOffline: Scenario = {
       expectThat(Number(revealed) === 0, "the absent member revealed a vote");
       for (const m of committee.slice(1)) {
         const [, v] = await disputes.ballotOf(disputeId, m);
-        if (VERDICTS[Number(v)] === verdict) expectThat(!slashed.has(m), `member ${m} voted with the majority (${verdict}) and was slashed`);
+        if (nameOf(Verdict, v) === verdict) expectThat(!slashed.has(m), `member ${m} voted with the majority (${verdict}) and was slashed`);
       }
       expectThat(verdict === "Valid", `an honest result was judged ${verdict}`);
       const outcome = (await settleAll(d, [jobId], 60_000)).get(jobId);
