@@ -3,6 +3,7 @@ import { artifacts, ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Interface, ParamType, Wallet, type ErrorFragment } from "ethers";
 import { decodeRevert, decodeRevertData, HINTS, namesOf, nameOf, PROTOCOL_ABIS, SOLIDITY_ENUMS, Mode, Role, Status } from "../src/sdk/protocol";
+import { errorText } from "../src/roles/context";
 import { deployWorld, requestParams, type World } from "../../test/fixtures/protocol";
 
 interface AstNode {
@@ -213,5 +214,15 @@ describe("decodeRevert: a real revert on Hardhat's network", function () {
     const w = await loadFixture(world);
     const err = await w.models.versionOf(w.modelId, 7).catch((e: unknown) => e);
     expect(decodeRevert(err)?.text).to.equal(`UnknownVersion(modelId=${w.modelId}, version=7)`);
+  });
+});
+
+describe("errorText: the node's log line for a failure", function () {
+  it("names a protocol revert with its arguments, and an uncoalesced JSON-RPC error by the endpoint's words", function () {
+    const data = new Interface(PROTOCOL_ABIS.JobRegistry).encodeErrorResult("JobNotInStatus", [4, Status.Finalized]);
+    expect(errorText(Object.assign(new Error("execution reverted"), { code: "CALL_EXCEPTION", data }))).to.equal("JobNotInStatus(jobId=4, status=5)");
+    const coalesce = Object.assign(new Error("could not coalesce error"), { code: "UNKNOWN_ERROR", shortMessage: "could not coalesce error", error: { code: -32000, message: "header not found" }, payload: { method: "eth_getLogs" } });
+    expect(errorText(coalesce)).to.equal("the RPC endpoint answered eth_getLogs with error -32000: header not found");
+    expect(errorText(Object.assign(new Error("long text"), { shortMessage: "short" }))).to.equal("short");
   });
 });

@@ -19,7 +19,6 @@ import { CLIENT_INDEXES, devnetWallet } from "../../devnet/setup";
 import { DEADLINE_SECONDS, FEE, executorSpec, logLines, settleAll, transactionsFrom } from "../devnet";
 import { ScenarioFailure, expectThat, withDevnet, type Scenario } from "../scenario";
 
-const SUBMITTED = 3;
 const EXECUTOR = executorSpec(1);
 const BRANCH_B_INPUT = encodeTensors({ x: { dtype: "float32", shape: [2, 4], data: [9, 8, 7, 6, -5, -4, -3, -2] } });
 
@@ -43,14 +42,14 @@ export const reorg: Scenario = {
       try {
         await client2.approve();
         const common = (await client.request(mlp, "OPTIMISTIC", mlp.model.input(), FEE, DEADLINE_SECONDS)).jobId;
-        await waitStatus(common, SUBMITTED, 60_000);
+        await waitStatus(common, Status.Submitted, 60_000);
         await sleep(1_000); // the node's cursor moves past the submission
 
         const forkHead = await provider.getBlockNumber();
         const snapshot = (await provider.send("evm_snapshot", [])) as string;
         const branchA: bigint[] = [];
         for (let i = 0; i < 2; i++) branchA.push((await client.request(mlp, "OPTIMISTIC", mlp.model.input(), FEE, DEADLINE_SECONDS)).jobId);
-        for (const id of branchA) await waitStatus(id, SUBMITTED, 60_000);
+        for (const id of branchA) await waitStatus(id, Status.Submitted, 60_000);
         for (let i = 0; i < 3; i++) await provider.send("evm_mine", []);
         await sleep(1_500); // the node handles branch A's blocks
         const headA = await provider.getBlockNumber();
