@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { expect } from "chai";
 import { artifacts, ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
@@ -224,5 +226,21 @@ describe("errorText: the node's log line for a failure", function () {
     const coalesce = Object.assign(new Error("could not coalesce error"), { code: "UNKNOWN_ERROR", shortMessage: "could not coalesce error", error: { code: -32000, message: "header not found" }, payload: { method: "eth_getLogs" } });
     expect(errorText(coalesce)).to.equal("the RPC endpoint answered eth_getLogs with error -32000: header not found");
     expect(errorText(Object.assign(new Error("long text"), { shortMessage: "short" }))).to.equal("short");
+  });
+});
+
+describe("sdk/: browser-safe", function () {
+  it("imports only ethers, its own files and the typechain factories (no node: modules, nothing else of verifier/src)", function () {
+    const dir = path.join(__dirname, "..", "src", "sdk");
+    const bad: string[] = [];
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
+      const text = fs.readFileSync(path.join(dir, file), "utf8");
+      for (const m of text.matchAll(/^(?:import|export)[^;]*?from\s+"([^"]+)"/gms)) {
+        const spec = m[1];
+        if (spec === "ethers" || /^\.\/[\w]+$/.test(spec) || spec.startsWith("../../../typechain-types/factories/")) continue;
+        bad.push(`${file}: ${spec}`);
+      }
+    }
+    expect(bad).to.deep.equal([]);
   });
 });
