@@ -9,13 +9,12 @@
  */
 import { parseEther } from "ethers";
 import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../../typechain-types";
-import { nameOf, Verdict } from "../../../verifier/src/sdk/protocol";
+import { nameOf, Status, Verdict } from "../../../verifier/src/sdk/protocol";
 import { sleep } from "../../devnet/chain";
 import { devnetWallet } from "../../devnet/setup";
 import { DEADLINE_SECONDS, executorSpec, settleAll, verifierSpec, withManualMining } from "../devnet";
 import { expectThat, withDevnet, type Scenario } from "../scenario";
 
-const SUBMITTED = 3;
 const MAX_JOBS = 30;
 const AUDIT_RATE_BPS = 2_000;
 /**
@@ -43,7 +42,7 @@ export const verifierOffline: Scenario = {
         expectThat(attempt <= MAX_JOBS, `the audit lottery picked none of ${MAX_JOBS} jobs at 20%`);
         const requested = await client.request(mlp, "OPTIMISTIC", mlp.model.input(), JOB_FEE, DEADLINE_SECONDS);
         const until = Date.now() + 60_000;
-        while (Number((await jobs.jobOf(requested.jobId)).status) !== SUBMITTED) {
+        while (Number((await jobs.jobOf(requested.jobId)).status) !== Status.Submitted) {
           expectThat(Date.now() < until, `job ${requested.jobId} was not submitted within 60 s`);
           await sleep(200);
         }
