@@ -168,6 +168,16 @@ describe("the retrying provider against a local HTTP server", function () {
     provider.destroy();
   });
 
+  it("reads through a request that timed out", async function () {
+    const server = new FakeRpc((_m, n, res) => (n === 1 ? undefined : answer(res, { result: "0x3" })));
+    servers.push(server);
+    const port = await server.listen();
+    const provider = pinnedJsonRpcProvider(`http://127.0.0.1:${port}`, Network.from(31337), { retry: FAST, timeoutMs: 200 });
+    expect(await provider.getBlockNumber()).to.equal(3);
+    expect(server.methods).to.have.length(2);
+    provider.destroy();
+  });
+
   it("gives up on an endpoint that stays down with RpcUnavailableError", async function () {
     const port = await freePort();
     const provider = providerAt(port);
@@ -200,6 +210,20 @@ describe("the retrying provider against a local HTTP server", function () {
       const provider = providerAt(port);
       setTimeout(() => void server.listen(port), 150);
       expect(await provider.send("eth_sendRawTransaction", [raw])).to.equal(keccak256(raw));
+      expect(server.methods).to.deep.equal(["eth_sendRawTransaction"]);
+      provider.destroy();
+    });
+
+    it("is not sent again when the endpoint took it but did not answer in time", async function () {
+      const raw = await signed();
+      const server = new FakeRpc(() => undefined); // takes the request, never answers
+      servers.push(server);
+      const port = await server.listen();
+      const provider = pinnedJsonRpcProvider(`http://127.0.0.1:${port}`, Network.from(31337), { retry: FAST, timeoutMs: 200 });
+      const err = await provider.send("eth_sendRawTransaction", [raw]).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(SendOutcomeUnknownError);
+      expect((err as SendOutcomeUnknownError).reason).to.equal("timeout");
+      expect((err as SendOutcomeUnknownError).hash).to.equal(keccak256(raw));
       expect(server.methods).to.deep.equal(["eth_sendRawTransaction"]);
       provider.destroy();
     });

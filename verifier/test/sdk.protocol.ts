@@ -146,6 +146,12 @@ describe("decodeRevert: hints say what to do next", function () {
     expect(decodeRevertData(data)?.hint).to.match(/the registry already holds its maximum of 8 models/);
   });
 
+  it("Error(string) and Panic(uint256): the reason, and what a panic means", function () {
+    const builtin = new Interface(["error Error(string)", "error Panic(uint256)"]);
+    expect(decodeRevertData(builtin.encodeErrorResult("Error", ["too late"]))?.message).to.equal("Error(arg0=too late): reverted: too late");
+    expect(decodeRevertData(builtin.encodeErrorResult("Panic", [0x11]))?.hint).to.equal("panicked with code 17 (an assertion, overflow or bad index in the contract)");
+  });
+
   it("renders an error without a hint generically", function () {
     const empty = decodeRevertData(new Interface(PROTOCOL_ABIS.SumTree).encodeErrorResult("EmptyTree", []));
     expect(empty?.hint).to.equal(undefined);
