@@ -1,9 +1,8 @@
 /** `npx hardhat stake:show --address <addr>`: a node's stake in both roles and its executor models (JSON). */
 import { task } from "hardhat/config";
 import { formatUnits, getAddress } from "ethers";
+import { ROLE_NAMES } from "../verifier/src/sdk/enums";
 import { networkDeployment, oneLineErrors, TaskError } from "./lib";
-
-const ROLES = ["executor", "verifier"] as const; // contracts/types/Types.sol Role
 
 task("stake:show", "Print an address's stake, locked collateral and unbonding in each role, and the models it executes (JSON)")
   .addParam("address", "the node's address")
@@ -21,7 +20,7 @@ task("stake:show", "Print an address's stake, locked collateral and unbonding in
       const decimals = Number(await GlassboxToken__factory.connect(deployment.contracts.token, hre.ethers.provider).decimals());
       const fmt = (v: bigint) => formatUnits(v, decimals);
       const out: Record<string, unknown> = { address: node };
-      for (const [i, role] of ROLES.entries()) {
+      for (const [i, role] of ROLE_NAMES.entries()) {
         const a = await stakes.accountOf(node, i);
         out[role] = {
           active: fmt(a.active),

@@ -17,6 +17,7 @@ import path from "node:path";
 import { formatEther, parseEther, type JsonRpcProvider } from "ethers";
 import { JobRegistry__factory, type JobRegistry } from "../../typechain-types";
 import type { Deployment } from "../../verifier/src/deployment";
+import { Status } from "../../verifier/src/sdk/protocol";
 import { collateralFor } from "../../deploy/economics";
 import { loadParams } from "../../deploy/params";
 import { bootDevnet, paramsNetwork } from "../devnet/boot";
@@ -73,7 +74,6 @@ export const ANVIL_LOAD: LoadChain = { section: "devnet-anvil", kind: "anvil", j
 
 /** The keeper's account (one of the node's twenty that nothing else uses). */
 const KEEPER_INDEX = 13;
-const ASSIGNED = 2;
 /** A fixed limit: an estimate goes stale when the nodes' transactions land first (a slash, a reassignment). */
 const KEEPER_GAS = 3_000_000;
 /** Chain seconds after a QUORUM round's commit phase before the keeper tries to close it (its preflight refuses early calls). */
@@ -269,7 +269,7 @@ class Keeper {
         for (const [jobId, t] of this.tracker.open()) {
           if (this.stopped) return;
           const job = await this.jobs.jobOf(jobId);
-          if (Number(job.status) !== ASSIGNED || Number(job.phaseEnd) >= now) continue;
+          if (Number(job.status) !== Status.Assigned || Number(job.phaseEnd) >= now) continue;
           if (t.mode === "QUORUM") {
             // The members finalize their own round once its reveal phase is over: only a round left
             // open well past that (a member missed its commit) is the keeper's.

@@ -12,10 +12,9 @@
 import { formatEther, type Provider } from "ethers";
 import { DisputeManager__factory, GlassboxToken__factory, JobRegistry__factory, ModelRegistry__factory, PaymentVault__factory, StakeManager__factory } from "../../typechain-types";
 import type { Deployment } from "../../verifier/src/deployment";
+import { nameOf, Status } from "../../verifier/src/sdk/protocol";
 import { devnetWallet, type NodeSpec } from "../devnet/setup";
 
-const FINALIZED = 5;
-const REFUNDED = 6;
 /** Hardhat node funds accounts 0..19 of its mnemonic: every account a devnet can use. */
 const ACCOUNTS = 20;
 
@@ -68,16 +67,16 @@ export async function checkAccounting(provider: Provider, deployment: Deployment
   for (let id = 1n; id <= BigInt(count); id++) {
     const job = await jobs.jobOf(id);
     const status = Number(job.status);
-    const name = ["None", "Unassigned", "Assigned", "Submitted", "Disputed", "Finalized", "Refunded"][status] ?? String(status);
+    const name = nameOf(Status, status) ?? String(status);
     byStatus.set(name, (byStatus.get(name) ?? 0) + 1);
     const p = paidPerJob.get(id) ?? 0;
     const r = refundedPerJob.get(id) ?? 0;
     if (p > 1) problems.push(`job ${id} paid ${p} times`);
     if (r > 1) problems.push(`job ${id} refunded ${r} times`);
     if (p > 0 && r > 0) problems.push(`job ${id} both paid and refunded`);
-    if (status === FINALIZED && p !== 1) problems.push(`job ${id} Finalized with ${p} FeePaid events`);
-    if (status === REFUNDED && r !== 1) problems.push(`job ${id} Refunded with ${r} JobRefunded events`);
-    if (status !== FINALIZED && status !== REFUNDED) {
+    if (status === Status.Finalized && p !== 1) problems.push(`job ${id} Finalized with ${p} FeePaid events`);
+    if (status === Status.Refunded && r !== 1) problems.push(`job ${id} Refunded with ${r} JobRefunded events`);
+    if (status !== Status.Finalized && status !== Status.Refunded) {
       escrow += job.fee;
       if (p + r > 0) problems.push(`job ${id} is live (${name}) but was already settled`);
       // 4. a live job must still have time left: its deadline, or the phase it is in (an execution

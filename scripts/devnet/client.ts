@@ -12,13 +12,12 @@ import { ModelRunner } from "../../verifier/src/runtime/runner";
 import { compareOutputs } from "../../verifier/src/verify/tolerance";
 import { isInvalidClaim } from "../../verifier/src/codec/tensor";
 import { DEFAULT_SENDER_OPTIONS, withMargin } from "../../verifier/src/chain/txSender";
+import { Mode, Status } from "../../verifier/src/sdk/protocol";
 import { sleep } from "./chain";
 import type { RegisteredModel } from "./setup";
 
-export const MODE = { NONE: 0, OPTIMISTIC: 1, QUORUM: 2 } as const;
-export type ModeName = keyof typeof MODE;
-const FINALIZED = 5;
-const REFUNDED = 6;
+/** The modes the demo requests (ATTESTED needs a proof no devnet node makes). */
+export type ModeName = Exclude<keyof typeof Mode, "ATTESTED">;
 
 export interface Requested {
   jobId: bigint;
@@ -60,7 +59,7 @@ export class DemoClient {
     return {
       modelId: model.id,
       version: 1,
-      mode: MODE[mode],
+      mode: Mode[mode],
       fee,
       deadline: (head?.timestamp ?? Math.floor(Date.now() / 1000)) + deadlineSeconds,
       input,
@@ -92,8 +91,8 @@ export class DemoClient {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const status = Number((await this.jobs.jobOf(jobId)).status);
-      if (status === FINALIZED) return "finalized";
-      if (status === REFUNDED) return "refunded";
+      if (status === Status.Finalized) return "finalized";
+      if (status === Status.Refunded) return "refunded";
       if (Date.now() > until) throw new Error(`job ${jobId} still has status ${status} after ${timeoutMs} ms; see the node logs under .devnet/`);
       await sleep(250);
     }

@@ -12,10 +12,8 @@ import {
   StakeManager__factory,
 } from "../../typechain-types";
 import type { Deployment } from "../../verifier/src/deployment";
+import { Mode, nameOf, RefundReason, Verdict } from "../../verifier/src/sdk/protocol";
 
-export const MODE_NAMES = ["NONE", "OPTIMISTIC", "QUORUM", "ATTESTED"] as const;
-const REFUND_REASONS = ["Cancelled", "Expired", "InvalidInput", "Rejected", "Undecided"] as const;
-const VERDICTS = ["Undecided", "Valid", "Invalid"] as const;
 
 export interface Dispute {
   disputeId: bigint;
@@ -71,11 +69,11 @@ export async function readStory(provider: Provider, deployment: Deployment, jobI
   const end = finalized[0] ?? refunded[0];
   const story: JobStory = {
     jobId,
-    mode: MODE_NAMES[Number(job.mode)] ?? `mode ${job.mode}`,
+    mode: nameOf(Mode, job.mode) ?? `mode ${job.mode}`,
     requestBlock: requested[0]?.blockNumber ?? fromBlock,
     endBlock: end?.blockNumber ?? 0,
     outcome: finalized.length > 0 ? "finalized" : "refunded",
-    refundReason: refunded[0] ? REFUND_REASONS[Number(refunded[0].args.reason)] : undefined,
+    refundReason: refunded[0] ? nameOf(RefundReason, refunded[0].args.reason) : undefined,
     assigned: assigned.map((e) => [...e.args.executors]),
     submitters: [...submitted.map((e) => e.args.executor), ...revealed.map((e) => e.args.executor)],
     disputes: [],
@@ -94,8 +92,8 @@ export async function readStory(provider: Provider, deployment: Deployment, jobI
       disputeId: o.args.disputeId,
       challenger: o.args.challenger,
       committee: [...(drawn.find((c) => c.args.disputeId === o.args.disputeId)?.args.members ?? [])],
-      votes: votes.map((v) => ({ voter: v.args.voter, verdict: VERDICTS[Number(v.args.verdict)] })),
-      verdict: done ? VERDICTS[Number(done.args.verdict)] : undefined,
+      votes: votes.map((v) => ({ voter: v.args.voter, verdict: nameOf(Verdict, v.args.verdict) ?? `verdict ${v.args.verdict}` })),
+      verdict: done ? nameOf(Verdict, done.args.verdict) : undefined,
     });
   }
   // Slashes carry no job id: they are the NodeSlashed logs of the transactions that settled this job.

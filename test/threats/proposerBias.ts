@@ -14,10 +14,8 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, mine, setPrevRandao, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
-import { assignJob, deployWorld, randomnessSource, requestParams, Role, Status, type World } from "../fixtures/protocol";
+import { assignJob, deployWorld, RandomnessStatus, randomnessSource, requestParams, Role, Status, type World } from "../fixtures/protocol";
 
-/** IRandomnessSource's RandomnessStatus. */
-const RandomnessStatus = { Pending: 0, Ready: 1, Lost: 2 } as const;
 
 async function biasFixture() {
   return deployWorld({ executors: 8, verifiers: 0 });

@@ -19,6 +19,7 @@ import {
   submitUnaudited,
   randomnessSource,
   type World,
+  RandomnessStatus,
 } from "../fixtures/protocol";
 import { DEVNET_PARAMS } from "../../deploy/protocol";
 import {
@@ -36,8 +37,6 @@ import { JobParams__factory,
 import type { IJobRegistry } from "../../typechain-types/contracts/JobRegistry";
 
 const TIMEOUT_SLASH = 2n * TOKEN;
-/** IRandomnessSource's RandomnessStatus. */
-const RandomnessStatus = { Pending: 0, Ready: 1, Lost: 2 } as const;
 const EXECUTOR_PART = (TOKEN * 7500n) / 10000n;
 
 async function finalizeFixture(): Promise<World> {

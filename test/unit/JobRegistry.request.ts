@@ -22,6 +22,7 @@ import {
   SAMPLE_OUTPUT,
   signerOf,
   type World,
+  RandomnessStatus,
 } from "../fixtures/protocol";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { assignedIn, blockTimeOf, COLLATERAL, executorAccount, nextTimestamp } from "../fixtures/unit-b-helpers";
@@ -30,8 +31,6 @@ import { signPermit } from "../fixtures/permit";
 
 const MAX_INLINE = 64 * 1024;
 const DAY = 24 * 3600;
-/** IRandomnessSource's RandomnessStatus. */
-const RandomnessStatus = { Pending: 0, Ready: 1, Lost: 2 } as const;
 
 async function requestFixture(): Promise<World> {
   return deployWorld();

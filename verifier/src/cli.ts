@@ -21,7 +21,7 @@ import { checkChain, DeploymentError, readDeployment, type Deployment } from "./
 import { KeyError, loadWallet } from "./keys";
 import { createNode } from "./createNode";
 import type { OutputStrategy } from "./roles/executor";
-import { decodeTensors, encodeTensors, INVALID_REASONS, isInvalidClaim, TensorCodecError } from "./codec/tensor";
+import { decodeTensors, encodeTensors, isInvalidClaim, TensorCodecError } from "./codec/tensor";
 import { errorText } from "./roles/context";
 import type { NodeLogger } from "./ops/logger";
 import { ModelStore } from "./store/modelStore";
@@ -29,8 +29,11 @@ import { InputSource } from "./store/inputs";
 import { fetchReferencedOutput } from "./store/outputs";
 import { parseTensorJson, tensorsToJson, TensorJsonError } from "./tensorJson";
 import { pinnedJsonRpcProvider } from "./chain/provider";
+import { retryTransient, RpcUnavailableError, type RetryOptions } from "./chain/retry";
+import { SendOutcomeUnknownError } from "./chain/retryingProvider";
+import { transientReason, uncoalescedText } from "./chain/transient";
+import { decodeRevert, INVALID_REASONS, MODE_NAMES, nameOf, namesOf, RefundReason, Role, ROLE_NAMES, Status } from "./sdk/protocol";
 import {
-  DisputeManager__factory,
   GlassboxToken__factory,
   JobRegistry__factory,
   ModelRegistry__factory,
@@ -50,13 +53,13 @@ import { InputPlacementError, placeInput, referencedInput, type RequestInput } f
 import { DEFAULT_MODEL_MAX_INPUT_BYTES, inputLimitsText, MAX_INLINE_INPUT_BYTES, MAX_MODEL_INPUT_BYTES } from "./limits";
 import { leastFee } from "./chain/leastFee";
 
-/** Mirrors contracts/types/Types.sol. */
-export const MODES = ["none", "optimistic", "quorum", "attested"] as const;
+/** Mode names as the CLI takes them, in contracts/types/Types.sol order. */
+export const MODES = MODE_NAMES;
 /** Default audit rate of `model register`: the least every shipped deployment takes (its registry's bounds are read at registration). */
 const DEFAULT_AUDIT_RATE_BPS = 500;
-export const ROLES = ["executor", "verifier"] as const;
-export const STATUSES = ["None", "Unassigned", "Assigned", "Submitted", "Disputed", "Finalized", "Refunded"] as const;
-export const REFUND_REASONS = ["Cancelled", "Expired", "InvalidInput", "Rejected", "Undecided"] as const;
+export const ROLES = ROLE_NAMES;
+export const STATUSES = namesOf(Status);
+export const REFUND_REASONS = namesOf(RefundReason);
 /** ModelRegistry.TOLERANCE_SCALE: tolerances are stored as fixed-point integers. */
 export const TOLERANCE_SCALE = 1e12;
 /** How long the RPC probe waits before calling the endpoint unreachable. */
@@ -78,6 +81,8 @@ export interface CliIo {
    * executor, tests); no flag, variable or file can: an honest node posts what it computed.
    */
   strategy?: OutputStrategy;
+  /** How transient RPC failures are tried again (default: 4 attempts, 0.5 s doubling). */
+  retry?: Partial<RetryOptions>;
 }
 
 /** A failure the user can fix; its message is the one line printed. */
@@ -104,44 +109,29 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 /** The one line printed for a failure: known errors by their message, chain errors decoded. */
 export function oneLine(err: unknown): string {
   const known = [CliError, ConfigError, KeyError, DeploymentError, TensorJsonError, TensorCodecError, InputPlacementError, ContentPublishError];
-  const msg = known.some((k) => err instanceof k) ? (err as Error).message : (revertText(err) ?? errorText(err));
-  return msg.replace(/\s*\n\s*/g, " ");
+  return failureText(err, known).replace(/\s*\n\s*/g, " ");
 }
 
-const PROTOCOL_INTERFACES = [
-  JobRegistry__factory,
-  ModelRegistry__factory,
-  StakeManager__factory,
-  DisputeManager__factory,
-  PaymentVault__factory,
-  GlassboxToken__factory,
-].map((f) => f.createInterface());
-
-/**
- * A custom revert as `Name(args)`, decoded against every protocol contract (a call may revert in a
- * contract it reaches through another). Revert data is found wherever the provider put it; Hardhat's
- * in-process provider only names the error in its message, which is used as a last resort.
- */
-function revertText(err: unknown): string | undefined {
-  for (const data of revertData(err, 0)) {
-    for (const iface of PROTOCOL_INTERFACES) {
-      const parsed = iface.parseError(data);
-      if (parsed) return `${parsed.name}(${parsed.args.map(String).join(", ")})`;
-    }
-  }
-  const named = err instanceof Error ? /reverted with custom error '([^']+)'/.exec(err.message) : null;
-  return named?.[1];
+function failureText(err: unknown, known: (new (...args: never[]) => Error)[]): string {
+  if (known.some((k) => err instanceof k)) return (err as Error).message;
+  const down = findError(err, RpcUnavailableError);
+  if (down) return `the RPC endpoint ${down.endpoint} did not answer after ${down.attempts} attempt${down.attempts === 1 ? "" : "s"} (${down.reason}); check that the chain is running and --rpc / ${envName("rpc")} is right`;
+  const unknown = findError(err, SendOutcomeUnknownError);
+  if (unknown) return unknown.message;
+  const revert = decodeRevert(err);
+  if (revert) return revert.message;
+  // Never ethers' bare "could not coalesce error": the endpoint's own code and message instead.
+  return uncoalescedText(err) ?? errorText(err);
 }
 
-function revertData(err: unknown, depth: number): string[] {
-  if (depth > 4 || typeof err !== "object" || err === null) return [];
-  const found: string[] = [];
-  for (const key of ["data", "error", "info", "cause", "revert"]) {
-    const value = (err as Record<string, unknown>)[key];
-    if (typeof value === "string" && /^0x[0-9a-fA-F]{8,}$/.test(value)) found.push(value);
-    else found.push(...revertData(value, depth + 1));
+/** `err` or the error it wraps (`cause`, `error`) that is an instance of `type`, if any. */
+function findError<E extends Error>(err: unknown, type: new (...args: never[]) => E): E | undefined {
+  for (let e = err, depth = 0; typeof e === "object" && e !== null && depth < 6; depth++) {
+    if (e instanceof type) return e;
+    const f = e as { cause?: unknown; error?: unknown };
+    e = f.cause ?? f.error;
   }
-  return found;
+  return undefined;
 }
 
 // ---- the program ----
@@ -266,7 +256,7 @@ async function withSession<T>(io: CliIo, flags: Flags & { config?: string }, nee
   const config = loadConfig({ file: file === "" ? undefined : file, env: io.env, flags });
   const wallet = needKey ? await loadWallet(config, io.env) : undefined;
   const deployment = readDeployment(config.deployment);
-  const owned = io.provider ? undefined : await connect(config.rpc);
+  const owned = io.provider ? undefined : await connect(config.rpc, io.retry);
   const provider = io.provider ?? (owned as JsonRpcProvider);
   try {
     await checkChain(deployment, provider, config.deployment);
@@ -292,28 +282,34 @@ async function withSession<T>(io: CliIo, flags: Flags & { config?: string }, nee
 }
 
 /**
- * Probes the endpoint once with eth_chainId, so an unreachable RPC is one clear error instead of
- * ethers' endless network detection, then returns a provider pinned to that chain.
+ * Probes the endpoint with eth_chainId (transient failures tried again with backoff), so an
+ * unreachable RPC is one clear error instead of ethers' endless network detection, then returns a
+ * provider pinned to that chain whose reads and undelivered sends are tried again the same way.
  */
-async function connect(rpc: string): Promise<JsonRpcProvider> {
-  let chainId: bigint;
+async function connect(rpc: string, retry: Partial<RetryOptions> | undefined): Promise<JsonRpcProvider> {
+  const chainId = await retryTransient(rpc, () => probeChainId(rpc), retry);
+  return pinnedJsonRpcProvider(rpc, Network.from(chainId), { retry: retry ?? {} });
+}
+
+async function probeChainId(rpc: string): Promise<bigint> {
+  let res: Response;
   try {
-    const res = await fetch(rpc, {
+    res = await fetch(rpc, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
       signal: AbortSignal.timeout(RPC_PROBE_TIMEOUT_MS),
     });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const body = (await res.json()) as { result?: unknown };
-    if (typeof body.result !== "string") throw new Error("it did not answer eth_chainId");
-    chainId = BigInt(body.result);
   } catch (err) {
+    if (transientReason(err) !== undefined) throw err; // tried again by connect()
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
-    throw new CliError(`cannot reach the RPC at ${rpc}: ${why}; start a node or pass --rpc`);
+    throw new CliError(`cannot reach the RPC endpoint ${rpc} (${why}); check --rpc / ${envName("rpc")}`);
   }
-  return pinnedJsonRpcProvider(rpc, Network.from(chainId));
+  if (!res.ok) throw Object.assign(new CliError(`the RPC endpoint ${rpc} answered eth_chainId with HTTP ${res.status}; check --rpc / ${envName("rpc")}`), { status: res.status });
+  const body = (await res.json().catch(() => ({}))) as { result?: unknown };
+  if (typeof body.result !== "string") throw new CliError(`the RPC endpoint ${rpc} did not answer eth_chainId with a chain id; check that --rpc / ${envName("rpc")} is a JSON-RPC endpoint`);
+  return BigInt(body.result);
 }
 
 function signerOf(s: Session): Signer {
@@ -416,7 +412,7 @@ async function withdraw(io: CliIo, flags: Flags, role: string): Promise<void> {
 }
 
 /** The executor role's index (contracts/types/Types.sol Role). */
-const EXECUTOR = ROLES.indexOf("executor");
+const EXECUTOR = Role.EXECUTOR;
 
 /** The models `node` is opted in to, ascending. */
 async function modelsOf(s: Session, node: string): Promise<bigint[]> {
@@ -803,7 +799,7 @@ async function printResult(io: CliIo, s: Session, jobId: bigint): Promise<void> 
   let bytes = result.output;
   if (bytes.length === 0) bytes = await referencedOutput(s, jobId, result.outputURI, result.outputHash);
   if (isInvalidClaim(bytes)) {
-    const reason = Object.entries(INVALID_REASONS).find(([, code]) => code === bytes[1])?.[0] ?? `code ${bytes[1]}`;
+    const reason = nameOf(INVALID_REASONS, bytes[1]) ?? `code ${bytes[1]}`;
     throw new CliError(`job ${jobId}: the executor found the input invalid (${reason})`);
   }
   printJson(io, tensorsToJson(decodeTensors(bytes)));

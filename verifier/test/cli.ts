@@ -1,3 +1,4 @@
+import http from "node:http";
 import net from "node:net";
 import { expect } from "chai";
 import fs from "node:fs";
@@ -7,7 +8,7 @@ import { ethers, network } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { encryptKeystoreJsonSync, Wallet } from "ethers";
 import { deployProtocol, type Protocol } from "../../deploy/protocol";
-import { runCli, type CliIo } from "../src/cli";
+import { oneLine, runCli, type CliIo } from "../src/cli";
 import { ConfigError, envName, flagName, loadConfig, OPTIONS, OPTION_NAMES, type OptionName } from "../src/config";
 import { checkChain, DeploymentError, parseDeployment, readDeployment, writeDeployment } from "../src/deployment";
 import { KeyError, loadWallet } from "../src/keys";
@@ -336,7 +337,7 @@ describe("glassbox node stake|unstake|status", function () {
     expect(unbonding.code, unbonding.err).to.equal(0);
     expect(unbonding.out).to.match(/^unbonding 30\.0 as executor; withdrawable at \d{4}-/);
     const early = await cli(world, ["node", "withdraw", "executor", ...key]);
-    expectOneLine(early, /^glassbox: StillUnbonding\(\d+, \d+\)\n$/);
+    expectOneLine(early, /^glassbox: StillUnbonding\(releaseAt=\d+, nowTime=\d+\): the unbonding ends at \d{4}-\S+ \(chain time\): withdraw after that\n$/);
     const status = await cli(world, ["node", "status", ...key]);
     expect(status.code, status.err).to.equal(0);
     const json = JSON.parse(status.out) as Record<string, Record<string, unknown> | string | number>;
@@ -539,7 +540,10 @@ describe("glassbox model register and model info", function () {
     expectOneLine(await cli(world, ["model", "info", "7"]), /^glassbox: model 7 does not exist \(the registry has 0 models\)\n$/);
     const dataDir = tmpDir();
     await register(world, dataDir);
-    expectOneLine(await cli(world, ["model", "register", world.modelFile, "--data-dir", dataDir]), /^glassbox: DigestAlreadyRegistered\(0x[0-9a-f]{64}, 1, 1\)\n$/);
+    expectOneLine(
+      await cli(world, ["model", "register", world.modelFile, "--data-dir", dataDir]),
+      /^glassbox: DigestAlreadyRegistered\(digest=0x[0-9a-f]{64}, modelId=1, version=1\): these model bytes are already registered as model 1 version 1: use that id\n$/,
+    );
   });
 
   it("refuses in one line, before sending anything, QUORUM without --exact and an audit rate the registry would refuse", async function () {
@@ -672,10 +676,62 @@ describe("glassbox node start --output-base-url: outputs above the inline limit 
 });
 
 describe("glassbox: failures are one clear line on stderr and exit code 1", function () {
-  it("when the RPC is down", async function () {
+  it("when the RPC is down, after trying it four times", async function () {
     const world = await loadFixture(cliWorld);
-    const run = await cli(world, ["job", "status", "1", "--rpc", "http://127.0.0.1:1"], { provider: undefined });
-    expectOneLine(run, /^glassbox: cannot reach the RPC at http:\/\/127\.0\.0\.1:1: \S.*; start a node or pass --rpc\n$/);
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const port = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r())); // nothing listens there now
+    const run = await cli(world, ["job", "status", "1", "--rpc", `http://127.0.0.1:${port}`], { provider: undefined, retry: { baseDelayMs: 10 } });
+    expectOneLine(run, new RegExp(`^glassbox: the RPC endpoint http://127\\.0\\.0\\.1:${port} did not answer after 4 attempts \\(ECONNREFUSED\\); check that the chain is running and --rpc / GLASSBOX_RPC is right\n$`));
+  });
+
+  it("when the RPC URL is one fetch refuses outright, without trying it again", async function () {
+    const world = await loadFixture(cliWorld);
+    const run = await cli(world, ["job", "status", "1", "--rpc", "http://127.0.0.1:1"], { provider: undefined, retry: { baseDelayMs: 10 } });
+    expectOneLine(run, /^glassbox: cannot reach the RPC endpoint http:\/\/127\.0\.0\.1:1 \(.+\); check --rpc \/ GLASSBOX_RPC\n$/);
+  });
+
+  it("when the RPC answers eth_chainId but then fails every read with HTTP 503", async function () {
+    const world = await loadFixture(cliWorld);
+    const requests: string[] = [];
+    const server = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        const payload = JSON.parse(body) as { id: number; method: string } | { id: number; method: string }[];
+        const first = Array.isArray(payload) ? payload[0] : payload;
+        requests.push(first.method);
+        if (first.method !== "eth_chainId") return void res.writeHead(503).end("overloaded");
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id: first.id, result: "0x7a69" }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    try {
+      const run = await cli(world, ["job", "status", "1", "--rpc", url], { provider: undefined, retry: { baseDelayMs: 10 } });
+      expectOneLine(run, new RegExp(`^glassbox: the RPC endpoint ${url.replace(/\./g, "\\.")} did not answer after 4 attempts \\(HTTP 503\\); check that the chain is running and --rpc / GLASSBOX_RPC is right\n$`));
+      expect(requests.filter((m) => m !== "eth_chainId")).to.have.length(4);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it("when the chain refuses a transaction: the decoded error and what to do next", async function () {
+    const world = await loadFixture(cliWorld);
+    const run = await cli(world, ["node", "unstake", "executor", "5"]);
+    expectOneLine(run, /^glassbox: InsufficientFreeStake\(requested=5000000000000000000, free=0\): you asked for 5\.0 tokens but only 0\.0 tokens of this stake is free \(not locked or unbonding\): ask for less\n$/);
+  });
+
+  it("never as ethers' bare 'could not coalesce error', but as the endpoint's own code and message", function () {
+    const err = Object.assign(new Error('could not coalesce error (error={ "code": -32000, "message": "header not found" }, payload={ "method": "eth_getBalance" }, code=UNKNOWN_ERROR, version=6.17.0)'), {
+      code: "UNKNOWN_ERROR",
+      shortMessage: "could not coalesce error",
+      error: { code: -32000, message: "header not found" },
+      payload: { jsonrpc: "2.0", id: 3, method: "eth_getBalance", params: [] },
+    });
+    expect(oneLine(err)).to.equal("the RPC endpoint answered eth_getBalance with error -32000: header not found");
   });
 
   it("when no key is set", async function () {
@@ -760,6 +816,15 @@ describe("glassbox: failures are one clear line on stderr and exit code 1", func
       const input = writeJson(tmpDir(), "in.json", { n: { dtype: "int32", shape: [1], data: [2 ** 40] } });
       expectOneLine(await request(world, input), /^glassbox: .*in\.json: tensor "n": 1099511627776 is not an integer in/);
       expectOneLine(await request(world, path.join(tmpDir(), "none.json")), /^glassbox: cannot read input file .*none\.json: ENOENT\n$/);
+    });
+
+    it("a version the model owner deprecated: the chain's error, named, with what to do next", async function () {
+      const world = await loadFixture(cliWorld);
+      const id = await register(world, tmpDir());
+      await (await world.protocol.models.connect(world.requester.connect(ethers.provider)).deprecateVersion(id, 1)).wait();
+      const input = writeJson(tmpDir(), "in.json", SAMPLE_JSON);
+      const run = await cli(world, ["job", "request", "--model", String(id), "--input", input, "--mode", "none", "--version", "1"]);
+      expectOneLine(run, /^glassbox: VersionDeprecated\(modelId=1, version=1\): version 1 of model 1 is deprecated: request another version \(leave --version out for the latest\)\n$/);
     });
 
     it("a mode the model does not allow", async function () {

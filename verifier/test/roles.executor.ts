@@ -3,7 +3,7 @@ import Database from "better-sqlite3";
 import { ethers } from "hardhat";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import { encodeTensors, invalidClaim } from "../src/codec/tensor";
-import { Mode, RefundReason, SAMPLE_INPUT, Status, randomnessSource, requestJob } from "../../test/fixtures/protocol";
+import { Mode, RandomnessStatus, RefundReason, SAMPLE_INPUT, Status, randomnessSource, requestJob } from "../../test/fixtures/protocol";
 import { EXACT_MLP, closeAll, errorsOf, honestOutput, inputByReference, nodeOf, nonces, rolesWorld, settle, startAll, startNode, type TestNode } from "./fixtures/roles";
 import { readResult } from "../src/chain/results";
 import { RECORD_AFTER_BLOCKS } from "../src/roles/executor";
@@ -17,8 +17,6 @@ const exactModel = () => rolesWorld(undefined, EXACT_MLP);
  */
 const rarelyAuditedModel = () => rolesWorld(undefined, { auditRateBps: 1 });
 
-/** RandomnessStatus, as in contracts/interfaces/IRandomnessSource.sol. */
-const Randomness = { Pending: 0, Ready: 1, Lost: 2 } as const;
 /** Blocks `blockhash` keeps (Hardhat 2.29's EIP-2935 history contract is a stub that always reverts). */
 const BLOCKHASH_WINDOW = 256;
 
@@ -108,7 +106,7 @@ describe("Executor: an audit coin nobody finalizes in time", function () {
       await mine(BLOCKHASH_WINDOW + 1);
       expect(await ethers.provider.getBlockNumber()).to.be.above(target + BLOCKHASH_WINDOW);
       const [status, value] = await source.randomnessOf(target);
-      expect([Number(status), value]).to.deep.equal([Randomness.Ready, events[0].args.value]);
+      expect([Number(status), value]).to.deep.equal([RandomnessStatus.Ready, events[0].args.value]);
       expect((await world.jobs.jobOf(jobId)).status).to.equal(Status.Submitted);
       expect(await time.latest()).to.be.at.most(Number(job.phaseEnd));
       // The coin as JobSettlement.auditCoin draws it from the recorded value (a lost coin would read

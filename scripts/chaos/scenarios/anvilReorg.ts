@@ -20,14 +20,13 @@
 import { formatEther, parseEther, type JsonRpcProvider, type Log, type TransactionRequest, type Wallet, type HDNodeWallet } from "ethers";
 import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../../typechain-types";
 import { encodeTensors } from "../../../verifier/src/codec/tensor";
+import { Status, Verdict } from "../../../verifier/src/sdk/protocol";
 import { sleep } from "../../devnet/chain";
 import { DemoClient } from "../../devnet/client";
 import { CLIENT_INDEXES, devnetWallet, type NodeSpec } from "../../devnet/setup";
 import { DEADLINE_SECONDS, FEE, executorSpec, logLines, settleAll, settleWithKeeper, verifierSpec, withManualMining, type Devnet } from "../devnet";
 import { expectThat, withDevnet, type Scenario } from "../scenario";
 
-const ASSIGNED = 2;
-const SUBMITTED = 3;
 /** Blocks mined after the removed transaction before the reorganisation: it is several blocks deep. */
 const BURY = 3;
 const OTHER_INPUT = encodeTensors({ x: { dtype: "float32", shape: [2, 4], data: [9, 8, 7, 6, -5, -4, -3, -2] } });
@@ -120,7 +119,7 @@ export const reorgSubmit: Scenario = {
         const replacement = await signedReplacement(client2Wallet, provider, request);
         const r = await reorganiseFrom(d, submitted.blockNumber, [replacement], submitted.transactionHash);
         const status = Number((await jobs.jobOf(jobId)).status);
-        expectThat(status === ASSIGNED, `job ${jobId} has status ${status} after the reorganisation, not Assigned`);
+        expectThat(status === Status.Assigned, `job ${jobId} has status ${status} after the reorganisation, not Assigned`);
         log(`anvil_reorg(${r.depth}) replaced blocks ${r.fromBlock}..${r.head}: submitResult ${submitted.transactionHash.slice(0, 10)} (block ${submitted.blockNumber}) is gone, the assignment (block ${assigned.blockNumber}) stays; client 2's request is in the new blocks`);
         const other = await waitFor("client 2's job in the new blocks", 10_000, async () => {
           const logs = await jobs.queryFilter(jobs.filters.JobRequested(), r.fromBlock);
@@ -131,7 +130,7 @@ export const reorgSubmit: Scenario = {
         // The executor must submit job's result again: nothing else serves it before its window ends.
         const resubmitted = await waitFor(`a second submitResult for job ${jobId}`, d.wallMs(60) + 30_000, async () => {
           const again = (await jobs.queryFilter(jobs.filters.ResultSubmitted(jobId)))[0];
-          return again && Number((await jobs.jobOf(jobId)).status) >= SUBMITTED ? again : undefined;
+          return again && Number((await jobs.jobOf(jobId)).status) >= Status.Submitted ? again : undefined;
         });
         log(`job ${jobId} submitted again in block ${resubmitted.blockNumber} (tx ${resubmitted.transactionHash.slice(0, 10)}); job ${other} from the new blocks`);
         const timedOut = await settleWithKeeper(d, [jobId, other], d.wallMs(3 * 60) + 60_000);
@@ -193,7 +192,7 @@ export const reorgVote: Scenario = {
         return resolved[0];
       });
       const verdict = disputes.interface.parseLog(outcome)?.args.verdict as bigint;
-      expectThat(Number(verdict) === 2, `dispute ${disputeId} ended with verdict ${verdict}, not Invalid (2)`);
+      expectThat(Number(verdict) === Verdict.Invalid, `dispute ${disputeId} ended with verdict ${verdict}, not Invalid (2)`);
       const recommitted = await disputes.queryFilter(disputes.filters.VoteCommitted(disputeId), r.fromBlock);
       const recommitters = new Set(recommitted.map((c) => `0x${String(c.topics[2]).slice(26)}`.toLowerCase()));
       const missing = removedVoters.filter((v) => !recommitters.has(v));

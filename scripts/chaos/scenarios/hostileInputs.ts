@@ -22,8 +22,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { hexlify, ZeroAddress, ZeroHash, type ContractRunner } from "ethers";
-import { GlassboxToken__factory, JobRegistry__factory, ModelRegistry__factory, StakeManager__factory } from "../../../typechain-types";
-import { runCli, REFUND_REASONS } from "../../../verifier/src/cli";
+import { JobRegistry__factory, ModelRegistry__factory, StakeManager__factory } from "../../../typechain-types";
+import { runCli } from "../../../verifier/src/cli";
+import { decodeRevert, Mode, nameOf, RefundReason } from "../../../verifier/src/sdk/protocol";
 import { DTYPES, encodeTensors, type DType, type TensorMap } from "../../../verifier/src/codec/tensor";
 import { mlp as mlpBytes, seededRandom } from "../../../verifier/src/runtime/fixtures";
 import { startNextStakeEpoch } from "../../devnet/boot";
@@ -256,32 +257,6 @@ async function joinAhead(h: Harness, first: bigint): Promise<void> {
   for (let id = first; id < first + BigInt(AHEAD); id++) await (await stakes.optIn(id)).wait();
 }
 
-const ERROR_INTERFACES = [JobRegistry__factory, ModelRegistry__factory, GlassboxToken__factory].map((f) => f.createInterface());
-
-/** The custom error's name in a failed transaction, or undefined. */
-function revertName(err: unknown): string | undefined {
-  const datas: string[] = [];
-  const walk = (v: unknown, depth: number) => {
-    if (depth > 5 || typeof v !== "object" || v === null) return;
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-      if (k === "data" && typeof x === "string" && /^0x[0-9a-fA-F]{8,}$/.test(x)) datas.push(x);
-      else walk(x, depth + 1);
-    }
-  };
-  walk(err, 0);
-  for (const data of datas) {
-    for (const iface of ERROR_INTERFACES) {
-      try {
-        const parsed = iface.parseError(data);
-        if (parsed) return `${parsed.name}(${parsed.args.map(String).join(", ")})`;
-      } catch {
-        // not this contract's error
-      }
-    }
-  }
-  return undefined;
-}
-
 /** The scenario's one executor, with stake for many jobs' collateral. */
 const EXECUTOR = { ...executorSpec(1), stake: 4000n * 10n ** 18n };
 
@@ -332,7 +307,7 @@ function harness(d: Devnet, dir: string, mlpId: bigint): Harness {
       const request: Request = {
         modelId: mlpId,
         version: 1,
-        mode: 0,
+        mode: Mode.NONE,
         fee: 10n ** 18n,
         deadline: now + DEADLINE_SECONDS,
         input: hexlify(encodeTensors({ x: { dtype: "float32", shape: [2, 4], data: [1, 2, 3, 4, 5, 6, 7, 8] } } as TensorMap)),
@@ -349,7 +324,7 @@ function harness(d: Devnet, dir: string, mlpId: bigint): Harness {
         if (outcome.kind === "job") jobIds.push(outcome.jobId);
         return outcome;
       } catch (err) {
-        const name = revertName(err);
+        const name = decodeRevert(err)?.text;
         return name ? { kind: "revert", name } : { kind: "bad", why: `unnamed failure: ${(err as Error).message.split("\n")[0].slice(0, 200)}` };
       }
     },
@@ -359,7 +334,7 @@ function harness(d: Devnet, dir: string, mlpId: bigint): Harness {
         await (await models.registerModel(digest, uri, policy)).wait();
         return { kind: "accepted", what: "registered" };
       } catch (err) {
-        const name = revertName(err);
+        const name = decodeRevert(err)?.text;
         return name ? { kind: "revert", name } : { kind: "bad", why: `unnamed failure: ${(err as Error).message.split("\n")[0].slice(0, 200)}` };
       }
     },
@@ -402,7 +377,7 @@ export const hostileInputs: Scenario = {
           const o = await d.client.settled(id, 120_000).catch(() => "stuck");
           if (o === "refunded") {
             const [ev] = await jobs.queryFilter(jobs.filters.JobRefunded(id));
-            endOf.set(id, `refunded ${REFUND_REASONS[Number(ev?.args.reason)] ?? "?"}`);
+            endOf.set(id, `refunded ${(ev ? nameOf(RefundReason, ev.args.reason) : undefined) ?? "?"}`);
           } else endOf.set(id, o);
         }),
       );

@@ -12,14 +12,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { JobRegistry__factory } from "../../../typechain-types";
 import { encodeTensors } from "../../../verifier/src/codec/tensor";
+import { Status } from "../../../verifier/src/sdk/protocol";
 import { sleep } from "../../devnet/chain";
 import { DemoClient } from "../../devnet/client";
 import { CLIENT_INDEXES, devnetWallet } from "../../devnet/setup";
 import { DEADLINE_SECONDS, FEE, executorSpec, logLines, settleAll, transactionsFrom } from "../devnet";
 import { ScenarioFailure, expectThat, withDevnet, type Scenario } from "../scenario";
 
-const SUBMITTED = 3;
-const FINALIZED = 5;
 const EXECUTOR = executorSpec(1);
 const BRANCH_B_INPUT = encodeTensors({ x: { dtype: "float32", shape: [2, 4], data: [9, 8, 7, 6, -5, -4, -3, -2] } });
 
@@ -43,14 +42,14 @@ export const reorg: Scenario = {
       try {
         await client2.approve();
         const common = (await client.request(mlp, "OPTIMISTIC", mlp.model.input(), FEE, DEADLINE_SECONDS)).jobId;
-        await waitStatus(common, SUBMITTED, 60_000);
+        await waitStatus(common, Status.Submitted, 60_000);
         await sleep(1_000); // the node's cursor moves past the submission
 
         const forkHead = await provider.getBlockNumber();
         const snapshot = (await provider.send("evm_snapshot", [])) as string;
         const branchA: bigint[] = [];
         for (let i = 0; i < 2; i++) branchA.push((await client.request(mlp, "OPTIMISTIC", mlp.model.input(), FEE, DEADLINE_SECONDS)).jobId);
-        for (const id of branchA) await waitStatus(id, SUBMITTED, 60_000);
+        for (const id of branchA) await waitStatus(id, Status.Submitted, 60_000);
         for (let i = 0; i < 3; i++) await provider.send("evm_mine", []);
         await sleep(1_500); // the node handles branch A's blocks
         const headA = await provider.getBlockNumber();
@@ -85,7 +84,7 @@ export const reorg: Scenario = {
           const v = await client2.verify(id, mlp, BRANCH_B_INPUT);
           expectThat(v.ok, `job ${id}'s output does not match branch B's input (a result remembered from branch A?): ${v.why}`);
         }
-        for (const id of [common, ...branchB]) expectThat(Number((await jobs.jobOf(id)).status) === FINALIZED, `job ${id} not Finalized`);
+        for (const id of [common, ...branchB]) expectThat(Number((await jobs.jobOf(id)).status) === Status.Finalized, `job ${id} not Finalized`);
         const sent = await transactionsFrom(provider, executor);
         for (const tx of sent) expectThat((await provider.getTransactionReceipt(tx.hash))?.status === 1, `executor transaction ${tx.hash} reverted`);
         const fork = /"forkBlock":(\d+)/.exec(reorgLines[0])?.[1];

@@ -7,6 +7,7 @@
  *    /healthz answer 200 again once the endpoint is back.
  */
 import { JobRegistry__factory } from "../../../typechain-types";
+import { Status } from "../../../verifier/src/sdk/protocol";
 import { freePort, sleep } from "../../devnet/chain";
 import { ChaosProxy } from "../proxy";
 import { DEADLINE_SECONDS, FEE, alive, executorSpec, healthy, logLines, settleAll, settleWithKeeper, verifierSpec } from "../devnet";
@@ -14,7 +15,6 @@ import { expectThat, withDevnet, type Scenario } from "../scenario";
 
 const OUTAGE_MS = 20_000;
 const LATENCY_MS = 500;
-const ASSIGNED = 2;
 
 export const rpcOutage: Scenario = {
   name: "rpc-outage",
@@ -59,7 +59,7 @@ export const rpcOutage: Scenario = {
           const servedBy = Date.now() + 90_000;
           for (;;) {
             const waiting = [];
-            for (const id of during) if (Number((await jobs.jobOf(id)).status) <= ASSIGNED) waiting.push(id);
+            for (const id of during) if (Number((await jobs.jobOf(id)).status) <= Status.Assigned) waiting.push(id);
             if (waiting.length === 0 || Date.now() > servedBy) break;
             await sleep(250);
           }

@@ -9,12 +9,12 @@
  */
 import { parseEther } from "ethers";
 import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../../typechain-types";
+import { nameOf, Status, Verdict } from "../../../verifier/src/sdk/protocol";
 import { sleep } from "../../devnet/chain";
 import { devnetWallet } from "../../devnet/setup";
 import { DEADLINE_SECONDS, executorSpec, settleAll, verifierSpec, withManualMining } from "../devnet";
 import { expectThat, withDevnet, type Scenario } from "../scenario";
 
-const SUBMITTED = 3;
 const MAX_JOBS = 30;
 const AUDIT_RATE_BPS = 2_000;
 /**
@@ -25,7 +25,6 @@ const JOB_FEE = parseEther("2");
 /** Every job locks 22x its 2-GLASS fee until it settles (the clock stands still here): room for MAX_JOBS. */
 const EXECUTOR_STAKE = parseEther("1500");
 
-const VERDICTS = ["Undecided", "Valid", "Invalid"];
 
 export const verifierOffline: Scenario = {
   name: "verifier-offline",
@@ -43,7 +42,7 @@ export const verifierOffline: Scenario = {
         expectThat(attempt <= MAX_JOBS, `the audit lottery picked none of ${MAX_JOBS} jobs at 20%`);
         const requested = await client.request(mlp, "OPTIMISTIC", mlp.model.input(), JOB_FEE, DEADLINE_SECONDS);
         const until = Date.now() + 60_000;
-        while (Number((await jobs.jobOf(requested.jobId)).status) !== SUBMITTED) {
+        while (Number((await jobs.jobOf(requested.jobId)).status) !== Status.Submitted) {
           expectThat(Date.now() < until, `job ${requested.jobId} was not submitted within 60 s`);
           await sleep(200);
         }
@@ -92,7 +91,7 @@ export const verifierOffline: Scenario = {
         await sleep(250);
       }
       const [resolved] = await disputes.queryFilter(disputes.filters.DisputeResolved(disputeId));
-      const verdict = VERDICTS[Number(resolved.args.verdict)];
+      const verdict = nameOf(Verdict, resolved.args.verdict);
       const receipt = await provider.getTransactionReceipt(resolved.transactionHash);
       const slashed = new Map<string, bigint>();
       for (const l of receipt?.logs ?? []) {
@@ -107,7 +106,7 @@ export const verifierOffline: Scenario = {
       expectThat(Number(revealed) === 0, "the absent member revealed a vote");
       for (const m of committee.slice(1)) {
         const [, v] = await disputes.ballotOf(disputeId, m);
-        if (VERDICTS[Number(v)] === verdict) expectThat(!slashed.has(m), `member ${m} voted with the majority (${verdict}) and was slashed`);
+        if (nameOf(Verdict, v) === verdict) expectThat(!slashed.has(m), `member ${m} voted with the majority (${verdict}) and was slashed`);
       }
       expectThat(verdict === "Valid", `an honest result was judged ${verdict}`);
       const outcome = (await settleAll(d, [jobId], 60_000)).get(jobId);

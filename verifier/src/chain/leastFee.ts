@@ -6,8 +6,7 @@
  * and the one the requester buys.
  */
 import { IDisputeManager__factory, type JobRegistry, type ModelRegistry } from "../../../typechain-types";
-
-const OPTIMISTIC = 1;
+import { Mode } from "../sdk/protocol";
 
 /** What a request's least fee is made of (each in token units). */
 export interface LeastFee {
@@ -21,7 +20,7 @@ export interface LeastFee {
 export async function leastFee(jobs: JobRegistry, models: ModelRegistry, modelId: bigint, mode: number, boughtRateBps: number): Promise<LeastFee> {
   const [params, policy, policyVersion] = await Promise.all([jobs.params(), models.policyOf(modelId), models.policyVersionOf(modelId)]);
   let auditFloor = 0n;
-  if (mode === OPTIMISTIC) {
+  if (mode === Mode.OPTIMISTIC) {
     const [, , resolver] = await models.termsAt(modelId, policyVersion);
     const rate = BigInt(Math.max(boughtRateBps, Number(policy.auditRateBps)));
     if (/^0x0{40}$/i.test(resolver) && rate > 0n) {

@@ -7,8 +7,9 @@
  * Tensors are sorted by name (bytewise, strictly ascending), names are 1..64 bytes of UTF-8,
  * rank is at most 8 and bool values are 0 or 1, so one tensor map has exactly one encoding.
  * A two-byte buffer `0x00 reason` is not a map: it is an executor's claim that the input was
- * invalid (see INVALID_REASONS).
+ * invalid (see INVALID_REASONS in sdk/enums.ts).
  */
+import { INVALID_REASONS, type InvalidReason } from "../sdk/enums";
 
 export const FORMAT_VERSION = 1;
 export const MAX_NAME_BYTES = 64;
@@ -37,16 +38,6 @@ const ELEMENT_SIZE: Record<DType, number> = {
   int8: 1,
 };
 
-/** Why an executor says an input cannot be run (the second byte of an invalid claim). */
-export const INVALID_REASONS = {
-  undecodableInput: 1,
-  inputDoesNotFitModel: 2,
-  modelUnavailable: 3,
-  modelFailed: 4,
-  inputTooLarge: 5,
-} as const;
-
-export type InvalidReason = keyof typeof INVALID_REASONS;
 
 /** One tensor: int64 values are bigint, bool values are 0/1 or booleans, the rest numbers. */
 export interface Tensor {

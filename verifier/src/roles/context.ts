@@ -19,6 +19,8 @@ import { trackPending, type NodeMetrics } from "../ops/metrics";
 import type { NodeLogger } from "../ops/logger";
 import type { CursorStore } from "../chain/cursorStore";
 import type { TxSender } from "../chain/txSender";
+import { uncoalescedText } from "../chain/transient";
+import { decodeRevert } from "../sdk/protocol";
 import type { DisputeManager, JobRegistry, ModelRegistry, QuorumManager } from "../../../typechain-types";
 import type { PendingStore } from "./pendingStore";
 import type { JobBook } from "./jobBook";
@@ -150,13 +152,18 @@ export async function headBlock(ctx: RoleContext): Promise<number> {
   return provider.getBlockNumber();
 }
 
-/** A readable one-line description of an error, including a decoded custom revert when ethers has one. */
+/**
+ * A readable one-line description of an error: a protocol revert decoded (sdk/protocol), else one
+ * ethers decoded, else the endpoint's own words for what ethers calls "could not coalesce error".
+ */
 export function errorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
+  const decoded = decodeRevert(err);
+  if (decoded) return decoded.text;
   const revert = (err as { revert?: { name?: string; args?: unknown[] } }).revert;
   if (revert?.name) return `${revert.name}(${(revert.args ?? []).map(String).join(", ")})`;
   const short = (err as { shortMessage?: string }).shortMessage;
-  return short ?? err.message;
+  return uncoalescedText(err) ?? short ?? err.message;
 }
 
 export function sameAddress(a: string, b: string): boolean {

@@ -24,6 +24,7 @@
  */
 import { hexlify, keccak256, randomBytes, getBytes } from "ethers";
 import { invalidClaim, isInvalidClaim } from "../codec/tensor";
+import { Mode, RandomnessStatus, Status } from "../sdk/protocol";
 import { MAX_INLINE_OUTPUT_BYTES, type OutputPublisher } from "../store/outputs";
 import { act, chainNow, headBlock, sameAddress, type RoleContext } from "./context";
 import type { ExecutorActionKind, PendingAction, TimedActionHandlers } from "./timedActions";
@@ -37,10 +38,6 @@ import type { RoundOpenedEvent } from "../../../typechain-types/contracts/Quorum
  * counts as picked for audit.
  */
 export const RECORD_AFTER_BLOCKS = 128;
-
-/** Job status and mode numbers, as in contracts/types/Types.sol. */
-export const MODE = { NONE: 0, OPTIMISTIC: 1, QUORUM: 2, ATTESTED: 3 } as const;
-export const STATUS = { None: 0, Unassigned: 1, Assigned: 2, Submitted: 3, Disputed: 4, Finalized: 5, Refunded: 6 } as const;
 
 /**
  * What the executor does to its honest output before posting it. Tests inject a dishonest one
@@ -84,12 +81,12 @@ export class Executor {
     if (this.ctx.cursor.hasAction(key)) return;
     const job = await this.ctx.contracts.jobs.jobOf(jobId);
     const mode = Number(job.mode);
-    if (mode === MODE.QUORUM) return;
-    if (mode === MODE.ATTESTED) {
+    if (mode === Mode.QUORUM) return;
+    if (mode === Mode.ATTESTED) {
       this.ctx.log.warn({ at: "Executor.submit", jobId, attempt }, "ATTESTED jobs need a proof this node cannot make; not served");
       return;
     }
-    if (Number(job.status) !== STATUS.Assigned || Number(job.attempts) !== attempt || !sameAddress(job.executor, this.ctx.address)) {
+    if (Number(job.status) !== Status.Assigned || Number(job.attempts) !== attempt || !sameAddress(job.executor, this.ctx.address)) {
       this.ctx.log.debug({ at: "Executor.submit", jobId, attempt }, "assignment no longer current; nothing to do");
       return;
     }
@@ -104,7 +101,7 @@ export class Executor {
     // OPTIMISTIC: the finalize is scheduled before the submission, so a crash right after it still
     // finalizes; `finalize` itself waits for the challenge window and drops the job if it moved on.
     const finalizeKey = `finalize:${jobId}:${attempt}`;
-    if (mode === MODE.OPTIMISTIC) {
+    if (mode === Mode.OPTIMISTIC) {
       this.ctx.pending.put({ key: finalizeKey, kind: "finalize", notBefore: 0, payload: { jobId: jobId.toString() } });
       this.ctx.pending.put({ key: `record:${jobId}:${attempt}`, kind: "recordAuditCoin", notBefore: 0, payload: { jobId: jobId.toString(), attempt: String(attempt) } });
     }
@@ -180,7 +177,7 @@ export class Executor {
     const jobId = BigInt(action.payload.jobId);
     const { quorum, jobs } = this.ctx.contracts;
     const job = await jobs.jobOf(jobId);
-    if (Number(job.status) !== STATUS.Assigned) return true;
+    if (Number(job.status) !== Status.Assigned) return true;
     const round = await quorum.roundOf(jobId);
     const now = await chainNow(this.ctx);
     if (Number(round.revealEnd) === 0 && now <= Number(round.commitEnd) && Number(round.commits) < Number(round.seats)) return false;
@@ -204,7 +201,7 @@ export class Executor {
     const jobId = BigInt(action.payload.jobId);
     const { jobs } = this.ctx.contracts;
     const job = await jobs.jobOf(jobId);
-    if (Number(job.status) !== STATUS.Unassigned || String(job.auditTarget) !== action.payload.target) return true;
+    if (Number(job.status) !== Status.Unassigned || String(job.auditTarget) !== action.payload.target) return true;
     if ((await chainNow(this.ctx)) >= Number(job.deadline)) return true; // too late: the requester cancels
     if ((await headBlock(this.ctx)) <= Number(action.payload.target)) return false;
     const outcome = await act(this.ctx, {
@@ -216,10 +213,10 @@ export class Executor {
       args: [jobId],
       doneByOthers: async () => {
         const now = await jobs.jobOf(jobId);
-        return String(now.auditTarget) !== action.payload.target || Number(now.status) !== STATUS.Unassigned;
+        return String(now.auditTarget) !== action.payload.target || Number(now.status) !== Status.Unassigned;
       },
     });
-    return outcome !== "refused" || Number((await jobs.jobOf(jobId)).status) !== STATUS.Unassigned;
+    return outcome !== "refused" || Number((await jobs.jobOf(jobId)).status) !== Status.Unassigned;
   }
 
   /**
@@ -231,12 +228,12 @@ export class Executor {
     const jobId = BigInt(action.payload.jobId);
     const { jobs } = this.ctx.contracts;
     const job = await jobs.jobOf(jobId);
-    if (Number(job.status) !== STATUS.Submitted || String(job.attempts) !== action.payload.attempt) return true;
+    if (Number(job.status) !== Status.Submitted || String(job.attempts) !== action.payload.attempt) return true;
     const target = Number(job.auditTarget);
     if ((await headBlock(this.ctx)) <= target + RECORD_AFTER_BLOCKS) return false;
     const source = IRandomnessSource__factory.connect(await jobs.RANDOMNESS(), this.ctx.signer);
     const [status] = await source.randomnessOf(target);
-    if (Number(status) !== 1) return true; // not Ready: recorded already (still Ready) is caught by record's idempotence
+    if (Number(status) !== RandomnessStatus.Ready) return true; // not Ready: recorded already (still Ready) is caught by record's idempotence
     const outcome = await act(this.ctx, { key: action.key, block: await headBlock(this.ctx), at: "Executor.recordAuditCoin", fields: { jobId, target }, method: source.record, args: [target] });
     return outcome !== "refused";
   }
@@ -249,7 +246,7 @@ export class Executor {
   private async resolve(action: PendingAction<"resolveAudit">): Promise<boolean> {
     const jobId = BigInt(action.payload.jobId);
     const { jobs, disputes } = this.ctx.contracts;
-    if (Number((await jobs.jobOf(jobId)).status) !== STATUS.Disputed) return true;
+    if (Number((await jobs.jobOf(jobId)).status) !== Status.Disputed) return true;
     const d = await disputes.disputeOf(await disputes.disputeOfJob(jobId));
     const now = await chainNow(this.ctx);
     const ready = d.drawn
@@ -263,9 +260,9 @@ export class Executor {
       fields: { jobId },
       method: jobs.resolveDispute,
       args: [jobId],
-      doneByOthers: async () => Number((await jobs.jobOf(jobId)).status) !== STATUS.Disputed,
+      doneByOthers: async () => Number((await jobs.jobOf(jobId)).status) !== Status.Disputed,
     });
-    return outcome !== "refused" || Number((await jobs.jobOf(jobId)).status) !== STATUS.Disputed;
+    return outcome !== "refused" || Number((await jobs.jobOf(jobId)).status) !== Status.Disputed;
   }
 
   /** OPTIMISTIC: after the challenge window. QUORUM: once every seat revealed or the reveal phase ended. */
@@ -274,10 +271,10 @@ export class Executor {
     const job = await jobs.jobOf(jobId);
     const mode = Number(job.mode);
     const status = Number(job.status);
-    const waiting = mode === MODE.QUORUM ? STATUS.Assigned : STATUS.Submitted;
+    const waiting = mode === Mode.QUORUM ? Status.Assigned : Status.Submitted;
     if (status !== waiting) return true; // finalized, disputed or refunded by someone else
     const now = await chainNow(this.ctx);
-    if (mode === MODE.QUORUM) {
+    if (mode === Mode.QUORUM) {
       const round = await quorum.roundOf(jobId);
       const revealEnd = Number(await quorum.revealEndOf(jobId));
       if (Number(round.reveals) < Number(round.seats) && now <= revealEnd) return false;
@@ -286,7 +283,7 @@ export class Executor {
     }
     const outcome = await act(this.ctx, { key, block: await headBlock(this.ctx), at: "Executor.finalize", fields: { jobId }, method: jobs.finalize, args: [jobId] });
     // The coin picked it (or was lost): the job is in audit; see that its dispute gets resolved.
-    if (Number((await jobs.jobOf(jobId)).status) === STATUS.Disputed) {
+    if (Number((await jobs.jobOf(jobId)).status) === Status.Disputed) {
       this.ctx.pending.put({ key: `resolve:${jobId}:${job.attempts}`, kind: "resolveAudit", notBefore: 0, payload: { jobId: jobId.toString() } });
     }
     // Refused while the job still waits: someone may have moved it in the meantime; look again next step.

@@ -5,7 +5,8 @@
  * agree on: canonical bytes out, or the invalid-input claim `0x00 reason`.
  */
 import { getBytes } from "ethers";
-import { invalidClaim, type InvalidReason } from "../codec/tensor";
+import { invalidClaim } from "../codec/tensor";
+import type { InvalidReason } from "../sdk/enums";
 import { NoMetrics, timeInference, type NodeMetrics } from "../ops/metrics";
 import { InvalidInputError, ModelLoadError, ModelRunner } from "../runtime/runner";
 import { InputFetchError, InputSource } from "../store/inputs";

@@ -21,17 +21,14 @@
  * URI and checked against its hash; one that cannot be had is judged a wrong output.
  */
 import { hexlify, keccak256, randomBytes, getBytes, toUtf8Bytes } from "ethers";
+import { Mode, Status, Verdict } from "../sdk/protocol";
 import { compareOutputs, type TolerancePolicy } from "../verify/tolerance";
 import { IERC20__factory } from "../../../typechain-types";
 import { act, chainNow, headBlock, sameAddress, send, type RoleContext } from "./context";
-import { MODE, STATUS } from "./executor";
 import type { PendingAction, TimedActionHandlers, VerifierActionKind } from "./timedActions";
 import type { JobAssignedEvent, ResultSubmittedEvent } from "../../../typechain-types/contracts/JobRegistry";
 import type { RoundOpenedEvent } from "../../../typechain-types/contracts/QuorumManager";
 import type { CommitteeDrawnEvent, DisputeOpenedEvent } from "../../../typechain-types/contracts/DisputeManager";
-
-/** Verdict numbers, as in contracts/types/Types.sol. */
-export const VERDICT = { Undecided: 0, Valid: 1, Invalid: 2 } as const;
 
 /** Most seconds of chain time a verifier waits after a window before acting on a stuck job (spread per node). */
 export const MAX_LIVENESS_GRACE = 60;
@@ -55,7 +52,7 @@ export class Verifier {
   async onAssigned(args: JobAssignedEvent.OutputObject): Promise<void> {
     const { jobId } = args;
     const request = await this.ctx.book.request(jobId);
-    if (request.mode === MODE.QUORUM) return; // rounds are watched from RoundOpened
+    if (request.mode === Mode.QUORUM) return; // rounds are watched from RoundOpened
     const attempt = Number(args.attempt);
     const notBefore = Number(args.phaseEnd) + 1 + this.grace();
     this.ctx.pending.put({ key: `watch-timeout:${jobId}:${attempt}`, kind: "timeout", notBefore, payload: { jobId: jobId.toString(), attempt: String(attempt) } });
@@ -72,12 +69,12 @@ export class Verifier {
     const { jobId } = args;
     if (Number(args.challengeEnd) === 0 || sameAddress(args.executor, this.ctx.address)) return;
     const job = await this.ctx.contracts.jobs.jobOf(jobId);
-    if (Number(job.mode) !== MODE.OPTIMISTIC) return;
+    if (Number(job.mode) !== Mode.OPTIMISTIC) return;
     const attempt = Number(job.attempts);
     this.ctx.pending.put({ key: `audit:${jobId}:${attempt}`, kind: "startAudit", notBefore: 0, payload: { jobId: jobId.toString() } });
     if (!this.watches(jobId, attempt)) return;
     const key = `challenge:${jobId}:${attempt}`;
-    if (this.ctx.cursor.hasAction(key) || Number(job.status) !== STATUS.Submitted) return;
+    if (this.ctx.cursor.hasAction(key) || Number(job.status) !== Status.Submitted) return;
     const check = await this.check(jobId, { output: getBytes(args.output), outputURI: args.outputURI, outputHash: args.outputHash });
     if (check.kind === "abstain") {
       this.ctx.log.warn({ at: "Verifier.watch", jobId, attempt, why: check.why }, "cannot re-run this job; not challenging");
@@ -120,7 +117,7 @@ export class Verifier {
       this.ctx.log.warn({ at: "Verifier.vote", jobId, disputeId, why: check.why }, "cannot re-run this job; abstaining");
       return;
     }
-    const verdict = check.equal ? VERDICT.Valid : VERDICT.Invalid;
+    const verdict = check.equal ? Verdict.Valid : Verdict.Invalid;
     const revealKey = `reveal-vote:${disputeId}`;
     this.ctx.pending.put({
       key: revealKey,
@@ -162,7 +159,7 @@ export class Verifier {
     const attempt = Number(action.payload.attempt);
     const { jobs } = this.ctx.contracts;
     const job = await jobs.jobOf(jobId);
-    if (Number(job.status) !== STATUS.Assigned || Number(job.attempts) !== attempt) return true;
+    if (Number(job.status) !== Status.Assigned || Number(job.attempts) !== attempt) return true;
     if ((await chainNow(this.ctx)) <= Number(job.phaseEnd)) return false;
     const outcome = await act(this.ctx, { key: `timeout:${jobId}:${attempt}`, block: await headBlock(this.ctx), at: "Verifier.timeout", fields: { jobId, attempt }, method: jobs.timeout, args: [jobId] });
     return outcome !== "refused";
@@ -172,7 +169,7 @@ export class Verifier {
   private async roundFinalize(action: PendingAction<"finalizeRound">): Promise<boolean> {
     const jobId = BigInt(action.payload.jobId);
     const { jobs, quorum } = this.ctx.contracts;
-    if (Number((await jobs.jobOf(jobId)).status) !== STATUS.Assigned) return true;
+    if (Number((await jobs.jobOf(jobId)).status) !== Status.Assigned) return true;
     if ((await chainNow(this.ctx)) <= Number(await quorum.revealEndOf(jobId))) return false;
     const outcome = await act(this.ctx, { key: `finalize:${jobId}:1`, block: await headBlock(this.ctx), at: "Verifier.finalize", fields: { jobId }, method: jobs.finalize, args: [jobId] });
     return outcome !== "refused";
@@ -296,7 +293,7 @@ export class Verifier {
     const jobId = BigInt(action.payload.jobId);
     const { jobs } = this.ctx.contracts;
     const job = await jobs.jobOf(jobId);
-    if (Number(job.status) !== STATUS.Submitted) return true;
+    if (Number(job.status) !== Status.Submitted) return true;
     const [known, selected] = await jobs.auditSelected(jobId);
     if (!known) return false; // the coin's target block has not passed yet (a lost coin reads as selected)
     if (!selected) return true;

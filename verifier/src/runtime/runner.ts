@@ -9,9 +9,9 @@ import {
   encodeTensors,
   type DType,
   type DecodedTensor,
-  type InvalidReason,
   type TensorMap,
 } from "../codec/tensor";
+import type { InvalidReason } from "../sdk/enums";
 
 /**
  * Runs one ONNX model on canonical tensors with onnxruntime-node, set up so that the same input

@@ -8,7 +8,7 @@
  *   const bytes = await inputs.fetch({ jobId, uri, hash, size }); // or throws InputFetchError
  */
 import { keccak256 } from "ethers";
-import type { InvalidReason } from "../codec/tensor";
+import type { InvalidReason } from "../sdk/enums";
 import { DEFAULT_NODE_MAX_INPUT_BYTES } from "../limits";
 import { checkGateway, checkPositive, DEFAULT_IPFS_GATEWAY, isPublicAddress, readUri, type SourceErrors } from "./sources";
 
