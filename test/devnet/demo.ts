@@ -39,6 +39,9 @@ async function runDemo(chain: "hardhat" | "anvil"): Promise<DemoRun> {
     String(port),
     "--metrics-port",
     String(20_000 + Math.floor(Math.random() * 30_000)),
+    // The hardhat and anvil demos run side by side: each needs its own content store port too.
+    "--content-store-port",
+    String(await freePort()),
     "--state-dir",
     path.join(dir, "state"),
     "--deployment",
