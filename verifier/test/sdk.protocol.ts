@@ -245,8 +245,8 @@ describe("sdk/: browser-safe", function () {
       if (seen.has(file)) return;
       seen.add(file);
       const text = fs.readFileSync(file, "utf8");
-      for (const m of text.matchAll(/^(?:import|export)[^;]*?from\s+"([^"]+)"/gms)) {
-        const spec = m[1];
+      for (const m of text.matchAll(/^(?:import|export)(?:[^;"]*?from)?\s*"([^"]+)"|\b(?:require|import)\(\s*"([^"]+)"/gms)) {
+        const spec = m[1] ?? m[2];
         if (spec === "ethers") continue;
         if (!spec.startsWith(".")) {
           bad.push(`${path.relative(src, file)}: ${spec}`);
