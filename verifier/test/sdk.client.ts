@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import path from "node:path";
-import { ethers } from "hardhat";
+import { ethers, network } from "hardhat";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { decodeTensors, encodeTensors, invalidClaim } from "../src/codec/tensor";
@@ -15,7 +15,7 @@ import { leastFee } from "../src/chain/leastFee";
 import { GlassboxClient, GlassboxError, jobIdOf, modesMask, type JobProgress, type ModelPolicy, type ProtocolAddresses } from "../src/sdk";
 import { onnxModelRunner } from "../src/sdkNode";
 import { DEVNET_PARAMS, type ProtocolParams } from "../../deploy/protocol";
-import { assignJob, challengeDistinct, deployWorld, Mode, nextEpoch, Role, SAMPLE_INPUT, signerOf, TOKEN, Verdict, voteAll, type World } from "../../test/fixtures/protocol";
+import { armedDrawOf, assignJob, challengeDistinct, deployWorld, mineToDraw, Mode, nextEpoch, Role, SAMPLE_INPUT, signerOf, TOKEN, Verdict, voteAll, type World } from "../../test/fixtures/protocol";
 import { honestOutput, MLP_BYTES, tmpDirOf } from "./fixtures/roles";
 
 /** DEVNET_PARAMS with no least audit rate: OPTIMISTIC jobs finalize or are challenged as the test says. */
@@ -219,6 +219,12 @@ describe("GlassboxClient.request", function () {
     expect((await rejected(client.request({ model: w.modelId, input: INPUT, mode: "none", fee: 1n }), "BAD_ARGUMENT")).message).to.match(/below the least the chain accepts/);
     expect((await rejected(client.request({ model: w.modelId, input: INPUT, mode: "quorum" }), "BAD_ARGUMENT")).message).to.match(/does not allow mode QUORUM/);
   });
+  it("says where a by-reference input cannot go: no content store is BAD_ARGUMENT, an unreachable one FETCH_FAILED", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    expect((await rejected(client.request({ model: w.modelId, input: INPUT, mode: "none", byReference: true }), "BAD_ARGUMENT")).message).to.match(/no content store is set/);
+    expect((await rejected(client.request({ model: w.modelId, input: INPUT, mode: "none", byReference: true, contentStore: "http://127.0.0.1:1" }), "FETCH_FAILED")).message).to.match(/cannot publish to the content store/);
+  });
 });
 
 describe("jobIdOf", function () {
@@ -252,6 +258,29 @@ describe("GlassboxClient.wait", function () {
     expect(seen.every((e) => e.jobId === jobId)).to.equal(true);
   });
 
+  it("reads events that share a block, as interval mining packs them, in their order within it", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "none" });
+    await mineToDraw(w.world, jobId);
+    const [drawn] = await armedDrawOf(w.world, jobId);
+    const output = await honestOutput();
+    const seen: JobProgress[] = [];
+    await network.provider.send("evm_setAutomine", [false]);
+    try {
+      // Assigned, posted and (mode NONE) finalized in one block: two transactions, three events.
+      await w.world.jobs.assign(jobId, { gasLimit: 3_000_000 });
+      await w.world.jobs.connect(signerOf(w.world.executors, drawn)).submitResult(jobId, output, { gasLimit: 3_000_000 });
+      await mine();
+    } finally {
+      await network.provider.send("evm_setAutomine", [true]);
+    }
+    const final = await client.wait(jobId, { onProgress: (e) => seen.push(e), pollMs: 10, timeoutMs: 10_000 });
+    expect(final.status).to.equal("Finalized");
+    expect(seen.map((e) => e.kind)).to.deep.equal(["assigned", "resultPosted", "finalized"]);
+    expect(new Set(seen.map((e) => e.block)).size).to.equal(1);
+  });
+
   it("reports a challenge, its committee, each vote and the verdict; an Invalid verdict re-arms the draw, so the wait goes on", async function () {
     const w = await loadFixture(sdkWorld);
     const client = await clientOf(w, w.world.requester);
@@ -261,7 +290,7 @@ describe("GlassboxClient.wait", function () {
     await voteAll(w.world, disputeId, Verdict.Invalid);
     await (await w.world.jobs.resolveDispute(jobId)).wait();
     const seen: JobProgress[] = [];
-    const outcome = await client.wait(jobId, { onProgress: (e) => seen.push(e), pollMs: 10, timeoutMs: 5_000 }).catch((err: unknown) => err);
+    const outcome = await client.wait(jobId, { onProgress: (e) => seen.push(e), pollMs: 10, timeoutMs: 300 }).catch((err: unknown) => err);
     const kinds = seen.map((e) => e.kind);
     expect(kinds.slice(0, 4)).to.deep.equal(["assigned", "resultPosted", "challenged", "committeeDrawn"]);
     expect(kinds.filter((k) => k === "voteCommitted").length).to.equal(committee.length);

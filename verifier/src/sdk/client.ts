@@ -15,7 +15,8 @@
  */
 import { getBytes, keccak256, sha256, ZeroAddress, type ContractRunner, type ContractTransactionResponse, type Provider, type Signer } from "ethers";
 import { decodeTensors, encodeTensors, invalidClaim, isInvalidClaim, type DecodedTensor, type TensorMap } from "../codec/tensor";
-import { placeInput, referencedInput, type RequestInput } from "../content/requestInput";
+import { ContentPublishError } from "../content/client";
+import { InputPlacementError, placeInput, referencedInput, type RequestInput } from "../content/requestInput";
 import { leastFee } from "../chain/leastFee";
 import { readResult } from "../chain/results";
 import { DEFAULT_NODE_MAX_INPUT_BYTES } from "../limits";
@@ -360,8 +361,9 @@ export class GlassboxClient {
       if (args.inputUri !== undefined) return referencedInput(input, args.inputUri);
       return await placeInput(input, { store: args.contentStore ?? this.contentStore, byReference: args.byReference === true, fetch: this.options.fetch });
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      throw new GlassboxError(/content store/.test(message) && !/no content store is set/.test(message) ? "FETCH_FAILED" : "BAD_ARGUMENT", message, { cause: err });
+      if (err instanceof ContentPublishError) throw new GlassboxError("FETCH_FAILED", err.message, { cause: err });
+      if (err instanceof InputPlacementError) throw new GlassboxError("BAD_ARGUMENT", err.message, { cause: err });
+      throw err;
     }
   }
 
