@@ -13,6 +13,7 @@ import { compareOutputs } from "../../verifier/src/verify/tolerance";
 import { isInvalidClaim } from "../../verifier/src/codec/tensor";
 import { DEFAULT_SENDER_OPTIONS, withMargin } from "../../verifier/src/chain/txSender";
 import { Mode, Status } from "../../verifier/src/sdk/protocol";
+import { jobIdOf } from "../../verifier/src/sdk/events";
 import { sleep } from "./chain";
 import type { RegisteredModel } from "./setup";
 
@@ -79,11 +80,7 @@ export class DemoClient {
     // writes): the estimate gets the margin the node's sender gives its own transactions.
     const gasLimit = withMargin(await this.jobs.requestInference.estimateGas(params), DEFAULT_SENDER_OPTIONS.gasMarginPercent);
     const receipt = await (await this.jobs.requestInference(params, { gasLimit })).wait();
-    for (const log of receipt?.logs ?? []) {
-      const parsed = this.jobs.interface.parseLog(log);
-      if (parsed?.name === "JobRequested") return { jobId: parsed.args.jobId as bigint, block: receipt!.blockNumber };
-    }
-    throw new Error("the request was mined but emitted no JobRequested event");
+    return { jobId: jobIdOf(receipt), block: receipt!.blockNumber };
   }
 
   /** Waits until `jobId` is Finalized or Refunded; throws after `timeoutMs` of wall-clock time. */

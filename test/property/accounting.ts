@@ -19,6 +19,7 @@ import { ethers } from "hardhat";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployWorld, EXACT, Mode, Role, SAMPLE_OUTPUT, Status, Verdict, WRONG_OUTPUT, TOKEN, requestParams, type World } from "../fixtures/protocol";
+import { jobIdOf } from "../../verifier/src/sdk/events";
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 10);
 const ACTIONS = Number(process.env.PROPERTY_ACTIONS ?? 500);
@@ -150,11 +151,7 @@ class Harness {
         const auditRateBps = mode === Mode.OPTIMISTIC ? [0, 0, 1_000, 2_000][(b >> 4) % 4] : 0;
         const p = await requestParams({ mode, auditRateBps, fee: BigInt((b % 5) + 1) * TOKEN, deadline: (await time.latest()) + 3 * 3600 + (b % 7200) });
         const receipt = await (await w.jobs.connect(requester).requestInference(p)).wait();
-        let jobId = 0n;
-        for (const log of receipt!.logs) {
-          const parsed = w.jobs.interface.parseLog(log);
-          if (parsed?.name === "JobRequested") jobId = parsed.args.jobId as bigint;
-        }
+        const jobId = jobIdOf(receipt);
         this.jobIds.push(jobId);
         // The job is audited at the larger of its model's rate and the one bought, and reports it.
         if (mode === Mode.OPTIMISTIC) {

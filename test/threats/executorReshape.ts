@@ -17,6 +17,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, mine, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
 import { armedDrawOf, deployWorld, EXACT, mineToDraw, Mode, nextEpoch, RefundReason, requestParams, Role, salt, SAMPLE_OUTPUT, signerOf, Status, TOKEN, WRONG_OUTPUT, type World } from "../fixtures/protocol";
+import { jobIdOf } from "../../verifier/src/sdk/events";
 
 const JOBS = 12;
 
@@ -32,12 +33,7 @@ async function reshapeFixture() {
 }
 
 async function request(w: World, mode: number): Promise<bigint> {
-  const receipt = (await (await w.jobs.connect(w.requester).requestInference(await requestParams({ mode }))).wait())!;
-  for (const log of receipt.logs) {
-    const parsed = w.jobs.interface.parseLog(log);
-    if (parsed?.name === "JobRequested") return parsed.args.jobId as bigint;
-  }
-  throw new Error("no JobRequested");
+  return jobIdOf(await (await w.jobs.connect(w.requester).requestInference(await requestParams({ mode }))).wait());
 }
 
 describe("Executor draws nobody can reshape", function () {

@@ -52,6 +52,7 @@ import { ContentPublishError } from "./content/client";
 import { InputPlacementError, placeInput, referencedInput, type RequestInput } from "./content/requestInput";
 import { DEFAULT_MODEL_MAX_INPUT_BYTES, inputLimitsText, MAX_INLINE_INPUT_BYTES, MAX_MODEL_INPUT_BYTES } from "./limits";
 import { leastFee } from "./chain/leastFee";
+import { jobIdOf } from "./sdk/events";
 
 /** Mode names as the CLI takes them, in contracts/types/Types.sol order. */
 export const MODES = MODE_NAMES;
@@ -686,12 +687,12 @@ async function requestJob(io: CliIo, flags: Flags, o: RequestOptions): Promise<v
       auditRateBps,
     };
     const receipt = await (await s.jobs.requestInference(request)).wait();
-    let jobId: bigint | undefined;
-    for (const log of receipt?.logs ?? []) {
-      const parsed = s.jobs.interface.parseLog(log);
-      if (parsed?.name === "JobRequested") jobId = parsed.args.jobId as bigint;
+    let jobId: bigint;
+    try {
+      jobId = jobIdOf(receipt, await s.jobs.getAddress());
+    } catch {
+      throw new CliError("the request was mined but emitted no JobRequested event");
     }
-    if (jobId === undefined) throw new CliError("the request was mined but emitted no JobRequested event");
     io.stdout(`${jobId}\n`);
     if (o.wait) await waitForJob(io, s, jobId, intOption(o.waitTimeout, "--wait-timeout", 1, 30 * 24 * 3600) * 1000);
   });

@@ -25,6 +25,7 @@ import { hexlify, ZeroAddress, ZeroHash, type ContractRunner } from "ethers";
 import { JobRegistry__factory, ModelRegistry__factory, StakeManager__factory } from "../../../typechain-types";
 import { runCli } from "../../../verifier/src/cli";
 import { decodeRevert, Mode, nameOf, RefundReason } from "../../../verifier/src/sdk/protocol";
+import { jobIdOf, type ReceiptLike } from "../../../verifier/src/sdk/events";
 import { DTYPES, encodeTensors, type DType, type TensorMap } from "../../../verifier/src/codec/tensor";
 import { mlp as mlpBytes, seededRandom } from "../../../verifier/src/runtime/fixtures";
 import { startNextStakeEpoch } from "../../devnet/boot";
@@ -266,12 +267,12 @@ function harness(d: Devnet, dir: string, mlpId: bigint): Harness {
   const jobs = JobRegistry__factory.connect(d.deployment.contracts.jobRegistry, raw as ContractRunner);
   const models = ModelRegistry__factory.connect(d.deployment.contracts.modelRegistry, raw as ContractRunner);
   const base = ["--deployment", d.deploymentFile, "--data-dir", path.join(dir, "cli")];
-  const jobOf = (receipt: { logs: readonly unknown[] } | null): Outcome => {
-    for (const log of receipt?.logs ?? []) {
-      const parsed = jobs.interface.parseLog(log as { topics: string[]; data: string });
-      if (parsed?.name === "JobRequested") return { kind: "job", jobId: parsed.args.jobId as bigint };
+  const jobOf = (receipt: ReceiptLike | null): Outcome => {
+    try {
+      return { kind: "job", jobId: jobIdOf(receipt) };
+    } catch {
+      return { kind: "accepted", what: "a transaction without JobRequested" };
     }
-    return { kind: "accepted", what: "a transaction without JobRequested" };
   };
   const jobIds: bigint[] = [];
   return {
