@@ -3,14 +3,20 @@
  *
  *   glassbox node start | stake <role> <amount> | unstake <role> <amount> | withdraw <role>
  *                | opt-in --model <id> | opt-out --model <id> | status
+ *                | claim
  *   glassbox model register <file.onnx> [policy options] | info <id>
+ *                 | version publish <id> <file.onnx> [--uri <uri>] | version deprecate <id> <version>
+ *                 | policy set <id> [policy options; those left out keep their current value]
  *   glassbox job request --model <id> --input <file.json> [--input-uri <uri> | --content-store <url>] [--by-reference]
  *                        [--mode ...] [--fee ...] [--wait] | status <id> | result <id>
+ *                | verify <id>   (exit 0 within tolerance, 1 not within tolerance, 2 cannot check)
+ *
+ * claim, version, policy and verify are parse-and-print over GlassboxClient (cliSdk.ts).
  *
  * Every command takes the configuration options of config.ts (--rpc, --key, --keystore,
  * --deployment, ...). `runCli(argv, io)` runs one command in-process with injected output streams
  * (and, in tests, an injected provider); it never exits the process and never throws: a failure is
- * ONE line on stderr and exit code 1.
+ * ONE line on stderr and exit code 1 (2 for `job verify` when it cannot check).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -53,6 +59,9 @@ import { InputPlacementError, placeInput, referencedInput, type RequestInput } f
 import { DEFAULT_MODEL_MAX_INPUT_BYTES, inputLimitsText, MAX_INLINE_INPUT_BYTES, MAX_MODEL_INPUT_BYTES } from "./limits";
 import { leastFee } from "./chain/leastFee";
 import { jobIdOf } from "./sdk/events";
+import { GlassboxClient, GlassboxError } from "./sdk";
+import { CliError } from "./cliError";
+import { claim, cliLineOf, deprecateVersion, fetchWithFiles, publishVersion, setPolicy, verifyJob, VERIFY_CANNOT_CHECK, type PolicyOptions } from "./cliSdk";
 
 /** Mode names as the CLI takes them, in contracts/types/Types.sol order. */
 export const MODES = MODE_NAMES;
@@ -86,15 +95,12 @@ export interface CliIo {
   retry?: Partial<RetryOptions>;
 }
 
-/** A failure the user can fix; its message is the one line printed. */
-export class CliError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "CliError";
-  }
-}
+export { CliError };
 
-/** Runs one command; returns the exit code (0 success, 1 failure, commander's code for usage errors). */
+/**
+ * Runs one command; returns the exit code: 0 success, 1 failure (`job verify`: the result is not
+ * within tolerance), 2 when `job verify` cannot check, commander's code for usage errors.
+ */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
   try {
@@ -103,7 +109,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode; // commander already printed its one line
     io.stderr(`glassbox: ${oneLine(err)}\n`);
-    return 1;
+    return err instanceof CliError ? err.exitCode : 1;
   }
 }
 
@@ -115,6 +121,7 @@ export function oneLine(err: unknown): string {
 
 function failureText(err: unknown, known: (new (...args: never[]) => Error)[]): string {
   if (known.some((k) => err instanceof k)) return (err as Error).message;
+  if (err instanceof GlassboxError) return cliLineOf(err);
   const down = findError(err, RpcUnavailableError);
   if (down) return `the RPC endpoint ${down.endpoint} did not answer after ${down.attempts} attempt${down.attempts === 1 ? "" : "s"} (${down.reason}); check that the chain is running and --rpc / ${envName("rpc")} is right`;
   const unknown = findError(err, SendOutcomeUnknownError);
@@ -174,6 +181,9 @@ function buildProgram(io: CliIo): Command {
       .requiredOption("--model <id>", "model id"),
   ).action((o: { model: string }, cmd: Command) => optOut(io, flagsOf(cmd), o.model));
   withOptions(node.command("status").description("print the node's balances, stake and executor models (JSON)")).action((_o, cmd: Command) => status(io, flagsOf(cmd)));
+  withOptions(node.command("claim").description("claim this key's accrued payouts (fees, rewards, refunds) from the payment vault; prints the amount in tokens")).action((_o, cmd: Command) =>
+    withClient(io, flagsOf(cmd), true, (client) => claim(io, client)),
+  );
 
   const model = program.command("model").description("register and inspect models");
   withOptions(
@@ -196,6 +206,35 @@ function buildProgram(io: CliIo): Command {
       .option("--schema <file>", "schema document whose keccak256 is registered (default: none)"),
   ).action((file: string, o: RegisterOptions, cmd: Command) => registerModel(io, flagsOf(cmd), file, o));
   withOptions(model.command("info <id>").description("print a model's owner, versions and policy (JSON)")).action((id: string, _o, cmd: Command) => modelInfo(io, flagsOf(cmd), id));
+  const version = model.command("version").description("publish and deprecate a model's versions (owner only)");
+  withOptions(
+    version
+      .command("publish <modelId> <file>")
+      .description("hash an ONNX file as model register does, cache it and publish it as the model's next version; prints the version number")
+      .option("--uri <uri>", "where nodes fetch the model (default: file:// URI of the cached copy)"),
+  ).action((id: string, file: string, o: { uri?: string }, cmd: Command) => {
+    const flags = flagsOf(cmd);
+    return withClient(io, flags, true, (client, s) => publishVersion(io, client, id, file, o.uri, s.config.dataDir));
+  });
+  withOptions(version.command("deprecate <modelId> <version>").description("deprecate a version: it takes no new jobs (jobs already requested are served)")).action(
+    (id: string, v: string, _o, cmd: Command) => withClient(io, flagsOf(cmd), true, (client) => deprecateVersion(io, client, id, v)),
+  );
+  const policy = model.command("policy").description("change a model's verification policy (owner only)");
+  withOptions(
+    policy
+      .command("set <modelId>")
+      .description("set the model's policy; an option left out keeps its current value (glassbox model info <id>); prints the new policy version, which jobs requested from now on pin")
+      .option("--modes <list>", `allowed modes, comma separated (${MODES.join(", ")}; quorum needs an exact policy)`)
+      .option("--audit-rate <bps>", "share of OPTIMISTIC jobs audited unasked, in basis points (within the registry's bounds)")
+      .option("--abs-tol <x>", "per-element absolute tolerance")
+      .option("--rel-tol <x>", "per-element relative tolerance")
+      .option("--exact", "outputs must match bit for bit (tolerances become 0)")
+      .option("--inexact", "outputs are compared within --abs-tol / --rel-tol (give both when the policy was exact)")
+      .option("--min-fee <tokens>", "the owner's fee floor, in tokens")
+      .option("--max-input <bytes>", `largest input accepted, in bytes (1 to ${MAX_MODEL_INPUT_BYTES})`)
+      .option("--runtime <seconds>", "longest the model takes on its largest input (0: the protocol's window)")
+      .option("--schema <file>", "schema document whose keccak256 is registered"),
+  ).action((id: string, o: PolicyOptions, cmd: Command) => withClient(io, flagsOf(cmd), true, (client) => setPolicy(io, client, id, o)));
 
   const job = program.command("job").description("request jobs and read their results");
   withOptions(
@@ -218,6 +257,13 @@ function buildProgram(io: CliIo): Command {
   ).action((o: RequestOptions, cmd: Command) => requestJob(io, flagsOf(cmd), o));
   withOptions(job.command("status <id>").description("print a job's state (JSON)")).action((id: string, _o, cmd: Command) => jobStatus(io, flagsOf(cmd), id));
   withOptions(job.command("result <id>").description("print a finalized job's outputs (JSON tensors)")).action((id: string, _o, cmd: Command) => jobResult(io, flagsOf(cmd), id));
+  withOptions(
+    job
+      .command("verify <id>")
+      .description(
+        `re-run a job locally (onnxruntime-node) on the registered model and the job's input, both hash-checked, and compare with the posted result under the tolerance the job pinned; prints a JSON report. Exit 0: within tolerance; 1: not within tolerance; ${VERIFY_CANNOT_CHECK}: cannot check (no result yet, unknown job, model or input unreadable)`,
+      ),
+  ).action((id: string, _o, cmd: Command) => withClient(io, flagsOf(cmd), false, (client) => verifyJob(io, client, id)));
   return program;
 }
 
@@ -311,6 +357,18 @@ async function probeChainId(rpc: string): Promise<bigint> {
   const body = (await res.json().catch(() => ({}))) as { result?: unknown };
   if (typeof body.result !== "string") throw new CliError(`the RPC endpoint ${rpc} did not answer eth_chainId with a chain id; check that --rpc / ${envName("rpc")} is a JSON-RPC endpoint`);
   return BigInt(body.result);
+}
+
+/** A session and its GlassboxClient (reads file:// URIs, through --ipfs-gateway, under --max-input-bytes). */
+async function withClient<T>(io: CliIo, flags: Flags & { config?: string }, needKey: boolean, fn: (client: GlassboxClient, s: Session) => Promise<T>): Promise<T> {
+  return withSession(io, flags, needKey, async (s) => {
+    const client = await GlassboxClient.connect({ deployment: s.deployment }, s.signer ?? s.provider, {
+      fetch: fetchWithFiles,
+      ipfsGateway: s.config.ipfsGateway,
+      maxFetchBytes: s.config.maxInputBytes,
+    });
+    return fn(client, s);
+  });
 }
 
 function signerOf(s: Session): Signer {
