@@ -11,7 +11,9 @@
  *                        [--mode ...] [--fee ...] [--wait] | status <id> | result <id>
  *                | verify <id>   (exit 0 within tolerance, 1 not within tolerance, 2 cannot check)
  *
- * claim, version, policy and verify are parse-and-print over GlassboxClient (cliSdk.ts).
+ * claim, version, policy and verify are parse-and-print over GlassboxClient (cliSdk.ts); model
+ * register and node stake/unstake/withdraw send through it, model info reads through it. job
+ * request/status/result, node start, opt-in/opt-out and status still use the contracts directly.
  *
  * Every command takes the configuration options of config.ts (--rpc, --key, --keystore,
  * --deployment, ...). `runCli(argv, io)` runs one command in-process with injected output streams
@@ -121,11 +123,13 @@ export function oneLine(err: unknown): string {
 
 function failureText(err: unknown, known: (new (...args: never[]) => Error)[]): string {
   if (known.some((k) => err instanceof k)) return (err as Error).message;
-  if (err instanceof GlassboxError) return cliLineOf(err);
   const down = findError(err, RpcUnavailableError);
   if (down) return `the RPC endpoint ${down.endpoint} did not answer after ${down.attempts} attempt${down.attempts === 1 ? "" : "s"} (${down.reason}); check that the chain is running and --rpc / ${envName("rpc")} is right`;
   const unknown = findError(err, SendOutcomeUnknownError);
   if (unknown) return unknown.message;
+  // A revert reads as the CLI always printed it (the decoded error and its hint); other SDK errors
+  // say what to do next in CLI terms.
+  if (err instanceof GlassboxError) return err.revert !== undefined ? (decodeRevert(err.cause)?.message ?? err.message) : cliLineOf(err);
   const revert = decodeRevert(err);
   if (revert) return revert.message;
   // Never ethers' bare "could not coalesce error": the endpoint's own code and message instead.
@@ -361,13 +365,14 @@ async function probeChainId(rpc: string): Promise<bigint> {
 
 /** A session and its GlassboxClient (reads file:// URIs, through --ipfs-gateway, under --max-input-bytes). */
 async function withClient<T>(io: CliIo, flags: Flags & { config?: string }, needKey: boolean, fn: (client: GlassboxClient, s: Session) => Promise<T>): Promise<T> {
-  return withSession(io, flags, needKey, async (s) => {
-    const client = await GlassboxClient.connect({ deployment: s.deployment }, s.signer ?? s.provider, {
-      fetch: fetchWithFiles,
-      ipfsGateway: s.config.ipfsGateway,
-      maxFetchBytes: s.config.maxInputBytes,
-    });
-    return fn(client, s);
+  return withSession(io, flags, needKey, async (s) => fn(await clientOf(s), s));
+}
+
+function clientOf(s: Session): Promise<GlassboxClient> {
+  return GlassboxClient.connect({ deployment: s.deployment }, s.signer ?? s.provider, {
+    fetch: fetchWithFiles,
+    ipfsGateway: s.config.ipfsGateway,
+    maxFetchBytes: s.config.maxInputBytes,
   });
 }
 
@@ -413,10 +418,10 @@ function stopSignal(io: CliIo): { signal: AbortSignal; release(): void } {
   };
 }
 
-function roleIndex(role: string): number {
+function roleIndex(role: string): Role {
   const i = (ROLES as readonly string[]).indexOf(role);
   if (i < 0) throw new CliError(`role "${role}" is not one of ${ROLES.join(", ")}`);
-  return i;
+  return i as Role; // ROLES is in Role's order
 }
 
 /** The largest uint96: fees and fee floors are uint96 in the contracts. */
@@ -437,11 +442,10 @@ async function tokenAmount(s: Session, amount: string, what: string, max?: bigin
 
 async function stake(io: CliIo, flags: Flags, role: string, amount: string): Promise<void> {
   const r = roleIndex(role);
-  await withSession(io, flags, true, async (s) => {
+  await withClient(io, flags, true, async (client, s) => {
     const value = await tokenAmount(s, amount, "amount");
-    const me = await signerOf(s).getAddress();
-    await ensureAllowance(s, me, await s.stakes.getAddress(), value);
-    await (await s.stakes.stake(r, value)).wait();
+    const me = await client.address();
+    await client.stake(r, value);
     const account = await s.stakes.accountOf(me, r);
     io.stdout(`staked ${amount} as ${role}; active stake ${await fmt(s, account.active)}\n`);
   });
@@ -449,20 +453,20 @@ async function stake(io: CliIo, flags: Flags, role: string, amount: string): Pro
 
 async function unstake(io: CliIo, flags: Flags, role: string, amount: string): Promise<void> {
   const r = roleIndex(role);
-  await withSession(io, flags, true, async (s) => {
+  await withClient(io, flags, true, async (client, s) => {
     const value = await tokenAmount(s, amount, "amount");
-    await (await s.stakes.requestUnstake(r, value)).wait();
-    const account = await s.stakes.accountOf(await signerOf(s).getAddress(), r);
+    await client.unstake(r, value);
+    const account = await s.stakes.accountOf(await client.address(), r);
     io.stdout(`unbonding ${await fmt(s, account.unbonding)} as ${role}; withdrawable at ${new Date(Number(account.releaseAt) * 1000).toISOString()}\n`);
   });
 }
 
 async function withdraw(io: CliIo, flags: Flags, role: string): Promise<void> {
   const r = roleIndex(role);
-  await withSession(io, flags, true, async (s) => {
-    const receipt = await (await s.stakes.withdraw(r)).wait();
+  await withClient(io, flags, true, async (client, s) => {
+    const receipt = await client.withdraw(r);
     let amount = 0n;
-    for (const log of receipt?.logs ?? []) {
+    for (const log of receipt.logs) {
       const parsed = s.stakes.interface.parseLog(log);
       if (parsed?.name === "Withdrawn") amount = parsed.args.amount as bigint;
     }
@@ -608,14 +612,9 @@ async function registerModel(io: CliIo, flags: Flags, file: string, o: RegisterO
       relTolerance: o.exact ? 0n : tolerance(o.relTol, "--rel-tol"),
       schemaHash: o.schema ? keccak256(readInputFile(o.schema, "schema file")) /* IModelRegistry: keccak256 of the schema document */ : "0x" + "00".repeat(32),
     };
-    const receipt = await (await s.models.registerModel(digest, uri, policy)).wait();
-    let id: bigint | undefined;
-    for (const log of receipt?.logs ?? []) {
-      const parsed = s.models.interface.parseLog(log);
-      if (parsed?.name === "ModelRegistered") id = parsed.args.modelId as bigint;
-    }
-    if (id === undefined) throw new CliError("the registration was mined but emitted no ModelRegistered event");
-    io.stdout(`${id}\n`);
+    const client = await clientOf(s);
+    const { modelId } = await client.registerModel({ digest, uri }, policy);
+    io.stdout(`${modelId}\n`);
   });
 }
 
@@ -653,11 +652,12 @@ async function existingModel(s: Session, raw: string): Promise<bigint> {
 }
 
 async function modelInfo(io: CliIo, flags: Flags, raw: string): Promise<void> {
-  await withSession(io, flags, false, async (s) => {
+  await withClient(io, flags, false, async (client, s) => {
     const id = await existingModel(s, raw);
-    const [owner, policy, count] = await Promise.all([s.models.ownerOf(id), s.models.policyOf(id), s.models.versionCount(id)]);
+    const { owner, policy, versions: count } = await client.model(id);
+    // The SDK has no per-version read: the version list comes from the registry itself.
     const versions = [];
-    for (let v = 1; v <= Number(count); v++) {
+    for (let v = 1; v <= count; v++) {
       const mv = await s.models.versionOf(id, v);
       versions.push({ version: v, digest: mv.digest, uri: mv.uri, deprecated: mv.deprecated });
     }
