@@ -14,7 +14,8 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { runCli, type CliIo } from "../src/cli";
 import { writeDeployment } from "../src/deployment";
 import { decodeTensors, encodeTensors } from "../src/codec/tensor";
-import { GlassboxClient, modesMask, type ModelPolicy } from "../src/sdk";
+import { cliLineOf } from "../src/cliSdk";
+import { GlassboxClient, GlassboxError, modesMask, type ModelPolicy } from "../src/sdk";
 import { DEVNET_PARAMS } from "../../deploy/protocol";
 import { assignJob, deployWorld, nextEpoch, signerOf, TOKEN, type World } from "../../test/fixtures/protocol";
 import { honestOutput, MLP_BYTES, tmpDirOf } from "./fixtures/roles";
@@ -301,5 +302,30 @@ describe("glassbox --help: the SDK commands", function () {
     expect(await help(["model", "policy", "set"])).to.match(/keeps its current value/).and.to.match(/--min-fee/);
     expect((await help(["job", "verify"])).replace(/\s+/g, " ")).to.match(/Exit 0: within tolerance; 1: not within tolerance; 2: cannot check/);
     expect(await help(["node"])).to.match(/claim/);
+  });
+});
+
+describe("cliLineOf: a GlassboxError as one line saying what to do next on the command line", function () {
+  it("keeps the SDK's statement of what went wrong and replaces its SDK advice with the CLI's", function () {
+    const err = new GlassboxError("READ_ONLY", "publishVersion sends a transaction, but this client was connected with a Provider: connect with a Signer");
+    expect(cliLineOf(err)).to.equal("publishVersion sends a transaction, but this client was connected with a Provider: this command sends a transaction: give it a key (GLASSBOX_PRIVATE_KEY, --key or --keystore)");
+    expect(cliLineOf(new GlassboxError("TOO_LARGE", "job 3's output is larger than 16 bytes: raise maxFetchBytes"))).to.match(/^job 3's output is larger than 16 bytes: raise --max-input-bytes/);
+  });
+
+  it("passes a message through whole for a code with no CLI advice of its own", function () {
+    expect(cliLineOf(new GlassboxError("BAD_ARGUMENT", "mode 9 is not a Mode: use none"))).to.equal("mode 9 is not a Mode: use none");
+  });
+});
+
+describe("glassbox model policy set: options refused before anything is sent", function () {
+  it("refuses a negative tolerance, --exact with --inexact, tolerances on an exact policy and a fee floor that is no amount", async function () {
+    const w = await loadFixture(sdkCliWorld);
+    const before = await w.world.models.policyVersionOf(w.modelId);
+    const set = (...options: string[]) => cli(w, w.world.modelOwner, ["model", "policy", "set", String(w.modelId), ...options]);
+    expectOneLine(await set("--abs-tol", "-1"), /--abs-tol "-1" is not a tolerance/);
+    expectOneLine(await set("--exact", "--inexact"), /--exact and --inexact exclude each other/);
+    expectOneLine(await set("--exact", "--rel-tol", "0.1"), /do not apply to an exact policy/);
+    expectOneLine(await set("--min-fee", "lots"), /--min-fee "lots" is not a token amount/);
+    expect(await w.world.models.policyVersionOf(w.modelId)).to.equal(before);
   });
 });
