@@ -21,9 +21,8 @@
  * ONE line on stderr and exit code 1 (2 for `job verify` when it cannot check).
  */
 import fs from "node:fs";
-import path from "node:path";
 import { Command, CommanderError } from "commander";
-import { formatUnits, JsonRpcProvider, keccak256, Network, parseUnits, sha256, type ContractRunner, type Provider, type Signer } from "ethers";
+import { formatUnits, JsonRpcProvider, keccak256, Network, parseUnits, type ContractRunner, type Provider, type Signer } from "ethers";
 import { ConfigError, describeOptions, envName, flagName, loadConfig, OPTIONS, OPTION_NAMES, type GlassboxConfig, type OptionName } from "./config";
 import { checkChain, DeploymentError, readDeployment, type Deployment } from "./deployment";
 import { KeyError, loadWallet } from "./keys";
@@ -32,7 +31,6 @@ import type { OutputStrategy } from "./roles/executor";
 import { decodeTensors, encodeTensors, isInvalidClaim, TensorCodecError } from "./codec/tensor";
 import { errorText } from "./roles/context";
 import type { NodeLogger } from "./ops/logger";
-import { ModelStore } from "./store/modelStore";
 import { InputSource } from "./store/inputs";
 import { fetchReferencedOutput } from "./store/outputs";
 import { parseTensorJson, tensorsToJson, TensorJsonError } from "./tensorJson";
@@ -63,7 +61,7 @@ import { leastFee } from "./chain/leastFee";
 import { jobIdOf } from "./sdk/events";
 import { GlassboxClient, GlassboxError } from "./sdk";
 import { CliError } from "./cliError";
-import { claim, cliLineOf, deprecateVersion, fetchWithFiles, publishVersion, setPolicy, verifyJob, VERIFY_CANNOT_CHECK, type PolicyOptions } from "./cliSdk";
+import { cacheModelFile, claim, cliLineOf, deprecateVersion, fetchWithFiles, idOption, intOption, modeMask, publishVersion, setPolicy, verifyJob, VERIFY_CANNOT_CHECK, type PolicyOptions } from "./cliSdk";
 
 /** Mode names as the CLI takes them, in contracts/types/Types.sol order. */
 export const MODES = MODE_NAMES;
@@ -578,17 +576,8 @@ interface RegisterOptions {
 
 async function registerModel(io: CliIo, flags: Flags, file: string, o: RegisterOptions): Promise<void> {
   await withSession(io, flags, true, async (s) => {
-    const bytes = readInputFile(file, "model file");
-    const digest = sha256(bytes);
-    const store = new ModelStore(path.join(s.config.dataDir, "models"));
-    const cached = store.cachePath(digest);
-    if (!fs.existsSync(cached)) {
-      fs.mkdirSync(path.dirname(cached), { recursive: true });
-      const tmp = `${cached}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, bytes);
-      fs.renameSync(tmp, cached); // atomic: readers never see a partial file
-    }
-    const uri = o.uri ?? `file://${path.resolve(cached)}`;
+    const { digest, cachedUri } = cacheModelFile(file, s.config.dataDir);
+    const uri = o.uri ?? cachedUri;
     const tolerance = (x: string, what: string) => {
       const v = Number(x);
       if (!Number.isFinite(v) || v < 0) throw new CliError(`${what} "${x}" is not a tolerance (a number >= 0)`);
@@ -621,27 +610,6 @@ async function registerModel(io: CliIo, flags: Flags, file: string, o: RegisterO
 async function tokenAmountOrZero(s: Session, amount: string, what: string, max?: bigint): Promise<bigint> {
   if (/^0*(\.0*)?$/.test(amount)) return 0n;
   return tokenAmount(s, amount, what, max);
-}
-
-function modeMask(list: string): number {
-  let mask = 0;
-  for (const raw of list.split(",")) {
-    const i = (MODES as readonly string[]).indexOf(raw.trim().toLowerCase());
-    if (i < 0) throw new CliError(`--modes: "${raw}" is not a mode; allowed: ${MODES.join(", ")}`);
-    mask |= 1 << i;
-  }
-  return mask;
-}
-
-function intOption(raw: string, what: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`${what} "${raw}" must be an integer from ${min} to ${max}`);
-  return n;
-}
-
-function idOption(raw: string, what: string): bigint {
-  if (!/^\d+$/.test(raw) || BigInt(raw) === 0n) throw new CliError(`${what} "${raw}" is not an id (a positive integer)`);
-  return BigInt(raw);
 }
 
 async function existingModel(s: Session, raw: string): Promise<bigint> {

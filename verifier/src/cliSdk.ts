@@ -21,9 +21,8 @@ import { ModelStore } from "./store/modelStore";
 import { MAX_MODEL_INPUT_BYTES } from "./limits";
 import { CliError } from "./cliError";
 import { MODE_NAMES } from "./sdk/protocol";
+import { TOLERANCE_SCALE } from "./verify/tolerance";
 
-/** ModelRegistry.TOLERANCE_SCALE: tolerances are stored as fixed-point integers. */
-const TOLERANCE_SCALE = 1e12;
 /** The largest uint96: fee floors are uint96 in the contracts. */
 const MAX_UINT96 = 2n ** 96n - 1n;
 /** Exit code of `job verify` when it cannot check (no result yet, unknown job, model unreadable). */
@@ -89,7 +88,7 @@ export function modeMask(list: string): number {
 function toleranceOption(raw: string, what: string): bigint {
   const v = Number(raw);
   if (!Number.isFinite(v) || v < 0) throw new CliError(`${what} "${raw}" is not a tolerance (a number >= 0)`);
-  return BigInt(Math.round(v * TOLERANCE_SCALE));
+  return BigInt(Math.round(v * Number(TOLERANCE_SCALE)));
 }
 
 function feeFloorOption(raw: string, decimals: number): bigint {
