@@ -3,19 +3,26 @@
  *
  *   glassbox node start | stake <role> <amount> | unstake <role> <amount> | withdraw <role>
  *                | opt-in --model <id> | opt-out --model <id> | status
+ *                | claim
  *   glassbox model register <file.onnx> [policy options] | info <id>
+ *                 | version publish <id> <file.onnx> [--uri <uri>] | version deprecate <id> <version>
+ *                 | policy set <id> [policy options; those left out keep their current value]
  *   glassbox job request --model <id> --input <file.json> [--input-uri <uri> | --content-store <url>] [--by-reference]
  *                        [--mode ...] [--fee ...] [--wait] | status <id> | result <id>
+ *                | verify <id>   (exit 0 within tolerance, 1 not within tolerance, 2 cannot check)
+ *
+ * claim, version, policy and verify are parse-and-print over GlassboxClient (cliSdk.ts); model
+ * register and node stake/unstake/withdraw send through it, model info reads through it. job
+ * request/status/result, node start, opt-in/opt-out and status still use the contracts directly.
  *
  * Every command takes the configuration options of config.ts (--rpc, --key, --keystore,
  * --deployment, ...). `runCli(argv, io)` runs one command in-process with injected output streams
  * (and, in tests, an injected provider); it never exits the process and never throws: a failure is
- * ONE line on stderr and exit code 1.
+ * ONE line on stderr and exit code 1 (2 for `job verify` when it cannot check).
  */
 import fs from "node:fs";
-import path from "node:path";
 import { Command, CommanderError } from "commander";
-import { formatUnits, JsonRpcProvider, keccak256, Network, parseUnits, sha256, type ContractRunner, type Provider, type Signer } from "ethers";
+import { formatUnits, JsonRpcProvider, keccak256, Network, parseUnits, type ContractRunner, type Provider, type Signer } from "ethers";
 import { ConfigError, describeOptions, envName, flagName, loadConfig, OPTIONS, OPTION_NAMES, type GlassboxConfig, type OptionName } from "./config";
 import { checkChain, DeploymentError, readDeployment, type Deployment } from "./deployment";
 import { KeyError, loadWallet } from "./keys";
@@ -24,7 +31,6 @@ import type { OutputStrategy } from "./roles/executor";
 import { decodeTensors, encodeTensors, isInvalidClaim, TensorCodecError } from "./codec/tensor";
 import { errorText } from "./roles/context";
 import type { NodeLogger } from "./ops/logger";
-import { ModelStore } from "./store/modelStore";
 import { InputSource } from "./store/inputs";
 import { fetchReferencedOutput } from "./store/outputs";
 import { parseTensorJson, tensorsToJson, TensorJsonError } from "./tensorJson";
@@ -53,6 +59,9 @@ import { InputPlacementError, placeInput, referencedInput, type RequestInput } f
 import { DEFAULT_MODEL_MAX_INPUT_BYTES, inputLimitsText, MAX_INLINE_INPUT_BYTES, MAX_MODEL_INPUT_BYTES } from "./limits";
 import { leastFee } from "./chain/leastFee";
 import { jobIdOf } from "./sdk/events";
+import { GlassboxClient, GlassboxError } from "./sdk";
+import { CliError } from "./cliError";
+import { cacheModelFile, claim, cliLineOf, deprecateVersion, fetchWithFiles, idOption, intOption, modeMask, publishVersion, setPolicy, verifyJob, VERIFY_CANNOT_CHECK, type PolicyOptions } from "./cliSdk";
 
 /** Mode names as the CLI takes them, in contracts/types/Types.sol order. */
 export const MODES = MODE_NAMES;
@@ -86,15 +95,12 @@ export interface CliIo {
   retry?: Partial<RetryOptions>;
 }
 
-/** A failure the user can fix; its message is the one line printed. */
-export class CliError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "CliError";
-  }
-}
+export { CliError };
 
-/** Runs one command; returns the exit code (0 success, 1 failure, commander's code for usage errors). */
+/**
+ * Runs one command; returns the exit code: 0 success, 1 failure (`job verify`: the result is not
+ * within tolerance), 2 when `job verify` cannot check, commander's code for usage errors.
+ */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
   try {
@@ -103,7 +109,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode; // commander already printed its one line
     io.stderr(`glassbox: ${oneLine(err)}\n`);
-    return 1;
+    return err instanceof CliError ? err.exitCode : 1;
   }
 }
 
@@ -119,6 +125,9 @@ function failureText(err: unknown, known: (new (...args: never[]) => Error)[]): 
   if (down) return `the RPC endpoint ${down.endpoint} did not answer after ${down.attempts} attempt${down.attempts === 1 ? "" : "s"} (${down.reason}); check that the chain is running and --rpc / ${envName("rpc")} is right`;
   const unknown = findError(err, SendOutcomeUnknownError);
   if (unknown) return unknown.message;
+  // A revert reads as the CLI always printed it (the decoded error and its hint); other SDK errors
+  // say what to do next in CLI terms.
+  if (err instanceof GlassboxError) return err.revert !== undefined ? (decodeRevert(err.cause)?.message ?? err.message) : cliLineOf(err);
   const revert = decodeRevert(err);
   if (revert) return revert.message;
   // Never ethers' bare "could not coalesce error": the endpoint's own code and message instead.
@@ -174,6 +183,9 @@ function buildProgram(io: CliIo): Command {
       .requiredOption("--model <id>", "model id"),
   ).action((o: { model: string }, cmd: Command) => optOut(io, flagsOf(cmd), o.model));
   withOptions(node.command("status").description("print the node's balances, stake and executor models (JSON)")).action((_o, cmd: Command) => status(io, flagsOf(cmd)));
+  withOptions(node.command("claim").description("claim this key's accrued payouts (fees, rewards, refunds) from the payment vault; prints the amount in tokens")).action((_o, cmd: Command) =>
+    withClient(io, flagsOf(cmd), true, (client) => claim(io, client)),
+  );
 
   const model = program.command("model").description("register and inspect models");
   withOptions(
@@ -196,6 +208,35 @@ function buildProgram(io: CliIo): Command {
       .option("--schema <file>", "schema document whose keccak256 is registered (default: none)"),
   ).action((file: string, o: RegisterOptions, cmd: Command) => registerModel(io, flagsOf(cmd), file, o));
   withOptions(model.command("info <id>").description("print a model's owner, versions and policy (JSON)")).action((id: string, _o, cmd: Command) => modelInfo(io, flagsOf(cmd), id));
+  const version = model.command("version").description("publish and deprecate a model's versions (owner only)");
+  withOptions(
+    version
+      .command("publish <modelId> <file>")
+      .description("hash an ONNX file as model register does, cache it and publish it as the model's next version; prints the version number")
+      .option("--uri <uri>", "where nodes fetch the model (default: file:// URI of the cached copy)"),
+  ).action((id: string, file: string, o: { uri?: string }, cmd: Command) => {
+    const flags = flagsOf(cmd);
+    return withClient(io, flags, true, (client, s) => publishVersion(io, client, id, file, o.uri, s.config.dataDir));
+  });
+  withOptions(version.command("deprecate <modelId> <version>").description("deprecate a version: it takes no new jobs (jobs already requested are served)")).action(
+    (id: string, v: string, _o, cmd: Command) => withClient(io, flagsOf(cmd), true, (client) => deprecateVersion(io, client, id, v)),
+  );
+  const policy = model.command("policy").description("change a model's verification policy (owner only)");
+  withOptions(
+    policy
+      .command("set <modelId>")
+      .description("set the model's policy; an option left out keeps its current value (glassbox model info <id>); prints the new policy version, which jobs requested from now on pin")
+      .option("--modes <list>", `allowed modes, comma separated (${MODES.join(", ")}; quorum needs an exact policy)`)
+      .option("--audit-rate <bps>", "share of OPTIMISTIC jobs audited unasked, in basis points (within the registry's bounds)")
+      .option("--abs-tol <x>", "per-element absolute tolerance")
+      .option("--rel-tol <x>", "per-element relative tolerance")
+      .option("--exact", "outputs must match bit for bit (tolerances become 0)")
+      .option("--inexact", "outputs are compared within --abs-tol / --rel-tol (give both when the policy was exact)")
+      .option("--min-fee <tokens>", "the owner's fee floor, in tokens")
+      .option("--max-input <bytes>", `largest input accepted, in bytes (1 to ${MAX_MODEL_INPUT_BYTES})`)
+      .option("--runtime <seconds>", "longest the model takes on its largest input (0: the protocol's window)")
+      .option("--schema <file>", "schema document whose keccak256 is registered"),
+  ).action((id: string, o: PolicyOptions, cmd: Command) => withClient(io, flagsOf(cmd), true, (client) => setPolicy(io, client, id, o)));
 
   const job = program.command("job").description("request jobs and read their results");
   withOptions(
@@ -218,6 +259,13 @@ function buildProgram(io: CliIo): Command {
   ).action((o: RequestOptions, cmd: Command) => requestJob(io, flagsOf(cmd), o));
   withOptions(job.command("status <id>").description("print a job's state (JSON)")).action((id: string, _o, cmd: Command) => jobStatus(io, flagsOf(cmd), id));
   withOptions(job.command("result <id>").description("print a finalized job's outputs (JSON tensors)")).action((id: string, _o, cmd: Command) => jobResult(io, flagsOf(cmd), id));
+  withOptions(
+    job
+      .command("verify <id>")
+      .description(
+        `re-run a job locally (onnxruntime-node) on the registered model and the job's input, both hash-checked, and compare with the posted result under the tolerance the job pinned; prints a JSON report. Exit 0: within tolerance; 1: not within tolerance; ${VERIFY_CANNOT_CHECK}: cannot check (no result yet, unknown job, model or input unreadable)`,
+      ),
+  ).action((id: string, _o, cmd: Command) => withClient(io, flagsOf(cmd), false, (client) => verifyJob(io, client, id)));
   return program;
 }
 
@@ -313,6 +361,19 @@ async function probeChainId(rpc: string): Promise<bigint> {
   return BigInt(body.result);
 }
 
+/** A session and its GlassboxClient (reads file:// URIs, through --ipfs-gateway, under --max-input-bytes). */
+async function withClient<T>(io: CliIo, flags: Flags & { config?: string }, needKey: boolean, fn: (client: GlassboxClient, s: Session) => Promise<T>): Promise<T> {
+  return withSession(io, flags, needKey, async (s) => fn(await clientOf(s), s));
+}
+
+function clientOf(s: Session): Promise<GlassboxClient> {
+  return GlassboxClient.connect({ deployment: s.deployment }, s.signer ?? s.provider, {
+    fetch: fetchWithFiles,
+    ipfsGateway: s.config.ipfsGateway,
+    maxFetchBytes: s.config.maxInputBytes,
+  });
+}
+
 function signerOf(s: Session): Signer {
   if (!s.signer) throw new CliError("this command needs a key");
   return s.signer;
@@ -355,10 +416,10 @@ function stopSignal(io: CliIo): { signal: AbortSignal; release(): void } {
   };
 }
 
-function roleIndex(role: string): number {
+function roleIndex(role: string): Role {
   const i = (ROLES as readonly string[]).indexOf(role);
   if (i < 0) throw new CliError(`role "${role}" is not one of ${ROLES.join(", ")}`);
-  return i;
+  return i as Role; // ROLES is in Role's order
 }
 
 /** The largest uint96: fees and fee floors are uint96 in the contracts. */
@@ -379,11 +440,10 @@ async function tokenAmount(s: Session, amount: string, what: string, max?: bigin
 
 async function stake(io: CliIo, flags: Flags, role: string, amount: string): Promise<void> {
   const r = roleIndex(role);
-  await withSession(io, flags, true, async (s) => {
+  await withClient(io, flags, true, async (client, s) => {
     const value = await tokenAmount(s, amount, "amount");
-    const me = await signerOf(s).getAddress();
-    await ensureAllowance(s, me, await s.stakes.getAddress(), value);
-    await (await s.stakes.stake(r, value)).wait();
+    const me = await client.address();
+    await client.stake(r, value);
     const account = await s.stakes.accountOf(me, r);
     io.stdout(`staked ${amount} as ${role}; active stake ${await fmt(s, account.active)}\n`);
   });
@@ -391,20 +451,20 @@ async function stake(io: CliIo, flags: Flags, role: string, amount: string): Pro
 
 async function unstake(io: CliIo, flags: Flags, role: string, amount: string): Promise<void> {
   const r = roleIndex(role);
-  await withSession(io, flags, true, async (s) => {
+  await withClient(io, flags, true, async (client, s) => {
     const value = await tokenAmount(s, amount, "amount");
-    await (await s.stakes.requestUnstake(r, value)).wait();
-    const account = await s.stakes.accountOf(await signerOf(s).getAddress(), r);
+    await client.unstake(r, value);
+    const account = await s.stakes.accountOf(await client.address(), r);
     io.stdout(`unbonding ${await fmt(s, account.unbonding)} as ${role}; withdrawable at ${new Date(Number(account.releaseAt) * 1000).toISOString()}\n`);
   });
 }
 
 async function withdraw(io: CliIo, flags: Flags, role: string): Promise<void> {
   const r = roleIndex(role);
-  await withSession(io, flags, true, async (s) => {
-    const receipt = await (await s.stakes.withdraw(r)).wait();
+  await withClient(io, flags, true, async (client, s) => {
+    const receipt = await client.withdraw(r);
     let amount = 0n;
-    for (const log of receipt?.logs ?? []) {
+    for (const log of receipt.logs) {
       const parsed = s.stakes.interface.parseLog(log);
       if (parsed?.name === "Withdrawn") amount = parsed.args.amount as bigint;
     }
@@ -516,17 +576,8 @@ interface RegisterOptions {
 
 async function registerModel(io: CliIo, flags: Flags, file: string, o: RegisterOptions): Promise<void> {
   await withSession(io, flags, true, async (s) => {
-    const bytes = readInputFile(file, "model file");
-    const digest = sha256(bytes);
-    const store = new ModelStore(path.join(s.config.dataDir, "models"));
-    const cached = store.cachePath(digest);
-    if (!fs.existsSync(cached)) {
-      fs.mkdirSync(path.dirname(cached), { recursive: true });
-      const tmp = `${cached}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, bytes);
-      fs.renameSync(tmp, cached); // atomic: readers never see a partial file
-    }
-    const uri = o.uri ?? `file://${path.resolve(cached)}`;
+    const { digest, cachedUri } = cacheModelFile(file, s.config.dataDir);
+    const uri = o.uri ?? cachedUri;
     const tolerance = (x: string, what: string) => {
       const v = Number(x);
       if (!Number.isFinite(v) || v < 0) throw new CliError(`${what} "${x}" is not a tolerance (a number >= 0)`);
@@ -550,41 +601,15 @@ async function registerModel(io: CliIo, flags: Flags, file: string, o: RegisterO
       relTolerance: o.exact ? 0n : tolerance(o.relTol, "--rel-tol"),
       schemaHash: o.schema ? keccak256(readInputFile(o.schema, "schema file")) /* IModelRegistry: keccak256 of the schema document */ : "0x" + "00".repeat(32),
     };
-    const receipt = await (await s.models.registerModel(digest, uri, policy)).wait();
-    let id: bigint | undefined;
-    for (const log of receipt?.logs ?? []) {
-      const parsed = s.models.interface.parseLog(log);
-      if (parsed?.name === "ModelRegistered") id = parsed.args.modelId as bigint;
-    }
-    if (id === undefined) throw new CliError("the registration was mined but emitted no ModelRegistered event");
-    io.stdout(`${id}\n`);
+    const client = await clientOf(s);
+    const { modelId } = await client.registerModel({ digest, uri }, policy);
+    io.stdout(`${modelId}\n`);
   });
 }
 
 async function tokenAmountOrZero(s: Session, amount: string, what: string, max?: bigint): Promise<bigint> {
   if (/^0*(\.0*)?$/.test(amount)) return 0n;
   return tokenAmount(s, amount, what, max);
-}
-
-function modeMask(list: string): number {
-  let mask = 0;
-  for (const raw of list.split(",")) {
-    const i = (MODES as readonly string[]).indexOf(raw.trim().toLowerCase());
-    if (i < 0) throw new CliError(`--modes: "${raw}" is not a mode; allowed: ${MODES.join(", ")}`);
-    mask |= 1 << i;
-  }
-  return mask;
-}
-
-function intOption(raw: string, what: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`${what} "${raw}" must be an integer from ${min} to ${max}`);
-  return n;
-}
-
-function idOption(raw: string, what: string): bigint {
-  if (!/^\d+$/.test(raw) || BigInt(raw) === 0n) throw new CliError(`${what} "${raw}" is not an id (a positive integer)`);
-  return BigInt(raw);
 }
 
 async function existingModel(s: Session, raw: string): Promise<bigint> {
@@ -595,11 +620,12 @@ async function existingModel(s: Session, raw: string): Promise<bigint> {
 }
 
 async function modelInfo(io: CliIo, flags: Flags, raw: string): Promise<void> {
-  await withSession(io, flags, false, async (s) => {
+  await withClient(io, flags, false, async (client, s) => {
     const id = await existingModel(s, raw);
-    const [owner, policy, count] = await Promise.all([s.models.ownerOf(id), s.models.policyOf(id), s.models.versionCount(id)]);
+    const { owner, policy, versions: count } = await client.model(id);
+    // The SDK has no per-version read: the version list comes from the registry itself.
     const versions = [];
-    for (let v = 1; v <= Number(count); v++) {
+    for (let v = 1; v <= count; v++) {
       const mv = await s.models.versionOf(id, v);
       versions.push({ version: v, digest: mv.digest, uri: mv.uri, deprecated: mv.deprecated });
     }
