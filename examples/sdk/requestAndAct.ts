@@ -44,7 +44,10 @@ function parseArgs(argv: string[]): Options {
     if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
     if (flag === "--deployment") o.deployment = value;
     else if (flag === "--rpc") o.rpc = value;
-    else if (flag === "--model") o.model = BigInt(value);
+    else if (flag === "--model") {
+      if (!/^[1-9][0-9]*$/.test(value)) throw new Error(`--model takes a model id (1, 2, ...), not "${value}"\n${USAGE}`);
+      o.model = BigInt(value);
+    }
     else if (flag === "--input") o.input = value;
     else if (flag === "--book") o.book = value;
     else if (flag === "--mode") {
