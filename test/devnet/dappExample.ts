@@ -26,8 +26,8 @@ import { ClassificationBook__factory, JobRegistry__factory, ModelRegistry__facto
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const SECTION = "## Use Glassbox from your dApp";
-/** How long the devnet (its demo included) may take to print its `try:` line. */
-const DEVNET_READY_MS = 170_000;
+/** How long the devnet (its demo included) may take to print its `try:` line: it runs beside the rest of the suite, so under load. */
+const DEVNET_READY_MS = 300_000;
 
 interface Command {
   env: Record<string, string>;
@@ -76,66 +76,95 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-describe('README "Use Glassbox from your dApp": the devnet and examples/sdk/requestAndAct.ts', function () {
-  this.timeout(360_000);
-  let dir: string;
-  let port: number;
-  let deploymentFile: string;
-  let devnet: ChildProcess | undefined;
-  let devnetOut = "";
-  let script: { code: number | null; stdout: string; stderr: string };
+/** The devnet and the script's run: started when mocha loads this file (see `early` below). */
+interface ExampleRun {
+  dir: string;
+  port: number;
+  deploymentFile: string;
+  devnet?: ChildProcess;
+  devnetOut: string;
+  script?: { code: number | null; stdout: string; stderr: string };
+  error?: Error;
+}
 
-  before(async function () {
-    const commands = readmeCommands();
-    expect(commands.map((c) => c.argv.slice(0, 2).join(" ")), "the section's command lines").to.deep.equal(["npm start", "npx ts-node"]);
-    const [startCmd, scriptCmd] = commands;
+/** Starts the README's devnet, waits for its `try:` line, then runs the README's script against it. */
+async function runExample(run: ExampleRun): Promise<void> {
+  const commands = readmeCommands();
+  expect(commands.map((c) => c.argv.slice(0, 2).join(" ")), "the section's command lines").to.deep.equal(["npm start", "npx ts-node"]);
+  const [startCmd, scriptCmd] = commands;
 
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "glassbox-dapp-"));
-    port = await freePort();
-    deploymentFile = path.join(dir, "deployment.json");
-    const metricsPort = 20_000 + Math.floor(Math.random() * 30_000);
-    const startArgv = [...startCmd.argv, "--", "--port", String(port), "--metrics-port", String(metricsPort), "--content-store-port", String(await freePort()), "--state-dir", path.join(dir, "state"), "--deployment", deploymentFile];
+  run.dir = fs.mkdtempSync(path.join(os.tmpdir(), "glassbox-dapp-"));
+  run.port = await freePort();
+  run.deploymentFile = path.join(run.dir, "deployment.json");
+  const metricsPort = 20_000 + Math.floor(Math.random() * 30_000);
+  const startArgv = [...startCmd.argv, "--", "--port", String(run.port), "--metrics-port", String(metricsPort), "--content-store-port", String(await freePort()), "--state-dir", path.join(run.dir, "state"), "--deployment", run.deploymentFile];
 
-    // The devnet: its own process group, so that the whole tree stops with it.
-    const started = spawn(startArgv[0], startArgv.slice(1), { cwd: ROOT, env: { ...process.env, ...startCmd.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    devnet = started;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the devnet printed no "try:" line in ${DEVNET_READY_MS} ms:\n${devnetOut.slice(-3000)}`)), DEVNET_READY_MS);
-      started.stdout!.on("data", (d: Buffer) => {
-        devnetOut += d.toString();
-        if (/\ntry: /.test(devnetOut)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      started.stderr!.on("data", (d: Buffer) => (devnetOut += d.toString()));
-      started.on("exit", (code) => {
+  // The devnet: its own process group, so that the whole tree stops with it.
+  const started = spawn(startArgv[0], startArgv.slice(1), { cwd: ROOT, env: { ...process.env, ...startCmd.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  run.devnet = started;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the devnet printed no "try:" line in ${DEVNET_READY_MS} ms:\n${run.devnetOut.slice(-3000)}`)), DEVNET_READY_MS);
+    started.stdout!.on("data", (d: Buffer) => {
+      run.devnetOut += d.toString();
+      if (/\ntry: /.test(run.devnetOut)) {
         clearTimeout(timer);
-        reject(new Error(`the devnet exited (${code}) before it was ready:\n${devnetOut.slice(-3000)}`));
-      });
+        resolve();
+      }
     });
-
-    const scriptArgv = withFlag(scriptCmd.argv, "--deployment", deploymentFile);
-    script = await new Promise((resolve) => {
-      const child = spawn(scriptArgv[0], scriptArgv.slice(1), { cwd: ROOT, env: { ...process.env, ...scriptCmd.env, GLASSBOX_RPC: `http://127.0.0.1:${port}` }, stdio: ["ignore", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    started.stderr!.on("data", (d: Buffer) => (run.devnetOut += d.toString()));
+    started.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the devnet exited (${code}) before it was ready:\n${run.devnetOut.slice(-3000)}`));
     });
   });
 
-  after(async function () {
-    // SIGTERM to the devnet's process group (npm, and main.ts, which stops the chain and nodes it
-    // started); then wait until nothing of that group is left before removing its directory.
-    const pgid = devnet?.pid;
-    if (pgid !== undefined && groupAlive(pgid)) {
-      process.kill(-pgid, "SIGTERM");
-      for (const until = Date.now() + 30_000; groupAlive(pgid) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 250));
-      if (groupAlive(pgid)) process.kill(-pgid, "SIGKILL");
-    }
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  const scriptArgv = withFlag(scriptCmd.argv, "--deployment", run.deploymentFile);
+  run.script = await new Promise((resolve) => {
+    const child = spawn(scriptArgv[0], scriptArgv.slice(1), { cwd: ROOT, env: { ...process.env, ...scriptCmd.env, GLASSBOX_RPC: `http://127.0.0.1:${run.port}` }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Stops the devnet's process group (npm, and main.ts, which stops the chain and nodes it started), waits until nothing of it is left, removes its directory. */
+async function stopExample(run: ExampleRun): Promise<void> {
+  const pgid = run.devnet?.pid;
+  if (pgid !== undefined && groupAlive(pgid)) {
+    process.kill(-pgid, "SIGTERM");
+    for (const until = Date.now() + 30_000; groupAlive(pgid) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 250));
+    if (groupAlive(pgid)) process.kill(-pgid, "SIGKILL");
+  }
+  if (run.dir) fs.rmSync(run.dir, { recursive: true, force: true });
+}
+
+// Started when mocha loads this file, like the anvil demo: the devnet's demo mostly runs beside the
+// in-process suite instead of after it. A failure is kept for the `before` below to report.
+const example: ExampleRun = { dir: "", port: 0, deploymentFile: "", devnetOut: "" };
+const early: Promise<void> = runExample(example).catch((err: unknown) => {
+  example.error = err instanceof Error ? err : new Error(String(err));
+});
+
+// Root hook: the devnet stops even when a --grep leaves the describe below out.
+after(async function () {
+  this.timeout(60_000);
+  await early;
+  await stopExample(example);
+});
+
+describe('README "Use Glassbox from your dApp": the devnet and examples/sdk/requestAndAct.ts', function () {
+  this.timeout(360_000);
+  let port: number;
+  let deploymentFile: string;
+  let script: { code: number | null; stdout: string; stderr: string };
+
+  before(async function () {
+    await early;
+    if (example.error) throw example.error;
+    ({ port, deploymentFile } = example);
+    script = example.script!;
   });
 
   function summary(): { jobId: string; book: string; outcome: string; label: number; score: string; rejectReason: number } {
@@ -181,7 +210,7 @@ describe('README "Use Glassbox from your dApp": the devnet and examples/sdk/requ
       expect(s).to.include({ outcome: "Labelled", label: argmax, score: entry.score.toString() });
       // The README's key is the one the devnet itself offers on its `try:` line, and the book trusts it.
       const key = readmeCommands()[1].env.GLASSBOX_PRIVATE_KEY;
-      expect(devnetOut).to.contain(`try: GLASSBOX_PRIVATE_KEY=${key} `);
+      expect(example.devnetOut).to.contain(`try: GLASSBOX_PRIVATE_KEY=${key} `);
       expect(await book.REQUESTER()).to.equal(new Wallet(key).address);
       // The book was called back by the JobRegistry for this job, successfully, exactly once.
       const jobs = JobRegistry__factory.connect(deployment.contracts.jobRegistry, provider);
