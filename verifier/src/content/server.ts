@@ -20,6 +20,7 @@
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { close, listen } from "../ops/httpServer";
 import path from "node:path";
 import { keccak256 } from "ethers";
 import { DEFAULT_NODE_MAX_INPUT_BYTES } from "../limits";
@@ -78,13 +79,7 @@ export class ContentStoreServer {
       });
     });
     server.keepAliveTimeout = 1_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.options.port, this.host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    await listen(server, this.options.port, this.host);
     this.server = server;
   }
 
@@ -93,10 +88,7 @@ export class ContentStoreServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve, reject) => {
-      server.close((err) => (err ? reject(err) : resolve()));
-      server.closeIdleConnections();
-    });
+    await close(server);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

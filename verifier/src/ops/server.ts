@@ -11,6 +11,7 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { close, listen } from "./httpServer";
 import type { PollStatus, PromNodeMetrics } from "./metrics";
 import { readPublished } from "../store/outputs";
 
@@ -75,13 +76,7 @@ export class OpsServer {
     });
     // A scraper's idle keep-alive connection must not hold `stop` open.
     server.keepAliveTimeout = 1_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.options.port, OPS_HOST, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    await listen(server, this.options.port, OPS_HOST);
     this.server = server;
   }
 
@@ -90,10 +85,7 @@ export class OpsServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve, reject) => {
-      server.close((err) => (err ? reject(err) : resolve()));
-      server.closeIdleConnections();
-    });
+    await close(server);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -6,6 +6,7 @@
  * Browser-safe: ethers and fetch only.
  */
 import { keccak256, sha256 } from "ethers";
+import { concatBytes } from "./bytes";
 import { GlassboxError } from "./errors";
 
 export interface FetchBytesOptions {
@@ -65,13 +66,7 @@ export async function fetchBytes(uri: string, what: string, options: FetchBytesO
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 /** Throws HASH_MISMATCH unless keccak256(`bytes`) is `expected`. */

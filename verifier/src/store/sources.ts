@@ -2,6 +2,7 @@ import { lookup } from "node:dns/promises";
 import { open } from "node:fs/promises";
 import { BlockList, isIP } from "node:net";
 import { fileURLToPath } from "node:url";
+import { concatBytes } from "../sdk/bytes";
 import { FetchError, ModelTooLargeError, UnsupportedUriError, type ModelRef } from "./errors";
 
 /**
@@ -263,18 +264,7 @@ async function readHttp(url: URL, limits: ReadLimits, errors: SourceErrors): Pro
     if (overCap !== undefined && err === overCap) throw err;
     throw failed(err);
   }
-  return join(chunks, total);
-}
-
-function join(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1 && chunks[0].byteOffset === 0 && chunks[0].buffer.byteLength === total) return chunks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 /** `value` if it is a positive safe integer; otherwise a RangeError naming `owner` and the option. */
