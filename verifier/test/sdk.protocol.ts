@@ -17,7 +17,11 @@ interface AstNode {
 
 let enumsCache: Promise<Map<string, string[]>> | undefined;
 
-/** Every enum the protocol's Solidity sources declare (outside contracts/test), by name, from the compiler's AST. */
+/**
+ * Every enum the protocol's Solidity sources declare (outside contracts/test and contracts/examples:
+ * mocks and the dApp examples are not the protocol), by name, from the compiler's AST. The build
+ * info of a clean compile holds every source; an incremental one only those compiled with JobRegistry.
+ */
 function solidityEnums(): Promise<Map<string, string[]>> {
   enumsCache ??= readSolidityEnums();
   return enumsCache;
@@ -35,7 +39,7 @@ async function readSolidityEnums(): Promise<Map<string, string[]>> {
     for (const v of Object.values(n)) if (typeof v === "object") walk(v);
   };
   for (const [file, source] of Object.entries(info.output.sources)) {
-    if (file.startsWith("contracts/") && !file.startsWith("contracts/test/")) walk((source as { ast: unknown }).ast);
+    if (file.startsWith("contracts/") && !file.startsWith("contracts/test/") && !file.startsWith("contracts/examples/")) walk((source as { ast: unknown }).ast);
   }
   return found;
 }
