@@ -18,7 +18,7 @@ import { cliLineOf } from "../src/cliSdk";
 import { GlassboxClient, GlassboxError, modesMask, type ModelPolicy } from "../src/sdk";
 import { DEVNET_PARAMS } from "../../deploy/protocol";
 import { assignJob, deployWorld, nextEpoch, signerOf, TOKEN, type World } from "../../test/fixtures/protocol";
-import { honestOutput, MLP_BYTES, tmpDirOf } from "./fixtures/roles";
+import { addressesOf, honestOutput, MLP_BYTES, tmpDirOf } from "./fixtures/roles";
 
 /** Hardhat's default accounts (hardhat.config.ts sets no mnemonic): the keys behind ethers.getSigners(). */
 const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
@@ -68,17 +68,6 @@ async function sdkCliWorld() {
 
 type CliWorld = Awaited<ReturnType<typeof sdkCliWorld>>;
 
-async function addressesOf(world: World) {
-  return {
-    token: await world.token.getAddress(),
-    modelRegistry: await world.models.getAddress(),
-    stakeManager: await world.stakes.getAddress(),
-    jobRegistry: await world.jobs.getAddress(),
-    disputeManager: await world.disputes.getAddress(),
-    quorumManager: await world.quorum.getAddress(),
-    paymentVault: await world.vault.getAddress(),
-  };
-}
 
 interface Run {
   code: number;

@@ -12,11 +12,11 @@ import { decodeTensors, encodeTensors, invalidClaim } from "../src/codec/tensor"
 import { publishBytes } from "../src/content/client";
 import { ContentStoreServer } from "../src/content/server";
 import { leastFee } from "../src/chain/leastFee";
-import { GlassboxClient, GlassboxError, jobIdOf, modesMask, type JobProgress, type ModelPolicy, type ProtocolAddresses } from "../src/sdk";
+import { GlassboxClient, GlassboxError, jobIdOf, modesMask, type JobProgress, type ModelPolicy } from "../src/sdk";
 import { onnxModelRunner } from "../src/sdkNode";
 import { DEVNET_PARAMS, type ProtocolParams } from "../../deploy/protocol";
 import { armedDrawOf, assignJob, challengeDistinct, deployWorld, mineToDraw, Mode, nextEpoch, Role, SAMPLE_INPUT, signerOf, TOKEN, Verdict, voteAll, type World } from "../../test/fixtures/protocol";
-import { honestOutput, MLP_BYTES, tmpDirOf } from "./fixtures/roles";
+import { addressesOf, honestOutput, MLP_BYTES, tmpDirOf } from "./fixtures/roles";
 
 /** DEVNET_PARAMS with no least audit rate: OPTIMISTIC jobs finalize or are challenged as the test says. */
 const NO_AUDIT_PARAMS: ProtocolParams = { ...DEVNET_PARAMS, minAuditRateBps: 0 };
@@ -43,17 +43,6 @@ after(async function () {
   await store.stop();
 });
 
-async function addressesOf(world: World): Promise<ProtocolAddresses> {
-  return {
-    token: await world.token.getAddress(),
-    modelRegistry: await world.models.getAddress(),
-    stakeManager: await world.stakes.getAddress(),
-    jobRegistry: await world.jobs.getAddress(),
-    disputeManager: await world.disputes.getAddress(),
-    quorumManager: await world.quorum.getAddress(),
-    paymentVault: await world.vault.getAddress(),
-  };
-}
 
 /**
  * The protocol (3 executors, 4 verifiers) with the MLP published to the content store and
