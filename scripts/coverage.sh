@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# solidity-coverage over contracts/ (mocks excluded, see .solcover.js). The accounting property
-# runs smaller here (instrumented code is ~10x slower); `npm test` runs it at full size. Only the
+# solidity-coverage over contracts/ (mocks excluded, see .solcover.js). The property tests run
+# smaller here (instrumented code is ~10x slower; coverage counts lines and branches, which a few
+# runs reach); `npm test` runs them at full size. Only the
 # contract tests run: the node's tests in verifier/test measure nothing more in contracts/.
 # Coverage regenerates typechain-types from instrumented builds, so the normal build is restored
 # afterwards whatever the outcome.
 set -u
 cd "$(dirname "$0")/.."
-DRAWS_RUNS="${DRAWS_RUNS:-2}" DRAWS_PER_RUN="${DRAWS_PER_RUN:-80}" SNAPSHOT_TREE_RUNS="${SNAPSHOT_TREE_RUNS:-10}" PROPERTY_RUNS="${PROPERTY_RUNS:-2}" PROPERTY_ACTIONS="${PROPERTY_ACTIONS:-400}" npx hardhat coverage --testfiles "test/{unit,property,integration}/**/*.ts" "$@"
+STAKING_RUNS="${STAKING_RUNS:-2}" DISPUTE_RUNS="${DISPUTE_RUNS:-3}" DRAWS_RUNS="${DRAWS_RUNS:-2}" DRAWS_PER_RUN="${DRAWS_PER_RUN:-80}" SNAPSHOT_TREE_RUNS="${SNAPSHOT_TREE_RUNS:-10}" PROPERTY_RUNS="${PROPERTY_RUNS:-2}" PROPERTY_ACTIONS="${PROPERTY_ACTIONS:-400}" npx hardhat coverage --testfiles "test/{unit,property,integration}/**/*.ts" "$@"
 status=$?
 npx hardhat compile --force --quiet >/dev/null
 exit $status
