@@ -44,10 +44,10 @@ function testFilesIn(dir: string): string[] {
 }
 
 // `hardhat test` with no file arguments runs the contract tests in test/ and the node's own tests
-// in verifier/test/, and skips the shared fixtures.
+// in packages/node/test/, and skips the shared fixtures.
 subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, _hre, runSuper) => {
   if (args.testFiles.length > 0) return runSuper(args);
-  return [...testFilesIn(path.join(__dirname, "test")), ...testFilesIn(path.join(__dirname, "verifier", "test"))].sort();
+  return [...testFilesIn(path.join(__dirname, "test")), ...testFilesIn(path.join(__dirname, "packages", "node", "test"))].sort();
 });
 
 const config: HardhatUserConfig = {
@@ -80,7 +80,8 @@ const config: HardhatUserConfig = {
   // knows all three chains, so no customChains).
   etherscan: { apiKey: configVar(ETHERSCAN_KEY_VAR) ?? "" },
   sourcify: { enabled: false },
-  typechain: { outDir: "typechain-types", target: "ethers-v6" },
+  // The contract bindings are generated inside the node package, whose SDK ships them (never committed).
+  typechain: { outDir: "packages/node/src/typechain", target: "ethers-v6" },
   gasReporter: { enabled: process.env.REPORT_GAS === "true", currency: "USD", offline: true },
   mocha: { timeout: 600_000 },
   paths: { tests: "./test" },

@@ -31,14 +31,14 @@ import {
   PaymentVault__factory,
   QuorumManager__factory,
   StakeManager__factory,
-} from "../typechain-types";
-import type { GlassboxTimelock } from "../typechain-types";
-import { CONTRACT_NAMES, parseDeployment, type ContractName, type Deployment } from "../verifier/src/deployment";
+} from "../packages/node/src/typechain";
+import type { GlassboxTimelock } from "../packages/node/src/typechain";
+import { CONTRACT_NAMES, parseDeployment, type ContractName, type Deployment } from "../packages/node/src/deployment";
 import { deploymentFileFor } from "./networks";
 import { loadParams, paramsFile, paramsToJson, type NetworkParams } from "./params";
 import { deployContracts, wireProtocol, type Protocol } from "./protocol";
 
-/** The deployment file: verifier/src/deployment.ts's Deployment plus what the deployer records. */
+/** The deployment file: packages/node/src/deployment.ts's Deployment plus what the deployer records. */
 export interface DeploymentRecord extends Deployment {
   /** Who deployed and wired the contracts; it holds no role in them afterwards. */
   deployer: string;

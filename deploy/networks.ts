@@ -1,6 +1,6 @@
 /**
  * The networks Glassbox deploys to and the configuration variables they need. Imported by
- * hardhat.config.ts, so it must not import typechain-types (absent before the first compile) nor
+ * hardhat.config.ts, so it must not import the contract bindings (packages/node/src/typechain) (absent before the first compile) nor
  * anything that needs a Hardhat runtime.
  *
  * Each variable is read from the environment first, then from Hardhat's configuration variables

@@ -10,7 +10,7 @@ import {
   PaymentVault__factory,
   QuorumManager__factory,
   StakeManager__factory,
-} from "../typechain-types";
+} from "../packages/node/src/typechain";
 import type {
   DisputeManager,
   GlassboxToken,
@@ -19,9 +19,9 @@ import type {
   PaymentVault,
   QuorumManager,
   StakeManager,
-} from "../typechain-types";
-import type { IJobRegistry } from "../typechain-types/contracts/JobRegistry";
-import type { IDisputeManager } from "../typechain-types/contracts/DisputeManager";
+} from "../packages/node/src/typechain";
+import type { IJobRegistry } from "../packages/node/src/typechain/contracts/JobRegistry";
+import type { IDisputeManager } from "../packages/node/src/typechain/contracts/DisputeManager";
 
 const TOKEN = 10n ** 18n;
 

@@ -2,8 +2,8 @@
 # solidity-coverage over contracts/ (mocks excluded, see .solcover.js). The property tests run
 # smaller here (instrumented code is ~10x slower; coverage counts lines and branches, which a few
 # runs reach); `npm test` runs them at full size. Only the
-# contract tests run: the node's tests in verifier/test measure nothing more in contracts/.
-# Coverage regenerates typechain-types from instrumented builds, so the normal build is restored
+# contract tests run: the node's tests in packages/node/test measure nothing more in contracts/.
+# Coverage regenerates the contract bindings (packages/node/src/typechain) from instrumented builds, so the normal build is restored
 # afterwards whatever the outcome.
 set -u
 cd "$(dirname "$0")/.."

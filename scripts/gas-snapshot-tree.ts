@@ -16,8 +16,8 @@
  */
 import { ethers } from "hardhat";
 import type { ContractTransactionResponse } from "ethers";
-import { SnapshotSumTreeHarness__factory, SumTreeGasHarness__factory } from "../typechain-types";
-import type { SnapshotSumTreeHarness, SumTreeGasHarness } from "../typechain-types";
+import { SnapshotSumTreeHarness__factory, SumTreeGasHarness__factory } from "../packages/node/src/typechain";
+import type { SnapshotSumTreeHarness, SumTreeGasHarness } from "../packages/node/src/typechain";
 
 const FIRST = 0x10000n; // address of leaf 1; leaf k is FIRST + k - 1
 const BUILD_EPOCH = 100;

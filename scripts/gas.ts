@@ -15,7 +15,7 @@ import { artifacts, ethers } from "hardhat";
 import { CONTRACT_SIZE_LIMIT, contractSizes } from "./contract-sizes";
 import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
-import { RecordingCallback__factory, StakerSwarm__factory, TestVrfCoordinator__factory, VrfRandomnessAdapter__factory } from "../typechain-types";
+import { RecordingCallback__factory, StakerSwarm__factory, TestVrfCoordinator__factory, VrfRandomnessAdapter__factory } from "../packages/node/src/typechain";
 import { defaultPolicy, deployWorld, EXACT, Mode, nextEpoch, requestJob, Role, submitUnaudited, SAMPLE_INPUT, SAMPLE_OUTPUT, WRONG_OUTPUT, signerOf, TOKEN, Verdict, runQuorum, voteAll, type World } from "../test/fixtures/protocol";
 
 async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {

@@ -21,14 +21,14 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import * as ort from "onnxruntime-node";
-import { encodeTensors, type Tensor, type TensorMap } from "../verifier/src/codec/tensor";
-import { conv, mlp, multi, seededRandom } from "../verifier/src/runtime/fixtures";
-import { OnnxModelBuilder } from "../verifier/src/runtime/onnxBuilder";
-import { ModelRunner, sessionOptions } from "../verifier/src/runtime/runner";
-import { thirdPartyModelBytes } from "../verifier/src/runtime/thirdParty";
-import { sha256Hex } from "../verifier/src/store/digest";
-import { ModelStore, type ModelRef } from "../verifier/src/store/modelStore";
-import { compareOutputs, TOLERANCE_SCALE, type TolerancePolicy } from "../verifier/src/verify/tolerance";
+import { encodeTensors, type Tensor, type TensorMap } from "../packages/node/src/codec/tensor";
+import { conv, mlp, multi, seededRandom } from "../packages/testkit/src/fixtures";
+import { OnnxModelBuilder } from "../packages/testkit/src/onnxBuilder";
+import { ModelRunner, sessionOptions } from "../packages/node/src/runtime/runner";
+import { thirdPartyModelBytes } from "../packages/testkit/src/thirdParty";
+import { sha256Hex } from "../packages/node/src/store/digest";
+import { ModelStore, type ModelRef } from "../packages/node/src/store/modelStore";
+import { compareOutputs, TOLERANCE_SCALE, type TolerancePolicy } from "../packages/node/src/verify/tolerance";
 
 /** The ratio the issue asks for, and the raw time from which it applies. */
 const TARGET_RATIO = 1.1;

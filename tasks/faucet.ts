@@ -24,7 +24,7 @@ task("faucet", "Send ETH and mint GLASS to an address (hardhat/localhost only: t
         throw new TaskError(`--to "${args.to}" is not an address`);
       }
       const { deployment } = await networkDeployment(hre, { signing: true });
-      const { GlassboxToken__factory } = await import("../typechain-types");
+      const { GlassboxToken__factory } = await import("../packages/node/src/typechain");
       const [owner] = await hre.ethers.getSigners();
       const token = GlassboxToken__factory.connect(deployment.contracts.token, owner);
       const tokens = amount(args.tokens, "--tokens", 18);

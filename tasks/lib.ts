@@ -1,13 +1,13 @@
 /**
  * What the operator tasks share: one-line failures, the network's deployment file, the signing key.
  *
- * Tasks are imported by hardhat.config.ts, before typechain-types exists on a fresh checkout: code
- * that needs the typings (deploy/deploy.ts, verifier/src/cli.ts) is imported inside the actions.
+ * Tasks are imported by hardhat.config.ts, before the contract bindings (packages/node/src/typechain) exists on a fresh checkout: code
+ * that needs the typings (deploy/deploy.ts, packages/node/src/cli.ts) is imported inside the actions.
  */
 import { HDNodeWallet, Mnemonic } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { deploymentFileFor, requireNetworkVars } from "../deploy/networks";
-import { checkChain, readDeployment, type Deployment } from "../verifier/src/deployment";
+import { checkChain, readDeployment, type Deployment } from "../packages/node/src/deployment";
 
 /** A failure the operator can fix; printed as its message alone. */
 export class TaskError extends Error {
@@ -35,7 +35,7 @@ export function oneLineErrors<A>(action: (args: A, hre: HardhatRuntimeEnvironmen
 
 async function describe(err: unknown): Promise<string> {
   try {
-    const { oneLine } = await import("../verifier/src/cli");
+    const { oneLine } = await import("../packages/node/src/cli");
     return oneLine(err);
   } catch {
     return (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, " ");
@@ -81,12 +81,12 @@ function derive(hd: { mnemonic: string; passphrase: string; path: string; initia
 }
 
 /**
- * Runs one glassbox CLI command (verifier/src/cli.ts) on this network: Hardhat's provider, the
+ * Runs one glassbox CLI command (packages/node/src/cli.ts) on this network: Hardhat's provider, the
  * network's deployment file and, when `signing`, the network's first account.
  */
 export async function runGlassbox(hre: HardhatRuntimeEnvironment, argv: string[], opts: { signing: boolean }): Promise<void> {
   const { file } = await networkDeployment(hre, opts);
-  const { runCli } = await import("../verifier/src/cli");
+  const { runCli } = await import("../packages/node/src/cli");
   const env: Record<string, string | undefined> = { ...process.env };
   const extra = ["--deployment", file];
   if (opts.signing) {

@@ -68,7 +68,7 @@ export function secondsSince(start: number): number {
 }
 
 /** A small seeded PRNG (mulberry32, shared with the ONNX fixtures): the simulation's draws are reproducible. */
-export { seededRandom as prng } from "../../verifier/src/runtime/fixtures";
+export { seededRandom as prng } from "../../packages/testkit/src/fixtures";
 
 export function log(line: string): void {
   console.log(`[bench] ${line}`);

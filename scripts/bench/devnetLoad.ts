@@ -15,9 +15,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { formatEther, parseEther, type JsonRpcProvider } from "ethers";
-import { JobRegistry__factory, type JobRegistry } from "../../typechain-types";
-import type { Deployment } from "../../verifier/src/deployment";
-import { Status } from "../../verifier/src/sdk/protocol";
+import { JobRegistry__factory, type JobRegistry } from "../../packages/node/src/typechain";
+import type { Deployment } from "../../packages/node/src/deployment";
+import { Status } from "../../packages/node/src/sdk/protocol";
 import { collateralFor } from "../../deploy/economics";
 import { loadParams } from "../../deploy/params";
 import { bootDevnet, paramsNetwork } from "../devnet/boot";

@@ -11,7 +11,7 @@
  * every finalize pays (an audited one would open a dispute and draw a committee).
  */
 import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
-import { StakerSwarm__factory } from "../../typechain-types";
+import { StakerSwarm__factory } from "../../packages/node/src/typechain";
 import { collateralOf, deployWorld, EXACT, Mode, nextEpoch, requestJob, requestParams, Role, SAMPLE_OUTPUT, signerOf, submitUnaudited, TOKEN, WRONG_OUTPUT, type World } from "../../test/fixtures/protocol";
 import { log, mean, round, slopePerDecade } from "./common";
 

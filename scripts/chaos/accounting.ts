@@ -10,9 +10,9 @@
  *   4. jobs: every job is Finalized, Refunded, Disputed, or live with its deadline or phase end ahead.
  */
 import { formatEther, type Provider } from "ethers";
-import { DisputeManager__factory, GlassboxToken__factory, JobRegistry__factory, ModelRegistry__factory, PaymentVault__factory, StakeManager__factory } from "../../typechain-types";
-import type { Deployment } from "../../verifier/src/deployment";
-import { nameOf, Status } from "../../verifier/src/sdk/protocol";
+import { DisputeManager__factory, GlassboxToken__factory, JobRegistry__factory, ModelRegistry__factory, PaymentVault__factory, StakeManager__factory } from "../../packages/node/src/typechain";
+import type { Deployment } from "../../packages/node/src/deployment";
+import { nameOf, Status } from "../../packages/node/src/sdk/protocol";
 import { devnetWallet, type NodeSpec } from "../devnet/setup";
 
 /** Hardhat node funds accounts 0..19 of its mnemonic: every account a devnet can use. */

@@ -5,8 +5,8 @@
  * otherwise the draw keeps giving them jobs that expire.
  */
 import { formatEther, type Provider } from "ethers";
-import { StakeManager__factory } from "../../typechain-types";
-import type { Deployment } from "../../verifier/src/deployment";
+import { StakeManager__factory } from "../../packages/node/src/typechain";
+import type { Deployment } from "../../packages/node/src/deployment";
 import { MIN_ETH } from "./boot";
 import { DEPLOYER_INDEX, DISHONEST, ROLE, devnetWallet, fund, type NodeSpec } from "./setup";
 

@@ -4,16 +4,16 @@
  * itself and compares within the model's tolerance).
  */
 import { MaxUint256, ZeroAddress, ZeroHash, type HDNodeWallet, type Provider } from "ethers";
-import { GlassboxToken__factory, JobRegistry__factory, QuorumManager__factory } from "../../typechain-types";
-import type { JobRegistry, QuorumManager } from "../../typechain-types";
-import { readResult } from "../../verifier/src/chain/results";
-import type { Deployment } from "../../verifier/src/deployment";
-import { ModelRunner } from "../../verifier/src/runtime/runner";
-import { compareOutputs } from "../../verifier/src/verify/tolerance";
-import { isInvalidClaim } from "../../verifier/src/codec/tensor";
-import { DEFAULT_SENDER_OPTIONS, withMargin } from "../../verifier/src/chain/txSender";
-import { Mode, Status } from "../../verifier/src/sdk/protocol";
-import { jobIdOf } from "../../verifier/src/sdk/events";
+import { GlassboxToken__factory, JobRegistry__factory, QuorumManager__factory } from "../../packages/node/src/typechain";
+import type { JobRegistry, QuorumManager } from "../../packages/node/src/typechain";
+import { readResult } from "../../packages/node/src/chain/results";
+import type { Deployment } from "../../packages/node/src/deployment";
+import { ModelRunner } from "../../packages/node/src/runtime/runner";
+import { compareOutputs } from "../../packages/node/src/verify/tolerance";
+import { isInvalidClaim } from "../../packages/node/src/codec/tensor";
+import { DEFAULT_SENDER_OPTIONS, withMargin } from "../../packages/node/src/chain/txSender";
+import { Mode, Status } from "../../packages/node/src/sdk/protocol";
+import { jobIdOf } from "../../packages/node/src/sdk/events";
 import { sleep } from "./chain";
 import type { RegisteredModel } from "./setup";
 

@@ -1,11 +1,11 @@
 /**
  * The devnet's content store: a process serving PUT and GET of bytes under their keccak256 on
- * 127.0.0.1 (verifier/src/content/server.ts), where `glassbox job request` publishes inputs too
+ * 127.0.0.1 (packages/node/src/content/server.ts), where `glassbox job request` publishes inputs too
  * large to go inline. Its URL is written to the deployment file as `contentStore`, which is where
  * the CLI looks for it; the devnet's nodes run with --allow-private-uris, so they fetch from it.
  */
 import path from "node:path";
-import { recordContentStore } from "../../verifier/src/deployment";
+import { recordContentStore } from "../../packages/node/src/deployment";
 import { waitHealthy } from "./nodes";
 import type { ProcessGroup, Started } from "./processes";
 

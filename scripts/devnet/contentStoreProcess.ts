@@ -3,9 +3,9 @@
  *
  *   node -r ts-node/register/transpile-only scripts/devnet/contentStoreProcess.ts --dir DIR --port N
  *
- * Serves verifier/src/content/server.ts on 127.0.0.1:N until SIGINT or SIGTERM.
+ * Serves packages/node/src/content/server.ts on 127.0.0.1:N until SIGINT or SIGTERM.
  */
-import { ContentStoreServer } from "../../verifier/src/content/server";
+import { ContentStoreServer } from "../../packages/node/src/content/server";
 
 function arg(name: string): string {
   const i = process.argv.indexOf(name);

@@ -66,7 +66,7 @@ export async function startNode(group: ProcessGroup, spec: NodeSpec, launch: Nod
   fs.mkdirSync(dataDir, { recursive: true });
   const entry = spec.dishonest
     ? [require.resolve("ts-node/register/transpile-only"), path.join(launch.root, "scripts", "devnet", "dishonestNode.ts")]
-    : [path.join(launch.root, "verifier", "bin", "glassbox.js")];
+    : [path.join(launch.root, "scripts", "glassbox.js")];
   const args = spec.dishonest ? ["-r", entry[0], entry[1]] : entry;
   const started = group.spawn({
     name: spec.name,

@@ -10,9 +10,9 @@ import {
   PaymentVault__factory,
   QuorumManager__factory,
   StakeManager__factory,
-} from "../../typechain-types";
-import type { Deployment } from "../../verifier/src/deployment";
-import { Mode, nameOf, RefundReason, Verdict } from "../../verifier/src/sdk/protocol";
+} from "../../packages/node/src/typechain";
+import type { Deployment } from "../../packages/node/src/deployment";
+import { Mode, nameOf, RefundReason, Verdict } from "../../packages/node/src/sdk/protocol";
 
 
 export interface Dispute {

@@ -8,7 +8,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { deploy, DeployError, type DeploymentRecord } from "../../deploy/deploy";
 import { loadParams, paramsToJson, ParamsError, PARAMS_DIR, type NetworkParams } from "../../deploy/params";
 import { DEVNET_PARAMS } from "../../deploy/protocol";
-import { parseDeployment, readDeployment } from "../../verifier/src/deployment";
+import { parseDeployment, readDeployment } from "../../packages/node/src/deployment";
 import {
   DisputeManager__factory,
   GlassboxTimelock__factory,
@@ -16,7 +16,7 @@ import {
   PaymentVault__factory,
   QuorumManager__factory,
   StakeManager__factory,
-} from "../../typechain-types";
+} from "../../packages/node/src/typechain";
 
 /** deploy/params/hardhat.json's governance.minDelay. */
 const MIN_DELAY = 8 * 24 * 3600;

@@ -20,9 +20,9 @@ import { expect } from "chai";
 import { JsonRpcProvider, sha256, Wallet } from "ethers";
 import * as ort from "onnxruntime-node";
 import { freePort } from "../../scripts/devnet/chain";
-import { readDeployment } from "../../verifier/src/deployment";
-import { mlp } from "../../verifier/src/runtime/fixtures";
-import { ClassificationBook__factory, JobRegistry__factory, ModelRegistry__factory } from "../../typechain-types";
+import { readDeployment } from "../../packages/node/src/deployment";
+import { mlp } from "../../packages/testkit/src/fixtures";
+import { ClassificationBook__factory, JobRegistry__factory, ModelRegistry__factory } from "../../packages/node/src/typechain";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const SECTION = "## Use Glassbox from your dApp";

@@ -24,7 +24,7 @@ import fc from "fast-check";
 import { ethers } from "hardhat";
 import { loadFixture, mine, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { CommitteeGrinder__factory } from "../../typechain-types";
+import { CommitteeGrinder__factory } from "../../packages/node/src/typechain";
 import {
   deployWorld,
   drawCommittee,

@@ -14,7 +14,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers } from "hardhat";
-import { SnapshotSumTreeHarness__factory } from "../../typechain-types";
+import { SnapshotSumTreeHarness__factory } from "../../packages/node/src/typechain";
 
 const RUNS = Number(process.env.SNAPSHOT_TREE_RUNS ?? 30);
 const ACTIONS = Number(process.env.SNAPSHOT_TREE_ACTIONS ?? 40);

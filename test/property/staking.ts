@@ -33,8 +33,8 @@ import fc from "fast-check";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { GlassboxToken__factory, ProtocolStub__factory, StakeManager__factory } from "../../typechain-types";
-import type { GlassboxToken, StakeManager } from "../../typechain-types";
+import { GlassboxToken__factory, ProtocolStub__factory, StakeManager__factory } from "../../packages/node/src/typechain";
+import type { GlassboxToken, StakeManager } from "../../packages/node/src/typechain";
 import { Role, TOKEN } from "../fixtures/protocol";
 
 const RUNS = Number(process.env.STAKING_RUNS ?? 8);

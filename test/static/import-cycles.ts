@@ -1,5 +1,5 @@
 /**
- * The node's source (verifier/src) imports in one direction only: no file reaches itself through
+ * The node's source (packages/node/src) imports in one direction only: no file reaches itself through
  * its relative imports, type-only imports and re-exports included. A layer that two others share
  * lives below both (ops/ under roles/, roles/ under node.ts), so a cycle means a type or a helper
  * sits in the wrong file.
@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import ts from "typescript";
 
-const SRC = path.join(__dirname, "..", "..", "verifier", "src");
+const SRC = path.join(__dirname, "..", "..", "packages", "node", "src");
 
 type Graph = Map<string, string[]>;
 
@@ -68,7 +68,7 @@ function cyclesOf(graph: Graph): string[][] {
   return cycles;
 }
 
-describe("verifier/src imports", function () {
+describe("packages/node/src imports", function () {
   it("finds a cycle when there is one (the check itself)", function () {
     const graph: Graph = new Map([
       ["node.ts", ["roles/a.ts"]],

@@ -1,5 +1,5 @@
 /**
- * verifier/src/limits.ts states the size limits of inputs and outputs once; the on-chain ones are
+ * packages/node/src/limits.ts states the size limits of inputs and outputs once; the on-chain ones are
  * copies of Solidity constants. This reads each constant from the contracts' source and fails when
  * a copy differs, and checks that the node's defaults and the CLI's help quote limits.ts.
  */
@@ -14,11 +14,11 @@ import {
   MAX_INPUT_URI_BYTES,
   MAX_MODEL_INPUT_BYTES,
   MAX_MODEL_URI_BYTES,
-} from "../../verifier/src/limits";
-import { OPTIONS } from "../../verifier/src/config";
-import { runCli } from "../../verifier/src/cli";
-import { DEFAULT_MAX_INPUT_BYTES, InputSource } from "../../verifier/src/store/inputs";
-import { MAX_INLINE_OUTPUT_BYTES as OUTPUTS_INLINE } from "../../verifier/src/store/outputs";
+} from "../../packages/node/src/limits";
+import { OPTIONS } from "../../packages/node/src/config";
+import { runCli } from "../../packages/node/src/cli";
+import { DEFAULT_MAX_INPUT_BYTES, InputSource } from "../../packages/node/src/store/inputs";
+import { MAX_INLINE_OUTPUT_BYTES as OUTPUTS_INLINE } from "../../packages/node/src/store/outputs";
 
 const CONTRACTS = path.join(__dirname, "..", "..", "contracts");
 

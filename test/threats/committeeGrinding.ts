@@ -12,7 +12,7 @@ import { expect } from "chai";
 import { ethers, network } from "hardhat";
 import { impersonateAccount, loadFixture, mine, setBalance, stopImpersonatingAccount } from "@nomicfoundation/hardhat-network-helpers";
 import { deployWorld, Mode, requestJob, SAMPLE_OUTPUT, Status, TOKEN, nextEpoch } from "../fixtures/protocol";
-import { AuditCoinProbe__factory, InstantRandomness__factory } from "../../typechain-types";
+import { AuditCoinProbe__factory, InstantRandomness__factory } from "../../packages/node/src/typechain";
 
 /** The protocol with one executor, the probe contract (staked 200, in model 1), so every job is assigned to it. */
 async function probeFixture() {

@@ -19,7 +19,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, mine, takeSnapshot } from "@nomicfoundation/hardhat-network-helpers";
-import { CommitteeGrinder__factory } from "../../typechain-types";
+import { CommitteeGrinder__factory } from "../../packages/node/src/typechain";
 import { defaultPolicy, deployWorld, drawCommittee, mineAfter, Mode, nextEpoch, requestJob, Role, SAMPLE_OUTPUT, signerOf, submitAudited, submitUnaudited, TOKEN, type World } from "../fixtures/protocol";
 
 const TRIES = 60;

@@ -25,7 +25,7 @@ import { ethers, network } from "hardhat";
 import { loadFixture, mine } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ContractTransactionResponse } from "ethers";
-import { ProtocolStub__factory } from "../../typechain-types";
+import { ProtocolStub__factory } from "../../packages/node/src/typechain";
 import { deployWorld, requestJob, Role, TOKEN } from "../fixtures/protocol";
 
 /**

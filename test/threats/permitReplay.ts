@@ -13,8 +13,8 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HDNodeWallet } from "ethers";
-import { GlassboxToken__factory } from "../../typechain-types";
-import type { GlassboxToken } from "../../typechain-types";
+import { GlassboxToken__factory } from "../../packages/node/src/typechain";
+import type { GlassboxToken } from "../../packages/node/src/typechain";
 import { deployWorld, requestParams, Role, TOKEN } from "../fixtures/protocol";
 import { PERMIT_TYPES } from "../fixtures/permit";
 

@@ -11,7 +11,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
-import { ProtocolStub__factory, ReentrantToken__factory, StakeManager__factory } from "../../typechain-types";
+import { ProtocolStub__factory, ReentrantToken__factory, StakeManager__factory } from "../../packages/node/src/typechain";
 import { Role, TOKEN } from "../fixtures/protocol";
 
 const UNBONDING = 3600;

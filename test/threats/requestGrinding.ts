@@ -13,7 +13,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { assignJob, deployWorld, requestParams, Status, TOKEN } from "../fixtures/protocol";
-import { RequestGrinder__factory } from "../../typechain-types";
+import { RequestGrinder__factory } from "../../packages/node/src/typechain";
 
 const TRIES = 30;
 

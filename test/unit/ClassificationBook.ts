@@ -3,8 +3,8 @@ import { ethers } from "hardhat";
 import { impersonateAccount, loadFixture, setBalance, stopImpersonatingAccount } from "@nomicfoundation/hardhat-network-helpers";
 import { deployWorld, Mode, requestJob, type World } from "../fixtures/protocol";
 import { executorOf } from "../fixtures/unit-b-helpers";
-import { encodeTensors } from "../../verifier/src/codec/tensor";
-import { ClassificationBook__factory, type ClassificationBook } from "../../typechain-types";
+import { encodeTensors } from "../../packages/node/src/codec/tensor";
+import { ClassificationBook__factory, type ClassificationBook } from "../../packages/node/src/typechain";
 
 /** ClassificationBook.Outcome. */
 const Outcome = { None: 0n, Labelled: 1n, InputRejected: 2n } as const;

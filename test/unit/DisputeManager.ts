@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { impersonateAccount, loadFixture, mine, setBalance, stopImpersonatingAccount, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { BlockHashRandomness__factory, DisputeManager__factory } from "../../typechain-types";
-import type { IDisputeManager } from "../../typechain-types/contracts/DisputeManager";
+import { BlockHashRandomness__factory, DisputeManager__factory } from "../../packages/node/src/typechain";
+import type { IDisputeManager } from "../../packages/node/src/typechain/contracts/DisputeManager";
 import { DEVNET_PARAMS } from "../../deploy/protocol";
 import {
   collateralOf,

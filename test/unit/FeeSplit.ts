@@ -2,7 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers } from "hardhat";
-import { FeeSplitHarness__factory } from "../../typechain-types";
+import { FeeSplitHarness__factory } from "../../packages/node/src/typechain";
 
 const BPS = 10_000n;
 const FEE_MAX = 2n ** 96n - 1n;

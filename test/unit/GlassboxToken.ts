@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { ethers } from "hardhat";
-import { GlassboxToken__factory, type GlassboxToken } from "../../typechain-types";
+import { GlassboxToken__factory, type GlassboxToken } from "../../packages/node/src/typechain";
 import { signPermit } from "../fixtures/permit";
 
 const TOKEN = 10n ** 18n;

@@ -19,7 +19,7 @@ import {
   voteAll,
   type World,
 } from "../fixtures/protocol";
-import { encodeTensors } from "../../verifier/src/codec/tensor";
+import { encodeTensors } from "../../packages/node/src/codec/tensor";
 import { executorOf, expectVaultSettled } from "../fixtures/unit-b-helpers";
 import {
   GasBurnerCallback__factory,
@@ -29,7 +29,7 @@ import {
   RevertingCallback__factory,
   SentimentGate__factory,
   type ReentrantCallback,
-} from "../../typechain-types";
+} from "../../packages/node/src/typechain";
 
 const EXECUTOR_PART = (TOKEN * 7500n) / 10000n;
 const INVALID_INPUT_CLAIM = Uint8Array.of(0x00, 0x02);

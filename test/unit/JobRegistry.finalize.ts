@@ -32,9 +32,9 @@ import {
   nextTimestamp,
 } from "../fixtures/unit-b-helpers";
 import { JobParams__factory,
-  JobSettlement__factory, JobRegistry__factory } from "../../typechain-types";
+  JobSettlement__factory, JobRegistry__factory } from "../../packages/node/src/typechain";
 // The constructor-only CollateralTerms struct is typed with the JobRegistry, not with its interface.
-import type { IJobRegistry } from "../../typechain-types/contracts/JobRegistry";
+import type { IJobRegistry } from "../../packages/node/src/typechain/contracts/JobRegistry";
 
 const TIMEOUT_SLASH = 2n * TOKEN;
 const EXECUTOR_PART = (TOKEN * 7500n) / 10000n;

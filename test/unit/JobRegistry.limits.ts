@@ -9,7 +9,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
-import { GasBurnerCallback__factory, RecordingCallback__factory } from "../../typechain-types";
+import { GasBurnerCallback__factory, RecordingCallback__factory } from "../../packages/node/src/typechain";
 import { EXACT, Mode, Status, TOKEN, deployWorld, requestJob, runQuorum, signerOf, submitUnaudited, type World } from "../fixtures/protocol";
 
 /** EIP-7825's per-transaction gas cap. */

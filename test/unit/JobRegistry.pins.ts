@@ -24,8 +24,8 @@ import {
 } from "../fixtures/protocol";
 import { DEVNET_PARAMS } from "../../deploy/protocol";
 import { blockTimeOf, COLLATERAL, executorAccount, executorOf, nextTimestamp } from "../fixtures/unit-b-helpers";
-import { ScriptedResolver__factory, type ScriptedResolver } from "../../typechain-types";
-import type { IJobRegistry } from "../../typechain-types/contracts/JobRegistry";
+import { ScriptedResolver__factory, type ScriptedResolver } from "../../packages/node/src/typechain";
+import type { IJobRegistry } from "../../packages/node/src/typechain/contracts/JobRegistry";
 
 const STAKE = 200n * TOKEN;
 const BOND = 7n * TOKEN;

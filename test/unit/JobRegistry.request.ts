@@ -26,7 +26,7 @@ import {
 } from "../fixtures/protocol";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { assignedIn, blockTimeOf, COLLATERAL, executorAccount, nextTimestamp } from "../fixtures/unit-b-helpers";
-import { RecordingCallback__factory } from "../../typechain-types";
+import { RecordingCallback__factory } from "../../packages/node/src/typechain";
 import { signPermit } from "../fixtures/permit";
 
 const MAX_INLINE = 64 * 1024;

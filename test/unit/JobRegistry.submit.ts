@@ -17,8 +17,8 @@ import {
   type World,
 } from "../fixtures/protocol";
 import { COLLATERAL, executorAccount, executorOf, expectVaultSettled, nextTimestamp, otherExecutor } from "../fixtures/unit-b-helpers";
-import { MockResultVerifier__factory, type MockResultVerifier } from "../../typechain-types";
-import { readResult } from "../../verifier/src/chain/results";
+import { MockResultVerifier__factory, type MockResultVerifier } from "../../packages/node/src/typechain";
+import { readResult } from "../../packages/node/src/chain/results";
 
 /** JobRegistry.MAX_INLINE_OUTPUT: inline outputs are stored, so they are capped at 12 KiB (inputs at 64 KiB). */
 const MAX_INLINE_OUTPUT = 12 * 1024;

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers, network } from "hardhat";
-import { ModelRegistry__factory } from "../../typechain-types";
-import type { IModelRegistry } from "../../typechain-types/contracts/ModelRegistry";
+import { ModelRegistry__factory } from "../../packages/node/src/typechain";
+import type { IModelRegistry } from "../../packages/node/src/typechain/contracts/ModelRegistry";
 import { ALL_BUT_QUORUM, defaultPolicy, exactPolicy, MIN_AUDIT_RATE_BPS, Mode } from "../fixtures/protocol";
 
 const MODEL_ID = 1n;

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { GlassboxToken__factory, PaymentVault__factory } from "../../typechain-types";
-import type { GlassboxToken, PaymentVault } from "../../typechain-types";
+import { GlassboxToken__factory, PaymentVault__factory } from "../../packages/node/src/typechain";
+import type { GlassboxToken, PaymentVault } from "../../packages/node/src/typechain";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { TOKEN } from "../fixtures/protocol";
 

@@ -10,9 +10,9 @@ import {
   PrevrandaoHeaderRandomness__factory,
   PrevrandaoWitness__factory,
   RandomnessProbe__factory,
-} from "../../typechain-types";
-import type { BlockHashRandomness } from "../../typechain-types";
-import { encodeBlockHeader, type RpcBlockHeader } from "../../verifier/src/chain/blockHeader";
+} from "../../packages/node/src/typechain";
+import type { BlockHashRandomness } from "../../packages/node/src/typechain";
+import { encodeBlockHeader, type RpcBlockHeader } from "../../packages/node/src/chain/blockHeader";
 
 const DELAY = 4n;
 const HISTORY_STORAGE = "0x0000F90827F1C53a10cb7A02335B175320002935";

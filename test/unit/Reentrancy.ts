@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
-import { PaymentVault__factory, ReentrantToken__factory, StakeManager__factory } from "../../typechain-types";
-import type { PaymentVault } from "../../typechain-types";
+import { PaymentVault__factory, ReentrantToken__factory, StakeManager__factory } from "../../packages/node/src/typechain";
+import type { PaymentVault } from "../../packages/node/src/typechain";
 import { Role, TOKEN } from "../fixtures/protocol";
 
 const UNBONDING = 3600;

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers } from "hardhat";
-import { SnapshotSumTreeHarness__factory } from "../../typechain-types";
-import type { SnapshotSumTreeHarness } from "../../typechain-types";
+import { SnapshotSumTreeHarness__factory } from "../../packages/node/src/typechain";
+import type { SnapshotSumTreeHarness } from "../../packages/node/src/typechain";
 
 const [A, B, C, D] = Array.from({ length: 4 }, (_, i) => ethers.getAddress(ethers.zeroPadValue(ethers.toBeHex(0x1000 + i), 20)));
 const MAX_UINT96 = 2n ** 96n - 1n;

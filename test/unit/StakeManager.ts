@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { ethers } from "hardhat";
-import { ProtocolStub__factory, StakeManager__factory, type GlassboxToken, type StakeManager } from "../../typechain-types";
+import { ProtocolStub__factory, StakeManager__factory, type GlassboxToken, type StakeManager } from "../../packages/node/src/typechain";
 import { DEVNET_PARAMS, type ProtocolParams } from "../../deploy/protocol";
 import { deployWorld, nextEpoch, Role, TOKEN } from "../fixtures/protocol";
 import { signPermit } from "../fixtures/permit";

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers } from "hardhat";
-import { SumTreeHarness__factory } from "../../typechain-types";
+import { SumTreeHarness__factory } from "../../packages/node/src/typechain";
 
 const SEED = 42;
 /** Distinct node addresses; the last two are never given a weight by the property. */

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers } from "hardhat";
-import { TensorCodecHarness__factory } from "../../typechain-types";
+import { TensorCodecHarness__factory } from "../../packages/node/src/typechain";
 import {
   decodeTensors,
   DTYPES,
@@ -11,7 +11,7 @@ import {
   isInvalidClaim,
   TensorCodecError,
   type DType,
-} from "../../verifier/src/codec/tensor";
+} from "../../packages/node/src/codec/tensor";
 import { generateGoldenVectors, GOLDEN_PATH, toTensorMap, type GoldenFile, type JsonTensor } from "../fixtures/unit-a-golden-tensors";
 
 const ONE = 10n ** 18n;

@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { loadFixture, mine } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers, network } from "hardhat";
 import type { ContractTransactionResponse } from "ethers";
-import { RandomnessProbe__factory, TestVrfCoordinator__factory, VrfRandomnessAdapter__factory } from "../../typechain-types";
-import type { VrfRandomnessAdapter } from "../../typechain-types";
+import { RandomnessProbe__factory, TestVrfCoordinator__factory, VrfRandomnessAdapter__factory } from "../../packages/node/src/typechain";
+import type { VrfRandomnessAdapter } from "../../packages/node/src/typechain";
 
 /** Blocks after the request's block during which a fulfilment is accepted. */
 const TIMEOUT = 20n;

@@ -18,9 +18,9 @@
  *      cheat is slashed, and no member loses `voterSlash` for a vote the reorganisation took.
  */
 import { formatEther, parseEther, type JsonRpcProvider, type Log, type TransactionRequest, type Wallet, type HDNodeWallet } from "ethers";
-import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../../typechain-types";
-import { encodeTensors } from "../../../verifier/src/codec/tensor";
-import { Status, Verdict } from "../../../verifier/src/sdk/protocol";
+import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../../packages/node/src/typechain";
+import { encodeTensors } from "../../../packages/node/src/codec/tensor";
+import { Status, Verdict } from "../../../packages/node/src/sdk/protocol";
 import { sleep } from "../../devnet/chain";
 import { DemoClient } from "../../devnet/client";
 import { CLIENT_INDEXES, devnetWallet, type NodeSpec } from "../../devnet/setup";

@@ -4,7 +4,7 @@
  *    finalized (or, had it timed out, refunded by the rules); the executor never sends the same
  *    call twice and none of its transactions reverts.
  */
-import { JobRegistry__factory } from "../../../typechain-types";
+import { JobRegistry__factory } from "../../../packages/node/src/typechain";
 import { sleep } from "../../devnet/chain";
 import { devnetWallet } from "../../devnet/setup";
 import { DEADLINE_SECONDS, FEE, executorSpec, settleAll, settleWithKeeper, transactionsFrom, waitPendingFrom, withManualMining } from "../devnet";

@@ -22,12 +22,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import { hexlify, ZeroAddress, ZeroHash, type ContractRunner } from "ethers";
-import { JobRegistry__factory, ModelRegistry__factory, StakeManager__factory } from "../../../typechain-types";
-import { runCli } from "../../../verifier/src/cli";
-import { decodeRevert, Mode, nameOf, RefundReason } from "../../../verifier/src/sdk/protocol";
-import { jobIdOf, type ReceiptLike } from "../../../verifier/src/sdk/events";
-import { DTYPES, encodeTensors, type DType, type TensorMap } from "../../../verifier/src/codec/tensor";
-import { mlp as mlpBytes, seededRandom } from "../../../verifier/src/runtime/fixtures";
+import { JobRegistry__factory, ModelRegistry__factory, StakeManager__factory } from "../../../packages/node/src/typechain";
+import { runCli } from "../../../packages/node/src/cli";
+import { decodeRevert, Mode, nameOf, RefundReason } from "../../../packages/node/src/sdk/protocol";
+import { jobIdOf, type ReceiptLike } from "../../../packages/node/src/sdk/events";
+import { DTYPES, encodeTensors, type DType, type TensorMap } from "../../../packages/node/src/codec/tensor";
+import { mlp as mlpBytes, seededRandom } from "../../../packages/testkit/src/fixtures";
 import { startNextStakeEpoch } from "../../devnet/boot";
 import { sleep } from "../../devnet/chain";
 import { CLIENT_INDEXES, devnetWallet } from "../../devnet/setup";

@@ -10,9 +10,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { JobRegistry__factory } from "../../../typechain-types";
-import { encodeTensors } from "../../../verifier/src/codec/tensor";
-import { Status } from "../../../verifier/src/sdk/protocol";
+import { JobRegistry__factory } from "../../../packages/node/src/typechain";
+import { encodeTensors } from "../../../packages/node/src/codec/tensor";
+import { Status } from "../../../packages/node/src/sdk/protocol";
 import { sleep } from "../../devnet/chain";
 import { DemoClient } from "../../devnet/client";
 import { CLIENT_INDEXES, devnetWallet } from "../../devnet/setup";

@@ -6,8 +6,8 @@
  *    The jobs requested during the outage must finalize, the node processes stay alive, and their
  *    /healthz answer 200 again once the endpoint is back.
  */
-import { JobRegistry__factory } from "../../../typechain-types";
-import { Status } from "../../../verifier/src/sdk/protocol";
+import { JobRegistry__factory } from "../../../packages/node/src/typechain";
+import { Status } from "../../../packages/node/src/sdk/protocol";
 import { freePort, sleep } from "../../devnet/chain";
 import { ChaosProxy } from "../proxy";
 import { DEADLINE_SECONDS, FEE, alive, executorSpec, healthy, logLines, settleAll, settleWithKeeper, verifierSpec } from "../devnet";

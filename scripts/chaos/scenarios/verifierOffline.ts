@@ -8,8 +8,8 @@
  *    the members who revealed with the majority lose nothing.
  */
 import { parseEther } from "ethers";
-import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../../typechain-types";
-import { nameOf, Status, Verdict } from "../../../verifier/src/sdk/protocol";
+import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../../packages/node/src/typechain";
+import { nameOf, Status, Verdict } from "../../../packages/node/src/sdk/protocol";
 import { sleep } from "../../devnet/chain";
 import { devnetWallet } from "../../devnet/setup";
 import { DEADLINE_SECONDS, executorSpec, settleAll, verifierSpec, withManualMining } from "../devnet";

@@ -1,0 +1,37 @@
+/**
+ * @glassbox/node: the off-chain node (executor, verifier, keeper duties), its command line and the
+ * pieces a program that runs or drives nodes needs. The browser-safe client SDK is the subpath
+ * `@glassbox/node/sdk` (src/sdk); this entry adds what only runs in Node: onnxruntime-node, SQLite,
+ * the file stores and the HTTP servers. Test-only pieces (ONNX fixture builders, the dishonest
+ * strategy) are in packages/testkit, which nothing here imports.
+ */
+export * from "./sdk";
+export { connectFromFile, onnxModelRunner } from "./sdkNode";
+
+// Running a node
+export { createNode, nodeConfigOf, type CreateNodeDeps, type CreatedNode } from "./createNode";
+export { GlassboxNode, type NodeConfig, type NodeDeps, type StepResult } from "./node";
+export { ConfigError, DEFAULT_DEPLOYMENT, DEFAULT_RPC, describeOptions, loadConfig, type ConfigSources, type GlassboxConfig, type RoleSetting } from "./config";
+export { KeyError, loadWallet, type KeySource } from "./keys";
+export { main, oneLine, runCli, type CliIo } from "./cli";
+export type { OutputStrategy } from "./roles/executor";
+
+// Deployment files
+export { CONTRACT_NAMES, DeploymentError, checkChain, parseDeployment, readDeployment, recordContentStore, writeDeployment, type ContractName, type Deployment, type DeployedProtocol } from "./deployment";
+
+// Tensors as JSON (the codec, the tolerance rule and the size limits come with the SDK above)
+export { TensorJsonError, parseTensorJson, tensorsToJson, type JsonTensor } from "./tensorJson";
+
+// Chain access
+export { pinnedJsonRpcProvider, RPC_REQUEST_TIMEOUT_MS, type ProviderOptions } from "./chain/provider";
+export { DEFAULT_SENDER_OPTIONS, NonceGapError, TransactionStuckError, TxSender, withMargin, type SenderOptions } from "./chain/txSender";
+export { readResult, RevealNotFoundError, type ChainResult } from "./chain/results";
+export { blockHeaderHash, encodeBlockHeader, type RpcBlockHeader } from "./chain/blockHeader";
+
+// Models, inputs, outputs and content
+export { InvalidInputError, ModelLoadError, ModelRunner, sessionOptions, type Dim, type TensorSpec } from "./runtime/runner";
+export { ModelStore, type ModelStoreOptions } from "./store/modelStore";
+export { InputFetchError, InputSource, type InputRef, type InputSourceOptions } from "./store/inputs";
+export { OutputPublisher, fetchReferencedOutput, publishedPath, readPublished, type OutputPublisherOptions } from "./store/outputs";
+export { digestHex, prefixed, sha256Hex } from "./store/digest";
+export { ContentStoreServer, type ContentStoreOptions } from "./content/server";

@@ -1,0 +1,16 @@
+/**
+ * The client SDK dApps import: GlassboxClient and its types, typed errors and progress events,
+ * the protocol's enums and revert decoding, the tensor codec, the tolerance rule, the size limits
+ * and the content-store client. Browser-safe (packages/node/test/sdk.protocol.ts checks that nothing
+ * reachable from sdk/ imports a `node:` module or another package than ethers).
+ */
+export { GlassboxClient, modesMask } from "./client";
+export { asGlassboxError, GlassboxError, type GlassboxErrorCode } from "./errors";
+export { jobIdOf, type JobProgress, type JobProgressKind, type LogPosition, type ReceiptLike, type RefundReasonName, type VerdictName } from "./events";
+export type { Deviation } from "./deviation";
+export type * from "./types";
+export * from "./protocol";
+export * from "../codec/tensor";
+export { compareOutputs, type Comparison, type TolerancePolicy, type WorstElement } from "../verify/tolerance";
+export * from "../limits";
+export { ContentPublishError, publishBytes, type PublishOptions, type Published } from "../content/client";

@@ -1,0 +1,143 @@
+/**
+ * The shapes GlassboxClient takes and returns. Browser-safe: type imports only.
+ */
+import type { ContractTransactionReceipt } from "ethers";
+import type { DecodedTensor, Tensor, TensorMap } from "../codec/tensor";
+import type { WorstElement } from "../verify/tolerance";
+import type { InvalidReason, Mode, Role } from "./enums";
+import type { JobProgress, RefundReasonName } from "./events";
+
+/** The protocol's contract addresses, as a deployment file's `contracts` holds them. */
+export interface ProtocolAddresses {
+  token: string;
+  modelRegistry: string;
+  stakeManager: string;
+  jobRegistry: string;
+  disputeManager: string;
+  quorumManager: string;
+  paymentVault: string;
+}
+
+/** What the client needs of a parsed deployment file (packages/node/src/deployment.ts `Deployment` is one). */
+export interface DeploymentLike {
+  contracts: ProtocolAddresses;
+  /** The first block with protocol events: scans for a job's events start here. */
+  deploymentBlock?: number;
+  /** A content store for by-reference inputs, when the deployment has one. */
+  contentStore?: string;
+}
+
+/** Where the protocol is: a parsed deployment, or the addresses alone (scans then start at `fromBlock`, default 0). */
+export type ProtocolLocation = { deployment: DeploymentLike } | { addresses: ProtocolAddresses; fromBlock?: number; contentStore?: string };
+
+export interface ClientOptions {
+  /** The fetch used for content stores and URIs (default: the global one). Inject one to read file:// or authenticate. */
+  fetch?: typeof globalThis.fetch;
+  /** Base URL for ipfs:// URIs. */
+  ipfsGateway?: string;
+  /** Largest by-reference input or output the client downloads, in bytes. Default 16 MiB. */
+  maxFetchBytes?: number;
+  /** Largest model the client downloads for `verify`, in bytes. Default 256 MiB. */
+  maxModelBytes?: number;
+  /** Most blocks one eth_getLogs may span. Default 10,000. */
+  maxBlockRange?: number;
+}
+
+/** A model's verification policy (IModelRegistry.ModelPolicy). */
+export interface ModelPolicy {
+  /** Bit (1 << Mode) for each mode allowed; see `modesMask`. */
+  allowedModes: number;
+  exact: boolean;
+  auditRateBps: number;
+  maxInputBytes: number;
+  minFee: bigint;
+  runtime: number;
+  /** Scaled by TOLERANCE_SCALE (1e12). */
+  absTolerance: bigint;
+  /** Scaled by TOLERANCE_SCALE (1e12). */
+  relTolerance: bigint;
+  schemaHash: string;
+}
+
+/** A model's ONNX bytes (their SHA-256 is taken here) or its registered SHA-256 digest, and where to fetch it. */
+export type ModelSource = ({ bytes: Uint8Array } | { digest: string }) & { uri: string };
+
+export type ModeInput = Mode | Lowercase<keyof typeof Mode> | keyof typeof Mode;
+export type RoleInput = Role | Lowercase<keyof typeof Role> | keyof typeof Role;
+
+export interface RequestArgs {
+  model: bigint | number;
+  /** Default: the model's latest version. */
+  version?: number;
+  /** Named tensors (encoded with the canonical codec) or canonical bytes. */
+  input: TensorMap | Uint8Array;
+  mode: ModeInput;
+  /** Token units; default the least the chain accepts (chain/leastFee.ts). */
+  fee?: bigint;
+  /** Seconds from the latest block's time by which a final result is wanted. Default 3600. */
+  deadline?: number;
+  callback?: string;
+  callbackGasLimit?: number;
+  /** OPTIMISTIC only: the least audit rate bought (0: the model's). */
+  auditRateBps?: number;
+  /** The content store an input too large for inline goes to (default: the deployment's). */
+  contentStore?: string;
+  /** A URI you host the input's canonical bytes at: sent by reference there, nothing is published. */
+  inputUri?: string;
+  /** Send by reference even when the input would fit inline. */
+  byReference?: boolean;
+}
+
+export interface Requested {
+  jobId: bigint;
+  block: number;
+  txHash: string;
+  /** The fee paid. */
+  fee: bigint;
+  /** Where a by-reference input is (undefined when inline). */
+  inputUri?: string;
+}
+
+export type FinalState = { status: "Finalized"; outputHash: string; block: number; txHash: string } | { status: "Refunded"; reason: RefundReasonName; amount: bigint; block: number; txHash: string };
+
+export type JobResult = { kind: "output"; tensors: Record<string, DecodedTensor>; outputHash: string; final: boolean } | { kind: "invalid"; reason: InvalidReason | `unknown(${number})`; outputHash: string; final: boolean };
+
+/**
+ * Runs a model for `verify`. Throw an error with a `reason` that is an InvalidReason (as the node's
+ * runtime/runner.ts InvalidInputError does) to say the input cannot be run: the honest output is
+ * then that invalid-input claim.
+ */
+export interface ModelRunner {
+  run(modelBytes: Uint8Array, inputs: Record<string, DecodedTensor>): Promise<Record<string, DecodedTensor | Tensor>>;
+}
+
+export interface Verification {
+  /** compareOutputs' verdict under the model's tolerance policy (the node's own rule). */
+  withinTolerance: boolean;
+  /** Why not, when not within tolerance. */
+  reason?: string;
+  /** The element that used most of its allowance. */
+  worst?: WorstElement;
+  /** Largest |claimed - recomputed| over every element; undefined when the outputs are not comparable element by element. */
+  maxAbsDeviation?: number;
+  /** Largest |claimed - recomputed| / |recomputed|; undefined as above. */
+  maxRelDeviation?: number;
+  /** The policy applied (the one the job pinned), tolerances as fractions. */
+  policy: { exact: boolean; absTolerance: number; relTolerance: number };
+  /** keccak256 of the posted output and of the recomputed one. */
+  outputHash: string;
+  recomputedHash: string;
+}
+
+export interface WaitOptions {
+  onProgress?: (event: JobProgress) => void;
+  /** Wall-clock time allowed; default no limit. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Time between polls, in ms. Default 1000. */
+  pollMs?: number;
+  /** First block scanned (default: the request's block when this client sent it, else found from the logs). */
+  fromBlock?: number;
+}
+
+export type Receipt = ContractTransactionReceipt;

@@ -1,0 +1,445 @@
+/**
+ * GlassboxClient on Hardhat's in-process network: the protocol deployed by the shared fixture, the
+ * MLP fixture model registered through the client and served by a content store, and executors
+ * played by the test (assign, submit, finalize) so each behaviour is driven step by step.
+ */
+import { expect } from "chai";
+import path from "node:path";
+import { ethers, network } from "hardhat";
+import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { decodeTensors, encodeTensors, invalidClaim } from "../src/codec/tensor";
+import { publishBytes } from "../src/content/client";
+import { ContentStoreServer } from "../src/content/server";
+import { leastFee } from "../src/chain/leastFee";
+import { GlassboxClient, GlassboxError, jobIdOf, modesMask, type JobProgress, type ModelPolicy } from "../src/sdk";
+import { onnxModelRunner } from "../src/sdkNode";
+import { DEVNET_PARAMS, type ProtocolParams } from "../../../deploy/protocol";
+import { armedDrawOf, assignJob, challengeDistinct, deployWorld, mineToDraw, Mode, nextEpoch, Role, SAMPLE_INPUT, signerOf, TOKEN, Verdict, voteAll, type World } from "../../../test/fixtures/protocol";
+import { addressesOf, honestOutput, MLP_BYTES, tmpDirOf } from "./fixtures/roles";
+
+/** DEVNET_PARAMS with no least audit rate: OPTIMISTIC jobs finalize or are challenged as the test says. */
+const NO_AUDIT_PARAMS: ProtocolParams = { ...DEVNET_PARAMS, minAuditRateBps: 0 };
+
+const POLICY: ModelPolicy = {
+  allowedModes: modesMask("none", "optimistic", "attested"),
+  exact: false,
+  auditRateBps: 0,
+  maxInputBytes: 4096,
+  minFee: 10n ** 16n,
+  runtime: 0,
+  absTolerance: 10n ** 8n, // 1e-4
+  relTolerance: 10n ** 9n, // 1e-3
+  schemaHash: ethers.id("schema:v1"),
+};
+
+let store: ContentStoreServer;
+
+before(async function () {
+  store = new ContentStoreServer({ dir: path.join(tmpDirOf("sdk-store"), "content"), port: 0 });
+  await store.start();
+});
+after(async function () {
+  await store.stop();
+});
+
+
+/**
+ * The protocol (3 executors, 4 verifiers) with the MLP published to the content store and
+ * registered through the client by the model owner (model 2); every executor opts in to it.
+ */
+async function sdkWorld() {
+  const world = await deployWorld({ executors: 3, verifiers: 4, params: NO_AUDIT_PARAMS, policy: { auditRateBps: 0 } });
+  const addresses = await addressesOf(world);
+  const owner = await GlassboxClient.connect({ addresses }, world.modelOwner);
+  const { uri } = await publishBytes(store.url, MLP_BYTES);
+  const { modelId } = await owner.registerModel({ bytes: MLP_BYTES, uri }, POLICY);
+  for (const e of world.executors) await (await world.stakes.connect(e).optIn(modelId)).wait();
+  await nextEpoch(world);
+  return { world, addresses, modelId, modelUri: uri };
+}
+
+type SdkWorld = Awaited<ReturnType<typeof sdkWorld>>;
+
+async function clientOf(w: SdkWorld, signer: HardhatEthersSigner, options: Parameters<typeof GlassboxClient.connect>[2] = {}): Promise<GlassboxClient> {
+  return GlassboxClient.connect({ addresses: w.addresses }, signer, { ...options });
+}
+
+/** Expects `promise` to reject with a GlassboxError of `code`; returns it. */
+async function rejected(promise: Promise<unknown>, code: GlassboxError["code"]): Promise<GlassboxError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err, String(err)).to.be.instanceOf(GlassboxError);
+    expect((err as GlassboxError).code, (err as Error).message).to.equal(code);
+    return err as GlassboxError;
+  }
+  expect.fail(`expected a GlassboxError ${code}, but the call succeeded`);
+}
+
+/** Assigns `jobId` and posts `output` as its executor, inline or (with `uri`) by reference. */
+async function post(w: SdkWorld, jobId: bigint, output: Uint8Array, uri?: string): Promise<HardhatEthersSigner> {
+  const { assigned } = await assignJob(w.world, jobId);
+  const executor = signerOf(w.world.executors, assigned[0]);
+  const jobs = w.world.jobs.connect(executor);
+  if (uri === undefined) await (await jobs.submitResult(jobId, output)).wait();
+  else await (await jobs.submitResultRef(jobId, ethers.keccak256(output), uri)).wait();
+  return executor;
+}
+
+/** Lets the challenge window pass and finalizes `jobId`. */
+async function finalize(w: SdkWorld, jobId: bigint): Promise<void> {
+  await time.increase(Number(w.world.params.jobs.challengeWindow) + 1);
+  await (await w.world.jobs.finalize(jobId)).wait();
+}
+
+/** Adds `delta` to every element of a float32 output. */
+function falsified(output: Uint8Array, delta: number): Uint8Array {
+  const tensors = decodeTensors(output);
+  return encodeTensors(Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data: Array.from(t.data as Float32Array, (v) => v + delta) }])));
+}
+
+const INPUT = { x: { dtype: "float32" as const, shape: [1, 4], data: [0.5, -1, 2, 3.25] } };
+
+describe("GlassboxClient.connect", function () {
+  it("connects from a parsed deployment and reads the model registered through it", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await GlassboxClient.connect({ deployment: { contracts: w.addresses, deploymentBlock: 0 } }, ethers.provider);
+    const model = await client.model(w.modelId);
+    expect(model.owner).to.equal(w.world.modelOwner.address);
+    expect(model.versions).to.equal(1);
+    expect(model.policy).to.deep.equal(POLICY);
+    expect(await w.world.models.digestOf(w.modelId, 1)).to.equal(ethers.sha256(MLP_BYTES));
+  });
+
+  it("refuses an address where no JobRegistry is deployed, saying to check the deployment", async function () {
+    const w = await loadFixture(sdkWorld);
+    const err = await rejected(GlassboxClient.connect({ addresses: { ...w.addresses, jobRegistry: ethers.Wallet.createRandom().address } }, ethers.provider), "BAD_ARGUMENT");
+    expect(err.message).to.match(/no contract at the JobRegistry address .*check the deployment/);
+  });
+
+  it("connected with a Provider, reads but refuses to send with READ_ONLY, before anything is sent", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await GlassboxClient.connect({ addresses: w.addresses }, ethers.provider);
+    expect(client.readOnly).to.equal(true);
+    const before = await ethers.provider.getBlockNumber();
+    const err = await rejected(client.request({ model: w.modelId, input: INPUT, mode: "none" }), "READ_ONLY");
+    expect(err.message).to.match(/connect with a Signer/);
+    await rejected(client.stake("verifier", TOKEN), "READ_ONLY");
+    await rejected(client.claim(), "READ_ONLY");
+    await rejected(client.registerModel({ bytes: MLP_BYTES, uri: w.modelUri }, POLICY), "READ_ONLY");
+    expect(await ethers.provider.getBlockNumber()).to.equal(before);
+  });
+});
+
+describe("GlassboxClient: models", function () {
+  it("publishes a version, deprecates it and sets a policy, returning the new numbers", async function () {
+    const w = await loadFixture(sdkWorld);
+    const owner = await clientOf(w, w.world.modelOwner);
+    const digest = ethers.sha256(ethers.toUtf8Bytes("mlp v2"));
+    const { version } = await owner.publishVersion(w.modelId, { digest, uri: "ipfs://bafy-mlp-v2" });
+    expect(version).to.equal(2);
+    expect((await w.world.models.versionOf(w.modelId, 2)).digest).to.equal(digest);
+    await owner.deprecateVersion(w.modelId, 2);
+    expect((await w.world.models.versionOf(w.modelId, 2)).deprecated).to.equal(true);
+    const { policyVersion } = await owner.setPolicy(w.modelId, { ...POLICY, minFee: 2n * 10n ** 16n });
+    expect(policyVersion).to.equal(2);
+    expect((await owner.model(w.modelId)).policy.minFee).to.equal(2n * 10n ** 16n);
+  });
+
+  it("decodes a revert into REVERTED with its name and hint: a stranger publishing a version", async function () {
+    const w = await loadFixture(sdkWorld);
+    const stranger = await clientOf(w, w.world.requester);
+    const err = await rejected(stranger.publishVersion(w.modelId, { digest: ethers.sha256("0x01"), uri: "ipfs://x" }), "REVERTED");
+    expect(err.revert?.name).to.equal("NotModelOwner");
+    expect(err.message).to.match(/ModelRegistry.publishVersion reverted: NotModelOwner/);
+  });
+
+  it("throws UNKNOWN_MODEL for a model id nobody registered, for a request and a version alike", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    const err = await rejected(client.request({ model: 99n, input: INPUT, mode: "none" }), "UNKNOWN_MODEL");
+    expect(err.message).to.match(/no model has id 99 \(ids run 1\.\.2\).*registerModel/);
+    await rejected(client.publishVersion(99n, { digest: ethers.sha256("0x01"), uri: "ipfs://x" }), "UNKNOWN_MODEL");
+  });
+});
+
+describe("GlassboxClient.request", function () {
+  it("sends named tensors inline at the least fee, approving the fee token first", async function () {
+    const w = await loadFixture(sdkWorld);
+    await (await w.world.token.connect(w.world.requester).approve(w.addresses.jobRegistry, 0)).wait();
+    const client = await clientOf(w, w.world.requester);
+    const requested = await client.request({ model: w.modelId, input: INPUT, mode: "optimistic" });
+    const least = await leastFee(w.world.jobs, w.world.models, w.modelId, Mode.OPTIMISTIC, 0);
+    expect(requested.fee).to.equal(least.fee);
+    expect(requested.jobId).to.equal(await w.world.jobs.jobCount());
+    expect(requested.inputUri).to.equal(undefined);
+    const [event] = await w.world.jobs.queryFilter(w.world.jobs.filters.JobRequested(requested.jobId));
+    expect(event.blockNumber).to.equal(requested.block);
+    expect(event.transactionHash).to.equal(requested.txHash);
+    expect(event.args.params.input).to.equal(ethers.hexlify(SAMPLE_INPUT));
+    expect(event.args.params.fee).to.equal(least.fee);
+  });
+
+  it("publishes the input to the content store and sends it by reference", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    const requested = await client.request({ model: w.modelId, input: SAMPLE_INPUT, mode: "none", byReference: true, contentStore: store.url });
+    const [event] = await w.world.jobs.queryFilter(w.world.jobs.filters.JobRequested(requested.jobId));
+    expect(event.args.params.input).to.equal("0x");
+    expect(event.args.params.inputURI).to.equal(`${store.url}/${ethers.keccak256(SAMPLE_INPUT)}`);
+    expect(requested.inputUri).to.equal(event.args.params.inputURI);
+    expect(event.args.inputHash).to.equal(ethers.keccak256(SAMPLE_INPUT));
+    const served = new Uint8Array(await (await fetch(event.args.params.inputURI)).arrayBuffer());
+    expect(served).to.deep.equal(SAMPLE_INPUT);
+  });
+
+  it("sends by reference at an inputUri the requester hosts, publishing nothing", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    const { jobId } = await client.request({ model: w.modelId, input: SAMPLE_INPUT, mode: "none", inputUri: "https://example.org/in.bin" });
+    const [event] = await w.world.jobs.queryFilter(w.world.jobs.filters.JobRequested(jobId));
+    expect([event.args.params.inputURI, event.args.inputHash, Number(event.args.params.inputSize)]).to.deep.equal(["https://example.org/in.bin", ethers.keccak256(SAMPLE_INPUT), SAMPLE_INPUT.length]);
+  });
+
+  it("refuses a fee below the least the chain accepts and a mode the model does not allow, with BAD_ARGUMENT", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    expect((await rejected(client.request({ model: w.modelId, input: INPUT, mode: "none", fee: 1n }), "BAD_ARGUMENT")).message).to.match(/below the least the chain accepts/);
+    expect((await rejected(client.request({ model: w.modelId, input: INPUT, mode: "quorum" }), "BAD_ARGUMENT")).message).to.match(/does not allow mode QUORUM/);
+  });
+  it("says where a by-reference input cannot go: no content store is BAD_ARGUMENT, an unreachable one FETCH_FAILED", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    expect((await rejected(client.request({ model: w.modelId, input: INPUT, mode: "none", byReference: true }), "BAD_ARGUMENT")).message).to.match(/no content store is set/);
+    expect((await rejected(client.request({ model: w.modelId, input: INPUT, mode: "none", byReference: true, contentStore: "http://127.0.0.1:1" }), "FETCH_FAILED")).message).to.match(/cannot publish to the content store/);
+  });
+});
+
+describe("jobIdOf", function () {
+  it("reads the job id from a request's receipt and throws NO_EVENT for any other receipt", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    const { jobId, txHash } = await client.request({ model: w.modelId, input: INPUT, mode: "none" });
+    expect(jobIdOf(await ethers.provider.getTransactionReceipt(txHash))).to.equal(jobId);
+    const other = await (await w.world.token.connect(w.world.requester).approve(w.addresses.jobRegistry, 1)).wait();
+    await rejected(Promise.resolve().then(() => jobIdOf(other)), "NO_EVENT");
+  });
+});
+
+describe("GlassboxClient.wait", function () {
+  it("reports assigned, resultPosted and finalized in order and resolves Finalized, scanning in bounded block ranges", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester, { maxBlockRange: 3 });
+    const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "optimistic" });
+    const seen: JobProgress[] = [];
+    const waiting = client.wait(jobId, { onProgress: (e) => seen.push(e), pollMs: 10, timeoutMs: 60_000 });
+    await mine(10); // more blocks than one range: the scan must walk them
+    const output = await honestOutput();
+    const executor = await post(w, jobId, output);
+    await finalize(w, jobId);
+    const final = await waiting;
+    expect(final.status).to.equal("Finalized");
+    expect(final.status === "Finalized" && final.outputHash).to.equal(ethers.keccak256(output));
+    expect(seen.map((e) => e.kind)).to.deep.equal(["assigned", "resultPosted", "finalized"]);
+    const posted = seen[1];
+    expect(posted.kind === "resultPosted" && posted.executor).to.equal(executor.address);
+    expect(seen.every((e) => e.jobId === jobId)).to.equal(true);
+  });
+
+  it("reads events that share a block, as interval mining packs them, in their order within it", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "none" });
+    await mineToDraw(w.world, jobId);
+    const [drawn] = await armedDrawOf(w.world, jobId);
+    const output = await honestOutput();
+    const seen: JobProgress[] = [];
+    await network.provider.send("evm_setAutomine", [false]);
+    try {
+      // Assigned, posted and (mode NONE) finalized in one block: two transactions, three events.
+      await w.world.jobs.assign(jobId, { gasLimit: 3_000_000 });
+      await w.world.jobs.connect(signerOf(w.world.executors, drawn)).submitResult(jobId, output, { gasLimit: 3_000_000 });
+      await mine();
+    } finally {
+      await network.provider.send("evm_setAutomine", [true]);
+    }
+    const final = await client.wait(jobId, { onProgress: (e) => seen.push(e), pollMs: 10, timeoutMs: 10_000 });
+    expect(final.status).to.equal("Finalized");
+    expect(seen.map((e) => e.kind)).to.deep.equal(["assigned", "resultPosted", "finalized"]);
+    expect(new Set(seen.map((e) => e.block)).size).to.equal(1);
+  });
+
+  it("reports a challenge, its committee, each vote and the verdict; an Invalid verdict re-arms the draw, so the wait goes on", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "optimistic" });
+    await post(w, jobId, falsified(await honestOutput(), 0.5));
+    const { disputeId, committee } = await challengeDistinct(w.world, jobId, w.world.verifiers[0]);
+    await voteAll(w.world, disputeId, Verdict.Invalid);
+    await (await w.world.jobs.resolveDispute(jobId)).wait();
+    const seen: JobProgress[] = [];
+    const outcome = await client.wait(jobId, { onProgress: (e) => seen.push(e), pollMs: 10, timeoutMs: 300 }).catch((err: unknown) => err);
+    const kinds = seen.map((e) => e.kind);
+    expect(kinds.slice(0, 4)).to.deep.equal(["assigned", "resultPosted", "challenged", "committeeDrawn"]);
+    expect(kinds.filter((k) => k === "voteCommitted").length).to.equal(committee.length);
+    expect(kinds.filter((k) => k === "voteRevealed").length).to.equal(committee.length);
+    const resolved = seen.find((e) => e.kind === "disputeResolved");
+    expect(resolved?.kind === "disputeResolved" && resolved.verdict).to.equal("Invalid");
+    const challenged = seen.find((e) => e.kind === "challenged");
+    expect(challenged?.kind === "challenged" && challenged.challenger).to.equal(w.world.verifiers[0].address);
+    // An Invalid verdict re-arms the draw: the job is not final yet, so the wait times out.
+    expect(outcome).to.be.instanceOf(GlassboxError);
+    expect((outcome as GlassboxError).code).to.equal("TIMEOUT");
+  });
+
+  it("resolves Refunded with the reason when the requester cancels", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    const { jobId, fee } = await client.request({ model: w.modelId, input: INPUT, mode: "none" });
+    await (await w.world.jobs.connect(w.world.requester).cancel(jobId)).wait();
+    const final = await client.wait(jobId, { pollMs: 10, timeoutMs: 10_000 });
+    expect(final).to.include({ status: "Refunded", reason: "Cancelled" });
+    expect(final.status === "Refunded" && final.amount).to.equal(fee);
+  });
+
+  it("throws TIMEOUT naming the job's status when the job is not final in time", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "none" });
+    const started = Date.now();
+    const err = await rejected(client.wait(jobId, { pollMs: 10, timeoutMs: 150 }), "TIMEOUT");
+    expect(Date.now() - started).to.be.within(150, 5_000);
+    expect(err.message).to.match(new RegExp(`job ${jobId} is not final after 150 ms \\(status Unassigned`));
+  });
+
+  it("throws ABORTED when the signal fires, and UNKNOWN_JOB for a job never requested", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "none" });
+    await rejected(client.wait(jobId, { pollMs: 10, signal: AbortSignal.timeout(50) }), "ABORTED");
+    await rejected(client.wait(999n, { pollMs: 10 }), "UNKNOWN_JOB");
+  });
+});
+
+describe("GlassboxClient.result", function () {
+  it("decodes an inline output into tensors", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "optimistic" });
+    const output = await honestOutput();
+    await post(w, jobId, output);
+    const before = await client.result(jobId);
+    expect(before.final).to.equal(false);
+    await finalize(w, jobId);
+    const result = await client.result(jobId);
+    expect(result.kind).to.equal("output");
+    expect(result.final).to.equal(true);
+    expect(result.kind === "output" && result.tensors).to.deep.equal(decodeTensors(output));
+  });
+
+  it("fetches an output posted by reference and checks its keccak256", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "none" });
+    const output = await honestOutput();
+    const { uri } = await publishBytes(store.url, output);
+    await post(w, jobId, output, uri);
+    const result = await client.result(jobId);
+    expect(result.kind === "output" && result.tensors).to.deep.equal(decodeTensors(output));
+    expect(result.outputHash).to.equal(ethers.keccak256(output));
+  });
+
+  it("throws HASH_MISMATCH when the output's URI serves other bytes than its committed hash", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "none" });
+    const output = await honestOutput();
+    const other = await publishBytes(store.url, falsified(output, 1));
+    await post(w, jobId, output, other.uri);
+    const err = await rejected(client.result(jobId), "HASH_MISMATCH");
+    expect(err.message).to.match(new RegExp(`have keccak256 ${other.hash}, but the chain commits to ${ethers.keccak256(output)}`));
+  });
+
+  it("reports an invalid-input claim with its reason, and NO_RESULT before any result", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "none" });
+    expect((await rejected(client.result(jobId), "NO_RESULT")).message).to.match(/has no result yet \(status Unassigned\)/);
+    await post(w, jobId, invalidClaim("inputDoesNotFitModel"));
+    expect(await client.result(jobId)).to.deep.include({ kind: "invalid", reason: "inputDoesNotFitModel" });
+  });
+});
+
+describe("GlassboxClient.verify", function () {
+  it("re-runs an honest result from the registered model and the by-reference input: within tolerance, no deviation", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "optimistic", byReference: true, contentStore: store.url });
+    const output = await honestOutput();
+    await post(w, jobId, output);
+    const report = await client.verify(jobId, onnxModelRunner());
+    expect(report).to.deep.include({ withinTolerance: true, maxAbsDeviation: 0, maxRelDeviation: 0, outputHash: ethers.keccak256(output), recomputedHash: ethers.keccak256(output) });
+    expect(report.policy).to.deep.equal({ exact: false, absTolerance: 1e-4, relTolerance: 1e-3 });
+  });
+
+  it("finds a falsified result outside tolerance and reports its deviation", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "optimistic" });
+    await post(w, jobId, falsified(await honestOutput(), 0.25));
+    const report = await client.verify(jobId, onnxModelRunner());
+    expect(report.withinTolerance).to.equal(false);
+    expect(report.maxAbsDeviation).to.be.closeTo(0.25, 1e-6);
+    expect(report.maxRelDeviation).to.be.greaterThan(1e-3);
+    expect(report.worst).to.not.equal(undefined);
+    expect(report.recomputedHash).to.equal(ethers.keccak256(await honestOutput()));
+  });
+
+  it("throws HASH_MISMATCH when the model's URI serves bytes whose SHA-256 is not the registered digest", async function () {
+    const w = await loadFixture(sdkWorld);
+    const owner = await clientOf(w, w.world.modelOwner);
+    const other = await publishBytes(store.url, new Uint8Array([1, 2, 3]));
+    const { modelId } = await owner.registerModel({ digest: ethers.sha256(ethers.toUtf8Bytes("not these bytes")), uri: other.uri }, { ...POLICY, allowedModes: modesMask("none") });
+    for (const e of w.world.executors) await (await w.world.stakes.connect(e).optIn(modelId)).wait();
+    await nextEpoch(w.world);
+    const client = await clientOf(w, w.world.requester);
+    const { jobId } = await client.request({ model: modelId, input: INPUT, mode: "none" });
+    await post(w, jobId, await honestOutput());
+    expect((await rejected(client.verify(jobId, onnxModelRunner()), "HASH_MISMATCH")).message).to.match(/SHA-256 .* but the registry holds/);
+  });
+});
+
+describe("GlassboxClient: stake and payouts", function () {
+  it("stakes (approving first), unstakes and withdraws for a role", async function () {
+    const w = await loadFixture(sdkWorld);
+    const node = w.world.others[1];
+    await (await w.world.token.connect(node).approve(w.addresses.stakeManager, 0)).wait();
+    const client = await clientOf(w, node);
+    const balance = await w.world.token.balanceOf(node.address);
+    await client.stake("verifier", 200n * TOKEN);
+    expect((await w.world.stakes.accountOf(node.address, Role.VERIFIER)).active).to.equal(200n * TOKEN);
+    await client.unstake(Role.VERIFIER, 200n * TOKEN);
+    expect((await w.world.stakes.accountOf(node.address, Role.VERIFIER)).unbonding).to.equal(200n * TOKEN);
+    await time.increase(Number(await w.world.stakes.unbondingPeriod()) + 1);
+    await client.withdraw("verifier");
+    expect(await w.world.token.balanceOf(node.address)).to.equal(balance);
+    await rejected(client.stake("auditor" as "verifier", TOKEN), "BAD_ARGUMENT");
+  });
+
+  it("claims an executor's credit after a finalized job and returns the amount paid", async function () {
+    const w = await loadFixture(sdkWorld);
+    const requester = await clientOf(w, w.world.requester);
+    const { jobId } = await requester.request({ model: w.modelId, input: INPUT, mode: "optimistic" });
+    const executor = await post(w, jobId, await honestOutput());
+    await finalize(w, jobId);
+    const client = await clientOf(w, executor);
+    const credit = await client.credit();
+    expect(credit).to.be.greaterThan(0n);
+    const before = await w.world.token.balanceOf(executor.address);
+    const { amount } = await client.claim();
+    expect(amount).to.equal(credit);
+    expect(await w.world.token.balanceOf(executor.address)).to.equal(before + credit);
+    expect(await client.credit()).to.equal(0n);
+  });
+});

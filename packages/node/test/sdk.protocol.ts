@@ -1,0 +1,272 @@
+import fs from "node:fs";
+import path from "node:path";
+import { expect } from "chai";
+import { artifacts, ethers } from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { Interface, ParamType, Wallet, type ErrorFragment } from "ethers";
+import { decodeRevert, decodeRevertData, HINTS, namesOf, nameOf, PROTOCOL_ABIS, SOLIDITY_ENUMS, Mode, Role, Status } from "../src/sdk/protocol";
+import { errorText } from "../src/roles/context";
+import { deployWorld, requestParams, type World } from "../../../test/fixtures/protocol";
+
+interface AstNode {
+  nodeType?: string;
+  name?: string;
+  members?: { name: string }[];
+  [key: string]: unknown;
+}
+
+let enumsCache: Promise<Map<string, string[]>> | undefined;
+
+/**
+ * Every enum the protocol's Solidity sources declare (outside contracts/test and contracts/examples:
+ * mocks and the dApp examples are not the protocol), by name, from the compiler's AST. The build
+ * info of a clean compile holds every source; an incremental one only those compiled with JobRegistry.
+ */
+function solidityEnums(): Promise<Map<string, string[]>> {
+  enumsCache ??= readSolidityEnums();
+  return enumsCache;
+}
+
+async function readSolidityEnums(): Promise<Map<string, string[]>> {
+  const info = await artifacts.getBuildInfo("contracts/JobRegistry.sol:JobRegistry");
+  if (!info) throw new Error("no build info for JobRegistry: run npx hardhat compile");
+  const found = new Map<string, string[]>();
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (typeof node !== "object" || node === null) return;
+    const n = node as AstNode;
+    if (n.nodeType === "EnumDefinition" && n.name && n.members) found.set(n.name, n.members.map((m) => m.name));
+    for (const v of Object.values(n)) if (typeof v === "object") walk(v);
+  };
+  for (const [file, source] of Object.entries(info.output.sources)) {
+    if (file.startsWith("contracts/") && !file.startsWith("contracts/test/") && !file.startsWith("contracts/examples/")) walk((source as { ast: unknown }).ast);
+  }
+  return found;
+}
+
+/** A value of ABI type `p` for encoding a sample error. */
+function sample(p: ParamType, i: number): unknown {
+  if (p.isArray()) return [];
+  if (p.isTuple()) return p.components.map(sample);
+  const small = Number(/\d+$/.exec(p.type)?.[0] ?? 256) <= 8; // uint8: enums such as Status
+  if (p.type.startsWith("uint")) return BigInt(small ? i + 1 : 1000 + i);
+  if (p.type.startsWith("int")) return -BigInt(small ? i + 1 : 1000 + i);
+  if (p.type === "address") return `0x${String(i + 1).padStart(40, "0")}`;
+  if (p.type === "bool") return true;
+  if (p.type === "string") return `field${i}`;
+  if (p.type === "bytes") return "0x1234";
+  const m = /^bytes(\d+)$/.exec(p.type);
+  if (m) return `0x${"ab".repeat(Number(m[1]))}`;
+  throw new Error(`no sample for ${p.type}`);
+}
+
+/** Every custom error in the ABIs of the artifacts whose source path starts with `prefix`. */
+async function errorsUnder(prefix: string): Promise<{ where: string; fragment: ErrorFragment }[]> {
+  const out: { where: string; fragment: ErrorFragment }[] = [];
+  for (const fq of await artifacts.getAllFullyQualifiedNames()) {
+    if (!fq.startsWith(prefix)) continue;
+    const iface = new Interface((await artifacts.readArtifact(fq)).abi);
+    iface.forEachError((fragment) => out.push({ where: fq, fragment }));
+  }
+  return out;
+}
+
+const PRODUCTION = ["contracts/JobRegistry.sol", "contracts/ModelRegistry.sol", "contracts/StakeManager.sol", "contracts/DisputeManager.sol", "contracts/QuorumManager.sol", "contracts/PaymentVault.sol", "contracts/GlassboxToken.sol", "contracts/libraries/", "contracts/randomness/", "contracts/governance/", "contracts/consumer/"];
+
+describe("sdk/protocol enums: the same members in the same order as the contracts' enums", function () {
+  for (const [name, ts] of Object.entries(SOLIDITY_ENUMS)) {
+    it(`${name} matches the Solidity enum ${name}`, async function () {
+      const sol = (await solidityEnums()).get(name);
+      expect(sol, `no Solidity enum ${name}`).to.not.equal(undefined);
+      expect(namesOf(ts)).to.deep.equal(sol);
+      // Values are positions: the ABI encodes an enum as its member's index.
+      namesOf(ts).forEach((member, i) => expect((ts as Record<string, number>)[member], member).to.equal(i));
+    });
+  }
+
+  it("mirrors every enum the contracts declare, and no other", async function () {
+    expect([...(await solidityEnums()).keys()].sort()).to.deep.equal(Object.keys(SOLIDITY_ENUMS).sort());
+  });
+
+  it("names a value, and nothing for a value out of range", function () {
+    expect(nameOf(Status, 5n)).to.equal("Finalized");
+    expect(nameOf(Mode, 2)).to.equal("QUORUM");
+    expect(nameOf(Role, 9)).to.equal(undefined);
+  });
+});
+
+describe("decodeRevert: every custom error decodes by name", function () {
+  for (const [label, prefix] of [["declared in contracts/interfaces", "contracts/interfaces/"], ...PRODUCTION.map((p) => [`of ${p}`, p])]) {
+    it(`decodes every error ${label}, with its arguments, into one line`, async function () {
+      const errors = await errorsUnder(prefix);
+      expect(errors.length, `no errors under ${prefix}`).to.be.greaterThan(0);
+      for (const { where, fragment } of errors) {
+        const values = fragment.inputs.map(sample);
+        const data = new Interface([fragment]).encodeErrorResult(fragment, values);
+        const decoded = decodeRevertData(data);
+        expect(decoded, `${where}: ${fragment.format()}`).to.not.equal(undefined);
+        expect(decoded?.name).to.equal(fragment.name);
+        expect(decoded?.text.startsWith(`${fragment.name}(`), decoded?.text).to.equal(true);
+        fragment.inputs.forEach((input, i) => expect(String(decoded?.args[input.name]), `${fragment.name}.${input.name}`).to.equal(String(values[i])));
+        expect(decoded?.message).to.not.match(/\n|undefined|NaN/);
+      }
+    });
+  }
+
+  it("has a hint only for errors some protocol contract declares", function () {
+    const declared = new Set<string>(["Error", "Panic"]);
+    for (const abi of Object.values(PROTOCOL_ABIS)) new Interface(abi).forEachError((f) => declared.add(f.name));
+    expect(Object.keys(HINTS).filter((name) => !declared.has(name))).to.deep.equal([]);
+  });
+
+  it("has a hint for each error a CLI user meets", function () {
+    const met = ["InlineTooLarge", "InputTooLarge", "FeeBelowProtocolMinimum", "FeeBelowModelMinimum", "FeeBelowAuditCost", "FeeAboveCollateralCap", "DeadlineOutOfRange", "ModeNotAllowed", "UnknownModel", "VersionDeprecated", "DigestAlreadyRegistered", "InvalidPolicy", "InsufficientFreeStake", "StillUnbonding", "NothingToWithdraw", "StillJailed", "AlreadyOptedIn", "NotOptedIn", "TooManyModels", "UnknownJob", "JobNotInStatus", "PhaseOver", "PhaseNotOver", "ERC20InsufficientBalance", "ERC20InsufficientAllowance"];
+    expect(met.filter((name) => HINTS[name] === undefined)).to.deep.equal([]);
+  });
+});
+
+describe("decodeRevert: hints say what to do next", function () {
+  const iface = new Interface(PROTOCOL_ABIS.JobRegistry);
+  const stakes = new Interface(PROTOCOL_ABIS.StakeManager);
+
+  it("InlineTooLarge: the size, the inline limit, and pass it by reference", function () {
+    const decoded = decodeRevertData(iface.encodeErrorResult("InlineTooLarge", [20_000, 12_288]));
+    expect(decoded?.message).to.equal("InlineTooLarge(size=20000, maximum=12288): the input is 20000 bytes, above the inline limit of 12288; pass it by reference (inputURI and inputHash)");
+  });
+
+  it("InsufficientFreeStake: amounts in tokens", function () {
+    const decoded = decodeRevertData(stakes.encodeErrorResult("InsufficientFreeStake", [5n * 10n ** 18n, 10n ** 17n]));
+    expect(decoded?.hint).to.equal("you asked for 5.0 tokens but only 0.1 tokens of this stake is free (not locked or unbonding): ask for less");
+  });
+
+  it("JobNotInStatus: the status by name", function () {
+    expect(decodeRevertData(iface.encodeErrorResult("JobNotInStatus", [3, Status.Finalized]))?.hint).to.match(/^job 3 is Finalized, not in the status this call needs/);
+  });
+
+  it("TooManyModels: the StakeManager's (opt out first) when the call went there, else the registry's", function () {
+    const data = stakes.encodeErrorResult("TooManyModels", [8]);
+    expect(decodeRevertData(data, { contract: "StakeManager" })?.hint).to.match(/opt out of one first/);
+    expect(decodeRevertData(data, { contract: "StakeManager" })?.contract).to.equal("StakeManager");
+    expect(decodeRevertData(data)?.hint).to.match(/the registry already holds its maximum of 8 models/);
+  });
+
+  it("Error(string) and Panic(uint256): the reason, and what a panic means", function () {
+    const builtin = new Interface(["error Error(string)", "error Panic(uint256)"]);
+    expect(decodeRevertData(builtin.encodeErrorResult("Error", ["too late"]))?.message).to.equal("Error(arg0=too late): reverted: too late");
+    expect(decodeRevertData(builtin.encodeErrorResult("Panic", [0x11]))?.hint).to.equal("panicked with code 17 (an assertion, overflow or bad index in the contract)");
+  });
+
+  it("renders an error without a hint generically", function () {
+    const empty = decodeRevertData(new Interface(PROTOCOL_ABIS.SumTree).encodeErrorResult("EmptyTree", []));
+    expect(empty?.hint).to.equal(undefined);
+    expect(empty?.message).to.equal("EmptyTree()");
+    const malformed = decodeRevertData(new Interface(PROTOCOL_ABIS.TensorCodec).encodeErrorResult("MalformedTensor", [7]));
+    expect(malformed?.message).to.equal("MalformedTensor(offset=7)");
+  });
+});
+
+describe("decodeRevert: finds the revert data wherever ethers or the endpoint put it", function () {
+  const data = new Interface(PROTOCOL_ABIS.ModelRegistry).encodeErrorResult("UnknownModel", [42]);
+  const shapes: [string, unknown][] = [
+    ["a CALL_EXCEPTION's data", Object.assign(new Error("execution reverted"), { code: "CALL_EXCEPTION", data })],
+    ["error.error.data (a wallet's wrapped JSON-RPC error)", { error: { error: { code: 3, message: "execution reverted", data } } }],
+    ["info.error.data.data (an endpoint nesting it once more)", { info: { error: { message: "reverted", data: { data } } } }],
+    ["a 'could not coalesce error' wrapping the JSON-RPC error", Object.assign(new Error("could not coalesce error"), { code: "UNKNOWN_ERROR", error: { code: -32603, message: "VM Exception while processing transaction", data } })],
+    ["an error's cause", new Error("send failed", { cause: { data } })],
+    ["Hardhat's in-process message only", new Error("VM Exception while processing transaction: reverted with custom error 'UnknownModel(42)'")],
+  ];
+  for (const [where, err] of shapes) {
+    it(`in ${where}`, function () {
+      const decoded = decodeRevert(err);
+      expect(decoded?.name).to.equal("UnknownModel");
+      expect(decoded?.args.modelId).to.equal(42n);
+      expect(decoded?.message).to.equal("UnknownModel(modelId=42): model 42 does not exist: check the model id");
+    });
+  }
+
+  it("ignores calldata (a transaction's data is not revert data) and errors no protocol contract declares", function () {
+    const calldata = new Interface(PROTOCOL_ABIS.ModelRegistry).encodeFunctionData("modelCount", []);
+    expect(decodeRevert({ transaction: { data: calldata + "00".repeat(32) }, code: "CALL_EXCEPTION" })).to.equal(undefined);
+    expect(decodeRevert({ code: "CALL_EXCEPTION", data: "0xdeadbeef" })).to.equal(undefined);
+    expect(decodeRevert(new Error("nonce too low"))).to.equal(undefined);
+  });
+});
+
+describe("decodeRevert: a real revert on Hardhat's network", function () {
+  async function world(): Promise<World> {
+    return deployWorld({ executors: 1, verifiers: 0 });
+  }
+
+  it("decodes a signer's failed transaction (estimateGas) by name and arguments", async function () {
+    const w = await loadFixture(world);
+    const err = await w.stakes
+      .connect(w.others[0])
+      .requestUnstake(Role.EXECUTOR, 5n * 10n ** 18n)
+      .catch((e: unknown) => e);
+    const decoded = decodeRevert(err, { contract: "StakeManager" });
+    expect(decoded?.name).to.equal("InsufficientFreeStake");
+    expect(decoded?.args).to.deep.equal({ requested: 5n * 10n ** 18n, free: 0n });
+    expect(decoded?.contract).to.equal("StakeManager");
+    expect(decoded?.message).to.match(/^InsufficientFreeStake\(requested=5000000000000000000, free=0\): you asked for 5\.0 tokens but only 0\.0 tokens/);
+  });
+
+  it("decodes a key-only wallet's request for a model that does not exist", async function () {
+    const w = await loadFixture(world);
+    const wallet = Wallet.createRandom().connect(ethers.provider);
+    await (await w.admin.sendTransaction({ to: wallet.address, value: 10n ** 18n })).wait();
+    const err = await w.jobs
+      .connect(wallet)
+      .requestInference(await requestParams({ modelId: 99 }))
+      .catch((e: unknown) => e);
+    expect(decodeRevert(err)?.name).to.equal("UnknownModel");
+    expect(decodeRevert(err)?.hint).to.equal("model 99 does not exist: check the model id");
+  });
+
+  it("decodes a reverted eth_call", async function () {
+    const w = await loadFixture(world);
+    const err = await w.models.versionOf(w.modelId, 7).catch((e: unknown) => e);
+    expect(decodeRevert(err)?.text).to.equal(`UnknownVersion(modelId=${w.modelId}, version=7)`);
+  });
+});
+
+describe("errorText: the node's log line for a failure", function () {
+  it("names a protocol revert with its arguments, and an uncoalesced JSON-RPC error by the endpoint's words", function () {
+    const data = new Interface(PROTOCOL_ABIS.JobRegistry).encodeErrorResult("JobNotInStatus", [4, Status.Finalized]);
+    expect(errorText(Object.assign(new Error("execution reverted"), { code: "CALL_EXCEPTION", data }))).to.equal("JobNotInStatus(jobId=4, status=5)");
+    const coalesce = Object.assign(new Error("could not coalesce error"), { code: "UNKNOWN_ERROR", shortMessage: "could not coalesce error", error: { code: -32000, message: "header not found" }, payload: { method: "eth_getLogs" } });
+    expect(errorText(coalesce)).to.equal("the RPC endpoint answered eth_getLogs with error -32000: header not found");
+    expect(errorText(Object.assign(new Error("long text"), { shortMessage: "short" }))).to.equal("short");
+  });
+});
+
+describe("sdk/: browser-safe", function () {
+  it("reaches, through its imports, only ethers, the typechain types and browser-safe files of packages/node/src (no node: modules, no other package)", function () {
+    const src = path.join(__dirname, "..", "src");
+    const typechain = path.join(src, "typechain");
+    const bad: string[] = [];
+    const seen = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = fs.readFileSync(file, "utf8");
+      for (const m of text.matchAll(/^(?:import|export)(?:[^;"]*?from)?\s*"([^"]+)"|\b(?:require|import)\(\s*"([^"]+)"/gms)) {
+        const spec = m[1] ?? m[2];
+        if (spec === "ethers") continue;
+        if (!spec.startsWith(".")) {
+          bad.push(`${path.relative(src, file)}: ${spec}`);
+          continue;
+        }
+        const target = path.resolve(path.dirname(file), spec);
+        if (target.startsWith(typechain + path.sep) || target === typechain) continue; // generated: ethers only
+        const resolved = [`${target}.ts`, path.join(target, "index.ts")].find((f) => fs.existsSync(f));
+        if (resolved === undefined || !resolved.startsWith(src + path.sep)) bad.push(`${path.relative(src, file)}: ${spec}`);
+        else visit(resolved);
+      }
+    };
+    const dir = path.join(src, "sdk");
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".ts"))) visit(path.join(dir, file));
+    expect(bad).to.deep.equal([]);
+    // The client reaches the codec, the tolerance rule and the content client: the walk did follow them.
+    expect([...seen].map((f) => path.relative(src, f))).to.include.members(["codec/tensor.ts", "verify/tolerance.ts", "content/client.ts", "chain/leastFee.ts"]);
+  });
+});
