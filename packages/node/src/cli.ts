@@ -28,17 +28,15 @@ import { checkChain, DeploymentError, readDeployment, type Deployment } from "./
 import { KeyError, loadWallet } from "./keys";
 import { createNode } from "./createNode";
 import type { OutputStrategy } from "./roles/executor";
-import { decodeTensors, encodeTensors, isInvalidClaim, TensorCodecError } from "./codec/tensor";
+import { encodeTensors, TensorCodecError } from "./codec/tensor";
 import { errorText } from "./roles/context";
 import type { NodeLogger } from "./ops/logger";
-import { InputSource } from "./store/inputs";
-import { fetchReferencedOutput } from "./store/outputs";
 import { parseTensorJson, tensorsToJson, TensorJsonError } from "./tensorJson";
 import { pinnedJsonRpcProvider } from "./chain/provider";
 import { retryTransient, RpcUnavailableError, type RetryOptions } from "./chain/retry";
 import { SendOutcomeUnknownError } from "./chain/retryingProvider";
 import { transientReason, uncoalescedText } from "./chain/transient";
-import { decodeRevert, INVALID_REASONS, MODE_NAMES, nameOf, namesOf, RefundReason, Role, ROLE_NAMES, Status } from "./sdk/protocol";
+import { decodeRevert, MODE_NAMES, namesOf, RefundReason, Role, ROLE_NAMES, Status } from "./sdk/protocol";
 import {
   GlassboxToken__factory,
   JobRegistry__factory,
@@ -53,13 +51,11 @@ import {
   type QuorumManager,
   type StakeManager,
 } from "./typechain";
-import { readResult } from "./chain/results";
 import { ContentPublishError } from "./content/client";
-import { InputPlacementError, placeInput, referencedInput, type RequestInput } from "./content/requestInput";
+import { InputPlacementError } from "./content/requestInput";
 import { DEFAULT_MODEL_MAX_INPUT_BYTES, inputLimitsText, MAX_INLINE_INPUT_BYTES, MAX_MODEL_INPUT_BYTES } from "./limits";
 import { leastFee } from "./chain/leastFee";
-import { jobIdOf } from "./sdk/events";
-import { GlassboxClient, GlassboxError } from "./sdk";
+import { GlassboxClient, GlassboxError, type FinalState, type Mode } from "./sdk";
 import { CliError } from "./cliError";
 import { cacheModelFile, claim, cliLineOf, deprecateVersion, fetchWithFiles, idOption, intOption, modeMask, publishVersion, setPolicy, verifyJob, VERIFY_CANNOT_CHECK, type PolicyOptions } from "./cliSdk";
 
@@ -676,19 +672,22 @@ interface RequestOptions {
   waitTimeout: string;
 }
 
+/**
+ * `job request`: the options are checked here, in their own terms (--fee, --audit-rate, ...), before
+ * anything is sent; the SDK's `request` then places the input, approves the fee and sends.
+ */
 async function requestJob(io: CliIo, flags: Flags, o: RequestOptions): Promise<void> {
   const mode = (["none", "optimistic", "quorum"] as const).indexOf(o.mode as "none");
   if (mode < 0) throw new CliError(`--mode "${o.mode}" is not allowed; allowed: optimistic, quorum, none`);
   const input = encodeInput(o.input);
   if (o.inputUri !== undefined && o.contentStore !== undefined) throw new CliError("--input-uri and --content-store exclude each other: --input-uri names where you host the input, so nothing is published");
   if (o.inputUri !== undefined) checkInputUri(o.inputUri);
-  await withSession(io, flags, true, async (s) => {
+  await withClient(io, flags, true, async (client, s) => {
     const modelId = await existingModel(s, o.model);
-    const policy = await s.models.policyOf(modelId);
-    if ((Number(policy.allowedModes) & (1 << mode)) === 0) throw new CliError(`model ${modelId} does not allow mode ${o.mode}`);
-    if (input.length > Number(policy.maxInputBytes)) throw new CliError(`input ${o.input} is ${input.length} bytes; model ${modelId} accepts at most ${policy.maxInputBytes} (its maxInputBytes policy: glassbox model info ${modelId})`);
-    const latest = Number(await s.models.versionCount(modelId));
-    const version = o.version === undefined ? latest : intOption(o.version, "--version", 1, latest);
+    const { versions, policy } = await client.model(modelId);
+    if ((policy.allowedModes & (1 << mode)) === 0) throw new CliError(`model ${modelId} does not allow mode ${o.mode}`);
+    if (input.length > policy.maxInputBytes) throw new CliError(`input ${o.input} is ${input.length} bytes; model ${modelId} accepts at most ${policy.maxInputBytes} (its maxInputBytes policy: glassbox model info ${modelId})`);
+    const version = o.version === undefined ? versions : intOption(o.version, "--version", 1, versions);
     const auditRateBps = o.auditRate === undefined ? 0 : intOption(o.auditRate, "--audit-rate", 0, Number(await s.models.MAX_AUDIT_RATE_BPS()));
     if (auditRateBps !== 0 && o.mode !== "optimistic") throw new CliError("--audit-rate applies to --mode optimistic only: the other modes are never audited");
     const least = await leastFee(s.jobs, s.models, modelId, mode, auditRateBps);
@@ -697,44 +696,25 @@ async function requestJob(io: CliIo, flags: Flags, o: RequestOptions): Promise<v
       const why = least.fee === least.auditFloor ? "the fee that funds the job's expected audit at its audit rate" : "the protocol's and the model's minimum fee";
       throw new CliError(`--fee ${o.fee} is below ${await fmt(s, least.fee)} tokens, ${why}: raise --fee or leave it out`);
     }
-    const fields = await requestInputFields(io, s, o, input);
-    const me = await signerOf(s).getAddress();
-    await ensureAllowance(s, me, await s.jobs.getAddress(), fee);
-    const now = (await s.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
-    const request = {
-      modelId,
-      version,
-      mode,
-      fee,
-      deadline: now + intOption(o.deadline, "--deadline", 60, 30 * 24 * 3600),
-      ...fields,
-      callback: "0x" + "00".repeat(20),
-      callbackGasLimit: 0,
-      auditRateBps,
-    };
-    const receipt = await (await s.jobs.requestInference(request)).wait();
-    let jobId: bigint;
-    try {
-      jobId = jobIdOf(receipt, await s.jobs.getAddress());
-    } catch {
-      throw new CliError("the request was mined but emitted no JobRequested event");
+    const contentStore = o.inputUri === undefined ? contentStoreFor(io, s, o, input) : undefined;
+    const deadline = intOption(o.deadline, "--deadline", 60, 30 * 24 * 3600);
+    const requested = await client.request({ model: modelId, version, input, mode: mode as Mode, fee, deadline, auditRateBps, contentStore, inputUri: o.inputUri, byReference: o.byReference === true });
+    if (o.inputUri !== undefined) {
+      io.stderr(`input: ${input.length} bytes by reference at ${o.inputUri} (keccak256 ${keccak256(input)}); keep serving them there until the job is final\n`);
+    } else if (requested.inputUri !== undefined) {
+      io.stderr(`input: ${input.length} bytes published to ${requested.inputUri}\n`);
     }
-    io.stdout(`${jobId}\n`);
-    if (o.wait) await waitForJob(io, s, jobId, intOption(o.waitTimeout, "--wait-timeout", 1, 30 * 24 * 3600) * 1000);
+    io.stdout(`${requested.jobId}\n`);
+    if (o.wait) await waitForJob(io, client, s, requested.jobId, intOption(o.waitTimeout, "--wait-timeout", 1, 30 * 24 * 3600) * 1000);
   });
 }
 
 /**
- * The request's input fields: inline when the input fits and nothing else was asked; at
- * --input-uri (hashed here from --input's bytes; the URI is not fetched); else published to the
- * content store. A line on stderr says where a by-reference input is.
+ * The content store an input goes to (--content-store, else GLASSBOX_CONTENT_STORE, else the
+ * deployment file's); refuses, before anything is sent, an input that must go by reference when
+ * there is none.
  */
-async function requestInputFields(io: CliIo, s: Session, o: RequestOptions, input: Uint8Array): Promise<RequestInput> {
-  if (o.inputUri !== undefined) {
-    const fields = referencedInput(input, o.inputUri);
-    io.stderr(`input: ${input.length} bytes by reference at ${o.inputUri} (keccak256 ${fields.inputHash}); keep serving them there until the job is final\n`);
-    return fields;
-  }
+function contentStoreFor(io: CliIo, s: Session, o: RequestOptions, input: Uint8Array): string | undefined {
   const store = o.contentStore ?? nonEmptyOr(io.env.GLASSBOX_CONTENT_STORE) ?? s.deployment.contentStore;
   if (store === undefined && (o.byReference || input.length > MAX_INLINE_INPUT_BYTES)) {
     const why = o.byReference ? "--by-reference was given" : `input ${o.input} is ${input.length} bytes, above the ${MAX_INLINE_INPUT_BYTES} a request carries inline`;
@@ -742,9 +722,7 @@ async function requestInputFields(io: CliIo, s: Session, o: RequestOptions, inpu
       `${why}, and no content store is set: pass --content-store <url> (or GLASSBOX_CONTENT_STORE; ${s.config.deployment} names none), or host the canonical bytes yourself and pass --input-uri <https or ipfs URI> (see docs/INPUTS.md)`,
     );
   }
-  const fields = await placeInput(input, { store, byReference: o.byReference === true });
-  if (fields.published) io.stderr(`input: ${input.length} bytes published to ${fields.published.uri}\n`);
-  return fields;
+  return store;
 }
 
 /** Refuses an --input-uri no node can fetch, before anything is sent. */
@@ -768,86 +746,66 @@ function encodeInput(file: string): Uint8Array {
   }
 }
 
-async function waitForJob(io: CliIo, s: Session, jobId: bigint, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await s.jobs.jobOf(jobId);
-    const st = STATUSES[Number(job.status)];
-    if (st === "Finalized") return printResult(io, s, jobId);
-    if (st === "Refunded") throw new CliError(`job ${jobId} was refunded (${await refundReason(s, jobId)})`);
-    if (Date.now() > until) throw new CliError(`job ${jobId} is still ${st} after ${timeoutMs / 1000} s; check later with: glassbox job status ${jobId}`);
-    await new Promise((r) => setTimeout(r, s.config.pollIntervalMs));
+/** `--wait`: the SDK's `wait` follows the job's events; a finalized job's result is printed. */
+async function waitForJob(io: CliIo, client: GlassboxClient, s: Session, jobId: bigint, timeoutMs: number): Promise<void> {
+  let final: FinalState;
+  try {
+    final = await client.wait(jobId, { timeoutMs, pollMs: s.config.pollIntervalMs });
+  } catch (err) {
+    if (!(err instanceof GlassboxError && err.code === "TIMEOUT")) throw err;
+    const { status } = await client.job(jobId);
+    throw new CliError(`job ${jobId} is still ${status} after ${timeoutMs / 1000} s; check later with: glassbox job status ${jobId}`);
   }
+  if (final.status === "Refunded") throw new CliError(`job ${jobId} was refunded (${final.reason})`);
+  await printResult(io, client, jobId);
 }
 
-async function refundReason(s: Session, jobId: bigint): Promise<string> {
-  const events = await s.jobs.queryFilter(s.jobs.filters.JobRefunded(jobId), s.deployment.deploymentBlock);
-  const last = events.at(-1);
-  return last ? (REFUND_REASONS[Number(last.args.reason)] ?? `reason ${last.args.reason}`) : "reason unknown";
-}
-
-async function existingJob(s: Session, raw: string): Promise<bigint> {
+async function existingJob(client: GlassboxClient, raw: string): Promise<bigint> {
   const id = idOption(raw, "job id");
-  const count = await s.jobs.jobCount();
-  if (id > count) throw new CliError(`job ${id} does not exist (there are ${count} jobs)`);
+  try {
+    await client.job(id);
+  } catch (err) {
+    if (err instanceof GlassboxError && err.code === "UNKNOWN_JOB") throw new CliError(err.message.replace(/: check the id.*$/, ""));
+    throw err;
+  }
   return id;
 }
 
 async function jobStatus(io: CliIo, flags: Flags, raw: string): Promise<void> {
-  await withSession(io, flags, false, async (s) => {
-    const id = await existingJob(s, raw);
-    const job = await s.jobs.jobOf(id);
+  await withClient(io, flags, false, async (client, s) => {
+    const job = await client.job(await existingJob(client, raw));
     const out: Record<string, unknown> = {
-      id: Number(id),
-      status: STATUSES[Number(job.status)],
-      mode: MODES[Number(job.mode)],
-      model: Number(job.modelId),
-      version: Number(job.version),
+      id: Number(job.id),
+      status: job.status,
+      mode: job.mode.toLowerCase(),
+      model: Number(job.model),
+      version: job.version,
       requester: job.requester,
       executor: job.executor,
       fee: await fmt(s, job.fee),
-      deadline: Number(job.deadline),
-      attempts: Number(job.attempts),
+      deadline: job.deadline,
+      attempts: job.attempts,
       invalidClaim: job.invalidClaim,
     };
-    if (out.status === "Refunded") out.refundReason = await refundReason(s, id);
+    if (job.status === "Refunded") out.refundReason = job.refundReason ?? "reason unknown";
     printJson(io, out);
   });
 }
 
 async function jobResult(io: CliIo, flags: Flags, raw: string): Promise<void> {
-  await withSession(io, flags, false, async (s) => printResult(io, s, await existingJob(s, raw)));
+  await withClient(io, flags, false, async (client) => printResult(io, client, await existingJob(client, raw)));
 }
 
-async function printResult(io: CliIo, s: Session, jobId: bigint): Promise<void> {
-  const result = await readResult(s.jobs, s.quorum, jobId, s.deployment.deploymentBlock);
-  const name = STATUSES[result.status];
-  if (name !== "Finalized") throw new CliError(`job ${jobId} has no result (status ${name})`);
-  let bytes = result.output;
-  if (bytes.length === 0) bytes = await referencedOutput(s, jobId, result.outputURI, result.outputHash);
-  if (isInvalidClaim(bytes)) {
-    const reason = nameOf(INVALID_REASONS, bytes[1]) ?? `code ${bytes[1]}`;
-    throw new CliError(`job ${jobId}: the executor found the input invalid (${reason})`);
-  }
-  printJson(io, tensorsToJson(decodeTensors(bytes)));
+/** A finalized job's outputs as JSON tensors (by-reference outputs fetched and keccak-checked by the SDK). */
+async function printResult(io: CliIo, client: GlassboxClient, jobId: bigint): Promise<void> {
+  const { status } = await client.job(jobId);
+  if (status !== "Finalized") throw new CliError(`job ${jobId} has no result (status ${status})`);
+  const result = await client.result(jobId);
+  if (result.kind === "invalid") throw new CliError(`job ${jobId}: the executor found the input invalid (${result.reason})`);
+  printJson(io, tensorsToJson(result.tensors));
 }
 
 // ---- helpers ----
-
-/** A by-reference output, fetched like a node fetches inputs and checked against the committed hash. */
-async function referencedOutput(s: Session, jobId: bigint, uri: string, hash: string): Promise<Uint8Array> {
-  // Any file:// or local host is read: the user asked for this output, and its bytes are printed
-  // only when they hash to what the chain committed.
-  const source = new InputSource({ ipfsGateway: s.config.ipfsGateway, maxBytes: s.config.maxInputBytes, allowFileUris: true, allowPrivateHosts: true });
-  const fetched = await fetchReferencedOutput(source, jobId, uri, hash);
-  if ("unavailable" in fetched) throw new CliError(`job ${jobId}'s output is by reference at ${uri} and cannot be had: ${fetched.unavailable}`);
-  return fetched.bytes;
-}
-
-async function ensureAllowance(s: Session, owner: string, spender: string, amount: bigint): Promise<void> {
-  if ((await s.token.allowance(owner, spender)) >= amount) return;
-  await (await s.token.approve(spender, amount)).wait();
-}
 
 async function fmt(s: Session, amount: bigint): Promise<string> {
   return formatUnits(amount, await s.token.decimals());

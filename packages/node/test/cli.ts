@@ -671,7 +671,7 @@ describe("glassbox node start --output-base-url: outputs above the inline limit 
     expect(logger.errors()).to.deep.equal([]);
     // Once the node (and its /outputs/) is gone, the result cannot be had, and the CLI says where it was.
     const gone = await cli(world, ["job", "result", "1"]);
-    expectOneLine(gone, new RegExp(`^glassbox: job 1's output is by reference at http://127\\.0\\.0\\.1:${port}/outputs/0x[0-9a-f]{64} and cannot be had: fetching .* failed: .*\n$`));
+    expectOneLine(gone, new RegExp(`^glassbox: cannot fetch job 1's output from http://127\\.0\\.0\\.1:${port}/outputs/0x[0-9a-f]{64} \\(fetch failed\\): check that the URI is reachable from here .*, then run this again\n$`));
   });
 });
 

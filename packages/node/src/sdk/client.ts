@@ -29,14 +29,15 @@ import { QuorumManager__factory } from "../typechain/factories/contracts/QuorumM
 import { StakeManager__factory } from "../typechain/factories/contracts/StakeManager__factory";
 import type { GlassboxToken, JobRegistry, ModelRegistry, PaymentVault, QuorumManager, StakeManager } from "../typechain";
 import type { JobRequestedEvent } from "../typechain/contracts/JobRegistry";
-import { INVALID_REASONS, Mode, nameOf, Role, Status, type InvalidReason } from "./enums";
+import { INVALID_REASONS, Mode, nameOf, RefundReason, Role, Status, type InvalidReason } from "./enums";
 import { asGlassboxError, GlassboxError } from "./errors";
-import { jobIdOf, progressIn, type JobProgress } from "./events";
+import { jobIdOf, progressIn, type JobProgress, type RefundReasonName } from "./events";
 import { deviationOf } from "./deviation";
 import { checkKeccak, checkSha256, fetchBytes } from "./fetchBytes";
 import type {
   ClientOptions,
   FinalState,
+  JobInfo,
   JobResult,
   ModelPolicy,
   ModelRunner,
@@ -244,6 +245,30 @@ export class GlassboxClient {
     return { kind: "output", tensors: decodeTensors(bytes), outputHash, final };
   }
 
+  /** Job `jobId` as the chain holds it, with the refund's reason for a Refunded job. Throws UNKNOWN_JOB. */
+  async job(jobId: bigint): Promise<JobInfo> {
+    const count = await this.read("JobRegistry", () => this.jobs.jobCount());
+    if (jobId < 1n || jobId > count) throw new GlassboxError("UNKNOWN_JOB", `job ${jobId} does not exist (there are ${count} jobs): check the id and the deployment`);
+    const job = await this.read("JobRegistry", () => this.jobs.jobOf(jobId));
+    const status = nameOf(Status, Number(job.status)) as keyof typeof Status;
+    const info: JobInfo = {
+      id: jobId,
+      status,
+      mode: nameOf(Mode, Number(job.mode)) as keyof typeof Mode,
+      model: job.modelId,
+      version: Number(job.version),
+      requester: job.requester,
+      executor: job.executor,
+      fee: job.fee,
+      deadline: Number(job.deadline),
+      attempts: Number(job.attempts),
+      invalidClaim: job.invalidClaim,
+      callback: job.callback,
+    };
+    if (status === "Refunded") info.refundReason = await this.refundReasonOf(jobId);
+    return info;
+  }
+
   /**
    * Re-runs job `jobId` with `runner` on the registered model bytes (SHA-256 checked) and the job's
    * input (keccak256 checked), and compares the posted output with the model's tolerance policy
@@ -365,6 +390,17 @@ export class GlassboxClient {
       if (err instanceof InputPlacementError) throw new GlassboxError("BAD_ARGUMENT", err.message, { cause: err });
       throw err;
     }
+  }
+
+  /** The reason of `jobId`'s JobRefunded event, searched from its request in bounded ranges. */
+  private async refundReasonOf(jobId: bigint): Promise<RefundReasonName | undefined> {
+    const latest = await this.read("provider", () => this.provider.getBlockNumber());
+    for (let start = await this.requestBlockOf(jobId); start <= latest; start += this.maxBlockRange) {
+      const end = Math.min(latest, start + this.maxBlockRange - 1);
+      const [event] = await this.read("JobRegistry", () => this.jobs.queryFilter(this.jobs.filters.JobRefunded(jobId), start, end));
+      if (event) return nameOf(RefundReason, Number(event.args.reason)) as RefundReasonName;
+    }
+    return undefined;
   }
 
   /** The block of `jobId`'s JobRequested event (remembered for a job this client requested). */

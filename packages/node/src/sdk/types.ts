@@ -4,7 +4,7 @@
 import type { ContractTransactionReceipt } from "ethers";
 import type { DecodedTensor, Tensor, TensorMap } from "../codec/tensor";
 import type { WorstElement } from "../verify/tolerance";
-import type { InvalidReason, Mode, Role } from "./enums";
+import type { InvalidReason, Mode, Role, Status } from "./enums";
 import type { JobProgress, RefundReasonName } from "./events";
 
 /** The protocol's contract addresses, as a deployment file's `contracts` holds them. */
@@ -96,6 +96,29 @@ export interface Requested {
   fee: bigint;
   /** Where a by-reference input is (undefined when inline). */
   inputUri?: string;
+}
+
+/** A job as the chain holds it (`GlassboxClient.job`). */
+export interface JobInfo {
+  id: bigint;
+  status: keyof typeof Status;
+  mode: keyof typeof Mode;
+  model: bigint;
+  version: number;
+  requester: string;
+  /** The assigned executor (the zero address while unassigned; QUORUM: the first majority member). */
+  executor: string;
+  /** Token units escrowed. */
+  fee: bigint;
+  /** Unix time by which the requester wants a final result. */
+  deadline: number;
+  /** Assignments so far. */
+  attempts: number;
+  /** Whether the posted output is the executor's claim that the input is invalid. */
+  invalidClaim: boolean;
+  callback: string;
+  /** Why the fee went back, for a Refunded job. */
+  refundReason?: RefundReasonName;
 }
 
 export type FinalState = { status: "Finalized"; outputHash: string; block: number; txHash: string } | { status: "Refunded"; reason: RefundReasonName; amount: bigint; block: number; txHash: string };
