@@ -55,7 +55,7 @@ import { ContentPublishError } from "./content/client";
 import { InputPlacementError } from "./content/requestInput";
 import { DEFAULT_MODEL_MAX_INPUT_BYTES, inputLimitsText, MAX_INLINE_INPUT_BYTES, MAX_MODEL_INPUT_BYTES } from "./limits";
 import { leastFee } from "./chain/leastFee";
-import { GlassboxClient, GlassboxError, type FinalState, type Mode } from "./sdk";
+import { GlassboxClient, GlassboxError, type FinalState, type Mode, type RoleStake } from "./sdk";
 import { CliError } from "./cliError";
 import { cacheModelFile, claim, cliLineOf, deprecateVersion, fetchWithFiles, idOption, intOption, modeMask, publishVersion, setPolicy, verifyJob, VERIFY_CANNOT_CHECK, type PolicyOptions } from "./cliSdk";
 
@@ -472,10 +472,6 @@ async function withdraw(io: CliIo, flags: Flags, role: string): Promise<void> {
 const EXECUTOR = Role.EXECUTOR;
 
 /** The models `node` is opted in to, ascending. */
-async function modelsOf(s: Session, node: string): Promise<bigint[]> {
-  return [...(await s.stakes.modelsOf(node))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
 function modelList(models: bigint[]): string {
   return models.length === 0 ? "none" : models.join(", ");
 }
@@ -489,22 +485,22 @@ async function nextEpochStart(s: Session): Promise<string> {
 }
 
 async function optIn(io: CliIo, flags: Flags, raw: string): Promise<void> {
-  await withSession(io, flags, true, async (s) => {
+  await withClient(io, flags, true, async (client, s) => {
     const id = await existingModel(s, raw);
-    const me = await signerOf(s).getAddress();
-    const models = await modelsOf(s, me);
-    if (models.includes(id)) throw new CliError(`already opted in to model ${id} (opted in to: ${modelList(models)}); nothing to do`);
+    const { executor } = await client.account();
+    if (executor.models.includes(id)) throw new CliError(`already opted in to model ${id} (opted in to: ${modelList(executor.models)}); nothing to do`);
     const max = await s.stakes.MAX_MODELS_PER_EXECUTOR();
-    if (BigInt(models.length) >= max) {
-      throw new CliError(`already opted in to ${models.length} models (${modelList(models)}), the most an executor may: leave one first with glassbox node opt-out --model <id>`);
+    if (BigInt(executor.models.length) >= max) {
+      throw new CliError(`already opted in to ${executor.models.length} models (${modelList(executor.models)}), the most an executor may: leave one first with glassbox node opt-out --model <id>`);
     }
-    await (await s.stakes.optIn(id)).wait();
-    io.stdout(`opted in to model ${id}; drawn for its jobs from the next stake epoch, which starts at ${await nextEpochStart(s)}; opted in to: ${modelList(await modelsOf(s, me))}\n`);
-    if (!(await s.stakes.isEligible(me, EXECUTOR))) {
-      const [account, minimum] = await Promise.all([s.stakes.accountOf(me, EXECUTOR), s.stakes.minStake(EXECUTOR)]);
-      const why = account.jailed
-        ? `it is jailed until ${new Date(Number(account.jailedUntil) * 1000).toISOString()} (chain time); then StakeManager.unjail, with its executor stake back at the minimum ${await fmt(s, minimum)}`
-        : `its active executor stake ${await fmt(s, account.active)} is below the minimum ${await fmt(s, minimum)}; stake with glassbox node stake executor <amount>`;
+    await client.optIn(id);
+    const after = (await client.account()).executor;
+    io.stdout(`opted in to model ${id}; drawn for its jobs from the next stake epoch, which starts at ${await nextEpochStart(s)}; opted in to: ${modelList(after.models)}\n`);
+    if (!after.eligible) {
+      const minimum = await s.stakes.minStake(EXECUTOR);
+      const why = after.jailed
+        ? `it is jailed until ${new Date(after.jailedUntil * 1000).toISOString()} (chain time); then StakeManager.unjail, with its executor stake back at the minimum ${await fmt(s, minimum)}`
+        : `its active executor stake ${await fmt(s, after.active)} is below the minimum ${await fmt(s, minimum)}; stake with glassbox node stake executor <amount>`;
       io.stdout(`note: this key is not drawn yet: ${why}\n`);
     }
   });
@@ -513,44 +509,39 @@ async function optIn(io: CliIo, flags: Flags, raw: string): Promise<void> {
 async function optOut(io: CliIo, flags: Flags, raw: string): Promise<void> {
   // No registry check: a model opted in to is left whatever the registry says of it.
   const id = idOption(raw, "model id");
-  await withSession(io, flags, true, async (s) => {
-    const me = await signerOf(s).getAddress();
-    const models = await modelsOf(s, me);
+  await withClient(io, flags, true, async (client, s) => {
+    const { models } = (await client.account()).executor;
     if (!models.includes(id)) throw new CliError(`not opted in to model ${id} (opted in to: ${modelList(models)}); nothing to do`);
-    await (await s.stakes.optOut(id)).wait();
+    await client.optOut(id);
     // Draws armed in this epoch read its snapshot, which still holds the node, up to the end of the next epoch.
     const [epoch, length] = await Promise.all([s.stakes.currentEpoch(), s.stakes.EPOCH_LENGTH()]);
     const lastDraw = new Date((Number(epoch) + 2) * Number(length) * 1000).toISOString();
     io.stdout(
-      `opted out of model ${id} from the next stake epoch, which starts at ${await nextEpochStart(s)}; draws armed before then can still give you its jobs until ${lastDraw} (chain time): keep serving them until then; opted in to: ${modelList(await modelsOf(s, me))}\n`,
+      `opted out of model ${id} from the next stake epoch, which starts at ${await nextEpochStart(s)}; draws armed before then can still give you its jobs until ${lastDraw} (chain time): keep serving them until then; opted in to: ${modelList((await client.account()).executor.models)}\n`,
     );
   });
 }
 
 async function status(io: CliIo, flags: Flags): Promise<void> {
-  await withSession(io, flags, true, async (s) => {
-    const me = await signerOf(s).getAddress();
-    const roles: Record<string, unknown> = {};
-    for (const [i, role] of ROLES.entries()) {
-      const a = await s.stakes.accountOf(me, i);
-      roles[role] = {
-        active: await fmt(s, a.active),
-        locked: await fmt(s, a.locked),
-        unbonding: await fmt(s, a.unbonding),
-        releaseAt: Number(a.releaseAt),
-        jailed: a.jailed,
-        eligible: await s.stakes.isEligible(me, i),
-        // An executor is drawn only for the models it opted in to.
-        ...(role === "executor" ? { models: (await modelsOf(s, me)).map(Number) } : {}),
-      };
-    }
+  await withClient(io, flags, true, async (client, s) => {
+    const account = await client.account();
+    const role = async (r: RoleStake) => ({
+      active: await fmt(s, r.active),
+      locked: await fmt(s, r.locked),
+      unbonding: await fmt(s, r.unbonding),
+      releaseAt: r.releaseAt,
+      jailed: r.jailed,
+      eligible: r.eligible,
+    });
     printJson(io, {
-      address: me,
+      address: account.address,
       chainId: s.deployment.chainId,
-      ether: formatUnits(await s.provider.getBalance(me), 18),
-      tokens: await fmt(s, await s.token.balanceOf(me)),
-      credit: await fmt(s, await s.vault.creditOf(me)),
-      ...roles,
+      ether: formatUnits(account.ether, 18),
+      tokens: await fmt(s, account.tokens),
+      credit: await fmt(s, account.credit),
+      // An executor is drawn only for the models it opted in to.
+      executor: { ...(await role(account.executor)), models: account.executor.models.map(Number) },
+      verifier: await role(account.verifier),
     });
   });
 }

@@ -35,6 +35,7 @@ import { jobIdOf, progressIn, type JobProgress, type RefundReasonName } from "./
 import { deviationOf } from "./deviation";
 import { checkKeccak, checkSha256, fetchBytes } from "./fetchBytes";
 import type {
+  AccountInfo,
   ClientOptions,
   FinalState,
   JobInfo,
@@ -49,6 +50,7 @@ import type {
   RequestArgs,
   Requested,
   RoleInput,
+  RoleStake,
   Verification,
   WaitOptions,
 } from "./types";
@@ -332,6 +334,31 @@ export class GlassboxClient {
     const receipt = await this.send("PaymentVault.claim", "PaymentVault", () => this.vault.claim());
     const log = this.logOf(receipt, this.vault.interface.getEvent("Claimed").topicHash, "Claimed");
     return { amount: BigInt(log.data), receipt };
+  }
+
+  /** Opts the signer in, as an executor, to `modelId`'s jobs (drawn for them from the next stake epoch). Throws UNKNOWN_MODEL. */
+  async optIn(modelId: bigint | number): Promise<Receipt> {
+    await this.requireModel(modelId);
+    return this.send("StakeManager.optIn", "StakeManager", () => this.stakes.optIn(modelId));
+  }
+
+  /** Opts the signer out of `modelId`'s jobs from the next stake epoch (draws armed before may still name it). */
+  async optOut(modelId: bigint | number): Promise<Receipt> {
+    return this.send("StakeManager.optOut", "StakeManager", () => this.stakes.optOut(modelId));
+  }
+
+  /** An account's balances, its stake in each role, and (as executor) the models it opted in to; default the signer. */
+  async account(address?: string): Promise<AccountInfo> {
+    const who = address ?? (await this.address());
+    return this.read("StakeManager", async () => {
+      const [ether, tokens, credit, models] = await Promise.all([this.provider.getBalance(who), this.token.balanceOf(who), this.vault.creditOf(who), this.stakes.modelsOf(who)]);
+      const roleOfIndex = async (role: Role): Promise<RoleStake> => {
+        const [a, eligible] = await Promise.all([this.stakes.accountOf(who, role), this.stakes.isEligible(who, role)]);
+        return { active: a.active, locked: a.locked, unbonding: a.unbonding, releaseAt: Number(a.releaseAt), jailed: a.jailed, jailedUntil: Number(a.jailedUntil), eligible };
+      };
+      const [executor, verifier] = await Promise.all([roleOfIndex(Role.EXECUTOR), roleOfIndex(Role.VERIFIER)]);
+      return { address: who, ether, tokens, credit, executor: { ...executor, models: [...models].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)) }, verifier };
+    });
   }
 
   // ---- internals ----

@@ -98,6 +98,32 @@ export interface Requested {
   inputUri?: string;
 }
 
+/** One role's stake of an account (token units; times are chain time in seconds). */
+export interface RoleStake {
+  active: bigint;
+  locked: bigint;
+  unbonding: bigint;
+  releaseAt: number;
+  jailed: boolean;
+  jailedUntil: number;
+  /** Whether the draws can pick it now (enough active stake, not jailed). */
+  eligible: boolean;
+}
+
+/** An account's balances and stake (`GlassboxClient.account`). */
+export interface AccountInfo {
+  address: string;
+  /** Wei. */
+  ether: bigint;
+  /** Token units held. */
+  tokens: bigint;
+  /** Token units the PaymentVault holds for it (`claim` pays them). */
+  credit: bigint;
+  /** As executor, with the models it opted in to (ascending). */
+  executor: RoleStake & { models: bigint[] };
+  verifier: RoleStake;
+}
+
 /** A job as the chain holds it (`GlassboxClient.job`). */
 export interface JobInfo {
   id: bigint;
