@@ -6,9 +6,18 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { GlassboxClient, GlassboxError, modesMask, type ModelPolicy } from "../src/sdk";
+import {
+  GlassboxClient,
+  GlassboxError,
+  modesMask,
+  type ModelPolicy,
+} from "../src/sdk";
 import { DEVNET_PARAMS } from "../../../deploy/protocol";
-import { deployWorld, nextEpoch, SAMPLE_INPUT } from "../../../test/fixtures/protocol";
+import {
+  deployWorld,
+  nextEpoch,
+  SAMPLE_INPUT,
+} from "../../../test/fixtures/protocol";
 import { addressesOf, MLP_BYTES } from "./fixtures/roles";
 
 const POLICY: ModelPolicy = {
@@ -25,14 +34,25 @@ const POLICY: ModelPolicy = {
 
 /** The protocol with a model registered through the client (its URI is never fetched here). */
 async function world() {
-  const w = await deployWorld({ executors: 2, verifiers: 1, params: { ...DEVNET_PARAMS, minAuditRateBps: 0 }, policy: { auditRateBps: 0 } });
+  const w = await deployWorld({
+    executors: 2,
+    verifiers: 1,
+    params: { ...DEVNET_PARAMS, minAuditRateBps: 0 },
+    policy: { auditRateBps: 0 },
+  });
   const addresses = await addressesOf(w);
   const owner = await GlassboxClient.connect({ addresses }, w.modelOwner);
-  const { modelId } = await owner.registerModel({ bytes: MLP_BYTES, uri: "https://models.example/mlp.onnx" }, POLICY);
+  const { modelId } = await owner.registerModel(
+    { bytes: MLP_BYTES, uri: "https://models.example/mlp.onnx" },
+    POLICY,
+  );
   return { w, addresses, modelId };
 }
 
-async function rejected(promise: Promise<unknown>, code: GlassboxError["code"]): Promise<GlassboxError> {
+async function rejected(
+  promise: Promise<unknown>,
+  code: GlassboxError["code"],
+): Promise<GlassboxError> {
   try {
     await promise;
   } catch (err) {
@@ -48,10 +68,29 @@ describe("GlassboxClient.job: a job as the chain holds it", function () {
     const { w, addresses, modelId } = await loadFixture(world);
     const requester = w.requester;
     const client = await GlassboxClient.connect({ addresses }, requester);
-    const { jobId, fee } = await client.request({ model: modelId, input: SAMPLE_INPUT, mode: "optimistic", deadline: 7200 });
+    const { jobId, fee } = await client.request({
+      model: modelId,
+      input: SAMPLE_INPUT,
+      mode: "optimistic",
+      deadline: 7200,
+    });
     const job = await client.job(jobId);
-    expect(job).to.include({ id: jobId, status: "Unassigned", mode: "OPTIMISTIC", model: modelId, version: 1, requester: requester.address, executor: ethers.ZeroAddress, fee, attempts: 0, invalidClaim: false, callback: ethers.ZeroAddress });
-    expect(job.deadline).to.be.greaterThan(Math.floor(Date.now() / 1000) - 3600);
+    expect(job).to.include({
+      id: jobId,
+      status: "Unassigned",
+      mode: "OPTIMISTIC",
+      model: modelId,
+      version: 1,
+      requester: requester.address,
+      executor: ethers.ZeroAddress,
+      fee,
+      attempts: 0,
+      invalidClaim: false,
+      callback: ethers.ZeroAddress,
+    });
+    expect(job.deadline).to.be.greaterThan(
+      Math.floor(Date.now() / 1000) - 3600,
+    );
     expect(job.refundReason).to.equal(undefined);
 
     await (await w.jobs.connect(requester).cancel(jobId)).wait();
@@ -63,7 +102,9 @@ describe("GlassboxClient.job: a job as the chain holds it", function () {
   it("refuses a job id that was never given out (0, and one past the count) with UNKNOWN_JOB", async function () {
     const { addresses } = await loadFixture(world);
     const client = await GlassboxClient.connect({ addresses }, ethers.provider);
-    expect((await rejected(client.job(0n), "UNKNOWN_JOB")).message).to.match(/^job 0 does not exist \(there are 0 jobs\)/);
+    expect((await rejected(client.job(0n), "UNKNOWN_JOB")).message).to.match(
+      /^job 0 does not exist \(there are 0 jobs\)/,
+    );
     await rejected(client.job(1n), "UNKNOWN_JOB");
   });
 });
@@ -76,9 +117,13 @@ describe("GlassboxClient.account, optIn and optOut: an executor's stake and mode
     const before = await client.account();
     expect(before.address).to.equal(executor.address);
     expect(before.tokens).to.equal(await w.token.balanceOf(executor.address));
-    expect(before.ether).to.equal(await ethers.provider.getBalance(executor.address));
+    expect(before.ether).to.equal(
+      await ethers.provider.getBalance(executor.address),
+    );
     expect(before.credit).to.equal(0n);
-    expect(before.executor.active).to.equal((await w.stakes.accountOf(executor.address, 0)).active);
+    expect(before.executor.active).to.equal(
+      (await w.stakes.accountOf(executor.address, 0)).active,
+    );
     expect(before.executor.active > 0n).to.equal(true);
     expect(before.executor.eligible).to.equal(true);
     expect(before.verifier.active).to.equal(0n);
@@ -87,10 +132,15 @@ describe("GlassboxClient.account, optIn and optOut: an executor's stake and mode
     expect(before.executor.models).to.deep.equal([1n]);
 
     await client.optIn(modelId);
-    expect((await client.account()).executor.models).to.deep.equal([1n, modelId]);
+    expect((await client.account()).executor.models).to.deep.equal([
+      1n,
+      modelId,
+    ]);
     // Another account's view, read-only.
     const reader = await GlassboxClient.connect({ addresses }, ethers.provider);
-    expect((await reader.account(executor.address)).executor.models).to.deep.equal([1n, modelId]);
+    expect(
+      (await reader.account(executor.address)).executor.models,
+    ).to.deep.equal([1n, modelId]);
 
     await nextEpoch(w);
     await client.optOut(modelId);
