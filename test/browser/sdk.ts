@@ -168,6 +168,7 @@ describe("GlassboxSDK in a browser (headless Chromium, bundled by esbuild)", fun
   let metafile: Metafile;
   const group = new ProcessGroup();
   let chain: Chain;
+  let chainProvider: JsonRpcProvider | undefined;
   let server: http.Server | undefined;
   let origin: string;
   const files = new Map<string, Uint8Array>();
@@ -188,7 +189,12 @@ describe("GlassboxSDK in a browser (headless Chromium, bundled by esbuild)", fun
     expect(pageErrors, "uncaught errors in the page").to.deep.equal([]);
   }
 
+  /** Kills the Hardhat node's process group should this process exit without running `after`. */
+  const killChainOnExit = () => group.signal("chain", "SIGKILL");
+
   before(async function () {
+    // Starting a Hardhat node and Chromium beside the rest of the suite can take a while on two cores.
+    this.timeout(2 * STEP_MS);
     if (!fs.existsSync(CHROMIUM)) {
       throw new Error(`${CHROMIUM} is missing: this test needs Debian's Chromium; install it with \`apt-get install -y chromium\` (.ci/run does)`);
     }
@@ -214,7 +220,9 @@ describe("GlassboxSDK in a browser (headless Chromium, bundled by esbuild)", fun
 
     t = Date.now();
     const port = await freePort();
+    process.once("exit", killChainOnExit);
     const started = await startChain(group, { root: ROOT, port, logFile: path.join(tmp, "hardhat-node.log"), kind: "hardhat", startTimeoutMs: 90_000 });
+    chainProvider = started.provider;
     progress(`hardhat node answers at ${started.url} after ${elapsed(t)}`);
     t = Date.now();
     chain = await deployOn(started.url, started.provider, origin);
@@ -233,8 +241,9 @@ describe("GlassboxSDK in a browser (headless Chromium, bundled by esbuild)", fun
 
   after(async function () {
     await context?.close().catch(() => undefined);
-    chain?.provider.destroy();
+    chainProvider?.destroy();
     await group.stopAll();
+    process.off("exit", killChainOnExit);
     if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
