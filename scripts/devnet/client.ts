@@ -6,14 +6,7 @@
 import { MaxUint256, ZeroAddress, ZeroHash, type HDNodeWallet, type Provider } from "ethers";
 import { GlassboxToken__factory, JobRegistry__factory, QuorumManager__factory } from "../../packages/node/src/typechain";
 import type { JobRegistry, QuorumManager } from "../../packages/node/src/typechain";
-import { readResult } from "../../packages/node/src/chain/results";
-import type { Deployment } from "../../packages/node/src/deployment";
-import { ModelRunner } from "../../packages/node/src/runtime/runner";
-import { compareOutputs } from "../../packages/node/src/verify/tolerance";
-import { isInvalidClaim } from "../../packages/node/src/codec/tensor";
-import { DEFAULT_SENDER_OPTIONS, withMargin } from "../../packages/node/src/chain/txSender";
-import { Mode, Status } from "../../packages/node/src/sdk/protocol";
-import { jobIdOf } from "../../packages/node/src/sdk/events";
+import { compareOutputs, DEFAULT_SENDER_OPTIONS, isInvalidClaim, jobIdOf, Mode, ModelRunner, readResult, Status, withMargin, type Deployment } from "../../packages/node/src";
 import { sleep } from "./chain";
 import type { RegisteredModel } from "./setup";
 

@@ -11,6 +11,6 @@ export type { Deviation } from "./deviation";
 export type * from "./types";
 export * from "./protocol";
 export * from "../codec/tensor";
-export { compareOutputs, type Comparison, type TolerancePolicy, type WorstElement } from "../verify/tolerance";
+export { compareOutputs, TOLERANCE_SCALE, type Comparison, type TolerancePolicy, type WorstElement } from "../verify/tolerance";
 export * from "../limits";
 export { ContentPublishError, publishBytes, type PublishOptions, type Published } from "../content/client";
