@@ -33,7 +33,7 @@ import {
   StakeManager__factory,
 } from "../packages/node/src/typechain";
 import type { GlassboxTimelock } from "../packages/node/src/typechain";
-import { CONTRACT_NAMES, parseDeployment, type ContractName, type Deployment } from "../packages/node/src/deployment";
+import { CONTRACT_NAMES, parseDeployment, type ContractName, type Deployment } from "../packages/node/src";
 import { deploymentFileFor } from "./networks";
 import { loadParams, paramsFile, paramsToJson, type NetworkParams } from "./params";
 import { deployContracts, wireProtocol, type Protocol } from "./protocol";

@@ -27,9 +27,11 @@ task("deploy", "Deploy the protocol, or bring an existing deployment in line wit
       requireNetworkVars(network, { signing: true, verify: args.verify && !isDevnet(network) });
       loadParams(network); // validated before connecting: a bad file fails without an RPC (deploy() loads it again)
       if (!args.noCompile) await hre.run("compile", { quiet: true });
+      // Loaded before the first RPC call: loading it blocks the event loop for seconds on a busy
+      // machine, long enough for the node to close an idle keep-alive socket the next call would reuse.
+      const { deploy, shown } = await import("../deploy/deploy");
       const [deployer] = await hre.ethers.getSigners();
       if (!deployer) throw new TaskError(`network ${network} has no account to deploy from`);
-      const { deploy, shown } = await import("../deploy/deploy");
       const file = args.file ?? deploymentFileFor(network);
       const result = await deploy({ deployer, network, deploymentFile: file, fresh: args.fresh, log: (line) => console.log(line) });
       const waiting = result.pending.length > 0 ? `; ${result.pending.length} change(s) queued in the timelock, not yet ready: run deploy again once they are` : "";

@@ -2,12 +2,13 @@
  * What the operator tasks share: one-line failures, the network's deployment file, the signing key.
  *
  * Tasks are imported by hardhat.config.ts, before the contract bindings (packages/node/src/typechain) exists on a fresh checkout: code
- * that needs the typings (deploy/deploy.ts, packages/node/src/cli.ts) is imported inside the actions.
+ * that needs the typings (deploy/deploy.ts, the node's entry packages/node/src, which also loads onnxruntime-node and SQLite) is
+ * imported inside the actions; only its types are imported here.
  */
 import { HDNodeWallet, Mnemonic } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { deploymentFileFor, requireNetworkVars } from "../deploy/networks";
-import { checkChain, readDeployment, type Deployment } from "../packages/node/src/deployment";
+import type { Deployment } from "../packages/node/src";
 
 /** A failure the operator can fix; printed as its message alone. */
 export class TaskError extends Error {
@@ -35,7 +36,7 @@ export function oneLineErrors<A>(action: (args: A, hre: HardhatRuntimeEnvironmen
 
 async function describe(err: unknown): Promise<string> {
   try {
-    const { oneLine } = await import("../packages/node/src/cli");
+    const { oneLine } = await import("../packages/node/src");
     return oneLine(err);
   } catch {
     return (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, " ");
@@ -46,6 +47,7 @@ async function describe(err: unknown): Promise<string> {
 export async function networkDeployment(hre: HardhatRuntimeEnvironment, opts: { signing?: boolean } = {}): Promise<{ file: string; deployment: Deployment }> {
   requireNetworkVars(hre.network.name, opts);
   const file = deploymentFileFor(hre.network.name);
+  const { checkChain, readDeployment } = await import("../packages/node/src");
   const deployment = readDeployment(file);
   await checkChain(deployment, hre.ethers.provider, file);
   return { file, deployment };
@@ -86,7 +88,7 @@ function derive(hd: { mnemonic: string; passphrase: string; path: string; initia
  */
 export async function runGlassbox(hre: HardhatRuntimeEnvironment, argv: string[], opts: { signing: boolean }): Promise<void> {
   const { file } = await networkDeployment(hre, opts);
-  const { runCli } = await import("../packages/node/src/cli");
+  const { runCli } = await import("../packages/node/src");
   const env: Record<string, string | undefined> = { ...process.env };
   const extra = ["--deployment", file];
   if (opts.signing) {

@@ -1,7 +1,6 @@
 /** `npx hardhat stake:show --address <addr>`: a node's stake in both roles and its executor models (JSON). */
 import { task } from "hardhat/config";
 import { formatUnits, getAddress } from "ethers";
-import { ROLE_NAMES } from "../packages/node/src/sdk/enums";
 import { networkDeployment, oneLineErrors, TaskError } from "./lib";
 
 task("stake:show", "Print an address's stake, locked collateral and unbonding in each role, and the models it executes (JSON)")
@@ -16,6 +15,7 @@ task("stake:show", "Print an address's stake, locked collateral and unbonding in
       }
       const { deployment } = await networkDeployment(hre);
       const { StakeManager__factory, GlassboxToken__factory } = await import("../packages/node/src/typechain");
+      const { ROLE_NAMES } = await import("../packages/node/src/sdk");
       const stakes = StakeManager__factory.connect(deployment.contracts.stakeManager, hre.ethers.provider);
       const decimals = Number(await GlassboxToken__factory.connect(deployment.contracts.token, hre.ethers.provider).decimals());
       const fmt = (v: bigint) => formatUnits(v, decimals);

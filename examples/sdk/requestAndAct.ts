@@ -3,8 +3,9 @@
  * contracts/examples/ClassificationBook.sol (or reuses one with --book), requests a classification
  * of --input by model --model with the book as the job's callback, follows the job printing each
  * progress event, reads the result, delivers it to the book (JobRegistry.deliver) and prints what
- * the book recorded. It talks to Glassbox only through the client SDK (packages/node/src/sdk and
- * packages/node/src/sdkNode); the book's typechain factory is the dApp's own contract binding.
+ * the book recorded. It talks to Glassbox only through the client SDK (packages/node/src/sdk, and
+ * connectFromFile, its Node-only helper, from the node's entry packages/node/src); the book's
+ * typechain factory is the dApp's own contract binding.
  *
  *   GLASSBOX_PRIVATE_KEY=0x... npx ts-node --transpile-only examples/sdk/requestAndAct.ts \
  *     --deployment deployments/localhost.json --model 1 --input examples/inputs/classify.json
@@ -14,7 +15,7 @@
 import fs from "node:fs";
 import { formatUnits, JsonRpcProvider, Wallet } from "ethers";
 import { asGlassboxError, GlassboxError, type JobProgress, type RequestArgs } from "../../packages/node/src/sdk";
-import { connectFromFile } from "../../packages/node/src/sdkNode";
+import { connectFromFile } from "../../packages/node/src";
 import { ClassificationBook__factory, type ClassificationBook } from "../../packages/node/src/typechain";
 
 const OUTCOMES = ["None", "Labelled", "InputRejected"] as const;

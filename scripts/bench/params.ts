@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { formatEther } from "ethers";
 import { loadParams, PARAMS_DIR, type NetworkParams } from "../../deploy/params";
-import { OPTIONS } from "../../packages/node/src/config";
+import { OPTIONS } from "../../packages/node/src";
 
 export interface ShippedParams {
   network: string;

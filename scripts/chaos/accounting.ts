@@ -11,8 +11,7 @@
  */
 import { formatEther, type Provider } from "ethers";
 import { DisputeManager__factory, GlassboxToken__factory, JobRegistry__factory, ModelRegistry__factory, PaymentVault__factory, StakeManager__factory } from "../../packages/node/src/typechain";
-import type { Deployment } from "../../packages/node/src/deployment";
-import { nameOf, Status } from "../../packages/node/src/sdk/protocol";
+import { nameOf, Status, type Deployment } from "../../packages/node/src";
 import { devnetWallet, type NodeSpec } from "../devnet/setup";
 
 /** Hardhat node funds accounts 0..19 of its mnemonic: every account a devnet can use. */

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseEther, type JsonRpcProvider, type TransactionResponse } from "ethers";
 import { JobRegistry__factory } from "../../packages/node/src/typechain";
-import type { Deployment } from "../../packages/node/src/deployment";
+import type { Deployment } from "../../packages/node/src";
 import { bootDevnet } from "../devnet/boot";
 import { ANVIL_BLOCK_TIME, Clock, DEFAULT_CLOCK, freePort, sleep, type ChainKind, type ClockOptions } from "../devnet/chain";
 import { DemoClient } from "../devnet/client";

@@ -8,7 +8,7 @@ import path from "node:path";
 import { formatEther, parseEther, type JsonRpcProvider, type Provider } from "ethers";
 import { deploy, type DeployResult } from "../../deploy/deploy";
 import { loadParams, type NetworkParams } from "../../deploy/params";
-import { readDeployment, type Deployment } from "../../packages/node/src/deployment";
+import { readDeployment, type Deployment } from "../../packages/node/src";
 import { StakeManager__factory } from "../../packages/node/src/typechain";
 import { pinnedProvider, sleep, startChain, type ChainKind } from "./chain";
 import { startContentStore } from "./contentStore";

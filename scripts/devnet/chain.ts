@@ -15,7 +15,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider, Network, type TransactionResponse } from "ethers";
-import { pinnedJsonRpcProvider } from "../../packages/node/src/chain/provider";
+import { pinnedJsonRpcProvider } from "../../packages/node/src";
 import type { ProcessGroup, Started } from "./processes";
 
 /** Hardhat's default development mnemonic: the accounts `hardhat node` funds (see hardhat.config.ts). */

@@ -6,7 +6,7 @@
  */
 import { formatEther, type Provider } from "ethers";
 import { StakeManager__factory } from "../../packages/node/src/typechain";
-import type { Deployment } from "../../packages/node/src/deployment";
+import type { Deployment } from "../../packages/node/src";
 import { MIN_ETH } from "./boot";
 import { DEPLOYER_INDEX, DISHONEST, ROLE, devnetWallet, fund, type NodeSpec } from "./setup";
 

@@ -1,19 +1,14 @@
 /**
  * The devnet's demo client: requests a job, waits until the chain has settled it, and checks a
  * finalized output against its own run of the model (the client trusts no node: it runs the model
- * itself and compares within the model's tolerance).
+ * itself and compares within the model's tolerance). It reads the output with the SDK's
+ * GlassboxClient.result, as a dApp would: inline, from a QUORUM reveal, or fetched from where an
+ * executor posted it by reference (and checked against the hash the chain holds).
  */
 import { MaxUint256, ZeroAddress, ZeroHash, type HDNodeWallet, type Provider } from "ethers";
-import { GlassboxToken__factory, JobRegistry__factory, QuorumManager__factory } from "../../packages/node/src/typechain";
-import type { JobRegistry, QuorumManager } from "../../packages/node/src/typechain";
-import { readResult } from "../../packages/node/src/chain/results";
-import type { Deployment } from "../../packages/node/src/deployment";
-import { ModelRunner } from "../../packages/node/src/runtime/runner";
-import { compareOutputs } from "../../packages/node/src/verify/tolerance";
-import { isInvalidClaim } from "../../packages/node/src/codec/tensor";
-import { DEFAULT_SENDER_OPTIONS, withMargin } from "../../packages/node/src/chain/txSender";
-import { Mode, Status } from "../../packages/node/src/sdk/protocol";
-import { jobIdOf } from "../../packages/node/src/sdk/events";
+import { GlassboxToken__factory, JobRegistry__factory } from "../../packages/node/src/typechain";
+import type { JobRegistry } from "../../packages/node/src/typechain";
+import { compareOutputs, DEFAULT_SENDER_OPTIONS, encodeTensors, GlassboxClient, GlassboxError, jobIdOf, Mode, ModelRunner, Status, withMargin, type Deployment, type JobResult } from "../../packages/node/src";
 import { sleep } from "./chain";
 import type { RegisteredModel } from "./setup";
 
@@ -27,7 +22,7 @@ export interface Requested {
 
 export class DemoClient {
   private readonly jobs: JobRegistry;
-  private readonly quorum: QuorumManager;
+  private sdk: Promise<GlassboxClient> | undefined;
   private readonly runners = new Map<string, Promise<ModelRunner>>();
 
   constructor(
@@ -35,7 +30,6 @@ export class DemoClient {
     private readonly deployment: Deployment,
   ) {
     this.jobs = JobRegistry__factory.connect(deployment.contracts.jobRegistry, wallet);
-    this.quorum = QuorumManager__factory.connect(deployment.contracts.quorumManager, wallet);
   }
 
 
@@ -97,15 +91,34 @@ export class DemoClient {
 
   /**
    * Whether the finalized output of `jobId` is what the model computes on `input` (within its
-   * tolerance), by running the model here. An invalid-input claim is never a verified output.
+   * tolerance), by running the model here. An invalid-input claim is never a verified output, nor
+   * is an output by reference that cannot be fetched or does not match its hash.
    */
   async verify(jobId: bigint, model: RegisteredModel, input: Uint8Array): Promise<{ ok: boolean; why?: string }> {
-    const { output } = await readResult(this.jobs, this.quorum, jobId, this.deployment.deploymentBlock);
-    if (output.length === 0 || isInvalidClaim(output)) return { ok: false, why: "no tensor output" };
+    let result: JobResult;
+    try {
+      result = await (await this.glassbox()).result(jobId);
+    } catch (err) {
+      if (err instanceof GlassboxError) return { ok: false, why: err.message };
+      throw err;
+    }
+    if (result.kind === "invalid") return { ok: false, why: `no tensor output: the invalid-input claim ${result.reason}` };
+    // compareOutputs takes bytes: the tensors encoded again, the posted values in canonical form (at
+    // most a NaN's payload can differ, and compareOutputs takes every NaN as equal to every NaN).
+    const output = encodeTensors(result.tensors);
     const runner = await this.runner(model);
     const mine = await runner.runCanonical(input);
     const cmp = compareOutputs(output, mine, { exact: model.model.exact, absTolerance: model.model.absTolerance, relTolerance: model.model.relTolerance });
     return cmp.equal ? { ok: true } : { ok: false, why: cmp.reason };
+  }
+
+  /** A read-only SDK client of this deployment, connected once (again after a failed connect). */
+  private glassbox(): Promise<GlassboxClient> {
+    this.sdk ??= GlassboxClient.connect({ deployment: this.deployment }, this.provider).catch((err: unknown) => {
+      this.sdk = undefined;
+      throw err;
+    });
+    return this.sdk;
   }
 
   private runner(model: RegisteredModel): Promise<ModelRunner> {

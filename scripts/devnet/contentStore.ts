@@ -5,7 +5,7 @@
  * the CLI looks for it; the devnet's nodes run with --allow-private-uris, so they fetch from it.
  */
 import path from "node:path";
-import { recordContentStore } from "../../packages/node/src/deployment";
+import { recordContentStore } from "../../packages/node/src";
 import { waitHealthy } from "./nodes";
 import type { ProcessGroup, Started } from "./processes";
 

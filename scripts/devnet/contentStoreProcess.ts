@@ -5,7 +5,7 @@
  *
  * Serves packages/node/src/content/server.ts on 127.0.0.1:N until SIGINT or SIGTERM.
  */
-import { ContentStoreServer } from "../../packages/node/src/content/server";
+import { ContentStoreServer } from "../../packages/node/src";
 
 function arg(name: string): string {
   const i = process.argv.indexOf(name);

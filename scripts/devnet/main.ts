@@ -29,7 +29,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseEther, type JsonRpcProvider } from "ethers";
-import type { Deployment } from "../../packages/node/src/deployment";
+import type { Deployment } from "../../packages/node/src";
 import { bootDevnet, startNextStakeEpoch } from "./boot";
 import { freshCheat, retireEarlierCheats } from "./cheats";
 import { ANVIL_BLOCK_TIME, CHAIN_KINDS, Clock, DEFAULT_CLOCK, type ChainKind } from "./chain";

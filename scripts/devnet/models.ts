@@ -3,7 +3,7 @@
  * TypeScript with onnx-proto (an MLP, a convolution, and a model with an int64 input and several
  * outputs) and Silero VAD, a model nobody here wrote, shipped inside an npm package.
  */
-import { encodeTensors, type TensorMap } from "../../packages/node/src/codec/tensor";
+import { encodeTensors, type TensorMap } from "../../packages/node/src/sdk";
 import { conv, mlp, multi, seededRandom } from "../../packages/testkit/src/fixtures";
 import { SILERO_VAD, thirdPartyModelBytes } from "../../packages/testkit/src/thirdParty";
 

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { HDNodeWallet, sha256, parseEther, ZeroHash, type Provider, type Wallet } from "ethers";
 import { GlassboxToken__factory, ModelRegistry__factory, StakeManager__factory } from "../../packages/node/src/typechain";
-import type { Deployment } from "../../packages/node/src/deployment";
+import type { Deployment } from "../../packages/node/src";
 import { HARDHAT_MNEMONIC } from "./chain";
 import { DEVNET_MODELS, type DevnetModel } from "./models";
 

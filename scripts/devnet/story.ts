@@ -11,8 +11,7 @@ import {
   QuorumManager__factory,
   StakeManager__factory,
 } from "../../packages/node/src/typechain";
-import type { Deployment } from "../../packages/node/src/deployment";
-import { Mode, nameOf, RefundReason, Verdict } from "../../packages/node/src/sdk/protocol";
+import { Mode, nameOf, RefundReason, Verdict, type Deployment } from "../../packages/node/src";
 
 
 export interface Dispute {

@@ -8,7 +8,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { deploy, DeployError, type DeploymentRecord } from "../../deploy/deploy";
 import { loadParams, paramsToJson, ParamsError, PARAMS_DIR, type NetworkParams } from "../../deploy/params";
 import { DEVNET_PARAMS } from "../../deploy/protocol";
-import { parseDeployment, readDeployment } from "../../packages/node/src/deployment";
+import { parseDeployment, readDeployment } from "../../packages/node/src";
 import {
   DisputeManager__factory,
   GlassboxTimelock__factory,

@@ -12,7 +12,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { id } from "ethers";
 import { deploy } from "../../deploy/deploy";
-import { readDeployment, type Deployment } from "../../packages/node/src/deployment";
+import { readDeployment, type Deployment } from "../../packages/node/src";
 import { StakeManager__factory, type StakeManager } from "../../packages/node/src/typechain";
 import { freshCheat, retireEarlierCheats } from "../../scripts/devnet/cheats";
 import { DEPLOYER_INDEX, DISHONEST, MODEL_OWNER_INDEX, NODES, ROLE, devnetWallet, fund, registerModels, stakeNode, type RegisteredModel } from "../../scripts/devnet/setup";

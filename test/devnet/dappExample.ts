@@ -20,7 +20,7 @@ import { expect } from "chai";
 import { JsonRpcProvider, sha256, Wallet } from "ethers";
 import * as ort from "onnxruntime-node";
 import { freePort } from "../../scripts/devnet/chain";
-import { readDeployment } from "../../packages/node/src/deployment";
+import { readDeployment } from "../../packages/node/src";
 import { mlp } from "../../packages/testkit/src/fixtures";
 import { ClassificationBook__factory, JobRegistry__factory, ModelRegistry__factory } from "../../packages/node/src/typechain";
 

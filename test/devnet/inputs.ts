@@ -20,13 +20,9 @@ import { Clock, freePort } from "../../scripts/devnet/chain";
 import { startNode, type NodeLaunch } from "../../scripts/devnet/nodes";
 import { ProcessGroup } from "../../scripts/devnet/processes";
 import { CLIENT_INDEXES, MODEL_OWNER_INDEX, devnetWallet, type NodeSpec } from "../../scripts/devnet/setup";
-import { runCli } from "../../packages/node/src/cli";
-import { encodeTensors } from "../../packages/node/src/codec/tensor";
-import type { Deployment } from "../../packages/node/src/deployment";
-import { MAX_INLINE_INPUT_BYTES } from "../../packages/node/src/limits";
+import { encodeTensors, MAX_INLINE_INPUT_BYTES, runCli, type Deployment, type JsonTensor } from "../../packages/node/src";
 import { seededRandom } from "../../packages/testkit/src/fixtures";
 import { PADDLE_OCR_CLS, thirdPartyModelBytes, thirdPartyModelPath } from "../../packages/testkit/src/thirdParty";
-import type { JsonTensor } from "../../packages/node/src/tensorJson";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const EXECUTOR: NodeSpec = { name: "executor-inputs", role: "executor", accountIndex: 4, stake: parseEther("200") };

@@ -12,7 +12,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { parseEther, type JsonRpcProvider } from "ethers";
 import { JobRegistry__factory } from "../../packages/node/src/typechain";
-import type { Deployment } from "../../packages/node/src/deployment";
+import type { Deployment } from "../../packages/node/src";
 import { bootDevnet } from "../../scripts/devnet/boot";
 import { freePort, sleep, transactionsFrom, waitPendingFrom } from "../../scripts/devnet/chain";
 import { DemoClient } from "../../scripts/devnet/client";

@@ -18,7 +18,7 @@ import {
   voteAll,
   TOKEN,
 } from "../fixtures/protocol";
-import { readResult } from "../../packages/node/src/chain/results";
+import { readResult } from "../../packages/node/src";
 
 /** The devnet world on an exact model, which may serve every mode (QUORUM needs exact). */
 async function worldFixture() {

@@ -19,7 +19,7 @@ import { ethers } from "hardhat";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployWorld, EXACT, Mode, Role, SAMPLE_OUTPUT, Status, Verdict, WRONG_OUTPUT, TOKEN, requestParams, type World } from "../fixtures/protocol";
-import { jobIdOf } from "../../packages/node/src/sdk/events";
+import { jobIdOf } from "../../packages/node/src/sdk";
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 10);
 const ACTIONS = Number(process.env.PROPERTY_ACTIONS ?? 500);

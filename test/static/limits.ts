@@ -9,16 +9,15 @@ import { expect } from "chai";
 import {
   DEFAULT_MODEL_MAX_INPUT_BYTES,
   DEFAULT_NODE_MAX_INPUT_BYTES,
+  InputSource,
   MAX_INLINE_INPUT_BYTES,
   MAX_INLINE_OUTPUT_BYTES,
   MAX_INPUT_URI_BYTES,
   MAX_MODEL_INPUT_BYTES,
   MAX_MODEL_URI_BYTES,
-} from "../../packages/node/src/limits";
-import { OPTIONS } from "../../packages/node/src/config";
-import { runCli } from "../../packages/node/src/cli";
-import { DEFAULT_MAX_INPUT_BYTES, InputSource } from "../../packages/node/src/store/inputs";
-import { MAX_INLINE_OUTPUT_BYTES as OUTPUTS_INLINE } from "../../packages/node/src/store/outputs";
+  OPTIONS,
+  runCli,
+} from "../../packages/node/src";
 
 const CONTRACTS = path.join(__dirname, "..", "..", "contracts");
 
@@ -64,11 +63,10 @@ describe("limits.ts: the size limits of inputs and outputs, stated once", functi
   });
 
   describe("the node and the CLI take their limits from it", function () {
-    it("the node's input fetch cap defaults to DEFAULT_NODE_MAX_INPUT_BYTES, and outputs.ts re-exports the inline output limit", function () {
-      expect(DEFAULT_MAX_INPUT_BYTES).to.equal(DEFAULT_NODE_MAX_INPUT_BYTES);
+    it("the node's input fetch cap defaults to DEFAULT_NODE_MAX_INPUT_BYTES, and its inline output cutoff to the contract's inline output limit", function () {
       expect(new InputSource().maxBytes).to.equal(DEFAULT_NODE_MAX_INPUT_BYTES);
       expect(OPTIONS.maxInputBytes.default).to.equal(DEFAULT_NODE_MAX_INPUT_BYTES);
-      expect(OUTPUTS_INLINE).to.equal(MAX_INLINE_OUTPUT_BYTES);
+      expect(OPTIONS.inlineOutputBytes.default).to.equal(MAX_INLINE_OUTPUT_BYTES);
       expect(DEFAULT_MODEL_MAX_INPUT_BYTES).to.equal(MAX_INLINE_INPUT_BYTES);
     });
 

@@ -17,7 +17,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, mine, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
 import { armedDrawOf, deployWorld, EXACT, mineToDraw, Mode, nextEpoch, RefundReason, requestParams, Role, salt, SAMPLE_OUTPUT, signerOf, Status, TOKEN, WRONG_OUTPUT, type World } from "../fixtures/protocol";
-import { jobIdOf } from "../../packages/node/src/sdk/events";
+import { jobIdOf } from "../../packages/node/src/sdk";
 
 const JOBS = 12;
 

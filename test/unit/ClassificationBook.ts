@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { impersonateAccount, loadFixture, setBalance, stopImpersonatingAccount } from "@nomicfoundation/hardhat-network-helpers";
 import { deployWorld, Mode, requestJob, type World } from "../fixtures/protocol";
 import { executorOf } from "../fixtures/unit-b-helpers";
-import { encodeTensors } from "../../packages/node/src/codec/tensor";
+import { encodeTensors } from "../../packages/node/src/sdk";
 import { ClassificationBook__factory, type ClassificationBook } from "../../packages/node/src/typechain";
 
 /** ClassificationBook.Outcome. */

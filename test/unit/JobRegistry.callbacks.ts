@@ -19,7 +19,7 @@ import {
   voteAll,
   type World,
 } from "../fixtures/protocol";
-import { encodeTensors } from "../../packages/node/src/codec/tensor";
+import { encodeTensors } from "../../packages/node/src/sdk";
 import { executorOf, expectVaultSettled } from "../fixtures/unit-b-helpers";
 import {
   GasBurnerCallback__factory,

@@ -18,7 +18,7 @@ import {
 } from "../fixtures/protocol";
 import { COLLATERAL, executorAccount, executorOf, expectVaultSettled, nextTimestamp, otherExecutor } from "../fixtures/unit-b-helpers";
 import { MockResultVerifier__factory, type MockResultVerifier } from "../../packages/node/src/typechain";
-import { readResult } from "../../packages/node/src/chain/results";
+import { readResult } from "../../packages/node/src";
 
 /** JobRegistry.MAX_INLINE_OUTPUT: inline outputs are stored, so they are capped at 12 KiB (inputs at 64 KiB). */
 const MAX_INLINE_OUTPUT = 12 * 1024;

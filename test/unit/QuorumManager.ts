@@ -15,7 +15,6 @@ import {
   WRONG_OUTPUT,
   type World,
 } from "../fixtures/protocol";
-import { encodeTensors } from "../../packages/node/src/codec/tensor";
 import {
   commit,
   commitmentOf,
@@ -28,7 +27,7 @@ import {
   type Seat,
 } from "../fixtures/unit-b-helpers";
 import { QuorumManager__factory } from "../../packages/node/src/typechain";
-import { readResult } from "../../packages/node/src/chain/results";
+import { encodeTensors, readResult } from "../../packages/node/src";
 
 const THIRD_OUTPUT = encodeTensors({ y: { dtype: "float32", shape: [1, 3], data: [0.3, 0.3, 0.4] } });
 const INVALID_INPUT_CLAIM = Uint8Array.of(0x00, 0x02);

@@ -12,7 +12,7 @@ import {
   RandomnessProbe__factory,
 } from "../../packages/node/src/typechain";
 import type { BlockHashRandomness } from "../../packages/node/src/typechain";
-import { encodeBlockHeader, type RpcBlockHeader } from "../../packages/node/src/chain/blockHeader";
+import { encodeBlockHeader, type RpcBlockHeader } from "../../packages/node/src";
 
 const DELAY = 4n;
 const HISTORY_STORAGE = "0x0000F90827F1C53a10cb7A02335B175320002935";

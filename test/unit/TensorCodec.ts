@@ -11,7 +11,7 @@ import {
   isInvalidClaim,
   TensorCodecError,
   type DType,
-} from "../../packages/node/src/codec/tensor";
+} from "../../packages/node/src/sdk";
 import { generateGoldenVectors, GOLDEN_PATH, toTensorMap, type GoldenFile, type JsonTensor } from "../fixtures/unit-a-golden-tensors";
 
 const ONE = 10n ** 18n;

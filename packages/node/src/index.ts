@@ -11,7 +11,7 @@ export { connectFromFile, onnxModelRunner } from "./sdkNode";
 // Running a node
 export { createNode, nodeConfigOf, type CreateNodeDeps, type CreatedNode } from "./createNode";
 export { GlassboxNode, type NodeConfig, type NodeDeps, type StepResult } from "./node";
-export { ConfigError, DEFAULT_DEPLOYMENT, DEFAULT_RPC, describeOptions, loadConfig, type ConfigSources, type GlassboxConfig, type RoleSetting } from "./config";
+export { ConfigError, DEFAULT_DEPLOYMENT, DEFAULT_RPC, describeOptions, loadConfig, OPTIONS, type ConfigSources, type GlassboxConfig, type RoleSetting } from "./config";
 export { KeyError, loadWallet, type KeySource } from "./keys";
 export { main, oneLine, runCli, type CliIo } from "./cli";
 export type { OutputStrategy } from "./roles/executor";
@@ -30,7 +30,7 @@ export { blockHeaderHash, encodeBlockHeader, type RpcBlockHeader } from "./chain
 
 // Models, inputs, outputs and content
 export { InvalidInputError, ModelLoadError, ModelRunner, sessionOptions, type Dim, type TensorSpec } from "./runtime/runner";
-export { ModelStore, type ModelStoreOptions } from "./store/modelStore";
+export { ModelStore, type ModelRef, type ModelStoreOptions } from "./store/modelStore";
 export { InputFetchError, InputSource, type InputRef, type InputSourceOptions } from "./store/inputs";
 export { OutputPublisher, fetchReferencedOutput, publishedPath, readPublished, type OutputPublisherOptions } from "./store/outputs";
 export { digestHex, prefixed, sha256Hex } from "./store/digest";

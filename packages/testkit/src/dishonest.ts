@@ -3,8 +3,8 @@
  * protocol's dispute path is exercised end to end. Nothing in the node's configuration selects one;
  * only code that builds a node (CliIo.strategy, NodeDeps.strategy) can.
  */
-import { decodeTensors, encodeTensors, type TensorMap } from "../../node/src/codec/tensor";
-import type { OutputStrategy } from "../../node/src/roles/executor";
+import { decodeTensors, encodeTensors, type TensorMap } from "../../node/src/sdk";
+import type { OutputStrategy } from "../../node/src";
 
 /** Adds `delta` to every float32 element of the outputs of the given attempts (all attempts by default). */
 export function perturbFloats(delta: number, attempts?: number[]): OutputStrategy {

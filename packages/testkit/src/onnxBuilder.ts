@@ -1,5 +1,5 @@
 import { onnx } from "onnx-proto";
-import { encodeValues, TensorCodecError } from "../../node/src/codec/tensor";
+import { encodeValues, TensorCodecError } from "../../node/src/sdk";
 
 /**
  * A tiny, deterministic ONNX model builder: declare inputs, outputs, initializers and nodes, get

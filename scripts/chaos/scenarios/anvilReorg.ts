@@ -19,8 +19,7 @@
  */
 import { formatEther, parseEther, type JsonRpcProvider, type Log, type TransactionRequest, type Wallet, type HDNodeWallet } from "ethers";
 import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../../packages/node/src/typechain";
-import { encodeTensors } from "../../../packages/node/src/codec/tensor";
-import { Status, Verdict } from "../../../packages/node/src/sdk/protocol";
+import { encodeTensors, Status, Verdict } from "../../../packages/node/src/sdk";
 import { sleep } from "../../devnet/chain";
 import { DemoClient } from "../../devnet/client";
 import { CLIENT_INDEXES, devnetWallet, type NodeSpec } from "../../devnet/setup";

@@ -11,8 +11,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { JobRegistry__factory } from "../../../packages/node/src/typechain";
-import { encodeTensors } from "../../../packages/node/src/codec/tensor";
-import { Status } from "../../../packages/node/src/sdk/protocol";
+import { encodeTensors, Status } from "../../../packages/node/src/sdk";
 import { sleep } from "../../devnet/chain";
 import { DemoClient } from "../../devnet/client";
 import { CLIENT_INDEXES, devnetWallet } from "../../devnet/setup";

@@ -7,7 +7,7 @@
  *    /healthz answer 200 again once the endpoint is back.
  */
 import { JobRegistry__factory } from "../../../packages/node/src/typechain";
-import { Status } from "../../../packages/node/src/sdk/protocol";
+import { Status } from "../../../packages/node/src/sdk";
 import { freePort, sleep } from "../../devnet/chain";
 import { ChaosProxy } from "../proxy";
 import { DEADLINE_SECONDS, FEE, alive, executorSpec, healthy, logLines, settleAll, settleWithKeeper, verifierSpec } from "../devnet";

@@ -9,7 +9,7 @@
  */
 import { parseEther } from "ethers";
 import { DisputeManager__factory, JobRegistry__factory, StakeManager__factory } from "../../../packages/node/src/typechain";
-import { nameOf, Status, Verdict } from "../../../packages/node/src/sdk/protocol";
+import { nameOf, Status, Verdict } from "../../../packages/node/src/sdk";
 import { sleep } from "../../devnet/chain";
 import { devnetWallet } from "../../devnet/setup";
 import { DEADLINE_SECONDS, executorSpec, settleAll, verifierSpec, withManualMining } from "../devnet";
