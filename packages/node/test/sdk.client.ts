@@ -141,10 +141,11 @@ describe("jobIdOf", function () {
 });
 
 describe("GlassboxClient.wait", function () {
-  it("reports assigned, resultPosted and finalized in order and resolves Finalized, scanning in bounded block ranges", async function () {
+  it("reports drawArmed, assigned, resultPosted and finalized in order and resolves Finalized, scanning in bounded block ranges", async function () {
     const w = await loadFixture(sdkWorld);
     const client = await clientOf(w, w.world.requester, { maxBlockRange: 3 });
-    const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "optimistic" });
+    const { jobId, block } = await client.request({ model: w.modelId, input: INPUT, mode: "optimistic" });
+    const drawTarget = Number((await w.world.jobs.jobOf(jobId)).auditTarget);
     const seen: JobProgress[] = [];
     const waiting = client.wait(jobId, { onProgress: (e) => seen.push(e), pollMs: 10, timeoutMs: 60_000 });
     await mine(10); // more blocks than one range: the scan must walk them
@@ -154,8 +155,10 @@ describe("GlassboxClient.wait", function () {
     const final = await waiting;
     expect(final.status).to.equal("Finalized");
     expect(final.status === "Finalized" && final.outputHash).to.equal(ethers.keccak256(output));
-    expect(seen.map((e) => e.kind)).to.deep.equal(["assigned", "resultPosted", "finalized"]);
-    const posted = seen[1];
+    expect(seen.map((e) => e.kind)).to.deep.equal(["drawArmed", "assigned", "resultPosted", "finalized"]);
+    // The request arms the executor draw: anyone may assign once its target block has passed.
+    expect(seen[0]).to.deep.include({ kind: "drawArmed", drawTarget, block });
+    const posted = seen[2];
     expect(posted.kind === "resultPosted" && posted.executor).to.equal(executor.address);
     expect(seen.every((e) => e.jobId === jobId)).to.equal(true);
   });
@@ -179,28 +182,44 @@ describe("GlassboxClient.wait", function () {
     }
     const final = await client.wait(jobId, { onProgress: (e) => seen.push(e), pollMs: 10, timeoutMs: 10_000 });
     expect(final.status).to.equal("Finalized");
-    expect(seen.map((e) => e.kind)).to.deep.equal(["assigned", "resultPosted", "finalized"]);
-    expect(new Set(seen.map((e) => e.block)).size).to.equal(1);
+    expect(seen.map((e) => e.kind)).to.deep.equal(["drawArmed", "assigned", "resultPosted", "finalized"]);
+    expect(new Set(seen.slice(1).map((e) => e.block)).size).to.equal(1);
   });
 
-  it("reports a challenge, its committee, each vote and the verdict; an Invalid verdict re-arms the draw, so the wait goes on", async function () {
+  it("reports a challenge, its committee, each vote, the verdict and the hub's settlement; an Invalid verdict slashes and re-arms the draw, so the wait goes on", async function () {
     const w = await loadFixture(sdkWorld);
     const client = await clientOf(w, w.world.requester);
     const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "optimistic" });
-    await post(w, jobId, falsified(await honestOutput(), 0.5));
+    const executor = await post(w, jobId, falsified(await honestOutput(), 0.5));
     const { disputeId, committee } = await challengeDistinct(w.world, jobId, w.world.verifiers[0]);
     await voteAll(w.world, disputeId, Verdict.Invalid);
     await (await w.world.jobs.resolveDispute(jobId)).wait();
     const seen: JobProgress[] = [];
     const outcome = await client.wait(jobId, { onProgress: (e) => seen.push(e), pollMs: 10, timeoutMs: 300 }).catch((err: unknown) => err);
-    const kinds = seen.map((e) => e.kind);
-    expect(kinds.slice(0, 4)).to.deep.equal(["assigned", "resultPosted", "challenged", "committeeDrawn"]);
-    expect(kinds.filter((k) => k === "voteCommitted").length).to.equal(committee.length);
-    expect(kinds.filter((k) => k === "voteRevealed").length).to.equal(committee.length);
+    const votes = (kind: string) => committee.map(() => kind);
+    expect(seen.map((e) => e.kind)).to.deep.equal([
+      "drawArmed",
+      "assigned",
+      "resultPosted",
+      "disputed", // the hub's view, whatever the resolver
+      "challenged", // the default committee's own steps, from here to disputeResolved
+      "committeeDrawn",
+      ...votes("voteCommitted"),
+      ...votes("voteRevealed"),
+      "disputeResolved",
+      "disputeSettled",
+      "collateralSlashed",
+      "drawArmed",
+    ]);
     const resolved = seen.find((e) => e.kind === "disputeResolved");
     expect(resolved?.kind === "disputeResolved" && resolved.verdict).to.equal("Invalid");
+    const settled = seen.find((e) => e.kind === "disputeSettled");
+    expect(settled?.kind === "disputeSettled" && settled.verdict).to.equal("Invalid");
     const challenged = seen.find((e) => e.kind === "challenged");
     expect(challenged?.kind === "challenged" && challenged.challenger).to.equal(w.world.verifiers[0].address);
+    const slashed = seen.find((e) => e.kind === "collateralSlashed");
+    expect(slashed?.kind === "collateralSlashed" && slashed.executor).to.equal(executor.address);
+    expect(slashed?.kind === "collateralSlashed" && slashed.amount).to.be.greaterThan(0n);
     // An Invalid verdict re-arms the draw: the job is not final yet, so the wait times out.
     expect(outcome).to.be.instanceOf(GlassboxError);
     expect((outcome as GlassboxError).code).to.equal("TIMEOUT");

@@ -3,8 +3,9 @@ import path from "node:path";
 import { expect } from "chai";
 import { artifacts, ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { Interface, ParamType, Wallet, type ErrorFragment } from "ethers";
+import { Interface, ParamType, Wallet, type ErrorFragment, type EventFragment, type Filter, type Log, type Provider } from "ethers";
 import { decodeRevert, decodeRevertData, HINTS, namesOf, nameOf, PROTOCOL_ABIS, SOLIDITY_ENUMS, Mode, Role, Status } from "../src/sdk/protocol";
+import { progressIn } from "../src/sdk/events";
 import { errorText } from "../src/roles/context";
 import { deployWorld, requestParams, type World } from "../../../test/fixtures/protocol";
 
@@ -226,6 +227,61 @@ describe("decodeRevert: a real revert on Hardhat's network", function () {
     const w = await loadFixture(world);
     const err = await w.models.versionOf(w.modelId, 7).catch((e: unknown) => e);
     expect(decodeRevert(err)?.text).to.equal(`UnknownVersion(modelId=${w.modelId}, version=7)`);
+  });
+});
+
+describe("progressIn: every event of a job's life is a typed progress event", function () {
+  /** The events that name a job (or one of its disputes) but are not progress, on purpose (see JobProgress). */
+  const NOT_PROGRESS = ["JobRequested", "CallbackExecuted", "AuditStarted"];
+  const JOB_ID = 7n;
+  const DISPUTE_ID = 3n;
+  const sources = { jobRegistry: Wallet.createRandom().address, quorumManager: Wallet.createRandom().address, disputeManager: Wallet.createRandom().address };
+  const contracts: [string, string][] = [
+    ["JobRegistry", sources.jobRegistry],
+    ["QuorumManager", sources.quorumManager],
+    ["DisputeManager", sources.disputeManager],
+  ];
+
+  /** One log of every event of the three contracts whose inputs name a jobId or a disputeId, with sample values. */
+  function jobLogs(): { name: string; log: Log }[] {
+    const out: { name: string; log: Log }[] = [];
+    for (const [contract, address] of contracts) {
+      const iface = new Interface(PROTOCOL_ABIS[contract]);
+      iface.forEachEvent((fragment: EventFragment) => {
+        const names = fragment.inputs.map((p) => p.name);
+        if (!names.includes("jobId") && !names.includes("disputeId")) return;
+        const values = fragment.inputs.map((p, i) => (p.name === "jobId" ? JOB_ID : p.name === "disputeId" ? DISPUTE_ID : sample(p, i)));
+        const { data, topics } = iface.encodeEventLog(fragment, values);
+        const log = { address, data, topics, blockNumber: 10, transactionHash: ethers.ZeroHash, index: out.length };
+        out.push({ name: fragment.name, log: log as unknown as Log });
+      });
+    }
+    return out;
+  }
+
+  /** A provider whose getLogs answers from `logs` as a node would filter them (address, then topics by position). */
+  function providerOf(logs: Log[]): Provider {
+    const matches = (log: Log, filter: Filter): boolean => {
+      const addresses = [filter.address ?? []].flat().map((a) => String(a).toLowerCase());
+      if (addresses.length > 0 && !addresses.includes(log.address.toLowerCase())) return false;
+      return (filter.topics ?? []).every((want, i) => want === null || [want].flat().includes(log.topics[i]));
+    };
+    return { getLogs: async (filter: Filter) => logs.filter((l) => matches(l, filter)) } as unknown as Provider;
+  }
+
+  it("reports each one once, by its own kind, with every field read, but JobRequested, CallbackExecuted and AuditStarted", async function () {
+    const all = jobLogs();
+    expect(all.map((e) => e.name)).to.include.members(["DrawArmed", "SeatForfeited", "JobTimedOut", "DrawRearmed", "RoundTallied"]);
+    const reported = await progressIn(providerOf(all.map((e) => e.log)), sources, JOB_ID, 0, 100, new Set());
+    const expected = all.filter((e) => !NOT_PROGRESS.includes(e.name));
+    expect(reported.map((e) => e.logIndex)).to.deep.equal(expected.map((e) => e.log.index));
+    expect(new Set(reported.map((e) => e.kind)).size, "one kind per event").to.equal(expected.length);
+    for (const event of reported) {
+      for (const [field, value] of Object.entries(event)) {
+        if (value === undefined) expect(["challenger", "winner"], `${event.kind}.${field}`).to.include(field); // an audit's challenger, no majority's winner
+        else if (typeof value === "number") expect(Number.isNaN(value), `${event.kind}.${field}`).to.equal(false);
+      }
+    }
   });
 });
 
