@@ -6,6 +6,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Interface, ParamType, Wallet, type ErrorFragment, type EventFragment, type Filter, type Log, type Provider } from "ethers";
 import { decodeRevert, decodeRevertData, HINTS, namesOf, nameOf, PROTOCOL_ABIS, SOLIDITY_ENUMS, Mode, Role, Status } from "../src/sdk/protocol";
 import { progressIn } from "../src/sdk/events";
+import { CALLBACK_GAS_UNIT, CALLBACK_RESERVE } from "../src/sdk/deliverGas";
 import { errorText } from "../src/roles/context";
 import { deployWorld, requestParams, type World } from "../../../test/fixtures/protocol";
 
@@ -93,6 +94,29 @@ describe("sdk/protocol enums: the same members in the same order as the contract
     expect(nameOf(Status, 5n)).to.equal("Finalized");
     expect(nameOf(Mode, 2)).to.equal("QUORUM");
     expect(nameOf(Role, 9)).to.equal(undefined);
+  });
+});
+
+/** The literal value of constant `name` declared in `file` (a contracts/ path), from the compiler's AST. */
+async function solidityConstant(file: string, name: string): Promise<string | undefined> {
+  const info = await artifacts.getBuildInfo("contracts/JobRegistry.sol:JobRegistry");
+  if (!info) throw new Error("no build info for JobRegistry: run npx hardhat compile");
+  let found: string | undefined;
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (typeof node !== "object" || node === null) return;
+    const n = node as AstNode & { constant?: boolean; value?: { nodeType?: string; value?: string } };
+    if (n.nodeType === "VariableDeclaration" && n.constant && n.name === name && n.value?.nodeType === "Literal") found = n.value.value;
+    for (const v of Object.values(n)) if (typeof v === "object") walk(v);
+  };
+  walk((info.output.sources[file] as { ast: unknown } | undefined)?.ast);
+  return found;
+}
+
+describe("sdk/deliverGas: the contracts' callback gas constants", function () {
+  it("CALLBACK_GAS_UNIT is JobRegistry's and CALLBACK_RESERVE is JobSettlement's", async function () {
+    expect(Number((await solidityConstant("contracts/JobRegistry.sol", "CALLBACK_GAS_UNIT"))?.replace(/_/g, ""))).to.equal(CALLBACK_GAS_UNIT);
+    expect(Number((await solidityConstant("contracts/libraries/JobSettlement.sol", "CALLBACK_RESERVE"))?.replace(/_/g, ""))).to.equal(CALLBACK_RESERVE);
   });
 });
 

@@ -24,8 +24,10 @@ export type GlassboxErrorCode =
   | "FETCH_FAILED"
   /** Bytes are larger than the client's cap. */
   | "TOO_LARGE"
-  /** The job has no result yet. */
+  /** The job has no result yet (for `deliver`: no final one yet). */
   | "NO_RESULT"
+  /** `deliver` has nothing to run: the job named no callback, its result was delivered already, or it ended without a result. */
+  | "NOT_DELIVERABLE"
   /** `wait` ran out of time before the job was final. */
   | "TIMEOUT"
   /** The caller's AbortSignal fired. */
@@ -48,7 +50,7 @@ export class GlassboxError extends Error {
     this.revert = options.revert;
   }
 
-  /** The decoded protocol revert, for code REVERTED (and UNKNOWN_MODEL when the chain said so). */
+  /** The decoded protocol revert, for code REVERTED (and UNKNOWN_MODEL, UNKNOWN_JOB, NOT_DELIVERABLE when the chain said so). */
   readonly revert: DecodedRevert | undefined;
 }
 
@@ -56,6 +58,8 @@ export class GlassboxError extends Error {
 const REVERT_CODES: Readonly<Record<string, GlassboxErrorCode>> = {
   UnknownModel: "UNKNOWN_MODEL",
   UnknownVersion: "UNKNOWN_MODEL",
+  UnknownJob: "UNKNOWN_JOB",
+  NothingToDeliver: "NOT_DELIVERABLE",
 };
 
 /**
