@@ -1,17 +1,21 @@
 /**
- * GlassboxClient on Hardhat's in-process network (set-up in fixtures/sdk.ts): connecting, models,
- * requests, following a job, its result, re-checking it, stake and payouts.
+ * GlassboxClient on Hardhat's in-process network (set-up in fixtures/sdk.ts): connecting (from a
+ * deployment file too), models, requests, following a job, its result, re-checking it, stake and
+ * payouts.
  */
+import fs from "node:fs";
+import path from "node:path";
 import { expect } from "chai";
 import { ethers, network } from "hardhat";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import { decodeTensors, invalidClaim } from "../src/codec/tensor";
 import { publishBytes } from "../src/content/client";
+import { recordContentStore, writeDeployment } from "../src/deployment";
 import { leastFee } from "../src/chain/leastFee";
 import { GlassboxClient, GlassboxError, jobIdOf, modesMask, type JobProgress } from "../src/sdk";
-import { onnxModelRunner } from "../src/sdkNode";
+import { connectFromFile, onnxModelRunner } from "../src/sdkNode";
 import { armedDrawOf, challengeDistinct, mineToDraw, Mode, nextEpoch, Role, SAMPLE_INPUT, signerOf, TOKEN, Verdict, voteAll } from "../../../test/fixtures/protocol";
-import { honestOutput, MLP_BYTES } from "./fixtures/roles";
+import { honestOutput, MLP_BYTES, tmpDirOf } from "./fixtures/roles";
 import { clientOf, falsified, finalize, INPUT, POLICY, post, rejected, sdkWorld, storeUrl } from "./fixtures/sdk";
 
 describe("GlassboxClient.connect", function () {
@@ -42,6 +46,48 @@ describe("GlassboxClient.connect", function () {
     await rejected(client.claim(), "READ_ONLY");
     await rejected(client.registerModel({ bytes: MLP_BYTES, uri: w.modelUri }, POLICY), "READ_ONLY");
     expect(await ethers.provider.getBlockNumber()).to.equal(before);
+  });
+});
+
+describe("connectFromFile", function () {
+  it("connects from a deployment file as writeDeployment writes it: its addresses, its first block, its content store", async function () {
+    const w = await loadFixture(sdkWorld);
+    const file = path.join(tmpDirOf("sdk-deployment"), "localhost.json");
+    const { chainId } = await ethers.provider.getNetwork();
+    const block = await ethers.provider.getBlockNumber();
+    await writeDeployment(file, w.world, Number(chainId), block);
+    recordContentStore(file, storeUrl());
+    const client = await connectFromFile(file, w.world.requester);
+    expect(client.addresses).to.deep.equal(w.addresses);
+    expect([client.fromBlock, client.contentStore, client.readOnly]).to.deep.equal([block, storeUrl(), false]);
+    expect((await client.model(w.modelId)).owner).to.equal(w.world.modelOwner.address);
+    // The file's content store takes an input sent by reference.
+    const { inputUri } = await client.request({ model: w.modelId, input: INPUT, mode: "none", byReference: true });
+    expect(inputUri?.startsWith(`${storeUrl()}/`)).to.equal(true);
+  });
+
+  it("throws BAD_DEPLOYMENT for a missing file, a file that is not JSON, one without a contract's address, and one for another chain", async function () {
+    const w = await loadFixture(sdkWorld);
+    const dir = tmpDirOf("sdk-deployment");
+    const good = path.join(dir, "good.json");
+    const { chainId } = await ethers.provider.getNetwork();
+    await writeDeployment(good, w.world, Number(chainId), 0);
+    const write = (name: string, text: string): string => {
+      fs.writeFileSync(path.join(dir, name), text);
+      return path.join(dir, name);
+    };
+    const json = JSON.parse(fs.readFileSync(good, "utf8")) as { chainId: number; contracts: Record<string, string> };
+    const cases: [string, RegExp][] = [
+      [path.join(dir, "missing.json"), /cannot read deployment file .*missing\.json: ENOENT/],
+      [write("truncated.json", '{"network": "localhost", '), /deployment file .*truncated\.json is not JSON/],
+      [write("partial.json", JSON.stringify({ ...json, contracts: { ...json.contracts, jobRegistry: undefined } })), /contracts\.jobRegistry is missing/],
+      [write("other-chain.json", JSON.stringify({ ...json, chainId: 11155111 })), new RegExp(`chain id mismatch: the RPC is on chain ${chainId} but .*other-chain\\.json is for chain 11155111`)],
+    ];
+    for (const [file, message] of cases) {
+      const err = await rejected(connectFromFile(file, w.world.requester), "BAD_DEPLOYMENT");
+      expect(err.message).to.match(message);
+    }
+    expect((await connectFromFile(good, ethers.provider)).readOnly).to.equal(true);
   });
 });
 

@@ -16,6 +16,8 @@ export type GlassboxErrorCode =
   | "UNKNOWN_JOB"
   /** A call's arguments are not valid (caught before anything is sent). */
   | "BAD_ARGUMENT"
+  /** A deployment file cannot be read, is not a valid deployment, or is for another chain than the runner's (connectFromFile). */
+  | "BAD_DEPLOYMENT"
   /** A transaction or call reverted; `revert` holds the decoded error. */
   | "REVERTED"
   /** Bytes fetched from a URI do not hash to what the chain commits to. */
