@@ -2,9 +2,10 @@
  * "Use Glassbox from your dApp" (README), end to end: deploys the example consumer
  * contracts/examples/ClassificationBook.sol (or reuses one with --book), requests a classification
  * of --input by model --model with the book as the job's callback, follows the job printing each
- * progress event, reads the result, delivers it to the book (JobRegistry.deliver) and prints what
- * the book recorded. It talks to Glassbox only through the client SDK (packages/node/src/sdk and
- * packages/node/src/sdkNode); the book's typechain factory is the dApp's own contract binding.
+ * progress event, reads the result, delivers it to the book (client.deliver: JobRegistry.deliver
+ * with the gas the callback's cap needs) and prints what the book recorded. It talks to Glassbox
+ * only through the client SDK (packages/node/src/sdk and packages/node/src/sdkNode); the book's
+ * typechain factory is the dApp's own contract binding.
  *
  *   GLASSBOX_PRIVATE_KEY=0x... npx ts-node --transpile-only examples/sdk/requestAndAct.ts \
  *     --deployment deployments/localhost.json --model 1 --input examples/inputs/classify.json
@@ -13,7 +14,7 @@
  */
 import fs from "node:fs";
 import { formatUnits, JsonRpcProvider, Wallet } from "ethers";
-import { asGlassboxError, GlassboxError, type JobProgress, type RequestArgs } from "../../packages/node/src/sdk";
+import { GlassboxError, type JobProgress, type RequestArgs } from "../../packages/node/src/sdk";
 import { connectFromFile } from "../../packages/node/src/sdkNode";
 import { ClassificationBook__factory, type ClassificationBook } from "../../packages/node/src/typechain";
 
@@ -69,6 +70,14 @@ function readInput(file: string): RequestArgs["input"] {
 /** One line per progress event: what happened, in which block. */
 function describe(e: JobProgress): string {
   switch (e.kind) {
+    case "drawArmed":
+      return `executor draw armed: anyone may assign after block ${e.drawTarget}`;
+    case "seatForfeited":
+      return `drawn executor ${e.executor} could not serve its seat`;
+    case "unassigned":
+      return "the draw assigned nobody";
+    case "timedOut":
+      return `executor ${e.executor} missed its deadline, slashed ${formatUnits(e.slashed)} GLASS`;
     case "assigned":
       return `assigned to ${e.executors.join(", ")} (attempt ${e.attempt})`;
     case "resultPosted":
@@ -128,12 +137,9 @@ async function main(): Promise<void> {
     }
 
     // 5. Deliver it to the book (anyone may; finalization never calls out) and read what the book did.
-    // An explicit gas limit: deliver reverts unless the callback's whole cap (and 1/63 more) is
-    // left, which gas estimation's search does not always find; the unused rest is not charged.
-    const deliverGas = BigInt(CALLBACK_GAS_LIMIT) * 2n + 200_000n;
-    const receipt = await (await client.jobs.deliver(requested.jobId, "0x", { gasLimit: deliverGas }).catch((err: unknown) => Promise.reject(asGlassboxError(err, "JobRegistry.deliver", "JobRegistry")))).wait();
-    const executed = receipt?.logs.map((l) => client.jobs.interface.parseLog(l)).find((l) => l?.name === "CallbackExecuted");
-    console.log(`delivered in block ${receipt?.blockNumber}: callback ${executed?.args.success === true ? "succeeded" : "FAILED"}`);
+    // The client sends with the gas the job's callback cap needs (a node's estimate for deliver is not to be trusted).
+    const delivered = await client.deliver(requested.jobId);
+    console.log(`delivered in block ${delivered.block}: callback ${delivered.succeeded ? "succeeded" : "FAILED"}`);
     const entry = await book.entryOf(requested.jobId);
     const outcome = OUTCOMES[Number(entry.outcome)];
     if (outcome === "Labelled") console.log(`book: job ${requested.jobId} labelled ${entry.label} (score ${formatUnits(entry.score)})`);
