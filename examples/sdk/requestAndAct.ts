@@ -99,7 +99,10 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const key = process.env.GLASSBOX_PRIVATE_KEY;
   if (!key) throw new Error(`set GLASSBOX_PRIVATE_KEY to the requester's key (npm start prints a funded devnet key on its "try:" line)\n${USAGE}`);
-  const provider = new JsonRpcProvider(o.rpc, undefined, { staticNetwork: true });
+  // No response cache: ethers keeps an answer for 250 ms by default, and on a devnet that mines at
+  // once the request following the book's deployment would be given the deployment's cached nonce
+  // ("nonce has already been used").
+  const provider = new JsonRpcProvider(o.rpc, undefined, { staticNetwork: true, cacheTimeout: -1 });
   try {
     const wallet = new Wallet(key, provider);
     const client = await connectFromFile(o.deployment, wallet);
