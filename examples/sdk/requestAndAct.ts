@@ -2,9 +2,10 @@
  * "Use Glassbox from your dApp" (README), end to end: deploys the example consumer
  * contracts/examples/ClassificationBook.sol (or reuses one with --book), requests a classification
  * of --input by model --model with the book as the job's callback, follows the job printing each
- * progress event, reads the result, delivers it to the book (JobRegistry.deliver) and prints what
- * the book recorded. It talks to Glassbox only through the client SDK (packages/node/src/sdk, and
- * connectFromFile, its Node-only helper, from the node's entry packages/node/src); the book's
+ * progress event, reads the result, delivers it to the book (client.deliver: JobRegistry.deliver
+ * with the gas the callback's cap needs) and prints what the book recorded. It talks to Glassbox
+ * only through the client SDK (packages/node/src/sdk, and connectFromFile, its Node-only helper, from the
+ * node's entry packages/node/src); the book's
  * typechain factory is the dApp's own contract binding.
  *
  *   GLASSBOX_PRIVATE_KEY=0x... npx ts-node --transpile-only examples/sdk/requestAndAct.ts \
@@ -70,6 +71,14 @@ function readInput(file: string): RequestArgs["input"] {
 /** One line per progress event: what happened, in which block. */
 function describe(e: JobProgress): string {
   switch (e.kind) {
+    case "drawArmed":
+      return `executor draw armed: anyone may assign after block ${e.drawTarget}`;
+    case "seatForfeited":
+      return `drawn executor ${e.executor} could not serve its seat`;
+    case "unassigned":
+      return "the draw assigned nobody";
+    case "timedOut":
+      return `executor ${e.executor} missed its deadline, slashed ${formatUnits(e.slashed)} GLASS`;
     case "assigned":
       return `assigned to ${e.executors.join(", ")} (attempt ${e.attempt})`;
     case "resultPosted":
@@ -91,7 +100,10 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const key = process.env.GLASSBOX_PRIVATE_KEY;
   if (!key) throw new Error(`set GLASSBOX_PRIVATE_KEY to the requester's key (npm start prints a funded devnet key on its "try:" line)\n${USAGE}`);
-  const provider = new JsonRpcProvider(o.rpc, undefined, { staticNetwork: true });
+  // No response cache: ethers keeps an answer for 250 ms by default, and on a devnet that mines at
+  // once the request following the book's deployment would be given the deployment's cached nonce
+  // ("nonce has already been used").
+  const provider = new JsonRpcProvider(o.rpc, undefined, { staticNetwork: true, cacheTimeout: -1 });
   try {
     const wallet = new Wallet(key, provider);
     const client = await connectFromFile(o.deployment, wallet);
@@ -129,12 +141,9 @@ async function main(): Promise<void> {
     }
 
     // 5. Deliver it to the book (anyone may; finalization never calls out) and read what the book did.
-    // An explicit gas limit: deliver reverts unless the callback's whole cap (and 1/63 more) is
-    // left, which gas estimation's search does not always find; the unused rest is not charged.
-    const deliverGas = BigInt(CALLBACK_GAS_LIMIT) * 2n + 200_000n;
-    const receipt = await (await client.jobs.deliver(requested.jobId, "0x", { gasLimit: deliverGas }).catch((err: unknown) => Promise.reject(asGlassboxError(err, "JobRegistry.deliver", "JobRegistry")))).wait();
-    const executed = receipt?.logs.map((l) => client.jobs.interface.parseLog(l)).find((l) => l?.name === "CallbackExecuted");
-    console.log(`delivered in block ${receipt?.blockNumber}: callback ${executed?.args.success === true ? "succeeded" : "FAILED"}`);
+    // The client sends with the gas the job's callback cap needs (a node's estimate for deliver is not to be trusted).
+    const delivered = await client.deliver(requested.jobId);
+    console.log(`delivered in block ${delivered.block}: callback ${delivered.succeeded ? "succeeded" : "FAILED"}`);
     const entry = await book.entryOf(requested.jobId);
     const outcome = OUTCOMES[Number(entry.outcome)];
     if (outcome === "Labelled") console.log(`book: job ${requested.jobId} labelled ${entry.label} (score ${formatUnits(entry.score)})`);

@@ -178,8 +178,8 @@ describe('README "Use Glassbox from your dApp": the devnet and examples/sdk/requ
     expect(lines.some((l) => /^ClassificationBook at 0x[0-9a-fA-F]{40} /.test(l))).to.equal(true);
     expect(lines.some((l) => l.startsWith(`requested job ${jobId}: model 1, optimistic,`))).to.equal(true);
     const kinds = lines.filter((l) => l.startsWith("progress: ")).map((l) => /^progress: block \d+ (\w+):/.exec(l)?.[1]);
-    // An honest OPTIMISTIC job: drawn, posted, final (an audit may open between the last two).
-    expect(kinds[0]).to.equal("assigned");
+    // An honest OPTIMISTIC job: its draw armed, drawn, posted, final (an audit may open between the last two).
+    expect(kinds.slice(0, 2)).to.deep.equal(["drawArmed", "assigned"]);
     expect(kinds).to.include("resultPosted");
     expect(kinds[kinds.length - 1]).to.equal("finalized");
     expect(lines.some((l) => /^final: Finalized in block \d+$/.test(l))).to.equal(true);

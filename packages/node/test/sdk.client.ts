@@ -1,105 +1,22 @@
 /**
- * GlassboxClient on Hardhat's in-process network: the protocol deployed by the shared fixture, the
- * MLP fixture model registered through the client and served by a content store, and executors
- * played by the test (assign, submit, finalize) so each behaviour is driven step by step.
+ * GlassboxClient on Hardhat's in-process network (set-up in fixtures/sdk.ts): connecting (from a
+ * deployment file too), models, requests, following a job, its result, re-checking it, stake and
+ * payouts.
  */
-import { expect } from "chai";
+import fs from "node:fs";
 import path from "node:path";
+import { expect } from "chai";
 import { ethers, network } from "hardhat";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { decodeTensors, encodeTensors, invalidClaim } from "../src/codec/tensor";
+import { decodeTensors, invalidClaim } from "../src/codec/tensor";
 import { publishBytes } from "../src/content/client";
-import { ContentStoreServer } from "../src/content/server";
+import { recordContentStore, writeDeployment } from "../src/deployment";
 import { leastFee } from "../src/chain/leastFee";
-import { GlassboxClient, GlassboxError, jobIdOf, modesMask, type JobProgress, type ModelPolicy } from "../src/sdk";
-import { onnxModelRunner } from "../src/sdkNode";
-import { DEVNET_PARAMS, type ProtocolParams } from "../../../deploy/protocol";
-import { armedDrawOf, assignJob, challengeDistinct, deployWorld, mineToDraw, Mode, nextEpoch, Role, SAMPLE_INPUT, signerOf, TOKEN, Verdict, voteAll, type World } from "../../../test/fixtures/protocol";
-import { addressesOf, honestOutput, MLP_BYTES, tmpDirOf } from "./fixtures/roles";
-
-/** DEVNET_PARAMS with no least audit rate: OPTIMISTIC jobs finalize or are challenged as the test says. */
-const NO_AUDIT_PARAMS: ProtocolParams = { ...DEVNET_PARAMS, minAuditRateBps: 0 };
-
-const POLICY: ModelPolicy = {
-  allowedModes: modesMask("none", "optimistic", "attested"),
-  exact: false,
-  auditRateBps: 0,
-  maxInputBytes: 4096,
-  minFee: 10n ** 16n,
-  runtime: 0,
-  absTolerance: 10n ** 8n, // 1e-4
-  relTolerance: 10n ** 9n, // 1e-3
-  schemaHash: ethers.id("schema:v1"),
-};
-
-let store: ContentStoreServer;
-
-before(async function () {
-  store = new ContentStoreServer({ dir: path.join(tmpDirOf("sdk-store"), "content"), port: 0 });
-  await store.start();
-});
-after(async function () {
-  await store.stop();
-});
-
-
-/**
- * The protocol (3 executors, 4 verifiers) with the MLP published to the content store and
- * registered through the client by the model owner (model 2); every executor opts in to it.
- */
-async function sdkWorld() {
-  const world = await deployWorld({ executors: 3, verifiers: 4, params: NO_AUDIT_PARAMS, policy: { auditRateBps: 0 } });
-  const addresses = await addressesOf(world);
-  const owner = await GlassboxClient.connect({ addresses }, world.modelOwner);
-  const { uri } = await publishBytes(store.url, MLP_BYTES);
-  const { modelId } = await owner.registerModel({ bytes: MLP_BYTES, uri }, POLICY);
-  for (const e of world.executors) await (await world.stakes.connect(e).optIn(modelId)).wait();
-  await nextEpoch(world);
-  return { world, addresses, modelId, modelUri: uri };
-}
-
-type SdkWorld = Awaited<ReturnType<typeof sdkWorld>>;
-
-async function clientOf(w: SdkWorld, signer: HardhatEthersSigner, options: Parameters<typeof GlassboxClient.connect>[2] = {}): Promise<GlassboxClient> {
-  return GlassboxClient.connect({ addresses: w.addresses }, signer, { ...options });
-}
-
-/** Expects `promise` to reject with a GlassboxError of `code`; returns it. */
-async function rejected(promise: Promise<unknown>, code: GlassboxError["code"]): Promise<GlassboxError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err, String(err)).to.be.instanceOf(GlassboxError);
-    expect((err as GlassboxError).code, (err as Error).message).to.equal(code);
-    return err as GlassboxError;
-  }
-  expect.fail(`expected a GlassboxError ${code}, but the call succeeded`);
-}
-
-/** Assigns `jobId` and posts `output` as its executor, inline or (with `uri`) by reference. */
-async function post(w: SdkWorld, jobId: bigint, output: Uint8Array, uri?: string): Promise<HardhatEthersSigner> {
-  const { assigned } = await assignJob(w.world, jobId);
-  const executor = signerOf(w.world.executors, assigned[0]);
-  const jobs = w.world.jobs.connect(executor);
-  if (uri === undefined) await (await jobs.submitResult(jobId, output)).wait();
-  else await (await jobs.submitResultRef(jobId, ethers.keccak256(output), uri)).wait();
-  return executor;
-}
-
-/** Lets the challenge window pass and finalizes `jobId`. */
-async function finalize(w: SdkWorld, jobId: bigint): Promise<void> {
-  await time.increase(Number(w.world.params.jobs.challengeWindow) + 1);
-  await (await w.world.jobs.finalize(jobId)).wait();
-}
-
-/** Adds `delta` to every element of a float32 output. */
-function falsified(output: Uint8Array, delta: number): Uint8Array {
-  const tensors = decodeTensors(output);
-  return encodeTensors(Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data: Array.from(t.data as Float32Array, (v) => v + delta) }])));
-}
-
-const INPUT = { x: { dtype: "float32" as const, shape: [1, 4], data: [0.5, -1, 2, 3.25] } };
+import { GlassboxClient, GlassboxError, jobIdOf, modesMask, type JobProgress } from "../src/sdk";
+import { connectFromFile, onnxModelRunner } from "../src/sdkNode";
+import { armedDrawOf, challengeDistinct, mineToDraw, Mode, nextEpoch, Role, SAMPLE_INPUT, signerOf, TOKEN, Verdict, voteAll } from "../../../test/fixtures/protocol";
+import { honestOutput, MLP_BYTES, tmpDirOf } from "./fixtures/roles";
+import { clientOf, falsified, finalize, INPUT, POLICY, post, rejected, sdkWorld, storeUrl } from "./fixtures/sdk";
 
 describe("GlassboxClient.connect", function () {
   it("connects from a parsed deployment and reads the model registered through it", async function () {
@@ -129,6 +46,48 @@ describe("GlassboxClient.connect", function () {
     await rejected(client.claim(), "READ_ONLY");
     await rejected(client.registerModel({ bytes: MLP_BYTES, uri: w.modelUri }, POLICY), "READ_ONLY");
     expect(await ethers.provider.getBlockNumber()).to.equal(before);
+  });
+});
+
+describe("connectFromFile", function () {
+  it("connects from a deployment file as writeDeployment writes it: its addresses, its first block, its content store", async function () {
+    const w = await loadFixture(sdkWorld);
+    const file = path.join(tmpDirOf("sdk-deployment"), "localhost.json");
+    const { chainId } = await ethers.provider.getNetwork();
+    const block = await ethers.provider.getBlockNumber();
+    await writeDeployment(file, w.world, Number(chainId), block);
+    recordContentStore(file, storeUrl());
+    const client = await connectFromFile(file, w.world.requester);
+    expect(client.addresses).to.deep.equal(w.addresses);
+    expect([client.fromBlock, client.contentStore, client.readOnly]).to.deep.equal([block, storeUrl(), false]);
+    expect((await client.model(w.modelId)).owner).to.equal(w.world.modelOwner.address);
+    // The file's content store takes an input sent by reference.
+    const { inputUri } = await client.request({ model: w.modelId, input: INPUT, mode: "none", byReference: true });
+    expect(inputUri?.startsWith(`${storeUrl()}/`)).to.equal(true);
+  });
+
+  it("throws BAD_DEPLOYMENT for a missing file, a file that is not JSON, one without a contract's address, and one for another chain", async function () {
+    const w = await loadFixture(sdkWorld);
+    const dir = tmpDirOf("sdk-deployment");
+    const good = path.join(dir, "good.json");
+    const { chainId } = await ethers.provider.getNetwork();
+    await writeDeployment(good, w.world, Number(chainId), 0);
+    const write = (name: string, text: string): string => {
+      fs.writeFileSync(path.join(dir, name), text);
+      return path.join(dir, name);
+    };
+    const json = JSON.parse(fs.readFileSync(good, "utf8")) as { chainId: number; contracts: Record<string, string> };
+    const cases: [string, RegExp][] = [
+      [path.join(dir, "missing.json"), /cannot read deployment file .*missing\.json: ENOENT/],
+      [write("truncated.json", '{"network": "localhost", '), /deployment file .*truncated\.json is not JSON/],
+      [write("partial.json", JSON.stringify({ ...json, contracts: { ...json.contracts, jobRegistry: undefined } })), /contracts\.jobRegistry is missing/],
+      [write("other-chain.json", JSON.stringify({ ...json, chainId: 11155111 })), new RegExp(`chain id mismatch: the RPC is on chain ${chainId} but .*other-chain\\.json is for chain 11155111`)],
+    ];
+    for (const [file, message] of cases) {
+      const err = await rejected(connectFromFile(file, w.world.requester), "BAD_DEPLOYMENT");
+      expect(err.message).to.match(message);
+    }
+    expect((await connectFromFile(good, ethers.provider)).readOnly).to.equal(true);
   });
 });
 
@@ -184,10 +143,10 @@ describe("GlassboxClient.request", function () {
   it("publishes the input to the content store and sends it by reference", async function () {
     const w = await loadFixture(sdkWorld);
     const client = await clientOf(w, w.world.requester);
-    const requested = await client.request({ model: w.modelId, input: SAMPLE_INPUT, mode: "none", byReference: true, contentStore: store.url });
+    const requested = await client.request({ model: w.modelId, input: SAMPLE_INPUT, mode: "none", byReference: true, contentStore: storeUrl() });
     const [event] = await w.world.jobs.queryFilter(w.world.jobs.filters.JobRequested(requested.jobId));
     expect(event.args.params.input).to.equal("0x");
-    expect(event.args.params.inputURI).to.equal(`${store.url}/${ethers.keccak256(SAMPLE_INPUT)}`);
+    expect(event.args.params.inputURI).to.equal(`${storeUrl()}/${ethers.keccak256(SAMPLE_INPUT)}`);
     expect(requested.inputUri).to.equal(event.args.params.inputURI);
     expect(event.args.inputHash).to.equal(ethers.keccak256(SAMPLE_INPUT));
     const served = new Uint8Array(await (await fetch(event.args.params.inputURI)).arrayBuffer());
@@ -228,10 +187,11 @@ describe("jobIdOf", function () {
 });
 
 describe("GlassboxClient.wait", function () {
-  it("reports assigned, resultPosted and finalized in order and resolves Finalized, scanning in bounded block ranges", async function () {
+  it("reports drawArmed, assigned, resultPosted and finalized in order and resolves Finalized, scanning in bounded block ranges", async function () {
     const w = await loadFixture(sdkWorld);
     const client = await clientOf(w, w.world.requester, { maxBlockRange: 3 });
-    const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "optimistic" });
+    const { jobId, block } = await client.request({ model: w.modelId, input: INPUT, mode: "optimistic" });
+    const drawTarget = Number((await w.world.jobs.jobOf(jobId)).auditTarget);
     const seen: JobProgress[] = [];
     const waiting = client.wait(jobId, { onProgress: (e) => seen.push(e), pollMs: 10, timeoutMs: 60_000 });
     await mine(10); // more blocks than one range: the scan must walk them
@@ -241,8 +201,10 @@ describe("GlassboxClient.wait", function () {
     const final = await waiting;
     expect(final.status).to.equal("Finalized");
     expect(final.status === "Finalized" && final.outputHash).to.equal(ethers.keccak256(output));
-    expect(seen.map((e) => e.kind)).to.deep.equal(["assigned", "resultPosted", "finalized"]);
-    const posted = seen[1];
+    expect(seen.map((e) => e.kind)).to.deep.equal(["drawArmed", "assigned", "resultPosted", "finalized"]);
+    // The request arms the executor draw: anyone may assign once its target block has passed.
+    expect(seen[0]).to.deep.include({ kind: "drawArmed", drawTarget, block });
+    const posted = seen[2];
     expect(posted.kind === "resultPosted" && posted.executor).to.equal(executor.address);
     expect(seen.every((e) => e.jobId === jobId)).to.equal(true);
   });
@@ -266,28 +228,44 @@ describe("GlassboxClient.wait", function () {
     }
     const final = await client.wait(jobId, { onProgress: (e) => seen.push(e), pollMs: 10, timeoutMs: 10_000 });
     expect(final.status).to.equal("Finalized");
-    expect(seen.map((e) => e.kind)).to.deep.equal(["assigned", "resultPosted", "finalized"]);
-    expect(new Set(seen.map((e) => e.block)).size).to.equal(1);
+    expect(seen.map((e) => e.kind)).to.deep.equal(["drawArmed", "assigned", "resultPosted", "finalized"]);
+    expect(new Set(seen.slice(1).map((e) => e.block)).size).to.equal(1);
   });
 
-  it("reports a challenge, its committee, each vote and the verdict; an Invalid verdict re-arms the draw, so the wait goes on", async function () {
+  it("reports a challenge, its committee, each vote, the verdict and the hub's settlement; an Invalid verdict slashes and re-arms the draw, so the wait goes on", async function () {
     const w = await loadFixture(sdkWorld);
     const client = await clientOf(w, w.world.requester);
     const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "optimistic" });
-    await post(w, jobId, falsified(await honestOutput(), 0.5));
+    const executor = await post(w, jobId, falsified(await honestOutput(), 0.5));
     const { disputeId, committee } = await challengeDistinct(w.world, jobId, w.world.verifiers[0]);
     await voteAll(w.world, disputeId, Verdict.Invalid);
     await (await w.world.jobs.resolveDispute(jobId)).wait();
     const seen: JobProgress[] = [];
     const outcome = await client.wait(jobId, { onProgress: (e) => seen.push(e), pollMs: 10, timeoutMs: 300 }).catch((err: unknown) => err);
-    const kinds = seen.map((e) => e.kind);
-    expect(kinds.slice(0, 4)).to.deep.equal(["assigned", "resultPosted", "challenged", "committeeDrawn"]);
-    expect(kinds.filter((k) => k === "voteCommitted").length).to.equal(committee.length);
-    expect(kinds.filter((k) => k === "voteRevealed").length).to.equal(committee.length);
+    const votes = (kind: string) => committee.map(() => kind);
+    expect(seen.map((e) => e.kind)).to.deep.equal([
+      "drawArmed",
+      "assigned",
+      "resultPosted",
+      "disputed", // the hub's view, whatever the resolver
+      "challenged", // the default committee's own steps, from here to disputeResolved
+      "committeeDrawn",
+      ...votes("voteCommitted"),
+      ...votes("voteRevealed"),
+      "disputeResolved",
+      "disputeSettled",
+      "collateralSlashed",
+      "drawArmed",
+    ]);
     const resolved = seen.find((e) => e.kind === "disputeResolved");
     expect(resolved?.kind === "disputeResolved" && resolved.verdict).to.equal("Invalid");
+    const settled = seen.find((e) => e.kind === "disputeSettled");
+    expect(settled?.kind === "disputeSettled" && settled.verdict).to.equal("Invalid");
     const challenged = seen.find((e) => e.kind === "challenged");
     expect(challenged?.kind === "challenged" && challenged.challenger).to.equal(w.world.verifiers[0].address);
+    const slashed = seen.find((e) => e.kind === "collateralSlashed");
+    expect(slashed?.kind === "collateralSlashed" && slashed.executor).to.equal(executor.address);
+    expect(slashed?.kind === "collateralSlashed" && slashed.amount).to.be.greaterThan(0n);
     // An Invalid verdict re-arms the draw: the job is not final yet, so the wait times out.
     expect(outcome).to.be.instanceOf(GlassboxError);
     expect((outcome as GlassboxError).code).to.equal("TIMEOUT");
@@ -343,7 +321,7 @@ describe("GlassboxClient.result", function () {
     const client = await clientOf(w, w.world.requester);
     const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "none" });
     const output = await honestOutput();
-    const { uri } = await publishBytes(store.url, output);
+    const { uri } = await publishBytes(storeUrl(), output);
     await post(w, jobId, output, uri);
     const result = await client.result(jobId);
     expect(result.kind === "output" && result.tensors).to.deep.equal(decodeTensors(output));
@@ -355,7 +333,7 @@ describe("GlassboxClient.result", function () {
     const client = await clientOf(w, w.world.requester);
     const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "none" });
     const output = await honestOutput();
-    const other = await publishBytes(store.url, falsified(output, 1));
+    const other = await publishBytes(storeUrl(), falsified(output, 1));
     await post(w, jobId, output, other.uri);
     const err = await rejected(client.result(jobId), "HASH_MISMATCH");
     expect(err.message).to.match(new RegExp(`have keccak256 ${other.hash}, but the chain commits to ${ethers.keccak256(output)}`));
@@ -375,7 +353,7 @@ describe("GlassboxClient.verify", function () {
   it("re-runs an honest result from the registered model and the by-reference input: within tolerance, no deviation", async function () {
     const w = await loadFixture(sdkWorld);
     const client = await clientOf(w, w.world.requester);
-    const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "optimistic", byReference: true, contentStore: store.url });
+    const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "optimistic", byReference: true, contentStore: storeUrl() });
     const output = await honestOutput();
     await post(w, jobId, output);
     const report = await client.verify(jobId, onnxModelRunner());
@@ -399,7 +377,7 @@ describe("GlassboxClient.verify", function () {
   it("throws HASH_MISMATCH when the model's URI serves bytes whose SHA-256 is not the registered digest", async function () {
     const w = await loadFixture(sdkWorld);
     const owner = await clientOf(w, w.world.modelOwner);
-    const other = await publishBytes(store.url, new Uint8Array([1, 2, 3]));
+    const other = await publishBytes(storeUrl(), new Uint8Array([1, 2, 3]));
     const { modelId } = await owner.registerModel({ digest: ethers.sha256(ethers.toUtf8Bytes("not these bytes")), uri: other.uri }, { ...POLICY, allowedModes: modesMask("none") });
     for (const e of w.world.executors) await (await w.world.stakes.connect(e).optIn(modelId)).wait();
     await nextEpoch(w.world);

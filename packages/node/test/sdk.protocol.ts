@@ -3,8 +3,10 @@ import path from "node:path";
 import { expect } from "chai";
 import { artifacts, ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { Interface, ParamType, Wallet, type ErrorFragment } from "ethers";
+import { Interface, ParamType, Wallet, type ErrorFragment, type EventFragment, type Filter, type Log, type Provider } from "ethers";
 import { decodeRevert, decodeRevertData, HINTS, namesOf, nameOf, PROTOCOL_ABIS, SOLIDITY_ENUMS, Mode, Role, Status } from "../src/sdk/protocol";
+import { progressIn } from "../src/sdk/events";
+import { CALLBACK_GAS_UNIT, CALLBACK_RESERVE } from "../src/sdk/deliverGas";
 import { errorText } from "../src/roles/context";
 import { deployWorld, requestParams, type World } from "../../../test/fixtures/protocol";
 
@@ -92,6 +94,29 @@ describe("sdk/protocol enums: the same members in the same order as the contract
     expect(nameOf(Status, 5n)).to.equal("Finalized");
     expect(nameOf(Mode, 2)).to.equal("QUORUM");
     expect(nameOf(Role, 9)).to.equal(undefined);
+  });
+});
+
+/** The literal value of constant `name` declared in `file` (a contracts/ path), from the compiler's AST. */
+async function solidityConstant(file: string, name: string): Promise<string | undefined> {
+  const info = await artifacts.getBuildInfo("contracts/JobRegistry.sol:JobRegistry");
+  if (!info) throw new Error("no build info for JobRegistry: run npx hardhat compile");
+  let found: string | undefined;
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (typeof node !== "object" || node === null) return;
+    const n = node as AstNode & { constant?: boolean; value?: { nodeType?: string; value?: string } };
+    if (n.nodeType === "VariableDeclaration" && n.constant && n.name === name && n.value?.nodeType === "Literal") found = n.value.value;
+    for (const v of Object.values(n)) if (typeof v === "object") walk(v);
+  };
+  walk((info.output.sources[file] as { ast: unknown } | undefined)?.ast);
+  return found;
+}
+
+describe("sdk/deliverGas: the contracts' callback gas constants", function () {
+  it("CALLBACK_GAS_UNIT is JobRegistry's and CALLBACK_RESERVE is JobSettlement's", async function () {
+    expect(Number((await solidityConstant("contracts/JobRegistry.sol", "CALLBACK_GAS_UNIT"))?.replace(/_/g, ""))).to.equal(CALLBACK_GAS_UNIT);
+    expect(Number((await solidityConstant("contracts/libraries/JobSettlement.sol", "CALLBACK_RESERVE"))?.replace(/_/g, ""))).to.equal(CALLBACK_RESERVE);
   });
 });
 
@@ -226,6 +251,61 @@ describe("decodeRevert: a real revert on Hardhat's network", function () {
     const w = await loadFixture(world);
     const err = await w.models.versionOf(w.modelId, 7).catch((e: unknown) => e);
     expect(decodeRevert(err)?.text).to.equal(`UnknownVersion(modelId=${w.modelId}, version=7)`);
+  });
+});
+
+describe("progressIn: every event of a job's life is a typed progress event", function () {
+  /** The events that name a job (or one of its disputes) but are not progress, on purpose (see JobProgress). */
+  const NOT_PROGRESS = ["JobRequested", "CallbackExecuted", "AuditStarted"];
+  const JOB_ID = 7n;
+  const DISPUTE_ID = 3n;
+  const sources = { jobRegistry: Wallet.createRandom().address, quorumManager: Wallet.createRandom().address, disputeManager: Wallet.createRandom().address };
+  const contracts: [string, string][] = [
+    ["JobRegistry", sources.jobRegistry],
+    ["QuorumManager", sources.quorumManager],
+    ["DisputeManager", sources.disputeManager],
+  ];
+
+  /** One log of every event of the three contracts whose inputs name a jobId or a disputeId, with sample values. */
+  function jobLogs(): { name: string; log: Log }[] {
+    const out: { name: string; log: Log }[] = [];
+    for (const [contract, address] of contracts) {
+      const iface = new Interface(PROTOCOL_ABIS[contract]);
+      iface.forEachEvent((fragment: EventFragment) => {
+        const names = fragment.inputs.map((p) => p.name);
+        if (!names.includes("jobId") && !names.includes("disputeId")) return;
+        const values = fragment.inputs.map((p, i) => (p.name === "jobId" ? JOB_ID : p.name === "disputeId" ? DISPUTE_ID : sample(p, i)));
+        const { data, topics } = iface.encodeEventLog(fragment, values);
+        const log = { address, data, topics, blockNumber: 10, transactionHash: ethers.ZeroHash, index: out.length };
+        out.push({ name: fragment.name, log: log as unknown as Log });
+      });
+    }
+    return out;
+  }
+
+  /** A provider whose getLogs answers from `logs` as a node would filter them (address, then topics by position). */
+  function providerOf(logs: Log[]): Provider {
+    const matches = (log: Log, filter: Filter): boolean => {
+      const addresses = [filter.address ?? []].flat().map((a) => String(a).toLowerCase());
+      if (addresses.length > 0 && !addresses.includes(log.address.toLowerCase())) return false;
+      return (filter.topics ?? []).every((want, i) => want === null || [want].flat().includes(log.topics[i]));
+    };
+    return { getLogs: async (filter: Filter) => logs.filter((l) => matches(l, filter)) } as unknown as Provider;
+  }
+
+  it("reports each one once, by its own kind, with every field read, but JobRequested, CallbackExecuted and AuditStarted", async function () {
+    const all = jobLogs();
+    expect(all.map((e) => e.name)).to.include.members(["DrawArmed", "SeatForfeited", "JobTimedOut", "DrawRearmed", "RoundTallied"]);
+    const reported = await progressIn(providerOf(all.map((e) => e.log)), sources, JOB_ID, 0, 100, new Set());
+    const expected = all.filter((e) => !NOT_PROGRESS.includes(e.name));
+    expect(reported.map((e) => e.logIndex)).to.deep.equal(expected.map((e) => e.log.index));
+    expect(new Set(reported.map((e) => e.kind)).size, "one kind per event").to.equal(expected.length);
+    for (const event of reported) {
+      for (const [field, value] of Object.entries(event)) {
+        if (value === undefined) expect(["challenger", "winner"], `${event.kind}.${field}`).to.include(field); // an audit's challenger, no majority's winner
+        else if (typeof value === "number") expect(Number.isNaN(value), `${event.kind}.${field}`).to.equal(false);
+      }
+    }
   });
 });
 

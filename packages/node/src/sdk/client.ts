@@ -32,11 +32,14 @@ import type { JobRequestedEvent } from "../typechain/contracts/JobRegistry";
 import { INVALID_REASONS, Mode, nameOf, RefundReason, Role, Status, type InvalidReason } from "./enums";
 import { asGlassboxError, GlassboxError } from "./errors";
 import { jobIdOf, progressIn, type JobProgress, type RefundReasonName } from "./events";
+import { deliverGasLimit } from "./deliverGas";
 import { deviationOf } from "./deviation";
 import { checkKeccak, checkSha256, fetchBytes } from "./fetchBytes";
 import type {
   AccountInfo,
   ClientOptions,
+  DeliverOptions,
+  Delivered,
   FinalState,
   JobInfo,
   JobResult,
@@ -269,6 +272,53 @@ export class GlassboxClient {
     };
     if (status === "Refunded") info.refundReason = await this.refundReasonOf(jobId);
     return info;
+  }
+
+  /**
+   * Delivers the result of job `jobId` to the callback contract its request named
+   * (JobRegistry.deliver): once the job is Finalized, or refunded on an accepted invalid-input
+   * claim. Finalization never calls out; anyone may deliver, once. Brings the output bytes when
+   * the chain did not store them (QUORUM: from the reveal; by reference: fetched and checked), and
+   * sends with a gas limit computed from the job's callback gas cap (deliverGas.ts: a node's gas
+   * estimate for deliver is not to be trusted), after a simulation that decodes any revert first.
+   * Throws NOT_DELIVERABLE (no callback, delivered already, refunded without a result), NO_RESULT
+   * (not final yet), UNKNOWN_JOB, FETCH_FAILED or HASH_MISMATCH (a by-reference output), REVERTED.
+   */
+  async deliver(jobId: bigint, options: DeliverOptions = {}): Promise<Delivered> {
+    this.requireSigner("deliver");
+    const job = await this.read("JobRegistry", () => this.jobs.jobOf(jobId));
+    const status = Number(job.status);
+    const statusName = nameOf(Status, status) ?? String(status);
+    if (job.callback === ZeroAddress) {
+      throw new GlassboxError("NOT_DELIVERABLE", `job ${jobId} has no callback left to deliver to: its request named none, or its result was delivered already (a callback runs once)`);
+    }
+    const withResult = status === Status.Finalized || (status === Status.Refunded && job.invalidClaim);
+    if (status === Status.Refunded && !withResult) throw new GlassboxError("NOT_DELIVERABLE", `job ${jobId} was refunded without a result: there is nothing to deliver`);
+    if (!withResult) throw new GlassboxError("NO_RESULT", `job ${jobId} is not final yet (status ${statusName}): wait(jobId) until it is Finalized, then deliver`);
+    const [, , stored] = await this.read("JobRegistry", () => this.jobs.resultOf(jobId));
+    const storedBytes = getBytes(stored).length;
+    // The hub ignores the caller's bytes for an output it stored: send none.
+    const output = storedBytes > 0 ? new Uint8Array() : (options.output ?? (await this.resultBytes(jobId)).bytes);
+    const calldata = getBytes(this.jobs.interface.encodeFunctionData("deliver", [jobId, output]));
+    const gasLimit = options.gasLimit ?? deliverGasLimit({ callbackGasUnits: job.callbackGasUnits, calldata, storedOutputBytes: storedBytes, broughtOutputBytes: output.length });
+    try {
+      await this.jobs.deliver.staticCall(jobId, output, { gasLimit });
+    } catch (err) {
+      throw asGlassboxError(err, "JobRegistry.deliver", "JobRegistry");
+    }
+    const receipt = await this.send("JobRegistry.deliver", "JobRegistry", () => this.jobs.deliver(jobId, output, { gasLimit }));
+    const log = this.logOf(receipt, this.jobs.interface.getEvent("CallbackExecuted").topicHash, "CallbackExecuted");
+    const executed = this.jobs.interface.parseLog(log)!;
+    const callback = executed.args.callback as string;
+    return {
+      callback,
+      succeeded: executed.args.success as boolean,
+      callbackLogs: receipt.logs.filter((l) => l.address.toLowerCase() === callback.toLowerCase()),
+      gasLimit,
+      receipt,
+      block: receipt.blockNumber,
+      txHash: receipt.hash,
+    };
   }
 
   /**

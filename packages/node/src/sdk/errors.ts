@@ -16,6 +16,8 @@ export type GlassboxErrorCode =
   | "UNKNOWN_JOB"
   /** A call's arguments are not valid (caught before anything is sent). */
   | "BAD_ARGUMENT"
+  /** A deployment file cannot be read, is not a valid deployment, or is for another chain than the runner's (connectFromFile). */
+  | "BAD_DEPLOYMENT"
   /** A transaction or call reverted; `revert` holds the decoded error. */
   | "REVERTED"
   /** Bytes fetched from a URI do not hash to what the chain commits to. */
@@ -24,8 +26,10 @@ export type GlassboxErrorCode =
   | "FETCH_FAILED"
   /** Bytes are larger than the client's cap. */
   | "TOO_LARGE"
-  /** The job has no result yet. */
+  /** The job has no result yet (for `deliver`: no final one yet). */
   | "NO_RESULT"
+  /** `deliver` has nothing to run: the job named no callback, its result was delivered already, or it ended without a result. */
+  | "NOT_DELIVERABLE"
   /** `wait` ran out of time before the job was final. */
   | "TIMEOUT"
   /** The caller's AbortSignal fired. */
@@ -48,7 +52,7 @@ export class GlassboxError extends Error {
     this.revert = options.revert;
   }
 
-  /** The decoded protocol revert, for code REVERTED (and UNKNOWN_MODEL when the chain said so). */
+  /** The decoded protocol revert, for code REVERTED (and UNKNOWN_MODEL, UNKNOWN_JOB, NOT_DELIVERABLE when the chain said so). */
   readonly revert: DecodedRevert | undefined;
 }
 
@@ -56,6 +60,8 @@ export class GlassboxError extends Error {
 const REVERT_CODES: Readonly<Record<string, GlassboxErrorCode>> = {
   UnknownModel: "UNKNOWN_MODEL",
   UnknownVersion: "UNKNOWN_MODEL",
+  UnknownJob: "UNKNOWN_JOB",
+  NothingToDeliver: "NOT_DELIVERABLE",
 };
 
 /**

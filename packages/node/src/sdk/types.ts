@@ -1,7 +1,7 @@
 /**
  * The shapes GlassboxClient takes and returns. Browser-safe: type imports only.
  */
-import type { ContractTransactionReceipt } from "ethers";
+import type { ContractTransactionReceipt, Log } from "ethers";
 import type { DecodedTensor, Tensor, TensorMap } from "../codec/tensor";
 import type { WorstElement } from "../verify/tolerance";
 import type { InvalidReason, Mode, Role, Status } from "./enums";
@@ -187,6 +187,37 @@ export interface WaitOptions {
   pollMs?: number;
   /** First block scanned (default: the request's block when this client sent it, else found from the logs). */
   fromBlock?: number;
+}
+
+export interface DeliverOptions {
+  /**
+   * The output bytes to hand to the callback when the chain did not store them (QUORUM, or posted
+   * by reference); ignored for an inline output. Default: read back from the QuorumManager's
+   * reveal, or fetched from the output URI, checked against the committed hash. An empty array
+   * delivers a by-reference output without its bytes (only the requester or the callback contract
+   * may; the callback then gets the hash alone).
+   */
+  output?: Uint8Array;
+  /** The transaction's gas limit. Default: computed from the job's callback gas cap and the output's size (deliverGas.ts); gas estimation is not used. */
+  gasLimit?: bigint;
+}
+
+/** What `deliver` did. */
+export interface Delivered {
+  /** The callback contract the hub called. */
+  callback: string;
+  /**
+   * Whether the callback returned without reverting (CallbackExecuted.success). False when it
+   * reverted or ran out of its gas cap: the delivery is spent all the same (a callback runs once).
+   */
+  succeeded: boolean;
+  /** The events the callback contract emitted in this delivery, for the dApp to parse with its own ABI. */
+  callbackLogs: readonly Log[];
+  /** The gas limit the transaction was sent with. */
+  gasLimit: bigint;
+  receipt: Receipt;
+  block: number;
+  txHash: string;
 }
 
 export type Receipt = ContractTransactionReceipt;
