@@ -15,7 +15,7 @@
  */
 import fs from "node:fs";
 import { formatUnits, JsonRpcProvider, Wallet } from "ethers";
-import { asGlassboxError, GlassboxError, type JobProgress, type RequestArgs } from "../../packages/node/src/sdk";
+import { GlassboxError, type JobProgress, type RequestArgs } from "../../packages/node/src/sdk";
 import { connectFromFile } from "../../packages/node/src";
 import { ClassificationBook__factory, type ClassificationBook } from "../../packages/node/src/typechain";
 

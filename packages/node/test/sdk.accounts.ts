@@ -6,66 +6,13 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import {
-  GlassboxClient,
-  GlassboxError,
-  modesMask,
-  type ModelPolicy,
-} from "../src/sdk";
-import { DEVNET_PARAMS } from "../../../deploy/protocol";
-import {
-  deployWorld,
-  nextEpoch,
-  SAMPLE_INPUT,
-} from "../../../test/fixtures/protocol";
-import { addressesOf, MLP_BYTES } from "./fixtures/roles";
-
-const POLICY: ModelPolicy = {
-  allowedModes: modesMask("none", "optimistic"),
-  exact: false,
-  auditRateBps: 0,
-  maxInputBytes: 4096,
-  minFee: 10n ** 16n,
-  runtime: 0,
-  absTolerance: 10n ** 8n,
-  relTolerance: 10n ** 9n,
-  schemaHash: ethers.id("schema:v1"),
-};
-
-/** The protocol with a model registered through the client (its URI is never fetched here). */
-async function world() {
-  const w = await deployWorld({
-    executors: 2,
-    verifiers: 1,
-    params: { ...DEVNET_PARAMS, minAuditRateBps: 0 },
-    policy: { auditRateBps: 0 },
-  });
-  const addresses = await addressesOf(w);
-  const owner = await GlassboxClient.connect({ addresses }, w.modelOwner);
-  const { modelId } = await owner.registerModel(
-    { bytes: MLP_BYTES, uri: "https://models.example/mlp.onnx" },
-    POLICY,
-  );
-  return { w, addresses, modelId };
-}
-
-async function rejected(
-  promise: Promise<unknown>,
-  code: GlassboxError["code"],
-): Promise<GlassboxError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err, String(err)).to.be.instanceOf(GlassboxError);
-    expect((err as GlassboxError).code, (err as Error).message).to.equal(code);
-    return err as GlassboxError;
-  }
-  expect.fail(`expected a GlassboxError ${code}, but the call succeeded`);
-}
+import { GlassboxClient } from "../src/sdk";
+import { nextEpoch, SAMPLE_INPUT } from "../../../test/fixtures/protocol";
+import { rejected, sdkWorld } from "./fixtures/sdk";
 
 describe("GlassboxClient.job: a job as the chain holds it", function () {
   it("reports a requested job's fields, and the reason of a refund", async function () {
-    const { w, addresses, modelId } = await loadFixture(world);
+    const { world: w, addresses, modelId } = await loadFixture(sdkWorld);
     const requester = w.requester;
     const client = await GlassboxClient.connect({ addresses }, requester);
     const { jobId, fee } = await client.request({
@@ -100,7 +47,7 @@ describe("GlassboxClient.job: a job as the chain holds it", function () {
   });
 
   it("refuses a job id that was never given out (0, and one past the count) with UNKNOWN_JOB", async function () {
-    const { addresses } = await loadFixture(world);
+    const { addresses } = await loadFixture(sdkWorld);
     const client = await GlassboxClient.connect({ addresses }, ethers.provider);
     expect((await rejected(client.job(0n), "UNKNOWN_JOB")).message).to.match(
       /^job 0 does not exist \(there are 0 jobs\)/,
@@ -111,7 +58,7 @@ describe("GlassboxClient.job: a job as the chain holds it", function () {
 
 describe("GlassboxClient.account, optIn and optOut: an executor's stake and models", function () {
   it("reads balances, each role's stake and eligibility, and the models opted in to, and follows opt-in and opt-out", async function () {
-    const { w, addresses, modelId } = await loadFixture(world);
+    const { world: w, addresses, modelId } = await loadFixture(sdkWorld);
     const executor = w.executors[0];
     const client = await GlassboxClient.connect({ addresses }, executor);
     const before = await client.account();
@@ -128,27 +75,22 @@ describe("GlassboxClient.account, optIn and optOut: an executor's stake and mode
     expect(before.executor.eligible).to.equal(true);
     expect(before.verifier.active).to.equal(0n);
     expect(before.verifier.eligible).to.equal(false);
-    // The fixture opted every executor in to its own model 1; modelId is the one registered here.
-    expect(before.executor.models).to.deep.equal([1n]);
+    // The fixture opted every executor in to the protocol's model 1 and to the MLP (modelId).
+    expect(before.executor.models).to.deep.equal([1n, modelId]);
 
-    await client.optIn(modelId);
-    expect((await client.account()).executor.models).to.deep.equal([
-      1n,
-      modelId,
-    ]);
-    // Another account's view, read-only.
-    const reader = await GlassboxClient.connect({ addresses }, ethers.provider);
-    expect(
-      (await reader.account(executor.address)).executor.models,
-    ).to.deep.equal([1n, modelId]);
-
-    await nextEpoch(w);
     await client.optOut(modelId);
     expect((await client.account()).executor.models).to.deep.equal([1n]);
+    // Another account's view, read-only.
+    const reader = await GlassboxClient.connect({ addresses }, ethers.provider);
+    expect((await reader.account(executor.address)).executor.models).to.deep.equal([1n]);
+
+    await nextEpoch(w);
+    await client.optIn(modelId);
+    expect((await client.account()).executor.models).to.deep.equal([1n, modelId]);
   });
 
   it("refuses to opt in to a model that does not exist (UNKNOWN_MODEL), and a read-only client's sends (READ_ONLY)", async function () {
-    const { w, addresses } = await loadFixture(world);
+    const { world: w, addresses } = await loadFixture(sdkWorld);
     const client = await GlassboxClient.connect({ addresses }, w.executors[0]);
     await rejected(client.optIn(99n), "UNKNOWN_MODEL");
     const reader = await GlassboxClient.connect({ addresses }, ethers.provider);
