@@ -417,7 +417,7 @@ describe("GlassboxSDK in a browser (headless Chromium, bundled by esbuild)", fun
       },
       { ...settings(), jobId: firstJob.toString(), modelText: new TextDecoder().decode(MODEL_BYTES) },
     );
-    expect(seen.kinds).to.deep.equal(["assigned", "resultPosted", "finalized"]);
+    expect(seen.kinds).to.deep.equal(["drawArmed", "assigned", "resultPosted", "finalized"]);
     expect(seen.final).to.deep.equal({ status: "Finalized", outputHash: keccak256(POSTED) });
     const posted = decodeTensors(POSTED);
     expect(seen.result).to.deep.equal({

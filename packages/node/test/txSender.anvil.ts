@@ -21,7 +21,7 @@ import { HARDHAT_MNEMONIC, freePort, sleep, startChain } from "../../../scripts/
 import { ProcessGroup } from "../../../scripts/devnet/processes";
 import { NonceGapError, TxSender } from "../src/chain/txSender";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+const ROOT = path.resolve(__dirname, "..", "..", "..");
 /** Anvil's default block gas limit, restored after every test. */
 const BLOCK_GAS_LIMIT = 30_000_000n;
 /** Below a plain transfer's gas limit with TxSender's margin (21,000 + 30%), above 21,000. */
