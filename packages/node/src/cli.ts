@@ -610,12 +610,8 @@ async function modelInfo(io: CliIo, flags: Flags, raw: string): Promise<void> {
   await withClient(io, flags, false, async (client, s) => {
     const id = await existingModel(s, raw);
     const { owner, policy, versions: count } = await client.model(id);
-    // The SDK has no per-version read: the version list comes from the registry itself.
     const versions = [];
-    for (let v = 1; v <= count; v++) {
-      const mv = await s.models.versionOf(id, v);
-      versions.push({ version: v, digest: mv.digest, uri: mv.uri, deprecated: mv.deprecated });
-    }
+    for (let v = 1; v <= count; v++) versions.push(await client.version(id, v));
     printJson(io, {
       id: Number(id),
       owner,

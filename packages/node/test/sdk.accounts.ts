@@ -1,7 +1,7 @@
 /**
- * GlassboxClient's reads of jobs and accounts, and an executor's model opt-in, on Hardhat's
- * in-process network (the calls `glassbox job status`, `node status`, `node opt-in` and `node
- * opt-out` print).
+ * GlassboxClient's reads of jobs, accounts and model versions, and an executor's model opt-in, on
+ * Hardhat's in-process network (the calls `glassbox job status`, `node status`, `node opt-in`,
+ * `node opt-out` and `model info` print).
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -9,6 +9,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { GlassboxClient } from "../src/sdk";
 import { nextEpoch, SAMPLE_INPUT } from "../../../test/fixtures/protocol";
 import { rejected, sdkWorld } from "./fixtures/sdk";
+import { MLP_BYTES } from "./fixtures/roles";
 
 describe("GlassboxClient.job: a job as the chain holds it", function () {
   it("reports a requested job's fields, and the reason of a refund", async function () {
@@ -96,5 +97,26 @@ describe("GlassboxClient.account, optIn and optOut: an executor's stake and mode
     const reader = await GlassboxClient.connect({ addresses }, ethers.provider);
     await rejected(reader.optOut(1n), "READ_ONLY");
     await rejected(reader.account(), "READ_ONLY");
+  });
+});
+
+describe("GlassboxClient.version: one version of a model", function () {
+  it("gives the registered digest and URI, and whether the version is deprecated", async function () {
+    const { world: w, addresses, modelId, modelUri } = await loadFixture(sdkWorld);
+    const reader = await GlassboxClient.connect({ addresses }, ethers.provider);
+    expect(await reader.version(modelId, 1)).to.deep.equal({ version: 1, digest: ethers.sha256(MLP_BYTES), uri: modelUri, deprecated: false });
+    const owner = await GlassboxClient.connect({ addresses }, w.modelOwner);
+    await owner.publishVersion(modelId, { digest: ethers.id("another model"), uri: `${modelUri}?v=2` });
+    await owner.deprecateVersion(modelId, 1);
+    expect((await reader.version(modelId, 1)).deprecated).to.equal(true);
+    expect(await reader.version(modelId, 2)).to.deep.equal({ version: 2, digest: ethers.id("another model"), uri: `${modelUri}?v=2`, deprecated: false });
+  });
+
+  it("refuses a version the model does not have (BAD_ARGUMENT) and a model that does not exist (UNKNOWN_MODEL)", async function () {
+    const { addresses, modelId } = await loadFixture(sdkWorld);
+    const reader = await GlassboxClient.connect({ addresses }, ethers.provider);
+    expect((await rejected(reader.version(modelId, 2), "BAD_ARGUMENT")).message).to.match(/has versions 1\.\.1, not 2/);
+    await rejected(reader.version(modelId, 0), "BAD_ARGUMENT");
+    await rejected(reader.version(99n, 1), "UNKNOWN_MODEL");
   });
 });

@@ -46,6 +46,7 @@ import type {
   ModelPolicy,
   ModelRunner,
   ModelSource,
+  ModelVersionInfo,
   ModeInput,
   ProtocolAddresses,
   ProtocolLocation,
@@ -164,6 +165,14 @@ export class GlassboxClient {
       Promise.all([this.models.ownerOf(modelId), this.models.versionCount(modelId), this.models.policyOf(modelId), this.models.policyVersionOf(modelId)]),
     );
     return { owner, versions: Number(versions), policy: policyOf(policy), policyVersion: Number(policyVersion) };
+  }
+
+  /** Version `version` (1-based) of a model: its SHA-256 digest, URI and whether it is deprecated. Throws UNKNOWN_MODEL, BAD_ARGUMENT. */
+  async version(modelId: bigint | number, version: number): Promise<ModelVersionInfo> {
+    const { versions } = await this.model(modelId);
+    if (!Number.isInteger(version) || version < 1 || version > versions) throw new GlassboxError("BAD_ARGUMENT", `model ${modelId} has versions 1..${versions}, not ${version}: pick one of them`);
+    const v = await this.read("ModelRegistry", () => this.models.versionOf(modelId, version));
+    return { version, digest: v.digest, uri: v.uri, deprecated: v.deprecated };
   }
 
   // ---- jobs ----

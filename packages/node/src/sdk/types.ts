@@ -60,6 +60,16 @@ export interface ModelPolicy {
 }
 
 /** A model's ONNX bytes (their SHA-256 is taken here) or its registered SHA-256 digest, and where to fetch it. */
+/** One version of a model (`GlassboxClient.version`). */
+export interface ModelVersionInfo {
+  version: number;
+  /** SHA-256 of the ONNX bytes, as registered. */
+  digest: string;
+  uri: string;
+  /** A deprecated version takes no new jobs. */
+  deprecated: boolean;
+}
+
 export type ModelSource = ({ bytes: Uint8Array } | { digest: string }) & { uri: string };
 
 export type ModeInput = Mode | Lowercase<keyof typeof Mode> | keyof typeof Mode;
