@@ -355,7 +355,9 @@ describe("GlassboxSDK in a browser (headless Chromium, bundled by esbuild)", fun
     const requested = await page.evaluate(async ({ rpc, chainId, deployment, key, origin }) => {
       const sdk = window.GlassboxSDK;
       const network = sdk.Network.from(BigInt(chainId));
-      const provider = new sdk.JsonRpcProvider(rpc, network, { staticNetwork: network, cacheTimeout: -1, pollingInterval: 250 });
+      // ethers' default response cache (250 ms), as a page gets it: the approve and the request go out
+      // back to back, and the client must not reuse the approve's nonce that the cache still holds.
+      const provider = new sdk.JsonRpcProvider(rpc, network, { staticNetwork: network, pollingInterval: 250 });
       const client = await sdk.GlassboxClient.connect({ deployment }, new sdk.Wallet(key, provider));
       const input = { x: { dtype: "float32" as const, shape: [1, 4], data: [0.5, -1, 2, 3.25] } };
       const r = await client.request({ model: 1n, input, mode: "none", inputUri: `${origin}/inputs/x.bin` });

@@ -81,6 +81,8 @@ export class GlassboxClient {
   /** The content store for by-reference inputs, when the deployment names one. */
   readonly contentStore: string | undefined;
   private readonly requestBlocks = new Map<bigint, number>();
+  /** The nonce after this client's last send (undefined before its first): see `send`. */
+  private nextNonce: number | undefined;
 
   private constructor(
     location: ProtocolLocation,
@@ -131,7 +133,7 @@ export class GlassboxClient {
 
   /** Registers a model; returns its id. */
   async registerModel(source: ModelSource, policy: ModelPolicy): Promise<{ modelId: bigint; receipt: Receipt }> {
-    const receipt = await this.send("ModelRegistry.registerModel", "ModelRegistry", () => this.models.registerModel(digestOf(source), source.uri, policy));
+    const receipt = await this.send("ModelRegistry.registerModel", "ModelRegistry", (o) => this.models.registerModel(digestOf(source), source.uri, policy, o));
     const log = this.logOf(receipt, this.models.interface.getEvent("ModelRegistered").topicHash, "ModelRegistered");
     return { modelId: BigInt(log.topics[1]), receipt };
   }
@@ -139,7 +141,7 @@ export class GlassboxClient {
   /** Publishes a new version of a model the signer owns; returns its number. */
   async publishVersion(modelId: bigint | number, source: ModelSource): Promise<{ version: number; receipt: Receipt }> {
     await this.requireModel(modelId);
-    const receipt = await this.send("ModelRegistry.publishVersion", "ModelRegistry", () => this.models.publishVersion(modelId, digestOf(source), source.uri));
+    const receipt = await this.send("ModelRegistry.publishVersion", "ModelRegistry", (o) => this.models.publishVersion(modelId, digestOf(source), source.uri, o));
     const log = this.logOf(receipt, this.models.interface.getEvent("VersionPublished").topicHash, "VersionPublished");
     return { version: Number(BigInt(log.topics[2])), receipt };
   }
@@ -147,13 +149,13 @@ export class GlassboxClient {
   /** Deprecates a version: it takes no new jobs. */
   async deprecateVersion(modelId: bigint | number, version: number): Promise<Receipt> {
     await this.requireModel(modelId);
-    return this.send("ModelRegistry.deprecateVersion", "ModelRegistry", () => this.models.deprecateVersion(modelId, version));
+    return this.send("ModelRegistry.deprecateVersion", "ModelRegistry", (o) => this.models.deprecateVersion(modelId, version, o));
   }
 
   /** Sets a model's policy; returns the new policy version (jobs pin the one current at request). */
   async setPolicy(modelId: bigint | number, policy: ModelPolicy): Promise<{ policyVersion: number; receipt: Receipt }> {
     await this.requireModel(modelId);
-    const receipt = await this.send("ModelRegistry.setPolicy", "ModelRegistry", () => this.models.setPolicy(modelId, policy));
+    const receipt = await this.send("ModelRegistry.setPolicy", "ModelRegistry", (o) => this.models.setPolicy(modelId, policy, o));
     const log = this.logOf(receipt, this.models.interface.getEvent("PolicySet").topicHash, "PolicySet");
     return { policyVersion: Number(BigInt(log.topics[2])), receipt };
   }
@@ -197,7 +199,7 @@ export class GlassboxClient {
     const fields = await this.inputFields(input, args);
     const me = await signer.getAddress();
     const allowance = await this.read("GlassboxToken", () => this.token.allowance(me, this.addresses.jobRegistry));
-    if (allowance < fee) await this.send("GlassboxToken.approve", "GlassboxToken", () => this.token.approve(this.addresses.jobRegistry, fee));
+    if (allowance < fee) await this.send("GlassboxToken.approve", "GlassboxToken", (o) => this.token.approve(this.addresses.jobRegistry, fee, o));
     const latest = await this.provider.getBlock("latest");
     const now = latest?.timestamp ?? Math.floor(Date.now() / 1000);
     const params = {
@@ -211,7 +213,7 @@ export class GlassboxClient {
       callbackGasLimit: args.callbackGasLimit ?? 0,
       auditRateBps,
     };
-    const receipt = await this.send("JobRegistry.requestInference", "JobRegistry", () => this.jobs.requestInference(params));
+    const receipt = await this.send("JobRegistry.requestInference", "JobRegistry", (o) => this.jobs.requestInference(params, o));
     const jobId = jobIdOf(receipt, this.addresses.jobRegistry);
     this.requestBlocks.set(jobId, receipt.blockNumber);
     return { jobId, block: receipt.blockNumber, txHash: receipt.hash, fee, inputUri: fields.inputURI === "" ? undefined : fields.inputURI };
@@ -315,7 +317,7 @@ export class GlassboxClient {
     } catch (err) {
       throw asGlassboxError(err, "JobRegistry.deliver", "JobRegistry");
     }
-    const receipt = await this.send("JobRegistry.deliver", "JobRegistry", () => this.jobs.deliver(jobId, output, { gasLimit }));
+    const receipt = await this.send("JobRegistry.deliver", "JobRegistry", (o) => this.jobs.deliver(jobId, output, { ...o, gasLimit }));
     const log = this.logOf(receipt, this.jobs.interface.getEvent("CallbackExecuted").topicHash, "CallbackExecuted");
     const executed = this.jobs.interface.parseLog(log)!;
     const callback = executed.args.callback as string;
@@ -368,18 +370,18 @@ export class GlassboxClient {
     const r = roleOf(role);
     const me = await this.address();
     const allowance = await this.read("GlassboxToken", () => this.token.allowance(me, this.addresses.stakeManager));
-    if (allowance < amount) await this.send("GlassboxToken.approve", "GlassboxToken", () => this.token.approve(this.addresses.stakeManager, amount));
-    return this.send("StakeManager.stake", "StakeManager", () => this.stakes.stake(r, amount));
+    if (allowance < amount) await this.send("GlassboxToken.approve", "GlassboxToken", (o) => this.token.approve(this.addresses.stakeManager, amount, o));
+    return this.send("StakeManager.stake", "StakeManager", (o) => this.stakes.stake(r, amount, o));
   }
 
   /** Starts unbonding `amount` of `role`'s stake; `withdraw` after the unbonding period. */
   async unstake(role: RoleInput, amount: bigint): Promise<Receipt> {
-    return this.send("StakeManager.requestUnstake", "StakeManager", () => this.stakes.requestUnstake(roleOf(role), amount));
+    return this.send("StakeManager.requestUnstake", "StakeManager", (o) => this.stakes.requestUnstake(roleOf(role), amount, o));
   }
 
   /** Withdraws `role`'s unbonded stake. */
   async withdraw(role: RoleInput): Promise<Receipt> {
-    return this.send("StakeManager.withdraw", "StakeManager", () => this.stakes.withdraw(roleOf(role)));
+    return this.send("StakeManager.withdraw", "StakeManager", (o) => this.stakes.withdraw(roleOf(role), o));
   }
 
   /** What the PaymentVault holds for `account` (default: the signer). */
@@ -390,7 +392,7 @@ export class GlassboxClient {
 
   /** Claims the signer's credit (fees, refunds, rewards); returns the amount paid. */
   async claim(): Promise<{ amount: bigint; receipt: Receipt }> {
-    const receipt = await this.send("PaymentVault.claim", "PaymentVault", () => this.vault.claim());
+    const receipt = await this.send("PaymentVault.claim", "PaymentVault", (o) => this.vault.claim(o));
     const log = this.logOf(receipt, this.vault.interface.getEvent("Claimed").topicHash, "Claimed");
     return { amount: BigInt(log.data), receipt };
   }
@@ -398,12 +400,12 @@ export class GlassboxClient {
   /** Opts the signer in, as an executor, to `modelId`'s jobs (drawn for them from the next stake epoch). Throws UNKNOWN_MODEL. */
   async optIn(modelId: bigint | number): Promise<Receipt> {
     await this.requireModel(modelId);
-    return this.send("StakeManager.optIn", "StakeManager", () => this.stakes.optIn(modelId));
+    return this.send("StakeManager.optIn", "StakeManager", (o) => this.stakes.optIn(modelId, o));
   }
 
   /** Opts the signer out of `modelId`'s jobs from the next stake epoch (draws armed before may still name it). */
   async optOut(modelId: bigint | number): Promise<Receipt> {
-    return this.send("StakeManager.optOut", "StakeManager", () => this.stakes.optOut(modelId));
+    return this.send("StakeManager.optOut", "StakeManager", (o) => this.stakes.optOut(modelId, o));
   }
 
   /** An account's balances, its stake in each role, and (as executor) the models it opted in to; default the signer. */
@@ -441,12 +443,25 @@ export class GlassboxClient {
     if (id < 1n || id > count) throw new GlassboxError("UNKNOWN_MODEL", `no model has id ${id} (ids run 1..${count}): check the id, or register the model with registerModel`);
   }
 
-  private async send(what: string, contract: string, call: () => Promise<ContractTransactionResponse>): Promise<Receipt> {
-    this.requireSigner(what);
+  /**
+   * Sends one transaction and waits for its receipt. From the second send on, the nonce is the
+   * larger of the signer's pending count and the one after this client's last send: a provider that
+   * caches answers (ethers' JsonRpcProvider keeps them 250 ms by default) would otherwise hand a send
+   * made right after another one, such as `request`'s approve and then the request, the same
+   * pending count, and the chain would refuse it ("nonce has already been used").
+   */
+  private async send(what: string, contract: string, call: (overrides: { nonce?: number }) => Promise<ContractTransactionResponse>): Promise<Receipt> {
+    const signer = this.requireSigner(what);
     try {
-      const tx = await call();
+      const overrides: { nonce?: number } = {};
+      if (this.nextNonce !== undefined) overrides.nonce = Math.max(await signer.getNonce("pending"), this.nextNonce);
+      const tx = await call(overrides);
+      this.nextNonce = tx.nonce + 1;
       const receipt = await tx.wait();
-      if (!receipt) throw new GlassboxError("RPC_FAILED", `${what}: the transaction ${tx.hash} was dropped: send it again`);
+      if (!receipt) {
+        this.nextNonce = undefined; // the nonce was not used: ask the signer again next time
+        throw new GlassboxError("RPC_FAILED", `${what}: the transaction ${tx.hash} was dropped: send it again`);
+      }
       return receipt;
     } catch (err) {
       throw asGlassboxError(err, what, contract);
