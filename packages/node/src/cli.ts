@@ -55,7 +55,7 @@ import { ContentPublishError } from "./content/client";
 import { InputPlacementError } from "./content/requestInput";
 import { DEFAULT_MODEL_MAX_INPUT_BYTES, inputLimitsText, MAX_INLINE_INPUT_BYTES, MAX_MODEL_INPUT_BYTES } from "./limits";
 import { leastFee } from "./chain/leastFee";
-import { GlassboxClient, GlassboxError, type FinalState, type Mode, type RoleStake } from "./sdk";
+import { GlassboxClient, GlassboxError, type FinalState, type JobInfo, type Mode, type RoleStake } from "./sdk";
 import { CliError } from "./cliError";
 import { cacheModelFile, claim, cliLineOf, deprecateVersion, fetchWithFiles, idOption, intOption, modeMask, publishVersion, setPolicy, verifyJob, VERIFY_CANNOT_CHECK, type PolicyOptions } from "./cliSdk";
 
@@ -744,23 +744,23 @@ async function waitForJob(io: CliIo, client: GlassboxClient, s: Session, jobId: 
     throw new CliError(`job ${jobId} is still ${status} after ${timeoutMs / 1000} s; check later with: glassbox job status ${jobId}`);
   }
   if (final.status === "Refunded") throw new CliError(`job ${jobId} was refunded (${final.reason})`);
-  await printResult(io, client, jobId);
+  await printResult(io, client, { id: jobId, status: final.status });
 }
 
-async function existingJob(client: GlassboxClient, raw: string): Promise<bigint> {
+/** Job `raw` as the chain holds it; a CliError when there is no such job. */
+async function existingJob(client: GlassboxClient, raw: string): Promise<JobInfo> {
   const id = idOption(raw, "job id");
   try {
-    await client.job(id);
+    return await client.job(id);
   } catch (err) {
     if (err instanceof GlassboxError && err.code === "UNKNOWN_JOB") throw new CliError(err.message.replace(/: check the id.*$/, ""));
     throw err;
   }
-  return id;
 }
 
 async function jobStatus(io: CliIo, flags: Flags, raw: string): Promise<void> {
   await withClient(io, flags, false, async (client, s) => {
-    const job = await client.job(await existingJob(client, raw));
+    const job = await existingJob(client, raw);
     const out: Record<string, unknown> = {
       id: Number(job.id),
       status: job.status,
@@ -784,8 +784,8 @@ async function jobResult(io: CliIo, flags: Flags, raw: string): Promise<void> {
 }
 
 /** A finalized job's outputs as JSON tensors (by-reference outputs fetched and keccak-checked by the SDK). */
-async function printResult(io: CliIo, client: GlassboxClient, jobId: bigint): Promise<void> {
-  const { status } = await client.job(jobId);
+async function printResult(io: CliIo, client: GlassboxClient, job: Pick<JobInfo, "id" | "status">): Promise<void> {
+  const { id: jobId, status } = job;
   if (status !== "Finalized") throw new CliError(`job ${jobId} has no result (status ${status})`);
   const result = await client.result(jobId);
   if (result.kind === "invalid") throw new CliError(`job ${jobId}: the executor found the input invalid (${result.reason})`);

@@ -19,6 +19,7 @@ import { GlassboxClient, GlassboxError, modesMask, type ModelPolicy } from "../s
 import { DEVNET_PARAMS } from "../../../deploy/protocol";
 import { assignJob, deployWorld, nextEpoch, signerOf, TOKEN, type World } from "../../../test/fixtures/protocol";
 import { addressesOf, honestOutput, MLP_BYTES, tmpDirOf } from "./fixtures/roles";
+import { POLICY as SDK_POLICY } from "./fixtures/sdk";
 
 /** Hardhat's default accounts (hardhat.config.ts sets no mnemonic): the keys behind ethers.getSigners(). */
 const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
@@ -31,17 +32,8 @@ function keyOf(address: string): string {
   throw new Error(`${address} is not one of Hardhat's default accounts`);
 }
 
-const POLICY: ModelPolicy = {
-  allowedModes: modesMask("none", "optimistic"),
-  exact: false,
-  auditRateBps: 0,
-  maxInputBytes: 4096,
-  minFee: 10n ** 16n,
-  runtime: 0,
-  absTolerance: 10n ** 8n, // 1e-4
-  relTolerance: 10n ** 9n, // 1e-3
-  schemaHash: ethers.ZeroHash,
-};
+/** The SDK tests' MLP policy, without ATTESTED and with no schema. */
+const POLICY: ModelPolicy = { ...SDK_POLICY, allowedModes: modesMask("none", "optimistic"), schemaHash: ethers.ZeroHash };
 
 const INPUT = { x: { dtype: "float32" as const, shape: [1, 4], data: [0.5, -1, 2, 3.25] } };
 

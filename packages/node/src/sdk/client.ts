@@ -171,7 +171,8 @@ export class GlassboxClient {
 
   /** Version `version` (1-based) of a model: its SHA-256 digest, URI and whether it is deprecated. Throws UNKNOWN_MODEL, BAD_ARGUMENT. */
   async version(modelId: bigint | number, version: number): Promise<ModelVersionInfo> {
-    const { versions } = await this.model(modelId);
+    await this.requireModel(modelId);
+    const versions = Number(await this.read("ModelRegistry", () => this.models.versionCount(modelId)));
     if (!Number.isInteger(version) || version < 1 || version > versions) throw new GlassboxError("BAD_ARGUMENT", `model ${modelId} has versions 1..${versions}, not ${version}: pick one of them`);
     const v = await this.read("ModelRegistry", () => this.models.versionOf(modelId, version));
     return { version, digest: v.digest, uri: v.uri, deprecated: v.deprecated };
