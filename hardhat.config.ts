@@ -33,18 +33,23 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
   };
 });
 
-/** Every `*.ts` file below `dir`, except helpers in `fixtures/` folders. */
+/** The browser tests: a script of their own, `npm run test:browser`, not part of `npm test`. */
+const BROWSER_TESTS = path.join(__dirname, "test", "browser");
+
+/** Every `*.ts` file below `dir`, except helpers in `fixtures/` folders and the browser tests. */
 function testFilesIn(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === "fixtures" ? [] : testFilesIn(full);
+    // fixtures hold no tests; test/browser runs as its own script (`npm run test:browser`).
+    if (entry.isDirectory()) return entry.name === "fixtures" || full === BROWSER_TESTS ? [] : testFilesIn(full);
     return entry.name.endsWith(".ts") ? [full] : [];
   });
 }
 
 // `hardhat test` with no file arguments runs the contract tests in test/ and the node's own tests
-// in packages/node/test/, and skips the shared fixtures.
+// in packages/node/test/, and skips the shared fixtures and the browser tests (test/browser, run by
+// `npm run test:browser`).
 subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, _hre, runSuper) => {
   if (args.testFiles.length > 0) return runSuper(args);
   return [...testFilesIn(path.join(__dirname, "test")), ...testFilesIn(path.join(__dirname, "packages", "node", "test"))].sort();

@@ -13,13 +13,13 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { formatUnits, keccak256, parseUnits, sha256 } from "ethers";
 import { GlassboxClient, GlassboxError, type ModelPolicy } from "./sdk";
 import { onnxModelRunner } from "./sdkNode";
 import { ModelStore } from "./store/modelStore";
 import { MAX_MODEL_INPUT_BYTES } from "./limits";
 import { CliError } from "./cliError";
+export { fetchWithFiles } from "./content/fileFetch";
 import { MODE_NAMES } from "./sdk/protocol";
 import { TOLERANCE_SCALE } from "./verify/tolerance";
 
@@ -167,17 +167,6 @@ export function cacheModelFile(file: string, dataDir: string): { bytes: Uint8Arr
   }
   return { bytes, digest, cachedUri: `file://${path.resolve(cached)}` };
 }
-
-/** The global fetch, plus file:// URIs read from disk (models registered with the CLI's default URI). */
-export const fetchWithFiles: typeof globalThis.fetch = async (input, init) => {
-  const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-  if (!url.startsWith("file://")) return globalThis.fetch(input, init);
-  try {
-    return new Response(fs.readFileSync(fileURLToPath(url)));
-  } catch (err) {
-    return new Response(`cannot read ${url}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { status: 404 });
-  }
-};
 
 // ---- commands ----
 
