@@ -14,7 +14,9 @@
  *   5. a demo client that requests a job for every model in every mode it allows (QUORUM only on
  *      the exact model), plus one input that fits no model, waits for each and prints its story;
  *   6. a dishonest executor that joins (staked and opted in to every model), returns wrong outputs, is challenged by the verifiers,
- *      loses the committee vote and is slashed.
+ *      loses the committee vote and is slashed;
+ *   7. all along, the explorer (`glassbox explorer`) on 127.0.0.1:--explorer-port: every job's
+ *      story in a browser, indexed from the chain's logs.
  *
  * On a chain it ran on before (--rpc), each run's dishonest executor is a key that never staked, and
  * the earlier runs' ones, with no node behind them, are retired before the nodes' first stake epoch
@@ -32,7 +34,8 @@ import { parseEther, type JsonRpcProvider } from "ethers";
 import type { Deployment } from "../../packages/node/src";
 import { bootDevnet, startNextStakeEpoch } from "./boot";
 import { freshCheat, retireEarlierCheats } from "./cheats";
-import { ANVIL_BLOCK_TIME, CHAIN_KINDS, Clock, DEFAULT_CLOCK, type ChainKind } from "./chain";
+import { ANVIL_BLOCK_TIME, CHAIN_KINDS, Clock, DEFAULT_CLOCK, freePort, type ChainKind } from "./chain";
+import { startExplorerProcess } from "./explorer";
 import { DemoClient, type ModeName } from "./client";
 import { misfitInput } from "./models";
 import { metricValue, startNode, type RunningNode } from "./nodes";
@@ -59,6 +62,8 @@ export interface DevnetOptions {
   metricsPort: number;
   /** Port of the content store for by-reference inputs. */
   contentStorePort: number;
+  /** Port of the explorer (0: a free one). */
+  explorerPort: number;
   stateDir: string;
   deploymentFile: string;
   /** Chain time per wall-clock time. */
@@ -83,6 +88,7 @@ function usage(): string {
     "  --port N          port of the local chain (default 8545, or GLASSBOX_DEVNET_PORT)",
     "  --metrics-port N  first of the nodes' /healthz + /metrics ports (default 9460; one per node)",
     "  --content-store-port N  port of the content store for inputs above 64 KiB (default 9470)",
+    "  --explorer-port N port of the explorer's pages and API (default 9480; 0 picks a free one)",
     "  --state-dir DIR   nodes' SQLite state, model caches and logs (default .devnet; wiped at start)",
     "  --deployment FILE where the contract addresses are written (default deployments/localhost.json, anvil.json or rpc.json)",
     "  --speed N         chain seconds per wall-clock second on hardhat (default 10; anvil runs in real time)",
@@ -99,6 +105,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     port: Number(env.GLASSBOX_DEVNET_PORT ?? 8545),
     metricsPort: 9460,
     contentStorePort: 9470,
+    explorerPort: 9480,
     stateDir: path.join(ROOT, ".devnet"),
     deploymentFile: path.join(ROOT, "deployments", "localhost.json"),
     speed: DEFAULT_CLOCK.secondsPerTick * (1000 / DEFAULT_CLOCK.tickMs),
@@ -115,6 +122,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     else if (arg === "--port") options.port = int(arg, argv[++i], 1, 65535);
     else if (arg === "--metrics-port") options.metricsPort = int(arg, argv[++i], 1, 65535 - NODES.length - 1);
     else if (arg === "--content-store-port") options.contentStorePort = int(arg, argv[++i], 1, 65535);
+    else if (arg === "--explorer-port") options.explorerPort = int(arg, argv[++i], 0, 65535);
     else if (arg === "--state-dir") options.stateDir = path.resolve(argv[++i] ?? "");
     else if (arg === "--deployment") {
       options.deploymentFile = path.resolve(argv[++i] ?? "");
@@ -222,6 +230,8 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
     for (const [i, index] of CLIENT_INDEXES.entries()) names.set(devnetWallet(index).address.toLowerCase(), `client-${i + 1}`);
     const nameOf = (a: string) => names.get(a.toLowerCase()) ?? short(a);
     const optedIn = (spec: NodeSpec) => (spec.role === "executor" ? `, opted in to model${modelIdsOf(spec, models).length === 1 ? "" : "s"} ${modelIdsOf(spec, models).map((id) => `#${id}`).join(", ")}` : "");
+    const explorer = await startExplorerProcess(group, { root: ROOT, rpc: chain.url, deploymentFile: options.deploymentFile, stateDir: options.stateDir, port: options.explorerPort === 0 ? await freePort() : options.explorerPort });
+    say(`explorer ${explorer.url} (log: ${rel(path.join(options.stateDir, "explorer.log"))}): every job's story, indexed from the chain's logs`);
     for (const n of running) say(`  ${n.spec.name} ${n.address} staked ${n.spec.stake / 10n ** 18n} GLASS${optedIn(n.spec)}; metrics http://127.0.0.1:${n.metricsPort}/metrics`);
 
     for (const index of CLIENT_INDEXES) {
@@ -302,6 +312,7 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
     if (!options.exit) {
       say(JSON.stringify(summary));
       say(`\nthe devnet keeps running: RPC ${chain.url}, deployment ${rel(options.deploymentFile)}, node logs in ${rel(options.stateDir)}/`);
+      say(`explorer: ${explorer.url}`);
       say(`try: GLASSBOX_PRIVATE_KEY=${devnetWallet(CLIENT_INDEXES[0]).privateKey} npx glassbox job request --model ${mlpModel.id} --input examples/inputs/mlp.json --wait`);
       say("Ctrl-C stops every process it started.");
       await new Promise<never>(() => undefined); // until SIGINT/SIGTERM: stopOnExit stops everything and exits

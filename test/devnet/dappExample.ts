@@ -97,7 +97,7 @@ async function runExample(run: ExampleRun): Promise<void> {
   run.port = await freePort();
   run.deploymentFile = path.join(run.dir, "deployment.json");
   const metricsPort = 20_000 + Math.floor(Math.random() * 30_000);
-  const startArgv = [...startCmd.argv, "--", "--port", String(run.port), "--metrics-port", String(metricsPort), "--content-store-port", String(await freePort()), "--state-dir", path.join(run.dir, "state"), "--deployment", run.deploymentFile];
+  const startArgv = [...startCmd.argv, "--", "--port", String(run.port), "--metrics-port", String(metricsPort), "--content-store-port", String(await freePort()), "--explorer-port", "0", "--state-dir", path.join(run.dir, "state"), "--deployment", run.deploymentFile];
 
   // The devnet: its own process group, so that the whole tree stops with it.
   const started = spawn(startArgv[0], startArgv.slice(1), { cwd: ROOT, env: { ...process.env, ...startCmd.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });

@@ -42,6 +42,8 @@ async function runDemo(chain: "hardhat" | "anvil"): Promise<DemoRun> {
     // The hardhat and anvil demos run side by side: each needs its own content store port too.
     "--content-store-port",
     String(await freePort()),
+    "--explorer-port",
+    "0",
     "--state-dir",
     path.join(dir, "state"),
     "--deployment",

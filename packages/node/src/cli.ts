@@ -57,6 +57,8 @@ import { DEFAULT_MODEL_MAX_INPUT_BYTES, inputLimitsText, MAX_INLINE_INPUT_BYTES,
 import { leastFee } from "./chain/leastFee";
 import { GlassboxClient, GlassboxError, type FinalState, type JobInfo, type Mode, type RoleStake } from "./sdk";
 import { CliError } from "./cliError";
+import { runExplorer, type ExplorerFlags } from "./cliExplorer";
+import { DEFAULT_EXPLORER_PORT } from "./explorer/run";
 import { cacheModelFile, claim, cliLineOf, deprecateVersion, fetchWithFiles, idOption, intOption, modeMask, publishVersion, setPolicy, verifyJob, VERIFY_CANNOT_CHECK, type PolicyOptions } from "./cliSdk";
 
 /** Mode names as the CLI takes them, in contracts/types/Types.sol order. */
@@ -262,6 +264,25 @@ function buildProgram(io: CliIo): Command {
         `re-run a job locally (onnxruntime-node) on the registered model and the job's input, both hash-checked, and compare with the posted result under the tolerance the job pinned; prints a JSON report. Exit 0: within tolerance; 1: not within tolerance; ${VERIFY_CANNOT_CHECK}: cannot check (no result yet, unknown job, model or input unreadable)`,
       ),
   ).action((id: string, _o, cmd: Command) => withClient(io, flagsOf(cmd), false, (client) => verifyJob(io, client, id)));
+  withOptions(
+    program.command("explorer").description("index the deployment's logs into SQLite and serve the web explorer and its JSON API until SIGINT/SIGTERM"),
+    ["rpc", "deployment", "dataDir", "confirmations", "maxLogRange", "pollIntervalMs", "logLevel"],
+  )
+    .option("--port <n>", "port of the explorer's pages and API (0 picks a free one)", String(DEFAULT_EXPLORER_PORT))
+    .option("--host <address>", "address to listen on", "127.0.0.1")
+    .option("--public-rpc <url>", "JSON-RPC URL the visitors' browsers read the chain through (default: --rpc)")
+    .option("--db <file>", "the index's SQLite file (default: <data-dir>/explorer-<chainId>-<jobRegistry>.sqlite)")
+    .action((o: ExplorerFlags, cmd: Command) =>
+      withSession(io, flagsOf(cmd), false, async (s) => {
+        const { signal, release } = stopSignal(io);
+        try {
+          const c = s.config;
+          await runExplorer({ provider: s.provider, deployment: s.deployment, rpc: c.rpc, dataDir: c.dataDir, confirmations: c.confirmations, maxLogRange: c.maxLogRange, pollIntervalMs: c.pollIntervalMs }, o, (line) => io.stdout(`${line}\n`), signal);
+        } finally {
+          release();
+        }
+      }),
+    );
   return program;
 }
 

@@ -14,7 +14,7 @@ import { recordContentStore, writeDeployment } from "../src/deployment";
 import { leastFee } from "../src/chain/leastFee";
 import { GlassboxClient, GlassboxError, jobIdOf, modesMask, type JobProgress } from "../src/sdk";
 import { connectFromFile, onnxModelRunner } from "../src/sdkNode";
-import { armedDrawOf, challengeDistinct, mineToDraw, Mode, nextEpoch, Role, SAMPLE_INPUT, signerOf, TOKEN, Verdict, voteAll } from "../../../test/fixtures/protocol";
+import { armedDrawOf, assignJob, challengeDistinct, mineToDraw, Mode, nextEpoch, Role, SAMPLE_INPUT, signerOf, TOKEN, Verdict, voteAll } from "../../../test/fixtures/protocol";
 import { honestOutput, MLP_BYTES, tmpDirOf } from "./fixtures/roles";
 import { clientOf, falsified, finalize, INPUT, POLICY, post, rejected, sdkWorld, storeUrl } from "./fixtures/sdk";
 
@@ -372,6 +372,30 @@ describe("GlassboxClient.verify", function () {
     expect(report.maxRelDeviation).to.be.greaterThan(1e-3);
     expect(report.worst).to.not.equal(undefined);
     expect(report.recomputedHash).to.equal(ethers.keccak256(await honestOutput()));
+  });
+
+  it("checks the result a given transaction posted (postedIn), read from that transaction's receipt, inline or by reference", async function () {
+    const w = await loadFixture(sdkWorld);
+    const client = await clientOf(w, w.world.requester);
+    const { jobId, txHash: requestTx } = await client.request({ model: w.modelId, input: INPUT, mode: "optimistic" });
+    const { assigned } = await assignJob(w.world, jobId);
+    const jobs = w.world.jobs.connect(signerOf(w.world.executors, assigned[0]));
+    const wrong = falsified(await honestOutput(), 0.5);
+    const sent = await (await jobs.submitResult(jobId, wrong)).wait();
+    const report = await client.verify(jobId, onnxModelRunner(), { postedIn: sent!.hash });
+    expect(report.withinTolerance).to.equal(false);
+    expect(report.outputHash).to.equal(ethers.keccak256(wrong));
+    expect(report.maxAbsDeviation).to.be.closeTo(0.5, 1e-6);
+    // A transaction that posted no result of this job, and a string that is no hash.
+    expect((await rejected(client.verify(jobId, onnxModelRunner(), { postedIn: requestTx }), "NO_EVENT")).message).to.match(/posted no result of job/);
+    await rejected(client.verify(jobId, onnxModelRunner(), { postedIn: "0x1234" }), "BAD_ARGUMENT");
+
+    const second = await client.request({ model: w.modelId, input: INPUT, mode: "optimistic" });
+    const honest = await honestOutput();
+    const published = await publishBytes(storeUrl(), honest);
+    const byRef = await assignJob(w.world, second.jobId);
+    const refSent = await (await w.world.jobs.connect(signerOf(w.world.executors, byRef.assigned[0])).submitResultRef(second.jobId, ethers.keccak256(honest), published.uri)).wait();
+    expect(await client.verify(second.jobId, onnxModelRunner(), { postedIn: refSent!.hash })).to.deep.include({ withinTolerance: true, maxAbsDeviation: 0 });
   });
 
   it("throws HASH_MISMATCH when the model's URI serves bytes whose SHA-256 is not the registered digest", async function () {

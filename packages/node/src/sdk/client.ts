@@ -35,6 +35,7 @@ import { jobIdOf, progressIn, type JobProgress, type RefundReasonName } from "./
 import { deliverGasLimit } from "./deliverGas";
 import { deviationOf } from "./deviation";
 import { checkKeccak, checkSha256, fetchBytes } from "./fetchBytes";
+import { postedResultIn } from "./postedResult";
 import type {
   AccountInfo,
   ClientOptions,
@@ -56,6 +57,7 @@ import type {
   RoleInput,
   RoleStake,
   Verification,
+  VerifyOptions,
   WaitOptions,
 } from "./types";
 
@@ -336,12 +338,14 @@ export class GlassboxClient {
   /**
    * Re-runs job `jobId` with `runner` on the registered model bytes (SHA-256 checked) and the job's
    * input (keccak256 checked), and compares the posted output with the model's tolerance policy
-   * as the job pinned it, with the node's compare function.
+   * as the job pinned it, with the node's compare function. With `postedIn` (a transaction hash),
+   * the result that transaction posted or revealed is checked instead of the job's current one: a
+   * result a committee rejected, say, read from the chain's own receipt.
    */
-  async verify(jobId: bigint, runner: ModelRunner): Promise<Verification> {
+  async verify(jobId: bigint, runner: ModelRunner, options: VerifyOptions = {}): Promise<Verification> {
     const request = await this.requestOf(jobId);
     const { modelId, params, inputHash, policyVersion } = request;
-    const posted = await this.resultBytes(jobId);
+    const posted = options.postedIn === undefined ? await this.resultBytes(jobId) : await this.postedBytes(jobId, options.postedIn);
     const [version, policy] = await this.read("ModelRegistry", () => Promise.all([this.models.versionOf(modelId, params.version), this.models.policyAt(modelId, policyVersion)]));
     const what = `model ${modelId} version ${params.version}`;
     const modelBytes = await fetchBytes(version.uri, what, this.fetchOptions(this.options.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES));
@@ -529,6 +533,16 @@ export class GlassboxClient {
       }
     }
     throw new GlassboxError("UNKNOWN_JOB", `no job ${jobId} was requested in blocks ${from}..${latest}: check the id and the deployment (its deploymentBlock)`);
+  }
+
+  private async postedBytes(jobId: bigint, txHash: string): Promise<{ bytes: Uint8Array; outputHash: string }> {
+    const posted = await this.read("JobRegistry", () => postedResultIn(this.provider, this.addresses, jobId, txHash));
+    let bytes = posted.output;
+    if (bytes.length === 0) {
+      bytes = await fetchBytes(posted.outputURI, `job ${jobId}'s output posted in ${txHash}`, this.fetchOptions(this.options.maxFetchBytes ?? DEFAULT_NODE_MAX_INPUT_BYTES));
+      checkKeccak(bytes, posted.outputHash, `job ${jobId}'s output at ${posted.outputURI}`);
+    }
+    return { bytes, outputHash: posted.outputHash };
   }
 
   private async resultBytes(jobId: bigint): Promise<{ bytes: Uint8Array; outputHash: string; final: boolean }> {

@@ -7,6 +7,7 @@
  */
 export { GlassboxClient, modesMask } from "./client";
 export { asGlassboxError, GlassboxError, type GlassboxErrorCode } from "./errors";
+export { postedResultIn, type PostedResult } from "./postedResult";
 export { jobIdOf, type JobProgress, type JobProgressKind, type LogPosition, type ReceiptLike, type RefundReasonName, type VerdictName } from "./events";
 export { CALLBACK_GAS_UNIT, CALLBACK_RESERVE, deliverGasLimit, type DeliverGasInput } from "./deliverGas";
 export type { Deviation } from "./deviation";

@@ -170,6 +170,14 @@ export interface ModelRunner {
   run(modelBytes: Uint8Array, inputs: Record<string, DecodedTensor>): Promise<Record<string, DecodedTensor | Tensor>>;
 }
 
+export interface VerifyOptions {
+  /**
+   * The hash of a transaction that posted (ResultSubmitted) or revealed (ResultRevealed) a result
+   * of the job: check that result instead of the job's current one.
+   */
+  postedIn?: string;
+}
+
 export interface Verification {
   /** compareOutputs' verdict under the model's tolerance policy (the node's own rule). */
   withinTolerance: boolean;

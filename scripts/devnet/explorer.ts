@@ -1,0 +1,69 @@
+/**
+ * Starts the devnet's explorer as a process of its own, as a user would: `glassbox explorer` over
+ * the devnet's chain and deployment file, its index under the state directory, and waits until its
+ * API answers.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { sleep } from "./chain";
+import type { ProcessGroup, Started } from "./processes";
+
+export interface ExplorerLaunch {
+  root: string;
+  rpc: string;
+  deploymentFile: string;
+  stateDir: string;
+  port: number;
+}
+
+export interface RunningExplorerProcess {
+  url: string;
+  process: Started;
+}
+
+/** The arguments of `glassbox explorer` on the devnet (also what a user would type). */
+export function explorerArgs(launch: ExplorerLaunch): string[] {
+  return [
+    "explorer",
+    "--rpc",
+    launch.rpc,
+    "--deployment",
+    launch.deploymentFile,
+    "--data-dir",
+    path.join(launch.stateDir, "explorer"),
+    // The devnet's chain never reorganises on its own: steps show as soon as they are mined.
+    "--confirmations",
+    "0",
+    "--poll-interval-ms",
+    "250",
+    "--port",
+    String(launch.port),
+  ];
+}
+
+export async function startExplorerProcess(group: ProcessGroup, launch: ExplorerLaunch): Promise<RunningExplorerProcess> {
+  fs.mkdirSync(path.join(launch.stateDir, "explorer"), { recursive: true });
+  const started = group.spawn({
+    name: "explorer",
+    command: process.execPath,
+    args: [path.join(launch.root, "scripts", "glassbox.js"), ...explorerArgs(launch)],
+    env: {},
+    cwd: launch.root,
+    logFile: path.join(launch.stateDir, "explorer.log"),
+  });
+  const url = `http://127.0.0.1:${launch.port}`;
+  let exited: number | string | undefined;
+  void started.exited.then((code) => (exited = code));
+  const until = Date.now() + 90_000;
+  for (;;) {
+    if (exited !== undefined) throw new Error(`the explorer exited (${exited}) while starting; see ${started.logFile}`);
+    try {
+      const res = await fetch(`${url}/api/config`, { signal: AbortSignal.timeout(1_000) });
+      if (res.status === 200) return { url, process: started };
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) throw new Error(`the explorer did not answer on ${url} within 90 s; see ${started.logFile}`);
+    await sleep(250);
+  }
+}
