@@ -22,7 +22,9 @@ import { loadParams } from "../../deploy/params";
 import { bootDevnet, paramsNetwork } from "../devnet/boot";
 import { ANVIL_BLOCK_TIME, Clock, freePort, sleep, type ChainKind, type ClockOptions } from "../devnet/chain";
 import { DemoClient, type ModeName } from "../devnet/client";
+import { startExplorerProcess } from "../devnet/explorer";
 import { startNode, type RunningNode } from "../devnet/nodes";
+import { ExplorerProbe, type ExplorerFigures } from "./explorerProbe";
 import { ProcessGroup } from "../devnet/processes";
 import { devnetWallet, NODES, type RegisteredModel } from "../devnet/setup";
 import { log, quantile, REPORTS, ROOT, round } from "./common";
@@ -140,6 +142,8 @@ export interface DevnetSection {
   throughputJobsPerSecond: number;
   latency: ModeLatency[];
   memory: NodeMemory[];
+  /** The explorer (`glassbox explorer`, a process of its own) through the load: indexer lag and job-page latency. */
+  explorer?: ExplorerFigures;
   setupSeconds: number;
   logs: string;
 }
@@ -179,6 +183,11 @@ class Tracker {
   }
 
   /** Registers a requested job; resolves once its final event is seen. */
+  /** The ids of the jobs tracked so far. */
+  ids(): bigint[] {
+    return [...this.jobs.keys()];
+  }
+
   track(jobId: bigint, mode: ModeName, requestBlock: number, requestedAt: number): Promise<void> {
     return new Promise((resolve) => {
       const t: Tracked = { mode, requestedAt, requestBlock, done: resolve };
@@ -403,6 +412,7 @@ export async function runDevnetLoad(quick: boolean, on: LoadChain = HARDHAT_LOAD
   let tracker: Tracker | undefined;
   let sampler: MemorySampler | undefined;
   let keeper: Keeper | undefined;
+  let probe: ExplorerProbe | undefined;
   const clients: DemoClient[] = [];
   const began = Date.now();
   try {
@@ -422,7 +432,9 @@ export async function runDevnetLoad(quick: boolean, on: LoadChain = HARDHAT_LOAD
     const running: RunningNode[] = await Promise.all(
       specs.map((spec, i) => startNode(group, spec, { root: ROOT, rpc: chain.url, deploymentFile, stateDir, metricsPort: ports[i] })),
     );
-    const watched = [...running.map((n) => ({ name: n.spec.name, pid: n.process.child.pid ?? 0 })), { name: `${on.kind === "anvil" ? "anvil" : "hardhat node"} (chain)`, pid: chain.process?.child.pid ?? 0 }];
+    const explorer = await startExplorerProcess(group, { root: ROOT, rpc: chain.url, deploymentFile, stateDir, port: await freePort() });
+    say(`explorer ${explorer.url} indexing beside the nodes`);
+    const watched = [...running.map((n) => ({ name: n.spec.name, pid: n.process.child.pid ?? 0 })), { name: "explorer", pid: explorer.process.child.pid ?? 0 }, { name: `${on.kind === "anvil" ? "anvil" : "hardhat node"} (chain)`, pid: chain.process?.child.pid ?? 0 }];
     sampler = new MemorySampler(watched.filter((p) => p.pid > 0));
     sampler.start();
     for (const index of CLIENT_INDEXES) {
@@ -437,6 +449,8 @@ export async function runDevnetLoad(quick: boolean, on: LoadChain = HARDHAT_LOAD
     await tracker.start();
     keeper = new Keeper(JobRegistry__factory.connect(deployment.contracts.jobRegistry, devnetWallet(KEEPER_INDEX, provider)), tracker, provider, say);
     keeper.start();
+    probe = new ExplorerProbe(explorer.url, provider, () => tracker!.ids());
+    probe.start();
     const plans = planLoad(models, total);
     const share = (c: number) => plans.filter((_, i) => i % clients.length === c);
     const loadStart = Date.now();
@@ -455,6 +469,9 @@ export async function runDevnetLoad(quick: boolean, on: LoadChain = HARDHAT_LOAD
     // block's timestamp is at least a second past the last, so a busy chain runs ahead of its clock.
     const chainSpeed = round(((await chainTime(provider)) - chainStart) / ((Date.now() - loadStart) / 1000), 2);
     await keeper.stop();
+    const explorerFigures = await probe.stop();
+    probe = undefined;
+    say(`explorer: indexer lag p50 ${explorerFigures.lagBlocks.p50} / max ${explorerFigures.lagBlocks.max} blocks; job page p50 ${explorerFigures.jobPageMs.p50} / p99 ${explorerFigures.jobPageMs.p99} ms over ${explorerFigures.jobPageMs.requests} requests`);
     const tracked = tracker.all();
     const settled = tracked.filter((t) => t.outcome);
     const lastEnd = Math.max(...settled.map((t) => t.endedAt ?? 0));
@@ -505,11 +522,13 @@ export async function runDevnetLoad(quick: boolean, on: LoadChain = HARDHAT_LOAD
       throughputJobsPerSecond: round(finalized / wallSeconds, 3),
       latency,
       memory: sampler.stop(),
+      explorer: explorerFigures,
       setupSeconds,
       logs: path.relative(ROOT, stateDir),
     };
   } finally {
     sampler?.stop();
+    await probe?.stop();
     await keeper?.stop();
     await tracker?.stop();
     for (const c of clients) await c.close().catch(() => undefined);

@@ -153,9 +153,11 @@ export function devnetComparison(r: BenchReport): string {
     ["keeper: timeouts (NONE/OPTIMISTIC)", (d) => d.keeperTimeouts],
     ["keeper: QUORUM rounds finalized", (d) => d.keeperQuorumFinalizes],
     ["audits opened", (d) => d.audits],
+    ["explorer: indexer lag behind the head, p50 / max (blocks)", (d) => (d.explorer ? `${fig(d.explorer.lagBlocks.p50)} / ${fig(d.explorer.lagBlocks.max)}` : "–")],
+    ["explorer: job page (GET /api/jobs/:id) p50 / p99 (ms)", (d) => (d.explorer ? `${fig(d.explorer.jobPageMs.p50)} / ${fig(d.explorer.jobPageMs.p99)}` : "–")],
     ["setup (s, not counted)", (d) => d.setupSeconds],
     ["chain's peak memory (MB)", (d) => fig(d.memory.find((m) => m.name.endsWith("(chain)"))?.peakMb)],
-    ["largest node's peak memory (MB)", (d) => fig(Math.max(...d.memory.filter((m) => !m.name.endsWith("(chain)")).map((m) => m.peakMb)))],
+    ["largest node's peak memory (MB)", (d) => fig(Math.max(...d.memory.filter((m) => !m.name.endsWith("(chain)") && m.name !== "explorer").map((m) => m.peakMb)))],
   ];
   const head = ["", ...DEVNET_RUNS.map((c) => `${c.title} (\`${c.section}\`)`)];
   const cell = (c: (typeof DEVNET_RUNS)[number], f: (d: DevnetSection) => string | number) => {
@@ -200,9 +202,19 @@ function devnetDetail(d: DevnetSection, heading: string): string[] {
       d.latency.map((l) => [l.mode, l.jobs, l.finalized, l.refunded, l.unsettled, fig(l.seconds.p50), fig(l.seconds.p95), fig(l.seconds.p99), fig(l.seconds.max), fig(l.blocks.p50), fig(l.blocks.p95), fig(l.blocks.p99)]),
     ),
     "",
+    ...(d.explorer ? explorerDetail(d.explorer) : []),
     "Peak memory of each process (VmHWM from /proc/<pid>/status; and the largest VmRSS sampled each second):",
     "",
     tableMd(["process", "peak (VmHWM) MB", "max sampled RSS MB"], d.memory.map((m) => [m.name, m.peakMb, m.maxSampledRssMb])),
+    "",
+  ];
+}
+
+/** The explorer's figures under the load (scripts/bench/explorerProbe.ts). */
+function explorerDetail(e: NonNullable<DevnetSection["explorer"]>): string[] {
+  return [
+    `**Explorer under the load** (\`glassbox explorer\`, its own process, \`--confirmations 0\`, polling every 250 ms): its indexer stayed **${fig(e.lagBlocks.p50)} blocks behind the head at the median, ${fig(e.lagBlocks.max)} at most** (p95 ${fig(e.lagBlocks.p95)}; ${e.lagBlocks.samples} samples, one a second); ` +
+      `a job's page (GET /api/jobs/:id, its timeline, disputes and payouts) answered in **${fig(e.jobPageMs.p50)} ms at the median and ${fig(e.jobPageMs.p99)} ms at p99** (max ${fig(e.jobPageMs.max)}; ${e.jobPageMs.requests} requests, 5 a second on jobs picked at random among those requested so far; ${e.jobPageMs.notYetIndexed} were of a job not indexed yet (404), ${e.jobPageMs.failed} failed).`,
     "",
   ];
 }

@@ -88,6 +88,13 @@ describe("bench: the devnet load on Hardhat and on anvil", function () {
       expect(row(table, "chain's peak memory (MB)")).to.deep.equal(["50", "50"]);
     });
 
+    it("shows the explorer's indexer lag and job-page latency, and a dash for a run without the explorer", function () {
+      const withExplorer: DevnetSection = { ...section("hardhat", 0.9), explorer: { lagBlocks: { p50: 1, p95: 3, max: 7, samples: 100 }, jobPageMs: { p50: 4.2, p99: 31.5, max: 40, requests: 500, notYetIndexed: 2, failed: 0 } } };
+      const table = devnetComparison(report({ devnet: withExplorer, devnetAnvil: section("anvil", 0.2) }));
+      expect(row(table, "explorer: indexer lag behind the head, p50 / max (blocks)")).to.deep.equal(["1 / 7", "–"]);
+      expect(row(table, "explorer: job page (GET /api/jobs/:id) p50 / p99 (ms)")).to.deep.equal(["4.2 / 31.5", "–"]);
+    });
+
     it("shows a dash for a mode with no finalized job, in memory (NaN) and from bench.json (null)", function () {
       const table = devnetComparison(report({ devnet: section("hardhat", 0.9), devnetAnvil: section("anvil", 0.2) }));
       expect(row(table, "QUORUM p50 / p95 / p99 (s)")).to.deep.equal(["– / – / –", "– / – / –"]);
