@@ -11,12 +11,13 @@ const path = require("node:path");
 const WEB = path.join(__dirname, "..", "packages", "node", "web");
 const DEFAULT_OUT = path.join(WEB, "dist");
 
-// The pages import "onnxruntime-web/wasm": the CPU-only (WebAssembly) build, whose ESM bundle
-// inlines its Emscripten loader and fetches only this .wasm (14 MB). The default "onnxruntime-web"
-// import is the WebGPU/JSEP build and would fetch ort-wasm-simd-threaded.jsep.wasm (28 MB) for the
-// same CPU kernels. The .mjs loader is copied too: onnxruntime-web imports it from wasmPaths when it
-// starts a proxy worker or is not bundled, and it is small. The "threaded" in the names is the
-// build's ability; the page sets numThreads = 1, so no worker or SharedArrayBuffer is needed.
+// The pages import "onnxruntime-web/wasm": the CPU-only (WebAssembly) build. Its runtime is this
+// pair: with `ort.env.wasm.wasmPaths = "/assets/ort/"` the page imports the Emscripten loader (.mjs)
+// and fetches the .wasm (14 MB) from there (checked in Chromium). The default "onnxruntime-web"
+// import is the WebGPU/JSEP build: it would load ort-wasm-simd-threaded.jsep.{mjs,wasm} (28 MB) for
+// the same CPU kernels. "threaded" is the build's ability; the page sets numThreads = 1, so no
+// worker and no SharedArrayBuffer (no cross-origin isolation headers) are needed. The server must
+// answer the .wasm as application/wasm and the .mjs as text/javascript.
 const ORT_FILES = ["ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"];
 
 /**
