@@ -90,7 +90,7 @@ async function buildExplorer({ outDir = DEFAULT_OUT, quiet = false } = {}) {
 module.exports = { buildExplorer, ORT_FILES };
 
 if (require.main === module) {
-  buildExplorer().catch((err) => {
+  buildExplorer({ quiet: process.argv.includes("--quiet") }).catch((err) => {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   });

@@ -25,7 +25,8 @@ export const contentFetch: typeof globalThis.fetch = (input, init) => {
   return fetch(contentUrl(uri), { signal: init?.signal });
 };
 
-export async function verifyJob(jobId: string, config: ExplorerConfig): Promise<Verification> {
+/** Verifies job `jobId`'s current result, or with `postedIn` the result that transaction posted or revealed. */
+export async function verifyJob(jobId: string, config: ExplorerConfig, postedIn?: string): Promise<Verification> {
   const provider = new JsonRpcProvider(config.rpcUrl, config.chainId, { staticNetwork: true });
   try {
     const client = await GlassboxClient.connect({ addresses: addressesOf(config), fromBlock: config.startBlock }, provider, {
@@ -33,7 +34,7 @@ export async function verifyJob(jobId: string, config: ExplorerConfig): Promise<
       // fetchUrlOf("ipfs://<cid>") with this gateway gives "ipfs://<cid>" back, so the explorer proxies the URI, not a public gateway's URL.
       ipfsGateway: "ipfs://",
     });
-    return await client.verify(BigInt(jobId), ortModelRunner(`job ${jobId}`));
+    return await client.verify(BigInt(jobId), ortModelRunner(`job ${jobId}`), { postedIn });
   } finally {
     provider.destroy();
   }

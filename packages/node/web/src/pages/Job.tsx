@@ -130,45 +130,67 @@ export function Policy({ policy }: { policy: Record<string, unknown> }) {
 type VerifyState = { state: "idle" } | { state: "running"; stage: string } | { state: "done"; v: Verification } | { state: "error"; message: string };
 
 function VerifyPanel({ job }: { job: JobDetail }) {
-  const [s, setS] = useState<VerifyState>({ state: "idle" });
-  const canVerify = job.outputHash !== undefined;
-  const run = async () => {
-    setS({ state: "running", stage: "reading the chain and fetching the model…" });
-    try {
-      const config = await api.config();
-      const { verifyJob } = await import("../verify");
-      setS({ state: "running", stage: "re-running the model in this browser…" });
-      setS({ state: "done", v: await verifyJob(job.jobId, config) });
-    } catch (err) {
-      setS({ state: "error", message: messageOf(err) });
-    }
-  };
+  const posted = job.timeline.filter((step) => step.kind === "resultPosted" || step.kind === "quorumRevealed");
   return (
     <Section title="Verify in this browser" testid="job-verify">
       <p class="muted small">
         Reads the job from the chain through its RPC endpoint, fetches the model and the input (checking their hashes against the chain), re-runs the model with onnxruntime-web
         and compares the posted output under the model's tolerance policy.
       </p>
-      <button type="button" data-testid="verify-button" disabled={!canVerify || s.state === "running"} onClick={run}>
-        {s.state === "running" ? "Verifying…" : "Verify"}
-      </button>
-      {!canVerify ? <span class="muted small"> (no output posted yet)</span> : null}
-      {s.state === "running" ? <p class="muted" data-testid="verify-progress">{s.stage}</p> : null}
-      {s.state === "done" ? <VerifyResult v={s.v} /> : null}
-      {s.state === "error" ? (
-        <p class="verify-result error" data-testid="verify-result" data-verdict="error" role="alert">
-          Could not check: {s.message}
-        </p>
+      <VerifyButton jobId={job.jobId} label="Verify the job's result" disabled={job.outputHash === undefined ? "no output posted yet" : undefined} />
+      {posted.length > 1 || (posted.length === 1 && job.disputed) ? (
+        <>
+          <p class="muted small">Each result posted, as its transaction's receipt holds it (a result a committee rejected too):</p>
+          <ul class="posted-results">
+            {posted.map((step) => (
+              <li key={step.txHash}>
+                <Address address={String(step.detail.executor)} /> in block {step.block}:{" "}
+                <VerifyButton jobId={job.jobId} postedIn={step.txHash} label="Verify this result" />
+              </li>
+            ))}
+          </ul>
+        </>
       ) : null}
     </Section>
   );
 }
 
-function VerifyResult({ v }: { v: Verification }) {
+/** A button that verifies the job's current result, or the one transaction `postedIn` posted, and shows the verdict beside it. */
+function VerifyButton({ jobId, postedIn, label, disabled }: { jobId: string; postedIn?: string; label: string; disabled?: string }) {
+  const [s, setS] = useState<VerifyState>({ state: "idle" });
+  const run = async () => {
+    setS({ state: "running", stage: "reading the chain and fetching the model…" });
+    try {
+      const config = await api.config();
+      const { verifyJob } = await import("../verify");
+      setS({ state: "running", stage: "re-running the model in this browser…" });
+      setS({ state: "done", v: await verifyJob(jobId, config, postedIn) });
+    } catch (err) {
+      setS({ state: "error", message: messageOf(err) });
+    }
+  };
+  return (
+    <div class="verify">
+      <button type="button" data-testid="verify-button" data-tx={postedIn} disabled={disabled !== undefined || s.state === "running"} onClick={run}>
+        {s.state === "running" ? "Verifying…" : label}
+      </button>
+      {disabled !== undefined ? <span class="muted small"> ({disabled})</span> : null}
+      {s.state === "running" ? <p class="muted" data-testid="verify-progress">{s.stage}</p> : null}
+      {s.state === "done" ? <VerifyResult v={s.v} tx={postedIn} /> : null}
+      {s.state === "error" ? (
+        <p class="verify-result error" data-testid="verify-result" data-tx={postedIn} data-verdict="error" role="alert">
+          Could not check: {s.message}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+function VerifyResult({ v, tx }: { v: Verification; tx?: string }) {
   const dev = v.maxAbsDeviation === undefined ? "n/a (outputs not comparable element by element)" : num(v.maxAbsDeviation, 6);
   const verdict = v.withinTolerance ? "verified" : "not-within-tolerance";
   return (
-    <div class={`verify-result ${v.withinTolerance ? "ok" : "bad"}`} data-testid="verify-result" data-verdict={verdict} data-max-abs-deviation={v.maxAbsDeviation}>
+    <div class={`verify-result ${v.withinTolerance ? "ok" : "bad"}`} data-testid="verify-result" data-tx={tx} data-verdict={verdict} data-max-abs-deviation={v.maxAbsDeviation}>
       <p class="verdict">{v.withinTolerance ? <>verified: within tolerance, largest deviation {dev}</> : <>NOT within tolerance: {v.reason ?? "outputs differ"}, largest deviation {dev}</>}</p>
       <Facts
         rows={[
