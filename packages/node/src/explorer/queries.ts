@@ -152,7 +152,9 @@ export class ExplorerQueries {
       },
       timeline: timelineOf(jobId, events, this.sources),
       disputes,
-      payouts: this.payoutsOf(events.filter((e) => e.name === "Credited"), events, model?.owner),
+      payouts: [...this.feeSplitPayouts(jobId, events, model?.owner), ...this.payoutsOf(events.filter((e) => e.name === "Credited"), events, model?.owner)].sort(
+        (a, b) => a.at.block - b.at.block || a.at.logIndex - b.at.logIndex,
+      ),
       slashes: events.filter((e) => e.name === "NodeSlashed").map(slashOf),
     };
     if (row.input_uri) detail.inputURI = String(row.input_uri);
@@ -191,7 +193,8 @@ export class ExplorerQueries {
       disputesLost: count("SELECT COUNT(*) AS n FROM disputes WHERE executor = ? AND verdict = 'Invalid'"),
       slashes: (this.db.prepare("SELECT * FROM events WHERE node = ? AND name = 'NodeSlashed' AND contract = 'stakeManager' ORDER BY block, log_index").all(a) as EventRow[]).map(slashOf),
       recentJobs: this.jobRows("job_id IN (SELECT job_id FROM job_nodes WHERE node = ?)", [a], RECENT_JOBS, 0),
-      credited: credits.reduce((s, c) => s + BigInt(c.amount), 0n).toString(),
+      // Fee-split shares are credited without a Credited event (PaymentVault.payFee).
+      credited: credits.reduce((s, c) => s + BigInt(c.amount), this.feeSplitCredits(a)).toString(),
     };
     if (latencies.length > 0) {
       detail.latency = {
@@ -298,13 +301,13 @@ export class ExplorerQueries {
     if (uri.length === 0) return false;
     const hit = this.db
       .prepare(
-        `SELECT 1 FROM model_versions WHERE uri = ?1
-         UNION ALL SELECT 1 FROM jobs WHERE input_uri = ?1
-         UNION ALL SELECT 1 FROM jobs WHERE output_uri = ?1
-         UNION ALL SELECT 1 FROM events WHERE name = 'ResultSubmitted' AND json_extract(args, '$.outputURI') = ?1
+        `SELECT 1 FROM model_versions WHERE uri = @uri
+         UNION ALL SELECT 1 FROM jobs WHERE input_uri = @uri
+         UNION ALL SELECT 1 FROM jobs WHERE output_uri = @uri
+         UNION ALL SELECT 1 FROM events WHERE name = 'ResultSubmitted' AND json_extract(args, '$.outputURI') = @uri
          LIMIT 1`,
       )
-      .get(uri);
+      .get({ uri });
     return hit !== undefined;
   }
 
@@ -334,6 +337,32 @@ export class ExplorerQueries {
       jobs: (this.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE model_id = ?").get(row.model_id) as { n: number }).n,
       registered: positionFrom(row, "reg_")!,
     };
+  }
+
+  /**
+   * The payouts of a job's fee split: PaymentVault.payFee credits the executors (equal shares of
+   * `executorPart`) and the model owner without a Credited event, so they are read from FeePaid and
+   * the job's paid executors (its last poster, or a QUORUM's majority).
+   */
+  private feeSplitPayouts(jobId: number, events: EventRow[], modelOwner: string | undefined): Payout[] {
+    const paid = events.find((e) => e.name === "FeePaid" && e.contract === "paymentVault");
+    if (!paid) return [];
+    const a = argsOf(paid);
+    const executors = (this.db.prepare("SELECT node FROM job_nodes WHERE job_id = ? AND finalized = 1 ORDER BY node").all(jobId) as { node: string }[]).map((r) => r.node);
+    const out: Payout[] = executors.map((account) => ({ account, amount: (BigInt(str(a.executorPart)) / BigInt(executors.length)).toString(), as: "executor", at: positionOf(paid) }));
+    if (modelOwner !== undefined && str(a.modelOwnerPart) !== "0") out.push({ account: modelOwner, amount: str(a.modelOwnerPart), as: "modelOwner", at: positionOf(paid) });
+    return out;
+  }
+
+  /** What `address` earned from fee splits: its equal share of `executorPart` of every job it was paid for. */
+  private feeSplitCredits(address: string): bigint {
+    const rows = this.db
+      .prepare(
+        `SELECT json_extract(j.fee_split, '$.executor') AS part, (SELECT COUNT(*) FROM job_nodes x WHERE x.job_id = j.job_id AND x.finalized = 1) AS n
+         FROM job_nodes jn JOIN jobs j ON j.job_id = jn.job_id WHERE jn.node = ? AND jn.finalized = 1 AND j.fee_split IS NOT NULL`,
+      )
+      .all(address) as { part: string; n: number }[];
+    return rows.reduce((s, r) => s + BigInt(r.part) / BigInt(r.n), 0n);
   }
 
   /**
