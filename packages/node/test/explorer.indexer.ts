@@ -277,3 +277,22 @@ describe("ExplorerQueries.jobs: paging and filters", function () {
     }
   });
 });
+
+describe("createExplorerIndex: confirmations and the polling loop", function () {
+  it("indexes only blocks `confirmations` below the head, and start() catches up in the background until stop()", async function () {
+    const x = await loadFixture(explorerWorld);
+    const index = createExplorerIndex({ provider: ethers.provider, deployment: x.deployment, dbFile: dbFile(), confirmations: 3, maxRange: 25, pollMs: 10 });
+    try {
+      index.start();
+      const head = await ethers.provider.getBlockNumber();
+      for (let i = 0; i < 500 && index.indexedBlock() < head - 3; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(index.indexedBlock()).to.equal(head - 3);
+      expect(index.queries.summary({ chainId: 31337, headBlock: head })).to.deep.include({ indexedBlock: head - 3, lagBlocks: 3 });
+      await mine(2);
+      for (let i = 0; i < 500 && index.indexedBlock() < head - 1; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(index.indexedBlock()).to.equal(head - 1);
+    } finally {
+      await index.stop();
+    }
+  });
+});

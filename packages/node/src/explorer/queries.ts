@@ -122,7 +122,7 @@ export class ExplorerQueries {
   }
 
   /** Job `id` with its timeline, disputes, payouts and slashes; undefined when unknown. */
-  job(id: string | number): JobDetail | undefined {
+  job(id: string | number | bigint): JobDetail | undefined {
     const jobId = idOf(id);
     if (jobId === undefined) return undefined;
     const row = this.db.prepare("SELECT * FROM jobs WHERE job_id = ?").get(jobId) as Row | undefined;
@@ -215,7 +215,7 @@ export class ExplorerQueries {
   }
 
   /** Model `id` with its versions, latest policy, fees and executors; undefined when unknown. */
-  model(id: string | number): ModelDetail | undefined {
+  model(id: string | number | bigint): ModelDetail | undefined {
     const modelId = idOf(id);
     if (modelId === undefined) return undefined;
     const row = this.db.prepare("SELECT * FROM models WHERE model_id = ?").get(modelId) as Row | undefined;
@@ -249,7 +249,7 @@ export class ExplorerQueries {
   }
 
   /** Dispute `id` with its committee, votes, slashes and payouts; undefined when unknown. */
-  dispute(id: string | number): DisputeDetail | undefined {
+  dispute(id: string | number | bigint): DisputeDetail | undefined {
     const disputeId = idOf(id);
     if (disputeId === undefined) return undefined;
     const row = this.db.prepare("SELECT * FROM disputes WHERE dispute_id = ?").get(disputeId) as Row | undefined;
@@ -273,7 +273,7 @@ export class ExplorerQueries {
   }
 
   /** The inline input bytes of job `id`'s request (hex), or undefined (unknown job, or input by reference). */
-  jobInputBytes(id: string | number): string | undefined {
+  jobInputBytes(id: string | number | bigint): string | undefined {
     const jobId = idOf(id);
     if (jobId === undefined) return undefined;
     const row = this.db.prepare("SELECT json_extract(args, '$.params.input') AS input FROM events WHERE job_id = ? AND name = 'JobRequested' AND contract = 'jobRegistry'").get(jobId) as
@@ -283,7 +283,7 @@ export class ExplorerQueries {
   }
 
   /** The output bytes (hex) a QUORUM job's winning members revealed, or undefined (no winner yet, or another mode). */
-  revealedOutput(id: string | number): string | undefined {
+  revealedOutput(id: string | number | bigint): string | undefined {
     const jobId = idOf(id);
     if (jobId === undefined) return undefined;
     const job = this.db.prepare("SELECT mode, output_hash FROM jobs WHERE job_id = ?").get(jobId) as { mode: string; output_hash: string | null } | undefined;
@@ -456,8 +456,8 @@ function pageOf<T>(items: T[], page: number, limit: number, total: number): Page
 }
 
 /** A positive integer id from a string or number, or undefined. */
-function idOf(id: string | number): number | undefined {
-  const n = typeof id === "number" ? id : /^[0-9]+$/.test(id) ? Number(id) : NaN;
+function idOf(id: string | number | bigint): number | undefined {
+  const n = typeof id === "number" ? id : typeof id === "bigint" ? Number(id) : /^[0-9]+$/.test(id) ? Number(id) : NaN;
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }
 
