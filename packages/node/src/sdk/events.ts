@@ -133,7 +133,15 @@ export async function progressIn(provider: Provider, sources: ProgressSources, j
   return out;
 }
 
-function toProgress(log: Log, jobId: bigint, sources: ProgressSources): JobProgress | undefined {
+/** The fields of a log `toProgress` reads: an ethers Log, or a log rebuilt from storage (the explorer's index). */
+export type ProgressLog = Pick<Log, "address" | "topics" | "data" | "blockNumber" | "transactionHash" | "index">;
+
+/**
+ * The progress step a log of the JobRegistry, the QuorumManager or the DisputeManager (by its
+ * address in `sources`) tells about `jobId`, or undefined for a log that is no progress step
+ * (JobRequested, CallbackExecuted, AuditStarted, governance events) or of an unknown ABI.
+ */
+export function toProgress(log: ProgressLog, jobId: bigint, sources: ProgressSources): JobProgress | undefined {
   const at: LogPosition = { jobId, block: log.blockNumber, txHash: log.transactionHash, logIndex: log.index };
   const address = log.address.toLowerCase();
   const iface = address === sources.jobRegistry.toLowerCase() ? JOBS : address === sources.quorumManager.toLowerCase() ? QUORUM : DISPUTES;
