@@ -3,7 +3,7 @@
  * second), a job's input and output bytes (from the logs when they were inline, else fetched from
  * the URI the job names and checked against its hash) and the bytes of a URI the chain names.
  */
-import { keccak256, type Provider } from "ethers";
+import { getBytes, keccak256, type Provider } from "ethers";
 import { fetchWithFiles } from "../content/fileFetch";
 import { fetchBytes } from "../sdk/fetchBytes";
 import type { ApiContext, ExplorerReader } from "./api";
@@ -14,12 +14,12 @@ export const MAX_PROXIED_BYTES = 256 * 1024 * 1024;
 /** How long a head block read is reused, ms. */
 const HEAD_TTL_MS = 1000;
 
-/** The index's byte reads, beside the API's queries. */
+/** The index's byte reads (hex), beside the API's queries. */
 export interface BytesReader {
   /** The job's inline input bytes, or undefined when it was by reference. */
-  jobInputBytes(jobId: string): Uint8Array | undefined;
+  jobInputBytes(jobId: string): string | undefined;
   /** The job's posted (inline) or revealed output bytes, or undefined. */
-  jobOutputBytes(jobId: string): Uint8Array | undefined;
+  jobOutputBytes(jobId: string): string | undefined;
 }
 
 export function apiContext(reader: ExplorerReader & BytesReader, provider: Provider, config: ExplorerConfig): ApiContext {
@@ -34,7 +34,7 @@ export function apiContext(reader: ExplorerReader & BytesReader, provider: Provi
     },
     async jobBytes(jobId, which) {
       const inline = which === "input" ? reader.jobInputBytes(jobId) : reader.jobOutputBytes(jobId);
-      if (inline) return inline;
+      if (inline) return getBytes(inline);
       const job = reader.job(jobId);
       const uri = which === "input" ? job?.inputURI : job?.outputURI;
       if (!job || !uri) return undefined;

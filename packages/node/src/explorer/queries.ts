@@ -296,6 +296,25 @@ export class ExplorerQueries {
     return row?.output;
   }
 
+  /**
+   * The job's current output bytes (hex) when the chain's logs hold them: the inline output of the
+   * ResultSubmitted that posted the job's output hash, or a QUORUM's revealed winner; undefined for
+   * an output posted by reference (its URI is the job's outputURI) or no output yet.
+   */
+  jobOutputBytes(id: string | number | bigint): string | undefined {
+    const jobId = idOf(id);
+    if (jobId === undefined) return undefined;
+    const job = this.db.prepare("SELECT mode, output_hash FROM jobs WHERE job_id = ?").get(jobId) as { mode: string; output_hash: string | null } | undefined;
+    if (!job || !job.output_hash) return undefined;
+    if (job.mode === "QUORUM") return this.revealedOutput(jobId);
+    const row = this.db
+      .prepare(
+        "SELECT json_extract(args, '$.output') AS output FROM events WHERE job_id = ? AND name = 'ResultSubmitted' AND contract = 'jobRegistry' AND json_extract(args, '$.outputHash') = ? ORDER BY block DESC, log_index DESC LIMIT 1",
+      )
+      .get(jobId, job.output_hash) as { output: string | null } | undefined;
+    return row?.output && row.output !== "0x" ? row.output : undefined;
+  }
+
   /** Whether `uri` is a model version's URI or a job's input or output URI seen in the logs. */
   isKnownUri(uri: string): boolean {
     if (uri.length === 0) return false;

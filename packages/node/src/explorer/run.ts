@@ -9,7 +9,7 @@
 import type { Provider } from "ethers";
 import type { Deployment } from "../deployment";
 import { apiContext } from "./context";
-import { createExplorerIndex, type ExplorerIndex } from "./index";
+import { createExplorerIndex, type ExplorerIndex } from "./runner";
 import { DEFAULT_WEB_DIR, ExplorerServer } from "./server";
 import type { ExplorerConfig } from "./types";
 
