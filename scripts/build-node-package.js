@@ -20,4 +20,11 @@ if (run.status !== 0) {
   console.error("build-node-package: tsc failed (see above)");
   process.exit(run.status ?? 1);
 }
-console.log(`build-node-package: ${path.relative(process.cwd(), path.join(pkg, "dist"))} written`);
+// The explorer's pages ship built (web/dist), so that an installed `glassbox explorer` serves them.
+require("./build-explorer.js")
+  .buildExplorer({ outDir: path.join(pkg, "web", "dist"), quiet: true })
+  .then(() => console.log(`build-node-package: ${path.relative(process.cwd(), path.join(pkg, "dist"))} and web/dist written`))
+  .catch((err) => {
+    console.error(`build-node-package: building the explorer's pages failed: ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  });

@@ -9,7 +9,7 @@
  * yet answers 404: counted apart, and timed all the same.
  */
 import type { JsonRpcProvider } from "ethers";
-import type { NetworkSummary } from "../../packages/node/src/explorer/types";
+import type { NetworkSummary } from "../../packages/node/src";
 import { quantile, round } from "./common";
 
 export interface ExplorerFigures {

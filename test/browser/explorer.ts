@@ -22,12 +22,19 @@ import { expect } from "chai";
 import { JsonRpcProvider } from "ethers";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { freePort } from "../../scripts/devnet/chain";
-import { readDeployment } from "../../packages/node/src";
-import { defaultExplorerDb } from "../../packages/node/src/cliExplorer";
-import { compareWithChain } from "../../packages/node/src/explorer/audit";
-import { ExplorerQueries } from "../../packages/node/src/explorer/queries";
-import { openExplorerDbReadOnly } from "../../packages/node/src/explorer/schema";
-import type { DisputeDetail, DisputeSummary, JobDetail, JobSummary, NetworkSummary, Page as ApiPage } from "../../packages/node/src/explorer/types";
+import {
+  compareWithChain,
+  defaultExplorerDb,
+  ExplorerQueries,
+  openExplorerDbReadOnly,
+  readDeployment,
+  type DisputeDetail,
+  type DisputeSummary,
+  type JobDetail,
+  type JobSummary,
+  type NetworkSummary,
+  type Page as ApiPage,
+} from "../../packages/node/src";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const REPORTS = path.join(ROOT, "reports", "explorer");

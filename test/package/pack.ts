@@ -103,7 +103,7 @@ describe("the node package: npm pack, installed into an empty folder", function 
 
   describe("what the tarball holds", function () {
     it("the compiled JavaScript with its declarations, the bin and the manifest; no TypeScript source, test or testkit file", function () {
-      expect(files).to.include.members(["package.json", "bin/glassbox.js", "dist/index.js", "dist/index.d.ts", "dist/sdk/index.js", "dist/sdk/index.d.ts", "dist/cli.js"]);
+      expect(files).to.include.members(["package.json", "bin/glassbox.js", "dist/index.js", "dist/index.d.ts", "dist/sdk/index.js", "dist/sdk/index.d.ts", "dist/cli.js", "web/dist/index.html", "web/dist/assets/app.js"]);
       const stray = files.filter((f) => (f.endsWith(".ts") && !f.endsWith(".d.ts")) || f.startsWith("src/") || f.startsWith("test/") || /testkit|dishonest|onnxBuilder/.test(f));
       expect(stray).to.deep.equal([]);
     });
@@ -174,7 +174,14 @@ console.log(JSON.stringify({ client: typeof sdk.GlassboxClient, same: node.Glass
       expect(fs.existsSync(path.join(consumer, "node_modules", "ts-node"))).to.equal(false);
       const help = ok(run(path.join(consumer, "node_modules", ".bin", "glassbox"), ["--help"], consumer), "glassbox --help");
       expect(help).to.match(/^Usage: glassbox/);
-      expect(help).to.include("job").and.to.include("model").and.to.include("node");
+      expect(help).to.include("job").and.to.include("model").and.to.include("node").and.to.include("explorer");
+    });
+
+    it("ships the explorer's built pages where the installed explorer serves them from", function () {
+      const dir = ok(run(process.execPath, ["-e", 'console.log(require("@glassbox/node").DEFAULT_WEB_DIR)'], consumer), "node -e").trim();
+      expect(dir.startsWith(consumer)).to.equal(true);
+      expect(fs.existsSync(path.join(dir, "index.html")), `${dir}/index.html`).to.equal(true);
+      expect(fs.existsSync(path.join(dir, "assets", "app.js")), `${dir}/assets/app.js`).to.equal(true);
     });
   });
 });

@@ -35,3 +35,32 @@ export { InputFetchError, InputSource, type InputRef, type InputSourceOptions } 
 export { OutputPublisher, fetchReferencedOutput, publishedPath, readPublished, type OutputPublisherOptions } from "./store/outputs";
 export { digestHex, prefixed, sha256Hex } from "./store/digest";
 export { ContentStoreServer, type ContentStoreOptions } from "./content/server";
+
+// The explorer: an index of a deployment's logs, its JSON API and pages
+export { startExplorer, DEFAULT_EXPLORER_PORT, type ExplorerOptions, type RunningExplorer } from "./explorer/run";
+export { createExplorerIndex, EXPLORER_SCOPE, type ExplorerIndex, type ExplorerIndexOptions } from "./explorer/runner";
+export { ExplorerQueries } from "./explorer/queries";
+export { openExplorerDb, openExplorerDbReadOnly } from "./explorer/schema";
+export { compareWithChain, type Mismatch } from "./explorer/audit";
+export { ExplorerServer, DEFAULT_WEB_DIR, type ExplorerServerOptions } from "./explorer/server";
+export { defaultExplorerDb } from "./cliExplorer";
+export type {
+  ApiError,
+  ChainPosition,
+  DisputeDetail,
+  DisputeSummary,
+  ExplorerConfig,
+  JobDetail,
+  JobStatusName,
+  JobSummary,
+  ModelDetail,
+  ModelSummary,
+  ModelVersion,
+  NetworkSummary,
+  NodeDetail,
+  NodeSummary,
+  Page,
+  Payout,
+  Slash,
+  TimelineStep,
+} from "./explorer/types";

@@ -187,7 +187,7 @@ export interface NetworkSummary {
   headBlock: number;
   lagBlocks: number;
   jobs: { total: number; finalized: number; refunded: number; disputed: number; open: number };
-  /** Jobs requested per minute of chain time, per minute bucket, oldest first (the last `minutes` minutes with jobs). */
+  /** Jobs requested per minute of chain time, oldest first: `minute` is the block timestamp / 60 (minutes since the Unix epoch), for the last 60 minutes that had jobs. */
   jobsPerMinute: { minute: number; jobs: number }[];
   /** Median seconds from request to a verified (finalized) result, per mode. */
   medianSecondsToFinal: { mode: ModeName; seconds: number; jobs: number }[];
