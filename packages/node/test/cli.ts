@@ -500,6 +500,74 @@ describe("glassbox node start: an executor warns for the models it is not opted 
   });
 });
 
+describe("glassbox explorer: indexes the deployment and serves its API and pages until stopped", function () {
+  /** Starts `glassbox explorer`, waits for its address line, returns it with the run. */
+  async function startExplorerCli(world: CliWorld, extra: string[]): Promise<{ url: string; stop: () => Promise<Run>; out: () => string }> {
+    const abort = new AbortController();
+    let out = "";
+    const serving = runCli(["explorer", "--deployment", world.deploymentFile, "--port", "0", "--confirmations", "0", "--poll-interval-ms", "20", ...extra], {
+      stdout: (t) => (out += t),
+      stderr: (t) => (out += t),
+      env: {},
+      provider: ethers.provider,
+      signal: abort.signal,
+    });
+    const until = Date.now() + 20_000;
+    while (!/explorer (http:\/\/\S+)/.test(out) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    const url = /explorer (http:\/\/\S+)/.exec(out)?.[1];
+    expect(url, out).to.be.a("string");
+    return {
+      url: url as string,
+      out: () => out,
+      stop: async () => {
+        abort.abort();
+        const code = await serving;
+        return { code, out, err: "" };
+      },
+    };
+  }
+
+  it("prints its address, answers the API from its index file, and stops on the signal", async function () {
+    const world = await loadFixture(cliWorld);
+    await register(world, tmpDir());
+    const db = path.join(tmpDir(), "index.sqlite");
+    const explorer = await startExplorerCli(world, ["--db", db, "--public-rpc", "https://rpc.example"]);
+    expect(explorer.out()).to.contain(`(index ${db}; pages read the chain at https://rpc.example)`);
+    const head = await ethers.provider.getBlockNumber();
+    let models: { total: number } = { total: 0 };
+    for (const until = Date.now() + 20_000; models.total === 0 && Date.now() < until; ) {
+      models = (await (await fetch(`${explorer.url}/api/models`)).json()) as { total: number };
+      if (models.total === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(models.total).to.equal(1);
+    const config = (await (await fetch(`${explorer.url}/api/config`)).json()) as { rpcUrl: string; chainId: number };
+    expect(config).to.deep.include({ rpcUrl: "https://rpc.example", chainId: 31337 });
+    const summary = (await (await fetch(`${explorer.url}/api/summary`)).json()) as { indexedBlock: number };
+    expect(summary.indexedBlock).to.be.at.least(head);
+    const run = await explorer.stop();
+    expect(run.code).to.equal(0);
+    expect(run.out).to.contain("explorer stopped");
+    expect(fs.existsSync(db)).to.equal(true);
+  });
+
+  it("refuses a bad --port and a --public-rpc that is no http(s) URL, in one line", async function () {
+    const world = await loadFixture(cliWorld);
+    expectOneLine(await cli(world, ["explorer", "--port", "70000"]), /--port must be a port number from 0 to 65535, not "70000"/);
+    expectOneLine(await cli(world, ["explorer", "--port", "0", "--public-rpc", "ws://x"]), /--public-rpc must be an http\(s\) URL that visitors' browsers can reach, not "ws:\/\/x"/);
+  });
+
+  it("names a port that is taken and how to choose another", async function () {
+    const world = await loadFixture(cliWorld);
+    const first = await startExplorerCli(world, ["--data-dir", tmpDir()]);
+    const port = new URL(first.url).port;
+    try {
+      expectOneLine(await cli(world, ["explorer", "--port", port, "--data-dir", tmpDir()]), new RegExp(`port ${port} is taken: pass --port N \\(0 picks a free one\\)`));
+    } finally {
+      await first.stop();
+    }
+  });
+});
+
 describe("glassbox model register and model info", function () {
   it("hashes, caches and registers the file, prints its id, and model info reads it back", async function () {
     const world = await loadFixture(cliWorld);

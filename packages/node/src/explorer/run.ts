@@ -68,7 +68,12 @@ export async function startExplorer(options: ExplorerOptions): Promise<RunningEx
     host: options.host,
     onRequest: options.onRequest,
   });
-  await server.start();
+  try {
+    await server.start();
+  } catch (err) {
+    await index.stop(); // the port is taken, say: close the index it opened
+    throw err;
+  }
   index.start();
   return {
     url: server.url,
