@@ -14,7 +14,7 @@
  *
  * A screenshot of each page goes to reports/explorer/. No uncaught error may reach a page.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -22,6 +22,7 @@ import { expect } from "chai";
 import { JsonRpcProvider } from "ethers";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { freePort } from "../../scripts/devnet/chain";
+import { startDevnetProcess, stopProcessGroup } from "../fixtures/devnetProcess";
 import {
   compareWithChain,
   defaultExplorerDb,
@@ -79,42 +80,13 @@ async function startDevnet(): Promise<void> {
     "--deployment",
     devnet.deploymentFile,
   ];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  devnet.child = child;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the devnet printed no "try:" line in ${DEVNET_READY_MS} ms:\n${devnet.out.slice(-3000)}`)), DEVNET_READY_MS);
-    child.stdout!.on("data", (d: Buffer) => {
-      devnet.out += d.toString();
-      if (/\ntry: /.test(devnet.out)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.stderr!.on("data", (d: Buffer) => (devnet.out += d.toString()));
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the devnet exited (${code}) before it was ready:\n${devnet.out.slice(-3000)}`));
-    });
-  });
+  const started = await startDevnetProcess([process.execPath, ...args], { cwd: ROOT, readyMs: DEVNET_READY_MS, onSpawn: (child) => (devnet.child = child) });
+  devnet.out = started.output();
   expect(devnet.out, "the devnet prints the explorer's address").to.contain(`explorer: ${devnet.explorer}`);
 }
 
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function stopDevnet(): Promise<void> {
-  const pgid = devnet.child?.pid;
-  if (pgid !== undefined && groupAlive(pgid)) {
-    process.kill(-pgid, "SIGTERM");
-    for (const until = Date.now() + 30_000; groupAlive(pgid) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 250));
-    if (groupAlive(pgid)) process.kill(-pgid, "SIGKILL");
-  }
+  await stopProcessGroup(devnet.child);
   if (devnet.dir) fs.rmSync(devnet.dir, { recursive: true, force: true });
 }
 

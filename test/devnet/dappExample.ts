@@ -20,6 +20,7 @@ import { expect } from "chai";
 import { JsonRpcProvider, sha256, Wallet } from "ethers";
 import * as ort from "onnxruntime-node";
 import { freePort } from "../../scripts/devnet/chain";
+import { startDevnetProcess, stopProcessGroup } from "../fixtures/devnetProcess";
 import { readDeployment } from "../../packages/node/src";
 import { mlp } from "../../packages/testkit/src/fixtures";
 import { ClassificationBook__factory, JobRegistry__factory, ModelRegistry__factory } from "../../packages/node/src/typechain";
@@ -67,16 +68,6 @@ function withFlag(argv: string[], flag: string, value: string): string[] {
 }
 
 /** Whether any process of process group `pgid` is still running. */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The devnet and the script's run: started when mocha loads this file (see `early` below). */
 interface ExampleRun {
   dir: string;
   port: number;
@@ -100,23 +91,8 @@ async function runExample(run: ExampleRun): Promise<void> {
   const startArgv = [...startCmd.argv, "--", "--port", String(run.port), "--metrics-port", String(metricsPort), "--content-store-port", String(await freePort()), "--explorer-port", "0", "--state-dir", path.join(run.dir, "state"), "--deployment", run.deploymentFile];
 
   // The devnet: its own process group, so that the whole tree stops with it.
-  const started = spawn(startArgv[0], startArgv.slice(1), { cwd: ROOT, env: { ...process.env, ...startCmd.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  run.devnet = started;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the devnet printed no "try:" line in ${DEVNET_READY_MS} ms:\n${run.devnetOut.slice(-3000)}`)), DEVNET_READY_MS);
-    started.stdout!.on("data", (d: Buffer) => {
-      run.devnetOut += d.toString();
-      if (/\ntry: /.test(run.devnetOut)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    started.stderr!.on("data", (d: Buffer) => (run.devnetOut += d.toString()));
-    started.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the devnet exited (${code}) before it was ready:\n${run.devnetOut.slice(-3000)}`));
-    });
-  });
+  const started = await startDevnetProcess(startArgv, { cwd: ROOT, env: startCmd.env, readyMs: DEVNET_READY_MS, onSpawn: (child) => (run.devnet = child) });
+  run.devnetOut = started.output();
 
   const scriptArgv = withFlag(scriptCmd.argv, "--deployment", run.deploymentFile);
   run.script = await new Promise((resolve) => {
@@ -131,12 +107,7 @@ async function runExample(run: ExampleRun): Promise<void> {
 
 /** Stops the devnet's process group (npm, and main.ts, which stops the chain and nodes it started), waits until nothing of it is left, removes its directory. */
 async function stopExample(run: ExampleRun): Promise<void> {
-  const pgid = run.devnet?.pid;
-  if (pgid !== undefined && groupAlive(pgid)) {
-    process.kill(-pgid, "SIGTERM");
-    for (const until = Date.now() + 30_000; groupAlive(pgid) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 250));
-    if (groupAlive(pgid)) process.kill(-pgid, "SIGKILL");
-  }
+  await stopProcessGroup(run.devnet);
   if (run.dir) fs.rmSync(run.dir, { recursive: true, force: true });
 }
 
