@@ -39,7 +39,7 @@ export function Node({ address }: { address: string }) {
                       <td class="num">
                         <Glass wei={n.unbonding[r]} />
                       </td>
-                      <td>{n.jailed[r] ? <Badge value="jailed" /> : <span class="muted">active</span>}</td>
+                      <td>{n.jailed[r] ? <Badge value="jailed" /> : <span class="muted">{BigInt(n.stake[r]) > 0n || BigInt(n.unbonding[r]) > 0n ? "active" : "not staked"}</span>}</td>
                     </tr>
                   ))}
                 </tbody>
