@@ -28,6 +28,7 @@ export function Job({ id }: { id: string }) {
             ["Requested", <At at={j.requested} />],
             ["Ended", j.ended ? <><At at={j.ended} />{j.seconds !== undefined ? <span class="muted"> after {duration(j.seconds)}</span> : null}</> : <span class="muted">not yet</span>],
             ...(j.refundReason ? ([["Refund reason", j.refundReason]] as [string, preact.ComponentChildren][]) : []),
+            ["Checked by", <span data-testid="job-checks">{checksOf(j)}</span>],
             ["Input hash", <Hash value={j.inputHash} />],
             ["Output hash", <Hash value={j.outputHash} testid="job-output-hash" />],
             ...(j.callback ? ([["Callback", <Address address={j.callback} />]] as [string, preact.ComponentChildren][]) : []),
@@ -125,6 +126,21 @@ export function Policy({ policy }: { policy: Record<string, unknown> }) {
       </dl>
     </details>
   );
+}
+
+/** Who checked the result, as far as the chain can tell (a watcher that agreed leaves no trace: it acts only to challenge). */
+function checksOf(j: JobDetail): string {
+  if (j.mode === "NONE") return "nobody: NONE trusts the executor";
+  if (j.mode === "QUORUM") {
+    const members = new Set(j.timeline.filter((s) => s.kind === "quorumOpened").flatMap((s) => (Array.isArray(s.detail.members) ? (s.detail.members as string[]) : [])));
+    return `a quorum of ${members.size} executors, commit-reveal`;
+  }
+  const challenges = j.disputes.filter((d) => !d.audit).length;
+  const audits = j.disputes.filter((d) => d.audit).length;
+  const parts = [challenges > 0 ? `${challenges} challenge${challenges === 1 ? "" : "s"} by staked verifiers, each judged by a committee` : "no challenge (watchers re-run results off-chain and challenge only a wrong one)"];
+  if (audits > 0) parts.push(`random audit drawn (${audits})`);
+  else if (j.status === "Finalized" || j.status === "Refunded") parts.push("no random audit drawn");
+  return parts.join("; ");
 }
 
 type VerifyState = { state: "idle" } | { state: "running"; stage: string } | { state: "done"; v: Verification } | { state: "error"; message: string };
