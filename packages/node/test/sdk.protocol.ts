@@ -319,34 +319,69 @@ describe("errorText: the node's log line for a failure", function () {
   });
 });
 
-describe("sdk/: browser-safe", function () {
-  it("reaches, through its imports, only ethers, the typechain types and browser-safe files of packages/node/src (no node: modules, no other package)", function () {
-    const src = path.join(__dirname, "..", "src");
-    const typechain = path.join(src, "typechain");
-    const bad: string[] = [];
-    const seen = new Set<string>();
-    const visit = (file: string): void => {
-      if (seen.has(file)) return;
-      seen.add(file);
-      const text = fs.readFileSync(file, "utf8");
-      for (const m of text.matchAll(/^(?:import|export)(?:[^;"]*?from)?\s*"([^"]+)"|\b(?:require|import)\(\s*"([^"]+)"/gms)) {
-        const spec = m[1] ?? m[2];
-        if (spec === "ethers") continue;
-        if (!spec.startsWith(".")) {
-          bad.push(`${path.relative(src, file)}: ${spec}`);
-          continue;
-        }
-        const target = path.resolve(path.dirname(file), spec);
-        if (target.startsWith(typechain + path.sep) || target === typechain) continue; // generated: ethers only
-        const resolved = [`${target}.ts`, path.join(target, "index.ts")].find((f) => fs.existsSync(f));
-        if (resolved === undefined || !resolved.startsWith(src + path.sep)) bad.push(`${path.relative(src, file)}: ${spec}`);
-        else visit(resolved);
+/**
+ * Walks the relative imports from `starts` (files of packages/node/src) and returns the imports that
+ * are not browser-safe (any package but ethers, any file outside src) and every file reached.
+ */
+function browserWalk(starts: string[]): { bad: string[]; seen: Set<string> } {
+  const src = path.join(__dirname, "..", "src");
+  const typechain = path.join(src, "typechain");
+  const bad: string[] = [];
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = fs.readFileSync(file, "utf8");
+    for (const m of text.matchAll(IMPORT)) {
+      const spec = m[1] ?? m[2];
+      if (spec === "ethers") continue;
+      if (!spec.startsWith(".")) {
+        bad.push(`${path.relative(src, file)}: ${spec}`);
+        continue;
       }
-    };
+      const target = path.resolve(path.dirname(file), spec);
+      if (target.startsWith(typechain + path.sep) || target === typechain) continue; // generated: ethers only
+      const resolved = resolveTs(target);
+      if (resolved === undefined || !resolved.startsWith(src + path.sep)) bad.push(`${path.relative(src, file)}: ${spec}`);
+      else visit(resolved);
+    }
+  };
+  starts.forEach(visit);
+  return { bad, seen };
+}
+
+/** An import or re-export's specifier (m[1]), or a require() or import()'s (m[2]). */
+const IMPORT = /^(?:import|export)(?:[^;"]*?from)?\s*"([^"]+)"|\b(?:require|import)\(\s*"([^"]+)"/gms;
+
+/** The .ts file a relative import of `target` (an absolute path without extension) names, if any. */
+function resolveTs(target: string): string | undefined {
+  return [`${target}.ts`, path.join(target, "index.ts")].find((f) => fs.existsSync(f));
+}
+
+describe("sdk/: browser-safe", function () {
+  const src = path.join(__dirname, "..", "src");
+
+  it("reaches, through its imports, only ethers, the typechain types and browser-safe files of packages/node/src (no node: modules, no other package)", function () {
     const dir = path.join(src, "sdk");
-    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".ts"))) visit(path.join(dir, file));
+    const { bad, seen } = browserWalk(fs.readdirSync(dir).filter((f) => f.endsWith(".ts")).map((f) => path.join(dir, f)));
     expect(bad).to.deep.equal([]);
     // The client reaches the codec, the tolerance rule and the content client: the walk did follow them.
     expect([...seen].map((f) => path.relative(src, f))).to.include.members(["codec/tensor.ts", "verify/tolerance.ts", "content/client.ts", "chain/leastFee.ts"]);
+  });
+
+  it("so are the files of packages/node/src the explorer's pages import (web/src), the runner's shared core among them", function () {
+    const web = path.join(__dirname, "..", "web", "src");
+    const pages = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? pages(path.join(dir, e.name)) : /\.tsx?$/.test(e.name) ? [path.join(dir, e.name)] : []));
+    const starts = pages(web).flatMap((file) =>
+      [...fs.readFileSync(file, "utf8").matchAll(IMPORT)]
+        .map((m) => m[1] ?? m[2])
+        .filter((spec) => spec.startsWith("."))
+        .map((spec) => resolveTs(path.resolve(path.dirname(file), spec)))
+        .filter((f): f is string => f !== undefined && f.startsWith(src + path.sep)),
+    );
+    const { bad, seen } = browserWalk([...new Set(starts)]);
+    expect(bad).to.deep.equal([]);
+    expect([...seen].map((f) => path.relative(src, f))).to.include.members(["runtime/ortModel.ts", "runtime/tensorFit.ts", "codec/tensor.ts", "sdk/index.ts"]);
   });
 });
