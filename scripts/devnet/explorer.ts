@@ -38,6 +38,11 @@ export function explorerArgs(launch: ExplorerLaunch): string[] {
     "250",
     "--port",
     String(launch.port),
+    // A devnet's models are files on this machine and its content store is on 127.0.0.1: relay them
+    // (a public explorer must not: anyone can register a model naming any file or host).
+    "--allow-file-uris",
+    "--allow-private-uris",
+    "true",
   ];
 }
 

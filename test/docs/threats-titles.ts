@@ -12,7 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 
 const ROOT = path.join(__dirname, "..", "..");
-const CITATION = /`((?:test|verifier\/test)\/[^`]+\.ts)` "((?:[^"\\\n]|\\.)+)"/g;
+const CITATION = /`((?:test|packages\/node\/test)\/[^`]+\.ts)` "((?:[^"\\\n]|\\.)+)"/g;
 
 /** The titles of a cited chain: split on " > " (an escaped " \\> " is not a separator), then drop the escapes. */
 function chainOf(cited: string): string[] {

@@ -266,18 +266,20 @@ function buildProgram(io: CliIo): Command {
   ).action((id: string, _o, cmd: Command) => withClient(io, flagsOf(cmd), false, (client) => verifyJob(io, client, id)));
   withOptions(
     program.command("explorer").description("index the deployment's logs into SQLite and serve the web explorer and its JSON API until SIGINT/SIGTERM"),
-    ["rpc", "deployment", "dataDir", "confirmations", "maxLogRange", "pollIntervalMs", "logLevel"],
+    ["rpc", "deployment", "dataDir", "confirmations", "maxLogRange", "pollIntervalMs", "allowPrivateUris", "ipfsGateway", "logLevel"],
   )
     .option("--port <n>", "port of the explorer's pages and API (0 picks a free one)", String(DEFAULT_EXPLORER_PORT))
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option("--public-rpc <url>", "JSON-RPC URL the visitors' browsers read the chain through (default: --rpc)")
     .option("--db <file>", "the index's SQLite file (default: <data-dir>/explorer-<chainId>-<jobRegistry>.sqlite)")
+    .option("--allow-file-uris", "relay file:// URIs the chain names (a devnet's models; anyone can register one naming a file of this machine: devnets only)")
     .action((o: ExplorerFlags, cmd: Command) =>
       withSession(io, flagsOf(cmd), false, async (s) => {
         const { signal, release } = stopSignal(io);
         try {
           const c = s.config;
-          await runExplorer({ provider: s.provider, deployment: s.deployment, rpc: c.rpc, dataDir: c.dataDir, confirmations: c.confirmations, maxLogRange: c.maxLogRange, pollIntervalMs: c.pollIntervalMs }, o, (line) => io.stdout(`${line}\n`), signal);
+          const session = { provider: s.provider, deployment: s.deployment, rpc: c.rpc, dataDir: c.dataDir, confirmations: c.confirmations, maxLogRange: c.maxLogRange, pollIntervalMs: c.pollIntervalMs, allowPrivateUris: c.allowPrivateUris, ipfsGateway: c.ipfsGateway };
+          await runExplorer(session, o, (line) => io.stdout(`${line}\n`), signal);
         } finally {
           release();
         }

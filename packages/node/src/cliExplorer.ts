@@ -14,6 +14,7 @@ export interface ExplorerFlags {
   host?: string;
   publicRpc?: string;
   db?: string;
+  allowFileUris?: boolean;
 }
 
 export interface ExplorerSession {
@@ -24,6 +25,9 @@ export interface ExplorerSession {
   confirmations: number;
   maxLogRange: number;
   pollIntervalMs: number;
+  /** Relay URIs whose host is loopback, private or reserved (the config's allowPrivateUris). */
+  allowPrivateUris: boolean;
+  ipfsGateway: string;
 }
 
 /** The index's default file: one per chain and deployment, under the data dir. */
@@ -55,6 +59,9 @@ export async function runExplorer(s: ExplorerSession, flags: ExplorerFlags, out:
       confirmations: s.confirmations,
       maxRange: s.maxLogRange,
       pollMs: s.pollIntervalMs,
+      allowFileUris: flags.allowFileUris === true,
+      allowPrivateUris: s.allowPrivateUris,
+      ipfsGateway: s.ipfsGateway,
       onError: (err) => out(`explorer: indexing failed (${err instanceof Error ? err.message : String(err)}); trying again`),
     });
   } catch (err) {

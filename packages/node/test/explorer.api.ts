@@ -5,6 +5,8 @@
  * of the pages' folder) gets a clear JSON error with its status, and the server keeps answering.
  */
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -15,7 +17,8 @@ import type { ApiError, JobDetail, NetworkSummary, Page, JobSummary } from "../s
 import { encodeTensors } from "../src/codec/tensor";
 import type { Deployment } from "../src/deployment";
 import { honestOutput, MLP_BYTES, tmpDirOf } from "./fixtures/roles";
-import { clientOf, INPUT, post, sdkWorld } from "./fixtures/sdk";
+import { modesMask } from "../src/sdk";
+import { clientOf, INPUT, POLICY, post, sdkWorld } from "./fixtures/sdk";
 
 /** The sdk world with three NONE jobs, each with a posted result, indexed by a running explorer. */
 async function explorerWorld() {
@@ -35,13 +38,14 @@ const deploymentOf = (w: Awaited<ReturnType<typeof explorerWorld>>): Deployment 
 let running: RunningExplorer | undefined;
 let webDir: string;
 
-async function explorerOf(w: Awaited<ReturnType<typeof explorerWorld>>): Promise<RunningExplorer> {
+/** An explorer over `w`; its tests' content store is on 127.0.0.1, so private hosts are relayed unless `uris` says otherwise. */
+async function explorerOf(w: Awaited<ReturnType<typeof explorerWorld>>, uris: { allowPrivateUris: boolean; allowFileUris: boolean } = { allowPrivateUris: true, allowFileUris: false }): Promise<RunningExplorer> {
   await running?.stop();
   webDir = path.join(tmpDirOf("explorer-web"), "web");
   fs.mkdirSync(path.join(webDir, "assets"), { recursive: true });
   fs.writeFileSync(path.join(webDir, "index.html"), "<!doctype html><title>explorer</title>");
   fs.writeFileSync(path.join(webDir, "assets", "app.js"), "console.log(1)");
-  running = await startExplorer({ provider: ethers.provider, deployment: deploymentOf(w), rpcUrl: "http://127.0.0.1:8545", dbFile: path.join(tmpDirOf("explorer-db"), "index.sqlite"), port: 0, webDir, pollMs: 50 });
+  running = await startExplorer({ provider: ethers.provider, deployment: deploymentOf(w), rpcUrl: "http://127.0.0.1:8545", dbFile: path.join(tmpDirOf("explorer-db"), "index.sqlite"), port: 0, webDir, pollMs: 50, ...uris });
   const head = await ethers.provider.getBlockNumber();
   for (let i = 0; i < 100 && running.index.indexedBlock() < head; i++) await running.index.poll();
   expect(running.index.indexedBlock()).to.equal(head);
@@ -164,6 +168,35 @@ describe("explorer API: bad requests get a clear error, never a crash", function
     await expectError(e, `/api/content?uri=${encodeURIComponent("file:///etc/passwd")}`, 404, "NOT_FOUND", /the chain names no model version, job input or job output at "file:\/\/\/etc\/passwd"/);
     await expectError(e, `/api/content?uri=${encodeURIComponent(w.modelUri + "x")}`, 404, "NOT_FOUND", /the chain names no/);
     await expectError(e, "/api/content", 400, "BAD_PARAMETER", /uri is missing/);
+  });
+
+  it("relays no file and no private host a model's URI names, unless told to (a stranger registers the URI)", async function () {
+    const w = await loadFixture(explorerWorld);
+    // Anyone may register a model, with any URI: one on the explorer's own disk, one on its loopback.
+    const secretFile = path.join(tmpDirOf("explorer-secret"), "secret.txt");
+    fs.writeFileSync(secretFile, "TOP-SECRET-FILE");
+    const secretServer = http.createServer((_req, res) => res.end("TOP-SECRET-HOST"));
+    await new Promise<void>((resolve) => secretServer.listen(0, "127.0.0.1", resolve));
+    const hostUri = `http://127.0.0.1:${(secretServer.address() as AddressInfo).port}/admin`;
+    try {
+      const stranger = await clientOf(w, w.world.others[0]);
+      const fileUri = `file://${secretFile}`;
+      for (const uri of [fileUri, hostUri]) await stranger.registerModel({ digest: sha256(ethers.toUtf8Bytes(uri)), uri }, { ...POLICY, allowedModes: modesMask("none") });
+      const e = await explorerOf(w, { allowPrivateUris: false, allowFileUris: false });
+      const file = await get(e, `/api/content?uri=${encodeURIComponent(fileUri)}`);
+      expect(file.status).to.equal(403);
+      expect((file.body as ApiError).error).to.deep.include({ code: "URI_REFUSED" });
+      expect((file.body as ApiError).error.message).to.match(/file:\/\/ URIs are not relayed: start the explorer with --allow-file-uris \(devnets only\)/);
+      const host = await get(e, `/api/content?uri=${encodeURIComponent(hostUri)}`);
+      expect(host.status).to.equal(403);
+      expect((host.body as ApiError).error.message).to.match(/127\.0\.0\.1 is a loopback, private or reserved address/);
+      for (const res of [file, host]) expect(Buffer.from(res.bytes).toString()).to.not.contain("TOP-SECRET");
+      // A devnet's explorer, told to, relays both.
+      const devnet = await explorerOf(w, { allowPrivateUris: true, allowFileUris: true });
+      expect(Buffer.from((await get(devnet, `/api/content?uri=${encodeURIComponent(fileUri)}`)).bytes).toString()).to.equal("TOP-SECRET-FILE");
+    } finally {
+      secretServer.close();
+    }
   });
 
   it("serves no file outside the pages' folder", async function () {

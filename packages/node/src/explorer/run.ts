@@ -8,12 +8,12 @@
  */
 import type { Provider } from "ethers";
 import type { Deployment } from "../deployment";
-import { apiContext } from "./context";
+import { apiContext, type RelayPolicy } from "./context";
 import { createExplorerIndex, type ExplorerIndex } from "./runner";
 import { DEFAULT_WEB_DIR, ExplorerServer } from "./server";
 import type { ExplorerConfig } from "./types";
 
-export interface ExplorerOptions {
+export interface ExplorerOptions extends RelayPolicy {
   provider: Provider;
   deployment: Deployment;
   /** The JSON-RPC URL pages read the chain through (must be reachable from the visitor's browser). */
@@ -62,7 +62,7 @@ export async function startExplorer(options: ExplorerOptions): Promise<RunningEx
     confirmations,
   };
   const server = new ExplorerServer({
-    api: apiContext(index.queries, options.provider, config),
+    api: apiContext(index.queries, options.provider, config, { allowFileUris: options.allowFileUris, allowPrivateUris: options.allowPrivateUris, ipfsGateway: options.ipfsGateway }),
     webDir: options.webDir ?? DEFAULT_WEB_DIR,
     port: options.port,
     host: options.host,

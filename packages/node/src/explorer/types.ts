@@ -30,9 +30,13 @@ export interface Page<T> {
   pages: number;
 }
 
-/** Every error the API answers: HTTP status 400 (bad parameter), 404 (unknown id or route), 405, 500. */
+/**
+ * Every error the API answers: HTTP status 400 (bad parameter), 404 (unknown id or route), 405, 403
+ * (a URI the explorer will not relay: a file, or a loopback or private host, unless started for a
+ * devnet), 502 (the bytes behind a URI could not be read), 500.
+ */
 export interface ApiError {
-  error: { code: "BAD_PARAMETER" | "NOT_FOUND" | "UNKNOWN_ROUTE" | "METHOD_NOT_ALLOWED" | "INTERNAL"; message: string };
+  error: { code: "BAD_PARAMETER" | "NOT_FOUND" | "UNKNOWN_ROUTE" | "METHOD_NOT_ALLOWED" | "URI_REFUSED" | "FETCH_FAILED" | "INTERNAL"; message: string };
 }
 
 export interface JobSummary {
