@@ -111,7 +111,10 @@ export function requantize(acc: number, bias: number, scaleBits: number, zeroPoi
   const { min, max } = QUANT_RANGE[dtype];
   if (!Number.isInteger(zeroPoint) || zeroPoint < min || zeroPoint > max) throw new ArithmeticDomainError(`zero point ${zeroPoint} is not a ${dtype}`);
   const scaled = f32(f32(sum) * float32FromBits(scaleBits));
-  return clampTo(roundHalfEven(scaled) + zeroPoint, dtype);
+  // Clamp in float first, as MLAS does: a product that overflowed float32 to +-infinity (huge
+  // scales) then saturates instead of failing to round.
+  const clamped = Math.min(Math.max(scaled, min - zeroPoint), max - zeroPoint);
+  return clampTo(roundHalfEven(clamped) + zeroPoint, dtype);
 }
 
 /**
