@@ -10,10 +10,12 @@
  * graph optimizations off), as a verifier node would run it.
  */
 import { expect } from "chai";
+import { onnx } from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { seededRandom } from "../../testkit/src/fixtures";
 import { OnnxModelBuilder, type ElemType } from "../../testkit/src/onnxBuilder";
 import { f32, float32Bits, requantize } from "../src/referee/arith";
+import { CompileError, compileOnnx } from "../src/referee/compile";
 import { runProgram, type ProgramTensor } from "../src/referee/interpreter";
 import { canonicalProgramBytes, programHash, ProgramError, validateProgram, type Program, type ProgramOp, type TensorDecl } from "../src/referee/program";
 import { compareSelfTest, selfTest, selfTestProgram, selfTestVectors, weightsCannotSaturate } from "../src/referee/selfTest";
@@ -306,62 +308,115 @@ describe("referee interpreter vs onnxruntime: Relu", function () {
   });
 });
 
+/** A small quantized CNN as an ONNX model (every intermediate tensor is also a graph output) and as the program written by hand. */
+function chainModel(): { bytes: Uint8Array; input: number[]; program: Program } {
+  const next = seededRandom(7);
+  const input = Array.from({ length: 1 * 2 * 6 * 6 }, () => f32(next() * 4 - 1));
+  const w = randInts(next, 4 * 2 * 3 * 3, -128, 127);
+  const bias = randInts(next, 4, -3000, 3000);
+  const fc = randInts(next, 16 * 3, -128, 127);
+  const S = { x: f32(0.02), w: f32(0.003), c: f32(0.05), fc: f32(0.004), y: f32(0.1) };
+  const b = new OnnxModelBuilder("chain");
+  b.input("x", "float32", [1, 2, 6, 6]);
+  const xs = b.initializer("xs", "float32", [], [S.x]);
+  const xzp = b.initializer("xzp", "uint8", [], [60]);
+  const cs = b.initializer("cs", "float32", [], [S.c]);
+  const czp = b.initializer("czp", "uint8", [], [10]);
+  const ys = b.initializer("ys", "float32", [], [S.y]);
+  const yzp = b.initializer("yzp", "uint8", [], [128]);
+  b.node("QuantizeLinear", ["x", xs, xzp], ["xq"]);
+  b.node("QLinearConv", ["xq", xs, xzp, b.initializer("w", "int8", [4, 2, 3, 3], w), b.initializer("ws", "float32", [], [S.w]), b.initializer("wzp", "int8", [], [0]), cs, czp, b.initializer("bias", "int32", [4], bias)], ["c"], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } });
+  b.node("MaxPool", ["c"], ["p"], { kernel_shape: { ints: [3, 3] }, strides: { ints: [3, 3] } });
+  b.node("Reshape", ["p", b.initializer("shape", "int64", [2], [1n, 16n])], ["flat"]);
+  b.node("QLinearMatMul", ["flat", cs, czp, b.initializer("fc", "int8", [16, 3], fc), b.initializer("fcs", "float32", [], [S.fc]), b.initializer("fczp", "int8", [], [0]), ys, yzp], ["yq"]);
+  b.node("DequantizeLinear", ["yq", ys, yzp], ["y"]);
+  for (const [name, type, shape] of [["xq", "uint8", [1, 2, 6, 6]], ["c", "uint8", [1, 4, 6, 6]], ["p", "uint8", [1, 4, 2, 2]], ["flat", "uint8", [1, 16]], ["yq", "uint8", [1, 3]], ["y", "float32", [1, 3]]] as const) b.output(name, type, shape);
+
+  const p = program(
+    [
+      { name: "x", dtype: "float32", shape: [1, 2, 6, 6] },
+      { name: "xq", dtype: "uint8", shape: [1, 2, 6, 6] },
+      { name: "c", dtype: "uint8", shape: [1, 4, 6, 6] },
+      { name: "p", dtype: "uint8", shape: [1, 4, 2, 2] },
+      { name: "flat", dtype: "uint8", shape: [1, 16] },
+      { name: "yq", dtype: "uint8", shape: [1, 3] },
+      { name: "y", dtype: "float32", shape: [1, 3] },
+    ],
+    [
+      { name: "w", dtype: "int8", shape: [4, 2, 3, 3], data: w },
+      { name: "bias", dtype: "int32", shape: [4], data: bias },
+      { name: "fc", dtype: "int8", shape: [16, 3], data: fc },
+    ],
+    [
+      { op: "QuantizeLinear", input: "x", output: "xq", scaleBits: bits(S.x), zeroPoint: 60 },
+      { op: "QLinearConv", x: "xq", w: "w", bias: "bias", output: "c", xZeroPoint: 60, wZeroPoints: [0], scaleBits: [combined(S.x, S.w, S.c)], outZeroPoint: 10, strides: [1, 1], pads: [1, 1, 1, 1] },
+      { op: "MaxPool", input: "c", output: "p", kernel: [3, 3], strides: [3, 3], pads: [0, 0, 0, 0] },
+      { op: "Reshape", input: "p", output: "flat" },
+      { op: "QLinearMatMul", a: "flat", b: "fc", output: "yq", aZeroPoint: 10, bZeroPoints: [0], scaleBits: [combined(S.c, S.fc, S.y)], outZeroPoint: 128 },
+      { op: "DequantizeLinear", input: "yq", output: "y", scaleBits: bits(S.y), zeroPoint: 128 },
+    ],
+    ["x"],
+    ["xq", "c", "p", "flat", "yq", "y"],
+  );
+  return { bytes: b.toBytes(), input, program: p };
+}
+
 describe("referee interpreter vs onnxruntime: a whole program and its trace", function () {
   it("Quantize -> QLinearConv -> MaxPool -> Reshape -> QLinearMatMul -> Dequantize: every intermediate tensor matches", async function () {
-    const next = seededRandom(7);
-    const input = Array.from({ length: 1 * 2 * 6 * 6 }, () => f32(next() * 4 - 1));
-    const w = randInts(next, 4 * 2 * 3 * 3, -128, 127);
-    const bias = randInts(next, 4, -3000, 3000);
-    const fc = randInts(next, 16 * 3, -128, 127);
-    const S = { x: f32(0.02), w: f32(0.003), c: f32(0.05), fc: f32(0.004), y: f32(0.1) };
-    const b = new OnnxModelBuilder("chain");
-    b.input("x", "float32", [1, 2, 6, 6]);
-    const xs = b.initializer("xs", "float32", [], [S.x]);
-    const xzp = b.initializer("xzp", "uint8", [], [60]);
-    const cs = b.initializer("cs", "float32", [], [S.c]);
-    const czp = b.initializer("czp", "uint8", [], [10]);
-    const ys = b.initializer("ys", "float32", [], [S.y]);
-    const yzp = b.initializer("yzp", "uint8", [], [128]);
-    b.node("QuantizeLinear", ["x", xs, xzp], ["xq"]);
-    b.node("QLinearConv", ["xq", xs, xzp, b.initializer("w", "int8", [4, 2, 3, 3], w), b.initializer("ws", "float32", [], [S.w]), b.initializer("wzp", "int8", [], [0]), cs, czp, b.initializer("bias", "int32", [4], bias)], ["c"], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } });
-    b.node("MaxPool", ["c"], ["p"], { kernel_shape: { ints: [3, 3] }, strides: { ints: [3, 3] } });
-    b.node("Reshape", ["p", b.initializer("shape", "int64", [2], [1n, 16n])], ["flat"]);
-    b.node("QLinearMatMul", ["flat", cs, czp, b.initializer("fc", "int8", [16, 3], fc), b.initializer("fcs", "float32", [], [S.fc]), b.initializer("fczp", "int8", [], [0]), ys, yzp], ["yq"]);
-    b.node("DequantizeLinear", ["yq", ys, yzp], ["y"]);
-    for (const [name, type, shape] of [["xq", "uint8", [1, 2, 6, 6]], ["c", "uint8", [1, 4, 6, 6]], ["p", "uint8", [1, 4, 2, 2]], ["flat", "uint8", [1, 16]], ["yq", "uint8", [1, 3]], ["y", "float32", [1, 3]]] as const) b.output(name, type, shape);
-    const ortOut = await runOrt(b.toBytes(), { x: { type: "float32", dims: [1, 2, 6, 6], data: input } });
-
-    const p = program(
-      [
-        { name: "x", dtype: "float32", shape: [1, 2, 6, 6] },
-        { name: "xq", dtype: "uint8", shape: [1, 2, 6, 6] },
-        { name: "c", dtype: "uint8", shape: [1, 4, 6, 6] },
-        { name: "p", dtype: "uint8", shape: [1, 4, 2, 2] },
-        { name: "flat", dtype: "uint8", shape: [1, 16] },
-        { name: "yq", dtype: "uint8", shape: [1, 3] },
-        { name: "y", dtype: "float32", shape: [1, 3] },
-      ],
-      [
-        { name: "w", dtype: "int8", shape: [4, 2, 3, 3], data: w },
-        { name: "bias", dtype: "int32", shape: [4], data: bias },
-        { name: "fc", dtype: "int8", shape: [16, 3], data: fc },
-      ],
-      [
-        { op: "QuantizeLinear", input: "x", output: "xq", scaleBits: bits(S.x), zeroPoint: 60 },
-        { op: "QLinearConv", x: "xq", w: "w", bias: "bias", output: "c", xZeroPoint: 60, wZeroPoints: [0], scaleBits: [combined(S.x, S.w, S.c)], outZeroPoint: 10, strides: [1, 1], pads: [1, 1, 1, 1] },
-        { op: "MaxPool", input: "c", output: "p", kernel: [3, 3], strides: [3, 3], pads: [0, 0, 0, 0] },
-        { op: "Reshape", input: "p", output: "flat" },
-        { op: "QLinearMatMul", a: "flat", b: "fc", output: "yq", aZeroPoint: 10, bZeroPoints: [0], scaleBits: [combined(S.c, S.fc, S.y)], outZeroPoint: 128 },
-        { op: "DequantizeLinear", input: "yq", output: "y", scaleBits: bits(S.y), zeroPoint: 128 },
-      ],
-      ["x"],
-      ["y"],
-    );
+    const { bytes, input, program: p } = chainModel();
+    const ortOut = await runOrt(bytes, { x: { type: "float32", dims: [1, 2, 6, 6], data: input } });
     const { outputs, trace } = runProgram(p, { x: input }, { trace: true });
     for (const name of ["xq", "c", "p", "flat", "yq", "y"]) expectBitIdentical(trace.get(name)!, ortOut[name], name);
     expect(valuesOf(outputs.get("y")!)).to.deep.equal(valuesOf(trace.get("y")!));
+    expect(trace.get("w")!.data).to.have.length(72); // constants are in the trace too
     // Not a constant output: the values vary.
     expect(new Set(trace.get("c")!.data).size).to.be.greaterThan(10);
+  });
+});
+
+describe("referee compiler: ONNX model -> program", function () {
+  it("compiles the quantized CNN into exactly the hand-written program (same hash)", function () {
+    const { bytes, program: p } = chainModel();
+    const compiled = compileOnnx(onnx.ModelProto.decode(bytes));
+    expect(compiled).to.deep.equal(JSON.parse(JSON.stringify(p)));
+    expect(programHash(compiled)).to.equal(programHash(p));
+  });
+
+  it("turns DequantizeLinear -> Relu -> QuantizeLinear into the integer Relu, and keeps it in floats when 255 * scale overflows", async function () {
+    const build = (scale: number) => {
+      const b = new OnnxModelBuilder("qdq-relu");
+      b.input("x", "uint8", [256]);
+      const s = b.initializer("s", "float32", [], [scale]);
+      const z = b.initializer("zp", "uint8", [], [77]);
+      b.node("DequantizeLinear", ["x", s, z], ["f"]).node("Relu", ["f"], ["r"]).node("QuantizeLinear", ["r", s, z], ["y"]);
+      b.output("y", "uint8", [256]);
+      return b.toBytes();
+    };
+    const compiled = compileOnnx(onnx.ModelProto.decode(build(f32(0.05))));
+    expect(compiled.ops).to.deep.equal([{ op: "Relu", input: "x", output: "y", zeroPoint: 77 }]);
+    const x = Array.from({ length: 256 }, (_, i) => i);
+    const ortOut = await runOrt(build(f32(0.05)), { x: { type: "uint8", dims: [256], data: x } });
+    expectBitIdentical(runProgram(compiled, { x }).outputs.get("y")!, ortOut.y, "compiled Relu");
+    // 3e38: (255 - 77) * s overflows to infinity, so the float path is not max(x, zp); a float Relu is not supported.
+    expect(() => compileOnnx(onnx.ModelProto.decode(build(3e38)))).to.throw(CompileError, /Relu/);
+  });
+
+  it("refuses operators, dynamic shapes and non-constant scales it does not support", function () {
+    const dyn = new OnnxModelBuilder("dyn");
+    dyn.input("x", "uint8", ["N", 4]);
+    dyn.node("MaxPool", ["x"], ["y"], { kernel_shape: { ints: [1, 1] } });
+    dyn.output("y", "uint8", ["N", 4]);
+    expect(() => compileOnnx(dyn.toModel())).to.throw(CompileError, /static/);
+    const add = new OnnxModelBuilder("add");
+    add.input("x", "float32", [2]);
+    add.node("Add", ["x", "x"], ["y"]);
+    add.output("y", "float32", [2]);
+    expect(() => compileOnnx(add.toModel())).to.throw(CompileError, /not supported/);
+    const q = new OnnxModelBuilder("q");
+    q.input("x", "float32", [2]).input("s", "float32", []);
+    q.node("QuantizeLinear", ["x", "s"], ["y"]);
+    q.output("y", "uint8", [2]);
+    expect(() => compileOnnx(q.toModel())).to.throw(CompileError, /initializer/);
   });
 });
 
