@@ -10,11 +10,12 @@
  * graph optimizations off), as a verifier node would run it.
  */
 import { expect } from "chai";
+import fc from "fast-check";
 import { onnx } from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { seededRandom } from "../../testkit/src/fixtures";
 import { OnnxModelBuilder, type ElemType } from "../../testkit/src/onnxBuilder";
-import { f32, float32Bits, requantize } from "../src/referee/arith";
+import { f32, float32Bits, float32FromBits, requantize, roundHalfEven } from "../src/referee/arith";
 import { CompileError, compileOnnx } from "../src/referee/compile";
 import { runProgram, type ProgramTensor } from "../src/referee/interpreter";
 import { canonicalProgramBytes, programHash, ProgramError, validateProgram, type Program, type ProgramOp, type TensorDecl } from "../src/referee/program";
@@ -81,6 +82,29 @@ describe("referee interpreter vs onnxruntime: QuantizeLinear", function () {
       if (scale === 0.5) expect(Array.from(ours.data.slice(2, 7))).to.deep.equal([2 + zp, 2 + zp, -2 + zp, 4 + zp, -4 + zp].map((v) => Math.min(dtype === "uint8" ? 255 : 127, Math.max(dtype === "uint8" ? 0 : -128, v))));
     });
   }
+});
+
+describe("referee interpreter vs onnxruntime: QuantizeLinear near ties (division, not a reciprocal multiply)", function () {
+  it("matches onnxruntime on inputs within 3 ulps of every tie, where x * f32(1 / s) gives other answers", async function () {
+    for (const scale of [f32(0.1), f32(0.0123), f32(1 / 3)]) {
+      const x: number[] = [];
+      for (let k = -128; k < 128; k++) {
+        const tie = bits(f32((k + 0.5) * scale));
+        for (let d = -3; d <= 3; d++) x.push(float32FromBits(tie + d));
+      }
+      const b = new OnnxModelBuilder("qt");
+      b.input("x", "float32", [x.length]);
+      b.node("QuantizeLinear", ["x", b.initializer("s", "float32", [], [scale]), b.initializer("zp", "int8", [], [0])], ["y"]);
+      b.output("y", "int8", [x.length]);
+      const ortOut = await runOrt(b.toBytes(), { x: { type: "float32", dims: [x.length], data: x } });
+      const p = program([{ name: "x", dtype: "float32", shape: [x.length] }, { name: "y", dtype: "int8", shape: [x.length] }], [], [{ op: "QuantizeLinear", input: "x", output: "y", scaleBits: bits(scale), zeroPoint: 0 }], ["x"], ["y"]);
+      expectBitIdentical(runProgram(p, { x }).outputs.get("y")!, ortOut.y, `QuantizeLinear near ties, scale ${scale}`);
+      // The test can tell: multiplying by the rounded reciprocal disagrees with onnxruntime somewhere.
+      const r = f32(1 / scale);
+      const viaReciprocal = x.map((v) => Math.max(-128, Math.min(127, roundHalfEven(f32(v * r)))));
+      expect(viaReciprocal.some((v, i) => v !== ortOut.y[i]), `scale ${scale}`).to.equal(true);
+    }
+  });
 });
 
 describe("referee interpreter vs onnxruntime: DequantizeLinear", function () {
@@ -184,6 +208,57 @@ describe("referee interpreter vs onnxruntime: QLinearMatMul", function () {
     expect(Array.from(ours.data)).to.deep.equal([2, 3, 2]);
   });
 
+  it("accumulators whose float32 product lands on a tie the exact product is not on: the two-roundings value", async function () {
+    // Search (acc, scale) pairs with roundHalfEven(f32(acc * s)) != the exact real rounding of acc * s.
+    const pairs: { acc: number; scale: number }[] = [];
+    for (let acc = 3; acc < 256 && pairs.length < 6; acc += 2) {
+      const k = 2 * (acc % 50);
+      const centre = bits((k + 0.5) / acc);
+      for (let d = -4; d <= 4 && pairs.length < 6; d++) {
+        const scale = float32FromBits(centre + d);
+        const product = f32(acc * scale);
+        const exactAbove = acc * scale; // exact in a double: acc < 2^8, the scale has 24 bits
+        if (product - Math.floor(product) === 0.5 && roundHalfEven(product) !== roundHalfEven(exactAbove) && roundHalfEven(exactAbove) < 128) pairs.push({ acc, scale });
+      }
+    }
+    expect(pairs.length).to.be.greaterThan(2);
+    // Row i holds acc_i (k = 1, b = 1 in every column); column j requantizes with scale_j (a_scale_j = scale_j, y_scale 1).
+    const n = pairs.length;
+    const ours = await checkMatMul({ name: "near ties", aType: "uint8", bType: "int8", a: pairs.map((q) => q.acc), b: Array<number>(n).fill(1), m: n, k: 1, n, aScale: 1, aZp: 0, bScales: pairs.map((q) => q.scale), bZp: 0, yScale: 1, yZp: 0 });
+    for (let i = 0; i < n; i++) {
+      const { acc, scale } = pairs[i];
+      expect(ours.data[i * n + i]).to.equal(roundHalfEven(f32(acc * scale)));
+      expect(ours.data[i * n + i]).to.not.equal(roundHalfEven(acc * scale)); // exact-real rounding would disagree with onnxruntime
+    }
+  });
+
+  it("random shapes, types, scales and zero points (fast-check, 30 runs, fixed seed)", async function () {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          m: fc.integer({ min: 1, max: 4 }),
+          k: fc.integer({ min: 1, max: 40 }),
+          n: fc.integer({ min: 1, max: 4 }),
+          types: fc.constantFrom("u8s8", "u8u8", "s8s8"),
+          aScale: fc.float({ min: Math.fround(1e-4), max: Math.fround(1), noNaN: true }),
+          bScale: fc.float({ min: Math.fround(1e-4), max: Math.fround(1), noNaN: true }),
+          yScale: fc.float({ min: Math.fround(1e-3), max: Math.fround(10), noNaN: true }),
+          zps: fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 })),
+          seed: fc.integer(),
+        }),
+        async ({ m, k, n, types, aScale, bScale, yScale, zps, seed }) => {
+          const aType = types === "s8s8" ? "int8" : "uint8";
+          const bType = types === "u8u8" ? "uint8" : "int8";
+          const next = seededRandom(seed);
+          const range = (t: "uint8" | "int8") => (t === "uint8" ? [0, 255] : [-128, 127]) as [number, number];
+          const zp = (t: "uint8" | "int8", raw: number) => (t === "uint8" ? raw : raw - 128);
+          await checkMatMul({ name: "random", aType, bType, a: randInts(next, m * k, ...range(aType)), b: randInts(next, k * n, ...range(bType)), m, k, n, aScale, aZp: zp(aType, zps[0]), bScales: [bScale], bZp: zp(bType, zps[1] ^ 0x5a), yScale, yZp: zp(aType, zps[1]) });
+        },
+      ),
+      { seed: 1515, numRuns: 30 },
+    );
+  });
+
   it("clamps at both ends of uint8", async function () {
     const ours = await checkMatMul({ name: "clamp", aType: "uint8", bType: "int8", a: [255, 255, 0, 0], b: [127, -128], m: 2, k: 2, n: 1, aScale: 1, aZp: 0, bScales: [1], bZp: 0, yScale: 1, yZp: 128 });
     expect(Array.from(ours.data)).to.deep.equal([0, 128]);
@@ -202,6 +277,8 @@ interface ConvCase {
   wScales: number[];
   yScale: number;
   yZp: number;
+  /** The weights' zero point (0 unless given). */
+  wZp?: number;
   strides: [number, number];
   pads: [number, number, number, number];
 }
@@ -219,7 +296,7 @@ async function checkConv(c: ConvCase): Promise<ProgramTensor> {
     bld.initializer("x_zp", "uint8", [], [c.xZp]),
     bld.initializer("w", "int8", c.wShape, c.w),
     c.wScales.length === 1 ? bld.initializer("w_s", "float32", [], c.wScales) : bld.initializer("w_s", "float32", [m], c.wScales),
-    c.wScales.length === 1 ? bld.initializer("w_zp", "int8", [], [0]) : bld.initializer("w_zp", "int8", [m], Array<number>(m).fill(0)),
+    c.wScales.length === 1 ? bld.initializer("w_zp", "int8", [], [c.wZp ?? 0]) : bld.initializer("w_zp", "int8", [m], Array<number>(m).fill(c.wZp ?? 0)),
     bld.initializer("y_s", "float32", [], [c.yScale]),
     bld.initializer("y_zp", "uint8", [], [c.yZp]),
     ...(c.bias ? [bld.initializer("bias", "int32", [m], c.bias)] : []),
@@ -230,7 +307,7 @@ async function checkConv(c: ConvCase): Promise<ProgramTensor> {
   const p = program(
     [{ name: "x", dtype: "uint8", shape: c.xShape }, { name: "y", dtype: "uint8", shape: [nb, m, oh, ow] }],
     [{ name: "w", dtype: "int8", shape: c.wShape, data: c.w }, ...(c.bias ? [{ name: "bias", dtype: "int32" as const, shape: [m], data: c.bias }] : [])],
-    [{ op: "QLinearConv", x: "x", w: "w", bias: c.bias ? "bias" : undefined, output: "y", xZeroPoint: c.xZp, wZeroPoints: [0], scaleBits: c.wScales.map((s) => combined(c.xScale, s, c.yScale)), outZeroPoint: c.yZp, strides: c.strides, pads: c.pads }],
+    [{ op: "QLinearConv", x: "x", w: "w", bias: c.bias ? "bias" : undefined, output: "y", xZeroPoint: c.xZp, wZeroPoints: [c.wZp ?? 0], scaleBits: c.wScales.map((s) => combined(c.xScale, s, c.yScale)), outZeroPoint: c.yZp, strides: c.strides, pads: c.pads }],
     ["x"],
     ["y"],
   );
@@ -256,6 +333,50 @@ describe("referee interpreter vs onnxruntime: QLinearConv", function () {
     const next = seededRandom(5);
     const ours = await checkConv({ name: "pads", x: randInts(next, 16, 0, 255), xShape: [1, 1, 4, 4], w: [1, 1, 1, 1], wShape: [1, 1, 2, 2], xScale: 1, xZp: 200, wScales: [1], yScale: 1, yZp: 0, strides: [1, 1], pads: [1, 0, 0, 1] });
     expect(ours.shape).to.deep.equal([1, 1, 4, 4]);
+  });
+
+  it("random shapes, strides, pads, scales, zero points and biases (fast-check, 20 runs, fixed seed)", async function () {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          c: fc.integer({ min: 1, max: 3 }),
+          m: fc.integer({ min: 1, max: 3 }),
+          h: fc.integer({ min: 3, max: 7 }),
+          w: fc.integer({ min: 3, max: 7 }),
+          kh: fc.integer({ min: 1, max: 3 }),
+          kw: fc.integer({ min: 1, max: 3 }),
+          strides: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+          pads: fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2)),
+          scales: fc.tuple(...[1e-3, 1e-3, 1e-3].map((min) => fc.float({ min: Math.fround(min), max: Math.fround(1), noNaN: true }))),
+          xZp: fc.integer({ min: 0, max: 255 }),
+          wZp: fc.integer({ min: -128, max: 127 }),
+          yZp: fc.integer({ min: 0, max: 255 }),
+          withBias: fc.boolean(),
+          seed: fc.integer(),
+        }),
+        async (r) => {
+          fc.pre(r.h + r.pads[0] + r.pads[2] >= r.kh && r.w + r.pads[1] + r.pads[3] >= r.kw);
+          const next = seededRandom(r.seed);
+          await checkConv({
+            name: "random conv",
+            x: randInts(next, r.c * r.h * r.w, 0, 255),
+            xShape: [1, r.c, r.h, r.w],
+            w: randInts(next, r.m * r.c * r.kh * r.kw, -128, 127),
+            wShape: [r.m, r.c, r.kh, r.kw],
+            bias: r.withBias ? randInts(next, r.m, -100000, 100000) : undefined,
+            xScale: r.scales[0],
+            xZp: r.xZp,
+            wScales: [r.scales[1]],
+            wZp: r.wZp,
+            yScale: r.scales[2],
+            yZp: r.yZp,
+            strides: r.strides,
+            pads: r.pads,
+          });
+        },
+      ),
+      { seed: 1516, numRuns: 20 },
+    );
   });
 
   it("exact ties with a bias (combined scale 0.5): ties to even", async function () {
