@@ -39,6 +39,8 @@ const CODE_WORDS: Record<ApiError["error"]["code"], string> = {
   NOT_FOUND: "Not found",
   UNKNOWN_ROUTE: "Unknown API route",
   METHOD_NOT_ALLOWED: "Method not allowed",
+  URI_REFUSED: "The explorer does not relay this URI",
+  FETCH_FAILED: "The bytes could not be read",
   INTERNAL: "The explorer failed",
 };
 

@@ -87,9 +87,9 @@ function Stat({ label, value, testid }: { label: string; value: preact.Component
   );
 }
 
-/** `minute` is a bucket of chain time: read as Unix minutes when small, as Unix seconds otherwise. */
+/** `minute` is a bucket of chain time in minutes since the Unix epoch (NetworkSummary.jobsPerMinute). */
 function minuteMs(minute: number): number {
-  return minute < 1e8 ? minute * 60_000 : minute * 1000;
+  return minute * 60_000;
 }
 
 const BASE = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", width: "container", height: 180, autosize: { type: "fit", contains: "padding" } } as const;
