@@ -74,8 +74,10 @@ library Requantize {
         (bool neg, uint256 am, int256 ae) = int32ToFloat32(sum);
         (uint256 pm, int256 pe) = mulFloat32(am, ae, sm, se);
         uint256 n = roundHalfEvenToInt(pm, pe);
-        // n < 2^161 (the product is below 2^(32 + 128)), so the cast and the sums cannot overflow.
-        q = (neg ? -int256(n) : int256(n)) + zeroPoint;
+        // n < 2^162 (the product is below 2^(32 + 128)), so the cast and the sum cannot overflow.
+        unchecked {
+            q = (neg ? -int256(n) : int256(n)) + zeroPoint;
+        }
         if (q < lo) q = lo;
         else if (q > hi) q = hi;
     }
@@ -98,7 +100,9 @@ library Requantize {
         if (bits & 0x7fffffff == 0) revert ZeroScale(bits);
         if (bits >> 31 != 0) revert NegativeScale(bits);
         if (expField == 0) return (frac, MIN_EXP);
-        return (frac | (1 << 23), int256(expField) - 150);
+        unchecked {
+            return (frac | (1 << 23), int256(expField) - 150);
+        }
     }
 
     /// @notice Converts an int32 to float32, rounding to nearest with ties to even (x86 `cvtdq2ps`).
@@ -110,10 +114,13 @@ library Requantize {
     /// @return e Its exponent, between 0 and 8.
     function int32ToFloat32(int256 x) internal pure returns (bool neg, uint256 m, int256 e) {
         neg = x < 0;
-        m = uint256(neg ? -x : x);
-        if (m >> PRECISION == 0) return (neg, m, 0);
-        uint256 shift = bitLength(m) - PRECISION;
-        return (neg, roundShiftEven(m, shift), int256(shift));
+        unchecked {
+            // |x| <= 2^31: the negation cannot overflow, and m >= 2^24 has a bit length of at least 25.
+            m = uint256(neg ? -x : x);
+            if (m >> PRECISION == 0) return (neg, m, 0);
+            uint256 shift = bitLength(m) - PRECISION;
+            return (neg, roundShiftEven(m, shift), int256(shift));
+        }
     }
 
     /// @notice Multiplies two non-negative float32 values `am * 2^ae` and `bm * 2^be` and rounds the
@@ -129,15 +136,18 @@ library Requantize {
     /// @return m The rounded product's significand, at most 2^24.
     /// @return e Its exponent.
     function mulFloat32(uint256 am, int256 ae, uint256 bm, int256 be) internal pure returns (uint256 m, int256 e) {
-        m = am * bm;
-        e = ae + be;
-        if (m == 0) return (0, 0);
-        // The unit of the last kept bit: 24 bits below the top, but never below 2^-149.
-        int256 unit = int256(bitLength(m)) - int256(PRECISION) + e;
-        if (unit < MIN_EXP) unit = MIN_EXP;
-        if (unit > e) {
-            m = roundShiftEven(m, uint256(unit - e));
-            e = unit;
+        // Significands below 2^25 and float32 exponents (|e| < 300): nothing here can overflow.
+        unchecked {
+            m = am * bm;
+            e = ae + be;
+            if (m == 0) return (0, 0);
+            // The unit of the last kept bit: 24 bits below the top, but never below 2^-149.
+            int256 unit = int256(bitLength(m)) - int256(PRECISION) + e;
+            if (unit < MIN_EXP) unit = MIN_EXP;
+            if (unit > e) {
+                m = roundShiftEven(m, uint256(unit - e));
+                e = unit;
+            }
         }
     }
 
@@ -148,8 +158,10 @@ library Requantize {
     /// @param e The exponent.
     /// @return n The rounded integer.
     function roundHalfEvenToInt(uint256 m, int256 e) internal pure returns (uint256 n) {
-        if (e >= 0) return m << uint256(e);
-        return roundShiftEven(m, uint256(-e));
+        unchecked {
+            if (e >= 0) return m << uint256(e);
+            return roundShiftEven(m, uint256(-e));
+        }
     }
 
     /// @notice `m / 2^k` rounded to the nearest integer, ties to even.
