@@ -97,6 +97,14 @@ describe("Requantize: the two float32 roundings, not the exact real product", fu
     await expectAll(harness, 17, 0, 0x4001e1e2, 0, "uint8", 34);
     await expectAll(harness, -3, 0, 0x400aaaab, 0, "int8", -6);
   });
+
+  it("5 * f32 0x40133333 is 11.49999976 exactly but rounds up to 11.5 in float32, so 12 (exact-real says 11)", async function () {
+    const { harness } = await loadFixture(deployRequantizeFixture);
+    await expectAll(harness, 5, 0, 0x40133333, 0, "uint8", 12);
+    await expectAll(harness, 13, 0, 0x40076276, 0, "uint8", 28);
+    await expectAll(harness, 19, 0, 0x40050d79, 0, "uint8", 40);
+    await expectAll(harness, -5, 0, 0x40133333, 0, "int8", -12);
+  });
 });
 
 describe("Requantize: clamps to the output type at both ends", function () {
@@ -218,9 +226,6 @@ describe("Requantize: differential property against arith.ts", function () {
     fc.tuple(fc.integer({ min: 0, max: 254 }), fc.integer({ min: 0, max: 0x7fffff })).map(([e, f]) => e * 2 ** 23 + f || 1),
     fc.float({ min: Math.fround(1e-9), max: Math.fround(1), noNaN: true, noDefaultInfinity: true }).map(bits).filter((b) => b > 0),
     fc.tuple(fc.integer({ min: 1, max: 255 }), fc.integer({ min: 1, max: 40 })).map(([k, j]) => bits(k * 2 ** -j)),
-    fc.tuple(fc.integer({ min: 1, max: 2000 }), fc.integer({ min: 0, max: 200 }), fc.integer({ min: -3, max: 3 })).map(
-      ([acc, k, d]) => bits((k + 0.5) / acc) + d, // near a tie for an accumulator near `acc`
-    ),
   );
   const caseArb: fc.Arbitrary<Case> = fc
     .tuple(accArb, biasArb, scaleArb, fc.constantFrom<QuantDType>("uint8", "int8"), fc.integer({ min: 0, max: 255 }))
@@ -229,12 +234,30 @@ describe("Requantize: differential property against arith.ts", function () {
       const bias = sum < INT32_MIN || sum > INT32_MAX ? 0 : bias0;
       return { acc, bias, scaleBits, zeroPoint: dtype === "uint8" ? zpRaw : zpRaw - 128, dtype };
     });
+  /**
+   * Scales a few ulps from (k + 0.5) / acc for the case's own accumulator (split into acc + bias):
+   * the float32 product then often is, or rounds to, an exact .5, where a wrong rounding of the
+   * product or of the final integer shows. Random scales almost never get there.
+   */
+  const nearTieArb: fc.Arbitrary<Case> = fc
+    .tuple(
+      fc.integer({ min: 1, max: 4000 }),
+      fc.boolean(),
+      fc.integer({ min: 0, max: 250 }),
+      fc.integer({ min: -4, max: 4 }),
+      fc.integer({ min: -100, max: 100 }),
+      fc.constantFrom<QuantDType>("uint8", "int8"),
+    )
+    .map(([mag, neg, k, d, bias, dtype]) => {
+      const sum = neg ? -mag : mag;
+      return { acc: sum - bias, bias, scaleBits: bits((k + 0.5) / mag) + d, zeroPoint: dtype === "uint8" ? (neg ? 255 : 0) : 0, dtype };
+    });
   const BATCH = 16;
 
   it(`agrees for 200 batches of ${BATCH} random cases (one eth_call per batch)`, async function () {
     const { harness } = await loadFixture(deployRequantizeFixture);
     await fc.assert(
-      fc.asyncProperty(fc.array(caseArb, { minLength: BATCH, maxLength: BATCH }), async (cases) => {
+      fc.asyncProperty(fc.array(fc.oneof(caseArb, nearTieArb), { minLength: BATCH, maxLength: BATCH }), async (cases) => {
         const got = await harness.requantizeMany(cases.map(toSol));
         cases.forEach((c, i) => expect(Number(got[i]), show(c)).to.equal(requantize(c.acc, c.bias, c.scaleBits, c.zeroPoint, c.dtype)));
       }),
