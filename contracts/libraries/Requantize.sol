@@ -27,7 +27,7 @@ library Requantize {
     /// @notice Thrown when `acc + bias` overflows int32 (arith.ts: "accumulator + bias ... overflows int32").
     error SumOverflowsInt32(int256 sum);
     /// @notice Thrown when the scale's bits are a NaN (either sign).
-    error NaNScale(uint32 scaleBits);
+    error ScaleNotANumber(uint32 scaleBits);
     /// @notice Thrown when the scale's bits are +infinity or -infinity.
     error InfiniteScale(uint32 scaleBits);
     /// @notice Thrown when the scale's bits are +0 or -0.
@@ -94,7 +94,7 @@ library Requantize {
         uint256 frac = bits & 0x7fffff;
         // INVARIANT: only positive finite float32 scales reach the arithmetic (arith.ts isValidScaleBits).
         if (expField == 0xff) {
-            if (frac != 0) revert NaNScale(bits);
+            if (frac != 0) revert ScaleNotANumber(bits);
             revert InfiniteScale(bits);
         }
         if (bits & 0x7fffffff == 0) revert ZeroScale(bits);

@@ -64,3 +64,10 @@ export type {
   Slash,
   TimelineStep,
 } from "./explorer/types";
+
+// Refereed disputes (issue 15, in progress): the exact integer arithmetic, programs and their interpreter
+export { ArithmeticDomainError, dequantizeValue, f32, float32Bits, float32FromBits, QUANT_RANGE, quantizeValue, requantize, roundHalfEven, type QuantDType } from "./referee/arith";
+export { canonicalProgramBytes, programHash, ProgramError, validateProgram, type Program, type ProgramOp } from "./referee/program";
+export { runProgram, type RunResult } from "./referee/interpreter";
+export { compileOnnx, CompileError } from "./referee/compile";
+export { selfTest, type SelfTestResult } from "./referee/selfTest";
