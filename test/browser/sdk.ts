@@ -202,7 +202,9 @@ describe("GlassboxSDK in a browser (headless Chromium, bundled by esbuild)", fun
 
     let t = Date.now();
     try {
-      const result = await build({ entryPoints: [ENTRY], absWorkingDir: ROOT, bundle: true, platform: "browser", format: "iife", globalName: "GlassboxSDK", target: "es2022", write: false, metafile: true, logLevel: "silent" });
+      const result = await build({ entryPoints: [ENTRY], absWorkingDir: ROOT, bundle: true, platform: "browser", format: "iife", globalName: "GlassboxSDK", target: "es2022", write: false, metafile: true, logLevel: "silent",
+        // node_modules may be a symlink (CI's copies of the tree link the checkout's): keep paths as they are under ROOT.
+        preserveSymlinks: true });
       bundleText = result.outputFiles[0].text;
       metafile = result.metafile;
     } catch (err) {
