@@ -22,6 +22,8 @@ import { clientOf, INPUT, POLICY, post, sdkWorld } from "./fixtures/sdk";
 
 /** The sdk world with three NONE jobs, each with a posted result, indexed by a running explorer. */
 async function explorerWorld() {
+  // Index from this world's deployment: the suite's earlier tests left thousands of blocks below it.
+  const firstBlock = (await ethers.provider.getBlockNumber()) + 1;
   const w = await sdkWorld();
   const client = await clientOf(w, w.world.requester);
   const jobIds: bigint[] = [];
@@ -30,10 +32,10 @@ async function explorerWorld() {
     await post(w, jobId, await honestOutput());
     jobIds.push(jobId);
   }
-  return { ...w, jobIds };
+  return { ...w, jobIds, firstBlock };
 }
 
-const deploymentOf = (w: Awaited<ReturnType<typeof explorerWorld>>): Deployment => ({ network: "hardhat", chainId: 31337, deploymentBlock: 0, contracts: { ...w.addresses } });
+const deploymentOf = (w: Awaited<ReturnType<typeof explorerWorld>>): Deployment => ({ network: "hardhat", chainId: 31337, deploymentBlock: w.firstBlock, contracts: { ...w.addresses } });
 
 let running: RunningExplorer | undefined;
 let webDir: string;
