@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { ethers } from "hardhat";
+import hre, { ethers } from "hardhat";
 import { RequantizeHarness__factory } from "../../packages/node/src/typechain";
 import { float32Bits, requantize, type QuantDType } from "../../packages/node/src";
 
@@ -305,6 +305,8 @@ describe("Requantize: gas", function () {
       `      Requantize.requantize gas (library call, gasleft difference): ${gas.join(", ")} ` +
         `(min ${Math.min(...gas)}, max ${Math.max(...gas)}); a whole eth_call to the harness: ${single}`,
     );
-    expect(Math.max(...gas)).to.be.lessThan(3000);
+    // Under solidity-coverage the library is instrumented (a counter write per statement): its gas
+    // means nothing there, and the results above are still checked.
+    if (!(hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING) expect(Math.max(...gas)).to.be.lessThan(3000);
   });
 });
