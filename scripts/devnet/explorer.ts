@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { sleep } from "./chain";
+import { waitAnswers } from "./nodes";
 import type { ProcessGroup, Started } from "./processes";
 
 export interface ExplorerLaunch {
@@ -57,18 +57,6 @@ export async function startExplorerProcess(group: ProcessGroup, launch: Explorer
     logFile: path.join(launch.stateDir, "explorer.log"),
   });
   const url = `http://127.0.0.1:${launch.port}`;
-  let exited: number | string | undefined;
-  void started.exited.then((code) => (exited = code));
-  const until = Date.now() + 90_000;
-  for (;;) {
-    if (exited !== undefined) throw new Error(`the explorer exited (${exited}) while starting; see ${started.logFile}`);
-    try {
-      const res = await fetch(`${url}/api/config`, { signal: AbortSignal.timeout(1_000) });
-      if (res.status === 200) return { url, process: started };
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > until) throw new Error(`the explorer did not answer on ${url} within 90 s; see ${started.logFile}`);
-    await sleep(250);
-  }
+  await waitAnswers(started, `${url}/api/config`, 90_000, `did not answer on ${url}`);
+  return { url, process: started };
 }

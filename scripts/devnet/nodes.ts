@@ -81,19 +81,24 @@ export async function startNode(group: ProcessGroup, spec: NodeSpec, launch: Nod
 }
 
 /** Resolves once http://127.0.0.1:`port`/healthz answers 200; throws if the process exits first. */
-export async function waitHealthy(started: Started, port: number, timeoutMs: number): Promise<void> {
+export function waitHealthy(started: Started, port: number, timeoutMs: number): Promise<void> {
+  return waitAnswers(started, `http://127.0.0.1:${port}/healthz`, timeoutMs, `not healthy on port ${port}`);
+}
+
+/** Resolves once `url` answers 200; throws if the process exits first, or with `what` after `timeoutMs`. */
+export async function waitAnswers(started: Started, url: string, timeoutMs: number, what = `not answering at ${url}`): Promise<void> {
   let exited: number | string | undefined;
   void started.exited.then((code) => (exited = code));
   const until = Date.now() + timeoutMs;
   for (;;) {
     if (exited !== undefined) throw new Error(`${started.name} exited (${exited}) while starting; see ${started.logFile}`);
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1_000) });
+      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
       if (res.status === 200) return;
     } catch {
       // not listening yet
     }
-    if (Date.now() > until) throw new Error(`${started.name} not healthy on port ${port} after ${timeoutMs} ms; see ${started.logFile}`);
+    if (Date.now() > until) throw new Error(`${started.name} ${what} after ${timeoutMs} ms; see ${started.logFile}`);
     await sleep(250);
   }
 }

@@ -21,6 +21,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { JsonRpcProvider } from "ethers";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { CHROMIUM, CHROMIUM_FLAGS } from "./fixtures/chromium";
 import { freePort } from "../../scripts/devnet/chain";
 import { startDevnetProcess, stopProcessGroup } from "../fixtures/devnetProcess";
 import {
@@ -39,9 +40,6 @@ import {
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const REPORTS = path.join(ROOT, "reports", "explorer");
-const CHROMIUM = "/usr/bin/chromium";
-/** Headless Chromium on a machine whose only network is loopback: no background traffic, no sandbox (root). */
-const CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const DEVNET_READY_MS = 360_000;
 const STEP_MS = 120_000;
 

@@ -25,6 +25,7 @@ import { expect } from "chai";
 import { build, type Metafile } from "esbuild";
 import { HDNodeWallet, keccak256, MaxUint256, sha256, toQuantity, toUtf8Bytes, type JsonRpcProvider } from "ethers";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { CHROMIUM, CHROMIUM_FLAGS } from "./fixtures/chromium";
 import { deployProtocol, DEVNET_PARAMS, type Protocol } from "../../deploy/protocol";
 import { freePort, HARDHAT_MNEMONIC, startChain } from "../../scripts/devnet/chain";
 import { ProcessGroup } from "../../scripts/devnet/processes";
@@ -41,9 +42,6 @@ declare global {
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const ENTRY = path.join(__dirname, "fixtures", "entry.ts");
-const CHROMIUM = "/usr/bin/chromium";
-/** Headless Chromium on a machine whose only network is loopback: no background traffic, no sandbox (root). */
-const CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const STEP_MS = 120_000;
 const TOKEN = 10n ** 18n;
 

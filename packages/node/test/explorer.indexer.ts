@@ -5,8 +5,6 @@
  * a reorganisation must leave no step of the removed blocks; a restarted index must equal a fresh
  * one; a range handled twice changes nothing; jobs() pages and filters.
  */
-import fs from "node:fs";
-import path from "node:path";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, mine, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
@@ -16,7 +14,8 @@ import type { ExplorerQueries } from "../src/explorer/queries";
 import { createExplorerIndex, type ExplorerIndex } from "../src/explorer/runner";
 import type { Deployment } from "../src/deployment";
 import { assignJob, challengeDistinct, signerOf, Verdict, voteAll } from "../../../test/fixtures/protocol";
-import { honestOutput, tmpDirOf } from "./fixtures/roles";
+import { honestOutput } from "./fixtures/roles";
+import { catchUp, dbFile, everything, openIndex } from "./fixtures/explorer";
 import { clientOf, exactWorld, falsified, finalize, INPUT, post, runHonestQuorum } from "./fixtures/sdk";
 
 /** The world: five jobs, one of each kind the explorer shows. */
@@ -46,47 +45,6 @@ async function explorerWorld() {
 
 type ExplorerWorld = Awaited<ReturnType<typeof explorerWorld>>;
 
-let files = 0;
-/** A fresh database file name. */
-function dbFile(): string {
-  const dir = tmpDirOf("explorer");
-  fs.mkdirSync(dir, { recursive: true });
-  return path.join(dir, `index-${process.pid}-${files++}.sqlite`);
-}
-
-function openIndex(x: ExplorerWorld, file: string, maxRange = 500): ExplorerIndex {
-  return createExplorerIndex({ provider: ethers.provider, deployment: x.deployment, dbFile: file, confirmations: 0, maxRange, pollMs: 10 });
-}
-
-/** Polls until the index holds the chain's head. */
-async function catchUp(index: ExplorerIndex): Promise<void> {
-  const head = await ethers.provider.getBlockNumber();
-  // At least one poll: after a reorganisation the cursor may stand above the new head.
-  for (let i = 0; i < 10_000 && (i === 0 || index.indexedBlock() !== head); i++) await index.poll();
-  expect(index.indexedBlock()).to.equal(head);
-}
-
-/** Every answer of the queries, for comparing two indexes of one chain. */
-function everything(q: ExplorerQueries, headBlock: number) {
-  const jobs = q.jobs({}, 1, 100);
-  const nodes = q.nodes(1, 100);
-  const models = q.models(1, 100);
-  const disputes = q.disputes(1, 100);
-  return {
-    summary: q.summary({ chainId: 31337, headBlock }),
-    jobs,
-    jobDetails: jobs.items.map((j) => q.job(j.jobId)),
-    nodes,
-    nodeDetails: nodes.items.map((n) => q.node(n.address)),
-    models,
-    modelDetails: models.items.map((m) => q.model(m.modelId)),
-    disputes,
-    disputeDetails: disputes.items.map((d) => q.dispute(d.disputeId)),
-    inputs: jobs.items.map((j) => q.jobInputBytes(j.jobId)),
-    outputs: jobs.items.map((j) => q.revealedOutput(j.jobId)),
-  };
-}
-
 async function expectEqualToChain(x: ExplorerWorld, q: ExplorerQueries): Promise<void> {
   const all = [...x.w.world.executors, ...x.w.world.verifiers].map((s) => s.address);
   expect(await compareWithChain(q, ethers.provider, x.deployment, all)).to.deep.equal([]);
@@ -95,7 +53,7 @@ async function expectEqualToChain(x: ExplorerWorld, q: ExplorerQueries): Promise
 describe("ExplorerIndexer: an index built from logs alone equals the contracts", function () {
   it("agrees with JobRegistry, StakeManager and ModelRegistry on every job, node and model", async function () {
     const x = await loadFixture(explorerWorld);
-    const index = openIndex(x, dbFile());
+    const index = openIndex(x.deployment, dbFile("explorer"));
     try {
       await catchUp(index);
       await expectEqualToChain(x, index.queries);
@@ -112,7 +70,7 @@ describe("ExplorerIndexer: an index built from logs alone equals the contracts",
 
   it("tells a job's whole timeline: the SDK's progress steps and the request, fee split, credits and slashes", async function () {
     const x = await loadFixture(explorerWorld);
-    const index = openIndex(x, dbFile());
+    const index = openIndex(x.deployment, dbFile("explorer"));
     try {
       await catchUp(index);
       const kinds = index.queries.job(x.jobs.none)!.timeline.map((s) => s.kind);
@@ -159,7 +117,7 @@ describe("ExplorerIndexer: a reorganisation", function () {
     const client = await clientOf(w, w.world.requester);
     const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "none" });
     const { assigned } = await assignJob(w.world, jobId);
-    const index = openIndex(x, dbFile());
+    const index = openIndex(x.deployment, dbFile("explorer"));
     try {
       await catchUp(index);
       const snapshot = await takeSnapshot();
@@ -192,8 +150,8 @@ describe("ExplorerIndexer: a restart", function () {
   it("backfills from its cursor to the head and ends equal to a fresh index and to the contracts", async function () {
     const x = await loadFixture(explorerWorld);
     const { w } = x;
-    const file = dbFile();
-    const first = openIndex(x, file, 20);
+    const file = dbFile("explorer");
+    const first = openIndex(x.deployment, file, 20);
     const stopAt = (await ethers.provider.getBlockNumber()) - 30;
     while (first.indexedBlock() < stopAt) await first.poll();
     await first.stop();
@@ -201,8 +159,8 @@ describe("ExplorerIndexer: a restart", function () {
     const { jobId } = await client.request({ model: w.modelId, input: INPUT, mode: "none" });
     await post(w, jobId, x.output);
     await client.request({ model: w.modelId, input: INPUT, mode: "optimistic" });
-    const resumed = openIndex(x, file, 20);
-    const fresh = openIndex(x, dbFile());
+    const resumed = openIndex(x.deployment, file, 20);
+    const fresh = openIndex(x.deployment, dbFile("explorer"));
     try {
       await catchUp(resumed);
       await catchUp(fresh);
@@ -220,8 +178,8 @@ describe("ExplorerIndexer: a restart", function () {
 describe("ExplorerIndexer: idempotence", function () {
   it("changes nothing when a range is handled twice", async function () {
     const x = await loadFixture(explorerWorld);
-    const file = dbFile();
-    const index = openIndex(x, file);
+    const file = dbFile("explorer");
+    const index = openIndex(x.deployment, file);
     try {
       await catchUp(index);
       const head = await ethers.provider.getBlockNumber();
@@ -251,7 +209,7 @@ describe("ExplorerIndexer: idempotence", function () {
 describe("ExplorerQueries.jobs: paging and filters", function () {
   it("pages newest first, answers an empty page past the end with the right total, and filters by status, mode, model, node and requester", async function () {
     const x = await loadFixture(explorerWorld);
-    const index = openIndex(x, dbFile());
+    const index = openIndex(x.deployment, dbFile("explorer"));
     try {
       await catchUp(index);
       const q = index.queries;
@@ -283,7 +241,7 @@ describe("ExplorerQueries.jobs: paging and filters", function () {
 describe("createExplorerIndex: confirmations and the polling loop", function () {
   it("indexes only blocks `confirmations` below the head, and start() catches up in the background until stop()", async function () {
     const x = await loadFixture(explorerWorld);
-    const index = createExplorerIndex({ provider: ethers.provider, deployment: x.deployment, dbFile: dbFile(), confirmations: 3, maxRange: 25, pollMs: 10 });
+    const index = createExplorerIndex({ provider: ethers.provider, deployment: x.deployment, dbFile: dbFile("explorer"), confirmations: 3, maxRange: 25, pollMs: 10 });
     try {
       index.start();
       const head = await ethers.provider.getBlockNumber();
@@ -296,5 +254,12 @@ describe("createExplorerIndex: confirmations and the polling loop", function () 
     } finally {
       await index.stop();
     }
+  });
+});
+
+describe("createExplorerIndex: its database", function () {
+  it("refuses :memory: (the cursor store and the index must share one file)", async function () {
+    const x = await loadFixture(explorerWorld);
+    expect(() => openIndex(x.deployment, ":memory:")).to.throw(/dbFile must be a file: the cursor store and the index share it/);
   });
 });

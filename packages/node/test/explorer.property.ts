@@ -20,8 +20,6 @@
  * when the runs never reverted a chain whose removed blocks held indexed events, never restarted
  * an index or never finalized a job, so a generator that stopped reorganising cannot pass silently.
  */
-import fs from "node:fs";
-import path from "node:path";
 import { expect } from "chai";
 import fc from "fast-check";
 import { ethers, network } from "hardhat";
@@ -29,10 +27,11 @@ import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helper
 import Database from "better-sqlite3";
 import { compareWithChain } from "../src/explorer/audit";
 import type { ExplorerQueries } from "../src/explorer/queries";
-import { createExplorerIndex, type ExplorerIndex } from "../src/explorer/runner";
+import type { ExplorerIndex } from "../src/explorer/runner";
 import type { Deployment } from "../src/deployment";
 import { assignJob, challengeDistinct, mineAfter, signerOf, Status, Verdict, voteAll } from "../../../test/fixtures/protocol";
-import { honestOutput, tmpDirOf } from "./fixtures/roles";
+import { honestOutput } from "./fixtures/roles";
+import { catchUp, dbFile, everything, openIndex } from "./fixtures/explorer";
 import { clientOf, exactWorld, falsified, INPUT } from "./fixtures/sdk";
 
 const RUNS = Number(process.env.EXPLORER_PROPERTY_RUNS ?? 30);
@@ -95,47 +94,6 @@ function describeAction(x: Action): string {
 
 // ---------------------------------------------------------------- the index
 
-let files = 0;
-/** A fresh database file name. */
-function dbFile(): string {
-  const dir = tmpDirOf("explorer-property");
-  fs.mkdirSync(dir, { recursive: true });
-  return path.join(dir, `index-${process.pid}-${files++}.sqlite`);
-}
-
-function openIndex(x: PropertyWorld, file: string, maxRange: number): ExplorerIndex {
-  return createExplorerIndex({ provider: ethers.provider, deployment: x.deployment, dbFile: file, confirmations: 0, maxRange, pollMs: 10 });
-}
-
-/** Polls until the index holds the chain's head (at least once: after a reorganisation the cursor may stand above it). */
-async function catchUp(index: ExplorerIndex): Promise<void> {
-  const head = await ethers.provider.getBlockNumber();
-  for (let i = 0; i < 10_000 && (i === 0 || index.indexedBlock() !== head); i++) await index.poll();
-  expect(index.indexedBlock(), "the index never reached the head").to.equal(head);
-}
-
-/** Every answer of the queries, for comparing two indexes of one chain. */
-function everything(q: ExplorerQueries, headBlock: number) {
-  const jobs = q.jobs({}, 1, 100);
-  const nodes = q.nodes(1, 100);
-  const models = q.models(1, 100);
-  const disputes = q.disputes(1, 100);
-  return {
-    summary: q.summary({ chainId: 31337, headBlock }),
-    jobs,
-    jobDetails: jobs.items.map((j) => q.job(j.jobId)),
-    nodes,
-    nodeDetails: nodes.items.map((n) => q.node(n.address)),
-    models,
-    modelDetails: models.items.map((m) => q.model(m.modelId)),
-    disputes,
-    disputeDetails: disputes.items.map((d) => q.dispute(d.disputeId)),
-    inputs: jobs.items.map((j) => q.jobInputBytes(j.jobId)),
-    outputs: jobs.items.map((j) => q.revealedOutput(j.jobId)),
-  };
-}
-
-/** Invariant (1): the index agrees with the contracts. */
 async function expectEqualToChain(x: PropertyWorld, q: ExplorerQueries, when: string): Promise<void> {
   const all = [...x.w.world.executors, ...x.w.world.verifiers].map((s) => s.address);
   const mismatches = await compareWithChain(q, ethers.provider, x.deployment, all);
@@ -222,7 +180,7 @@ class Harness {
     readonly file: string,
     readonly maxRange: number,
   ) {
-    this.index = openIndex(x, file, maxRange);
+    this.index = openIndex(x.deployment, file, maxRange);
   }
 
   private get world() {
@@ -355,7 +313,7 @@ class Harness {
       }
       case "restart": {
         await this.index.stop();
-        this.index = openIndex(this.x, this.file, this.maxRange);
+        this.index = openIndex(this.x.deployment, this.file, this.maxRange);
         reach.restarts++;
         return true;
       }
@@ -378,7 +336,7 @@ class Harness {
     const head = await this.catchUp();
     await expectEqualToChain(this.x, this.index.queries, "at the end");
     await expectNoStaleStep(this.index.queries, "at the end");
-    const fresh = openIndex(this.x, dbFile(), 500);
+    const fresh = openIndex(this.x.deployment, dbFile("explorer-property"), 500);
     try {
       await catchUp(fresh);
       expect(everything(this.index.queries, head), "the index differs from a fresh index of the same chain").to.deep.equal(everything(fresh.queries, head));
@@ -402,7 +360,7 @@ describe("ExplorerIndexer (property): reorganisations and restarts leave an inde
       fc.constantFrom(1, 3, 10, 500),
       async (actions, maxRange) => {
         const x = await loadFixture(propertyWorld);
-        const h = new Harness(x, dbFile(), maxRange);
+        const h = new Harness(x, dbFile("explorer-property"), maxRange);
         reach.runs++;
         const done: string[] = [];
         try {

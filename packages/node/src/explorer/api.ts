@@ -78,7 +78,7 @@ export interface ApiContext {
   config: ExplorerConfig;
   headBlock(): Promise<number>;
   /** The job's input or output bytes, or undefined when it has none (yet). Throws when they cannot be read. */
-  jobBytes(jobId: string, which: "input" | "output"): Promise<Uint8Array | undefined>;
+  jobBytes(job: JobDetail, which: "input" | "output"): Promise<Uint8Array | undefined>;
   /** The bytes at a URI the index knows (isKnownUri was checked). */
   contentOf(uri: string): Promise<Uint8Array>;
 }
@@ -178,13 +178,13 @@ async function route(ctx: ApiContext, url: URL): Promise<ApiResponse> {
     switch (collection) {
       case "jobs": {
         const jobId = idParam(id, "job id");
+        const job = found(ctx.reader.job(jobId), `there is no job ${jobId} (as far as the index has read): check the id, or wait for the indexer to reach its block`);
         if (sub === "input" || sub === "output") {
-          if (!ctx.reader.job(jobId)) throw notFound(`there is no job ${jobId} (as far as the index has read): check the id, or wait for the indexer to reach its block`);
-          const bytes = await ctx.jobBytes(jobId, sub);
+          const bytes = await ctx.jobBytes(job, sub);
           if (!bytes) throw notFound(`job ${jobId} has no ${sub} ${sub === "output" ? "yet: no result was posted or revealed" : ""}`.trim());
           return { status: 200, bytes, contentType: "application/octet-stream" };
         }
-        return ok(found(ctx.reader.job(jobId), `there is no job ${jobId} (as far as the index has read): check the id, or wait for the indexer to reach its block`));
+        return ok(job);
       }
       case "nodes": {
         const address = addressParam(id, "node address");

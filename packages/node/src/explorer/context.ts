@@ -60,12 +60,12 @@ export function apiContext(reader: ExplorerReader & BytesReader, provider: Provi
       if (!head || Date.now() - head.at > HEAD_TTL_MS) head = { block: await provider.getBlockNumber(), at: Date.now() };
       return head.block;
     },
-    async jobBytes(jobId, which) {
+    async jobBytes(job, which) {
+      const jobId = job.jobId;
       const inline = which === "input" ? reader.jobInputBytes(jobId) : reader.jobOutputBytes(jobId);
       if (inline) return getBytes(inline);
-      const job = reader.job(jobId);
-      const uri = which === "input" ? job?.inputURI : job?.outputURI;
-      if (!job || !uri) return undefined;
+      const uri = which === "input" ? job.inputURI : job.outputURI;
+      if (!uri) return undefined;
       const bytes = await read(uri);
       const expected = which === "input" ? job.inputHash : job.outputHash;
       if (expected && keccak256(bytes) !== expected.toLowerCase()) throw new ApiRequestError(502, "FETCH_FAILED", `the bytes at ${uri} are not job ${jobId}'s ${which}: their keccak256 differs from the chain's`);

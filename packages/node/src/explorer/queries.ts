@@ -286,13 +286,23 @@ export class ExplorerQueries {
   revealedOutput(id: string | number | bigint): string | undefined {
     const jobId = idOf(id);
     if (jobId === undefined) return undefined;
-    const job = this.db.prepare("SELECT mode, output_hash FROM jobs WHERE job_id = ?").get(jobId) as { mode: string; output_hash: string | null } | undefined;
+    const job = this.outputOf(jobId);
     if (!job || job.mode !== "QUORUM" || !job.output_hash) return undefined;
+    return this.revealed(jobId, job.output_hash);
+  }
+
+  /** A job's mode and output hash. */
+  private outputOf(jobId: number): { mode: string; output_hash: string | null } | undefined {
+    return this.db.prepare("SELECT mode, output_hash FROM jobs WHERE job_id = ?").get(jobId) as { mode: string; output_hash: string | null } | undefined;
+  }
+
+  /** The newest output bytes a quorum member revealed for `outputHash`. */
+  private revealed(jobId: number, outputHash: string): string | undefined {
     const row = this.db
       .prepare(
         "SELECT json_extract(args, '$.output') AS output FROM events WHERE job_id = ? AND name = 'ResultRevealed' AND contract = 'quorumManager' AND json_extract(args, '$.outputHash') = ? ORDER BY block DESC, log_index DESC LIMIT 1",
       )
-      .get(jobId, job.output_hash) as { output: string } | undefined;
+      .get(jobId, outputHash) as { output: string } | undefined;
     return row?.output;
   }
 
@@ -304,9 +314,9 @@ export class ExplorerQueries {
   jobOutputBytes(id: string | number | bigint): string | undefined {
     const jobId = idOf(id);
     if (jobId === undefined) return undefined;
-    const job = this.db.prepare("SELECT mode, output_hash FROM jobs WHERE job_id = ?").get(jobId) as { mode: string; output_hash: string | null } | undefined;
+    const job = this.outputOf(jobId);
     if (!job || !job.output_hash) return undefined;
-    if (job.mode === "QUORUM") return this.revealedOutput(jobId);
+    if (job.mode === "QUORUM") return this.revealed(jobId, job.output_hash);
     const row = this.db
       .prepare(
         "SELECT json_extract(args, '$.output') AS output FROM events WHERE job_id = ? AND name = 'ResultSubmitted' AND contract = 'jobRegistry' AND json_extract(args, '$.outputHash') = ? ORDER BY block DESC, log_index DESC LIMIT 1",
