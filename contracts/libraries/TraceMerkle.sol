@@ -140,8 +140,11 @@ library TraceMerkle {
     }
 
     /// @notice Hashes a run of known nodes `[lo, hi]` up `depth` levels, in place in `level`.
+    /// @dev Parent `p`'s children are three contiguous runs: siblings for positions `16p .. a - 1`, known nodes
+    ///      `a .. b` (`a = max(16p, lo)`, `b = min(16p + 15, hi)`), siblings for `b + 1 .. 16p + 15`. Each run is
+    ///      copied whole into the node buffer (calldatacopy or mcopy), instead of one child at a time.
     /// @param level The run's hashes (level[0] is position lo); on return level[0] is the single node on top.
-    /// @param depth The number of levels to climb.
+    /// @param depth The number of levels to climb, at most MAX_DEPTH.
     /// @param lo The run's first position.
     /// @param hi The run's last position, with `hi < 16^depth`.
     /// @param siblings The proof's sibling hashes, read in order.
@@ -155,13 +158,13 @@ library TraceMerkle {
     ) private pure returns (uint256 used) {
         bytes memory nodeBuf = new bytes(1 + ARITY * 32);
         nodeBuf[0] = 0x01;
-        // hi < 16^depth <= 2^32 and depth <= 8: the shifts and increments below cannot overflow.
+        // hi < 16^depth <= 2^32 and depth <= 8: the shifts and increments cannot overflow; p >= plo.
         unchecked {
             for (uint256 l = 0; l < depth; ++l) {
                 uint256 plo = lo >> 4;
                 uint256 phi = hi >> 4;
                 for (uint256 p = plo; p <= phi; ++p) {
-                    used = _fillNode(nodeBuf, level, p, lo, hi, siblings, used);
+                    used = _fillNode(level, lo, hi, siblings, used, nodeBuf, p);
                     // Every child of p read from level sat at index >= p - plo, so writing in place is safe.
                     level[p - plo] = sha256(nodeBuf);
                 }
@@ -171,41 +174,59 @@ library TraceMerkle {
         }
     }
 
-    /// @notice Writes parent `p`'s 16 children into `nodeBuf`: a known node for a child in `[lo, hi]`, the next
-    ///         sibling for every other.
-    /// @param nodeBuf A 513-byte buffer `0x01 || c0 || ... || c15`.
+    /// @notice Writes parent `p`'s 16 children into `nodeBuf`: siblings for positions `16p .. a - 1`, the known
+    ///         nodes `a .. b` (`a = max(16p, lo)`, `b = min(16p + 15, hi)`), siblings for `b + 1 .. 16p + 15`.
+    /// @dev The parameters are in the order of their depth in `_climb`'s stack, so the call fits the 16 reachable slots.
     /// @param level The known nodes; level[0] is position lo.
-    /// @param p The parent's position.
     /// @param lo The first known position.
     /// @param hi The last known position.
     /// @param siblings The proof's sibling hashes.
     /// @param used The number of siblings read so far.
+    /// @param nodeBuf A 513-byte buffer `0x01 || c0 || ... || c15`.
+    /// @param p The parent's position, in `[lo / 16, hi / 16]`.
     /// @return The number of siblings read after this parent.
     function _fillNode(
-        bytes memory nodeBuf,
         bytes32[] memory level,
-        uint256 p,
         uint256 lo,
         uint256 hi,
         bytes32[] calldata siblings,
-        uint256 used
+        uint256 used,
+        bytes memory nodeBuf,
+        uint256 p
     ) private pure returns (uint256) {
-        // p < 2^28 and used < siblings.length: no overflow; c - lo only when c >= lo.
+        uint256 start;
+        uint256 a;
+        uint256 known;
+        // p <= hi / 16 < 2^28, so 16p + 15 cannot overflow; a >= 16p, a >= lo and b >= a make every
+        // difference non-negative; 1 <= known <= 16; used <= siblings.length.
         unchecked {
-            for (uint256 j = 0; j < ARITY; ++j) {
-                uint256 c = (p << 4) | j;
-                bytes32 child;
-                if (c < lo || c > hi) {
-                    // INVARIANT: a sibling is read only if the proof supplied it.
-                    if (used == siblings.length) revert SiblingsMissing(siblings.length);
-                    child = siblings[used++];
-                } else {
-                    child = level[c - lo];
-                }
-                _putChild(nodeBuf, j, child);
-            }
+            start = p << 4;
+            a = start > lo ? start : lo;
+            known = (start + 15 < hi ? start + 15 : hi) - a + 1;
+            // INVARIANT: only siblings the proof supplied are read (calldatacopy past them would read other
+            // calldata or zeros, never revert).
+            if (siblings.length - used < 16 - known) revert SiblingsMissing(siblings.length);
         }
-        return used;
+        uint256 knownAt;
+        // The address of level[a - lo], the first known child: a - lo <= hi - lo, inside the run level holds.
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            knownAt := add(add(level, 32), shl(5, sub(a, lo)))
+        }
+        // Writes exactly content bytes 1 .. 512 of nodeBuf (16 children of 32 bytes); reads siblings checked
+        // present just above and `known` level entries from knownAt, inside the run [lo, hi] that level holds.
+        // No memory outside these two allocations is touched.
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let out := add(nodeBuf, 33)
+            let left := sub(a, start)
+            let src := add(siblings.offset, shl(5, used))
+            calldatacopy(out, src, shl(5, left))
+            mcopy(add(out, shl(5, left)), knownAt, shl(5, known))
+            let done := add(left, known)
+            calldatacopy(add(out, shl(5, done)), add(src, shl(5, left)), shl(5, sub(16, done)))
+        }
+        return used + 16 - known;
     }
 
     /// @notice `sha256(0x00 || data[offset : offset + 1024])`, through a reused 1,025-byte buffer.
@@ -221,18 +242,5 @@ library TraceMerkle {
             calldatacopy(add(buf, 33), add(data.offset, offset), LEAF_BYTES)
         }
         h = sha256(buf);
-    }
-
-    /// @notice Writes child `j` (0 .. 15) of a node into a node buffer `0x01 || c0 || ... || c15`.
-    /// @param buf A buffer of 513 bytes.
-    /// @param j The child's index, below 16.
-    /// @param child The child's hash.
-    function _putChild(bytes memory buf, uint256 j, bytes32 child) private pure {
-        // buf's content starts at buf + 32; child j's 32 bytes are content bytes 1 + 32j .. 32 + 32j, inside
-        // the 513 bytes allocated since j < 16.
-        // solhint-disable-next-line no-inline-assembly
-        assembly ("memory-safe") {
-            mstore(add(buf, add(33, shl(5, j))), child)
-        }
     }
 }
