@@ -184,6 +184,11 @@ describe("TraceMerkle: requireRange refuses each malformed or false proof by nam
 
   it("RangePastDepth: leaves beyond the 16^depth positions (a claimed shallower tree)", async function () {
     const { harness } = await loadFixture(deployTraceMerkleFixture);
+    // The honest proof replayed 16^depth further on: every parent sees the same offsets, so without the
+    // bound it would compute the honest root for leaves that do not exist.
+    await expect(harness.requireRange(root, 2, 14 + 256, proof.leaves, proof.siblings))
+      .to.be.revertedWithCustomError(harness, "RangePastDepth")
+      .withArgs(14 + 256, 3, 2);
     await expect(harness.requireRange(root, 2, 256, proof.leaves.subarray(0, 1024), proof.siblings))
       .to.be.revertedWithCustomError(harness, "RangePastDepth")
       .withArgs(256, 1, 2);

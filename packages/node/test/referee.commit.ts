@@ -369,6 +369,13 @@ describe("referee commit: range proofs", function () {
       expect(ok(tree.root, 2, 255, new Uint8Array(1024), siblings255)).to.equal(false);
     });
 
+    it("an honest proof replayed at first + 16^depth (the same offsets in every parent: an alias, not a leaf)", function () {
+      expect(ok(tree.root, 2, first + 256, proof.leaves, proof.siblings)).to.equal(false);
+      expect(ok(tree.root, 2, first + 4 * 256, proof.leaves, proof.siblings)).to.equal(false);
+      const single = MerkleTree.fromBytes(pattern(10));
+      expect(ok(single.root, 0, 1, single.leaf(0), [])).to.equal(false);
+    });
+
     it("a range past 16^depth, a claimed shallower or deeper tree, and malformed input", function () {
       const last = tree.rangeProof(39, 1);
       expect(ok(tree.root, 2, 256, last.leaves, last.siblings)).to.equal(false);
