@@ -160,7 +160,7 @@ library TraceMerkle {
         nodeBuf[0] = 0x01;
         // hi < 16^depth <= 2^32 and depth <= 8: the shifts and increments cannot overflow; p >= plo.
         unchecked {
-            for (uint256 l = 0; l < depth; ++l) {
+            for (uint256 climbed = 0; climbed < depth; ++climbed) {
                 uint256 plo = lo >> 4;
                 uint256 phi = hi >> 4;
                 for (uint256 p = plo; p <= phi; ++p) {
