@@ -65,9 +65,33 @@ export type {
   TimelineStep,
 } from "./explorer/types";
 
-// Refereed disputes (issue 15, in progress): the exact integer arithmetic, programs and their interpreter
+// Refereed disputes (issue 15, in progress): the exact integer arithmetic, programs and their interpreter, the commitments (docs/REFEREE.md)
 export { ArithmeticDomainError, dequantizeValue, f32, float32Bits, float32FromBits, QUANT_RANGE, quantizeValue, requantize, roundHalfEven, type QuantDType } from "./referee/arith";
 export { canonicalProgramBytes, programHash, ProgramError, validateProgram, type Program, type ProgramOp } from "./referee/program";
 export { runProgram, type RunResult } from "./referee/interpreter";
+export {
+  activationIndex,
+  activationRowMajor,
+  ARITY,
+  columnLeafStride,
+  depthFor,
+  elementSize,
+  encodeActivation,
+  encodeChannelRecords,
+  encodeConvFilters,
+  encodeMatrixColumns,
+  filterLeafStride,
+  LEAF_BYTES,
+  leafHash,
+  MAX_PROOF_DEPTH,
+  MAX_PROOF_LEAVES,
+  MerkleTree,
+  nodeHash,
+  traceRoot,
+  verifyRange,
+  type ChannelRecord,
+  type CommitDType,
+  type RangeProof,
+} from "./referee/commit";
 // compileOnnx stays internal for now: its signature names onnx-proto's types, whose declarations need skipLibCheck.
 export { selfTest, type SelfTestResult } from "./referee/selfTest";

@@ -24,6 +24,7 @@ import { JobSettlement__factory } from "../typechain/factories/contracts/librari
 import { Requantize__factory } from "../typechain/factories/contracts/libraries/Requantize__factory";
 import { SumTree__factory } from "../typechain/factories/contracts/libraries/SumTree__factory";
 import { TensorCodec__factory } from "../typechain/factories/contracts/libraries/TensorCodec__factory";
+import { TraceMerkle__factory } from "../typechain/factories/contracts/libraries/TraceMerkle__factory";
 import { BlockHashRandomness__factory } from "../typechain/factories/contracts/randomness/BlockHashRandomness__factory";
 import { PrevrandaoHeaderRandomness__factory } from "../typechain/factories/contracts/randomness/PrevrandaoHeaderRandomness__factory";
 import { VrfRandomnessAdapter__factory } from "../typechain/factories/contracts/randomness/VrfRandomnessAdapter__factory";
@@ -47,6 +48,7 @@ export const PROTOCOL_ABIS: Readonly<Record<string, InterfaceAbi>> = {
   TensorCodec: TensorCodec__factory.abi,
   SumTree: SumTree__factory.abi,
   Requantize: Requantize__factory.abi,
+  TraceMerkle: TraceMerkle__factory.abi,
   BlockHeader: BlockHeader__factory.abi,
   BlockHashRandomness: BlockHashRandomness__factory.abi,
   PrevrandaoHeaderRandomness: PrevrandaoHeaderRandomness__factory.abi,
