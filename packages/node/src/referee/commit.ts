@@ -7,7 +7,10 @@
  *
  * Node-only (node:crypto's SHA-256). Every refusal is a RangeError whose message names the bad value.
  */
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
+
+/** One-shot SHA-256 (node:crypto `hash`, Node >= 20.12): no hash object per call. */
+const sha256 = (data: Uint8Array): Buffer => hash("sha256", data, "buffer") as unknown as Buffer;
 
 /** Bytes in one leaf of a tensor's tree. */
 export const LEAF_BYTES = 1024;
@@ -99,6 +102,22 @@ export function encodeActivation(dtype: CommitDType, shape: readonly number[], d
   const size = elementSize(dtype);
   const total = elementCount(shape, "encodeActivation");
   checkLength(data, total, "encodeActivation");
+  // Fast path: a typed array of the element's own type holds only valid values and its bytes are
+  // the encoding (int8 two's complement), so it is copied or transposed without per-element checks.
+  if ((dtype === "uint8" && data instanceof Uint8Array) || (dtype === "int8" && data instanceof Int8Array)) {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
+    if (shape.length !== 4) return bytes.slice();
+    const [n, c, h, w] = shape;
+    const out = new Uint8Array(total);
+    const plane = h * w;
+    for (let b = 0; b < n; b++)
+      for (let ch = 0; ch < c; ch++) {
+        const from = (b * c + ch) * plane;
+        const to = b * plane * c + ch;
+        for (let q = 0; q < plane; q++) out[to + q * c] = bytes[from + q];
+      }
+    return out;
+  }
   const out = new Uint8Array(total * size);
   for (let i = 0; i < total; i++) writeElement(out, activationIndex(shape, i) * size, dtype, data[i], `encodeActivation element ${i}`);
   return out;
@@ -268,7 +287,15 @@ export class MerkleTree {
     this.leafCount = leavesFor(bytes.length);
     this.depth = depthForLeaves(this.leafCount);
     const levels: Buffer[] = [Buffer.alloc(this.leafCount * 32)];
-    for (let i = 0; i < this.leafCount; i++) levels[0].set(leafHash(this.leaf(i)), i * 32);
+    // One buffer holds the prefix and a leaf; one-shot hashing of it avoids a hash object per leaf.
+    const buf = Buffer.alloc(1 + LEAF_BYTES);
+    buf[0] = LEAF_PREFIX[0];
+    for (let i = 0; i < this.leafCount; i++) {
+      const end = Math.min(bytes.length, (i + 1) * LEAF_BYTES);
+      buf.set(bytes.subarray(i * LEAF_BYTES, end), 1);
+      if (end - i * LEAF_BYTES < LEAF_BYTES) buf.fill(0, 1 + end - i * LEAF_BYTES);
+      levels[0].set(sha256(buf), i * 32);
+    }
     for (let l = 0; l < this.depth; l++) {
       const below = levels[l];
       const width = below.length / 32;
@@ -289,7 +316,7 @@ export class MerkleTree {
 
   /** The tree of `bytes` (copied), cut into 1,024-byte leaves, the last one zero-padded. */
   static fromBytes(bytes: Uint8Array): MerkleTree {
-    return new MerkleTree(Uint8Array.from(bytes));
+    return new MerkleTree(bytes.slice());
   }
 
   /** Leaf `i`'s 1,024 bytes (zero-padded past the data). */
