@@ -56,19 +56,20 @@ library OneStepOps {
     /// @notice Thrown when the two operands of a dot product differ in length.
     error LengthMismatch(uint256 aLength, uint256 bLength);
     /// @notice Thrown when a dot product is longer than `MAX_DOT_LENGTH`: the game bisects longer ones.
-    error DotTooLong(uint256 length, uint256 maximum);
+    error DotTooLong(uint256 size, uint256 maximum);
     /// @notice Thrown when an input's zero point is not a value of its type (uint8, or int8 when `isSigned`).
     error InputZeroPointOutOfRange(int256 zeroPoint, bool isSigned);
     /// @notice Thrown when an element value is not a value of its type (uint8, or int8 when `isSigned`).
     error ValueOutOfRange(int256 value, bool isSigned);
     /// @notice Thrown when a QLinearAdd multiplier is 2^22 or more in magnitude (program.ts refuses it).
     error MultiplierOutOfRange(int256 multiplier);
-    /// @notice Thrown when an element index is past the end of its bytes.
-    error IndexOutOfRange(uint256 index, uint256 length);
+    /// @notice Thrown when an element index is past the end of its bytes (`count` elements; the same
+    ///         error, by selector and names, as TensorCodec's).
+    error IndexOutOfRange(uint256 index, uint256 count);
     /// @notice Thrown when a MaxPool window holds no element.
     error EmptyWindow();
     /// @notice Thrown when a Table's bytes are not exactly 256 entries.
-    error BadTableLength(uint256 length);
+    error BadTableLength(uint256 size);
 
     /// @notice The longest dot product one step recomputes; the game bisects longer ones.
     uint256 internal constant MAX_DOT_LENGTH = 4096;
