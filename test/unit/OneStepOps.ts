@@ -404,6 +404,18 @@ describe("OneStepOps: reverts on every input the interpreter is not defined on",
     await expect(harness.matMulElement(mm(new Uint8Array(64), new Uint8Array(32)))).to.be.revertedWithCustomError(harness, "LengthMismatch").withArgs(64, 32);
   });
 
+  it("never answers for a column shorter than its row: the missing products would be read from whatever follows the column in memory", async function () {
+    const { harness } = await loadFixture(deployOneStepOpsFixture);
+    // A 33-element row against a 32-element column whose memory neighbour (the next ABI-decoded
+    // argument) is all 0xff: without the length guard the 33rd product would be taken from there.
+    const row = bytesOf(new Array<number>(33).fill(200));
+    const column = bytesOf(new Array<number>(32).fill(3));
+    const neighbour = new Uint8Array(64).fill(0xff);
+    await expect(harness.dotPrefix(row, false, 0, column, false, 0, 32)).to.not.be.reverted;
+    await expect(harness.matMulElements([mm(row, column), mm(neighbour, neighbour)])).to.be.reverted;
+    await expect(harness.dot(row, false, 0, column, false, 0)).to.be.reverted;
+  });
+
   it("DotTooLong: 4,097 products and more (the game bisects them)", async function () {
     const { harness } = await loadFixture(deployOneStepOpsFixture);
     await expect(harness.dot(new Uint8Array(4097), false, 0, new Uint8Array(4097), false, 0)).to.be.revertedWithCustomError(harness, "DotTooLong").withArgs(4097, 4096);
