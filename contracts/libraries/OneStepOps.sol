@@ -236,7 +236,12 @@ library OneStepOps {
     /// @param inSigned Whether the input is int8 (else uint8).
     /// @param outSigned Whether the output is int8 (else uint8).
     /// @return y The output element.
-    function tableElement(bytes memory table, int256 x, bool inSigned, bool outSigned) internal pure returns (int256 y) {
+    function tableElement(
+        bytes memory table,
+        int256 x,
+        bool inSigned,
+        bool outSigned
+    ) internal pure returns (int256 y) {
         // INVARIANT: every input value has exactly one entry.
         if (table.length != 256) revert BadTableLength(table.length);
         _checkValue(x, inSigned);
@@ -267,6 +272,7 @@ library OneStepOps {
     /// @param zA `a`'s zero point as uint8, aZp' in [0, 255], in every 32-bit lane.
     /// @param zB `b`'s zero point as uint8 in every 32-bit lane.
     /// @return acc The sum.
+    // solhint-disable-next-line function-max-lines
     function _packedDot(
         bytes memory a,
         bytes memory b,
@@ -293,6 +299,7 @@ library OneStepOps {
         //   at most 4096 / 8 = 512 groups: T = S X^7 + sum L, with |S| <= 4096 * 255 * 255 < 2^28
         //   and |sum L| < 2^221, so |T| < 2^253 is read as a signed word without wrapping, and
         //   S = floor((T + 2^223) / 2^224) exactly (sar), because |sum L| < 2^223 = X^7 / 2.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             // Two masks in the scratch space; `a` becomes the read pointer and `b` the distance from
             // it to the same element of `b` (both slots are reused to keep the stack shallow).

@@ -5,6 +5,9 @@ import {OneStepOps} from "../libraries/OneStepOps.sol";
 
 /// @notice Test-only: exposes OneStepOps, one call at a time, in batches, and the gas of `dot`.
 contract OneStepOpsHarness {
+    /// @notice Thrown when `dotPrefix` is asked for more bytes than an operand holds.
+    error PrefixTooLong(uint256 k);
+
     /// @notice One matMulElement's inputs (also a convElement's: window, filter).
     struct MatMulCase {
         bytes row;
@@ -54,8 +57,9 @@ contract OneStepOpsHarness {
         int256 bZeroPoint,
         uint256 k
     ) external pure returns (int256) {
-        require(k <= a.length && k <= b.length, "k too long");
+        if (k > a.length || k > b.length) revert PrefixTooLong(k);
         // Test-only: shortening a bytes array in place leaves its tail allocated and readable.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             mstore(a, k)
             mstore(b, k)

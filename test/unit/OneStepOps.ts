@@ -11,9 +11,9 @@ import fc from "fast-check";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import hre, { ethers } from "hardhat";
 import { OneStepOpsHarness__factory } from "../../packages/node/src/typechain";
-import type { OneStepOps } from "../../packages/node/src/typechain/contracts/test/OneStepOpsHarness";
+import type { OneStepOps, OneStepOpsHarness } from "../../packages/node/src/typechain/contracts/test/OneStepOpsHarness";
 import { f32, float32Bits, runProgram, QUANT_RANGE, type Program, type ProgramOp, type QuantDType } from "../../packages/node/src";
-import type { TensorDecl } from "../../packages/node/src/referee/program";
+import type { ConstantDecl, TensorDecl } from "../../packages/node/src/referee/program";
 import { seededRandom } from "../../packages/testkit/src/fixtures";
 
 /** Pinned so that a failure reproduces (fast-check prints the counterexample and its path). */
@@ -29,7 +29,7 @@ async function deployOneStepOpsFixture() {
 }
 
 type Harness = Awaited<ReturnType<typeof deployOneStepOpsFixture>>["harness"];
-type MatMulCase = Parameters<Harness["matMulElement"]>[0];
+type MatMulCase = OneStepOpsHarness.MatMulCaseStruct;
 type AddParams = OneStepOps.AddParamsStruct;
 
 const DTYPES: readonly QuantDType[] = ["uint8", "int8"];
@@ -86,7 +86,7 @@ describe("OneStepOps.matMulElement: equals the interpreter's QLinearMatMul eleme
         const b = valuesOf(next, c.k * c.n, c.bType);
         const bias = Array.from({ length: c.n }, () => Math.floor((next() - 0.5) * 2 ** 21));
         const op: ProgramOp = { op: "QLinearMatMul", a: "a", b: "b", bias: c.withBias ? "bias" : undefined, output: "y", aZeroPoint: aZp, bZeroPoints: bZps, scaleBits: scales, outZeroPoint: yZp };
-        const constants: Program["constants"] = [{ name: "b", dtype: c.bType, shape: [c.k, c.n], data: b }];
+        const constants: ConstantDecl[] = [{ name: "b", dtype: c.bType, shape: [c.k, c.n], data: b }];
         if (c.withBias) constants.push({ name: "bias", dtype: "int32", shape: [c.n], data: bias });
         const p = program([{ name: "a", dtype: c.aType, shape: [c.m, c.k] }, { name: "y", dtype: c.yType, shape: [c.m, c.n] }], constants, op, ["a"]);
         const want = Array.from(runProgram(p, { a }).outputs.get("y")!.data);
@@ -147,7 +147,7 @@ describe("OneStepOps.convElement: equals the interpreter's QLinearConv element (
         const w = valuesOf(next, c.m * c.c * c.kh * c.kw, c.wType);
         const bias = Array.from({ length: c.m }, () => Math.floor((next() - 0.5) * 2 ** 14));
         const op: ProgramOp = { op: "QLinearConv", x: "x", w: "w", bias: c.withBias ? "bias" : undefined, output: "y", xZeroPoint: xZp, wZeroPoints: wZps, scaleBits: scales, outZeroPoint: yZp, strides: c.strides, pads: c.pads };
-        const constants: Program["constants"] = [{ name: "w", dtype: c.wType, shape: [c.m, c.c, c.kh, c.kw], data: w }];
+        const constants: ConstantDecl[] = [{ name: "w", dtype: c.wType, shape: [c.m, c.c, c.kh, c.kw], data: w }];
         if (c.withBias) constants.push({ name: "bias", dtype: "int32", shape: [c.m], data: bias });
         const p = program([{ name: "x", dtype: c.xType, shape: [1, c.c, c.h, c.w] }, { name: "y", dtype: c.yType, shape: [1, c.m, c.oh, c.ow] }], constants, op, ["x"]);
         const want = Array.from(runProgram(p, { x }).outputs.get("y")!.data);
