@@ -84,15 +84,15 @@ library OneStepOps {
     uint256 private constant LOW32 = 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff;
     /// @dev The low 64 bits of each 128-bit half.
     uint256 private constant LOW64 = 0x0000000000000000ffffffffffffffff0000000000000000ffffffffffffffff;
-    /// @dev 1 in each 32-bit lane: multiplying by it adds every lane into the top one.
+    /// @dev 1 in each 32-bit lane: multiplying a value in [0, 255] by it puts that value in every lane.
     uint256 private constant ONES32 = 0x0000000100000001000000010000000100000001000000010000000100000001;
 
     /// @notice `sum_k (a[k] - aZeroPoint) * (b[k] - bZeroPoint)`, the accumulator of QLinearMatMul and
     ///         QLinearConv (interpreter.ts), over two operands of equal length.
-    /// @dev Computed as `S_uv - bZp' * S_u - aZp' * S_v + K * aZp' * bZp'` on unsigned bytes: an int8
-    ///      operand is XORed with 0x80 in every byte (the uint8 `v + 128`) and its zero point raised by
-    ///      128, which leaves every difference `x - zp` unchanged. The products are summed eight at a
-    ///      time by one MUL each (see the assembly). K = 0 gives 0.
+    /// @dev Computed on unsigned bytes: an int8 operand is XORed with 0x80 in every byte (the uint8
+    ///      `v + 128`) and its zero point raised by 128, which leaves every difference `x - zp`
+    ///      unchanged. The differences are formed in 32-bit lanes and their products summed eight at
+    ///      a time by one MUL each (see `_packedDot`). K = 0 gives 0.
     /// @param a The first operand's bytes (a row of A, or a receptive field).
     /// @param aSigned Whether `a` holds int8 (else uint8).
     /// @param aZeroPoint `a`'s zero point, a value of its type.
@@ -111,7 +111,7 @@ library OneStepOps {
         uint256 k = a.length;
         // INVARIANT: the products pair elements one to one (a shorter operand would read foreign memory).
         if (k != b.length) revert LengthMismatch(k, b.length);
-        // INVARIANT: K <= 4096 keeps every lane of the packed sums below in its bits (see the assembly).
+        // INVARIANT: K <= 4096 keeps the packed sums of _packedDot from wrapping (see its comment).
         if (k > MAX_DOT_LENGTH) revert DotTooLong(k, MAX_DOT_LENGTH);
         uint256 aZp = _unsignedZeroPoint(aZeroPoint, aSigned);
         uint256 bZp = _unsignedZeroPoint(bZeroPoint, bSigned);
