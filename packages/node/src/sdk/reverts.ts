@@ -21,6 +21,7 @@ import { GlassboxTimelock__factory } from "../typechain/factories/contracts/gove
 import { BlockHeader__factory } from "../typechain/factories/contracts/libraries/BlockHeader__factory";
 import { JobParams__factory } from "../typechain/factories/contracts/libraries/JobParams__factory";
 import { JobSettlement__factory } from "../typechain/factories/contracts/libraries/JobSettlement__factory";
+import { OneStepOps__factory } from "../typechain/factories/contracts/libraries/OneStepOps__factory";
 import { Requantize__factory } from "../typechain/factories/contracts/libraries/Requantize__factory";
 import { SumTree__factory } from "../typechain/factories/contracts/libraries/SumTree__factory";
 import { TensorCodec__factory } from "../typechain/factories/contracts/libraries/TensorCodec__factory";
@@ -49,6 +50,7 @@ export const PROTOCOL_ABIS: Readonly<Record<string, InterfaceAbi>> = {
   SumTree: SumTree__factory.abi,
   Requantize: Requantize__factory.abi,
   TraceMerkle: TraceMerkle__factory.abi,
+  OneStepOps: OneStepOps__factory.abi,
   BlockHeader: BlockHeader__factory.abi,
   BlockHashRandomness: BlockHashRandomness__factory.abi,
   PrevrandaoHeaderRandomness: PrevrandaoHeaderRandomness__factory.abi,
