@@ -8,7 +8,8 @@ pragma solidity ^0.8.28;
 ///         defender committed. It holds no state, reads none and calls nothing (pure): the game compares the two values.
 interface IRefereeOneStep {
     /// @notice Leaves of one tree and the siblings that prove them (docs/REFEREE.md, "Range proofs").
-    ///         The one-step derives which leaves it needs; a range only carries them.
+    ///         The one-step derives which leaves it needs; a range only carries them. For a channel
+    ///         record, `leaves` is the record's 16 bytes and `siblings` its keccak proof.
     struct Range {
         bytes leaves;
         bytes32[] siblings;
@@ -34,8 +35,13 @@ interface IRefereeOneStep {
     error ElementOutOfRange(uint256 element, uint256 count);
     /// @notice Thrown when the number of ranges is not the number the element needs.
     error WrongRangeCount(uint256 expected, uint256 given);
-    /// @notice Thrown when a range carries another number of leaves than the operand spans.
+    /// @notice Thrown when a range carries another number of leaves than the operand spans (for a
+    ///         channel record: another number of bytes than a record's 16).
     error WrongLeafCount(uint256 expected, uint256 given);
+    /// @notice Thrown when a channel record's proof is longer than its tree is deep.
+    error RecordProofTooLong(uint256 given, uint256 most);
+    /// @notice Thrown when a channel record is not the registered one for its channel.
+    error RecordNotInTree(uint256 channel);
 
     /// @notice Recomputes element `element` (in the committed order of the step's output) of step
     ///         `step` and reads the value the defender committed for it.

@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {IRefereeOneStep} from "../interfaces/IRefereeOneStep.sol";
 import {TraceMerkle} from "../libraries/TraceMerkle.sol";
 import {OneStepOps} from "../libraries/OneStepOps.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 
 /// @title RefereeOneStep
 /// @notice See IRefereeOneStep. The operand layouts, leaf size and descriptor encoding are those of
@@ -14,7 +15,7 @@ import {OneStepOps} from "../libraries/OneStepOps.sol";
 ///      levels (bounded in TraceMerkle); no loop depends on a caller-chosen length.
 contract RefereeOneStep is IRefereeOneStep {
     uint256 internal constant LEAF = 1024;
-    /// @dev Bytes of one channel record: bias, scale bits, weight zero point, 4 zero bytes.
+    /// @dev Bytes of one channel record: bias, scale bits, weight zero point, 4 zero bytes (records.ts).
     uint256 internal constant RECORD = 16;
 
     uint256 internal constant KIND_MATMUL = 1;
@@ -350,7 +351,9 @@ contract RefereeOneStep is IRefereeOneStep {
         return s.tensorRoots[uint256(tensor)];
     }
 
-    /// @dev A channel record's fields: bias (int32 BE), scale bits (uint32 BE), weight zero point (int32 BE).
+    /// @dev Channel record `channel` of `channels`, proven in the records' keccak tree
+    ///      (packages/node/src/referee/records.ts): the range carries its 16 bytes, `bias (int32 BE) ||
+    ///      scaleBits (uint32 BE) || weightZeroPoint (int32 BE) || 4 zero bytes`, and its siblings.
     function _record(
         bytes32 root,
         uint256 channels,
@@ -358,16 +361,26 @@ contract RefereeOneStep is IRefereeOneStep {
         Range[] calldata ranges,
         Step memory s
     ) internal pure returns (OneStepOps.Channel memory record) {
-        bytes memory r = _read(root, channels * RECORD, channel * RECORD, RECORD, ranges, s);
-        uint256 word;
-        // Safe: `r` holds RECORD (16) bytes right after its length word; the word read covers them
-        // and 16 bytes past, which the shifts below drop.
-        assembly ("memory-safe") {
-            word := mload(add(r, 32))
-        }
+        if (s.next >= ranges.length) revert WrongRangeCount(s.next + 1, ranges.length);
+        Range calldata r = ranges[s.next++];
+        // INVARIANT: a record is 16 bytes and its proof no longer than the tree over `channels`
+        // records is deep (each level at least halves), so the proof's loop is bounded.
+        if (r.leaves.length != RECORD) revert WrongLeafCount(RECORD, r.leaves.length);
+        if (r.siblings.length > _log2Ceil(channels)) revert RecordProofTooLong(r.siblings.length, _log2Ceil(channels));
+        // A leaf hashes 48 bytes and an inner node 64, so neither can pass for the other; the index
+        // in the leaf stops a record from being proven at another channel.
+        bytes32 leaf = keccak256(abi.encodePacked(channel, r.leaves));
+        // INVARIANT: the record is the registered one for this channel.
+        if (!MerkleProof.verifyCalldata(r.siblings, root, leaf)) revert RecordNotInTree(channel);
+        uint256 word = uint256(bytes32(r.leaves));
         record.bias = int256(int32(uint32(word >> 224)));
         record.scaleBits = uint32(word >> 192);
         record.weightZeroPoint = int256(int32(uint32(word >> 160)));
+    }
+
+    /// @dev The least d with 2^d >= n (0 for n <= 1).
+    function _log2Ceil(uint256 n) internal pure returns (uint256 d) {
+        while ((1 << d) < n) ++d;
     }
 
     /// @dev Opens bytes [offset, offset + length) of a tree over `total` bytes with the next range

@@ -136,6 +136,35 @@ describe("RefereeOneStep: a falsified element is found where it is", function ()
   });
 });
 
+describe("RefereeOneStep: channel records", function () {
+  async function matMulWitness() {
+    const { oneStep } = await loadFixture(deployOneStepFixture);
+    const c = commitRun(wideCase());
+    const w = oneStepWitness(c.rp, c.trace, 0, 71); // row 1, column 1: record 1
+    const call = (ranges: ReturnType<typeof asRanges>) => oneStep.check(c.rp.stepsHash, [...w.descHashes], 0, w.descriptor, c.trace.root, [...w.tensorRoots], 71, ranges);
+    return { oneStep, c, w, call };
+  }
+
+  it("RecordNotInTree: another channel's record, or a record with its scale changed, is refused", async function () {
+    const { oneStep, c, w, call } = await matMulWitness();
+    const ranges = asRanges(w);
+    const records = c.rp.steps[0].records!;
+    await expect(call([ranges[0], ranges[1], { leaves: records.record(2), siblings: records.proof(2) }, ranges[3]])).to.be.revertedWithCustomError(oneStep, "RecordNotInTree").withArgs(1);
+    const changed = records.record(1);
+    changed[7] ^= 1; // the scale's lowest bit
+    await expect(call([ranges[0], ranges[1], { leaves: changed, siblings: records.proof(1) }, ranges[3]])).to.be.revertedWithCustomError(oneStep, "RecordNotInTree").withArgs(1);
+  });
+
+  it("WrongLeafCount and RecordProofTooLong: a record that is not 16 bytes, a proof deeper than the tree", async function () {
+    const { oneStep, w, call } = await matMulWitness();
+    const ranges = asRanges(w);
+    await expect(call([ranges[0], ranges[1], { ...ranges[2], leaves: new Uint8Array(32) }, ranges[3]])).to.be.revertedWithCustomError(oneStep, "WrongLeafCount").withArgs(16, 32);
+    // 70 records: a binary tree of depth 7.
+    const long = [...ranges[2].siblings, ...Array.from({ length: 8 - ranges[2].siblings.length }, () => ethers.ZeroHash)];
+    await expect(call([ranges[0], ranges[1], { ...ranges[2], siblings: long }, ranges[3]])).to.be.revertedWithCustomError(oneStep, "RecordProofTooLong").withArgs(8, 7);
+  });
+});
+
 describe("RefereeOneStep: every commitment is checked", function () {
   async function honest() {
     const { oneStep } = await loadFixture(deployOneStepFixture);

@@ -8,7 +8,7 @@
  * Descriptor: `abi.encode(uint256 kind, int256[] ints, bytes32[] roots, bytes data)`. Per kind
  * (`STEP_KIND`), the meaning of `ints` (booleans as 0/1; "signed" means int8, else uint8):
  * - MatMul  [aIndex, aSigned, bSigned, outSigned, M, K, N, aZeroPoint, outZeroPoint];
- *           roots [B's column tree, channel records' tree]
+ *           roots [B's column tree, channel records' tree (records.ts)]
  * - Conv    [xIndex, xSigned, wSigned, outSigned, N, C, H, W, M, kh, kw, strideH, strideW,
  *            padTop, padLeft, padBottom, padRight, xZeroPoint, outZeroPoint, OH, OW];
  *           roots [W's filter tree, channel records' tree]
@@ -29,7 +29,8 @@
  * than a row-major alias or an NCHW flatten feeding a QLinearMatMul.
  */
 import { AbiCoder, keccak256, concat } from "ethers";
-import { MerkleTree, encodeActivation, encodeChannelRecords, encodeConvFilters, encodeMatrixColumns, traceRoot } from "./commit";
+import { MerkleTree, encodeActivation, encodeConvFilters, encodeMatrixColumns, traceRoot } from "./commit";
+import { RecordTree } from "./records";
 import { elementCount, validateProgram, type ConstantDecl, type Program, type ProgramOp, type TensorDecl } from "./program";
 import type { ProgramTensor } from "./interpreter";
 
@@ -55,8 +56,10 @@ export interface RefereeStep {
   /** The program operator this step computes (Reshape never appears). */
   readonly op: Exclude<ProgramOp, { op: "Reshape" }>;
   readonly ints: readonly bigint[];
-  /** Weight trees in descriptor order (MatMul and Conv: the matrix or filters, then the channel records). */
+  /** MatMul and Conv: the matrix's columns or the filters (descriptor root 0). */
   readonly weights: readonly CommittedWeights[];
+  /** MatMul and Conv: the channel records (descriptor root 1). */
+  readonly records?: RecordTree;
   readonly data: Uint8Array;
   /** The ABI-encoded descriptor, 0x hex. */
   readonly descriptor: string;
@@ -82,9 +85,8 @@ function weightsOf(bytes: Uint8Array): CommittedWeights {
   return { bytes, tree: MerkleTree.fromBytes(bytes) };
 }
 
-function channelRecords(count: number, bias: readonly number[] | undefined, scaleBits: readonly number[], zeroPoints: readonly number[]): CommittedWeights {
-  const records = Array.from({ length: count }, (_, c) => ({ bias: bias ? bias[c] : 0, scaleBits: pick(scaleBits, c), weightZeroPoint: pick(zeroPoints, c) }));
-  return weightsOf(encodeChannelRecords(records));
+function channelRecords(count: number, bias: readonly number[] | undefined, scaleBits: readonly number[], zeroPoints: readonly number[]): RecordTree {
+  return RecordTree.fromRecords(Array.from({ length: count }, (_, c) => ({ bias: bias ? bias[c] : 0, scaleBits: pick(scaleBits, c), weightZeroPoint: pick(zeroPoints, c) })));
 }
 
 /** Encodes a step's descriptor and its hash. */
@@ -146,6 +148,7 @@ export function lowerProgram(program: Program): RefereeProgram {
     let kind: StepKind;
     let ints: bigint[];
     let weights: CommittedWeights[] = [];
+    let records: RecordTree | undefined;
     let data = new Uint8Array(0);
     switch (op.op) {
       case "QLinearMatMul": {
@@ -169,7 +172,8 @@ export function lowerProgram(program: Program): RefereeProgram {
           values = permuted;
         }
         const bias = op.bias === undefined ? undefined : constant(op.bias, "QLinearMatMul's bias").data;
-        weights = [weightsOf(encodeMatrixColumns(b.dtype as "uint8" | "int8", k, n, values)), channelRecords(n, bias, op.scaleBits, op.bZeroPoints)];
+        weights = [weightsOf(encodeMatrixColumns(b.dtype as "uint8" | "int8", k, n, values))];
+        records = channelRecords(n, bias, op.scaleBits, op.bZeroPoints);
         kind = STEP_KIND.MatMul;
         ints = [at(op.a, "QLinearMatMul's A"), signed(a), signed(b), signed(out), BigInt(m), BigInt(k), BigInt(n), BigInt(op.aZeroPoint), BigInt(op.outZeroPoint)];
         break;
@@ -181,7 +185,8 @@ export function lowerProgram(program: Program): RefereeProgram {
         const [m, , kh, kw] = w.shape;
         const [, , oh, ow] = out.shape;
         const bias = op.bias === undefined ? undefined : constant(op.bias, "QLinearConv's bias").data;
-        weights = [weightsOf(encodeConvFilters(w.dtype as "uint8" | "int8", w.shape, w.data)), channelRecords(m, bias, op.scaleBits, op.wZeroPoints)];
+        weights = [weightsOf(encodeConvFilters(w.dtype as "uint8" | "int8", w.shape, w.data))];
+        records = channelRecords(m, bias, op.scaleBits, op.wZeroPoints);
         kind = STEP_KIND.Conv;
         ints = [at(op.x, "QLinearConv's X"), signed(x), signed(w), signed(out), ...[nb, c, h, wd, m, kh, kw, ...op.strides, ...op.pads, op.xZeroPoint, op.outZeroPoint, oh, ow].map(BigInt)];
         break;
@@ -223,8 +228,8 @@ export function lowerProgram(program: Program): RefereeProgram {
       default:
         throw new NotRefereeableError(`${op.op} -> "${op.output}": ${op.op} is not a refereed step (float32 edges belong outside the refereed program)`);
     }
-    const roots = weights.map((w) => w.tree.root);
-    steps.push({ kind, op, ints, weights, data, ...encodeDescriptor(kind, ints, roots, data) });
+    const roots = [...weights.map((w) => w.tree.root), ...(records ? [records.root] : [])];
+    steps.push({ kind, op, ints, weights, records, data, ...encodeDescriptor(kind, ints, roots, data) });
     index.set(op.output, tensors.length);
     tensors.push(out);
   }

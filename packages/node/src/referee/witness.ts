@@ -5,10 +5,10 @@
  * `_read` calls one for one; a test runs both on every operator so that the two cannot drift.
  */
 import { LEAF_BYTES, type MerkleTree } from "./commit";
-import { STEP_KIND, type RefereeProgram } from "./steps";
+import { STEP_KIND, type RefereeProgram, type RefereeStep } from "./steps";
 import type { CommittedTrace } from "./steps";
 
-/** One range: leaves (whole, concatenated) and the siblings that prove them. */
+/** One range: leaves (whole, concatenated) and the siblings that prove them; for a channel record, its 16 bytes and its keccak proof. */
 export interface WitnessRange {
   readonly leaves: Uint8Array;
   readonly siblings: readonly string[];
@@ -39,6 +39,12 @@ function range(tree: MerkleTree, offset: number, length: number): WitnessRange {
   const last = Math.floor((offset + length - 1) / LEAF_BYTES);
   const { leaves, siblings } = tree.rangeProof(first, last - first + 1);
   return { leaves, siblings };
+}
+
+/** A channel record as a range: its 16 bytes and its proof in the records' tree (records.ts). */
+function record(s: RefereeStep, channel: number): WitnessRange {
+  const tree = s.records!; // MatMul and Conv steps always have records (steps.ts)
+  return { leaves: tree.record(channel), siblings: tree.proof(channel) };
 }
 
 /** The input rows a convolution or pooling window at output pixel `pixel` reads: [offset, length] in bytes. */
@@ -75,7 +81,7 @@ export function oneStepWitness(rp: RefereeProgram, trace: CommittedTrace, step: 
       count = m * n;
       if (element >= count) break;
       const stride = leavesFor(k) * LEAF_BYTES;
-      ranges.push(range(tree(a), Math.floor(element / n) * k, k), range(s.weights[0].tree, (element % n) * stride, k), range(s.weights[1].tree, (element % n) * 16, 16));
+      ranges.push(range(tree(a), Math.floor(element / n) * k, k), range(s.weights[0].tree, (element % n) * stride, k), record(s, element % n));
       break;
     }
     case STEP_KIND.Conv: {
@@ -86,7 +92,7 @@ export function oneStepWitness(rp: RefereeProgram, trace: CommittedTrace, step: 
       for (const [offset, length] of windowRows({ n: nb, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow }, Math.floor(element / m))) ranges.push(range(tree(x), offset, length));
       const size = kh * kw * c;
       const stride = leavesFor(size) * LEAF_BYTES;
-      ranges.push(range(s.weights[0].tree, oc * stride, size), range(s.weights[1].tree, oc * 16, 16));
+      ranges.push(range(s.weights[0].tree, oc * stride, size), record(s, oc));
       break;
     }
     case STEP_KIND.MaxPool: {
