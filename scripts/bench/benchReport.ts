@@ -5,6 +5,7 @@
 import type { CheckingSection } from "./checking";
 import type { DevnetSection } from "./devnetLoad";
 import type { GasSection } from "./gas";
+import type { RefereeSection } from "./refereeSection";
 import type { ScalingSection } from "./scaling";
 import type { SecuritySection } from "./security";
 
@@ -21,4 +22,5 @@ export interface BenchReport {
   devnetAnvil?: DevnetSection;
   checking?: CheckingSection;
   security?: SecuritySection;
+  referee?: RefereeSection;
 }

@@ -6,7 +6,7 @@
  * the nodes as processes). Writes reports/bench.json, reports/BENCH.md and reports/charts/*.png.
  *
  * Sections, one module each: gas.ts, scaling.ts, devnetLoad.ts (devnet on hardhat, devnet-anvil on
- * anvil), checking.ts, security.ts. A section
+ * anvil), checking.ts, security.ts, refereeSection.ts (which also writes reports/referee.json). A section
  * that fails is recorded with its error and the others still run; the exit code is then 1.
  * BENCH_SECTIONS=gas,security runs only those (for development; the report says which ran).
  */
@@ -17,6 +17,7 @@ import { isQuick, log, REPORTS } from "./common";
 import { runChecking, type CheckingSection } from "./checking";
 import { ANVIL_LOAD, HARDHAT_LOAD, runDevnetLoad } from "./devnetLoad";
 import { runGas, type GasSection } from "./gas";
+import { runReferee } from "./refereeSection";
 import type { BenchReport } from "./benchReport";
 import { writeReport } from "./report";
 import { runScaling, type ScalingSection } from "./scaling";
@@ -33,6 +34,7 @@ async function runSection(report: BenchReport, name: SectionName, quick: boolean
     else if (name === "devnet") report.devnet = await runDevnetLoad(quick, HARDHAT_LOAD);
     else if (name === "devnet-anvil") report.devnetAnvil = await runDevnetLoad(quick, ANVIL_LOAD);
     else if (name === "checking") report.checking = await runChecking(quick);
+    else if (name === "referee") report.referee = await runReferee(quick);
     else report.security = await runSecurity(quick);
   } catch (err) {
     report.errors[name] = err instanceof Error ? (err.stack ?? err.message) : String(err);

@@ -12,14 +12,9 @@
  * Run alone: `node -r ts-node/register/transpile-only scripts/bench/referee.ts [runs]`.
  */
 import { performance } from "node:perf_hooks";
-import { onnx } from "onnx-proto";
 import * as ort from "onnxruntime-node";
-import { compileOnnx } from "../../packages/node/src/referee/compile";
-import { runProgram } from "../../packages/node/src/referee/interpreter";
-import { traceTensorNames, withTraceOutputs } from "../../packages/node/src/referee/ortTrace";
-import { refereeCnn, refereeMlp, zooInput, type ZooModel } from "../../packages/node/src/referee/zoo";
-import { sessionOptions } from "../../packages/node/src/runtime/runner";
 import { quantile, round } from "./common";
+import { runProgram, traceTensorNames, withTraceOutputs, refereeCnn, refereeMlp, zooInput, type ZooModel, sessionOptions, zooProgram } from "../../packages/node/src";
 
 /** A trace as onnxruntime produced it: each step's output by name, in step order. */
 export type OrtTrace = ReadonlyMap<string, Uint8Array | Int8Array>;
@@ -54,7 +49,7 @@ const median = (xs: number[]) => quantile(xs, 0.5);
 /** Measures `model`'s trace overhead over `runs` timed runs (see the file's comment). */
 export async function measureTraceOverhead(model: ZooModel, runs = 20, options: TraceOverheadOptions = {}): Promise<TraceOverhead> {
   const warmup = options.warmup ?? 3;
-  const program = compileOnnx(onnx.ModelProto.decode(model.onnx));
+  const program = zooProgram(model);
   const names = traceTensorNames(program);
   const input = zooInput(model, options.seed ?? 1);
   const feeds = { [model.inputName]: new ort.Tensor(model.inputDType, input, [...model.inputShape]) };

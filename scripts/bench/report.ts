@@ -386,6 +386,28 @@ async function securityPart(r: BenchReport, out: string[]): Promise<void> {
   out.push("");
 }
 
+/** Section 6: the referee's costs per refereeable model against issue 15's bounds. */
+export function refereePart(r: BenchReport, out: string[]): void {
+  const s = r.referee;
+  if (!s) return;
+  const t = s.targets;
+  const within = (v: number | null, bound: number) => (v === null ? "not measured" : v <= bound ? "yes" : "NO");
+  out.push(
+    "## 6. Refereed disputes",
+    "",
+    `Each refereeable model (built in TypeScript from explicit quantized operators, packages/node/src/referee/zoo.ts), its refereed steps, the gas of the one-step at the dearest element of its dearest step (RefereeOneStep.check as a transaction, calldata included), and traceOverhead: onnxruntime's run with every step's tensor as an output plus the trace commitment (1 KiB SHA-256 leaves, 16-ary trees), over its plain run (medians). Targets: one-step <= ${t.gasOneStep.toLocaleString("en-US")} gas, a whole dispute <= ${t.gasPerSide.toLocaleString("en-US")} gas and <= ${t.movesPerSide} moves per side, traceOverhead <= ${t.traceOverhead}. Raw figures: reports/referee.json.`,
+    "",
+    s.note,
+    "",
+    tableMd(
+      ["model", "params", "steps", "one-step gas", "within", "moves per side", "gas challenger", "gas defender", "traceOverhead", "within", "plain ms", "traced ms", "interpreter ms"],
+      s.models.map((m) => [m.name, m.params.toLocaleString("en-US"), m.ops, m.gasOneStep.toLocaleString("en-US"), within(m.gasOneStep, t.gasOneStep), m.moves ?? "-", m.gasChallenger ?? "-", m.gasDefender ?? "-", m.traceOverhead, within(m.traceOverhead, t.traceOverhead), m.plainMs, m.traceMs, m.interpreterMs]),
+    ),
+    "",
+  );
+  for (const m of s.models) out.push(`${m.name}, one-step gas per step: ${m.steps.map((x) => `${x.step} ${x.op} ${x.gas.toLocaleString("en-US")}`).join("; ")}.`, "");
+}
+
 export async function writeReport(r: BenchReport): Promise<void> {
   fs.rmSync(CHARTS, { recursive: true, force: true });
   const out: string[] = [
@@ -401,5 +423,6 @@ export async function writeReport(r: BenchReport): Promise<void> {
   await devnetPart(r, out);
   await checkingPart(r, out);
   await securityPart(r, out);
+  refereePart(r, out);
   fs.writeFileSync(path.join(REPORTS, "BENCH.md"), `${out.join("\n")}\n`);
 }

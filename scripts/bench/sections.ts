@@ -2,7 +2,7 @@
  * The bench's sections, in the order a run takes them, and BENCH_SECTIONS=a,b (for development: run
  * only those; the report says which ran).
  */
-export const SECTIONS = ["gas", "scaling", "devnet", "devnet-anvil", "checking", "security"] as const;
+export const SECTIONS = ["gas", "scaling", "devnet", "devnet-anvil", "checking", "security", "referee"] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 /** The sections BENCH_SECTIONS names (every section when unset); an unknown name fails, naming the known ones. */

@@ -4,12 +4,8 @@
  * it returns is the interpreter's, step for step.
  */
 import { expect } from "chai";
-import { onnx } from "onnx-proto";
 import { measureTraceOverhead, type OrtTrace } from "../../scripts/bench/referee";
-import { compileOnnx } from "../../packages/node/src/referee/compile";
-import { runProgram } from "../../packages/node/src/referee/interpreter";
-import { traceTensorNames } from "../../packages/node/src/referee/ortTrace";
-import { refereeMlp, zooInput } from "../../packages/node/src/referee/zoo";
+import { runProgram, traceTensorNames, refereeMlp, zooInput, zooProgram } from "../../packages/node/src";
 
 describe("bench: referee traceOverhead", function () {
   it("gives three positive medians, their ratio, and the interpreter's trace through the commitTrace hook", async function () {
@@ -20,7 +16,7 @@ describe("bench: referee traceOverhead", function () {
     for (const ms of [r.plainMs, r.traceMs, r.interpreterMs]) expect(ms).to.be.greaterThan(0);
     expect(r.traceOverhead).to.equal(r.traceMs / r.plainMs);
     expect(seen).to.have.length(1 + 4); // warm-up and timed traced runs
-    const program = compileOnnx(onnx.ModelProto.decode(model.onnx));
+    const program = zooProgram(model);
     const { trace } = runProgram(program, { x: zooInput(model, 7) }, { trace: true });
     expect([...r.trace.keys()]).to.deep.equal(traceTensorNames(program));
     for (const [name, data] of r.trace) expect(Array.from(data), name).to.deep.equal(Array.from(trace.get(name)!.data));

@@ -12,8 +12,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import hre, { ethers } from "hardhat";
 import { OneStepOpsHarness__factory } from "../../packages/node/src/typechain";
 import type { OneStepOps, OneStepOpsHarness } from "../../packages/node/src/typechain/contracts/test/OneStepOpsHarness";
-import { f32, float32Bits, runProgram, QUANT_RANGE, type Program, type ProgramOp, type QuantDType } from "../../packages/node/src";
-import type { ConstantDecl, TensorDecl } from "../../packages/node/src/referee/program";
+import { f32, float32Bits, runProgram, QUANT_RANGE, type Program, type ProgramOp, type QuantDType, type ConstantDecl, type TensorDecl } from "../../packages/node/src";
 import { seededRandom } from "../../packages/testkit/src/fixtures";
 
 /** Pinned so that a failure reproduces (fast-check prints the counterexample and its path). */

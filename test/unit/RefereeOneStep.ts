@@ -11,12 +11,9 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import hre, { ethers } from "hardhat";
 import { RefereeOneStep__factory } from "../../packages/node/src/typechain";
-import { runProgram, type ProgramTensor } from "../../packages/node/src/referee/interpreter";
-import { activationRowMajor } from "../../packages/node/src/referee/commit";
-import { commitTrace, encodeDescriptor, lowerProgram, STEP_KIND, type CommittedTrace, type RefereeProgram } from "../../packages/node/src/referee/steps";
-import { oneStepWitness, WitnessError, type OneStepWitness } from "../../packages/node/src/referee/witness";
 import { seededRandom } from "../../packages/testkit/src/fixtures";
 import { cnnCase, refereeCases, residualCase, wideCase, type RefereeCase } from "../fixtures/refereePrograms";
+import { runProgram, type ProgramTensor, activationRowMajor, commitTrace, encodeDescriptor, lowerProgram, STEP_KIND, type CommittedTrace, type RefereeProgram, oneStepWitness, WitnessError, type OneStepWitness } from "../../packages/node/src";
 
 const coverage = () => (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING === true;
 /** Elements checked per step besides the first and the last; coverage runs fewer. */

@@ -67,8 +67,8 @@ export type {
 
 // Refereed disputes (issue 15, in progress): the exact integer arithmetic, programs and their interpreter, the commitments (docs/REFEREE.md)
 export { ArithmeticDomainError, dequantizeValue, f32, float32Bits, float32FromBits, QUANT_RANGE, quantizeValue, requantize, roundHalfEven, type QuantDType } from "./referee/arith";
-export { canonicalProgramBytes, programHash, ProgramError, validateProgram, type Program, type ProgramOp } from "./referee/program";
-export { runProgram, type RunResult } from "./referee/interpreter";
+export { canonicalProgramBytes, programHash, ProgramError, validateProgram, type ConstantDecl, type Program, type ProgramOp, type TensorDecl } from "./referee/program";
+export { runProgram, type ProgramTensor, type RunResult } from "./referee/interpreter";
 export {
   activationIndex,
   activationRowMajor,
@@ -93,5 +93,10 @@ export {
   type CommitDType,
   type RangeProof,
 } from "./referee/commit";
-// compileOnnx stays internal for now: its signature names onnx-proto's types, whose declarations need skipLibCheck.
+export { commitTrace, encodeDescriptor, lowerProgram, NotRefereeableError, STEP_KIND, type CommittedTrace, type CommittedWeights, type RefereeProgram, type RefereeStep, type StepKind } from "./referee/steps";
+export { oneStepWitness, WitnessError, type OneStepWitness, type WitnessRange } from "./referee/witness";
+export { RECORD_BYTES, recordLeaf, RecordTree } from "./referee/records";
+export { refereeCnn, refereeMlp, zooInput, zooProgram, type ZooModel } from "./referee/zoo";
+export { traceTensorNames, withTraceOutputs } from "./referee/ortTrace";
+// compileOnnx stays internal for now (zooProgram compiles the zoo's models): its signature names onnx-proto's types, whose declarations need skipLibCheck.
 export { selfTest, type SelfTestResult } from "./referee/selfTest";

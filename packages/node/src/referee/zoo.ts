@@ -21,6 +21,8 @@
  */
 import { onnx } from "onnx-proto";
 import { f32 } from "./arith";
+import { compileOnnx } from "./compile";
+import type { Program } from "./program";
 
 /** A refereeable model: its ONNX bytes and what a caller needs to feed it. */
 export interface ZooModel {
@@ -230,4 +232,9 @@ export function refereeCnn(seed = 15_002): ZooModel {
   const h = dense(g, { ...p2, name: flat }, 3136, 384, "fc1", true);
   dense(g, h, 384, 10, "y", false);
   return finish(g, "referee-cnn", "x", [1, 1, 28, 28], "y", [1, 10]);
+}
+
+/** `model`'s refereed program (compileOnnx of its ONNX bytes). */
+export function zooProgram(model: ZooModel): Program {
+  return compileOnnx(onnx.ModelProto.decode(model.onnx));
 }

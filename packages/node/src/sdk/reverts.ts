@@ -26,6 +26,7 @@ import { Requantize__factory } from "../typechain/factories/contracts/libraries/
 import { SumTree__factory } from "../typechain/factories/contracts/libraries/SumTree__factory";
 import { TensorCodec__factory } from "../typechain/factories/contracts/libraries/TensorCodec__factory";
 import { TraceMerkle__factory } from "../typechain/factories/contracts/libraries/TraceMerkle__factory";
+import { RefereeOneStep__factory } from "../typechain/factories/contracts/referee/RefereeOneStep__factory";
 import { BlockHashRandomness__factory } from "../typechain/factories/contracts/randomness/BlockHashRandomness__factory";
 import { PrevrandaoHeaderRandomness__factory } from "../typechain/factories/contracts/randomness/PrevrandaoHeaderRandomness__factory";
 import { VrfRandomnessAdapter__factory } from "../typechain/factories/contracts/randomness/VrfRandomnessAdapter__factory";
@@ -51,6 +52,7 @@ export const PROTOCOL_ABIS: Readonly<Record<string, InterfaceAbi>> = {
   Requantize: Requantize__factory.abi,
   TraceMerkle: TraceMerkle__factory.abi,
   OneStepOps: OneStepOps__factory.abi,
+  RefereeOneStep: RefereeOneStep__factory.abi,
   BlockHeader: BlockHeader__factory.abi,
   BlockHashRandomness: BlockHashRandomness__factory.abi,
   PrevrandaoHeaderRandomness: PrevrandaoHeaderRandomness__factory.abi,

@@ -1,0 +1,130 @@
+/**
+ * Section 6, refereed disputes (issue 15, "Costs published, and bounded"): for each refereeable
+ * model of the zoo (an MLP and a CNN of more than 1,000,000 parameters, built in
+ * packages/node/src/referee/zoo.ts), its size, its steps, the gas of the one-step at the dearest
+ * element of every step (RefereeOneStep.check sent as a transaction on Hardhat's in-process
+ * network, witnesses from a real committed trace), and `traceOverhead` (referee.ts: onnxruntime's
+ * run with every step's tensor as an output plus the trace commitment, over its plain run).
+ * Writes reports/referee.json.
+ *
+ * The game's figures (moves, gas per side) need the game contract, which is not built yet: they
+ * are `null` with a note saying so, never a made-up number.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { ethers } from "hardhat";
+import { RefereeOneStep__factory } from "../../packages/node/src/typechain";
+import { log, REPORTS, round } from "./common";
+import { measureTraceOverhead, type OrtTrace } from "./referee";
+import { runProgram, type ProgramTensor, commitTrace, lowerProgram, STEP_KIND, type RefereeProgram, type CommittedTrace, oneStepWitness, refereeCnn, refereeMlp, zooInput, type ZooModel, zooProgram } from "../../packages/node/src";
+
+/** The issue's bounds, checked by the report (not by a timed test). */
+export const REFEREE_TARGETS = { gasOneStep: 400_000, gasPerSide: 1_000_000, movesPerSide: 8, traceOverhead: 1.3 } as const;
+
+export interface RefereeStepGas {
+  readonly step: number;
+  readonly op: string;
+  readonly element: number;
+  readonly gas: number;
+}
+
+export interface RefereeRow {
+  readonly name: string;
+  readonly params: number;
+  /** Steps of the refereed program (Reshape folded away). */
+  readonly ops: number;
+  /** Moves per side of a whole dispute; null until the game contract exists. */
+  readonly moves: number | null;
+  readonly gasChallenger: number | null;
+  readonly gasDefender: number | null;
+  /** The dearest step's one-step, as a transaction (calldata included). */
+  readonly gasOneStep: number;
+  readonly traceOverhead: number;
+  readonly plainMs: number;
+  readonly traceMs: number;
+  readonly interpreterMs: number;
+  readonly steps: readonly RefereeStepGas[];
+}
+
+export interface RefereeSection {
+  readonly models: readonly RefereeRow[];
+  readonly targets: typeof REFEREE_TARGETS;
+  readonly note: string;
+}
+
+/** The element of a step whose one-step reads the most: a window fully inside the input, else element 0. */
+function dearestElement(rp: RefereeProgram, step: number): number {
+  const s = rp.steps[step];
+  const p = s.ints.map(Number);
+  if (s.kind === STEP_KIND.Conv || s.kind === STEP_KIND.MaxPool) {
+    // Conv: [.., N, C, H, W, M, .., OH, OW] ; MaxPool: [.., N, C, H, W, .., OH, OW]: the centre pixel, channel 0.
+    const [oh, ow] = s.kind === STEP_KIND.Conv ? [p[19], p[20]] : [p[14], p[15]];
+    const perPixel = s.kind === STEP_KIND.Conv ? p[8] : p[3];
+    return (Math.floor(oh / 2) * ow + Math.floor(ow / 2)) * perPixel;
+  }
+  return 0;
+}
+
+function interpreterTrace(model: ZooModel, rp: RefereeProgram): Map<string, ProgramTensor> {
+  return runProgram(rp.program, { [model.inputName]: zooInput(model, 1) }, { trace: true }).trace as Map<string, ProgramTensor>;
+}
+
+async function oneStepGas(rp: RefereeProgram, trace: CommittedTrace): Promise<RefereeStepGas[]> {
+  const [deployer] = await ethers.getSigners();
+  const oneStep = await new RefereeOneStep__factory(deployer).deploy();
+  const rows: RefereeStepGas[] = [];
+  for (let step = 0; step < rp.steps.length; step++) {
+    const element = dearestElement(rp, step);
+    const w = oneStepWitness(rp, trace, step, element);
+    const ranges = w.ranges.map((r) => ({ leaves: r.leaves, siblings: [...r.siblings] }));
+    const [expected, claimed] = await oneStep.check(rp.stepsHash, [...w.descHashes], step, w.descriptor, trace.root, [...w.tensorRoots], element, ranges);
+    if (expected !== claimed) throw new Error(`step ${step}: the honest trace's element ${element} does not recompute (${expected} vs ${claimed})`);
+    const gas = await oneStep.check.estimateGas(rp.stepsHash, [...w.descHashes], step, w.descriptor, trace.root, [...w.tensorRoots], element, ranges);
+    rows.push({ step, op: rp.steps[step].op.op, element, gas: Number(gas) });
+  }
+  return rows;
+}
+
+export async function runReferee(quick: boolean): Promise<RefereeSection> {
+  const models: RefereeRow[] = [];
+  for (const model of [refereeMlp(), refereeCnn()]) {
+    const rp = lowerProgram(zooProgram(model));
+    const input = zooInput(model, 1);
+    const inputTensor: ProgramTensor = { dtype: "uint8", shape: model.inputShape, data: input };
+    // The trace commitment inside the timed traced run: every tensor's bytes, trees and the trace root.
+    const commit = (t: OrtTrace) => {
+      const values = new Map<string, ProgramTensor>([[model.inputName, inputTensor]]);
+      for (const d of rp.tensors.slice(1)) values.set(d.name, { dtype: d.dtype, shape: d.shape, data: t.get(d.name)! });
+      return commitTrace(rp, values).root;
+    };
+    const timing = await measureTraceOverhead(model, quick ? 20 : 100, { commitTrace: commit });
+    const trace = commitTrace(rp, interpreterTrace(model, rp));
+    // onnxruntime's trace and the interpreter's commit to the same root (bit-exact runs).
+    if (commit(timing.trace) !== trace.root) throw new Error(`${model.name}: onnxruntime's trace root differs from the interpreter's`);
+    const steps = await oneStepGas(rp, trace);
+    const row: RefereeRow = {
+      name: model.name,
+      params: model.params,
+      ops: rp.steps.length,
+      moves: null,
+      gasChallenger: null,
+      gasDefender: null,
+      gasOneStep: Math.max(...steps.map((s) => s.gas)),
+      traceOverhead: round(timing.traceOverhead, 3),
+      plainMs: round(timing.plainMs, 4),
+      traceMs: round(timing.traceMs, 4),
+      interpreterMs: round(timing.interpreterMs, 2),
+      steps,
+    };
+    log(`referee ${row.name}: ${row.params} params, ${row.ops} steps, one-step <= ${row.gasOneStep} gas, traceOverhead ${row.traceOverhead} (${row.plainMs} ms plain, ${row.traceMs} ms traced)`);
+    models.push(row);
+  }
+  const section: RefereeSection = {
+    models,
+    targets: REFEREE_TARGETS,
+    note: "moves, gasChallenger and gasDefender are null: the game contract (moves, clocks, bonds) is not built yet (issue 15 open).",
+  };
+  fs.mkdirSync(REPORTS, { recursive: true });
+  fs.writeFileSync(path.join(REPORTS, "referee.json"), `${JSON.stringify(section, null, 2)}\n`);
+  return section;
+}
