@@ -23,8 +23,6 @@ library TraceMerkle {
 
     /// @notice Thrown when a single leaf is not exactly 1,024 bytes.
     error LeafNotWhole(uint256 length);
-    /// @notice Thrown when a proof's leaves are not a whole number of 1,024-byte leaves.
-    error LeavesNotWhole(uint256 length);
     /// @notice Thrown when a proof opens no leaf.
     error EmptyRange();
     /// @notice Thrown when a proof opens more than MAX_PROOF_LEAVES leaves.
@@ -80,7 +78,7 @@ library TraceMerkle {
     /// @param root The committed root of the tensor's tree.
     /// @param depth The tree's depth (known from the tensor's static shape; see depthFor).
     /// @param first The index of the first opened leaf.
-    /// @param leaves The opened leaves, `count * 1024` bytes, in order.
+    /// @param leaves The opened leaves, in order; the last may leave out trailing zeros (zero-extended).
     /// @param siblings The sibling hashes, in the order docs/REFEREE.md "Range proofs" gives.
     function requireRange(
         bytes32 root,
@@ -101,7 +99,7 @@ library TraceMerkle {
     ///      or range, too few siblings, or siblings left over.
     /// @param depth The tree's depth, at most MAX_DEPTH.
     /// @param first The index of the first opened leaf.
-    /// @param leaves The opened leaves, 1 to MAX_PROOF_LEAVES whole leaves.
+    /// @param leaves The opened leaves, 1 to MAX_PROOF_LEAVES of them, the last possibly short (zero-extended).
     /// @param siblings The sibling hashes; every one must be used.
     /// @return root The computed root.
     function computeRoot(
@@ -112,9 +110,9 @@ library TraceMerkle {
     ) internal pure returns (bytes32 root) {
         // INVARIANT: the level loop below runs at most MAX_DEPTH times.
         if (depth > MAX_DEPTH) revert DepthTooLarge(depth, MAX_DEPTH);
-        // INVARIANT: only whole leaves are hashed; a partial leaf has no place in the tree.
-        if (leaves.length % LEAF_BYTES != 0) revert LeavesNotWhole(leaves.length);
-        uint256 count = leaves.length / LEAF_BYTES;
+        // The last leaf may come short: it is zero-extended to 1,024 bytes (a prover may leave out
+        // its trailing zeros, which calldata charges for; leaving out anything else changes its hash).
+        uint256 count = (leaves.length + LEAF_BYTES - 1) / LEAF_BYTES;
         // INVARIANT: a proof opens at least one leaf, so the run [lo, hi] is never empty.
         if (count == 0) revert EmptyRange();
         // INVARIANT: the leaf loop and the memory it uses are bounded.
@@ -130,7 +128,7 @@ library TraceMerkle {
     }
 
     /// @notice The leaf hashes of `count` whole leaves, through one reused 1,025-byte buffer.
-    /// @param leaves The leaves' bytes, `count * 1024` of them (the caller checks).
+    /// @param leaves The leaves' bytes, more than `(count - 1) * 1024` and at most `count * 1024` of them.
     /// @param count The number of leaves, at most MAX_PROOF_LEAVES.
     /// @return level The leaf hashes, in order.
     function _hashLeaves(bytes calldata leaves, uint256 count) private pure returns (bytes32[] memory level) {
@@ -229,17 +227,27 @@ library TraceMerkle {
         return used + 16 - known;
     }
 
-    /// @notice `sha256(0x00 || data[offset : offset + 1024])`, through a reused 1,025-byte buffer.
+    /// @notice `sha256(0x00 || data[offset : offset + 1024])`, through a reused 1,025-byte buffer; a
+    ///         leaf that `data` ends inside is zero-extended to 1,024 bytes.
     /// @param buf A buffer of LEAF_BYTES + 1 bytes whose first byte is 0x00.
     /// @param data The calldata holding the leaf.
-    /// @param offset The leaf's offset in `data`; the caller checks `offset + 1024 <= data.length`.
+    /// @param offset The leaf's offset in `data`; the caller checks `offset < data.length`.
     /// @return h The leaf hash.
     function _hashLeaf(bytes memory buf, bytes calldata data, uint256 offset) private pure returns (bytes32 h) {
-        // Copies 1,024 bytes of calldata into buf's bytes 1 .. 1,024, inside buf's allocation; the caller checks
-        // that they lie within `data` (calldatacopy past calldata's end would read zeros, never revert).
+        uint256 available = data.length - offset;
+        // Writes only buf's bytes 1 .. 1,024, inside buf's allocation; reads only `data`'s own bytes
+        // (the leaf's, or the `available` bytes it has left when it ends inside this leaf).
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
-            calldatacopy(add(buf, 33), add(data.offset, offset), LEAF_BYTES)
+            if lt(available, LEAF_BYTES) {
+                // A short last leaf: zero the buffer first (calldatacopy from past calldata's end
+                // writes zeros), then copy the bytes given.
+                calldatacopy(add(buf, 33), calldatasize(), LEAF_BYTES)
+                calldatacopy(add(buf, 33), add(data.offset, offset), available)
+            }
+            if iszero(lt(available, LEAF_BYTES)) {
+                calldatacopy(add(buf, 33), add(data.offset, offset), LEAF_BYTES)
+            }
         }
         h = sha256(buf);
     }

@@ -110,9 +110,9 @@ contract RefereeOneStep is IRefereeOneStep {
         revert UnknownStepKind(s.kind);
     }
 
-    /// @dev ints [aIndex, aSigned, bSigned, outSigned, M, K, N, aZeroPoint, outZeroPoint]; roots [columns, records].
+    /// @dev ints [aIndex, aSigned, bSigned, outSigned, M, K, N, aZeroPoint, outZeroPoint, reluFused]; roots [columns, records].
     function _matMul(Step memory s, Range[] calldata ranges) internal pure returns (int256 value) {
-        _shape(s, 9, 2);
+        _shape(s, 10, 2);
         uint256 n = uint256(s.ints[6]);
         s.count = uint256(s.ints[4]) * n;
         s.outSigned = s.ints[3] != 0;
@@ -132,23 +132,25 @@ contract RefereeOneStep is IRefereeOneStep {
 
     /// @dev The requantized dot product of a MatMul or Conv element: ints[1] and ints[2] say whether
     ///      the operands are int8, ints[zpAt] is the first operand's zero point and ints[zpAt + 1]
-    ///      the output's (7 for MatMul, 17 for Conv).
+    ///      the output's (7 for MatMul, 17 for Conv); the last int says whether a Relu is fused
+    ///      (then the element is max(requantized, output zero point), as the Relu computes it).
     function _product(
         Step memory s,
         bytes memory a,
         bytes memory b,
         OneStepOps.Channel memory channel,
         uint256 zpAt
-    ) internal pure returns (int256) {
+    ) internal pure returns (int256 y) {
         int256[] memory p = s.ints;
-        return OneStepOps.matMulElement(a, p[1] != 0, p[zpAt], b, p[2] != 0, channel, p[zpAt + 1], s.outSigned);
+        y = OneStepOps.matMulElement(a, p[1] != 0, p[zpAt], b, p[2] != 0, channel, p[zpAt + 1], s.outSigned);
+        if (p[p.length - 1] != 0) y = OneStepOps.reluElement(y, p[zpAt + 1], s.outSigned);
     }
 
     /// @dev ints [xIndex, xSigned, wSigned, outSigned, N, C, H, W, M, kh, kw, strideH, strideW,
-    ///      padTop, padLeft, padBottom, padRight, xZeroPoint, outZeroPoint, OH, OW]; roots [filters, records].
+    ///      padTop, padLeft, padBottom, padRight, xZeroPoint, outZeroPoint, OH, OW, reluFused]; roots [filters, records].
     ///      The output is committed channels-last: element = ((n * OH + oy) * OW + ox) * M + oc.
     function _conv(Step memory s, Range[] calldata ranges) internal pure returns (int256 value) {
-        _shape(s, 21, 2);
+        _shape(s, 22, 2);
         uint256 mOut = uint256(s.ints[8]);
         s.count = uint256(s.ints[4]) * uint256(s.ints[19]) * uint256(s.ints[20]) * mOut;
         s.outSigned = s.ints[3] != 0;
@@ -420,12 +422,21 @@ contract RefereeOneStep is IRefereeOneStep {
         Range calldata r = ranges[s.next++];
         uint256 first = offset / LEAF;
         uint256 leaves = (offset + length - 1) / LEAF - first + 1;
-        // INVARIANT: the range carries exactly the leaves the operand spans, so the bytes read
-        // below are the proven ones.
-        if (r.leaves.length != leaves * LEAF) revert WrongLeafCount(leaves, r.leaves.length / LEAF);
+        // INVARIANT: the range carries exactly the leaves the operand spans (the last may leave out
+        // trailing zeros, which TraceMerkle zero-extends), so the bytes read below are the proven ones.
+        uint256 given = r.leaves.length;
+        if (given <= (leaves - 1) * LEAF || given > leaves * LEAF) revert WrongLeafCount(leaves, _leavesFor(given));
         TraceMerkle.requireRange(root, _depth(_leavesFor(total)), first, r.leaves, r.siblings);
         uint256 start = offset - first * LEAF;
-        out = r.leaves[start:start + length];
+        // The operand's bytes past what the range gives are the zero-extension's zeros (`new bytes` is zeroed).
+        out = new bytes(length);
+        uint256 copy = start >= given ? 0 : (given - start < length ? given - start : length);
+        bytes calldata proven = r.leaves;
+        // Safe: copies `copy <= length` bytes into `out`'s own data, from inside `r.leaves` (start + copy <= given).
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            calldatacopy(add(out, 32), add(proven.offset, start), copy)
+        }
     }
 
     /// @dev Leaves a tree over `bytes_` bytes has (at least one).

@@ -24,6 +24,8 @@ export interface TraceOverheadOptions {
   readonly warmup?: number;
   /** The seed of the random input (default 1). */
   readonly seed?: number;
+  /** The intermediate tensors the traced run outputs (default: every step's output). */
+  readonly tensors?: readonly string[];
   /** Called on every traced run's tensors inside its timing: the trace commitment (hashing) goes here. */
   readonly commitTrace?: (trace: OrtTrace) => unknown;
 }
@@ -50,11 +52,11 @@ const median = (xs: number[]) => quantile(xs, 0.5);
 export async function measureTraceOverhead(model: ZooModel, runs = 20, options: TraceOverheadOptions = {}): Promise<TraceOverhead> {
   const warmup = options.warmup ?? 3;
   const program = zooProgram(model);
-  const names = traceTensorNames(program);
+  const names = options.tensors ?? traceTensorNames(program);
   const input = zooInput(model, options.seed ?? 1);
   const feeds = { [model.inputName]: new ort.Tensor(model.inputDType, input, [...model.inputShape]) };
   const plain = await ort.InferenceSession.create(model.onnx, sessionOptions());
-  const traced = await ort.InferenceSession.create(withTraceOutputs(model.onnx, program), sessionOptions());
+  const traced = await ort.InferenceSession.create(withTraceOutputs(model.onnx, program, names), sessionOptions());
   try {
     const runPlain = async () => (await plain.run(feeds))[model.outputName].data;
     const runTraced = async (): Promise<OrtTrace> => {

@@ -83,6 +83,16 @@ describe("RefereeOneStep: honest traces", function () {
     });
   }
 
+  it("an operand inside the trailing zeros a range leaves out reads as zero (the chain zero-extends the last leaf)", async function () {
+    const { oneStep } = await loadFixture(deployOneStepFixture);
+    const base = residualCase();
+    const c = commitRun({ ...base, input: [...base.input.slice(0, 6), 0, 0] });
+    const w = oneStepWitness(c.rp, c.trace, 2, 7); // the Add reads a[7] = 0 from tensor 0
+    expect(w.ranges[1].leaves.length).to.equal(6); // a[6] and a[7] were left out
+    const got = await check(oneStep, c, 2, 7);
+    expect(got).to.deep.equal({ expected: truth(c, 2, 7), claimed: truth(c, 2, 7) });
+  });
+
   it("the three programs hold every step kind", function () {
     const kinds = new Set(refereeCases().flatMap((c) => lowerProgram(c.program).steps.map((s) => s.kind)));
     expect([...kinds].sort()).to.deep.equal(Object.values(STEP_KIND).sort());
@@ -102,9 +112,9 @@ describe("RefereeOneStep: a falsified element is found where it is", function ()
   }
 
   const places: [string, () => RefereeCase, number, number][] = [
-    ["the first step (a padded convolution)", cnnCase, 0, 5],
-    ["a middle step (MaxPool)", cnnCase, 2, 11],
-    ["the step after a folded flatten (the last step)", cnnCase, 4, 3],
+    ["the first step (a padded convolution with a fused Relu)", cnnCase, 0, 5],
+    ["a middle step (MaxPool)", cnnCase, 1, 11],
+    ["the step after a folded flatten (the last step)", cnnCase, 3, 3],
     ["a skip connection's Add", residualCase, 2, 6],
     ["a Table", residualCase, 3, 0],
     ["a wide matrix's last element", wideCase, 0, 139],
@@ -205,12 +215,18 @@ describe("RefereeOneStep: every commitment is checked", function () {
     await expect(call({ ...a, ranges: a.ranges.slice(0, 2) })).to.be.revertedWithCustomError(oneStep, "WrongRangeCount");
     await expect(call({ ...a, ranges: [...a.ranges, a.ranges[0]] })).to.be.revertedWithCustomError(oneStep, "WrongRangeCount").withArgs(3, 4);
   });
-  it("WrongLeafCount: a range with more leaves than the operand spans", async function () {
+  it("WrongLeafCount: a range with more or fewer leaves than the operand spans", async function () {
     const { oneStep, args, call } = await honest();
     const a = args();
     const ranges = [...a.ranges];
     ranges[0] = { leaves: new Uint8Array(2048), siblings: [] };
     await expect(call({ ...a, ranges })).to.be.revertedWithCustomError(oneStep, "WrongLeafCount").withArgs(1, 2);
+    // A wide row spans two leaves: one leaf (even a whole one) is too few.
+    const wide = commitRun(wideCase());
+    const ww = oneStepWitness(wide.rp, wide.trace, 0, 1);
+    const short = asRanges(ww);
+    short[0] = { ...short[0], leaves: short[0].leaves.subarray(0, 1024) };
+    await expect(oneStep.check(wide.rp.stepsHash, [...ww.descHashes], 0, ww.descriptor, wide.trace.root, [...ww.tensorRoots], 1, short)).to.be.revertedWithCustomError(oneStep, "WrongLeafCount").withArgs(2, 1);
   });
   it("a skip operand from another tensor is refused (the Add's input is proven against its own tensor root)", async function () {
     const { oneStep, c, args, call } = await honest();

@@ -203,11 +203,18 @@ describe("TraceMerkle: requireRange refuses each malformed or false proof by nam
       .withArgs(ethers.MaxUint256, 3, 2);
   });
 
-  it("LeavesNotWhole, EmptyRange, TooManyLeaves and DepthTooLarge: the shape and the bounds", async function () {
+  it("a short last leaf is zero-extended: leaving out its trailing zeros proves the same leaves, leaving out anything else does not", async function () {
     const { harness } = await loadFixture(deployTraceMerkleFixture);
-    await expect(harness.requireRange(root, 2, 14, proof.leaves.subarray(0, 3071), proof.siblings))
-      .to.be.revertedWithCustomError(harness, "LeavesNotWhole")
-      .withArgs(3071);
+    const tree = MerkleTree.fromBytes(Uint8Array.from({ length: 2500 }, (_, i) => 1 + (i % 200))); // the third leaf holds 452 bytes, then zeros
+    const p = tree.rangeProof(1, 2);
+    await harness.requireRange(tree.root, tree.depth, 1, p.leaves.subarray(0, 1024 + 452), p.siblings);
+    await expect(harness.requireRange(tree.root, tree.depth, 1, p.leaves.subarray(0, 1024 + 451), p.siblings)).to.be.revertedWithCustomError(harness, "RootMismatch");
+    expect(verifyRange(tree.root, tree.depth, 1, p.leaves.subarray(0, 1024 + 452), p.siblings)).to.equal(true);
+    expect(verifyRange(tree.root, tree.depth, 1, p.leaves.subarray(0, 1024 + 451), p.siblings)).to.equal(false);
+  });
+
+  it("EmptyRange, TooManyLeaves and DepthTooLarge: the shape and the bounds", async function () {
+    const { harness } = await loadFixture(deployTraceMerkleFixture);
     await expect(harness.requireRange(root, 2, 14, "0x", proof.siblings)).to.be.revertedWithCustomError(harness, "EmptyRange");
     const big = treeOf(70, 2);
     const p65 = big.rangeProof(0, 65);

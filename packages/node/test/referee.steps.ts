@@ -14,10 +14,20 @@ import { cnnCase, residualCase, wideCase } from "../../../test/fixtures/refereeP
 describe("referee steps: lowering", function () {
   it("numbers the input 0 and each step's output after it, folding the Reshape away", function () {
     const rp = lowerProgram(cnnCase().program);
-    expect(rp.tensors.map((t) => t.name)).to.deep.equal(["x", "c1", "r1", "p1", "c2", "y"]);
-    expect(rp.steps.map((s) => s.kind)).to.deep.equal([STEP_KIND.Conv, STEP_KIND.Relu, STEP_KIND.MaxPool, STEP_KIND.Conv, STEP_KIND.MatMul]);
-    // The MatMul after the flatten reads tensor 4 (c2) directly.
-    expect(rp.steps[4].ints[0]).to.equal(4n);
+    expect(rp.tensors.map((t) => t.name)).to.deep.equal(["x", "r1", "p1", "c2", "y"]);
+    expect(rp.steps.map((s) => s.kind)).to.deep.equal([STEP_KIND.Conv, STEP_KIND.MaxPool, STEP_KIND.Conv, STEP_KIND.MatMul]);
+    // The MatMul after the flatten reads tensor 3 (c2) directly.
+    expect(rp.steps[3].ints[0]).to.equal(3n);
+  });
+
+  it("fuses a Relu at its producer's zero point into the MatMul or Conv it alone reads, and no other", function () {
+    const cnn = lowerProgram(cnnCase().program);
+    expect(cnn.steps[0].fusedRelu?.output).to.equal("r1");
+    expect(cnn.steps[0].ints[cnn.steps[0].ints.length - 1]).to.equal(1n);
+    expect(cnn.steps[2].ints[cnn.steps[2].ints.length - 1]).to.equal(0n); // c2 feeds the flatten
+    const residual = lowerProgram(residualCase().program); // its Relu's zero point is not h1's
+    expect(residual.steps.map((s) => s.kind)).to.deep.equal([STEP_KIND.MatMul, STEP_KIND.Relu, STEP_KIND.Add, STEP_KIND.Table, STEP_KIND.MatMul]);
+    expect(residual.steps[0].fusedRelu).to.equal(undefined);
   });
 
   it("a skip connection names the earlier tensor it reads", function () {
@@ -32,7 +42,7 @@ describe("referee steps: lowering", function () {
     const c = cnnCase();
     const rp = lowerProgram(c.program);
     const fc = c.program.constants.find((x) => x.name === "fc")!;
-    const column0 = rp.steps[4].weights[0].bytes.subarray(0, 12);
+    const column0 = rp.steps[3].weights[0].bytes.subarray(0, 12);
     const expected = Array.from({ length: 12 }, (_, k) => fc.data[((k % 3) * 4 + Math.floor(k / 3)) * 5] & 0xff);
     expect(Array.from(column0)).to.deep.equal(expected);
   });

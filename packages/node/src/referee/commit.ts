@@ -359,19 +359,22 @@ export class MerkleTree {
 // ---------------------------------------------------------------- the verifier
 
 /**
- * Whether `leaves` (whole 1,024-byte leaves, at most 64) are leaves `first ..` of the tree of depth
+ * Whether `leaves` (1,024-byte leaves, at most 64; the last may leave out trailing zeros) are leaves `first ..` of the tree of depth
  * `depth` (at most 8) whose root is `root`, given `siblings` in rangeProof's order: the algorithm of
  * TraceMerkle.sol's computeRoot. False for every proof the chain refuses, whatever the reason
- * (malformed leaves or hashes, a range past `16^depth`, siblings missing or left over, another root).
+ * (malformed hashes, no leaf or too many, a range past `16^depth`, siblings missing or left over, another root).
  */
 export function verifyRange(root: string, depth: number, first: number, leaves: Uint8Array, siblings: readonly string[]): boolean {
   if (!/^0x[0-9a-fA-F]{64}$/.test(root) || !siblings.every((s) => /^0x[0-9a-fA-F]{64}$/.test(s))) return false;
   if (!Number.isSafeInteger(depth) || depth < 0 || depth > MAX_PROOF_DEPTH) return false;
-  const count = leaves.length / LEAF_BYTES;
-  if (!Number.isInteger(count) || count < 1 || count > MAX_PROOF_LEAVES) return false;
+  // The last leaf may leave out trailing zeros: it is zero-extended, as the chain does.
+  const count = Math.ceil(leaves.length / LEAF_BYTES);
+  if (count < 1 || count > MAX_PROOF_LEAVES) return false;
   if (!Number.isSafeInteger(first) || first < 0 || first + count > ARITY ** depth) return false;
+  const whole = new Uint8Array(count * LEAF_BYTES);
+  whole.set(leaves);
   let level: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) level.push(leafHash(leaves.subarray(i * LEAF_BYTES, (i + 1) * LEAF_BYTES)));
+  for (let i = 0; i < count; i++) level.push(leafHash(whole.subarray(i * LEAF_BYTES, (i + 1) * LEAF_BYTES)));
   let lo = first;
   let hi = first + count - 1;
   let s = 0;

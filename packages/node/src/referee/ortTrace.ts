@@ -18,17 +18,18 @@ export function traceTensorNames(program: Program): string[] {
 }
 
 /**
- * A copy of `model` (ONNX bytes) whose graph outputs are every step's output of its program, in
- * step order, with their static types and shapes. `program` defaults to `compileOnnx(model)`.
+ * A copy of `model` (ONNX bytes) whose graph outputs are also `names` (by default every step's
+ * output of its program, in step order; a refereed trace needs only the tensors lowerProgram
+ * commits), with their static types and shapes. `program` defaults to `compileOnnx(model)`.
  */
-export function withTraceOutputs(model: Uint8Array, program: Program = compileOnnx(onnx.ModelProto.decode(model))): Uint8Array {
+export function withTraceOutputs(model: Uint8Array, program: Program = compileOnnx(onnx.ModelProto.decode(model)), names: readonly string[] = traceTensorNames(program)): Uint8Array {
   const proto = onnx.ModelProto.decode(model);
   const graph = proto.graph!;
   graph.output ??= [];
   const decls = new Map(program.tensors.map((t) => [t.name, t]));
   const outputs = graph.output;
   const existing = new Set(outputs.map((o) => o.name));
-  for (const name of traceTensorNames(program)) {
+  for (const name of names) {
     if (existing.has(name)) continue;
     const t = decls.get(name)!;
     outputs.push(onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: ELEM_TYPE[t.dtype], shape: { dim: t.shape.map((d) => ({ dimValue: d })) } } } }));

@@ -7,10 +7,10 @@
  *
  * Descriptor: `abi.encode(uint256 kind, int256[] ints, bytes32[] roots, bytes data)`. Per kind
  * (`STEP_KIND`), the meaning of `ints` (booleans as 0/1; "signed" means int8, else uint8):
- * - MatMul  [aIndex, aSigned, bSigned, outSigned, M, K, N, aZeroPoint, outZeroPoint];
+ * - MatMul  [aIndex, aSigned, bSigned, outSigned, M, K, N, aZeroPoint, outZeroPoint, reluFused];
  *           roots [B's column tree, channel records' tree (records.ts)]
  * - Conv    [xIndex, xSigned, wSigned, outSigned, N, C, H, W, M, kh, kw, strideH, strideW,
- *            padTop, padLeft, padBottom, padRight, xZeroPoint, outZeroPoint, OH, OW];
+ *            padTop, padLeft, padBottom, padRight, xZeroPoint, outZeroPoint, OH, OW, reluFused];
  *           roots [W's filter tree, channel records' tree]
  * - Relu    [xIndex, signed, zeroPoint, count]
  * - MaxPool [xIndex, signed, N, C, H, W, kh, kw, strideH, strideW, padTop, padLeft, padBottom,
@@ -19,6 +19,9 @@
  *            aMultiplier, bMultiplier, scaleBits, outZeroPoint]
  * - Table   [xIndex, inSigned, outSigned, count]; data = the 256 entries, one byte each
  *           (int8 outputs as two's complement)
+ * A Relu whose zero point is the output's and that is the only reader of a MatMul's or Conv's
+ * output is fused into that step (reluFused = 1: the element is max(requantized, outZeroPoint)):
+ * the pre-Relu tensor is never committed, which saves a step, its moves and its hashing.
  * The output of step i is tensor i + 1; its dtype is uint8 when outSigned is 0 (MatMul, Conv, Add,
  * Table) or the input's dtype (Relu, MaxPool).
  *
@@ -55,6 +58,8 @@ export interface RefereeStep {
   readonly kind: StepKind;
   /** The program operator this step computes (Reshape never appears). */
   readonly op: Exclude<ProgramOp, { op: "Reshape" }>;
+  /** The Relu fused into a MatMul or Conv step: the step's output is this Relu's. */
+  readonly fusedRelu?: Extract<ProgramOp, { op: "Relu" }>;
   readonly ints: readonly bigint[];
   /** MatMul and Conv: the matrix's columns or the filters (descriptor root 0). */
   readonly weights: readonly CommittedWeights[];
@@ -129,8 +134,20 @@ export function lowerProgram(program: Program): RefereeProgram {
     return c;
   };
 
+  // A Relu fused into the MatMul or Conv it alone reads, by that step's output name.
+  const fused = new Map<string, Extract<ProgramOp, { op: "Relu" }>>();
   for (const op of program.ops) {
-    const out = decl(op.output);
+    if (op.op !== "QLinearMatMul" && op.op !== "QLinearConv") continue;
+    const readers = program.ops.filter((o) => o !== op && Object.values(o).includes(op.output));
+    const relu = readers[0];
+    if (readers.length === 1 && relu.op === "Relu" && relu.zeroPoint === op.outZeroPoint && !program.outputs.includes(op.output)) fused.set(op.output, relu);
+  }
+  const fusedAway = new Set([...fused.values()].map((r) => r.output));
+
+  for (const op of program.ops) {
+    if (fusedAway.has(op.output)) continue; // computed by the step it is fused into
+    const fusedRelu = fused.get(op.output);
+    const out = decl(fusedRelu ? fusedRelu.output : op.output);
     if (op.op === "Reshape") {
       const x = decl(op.input);
       const rowMajorAlias = x.shape.length !== 4 && out.shape.length !== 4;
@@ -175,7 +192,7 @@ export function lowerProgram(program: Program): RefereeProgram {
         weights = [weightsOf(encodeMatrixColumns(b.dtype as "uint8" | "int8", k, n, values))];
         records = channelRecords(n, bias, op.scaleBits, op.bZeroPoints);
         kind = STEP_KIND.MatMul;
-        ints = [at(op.a, "QLinearMatMul's A"), signed(a), signed(b), signed(out), BigInt(m), BigInt(k), BigInt(n), BigInt(op.aZeroPoint), BigInt(op.outZeroPoint)];
+        ints = [at(op.a, "QLinearMatMul's A"), signed(a), signed(b), signed(out), BigInt(m), BigInt(k), BigInt(n), BigInt(op.aZeroPoint), BigInt(op.outZeroPoint), fusedRelu ? 1n : 0n];
         break;
       }
       case "QLinearConv": {
@@ -188,7 +205,7 @@ export function lowerProgram(program: Program): RefereeProgram {
         weights = [weightsOf(encodeConvFilters(w.dtype as "uint8" | "int8", w.shape, w.data))];
         records = channelRecords(m, bias, op.scaleBits, op.wZeroPoints);
         kind = STEP_KIND.Conv;
-        ints = [at(op.x, "QLinearConv's X"), signed(x), signed(w), signed(out), ...[nb, c, h, wd, m, kh, kw, ...op.strides, ...op.pads, op.xZeroPoint, op.outZeroPoint, oh, ow].map(BigInt)];
+        ints = [at(op.x, "QLinearConv's X"), signed(x), signed(w), signed(out), ...[nb, c, h, wd, m, kh, kw, ...op.strides, ...op.pads, op.xZeroPoint, op.outZeroPoint, oh, ow].map(BigInt), fusedRelu ? 1n : 0n];
         break;
       }
       case "Relu": {
@@ -229,8 +246,8 @@ export function lowerProgram(program: Program): RefereeProgram {
         throw new NotRefereeableError(`${op.op} -> "${op.output}": ${op.op} is not a refereed step (float32 edges belong outside the refereed program)`);
     }
     const roots = [...weights.map((w) => w.tree.root), ...(records ? [records.root] : [])];
-    steps.push({ kind, op, ints, weights, records, data, ...encodeDescriptor(kind, ints, roots, data) });
-    index.set(op.output, tensors.length);
+    steps.push({ kind, op, ...(fusedRelu ? { fusedRelu } : {}), ints, weights, records, data, ...encodeDescriptor(kind, ints, roots, data) });
+    index.set(out.name, tensors.length);
     tensors.push(out);
   }
 

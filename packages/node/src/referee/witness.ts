@@ -8,7 +8,7 @@ import { LEAF_BYTES, type MerkleTree } from "./commit";
 import { STEP_KIND, type RefereeProgram, type RefereeStep } from "./steps";
 import type { CommittedTrace } from "./steps";
 
-/** One range: leaves (whole, concatenated) and the siblings that prove them; for a channel record, its 16 bytes and its keccak proof. */
+/** One range: leaves (concatenated, the last without its trailing zeros) and the siblings that prove them; for a channel record, its 16 bytes and its keccak proof. */
 export interface WitnessRange {
   readonly leaves: Uint8Array;
   readonly siblings: readonly string[];
@@ -38,7 +38,11 @@ function range(tree: MerkleTree, offset: number, length: number): WitnessRange {
   const first = Math.floor(offset / LEAF_BYTES);
   const last = Math.floor((offset + length - 1) / LEAF_BYTES);
   const { leaves, siblings } = tree.rangeProof(first, last - first + 1);
-  return { leaves, siblings };
+  // The chain zero-extends a short last leaf, and calldata charges for zeros: leave out the last
+  // leaf's trailing zeros (keeping one byte of it, so the leaf count stays the same).
+  let end = leaves.length;
+  while (end > leaves.length - LEAF_BYTES + 1 && leaves[end - 1] === 0) end--;
+  return { leaves: leaves.subarray(0, end), siblings };
 }
 
 /** A channel record as a range: its 16 bytes and its proof in the records' tree (records.ts). */
