@@ -59,6 +59,7 @@ import { GlassboxClient, GlassboxError, type FinalState, type JobInfo, type Mode
 import { CliError } from "./cliError";
 import { runExplorer, type ExplorerFlags } from "./cliExplorer";
 import { DEFAULT_EXPLORER_PORT } from "./explorer/run";
+import { inspectCommand, ZOO, zooCommand } from "./cliReferee";
 import { cacheModelFile, claim, cliLineOf, deprecateVersion, fetchWithFiles, idOption, intOption, modeMask, publishVersion, setPolicy, verifyJob, VERIFY_CANNOT_CHECK, type PolicyOptions } from "./cliSdk";
 
 /** Mode names as the CLI takes them, in contracts/types/Types.sol order. */
@@ -264,6 +265,16 @@ function buildProgram(io: CliIo): Command {
         `re-run a job locally (onnxruntime-node) on the registered model and the job's input, both hash-checked, and compare with the posted result under the tolerance the job pinned; prints a JSON report. Exit 0: within tolerance; 1: not within tolerance; ${VERIFY_CANNOT_CHECK}: cannot check (no result yet, unknown job, model or input unreadable)`,
       ),
   ).action((id: string, _o, cmd: Command) => withClient(io, flagsOf(cmd), false, (client) => verifyJob(io, client, id)));
+  const referee = program.command("referee").description("refereed disputes (issue 15): check a model before opting in to it");
+  referee
+    .command("inspect <model.onnx>")
+    .description("compile an ONNX model into its refereed program (offline) and print its program hash, steps hash and steps (JSON); a model that cannot be refereed fails with the reason")
+    .action((file: string) => inspectCommand(file, io.stdout));
+  referee
+    .command("zoo <name>")
+    .description(`write a built-in refereeable model (${Object.keys(ZOO).join(", ")}) as an ONNX file`)
+    .option("--out <file>", "where to write the model")
+    .action((name: string, o: { out?: string }) => zooCommand(name, o.out, io.stdout));
   withOptions(
     program.command("explorer").description("index the deployment's logs into SQLite and serve the web explorer and its JSON API until SIGINT/SIGTERM"),
     ["rpc", "deployment", "dataDir", "confirmations", "maxLogRange", "pollIntervalMs", "allowPrivateUris", "ipfsGateway", "logLevel"],
