@@ -60,6 +60,35 @@ contract RefereeOneStep is IRefereeOneStep {
         return _evaluate(s, ranges);
     }
 
+    /// @inheritdoc IRefereeOneStep
+    function outputCount(bytes calldata descriptor) external pure returns (uint256 count) {
+        Step memory s;
+        (s.kind, s.ints, s.roots, ) = abi.decode(descriptor, (uint256, int256[], bytes32[], bytes));
+        int256[] memory p = s.ints;
+        // The same shapes and products as the kinds' functions below set in `s.count`.
+        if (s.kind == KIND_MATMUL) {
+            _shape(s, 9, 2);
+            return uint256(p[4]) * uint256(p[6]);
+        }
+        if (s.kind == KIND_CONV) {
+            _shape(s, 21, 2);
+            return uint256(p[4]) * uint256(p[19]) * uint256(p[20]) * uint256(p[8]);
+        }
+        if (s.kind == KIND_MAXPOOL) {
+            _shape(s, 16, 0);
+            return uint256(p[2]) * uint256(p[14]) * uint256(p[15]) * uint256(p[3]);
+        }
+        if (s.kind == KIND_ADD) {
+            _shape(s, 12, 0);
+            return uint256(p[5]);
+        }
+        if (s.kind == KIND_RELU || s.kind == KIND_TABLE) {
+            _shape(s, 4, 0);
+            return uint256(p[3]);
+        }
+        revert UnknownStepKind(s.kind);
+    }
+
     /// @dev Reverts unless the descriptor is the registered program's step and the tensor roots the
     ///      defender's trace.
     function _checkCommitments(
