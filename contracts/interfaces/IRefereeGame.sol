@@ -105,7 +105,14 @@ interface IRefereeGame {
     }
 
     /// @notice Emitted when the hub opens a game on a result.
-    event GameCreated(uint256 indexed gameId, address indexed defender, bytes32 stepsHash, uint256 steps, bytes32 inputRoot, bytes32 outputRoot);
+    event GameCreated(
+        uint256 indexed gameId,
+        address indexed defender,
+        bytes32 stepsHash,
+        uint256 steps,
+        bytes32 inputRoot,
+        bytes32 outputRoot
+    );
     /// @notice Emitted when the defender posts its tensor roots (challengers read them here).
     event RootsPosted(uint256 indexed gameId, bytes32 traceRoot, bytes32[] tensorRoots);
     /// @notice Emitted when a challenger joins a game with its bond.
@@ -119,7 +126,13 @@ interface IRefereeGame {
     /// @notice Emitted when a path's challenger moves down to child `child` of its node.
     event ChildPicked(uint256 indexed gameId, uint256 indexed pathId, uint8 child, bytes32 node, uint256 depth);
     /// @notice Emitted when a path ends (Won, Lost or Void).
-    event PathEnded(uint256 indexed gameId, uint256 indexed pathId, address indexed challenger, PathStatus status, EndReason reason);
+    event PathEnded(
+        uint256 indexed gameId,
+        uint256 indexed pathId,
+        address indexed challenger,
+        PathStatus status,
+        EndReason reason
+    );
     /// @notice Emitted when a game's verdict becomes final (Valid or Invalid) and, for Invalid, the winning path.
     event GameDecided(uint256 indexed gameId, Verdict verdict, uint256 winnerPath);
     /// @notice Emitted when an amount is credited to an account.
@@ -127,8 +140,8 @@ interface IRefereeGame {
     /// @notice Emitted when an account claims its credit.
     event Claimed(address indexed account, uint256 amount);
 
-    /// @notice Thrown when a constructor address is zero.
-    error ZeroAddress();
+    /// @notice Thrown when a constructor address is zero (`name` says which, as IGlassboxErrors.ZeroAddress does).
+    error ZeroAddress(string name);
     /// @notice Thrown when the clock is outside [MIN_CLOCK, MAX_CLOCK].
     error ClockOutOfRange(uint256 clock, uint256 min, uint256 max);
     /// @notice Thrown when the extension is zero or longer than the clock.
@@ -207,7 +220,13 @@ interface IRefereeGame {
     /// @param outputRoot The root of the job's posted output tensor.
     /// @param defender The executor whose trace is disputed.
     /// @return gameId The new game's id (from 1).
-    function create(bytes32 stepsHash, uint256 steps, bytes32 inputRoot, bytes32 outputRoot, address defender) external returns (uint256 gameId);
+    function create(
+        bytes32 stepsHash,
+        uint256 steps,
+        bytes32 inputRoot,
+        bytes32 outputRoot,
+        address defender
+    ) external returns (uint256 gameId);
 
     /// @notice The defender's first move: its tensor roots, bound to the job's input and output. Stores only their trace root.
     /// @param gameId The game.
@@ -285,7 +304,10 @@ interface IRefereeGame {
     /// @return defenderToMove True when the defender must move (roots or an opening), or its clock ran out.
     /// @return defenderLeft The defender's remaining seconds on the path.
     /// @return challengerLeft The challenger's remaining seconds on the path.
-    function clocks(uint256 gameId, uint256 pathId) external view returns (bool defenderToMove, uint256 defenderLeft, uint256 challengerLeft);
+    function clocks(
+        uint256 gameId,
+        uint256 pathId
+    ) external view returns (bool defenderToMove, uint256 defenderLeft, uint256 challengerLeft);
 
     /// @notice The longest a game can last, in seconds from creation, before every path can be ended:
     ///         `3 * CLOCK + (2 * MAX_DEPTH + 3) * EXTENSION + 1`. The join window is CLOCK; a path then has

@@ -9,6 +9,10 @@ import {IRefereeGame} from "../interfaces/IRefereeGame.sol";
 import {IRefereeOneStep} from "../interfaces/IRefereeOneStep.sol";
 import {TraceMerkle} from "../libraries/TraceMerkle.sol";
 
+// A game of chess clocks reads block.timestamp by design (clocks, the join window, opening times); a timestamp
+// a proposer shifts by seconds cannot matter against clocks of hours. Disabled for the file, not line by line.
+// solhint-disable not-rely-on-time
+
 /// @title RefereeGame
 /// @notice See IRefereeGame. A standalone satellite: it keeps its games and exposes their verdicts and
 ///         winners; the hub (wired later as an IDisputeResolver) opens games and pays the bounty.
@@ -68,9 +72,18 @@ contract RefereeGame is IRefereeGame, ReentrancyGuardTransient {
     /// @param clock Each side's clock per path, MIN_CLOCK .. MAX_CLOCK.
     /// @param extension The least time a side is left after its opponent moves, 1 .. clock.
     /// @param challengerBond The challenger's bond, above zero.
-    constructor(IRefereeOneStep oneStep, IERC20 token, address hub, uint64 clock, uint64 extension, uint96 challengerBond) {
+    constructor(
+        IRefereeOneStep oneStep,
+        IERC20 token,
+        address hub,
+        uint64 clock,
+        uint64 extension,
+        uint96 challengerBond
+    ) {
         // INVARIANT: every dependency exists.
-        if (address(oneStep) == address(0) || address(token) == address(0) || hub == address(0)) revert ZeroAddress();
+        if (address(oneStep) == address(0)) revert ZeroAddress("oneStep");
+        if (address(token) == address(0)) revert ZeroAddress("token");
+        if (hub == address(0)) revert ZeroAddress("hub");
         // INVARIANT: a clock leaves time to move (and to be included on an L2) yet bounds the game.
         if (clock < MIN_CLOCK || clock > MAX_CLOCK) revert ClockOutOfRange(clock, MIN_CLOCK, MAX_CLOCK);
         // INVARIANT: the extension cannot make a clock longer than a fresh one.
@@ -88,7 +101,13 @@ contract RefereeGame is IRefereeGame, ReentrancyGuardTransient {
     // ------------------------------------------------------------------ the hub
 
     /// @inheritdoc IRefereeGame
-    function create(bytes32 stepsHash, uint256 steps, bytes32 inputRoot, bytes32 outputRoot, address defender) external returns (uint256 gameId) {
+    function create(
+        bytes32 stepsHash,
+        uint256 steps,
+        bytes32 inputRoot,
+        bytes32 outputRoot,
+        address defender
+    ) external returns (uint256 gameId) {
         // INVARIANT: only the hub opens games (it binds the input and output roots to the job).
         if (msg.sender != HUB) revert NotHub(msg.sender);
         // INVARIANT: a game has at least one step and its roots fit one bounded calldata array.
@@ -251,8 +270,9 @@ contract RefereeGame is IRefereeGame, ReentrancyGuardTransient {
         Path storage p = _livePath(gameId, pathId);
         Turn memory t = _turn(gameId, p);
         if (t.defenderToMove && t.defenderOut) _win(gameId, pathId, EndReason.DefenderTimeout);
-        else if (!t.defenderToMove && t.challengerOut) _lose(gameId, pathId, EndReason.ChallengerTimeout);
-        // INVARIANT: a path is ended by time only once the side to move has used up its clock.
+        else if (!t.defenderToMove && t.challengerOut)
+            _lose(gameId, pathId, EndReason.ChallengerTimeout);
+            // INVARIANT: a path is ended by time only once the side to move has used up its clock.
         else revert ClockNotExpired(gameId, pathId);
     }
 
@@ -292,7 +312,10 @@ contract RefereeGame is IRefereeGame, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IRefereeGame
-    function clocks(uint256 gameId, uint256 pathId) external view returns (bool defenderToMove, uint256 defenderLeft, uint256 challengerLeft) {
+    function clocks(
+        uint256 gameId,
+        uint256 pathId
+    ) external view returns (bool defenderToMove, uint256 defenderLeft, uint256 challengerLeft) {
         Turn memory t = _turn(gameId, _paths[gameId][pathId]);
         return (t.defenderToMove, t.defenderLeft, t.challengerLeft);
     }
@@ -360,7 +383,11 @@ contract RefereeGame is IRefereeGame, ReentrancyGuardTransient {
     /// @dev Checks a challenger move on a path at `stage` and charges the clocks: the challenger's time since
     ///      its turn began; the defender's, if the move follows the defender's on this path, is settled; the
     ///      defender's clock is raised to EXTENSION (the challenger moved), and the turn restarts now.
-    function _challengerMove(uint256 gameId, uint256 pathId, PathStatus stage) internal returns (Game storage g, Path storage p) {
+    function _challengerMove(
+        uint256 gameId,
+        uint256 pathId,
+        PathStatus stage
+    ) internal returns (Game storage g, Path storage p) {
         g = _activeGame(gameId);
         p = _livePath(gameId, pathId);
         // INVARIANT: a path is driven by its own challenger only, so the bounty goes to the path that found the fault.
@@ -383,7 +410,9 @@ contract RefereeGame is IRefereeGame, ReentrancyGuardTransient {
     ///      for another path) and, moving in time, raised the challenger's clock to EXTENSION; the challenger's
     ///      clock runs from the later of the two times.
     function _turn(uint256 gameId, Path storage p) internal view returns (Turn memory t) {
-        uint256 openedAt = p.status == PathStatus.Joined ? _games[gameId].rootsPostedAt : _openings[gameId][p.node].openedAt;
+        uint256 openedAt = p.status == PathStatus.Joined
+            ? _games[gameId].rootsPostedAt
+            : _openings[gameId][p.node].openedAt;
         uint256 start = p.turnStart;
         t.defenderLeft = p.defenderLeft;
         t.challengerLeft = p.challengerLeft;
@@ -417,7 +446,16 @@ contract RefereeGame is IRefereeGame, ReentrancyGuardTransient {
     /// @dev Whether the one-step's recomputed element differs from the defender's (reverts if it refuses the witness).
     ///      A function of its own, so that the call's twelve stack slots fit.
     function _fault(Game storage g, uint256 step, Witness calldata w) internal view returns (bool) {
-        (int256 expected, int256 claimed) = ONE_STEP.check(g.stepsHash, w.descHashes, step, w.descriptor, g.traceRoot, w.tensorRoots, w.element, w.ranges);
+        (int256 expected, int256 claimed) = ONE_STEP.check(
+            g.stepsHash,
+            w.descHashes,
+            step,
+            w.descriptor,
+            g.traceRoot,
+            w.tensorRoots,
+            w.element,
+            w.ranges
+        );
         return expected != claimed;
     }
 

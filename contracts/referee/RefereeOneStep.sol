@@ -107,7 +107,8 @@ contract RefereeOneStep is IRefereeOneStep {
         computed = keccak256(descriptor);
         if (computed != descHashes[step]) revert DescriptorMismatch(step, descHashes[step], computed);
         // INVARIANT: the tensor roots are the defender's: one per tensor, hashing to its trace root.
-        if (tensorRoots.length != descHashes.length + 1) revert TensorCountMismatch(descHashes.length + 1, tensorRoots.length);
+        if (tensorRoots.length != descHashes.length + 1)
+            revert TensorCountMismatch(descHashes.length + 1, tensorRoots.length);
         computed = TraceMerkle.traceRoot(tensorRoots);
         if (computed != traceRoot) revert TraceRootMismatch(traceRoot, computed);
     }
@@ -117,7 +118,11 @@ contract RefereeOneStep is IRefereeOneStep {
         expected = _expected(s, ranges);
         // INVARIANT: the element is one of the output's, and every range supplied is consumed.
         if (s.element >= s.count) revert ElementOutOfRange(s.element, s.count);
-        claimed = OneStepOps.readElement(_read(s.tensorRoots[s.index + 1], s.count, s.element, 1, ranges, s), 0, s.outSigned);
+        claimed = OneStepOps.readElement(
+            _read(s.tensorRoots[s.index + 1], s.count, s.element, 1, ranges, s),
+            0,
+            s.outSigned
+        );
         if (s.next != ranges.length) revert WrongRangeCount(s.next, ranges.length);
     }
 
@@ -156,7 +161,13 @@ contract RefereeOneStep is IRefereeOneStep {
     /// @dev The requantized dot product of a MatMul or Conv element: ints[1] and ints[2] say whether
     ///      the operands are int8, ints[zpAt] is the first operand's zero point and ints[zpAt + 1]
     ///      the output's (7 for MatMul, 17 for Conv).
-    function _product(Step memory s, bytes memory a, bytes memory b, OneStepOps.Channel memory channel, uint256 zpAt) internal pure returns (int256) {
+    function _product(
+        Step memory s,
+        bytes memory a,
+        bytes memory b,
+        OneStepOps.Channel memory channel,
+        uint256 zpAt
+    ) internal pure returns (int256) {
         int256[] memory p = s.ints;
         return OneStepOps.matMulElement(a, p[1] != 0, p[zpAt], b, p[2] != 0, channel, p[zpAt + 1], s.outSigned);
     }
@@ -185,7 +196,11 @@ contract RefereeOneStep is IRefereeOneStep {
     /// @dev The receptive field of output pixel `pixel` (= (n * OH + oy) * OW + ox) of a convolution,
     ///      kh * kw * C bytes in (i, j, c) order, padded positions holding the input's zero point
     ///      (so they add nothing). One range per kernel row that meets the input.
-    function _window(Step memory s, uint256 pixel, Range[] calldata ranges) internal pure returns (bytes memory window) {
+    function _window(
+        Step memory s,
+        uint256 pixel,
+        Range[] calldata ranges
+    ) internal pure returns (bytes memory window) {
         Geometry memory g = _geometry(s, pixel);
         uint256 length = g.kh * g.kw * g.c;
         // The zero point's byte (two's complement for int8) in every byte of a word.
@@ -307,7 +322,12 @@ contract RefereeOneStep is IRefereeOneStep {
     }
 
     /// @dev The bytes of channel `ch` at the real positions of a (i, j, c) window.
-    function _channel(bytes memory window, bool[] memory real, uint256 c, uint256 ch) internal pure returns (bytes memory out) {
+    function _channel(
+        bytes memory window,
+        bool[] memory real,
+        uint256 c,
+        uint256 ch
+    ) internal pure returns (bytes memory out) {
         uint256 n;
         for (uint256 q = 0; q < real.length; ++q) if (real[q]) ++n;
         out = new bytes(n);
@@ -368,7 +388,8 @@ contract RefereeOneStep is IRefereeOneStep {
         // INVARIANT: a descriptor has exactly the fields of its kind. Its values are the registered
         // program's, which every node reproduces from the model before opting in; a size that is
         // nonsense only makes the checked arithmetic below revert.
-        if (s.ints.length != ints || s.roots.length != roots) revert MalformedDescriptor(s.kind, s.ints.length, s.roots.length);
+        if (s.ints.length != ints || s.roots.length != roots)
+            revert MalformedDescriptor(s.kind, s.ints.length, s.roots.length);
     }
 
     /// @dev The root of an earlier tensor the step reads.

@@ -84,8 +84,8 @@ describe("RefereeGame", function () {
     it("refuses a zero address, a clock outside [1 hour, 30 days], an extension of 0 or above the clock, a zero bond", async function () {
       const { oneStep, token, hub, deployer } = await loadFixture(deployGameFixture);
       const F = new RefereeGame__factory(deployer);
-      await expect(F.deploy(ethers.ZeroAddress, token, hub.address, CLOCK, EXTENSION, BOND)).to.be.revertedWithCustomError(F, "ZeroAddress");
-      await expect(F.deploy(oneStep, token, ethers.ZeroAddress, CLOCK, EXTENSION, BOND)).to.be.revertedWithCustomError(F, "ZeroAddress");
+      await expect(F.deploy(ethers.ZeroAddress, token, hub.address, CLOCK, EXTENSION, BOND)).to.be.revertedWithCustomError(F, "ZeroAddress").withArgs("oneStep");
+      await expect(F.deploy(oneStep, token, ethers.ZeroAddress, CLOCK, EXTENSION, BOND)).to.be.revertedWithCustomError(F, "ZeroAddress").withArgs("hub");
       await expect(F.deploy(oneStep, token, hub.address, HOUR - 1, 60, BOND)).to.be.revertedWithCustomError(F, "ClockOutOfRange").withArgs(HOUR - 1, HOUR, 30 * 24 * HOUR);
       await expect(F.deploy(oneStep, token, hub.address, 30 * 24 * HOUR + 1, 60, BOND)).to.be.revertedWithCustomError(F, "ClockOutOfRange");
       await expect(F.deploy(oneStep, token, hub.address, CLOCK, 0, BOND)).to.be.revertedWithCustomError(F, "ExtensionOutOfRange").withArgs(0, CLOCK);
