@@ -158,22 +158,27 @@ describe("RefereeGame", function () {
   });
 
   describe("an honest defender wins every challenge", function () {
-    it("on each step of the residual program: the one-step upholds the value, the bond goes to the defender, verdict Valid", async function () {
-      const f = await loadFixture(deployGameFixture);
-      const t = traces(residualCase());
-      for (let step = 0; step < t.rp.steps.length; step++) {
-        const g = await startGame(f, t);
-        await g.defender.postRoots();
-        const alice = g.challenger(f.alice, { step, element: step % 4 });
-        await alice.join();
-        await playPath(g.defender, alice);
-        expect((await f.game.path(g.gameId, alice.pathId)).status, `step ${step}`).to.equal(PathStatus.Lost);
-        expect((await verdictOf(f, g.gameId)).verdict).to.equal(Verdict.Valid);
-      }
-      expect(await f.game.credit(f.defender.address)).to.equal(5n * BOND);
-      await f.game.connect(f.defender).claim();
-      expect(await f.token.balanceOf(f.defender.address)).to.equal(5n * BOND);
-    });
+    for (const make of [cnnCase, residualCase, wideCase]) {
+      const name = make().name;
+      it(`on each step of the ${name} program: the one-step upholds the value, the bond goes to the defender, verdict Valid`, async function () {
+        const f = await loadFixture(deployGameFixture);
+        const t = traces(make());
+        const steps = t.rp.steps.length;
+        for (let step = 0; step < steps; step++) {
+          const g = await startGame(f, t);
+          await g.defender.postRoots();
+          const count = t.rp.tensors[step + 1].shape.reduce((a, b) => a * b, 1);
+          const alice = g.challenger(f.alice, { step, element: (step * 7 + 3) % count });
+          await alice.join();
+          await playPath(g.defender, alice);
+          expect((await f.game.path(g.gameId, alice.pathId)).status, `step ${step}`).to.equal(PathStatus.Lost);
+          expect((await verdictOf(f, g.gameId)).verdict).to.equal(Verdict.Valid);
+        }
+        expect(await f.game.credit(f.defender.address)).to.equal(BigInt(steps) * BOND);
+        await f.game.connect(f.defender).claim();
+        expect(await f.token.balanceOf(f.defender.address)).to.equal(BigInt(steps) * BOND);
+      });
+    }
 
     it("in a two-level tree, at a forced leaf and element: Upheld", async function () {
       const f = await loadFixture(deployGameFixture);
