@@ -22,11 +22,11 @@ import {IRefereeOneStep} from "./IRefereeOneStep.sol";
 ///      side moves with its opponent's remaining time under EXTENSION, the opponent's is raised to
 ///      EXTENSION (as Optimism's FaultDisputeGame extends clocks). Payouts are credited, then claimed.
 interface IRefereeGame {
-    /// @notice Where a game stands. Valid is set when its last live path ends without a fault.
+    /// @notice Where a game stands. Valid is not a status: it follows from time (see verdict), so that a
+    ///         defender's own challenger that loses at once cannot close the game to honest ones.
     enum GameStatus {
         None,
         Active,
-        Valid,
         Invalid
     }
 
@@ -133,7 +133,7 @@ interface IRefereeGame {
         PathStatus status,
         EndReason reason
     );
-    /// @notice Emitted when a game's verdict becomes final (Valid or Invalid) and, for Invalid, the winning path.
+    /// @notice Emitted when a path proves the game Invalid (the verdict is final); Valid follows from time and emits nothing.
     event GameDecided(uint256 indexed gameId, Verdict verdict, uint256 winnerPath);
     /// @notice Emitted when an amount is credited to an account.
     event Credited(address indexed account, uint256 amount);
@@ -290,8 +290,9 @@ interface IRefereeGame {
     /// @return amount The amount transferred.
     function claim() external returns (uint256 amount);
 
-    /// @notice The game's verdict: Invalid as soon as a path proved a fault or the defender timed out; Valid when
-    ///         no path is live and at least one ended; Undecided otherwise.
+    /// @notice The game's verdict: Invalid as soon as a path proved a fault or the defender timed out; Valid once
+    ///         the join window (CLOCK seconds from creation) has closed, no path is live and at least one ended;
+    ///         Undecided otherwise (a game nobody joined stays Undecided: the hub decides what that means).
     /// @param gameId The game.
     /// @return verdict The verdict.
     /// @return winnerPath The path that proved it Invalid (0 otherwise).

@@ -307,8 +307,13 @@ contract RefereeGame is IRefereeGame, ReentrancyGuardTransient {
             winnerPath = g.winnerPath;
             return (Verdict.Invalid, winnerPath, _paths[gameId][winnerPath].challenger);
         }
-        if (g.status == GameStatus.Valid) return (Verdict.Valid, 0, address(0));
-        return (Verdict.Undecided, 0, address(0));
+        // Valid only after the join window: until then an honest challenger may still join (a defender's own
+        // challenger that loses at once must not end the game).
+        bool valid = g.status == GameStatus.Active &&
+            g.livePaths == 0 &&
+            g.endedPaths > 0 &&
+            block.timestamp > uint256(g.createdAt) + CLOCK;
+        return (valid ? Verdict.Valid : Verdict.Undecided, 0, address(0));
     }
 
     /// @inheritdoc IRefereeGame
@@ -473,18 +478,14 @@ contract RefereeGame is IRefereeGame, ReentrancyGuardTransient {
         _credit(p.challenger, CHALLENGER_BOND);
     }
 
-    /// @dev Ends a path as the loser: its bond goes to the defender; the game is Valid if no path is left live.
+    /// @dev Ends a path as the loser: its bond goes to the defender (the game is Valid once no path is live after the join window).
     function _lose(uint256 gameId, uint256 pathId, EndReason reason) internal {
         Game storage g = _games[gameId];
         Path storage p = _paths[gameId][pathId];
         p.status = PathStatus.Lost;
-        uint256 live = --g.livePaths;
+        --g.livePaths;
         ++g.endedPaths;
         emit PathEnded(gameId, pathId, p.challenger, PathStatus.Lost, reason);
-        if (live == 0) {
-            g.status = GameStatus.Valid;
-            emit GameDecided(gameId, Verdict.Valid, 0);
-        }
         _credit(g.defender, CHALLENGER_BOND);
     }
 

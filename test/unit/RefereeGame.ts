@@ -172,6 +172,8 @@ describe("RefereeGame", function () {
           await alice.join();
           await playPath(g.defender, alice);
           expect((await f.game.path(g.gameId, alice.pathId)).status, `step ${step}`).to.equal(PathStatus.Lost);
+          expect((await verdictOf(f, g.gameId)).verdict).to.equal(Verdict.Undecided); // the join window is open
+          await time.increase(CLOCK);
           expect((await verdictOf(f, g.gameId)).verdict).to.equal(Verdict.Valid);
         }
         expect(await f.game.credit(f.defender.address)).to.equal(BigInt(steps) * BOND);
@@ -188,8 +190,9 @@ describe("RefereeGame", function () {
       await alice.join();
       await playPath(g.defender, alice);
       expect(alice.leafIndex).to.equal(16);
+      await time.increase(CLOCK);
       expect((await verdictOf(f, g.gameId)).verdict).to.equal(Verdict.Valid);
-      await expect(f.game.connect(f.bob).join(g.gameId)).to.be.revertedWithCustomError(f.game, "GameOver").withArgs(g.gameId, 2);
+      await expect(f.game.connect(f.bob).join(g.gameId)).to.be.revertedWithCustomError(f.game, "JoinWindowClosed");
     });
 
     it("a malformed tree loses: a depth-1 root over an 8-byte output (depth 0)", async function () {
@@ -337,14 +340,32 @@ describe("RefereeGame", function () {
       await bob.conclude();
       expect(await verdictOf(f, g.gameId)).to.deep.equal({ verdict: Verdict.Invalid, winnerPath: bob.pathId, winner: f.bob.address });
       // Alice's path is void: her moves are refused, her bond comes back.
-      await expect(alice.conclude()).to.be.revertedWithCustomError(f.game, "GameOver").withArgs(g.gameId, 3);
+      await expect(alice.conclude()).to.be.revertedWithCustomError(f.game, "GameOver").withArgs(g.gameId, 2);
       await expect(f.game.refund(g.gameId, bob.pathId)).to.be.revertedWithCustomError(f.game, "WrongStage");
       await expect(f.game.refund(g.gameId, alice.pathId)).to.emit(f.game, "PathEnded").withArgs(g.gameId, alice.pathId, f.alice.address, PathStatus.Void, 5);
       expect(await f.game.credit(f.alice.address)).to.equal(BOND);
       expect(await f.game.credit(f.bob.address)).to.equal(BOND);
       expect(await f.game.credit(f.defender.address)).to.equal(0n);
-      await expect(f.game.connect(f.carol).join(g.gameId)).to.be.revertedWithCustomError(f.game, "GameOver").withArgs(g.gameId, 3);
+      await expect(f.game.connect(f.carol).join(g.gameId)).to.be.revertedWithCustomError(f.game, "GameOver").withArgs(g.gameId, 2);
       console.log(`      two challengers: ${g.gas.count(["open", "openLeaf"])} openings for 2 paths of depth 2`);
+    });
+
+    it("a cheating defender's own challenger that loses at once does not end the game: an honest one joins later and wins", async function () {
+      const f = await loadFixture(deployGameFixture);
+      const t = traces(residualCase(), { step: 2, element: 6 });
+      const g = await startGame(f, t);
+      await g.defender.postRoots();
+      // The defender's sybil challenges step 0, which the defender computed honestly, and loses.
+      const sybil = g.challenger(f.carol, { step: 0, element: 0 });
+      await sybil.join();
+      await playPath(g.defender, sybil);
+      expect((await f.game.path(g.gameId, sybil.pathId)).status).to.equal(PathStatus.Lost);
+      expect((await verdictOf(f, g.gameId)).verdict).to.equal(Verdict.Undecided);
+      await time.increase(CLOCK - HOUR);
+      const alice = g.challenger(f.alice);
+      await alice.join();
+      await playPath(g.defender, alice);
+      expect(await verdictOf(f, g.gameId)).to.deep.equal({ verdict: Verdict.Invalid, winnerPath: alice.pathId, winner: f.alice.address });
     });
 
     it("an honest defender beats two challengers: Valid only when both paths ended", async function () {
@@ -358,6 +379,7 @@ describe("RefereeGame", function () {
       await playPath(g.defender, alice);
       expect((await verdictOf(f, g.gameId)).verdict).to.equal(Verdict.Undecided);
       await playPath(g.defender, bob);
+      await time.increase(CLOCK);
       expect((await verdictOf(f, g.gameId)).verdict).to.equal(Verdict.Valid);
       expect(await f.game.credit(f.defender.address)).to.equal(2n * BOND);
     });
@@ -491,7 +513,7 @@ describe("RefereeGame", function () {
       const alice = g2.challenger(f.alice);
       await alice.join();
       await playPath(g2.defender, alice);
-      await expect(f.game.connect(f.bob).join(g2.gameId)).to.be.revertedWithCustomError(f.game, "GameOver").withArgs(g2.gameId, 3);
+      await expect(f.game.connect(f.bob).join(g2.gameId)).to.be.revertedWithCustomError(f.game, "GameOver").withArgs(g2.gameId, 2);
       await expect(f.game.refund(g.gameId, 1)).to.be.revertedWithCustomError(f.game, "GameNotInvalid").withArgs(g.gameId, 1);
     });
   });

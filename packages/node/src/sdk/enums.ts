@@ -32,7 +32,7 @@ export const RandomnessStatus = { Pending: 0, Ready: 1, Lost: 2 } as const;
 export type RandomnessStatus = (typeof RandomnessStatus)[keyof typeof RandomnessStatus];
 
 /** contracts/interfaces/IRefereeGame.sol `IRefereeGame.GameStatus`: where a refereed game stands. */
-export const GameStatus = { None: 0, Active: 1, Valid: 2, Invalid: 3 } as const;
+export const GameStatus = { None: 0, Active: 1, Invalid: 2 } as const;
 export type GameStatus = (typeof GameStatus)[keyof typeof GameStatus];
 
 /** contracts/interfaces/IRefereeGame.sol `IRefereeGame.PathStatus`: where a challenger's path stands. */
