@@ -68,4 +68,12 @@ interface IRefereeOneStep {
         uint256 element,
         Range[] calldata ranges
     ) external pure returns (int256 expected, int256 claimed);
+
+    /// @notice The number of elements of a step's output (one byte each: a trace's activations are uint8 or int8),
+    ///         from its descriptor alone, as check computes it. The game derives the output tree's depth from it.
+    /// @dev Reverts with UnknownStepKind or MalformedDescriptor as check does; the caller checks the descriptor
+    ///      against the steps hash.
+    /// @param descriptor A step's descriptor.
+    /// @return count The output's element count.
+    function outputCount(bytes calldata descriptor) external pure returns (uint256 count);
 }

@@ -25,6 +25,13 @@ contract RefereeOneStep is IRefereeOneStep {
     uint256 internal constant KIND_ADD = 5;
     uint256 internal constant KIND_TABLE = 6;
 
+    /// @dev The length of each kind's integer list (steps.ts), shared by the kinds' functions and outputCount.
+    uint256 internal constant INTS_MATMUL = 10;
+    uint256 internal constant INTS_CONV = 22;
+    uint256 internal constant INTS_MAXPOOL = 16;
+    uint256 internal constant INTS_ADD = 12;
+    uint256 internal constant INTS_ELEMENTWISE = 4;
+
     /// @dev A decoded descriptor and the trace it is read against.
     struct Step {
         uint256 kind;
@@ -59,6 +66,35 @@ contract RefereeOneStep is IRefereeOneStep {
         s.tensorRoots = tensorRoots;
         s.element = element;
         return _evaluate(s, ranges);
+    }
+
+    /// @inheritdoc IRefereeOneStep
+    function outputCount(bytes calldata descriptor) external pure returns (uint256 count) {
+        Step memory s;
+        (s.kind, s.ints, s.roots, ) = abi.decode(descriptor, (uint256, int256[], bytes32[], bytes));
+        int256[] memory p = s.ints;
+        // The same shapes and products as the kinds' functions below set in `s.count`.
+        if (s.kind == KIND_MATMUL) {
+            _shape(s, INTS_MATMUL, 2);
+            return uint256(p[4]) * uint256(p[6]);
+        }
+        if (s.kind == KIND_CONV) {
+            _shape(s, INTS_CONV, 2);
+            return uint256(p[4]) * uint256(p[19]) * uint256(p[20]) * uint256(p[8]);
+        }
+        if (s.kind == KIND_MAXPOOL) {
+            _shape(s, INTS_MAXPOOL, 0);
+            return uint256(p[2]) * uint256(p[14]) * uint256(p[15]) * uint256(p[3]);
+        }
+        if (s.kind == KIND_ADD) {
+            _shape(s, INTS_ADD, 0);
+            return uint256(p[5]);
+        }
+        if (s.kind == KIND_RELU || s.kind == KIND_TABLE) {
+            _shape(s, INTS_ELEMENTWISE, 0);
+            return uint256(p[3]);
+        }
+        revert UnknownStepKind(s.kind);
     }
 
     /// @dev Reverts unless the descriptor is the registered program's step and the tensor roots the
@@ -112,7 +148,7 @@ contract RefereeOneStep is IRefereeOneStep {
 
     /// @dev ints [aIndex, aSigned, bSigned, outSigned, M, K, N, aZeroPoint, outZeroPoint, reluFused]; roots [columns, records].
     function _matMul(Step memory s, Range[] calldata ranges) internal pure returns (int256 value) {
-        _shape(s, 10, 2);
+        _shape(s, INTS_MATMUL, 2);
         uint256 n = uint256(s.ints[6]);
         s.count = uint256(s.ints[4]) * n;
         s.outSigned = s.ints[3] != 0;
@@ -150,7 +186,7 @@ contract RefereeOneStep is IRefereeOneStep {
     ///      padTop, padLeft, padBottom, padRight, xZeroPoint, outZeroPoint, OH, OW, reluFused]; roots [filters, records].
     ///      The output is committed channels-last: element = ((n * OH + oy) * OW + ox) * M + oc.
     function _conv(Step memory s, Range[] calldata ranges) internal pure returns (int256 value) {
-        _shape(s, 22, 2);
+        _shape(s, INTS_CONV, 2);
         uint256 mOut = uint256(s.ints[8]);
         s.count = uint256(s.ints[4]) * uint256(s.ints[19]) * uint256(s.ints[20]) * mOut;
         s.outSigned = s.ints[3] != 0;
@@ -274,7 +310,7 @@ contract RefereeOneStep is IRefereeOneStep {
     ///      element = ((n * OH + oy) * OW + ox) * C + c. Padded positions never win, so the window
     ///      keeps only the real ones (a pad is smaller than the kernel: every window has one).
     function _maxPool(Step memory s, Range[] calldata ranges) internal pure returns (int256 value) {
-        _shape(s, 16, 0);
+        _shape(s, INTS_MAXPOOL, 0);
         uint256 c = uint256(s.ints[3]);
         s.count = uint256(s.ints[2]) * uint256(s.ints[14]) * uint256(s.ints[15]) * c;
         s.outSigned = s.ints[1] != 0;
@@ -313,7 +349,7 @@ contract RefereeOneStep is IRefereeOneStep {
 
     /// @dev ints [xIndex, signed, zeroPoint, count].
     function _relu(Step memory s, Range[] calldata ranges) internal pure returns (int256 value) {
-        _shape(s, 4, 0);
+        _shape(s, INTS_ELEMENTWISE, 0);
         int256[] memory p = s.ints;
         s.count = uint256(p[3]);
         s.outSigned = p[1] != 0;
@@ -324,7 +360,7 @@ contract RefereeOneStep is IRefereeOneStep {
 
     /// @dev ints [aIndex, bIndex, aSigned, bSigned, outSigned, count, aZp, bZp, aMul, bMul, scaleBits, outZp].
     function _add(Step memory s, Range[] calldata ranges) internal pure returns (int256 value) {
-        _shape(s, 12, 0);
+        _shape(s, INTS_ADD, 0);
         int256[] memory p = s.ints;
         s.count = uint256(p[5]);
         s.outSigned = p[4] != 0;
@@ -350,7 +386,7 @@ contract RefereeOneStep is IRefereeOneStep {
 
     /// @dev ints [xIndex, inSigned, outSigned, count]; data: the 256 entries.
     function _table(Step memory s, Range[] calldata ranges) internal pure returns (int256 value) {
-        _shape(s, 4, 0);
+        _shape(s, INTS_ELEMENTWISE, 0);
         int256[] memory p = s.ints;
         s.count = uint256(p[3]);
         s.outSigned = p[2] != 0;

@@ -262,6 +262,20 @@ describe("RefereeOneStep: every commitment is checked", function () {
   });
 });
 
+describe("RefereeOneStep: outputCount", function () {
+  it("equals every step's output element count, from its descriptor alone (the game derives the output tree's depth from it)", async function () {
+    const { oneStep } = await loadFixture(deployOneStepFixture);
+    for (const c of refereeCases()) {
+      const rp = lowerProgram(c.program);
+      for (let step = 0; step < rp.steps.length; step++) expect(await oneStep.outputCount(rp.steps[step].descriptor), `${c.name} step ${step}`).to.equal(BigInt(outputCount({ rp } as Committed, step)));
+    }
+    const d = encodeDescriptor(9 as never, [0n, 0n, 0n, 8n], [], new Uint8Array(0));
+    await expect(oneStep.outputCount(d.descriptor)).to.be.revertedWithCustomError(oneStep, "UnknownStepKind").withArgs(9);
+    const bad = encodeDescriptor(STEP_KIND.Add, [0n], [], new Uint8Array(0));
+    await expect(oneStep.outputCount(bad.descriptor)).to.be.revertedWithCustomError(oneStep, "MalformedDescriptor").withArgs(STEP_KIND.Add, 1, 0);
+  });
+});
+
 describe("RefereeOneStep: gas", function () {
   it("an element of a 1,500-long dot product with two-leaf columns costs under 400,000 gas in a transaction", async function () {
     const { oneStep } = await loadFixture(deployOneStepFixture);

@@ -73,7 +73,7 @@ async function errorsUnder(prefix: string): Promise<{ where: string; fragment: E
   return out;
 }
 
-const PRODUCTION = ["contracts/JobRegistry.sol", "contracts/ModelRegistry.sol", "contracts/StakeManager.sol", "contracts/DisputeManager.sol", "contracts/QuorumManager.sol", "contracts/PaymentVault.sol", "contracts/GlassboxToken.sol", "contracts/libraries/", "contracts/randomness/", "contracts/governance/", "contracts/consumer/"];
+const PRODUCTION = ["contracts/JobRegistry.sol", "contracts/ModelRegistry.sol", "contracts/StakeManager.sol", "contracts/DisputeManager.sol", "contracts/QuorumManager.sol", "contracts/PaymentVault.sol", "contracts/GlassboxToken.sol", "contracts/libraries/", "contracts/randomness/", "contracts/governance/", "contracts/consumer/", "contracts/referee/"];
 
 describe("sdk/protocol enums: the same members in the same order as the contracts' enums", function () {
   for (const [name, ts] of Object.entries(SOLIDITY_ENUMS)) {

@@ -333,6 +333,18 @@ export class MerkleTree {
     return pos * 32 < level.length ? level.subarray(pos * 32, pos * 32 + 32) : ZERO_HASH;
   }
 
+  /** The hash at position `pos` of level `l` (0: the leaf hashes; depth: the root), 0x hex; zero past the level's width. */
+  nodeAt(l: number, pos: number): string {
+    if (!Number.isSafeInteger(l) || l < 0 || l > this.depth) throw new RangeError(`nodeAt: level ${l} is outside [0, ${this.depth}]`);
+    return toHex(this.node(l, pos));
+  }
+
+  /** The 16 children (0x hex, zero past the data) of node `pos` of level `l >= 1`: what the game's `open` reveals. */
+  children(l: number, pos: number): string[] {
+    if (!Number.isSafeInteger(l) || l < 1 || l > this.depth) throw new RangeError(`children: level ${l} is outside [1, ${this.depth}]`);
+    return Array.from({ length: ARITY }, (_, c) => toHex(this.node(l - 1, pos * ARITY + c)));
+  }
+
   /**
    * A proof of leaves `first .. first + count - 1`: at each level, bottom up, for each parent of
    * the known run `[lo, hi]`, left to right, the hashes of its children outside the run (zero past

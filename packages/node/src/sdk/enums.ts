@@ -31,6 +31,22 @@ export type RefundReason = (typeof RefundReason)[keyof typeof RefundReason];
 export const RandomnessStatus = { Pending: 0, Ready: 1, Lost: 2 } as const;
 export type RandomnessStatus = (typeof RandomnessStatus)[keyof typeof RandomnessStatus];
 
+/** contracts/interfaces/IRefereeGame.sol `IRefereeGame.GameStatus`: where a refereed game stands. */
+export const GameStatus = { None: 0, Active: 1, Invalid: 2 } as const;
+export type GameStatus = (typeof GameStatus)[keyof typeof GameStatus];
+
+/** contracts/interfaces/IRefereeGame.sol `IRefereeGame.PathStatus`: where a challenger's path stands. */
+export const PathStatus = { None: 0, Joined: 1, AtNode: 2, Won: 3, Lost: 4, Void: 5 } as const;
+export type PathStatus = (typeof PathStatus)[keyof typeof PathStatus];
+
+/** contracts/interfaces/IRefereeGame.sol `IRefereeGame.NodeKind`: how the defender opened a node. */
+export const NodeKind = { None: 0, Inner: 1, Leaf: 2 } as const;
+export type NodeKind = (typeof NodeKind)[keyof typeof NodeKind];
+
+/** contracts/interfaces/IRefereeGame.sol `IRefereeGame.EndReason`: why a path ended. */
+export const EndReason = { Fault: 0, MalformedTree: 1, DefenderTimeout: 2, Upheld: 3, ChallengerTimeout: 4, Voided: 5 } as const;
+export type EndReason = (typeof EndReason)[keyof typeof EndReason];
+
 /**
  * Why an executor says an input cannot be run: the second byte of the invalid-input claim
  * `0x00 reason` (contracts/libraries/TensorCodec.sol reads only the marker byte; the reasons are
@@ -46,7 +62,7 @@ export const INVALID_REASONS = {
 export type InvalidReason = keyof typeof INVALID_REASONS;
 
 /** Every Solidity enum mirrored here, by its Solidity name (what the AST test walks). */
-export const SOLIDITY_ENUMS = { Mode, Role, Status, Verdict, RefundReason, RandomnessStatus } as const;
+export const SOLIDITY_ENUMS = { Mode, Role, Status, Verdict, RefundReason, RandomnessStatus, GameStatus, PathStatus, NodeKind, EndReason } as const;
 
 /** An enum's member names in value order: `namesOf(Status)[5] === "Finalized"`. */
 export function namesOf<E extends Record<string, number>>(e: E): (keyof E & string)[] {

@@ -26,10 +26,11 @@ import { Requantize__factory } from "../typechain/factories/contracts/libraries/
 import { SumTree__factory } from "../typechain/factories/contracts/libraries/SumTree__factory";
 import { TensorCodec__factory } from "../typechain/factories/contracts/libraries/TensorCodec__factory";
 import { TraceMerkle__factory } from "../typechain/factories/contracts/libraries/TraceMerkle__factory";
-import { RefereeOneStep__factory } from "../typechain/factories/contracts/referee/RefereeOneStep__factory";
 import { BlockHashRandomness__factory } from "../typechain/factories/contracts/randomness/BlockHashRandomness__factory";
 import { PrevrandaoHeaderRandomness__factory } from "../typechain/factories/contracts/randomness/PrevrandaoHeaderRandomness__factory";
 import { VrfRandomnessAdapter__factory } from "../typechain/factories/contracts/randomness/VrfRandomnessAdapter__factory";
+import { RefereeGame__factory } from "../typechain/factories/contracts/referee/RefereeGame__factory";
+import { RefereeOneStep__factory } from "../typechain/factories/contracts/referee/RefereeOneStep__factory";
 import { HINTS, type HintFormat, type RevertArgs } from "./hints";
 
 /**
@@ -52,6 +53,7 @@ export const PROTOCOL_ABIS: Readonly<Record<string, InterfaceAbi>> = {
   Requantize: Requantize__factory.abi,
   TraceMerkle: TraceMerkle__factory.abi,
   OneStepOps: OneStepOps__factory.abi,
+  RefereeGame: RefereeGame__factory.abi,
   RefereeOneStep: RefereeOneStep__factory.abi,
   BlockHeader: BlockHeader__factory.abi,
   BlockHashRandomness: BlockHashRandomness__factory.abi,
