@@ -400,12 +400,35 @@ export function refereePart(r: BenchReport, out: string[]): void {
     s.note,
     "",
     tableMd(
-      ["model", "params", "steps", "one-step gas", "within", "moves per side", "gas challenger", "gas defender", "traceOverhead", "within", "plain ms", "traced ms", "interpreter ms"],
-      s.models.map((m) => [m.name, m.params.toLocaleString("en-US"), m.ops, m.gasOneStep.toLocaleString("en-US"), within(m.gasOneStep, t.gasOneStep), m.moves ?? "-", m.gasChallenger ?? "-", m.gasDefender ?? "-", m.traceOverhead, within(m.traceOverhead, t.traceOverhead), m.plainMs, m.traceMs, m.interpreterMs]),
+      ["model", "params", "steps", "one-step gas", "within", "moves defender / challenger", "within", "gas defender", "gas challenger", "within", "traceOverhead", "within", "plain ms", "traced ms", "interpreter ms"],
+      s.models.map((m) => {
+        const gasOf = (g: number | null) => (g === null ? "-" : g.toLocaleString("en-US"));
+        const worstGas = m.gasDefender === null || m.gasChallenger === null ? null : Math.max(m.gasDefender, m.gasChallenger);
+        return [
+          m.name,
+          m.params.toLocaleString("en-US"),
+          m.ops,
+          m.gasOneStep.toLocaleString("en-US"),
+          within(m.gasOneStep, t.gasOneStep),
+          m.movesDefender === null || m.movesChallenger === null ? "-" : `${m.movesDefender} / ${m.movesChallenger}`,
+          within(m.moves, t.movesPerSide),
+          gasOf(m.gasDefender),
+          gasOf(m.gasChallenger),
+          within(worstGas, t.gasPerSide),
+          m.traceOverhead,
+          within(m.traceOverhead, t.traceOverhead),
+          m.plainMs,
+          m.traceMs,
+          m.interpreterMs,
+        ];
+      }),
     ),
     "",
   );
-  for (const m of s.models) out.push(`${m.name}, one-step gas per step: ${m.steps.map((x) => `${x.step} ${x.op} ${x.gas.toLocaleString("en-US")}`).join("; ")}.`, "");
+  for (const m of s.models) {
+    const fault = m.faultAt ? ` The dispute's fault: step ${m.faultAt.step}, element ${m.faultAt.element}.` : "";
+    out.push(`${m.name}, one-step gas per step: ${m.steps.map((x) => `${x.step} ${x.op} ${x.gas.toLocaleString("en-US")}`).join("; ")}.${fault}`, "");
+  }
 }
 
 export async function writeReport(r: BenchReport): Promise<void> {

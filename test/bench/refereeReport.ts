@@ -14,6 +14,9 @@ const row = (name: string, gasOneStep: number, traceOverhead: number, moves: num
   params: 1_234_567,
   ops: 2,
   moves,
+  movesDefender: moves === null ? null : moves - 1,
+  movesChallenger: moves,
+  faultAt: moves === null ? null : { step: 0, element: 7 },
   gasChallenger: moves === null ? null : 900_000,
   gasDefender: moves === null ? null : 800_000,
   gasOneStep,
@@ -40,12 +43,14 @@ describe("bench report: the referee's section", function () {
   });
 
   it("marks each figure against the issue's bound, and says when the game's figures were not measured", function () {
-    const md = render([row("within", 399_999, 1.3, 6), row("over", 400_001, 2.5, null)]);
+    const md = render([row("within", 399_999, 1.3, 6), row("over", 400_001, 2.5, null), { ...row("heavy", 1, 1, 9), gasChallenger: 1_000_001 }]);
+    expect(md.split("\n").find((l) => l.startsWith("| heavy"))).to.include("| 8 / 9 | NO | 800,000 | 1,000,001 | NO |");
     const lines = md.split("\n");
     const within = lines.find((l) => l.startsWith("| within"))!;
     const over = lines.find((l) => l.startsWith("| over"))!;
-    expect(within).to.include("| 399,999 | yes |").and.to.include("| 1.3 | yes |").and.to.include("| 6 | 900000 | 800000 |");
-    expect(over).to.include("| 400,001 | NO |").and.to.include("| 2.5 | NO |").and.to.include("| - | - | - |");
+    expect(within).to.include("| 399,999 | yes |").and.to.include("| 1.3 | yes |").and.to.include("| 5 / 6 | yes | 800,000 | 900,000 | yes |");
+    expect(over).to.include("| 400,001 | NO |").and.to.include("| 2.5 | NO |").and.to.include("| - | not measured | - | - | not measured |");
+    expect(md).to.include("The dispute's fault: step 0, element 7.");
     expect(md).to.include("a note");
     expect(md).to.include("over, one-step gas per step: 0 QLinearMatMul 400,001; 1 Relu 120,000.");
   });
