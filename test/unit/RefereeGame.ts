@@ -9,73 +9,11 @@
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers } from "hardhat";
-import type { Signer } from "ethers";
-import { GlassboxToken__factory, RefereeGame__factory, RefereeOneStep__factory } from "../../packages/node/src/typechain";
-import { activationRowMajor, commitTrace, leafHash, lowerProgram, nodeHash, runProgram, type CommittedTrace, type ProgramTensor, type RefereeProgram } from "../../packages/node/src";
+import { RefereeGame__factory } from "../../packages/node/src/typechain";
+import { leafHash, nodeHash } from "../../packages/node/src";
+import { BOND, CLOCK, deployGameFixture, EXTENSION, HOUR, PathStatus, startGame, traces, Verdict, verdictOf } from "../fixtures/refereeGame";
 import { cnnCase, deepCase, residualCase, wideCase, type RefereeCase } from "../fixtures/refereePrograms";
-import { Challenger, Defender, GasBook, playPath, type Force } from "../fixtures/refereeGameDriver";
-
-const HOUR = 3600;
-const CLOCK = 24 * HOUR;
-const EXTENSION = 3 * HOUR;
-const BOND = 100n * 10n ** 18n;
-const Verdict = { Undecided: 0n, Valid: 1n, Invalid: 2n };
-const PathStatus = { None: 0n, Joined: 1n, AtNode: 2n, Won: 3n, Lost: 4n, Void: 5n };
-
-async function deployGameFixture() {
-  const [deployer, hub, defender, alice, bob, carol] = await ethers.getSigners();
-  const token = await new GlassboxToken__factory(deployer).deploy(deployer.address);
-  const oneStep = await new RefereeOneStep__factory(deployer).deploy();
-  const game = await new RefereeGame__factory(deployer).deploy(oneStep, token, hub.address, CLOCK, EXTENSION, BOND);
-  for (const s of [alice, bob, carol]) {
-    await token.mint(s.address, 10n * BOND);
-    await token.connect(s).approve(game, 10n * BOND);
-  }
-  return { token, oneStep, game, deployer, hub, defender, alice, bob, carol };
-}
-
-type Fixture = Awaited<ReturnType<typeof deployGameFixture>>;
-
-interface Traces {
-  readonly rp: RefereeProgram;
-  readonly honest: CommittedTrace;
-  readonly defender: CommittedTrace;
-}
-
-function run(c: RefereeCase): Map<string, ProgramTensor> {
-  return runProgram(c.program, { [c.program.inputs[0]]: c.input }, { trace: true }).trace as Map<string, ProgramTensor>;
-}
-
-/** The honest trace and the defender's: element `element` (committed order) of step `step`'s output falsified, or none. */
-function traces(c: RefereeCase, fault?: { step: number; element: number }): Traces {
-  const rp = lowerProgram(c.program);
-  const honest = commitTrace(rp, run(c));
-  if (!fault) return { rp, honest, defender: honest };
-  const values = run(c);
-  const t = rp.tensors[fault.step + 1];
-  const data = values.get(t.name)!.data;
-  const i = activationRowMajor(t.shape, fault.element);
-  data[i] = data[i] === 0 ? 1 : data[i] - 1;
-  return { rp, honest, defender: commitTrace(rp, values) };
-}
-
-/** A game on the defender's trace (input and output roots bound to its own tensors 0 and n), with its drivers. */
-async function startGame(f: Fixture, t: Traces, roots?: { input?: string; output?: string }) {
-  const gas = new GasBook();
-  const n = t.rp.steps.length;
-  const input = roots?.input ?? t.defender.tensors[0].tree.root;
-  const output = roots?.output ?? t.defender.tensors[n].tree.root;
-  const gameId = await f.game.connect(f.hub).create.staticCall(t.rp.stepsHash, n, input, output, f.defender.address);
-  await gas.record("create", f.game.connect(f.hub).create(t.rp.stepsHash, n, input, output, f.defender.address));
-  const defender = new Defender(f.game, f.defender, gameId, t.defender, gas);
-  const challenger = (signer: Signer, force: Force = {}) => new Challenger(f.game, signer, gameId, t.rp, t.honest, gas, force);
-  return { gameId, gas, defender, challenger };
-}
-
-async function verdictOf(f: Fixture, gameId: bigint) {
-  const [v, winnerPath, winner] = await f.game.verdict(gameId);
-  return { verdict: v, winnerPath, winner };
-}
+import { playPath } from "../fixtures/refereeGameDriver";
 
 describe("RefereeGame", function () {
   describe("constructor: every parameter is bounded", function () {
