@@ -8,7 +8,7 @@
  */
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { ethers } from "hardhat";
+import hre, { ethers } from "hardhat";
 import { RefereeGame__factory } from "../../packages/node/src/typechain";
 import { leafHash, nodeHash } from "../../packages/node/src";
 import { BOND, CLOCK, deployGameFixture, EXTENSION, HOUR, PathStatus, startGame, traces, Verdict, verdictOf } from "../fixtures/refereeGame";
@@ -88,8 +88,11 @@ describe("RefereeGame", function () {
       expect(alice.depth).to.equal(2);
       console.log("      a depth-2 game (deepCase step 1, leaf 16):");
       for (const line of g.gas.lines()) console.log(`        ${line}`);
-      expect(g.gas.defender()).to.be.below(1_000_000n);
-      expect(g.gas.challenger()).to.be.below(1_000_000n);
+      // Under solidity-coverage every statement also writes a counter: the bound holds for the real build only.
+      if (!(hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING) {
+        expect(g.gas.defender()).to.be.below(1_000_000n);
+        expect(g.gas.challenger()).to.be.below(1_000_000n);
+      }
     });
   });
 
