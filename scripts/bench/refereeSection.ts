@@ -17,9 +17,10 @@ import path from "node:path";
 import { ethers } from "hardhat";
 import { GlassboxToken__factory, RefereeGame__factory, RefereeOneStep__factory } from "../../packages/node/src/typechain";
 import { Challenger, Defender, GasBook, playPath } from "../../test/fixtures/refereeGameDriver";
+import { falsifyElement } from "../../test/fixtures/refereePrograms";
 import { log, REPORTS, round } from "./common";
 import { measureTraceOverhead, type OrtTrace } from "./referee";
-import { activationRowMajor, runProgram, type ProgramTensor, commitTrace, lowerProgram, STEP_KIND, type RefereeProgram, type CommittedTrace, oneStepWitness, refereeCnn, refereeMlp, zooInput, type ZooModel, zooProgram } from "../../packages/node/src";
+import { runProgram, type ProgramTensor, commitTrace, lowerProgram, STEP_KIND, type RefereeProgram, type CommittedTrace, oneStepWitness, refereeCnn, refereeMlp, zooInput, type ZooModel, zooProgram } from "../../packages/node/src";
 
 /** The bounds, checked by the report (not by a timed test). */
 export const REFEREE_TARGETS = { gasOneStep: 400_000, gasPerSide: 1_000_000, movesPerSide: 8, traceOverhead: 1.3 } as const;
@@ -106,13 +107,7 @@ async function playDispute(rp: RefereeProgram, values: Map<string, ProgramTensor
   await token.mint(challengerSigner.address, bond);
   await token.connect(challengerSigner).approve(game, bond);
   const honest = commitTrace(rp, values);
-  const falsified = new Map(values);
-  const t = rp.tensors[fault.step + 1];
-  const data = values.get(t.name)!.data.slice();
-  const i = activationRowMajor(t.shape, fault.element);
-  data[i] = data[i] === 0 ? 1 : data[i] - 1;
-  falsified.set(t.name, { ...values.get(t.name)!, data });
-  const defenderTrace = commitTrace(rp, falsified);
+  const defenderTrace = commitTrace(rp, falsifyElement(rp, values, fault));
   const n = rp.steps.length;
   const gas = new GasBook();
   const gameId = await game.connect(hub).create.staticCall(rp.stepsHash, n, defenderTrace.tensors[0].tree.root, defenderTrace.tensors[n].tree.root, defenderSigner.address);

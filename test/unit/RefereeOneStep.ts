@@ -12,7 +12,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import hre, { ethers } from "hardhat";
 import { RefereeOneStep__factory } from "../../packages/node/src/typechain";
 import { seededRandom } from "../../packages/testkit/src/fixtures";
-import { cnnCase, refereeCases, residualCase, wideCase, type RefereeCase } from "../fixtures/refereePrograms";
+import { cnnCase, falsifyElement, refereeCases, residualCase, wideCase, type RefereeCase } from "../fixtures/refereePrograms";
 import { runProgram, type ProgramTensor, activationRowMajor, commitTrace, encodeDescriptor, lowerProgram, STEP_KIND, type CommittedTrace, type RefereeProgram, oneStepWitness, WitnessError, type OneStepWitness } from "../../packages/node/src";
 
 const coverage = () => (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING === true;
@@ -32,10 +32,10 @@ interface Committed {
   readonly values: Map<string, ProgramTensor>;
 }
 
-function commitRun(c: RefereeCase, tamper?: (values: Map<string, ProgramTensor>) => void): Committed {
+function commitRun(c: RefereeCase, fault?: { step: number; element: number }): Committed {
   const rp = lowerProgram(c.program);
-  const values = runProgram(c.program, { [c.program.inputs[0]]: c.input }, { trace: true }).trace as Map<string, ProgramTensor>;
-  tamper?.(values);
+  const run = runProgram(c.program, { [c.program.inputs[0]]: c.input }, { trace: true }).trace as Map<string, ProgramTensor>;
+  const values = fault ? falsifyElement(rp, run, fault) : run;
   return { rp, values, trace: commitTrace(rp, values) };
 }
 
@@ -101,15 +101,7 @@ describe("RefereeOneStep: honest traces", function () {
 
 describe("RefereeOneStep: a falsified element is found where it is", function () {
   /** Falsifies element `element` (committed order) of step `step`'s output and commits the run. */
-  function falsified(c: RefereeCase, step: number, element: number): Committed {
-    const rp = lowerProgram(c.program);
-    const t = rp.tensors[step + 1];
-    return commitRun(c, (values) => {
-      const data = values.get(t.name)!.data;
-      const i = activationRowMajor(t.shape, element);
-      data[i] = data[i] === 0 ? 1 : data[i] - 1;
-    });
-  }
+  const falsified = (c: RefereeCase, step: number, element: number): Committed => commitRun(c, { step, element });
 
   const places: [string, () => RefereeCase, number, number][] = [
     ["the first step (a padded convolution with a fused Relu)", cnnCase, 0, 5],

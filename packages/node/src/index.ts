@@ -96,7 +96,7 @@ export {
 export { commitTrace, encodeDescriptor, lowerProgram, NotRefereeableError, STEP_KIND, type CommittedTrace, type CommittedWeights, type RefereeProgram, type RefereeStep, type StepKind } from "./referee/steps";
 export { oneStepWitness, WitnessError, type OneStepWitness, type WitnessRange } from "./referee/witness";
 export { RECORD_BYTES, recordLeaf, RecordTree } from "./referee/records";
-export { refereeCnn, refereeMlp, zooInput, zooProgram, type ZooModel } from "./referee/zoo";
+export { mulberry32, refereeCnn, refereeMlp, zooInput, zooProgram, type ZooModel } from "./referee/zoo";
 export { traceTensorNames, withTraceOutputs } from "./referee/ortTrace";
 // compileOnnx stays internal for now (zooProgram compiles the zoo's models): its signature names onnx-proto's types, whose declarations need skipLibCheck.
 export { selfTest, type SelfTestResult } from "./referee/selfTest";

@@ -1,3 +1,4 @@
+import { mulberry32 } from "../../node/src";
 import { OnnxModelBuilder } from "./onnxBuilder";
 
 /**
@@ -6,16 +7,10 @@ import { OnnxModelBuilder } from "./onnxBuilder";
  * machine derives the same model id.
  */
 
-/** mulberry32: a tiny, well-mixed 32-bit generator; returns floats in [0, 1). */
+/** mulberry32 (the node's, which the referee's zoo uses too) as floats in [0, 1). */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
 }
 
 /** `count` values in [-1, 1), rounded to float32 so that a reference computed in TS sees the model's exact weights. */
