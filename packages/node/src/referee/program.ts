@@ -29,7 +29,7 @@
  * Left for later: broadcasting, batched MatMul, grouped/dilated convolution, AveragePool, Concat,
  * Mul, a compact binary encoding suited to on-chain Merkle leaves.
  */
-import { keccak256, toUtf8Bytes } from "ethers";
+import { keccak256 } from "ethers";
 import { isInt32, isValidScaleBits, QUANT_RANGE, type QuantDType } from "./arith";
 
 /** Element types of a program's tensors. */
@@ -334,7 +334,7 @@ export function validateProgram(p: Program): Map<string, TensorDecl> {
  */
 export function canonicalProgramBytes(p: Program): Uint8Array {
   validateProgram(p);
-  return toUtf8Bytes(canonicalJson(p));
+  return new TextEncoder().encode(canonicalJson(p)); // ASCII only (names are restricted), so UTF-8 is the bytes of the string
 }
 
 function canonicalJson(v: unknown): string {
@@ -346,7 +346,12 @@ function canonicalJson(v: unknown): string {
     if (!/^[\x20-\x7e]*$/.test(v) || v.includes('"') || v.includes("\\")) throw new ProgramError(`string ${JSON.stringify(v)} is not canonical-safe`);
     return `"${v}"`;
   }
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+  if (Array.isArray(v)) {
+    // A weight array (millions of integers): JSON.stringify writes each safe integer exactly as the
+    // element-wise path would, in one native call.
+    if (v.every((x) => typeof x === "number" && Number.isSafeInteger(x))) return JSON.stringify(v);
+    return `[${v.map(canonicalJson).join(",")}]`;
+  }
   if (v !== null && typeof v === "object") {
     const entries = Object.entries(v as Record<string, unknown>)
       .filter(([, x]) => x !== undefined)
