@@ -354,8 +354,7 @@ contract RefereeOneStep is IRefereeOneStep {
         s.count = uint256(p[3]);
         s.outSigned = p[1] != 0;
         if (s.element >= s.count) return 0;
-        bytes memory x = _read(_input(s, p[0]), s.count, s.element, 1, ranges, s);
-        value = OneStepOps.reluElement(OneStepOps.readElement(x, 0, s.outSigned), p[2], s.outSigned);
+        value = OneStepOps.reluElement(_elementOf(s, p[0], s.outSigned, ranges), p[2], s.outSigned);
     }
 
     /// @dev ints [aIndex, bIndex, aSigned, bSigned, outSigned, count, aZp, bZp, aMul, bMul, scaleBits, outZp].
@@ -365,8 +364,8 @@ contract RefereeOneStep is IRefereeOneStep {
         s.count = uint256(p[5]);
         s.outSigned = p[4] != 0;
         if (s.element >= s.count) return 0;
-        int256 a = OneStepOps.readElement(_read(_input(s, p[0]), s.count, s.element, 1, ranges, s), 0, p[2] != 0);
-        int256 b = OneStepOps.readElement(_read(_input(s, p[1]), s.count, s.element, 1, ranges, s), 0, p[3] != 0);
+        int256 a = _elementOf(s, p[0], p[2] != 0, ranges);
+        int256 b = _elementOf(s, p[1], p[3] != 0, ranges);
         value = OneStepOps.addElement(
             a,
             b,
@@ -391,8 +390,18 @@ contract RefereeOneStep is IRefereeOneStep {
         s.count = uint256(p[3]);
         s.outSigned = p[2] != 0;
         if (s.element >= s.count) return 0;
-        int256 x = OneStepOps.readElement(_read(_input(s, p[0]), s.count, s.element, 1, ranges, s), 0, p[1] != 0);
-        value = OneStepOps.tableElement(s.data, x, p[1] != 0, s.outSigned);
+        value = OneStepOps.tableElement(s.data, _elementOf(s, p[0], p[1] != 0, ranges), p[1] != 0, s.outSigned);
+    }
+
+    /// @dev An elementwise step's input element: element `s.element` of earlier tensor `tensor`
+    ///      (as many elements as the output), opened with the next range.
+    function _elementOf(
+        Step memory s,
+        int256 tensor,
+        bool signed_,
+        Range[] calldata ranges
+    ) internal pure returns (int256) {
+        return OneStepOps.readElement(_read(_input(s, tensor), s.count, s.element, 1, ranges, s), 0, signed_);
     }
 
     /// @dev Checks a descriptor's list lengths.
@@ -462,7 +471,7 @@ contract RefereeOneStep is IRefereeOneStep {
         // trailing zeros, which TraceMerkle zero-extends), so the bytes read below are the proven ones.
         uint256 given = r.leaves.length;
         if (given <= (leaves - 1) * LEAF || given > leaves * LEAF) revert WrongLeafCount(leaves, _leavesFor(given));
-        TraceMerkle.requireRange(root, _depth(_leavesFor(total)), first, r.leaves, r.siblings);
+        TraceMerkle.requireRange(root, TraceMerkle.depthFor(total), first, r.leaves, r.siblings);
         uint256 start = offset - first * LEAF;
         // The operand's bytes past what the range gives are the zero-extension's zeros (`new bytes` is zeroed).
         out = new bytes(length);
@@ -478,14 +487,5 @@ contract RefereeOneStep is IRefereeOneStep {
     /// @dev Leaves a tree over `bytes_` bytes has (at least one).
     function _leavesFor(uint256 bytes_) internal pure returns (uint256) {
         return bytes_ == 0 ? 1 : (bytes_ + LEAF - 1) / LEAF;
-    }
-
-    /// @dev The least depth d with 16^d >= leaves.
-    function _depth(uint256 leaves) internal pure returns (uint256 d) {
-        uint256 width = 1;
-        while (width < leaves) {
-            width <<= 4;
-            ++d;
-        }
     }
 }

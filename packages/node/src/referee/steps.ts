@@ -94,6 +94,11 @@ function channelRecords(count: number, bias: readonly number[] | undefined, scal
   return RecordTree.fromRecords(Array.from({ length: count }, (_, c) => ({ bias: bias ? bias[c] : 0, scaleBits: pick(scaleBits, c), weightZeroPoint: pick(zeroPoints, c) })));
 }
 
+/** The operators that read `op`'s output (every operand field of an operator names a tensor). */
+function readersOf(program: Program, op: ProgramOp): ProgramOp[] {
+  return program.ops.filter((o) => o !== op && Object.values(o).includes(op.output));
+}
+
 /** Encodes a step's descriptor and its hash. */
 export function encodeDescriptor(kind: StepKind, ints: readonly bigint[], roots: readonly string[], data: Uint8Array): { descriptor: string; descHash: string } {
   const descriptor = abi.encode(DESCRIPTOR_TYPES, [kind, ints, roots, data]);
@@ -138,7 +143,7 @@ export function lowerProgram(program: Program): RefereeProgram {
   const fused = new Map<string, Extract<ProgramOp, { op: "Relu" }>>();
   for (const op of program.ops) {
     if (op.op !== "QLinearMatMul" && op.op !== "QLinearConv") continue;
-    const readers = program.ops.filter((o) => o !== op && Object.values(o).includes(op.output));
+    const readers = readersOf(program, op);
     const relu = readers[0];
     if (readers.length === 1 && relu.op === "Relu" && relu.zeroPoint === op.outZeroPoint && !program.outputs.includes(op.output)) fused.set(op.output, relu);
   }
@@ -154,7 +159,7 @@ export function lowerProgram(program: Program): RefereeProgram {
       const flatten = x.shape.length === 4 && out.shape.length === 2 && out.shape[0] === x.shape[0];
       if (!rowMajorAlias && !flatten) throw new NotRefereeableError(`Reshape -> "${op.output}": only a row-major alias or an NCHW flatten to [N, C*H*W] can be folded`);
       if (flatten) {
-        const consumers = program.ops.filter((o) => o !== op && Object.values(o).includes(op.output));
+        const consumers = readersOf(program, op);
         if (!consumers.every((o) => o.op === "QLinearMatMul" && o.a === op.output)) throw new NotRefereeableError(`Reshape -> "${op.output}": a flattened NCHW tensor may only feed a QLinearMatMul's A`);
         flattenedFrom.set(op.output, x.shape);
       }

@@ -4,7 +4,7 @@
  * (the operands of the step kind, then the output element's leaf). It mirrors the contract's
  * `_read` calls one for one; a test runs both on every operator so that the two cannot drift.
  */
-import { LEAF_BYTES, type MerkleTree } from "./commit";
+import { columnLeafStride, filterLeafStride, LEAF_BYTES, type MerkleTree } from "./commit";
 import { STEP_KIND, type RefereeProgram, type RefereeStep } from "./steps";
 import type { CommittedTrace } from "./steps";
 
@@ -32,7 +32,6 @@ export class WitnessError extends RangeError {
   }
 }
 
-const leavesFor = (bytes: number) => Math.max(1, Math.ceil(bytes / LEAF_BYTES));
 
 function range(tree: MerkleTree, offset: number, length: number): WitnessRange {
   const first = Math.floor(offset / LEAF_BYTES);
@@ -84,7 +83,7 @@ export function oneStepWitness(rp: RefereeProgram, trace: CommittedTrace, step: 
       const [a, , , , m, k, n] = p;
       count = m * n;
       if (element >= count) break;
-      const stride = leavesFor(k) * LEAF_BYTES;
+      const stride = columnLeafStride("uint8", k) * LEAF_BYTES; // one byte an element (uint8 or int8)
       ranges.push(range(tree(a), Math.floor(element / n) * k, k), range(s.weights[0].tree, (element % n) * stride, k), record(s, element % n));
       break;
     }
@@ -95,7 +94,7 @@ export function oneStepWitness(rp: RefereeProgram, trace: CommittedTrace, step: 
       const oc = element % m;
       for (const [offset, length] of windowRows({ n: nb, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow }, Math.floor(element / m))) ranges.push(range(tree(x), offset, length));
       const size = kh * kw * c;
-      const stride = leavesFor(size) * LEAF_BYTES;
+      const stride = filterLeafStride("uint8", [m, c, kh, kw]) * LEAF_BYTES;
       ranges.push(range(s.weights[0].tree, oc * stride, size), record(s, oc));
       break;
     }
