@@ -171,18 +171,60 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A TCP port on 127.0.0.1 that nothing listens on right now (tests run devnets side by side). */
-export async function freePort(): Promise<number> {
+/**
+ * Ports for the devnet's listeners come from below the kernel's ephemeral range: a port in that
+ * range that is free now can be taken a moment later by any outgoing connection on the machine (a
+ * node's RPC poll, a test's fetch), and the listener started after it then fails with EADDRINUSE.
+ * CI runs several devnets beside a test suite that opens thousands of connections, so it happened.
+ */
+const LOW_PORT = 10_000;
+
+/** The lowest port of the kernel's ephemeral range (Linux's file; 32768, its default, elsewhere). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > LOW_PORT + 1_000) return low;
+  } catch {
+    // not Linux
+  }
+  return 32_768;
+}
+
+/** Ports this process has handed out: two devnets of one test run never get the same one. */
+const handedOut = new Set<number>();
+
+/** Whether a listener can bind 127.0.0.1:`port` right now. */
+async function canBind(port: number): Promise<boolean> {
   const net = await import("node:net");
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * The first of `count` consecutive TCP ports on 127.0.0.1 that nothing listens on right now, below
+ * the ephemeral range (see LOW_PORT), none handed out before by this process. Other processes pick
+ * at random too, so a clash needs two picks of the same run and stays unlikely, not impossible.
+ */
+export async function freePortRun(count: number): Promise<number> {
+  const high = ephemeralLow() - count;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const first = LOW_PORT + Math.floor(Math.random() * (high - LOW_PORT));
+    let ok = true;
+    for (let p = first; p < first + count && ok; p++) ok = !handedOut.has(p) && (await canBind(p));
+    if (!ok) continue;
+    for (let p = first; p < first + count; p++) handedOut.add(p);
+    return first;
+  }
+  throw new Error(`no run of ${count} free ports between ${LOW_PORT} and ${high}: stop some of the listeners on 127.0.0.1`);
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now (tests run devnets side by side). */
+export function freePort(): Promise<number> {
+  return freePortRun(1);
 }
 
 /** The first pending transaction from `from` (automine off), waiting up to `timeoutMs`. */

@@ -91,16 +91,31 @@ export async function waitAnswers(started: Started, url: string, timeoutMs: numb
   void started.exited.then((code) => (exited = code));
   const until = Date.now() + timeoutMs;
   for (;;) {
-    if (exited !== undefined) throw new Error(`${started.name} exited (${exited}) while starting; see ${started.logFile}`);
+    if (exited !== undefined) throw new Error(`${started.name} exited (${exited}) while starting; the end of ${started.logFile}:\n${logTail(started.logFile, 20)}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
       if (res.status === 200) return;
     } catch {
       // not listening yet
     }
-    if (Date.now() > until) throw new Error(`${started.name} ${what} after ${timeoutMs} ms; see ${started.logFile}`);
+    if (Date.now() > until) throw new Error(`${started.name} ${what} after ${timeoutMs} ms; the end of ${started.logFile}:\n${logTail(started.logFile, 20)}`);
     await sleep(250);
   }
+}
+
+/**
+ * The last `lines` lines of a process's log, for an error that must say why it failed: CI deletes
+ * the state directory with the log in it, so a path alone tells nothing afterwards.
+ */
+export function logTail(file: string, lines: number): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    return `(no log: ${(err as Error).message})`;
+  }
+  const kept = text.trimEnd().split("\n").slice(-lines);
+  return kept.map((l) => `  | ${l.length > 400 ? `${l.slice(0, 400)}...` : l}`).join("\n");
 }
 
 /** The value of one metric (summed over its labels) from a node's /metrics; 0 when absent. */

@@ -22,7 +22,8 @@ import { expect } from "chai";
 import { JsonRpcProvider } from "ethers";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { CHROMIUM, CHROMIUM_FLAGS } from "./fixtures/chromium";
-import { freePort } from "../../scripts/devnet/chain";
+import { freePort, freePortRun } from "../../scripts/devnet/chain";
+import { NODES } from "../../scripts/devnet/setup";
 import { startDevnetProcess, stopProcessGroup } from "../fixtures/devnetProcess";
 import {
   compareWithChain,
@@ -68,7 +69,7 @@ async function startDevnet(): Promise<void> {
     "--port",
     String(port),
     "--metrics-port",
-    String(20_000 + Math.floor(Math.random() * 30_000)),
+    String(await freePortRun(NODES.length + 1)),
     "--content-store-port",
     String(await freePort()),
     "--explorer-port",

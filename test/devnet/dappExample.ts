@@ -19,7 +19,8 @@ import path from "node:path";
 import { expect } from "chai";
 import { JsonRpcProvider, sha256, Wallet } from "ethers";
 import * as ort from "onnxruntime-node";
-import { freePort } from "../../scripts/devnet/chain";
+import { freePort, freePortRun } from "../../scripts/devnet/chain";
+import { NODES } from "../../scripts/devnet/setup";
 import { startDevnetProcess, stopProcessGroup } from "../fixtures/devnetProcess";
 import { readDeployment } from "../../packages/node/src";
 import { mlp } from "../../packages/testkit/src/fixtures";
@@ -87,7 +88,7 @@ async function runExample(run: ExampleRun): Promise<void> {
   run.dir = fs.mkdtempSync(path.join(os.tmpdir(), "glassbox-dapp-"));
   run.port = await freePort();
   run.deploymentFile = path.join(run.dir, "deployment.json");
-  const metricsPort = 20_000 + Math.floor(Math.random() * 30_000);
+  const metricsPort = await freePortRun(NODES.length + 1);
   const startArgv = [...startCmd.argv, "--", "--port", String(run.port), "--metrics-port", String(metricsPort), "--content-store-port", String(await freePort()), "--explorer-port", "0", "--state-dir", path.join(run.dir, "state"), "--deployment", run.deploymentFile];
 
   // The devnet: its own process group, so that the whole tree stops with it.

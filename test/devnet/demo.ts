@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { freePort } from "../../scripts/devnet/chain";
+import { freePort, freePortRun } from "../../scripts/devnet/chain";
 import { DISHONEST, NODES, devnetWallet } from "../../scripts/devnet/setup";
 import { DEVNET_MODELS } from "../../scripts/devnet/models";
 import type { Summary } from "../../scripts/devnet/main";
@@ -38,7 +38,7 @@ async function runDemo(chain: "hardhat" | "anvil"): Promise<DemoRun> {
     "--port",
     String(port),
     "--metrics-port",
-    String(20_000 + Math.floor(Math.random() * 30_000)),
+    String(await freePortRun(NODES.length + 1)),
     // The hardhat and anvil demos run side by side: each needs its own content store port too.
     "--content-store-port",
     String(await freePort()),
