@@ -31,6 +31,8 @@ contract ModelRegistry is IModelRegistry {
     /// @notice Longest runtime a policy may declare (a job whose phase it would push past half the
     ///         unbonding period, with its challenge or reveal window, is refused by the hub).
     uint32 public constant MAX_RUNTIME = 7 days;
+    /// @notice The most steps a declared program may have: the referee's game bound (RefereeGame.MAX_STEPS).
+    uint16 public constant MAX_PROGRAM_STEPS = 64;
 
     struct Model {
         address owner; // 20 bytes
@@ -46,6 +48,7 @@ contract ModelRegistry is IModelRegistry {
     // The dispute resolver of each policy version (zero: the protocol's default committee).
     mapping(uint256 modelId => mapping(uint16 policyVersion => address)) private _resolvers;
     mapping(uint256 modelId => mapping(uint16 version => ModelVersion)) private _versions;
+    mapping(uint256 modelId => mapping(uint16 version => RefereeProgram)) private _programs;
     mapping(uint256 modelId => address) private _pendingOwners;
     mapping(bytes32 digest => uint256 packed) private _digestIndex; // modelId << 16 | version
 
@@ -113,6 +116,25 @@ contract ModelRegistry is IModelRegistry {
         _policies[modelId][policyVersion] = _policies[modelId][policyVersion - 1];
         _resolvers[modelId][policyVersion] = resolver;
         emit ResolverSet(modelId, policyVersion, resolver);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function declareProgram(
+        uint256 modelId,
+        uint16 version,
+        RefereeProgram calldata program
+    ) external onlyModelOwner(modelId) {
+        if (version == 0 || version > _models[modelId].versionCount) revert UnknownVersion(modelId, version);
+        // INVARIANT: a version's program never changes once declared: verifiers and the referee
+        // judge every job of the version against the one the nodes reproduced when they opted in.
+        if (_programs[modelId][version].programHash != bytes32(0)) revert ProgramAlreadyDeclared(modelId, version);
+        // INVARIANT: only exact models are refereed: the one-step recomputes integers bit for bit.
+        if (!_policies[modelId][_models[modelId].policyVersion].exact) revert ModelNotExact(modelId);
+        if (program.programHash == bytes32(0)) revert InvalidProgram("programHash");
+        if (program.stepsHash == bytes32(0)) revert InvalidProgram("stepsHash");
+        if (program.steps == 0 || program.steps > MAX_PROGRAM_STEPS) revert InvalidProgram("steps");
+        _programs[modelId][version] = program;
+        emit ProgramDeclared(modelId, version, program.programHash, program.stepsHash, program.steps);
     }
 
     /// @inheritdoc IModelRegistry
@@ -206,6 +228,11 @@ contract ModelRegistry is IModelRegistry {
     function versionOf(uint256 modelId, uint16 version) external view returns (ModelVersion memory) {
         if (version == 0 || version > _models[modelId].versionCount) revert UnknownVersion(modelId, version);
         return _versions[modelId][version];
+    }
+
+    /// @inheritdoc IModelRegistry
+    function programOf(uint256 modelId, uint16 version) external view returns (RefereeProgram memory program) {
+        return _programs[modelId][version];
     }
 
     /// @inheritdoc IModelRegistry

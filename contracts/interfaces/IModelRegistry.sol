@@ -29,6 +29,15 @@ interface IModelRegistry {
         string uri; // file://, http(s):// or ipfs://
     }
 
+    /// @notice A refereeable version's program (docs/REFEREE.md): what the on-chain referee checks a
+    ///         defender's trace against. Declared once per version by the model's owner; nodes opt
+    ///         in only after recompiling the version's ONNX and reproducing both hashes.
+    struct RefereeProgram {
+        bytes32 programHash; // keccak256 of the canonical program: operators, static shapes, scales as bits, zero points, tables, compiler version
+        bytes32 stepsHash; // hash of the lowered steps' descriptors; each descriptor holds its weights' Merkle roots
+        uint16 steps; // the program's step count, 1 .. MAX_PROGRAM_STEPS (the referee's game bound)
+    }
+
     /// @notice Thrown when a model has no such policy version.
     error UnknownPolicyVersion(uint256 modelId, uint16 policyVersion);
     /// @notice Thrown when a digest is zero.
@@ -60,6 +69,13 @@ interface IModelRegistry {
     /// @notice Thrown when a model already has `MAX_VERSIONS` versions.
     error TooManyVersions(uint256 modelId);
 
+    /// @notice Thrown when a version's program is declared a second time (a declaration never changes).
+    error ProgramAlreadyDeclared(uint256 modelId, uint16 version);
+    /// @notice Thrown when a declared program's field is outside its bound; `field` names it.
+    error InvalidProgram(string field);
+    /// @notice Thrown when a program is declared for a model whose current policy is not exact.
+    error ModelNotExact(uint256 modelId);
+
     /// @notice Emitted when a model is registered with its first version.
     event ModelRegistered(uint256 indexed modelId, address indexed owner, bytes32 indexed digest, string uri);
     /// @notice Emitted when a new version of a model is published.
@@ -75,6 +91,15 @@ interface IModelRegistry {
     event OwnershipTransferStarted(uint256 indexed modelId, address indexed from, address indexed to);
     /// @notice Emitted when the nominated owner accepts.
     event OwnershipTransferred(uint256 indexed modelId, address indexed from, address indexed to);
+
+    /// @notice Emitted when a version is declared refereeable, with its program's hashes.
+    event ProgramDeclared(
+        uint256 indexed modelId,
+        uint16 indexed version,
+        bytes32 programHash,
+        bytes32 stepsHash,
+        uint16 steps
+    );
 
     /// @notice Registers a model with its first version (version 1) and its policy.
     /// @param digest SHA-256 of the ONNX bytes.
@@ -104,6 +129,22 @@ interface IModelRegistry {
 
     /// @notice Accepts a nomination made by `transferModelOwnership`.
     function acceptModelOwnership(uint256 modelId) external;
+
+    /// @notice Declares version `version` of a model the caller owns refereeable: its compiled
+    ///         program's hash and its steps hash (which holds every weight's Merkle root). Once per
+    ///         version: a wrong declaration is fixed by publishing a new version. The model's current
+    ///         policy must be exact (the referee recomputes integers bit for bit). Jobs requested
+    ///         before the declaration are not refereed (the hub pins it at request).
+    /// @param modelId The model.
+    /// @param version The version, 1 .. versionCount.
+    /// @param program The program's hashes and step count; see `RefereeProgram` for the bounds.
+    function declareProgram(uint256 modelId, uint16 version, RefereeProgram calldata program) external;
+
+    /// @notice The declared program of a version; all zero when the version is not refereeable.
+    /// @param modelId The model.
+    /// @param version The version.
+    /// @return program Its program hash, steps hash and step count.
+    function programOf(uint256 modelId, uint16 version) external view returns (RefereeProgram memory program);
 
     /// @notice Checks a request against the model and returns what the hub needs to settle it.
     /// @dev Reverts with the named error of the first rule broken.

@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers, network } from "hardhat";
@@ -319,6 +321,93 @@ describe("ModelRegistry", function () {
       await expect(registry.connect(other).setPolicy(UNKNOWN_ID, defaultPolicy()))
         .to.be.revertedWithCustomError(registry, "UnknownModel")
         .withArgs(UNKNOWN_ID);
+    });
+  });
+
+  describe("declareProgram", function () {
+    const PROGRAM = { programHash: ethers.id("program"), stepsHash: ethers.id("steps"), steps: 3 };
+    const programTuple = (p: typeof PROGRAM) => [p.programHash, p.stepsHash, BigInt(p.steps)];
+
+    it("declares a version refereeable, emits ProgramDeclared, and programOf reads it back", async function () {
+      const { registry, owner } = await loadFixture(deployModelRegistryFixture);
+      await expect(registry.connect(owner).declareProgram(MODEL_ID, 1, PROGRAM))
+        .to.emit(registry, "ProgramDeclared")
+        .withArgs(MODEL_ID, 1n, PROGRAM.programHash, PROGRAM.stepsHash, 3n);
+      expect(await registry.programOf(MODEL_ID, 1)).to.deep.equal(programTuple(PROGRAM));
+    });
+
+    it("reads all zeros for a version that declared nothing (it is not refereeable)", async function () {
+      const { registry } = await loadFixture(deployModelRegistryFixture);
+      expect(await registry.programOf(MODEL_ID, 1)).to.deep.equal([ethers.ZeroHash, ethers.ZeroHash, 0n]);
+      expect(await registry.programOf(UNKNOWN_ID, 7)).to.deep.equal([ethers.ZeroHash, ethers.ZeroHash, 0n]);
+    });
+
+    it("declares per version: version 2 gets its own program and version 1 keeps its own", async function () {
+      const { registry, owner } = await loadFixture(deployModelRegistryFixture);
+      await registry.connect(owner).publishVersion(MODEL_ID, digestOf("model-v2"), "ipfs://v2");
+      const second = { programHash: ethers.id("program-2"), stepsHash: ethers.id("steps-2"), steps: 64 };
+      await registry.connect(owner).declareProgram(MODEL_ID, 1, PROGRAM);
+      await registry.connect(owner).declareProgram(MODEL_ID, 2, second);
+      expect(await registry.programOf(MODEL_ID, 1)).to.deep.equal(programTuple(PROGRAM));
+      expect(await registry.programOf(MODEL_ID, 2)).to.deep.equal(programTuple(second));
+    });
+
+    it("reverts with ProgramAlreadyDeclared on a second declaration, and the first stays", async function () {
+      const { registry, owner } = await loadFixture(deployModelRegistryFixture);
+      await registry.connect(owner).declareProgram(MODEL_ID, 1, PROGRAM);
+      await expect(registry.connect(owner).declareProgram(MODEL_ID, 1, { ...PROGRAM, stepsHash: ethers.id("other") }))
+        .to.be.revertedWithCustomError(registry, "ProgramAlreadyDeclared")
+        .withArgs(MODEL_ID, 1n);
+      expect(await registry.programOf(MODEL_ID, 1)).to.deep.equal(programTuple(PROGRAM));
+    });
+
+    it("reverts with ModelNotExact when the model's current policy is not exact", async function () {
+      const { registry, owner } = await loadFixture(deployModelRegistryFixture);
+      await registry.connect(owner).setPolicy(MODEL_ID, defaultPolicy());
+      await expect(registry.connect(owner).declareProgram(MODEL_ID, 1, PROGRAM)).to.be.revertedWithCustomError(registry, "ModelNotExact").withArgs(MODEL_ID);
+    });
+
+    it("reverts with InvalidProgram naming a zero hash, or a step count outside 1 .. MAX_PROGRAM_STEPS", async function () {
+      const { registry, owner } = await loadFixture(deployModelRegistryFixture);
+      expect(await registry.MAX_PROGRAM_STEPS()).to.equal(64n);
+      const cases: [Partial<typeof PROGRAM>, string][] = [
+        [{ programHash: ethers.ZeroHash }, "programHash"],
+        [{ stepsHash: ethers.ZeroHash }, "stepsHash"],
+        [{ steps: 0 }, "steps"],
+        [{ steps: 65 }, "steps"],
+      ];
+      for (const [change, field] of cases) {
+        await expect(registry.connect(owner).declareProgram(MODEL_ID, 1, { ...PROGRAM, ...change }))
+          .to.be.revertedWithCustomError(registry, "InvalidProgram")
+          .withArgs(field);
+      }
+    });
+
+    it("reverts with UnknownVersion for version 0 or one past the last", async function () {
+      const { registry, owner } = await loadFixture(deployModelRegistryFixture);
+      for (const v of [0, 2]) {
+        await expect(registry.connect(owner).declareProgram(MODEL_ID, v, PROGRAM))
+          .to.be.revertedWithCustomError(registry, "UnknownVersion")
+          .withArgs(MODEL_ID, BigInt(v));
+      }
+    });
+
+    it("reverts with NotModelOwner for anyone but the owner, and UnknownModel for a model that does not exist", async function () {
+      const { registry, other } = await loadFixture(deployModelRegistryFixture);
+      await expect(registry.connect(other).declareProgram(MODEL_ID, 1, PROGRAM))
+        .to.be.revertedWithCustomError(registry, "NotModelOwner")
+        .withArgs(MODEL_ID, other.address);
+      await expect(registry.connect(other).declareProgram(UNKNOWN_ID, 1, PROGRAM))
+        .to.be.revertedWithCustomError(registry, "UnknownModel")
+        .withArgs(UNKNOWN_ID);
+    });
+
+    it("bounds steps by the referee's own game bound (RefereeGame.MAX_STEPS)", async function () {
+      const { registry } = await loadFixture(deployModelRegistryFixture);
+      const source = fs.readFileSync(path.join(__dirname, "..", "..", "contracts", "referee", "RefereeGame.sol"), "utf8");
+      const match = /MAX_STEPS = (\d+);/.exec(source);
+      expect(match, "RefereeGame.sol declares MAX_STEPS").to.not.equal(null);
+      expect(await registry.MAX_PROGRAM_STEPS()).to.equal(BigInt(match![1]));
     });
   });
 

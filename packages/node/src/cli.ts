@@ -60,6 +60,7 @@ import { CliError } from "./cliError";
 import { runExplorer, type ExplorerFlags } from "./cliExplorer";
 import { DEFAULT_EXPLORER_PORT } from "./explorer/run";
 import { inspectCommand, ZOO, zooCommand } from "./cliReferee";
+import { declareProgramOf, programOfModel, reproduceDeclaredPrograms } from "./cliProgram";
 import { cacheModelFile, claim, cliLineOf, deprecateVersion, fetchWithFiles, idOption, intOption, modeMask, publishVersion, setPolicy, verifyJob, VERIFY_CANNOT_CHECK, type PolicyOptions } from "./cliSdk";
 
 /** Mode names as the CLI takes them, in contracts/types/Types.sol order. */
@@ -204,7 +205,8 @@ function buildProgram(io: CliIo): Command {
         String(DEFAULT_MODEL_MAX_INPUT_BYTES),
       )
       .option("--runtime <seconds>", "longest the model takes on its largest input; a job's execution phase is at least this (0: the protocol's window)", "0")
-      .option("--schema <file>", "schema document whose keccak256 is registered (default: none)"),
+      .option("--schema <file>", "schema document whose keccak256 is registered (default: none)")
+      .option("--refereeable", "declare version 1 refereeable with the program hashes the file compiles to (needs --exact and a model built from explicit integer operators; see docs/REFEREE.md)"),
   ).action((file: string, o: RegisterOptions, cmd: Command) => registerModel(io, flagsOf(cmd), file, o));
   withOptions(model.command("info <id>").description("print a model's owner, versions and policy (JSON)")).action((id: string, _o, cmd: Command) => modelInfo(io, flagsOf(cmd), id));
   const version = model.command("version").description("publish and deprecate a model's versions (owner only)");
@@ -212,14 +214,21 @@ function buildProgram(io: CliIo): Command {
     version
       .command("publish <modelId> <file>")
       .description("hash an ONNX file as model register does, cache it and publish it as the model's next version; prints the version number")
-      .option("--uri <uri>", "where nodes fetch the model (default: file:// URI of the cached copy)"),
-  ).action((id: string, file: string, o: { uri?: string }, cmd: Command) => {
+      .option("--uri <uri>", "where nodes fetch the model (default: file:// URI of the cached copy)")
+      .option("--refereeable", "declare the new version refereeable with the program hashes the file compiles to (the model's policy must be exact)"),
+  ).action((id: string, file: string, o: { uri?: string; refereeable?: boolean }, cmd: Command) => {
     const flags = flagsOf(cmd);
-    return withClient(io, flags, true, (client, s) => publishVersion(io, client, id, file, o.uri, s.config.dataDir));
+    return withClient(io, flags, true, (client, s) => publishVersion(io, client, id, file, o.uri, s.config.dataDir, o.refereeable === true));
   });
   withOptions(version.command("deprecate <modelId> <version>").description("deprecate a version: it takes no new jobs (jobs already requested are served)")).action(
     (id: string, v: string, _o, cmd: Command) => withClient(io, flagsOf(cmd), true, (client) => deprecateVersion(io, client, id, v)),
   );
+  const programCmd = model.command("program").description("refereeable versions: the compiled program the on-chain referee checks traces against (docs/REFEREE.md)");
+  withOptions(
+    programCmd
+      .command("declare <modelId> <version> <file>")
+      .description("compile the version's ONNX file and declare its program and steps hashes (owner only; once per version; the policy must be exact)"),
+  ).action((id: string, v: string, file: string, _o, cmd: Command) => withClient(io, flagsOf(cmd), true, (client) => declareProgramCommand(io, client, id, v, file)));
   const policy = model.command("policy").description("change a model's verification policy (owner only)");
   withOptions(
     policy
@@ -527,6 +536,10 @@ async function optIn(io: CliIo, flags: Flags, raw: string): Promise<void> {
     if (BigInt(executor.models.length) >= max) {
       throw new CliError(`already opted in to ${executor.models.length} models (${modelList(executor.models)}), the most an executor may: leave one first with glassbox node opt-out --model <id>`);
     }
+    // A refereeable version is checked before anything is sent: this node must compile its ONNX to the declared hashes.
+    for (const { version, program } of await reproduceDeclaredPrograms(client, id)) {
+      io.stdout(`model ${id} version ${version} is refereeable: this node compiles it to the declared program ${program.programHash} (steps hash ${program.stepsHash}, ${program.steps} steps)\n`);
+    }
     await client.optIn(id);
     const after = (await client.account()).executor;
     io.stdout(`opted in to model ${id}; drawn for its jobs from the next stake epoch, which starts at ${await nextEpochStart(s)}; opted in to: ${modelList(after.models)}\n`);
@@ -593,12 +606,16 @@ interface RegisterOptions {
   maxInput: string;
   runtime: string;
   schema?: string;
+  refereeable?: boolean;
 }
 
 async function registerModel(io: CliIo, flags: Flags, file: string, o: RegisterOptions): Promise<void> {
   await withSession(io, flags, true, async (s) => {
-    const { digest, cachedUri } = cacheModelFile(file, s.config.dataDir);
+    const { bytes, digest, cachedUri } = cacheModelFile(file, s.config.dataDir);
     const uri = o.uri ?? cachedUri;
+    if (o.refereeable && o.exact !== true) throw new CliError("--refereeable needs --exact: the referee recomputes integers bit for bit, so only exact models can be refereed");
+    // Compiled before anything is sent: a file that cannot be refereed registers nothing.
+    const program = o.refereeable ? programOfModel(bytes, file) : undefined;
     const tolerance = (x: string, what: string) => {
       const v = Number(x);
       if (!Number.isFinite(v) || v < 0) throw new CliError(`${what} "${x}" is not a tolerance (a number >= 0)`);
@@ -624,6 +641,13 @@ async function registerModel(io: CliIo, flags: Flags, file: string, o: RegisterO
     };
     const client = await clientOf(s);
     const { modelId } = await client.registerModel({ digest, uri }, policy);
+    if (program) {
+      try {
+        await client.declareProgram(modelId, 1, program);
+      } catch (err) {
+        throw new CliError(`model ${modelId} is registered, but declaring its program failed (${err instanceof Error ? err.message : String(err)}): retry with glassbox model program declare ${modelId} 1 ${file}`);
+      }
+    }
     io.stdout(`${modelId}\n`);
   });
 }
@@ -645,7 +669,7 @@ async function modelInfo(io: CliIo, flags: Flags, raw: string): Promise<void> {
     const id = await existingModel(s, raw);
     const { owner, policy, versions: count } = await client.model(id);
     const versions = [];
-    for (let v = 1; v <= count; v++) versions.push(await client.version(id, v));
+    for (let v = 1; v <= count; v++) versions.push({ ...(await client.version(id, v)), program: (await client.program(id, v)) ?? null });
     printJson(io, {
       id: Number(id),
       owner,
@@ -663,6 +687,13 @@ async function modelInfo(io: CliIo, flags: Flags, raw: string): Promise<void> {
       },
     });
   });
+}
+
+async function declareProgramCommand(io: CliIo, client: GlassboxClient, rawId: string, rawVersion: string, file: string): Promise<void> {
+  const modelId = idOption(rawId, "model id");
+  const version = intOption(rawVersion, "version", 1, 65_535);
+  const program = await declareProgramOf(client, modelId, version, readInputFile(file, "model file"), file);
+  printJson(io, { modelId: Number(modelId), version, ...program });
 }
 
 // ---- job ----

@@ -20,6 +20,7 @@ import { ModelStore } from "./store/modelStore";
 import { MAX_MODEL_INPUT_BYTES } from "./limits";
 import { CliError } from "./cliError";
 export { fetchWithFiles } from "./content/fileFetch";
+import { programOfModel } from "./cliProgram";
 import { MODE_NAMES } from "./sdk/protocol";
 import { TOLERANCE_SCALE } from "./verify/tolerance";
 
@@ -170,10 +171,19 @@ export function cacheModelFile(file: string, dataDir: string): { bytes: Uint8Arr
 
 // ---- commands ----
 
-export async function publishVersion(out: Printer, client: GlassboxClient, rawId: string, file: string, uri: string | undefined, dataDir: string): Promise<void> {
+export async function publishVersion(out: Printer, client: GlassboxClient, rawId: string, file: string, uri: string | undefined, dataDir: string, refereeable = false): Promise<void> {
   const modelId = idOption(rawId, "model id");
   const { bytes, cachedUri } = cacheModelFile(file, dataDir);
+  // Compiled before anything is sent: a file that cannot be refereed publishes nothing.
+  const program = refereeable ? programOfModel(bytes, file) : undefined;
   const { version } = await client.publishVersion(modelId, { bytes, uri: uri ?? cachedUri });
+  if (program) {
+    try {
+      await client.declareProgram(modelId, version, program);
+    } catch (err) {
+      throw new CliError(`version ${version} of model ${modelId} is published, but declaring its program failed (${err instanceof Error ? err.message : String(err)}): retry with glassbox model program declare ${modelId} ${version} ${file}`);
+    }
+  }
   out.stdout(`${version}\n`);
 }
 

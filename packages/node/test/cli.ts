@@ -16,6 +16,9 @@ import { decodeTensors } from "../src/codec/tensor";
 import { tensorsToJson } from "../src/tensorJson";
 import { ModelStore } from "../src/store/modelStore";
 import { honestOutput, MLP_BYTES, MLP_DIGEST, RecordingLogger } from "./fixtures/roles";
+import { programHash } from "../src/referee/program";
+import { lowerProgram } from "../src/referee/steps";
+import { refereeMlp, zooProgram } from "../src/referee/zoo";
 import { defaultPolicy, nextEpoch } from "../../../test/fixtures/protocol";
 
 const TOKEN = 10n ** 18n;
@@ -582,7 +585,7 @@ describe("glassbox model register and model info", function () {
     expect(JSON.parse(info.out)).to.deep.equal({
       id: 1,
       owner: world.requester.address,
-      versions: [{ version: 1, digest: MLP_DIGEST, uri: `file://${path.resolve(cached)}`, deprecated: false }],
+      versions: [{ version: 1, digest: MLP_DIGEST, uri: `file://${path.resolve(cached)}`, deprecated: false, program: null }],
       policy: {
         modes: ["none", "optimistic"],
         exact: false,
@@ -621,6 +624,92 @@ describe("glassbox model register and model info", function () {
     expectOneLine(await cli(world, ["model", "register", world.modelFile, "--data-dir", dataDir, "--audit-rate", "100"]), /^glassbox: --audit-rate "100" must be an integer from 500 to 2000\n$/);
     expectOneLine(await cli(world, ["model", "register", world.modelFile, "--data-dir", dataDir, "--audit-rate", "2500"]), /^glassbox: --audit-rate "2500" must be an integer from 500 to 2000\n$/);
     expect(await world.protocol.models.modelCount()).to.equal(0n);
+  });
+});
+
+describe("glassbox model register --refereeable, model program declare, and node opt-in on a refereeable model", function () {
+  this.timeout(120_000);
+  const key = ["--key", "OPERATOR_KEY"];
+
+  /** The zoo's refereeable MLP (seed `seed`) on disk, and the hashes this node's compiler gives it. */
+  function refereeableFile(world: CliWorld, seed: number): { file: string; program: { programHash: string; stepsHash: string; steps: number } } {
+    const model = refereeMlp(seed);
+    const file = path.join(world.dir, `referee-mlp-${seed}.onnx`);
+    fs.writeFileSync(file, model.onnx);
+    const program = zooProgram(model);
+    return { file, program: { programHash: programHash(program), stepsHash: lowerProgram(program).stepsHash, steps: lowerProgram(program).steps.length } };
+  }
+
+  it("registers an exact model with version 1 declared refereeable, model info shows the program, and opt-in reproduces it first", async function () {
+    const world = await loadFixture(cliWorld);
+    const { file, program } = refereeableFile(world, 1);
+    const run = await cli(world, ["model", "register", file, "--data-dir", tmpDir(), "--exact", "--modes", "none,optimistic,quorum", "--refereeable"]);
+    expect(run.code, run.err).to.equal(0);
+    const id = Number(run.out.trim());
+    expect(await world.protocol.models.programOf(id, 1)).to.deep.equal([program.programHash, program.stepsHash, BigInt(program.steps)]);
+    const info = JSON.parse((await cli(world, ["model", "info", String(id)], { env: {} })).out) as { versions: { program: unknown }[] };
+    expect(info.versions[0].program).to.deep.equal(program);
+
+    const joined = await cli(world, ["node", "opt-in", "--model", String(id), ...key]);
+    expect(joined.code, joined.err).to.equal(0);
+    expect(joined.out.split("\n")[0]).to.equal(
+      `model ${id} version 1 is refereeable: this node compiles it to the declared program ${program.programHash} (steps hash ${program.stepsHash}, ${program.steps} steps)`,
+    );
+    expect(await world.protocol.stakes.modelsOf(world.operator.address)).to.deep.equal([BigInt(id)]);
+  });
+
+  it("refuses an opt-in, sending nothing, when a live version declares hashes this node's compiler does not give its ONNX", async function () {
+    const world = await loadFixture(cliWorld);
+    const { file } = refereeableFile(world, 2);
+    const other = refereeableFile(world, 3).program; // another model's program, declared on this one's bytes
+    const id = Number((await cli(world, ["model", "register", file, "--data-dir", tmpDir(), "--exact", "--modes", "none,optimistic"])).out.trim());
+    await (await world.protocol.models.connect(world.requester.connect(ethers.provider)).declareProgram(id, 1, other)).wait();
+    const before = await ethers.provider.getTransactionCount(world.operator.address);
+    expectOneLine(
+      await cli(world, ["node", "opt-in", "--model", String(id), ...key]),
+      new RegExp(`^glassbox: model ${id} version 1 declares programHash ${other.programHash}, but its ONNX compiles here to 0x[0-9a-f]{64}: not opting in`),
+    );
+    expect(await ethers.provider.getTransactionCount(world.operator.address)).to.equal(before);
+    expect(await world.protocol.stakes.modelsOf(world.operator.address)).to.deep.equal([]);
+
+    // A deprecated version takes no jobs: its declaration no longer stands in the way of a version that reproduces.
+    const requester = ["--data-dir", tmpDir()];
+    const second = refereeableFile(world, 4);
+    const published = await cli(world, ["model", "version", "publish", String(id), second.file, "--refereeable", ...requester]);
+    expect(published.code, published.err).to.equal(0);
+    expect(published.out).to.equal("2\n");
+    expect((await cli(world, ["model", "version", "deprecate", String(id), "1"])).code).to.equal(0);
+    const joined = await cli(world, ["node", "opt-in", "--model", String(id), ...key]);
+    expect(joined.code, joined.err).to.equal(0);
+    expect(joined.out).to.contain(`model ${id} version 2 is refereeable: this node compiles it to the declared program ${second.program.programHash}`);
+  });
+
+  it("declares a published version with model program declare, after checking the file is that version's bytes", async function () {
+    const world = await loadFixture(cliWorld);
+    const { file, program } = refereeableFile(world, 5);
+    const id = Number((await cli(world, ["model", "register", file, "--data-dir", tmpDir(), "--exact", "--modes", "none"])).out.trim());
+    const wrong = refereeableFile(world, 6).file;
+    expectOneLine(await cli(world, ["model", "program", "declare", String(id), "1", wrong]), new RegExp(`referee-mlp-6\\.onnx is not version 1 of model ${id}: its SHA-256 is 0x[0-9a-f]{64}, the version's is 0x[0-9a-f]{64}`));
+    const run = await cli(world, ["model", "program", "declare", String(id), "1", file]);
+    expect(run.code, run.err).to.equal(0);
+    expect(JSON.parse(run.out)).to.deep.equal({ modelId: id, version: 1, ...program });
+    expectOneLine(await cli(world, ["model", "program", "declare", String(id), "1", file]), /ProgramAlreadyDeclared\(modelId=1, version=1\): version 1 of model 1 already declared its program, which never changes: publish a new version/);
+  });
+
+  it("refuses --refereeable without --exact, and a model that is not an integer program, before registering anything", async function () {
+    const world = await loadFixture(cliWorld);
+    const { file } = refereeableFile(world, 7);
+    expectOneLine(await cli(world, ["model", "register", file, "--data-dir", tmpDir(), "--refereeable"]), /^glassbox: --refereeable needs --exact: the referee recomputes integers bit for bit/);
+    expectOneLine(await cli(world, ["model", "register", world.modelFile, "--data-dir", tmpDir(), "--exact", "--modes", "none", "--refereeable"]), /mlp\.onnx cannot be refereed: .*explicit integer operators/);
+    expect(await world.protocol.models.modelCount()).to.equal(0n);
+  });
+
+  it("a version published without --refereeable, or a model whose policy is inexact, opts in without any check", async function () {
+    const world = await loadFixture(cliWorld);
+    const id = await register(world, tmpDir());
+    const joined = await cli(world, ["node", "opt-in", "--model", String(id), ...key]);
+    expect(joined.code, joined.err).to.equal(0);
+    expect(joined.out).to.not.contain("refereeable");
   });
 });
 

@@ -13,7 +13,7 @@
  * Browser-safe: ethers, fetch and the browser-safe modules of packages/node/src (codec, tolerance,
  * content client, limits, chain/leastFee and chain/results).
  */
-import { getBytes, keccak256, sha256, ZeroAddress, type ContractRunner, type ContractTransactionResponse, type Provider, type Signer } from "ethers";
+import { getBytes, keccak256, sha256, ZeroAddress, ZeroHash, type ContractRunner, type ContractTransactionResponse, type Provider, type Signer } from "ethers";
 import { decodeTensors, encodeTensors, invalidClaim, isInvalidClaim, type DecodedTensor, type TensorMap } from "../codec/tensor";
 import { ContentPublishError } from "../content/client";
 import { InputPlacementError, placeInput, referencedInput, type RequestInput } from "../content/requestInput";
@@ -48,6 +48,7 @@ import type {
   ModelRunner,
   ModelSource,
   ModelVersionInfo,
+  RefereeProgramInfo,
   ModeInput,
   ProtocolAddresses,
   ProtocolLocation,
@@ -178,6 +179,41 @@ export class GlassboxClient {
     if (!Number.isInteger(version) || version < 1 || version > versions) throw new GlassboxError("BAD_ARGUMENT", `model ${modelId} has versions 1..${versions}, not ${version}: pick one of them`);
     const v = await this.read("ModelRegistry", () => this.models.versionOf(modelId, version));
     return { version, digest: v.digest, uri: v.uri, deprecated: v.deprecated };
+  }
+
+  /**
+   * Declares version `version` refereeable with its compiled program's hashes (once per version;
+   * the model's policy must be exact). Compute them with `glassbox referee inspect <model.onnx>`.
+   * Throws UNKNOWN_MODEL, BAD_ARGUMENT or REVERTED (ProgramAlreadyDeclared, ModelNotExact, ...).
+   */
+  async declareProgram(modelId: bigint | number, version: number, program: RefereeProgramInfo): Promise<Receipt> {
+    await this.requireModel(modelId);
+    if (!Number.isInteger(program.steps) || program.steps < 1 || program.steps > 0xffff) throw new GlassboxError("BAD_ARGUMENT", `steps must be a whole number from 1, not ${program.steps}`);
+    for (const [name, value] of [["programHash", program.programHash], ["stepsHash", program.stepsHash]] as const) {
+      if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw new GlassboxError("BAD_ARGUMENT", `${name} must be 32 bytes of hex (0x and 64 digits), not "${value}": take it from glassbox referee inspect`);
+    }
+    return this.send("ModelRegistry.declareProgram", "ModelRegistry", (o) => this.models.declareProgram(modelId, version, program, o));
+  }
+
+  /** The declared program of a version, or undefined when the version is not refereeable. Throws UNKNOWN_MODEL. */
+  async program(modelId: bigint | number, version: number): Promise<RefereeProgramInfo | undefined> {
+    await this.requireModel(modelId);
+    const p = await this.read("ModelRegistry", () => this.models.programOf(modelId, version));
+    if (p.programHash === ZeroHash) return undefined;
+    return { programHash: p.programHash, stepsHash: p.stepsHash, steps: Number(p.steps) };
+  }
+
+  /** The ONNX bytes of a version, fetched from its URI and checked against its SHA-256 digest. Throws UNKNOWN_MODEL, BAD_ARGUMENT, FETCH_FAILED, HASH_MISMATCH. */
+  async modelBytes(modelId: bigint | number, version: number): Promise<Uint8Array> {
+    const v = await this.version(modelId, version);
+    return this.fetchModel(modelId, version, v.uri, v.digest);
+  }
+
+  private async fetchModel(modelId: bigint | number, version: number, uri: string, digest: string): Promise<Uint8Array> {
+    const what = `model ${modelId} version ${version}`;
+    const bytes = await fetchBytes(uri, what, this.fetchOptions(this.options.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES));
+    checkSha256(bytes, digest, what);
+    return bytes;
   }
 
   // ---- jobs ----
@@ -347,9 +383,7 @@ export class GlassboxClient {
     const { modelId, params, inputHash, policyVersion } = request;
     const posted = options.postedIn === undefined ? await this.resultBytes(jobId) : await this.postedBytes(jobId, options.postedIn);
     const [version, policy] = await this.read("ModelRegistry", () => Promise.all([this.models.versionOf(modelId, params.version), this.models.policyAt(modelId, policyVersion)]));
-    const what = `model ${modelId} version ${params.version}`;
-    const modelBytes = await fetchBytes(version.uri, what, this.fetchOptions(this.options.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES));
-    checkSha256(modelBytes, version.digest, what);
+    const modelBytes = await this.fetchModel(modelId, Number(params.version), version.uri, version.digest);
     const input = await this.inputOf(jobId, params.input, params.inputURI, Number(params.inputSize), inputHash);
     const recomputed = await recompute(runner, modelBytes, input);
     const tolerance = { exact: policy.exact, absTolerance: policy.absTolerance, relTolerance: policy.relTolerance };

@@ -54,6 +54,9 @@ export const HINTS: Readonly<Record<string, Hint>> = {
       ? `this executor is already opted in to ${str(a.maximum)} models, the most allowed: opt out of one first (glassbox node opt-out --model <id>)`
       : `the registry already holds its maximum of ${str(a.maximum)} models`,
   TooManyVersions: (a) => `model ${str(a.modelId)} has as many versions as allowed: register a new model instead`,
+  ProgramAlreadyDeclared: (a) => `version ${str(a.version)} of model ${str(a.modelId)} already declared its program, which never changes: publish a new version to declare another`,
+  InvalidProgram: (a) => `the declared program's ${str(a.field)} is out of bounds: declare the hashes glassbox referee inspect prints for the model file`,
+  ModelNotExact: (a) => `model ${str(a.modelId)}'s policy is not exact, and only exact models can be refereed: set an exact policy first`,
   InvalidCallbackGas: (a) => `the callback gas limit ${str(a.gasLimit)} for ${str(a.callback)} is out of range: give a callback with a gas limit within the protocol's bounds, or neither`,
   ResolverNotAllowed: (a) => `${str(a.resolver)} is not an allowed dispute resolver: use the default committee`,
   // ---- a job's life ----

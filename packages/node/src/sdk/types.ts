@@ -61,6 +61,16 @@ export interface ModelPolicy {
 
 /** A model's ONNX bytes (their SHA-256 is taken here) or its registered SHA-256 digest, and where to fetch it. */
 /** One version of a model (`GlassboxClient.version`). */
+/** A refereeable version's declared program (ModelRegistry.programOf); see docs/REFEREE.md. */
+export interface RefereeProgramInfo {
+  /** keccak256 of the canonical compiled program (`glassbox referee inspect`'s programHash). */
+  programHash: string;
+  /** Hash of the lowered steps, each holding its weights' Merkle roots (inspect's stepsHash). */
+  stepsHash: string;
+  /** The program's step count. */
+  steps: number;
+}
+
 export interface ModelVersionInfo {
   version: number;
   /** SHA-256 of the ONNX bytes, as registered. */
