@@ -148,6 +148,8 @@ interface IRefereeGame {
     error ExtensionOutOfRange(uint256 extension, uint256 clock);
     /// @notice Thrown when the challenger bond is zero.
     error BondZero();
+    /// @notice Thrown when the bond per gas would make the bond overflow a uint96.
+    error BondPerGasOutOfRange(uint256 bondPerGas, uint256 maximum);
     /// @notice Thrown when a caller other than the hub opens a game.
     error NotHub(address caller);
     /// @notice Thrown when a game's step count is outside [1, MAX_STEPS].

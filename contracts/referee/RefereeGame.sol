@@ -31,6 +31,10 @@ contract RefereeGame is IRefereeGame, ReentrancyGuardTransient {
     uint256 public constant MAX_DEPTH = 8;
     /// @notice Bytes in one leaf.
     uint256 internal constant LEAF = 1024;
+    /// @notice The most gas a defender can spend on one path, transactions whole: posting 65 roots,
+    ///         opening MAX_DEPTH + 1 inner nodes and one leaf, every calldata byte non-zero (measured
+    ///         by test/unit/RefereeGame.ts on the dearest path the game allows, plus under 10%).
+    uint256 public constant DEFENDER_GAS_PER_PATH = 880_000;
 
     /// @notice The last move's referee.
     IRefereeOneStep public immutable ONE_STEP;
@@ -42,8 +46,11 @@ contract RefereeGame is IRefereeGame, ReentrancyGuardTransient {
     uint64 public immutable CLOCK;
     /// @notice The least time a side is left after its opponent moves.
     uint64 public immutable EXTENSION;
-    /// @notice What a challenger puts up to join.
+    /// @notice What a challenger puts up to join: DEFENDER_GAS_PER_PATH at BOND_PER_GAS, so a
+    ///         challenge that loses pays the defender's gas for the path at the capped gas price.
     uint96 public immutable CHALLENGER_BOND;
+    /// @notice The capped gas price, in bond-token units per unit of gas.
+    uint96 public immutable BOND_PER_GAS;
 
     /// @dev A node's opening: its kind and time. One slot.
     struct Opening {
@@ -71,15 +78,9 @@ contract RefereeGame is IRefereeGame, ReentrancyGuardTransient {
     /// @param hub The account that opens games.
     /// @param clock Each side's clock per path, MIN_CLOCK .. MAX_CLOCK.
     /// @param extension The least time a side is left after its opponent moves, 1 .. clock.
-    /// @param challengerBond The challenger's bond, above zero.
-    constructor(
-        IRefereeOneStep oneStep,
-        IERC20 token,
-        address hub,
-        uint64 clock,
-        uint64 extension,
-        uint96 challengerBond
-    ) {
+    /// @param bondPerGas The capped gas price in bond-token units per gas (governance converts the
+    ///        chain's gas price cap at a token price), 1 .. type(uint96).max / DEFENDER_GAS_PER_PATH.
+    constructor(IRefereeOneStep oneStep, IERC20 token, address hub, uint64 clock, uint64 extension, uint96 bondPerGas) {
         // INVARIANT: every dependency exists.
         if (address(oneStep) == address(0)) revert ZeroAddress("oneStep");
         if (address(token) == address(0)) revert ZeroAddress("token");
@@ -88,14 +89,19 @@ contract RefereeGame is IRefereeGame, ReentrancyGuardTransient {
         if (clock < MIN_CLOCK || clock > MAX_CLOCK) revert ClockOutOfRange(clock, MIN_CLOCK, MAX_CLOCK);
         // INVARIANT: the extension cannot make a clock longer than a fresh one.
         if (extension == 0 || extension > clock) revert ExtensionOutOfRange(extension, clock);
-        // INVARIANT: a challenge costs something, so a griefing challenger pays the defender.
-        if (challengerBond == 0) revert BondZero();
+        // INVARIANT: a challenge costs the defender's largest gas for a path at the capped price, so a
+        // griefing challenger pays the defender's whole cost of answering it.
+        if (bondPerGas == 0) revert BondZero();
+        if (bondPerGas > type(uint96).max / DEFENDER_GAS_PER_PATH) {
+            revert BondPerGasOutOfRange(bondPerGas, type(uint96).max / DEFENDER_GAS_PER_PATH);
+        }
         ONE_STEP = oneStep;
         TOKEN = token;
         HUB = hub;
         CLOCK = clock;
         EXTENSION = extension;
-        CHALLENGER_BOND = challengerBond;
+        BOND_PER_GAS = bondPerGas;
+        CHALLENGER_BOND = uint96(DEFENDER_GAS_PER_PATH * bondPerGas);
     }
 
     // ------------------------------------------------------------------ the hub

@@ -100,10 +100,11 @@ const HOUR = 3600;
 /** One whole dispute on RefereeGame with the defender's trace falsified at `fault`; the gas book of its moves. */
 async function playDispute(rp: RefereeProgram, values: Map<string, ProgramTensor>, fault: { step: number; element: number }): Promise<GasBook> {
   const [deployer, hub, defenderSigner, challengerSigner] = await ethers.getSigners();
-  const bond = 100n * 10n ** 18n;
   const token = await new GlassboxToken__factory(deployer).deploy(deployer.address);
   const oneStep = await new RefereeOneStep__factory(deployer).deploy();
-  const game = await new RefereeGame__factory(deployer).deploy(oneStep, token, hub.address, 24 * HOUR, 3 * HOUR, bond);
+  // 1e14 token units a gas: the bond is RefereeGame.DEFENDER_GAS_PER_PATH at that price.
+  const game = await new RefereeGame__factory(deployer).deploy(oneStep, token, hub.address, 24 * HOUR, 3 * HOUR, 10n ** 14n);
+  const bond = await game.CHALLENGER_BOND();
   await token.mint(challengerSigner.address, bond);
   await token.connect(challengerSigner).approve(game, bond);
   const honest = commitTrace(rp, values);

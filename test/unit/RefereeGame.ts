@@ -11,22 +11,29 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import hre, { ethers } from "hardhat";
 import { RefereeGame__factory } from "../../packages/node/src/typechain";
 import { leafHash, nodeHash } from "../../packages/node/src";
-import { BOND, CLOCK, deployGameFixture, EXTENSION, HOUR, PathStatus, startGame, traces, Verdict, verdictOf } from "../fixtures/refereeGame";
+import { BOND, BOND_PER_GAS, CLOCK, DEFENDER_GAS_PER_PATH, deployGameFixture, EXTENSION, HOUR, PathStatus, startGame, traces, Verdict, verdictOf } from "../fixtures/refereeGame";
 import { cnnCase, deepCase, residualCase, wideCase, type RefereeCase } from "../fixtures/refereePrograms";
 import { playPath } from "../fixtures/refereeGameDriver";
 
 describe("RefereeGame", function () {
   describe("constructor: every parameter is bounded", function () {
-    it("refuses a zero address, a clock outside [1 hour, 30 days], an extension of 0 or above the clock, a zero bond", async function () {
+    it("refuses a zero address, a clock outside [1 hour, 30 days], an extension of 0 or above the clock, a zero bond per gas or one whose bond overflows", async function () {
       const { oneStep, token, hub, deployer } = await loadFixture(deployGameFixture);
       const F = new RefereeGame__factory(deployer);
-      await expect(F.deploy(ethers.ZeroAddress, token, hub.address, CLOCK, EXTENSION, BOND)).to.be.revertedWithCustomError(F, "ZeroAddress").withArgs("oneStep");
-      await expect(F.deploy(oneStep, token, ethers.ZeroAddress, CLOCK, EXTENSION, BOND)).to.be.revertedWithCustomError(F, "ZeroAddress").withArgs("hub");
-      await expect(F.deploy(oneStep, token, hub.address, HOUR - 1, 60, BOND)).to.be.revertedWithCustomError(F, "ClockOutOfRange").withArgs(HOUR - 1, HOUR, 30 * 24 * HOUR);
-      await expect(F.deploy(oneStep, token, hub.address, 30 * 24 * HOUR + 1, 60, BOND)).to.be.revertedWithCustomError(F, "ClockOutOfRange");
-      await expect(F.deploy(oneStep, token, hub.address, CLOCK, 0, BOND)).to.be.revertedWithCustomError(F, "ExtensionOutOfRange").withArgs(0, CLOCK);
-      await expect(F.deploy(oneStep, token, hub.address, CLOCK, CLOCK + 1, BOND)).to.be.revertedWithCustomError(F, "ExtensionOutOfRange").withArgs(CLOCK + 1, CLOCK);
+      await expect(F.deploy(ethers.ZeroAddress, token, hub.address, CLOCK, EXTENSION, BOND_PER_GAS)).to.be.revertedWithCustomError(F, "ZeroAddress").withArgs("oneStep");
+      await expect(F.deploy(oneStep, token, ethers.ZeroAddress, CLOCK, EXTENSION, BOND_PER_GAS)).to.be.revertedWithCustomError(F, "ZeroAddress").withArgs("hub");
+      await expect(F.deploy(oneStep, token, hub.address, HOUR - 1, 60, BOND_PER_GAS)).to.be.revertedWithCustomError(F, "ClockOutOfRange").withArgs(HOUR - 1, HOUR, 30 * 24 * HOUR);
+      await expect(F.deploy(oneStep, token, hub.address, 30 * 24 * HOUR + 1, 60, BOND_PER_GAS)).to.be.revertedWithCustomError(F, "ClockOutOfRange");
+      await expect(F.deploy(oneStep, token, hub.address, CLOCK, 0, BOND_PER_GAS)).to.be.revertedWithCustomError(F, "ExtensionOutOfRange").withArgs(0, CLOCK);
+      await expect(F.deploy(oneStep, token, hub.address, CLOCK, CLOCK + 1, BOND_PER_GAS)).to.be.revertedWithCustomError(F, "ExtensionOutOfRange").withArgs(CLOCK + 1, CLOCK);
       await expect(F.deploy(oneStep, token, hub.address, CLOCK, EXTENSION, 0)).to.be.revertedWithCustomError(F, "BondZero");
+      const most = (2n ** 96n - 1n) / DEFENDER_GAS_PER_PATH;
+      await expect(F.deploy(oneStep, token, hub.address, CLOCK, EXTENSION, most + 1n))
+        .to.be.revertedWithCustomError(F, "BondPerGasOutOfRange")
+        .withArgs(most + 1n, most);
+      const largest = await F.deploy(oneStep, token, hub.address, CLOCK, EXTENSION, most);
+      expect(await largest.CHALLENGER_BOND()).to.equal(most * DEFENDER_GAS_PER_PATH);
+      expect(await largest.BOND_PER_GAS()).to.equal(most);
     });
 
     it("maxDuration is 3 * clock + 19 * extension + 1 (the join window, both clocks, 19 raises, one second)", async function () {
@@ -472,6 +479,59 @@ describe("RefereeGame", function () {
       expect(await f.token.balanceOf(f.game)).to.equal(credits);
       for (const s of [f.alice, f.bob, f.carol]) await f.game.connect(s).claim();
       expect(await f.token.balanceOf(f.game)).to.equal(0n);
+    });
+  });
+  describe("the challenger's bond covers the defender's largest possible gas for one path", function () {
+    /**
+     * The dearest path a defender can be made to walk: 64 steps (65 roots posted), a tree as deep
+     * as MAX_DEPTH (8 inner nodes opened, then a leaf), every byte of calldata non-zero. The chain
+     * checks only hashes along the way, so the tree is built from random children.
+     */
+    it("measures postRoots (65 roots) + 9 opens + openLeaf, and DEFENDER_GAS_PER_PATH bounds it within 10%", async function () {
+      if ((hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING) this.skip(); // instrumented code costs more
+      const f = await loadFixture(deployGameFixture);
+      const nonZero = (n: number): Uint8Array => Uint8Array.from(ethers.randomBytes(n), (b) => b | 1);
+      const leaf = nonZero(1024);
+      // levels[d] holds the 16 children of the node at depth d; the path always takes child 15.
+      const levels: Uint8Array[][] = [];
+      let below: Uint8Array = leafHash(leaf);
+      for (let d = 8; d >= 0; d--) {
+        const children = Array.from({ length: 16 }, () => nonZero(32));
+        children[15] = below;
+        levels[d] = children;
+        below = nodeHash(children);
+      }
+      const hex = (c: Uint8Array[]) => c.map((x) => ethers.hexlify(x)) as unknown as Parameters<typeof f.game.open>[2];
+      const steps = 64;
+      const roots = Array.from({ length: steps + 1 }, () => ethers.hexlify(nonZero(32)));
+      roots[steps] = ethers.hexlify(below); // the output: the root of the deep tree
+      const gameId = await f.game.connect(f.hub).create.staticCall(ethers.id("steps"), steps, roots[0], roots[steps], f.defender.address);
+      await f.game.connect(f.hub).create(ethers.id("steps"), steps, roots[0], roots[steps], f.defender.address);
+      const gas: bigint[] = [];
+      const used = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) => (await (await tx).wait())!.gasUsed;
+      gas.push(await used(f.game.connect(f.defender).postRoots(gameId, roots)));
+      await f.game.connect(f.alice).join(gameId);
+      await f.game.connect(f.alice).pickStep(gameId, 1, steps - 1, roots);
+      let node = roots[steps];
+      for (let d = 0; d <= 8; d++) {
+        gas.push(await used(f.game.connect(f.defender).open(gameId, node, hex(levels[d]))));
+        if (d === 8) break; // a ninth level: the next pick ends the path (MalformedTree)
+        await f.game.connect(f.alice).pick(gameId, 1, 15, hex(levels[d]));
+        node = ethers.hexlify(levels[d][15]);
+      }
+      // The leaf under the deepest node is a path's other possible end: opened as a leaf instead.
+      const leafGame = await f.game.connect(f.hub).create.staticCall(ethers.id("steps"), 1, roots[0], ethers.hexlify(leafHash(leaf)), f.defender.address);
+      await f.game.connect(f.hub).create(ethers.id("steps"), 1, roots[0], ethers.hexlify(leafHash(leaf)), f.defender.address);
+      await f.game.connect(f.defender).postRoots(leafGame, [roots[0], ethers.hexlify(leafHash(leaf))]);
+      await f.game.connect(f.alice).join(leafGame);
+      await f.game.connect(f.alice).pickStep(leafGame, 1, 0, [roots[0], ethers.hexlify(leafHash(leaf))]);
+      gas.push(await used(f.game.connect(f.defender).openLeaf(leafGame, ethers.hexlify(leafHash(leaf)), leaf)));
+      const total = gas.reduce((a, b) => a + b, 0n);
+      const bound = await f.game.DEFENDER_GAS_PER_PATH();
+      console.log(`      defender's dearest path: postRoots ${gas[0]}, opens ${gas.slice(1, 10).join("/")}, openLeaf ${gas[10]}: ${total} gas (bound ${bound})`);
+      expect(total).to.be.at.most(bound);
+      expect(bound * 10n).to.be.at.most(total * 11n); // a bound, not a guess: within 10% of the measure
+      expect(await f.game.CHALLENGER_BOND()).to.equal(bound * BOND_PER_GAS);
     });
   });
 });

@@ -25,6 +25,7 @@ import { OneStepOps__factory } from "../typechain/factories/contracts/libraries/
 import { Requantize__factory } from "../typechain/factories/contracts/libraries/Requantize__factory";
 import { SumTree__factory } from "../typechain/factories/contracts/libraries/SumTree__factory";
 import { TensorCodec__factory } from "../typechain/factories/contracts/libraries/TensorCodec__factory";
+import { TraceBinding__factory } from "../typechain/factories/contracts/libraries/TraceBinding__factory";
 import { TraceMerkle__factory } from "../typechain/factories/contracts/libraries/TraceMerkle__factory";
 import { BlockHashRandomness__factory } from "../typechain/factories/contracts/randomness/BlockHashRandomness__factory";
 import { PrevrandaoHeaderRandomness__factory } from "../typechain/factories/contracts/randomness/PrevrandaoHeaderRandomness__factory";
@@ -52,6 +53,7 @@ export const PROTOCOL_ABIS: Readonly<Record<string, InterfaceAbi>> = {
   SumTree: SumTree__factory.abi,
   Requantize: Requantize__factory.abi,
   TraceMerkle: TraceMerkle__factory.abi,
+  TraceBinding: TraceBinding__factory.abi,
   OneStepOps: OneStepOps__factory.abi,
   RefereeGame: RefereeGame__factory.abi,
   RefereeOneStep: RefereeOneStep__factory.abi,
