@@ -173,17 +173,58 @@ describe("startupSelfTest: the outcome logged and exposed as referee_selftest_pa
   });
 });
 
-/** The roles world with the self-test model registered as model 3 and every executor opted in to it. */
+/**
+ * The roles world with the self-test model registered as model 3 and a small-weight QLinearMatMul
+ * as model 4, every executor opted in to both.
+ */
 async function selfTestModelWorld() {
   const world = await rolesWorld();
-  const bytes = selfTestModelBytes();
-  const file = path.join(world.tmp, "selftest.onnx");
-  fs.writeFileSync(file, bytes);
-  await (await world.models.connect(world.modelOwner).registerModel(ethers.sha256(bytes), pathToFileURL(file).href, defaultPolicy({ auditRateBps: 0 }))).wait();
-  for (const e of world.executors) await (await world.stakes.connect(e).optIn(3n)).wait();
+  const models: [string, Uint8Array][] = [
+    ["selftest.onnx", selfTestModelBytes()],
+    ["small.onnx", matmulModel(smallWeights())],
+  ];
+  for (const [name, bytes] of models) {
+    const file = path.join(world.tmp, name);
+    fs.writeFileSync(file, bytes);
+    await (await world.models.connect(world.modelOwner).registerModel(ethers.sha256(bytes), pathToFileURL(file).href, defaultPolicy({ auditRateBps: 0 }))).wait();
+  }
+  for (const e of world.executors) for (const id of [3n, 4n]) await (await world.stakes.connect(e).optIn(id)).wait();
   await nextEpoch(world);
-  return { ...world, selfTestModelId: 3n };
+  return { ...world, selfTestModelId: 3n, smallModelId: 4n };
 }
+
+/** The engines the nodes logged for the models they loaded, as [engine, reason]. */
+const loggedEngines = (nodes: TestNode[]) => nodes.flatMap((n) => n.logger.at("JobBook.runner")).map((l) => [l.line.engine, l.line.reason]);
+
+describe("GlassboxNode: the self-test's outcome decides the engine of a refereed model with small weights", function () {
+  for (const [selfTest, engine, reason] of [
+    [passing, "onnxruntime", "cannotSaturate"],
+    [failing, "interpreter", "selfTestFailed"],
+  ] as const) {
+    it(`self-test ${selfTest === passing ? "passed" : "failed"}: ${engine}, and the job finalizes with onnxruntime's bytes either way`, async function () {
+      const world = await loadFixture(selfTestModelWorld);
+      const nodes: TestNode[] = [];
+      try {
+        for (const signer of world.executors) nodes.push(await startNode(world, { signer, executor: true, selfTest }));
+        const input = encodeTensors({ a: { dtype: "uint8", shape: [M, K], data: uint8Values(31, M * K) } });
+        const { jobId } = await requestJob(world, { modelId: world.smallModelId, mode: Mode.NONE, input });
+        await settle(nodes);
+        const [status, , output] = await world.jobs.resultOf(jobId);
+        expect(status).to.equal(Status.Finalized);
+        const reference = await ModelRunner.load(matmulModel(smallWeights()), "reference");
+        try {
+          expect(ethers.getBytes(output)).to.deep.equal(await reference.runCanonical(input));
+        } finally {
+          await reference.release();
+        }
+        expect(loggedEngines(nodes)).to.deep.equal([[engine, reason]]);
+        expect(errorsOf(nodes)).to.deep.equal([]);
+      } finally {
+        await closeAll(nodes);
+      }
+    });
+  }
+});
 
 describe("GlassboxNode: a forced failing self-test", function () {
   it("runs once at init (gauge 0, logged), and the executor submits the interpreter's true output of the self-test model", async function () {
@@ -199,8 +240,8 @@ describe("GlassboxNode: a forced failing self-test", function () {
       const [status, , output] = await world.jobs.resultOf(jobId);
       expect(status).to.equal(Status.Finalized);
       expect(ethers.getBytes(output)).to.deep.equal(trueSelfTestOutput());
-      const executor = nodes.find((n) => n.signer.address === assigned[0])!;
-      expect(executor.logger.at("JobBook.runner").map((l) => [l.line.engine, l.line.reason])).to.deep.equal([["interpreter", "selfTestFailed"]]);
+      expect(nodes.find((n) => n.signer.address === assigned[0])!.logger.at("JobBook.runner")).to.have.length(1);
+      expect(loggedEngines(nodes)).to.deep.equal([["interpreter", "selfTestFailed"]]);
       expect(errorsOf(nodes)).to.deep.equal([]);
     } finally {
       await closeAll(nodes);
@@ -222,7 +263,7 @@ describe("GlassboxNode: a forced failing self-test", function () {
       } finally {
         await reference.release();
       }
-      expect(nodes.flatMap((n) => n.logger.at("JobBook.runner")).map((l) => [l.line.engine, l.line.reason])).to.deep.equal([["onnxruntime", "notAProgram"]]);
+      expect(loggedEngines(nodes)).to.deep.equal([["onnxruntime", "notAProgram"]]);
     } finally {
       await closeAll(nodes);
     }
