@@ -16,7 +16,7 @@ import type { Signer } from "ethers";
 import pino from "pino";
 import type { GlassboxConfig } from "./config";
 import type { Deployment } from "./deployment";
-import { GlassboxNode, type NodeConfig } from "./node";
+import { GlassboxNode, type NodeConfig, type NodeDeps } from "./node";
 import type { NodeLogger } from "./ops/logger";
 import { PromNodeMetrics } from "./ops/metrics";
 import { OpsServer } from "./ops/server";
@@ -29,6 +29,8 @@ export interface CreateNodeDeps {
   logger?: NodeLogger;
   /** Only code sets it (the devnet's dishonest executor, tests): what the executor does to its outputs. */
   strategy?: OutputStrategy;
+  /** Only code sets it (tests): the start-up self-test in place of referee/selfTest.ts's (NodeDeps.selfTest). */
+  selfTest?: NodeDeps["selfTest"];
 }
 
 export interface CreatedNode {
@@ -72,7 +74,7 @@ export function createNode(config: GlassboxConfig, deployment: Deployment, deps:
   const nodeConfig = nodeConfigOf(config, deployment);
   const metrics = new PromNodeMetrics();
   const logger = deps.logger ?? pino({ level: config.logLevel, base: undefined }, pino.destination(2));
-  const node = new GlassboxNode(nodeConfig, { signer: deps.signer, logger, metrics, strategy: deps.strategy });
+  const node = new GlassboxNode(nodeConfig, { signer: deps.signer, logger, metrics, strategy: deps.strategy, selfTest: deps.selfTest });
   const { outputs } = nodeConfig;
   if (outputs && config.metricsPort === 0) {
     // `at` as `glassbox node start` has always logged it, for whoever searches the logs for it.

@@ -25,6 +25,7 @@ import { EXECUTOR_ACTIONS, finishUnrun, runTimedAction, VERIFIER_ACTIONS, type P
 import { Verifier } from "./roles/verifier";
 import type { NodeLogger } from "./ops/logger";
 import { NoMetrics, type NodeMetrics } from "./ops/metrics";
+import { selfTest, type SelfTestResult } from "./referee/selfTest";
 
 /** Longest wait at start for this key's in-flight transactions before unsettled claims are released. */
 export const UNSETTLED_WAIT_MS = 60_000;
@@ -71,6 +72,11 @@ export interface NodeDeps {
   metrics?: NodeMetrics;
   /** Tests only: what the executor does to its outputs (a dishonest executor). */
   strategy?: OutputStrategy;
+  /**
+   * The start-up self-test of onnxruntime's integer kernels, run once by `init`. Default: selfTest
+   * (referee/selfTest.ts) on this CPU; tests inject a failing one.
+   */
+  selfTest?: () => Promise<SelfTestResult>;
 }
 
 export interface StepResult {
@@ -121,13 +127,14 @@ export class GlassboxNode implements LogHandler {
     const store = new ModelStore(this.config.modelCacheDir, { ...this.config.modelStore, log: (line) => logger[line.level]({ ...line }, line.msg) });
     const inputs = new InputSource({ ipfsGateway: this.config.modelStore?.ipfsGateway, ...this.config.inputs });
     const metrics = this.metrics;
+    const selfTestPassed = await startupSelfTest(this.deps.selfTest ?? selfTest, logger, metrics);
     this.ctx = {
       address,
       signer,
       contracts,
       cursor,
       pending: new PendingStore(this.config.dbFile, scope),
-      book: new JobBook(jobs, contracts.models, store, this.config.startBlock, { inputs, metrics }),
+      book: new JobBook(jobs, contracts.models, store, this.config.startBlock, { inputs, metrics, selfTestPassed, log: logger }),
       sender: new TxSender(signer, this.config.sender),
       log: logger,
       metrics,
@@ -343,6 +350,32 @@ export class GlassboxNode implements LogHandler {
     if (!this.ctx) throw new Error("GlassboxNode: call init() first");
     return this.ctx;
   }
+}
+
+/**
+ * Runs the start-up self-test (referee/selfTest.ts) once, logs its outcome (with the first element
+ * that differs when it fails) and sets the `referee_selftest_pass` gauge. A self-test that throws
+ * counts as failed. Returns whether it passed: only then may onnxruntime compute refereed programs.
+ */
+export async function startupSelfTest(run: () => Promise<SelfTestResult>, log: NodeLogger, metrics: NodeMetrics): Promise<boolean> {
+  let result: SelfTestResult;
+  try {
+    result = await run();
+  } catch (err) {
+    metrics.refereeSelfTest(false);
+    log.error({ at: "Node.selfTest", pass: false, err: errorText(err) }, "the self-test of onnxruntime's integer kernels could not run; refereed programs run on the reference interpreter");
+    return false;
+  }
+  metrics.refereeSelfTest(result.pass);
+  if (result.pass) {
+    log.info({ at: "Node.selfTest", pass: true }, "onnxruntime's integer kernels match the reference interpreter on saturating vectors; refereed programs whose int8 weights are within [-64, 64] run on onnxruntime");
+  } else {
+    log.warn(
+      { at: "Node.selfTest", pass: false, firstDifference: result.firstDifference },
+      "onnxruntime's integer kernels differ from the reference interpreter on this CPU (uint8 x int8 products saturate); every refereed program runs on the reference interpreter",
+    );
+  }
+  return result.pass;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -8,7 +8,8 @@
  * log line: a job seen and a poll in GlassboxNode, a job executed, verified or challenged in the
  * roles when its transaction was sent or its output compared, a failed or reverted transaction in
  * `act` (roles/context.ts), an inference's latency in JobBook.compute (`timeInference`), a
- * transaction in flight in the roles' `send` (`trackPending`).
+ * transaction in flight in the roles' `send` (`trackPending`), the start-up self-test's outcome in
+ * GlassboxNode.init.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
@@ -22,6 +23,7 @@ export const METRIC_NAMES = [
   "rpc_errors_total",
   "inference_seconds",
   "pending_transactions",
+  "referee_selftest_pass",
 ] as const;
 
 export type MetricName = (typeof METRIC_NAMES)[number];
@@ -57,6 +59,8 @@ export interface NodeMetrics {
   pendingTransactions(delta: 1 | -1): void;
   /** A poll succeeded up to `block`. */
   pollSucceeded(block: number): void;
+  /** The start-up self-test of onnxruntime's integer kernels passed (1) or not (0) on this CPU (referee/selfTest.ts). */
+  refereeSelfTest(pass: boolean): void;
   /** The last successful poll, if any. */
   lastPoll(): PollStatus | undefined;
 }
@@ -72,6 +76,7 @@ export class NoMetrics implements NodeMetrics {
   rpcError(): void {}
   observeInference(): void {}
   pendingTransactions(): void {}
+  refereeSelfTest(): void {}
   pollSucceeded(block: number): void {
     this.poll = { block, atMs: Date.now() };
   }
@@ -99,6 +104,7 @@ export class PromNodeMetrics implements NodeMetrics {
   private readonly rpcErrors: Counter<"at">;
   private readonly inference: Histogram<"model">;
   private readonly pending: Gauge;
+  private readonly selfTestPass: Gauge;
   private readonly now: () => number;
   private poll: PollStatus | undefined;
 
@@ -120,6 +126,11 @@ export class PromNodeMetrics implements NodeMetrics {
       registers,
     });
     this.pending = new Gauge({ name: `${p}pending_transactions`, help: "Transactions sent and not yet mined or given up", registers });
+    this.selfTestPass = new Gauge({
+      name: `${p}referee_selftest_pass`,
+      help: "1 when the start-up self-test of onnxruntime's integer kernels passed on this CPU (refereed programs may then run on onnxruntime), 0 when it failed (they run on the interpreter)",
+      registers,
+    });
     if (options.processMetrics) {
       collectDefaultMetrics({ register: this.registry, prefix: p });
     }
@@ -148,6 +159,9 @@ export class PromNodeMetrics implements NodeMetrics {
   }
   pendingTransactions(delta: 1 | -1): void {
     this.pending.inc(delta);
+  }
+  refereeSelfTest(pass: boolean): void {
+    this.selfTestPass.set(pass ? 1 : 0);
   }
   pollSucceeded(block: number): void {
     this.poll = { block, atMs: this.now() };

@@ -7,7 +7,7 @@
  * QLinearMatMul whose rows and columns are built to saturate (255 against 127 and against -128,
  * pair after pair) through onnxruntime and through the interpreter, and reports the first element
  * that differs. A node may use onnxruntime for an operator only when this passes on its own CPU,
- * and only for weights in `weightsCannotSaturate`'s range. Node-only (it loads onnxruntime-node).
+ * and only for weights in `weightsCannotSaturate`'s range (engine.ts `chooseEngine`). Node-only (it loads onnxruntime-node).
  */
 import { onnx } from "onnx-proto";
 import * as ort from "onnxruntime-node";
@@ -15,6 +15,9 @@ import { float32Bits } from "./arith";
 import { runProgram } from "./interpreter";
 import type { Program } from "./program";
 import { sessionOptions } from "../runtime/runner";
+
+/** The weight range is decided in engine.ts (browser-safe, with the engine choice); re-exported here where it was first defined. */
+export { weightsCannotSaturate } from "./engine";
 
 export interface SelfTestResult {
   /** Whether onnxruntime matched the interpreter on every element. */
@@ -128,14 +131,4 @@ export async function selfTest(): Promise<SelfTestResult> {
   } finally {
     await session.release();
   }
-}
-
-/**
- * Whether int8 weights are in the range where `vpmaddubsw` cannot saturate whatever the uint8
- * activations: |w| <= 64 gives |255 * w0 + 255 * w1| <= 32640 < 32767 for any pair (the
- * "reduce_range" 7-bit weights). Outside it, only a CPU that passed selfTest may use onnxruntime.
- */
-export function weightsCannotSaturate(weights: ArrayLike<number>): boolean {
-  for (let i = 0; i < weights.length; i++) if (weights[i] < -64 || weights[i] > 64) return false;
-  return true;
 }

@@ -1,14 +1,19 @@
 /**
  * What a role needs to run a job: its request (model, version, mode, input) read from the
  * JobRequested event, its input (inline, or fetched from its URI and checked against its hash),
- * and a loaded ModelRunner for the model's digest. `compute` runs the job the way both roles must
- * agree on: canonical bytes out, or the invalid-input claim `0x00 reason`.
+ * and a loaded runner for the model's digest: onnxruntime, or the reference interpreter for a
+ * refereed program when this node may not trust onnxruntime's integer kernels with it
+ * (runtime/loadRunner.ts, referee/engine.ts). `compute` runs the job the way both roles must agree
+ * on: canonical bytes out, or the invalid-input claim `0x00 reason`.
  */
 import { getBytes } from "ethers";
 import { invalidClaim } from "../codec/tensor";
 import type { InvalidReason } from "../sdk/enums";
 import { NoMetrics, timeInference, type NodeMetrics } from "../ops/metrics";
-import { InvalidInputError, ModelLoadError, ModelRunner } from "../runtime/runner";
+import type { NodeLogger } from "../ops/logger";
+import type { CanonicalRunner } from "../runtime/canonicalRunner";
+import { loadRunner } from "../runtime/loadRunner";
+import { InvalidInputError, ModelLoadError } from "../runtime/tensorFit";
 import { InputFetchError, InputSource } from "../store/inputs";
 import { fetchReferencedOutput } from "../store/outputs";
 import { ModelStoreError, type ModelRef, type ModelStore } from "../store/modelStore";
@@ -48,15 +53,25 @@ export interface JobBookOptions {
   inputs?: InputSource;
   /** Records each model run's latency. Default: NoMetrics. */
   metrics?: NodeMetrics;
+  /**
+   * Whether this node's start-up self-test passed (GlassboxNode.init runs it): only then may
+   * onnxruntime compute a refereed program, and only one whose int8 weights cannot saturate.
+   * Default false: every refereed program on the interpreter.
+   */
+  selfTestPassed?: boolean;
+  /** Where the engine chosen for each loaded model is logged. Default: nowhere. */
+  log?: NodeLogger;
 }
 
 export class JobBook {
   private readonly requests = new Map<bigint, JobRequest>();
-  private readonly runners = new Map<string, Promise<ModelRunner>>();
+  private readonly runners = new Map<string, Promise<CanonicalRunner>>();
   /** The same runners keyed by "modelId:version", so a known version costs no `versionOf` call. */
-  private readonly runnersByVersion = new Map<string, Promise<ModelRunner>>();
+  private readonly runnersByVersion = new Map<string, Promise<CanonicalRunner>>();
   private readonly inputs: InputSource;
   private readonly metrics: NodeMetrics;
+  private readonly selfTestPassed: boolean;
+  private readonly log: NodeLogger | undefined;
 
   constructor(
     private readonly jobs: JobRegistry,
@@ -68,6 +83,8 @@ export class JobBook {
   ) {
     this.inputs = options.inputs ?? new InputSource();
     this.metrics = options.metrics ?? new NoMetrics();
+    this.selfTestPassed = options.selfTestPassed ?? false;
+    this.log = options.log;
   }
 
   /** Remembers a request seen in the logs. */
@@ -89,7 +106,7 @@ export class JobBook {
   /** Runs job `jobId` here. Throws only on failures that are the node's own (RPC, bugs). */
   async compute(jobId: bigint): Promise<Computation> {
     const req = await this.request(jobId);
-    let runner: ModelRunner;
+    let runner: CanonicalRunner;
     try {
       runner = await this.runner(req.modelId, req.version);
     } catch (err) {
@@ -127,7 +144,7 @@ export class JobBook {
   }
 
   /** A runner for the model version, loaded once per digest (a failed load is retried next time). */
-  async runner(modelId: bigint, version: number): Promise<ModelRunner> {
+  async runner(modelId: bigint, version: number): Promise<CanonicalRunner> {
     // A published version never changes its digest, so a runner found once needs no further RPC.
     const versionKey = `${modelId}:${version}`;
     const known = this.runnersByVersion.get(versionKey);
@@ -139,7 +156,7 @@ export class JobBook {
       this.runnersByVersion.set(versionKey, cached);
       return cached;
     }
-    const loading = this.store.fetch(ref).then((bytes) => ModelRunner.load(bytes, `${modelId}v${version}`));
+    const loading = this.store.fetch(ref).then((bytes) => this.load(bytes, `${modelId}v${version}`, v.digest));
     this.runners.set(v.digest, loading);
     this.runnersByVersion.set(versionKey, loading);
     loading.catch(() => {
@@ -147,6 +164,16 @@ export class JobBook {
       this.runnersByVersion.delete(versionKey);
     });
     return loading;
+  }
+
+  /** Loads `bytes` on the engine the gate allows, and logs which one and why. */
+  private async load(bytes: Uint8Array, label: string, digest: string): Promise<CanonicalRunner> {
+    const { runner, choice, notAProgram } = await loadRunner(bytes, label, { selfTestPassed: this.selfTestPassed });
+    this.log?.info(
+      { at: "JobBook.runner", model: label, digest, engine: choice.engine, reason: choice.reason, ...(choice.operand ? { operand: choice.operand } : {}), ...(notAProgram ? { notAProgram } : {}) },
+      `model ${label} loaded: computed by ${choice.engine} (${choice.reason})`,
+    );
+    return runner;
   }
 
   /** Frees every loaded model. */

@@ -2,13 +2,13 @@ import * as ort from "onnxruntime-node";
 import { onnx } from "onnx-proto";
 import {
   DTYPES,
-  TensorCodecError,
   decodeTensors,
   encodeTensors,
   type DType,
   type DecodedTensor,
   type TensorMap,
 } from "../codec/tensor";
+import { undecodableInput, type CanonicalRunner } from "./canonicalRunner";
 import { OrtModel, messageOf, sessionSettings, type OrtApi } from "./ortModel";
 import { InvalidInputError, copySpec, type TensorSpec } from "./tensorFit";
 
@@ -52,9 +52,10 @@ type DecodedTensorArrayConstructor =
   | Uint8ArrayConstructor
   | Int8ArrayConstructor;
 
-export class ModelRunner {
+export class ModelRunner implements CanonicalRunner {
   /** A name for messages and logs (the model id, a file name...). */
   readonly label: string;
+  readonly engine = "onnxruntime";
 
   private constructor(private readonly model: OrtModel) {
     this.label = model.label;
@@ -134,9 +135,7 @@ export class ModelRunner {
   }
 
   private undecodable(err: unknown): InvalidInputError {
-    if (!(err instanceof TensorCodecError)) throw err;
-    const at = err.offset === undefined ? "" : ` (at byte ${err.offset})`;
-    return new InvalidInputError("undecodableInput", `model ${this.label}: the input is not a canonical tensor map: ${err.message}${at}`);
+    return undecodableInput(this.label, err);
   }
 }
 
