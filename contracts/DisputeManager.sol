@@ -115,7 +115,8 @@ contract DisputeManager is IDisputeManager, Governed, ReentrancyGuardTransient {
         uint256 jobId,
         uint256 modelId,
         address executor,
-        address challenger
+        address challenger,
+        bytes32 /* jobDigest: the committee re-runs the job from its own logs */
     ) external onlyHub returns (uint256 disputeId, uint96 bond) {
         if (challenger != address(0)) {
             if (challenger == executor || !STAKES.isEligible(challenger, Role.VERIFIER)) {

@@ -395,7 +395,7 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
     // ================================================================ internal: requests
 
     function _request(RequestParams calldata p) private returns (uint256 jobId) {
-        (bytes32 inputHash, uint16 policyVersion, JobTerms memory terms) = _checkRequest(p);
+        (bytes32 inputHash, uint16 policyVersion, JobTerms memory terms, bool thirdParty) = _checkRequest(p);
         jobId = ++_jobCount;
         if (terms.auditRateBps != 0 || terms.executionWindow != 0) _terms[jobId] = terms;
         Job storage job = _jobs[jobId];
@@ -410,7 +410,8 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         job.version = p.version;
         job.policyVersion = policyVersion;
         job.mode = p.mode;
-        if (p.mode == Mode.ATTESTED) job.inputHash = inputHash;
+        // A third-party resolver checks the bytes anyone brings against this hash (IDisputeResolver.open).
+        if (p.mode == Mode.ATTESTED || thirdParty) job.inputHash = inputHash;
         emit JobRequested(jobId, msg.sender, p.modelId, p, inputHash, policyVersion);
         _armDraw(jobId, job);
         // Effects are done; the pull comes last and the call is nonReentrant.
@@ -419,8 +420,8 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
 
     function _checkRequest(
         RequestParams calldata p
-    ) private view returns (bytes32 inputHash, uint16 policyVersion, JobTerms memory terms) {
-        (inputHash, policyVersion, terms) = JobParams.checkRequest(
+    ) private view returns (bytes32 inputHash, uint16 policyVersion, JobTerms memory terms, bool thirdParty) {
+        (inputHash, policyVersion, terms, thirdParty) = JobParams.checkRequest(
             p,
             _paramsHistory[_paramsHistory.length - 1],
             resolverAllowed,
@@ -609,7 +610,11 @@ contract JobRegistry is IJobRegistry, Governed, ReentrancyGuardTransient {
         Job storage job,
         address challenger
     ) private returns (uint256 disputeId, uint96 bond) {
-        return JobSettlement.openDispute(job, jobId, challenger, _resolverOf(job), DISPUTES);
+        IDisputeResolver resolver = _resolverOf(job);
+        // Only a third-party resolver gets the output's hash: hashing a stored inline output costs a
+        // read per 32 bytes, which the committee (it re-runs the job from the logs) does not need.
+        bytes32 outputHash = address(resolver) == address(DISPUTES) ? bytes32(0) : _outputHash(jobId, job);
+        return JobSettlement.openDispute(job, jobId, challenger, resolver, DISPUTES, outputHash);
     }
 
     /// @dev The resolver pinned by the job's policy version (the default committee when zero).

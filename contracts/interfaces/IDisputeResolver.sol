@@ -22,13 +22,18 @@ interface IDisputeResolver {
     /// @param modelId The job's model (whose audit pot pays the judges).
     /// @param executor The executor whose result is disputed.
     /// @param challenger The challenger, or zero for an audit.
+    /// @param jobDigest `keccak256(abi.encode(uint16 version, bytes32 inputHash, bytes32 outputHash))`:
+    ///        the job's model version, the keccak256 of its input (kept only for jobs judged by a
+    ///        third-party resolver or ATTESTED, zero otherwise) and of its posted output, so that a
+    ///        resolver can check bytes anyone brings against the job without calling the hub back.
     /// @return disputeId The resolver's id for the dispute.
     /// @return bond What the challenger must put up (zero for an audit).
     function open(
         uint256 jobId,
         uint256 modelId,
         address executor,
-        address challenger
+        address challenger,
+        bytes32 jobDigest
     ) external returns (uint256 disputeId, uint96 bond);
 
     /// @notice Ends the open dispute of `jobId` once it can be decided and settles the judges'
@@ -39,7 +44,10 @@ interface IDisputeResolver {
     /// @return bounty The most the challenger may get of the executor's collateral on Invalid.
     function resolve(uint256 jobId) external returns (Verdict verdict, address challenger, uint96 bounty);
 
-    /// @notice The longest time from a dispute's opening to the moment it can be resolved.
+    /// @notice The longest time from a dispute's opening to the moment it can be resolved. For a
+    ///         third-party resolver the hub waits at least the committee's window and at most this,
+    ///         and never past the job's deadline: a dispute still open then ends Undecided (the
+    ///         requester is refunded, the collateral released).
     function disputeWindow() external view returns (uint256);
 
     /// @notice The seats that judge a dispute (for `JobRegistry.securityOf`).

@@ -104,12 +104,17 @@ library JobParams {
     /// @return policyVersion The model policy the job is pinned to.
     /// @return terms What the job keeps beyond its record: the audit rate bought above the policy's
     ///         and the execution window when the runtime makes it longer (each zero otherwise).
+    /// @return thirdParty Whether the job's resolver is not the default committee (the hub then keeps its input hash).
     function checkRequest(
         RequestParams calldata p,
         IJobRegistry.Params storage current,
         mapping(address => bool) storage resolverAllowed,
         Satellites memory satellites
-    ) public view returns (bytes32 inputHash, uint16 policyVersion, IJobRegistry.JobTerms memory terms) {
+    )
+        public
+        view
+        returns (bytes32 inputHash, uint16 policyVersion, IJobRegistry.JobTerms memory terms, bool thirdParty)
+    {
         ModelTerms memory model = _modelTerms(p, _checkShape(p, current.minFee), satellites.models);
         inputHash = p.input.length != 0 ? keccak256(p.input) : p.inputHash;
         policyVersion = model.policyVersion;
@@ -118,13 +123,8 @@ library JobParams {
         if (model.resolver != address(0) && !resolverAllowed[model.resolver]) {
             revert IJobRegistry.ResolverNotAllowed(model.resolver);
         }
-        terms.auditRateBps = _checkAuditRate(
-            p,
-            model.auditRateBps,
-            model.resolver != address(0),
-            current.verifierBps,
-            satellites
-        );
+        thirdParty = model.resolver != address(0);
+        terms.auditRateBps = _checkAuditRate(p, model.auditRateBps, thirdParty, current.verifierBps, satellites);
     }
 
     /// @notice Reverts with `ParameterOutOfBounds` unless 0 < minimum <= maximum <= MAX_AMOUNT and

@@ -115,8 +115,10 @@ library JobSettlement {
     /// @notice Moves a Submitted `job` into dispute and has its pinned `resolver` open the round.
     ///         Only the default committee's bond goes through the vault (it alone credits it
     ///         back); a third-party resolver takes its own bond, if any (zero is returned, so
-    ///         nothing is left in the vault unowned), and must answer within the default
-    ///         committee's dispute window, which `job.phaseEnd` records (see `verdictOf`).
+    ///         nothing is left in the vault unowned), and must answer by `job.phaseEnd` (see
+    ///         `verdictOf`): at least the default committee's dispute window from now, at most
+    ///         its own `disputeWindow()`, and never past the job's deadline beyond that.
+    /// @param outputHash The keccak256 of the job's posted output (the hub's `_outputHash`).
     /// @return disputeId The resolver's dispute id.
     /// @return bond What the hub collects from the challenger into the vault.
     function openDispute(
@@ -124,16 +126,34 @@ library JobSettlement {
         uint256 jobId,
         address challenger,
         IDisputeResolver resolver,
-        IDisputeManager disputes
+        IDisputeManager disputes,
+        bytes32 outputHash
     ) public returns (uint256 disputeId, uint96 bond) {
         job.status = Status.Disputed;
         emit IJobRegistry.JobDisputed(jobId);
-        (disputeId, bond) = resolver.open(jobId, job.modelId, job.executor, challenger);
+        bytes32 jobDigest = keccak256(abi.encode(job.version, job.inputHash, outputHash));
+        (disputeId, bond) = resolver.open(jobId, job.modelId, job.executor, challenger, jobDigest);
         if (address(resolver) != address(disputes)) {
             bond = 0;
-            // solhint-disable-next-line not-rely-on-time
-            job.phaseEnd = uint32(block.timestamp + disputes.disputeWindow());
+            job.phaseEnd = uint32(thirdPartyDeadline(resolver.disputeWindow(), disputes.disputeWindow(), job.deadline));
         }
+    }
+
+    /// @notice When a third-party resolver must have answered a dispute opened now: its own window,
+    ///         but at least the committee's (`floor`) and, beyond that, never past the job's deadline.
+    /// @param window The resolver's `disputeWindow()`.
+    /// @param floor The default committee's `disputeWindow()`.
+    /// @param deadline The job's deadline.
+    /// @return end The time after which the dispute ends Undecided without the resolver.
+    function thirdPartyDeadline(uint256 window, uint256 floor, uint256 deadline) public view returns (uint256 end) {
+        // solhint-disable-next-line not-rely-on-time
+        uint256 now_ = block.timestamp;
+        // INVARIANT: a third-party resolver holds a job at most until its deadline (or the committee's
+        // window, when that is later): a game that cannot end in time ends Undecided and refunds the
+        // requester, and no resolver can hold a job or its collateral for good.
+        end = now_ + window;
+        if (end > deadline) end = deadline;
+        if (end < now_ + floor) end = now_ + floor;
     }
 
     /// @notice The verdict on `job`'s dispute from its pinned `resolver`. A third-party resolver

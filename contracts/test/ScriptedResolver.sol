@@ -17,6 +17,7 @@ contract ScriptedResolver is IDisputeResolver {
         uint256 modelId;
         address executor;
         address challenger;
+        bytes32 jobDigest;
     }
 
     /// @notice The only caller of `open` and `resolve`.
@@ -91,11 +92,18 @@ contract ScriptedResolver is IDisputeResolver {
         uint256 jobId,
         uint256 modelId,
         address executor,
-        address challenger
+        address challenger,
+        bytes32 jobDigest
     ) external onlyHub returns (uint256 disputeId, uint96 bond_) {
         disputeId = ++openCount;
         bond_ = challenger == address(0) ? 0 : bond;
-        _openings[disputeId] = Opening({jobId: jobId, modelId: modelId, executor: executor, challenger: challenger});
+        _openings[disputeId] = Opening({
+            jobId: jobId,
+            modelId: modelId,
+            executor: executor,
+            challenger: challenger,
+            jobDigest: jobDigest
+        });
         disputeOfJob[jobId] = disputeId;
         emit Opened(disputeId, jobId, modelId, executor, challenger, bond_);
     }

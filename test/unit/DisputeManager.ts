@@ -376,7 +376,7 @@ describe("DisputeManager", function () {
       const w = await loadFixture(disputeFixture);
       const { jobId, executor } = await submittedJob(w);
       for (const caller of [w.admin, executor, w.verifiers[0]]) {
-        await expect(w.disputes.connect(caller).open(jobId, w.modelId, executor.address, w.verifiers[0].address))
+        await expect(w.disputes.connect(caller).open(jobId, w.modelId, executor.address, w.verifiers[0].address, ethers.ZeroHash))
           .to.be.revertedWithCustomError(w.disputes, "UnauthorizedCaller")
           .withArgs(caller.address);
         await expect(w.disputes.connect(caller).resolve(jobId))

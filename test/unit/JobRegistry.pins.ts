@@ -16,6 +16,7 @@ import {
   assignJob,
   requestJob,
   requestParams,
+  SAMPLE_INPUT,
   SAMPLE_OUTPUT,
   Status,
   TOKEN,
@@ -235,7 +236,16 @@ describe("JobRegistry pins", function () {
       await expect(tx).to.changeTokenBalances(w.token, [challenger, w.vault], [0n, 0n]);
       expect((await w.jobs.jobOf(jobId)).status).to.equal(Status.Disputed);
       expect(await w.disputes.disputeOfJob(jobId)).to.equal(0n);
-      expect(await scripted.openingOf(1n)).to.deep.equal([jobId, w.modelId, executor.address, challenger.address]);
+      // The job's digest: its version and the hashes of its input (kept for a third-party resolver) and of its output.
+      const digest = ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint16", "bytes32", "bytes32"], [1, ethers.keccak256(SAMPLE_INPUT), ethers.keccak256(SAMPLE_OUTPUT)]));
+      expect(await scripted.openingOf(1n)).to.deep.equal([jobId, w.modelId, executor.address, challenger.address, digest]);
+      expect((await w.jobs.jobOf(jobId)).inputHash).to.equal(ethers.keccak256(SAMPLE_INPUT));
+    });
+
+    it("keeps no input hash for a job the committee judges, and hands it no digest work: the committee's dispute opens as before", async function () {
+      const { w } = await loadFixture(pinsFixture);
+      const { jobId } = await submittedJob(w);
+      expect((await w.jobs.jobOf(jobId)).inputHash).to.equal(ethers.ZeroHash);
     });
 
     it("pays the job on the resolver's Valid verdict", async function () {
@@ -481,7 +491,7 @@ describe("JobRegistry pins", function () {
     it("reverts open and resolve with NotHub for anyone but the hub", async function () {
       const { w, scripted } = await loadFixture(pinsFixture);
       const caller = w.others[0];
-      await expect(scripted.connect(caller).open(1n, w.modelId, caller.address, caller.address))
+      await expect(scripted.connect(caller).open(1n, w.modelId, caller.address, caller.address, ethers.ZeroHash))
         .to.be.revertedWithCustomError(scripted, "NotHub")
         .withArgs(caller.address);
       await expect(scripted.connect(caller).resolve(1n)).to.be.revertedWithCustomError(scripted, "NotHub").withArgs(caller.address);

@@ -31,6 +31,7 @@ import { BlockHashRandomness__factory } from "../typechain/factories/contracts/r
 import { PrevrandaoHeaderRandomness__factory } from "../typechain/factories/contracts/randomness/PrevrandaoHeaderRandomness__factory";
 import { VrfRandomnessAdapter__factory } from "../typechain/factories/contracts/randomness/VrfRandomnessAdapter__factory";
 import { RefereeGame__factory } from "../typechain/factories/contracts/referee/RefereeGame__factory";
+import { RefereeResolver__factory } from "../typechain/factories/contracts/referee/RefereeResolver__factory";
 import { RefereeOneStep__factory } from "../typechain/factories/contracts/referee/RefereeOneStep__factory";
 import { HINTS, type HintFormat, type RevertArgs } from "./hints";
 
@@ -57,6 +58,7 @@ export const PROTOCOL_ABIS: Readonly<Record<string, InterfaceAbi>> = {
   OneStepOps: OneStepOps__factory.abi,
   RefereeGame: RefereeGame__factory.abi,
   RefereeOneStep: RefereeOneStep__factory.abi,
+  RefereeResolver: RefereeResolver__factory.abi,
   BlockHeader: BlockHeader__factory.abi,
   BlockHashRandomness: BlockHashRandomness__factory.abi,
   PrevrandaoHeaderRandomness: PrevrandaoHeaderRandomness__factory.abi,
