@@ -170,9 +170,9 @@ library JobSettlement {
         IDisputeManager disputes
     ) public returns (Verdict verdict, address challenger, uint96 bounty) {
         bool thirdParty = address(resolver) != address(disputes);
-        // INVARIANT: a third-party resolver answers within the default committee's dispute window
-        // or the dispute ends Undecided without it: no resolver can hold a job or its collateral
-        // for good. (The DisputeManager always answers once its own window is over.)
+        // INVARIANT: a third-party resolver answers by the job's phaseEnd (thirdPartyDeadline) or the
+        // dispute ends Undecided without it: no resolver can hold a job or its collateral for good.
+        // (The DisputeManager always answers once its own window is over.)
         // solhint-disable-next-line not-rely-on-time
         if (thirdParty && block.timestamp > job.phaseEnd) {
             emit IJobRegistry.ResolverLapsed(jobId, address(resolver));
