@@ -7,7 +7,7 @@
 # afterwards whatever the outcome.
 set -u
 cd "$(dirname "$0")/.."
-STAKING_RUNS="${STAKING_RUNS:-4}" DISPUTE_RUNS="${DISPUTE_RUNS:-3}" DRAWS_RUNS="${DRAWS_RUNS:-2}" DRAWS_PER_RUN="${DRAWS_PER_RUN:-80}" SNAPSHOT_TREE_RUNS="${SNAPSHOT_TREE_RUNS:-10}" PROPERTY_RUNS="${PROPERTY_RUNS:-2}" PROPERTY_ACTIONS="${PROPERTY_ACTIONS:-400}" REQUANTIZE_RUNS="${REQUANTIZE_RUNS:-20}" REFEREE_GAME_RUNS="${REFEREE_GAME_RUNS:-6}" ONESTEP_RUNS="${ONESTEP_RUNS:-4}" npx hardhat coverage --testfiles "test/{unit,property,integration}/**/*.ts" "$@"
+STAKING_RUNS="${STAKING_RUNS:-6}" DISPUTE_RUNS="${DISPUTE_RUNS:-3}" DRAWS_RUNS="${DRAWS_RUNS:-2}" DRAWS_PER_RUN="${DRAWS_PER_RUN:-80}" SNAPSHOT_TREE_RUNS="${SNAPSHOT_TREE_RUNS:-10}" PROPERTY_RUNS="${PROPERTY_RUNS:-2}" PROPERTY_ACTIONS="${PROPERTY_ACTIONS:-400}" REQUANTIZE_RUNS="${REQUANTIZE_RUNS:-20}" REFEREE_GAME_RUNS="${REFEREE_GAME_RUNS:-6}" ONESTEP_RUNS="${ONESTEP_RUNS:-4}" npx hardhat coverage --testfiles "test/{unit,property,integration}/**/*.ts" "$@"
 status=$?
 npx hardhat compile --force --quiet >/dev/null
 exit $status

@@ -297,12 +297,24 @@ describe("DisputeManager", function () {
       await w.disputes.setParams({ ...BASE_PARAMS, committeeSize: 15 });
       const { jobId, executor } = await submittedJob(w);
       const challenger = w.verifiers[0];
-      await w.jobs.connect(challenger).challenge(jobId);
-      await mine(3);
-      const t = BigInt(await time.latest()) + 5n;
-      await time.setNextBlockTimestamp(t);
-      const receipt = await (await w.disputes.drawCommittee(1n)).wait();
-      const drawn = receipt!.logs.map((log) => w.disputes.interface.parseLog(log)).find((e) => e?.name === "CommitteeDrawn")!;
+      // A seat stays empty when MAX_SEAT_TRIES draws in a row land on the two excluded nodes (about
+      // 1 in 1,500 here): the chain's randomness depends on every byte of the contracts, so the test
+      // opens the dispute again, a block later, until the draw fills all 15 (then checks it all).
+      let t = 0n;
+      let drawn: ReturnType<typeof w.disputes.interface.parseLog> = null;
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const snapshot = await takeSnapshot();
+        await w.jobs.connect(challenger).challenge(jobId);
+        await mine(3);
+        t = BigInt(await time.latest()) + 5n;
+        await time.setNextBlockTimestamp(t);
+        const receipt = await (await w.disputes.drawCommittee(1n)).wait();
+        drawn = receipt!.logs.map((log) => w.disputes.interface.parseLog(log)).find((e) => e?.name === "CommitteeDrawn")!;
+        if (drawn.args.seats === 15n) break;
+        await snapshot.restore();
+        await mine(1);
+      }
+      if (!drawn) throw new Error("no CommitteeDrawn event");
       expect(drawn.args.disputeId).to.equal(1n);
       expect(drawn.args.jobId).to.equal(jobId);
       expect(drawn.args.seats).to.equal(15n);
