@@ -36,7 +36,9 @@ interface IModelRegistry {
         bytes32 programHash; // keccak256 of the canonical program: operators, static shapes, scales as bits, zero points, tables, compiler version
         bytes32 stepsHash; // hash of the lowered steps' descriptors; each descriptor holds its weights' Merkle roots
         uint16 steps; // the program's step count, 1 .. MAX_PROGRAM_STEPS (the referee's game bound)
-        bytes32 inputSpec; // keccak256(abi.encode(bytes name, uint8 dtype, uint32[] shape)) of its one input (tensor codec dtype codes): what decides an invalid-input claim
+        // keccak256(abi.encode(bytes name, uint8 dtype, uint32[] shape)) of the program's one input
+        // (tensor codec dtype codes): what decides an invalid-input claim on the version
+        bytes32 inputSpec;
     }
 
     /// @notice Thrown when a model has no such policy version.

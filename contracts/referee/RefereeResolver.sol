@@ -83,6 +83,7 @@ contract RefereeResolver is IRefereeResolver {
     ) external onlyHub returns (uint256 disputeId, uint96 bond) {
         // A job disputed again after a reassignment replaces its earlier (resolved) dispute.
         _disputes[jobId] = Dispute({
+            // solhint-disable-next-line not-rely-on-time
             openedAt: uint64(block.timestamp),
             modelId: uint24(modelId),
             executor: executor,
