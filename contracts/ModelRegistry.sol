@@ -133,8 +133,16 @@ contract ModelRegistry is IModelRegistry {
         if (program.programHash == bytes32(0)) revert InvalidProgram("programHash");
         if (program.stepsHash == bytes32(0)) revert InvalidProgram("stepsHash");
         if (program.steps == 0 || program.steps > MAX_PROGRAM_STEPS) revert InvalidProgram("steps");
+        if (program.inputSpec == bytes32(0)) revert InvalidProgram("inputSpec");
         _programs[modelId][version] = program;
-        emit ProgramDeclared(modelId, version, program.programHash, program.stepsHash, program.steps);
+        emit ProgramDeclared(
+            modelId,
+            version,
+            program.programHash,
+            program.stepsHash,
+            program.steps,
+            program.inputSpec
+        );
     }
 
     /// @inheritdoc IModelRegistry

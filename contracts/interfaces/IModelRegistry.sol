@@ -36,6 +36,9 @@ interface IModelRegistry {
         bytes32 programHash; // keccak256 of the canonical program: operators, static shapes, scales as bits, zero points, tables, compiler version
         bytes32 stepsHash; // hash of the lowered steps' descriptors; each descriptor holds its weights' Merkle roots
         uint16 steps; // the program's step count, 1 .. MAX_PROGRAM_STEPS (the referee's game bound)
+        // keccak256(abi.encode(bytes name, uint8 dtype, uint32[] shape)) of the program's one input
+        // (tensor codec dtype codes): what decides an invalid-input claim on the version
+        bytes32 inputSpec;
     }
 
     /// @notice Thrown when a model has no such policy version.
@@ -98,7 +101,8 @@ interface IModelRegistry {
         uint16 indexed version,
         bytes32 programHash,
         bytes32 stepsHash,
-        uint16 steps
+        uint16 steps,
+        bytes32 inputSpec
     );
 
     /// @notice Registers a model with its first version (version 1) and its policy.

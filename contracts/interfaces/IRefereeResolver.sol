@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IDisputeResolver} from "./IDisputeResolver.sol";
+import {Verdict} from "../types/Types.sol";
 
 /// @title IRefereeResolver
 /// @notice The refereed dispute as a JobRegistry resolver (issue 15): a model whose owner picks it
@@ -18,6 +19,8 @@ interface IRefereeResolver is IDisputeResolver {
         address executor;
         bytes32 jobDigest; // keccak256(abi.encode(version, inputHash, outputHash)), from the hub
         uint256 gameId; // zero until started
+        address challenger; // who challenged on the hub (zero for an audit): a false claim's bounty goes to it
+        Verdict claimVerdict; // an invalid-input claim's verdict, once decided (Undecided until then)
     }
 
     /// @notice Thrown when anyone but the hub opens or resolves a dispute.
@@ -32,6 +35,10 @@ interface IRefereeResolver is IDisputeResolver {
     error NotTheJobsBytes(uint256 jobId);
     /// @notice Thrown when the job's model version declares no program (ModelRegistry.declareProgram).
     error NotRefereeable(uint256 modelId, uint16 version);
+    /// @notice Thrown when `decideClaim` is given an output that is not an invalid-input claim (start the game instead).
+    error NotAClaim(uint256 jobId);
+    /// @notice Thrown when the dispute's invalid-input claim was already decided.
+    error ClaimAlreadyDecided(uint256 jobId);
     /// @notice Thrown when the hub asks for a verdict the game has not reached yet.
     error NotDecided(uint256 jobId);
     /// @notice Thrown when the start window is outside its bounds.
@@ -47,6 +54,8 @@ interface IRefereeResolver is IDisputeResolver {
         address challenger,
         bytes32 jobDigest
     );
+    /// @notice Emitted when an invalid-input claim is decided by the tensor codec: Invalid when the input fits the program.
+    event ClaimDecided(uint256 indexed jobId, uint16 version, bool inputFits, Verdict verdict);
     /// @notice Emitted when a dispute's game starts, bound to the job's input and output roots.
     event RefereeGameStarted(
         uint256 indexed jobId,
@@ -70,6 +79,30 @@ interface IRefereeResolver is IDisputeResolver {
         bytes calldata input,
         bytes calldata output
     ) external returns (uint256 gameId);
+
+    /// @notice Decides a dispute whose posted output is an invalid-input claim (`0x00 reason`), by
+    ///         the tensor codec alone: the claim is false (Invalid) when the input decodes to one
+    ///         tensor whose name, dtype and shape are the version's declared `inputSpec`, whatever
+    ///         reason the executor gave ("the model failed" is no excuse for a program the chain can
+    ///         recompute); it stands (Valid) otherwise. Anyone, within START_WINDOW of the opening.
+    /// @param jobId The disputed job.
+    /// @param version The job's model version.
+    /// @param input The job's input bytes.
+    /// @param claim The posted output: the two bytes of the claim.
+    /// @return verdict The claim's verdict, which `resolve` returns.
+    function decideClaim(
+        uint256 jobId,
+        uint16 version,
+        bytes calldata input,
+        bytes calldata claim
+    ) external returns (Verdict verdict);
+
+    /// @notice Whether `input` decodes to exactly one tensor, and that tensor's `keccak256(abi.encode(name,
+    ///         dtype, shape))`; reverts with the codec's error when it does not decode (decideClaim catches it).
+    /// @param input Bytes claimed to be a canonical tensor map.
+    /// @return one Whether the map holds exactly one tensor.
+    /// @return spec The spec of its first tensor (zero when none).
+    function inputSpecOf(bytes calldata input) external pure returns (bool one, bytes32 spec);
 
     /// @notice The dispute of `jobId` (all zero when none).
     /// @param jobId The job.

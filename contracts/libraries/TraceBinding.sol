@@ -57,6 +57,7 @@ library TraceBinding {
         uint256 offset = t.offset;
         // The values in the trace's byte order, row-major: the map's bytes, each int32 reversed.
         bytes memory ordered = new bytes(total);
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let src := add(add(encoded, 32), offset)
             let dst := add(ordered, 32)
@@ -96,12 +97,13 @@ library TraceBinding {
         uint256 leaves = data.length == 0 ? 1 : (data.length + TraceMerkle.LEAF_BYTES - 1) / TraceMerkle.LEAF_BYTES;
         bytes32[16] memory children;
         bytes memory buf = new bytes(TraceMerkle.LEAF_BYTES + 1); // buf[0] = 0x00, the leaf prefix
-        for (uint256 l = 0; l < leaves; ++l) {
-            uint256 start = l * TraceMerkle.LEAF_BYTES;
+        for (uint256 leaf = 0; leaf < leaves; ++leaf) {
+            uint256 start = leaf * TraceMerkle.LEAF_BYTES;
             uint256 end = start + TraceMerkle.LEAF_BYTES;
             if (end > data.length) end = data.length;
             uint256 len = end - start;
             // buf[1 ..] = data[start .. end], then zeros to the leaf's end (only the last leaf is short).
+            // solhint-disable-next-line no-inline-assembly
             assembly ("memory-safe") {
                 let dst := add(buf, 33)
                 mcopy(dst, add(add(data, 32), start), len)
@@ -111,7 +113,7 @@ library TraceBinding {
                     calldatacopy(add(dst, len), calldatasize(), pad)
                 }
             }
-            children[l] = sha256(buf);
+            children[leaf] = sha256(buf);
         }
         root = leaves == 1 ? children[0] : TraceMerkle.nodeHash(children);
     }
@@ -127,6 +129,7 @@ library TraceBinding {
         uint256 plane
     ) private pure returns (bytes memory out) {
         out = new bytes(ordered.length);
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let dst := add(out, 32)
             let from := add(ordered, 32)

@@ -7,6 +7,7 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IRefereeGame} from "../interfaces/IRefereeGame.sol";
 import {IRefereeOneStep} from "../interfaces/IRefereeOneStep.sol";
 import {IRefereeResolver} from "../interfaces/IRefereeResolver.sol";
+import {TensorCodec} from "../libraries/TensorCodec.sol";
 import {TraceBinding} from "../libraries/TraceBinding.sol";
 import {Verdict} from "../types/Types.sol";
 import {RefereeGame} from "./RefereeGame.sol";
@@ -82,15 +83,50 @@ contract RefereeResolver is IRefereeResolver {
     ) external onlyHub returns (uint256 disputeId, uint96 bond) {
         // A job disputed again after a reassignment replaces its earlier (resolved) dispute.
         _disputes[jobId] = Dispute({
+            // solhint-disable-next-line not-rely-on-time
             openedAt: uint64(block.timestamp),
             modelId: uint24(modelId),
             executor: executor,
             jobDigest: jobDigest,
-            gameId: 0
+            gameId: 0,
+            challenger: challenger,
+            claimVerdict: Verdict.Undecided
         });
         emit RefereeDisputeOpened(jobId, modelId, executor, challenger, jobDigest);
         // The challenger's bond is the game's: it is paid on `join`, not here.
         return (jobId, 0);
+    }
+
+    /// @inheritdoc IRefereeResolver
+    function decideClaim(
+        uint256 jobId,
+        uint16 version,
+        bytes calldata input,
+        bytes calldata claim
+    ) external returns (Verdict verdict) {
+        Dispute storage d = _startable(jobId, version, input, claim);
+        // INVARIANT: only an invalid-input claim is decided by the codec; a tensor output goes to the game.
+        if (!TensorCodec.isInvalidClaim(claim)) revert NotAClaim(jobId);
+        IModelRegistry.RefereeProgram memory program = _program(d, version);
+        bool fits;
+        try this.inputSpecOf(input) returns (bool one, bytes32 spec) {
+            fits = one && spec == program.inputSpec;
+        } catch {
+            fits = false; // the bytes are no canonical tensor map: the claim is right
+        }
+        // INVARIANT: a claim on an input that fits the program is false, whatever its reason: the
+        // chain can recompute the program, so "the model failed" is no excuse.
+        verdict = fits ? Verdict.Invalid : Verdict.Valid;
+        d.claimVerdict = verdict;
+        emit ClaimDecided(jobId, version, fits, verdict);
+    }
+
+    /// @inheritdoc IRefereeResolver
+    function inputSpecOf(bytes calldata input) external pure returns (bool one, bytes32 spec) {
+        TensorCodec.Tensor[] memory tensors = TensorCodec.decode(input);
+        if (tensors.length == 0) return (false, bytes32(0));
+        TensorCodec.Tensor memory t = tensors[0];
+        return (tensors.length == 1, keccak256(abi.encode(t.name, t.dtype, t.shape)));
     }
 
     /// @inheritdoc IRefereeResolver
@@ -100,20 +136,8 @@ contract RefereeResolver is IRefereeResolver {
         bytes calldata input,
         bytes calldata output
     ) external returns (uint256 gameId) {
-        Dispute storage d = _disputes[jobId];
-        if (d.openedAt == 0) revert NoDisputeHere(jobId);
-        // INVARIANT: one game per dispute: every challenger plays on the same defender's trace.
-        if (d.gameId != 0) revert AlreadyStarted(jobId, d.gameId);
-        uint256 closesAt = uint256(d.openedAt) + START_WINDOW;
-        // solhint-disable-next-line not-rely-on-time
-        if (block.timestamp > closesAt) revert StartWindowClosed(jobId, closesAt);
-        // INVARIANT: the game is bound to the job's own version, input and output, as the hub hashed them.
-        if (keccak256(abi.encode(version, keccak256(input), keccak256(output))) != d.jobDigest) {
-            revert NotTheJobsBytes(jobId);
-        }
-        IModelRegistry.RefereeProgram memory program = MODELS.programOf(d.modelId, version);
-        // INVARIANT: only a declared program is refereed: the steps hash every node reproduced.
-        if (program.programHash == bytes32(0)) revert NotRefereeable(d.modelId, version);
+        Dispute storage d = _startable(jobId, version, input, output);
+        IModelRegistry.RefereeProgram memory program = _program(d, version);
         (bytes32 inputRoot, ) = TraceBinding.ioRoot(input);
         (bytes32 outputRoot, ) = TraceBinding.ioRoot(output);
         gameId = GAME.create(program.stepsHash, program.steps, inputRoot, outputRoot, d.executor);
@@ -128,6 +152,9 @@ contract RefereeResolver is IRefereeResolver {
     function resolve(uint256 jobId) external onlyHub returns (Verdict verdict, address challenger, uint96 bounty) {
         Dispute storage d = _disputes[jobId];
         if (d.openedAt == 0) revert NoDisputeHere(jobId);
+        if (d.claimVerdict != Verdict.Undecided) {
+            return (d.claimVerdict, d.claimVerdict == Verdict.Invalid ? d.challenger : address(0), type(uint96).max);
+        }
         uint256 gameId = d.gameId;
         if (gameId == 0) {
             // INVARIANT: an unstarted dispute stands until its start window is over.
@@ -142,6 +169,39 @@ contract RefereeResolver is IRefereeResolver {
         // solhint-disable-next-line not-rely-on-time
         if (g.pathCount == 0 && block.timestamp > uint256(g.createdAt) + _CLOCK) return (Verdict.Valid, address(0), 0);
         revert NotDecided(jobId);
+    }
+
+    /// @dev The dispute of `jobId`, checked open for a first move: it exists, neither its game nor its
+    ///      claim started yet, within START_WINDOW, and `output` and `input` are the job's.
+    function _startable(
+        uint256 jobId,
+        uint16 version,
+        bytes calldata input,
+        bytes calldata output
+    ) internal view returns (Dispute storage d) {
+        d = _disputes[jobId];
+        if (d.openedAt == 0) revert NoDisputeHere(jobId);
+        // INVARIANT: one game per dispute: every challenger plays on the same defender's trace.
+        if (d.gameId != 0) revert AlreadyStarted(jobId, d.gameId);
+        // INVARIANT: a claim is decided once.
+        if (d.claimVerdict != Verdict.Undecided) revert ClaimAlreadyDecided(jobId);
+        uint256 closesAt = uint256(d.openedAt) + START_WINDOW;
+        // solhint-disable-next-line not-rely-on-time
+        if (block.timestamp > closesAt) revert StartWindowClosed(jobId, closesAt);
+        // INVARIANT: the game is bound to the job's own version, input and output, as the hub hashed them.
+        if (keccak256(abi.encode(version, keccak256(input), keccak256(output))) != d.jobDigest) {
+            revert NotTheJobsBytes(jobId);
+        }
+    }
+
+    /// @dev The version's declared program.
+    function _program(
+        Dispute storage d,
+        uint16 version
+    ) internal view returns (IModelRegistry.RefereeProgram memory program) {
+        program = MODELS.programOf(d.modelId, version);
+        // INVARIANT: only a declared program is refereed: the steps hash every node reproduced.
+        if (program.programHash == bytes32(0)) revert NotRefereeable(d.modelId, version);
     }
 
     /// @inheritdoc IRefereeResolver

@@ -11,7 +11,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { RefereeGame__factory, RefereeOneStep__factory, RefereeResolver__factory } from "../../packages/node/src/typechain";
-import { commitTrace, encodeTensors, lowerProgram, programHash, refereeMlp, runProgram, zooInput, zooProgram, type ProgramTensor } from "../../packages/node/src";
+import { commitTrace, encodeTensors, refereeInputSpec, lowerProgram, programHash, refereeMlp, runProgram, zooInput, zooProgram, type ProgramTensor } from "../../packages/node/src";
 import { deployWorld, exactPolicy, Mode, nextEpoch, requestJob, signerOf, Status, Verdict } from "../fixtures/protocol";
 import { falsifyElement } from "../fixtures/refereePrograms";
 import { Challenger, Defender, GasBook, playPath } from "../fixtures/refereeGameDriver";
@@ -32,7 +32,8 @@ async function refereeWorld() {
   await w.models
     .connect(w.modelOwner)
     .registerModel(ethers.sha256(zoo.onnx), "ipfs://referee-mlp", exactPolicy({ allowedModes: (1 << Mode.NONE) | (1 << Mode.OPTIMISTIC), maxInputBytes: 4096 }));
-  await w.models.connect(w.modelOwner).declareProgram(MODEL, 1, { programHash: programHash(program), stepsHash: rp.stepsHash, steps: rp.steps.length });
+  const inputSpec = refereeInputSpec(zoo.inputName, "uint8", zoo.inputShape);
+  await w.models.connect(w.modelOwner).declareProgram(MODEL, 1, { programHash: programHash(program), stepsHash: rp.stepsHash, steps: rp.steps.length, inputSpec });
   const oneStep = await new RefereeOneStep__factory(w.admin).deploy();
   const resolver = await new RefereeResolver__factory(w.admin).deploy(w.jobs, w.models, oneStep, w.token, CLOCK, EXTENSION, BOND_PER_GAS, START_WINDOW);
   const game = RefereeGame__factory.connect(await resolver.GAME(), w.admin);
@@ -167,6 +168,59 @@ describe("A refereed dispute through the hub (RefereeResolver)", function () {
       await honest.join();
       await time.increaseTo(job.phaseEnd + 1n);
       await expect(r.w.jobs.resolveDispute(jobId)).to.emit(r.w.jobs, "ResolverLapsed").and.to.emit(r.w.jobs, "DisputeSettled").withArgs(jobId, Verdict.Undecided);
+    });
+  });
+
+  describe("invalid-input claims are decided by the tensor codec, not by a game", function () {
+    /** A job on `input`, its executor posting the claim `0x00 reason`, challenged on the hub. */
+    async function claimedJob(r: RefereeWorld, input: Uint8Array, reason: number) {
+      const { jobId, assigned } = await requestJob(r.w, { modelId: MODEL, input });
+      const executor = signerOf(r.w.executors, assigned[0]);
+      const claim = Uint8Array.of(0, reason);
+      await r.w.jobs.connect(executor).submitResult(jobId, claim);
+      const challenger = r.w.verifiers[0];
+      await r.w.jobs.connect(challenger).challenge(jobId);
+      return { jobId, executor, challenger, claim };
+    }
+
+    it("a claim on an input that fits the program is false, whatever its reason (\"the model failed\" included): Invalid, slashed, bounty to the challenger", async function () {
+      const r = await loadFixture(refereeWorld);
+      for (const reason of [2, 4]) {
+        const { jobId, challenger, claim } = await claimedJob(r, r.input, reason);
+        await expect(r.resolver.decideClaim(jobId, 1, r.input, claim)).to.emit(r.resolver, "ClaimDecided").withArgs(jobId, 1, true, Verdict.Invalid);
+        const before = await r.w.vault.creditOf(challenger.address);
+        await expect(r.w.jobs.resolveDispute(jobId)).to.emit(r.w.jobs, "DisputeSettled").withArgs(jobId, Verdict.Invalid).and.to.emit(r.w.jobs, "CollateralSlashed");
+        expect((await r.w.vault.creditOf(challenger.address)) - before).to.equal(await r.w.disputes.bounty());
+      }
+    });
+
+    it("a claim stands (Valid) on an input of another shape, another dtype, another name, two tensors, or bytes that are no tensor map", async function () {
+      const r = await loadFixture(refereeWorld);
+      const data = Array.from(zooInput(r.zoo, 3));
+      const misfits: Uint8Array[] = [
+        encodeTensors({ x: { dtype: "uint8", shape: [1, 783], data: data.slice(0, 783) } }),
+        encodeTensors({ x: { dtype: "int8", shape: [1, 784], data: data.map((v) => v - 128) } }),
+        encodeTensors({ image: { dtype: "uint8", shape: [1, 784], data } }),
+        encodeTensors({ x: { dtype: "uint8", shape: [1, 784], data }, z: { dtype: "uint8", shape: [1], data: [0] } }),
+        Uint8Array.from([0xde, 0xad, 0xbe, 0xef]),
+      ];
+      for (const input of misfits) {
+        const { jobId, claim } = await claimedJob(r, input, 2);
+        await expect(r.resolver.decideClaim(jobId, 1, input, claim)).to.emit(r.resolver, "ClaimDecided").withArgs(jobId, 1, false, Verdict.Valid);
+        await expect(r.w.jobs.resolveDispute(jobId)).to.emit(r.w.jobs, "DisputeSettled").withArgs(jobId, Verdict.Valid);
+      }
+    });
+
+    it("refuses by name: NotAClaim for a tensor output, ClaimAlreadyDecided for a second decision or a game after it, NotTheJobsBytes for another input", async function () {
+      const r = await loadFixture(refereeWorld);
+      const tensorJob = await challengedJob(r, r.values);
+      await expect(r.resolver.decideClaim(tensorJob.jobId, 1, r.input, tensorJob.output)).to.be.revertedWithCustomError(r.resolver, "NotAClaim").withArgs(tensorJob.jobId);
+      const { jobId, claim } = await claimedJob(r, r.input, 4);
+      const other = encodeTensors({ x: { dtype: "uint8", shape: [1, 784], data: zooInput(r.zoo, 9) } });
+      await expect(r.resolver.decideClaim(jobId, 1, other, claim)).to.be.revertedWithCustomError(r.resolver, "NotTheJobsBytes").withArgs(jobId);
+      await r.resolver.decideClaim(jobId, 1, r.input, claim);
+      await expect(r.resolver.decideClaim(jobId, 1, r.input, claim)).to.be.revertedWithCustomError(r.resolver, "ClaimAlreadyDecided").withArgs(jobId);
+      await expect(r.resolver.start(jobId, 1, r.input, claim)).to.be.revertedWithCustomError(r.resolver, "ClaimAlreadyDecided").withArgs(jobId);
     });
   });
 

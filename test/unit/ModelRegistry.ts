@@ -325,27 +325,27 @@ describe("ModelRegistry", function () {
   });
 
   describe("declareProgram", function () {
-    const PROGRAM = { programHash: ethers.id("program"), stepsHash: ethers.id("steps"), steps: 3 };
-    const programTuple = (p: typeof PROGRAM) => [p.programHash, p.stepsHash, BigInt(p.steps)];
+    const PROGRAM = { programHash: ethers.id("program"), stepsHash: ethers.id("steps"), steps: 3, inputSpec: ethers.id("input") };
+    const programTuple = (p: typeof PROGRAM) => [p.programHash, p.stepsHash, BigInt(p.steps), p.inputSpec];
 
     it("declares a version refereeable, emits ProgramDeclared, and programOf reads it back", async function () {
       const { registry, owner } = await loadFixture(deployModelRegistryFixture);
       await expect(registry.connect(owner).declareProgram(MODEL_ID, 1, PROGRAM))
         .to.emit(registry, "ProgramDeclared")
-        .withArgs(MODEL_ID, 1n, PROGRAM.programHash, PROGRAM.stepsHash, 3n);
+        .withArgs(MODEL_ID, 1n, PROGRAM.programHash, PROGRAM.stepsHash, 3n, PROGRAM.inputSpec);
       expect(await registry.programOf(MODEL_ID, 1)).to.deep.equal(programTuple(PROGRAM));
     });
 
     it("reads all zeros for a version that declared nothing (it is not refereeable)", async function () {
       const { registry } = await loadFixture(deployModelRegistryFixture);
-      expect(await registry.programOf(MODEL_ID, 1)).to.deep.equal([ethers.ZeroHash, ethers.ZeroHash, 0n]);
-      expect(await registry.programOf(UNKNOWN_ID, 7)).to.deep.equal([ethers.ZeroHash, ethers.ZeroHash, 0n]);
+      expect(await registry.programOf(MODEL_ID, 1)).to.deep.equal([ethers.ZeroHash, ethers.ZeroHash, 0n, ethers.ZeroHash]);
+      expect(await registry.programOf(UNKNOWN_ID, 7)).to.deep.equal([ethers.ZeroHash, ethers.ZeroHash, 0n, ethers.ZeroHash]);
     });
 
     it("declares per version: version 2 gets its own program and version 1 keeps its own", async function () {
       const { registry, owner } = await loadFixture(deployModelRegistryFixture);
       await registry.connect(owner).publishVersion(MODEL_ID, digestOf("model-v2"), "ipfs://v2");
-      const second = { programHash: ethers.id("program-2"), stepsHash: ethers.id("steps-2"), steps: 64 };
+      const second = { programHash: ethers.id("program-2"), stepsHash: ethers.id("steps-2"), steps: 64, inputSpec: ethers.id("input-2") };
       await registry.connect(owner).declareProgram(MODEL_ID, 1, PROGRAM);
       await registry.connect(owner).declareProgram(MODEL_ID, 2, second);
       expect(await registry.programOf(MODEL_ID, 1)).to.deep.equal(programTuple(PROGRAM));
@@ -367,7 +367,7 @@ describe("ModelRegistry", function () {
       await expect(registry.connect(owner).declareProgram(MODEL_ID, 1, PROGRAM)).to.be.revertedWithCustomError(registry, "ModelNotExact").withArgs(MODEL_ID);
     });
 
-    it("reverts with InvalidProgram naming a zero hash, or a step count outside 1 .. MAX_PROGRAM_STEPS", async function () {
+    it("reverts with InvalidProgram naming a zero hash or input spec, or a step count outside 1 .. MAX_PROGRAM_STEPS", async function () {
       const { registry, owner } = await loadFixture(deployModelRegistryFixture);
       expect(await registry.MAX_PROGRAM_STEPS()).to.equal(64n);
       const cases: [Partial<typeof PROGRAM>, string][] = [
@@ -375,6 +375,7 @@ describe("ModelRegistry", function () {
         [{ stepsHash: ethers.ZeroHash }, "stepsHash"],
         [{ steps: 0 }, "steps"],
         [{ steps: 65 }, "steps"],
+        [{ inputSpec: ethers.ZeroHash }, "inputSpec"],
       ];
       for (const [change, field] of cases) {
         await expect(registry.connect(owner).declareProgram(MODEL_ID, 1, { ...PROGRAM, ...change }))

@@ -7,13 +7,22 @@
 import { sha256 } from "ethers";
 import { CliError } from "./cliError";
 import { inspectRefereeModel } from "./cliReferee";
+import { DTYPES, type DType } from "./codec/tensor";
+import { refereeInputSpec } from "./referee/inputSpec";
 import type { GlassboxClient } from "./sdk/client";
 import type { RefereeProgramInfo } from "./sdk/types";
 
 /** The program a model file compiles to; a CliError saying why when it cannot be refereed. */
 export function programOfModel(bytes: Uint8Array, what: string): RefereeProgramInfo {
   const inspection = inspectRefereeModel(bytes, what);
-  return { programHash: inspection.programHash, stepsHash: inspection.stepsHash, steps: inspection.steps.length };
+  const input = inspection.input;
+  if (!(input.dtype in DTYPES)) throw new CliError(`${what} cannot be refereed: its input's dtype ${input.dtype} has no tensor codec code`);
+  return {
+    programHash: inspection.programHash,
+    stepsHash: inspection.stepsHash,
+    steps: inspection.steps.length,
+    inputSpec: refereeInputSpec(input.name, input.dtype as DType, input.shape),
+  };
 }
 
 /** Declares `version`'s program from the file, after checking that the file is that version's bytes. */
@@ -50,7 +59,7 @@ export async function reproduceDeclaredPrograms(client: GlassboxClient, modelId:
     const what = `model ${modelId} version ${version}`;
     const bytes = await client.modelBytes(modelId, version);
     const here = programOfModel(bytes, what);
-    for (const field of ["programHash", "stepsHash", "steps"] as const) {
+    for (const field of ["programHash", "stepsHash", "steps", "inputSpec"] as const) {
       if (here[field] !== declared[field]) {
         throw new CliError(
           `${what} declares ${field} ${declared[field]}, but its ONNX compiles here to ${here[field]}: not opting in (the referee would judge a program this node does not run). Ask the model's owner to publish a version declared with glassbox referee inspect's hashes, or check this node's glassbox version`,

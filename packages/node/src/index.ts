@@ -97,6 +97,7 @@ export { commitTrace, encodeDescriptor, lowerProgram, NotRefereeableError, STEP_
 export { oneStepWitness, WitnessError, type OneStepWitness, type WitnessRange } from "./referee/witness";
 export { RECORD_BYTES, recordLeaf, RecordTree } from "./referee/records";
 export { mulberry32, refereeCnn, refereeMlp, zooInput, zooProgram, type ZooModel } from "./referee/zoo";
+export { refereeInputSpec } from "./referee/inputSpec";
 export { traceTensorNames, withTraceOutputs } from "./referee/ortTrace";
 // compileOnnx stays internal for now (zooProgram compiles the zoo's models): its signature names onnx-proto's types, whose declarations need skipLibCheck.
 export { selfTest, type SelfTestResult } from "./referee/selfTest";

@@ -19,6 +19,7 @@ import { honestOutput, MLP_BYTES, MLP_DIGEST, RecordingLogger } from "./fixtures
 import { programHash } from "../src/referee/program";
 import { lowerProgram } from "../src/referee/steps";
 import { refereeMlp, zooProgram } from "../src/referee/zoo";
+import { refereeInputSpec } from "../src/referee/inputSpec";
 import { defaultPolicy, nextEpoch } from "../../../test/fixtures/protocol";
 
 const TOKEN = 10n ** 18n;
@@ -632,12 +633,15 @@ describe("glassbox model register --refereeable, model program declare, and node
   const key = ["--key", "OPERATOR_KEY"];
 
   /** The zoo's refereeable MLP (seed `seed`) on disk, and the hashes this node's compiler gives it. */
-  function refereeableFile(world: CliWorld, seed: number): { file: string; program: { programHash: string; stepsHash: string; steps: number } } {
+  function refereeableFile(world: CliWorld, seed: number): { file: string; program: { programHash: string; stepsHash: string; steps: number; inputSpec: string } } {
     const model = refereeMlp(seed);
     const file = path.join(world.dir, `referee-mlp-${seed}.onnx`);
     fs.writeFileSync(file, model.onnx);
     const program = zooProgram(model);
-    return { file, program: { programHash: programHash(program), stepsHash: lowerProgram(program).stepsHash, steps: lowerProgram(program).steps.length } };
+    return {
+      file,
+      program: { programHash: programHash(program), stepsHash: lowerProgram(program).stepsHash, steps: lowerProgram(program).steps.length, inputSpec: refereeInputSpec("x", "uint8", [1, 784]) },
+    };
   }
 
   it("registers an exact model with version 1 declared refereeable, model info shows the program, and opt-in reproduces it first", async function () {
@@ -646,7 +650,7 @@ describe("glassbox model register --refereeable, model program declare, and node
     const run = await cli(world, ["model", "register", file, "--data-dir", tmpDir(), "--exact", "--modes", "none,optimistic,quorum", "--refereeable"]);
     expect(run.code, run.err).to.equal(0);
     const id = Number(run.out.trim());
-    expect(await world.protocol.models.programOf(id, 1)).to.deep.equal([program.programHash, program.stepsHash, BigInt(program.steps)]);
+    expect(await world.protocol.models.programOf(id, 1)).to.deep.equal([program.programHash, program.stepsHash, BigInt(program.steps), program.inputSpec]);
     const info = JSON.parse((await cli(world, ["model", "info", String(id)], { env: {} })).out) as { versions: { program: unknown }[] };
     expect(info.versions[0].program).to.deep.equal(program);
 

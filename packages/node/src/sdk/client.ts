@@ -189,7 +189,7 @@ export class GlassboxClient {
   async declareProgram(modelId: bigint | number, version: number, program: RefereeProgramInfo): Promise<Receipt> {
     await this.requireModel(modelId);
     if (!Number.isInteger(program.steps) || program.steps < 1 || program.steps > 0xffff) throw new GlassboxError("BAD_ARGUMENT", `steps must be a whole number from 1, not ${program.steps}`);
-    for (const [name, value] of [["programHash", program.programHash], ["stepsHash", program.stepsHash]] as const) {
+    for (const [name, value] of [["programHash", program.programHash], ["stepsHash", program.stepsHash], ["inputSpec", program.inputSpec]] as const) {
       if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw new GlassboxError("BAD_ARGUMENT", `${name} must be 32 bytes of hex (0x and 64 digits), not "${value}": take it from glassbox referee inspect`);
     }
     return this.send("ModelRegistry.declareProgram", "ModelRegistry", (o) => this.models.declareProgram(modelId, version, program, o));
@@ -200,7 +200,7 @@ export class GlassboxClient {
     await this.requireModel(modelId);
     const p = await this.read("ModelRegistry", () => this.models.programOf(modelId, version));
     if (p.programHash === ZeroHash) return undefined;
-    return { programHash: p.programHash, stepsHash: p.stepsHash, steps: Number(p.steps) };
+    return { programHash: p.programHash, stepsHash: p.stepsHash, steps: Number(p.steps), inputSpec: p.inputSpec };
   }
 
   /** The ONNX bytes of a version, fetched from its URI and checked against its SHA-256 digest. Throws UNKNOWN_MODEL, BAD_ARGUMENT, FETCH_FAILED, HASH_MISMATCH. */

@@ -69,6 +69,8 @@ export interface RefereeProgramInfo {
   stepsHash: string;
   /** The program's step count. */
   steps: number;
+  /** keccak256(abi.encode(name, dtype code, shape)) of its one input: what decides an invalid-input claim. */
+  inputSpec: string;
 }
 
 export interface ModelVersionInfo {
