@@ -73,6 +73,8 @@ export interface DevnetOptions {
 export interface Summary {
   jobs: number;
   finalized: number;
+  /** Jobs refunded after the cheat held them (no executor could be drawn for the retry, or every attempt failed). */
+  refunded: number;
   invalid: number;
   slashed: string[];
   seconds: number;
@@ -285,8 +287,11 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
       const cheated = o.story.assigned.some((a) => a.some((e) => e.toLowerCase() === cheatAddress));
       if (o.plan.expectInvalid) {
         if (o.story.refundReason !== "InvalidInput") failures.push(`${o.plan.label} (job ${o.jobId}) ended ${o.story.outcome} ${o.story.refundReason ?? ""}, not refunded as InvalidInput`);
-      } else if (cheated && o.story.outcome === "refunded" && o.story.refundReason === "Rejected") {
-        // Every attempt went wrong: refunded, which is what the rules say.
+      } else if (cheated && o.story.outcome === "refunded" && (o.story.refundReason === "Rejected" || o.story.refundReason === "Expired")) {
+        // Every attempt went wrong (Rejected), or the retry after the cheat's slash drew nobody
+        // (Expired: each draw excludes the cheat, which holds most of the pool's stake, so all its
+        // tries can land on it; or the honest executors had no free stake left): refunded, which
+        // is what the rules say. Any other job must finalize.
       } else if (o.story.outcome !== "finalized" || !o.verified.ok) {
         failures.push(`${o.plan.label} (job ${o.jobId}) ended ${o.story.outcome}${o.story.refundReason ? ` (${o.story.refundReason})` : ""}${o.verified.ok ? "" : `, output not verified: ${o.verified.why}`}`);
       }
@@ -304,6 +309,7 @@ export async function runDevnet(options: DevnetOptions, say: (line: string) => v
     const summary: Summary = {
       jobs: all.length,
       finalized: all.filter((o) => o.story.outcome === "finalized").length,
+      refunded: all.filter((o) => !o.plan.expectInvalid && o.story.outcome === "refunded").length,
       invalid: all.filter((o) => o.story.refundReason === "InvalidInput").length,
       slashed: [...slashed].map((a) => getAddressSafe(all, a)),
       seconds: Math.round((Date.now() - started) / 100) / 10,

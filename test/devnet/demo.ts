@@ -100,7 +100,7 @@ for (const chain of ["hardhat", "anvil"] as const) {
 
     it("exits 0 and prints the JSON summary as its last line", function () {
       expect(run.code, `exit ${run.code}\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-2000)}`).to.equal(0);
-      expect(Object.keys(summary())).to.deep.equal(["jobs", "finalized", "invalid", "slashed", "seconds"]);
+      expect(Object.keys(summary())).to.deep.equal(["jobs", "finalized", "refunded", "invalid", "slashed", "seconds"]);
     });
 
     it("ran every model in every mode it allows (QUORUM on exact models only), the misfit input and at least one job of the cheat", function () {
@@ -109,7 +109,9 @@ for (const chain of ["hardhat", "anvil"] as const) {
       expect(s.jobs).to.be.greaterThan(act1);
       expect(s.invalid).to.equal(1);
       // Every job but the misfit one finalized (a cheat's job is reassigned to an honest executor).
-      expect(s.finalized).to.equal(s.jobs - 1);
+      // (or, rarely, refunded when the retry after the cheat's slash could draw nobody: the demo itself
+      // fails on any other refund, so only the cheat's jobs can be among these)
+      expect(s.finalized + s.refunded).to.equal(s.jobs - 1);
       for (const model of DEVNET_MODELS) {
         for (const mode of ["NONE", "OPTIMISTIC"]) expect(run.stdout).to.contain(`${model.name}/${mode}, requested by`);
         if (model.exact) expect(run.stdout).to.contain(`${model.name}/QUORUM, requested by`);
